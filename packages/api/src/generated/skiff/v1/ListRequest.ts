@@ -1,0 +1,16 @@
+// Original file: proto/skiff/v1/api.proto
+
+
+export interface ListRequest {
+  'kind'?: (string);
+  'namespace'?: (string);
+  'all_namespaces'?: (boolean);
+  'label_selector'?: (string);
+}
+
+export interface ListRequest__Output {
+  'kind': (string);
+  'namespace': (string);
+  'all_namespaces': (boolean);
+  'label_selector': (string);
+}

@@ -1,0 +1,12 @@
+// Original file: proto/skiff/v1/api.proto
+
+
+export interface ListResponse {
+  'items_json'?: (string)[];
+  'resource_version'?: (string);
+}
+
+export interface ListResponse__Output {
+  'items_json': (string)[];
+  'resource_version': (string);
+}

@@ -1,0 +1,62 @@
+// The resource kinds Skiff knows, and every spelling a user may type for them.
+
+export type KindName =
+  | 'Namespace'
+  | 'Node'
+  | 'Pod'
+  | 'Deployment'
+  | 'Service'
+  | 'ConfigMap'
+  | 'Secret'
+  | 'Event'
+  | 'Lease';
+
+export interface KindInfo {
+  readonly kind: KindName;
+  readonly apiVersion: string;
+  /** Lower-case plural: the storage key segment and `ctl get` spelling. */
+  readonly plural: string;
+  readonly shortNames: readonly string[];
+  readonly namespaced: boolean;
+  /** Users may apply it from a manifest (others are written by Skiff itself). */
+  readonly userWritable: boolean;
+}
+
+export const KINDS: readonly KindInfo[] = [
+  { kind: 'Namespace', apiVersion: 'v1', plural: 'namespaces', shortNames: ['ns'], namespaced: false, userWritable: true },
+  { kind: 'Node', apiVersion: 'v1', plural: 'nodes', shortNames: ['no'], namespaced: false, userWritable: false },
+  { kind: 'Pod', apiVersion: 'v1', plural: 'pods', shortNames: ['po'], namespaced: true, userWritable: true },
+  { kind: 'Deployment', apiVersion: 'apps/v1', plural: 'deployments', shortNames: ['deploy'], namespaced: true, userWritable: true },
+  { kind: 'Service', apiVersion: 'v1', plural: 'services', shortNames: ['svc'], namespaced: true, userWritable: true },
+  { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', shortNames: ['cm'], namespaced: true, userWritable: true },
+  { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', shortNames: [], namespaced: true, userWritable: true },
+  { kind: 'Event', apiVersion: 'v1', plural: 'events', shortNames: ['ev'], namespaced: true, userWritable: false },
+  { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', plural: 'leases', shortNames: [], namespaced: true, userWritable: false },
+];
+
+const bySpelling = new Map<string, KindInfo>();
+for (const info of KINDS) {
+  const group = info.apiVersion.includes('/') ? info.apiVersion.slice(0, info.apiVersion.indexOf('/')) : '';
+  const singular = info.kind.toLowerCase();
+  for (const name of [singular, info.plural, ...info.shortNames]) {
+    bySpelling.set(name, info);
+    if (group) bySpelling.set(`${name}.${group}`, info);
+  }
+}
+
+/** Resolves "Pod", "pods", "po", "deployment.apps"…; undefined when unknown. */
+export function resolveKind(spelling: string): KindInfo | undefined {
+  return bySpelling.get(spelling.trim().toLowerCase());
+}
+
+export function kindInfo(kind: KindName): KindInfo {
+  const info = KINDS.find((k) => k.kind === kind);
+  if (!info) throw new Error(`unregistered kind ${kind}`);
+  return info;
+}
+
+/** kubectl's "deployment.apps/web" spelling of an object. */
+export function qualifiedName(info: KindInfo, name: string): string {
+  const group = info.apiVersion.includes('/') ? `.${info.apiVersion.slice(0, info.apiVersion.indexOf('/'))}` : '';
+  return `${info.kind.toLowerCase()}${group}/${name}`;
+}

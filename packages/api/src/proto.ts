@@ -1,0 +1,41 @@
+// Loads proto/skiff/v1/api.proto at run time and gives it the generated types.
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType } from './generated/api.js';
+import type { ApiClient } from './generated/skiff/v1/Api.js';
+
+export const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url));
+
+/** Largest message either side accepts: a manifest, or a list of objects. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+let loaded: ProtoGrpcType | undefined;
+
+export function loadApiProto(): ProtoGrpcType {
+  if (!loaded) {
+    const definition = protoLoader.loadSync('skiff/v1/api.proto', {
+      includeDirs: [PROTO_DIR],
+      keepCase: true,
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    });
+    loaded = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
+  }
+  return loaded;
+}
+
+export function apiServiceDefinition(): grpc.ServiceDefinition {
+  return loadApiProto().skiff.v1.Api.service;
+}
+
+export function createApiClient(address: string, options: grpc.ClientOptions = {}): ApiClient {
+  const Api = loadApiProto().skiff.v1.Api;
+  return new Api(address, grpc.credentials.createInsecure(), {
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    ...options,
+  });
+}

@@ -1,0 +1,278 @@
+// Resource shapes: the Kubernetes subset Skiff supports. The JSON Schemas in
+// schema/ are the authority on what is valid; these types describe what a
+// validated, defaulted object looks like.
+
+export type Labels = Record<string, string>;
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  /** etcd's mod revision of the object, as a decimal string. */
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Labels;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+}
+
+export interface TypeMeta {
+  apiVersion: string;
+  kind: string;
+}
+
+export interface ResourceObject extends TypeMeta {
+  metadata: ObjectMeta;
+  spec?: unknown;
+  status?: unknown;
+}
+
+export interface ResourceList {
+  cpu?: string;
+  memory?: string;
+  [name: string]: string | undefined;
+}
+
+export interface ResourceRequirements {
+  requests?: ResourceList;
+  limits?: ResourceList;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: {
+    configMapKeyRef?: { name: string; key: string; optional?: boolean };
+    secretKeyRef?: { name: string; key: string; optional?: boolean };
+    fieldRef?: { fieldPath: string };
+  };
+}
+
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  hostPort?: number;
+  protocol: 'TCP' | 'UDP';
+}
+
+export interface Probe {
+  httpGet?: { path?: string; port: number | string; host?: string };
+  tcpSocket?: { port: number | string };
+  exec?: { command: string[] };
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  successThreshold?: number;
+  failureThreshold?: number;
+}
+
+export interface Container {
+  name: string;
+  image: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  env?: EnvVar[];
+  ports?: ContainerPort[];
+  resources?: ResourceRequirements;
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
+}
+
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+export interface PodSpec {
+  containers: Container[];
+  restartPolicy: RestartPolicy;
+  terminationGracePeriodSeconds: number;
+  nodeName?: string;
+  nodeSelector?: Labels;
+  tolerations?: Toleration[];
+}
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+
+export interface ContainerStatus {
+  name: string;
+  ready: boolean;
+  restartCount: number;
+  state: {
+    waiting?: { reason: string; message?: string };
+    running?: { startedAt: string };
+    terminated?: { exitCode: number; reason?: string; startedAt?: string; finishedAt?: string };
+  };
+  lastState?: ContainerStatus['state'];
+  containerID?: string;
+}
+
+export interface PodCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+export interface PodStatus {
+  phase: PodPhase;
+  conditions?: PodCondition[];
+  hostIP?: string;
+  podIP?: string;
+  startTime?: string;
+  reason?: string;
+  message?: string;
+  containerStatuses?: ContainerStatus[];
+}
+
+export interface Pod extends ResourceObject {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  spec: PodSpec;
+  status?: PodStatus;
+}
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Labels;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+export interface PodTemplateSpec {
+  metadata?: { labels?: Labels; annotations?: Record<string, string> };
+  spec: PodSpec;
+}
+
+export interface DeploymentSpec {
+  replicas: number;
+  selector: LabelSelector;
+  template: PodTemplateSpec;
+  strategy?: {
+    type: 'RollingUpdate' | 'Recreate';
+    rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string };
+  };
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+  paused?: boolean;
+}
+
+export interface DeploymentStatus {
+  observedGeneration?: number;
+  replicas?: number;
+  updatedReplicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  unavailableReplicas?: number;
+}
+
+export interface Deployment extends ResourceObject {
+  apiVersion: 'apps/v1';
+  kind: 'Deployment';
+  spec: DeploymentSpec;
+  status?: DeploymentStatus;
+}
+
+export interface ServicePort {
+  name?: string;
+  protocol: 'TCP' | 'UDP';
+  port: number;
+  targetPort: number | string;
+  nodePort?: number;
+}
+
+export interface Service extends ResourceObject {
+  apiVersion: 'v1';
+  kind: 'Service';
+  spec: {
+    type: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+    selector?: Labels;
+    ports: ServicePort[];
+    clusterIP?: string;
+  };
+}
+
+export interface ConfigMap extends ResourceObject {
+  apiVersion: 'v1';
+  kind: 'ConfigMap';
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+  immutable?: boolean;
+}
+
+export interface Secret extends ResourceObject {
+  apiVersion: 'v1';
+  kind: 'Secret';
+  type: string;
+  /** Base64-encoded values. `stringData` is folded into it on write. */
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  immutable?: boolean;
+}
+
+export interface Namespace extends ResourceObject {
+  apiVersion: 'v1';
+  kind: 'Namespace';
+  status?: { phase: 'Active' | 'Terminating' };
+}
+
+export interface NodeCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastHeartbeatTime?: string;
+  lastTransitionTime?: string;
+}
+
+export interface Node extends ResourceObject {
+  apiVersion: 'v1';
+  kind: 'Node';
+  spec: {
+    unschedulable?: boolean;
+    taints?: { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
+  };
+  status?: {
+    capacity?: ResourceList & { pods?: string };
+    allocatable?: ResourceList & { pods?: string };
+    conditions?: NodeCondition[];
+    addresses?: { type: string; address: string }[];
+    nodeInfo?: { runtime?: string; agentVersion?: string; operatingSystem?: string; architecture?: string };
+  };
+}
+
+export interface Event extends ResourceObject {
+  apiVersion: 'v1';
+  kind: 'Event';
+  involvedObject: { kind: string; namespace?: string; name: string; uid?: string };
+  reason: string;
+  message: string;
+  type: 'Normal' | 'Warning';
+  count?: number;
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  source?: { component: string; host?: string };
+}

@@ -1,0 +1,76 @@
+// The one storage interface of the control plane (after kine): every write
+// carries the revision it expects, so concurrent writers can never silently
+// overwrite each other. Only store/etcd-store.ts knows this is etcd.
+
+export interface KeyValue {
+  readonly key: string;
+  readonly value: string;
+  /** Revision of the last write to this key: the object's resourceVersion. */
+  readonly modRevision: number;
+  readonly createRevision: number;
+  /** Lease the key is attached to, if any. */
+  readonly lease?: string;
+}
+
+export type StoreEvent =
+  | { readonly type: 'put'; readonly kv: KeyValue; readonly prev?: KeyValue }
+  | { readonly type: 'delete'; readonly key: string; readonly modRevision: number; readonly prev?: KeyValue };
+
+export interface WatchCallbacks {
+  /** Events arrive in revision order, each exactly once. */
+  onEvent(event: StoreEvent): void;
+  /**
+   * The requested revision has been compacted away: the watch is over and the
+   * caller must list again and watch from the list's revision.
+   */
+  onCompacted(compactRevision: number): void;
+  /** The watch failed for another reason and is over. */
+  onError(error: Error): void;
+}
+
+export interface WatchHandle {
+  close(): Promise<void>;
+}
+
+/** One compare-and-swap write inside an atomic batch. */
+export type WriteOp =
+  | { readonly op: 'create'; readonly key: string; readonly value: string; readonly lease?: string }
+  | { readonly op: 'update'; readonly key: string; readonly value: string; readonly expectedRevision: number; readonly lease?: string }
+  | { readonly op: 'delete'; readonly key: string; readonly expectedRevision: number };
+
+export interface ListResult {
+  readonly items: KeyValue[];
+  /** Store revision the list was read at: watch from here to miss nothing. */
+  readonly revision: number;
+}
+
+export interface Store {
+  get(key: string): Promise<KeyValue | undefined>;
+  list(prefix: string): Promise<ListResult>;
+  /** Creates `key` only if absent. Returns the new revision. Throws AlreadyExistsError. */
+  create(key: string, value: string, options?: { lease?: string }): Promise<number>;
+  /**
+   * Replaces `key` only if its mod revision is still `expectedRevision`.
+   * Throws ConflictError (changed meanwhile) or NotFoundError (gone).
+   */
+  update(key: string, value: string, expectedRevision: number, options?: { lease?: string }): Promise<number>;
+  /** Deletes `key` only if its mod revision is still `expectedRevision`. Same errors as update. */
+  delete(key: string, expectedRevision: number): Promise<number>;
+  /**
+   * Applies all ops atomically in one transaction, or none of them.
+   * Throws BatchConflictError naming the index of the first op whose expectation failed.
+   */
+  commit(ops: readonly WriteOp[]): Promise<number>;
+  /** Delivers every change under `prefix` with revision > `afterRevision`. */
+  watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle;
+  grantLease(ttlSeconds: number): Promise<string>;
+  /** Renews a lease once. Throws NotFoundError when the lease has expired. */
+  keepAliveLease(lease: string): Promise<void>;
+  revokeLease(lease: string): Promise<void>;
+  /** Discards history up to `revision` (as etcd compaction does). */
+  compact(revision: number): Promise<void>;
+  currentRevision(): Promise<number>;
+  /** Resolves when the store answers within `timeoutMs`; throws StoreUnavailableError otherwise. */
+  ping(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
