@@ -1,0 +1,80 @@
+// The defaults a JSON Schema `default` cannot express, because they depend on
+// other fields. Applied in place to the validator's own copy.
+import { isRecord, recordAt, type JsonRecord } from './json-guards.js';
+import type { KindName } from './kinds.js';
+
+export function applyManifestDefaults(kind: KindName, doc: JsonRecord): void {
+  switch (kind) {
+    case 'Pod':
+      defaultPodSpec(recordAt(doc, 'spec'));
+      break;
+    case 'Deployment': {
+      const spec = recordAt(doc, 'spec');
+      defaultPodSpec(recordAt(recordAt(spec, 'template'), 'spec'));
+      defaultStrategy(recordAt(spec, 'strategy'));
+      break;
+    }
+    case 'Service':
+      for (const port of arrayOf(recordAt(doc, 'spec')?.['ports'])) {
+        if (isRecord(port) && port['targetPort'] === undefined && port['port'] !== undefined) port['targetPort'] = port['port'];
+      }
+      break;
+    case 'Secret':
+      foldStringData(doc);
+      break;
+    default:
+      break;
+  }
+}
+
+function arrayOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function defaultPodSpec(spec: JsonRecord | undefined): void {
+  for (const container of arrayOf(spec?.['containers'])) {
+    const resources = recordAt(container, 'resources');
+    if (!resources) continue;
+    const limits = recordAt(resources, 'limits');
+    let requests = recordAt(resources, 'requests');
+    for (const list of [limits, requests]) {
+      // types.ts promises strings: `cpu: 1` in YAML is a number until here.
+      if (list) for (const [name, value] of Object.entries(list)) if (typeof value === 'number') list[name] = String(value);
+    }
+    // As in Kubernetes: a limit without a request requests the limit, so the
+    // scheduler reserves what the container may use.
+    if (limits && Object.keys(limits).length > 0) {
+      if (!requests) {
+        requests = {};
+        resources['requests'] = requests;
+      }
+      for (const [name, value] of Object.entries(limits)) if (requests[name] === undefined) requests[name] = value;
+    }
+  }
+}
+
+function defaultStrategy(strategy: JsonRecord | undefined): void {
+  if (!strategy || strategy['type'] !== 'RollingUpdate') return;
+  let rolling = recordAt(strategy, 'rollingUpdate');
+  if (!rolling) {
+    if (strategy['rollingUpdate'] !== undefined) return;
+    rolling = {};
+    strategy['rollingUpdate'] = rolling;
+  }
+  if (rolling['maxSurge'] === undefined) rolling['maxSurge'] = '25%';
+  if (rolling['maxUnavailable'] === undefined) rolling['maxUnavailable'] = '25%';
+}
+
+/** stringData wins over data for the same key, as in Kubernetes. */
+function foldStringData(doc: JsonRecord): void {
+  const stringData = recordAt(doc, 'stringData');
+  if (!stringData) return;
+  const existing = doc['data'];
+  if (existing !== undefined && !isRecord(existing)) return;
+  const data: JsonRecord = existing ?? {};
+  for (const [key, value] of Object.entries(stringData)) {
+    if (typeof value === 'string') data[key] = Buffer.from(value, 'utf8').toString('base64');
+  }
+  doc['data'] = data;
+  delete doc['stringData'];
+}

@@ -1,0 +1,261 @@
+// Rules between fields that JSON Schema cannot state: uniqueness, requests
+// against limits, a Deployment's selector against its template. They walk
+// the document defensively because they run even when the schema found
+// errors, so a user sees every problem in one pass.
+import type { PathSegment } from './field-path.js';
+import { arrayAt, isRecord, recordAt, stringAt, stringMapAt, type JsonRecord } from './json-guards.js';
+import type { KindName } from './kinds.js';
+import { selectorFromLabelSelector, type Selector } from './labels.js';
+import { compareQuantities, parseQuantity } from './quantity.js';
+import type { LabelSelector } from './types.js';
+import type { RawIssue } from './schema-validator.js';
+
+/** Kubernetes' limit on a ConfigMap's or Secret's payload. */
+export const MAX_DATA_BYTES = 1024 * 1024;
+
+type Report = (segments: readonly PathSegment[], message: string) => void;
+
+export function checkManifestRules(kind: KindName, doc: JsonRecord): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const report: Report = (segments, message) => issues.push({ segments, message });
+  switch (kind) {
+    case 'Pod':
+      checkPodSpec(recordAt(doc, 'spec'), ['spec'], report);
+      break;
+    case 'Deployment':
+      checkDeployment(recordAt(doc, 'spec'), report);
+      break;
+    case 'Service':
+      checkService(recordAt(doc, 'spec'), report);
+      break;
+    case 'ConfigMap':
+      checkConfigMap(doc, report);
+      break;
+    case 'Secret':
+      checkSecret(doc, report);
+      break;
+    default:
+      break;
+  }
+  return issues;
+}
+
+function checkPodSpec(spec: JsonRecord | undefined, at: readonly PathSegment[], report: Report): void {
+  if (!spec) return;
+  const containerNames = new Set<string>();
+  const portNames = new Set<string>();
+  arrayAt(spec, 'containers').forEach((container, i) => {
+    const here = [...at, 'containers', i];
+    const name = stringAt(container, 'name');
+    if (name !== undefined) {
+      if (containerNames.has(name)) report([...here, 'name'], `duplicate container name ${JSON.stringify(name)}`);
+      containerNames.add(name);
+    }
+    // Port names are unique across the pod, not per container: a Service's targetPort names one.
+    arrayAt(container, 'ports').forEach((port, j) => {
+      const portName = stringAt(port, 'name');
+      if (portName === undefined) return;
+      if (portNames.has(portName)) report([...here, 'ports', j, 'name'], `duplicate port name ${JSON.stringify(portName)}`);
+      portNames.add(portName);
+    });
+    arrayAt(container, 'env').forEach((env, j) => checkEnvVar(env, [...here, 'env', j], report));
+    checkResources(recordAt(container, 'resources'), [...here, 'resources'], report);
+    for (const probe of ['livenessProbe', 'readinessProbe'] as const) {
+      checkProbe(recordAt(container, probe), [...here, probe], probe === 'livenessProbe', report);
+    }
+  });
+  arrayAt(spec, 'tolerations').forEach((t, i) => checkToleration(t, [...at, 'tolerations', i], report));
+}
+
+function checkEnvVar(env: unknown, at: readonly PathSegment[], report: Report): void {
+  const valueFrom = recordAt(env, 'valueFrom');
+  if (!valueFrom) return;
+  const value = stringAt(env, 'value');
+  if (value !== undefined && value !== '') {
+    report([...at, 'valueFrom'], 'may not be specified when value is set');
+  }
+  const sources = ['configMapKeyRef', 'secretKeyRef', 'fieldRef'].filter((k) => valueFrom[k] !== undefined);
+  if (sources.length !== 1) {
+    report([...at, 'valueFrom'], 'must specify exactly one of configMapKeyRef, secretKeyRef or fieldRef');
+  }
+}
+
+function checkResources(resources: JsonRecord | undefined, at: readonly PathSegment[], report: Report): void {
+  const requests = recordAt(resources, 'requests');
+  const limits = recordAt(resources, 'limits');
+  if (!requests || !limits) return;
+  for (const [name, request] of Object.entries(requests)) {
+    const limit = limits[name];
+    if ((typeof request !== 'string' && typeof request !== 'number') || (typeof limit !== 'string' && typeof limit !== 'number')) continue;
+    if (!parseQuantity(request) || !parseQuantity(limit)) continue;
+    if (compareQuantities(request, limit) > 0) {
+      report([...at, 'requests', name], `must be less than or equal to the ${name} limit ${String(limit)}`);
+    }
+  }
+}
+
+function checkProbe(probe: JsonRecord | undefined, at: readonly PathSegment[], liveness: boolean, report: Report): void {
+  if (!probe) return;
+  const handlers = ['httpGet', 'tcpSocket', 'exec'].filter((k) => probe[k] !== undefined);
+  if (handlers.length !== 1) report(at, 'must specify exactly one of httpGet, tcpSocket or exec');
+  // A liveness probe that needed two successes would restart a container that had recovered.
+  if (liveness && typeof probe['successThreshold'] === 'number' && probe['successThreshold'] !== 1) {
+    report([...at, 'successThreshold'], 'must be 1 for a liveness probe');
+  }
+}
+
+function checkToleration(toleration: unknown, at: readonly PathSegment[], report: Report): void {
+  if (!isRecord(toleration)) return;
+  const key = stringAt(toleration, 'key') ?? '';
+  const operator = stringAt(toleration, 'operator') ?? 'Equal';
+  if (key === '' && operator !== 'Exists') report([...at, 'operator'], 'must be Exists when key is empty');
+  if (operator === 'Exists' && (stringAt(toleration, 'value') ?? '') !== '') {
+    report([...at, 'value'], 'must be empty when operator is Exists');
+  }
+  if (toleration['tolerationSeconds'] !== undefined && toleration['effect'] !== 'NoExecute') {
+    report([...at, 'tolerationSeconds'], 'may only be set when effect is NoExecute');
+  }
+}
+
+function checkDeployment(spec: JsonRecord | undefined, report: Report): void {
+  if (!spec) return;
+  const template = recordAt(spec, 'template');
+  const podSpec = recordAt(template, 'spec');
+  checkPodSpec(podSpec, ['spec', 'template', 'spec'], report);
+  const restartPolicy = stringAt(podSpec, 'restartPolicy');
+  if (restartPolicy !== undefined && restartPolicy !== 'Always') {
+    report(['spec', 'template', 'spec', 'restartPolicy'], 'must be Always for a Deployment');
+  }
+  // Without a template there is nothing to match against; its absence is reported by the schema.
+  if (template) checkSelector(recordAt(spec, 'selector'), stringMapAt(recordAt(template, 'metadata'), 'labels'), report);
+  checkStrategy(recordAt(spec, 'strategy'), report);
+}
+
+function checkSelector(selector: JsonRecord | undefined, templateLabels: Record<string, string> | undefined, report: Report): void {
+  if (!selector) return;
+  let valid = true;
+  arrayAt(selector, 'matchExpressions').forEach((expr, i) => {
+    const operator = stringAt(expr, 'operator');
+    const values = isRecord(expr) ? expr['values'] : undefined;
+    const count = Array.isArray(values) ? values.length : 0;
+    const at = ['spec', 'selector', 'matchExpressions', i, 'values'];
+    if ((operator === 'In' || operator === 'NotIn') && count === 0) {
+      report(at, `must not be empty when operator is ${operator}`);
+      valid = false;
+    } else if ((operator === 'Exists' || operator === 'DoesNotExist') && count > 0) {
+      report(at, `must be empty when operator is ${operator}`);
+      valid = false;
+    }
+  });
+  if (!valid) return;
+  let compiled: Selector;
+  try {
+    compiled = selectorFromLabelSelector(selector as LabelSelector);
+  } catch {
+    return; // the schema has already reported what makes it invalid
+  }
+  if (compiled.isEmpty()) {
+    report(['spec', 'selector'], 'must not be empty: a Deployment selects its pods by label (set matchLabels)');
+  } else if (!compiled.matches(templateLabels ?? {})) {
+    report(
+      ['spec', 'selector'],
+      `selector does not match template labels: ${JSON.stringify(compiled.toString())} does not select ${JSON.stringify(templateLabels ?? {})}`,
+    );
+  }
+}
+
+function checkStrategy(strategy: JsonRecord | undefined, report: Report): void {
+  if (!strategy) return;
+  const rolling = recordAt(strategy, 'rollingUpdate');
+  if (strategy['type'] === 'Recreate' && strategy['rollingUpdate'] !== undefined) {
+    report(['spec', 'strategy', 'rollingUpdate'], 'may not be specified when strategy type is Recreate');
+    return;
+  }
+  if (!rolling) return;
+  const at = ['spec', 'strategy', 'rollingUpdate'];
+  const unavailable = rolling['maxUnavailable'];
+  if (typeof unavailable === 'string' && /^\d+%$/.test(unavailable) && parseInt(unavailable, 10) > 100) {
+    report([...at, 'maxUnavailable'], 'must not be greater than 100%');
+  }
+  if (isZero(rolling['maxSurge']) && isZero(unavailable)) {
+    report([...at, 'maxUnavailable'], 'may not be 0 when maxSurge is 0 (the rollout could never make progress)');
+  }
+}
+
+function isZero(value: unknown): boolean {
+  return value === 0 || (typeof value === 'string' && /^0+%$/.test(value));
+}
+
+function checkService(spec: JsonRecord | undefined, report: Report): void {
+  if (!spec) return;
+  const ports = arrayAt(spec, 'ports');
+  const names = new Set<string>();
+  const numbers = new Set<string>();
+  const type = stringAt(spec, 'type') ?? 'ClusterIP';
+  ports.forEach((port, i) => {
+    if (!isRecord(port)) return;
+    const at = ['spec', 'ports', i];
+    const name = stringAt(port, 'name');
+    if (name === undefined) {
+      if (ports.length > 1) report([...at, 'name'], 'is required when a Service has more than one port');
+    } else {
+      if (names.has(name)) report([...at, 'name'], `duplicate port name ${JSON.stringify(name)}`);
+      names.add(name);
+    }
+    if (typeof port['port'] === 'number') {
+      const key = `${port['port']}/${stringAt(port, 'protocol') ?? 'TCP'}`;
+      if (numbers.has(key)) report([...at, 'port'], `duplicate port ${key}`);
+      numbers.add(key);
+    }
+    if (port['nodePort'] !== undefined && type === 'ClusterIP') {
+      report([...at, 'nodePort'], 'may not be set when type is ClusterIP');
+    }
+  });
+}
+
+function checkConfigMap(doc: JsonRecord, report: Report): void {
+  const data = recordAt(doc, 'data') ?? {};
+  const binary = recordAt(doc, 'binaryData') ?? {};
+  for (const key of Object.keys(binary)) {
+    if (Object.hasOwn(data, key)) report(['binaryData', key], `key ${JSON.stringify(key)} is also in data; a key may appear in only one of them`);
+  }
+  checkDataSize(textBytes(data) + base64Bytes(binary), report);
+}
+
+const REQUIRED_SECRET_KEYS: Readonly<Record<string, readonly string[]>> = {
+  'kubernetes.io/tls': ['tls.crt', 'tls.key'],
+  'kubernetes.io/dockerconfigjson': ['.dockerconfigjson'],
+  'kubernetes.io/ssh-auth': ['ssh-privatekey'],
+};
+
+/** Runs after stringData has been folded into data. */
+function checkSecret(doc: JsonRecord, report: Report): void {
+  const data = recordAt(doc, 'data') ?? {};
+  const type = stringAt(doc, 'type') ?? 'Opaque';
+  for (const key of REQUIRED_SECRET_KEYS[type] ?? []) {
+    if (!Object.hasOwn(data, key)) report(['data', key], `is required for a Secret of type ${type}`);
+  }
+  checkDataSize(base64Bytes(data), report);
+}
+
+function textBytes(map: JsonRecord): number {
+  let total = 0;
+  for (const [key, value] of Object.entries(map)) {
+    total += Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : 0);
+  }
+  return total;
+}
+
+function base64Bytes(map: JsonRecord): number {
+  let total = 0;
+  for (const [key, value] of Object.entries(map)) {
+    total += Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.from(value, 'base64').length : 0);
+  }
+  return total;
+}
+
+function checkDataSize(bytes: number, report: Report): void {
+  if (bytes > MAX_DATA_BYTES) {
+    report(['data'], `total size of the data is ${(bytes / MAX_DATA_BYTES).toFixed(1)} MiB; it must be at most 1 MiB`);
+  }
+}

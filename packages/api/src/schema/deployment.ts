@@ -1,0 +1,43 @@
+import { booleanField, intOrPercent, nonNegativeInteger } from './fields.js';
+import type { JsonSchema } from './json-schema.js';
+import { labelSelectorSchema } from './label-selector.js';
+import { podTemplateSpecSchema } from './pod-spec.js';
+import { resourceSchema } from './resource.js';
+
+// rollingUpdate's own defaults depend on the strategy type (a Recreate
+// deployment must not get one), so they are filled in code, not here.
+const strategySchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: { type: 'RollingUpdate' },
+  properties: {
+    type: { type: 'string', enum: ['RollingUpdate', 'Recreate'], default: 'RollingUpdate' },
+    rollingUpdate: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { maxSurge: intOrPercent, maxUnavailable: intOrPercent },
+    },
+  },
+};
+
+export const deploymentSchema: JsonSchema = resourceSchema({
+  kind: 'Deployment',
+  nameFormat: 'dns1123-subdomain',
+  fields: {
+    spec: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['selector', 'template'],
+      properties: {
+        replicas: { ...nonNegativeInteger, default: 1 },
+        selector: labelSelectorSchema,
+        template: podTemplateSpecSchema,
+        strategy: strategySchema,
+        minReadySeconds: nonNegativeInteger,
+        revisionHistoryLimit: { ...nonNegativeInteger, default: 10 },
+        paused: booleanField,
+      },
+    },
+  },
+  required: ['spec'],
+});

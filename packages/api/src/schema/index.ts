@@ -1,0 +1,21 @@
+// The schema of each kind a user may apply, by kind name.
+import type { KindName } from '../kinds.js';
+import { configMapSchema } from './config-map.js';
+import { deploymentSchema } from './deployment.js';
+import type { JsonSchema } from './json-schema.js';
+import { namespaceSchema } from './namespace.js';
+import { podSchema } from './pod.js';
+import { secretSchema } from './secret.js';
+import { serviceSchema } from './service.js';
+
+export type { JsonSchema, JsonType } from './json-schema.js';
+export { FORMATS, type FormatDefinition } from './formats.js';
+
+export const MANIFEST_SCHEMAS: Readonly<Partial<Record<KindName, JsonSchema>>> = {
+  Namespace: namespaceSchema,
+  Pod: podSchema,
+  Deployment: deploymentSchema,
+  Service: serviceSchema,
+  ConfigMap: configMapSchema,
+  Secret: secretSchema,
+};

@@ -1,0 +1,54 @@
+// metadata, shared by every kind. The fields the server owns are accepted
+// (users apply `ctl get -o yaml` output back) and left for the server to
+// overwrite.
+import { annotationsMap, labelsMap, nonNegativeInteger, stringField } from './fields.js';
+import type { JsonSchema } from './json-schema.js';
+
+/** The format a kind's names must have: Kubernetes uses the strictest one the name ends up in (DNS, file names…). */
+export type NameFormat = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label';
+
+const ownerReference: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['apiVersion', 'kind', 'name', 'uid'],
+  properties: {
+    apiVersion: stringField,
+    kind: stringField,
+    name: stringField,
+    uid: stringField,
+    controller: { type: 'boolean' },
+    blockOwnerDeletion: { type: 'boolean' },
+  },
+};
+
+export function objectMetaSchema(nameFormat: NameFormat): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    // An absent metadata is reported as a missing name, the field the user has to add.
+    default: {},
+    properties: {
+      name: { type: 'string', format: nameFormat },
+      namespace: { type: 'string', format: 'dns1123-label' },
+      uid: stringField,
+      resourceVersion: stringField,
+      generation: nonNegativeInteger,
+      creationTimestamp: stringField,
+      deletionTimestamp: stringField,
+      labels: labelsMap,
+      annotations: annotationsMap,
+      ownerReferences: { type: 'array', items: ownerReference },
+    },
+  };
+}
+
+/** A pod template's metadata: only what a template can meaningfully carry. */
+export const templateMetaSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    labels: labelsMap,
+    annotations: annotationsMap,
+  },
+};

@@ -1,0 +1,172 @@
+// PodSpec and its parts: containers, env, ports, resources, probes,
+// tolerations. Defaults are Kubernetes' own, so a manifest behaves the same
+// on both.
+import {
+  booleanField,
+  labelsMap,
+  nonNegativeInteger,
+  portNumber,
+  portNumberOrName,
+  positiveInteger,
+  quantity,
+  stringField,
+  stringList,
+} from './fields.js';
+import type { JsonSchema } from './json-schema.js';
+import { templateMetaSchema } from './object-meta.js';
+
+const keyRef: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'key'],
+  properties: {
+    name: { type: 'string', format: 'dns1123-subdomain' },
+    key: { type: 'string', format: 'config-key' },
+    optional: booleanField,
+  },
+};
+
+export const envVarSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string', format: 'env-name' },
+    value: stringField,
+    valueFrom: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        configMapKeyRef: keyRef,
+        secretKeyRef: keyRef,
+        fieldRef: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['fieldPath'],
+          properties: { fieldPath: { type: 'string', minLength: 1 } },
+        },
+      },
+    },
+  },
+};
+
+export const containerPortSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['containerPort'],
+  properties: {
+    name: { type: 'string', format: 'port-name' },
+    containerPort: portNumber,
+    hostPort: portNumber,
+    protocol: { type: 'string', enum: ['TCP', 'UDP'], default: 'TCP' },
+  },
+};
+
+/**
+ * cpu, memory, ephemeral-storage, and extended resources ("example.com/gpu");
+ * anything else is most likely a typo ("cpus") and is reported as unknown.
+ */
+export const resourceListSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    cpu: quantity,
+    memory: quantity,
+    'ephemeral-storage': quantity,
+  },
+  patternProperties: { '^[^/]+/[^/]+$': quantity },
+};
+
+export const resourceRequirementsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    requests: resourceListSchema,
+    limits: resourceListSchema,
+  },
+};
+
+export const probeSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    httpGet: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['port'],
+      properties: { path: stringField, port: portNumberOrName, host: stringField },
+    },
+    tcpSocket: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['port'],
+      properties: { port: portNumberOrName },
+    },
+    exec: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['command'],
+      properties: { command: { type: 'array', minItems: 1, items: stringField } },
+    },
+    initialDelaySeconds: nonNegativeInteger,
+    periodSeconds: { ...positiveInteger, default: 10 },
+    timeoutSeconds: { ...positiveInteger, default: 1 },
+    successThreshold: { ...positiveInteger, default: 1 },
+    failureThreshold: { ...positiveInteger, default: 3 },
+  },
+};
+
+export const containerSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'image'],
+  properties: {
+    name: { type: 'string', format: 'dns1123-label' },
+    image: { type: 'string', minLength: 1 },
+    imagePullPolicy: { type: 'string', enum: ['Always', 'IfNotPresent', 'Never'], default: 'IfNotPresent' },
+    command: stringList,
+    args: stringList,
+    workingDir: stringField,
+    env: { type: 'array', items: envVarSchema },
+    ports: { type: 'array', items: containerPortSchema },
+    resources: resourceRequirementsSchema,
+    livenessProbe: probeSchema,
+    readinessProbe: probeSchema,
+  },
+};
+
+export const tolerationSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    key: { type: 'string', format: 'label-key-or-empty' },
+    operator: { type: 'string', enum: ['Exists', 'Equal'] },
+    value: { type: 'string', format: 'label-value' },
+    effect: { type: 'string', enum: ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] },
+    tolerationSeconds: { type: 'integer' },
+  },
+};
+
+export const podSpecSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['containers'],
+  properties: {
+    containers: { type: 'array', minItems: 1, items: containerSchema },
+    restartPolicy: { type: 'string', enum: ['Always', 'OnFailure', 'Never'], default: 'Always' },
+    terminationGracePeriodSeconds: { ...nonNegativeInteger, default: 30 },
+    nodeName: { type: 'string', format: 'dns1123-subdomain' },
+    nodeSelector: labelsMap,
+    tolerations: { type: 'array', items: tolerationSchema },
+  },
+};
+
+export const podTemplateSpecSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['spec'],
+  properties: {
+    metadata: templateMetaSchema,
+    spec: podSpecSchema,
+  },
+};
