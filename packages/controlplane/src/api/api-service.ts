@@ -1,0 +1,237 @@
+// The API's behaviour, independent of gRPC: validation, defaulting, apply with
+// compare-and-swap, reads, deletes and scaling. grpc-service.ts adapts it.
+import { randomUUID } from 'node:crypto';
+import {
+  formatIssue,
+  kindInfo,
+  KINDS,
+  parseSelector,
+  SelectorSyntaxError,
+  validateManifest,
+  type Deployment,
+  type KindInfo,
+  type Namespace,
+  type ResourceObject,
+  type Selector,
+} from '@skiff/api';
+import { ConflictError, FailedPreconditionError, InvalidError, NotFoundError } from '../errors.js';
+import { parseResourceVersion } from '../registry/object-codec.js';
+import { describeObject, type ObjectStore } from '../registry/object-store.js';
+import { planApply, type ApplyOutcome } from './apply-plan.js';
+import { effectiveNamespace, requireKind } from './kind-resolution.js';
+import { retryOnConflict } from './retry-on-conflict.js';
+
+export interface ApplyResult {
+  readonly outcome: ApplyOutcome;
+  readonly object: ResourceObject;
+  readonly warnings: readonly string[];
+}
+
+export interface ObjectRefInput {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+export interface ListInput {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly allNamespaces?: boolean;
+  readonly labelSelector?: string;
+}
+
+const NAMESPACE = kindInfo('Namespace');
+const DEPLOYMENT = kindInfo('Deployment');
+
+export class ApiService {
+  constructor(
+    private readonly objects: ObjectStore,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async apply(manifestJson: string, options: { strict?: boolean; dryRun?: boolean } = {}): Promise<ApplyResult> {
+    const manifest = parseManifestJson(manifestJson);
+    const validation = validateManifest(manifest, { strict: options.strict ?? false });
+    if (!validation.object || !validation.kind || validation.errors.length > 0) {
+      throw invalidObject(manifest, validation.errors.map(formatIssue));
+    }
+    const info = validation.kind;
+    const object = validation.object;
+    if (info.namespaced) object.metadata.namespace = effectiveNamespace(info, object.metadata.namespace);
+    const { namespace, name } = object.metadata;
+    const expected = parseResourceVersion(object.metadata.resourceVersion, 'metadata.resourceVersion');
+    if (namespace !== undefined) await this.requireActiveNamespace(namespace);
+
+    const attempt = async (): Promise<ApplyResult> => {
+      const existing = await this.objects.get(info, namespace, name);
+      if (expected !== undefined) checkPrecondition(info, object, existing, expected);
+      const plan = planApply(object, existing, { now: this.clock(), newUid: randomUUID });
+      const warnings = validation.warnings.map(formatIssue);
+      if (options.dryRun || plan.outcome === 'unchanged') return { outcome: plan.outcome, object: plan.object, warnings };
+      const written =
+        plan.outcome === 'created'
+          ? await this.objects.create(info, plan.object)
+          : await this.objects.update(info, plan.object, Number(existing?.metadata.resourceVersion));
+      return { outcome: plan.outcome, object: written, warnings };
+    };
+    // A manifest that names a resourceVersion asked for exactly that version:
+    // losing the race is the caller's conflict, not ours to paper over.
+    return expected === undefined ? retryOnConflict(attempt) : attempt();
+  }
+
+  async get(ref: ObjectRefInput): Promise<ResourceObject> {
+    const info = requireKind(ref.kind);
+    requireName(ref.name);
+    return this.objects.mustGet(info, effectiveNamespace(info, ref.namespace), ref.name);
+  }
+
+  async list(input: ListInput): Promise<{ items: ResourceObject[]; revision: number }> {
+    const info = requireKind(input.kind);
+    const selector = selectorOf(input.labelSelector);
+    const namespace = input.allNamespaces ? undefined : effectiveNamespace(info, input.namespace);
+    const { items, revision } = await this.objects.list(info, namespace);
+    return { items: items.filter((item) => selector.matches(item.metadata.labels)), revision };
+  }
+
+  async delete(ref: ObjectRefInput, resourceVersion?: string): Promise<ResourceObject> {
+    const info = requireKind(ref.kind);
+    requireName(ref.name);
+    const namespace = effectiveNamespace(info, ref.namespace);
+    const expected = parseResourceVersion(resourceVersion);
+    if (info.kind === 'Namespace') return this.deleteNamespace(ref.name, expected);
+    const attempt = async (): Promise<ResourceObject> => {
+      const existing = await this.objects.mustGet(info, namespace, ref.name);
+      const revision = expected ?? Number(existing.metadata.resourceVersion);
+      await this.objects.delete(info, namespace, ref.name, revision);
+      return existing;
+    };
+    return expected === undefined ? retryOnConflict(attempt) : attempt();
+  }
+
+  async scale(ref: ObjectRefInput, replicas: number): Promise<Deployment> {
+    const info = requireKind(ref.kind);
+    if (info.kind !== 'Deployment') {
+      throw new InvalidError(`${info.plural} cannot be scaled; only deployments have replicas`);
+    }
+    requireName(ref.name);
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw new InvalidError(`spec.replicas: must be a whole number >= 0, not ${replicas}`);
+    }
+    const namespace = effectiveNamespace(info, ref.namespace);
+    return retryOnConflict(async () => {
+      const existing = await this.objects.mustGet<Deployment>(DEPLOYMENT, namespace, ref.name);
+      if (existing.spec.replicas === replicas) return existing;
+      const scaled: Deployment = {
+        ...existing,
+        metadata: { ...existing.metadata, generation: (existing.metadata.generation ?? 1) + 1 },
+        spec: { ...existing.spec, replicas },
+      };
+      return this.objects.update(DEPLOYMENT, scaled, Number(existing.metadata.resourceVersion));
+    });
+  }
+
+  /** Creates the namespaces every cluster has; safe to call on every start. */
+  async ensureBuiltinNamespaces(): Promise<void> {
+    for (const name of ['default', 'skiff-system']) {
+      await this.apply(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+    }
+  }
+
+  private async requireActiveNamespace(name: string): Promise<void> {
+    const namespace = await this.objects.get<Namespace>(NAMESPACE, undefined, name);
+    if (!namespace) {
+      throw new NotFoundError(
+        `namespace "${name}" not found; create it first (apply a Namespace manifest with metadata.name: ${name})`,
+      );
+    }
+    if (namespace.status?.phase === 'Terminating') {
+      throw new FailedPreconditionError(`namespace "${name}" is being deleted; nothing new can be created in it`);
+    }
+  }
+
+  /**
+   * Like Kubernetes: mark the namespace Terminating (so nothing new lands in
+   * it), delete everything inside, then the namespace itself.
+   */
+  private async deleteNamespace(name: string, expected: number | undefined): Promise<ResourceObject> {
+    if (name === 'default' || name === 'skiff-system') {
+      throw new FailedPreconditionError(`namespace "${name}" is built in and cannot be deleted`);
+    }
+    const terminating = await retryOnConflict(async () => {
+      const existing = await this.objects.mustGet<Namespace>(NAMESPACE, undefined, name);
+      if (expected !== undefined && Number(existing.metadata.resourceVersion) !== expected) {
+        throw new ConflictError(
+          `Operation cannot be fulfilled on ${describeObject(NAMESPACE, undefined, name)}: resourceVersion ${expected} is stale`,
+        );
+      }
+      if (existing.status?.phase === 'Terminating') return existing;
+      const marked: Namespace = {
+        ...existing,
+        metadata: { ...existing.metadata, deletionTimestamp: new Date().toISOString() },
+        status: { phase: 'Terminating' },
+      };
+      return this.objects.update(NAMESPACE, marked, Number(existing.metadata.resourceVersion));
+    });
+    for (const info of namespacedKinds()) {
+      const { items } = await this.objects.list(info, name);
+      for (const item of items) {
+        await retryOnConflict(async () => {
+          const current = await this.objects.get(info, name, item.metadata.name);
+          if (current) await this.objects.delete(info, name, current.metadata.name, Number(current.metadata.resourceVersion));
+        });
+      }
+    }
+    await retryOnConflict(async () => {
+      const current = await this.objects.get(NAMESPACE, undefined, name);
+      if (current) await this.objects.delete(NAMESPACE, undefined, name, Number(current.metadata.resourceVersion));
+    });
+    return terminating;
+  }
+}
+
+function namespacedKinds(): KindInfo[] {
+  return KINDS.filter((info) => info.namespaced);
+}
+
+function parseManifestJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new InvalidError(`manifest_json: not valid JSON (${(error as Error).message}); send the object as JSON text`);
+  }
+}
+
+function invalidObject(manifest: unknown, details: string[]): InvalidError {
+  const record = typeof manifest === 'object' && manifest !== null ? (manifest as Record<string, unknown>) : {};
+  const kind = typeof record.kind === 'string' ? record.kind : 'object';
+  const metadata = record.metadata as Record<string, unknown> | undefined;
+  const name = typeof metadata?.name === 'string' ? ` "${metadata.name}"` : '';
+  return new InvalidError(`${kind}${name} is invalid:\n  ${details.join('\n  ')}`, details);
+}
+
+function checkPrecondition(info: KindInfo, object: ResourceObject, existing: ResourceObject | undefined, expected: number): void {
+  const what = describeObject(info, object.metadata.namespace, object.metadata.name);
+  if (!existing) {
+    throw new ConflictError(`Operation cannot be fulfilled on ${what}: it no longer exists (resourceVersion ${expected} is stale)`);
+  }
+  const current = Number(existing.metadata.resourceVersion);
+  if (current !== expected) {
+    throw new ConflictError(
+      `Operation cannot be fulfilled on ${what}: the object has been modified (resourceVersion ${expected} is stale; current is ${current}); get it again, re-apply your change, or drop metadata.resourceVersion to apply unconditionally`,
+      current,
+    );
+  }
+}
+
+function requireName(name: string): void {
+  if (!name) throw new InvalidError('name: is required');
+}
+
+export function selectorOf(text: string | undefined): Selector {
+  try {
+    return parseSelector(text ?? '');
+  } catch (error) {
+    if (error instanceof SelectorSyntaxError) throw new InvalidError(error.message);
+    throw error;
+  }
+}

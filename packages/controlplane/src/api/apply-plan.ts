@@ -1,0 +1,156 @@
+// What an apply does to the stored object, as a pure function: which fields the
+// user owns (labels, annotations, spec and the data fields), which the server
+// owns (uid, creation time, generation, status, assigned node and IPs), and
+// whether anything the user owns actually changed.
+import { isDeepStrictEqual } from 'node:util';
+import type { ObjectMeta, ResourceObject } from '@skiff/api';
+import { InvalidError } from '../errors.js';
+
+export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+
+export interface ApplyPlan {
+  readonly outcome: ApplyOutcome;
+  /** The object to write (for "unchanged", the existing one). */
+  readonly object: ResourceObject;
+}
+
+export interface ApplyContext {
+  readonly now: Date;
+  readonly newUid: () => string;
+}
+
+/** Top-level fields that are neither identity, metadata nor status: the desired state. */
+const NOT_DESIRED = new Set(['apiVersion', 'kind', 'metadata', 'status']);
+
+export function planApply(
+  manifest: ResourceObject,
+  existing: ResourceObject | undefined,
+  context: ApplyContext,
+): ApplyPlan {
+  if (!existing) return { outcome: 'created', object: newObject(manifest, context) };
+
+  const merged = mergeInto(existing, manifest);
+  checkImmutable(existing, merged);
+  const desiredChanged = !isDeepStrictEqual(desiredFields(existing), desiredFields(merged));
+  const metadataChanged = !isDeepStrictEqual(userMetadata(existing.metadata), userMetadata(merged.metadata));
+  if (!desiredChanged && !metadataChanged) return { outcome: 'unchanged', object: existing };
+  if (desiredChanged) merged.metadata.generation = (existing.metadata.generation ?? 1) + 1;
+  return { outcome: 'configured', object: merged };
+}
+
+function newObject(manifest: ResourceObject, context: ApplyContext): ResourceObject {
+  const { status: _ignored, ...rest } = manifest;
+  const metadata: ObjectMeta = {
+    ...withoutServerFields(manifest.metadata),
+    uid: context.newUid(),
+    generation: 1,
+    creationTimestamp: toTimestamp(context.now),
+  };
+  const object: ResourceObject = { ...structuredClone(rest), metadata };
+  if (manifest.kind === 'Namespace') object.status = { phase: 'Active' };
+  return object;
+}
+
+function mergeInto(existing: ResourceObject, manifest: ResourceObject): ResourceObject {
+  const merged: ResourceObject = {
+    apiVersion: manifest.apiVersion,
+    kind: manifest.kind,
+    metadata: {
+      ...withoutServerFields(manifest.metadata),
+      uid: existing.metadata.uid,
+      generation: existing.metadata.generation,
+      creationTimestamp: existing.metadata.creationTimestamp,
+    },
+  };
+  const ownerReferences = manifest.metadata.ownerReferences ?? existing.metadata.ownerReferences;
+  if (ownerReferences) merged.metadata.ownerReferences = structuredClone(ownerReferences);
+  if (existing.metadata.deletionTimestamp) merged.metadata.deletionTimestamp = existing.metadata.deletionTimestamp;
+  for (const [field, value] of Object.entries(manifest)) {
+    if (!NOT_DESIRED.has(field)) (merged as unknown as Record<string, unknown>)[field] = structuredClone(value);
+  }
+  keepServerAssignedSpec(existing, merged);
+  if (existing.status !== undefined) merged.status = existing.status;
+  return merged;
+}
+
+/** Spec fields the server fills in survive an apply that does not mention them. */
+function keepServerAssignedSpec(existing: ResourceObject, merged: ResourceObject): void {
+  const before = asRecord(existing.spec);
+  const after = asRecord(merged.spec);
+  if (!before || !after) return;
+  const assigned = existing.kind === 'Pod' ? ['nodeName'] : existing.kind === 'Service' ? ['clusterIP'] : [];
+  for (const field of assigned) {
+    if (after[field] === undefined && before[field] !== undefined) after[field] = before[field];
+  }
+}
+
+function checkImmutable(existing: ResourceObject, merged: ResourceObject): void {
+  const before = existing as unknown as Record<string, unknown>;
+  const after = merged as unknown as Record<string, unknown>;
+  switch (existing.kind) {
+    case 'ConfigMap':
+    case 'Secret':
+      if (before.immutable === true) {
+        for (const field of ['data', 'binaryData', 'immutable']) {
+          if (!isDeepStrictEqual(before[field], after[field])) {
+            throw new InvalidError(`${field}: field is immutable when immutable is true; delete and re-create the ${existing.kind}`);
+          }
+        }
+      }
+      if (existing.kind === 'Secret' && before.type !== after.type) {
+        throw new InvalidError('type: field is immutable; delete and re-create the Secret to change its type');
+      }
+      return;
+    case 'Deployment':
+      if (!isDeepStrictEqual(asRecord(existing.spec)?.selector, asRecord(merged.spec)?.selector)) {
+        throw new InvalidError('spec.selector: field is immutable; delete and re-create the Deployment to change it');
+      }
+      return;
+    case 'Pod':
+      if (!isDeepStrictEqual(withoutImages(existing.spec), withoutImages(merged.spec))) {
+        throw new InvalidError(
+          'spec: pod updates may not change fields other than spec.containers[*].image; delete and re-create the Pod (or use a Deployment)',
+        );
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+function withoutImages(spec: unknown): unknown {
+  const record = asRecord(spec);
+  if (!record || !Array.isArray(record.containers)) return spec;
+  return { ...record, containers: record.containers.map((c: unknown) => ({ ...asRecord(c), image: undefined })) };
+}
+
+function desiredFields(object: ResourceObject): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(object)) if (!NOT_DESIRED.has(field)) fields[field] = value;
+  return fields;
+}
+
+function userMetadata(metadata: ObjectMeta): unknown {
+  return { labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {}, owners: metadata.ownerReferences ?? [] };
+}
+
+function withoutServerFields(metadata: ObjectMeta): ObjectMeta {
+  const {
+    uid: _uid,
+    resourceVersion: _rv,
+    generation: _generation,
+    creationTimestamp: _created,
+    deletionTimestamp: _deleted,
+    ...user
+  } = metadata;
+  return structuredClone(user);
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** Kubernetes timestamps: RFC 3339 in UTC, whole seconds. */
+export function toTimestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,21 @@
+// Turns what a client sent (a kind spelling, a namespace) into a KindInfo and
+// the namespace it really means.
+import { KINDS, resolveKind, type KindInfo } from '@skiff/api';
+import { InvalidError } from '../errors.js';
+
+export const DEFAULT_NAMESPACE = 'default';
+
+export function requireKind(spelling: string): KindInfo {
+  const info = resolveKind(spelling);
+  if (!info) {
+    const known = KINDS.map((k) => k.plural).join(', ');
+    throw new InvalidError(`the server doesn't have a resource type "${spelling}"; known types: ${known}`);
+  }
+  return info;
+}
+
+/** Cluster-scoped kinds have no namespace; namespaced ones default to "default". */
+export function effectiveNamespace(info: KindInfo, namespace: string | undefined): string | undefined {
+  if (!info.namespaced) return undefined;
+  return namespace === undefined || namespace === '' ? DEFAULT_NAMESPACE : namespace;
+}

@@ -1,0 +1,60 @@
+// One client's watch: optional initial state, then every change in revision
+// order, filtered by label selector the way Kubernetes does it (an object that
+// stops matching is DELETED for this watcher, one that starts matching ADDED).
+import type { KindInfo, ResourceObject, Selector } from '@skiff/api';
+import { CompactedError } from '../errors.js';
+import type { ObjectEvent, ObjectEventType, ObjectStore } from '../registry/object-store.js';
+import type { WatchHandle } from '../store/store.js';
+
+export interface WatchOutput {
+  send(type: ObjectEventType, object: ResourceObject, revision: number): void;
+  /** The watch is over: `error` says why (compaction, store failure). */
+  end(error: Error): void;
+}
+
+export interface WatchSessionOptions {
+  readonly info: KindInfo;
+  /** undefined = all namespaces (or a cluster-scoped kind). */
+  readonly namespace: string | undefined;
+  readonly selector: Selector;
+  /** Watch after this revision; undefined = send the current objects as ADDED first. */
+  readonly afterRevision: number | undefined;
+}
+
+export async function startWatchSession(
+  objects: ObjectStore,
+  options: WatchSessionOptions,
+  output: WatchOutput,
+): Promise<WatchHandle> {
+  const { info, namespace, selector } = options;
+  let after = options.afterRevision;
+  if (after === undefined) {
+    const { items, revision } = await objects.list(info, namespace);
+    for (const item of items) if (selector.matches(item.metadata.labels)) output.send('ADDED', item, revision);
+    after = revision;
+  }
+  return objects.watch(info, namespace, after, {
+    onEvent: (event) => {
+      const translated = throughSelector(event, selector);
+      if (translated) output.send(translated, event.object, event.revision);
+    },
+    onCompacted: (compactRevision) =>
+      output.end(
+        new CompactedError(
+          `resourceVersion ${after} is too old (history before ${compactRevision} was compacted); list again and watch from the list's resourceVersion`,
+          compactRevision,
+        ),
+      ),
+    onError: (error) => output.end(error),
+  });
+}
+
+function throughSelector(event: ObjectEvent, selector: Selector): ObjectEventType | undefined {
+  const now = selector.matches(event.object.metadata.labels);
+  if (event.type === 'DELETED') return now ? 'DELETED' : undefined;
+  const before = event.previous !== undefined && selector.matches(event.previous.metadata.labels);
+  if (now && before) return 'MODIFIED';
+  if (now) return 'ADDED';
+  if (before) return 'DELETED';
+  return undefined;
+}

@@ -1,0 +1,80 @@
+// Wires the control plane together: store → objects → API service → gRPC and
+// HTTP servers. main.ts only parses flags and handles signals.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { ApiService } from './api/api-service.js';
+import { createGrpcHandlers } from './api/grpc-service.js';
+import { startGrpcServer, type RunningGrpcServer } from './api/grpc-server.js';
+import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
+import { createApiMetrics } from './metrics/api-metrics.js';
+import { ObjectStore } from './registry/object-store.js';
+import { EtcdStore } from './store/etcd-store.js';
+import type { Store } from './store/store.js';
+
+export interface ControlPlaneConfig {
+  readonly etcdEndpoints: readonly string[];
+  /** host:port for gRPC; port 0 picks a free one. */
+  readonly grpcAddress: string;
+  /** host:port for /healthz, /readyz, /metrics; port 0 picks a free one. */
+  readonly httpAddress: string;
+  readonly shutdownGraceMs: number;
+}
+
+export class ControlPlane {
+  private store?: Store;
+  private grpc?: RunningGrpcServer;
+  private http?: RunningHttpServer;
+
+  constructor(
+    private readonly config: ControlPlaneConfig,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<{ grpcAddress: string; httpAddress: string }> {
+    const store = new EtcdStore({ endpoints: [...this.config.etcdEndpoints] });
+    this.store = store;
+    const objects = new ObjectStore(store);
+    const api = new ApiService(objects);
+    await this.waitForStore(() => api.ensureBuiltinNamespaces());
+
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'skiff_controlplane_' });
+    const metrics = createApiMetrics(registry);
+    this.grpc = await startGrpcServer(this.config.grpcAddress, createGrpcHandlers({ api, objects, metrics, log: this.log }));
+    const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
+    this.http = await startHttpServer(httpHost, httpPort, { registry, checkReady: () => store.ping(1000) });
+    return { grpcAddress: this.grpc.address, httpAddress: this.http.address };
+  }
+
+  /** Graceful: in-flight requests finish (up to the grace period), then the store closes. */
+  async stop(): Promise<void> {
+    await this.grpc?.stop(this.config.shutdownGraceMs);
+    await this.http?.close();
+    await this.store?.close();
+  }
+
+  /** etcd may start after us (or be restarting): retry with capped back-off, saying so. */
+  private async waitForStore(step: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await step();
+        return;
+      } catch (error) {
+        if (attempt >= 60) throw error;
+        const waitMs = Math.min(100 * 2 ** attempt, 2000);
+        this.log.warn({ err: error, attempt, waitMs }, 'store not ready; retrying');
+        await delay(waitMs);
+      }
+    }
+  }
+}
+
+export function splitHostPort(address: string): [string, number] {
+  const colon = address.lastIndexOf(':');
+  const port = Number(address.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`"${address}" is not host:port (for example 127.0.0.1:7401)`);
+  }
+  return [address.slice(0, colon), port];
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// skiff-controlplane: flags and signals only; control-plane.ts does the work.
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { ControlPlane } from './control-plane.js';
+
+const usage = `usage: skiff-controlplane [--etcd URLS] [--listen HOST:PORT] [--http-listen HOST:PORT] [--log-level LEVEL]
+  --etcd          comma-separated etcd client URLs (env SKIFF_ETCD; default http://127.0.0.1:2379)
+  --listen        gRPC API address (default 127.0.0.1:7400; port 0 picks a free port)
+  --http-listen   /healthz, /readyz and /metrics address (default 127.0.0.1:7401)
+  --log-level     trace, debug, info, warn or error (default info)`;
+
+function parseFlags() {
+  try {
+    return parseArgs({
+      options: {
+        etcd: { type: 'string', default: process.env.SKIFF_ETCD ?? 'http://127.0.0.1:2379' },
+        listen: { type: 'string', default: '127.0.0.1:7400' },
+        'http-listen': { type: 'string', default: '127.0.0.1:7401' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`skiff-controlplane: ${(error as Error).message}\n${usage}\n`);
+    process.exit(2);
+  }
+}
+
+const flags = parseFlags();
+if (flags.help) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+const log = pino({ name: 'controlplane', level: flags['log-level'] });
+const controlPlane = new ControlPlane(
+  {
+    etcdEndpoints: flags.etcd.split(',').map((url) => url.trim()).filter(Boolean),
+    grpcAddress: flags.listen,
+    httpAddress: flags['http-listen'],
+    shutdownGraceMs: 5000,
+  },
+  log,
+);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  await controlPlane.stop();
+  log.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+try {
+  const addresses = await controlPlane.start();
+  log.info(addresses, 'control plane listening');
+} catch (error) {
+  log.fatal({ err: error }, 'control plane failed to start');
+  await controlPlane.stop().catch(() => undefined);
+  process.exit(1);
+}

@@ -1,0 +1,147 @@
+// Typed objects on top of the raw Store: keys, JSON, resourceVersions, and
+// error messages that name the object the way kubectl users expect.
+import type { KindInfo, ResourceObject } from '@skiff/api';
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
+import type { Store, StoreEvent, WatchHandle } from '../store/store.js';
+import { decodeObject, encodeObject } from './object-codec.js';
+import { kindPrefix, objectKey } from './object-keys.js';
+
+export type ObjectEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface ObjectEvent {
+  readonly type: ObjectEventType;
+  /** For DELETED, the object as it was last stored. */
+  readonly object: ResourceObject;
+  /** The object before this change, when there was one. */
+  readonly previous?: ResourceObject;
+  readonly revision: number;
+}
+
+export interface ObjectWatchCallbacks {
+  onEvent(event: ObjectEvent): void;
+  onCompacted(compactRevision: number): void;
+  onError(error: Error): void;
+}
+
+/** kubectl's resource spelling in messages: `deployments.apps "web"`. */
+export function describeObject(info: KindInfo, namespace: string | undefined, name: string): string {
+  const slash = info.apiVersion.indexOf('/');
+  const resource = slash > 0 ? `${info.plural}.${info.apiVersion.slice(0, slash)}` : info.plural;
+  const where = info.namespaced ? ` in namespace "${namespace ?? 'default'}"` : '';
+  return `${resource} "${name}"${where}`;
+}
+
+export class ObjectStore {
+  constructor(private readonly store: Store) {}
+
+  async get<T extends ResourceObject = ResourceObject>(
+    info: KindInfo,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T | undefined> {
+    const kv = await this.store.get(objectKey(info, namespace, name));
+    return kv ? decodeObject<T>(kv) : undefined;
+  }
+
+  async mustGet<T extends ResourceObject = ResourceObject>(
+    info: KindInfo,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T> {
+    const object = await this.get<T>(info, namespace, name);
+    if (!object) throw new NotFoundError(`${describeObject(info, namespace, name)} not found`);
+    return object;
+  }
+
+  /** Every object of a kind, in one namespace or (namespace undefined) all of them. */
+  async list<T extends ResourceObject = ResourceObject>(
+    info: KindInfo,
+    namespace: string | undefined,
+  ): Promise<{ items: T[]; revision: number }> {
+    const result = await this.store.list(kindPrefix(info, namespace));
+    return { items: result.items.map((kv) => decodeObject<T>(kv)), revision: result.revision };
+  }
+
+  async create<T extends ResourceObject>(info: KindInfo, object: T): Promise<T> {
+    const { namespace, name } = object.metadata;
+    try {
+      const revision = await this.store.create(objectKey(info, namespace, name), encodeObject(object));
+      return withVersion(object, revision);
+    } catch (error) {
+      if (error instanceof AlreadyExistsError) {
+        throw new AlreadyExistsError(`${describeObject(info, namespace, name)} already exists`);
+      }
+      throw error;
+    }
+  }
+
+  async update<T extends ResourceObject>(info: KindInfo, object: T, expectedRevision: number): Promise<T> {
+    const { namespace, name } = object.metadata;
+    try {
+      const revision = await this.store.update(objectKey(info, namespace, name), encodeObject(object), expectedRevision);
+      return withVersion(object, revision);
+    } catch (error) {
+      throw explainWriteError(error, info, namespace, name, expectedRevision);
+    }
+  }
+
+  async delete(info: KindInfo, namespace: string | undefined, name: string, expectedRevision: number): Promise<number> {
+    try {
+      return await this.store.delete(objectKey(info, namespace, name), expectedRevision);
+    } catch (error) {
+      throw explainWriteError(error, info, namespace, name, expectedRevision);
+    }
+  }
+
+  watch(
+    info: KindInfo,
+    namespace: string | undefined,
+    afterRevision: number,
+    callbacks: ObjectWatchCallbacks,
+  ): WatchHandle {
+    return this.store.watch(kindPrefix(info, namespace), afterRevision, {
+      onEvent: (event: StoreEvent) => callbacks.onEvent(toObjectEvent(event)),
+      onCompacted: (compactRevision) => callbacks.onCompacted(compactRevision),
+      onError: (error) => callbacks.onError(error),
+    });
+  }
+}
+
+function withVersion<T extends ResourceObject>(object: T, revision: number): T {
+  return { ...object, metadata: { ...object.metadata, resourceVersion: String(revision) } };
+}
+
+function toObjectEvent(event: StoreEvent): ObjectEvent {
+  if (event.type === 'put') {
+    const object = decodeObject(event.kv);
+    const previous = event.prev ? decodeObject(event.prev) : undefined;
+    const type = event.kv.createRevision === event.kv.modRevision ? 'ADDED' : 'MODIFIED';
+    return previous ? { type, object, previous, revision: event.kv.modRevision } : { type, object, revision: event.kv.modRevision };
+  }
+  if (!event.prev) {
+    // Without the previous value there is nothing to tell a watcher; the store
+    // always asks etcd for it, so this is a broken invariant, not user error.
+    throw new Error(`delete event for ${event.key} carries no previous value`);
+  }
+  const object = decodeObject({ ...event.prev, modRevision: event.modRevision });
+  return { type: 'DELETED', object, revision: event.modRevision };
+}
+
+function explainWriteError(
+  error: unknown,
+  info: KindInfo,
+  namespace: string | undefined,
+  name: string,
+  expectedRevision: number,
+): unknown {
+  const what = describeObject(info, namespace, name);
+  if (error instanceof NotFoundError) return new NotFoundError(`${what} not found`);
+  if (error instanceof ConflictError) {
+    const current = error.currentRevision === undefined ? '' : `; current is ${error.currentRevision}`;
+    return new ConflictError(
+      `Operation cannot be fulfilled on ${what}: the object has been modified (resourceVersion ${expectedRevision} is stale${current}); read it again and retry`,
+      error.currentRevision,
+    );
+  }
+  return error;
+}
