@@ -1,0 +1,103 @@
+// A promise-shaped client for the Skiff API, with deadlines and errors turned
+// into CliErrors. Objects arrive as JSON text and leave as ResourceObjects.
+import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import { createApiClient, type ApiClient, type ResourceObject, type WatchEventMessageOutput } from '@skiff/api';
+import { explainServiceError, isServiceError } from './errors.js';
+
+const CALL_TIMEOUT_MS = 30_000;
+
+export interface ApplyAnswer {
+  readonly outcome: string;
+  readonly object: ResourceObject;
+  readonly warnings: readonly string[];
+}
+
+export interface Ref {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface ListQuery {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly allNamespaces: boolean;
+  readonly labelSelector: string;
+}
+
+type Callback<T> = (error: ServiceError | null, value?: T) => void;
+
+export class SkiffClient {
+  private readonly client: ApiClient;
+
+  constructor(readonly server: string) {
+    this.client = createApiClient(server);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  async apply(manifest: ResourceObject, options: { strict: boolean; dryRun: boolean }): Promise<ApplyAnswer> {
+    const response = await this.call<{ outcome: string; object_json: string; warnings: string[] }>((cb, deadline) =>
+      this.client.Apply({ manifest_json: JSON.stringify(manifest), strict: options.strict, dry_run: options.dryRun }, { deadline }, cb),
+    );
+    return { outcome: response.outcome, object: parse(response.object_json), warnings: response.warnings };
+  }
+
+  async get(ref: Ref): Promise<ResourceObject> {
+    const response = await this.call<{ object_json: string }>((cb, deadline) => this.client.Get({ ref }, { deadline }, cb));
+    return parse(response.object_json);
+  }
+
+  async list(query: ListQuery): Promise<{ items: ResourceObject[]; resourceVersion: string }> {
+    const response = await this.call<{ items_json: string[]; resource_version: string }>((cb, deadline) =>
+      this.client.List(
+        { kind: query.kind, namespace: query.namespace, all_namespaces: query.allNamespaces, label_selector: query.labelSelector },
+        { deadline },
+        cb,
+      ),
+    );
+    return { items: response.items_json.map(parse), resourceVersion: response.resource_version };
+  }
+
+  async delete(ref: Ref): Promise<ResourceObject> {
+    const response = await this.call<{ object_json: string }>((cb, deadline) => this.client.Delete({ ref }, { deadline }, cb));
+    return parse(response.object_json);
+  }
+
+  async scale(ref: Ref, replicas: number): Promise<ResourceObject> {
+    const response = await this.call<{ object_json: string }>((cb, deadline) =>
+      this.client.Scale({ ref, replicas }, { deadline }, cb),
+    );
+    return parse(response.object_json);
+  }
+
+  /** Streams changes after `resourceVersion`; the stream's errors are raw ServiceErrors. */
+  watch(query: ListQuery, resourceVersion: string): ClientReadableStream<WatchEventMessageOutput> {
+    return this.client.Watch({
+      kind: query.kind,
+      namespace: query.namespace,
+      all_namespaces: query.allNamespaces,
+      label_selector: query.labelSelector,
+      resource_version: resourceVersion,
+    });
+  }
+
+  explain(error: unknown): unknown {
+    return isServiceError(error) ? explainServiceError(error, this.server) : error;
+  }
+
+  private call<T>(invoke: (callback: Callback<T>, deadline: Date) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      invoke((error, value) => {
+        if (error) reject(explainServiceError(error, this.server));
+        else resolve(value as T);
+      }, new Date(Date.now() + CALL_TIMEOUT_MS));
+    });
+  }
+}
+
+function parse(json: string): ResourceObject {
+  return JSON.parse(json) as ResourceObject;
+}

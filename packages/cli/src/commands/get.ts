@@ -1,0 +1,76 @@
+// ctl get KIND [NAME...] | KIND/NAME... with -n, -A, -l, -o and -w.
+import type { KindInfo, ResourceObject } from '@skiff/api';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { CliError } from '../errors.js';
+import { parseOutputFormat, renderObjects } from '../output/render-objects.js';
+import { parseObjectArgs } from './object-args.js';
+import { watchObjects } from './watch-objects.js';
+
+interface GetOptions {
+  namespace?: string;
+  allNamespaces: boolean;
+  output?: string;
+  selector?: string;
+  watch: boolean;
+}
+
+export function registerGet(program: Command, context: CliContext): void {
+  program
+    .command('get')
+    .description('list objects, or show some by name (kinds: pods|po, deployments|deploy, services|svc, configmaps|cm, secrets, namespaces|ns, nodes|no, events|ev)')
+    .argument('<kind-or-kind/name...>', 'KIND [NAME...] or KIND/NAME...')
+    .option('-n, --namespace <namespace>', 'namespace to look in', 'default')
+    .option('-A, --all-namespaces', 'list across all namespaces', false)
+    .option('-o, --output <format>', 'wide, yaml, json or name')
+    .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
+    .option('-w, --watch', 'after listing, keep printing changes', false)
+    .action(async (args: string[], options: GetOptions) => {
+      const format = parseOutputFormat(options.output);
+      const groups = parseObjectArgs(args);
+      for (const { info, names } of groups) {
+        if (names.length > 0 && (options.selector || options.watch)) {
+          throw new CliError('error: --selector and --watch work on lists; name no objects, or drop the flag');
+        }
+        const objects = names.length > 0 ? await getNamed(context, info, names, options.namespace) : await list(context, info, options);
+        const withNamespace = options.allNamespaces && info.namespaced;
+        if (objects.items.length === 0 && names.length === 0) {
+          if (!options.watch) context.stderr.write(`${noResources(info, options)}\n`);
+        } else {
+          context.stdout.write(renderObjects(info, objects.items, { format, withNamespace, single: names.length === 1 }));
+        }
+        if (options.watch) {
+          await watchObjects(context, info, query(info, options), objects.resourceVersion, { format, withNamespace });
+        }
+      }
+    });
+}
+
+function query(info: KindInfo, options: GetOptions) {
+  return {
+    kind: info.plural,
+    namespace: options.namespace ?? 'default',
+    allNamespaces: options.allNamespaces,
+    labelSelector: options.selector ?? '',
+  };
+}
+
+async function list(context: CliContext, info: KindInfo, options: GetOptions) {
+  return context.client().list(query(info, options));
+}
+
+async function getNamed(
+  context: CliContext,
+  info: KindInfo,
+  names: readonly string[],
+  namespace: string | undefined,
+): Promise<{ items: ResourceObject[]; resourceVersion: string }> {
+  const items: ResourceObject[] = [];
+  for (const name of names) items.push(await context.client().get({ kind: info.plural, namespace: namespace ?? 'default', name }));
+  return { items, resourceVersion: '' };
+}
+
+function noResources(info: KindInfo, options: GetOptions): string {
+  if (!info.namespaced || options.allNamespaces) return 'No resources found';
+  return `No resources found in ${options.namespace ?? 'default'} namespace.`;
+}

@@ -1,0 +1,126 @@
+// The columns `ctl get` shows for each kind, and the extra ones of -o wide.
+import type {
+  ConfigMap,
+  Deployment,
+  Event,
+  KindName,
+  Namespace,
+  Node,
+  Pod,
+  ResourceObject,
+  Secret,
+  Service,
+} from '@skiff/api';
+import { formatAge } from './age.js';
+
+export interface Column {
+  readonly header: string;
+  readonly wide?: boolean;
+  readonly value: (object: ResourceObject, now: Date) => string;
+}
+
+const age: Column = { header: 'AGE', value: (o, now) => formatAge(o.metadata.creationTimestamp, now) };
+const name: Column = { header: 'NAME', value: (o) => o.metadata.name };
+const count = (record: Record<string, unknown> | undefined): number => Object.keys(record ?? {}).length;
+const orNone = (text: string | undefined): string => (text ? text : '<none>');
+const selectorText = (labels: Record<string, string> | undefined): string =>
+  orNone(Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','));
+
+export function podStatusText(pod: Pod): string {
+  if (pod.metadata.deletionTimestamp) return 'Terminating';
+  for (const container of pod.status?.containerStatuses ?? []) {
+    if (container.state.waiting?.reason) return container.state.waiting.reason;
+    if (container.state.terminated?.reason && pod.status?.phase !== 'Succeeded') return container.state.terminated.reason;
+  }
+  return pod.status?.reason ?? pod.status?.phase ?? 'Pending';
+}
+
+const COLUMNS: Record<KindName, readonly Column[]> = {
+  Pod: [
+    name,
+    {
+      header: 'READY',
+      value: (o) => {
+        const pod = o as Pod;
+        const ready = (pod.status?.containerStatuses ?? []).filter((c) => c.ready).length;
+        return `${ready}/${pod.spec.containers.length}`;
+      },
+    },
+    { header: 'STATUS', value: (o) => podStatusText(o as Pod) },
+    {
+      header: 'RESTARTS',
+      value: (o) => String((o as Pod).status?.containerStatuses?.reduce((sum, c) => sum + c.restartCount, 0) ?? 0),
+    },
+    age,
+    { header: 'IP', wide: true, value: (o) => orNone((o as Pod).status?.podIP) },
+    { header: 'NODE', wide: true, value: (o) => orNone((o as Pod).spec.nodeName) },
+  ],
+  Deployment: [
+    name,
+    { header: 'READY', value: (o) => `${(o as Deployment).status?.readyReplicas ?? 0}/${(o as Deployment).spec.replicas}` },
+    { header: 'UP-TO-DATE', value: (o) => String((o as Deployment).status?.updatedReplicas ?? 0) },
+    { header: 'AVAILABLE', value: (o) => String((o as Deployment).status?.availableReplicas ?? 0) },
+    age,
+    { header: 'CONTAINERS', wide: true, value: (o) => (o as Deployment).spec.template.spec.containers.map((c) => c.name).join(',') },
+    { header: 'IMAGES', wide: true, value: (o) => (o as Deployment).spec.template.spec.containers.map((c) => c.image).join(',') },
+    { header: 'SELECTOR', wide: true, value: (o) => selectorText((o as Deployment).spec.selector.matchLabels) },
+  ],
+  Service: [
+    name,
+    { header: 'TYPE', value: (o) => (o as Service).spec.type },
+    { header: 'CLUSTER-IP', value: (o) => orNone((o as Service).spec.clusterIP) },
+    {
+      header: 'PORT(S)',
+      value: (o) =>
+        orNone((o as Service).spec.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(',')),
+    },
+    age,
+    { header: 'SELECTOR', wide: true, value: (o) => selectorText((o as Service).spec.selector) },
+  ],
+  ConfigMap: [
+    name,
+    { header: 'DATA', value: (o) => String(count((o as ConfigMap).data) + count((o as ConfigMap).binaryData)) },
+    age,
+  ],
+  Secret: [
+    name,
+    { header: 'TYPE', value: (o) => (o as Secret).type },
+    { header: 'DATA', value: (o) => String(count((o as Secret).data)) },
+    age,
+  ],
+  Namespace: [name, { header: 'STATUS', value: (o) => (o as Namespace).status?.phase ?? 'Active' }, age],
+  Node: [
+    name,
+    {
+      header: 'STATUS',
+      value: (o) => {
+        const node = o as Node;
+        const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+        const base = ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown';
+        return node.spec.unschedulable ? `${base},SchedulingDisabled` : base;
+      },
+    },
+    age,
+    { header: 'VERSION', value: (o) => orNone((o as Node).status?.nodeInfo?.agentVersion) },
+    { header: 'CPU', wide: true, value: (o) => orNone((o as Node).status?.allocatable?.cpu) },
+    { header: 'MEMORY', wide: true, value: (o) => orNone((o as Node).status?.allocatable?.memory) },
+    { header: 'RUNTIME', wide: true, value: (o) => orNone((o as Node).status?.nodeInfo?.runtime) },
+  ],
+  Event: [
+    { header: 'LAST SEEN', value: (o, now) => formatAge((o as Event).lastTimestamp ?? o.metadata.creationTimestamp, now) },
+    { header: 'TYPE', value: (o) => (o as Event).type },
+    { header: 'REASON', value: (o) => (o as Event).reason },
+    { header: 'OBJECT', value: (o) => `${(o as Event).involvedObject.kind.toLowerCase()}/${(o as Event).involvedObject.name}` },
+    { header: 'MESSAGE', value: (o) => (o as Event).message },
+  ],
+  Lease: [
+    name,
+    { header: 'HOLDER', value: (o) => orNone((o.spec as { holderIdentity?: string } | undefined)?.holderIdentity) },
+    age,
+  ],
+};
+
+export function columnsFor(kind: KindName, wide: boolean, withNamespace: boolean): Column[] {
+  const chosen = COLUMNS[kind].filter((column) => wide || !column.wide);
+  return withNamespace ? [{ header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' }, ...chosen] : chosen;
+}
