@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Skiff needs on a fresh Debian 12 machine, then builds it.
+# Idempotent and quick when everything is already there, so both README
+# commands (and CI) start with it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+command -v etcd >/dev/null 2>&1 || apt_packages+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || apt_packages+=(etcd-client)
+if ((${#apt_packages[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "skiff: missing Debian packages: ${apt_packages[*]}; run: sudo apt-get install -y ${apt_packages[*]}" >&2
+    exit 1
+  fi
+  echo "skiff: installing ${apt_packages[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+  # Debian's package may start a system etcd on :2379; Skiff starts its own on other ports.
+fi
+
+# npm ci when node_modules is missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "skiff: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+npx tsc -b
