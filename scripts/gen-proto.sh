@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 out=packages/api/src/generated
 rm -rf "$out"
 npx proto-loader-gen-types --keepCase --longs String --enums String --defaults --oneofs \
-  --grpcLib @grpc/grpc-js -I proto -O "$out" skiff/v1/api.proto
+  --grpcLib @grpc/grpc-js -I proto -O "$out" skiff/v1/api.proto skiff/v1/node.proto
 find "$out" -name '*.ts' -print0 | xargs -0 sed -i -E "s#(from '\.{1,2}/[^']*)';#\1.js';#"

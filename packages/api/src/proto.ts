@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType } from './generated/api.js';
+import type { AgentClient } from './generated/skiff/v1/Agent.js';
 import type { ApiClient } from './generated/skiff/v1/Api.js';
+import type { NodeApiClient } from './generated/skiff/v1/NodeApi.js';
 
 export const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url));
 
@@ -31,11 +33,33 @@ export function apiServiceDefinition(): grpc.ServiceDefinition {
   return loadApiProto().skiff.v1.Api.service;
 }
 
-export function createApiClient(address: string, options: grpc.ClientOptions = {}): ApiClient {
-  const Api = loadApiProto().skiff.v1.Api;
-  return new Api(address, grpc.credentials.createInsecure(), {
+export function nodeApiServiceDefinition(): grpc.ServiceDefinition {
+  return loadApiProto().skiff.v1.NodeApi.service;
+}
+
+export function agentServiceDefinition(): grpc.ServiceDefinition {
+  return loadApiProto().skiff.v1.Agent.service;
+}
+
+function clientOptions(options: grpc.ClientOptions): grpc.ClientOptions {
+  return {
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     ...options,
-  });
+  };
+}
+
+export function createApiClient(address: string, options: grpc.ClientOptions = {}): ApiClient {
+  const { Api } = loadApiProto().skiff.v1;
+  return new Api(address, grpc.credentials.createInsecure(), clientOptions(options));
+}
+
+export function createNodeApiClient(address: string, options: grpc.ClientOptions = {}): NodeApiClient {
+  const { NodeApi } = loadApiProto().skiff.v1;
+  return new NodeApi(address, grpc.credentials.createInsecure(), clientOptions(options));
+}
+
+export function createAgentClient(address: string, options: grpc.ClientOptions = {}): AgentClient {
+  const { Agent } = loadApiProto().skiff.v1;
+  return new Agent(address, grpc.credentials.createInsecure(), clientOptions(options));
 }

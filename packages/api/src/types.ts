@@ -253,6 +253,8 @@ export interface Node extends ResourceObject {
   kind: 'Node';
   spec: {
     unschedulable?: boolean;
+    /** This node's slice of the cluster's pod network, allocated at registration. */
+    podCIDR?: string;
     taints?: { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
   };
   status?: {
@@ -261,6 +263,8 @@ export interface Node extends ResourceObject {
     conditions?: NodeCondition[];
     addresses?: { type: string; address: string }[];
     nodeInfo?: { runtime?: string; agentVersion?: string; operatingSystem?: string; architecture?: string };
+    /** Where the control plane reaches the node's agent (logs). */
+    daemonEndpoints?: { agentEndpoint?: { address: string } };
   };
 }
 
@@ -275,4 +279,16 @@ export interface Event extends ResourceObject {
   firstTimestamp?: string;
   lastTimestamp?: string;
   source?: { component: string; host?: string };
+}
+
+export interface Lease extends ResourceObject {
+  apiVersion: 'coordination.k8s.io/v1';
+  kind: 'Lease';
+  spec: {
+    holderIdentity: string;
+    leaseDurationSeconds: number;
+    /** RFC 3339 with milliseconds: leases are judged at sub-second precision. */
+    renewTime: string;
+    acquireTime?: string;
+  };
 }

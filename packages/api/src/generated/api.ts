@@ -1,18 +1,32 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AgentClient as _skiff_v1_AgentClient, AgentDefinition as _skiff_v1_AgentDefinition } from './skiff/v1/Agent.js';
 import type { ApiClient as _skiff_v1_ApiClient, ApiDefinition as _skiff_v1_ApiDefinition } from './skiff/v1/Api.js';
 import type { ApplyRequest as _skiff_v1_ApplyRequest, ApplyRequest__Output as _skiff_v1_ApplyRequest__Output } from './skiff/v1/ApplyRequest.js';
 import type { ApplyResponse as _skiff_v1_ApplyResponse, ApplyResponse__Output as _skiff_v1_ApplyResponse__Output } from './skiff/v1/ApplyResponse.js';
+import type { AssignmentEvent as _skiff_v1_AssignmentEvent, AssignmentEvent__Output as _skiff_v1_AssignmentEvent__Output } from './skiff/v1/AssignmentEvent.js';
+import type { CordonRequest as _skiff_v1_CordonRequest, CordonRequest__Output as _skiff_v1_CordonRequest__Output } from './skiff/v1/CordonRequest.js';
+import type { CordonResponse as _skiff_v1_CordonResponse, CordonResponse__Output as _skiff_v1_CordonResponse__Output } from './skiff/v1/CordonResponse.js';
 import type { DeleteRequest as _skiff_v1_DeleteRequest, DeleteRequest__Output as _skiff_v1_DeleteRequest__Output } from './skiff/v1/DeleteRequest.js';
 import type { DeleteResponse as _skiff_v1_DeleteResponse, DeleteResponse__Output as _skiff_v1_DeleteResponse__Output } from './skiff/v1/DeleteResponse.js';
 import type { GetRequest as _skiff_v1_GetRequest, GetRequest__Output as _skiff_v1_GetRequest__Output } from './skiff/v1/GetRequest.js';
 import type { GetResponse as _skiff_v1_GetResponse, GetResponse__Output as _skiff_v1_GetResponse__Output } from './skiff/v1/GetResponse.js';
+import type { HeartbeatRequest as _skiff_v1_HeartbeatRequest, HeartbeatRequest__Output as _skiff_v1_HeartbeatRequest__Output } from './skiff/v1/HeartbeatRequest.js';
+import type { HeartbeatResponse as _skiff_v1_HeartbeatResponse, HeartbeatResponse__Output as _skiff_v1_HeartbeatResponse__Output } from './skiff/v1/HeartbeatResponse.js';
 import type { ListRequest as _skiff_v1_ListRequest, ListRequest__Output as _skiff_v1_ListRequest__Output } from './skiff/v1/ListRequest.js';
 import type { ListResponse as _skiff_v1_ListResponse, ListResponse__Output as _skiff_v1_ListResponse__Output } from './skiff/v1/ListResponse.js';
+import type { LogChunk as _skiff_v1_LogChunk, LogChunk__Output as _skiff_v1_LogChunk__Output } from './skiff/v1/LogChunk.js';
+import type { LogsRequest as _skiff_v1_LogsRequest, LogsRequest__Output as _skiff_v1_LogsRequest__Output } from './skiff/v1/LogsRequest.js';
+import type { NodeApiClient as _skiff_v1_NodeApiClient, NodeApiDefinition as _skiff_v1_NodeApiDefinition } from './skiff/v1/NodeApi.js';
 import type { ObjectRef as _skiff_v1_ObjectRef, ObjectRef__Output as _skiff_v1_ObjectRef__Output } from './skiff/v1/ObjectRef.js';
+import type { RegisterNodeRequest as _skiff_v1_RegisterNodeRequest, RegisterNodeRequest__Output as _skiff_v1_RegisterNodeRequest__Output } from './skiff/v1/RegisterNodeRequest.js';
+import type { RegisterNodeResponse as _skiff_v1_RegisterNodeResponse, RegisterNodeResponse__Output as _skiff_v1_RegisterNodeResponse__Output } from './skiff/v1/RegisterNodeResponse.js';
 import type { ScaleRequest as _skiff_v1_ScaleRequest, ScaleRequest__Output as _skiff_v1_ScaleRequest__Output } from './skiff/v1/ScaleRequest.js';
 import type { ScaleResponse as _skiff_v1_ScaleResponse, ScaleResponse__Output as _skiff_v1_ScaleResponse__Output } from './skiff/v1/ScaleResponse.js';
+import type { UpdatePodStatusRequest as _skiff_v1_UpdatePodStatusRequest, UpdatePodStatusRequest__Output as _skiff_v1_UpdatePodStatusRequest__Output } from './skiff/v1/UpdatePodStatusRequest.js';
+import type { UpdatePodStatusResponse as _skiff_v1_UpdatePodStatusResponse, UpdatePodStatusResponse__Output as _skiff_v1_UpdatePodStatusResponse__Output } from './skiff/v1/UpdatePodStatusResponse.js';
+import type { WatchAssignmentsRequest as _skiff_v1_WatchAssignmentsRequest, WatchAssignmentsRequest__Output as _skiff_v1_WatchAssignmentsRequest__Output } from './skiff/v1/WatchAssignmentsRequest.js';
 import type { WatchEvent as _skiff_v1_WatchEvent, WatchEvent__Output as _skiff_v1_WatchEvent__Output } from './skiff/v1/WatchEvent.js';
 import type { WatchRequest as _skiff_v1_WatchRequest, WatchRequest__Output as _skiff_v1_WatchRequest__Output } from './skiff/v1/WatchRequest.js';
 
@@ -23,18 +37,32 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   skiff: {
     v1: {
+      Agent: SubtypeConstructor<typeof grpc.Client, _skiff_v1_AgentClient> & { service: _skiff_v1_AgentDefinition }
       Api: SubtypeConstructor<typeof grpc.Client, _skiff_v1_ApiClient> & { service: _skiff_v1_ApiDefinition }
       ApplyRequest: MessageTypeDefinition<_skiff_v1_ApplyRequest, _skiff_v1_ApplyRequest__Output>
       ApplyResponse: MessageTypeDefinition<_skiff_v1_ApplyResponse, _skiff_v1_ApplyResponse__Output>
+      AssignmentEvent: MessageTypeDefinition<_skiff_v1_AssignmentEvent, _skiff_v1_AssignmentEvent__Output>
+      CordonRequest: MessageTypeDefinition<_skiff_v1_CordonRequest, _skiff_v1_CordonRequest__Output>
+      CordonResponse: MessageTypeDefinition<_skiff_v1_CordonResponse, _skiff_v1_CordonResponse__Output>
       DeleteRequest: MessageTypeDefinition<_skiff_v1_DeleteRequest, _skiff_v1_DeleteRequest__Output>
       DeleteResponse: MessageTypeDefinition<_skiff_v1_DeleteResponse, _skiff_v1_DeleteResponse__Output>
       GetRequest: MessageTypeDefinition<_skiff_v1_GetRequest, _skiff_v1_GetRequest__Output>
       GetResponse: MessageTypeDefinition<_skiff_v1_GetResponse, _skiff_v1_GetResponse__Output>
+      HeartbeatRequest: MessageTypeDefinition<_skiff_v1_HeartbeatRequest, _skiff_v1_HeartbeatRequest__Output>
+      HeartbeatResponse: MessageTypeDefinition<_skiff_v1_HeartbeatResponse, _skiff_v1_HeartbeatResponse__Output>
       ListRequest: MessageTypeDefinition<_skiff_v1_ListRequest, _skiff_v1_ListRequest__Output>
       ListResponse: MessageTypeDefinition<_skiff_v1_ListResponse, _skiff_v1_ListResponse__Output>
+      LogChunk: MessageTypeDefinition<_skiff_v1_LogChunk, _skiff_v1_LogChunk__Output>
+      LogsRequest: MessageTypeDefinition<_skiff_v1_LogsRequest, _skiff_v1_LogsRequest__Output>
+      NodeApi: SubtypeConstructor<typeof grpc.Client, _skiff_v1_NodeApiClient> & { service: _skiff_v1_NodeApiDefinition }
       ObjectRef: MessageTypeDefinition<_skiff_v1_ObjectRef, _skiff_v1_ObjectRef__Output>
+      RegisterNodeRequest: MessageTypeDefinition<_skiff_v1_RegisterNodeRequest, _skiff_v1_RegisterNodeRequest__Output>
+      RegisterNodeResponse: MessageTypeDefinition<_skiff_v1_RegisterNodeResponse, _skiff_v1_RegisterNodeResponse__Output>
       ScaleRequest: MessageTypeDefinition<_skiff_v1_ScaleRequest, _skiff_v1_ScaleRequest__Output>
       ScaleResponse: MessageTypeDefinition<_skiff_v1_ScaleResponse, _skiff_v1_ScaleResponse__Output>
+      UpdatePodStatusRequest: MessageTypeDefinition<_skiff_v1_UpdatePodStatusRequest, _skiff_v1_UpdatePodStatusRequest__Output>
+      UpdatePodStatusResponse: MessageTypeDefinition<_skiff_v1_UpdatePodStatusResponse, _skiff_v1_UpdatePodStatusResponse__Output>
+      WatchAssignmentsRequest: MessageTypeDefinition<_skiff_v1_WatchAssignmentsRequest, _skiff_v1_WatchAssignmentsRequest__Output>
       WatchEvent: MessageTypeDefinition<_skiff_v1_WatchEvent, _skiff_v1_WatchEvent__Output>
       WatchRequest: MessageTypeDefinition<_skiff_v1_WatchRequest, _skiff_v1_WatchRequest__Output>
     }

@@ -1,0 +1,23 @@
+// Original file: proto/skiff/v1/node.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { LogChunk as _skiff_v1_LogChunk, LogChunk__Output as _skiff_v1_LogChunk__Output } from '../../skiff/v1/LogChunk.js';
+import type { LogsRequest as _skiff_v1_LogsRequest, LogsRequest__Output as _skiff_v1_LogsRequest__Output } from '../../skiff/v1/LogsRequest.js';
+
+export interface AgentClient extends grpc.Client {
+  Logs(argument: _skiff_v1_LogsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_skiff_v1_LogChunk__Output>;
+  Logs(argument: _skiff_v1_LogsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_skiff_v1_LogChunk__Output>;
+  logs(argument: _skiff_v1_LogsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_skiff_v1_LogChunk__Output>;
+  logs(argument: _skiff_v1_LogsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_skiff_v1_LogChunk__Output>;
+  
+}
+
+export interface AgentHandlers extends grpc.UntypedServiceImplementation {
+  Logs: grpc.handleServerStreamingCall<_skiff_v1_LogsRequest__Output, _skiff_v1_LogChunk>;
+  
+}
+
+export interface AgentDefinition extends grpc.ServiceDefinition {
+  Logs: MethodDefinition<_skiff_v1_LogsRequest, _skiff_v1_LogChunk, _skiff_v1_LogsRequest__Output, _skiff_v1_LogChunk__Output>
+}

@@ -1,0 +1,18 @@
+// Original file: proto/skiff/v1/node.proto
+
+
+export interface LogsRequest {
+  'namespace'?: (string);
+  'pod'?: (string);
+  'container'?: (string);
+  'follow'?: (boolean);
+  'tail_lines'?: (number);
+}
+
+export interface LogsRequest__Output {
+  'namespace': (string);
+  'pod': (string);
+  'container': (string);
+  'follow': (boolean);
+  'tail_lines': (number);
+}

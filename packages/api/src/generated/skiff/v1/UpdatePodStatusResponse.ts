@@ -1,0 +1,10 @@
+// Original file: proto/skiff/v1/node.proto
+
+
+export interface UpdatePodStatusResponse {
+  'pod_json'?: (string);
+}
+
+export interface UpdatePodStatusResponse__Output {
+  'pod_json': (string);
+}
