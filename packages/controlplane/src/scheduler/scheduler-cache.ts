@@ -1,0 +1,133 @@
+// The scheduler's own picture of the cluster: nodes, plus every pod that holds
+// resources on them — bound pods seen from the store and pods the scheduler
+// has assumed but whose binding hasn't been observed yet. Assuming lets the
+// next decision see a placement immediately instead of after the bind's
+// round trip through etcd, so a burst of pods doesn't all land on one node.
+import type { Node, Pod } from '@skiff/api';
+import {
+  addResources,
+  emptyResources,
+  isTerminalPod,
+  nodeInfoFromNode,
+  subtractResources,
+  type NodeInfo,
+  type Resources,
+} from './node-info.js';
+import { podRequests } from './pod-requests.js';
+import { podKey } from './pod-to-place.js';
+
+interface PlacedPod {
+  nodeName: string;
+  requests: Resources;
+  /** True until the store shows the pod bound; only assumed pods can be forgotten. */
+  assumed: boolean;
+}
+
+export class SchedulerCache {
+  /** NodeInfo with `requested` left empty; the sums live in `requested` below. */
+  readonly #nodes = new Map<string, NodeInfo>();
+  readonly #pods = new Map<string, PlacedPod>();
+  /**
+   * Per node name, including names with no Node (yet): a pod may be seen
+   * before its node, or outlive a node's removal, and must still count if the
+   * node (re)appears.
+   */
+  readonly #requested = new Map<string, Resources>();
+
+  setNode(node: Node): void {
+    this.#nodes.set(node.metadata.name, nodeInfoFromNode(node, []));
+  }
+
+  removeNode(name: string): void {
+    this.#nodes.delete(name);
+  }
+
+  /**
+   * Records a pod as seen in the store. Idempotent; a changed node or changed
+   * requests replace the old entry. Confirms an assumption for the same pod.
+   */
+  addPod(pod: Pod): void {
+    const key = podKey(pod);
+    if (isTerminalPod(pod)) {
+      this.#delete(key);
+      return;
+    }
+    const nodeName = pod.spec.nodeName;
+    if (nodeName === undefined || nodeName === '') {
+      // An update to a still-pending pod can arrive while its binding is in
+      // flight; dropping the assumption then would let the node be double-booked.
+      if (this.#pods.get(key)?.assumed !== true) this.#delete(key);
+      return;
+    }
+    this.#put(key, { nodeName, requests: podRequests(pod.spec), assumed: false });
+  }
+
+  /** Forgets a pod deleted from the store, whether bound or still assumed. */
+  removePod(pod: Pod | string): void {
+    this.#delete(typeof pod === 'string' ? pod : podKey(pod));
+  }
+
+  /** Counts the pod on the node now, ahead of the binding being observed. */
+  assume(podKey: string, nodeName: string, requests: Resources): void {
+    this.#put(podKey, { nodeName, requests: { ...requests }, assumed: true });
+  }
+
+  /**
+   * Undoes an assumption after its binding failed. A pod the store already
+   * shows bound is left alone: the store, not the failed call, is the truth.
+   */
+  forget(podKey: string): void {
+    if (this.#pods.get(podKey)?.assumed === true) this.#delete(podKey);
+  }
+
+  /** Whether the pod is assumed and not yet confirmed by the store. */
+  isAssumed(podKey: string): boolean {
+    return this.#pods.get(podKey)?.assumed === true;
+  }
+
+  /** The node the cache places the pod on, bound or assumed. */
+  nodeOf(podKey: string): string | undefined {
+    return this.#pods.get(podKey)?.nodeName;
+  }
+
+  /** Known nodes sorted by name, as copies the caller may freely mutate. */
+  nodes(): NodeInfo[] {
+    return [...this.#nodes.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((info) => this.#snapshot(info));
+  }
+
+  node(name: string): NodeInfo | undefined {
+    const info = this.#nodes.get(name);
+    return info && this.#snapshot(info);
+  }
+
+  #snapshot(info: NodeInfo): NodeInfo {
+    return {
+      name: info.name,
+      labels: { ...info.labels },
+      allocatable: { ...info.allocatable },
+      requested: { ...(this.#requested.get(info.name) ?? emptyResources()) },
+      ready: info.ready,
+      unschedulable: info.unschedulable,
+      taints: info.taints.map((t) => ({ ...t })),
+    };
+  }
+
+  #put(key: string, placed: PlacedPod): void {
+    this.#delete(key);
+    this.#pods.set(key, placed);
+    const before = this.#requested.get(placed.nodeName) ?? emptyResources();
+    this.#requested.set(placed.nodeName, addResources(before, placed.requests));
+  }
+
+  #delete(key: string): void {
+    const old = this.#pods.get(key);
+    if (old === undefined) return;
+    this.#pods.delete(key);
+    const remaining = subtractResources(this.#requested.get(old.nodeName) ?? emptyResources(), old.requests);
+    // Drop empty sums so a long-lived cache doesn't keep every node name it ever saw.
+    if (remaining.pods <= 0) this.#requested.delete(old.nodeName);
+    else this.#requested.set(old.nodeName, remaining);
+  }
+}

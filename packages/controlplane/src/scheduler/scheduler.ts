@@ -1,0 +1,185 @@
+// The scheduler's control loop: pending pods from the pod informer, nodes from
+// the node informer, decisions from the pure pipeline (schedule.ts), assumed in
+// the cache so the next decision sees them, then bound in batches — one etcd
+// transaction of compare-and-swaps per batch. Pods that fit nowhere get an
+// event naming why, per reason, and are retried whenever the cluster changes.
+import { kindInfo, type Node, type Pod } from '@skiff/api';
+import { BatchConflictError } from '../errors.js';
+import type { EventRecorder } from '../events/event-recorder.js';
+import { keyOf, thaw, type Immutable, type Informer } from '../controllers/informer.js';
+import type { ControllerLogger } from '../controllers/logger.js';
+import type { ObjectStore } from '../registry/object-store.js';
+import { isTerminalPod } from './node-info.js';
+import { podToPlace } from './pod-to-place.js';
+import { describeUnschedulable, schedulePod, type Strategy } from './schedule.js';
+import { SchedulerCache } from './scheduler-cache.js';
+
+const POD = kindInfo('Pod');
+/** etcd allows 128 operations per transaction. */
+const MAX_BATCH = 128;
+/** Unschedulable pods are retried on every cluster change, and at least this often. */
+const UNSCHEDULABLE_RETRY_MS = 10_000;
+
+export interface SchedulerOptions {
+  readonly objects: ObjectStore;
+  readonly pods: Informer<Pod>;
+  readonly nodes: Informer<Node>;
+  readonly events: EventRecorder;
+  readonly strategy: Strategy;
+  readonly log: ControllerLogger;
+  readonly batchSize?: number;
+}
+
+export class Scheduler {
+  private readonly cache = new SchedulerCache();
+  private readonly pending = new Set<string>();
+  private readonly unschedulable = new Map<string, string>();
+  private running?: Promise<void>;
+  private stopped = false;
+  private retryTimer?: NodeJS.Timeout;
+
+  constructor(private readonly options: SchedulerOptions) {}
+
+  start(): void {
+    const { pods, nodes } = this.options;
+    pods.addHandlers({
+      onAdd: (pod) => this.podChanged(pod),
+      onUpdate: (_previous, pod) => this.podChanged(pod),
+      onDelete: (pod) => {
+        this.cache.removePod(keyOf(pod));
+        this.pending.delete(keyOf(pod));
+        this.unschedulable.delete(keyOf(pod));
+        this.clusterChanged();
+      },
+    });
+    nodes.addHandlers({
+      onAdd: (node) => this.nodeChanged(node),
+      onUpdate: (_previous, node) => this.nodeChanged(node),
+      onDelete: (node) => {
+        this.cache.removeNode(node.metadata.name);
+        this.clusterChanged();
+      },
+    });
+    this.retryTimer = setInterval(() => this.clusterChanged(), UNSCHEDULABLE_RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.retryTimer);
+    await this.running;
+  }
+
+  private podChanged(pod: Immutable<Pod>): void {
+    const key = keyOf(pod);
+    if (pod.spec.nodeName) {
+      this.cache.addPod(thaw<Pod>(pod));
+      this.pending.delete(key);
+      this.unschedulable.delete(key);
+      if (isTerminalPod(thaw<Pod>(pod))) this.clusterChanged();
+      return;
+    }
+    if (pod.metadata.deletionTimestamp || this.unschedulable.has(key)) return;
+    this.pending.add(key);
+    this.kick();
+  }
+
+  private nodeChanged(node: Immutable<Node>): void {
+    this.cache.setNode(thaw<Node>(node));
+    this.clusterChanged();
+  }
+
+  /** Something freed or added capacity: every unschedulable pod gets another chance. */
+  private clusterChanged(): void {
+    if (this.unschedulable.size === 0) return;
+    for (const key of this.unschedulable.keys()) this.pending.add(key);
+    this.unschedulable.clear();
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = this.drain()
+      .catch((error: unknown) => this.options.log.error({ err: error }, 'scheduling pass failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.pending.size > 0 && !this.stopped) setTimeout(() => this.kick(), 100).unref();
+      });
+  }
+
+  private async drain(): Promise<void> {
+    const batchSize = Math.min(this.options.batchSize ?? MAX_BATCH, MAX_BATCH);
+    // Wait for full informer caches: deciding on half a picture double-books nodes.
+    if (!this.options.pods.hasSynced() || !this.options.nodes.hasSynced()) {
+      await Promise.all([this.options.pods.waitForSync(), this.options.nodes.waitForSync()]);
+    }
+    while (this.pending.size > 0 && !this.stopped) {
+      const batch: { pod: Pod; node: string }[] = [];
+      for (const key of this.pending) {
+        if (batch.length >= batchSize) break;
+        this.pending.delete(key);
+        const placed = await this.decide(key);
+        if (placed) batch.push(placed);
+      }
+      if (batch.length > 0) await this.bind(batch);
+    }
+  }
+
+  private async decide(key: string): Promise<{ pod: Pod; node: string } | undefined> {
+    const cached = this.options.pods.get(key);
+    if (!cached || cached.spec.nodeName || cached.metadata.deletionTimestamp || this.cache.isAssumed(key)) return undefined;
+    const pod = thaw<Pod>(cached);
+    const nodes = this.cache.nodes();
+    const result = schedulePod(podToPlace(pod), nodes, this.options.strategy);
+    if (result.node !== undefined) {
+      this.cache.assume(key, result.node, podToPlace(pod).requests);
+      return { pod, node: result.node };
+    }
+    const message = describeUnschedulable(nodes.length, result.reasons);
+    const previous = this.unschedulable.get(key);
+    this.unschedulable.set(key, message);
+    if (previous !== message) await this.reportUnschedulable(pod, message);
+    return undefined;
+  }
+
+  private async bind(batch: { pod: Pod; node: string }[]): Promise<void> {
+    let remaining = batch;
+    while (remaining.length > 0) {
+      const updates = remaining.map(({ pod, node }) => ({
+        object: { ...pod, spec: { ...pod.spec, nodeName: node } },
+        expectedRevision: Number(pod.metadata.resourceVersion),
+      }));
+      try {
+        await this.options.objects.updateMany(POD, updates);
+        return;
+      } catch (error) {
+        if (error instanceof BatchConflictError) {
+          // That pod changed (or went away) since we read it: drop it from this
+          // batch and look at it again with fresh eyes; bind the rest.
+          const lost = remaining[error.index];
+          if (lost) {
+            const key = keyOf(lost.pod);
+            this.cache.forget(key);
+            this.pending.add(key);
+          }
+          remaining = remaining.filter((_, i) => i !== error.index);
+          continue;
+        }
+        for (const { pod } of remaining) {
+          this.cache.forget(keyOf(pod));
+          this.pending.add(keyOf(pod));
+        }
+        throw error;
+      }
+    }
+  }
+
+  private async reportUnschedulable(pod: Pod, message: string): Promise<void> {
+    this.options.log.info({ pod: keyOf(pod), message }, 'pod is unschedulable');
+    try {
+      await this.options.events.record({ involved: pod, type: 'Warning', reason: 'FailedScheduling', message, component: 'scheduler' });
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'could not record a FailedScheduling event');
+    }
+  }
+}
