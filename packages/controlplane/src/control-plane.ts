@@ -1,13 +1,22 @@
 // Wires the control plane together: store → objects → API service → gRPC and
 // HTTP servers. main.ts only parses flags and handles signals.
 import { setTimeout as delay } from 'node:timers/promises';
+import { apiServiceDefinition, kindInfo, nodeApiServiceDefinition, type Node } from '@skiff/api';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ApiService } from './api/api-service.js';
 import { createGrpcHandlers } from './api/grpc-service.js';
 import { startGrpcServer, type RunningGrpcServer } from './api/grpc-server.js';
 import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
+import { startControllers, Informer, type RunningControllers } from './controllers/index.js';
+import { EventRecorder } from './events/event-recorder.js';
 import { createApiMetrics } from './metrics/api-metrics.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import type { Strategy } from './scheduler/schedule.js';
+import { LogsProxy } from './nodes/logs-proxy.js';
+import { createNodeHandlers } from './nodes/node-grpc-service.js';
+import { NodeRegistry, type NodeTimings } from './nodes/node-registry.js';
+import { PodCidrAllocator } from './nodes/pod-cidr-allocator.js';
 import { ObjectStore } from './registry/object-store.js';
 import { EtcdStore } from './store/etcd-store.js';
 import type { Store } from './store/store.js';
@@ -19,12 +28,19 @@ export interface ControlPlaneConfig {
   /** host:port for /healthz, /readyz, /metrics; port 0 picks a free one. */
   readonly httpAddress: string;
   readonly shutdownGraceMs: number;
+  readonly nodeTimings: NodeTimings;
+  /** Bin-pack (best fit, the default) or spread (least allocated). */
+  readonly schedulingStrategy: Strategy;
 }
 
 export class ControlPlane {
   private store?: Store;
   private grpc?: RunningGrpcServer;
   private http?: RunningHttpServer;
+  private logs?: LogsProxy;
+  private controllers?: RunningControllers;
+  private scheduler?: Scheduler;
+  private nodeInformer?: Informer<Node>;
 
   constructor(
     private readonly config: ControlPlaneConfig,
@@ -38,10 +54,29 @@ export class ControlPlane {
     const api = new ApiService(objects);
     await this.waitForStore(() => api.ensureBuiltinNamespaces());
 
+    this.controllers = startControllers({ objects, log: this.log });
+    this.nodeInformer = new Informer<Node>({ objects, info: kindInfo('Node'), log: this.log });
+    this.scheduler = new Scheduler({
+      objects,
+      pods: this.controllers.informers.pods,
+      nodes: this.nodeInformer,
+      events: new EventRecorder(objects),
+      strategy: this.config.schedulingStrategy,
+      log: this.log,
+    });
+    this.scheduler.start();
+    this.nodeInformer.start();
+
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'skiff_controlplane_' });
     const metrics = createApiMetrics(registry);
-    this.grpc = await startGrpcServer(this.config.grpcAddress, createGrpcHandlers({ api, objects, metrics, log: this.log }));
+    const nodes = new NodeRegistry(objects, new PodCidrAllocator(store), this.config.nodeTimings);
+    this.logs = new LogsProxy(objects, metrics, this.log);
+    const context = { metrics, log: this.log };
+    this.grpc = await startGrpcServer(this.config.grpcAddress, [
+      { definition: apiServiceDefinition(), handlers: createGrpcHandlers({ ...context, api, objects, nodes, logs: this.logs }) },
+      { definition: nodeApiServiceDefinition(), handlers: createNodeHandlers({ ...context, objects, nodes }) },
+    ]);
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
     this.http = await startHttpServer(httpHost, httpPort, { registry, checkReady: () => store.ping(1000) });
     return { grpcAddress: this.grpc.address, httpAddress: this.http.address };
@@ -50,7 +85,11 @@ export class ControlPlane {
   /** Graceful: in-flight requests finish (up to the grace period), then the store closes. */
   async stop(): Promise<void> {
     await this.grpc?.stop(this.config.shutdownGraceMs);
+    this.logs?.close();
     await this.http?.close();
+    await this.scheduler?.stop();
+    await this.controllers?.stop();
+    await this.nodeInformer?.stop();
     await this.store?.close();
   }
 

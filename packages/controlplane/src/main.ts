@@ -8,6 +8,9 @@ const usage = `usage: skiff-controlplane [--etcd URLS] [--listen HOST:PORT] [--h
   --etcd          comma-separated etcd client URLs (env SKIFF_ETCD; default http://127.0.0.1:2379)
   --listen        gRPC API address (default 127.0.0.1:7400; port 0 picks a free port)
   --http-listen   /healthz, /readyz and /metrics address (default 127.0.0.1:7401)
+  --heartbeat-interval-ms  how often agents renew their node lease (default 1000)
+  --lease-duration-ms      how long a node lease lasts without renewal (default 3000)
+  --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)`;
 
 function parseFlags() {
@@ -18,6 +21,9 @@ function parseFlags() {
         listen: { type: 'string', default: '127.0.0.1:7400' },
         'http-listen': { type: 'string', default: '127.0.0.1:7401' },
         'log-level': { type: 'string', default: 'info' },
+        'heartbeat-interval-ms': { type: 'string', default: '1000' },
+        'lease-duration-ms': { type: 'string', default: '3000' },
+        strategy: { type: 'string', default: 'binpack' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -28,11 +34,25 @@ function parseFlags() {
   }
 }
 
+function positiveInteger(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) {
+    process.stderr.write(`skiff-controlplane: --${flag} must be a positive whole number of milliseconds, not "${text}"\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
 const flags = parseFlags();
 if (flags.help) {
   process.stdout.write(`${usage}\n`);
   process.exit(0);
 }
+if (flags.strategy !== 'binpack' && flags.strategy !== 'spread') {
+  process.stderr.write(`skiff-controlplane: --strategy must be binpack or spread, not "${flags.strategy}"\n`);
+  process.exit(2);
+}
+const strategy = flags.strategy;
 const log = pino({ name: 'controlplane', level: flags['log-level'] });
 const controlPlane = new ControlPlane(
   {
@@ -40,6 +60,11 @@ const controlPlane = new ControlPlane(
     grpcAddress: flags.listen,
     httpAddress: flags['http-listen'],
     shutdownGraceMs: 5000,
+    schedulingStrategy: strategy,
+    nodeTimings: {
+      heartbeatIntervalMs: positiveInteger('heartbeat-interval-ms', flags['heartbeat-interval-ms']),
+      leaseDurationMs: positiveInteger('lease-duration-ms', flags['lease-duration-ms']),
+    },
   },
   log,
 );

@@ -1,19 +1,24 @@
 // Adapts ApiService to the generated gRPC handler types: decoding requests,
 // encoding objects as JSON, metrics, and error mapping through status.ts.
-import { status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import type { ApiHandlers, ResourceObject, WatchEventMessage, WatchRequestMessage } from '@skiff/api';
+import { status, type ServerWritableStream } from '@grpc/grpc-js';
+import type { ApiHandlers, ResourceObject, Selector, WatchEventMessage, WatchRequestMessage } from '@skiff/api';
 import type { Logger } from 'pino';
 import type { ApiMetrics } from '../metrics/api-metrics.js';
 import { parseResourceVersion } from '../registry/object-codec.js';
+import type { NodeRegistry } from '../nodes/node-registry.js';
+import type { LogsProxy } from '../nodes/logs-proxy.js';
 import type { ObjectStore } from '../registry/object-store.js';
 import type { WatchHandle } from '../store/store.js';
 import { selectorOf, type ApiService } from './api-service.js';
 import { effectiveNamespace, requireKind } from './kind-resolution.js';
 import { codeOf, toServiceError } from './status.js';
+import { unaryHandler } from './unary-handler.js';
 import { startWatchSession } from './watch-session.js';
 
 export interface GrpcServiceDeps {
   readonly api: ApiService;
+  readonly nodes: NodeRegistry;
+  readonly logs: LogsProxy;
   readonly objects: ObjectStore;
   readonly metrics: ApiMetrics;
   readonly log: Logger;
@@ -21,25 +26,16 @@ export interface GrpcServiceDeps {
 
 const json = (object: ResourceObject): string => JSON.stringify(object);
 
-export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
-  const { api, metrics, log } = deps;
+const matchesSelector =
+  (selector: Selector) =>
+  (object: ResourceObject): boolean =>
+    selector.matches(object.metadata.labels);
 
-  function unary<Req, Res>(method: string, handle: (request: Req) => Promise<Res>) {
-    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-      const done = metrics.start(method);
-      handle(call.request).then(
-        (response) => {
-          done(status.OK);
-          callback(null, response);
-        },
-        (error: unknown) => {
-          const serviceError = toServiceError(error, log, method);
-          done(codeOf(serviceError));
-          callback(serviceError);
-        },
-      );
-    };
-  }
+export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
+  const { api } = deps;
+
+  const unary = <Req, Res>(method: string, handle: (request: Req) => Promise<Res>) =>
+    unaryHandler<Req, Res>(deps, method, handle);
 
   return {
     Apply: unary('Apply', async (request) => {
@@ -68,6 +64,10 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
       return { object_json: json(await api.scale(ref, request.replicas)) };
     }),
     Watch: (call) => serveWatch(deps, call),
+    Cordon: unary('Cordon', async (request) => ({
+      node_json: json(await deps.nodes.cordon(request.node_name, request.unschedulable)),
+    })),
+    Logs: (call) => deps.logs.serve(call),
   };
 }
 
@@ -98,7 +98,7 @@ function serveWatch(deps: GrpcServiceDeps, call: ServerWritableStream<WatchReque
       {
         info,
         namespace: request.all_namespaces ? undefined : effectiveNamespace(info, request.namespace),
-        selector: selectorOf(request.label_selector),
+        matches: matchesSelector(selectorOf(request.label_selector)),
         afterRevision: parseResourceVersion(request.resource_version),
       },
       {

@@ -1,13 +1,15 @@
 // One client's watch: optional initial state, then every change in revision
 // order, filtered by label selector the way Kubernetes does it (an object that
 // stops matching is DELETED for this watcher, one that starts matching ADDED).
-import type { KindInfo, ResourceObject, Selector } from '@skiff/api';
+import type { KindInfo, ResourceObject } from '@skiff/api';
 import { CompactedError } from '../errors.js';
 import type { ObjectEvent, ObjectEventType, ObjectStore } from '../registry/object-store.js';
 import type { WatchHandle } from '../store/store.js';
 
 export interface WatchOutput {
   send(type: ObjectEventType, object: ResourceObject, revision: number): void;
+  /** After the initial objects (only when watching from "now"): the watcher has the full picture. */
+  synced?(revision: number): void;
   /** The watch is over: `error` says why (compaction, store failure). */
   end(error: Error): void;
 }
@@ -16,7 +18,8 @@ export interface WatchSessionOptions {
   readonly info: KindInfo;
   /** undefined = all namespaces (or a cluster-scoped kind). */
   readonly namespace: string | undefined;
-  readonly selector: Selector;
+  /** Which objects this watcher sees (a label selector, a node's pods…). */
+  readonly matches: (object: ResourceObject) => boolean;
   /** Watch after this revision; undefined = send the current objects as ADDED first. */
   readonly afterRevision: number | undefined;
 }
@@ -26,16 +29,17 @@ export async function startWatchSession(
   options: WatchSessionOptions,
   output: WatchOutput,
 ): Promise<WatchHandle> {
-  const { info, namespace, selector } = options;
+  const { info, namespace, matches } = options;
   let after = options.afterRevision;
   if (after === undefined) {
     const { items, revision } = await objects.list(info, namespace);
-    for (const item of items) if (selector.matches(item.metadata.labels)) output.send('ADDED', item, revision);
+    for (const item of items) if (matches(item)) output.send('ADDED', item, revision);
+    output.synced?.(revision);
     after = revision;
   }
   return objects.watch(info, namespace, after, {
     onEvent: (event) => {
-      const translated = throughSelector(event, selector);
+      const translated = throughFilter(event, matches);
       if (translated) output.send(translated, event.object, event.revision);
     },
     onCompacted: (compactRevision) =>
@@ -49,10 +53,10 @@ export async function startWatchSession(
   });
 }
 
-function throughSelector(event: ObjectEvent, selector: Selector): ObjectEventType | undefined {
-  const now = selector.matches(event.object.metadata.labels);
+function throughFilter(event: ObjectEvent, matches: (object: ResourceObject) => boolean): ObjectEventType | undefined {
+  const now = matches(event.object);
   if (event.type === 'DELETED') return now ? 'DELETED' : undefined;
-  const before = event.previous !== undefined && selector.matches(event.previous.metadata.labels);
+  const before = event.previous !== undefined && matches(event.previous);
   if (now && before) return 'MODIFIED';
   if (now) return 'ADDED';
   if (before) return 'DELETED';

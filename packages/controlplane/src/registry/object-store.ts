@@ -93,6 +93,25 @@ export class ObjectStore {
     }
   }
 
+  /**
+   * Replaces several objects of one kind in one atomic transaction, each only
+   * if still at its expected revision. Throws BatchConflictError naming the
+   * first object that had changed; nothing is written then.
+   */
+  async updateMany<T extends ResourceObject>(
+    info: KindInfo,
+    updates: readonly { readonly object: T; readonly expectedRevision: number }[],
+  ): Promise<number> {
+    return this.store.commit(
+      updates.map(({ object, expectedRevision }) => ({
+        op: 'update' as const,
+        key: objectKey(info, object.metadata.namespace, object.metadata.name),
+        value: encodeObject(object),
+        expectedRevision,
+      })),
+    );
+  }
+
   watch(
     info: KindInfo,
     namespace: string | undefined,

@@ -1,0 +1,132 @@
+// What agents may do to Nodes and their Leases: register (refresh what the
+// agent knows — capacity, addresses, runtime — and keep what users own —
+// cordon, taints, their labels), heartbeat, and what ctl may do: cordon.
+import { isDns1123Subdomain, isQuantity, kindInfo, type Lease, type Node, type NodeCondition } from '@skiff/api';
+import { InvalidError, NotFoundError } from '../errors.js';
+import type { ObjectStore } from '../registry/object-store.js';
+import { retryOnConflict } from '../api/retry-on-conflict.js';
+import type { PodCidrAllocator } from './pod-cidr-allocator.js';
+
+const NODE = kindInfo('Node');
+const LEASE = kindInfo('Lease');
+export const NODE_LEASE_NAMESPACE = 'skiff-system';
+
+export interface NodeTimings {
+  readonly heartbeatIntervalMs: number;
+  readonly leaseDurationMs: number;
+}
+
+export class NodeRegistry {
+  constructor(
+    private readonly objects: ObjectStore,
+    private readonly cidrs: PodCidrAllocator,
+    readonly timings: NodeTimings,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async register(reported: Node): Promise<Node> {
+    const name = checkReportedNode(reported);
+    const podCIDR = await this.cidrs.allocate(name);
+    const node = await retryOnConflict(async () => {
+      const existing = await this.objects.get<Node>(NODE, undefined, name);
+      const now = this.clock().toISOString();
+      const next: Node = {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: {
+          ...(existing?.metadata ?? { name, uid: crypto.randomUUID(), creationTimestamp: now, generation: 1 }),
+          name,
+          labels: { ...existing?.metadata.labels, ...reported.metadata.labels, 'kubernetes.io/hostname': name },
+        },
+        spec: { ...existing?.spec, podCIDR },
+        status: {
+          ...reported.status,
+          allocatable: reported.status?.allocatable ?? reported.status?.capacity,
+          conditions: [readyCondition(existing, now)],
+        },
+      };
+      return existing
+        ? this.objects.update(NODE, next, Number(existing.metadata.resourceVersion))
+        : this.objects.create(NODE, next);
+    });
+    await this.renewLease(name, true);
+    return node;
+  }
+
+  async heartbeat(name: string): Promise<void> {
+    await this.renewLease(name, false);
+    // A node that was marked NotReady while silent is Ready again once it speaks.
+    await retryOnConflict(async () => {
+      const node = await this.objects.get<Node>(NODE, undefined, name);
+      if (!node) throw new NotFoundError(`node "${name}" is not registered; register it first`);
+      const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+      if (ready?.status === 'True') return;
+      const now = this.clock().toISOString();
+      const next: Node = { ...node, status: { ...node.status, conditions: [readyCondition(undefined, now)] } };
+      await this.objects.update(NODE, next, Number(node.metadata.resourceVersion));
+    });
+  }
+
+  async cordon(name: string, unschedulable: boolean): Promise<Node> {
+    return retryOnConflict(async () => {
+      const node = await this.objects.mustGet<Node>(NODE, undefined, name);
+      if (Boolean(node.spec.unschedulable) === unschedulable) return node;
+      const next: Node = { ...node, spec: { ...node.spec, unschedulable } };
+      if (!unschedulable) delete next.spec.unschedulable;
+      return this.objects.update(NODE, next, Number(node.metadata.resourceVersion));
+    });
+  }
+
+  private async renewLease(name: string, createIfMissing: boolean): Promise<void> {
+    await retryOnConflict(async () => {
+      const now = this.clock().toISOString();
+      const existing = await this.objects.get<Lease>(LEASE, NODE_LEASE_NAMESPACE, name);
+      const spec = {
+        holderIdentity: name,
+        leaseDurationSeconds: Math.ceil(this.timings.leaseDurationMs / 1000),
+        renewTime: now,
+        acquireTime: existing?.spec.acquireTime ?? now,
+      };
+      if (existing) {
+        await this.objects.update(LEASE, { ...existing, spec }, Number(existing.metadata.resourceVersion));
+        return;
+      }
+      if (!createIfMissing) throw new NotFoundError(`node "${name}" has no lease; register the node again`);
+      const lease: Lease = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name, namespace: NODE_LEASE_NAMESPACE, uid: crypto.randomUUID(), creationTimestamp: now, generation: 1 },
+        spec,
+      };
+      await this.objects.create(LEASE, lease);
+    });
+  }
+}
+
+function readyCondition(existing: Node | undefined, now: string): NodeCondition {
+  const previous = existing?.status?.conditions?.find((c) => c.type === 'Ready');
+  return {
+    type: 'Ready',
+    status: 'True',
+    reason: 'AgentReady',
+    message: 'the node agent is registered and heartbeating',
+    lastHeartbeatTime: now,
+    lastTransitionTime: previous?.status === 'True' ? (previous.lastTransitionTime ?? now) : now,
+  };
+}
+
+function checkReportedNode(node: Node): string {
+  const name = node?.metadata?.name;
+  if (typeof name !== 'string' || !isDns1123Subdomain(name)) {
+    throw new InvalidError(`metadata.name: a node name must be a lowercase RFC 1123 subdomain, not ${JSON.stringify(name)}`);
+  }
+  for (const [resource, value] of Object.entries(node.status?.capacity ?? {})) {
+    if (value !== undefined && !isQuantity(value)) {
+      throw new InvalidError(`status.capacity.${resource}: must be a quantity like 4 or 8Gi, not ${JSON.stringify(value)}`);
+    }
+  }
+  if (!node.status?.capacity?.cpu || !node.status.capacity.memory) {
+    throw new InvalidError('status.capacity: cpu and memory are required so pods can be placed on the node');
+  }
+  return name;
+}
