@@ -73,6 +73,32 @@ export class SkiffClient {
     return parse(response.object_json);
   }
 
+  async cordon(node: string, unschedulable: boolean): Promise<ResourceObject> {
+    const response = await this.call<{ node_json: string }>((cb, deadline) =>
+      this.client.Cordon({ node_name: node, unschedulable }, { deadline }, cb),
+    );
+    return parse(response.node_json);
+  }
+
+  /** Streams a container's output into `write` until it ends (or, following, until the container stops). */
+  logs(
+    request: { namespace: string; pod: string; container: string; follow: boolean; tailLines: number },
+    write: (data: Buffer) => void,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const stream = this.client.Logs({
+        namespace: request.namespace,
+        pod: request.pod,
+        container: request.container,
+        follow: request.follow,
+        tail_lines: request.tailLines,
+      });
+      stream.on('data', (chunk: { data: Buffer }) => write(chunk.data));
+      stream.on('error', (error: ServiceError) => reject(explainServiceError(error, this.server)));
+      stream.on('end', () => resolve());
+    });
+  }
+
   /** Streams changes after `resourceVersion`; the stream's errors are raw ServiceErrors. */
   watch(query: ListQuery, resourceVersion: string): ClientReadableStream<WatchEventMessageOutput> {
     return this.client.Watch({

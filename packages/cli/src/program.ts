@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { registerApiResources } from './commands/api-resources.js';
 import { registerApply } from './commands/apply.js';
+import { registerCordon } from './commands/cordon.js';
+import { registerLogs } from './commands/logs.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerGet } from './commands/get.js';
@@ -21,7 +23,7 @@ export function buildProgram(context: CliContext, serverFlag: { value?: string }
   program.hook('preAction', (command) => {
     serverFlag.value = command.opts<{ server?: string }>().server;
   });
-  for (const register of [registerApply, registerGet, registerDescribe, registerDelete, registerScale, registerApiResources]) {
+  for (const register of [registerApply, registerGet, registerDescribe, registerDelete, registerScale, registerLogs, registerCordon, registerApiResources]) {
     register(program, context);
   }
   return program;

@@ -54,6 +54,17 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
     age,
     { header: 'IP', wide: true, value: (o) => orNone((o as Pod).status?.podIP) },
     { header: 'NODE', wide: true, value: (o) => orNone((o as Pod).spec.nodeName) },
+    {
+      header: 'PORTS',
+      wide: true,
+      value: (o) =>
+        orNone(
+          (o as Pod).spec.containers
+            .flatMap((c) => c.ports ?? [])
+            .map((p) => `${p.containerPort}/${p.protocol}`)
+            .join(','),
+        ),
+    },
   ],
   Deployment: [
     name,

@@ -1,0 +1,32 @@
+// ctl logs POD [-c CONTAINER] [-f] [--tail N]: relayed by the control plane
+// from the agent that runs the pod.
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { CliError } from '../errors.js';
+
+interface LogsOptions {
+  container?: string;
+  follow: boolean;
+  tail: string;
+  namespace: string;
+}
+
+export function registerLogs(program: Command, context: CliContext): void {
+  program
+    .command('logs')
+    .description("print a container's output")
+    .argument('<pod>', 'pod name (or pod/NAME)')
+    .option('-c, --container <name>', 'container name (needed when the pod has several)')
+    .option('-f, --follow', 'keep streaming new output until the container stops', false)
+    .option('--tail <lines>', 'only the last N lines (-1: all)', '-1')
+    .option('-n, --namespace <namespace>', 'namespace of the pod', 'default')
+    .action(async (podArg: string, options: LogsOptions) => {
+      const pod = podArg.replace(/^(pods?|po)\//, '');
+      if (!/^-?\d+$/.test(options.tail)) throw new CliError(`error: --tail must be a whole number, not "${options.tail}"`);
+      const tail = Math.max(0, Number(options.tail));
+      await context.client().logs(
+        { namespace: options.namespace, pod, container: options.container ?? '', follow: options.follow, tailLines: tail },
+        (data) => context.stdout.write(data),
+      );
+    });
+}
