@@ -1,0 +1,197 @@
+// The on-disk contract between a runtime driver and the shims it starts. Each
+// container has one directory under <stateDir>/containers/<id>; everything the
+// runtime knows about a container is in it, so a new agent process (or a new
+// Runtime instance) reads the same truth as the one that started it.
+//
+//   container.json   ContainerRecord: labels, driver, log path (driver, once)
+//   shim-request.json ShimRequest: what the shim must run (driver, once)
+//   shim.json        ShimRecord: shim pid, then container pid + start time (shim)
+//   exit.json        ExitRecord: exit code, finish time, OOM (shim, once)
+//   container.log    the container's stdout+stderr
+//   shim.log         the shim's own output (its crashes, never the container's)
+//   runc only: bundle/config.json, rootfs/ (overlay mount), upper/, work/,
+//              runc.log (runc's own log), container.pid (runc --pid-file)
+//
+// Every file that is read while another process may be writing it is written
+// atomically (temp file + rename), so a reader sees the old or the new
+// version, never half of one.
+
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { posix as path } from 'node:path';
+
+export type DriverName = 'runc' | 'process';
+
+export interface ContainerRecord {
+  readonly id: string;
+  readonly driver: DriverName;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly logPath: string;
+  readonly createdAt: string;
+}
+
+export interface RuncShimRequest {
+  readonly kind: 'runc';
+  readonly id: string;
+  readonly runcBinary: string;
+  readonly runcRoot: string;
+  readonly bundleDir: string;
+  /** Where runc writes the container's init pid (--pid-file). */
+  readonly pidFile: string;
+  readonly runcLogPath: string;
+  /** For the OOM counter, read after the container exits. */
+  readonly cgroupsPath: string;
+  readonly logPath: string;
+}
+
+export interface ProcessShimRequest {
+  readonly kind: 'process';
+  readonly id: string;
+  readonly argv: readonly string[];
+  /** The complete environment of the process. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  readonly logPath: string;
+}
+
+export type ShimRequest = RuncShimRequest | ProcessShimRequest;
+
+export interface ShimRecord {
+  readonly shimPid: number;
+  /** With shimPid, identifies the shim process (see process-probe.ts). */
+  readonly shimStartTicks?: number;
+  /** Host pid of the container's init (runc) or of the process (process driver), once known. */
+  readonly pid?: number;
+  readonly pidStartTicks?: number;
+  readonly startedAt?: string;
+}
+
+export interface ExitRecord {
+  /** Exit status, 128 + n for death by signal n; undefined when it could not be learned. */
+  readonly exitCode?: number;
+  readonly finishedAt: string;
+  readonly oomKilled: boolean;
+  /** Set when the container process never ran (runc create failed, command not found …). */
+  readonly startError?: string;
+}
+
+export const FILE = {
+  record: 'container.json',
+  request: 'shim-request.json',
+  shim: 'shim.json',
+  exit: 'exit.json',
+  log: 'container.log',
+  shimLog: 'shim.log',
+  runcLog: 'runc.log',
+  pidFile: 'container.pid',
+  bundle: 'bundle',
+  rootfs: 'rootfs',
+  upper: 'upper',
+  work: 'work',
+  emptyLower: 'empty-lower',
+} as const;
+
+/** `<stateDir>/containers`: one subdirectory per container. */
+export function containersRoot(stateDir: string): string {
+  return path.join(path.resolve(stateDir), 'containers');
+}
+
+export function containerDir(stateDir: string, id: string): string {
+  return path.join(containersRoot(stateDir), id);
+}
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The parsed file if it exists and has the expected shape; undefined otherwise. */
+export async function readJsonFile<T>(file: string, guard: (value: unknown) => value is T): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return guard(value) ? value : undefined;
+}
+
+// Shape checks: these files outlive the process that wrote them (and perhaps
+// its version), so they are checked rather than trusted.
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return isObject(value) && Object.values(value).every((v) => typeof v === 'string');
+}
+
+function isOptional(value: unknown, type: 'number' | 'string'): boolean {
+  return value === undefined || typeof value === type;
+}
+
+export function isContainerRecord(value: unknown): value is ContainerRecord {
+  return (
+    isObject(value) &&
+    typeof value['id'] === 'string' &&
+    (value['driver'] === 'runc' || value['driver'] === 'process') &&
+    isStringRecord(value['labels']) &&
+    typeof value['logPath'] === 'string' &&
+    typeof value['createdAt'] === 'string'
+  );
+}
+
+export function isShimRequest(value: unknown): value is ShimRequest {
+  if (!isObject(value) || typeof value['id'] !== 'string' || typeof value['logPath'] !== 'string') return false;
+  if (value['kind'] === 'runc') {
+    return ['runcBinary', 'runcRoot', 'bundleDir', 'pidFile', 'runcLogPath', 'cgroupsPath'].every(
+      (key) => typeof value[key] === 'string',
+    );
+  }
+  if (value['kind'] === 'process') {
+    const argv = value['argv'];
+    return (
+      Array.isArray(argv) &&
+      argv.length > 0 &&
+      argv.every((a) => typeof a === 'string') &&
+      isStringRecord(value['env']) &&
+      typeof value['cwd'] === 'string'
+    );
+  }
+  return false;
+}
+
+export function isShimRecord(value: unknown): value is ShimRecord {
+  return (
+    isObject(value) &&
+    typeof value['shimPid'] === 'number' &&
+    isOptional(value['shimStartTicks'], 'number') &&
+    isOptional(value['pid'], 'number') &&
+    isOptional(value['pidStartTicks'], 'number') &&
+    isOptional(value['startedAt'], 'string')
+  );
+}
+
+export function isExitRecord(value: unknown): value is ExitRecord {
+  return (
+    isObject(value) &&
+    isOptional(value['exitCode'], 'number') &&
+    typeof value['finishedAt'] === 'string' &&
+    typeof value['oomKilled'] === 'boolean' &&
+    isOptional(value['startError'], 'string')
+  );
+}

@@ -1,0 +1,349 @@
+// The runc driver against real runc, overlayfs and cgroups: needs root and
+// runc (skipped otherwise), and the compiled shim (npx tsc -b packages/agent).
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '@skiff/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cgroupDir, cgroupDirIn, cgroupHierarchies } from './cgroup-fs.js';
+import { FILE, isShimRecord, readJsonFile } from './container-files.js';
+import { InvalidContainerIdError } from './container-id.js';
+import { ContainerExistsError } from './container-store.js';
+import { readMountInfo } from './mountinfo.js';
+import { isMounted } from './overlay-rootfs.js';
+import { isProcessAlive, readProcessStat } from './process-probe.js';
+import { RuncRuntime } from './runc-runtime.js';
+import type { ContainerSpec, ContainerState } from './runtime.js';
+import { ContainerStartError } from './supervised-runtime.js';
+import { makeBusyboxLayer } from './test-rootfs.js';
+
+const runcWorks = process.getuid?.() === 0 && spawnSync('runc', ['--version']).status === 0;
+const DIST_RUNTIME = fileURLToPath(new URL('../../dist/runtime/runc-runtime.js', import.meta.url));
+
+describe.skipIf(!runcWorks)('RuncRuntime (real runc)', () => {
+  const instance = `test-${randomBytes(4).toString('hex')}`;
+  let base: string;
+  let layer: string;
+  let stateDir: string;
+  let runtime: RuncRuntime;
+  let counter = 0;
+  const nextId = (): string => `c${++counter}-${randomBytes(2).toString('hex')}`;
+
+  const spec = (argv: string[], extra: Partial<ContainerSpec> = {}): ContainerSpec => ({
+    id: nextId(),
+    labels: { test: 'runc' },
+    layers: [layer],
+    argv,
+    env: {},
+    limits: {},
+    ...extra,
+  });
+
+  const exited = (id: string, timeoutMs = 15_000): Promise<ContainerState> =>
+    waitFor(
+      async () => {
+        const state = await runtime.state(id);
+        return state?.status === 'exited' ? state : undefined;
+      },
+      { timeoutMs, description: `container ${id} to exit` },
+    );
+
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), 'skiff-runc-'));
+    layer = await makeBusyboxLayer(join(base, 'layer'));
+    stateDir = join(base, 'state');
+    runtime = new RuncRuntime({ stateDir, instanceName: instance });
+  });
+
+  afterEach(async () => {
+    await removeAll(runtime);
+  });
+
+  afterAll(async () => {
+    if (runtime === undefined) return;
+    await removeAll(runtime);
+    await forceCleanup(runtime, base);
+    const leftovers = await instanceCgroupDirs(instance);
+    await rm(base, { recursive: true, force: true });
+    expect(leftovers).toEqual([]);
+  });
+
+  it('runs `echo hello` to exit code 0 with "hello" in the log file', async () => {
+    const s = spec(['echo', 'hello']);
+    const started = await runtime.start(s);
+    expect(started.id).toBe(s.id);
+    expect(started.labels).toEqual({ test: 'runc' });
+    const done = await exited(s.id);
+    expect(done).toMatchObject({ status: 'exited', exitCode: 0, oomKilled: false });
+    expect(done.startedAt).toBeDefined();
+    expect(done.finishedAt).toBeDefined();
+    expect(await readFile(done.logPath, 'utf8')).toBe('hello\n');
+  });
+
+  it("reports the process's exit code (sh -c 'exit 3')", async () => {
+    const s = spec(['sh', '-c', 'echo out; echo err >&2; exit 3']);
+    await runtime.start(s);
+    const done = await exited(s.id);
+    expect(done.exitCode).toBe(3);
+    expect((await readFile(done.logPath, 'utf8')).split('\n').sort()).toEqual(['', 'err', 'out']);
+  });
+
+  it('passes env, working dir and hostname, and isolates the network by default', async () => {
+    const s = spec(['sh', '-c', 'echo "$FOO"; pwd; hostname; cat /proc/net/dev'], {
+      env: { FOO: 'bar baz' },
+      workingDir: '/www',
+      hostname: 'box-1',
+    });
+    await runtime.start(s);
+    const done = await exited(s.id);
+    expect(done.exitCode).toBe(0);
+    const lines = (await readFile(done.logPath, 'utf8')).split('\n');
+    expect(lines.slice(0, 3)).toEqual(['bar baz', '/www', 'box-1']);
+    // A fresh network namespace has only loopback.
+    const interfaces = lines.slice(3).filter((l) => l.includes(':')).map((l) => l.split(':')[0]?.trim());
+    expect(interfaces).toEqual(['lo']);
+  });
+
+  it('joins the network namespace it is given', async () => {
+    const netns = `skiff-t-${randomBytes(3).toString('hex')}`;
+    expect(spawnSync('ip', ['netns', 'add', netns]).status).toBe(0);
+    try {
+      const s = spec(['readlink', '/proc/self/ns/net'], { netnsPath: `/var/run/netns/${netns}` });
+      await runtime.start(s);
+      const done = await exited(s.id);
+      const inode = spawnSync('stat', ['-L', '-c', '%i', `/var/run/netns/${netns}`], { encoding: 'utf8' }).stdout.trim();
+      expect((await readFile(done.logPath, 'utf8')).trim()).toBe(`net:[${inode}]`);
+    } finally {
+      spawnSync('ip', ['netns', 'del', netns]);
+    }
+  });
+
+  it('stops a container that handles SIGTERM without waiting out the grace period', async () => {
+    const s = spec(['sh', '-c', 'trap "echo bye; exit 0" TERM; sleep 300 & wait']);
+    expect((await runtime.start(s)).status).toBe('running');
+    const t0 = performance.now();
+    const done = await runtime.stop(s.id, 10_000);
+    const took = performance.now() - t0;
+    expect(done).toMatchObject({ status: 'exited', exitCode: 0, oomKilled: false });
+    expect(took).toBeLessThan(5_000);
+    expect(await readFile(done.logPath, 'utf8')).toContain('bye');
+  });
+
+  it('KILLs a long `sleep` (PID 1 ignores SIGTERM) once the grace period is over', async () => {
+    const graceMs = 1_000;
+    const s = spec(['sleep', '300']);
+    expect((await runtime.start(s)).status).toBe('running');
+    const t0 = performance.now();
+    const done = await runtime.stop(s.id, graceMs);
+    const took = performance.now() - t0;
+    expect(done).toMatchObject({ status: 'exited', exitCode: 137, oomKilled: false });
+    expect(took).toBeGreaterThanOrEqual(graceMs);
+    expect(took).toBeLessThan(graceMs + 3_000);
+  });
+
+  it('KILLs a shell that traps SIGTERM away, after the grace period', async () => {
+    const graceMs = 1_500;
+    const s = spec(['sh', '-c', 'trap "" TERM; while true; do sleep 1; done']);
+    expect((await runtime.start(s)).status).toBe('running');
+    const t0 = performance.now();
+    const done = await runtime.stop(s.id, graceMs);
+    const took = performance.now() - t0;
+    expect(done).toMatchObject({ status: 'exited', exitCode: 137, oomKilled: false });
+    expect(took).toBeGreaterThanOrEqual(graceMs);
+    expect(took).toBeLessThan(graceMs + 3_000);
+    // Stopping again is a no-op that returns the same exit.
+    expect((await runtime.stop(s.id, graceMs)).exitCode).toBe(137);
+  });
+
+  it('reports oomKilled when the memory limit is exceeded', async () => {
+    // The shell itself holds the command substitution's 50 MB: over 16 MiB.
+    const s = spec(['sh', '-c', 'x=$(head -c 50000000 /dev/zero | tr "\\0" a); echo survived'], {
+      limits: { memoryBytes: 16 * 1024 * 1024 },
+    });
+    await runtime.start(s);
+    const done = await exited(s.id, 30_000);
+    expect(done).toMatchObject({ status: 'exited', exitCode: 137, oomKilled: true });
+    expect(await readFile(done.logPath, 'utf8')).not.toContain('survived');
+  });
+
+  it('puts the limits into the container cgroup files under /skiff/<instance>/<id>', async () => {
+    const s = spec(['sleep', '300'], {
+      limits: { memoryBytes: 32 * 1024 * 1024, cpuMillis: 500, cpuRequestMillis: 250, pids: 50 },
+    });
+    await runtime.start(s);
+    const path = runtime.cgroupsPath(s.id);
+    expect(path).toBe(`/skiff/${instance}/${s.id}`);
+    const read = async (controller: string, file: string): Promise<string> => {
+      const dir = await cgroupDir(controller, path);
+      if (dir === undefined) throw new Error(`no ${controller} hierarchy`);
+      return (await readFile(join(dir, file), 'utf8')).trim();
+    };
+    expect(await read('cpu', 'cpu.cfs_quota_us')).toBe('50000');
+    expect(await read('cpu', 'cpu.cfs_period_us')).toBe('100000');
+    expect(await read('cpu', 'cpu.shares')).toBe('256');
+    expect(await read('memory', 'memory.limit_in_bytes')).toBe(String(32 * 1024 * 1024));
+    expect(await read('memory', 'memory.memsw.limit_in_bytes')).toBe(String(32 * 1024 * 1024));
+    expect(await read('pids', 'pids.max')).toBe('50');
+  });
+
+  it('adopts running containers from a new instance over the same state dir', async () => {
+    const s = spec(['sleep', '300']);
+    const started = await runtime.start(s);
+    expect(started.status).toBe('running');
+    expect(started.pid).toBeGreaterThan(0);
+
+    const adopted = new RuncRuntime({ stateDir, instanceName: instance });
+    const listed = await adopted.list();
+    expect(listed.map((c) => c.id)).toEqual([s.id]);
+    expect(listed[0]).toMatchObject({ status: 'running', pid: started.pid, labels: s.labels, startedAt: started.startedAt });
+
+    const done = await adopted.stop(s.id, 500);
+    expect(done).toMatchObject({ status: 'exited', exitCode: 137 });
+    expect((await runtime.state(s.id))?.status).toBe('exited');
+  });
+
+  it('keeps the container and its shim running when the agent is killed with SIGKILL', async () => {
+    const s = spec(['sleep', '300']);
+    // A stand-in agent: a separate node process that starts the container and then hangs.
+    const agent = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { RuncRuntime } = await import(${JSON.stringify(DIST_RUNTIME)});
+         const input = JSON.parse(process.env.SKIFF_TEST_INPUT);
+         const rt = new RuncRuntime({ stateDir: input.stateDir, instanceName: input.instance });
+         const state = await rt.start(input.spec);
+         process.stdout.write(JSON.stringify(state) + '\\n');
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SKIFF_TEST_INPUT: JSON.stringify({ stateDir, instance, spec: s }) } },
+    );
+    const agentGone = new Promise<void>((resolve) => agent.once('exit', () => resolve()));
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: agent.stdout }).once('line', resolve);
+        agent.once('exit', (code) => reject(new Error(`stand-in agent exited with ${code}`)));
+      });
+      const started = JSON.parse(line) as ContainerState;
+      expect(started.status).toBe('running');
+
+      const shim = await readJsonFile(join(stateDir, 'containers', s.id, FILE.shim), isShimRecord);
+      if (shim === undefined) throw new Error('no shim.json');
+      const shimStat = await readProcessStat(shim.shimPid);
+      const agentStat = await readProcessStat(agent.pid ?? -1);
+      // Detached: the shim leads its own session and process group, apart from the agent's.
+      expect(shimStat?.sessionId).toBe(shim.shimPid);
+      expect(shimStat?.pgid).toBe(shim.shimPid);
+      expect(shimStat?.sessionId).not.toBe(agentStat?.sessionId);
+
+      agent.kill('SIGKILL');
+      await agentGone;
+
+      expect(await isProcessAlive(shim.shimPid, shim.shimStartTicks)).toBe(true);
+      const after = await runtime.state(s.id);
+      expect(after).toMatchObject({ status: 'running', pid: started.pid });
+      // The surviving shim still records the exit for whoever asks next.
+      const done = await runtime.stop(s.id, 200);
+      expect(done).toMatchObject({ status: 'exited', exitCode: 137 });
+    } finally {
+      agent.kill('SIGKILL');
+    }
+  });
+
+  it('still reports and stops a container whose shim was killed, though its exit code is then lost', async () => {
+    const s = spec(['sleep', '300']);
+    const started = await runtime.start(s);
+    const shim = await readJsonFile(join(stateDir, 'containers', s.id, FILE.shim), isShimRecord);
+    if (shim === undefined) throw new Error('no shim.json');
+    process.kill(shim.shimPid, 'SIGKILL');
+    await waitFor(async () => !(await isProcessAlive(shim.shimPid, shim.shimStartTicks)), {
+      timeoutMs: 5_000,
+      description: 'the shim to die',
+    });
+    expect(await runtime.state(s.id)).toMatchObject({ status: 'running', pid: started.pid });
+    const done = await runtime.stop(s.id, 200);
+    expect(done.status).toBe('exited');
+    expect(done.exitCode).toBeUndefined();
+    expect((await runtime.state(s.id))?.status).toBe('exited');
+  });
+
+  it('remove() leaves no mount, bundle, runc state or cgroup directory behind', async () => {
+    const s = spec(['sleep', '300'], { limits: { memoryBytes: 64 * 1024 * 1024, cpuMillis: 200 } });
+    await runtime.start(s);
+    const dir = join(stateDir, 'containers', s.id);
+    const rootfs = join(dir, FILE.rootfs);
+    expect(await isMounted(rootfs)).toBe(true);
+    expect((await instanceCgroupDirs(instance)).length).toBeGreaterThan(0);
+
+    await runtime.remove(s.id); // running: stopped first
+
+    expect(await isMounted(rootfs)).toBe(false);
+    expect(existsSync(dir)).toBe(false);
+    expect(await runtime.runcState(s.id)).toBeUndefined();
+    expect(await instanceCgroupDirs(instance)).toEqual([]);
+    expect(await runtime.state(s.id)).toBeUndefined();
+    expect(await runtime.list()).toEqual([]);
+    await runtime.remove(s.id); // unknown now: a no-op
+  });
+
+  it('fails start() clearly when the command does not exist, leaving nothing behind', async () => {
+    const s = spec(['no-such-command']);
+    const error = await runtime.start(s).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ContainerStartError);
+    expect((error as Error).message).toMatch(/no-such-command.*not found/);
+    expect(await runtime.state(s.id)).toBeUndefined();
+    expect(existsSync(join(stateDir, 'containers', s.id))).toBe(false);
+    expect(await isMounted(join(stateDir, 'containers', s.id, FILE.rootfs))).toBe(false);
+  });
+
+  it('rejects invalid and duplicate ids, and answers for unknown ones', async () => {
+    await expect(runtime.start(spec(['true'], { id: '../evil' }))).rejects.toBeInstanceOf(InvalidContainerIdError);
+    const s = spec(['sleep', '300']);
+    await runtime.start(s);
+    await expect(runtime.start(s)).rejects.toBeInstanceOf(ContainerExistsError);
+    expect((await runtime.state(s.id))?.status).toBe('running'); // the original is untouched
+    expect(await runtime.state('never-created')).toBeUndefined();
+    await expect(runtime.stop('never-created', 100)).rejects.toThrow(/unknown container/);
+    await runtime.remove('never-created');
+  });
+});
+
+async function removeAll(runtime: RuncRuntime): Promise<void> {
+  for (const c of await runtime.list()) {
+    await runtime.remove(c.id).catch((error: unknown) => console.error(`cleanup of ${c.id} failed:`, error));
+  }
+}
+
+/** Whatever survived remove(): runc containers, mounts under `base`, the instance's cgroups. */
+async function forceCleanup(runtime: RuncRuntime, base: string): Promise<void> {
+  const listed = spawnSync('runc', ['--root', runtime.runcRoot, 'list', '-q'], { encoding: 'utf8' });
+  for (const id of listed.stdout.split('\n').filter(Boolean)) {
+    spawnSync('runc', ['--root', runtime.runcRoot, 'delete', '--force', id]);
+  }
+  for (const m of await readMountInfo()) {
+    if (m.mountPoint.startsWith(`${base}/`)) spawnSync('umount', ['-l', m.mountPoint]);
+  }
+  for (const dir of (await instanceCgroupDirs(runtime.instanceName)).reverse()) {
+    await rm(dir, { recursive: false, force: true }).catch(() => spawnSync('rmdir', [dir]));
+  }
+}
+
+/** Directories at or below /skiff/<instance> in every cgroup hierarchy. */
+async function instanceCgroupDirs(instance: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const h of cgroupHierarchies(await readMountInfo())) {
+    const dir = cgroupDirIn(h, `/skiff/${instance}`);
+    if (dir === undefined || !existsSync(dir)) continue;
+    found.push(dir);
+    const children = spawnSync('find', [dir, '-mindepth', '1', '-type', 'd'], { encoding: 'utf8' });
+    found.push(...children.stdout.split('\n').filter(Boolean));
+  }
+  return found;
+}
