@@ -1,0 +1,139 @@
+// Runs iproute2's `ip` with an argument array (never through a shell, so pod
+// uids and device names can't inject anything) and turns its failures into
+// errors that say which command failed, what it printed and what to do about it.
+
+import { execFile, type ExecFileException } from 'node:child_process';
+
+/** The binary; iproute2 is present on every supported host (see ENVIRONMENT.md). */
+const IP_BINARY = 'ip';
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+export interface RunIpOptions {
+  /** Kill `ip` after this long (default 15 s): a wedged netlink call must not hang an attach forever. */
+  readonly timeoutMs?: number;
+}
+
+export class IpCommandError extends Error {
+  override readonly name = 'IpCommandError';
+
+  constructor(
+    readonly args: readonly string[],
+    /** Exit status, or undefined if `ip` could not be started or was killed. */
+    readonly exitCode: number | undefined,
+    /** What `ip` wrote to stderr, trimmed (the kernel's reason, e.g. "File exists"). */
+    readonly stderr: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Runs `ip ...args` and resolves with its stdout; rejects with an IpCommandError. */
+export function runIp(args: readonly string[], options: RunIpOptions = {}): Promise<string> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return new Promise<string>((resolve, reject) => {
+    execFile(
+      IP_BINARY,
+      [...args],
+      {
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: 16 * 1024 * 1024,
+        encoding: 'utf8',
+        // The error classification below matches English kernel/iproute2 messages.
+        env: { ...process.env, LC_ALL: 'C' },
+      },
+      (error, stdout, stderr) => {
+        if (error === null) {
+          resolve(stdout);
+          return;
+        }
+        reject(toIpCommandError(args, error, stderr, timeoutMs));
+      },
+    );
+  });
+}
+
+/** Runs `ip -json ...args` and parses its output; the caller narrows the `unknown`. */
+export async function runIpJson(args: readonly string[], options: RunIpOptions = {}): Promise<unknown> {
+  const stdout = await runIp(['-json', ...args], options);
+  const text = stdout.trim();
+  // Some `ip` subcommands print nothing at all instead of "[]" when there is nothing to show.
+  if (text === '') return [];
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new IpCommandError(
+      ['-json', ...args],
+      0,
+      '',
+      `ip -json ${args.join(' ')} printed output that is not JSON: ${text.slice(0, 200)}`,
+      { cause: error },
+    );
+  }
+}
+
+function toIpCommandError(
+  args: readonly string[],
+  error: ExecFileException,
+  stderr: string,
+  timeoutMs: number,
+): IpCommandError {
+  const command = `ip ${args.join(' ')}`;
+  const reason = stderr.trim();
+  if (error.code === 'ENOENT') {
+    return new IpCommandError(
+      args,
+      undefined,
+      reason,
+      `${command}: the "ip" command (iproute2) was not found on PATH; install it (apt-get install -y iproute2) ` +
+        'or use the process runtime, which needs no pod networking',
+      { cause: error },
+    );
+  }
+  if (error.killed === true || (error.signal !== null && error.signal !== undefined)) {
+    return new IpCommandError(
+      args,
+      undefined,
+      reason,
+      `${command} did not finish within ${timeoutMs} ms (killed by ${error.signal ?? 'SIGKILL'})` +
+        (reason === '' ? '' : `: ${reason}`),
+      { cause: error },
+    );
+  }
+  const exitCode = typeof error.code === 'number' ? error.code : undefined;
+  const hint = hintFor(reason);
+  return new IpCommandError(
+    args,
+    exitCode,
+    reason,
+    `${command} failed (exit ${exitCode ?? '?'}): ${reason === '' ? error.message : reason}${hint === '' ? '' : `; ${hint}`}`,
+    { cause: error },
+  );
+}
+
+function hintFor(stderr: string): string {
+  if (/Operation not permitted|Permission denied/i.test(stderr)) {
+    return 'pod networking needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN); run the agent as root or use the process runtime';
+  }
+  if (/Unknown device type|Operation not supported/i.test(stderr)) {
+    return 'the kernel lacks bridge or veth support; load the modules (modprobe bridge veth) or use the process runtime';
+  }
+  return '';
+}
+
+/** The object already exists: an address, link, route, rule or namespace someone (maybe we) made before. */
+export function isAlreadyExists(error: unknown): boolean {
+  return error instanceof IpCommandError && /File exists|already assigned|already exists/i.test(error.stderr);
+}
+
+/** The object is not there: a missing device, namespace file, address or route. */
+export function isNotFound(error: unknown): boolean {
+  return (
+    error instanceof IpCommandError &&
+    /Cannot find device|No such file or directory|does not exist|No such process|Cannot assign requested address/i.test(
+      error.stderr,
+    )
+  );
+}
