@@ -4,6 +4,6 @@ export { freePort } from './free-port.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
 export { startProcess, type ManagedProcess, type ProcessExit, type StartProcessOptions } from './managed-process.js';
 export { startEtcd, type EtcdServer, type StartEtcdOptions } from './etcd.js';
-export { startLocalCluster, type LocalCluster, type LocalClusterOptions } from './local-cluster.js';
+export { startLocalCluster, type AgentOptions, type LocalAgent, type LocalCluster, type LocalClusterOptions } from './local-cluster.js';
 export { runCtl, type CtlResult, type RunCtlOptions } from './run-ctl.js';
-export { REPO_ROOT, CONTROLPLANE_MAIN, CTL_MAIN, MANIFESTS_DIR } from './repo-paths.js';
+export { REPO_ROOT, AGENT_MAIN, CONTROLPLANE_MAIN, CTL_MAIN, MANIFESTS_DIR } from './repo-paths.js';

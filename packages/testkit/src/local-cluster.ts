@@ -1,8 +1,13 @@
 // A whole Skiff cluster on this machine, as real processes: its own etcd and
 // the control plane. End-to-end suites and `npm run cluster` both use it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startEtcd, type EtcdServer } from './etcd.js';
 import { startProcess, type ManagedProcess } from './managed-process.js';
-import { CONTROLPLANE_MAIN } from './repo-paths.js';
+import { AGENT_MAIN, CONTROLPLANE_MAIN } from './repo-paths.js';
 import { runCtl, type CtlResult, type RunCtlOptions } from './run-ctl.js';
 
 export interface LocalClusterOptions {
@@ -14,6 +19,28 @@ export interface LocalClusterOptions {
   readonly grpcAddress?: string;
   readonly httpAddress?: string;
   readonly logLevel?: string;
+  /** Extra control plane flags (timings, strategy…). */
+  readonly controlPlaneArgs?: readonly string[];
+}
+
+export interface AgentOptions {
+  readonly name: string;
+  readonly runtime?: 'runc' | 'process';
+  readonly cpu?: string;
+  readonly memory?: string;
+  readonly pods?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly insecureRegistries?: readonly string[];
+  readonly extraArgs?: readonly string[];
+}
+
+export interface LocalAgent {
+  readonly name: string;
+  readonly stateDir: string;
+  /** The current agent process (a new one after restart()). */
+  readonly process: ManagedProcess;
+  /** Starts the agent again on the same state dir (after a stop or kill9). */
+  restart(): Promise<void>;
 }
 
 export interface LocalCluster {
@@ -21,8 +48,14 @@ export interface LocalCluster {
   readonly controlPlane: ManagedProcess;
   readonly grpcAddress: string;
   readonly httpAddress: string;
+  readonly agents: readonly LocalAgent[];
   ctl(args: readonly string[], options?: RunCtlOptions): Promise<CtlResult>;
-  /** Stops the control plane, then etcd. Safe to call twice. */
+  /** Starts a node agent against this control plane; resolves once it has registered. */
+  addAgent(options: AgentOptions): Promise<LocalAgent>;
+  /**
+   * Stops the agents (and wipes their containers, mounts, cgroups and network
+   * namespaces with `skiff-agent --reset`), the control plane, then etcd. Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
@@ -36,15 +69,28 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   });
   try {
     const started = await startControlPlane(etcd.endpoint, options);
+    const agents: ManagedAgent[] = [];
+    const agentRoot = await mkdtemp(join(tmpdir(), 'skiff-agents-'));
     let stopping: Promise<void> | undefined;
     return {
       etcd,
       ...started,
+      agents,
       ctl: (args, ctlOptions) => runCtl(started.grpcAddress, args, ctlOptions),
+      addAgent: async (agentOptions) => {
+        const agent = new ManagedAgent(agentOptions, started.grpcAddress, join(agentRoot, agentOptions.name));
+        agents.push(agent);
+        await agent.start();
+        return agent;
+      },
       stop: () =>
         (stopping ??= (async () => {
+          const failures: unknown[] = [];
+          await Promise.all(agents.map((agent) => agent.destroy().catch((error: unknown) => failures.push(error))));
           await started.controlPlane.stop();
           await etcd.stop();
+          await rm(agentRoot, { recursive: true, force: true });
+          if (failures.length > 0) throw new AggregateError(failures, 'some agents could not be cleaned up');
         })()),
     };
   } catch (error) {
@@ -66,6 +112,7 @@ async function startControlPlane(
       '--listen', options.grpcAddress ?? '127.0.0.1:0',
       '--http-listen', options.httpAddress ?? '127.0.0.1:0',
       '--log-level', options.logLevel ?? 'info',
+      ...(options.controlPlaneArgs ?? []),
     ],
   });
   try {
@@ -77,5 +124,69 @@ async function startControlPlane(
     throw new Error(`control plane did not start: ${(error as Error).message}\n--- its output ---\n${controlPlane.output()}`, {
       cause: error,
     });
+  }
+}
+
+const run = promisify(execFile);
+
+class ManagedAgent implements LocalAgent {
+  private current?: ManagedProcess;
+
+  constructor(
+    private readonly options: AgentOptions,
+    private readonly server: string,
+    readonly stateDir: string,
+  ) {}
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get process(): ManagedProcess {
+    if (!this.current) throw new Error(`agent ${this.name} was never started`);
+    return this.current;
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    const child = startProcess({
+      name: `agent:${o.name}`,
+      command: process.execPath,
+      args: [AGENT_MAIN, ...this.baseArgs(), ...(o.extraArgs ?? [])],
+    });
+    this.current = child;
+    try {
+      await child.waitForLine(/"msg":"agent running"/, START_TIMEOUT_MS);
+    } catch (error) {
+      await child.stop();
+      throw new Error(`agent ${o.name} did not start: ${(error as Error).message}\n--- its output ---\n${child.output()}`, { cause: error });
+    }
+  }
+
+  async restart(): Promise<void> {
+    if (this.current?.running) await this.current.stop();
+    await this.start();
+  }
+
+  /** Stops the agent and removes every container it started, whatever state the test left. */
+  async destroy(): Promise<void> {
+    await this.current?.stop();
+    await run(process.execPath, [AGENT_MAIN, ...this.baseArgs(), '--reset'], { timeout: 120_000 });
+  }
+
+  private baseArgs(): string[] {
+    const o = this.options;
+    return [
+      '--server', this.server,
+      '--name', o.name,
+      '--listen', '127.0.0.1:0',
+      '--state-dir', this.stateDir,
+      '--runtime', o.runtime ?? 'runc',
+      ...(o.cpu ? ['--cpu', o.cpu] : []),
+      ...(o.memory ? ['--memory', o.memory] : []),
+      ...(o.pods ? ['--pods', o.pods] : []),
+      ...Object.entries(o.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      ...(o.insecureRegistries ?? []).flatMap((r) => ['--insecure-registry', r]),
+    ];
   }
 }

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// skiff-agent: flags and signals only; agent.ts does the work.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { NodeAgent } from './agent.js';
+
+const usage = `usage: skiff-agent [options]
+  --server HOST:PORT      control plane (env SKIFF_SERVER; default 127.0.0.1:7400)
+  --name NAME             node name (default: the host name)
+  --listen HOST:PORT      the agent's own gRPC address, for logs (default 127.0.0.1:7410; port 0 picks one)
+  --state-dir DIR         containers, images and network state (default /var/lib/skiff/<name>)
+  --runtime runc|process  container runtime (default runc as root, process otherwise)
+  --cpu Q --memory Q --pods N   capacity to offer (default: what the host has)
+  --label KEY=VALUE       node label (repeatable)
+  --insecure-registry H   plain-HTTP registry besides loopback ones (repeatable)
+  --log-level LEVEL       trace, debug, info, warn or error (default info)
+  --reset                 remove every container, mount, cgroup and pod network of this
+                          node's state dir, then exit (run with the agent stopped)`;
+
+function parseFlags() {
+  try {
+    return parseArgs({
+      options: {
+        server: { type: 'string', default: process.env.SKIFF_SERVER ?? '127.0.0.1:7400' },
+        name: { type: 'string', default: hostname().toLowerCase() },
+        listen: { type: 'string', default: '127.0.0.1:7410' },
+        'state-dir': { type: 'string' },
+        runtime: { type: 'string', default: process.getuid?.() === 0 ? 'runc' : 'process' },
+        cpu: { type: 'string' },
+        memory: { type: 'string' },
+        pods: { type: 'string' },
+        label: { type: 'string', multiple: true, default: [] },
+        'insecure-registry': { type: 'string', multiple: true, default: [] },
+        'log-level': { type: 'string', default: 'info' },
+        reset: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    fail((error as Error).message);
+  }
+}
+
+function fail(message: string): never {
+  process.stderr.write(`skiff-agent: ${message}\n${usage}\n`);
+  process.exit(2);
+}
+
+const flags = parseFlags();
+if (flags.help) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+if (flags.runtime !== 'runc' && flags.runtime !== 'process') fail(`--runtime must be runc or process, not "${flags.runtime}"`);
+const labels: Record<string, string> = {};
+for (const pair of flags.label) {
+  const eq = pair.indexOf('=');
+  if (eq <= 0) fail(`--label must be KEY=VALUE, not "${pair}"`);
+  labels[pair.slice(0, eq)] = pair.slice(eq + 1);
+}
+
+const log = pino({ name: 'agent', level: flags['log-level'] });
+const agent = new NodeAgent(
+  {
+    server: flags.server,
+    nodeName: flags.name,
+    listen: flags.listen,
+    stateDir: flags['state-dir'] ?? `/var/lib/skiff/${flags.name}`,
+    runtime: flags.runtime,
+    capacity: { cpu: flags.cpu, memory: flags.memory, pods: flags.pods },
+    labels,
+    insecureRegistries: flags['insecure-registry'],
+    restartBackoff: { baseMs: 1000, maxMs: 60_000 },
+    resyncMs: 1000,
+  },
+  log,
+);
+
+if (flags.reset) {
+  try {
+    const removed = await agent.reset();
+    log.info(removed, 'node reset');
+    process.exit(0);
+  } catch (error) {
+    log.fatal({ err: error }, 'reset failed');
+    process.exit(1);
+  }
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down (containers keep running)');
+  await agent.stop();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+try {
+  const { node, agentAddress } = await agent.start();
+  log.info({ node: node.metadata.name, agentAddress, podCIDR: node.spec.podCIDR, runtime: flags.runtime }, 'agent running');
+} catch (error) {
+  log.fatal({ err: error }, 'agent failed to start');
+  process.exit(1);
+}

@@ -1,0 +1,86 @@
+// A pod's status from what the runtime says about its containers: phase,
+// Ready condition, and per-container state with restart counts — computed as a
+// pure function so the rules are easy to test.
+import type { ContainerStatus, Pod, PodPhase, PodStatus, RestartPolicy } from '@skiff/api';
+import type { ContainerState } from './runtime/runtime.js';
+
+/** What the agent knows about one container of the pod. */
+export interface ContainerView {
+  readonly name: string;
+  readonly image: string;
+  /** The newest attempt, if any was started. */
+  readonly current?: ContainerState;
+  /** The attempt before it, for lastState. */
+  readonly previous?: ContainerState;
+  readonly restartCount: number;
+  /** Why it is not running now (ContainerCreating, ErrImagePull, CrashLoopBackOff…). */
+  readonly waiting?: { readonly reason: string; readonly message?: string };
+}
+
+export interface PodStatusContext {
+  readonly hostIP: string;
+  readonly podIP?: string;
+  readonly startTime: string;
+}
+
+export function buildPodStatus(pod: Pod, views: readonly ContainerView[], context: PodStatusContext): PodStatus {
+  const containerStatuses = views.map(containerStatus);
+  const phase = podPhase(pod.spec.restartPolicy, views);
+  const allReady = containerStatuses.length > 0 && containerStatuses.every((c) => c.ready);
+  const status: PodStatus = {
+    phase,
+    conditions: [
+      { type: 'PodScheduled', status: 'True' },
+      { type: 'Ready', status: allReady ? 'True' : 'False', ...(allReady ? {} : { reason: 'ContainersNotReady' }) },
+    ],
+    hostIP: context.hostIP,
+    startTime: context.startTime,
+    containerStatuses,
+  };
+  if (context.podIP) status.podIP = context.podIP;
+  return status;
+}
+
+function containerStatus(view: ContainerView): ContainerStatus {
+  const status: ContainerStatus = {
+    name: view.name,
+    ready: view.waiting === undefined && view.current?.status === 'running',
+    restartCount: view.restartCount,
+    state: view.waiting ? { waiting: { ...view.waiting } } : stateOf(view.current),
+  };
+  if (view.current) status.containerID = `${view.current.id}`;
+  const last = view.waiting && view.current?.status === 'exited' ? view.current : view.previous;
+  if (last?.status === 'exited') status.lastState = stateOf(last);
+  return status;
+}
+
+function stateOf(state: ContainerState | undefined): ContainerStatus['state'] {
+  if (!state) return { waiting: { reason: 'ContainerCreating' } };
+  if (state.status === 'running') return { running: { startedAt: state.startedAt ?? new Date().toISOString() } };
+  if (state.status === 'exited') {
+    const terminated: NonNullable<ContainerStatus['state']['terminated']> = {
+      exitCode: state.exitCode ?? -1,
+      reason: state.oomKilled ? 'OOMKilled' : state.exitCode === 0 ? 'Completed' : 'Error',
+    };
+    if (state.startedAt) terminated.startedAt = state.startedAt;
+    if (state.finishedAt) terminated.finishedAt = state.finishedAt;
+    return { terminated };
+  }
+  return { waiting: { reason: 'Unknown', message: 'the runtime cannot tell this container\'s state' } };
+}
+
+export function willRestart(policy: RestartPolicy, state: ContainerState): boolean {
+  if (state.status !== 'exited') return false;
+  return policy === 'Always' || (policy === 'OnFailure' && state.exitCode !== 0);
+}
+
+function podPhase(policy: RestartPolicy, views: readonly ContainerView[]): PodPhase {
+  if (views.some((v) => v.current?.status === 'running')) return 'Running';
+  const finished = views.every((v) => v.current?.status === 'exited' && !willRestart(policy, v.current));
+  if (finished && views.length > 0) {
+    return views.every((v) => v.current?.exitCode === 0) ? 'Succeeded' : 'Failed';
+  }
+  // Restarting after a crash still counts as Running, as in Kubernetes.
+  if (views.some((v) => v.restartCount > 0 || v.current?.status === 'exited')) return 'Running';
+  return 'Pending';
+}

@@ -1,0 +1,249 @@
+// The agent's control loop, level-triggered: on every change and on a steady
+// tick it compares the pods bound to this node with the containers the runtime
+// has, and closes the gap — start what is missing, restart per restartPolicy
+// with exponential back-off, stop and remove what is no longer ours — then
+// reports each pod's status when it changed.
+import { isDeepStrictEqual } from 'node:util';
+import type { Container, Pod, PodStatus } from '@skiff/api';
+import type { Logger } from 'pino';
+import { attemptOf, LABEL } from './container-labels.js';
+import { buildContainerSpec, ContainerConfigError } from './container-spec-builder.js';
+import type { ImageStore } from './images/image-store.js';
+import type { PodNetwork } from './network/pod-network.js';
+import { buildPodStatus, willRestart, type ContainerView } from './pod-status.js';
+import type { ContainerState, Runtime } from './runtime/runtime.js';
+
+export interface DesiredPods {
+  readonly isSynced: boolean;
+  desired(): Map<string, Pod>;
+}
+
+export interface BackoffPolicy {
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+export interface ReconcilerOptions {
+  readonly runtime: Runtime;
+  /** Absent for the process runtime, which runs host commands. */
+  readonly images?: ImageStore;
+  /** Absent for the process runtime: pods share the host network. */
+  readonly network?: PodNetwork;
+  readonly pods: DesiredPods;
+  readonly hostIP: string;
+  readonly reportStatus: (pod: Pod, status: PodStatus) => Promise<void>;
+  readonly log: Logger;
+  readonly restartBackoff: BackoffPolicy;
+  /** How often to look even without a trigger (container exits are not pushed). */
+  readonly resyncMs: number;
+}
+
+interface Waiting {
+  readonly reason: string;
+  readonly message?: string;
+  readonly retryAt: number;
+  readonly failures: number;
+}
+
+export class Reconciler {
+  private running?: Promise<void>;
+  private again = false;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  /** Per container (pod uid + name): why it is not running and when to try again. */
+  private readonly waiting = new Map<string, Waiting>();
+  private readonly reported = new Map<string, PodStatus>();
+  private readonly startTimes = new Map<string, string>();
+  private readonly terminating = new Set<string>();
+
+  constructor(private readonly options: ReconcilerOptions) {}
+
+  start(): void {
+    this.trigger();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Asks for a pass; passes never overlap, and requests during one coalesce into one more. */
+  trigger(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass()
+      .catch((error: unknown) => this.options.log.error({ err: error }, 'reconcile pass failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.stopped) return;
+        if (this.again) {
+          this.again = false;
+          this.trigger();
+        } else {
+          clearTimeout(this.timer);
+          this.timer = setTimeout(() => this.trigger(), this.options.resyncMs);
+        }
+      });
+  }
+
+  private async pass(): Promise<void> {
+    const containers = await this.options.runtime.list();
+    const byPod = new Map<string, ContainerState[]>();
+    for (const state of containers) {
+      const uid = state.labels[LABEL.podUid];
+      if (uid === undefined) continue;
+      byPod.set(uid, [...(byPod.get(uid) ?? []), state]);
+    }
+    const desired = this.options.pods.desired();
+    for (const [uid, pod] of desired) {
+      if (this.terminating.has(uid)) continue;
+      try {
+        await this.syncPod(pod, byPod.get(uid) ?? []);
+      } catch (error) {
+        this.options.log.warn({ err: error, pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod sync failed');
+      }
+    }
+    // Only a complete picture may say a pod is gone: before SYNCED, absence means "not heard of yet".
+    if (!this.options.pods.isSynced) return;
+    for (const [uid, states] of byPod) if (!desired.has(uid)) this.teardown(uid, states);
+    for (const uid of (await this.options.network?.existing())?.keys() ?? []) {
+      if (!desired.has(uid) && !byPod.has(uid)) this.teardown(uid, []);
+    }
+  }
+
+  private async syncPod(pod: Pod, states: ContainerState[]): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    const network = this.options.network ? await this.options.network.attach(uid) : undefined;
+    if (!this.startTimes.has(uid)) this.startTimes.set(uid, pod.status?.startTime ?? new Date().toISOString());
+    const views: ContainerView[] = [];
+    for (const container of pod.spec.containers) {
+      const mine = states.filter((s) => s.labels[LABEL.container] === container.name).sort((a, b) => attemptOf(a) - attemptOf(b));
+      views.push(await this.syncContainer(pod, container, mine, network?.netnsPath));
+    }
+    const status = buildPodStatus(pod, views, {
+      hostIP: this.options.hostIP,
+      podIP: network?.ip ?? this.options.hostIP,
+      startTime: this.startTimes.get(uid) ?? new Date().toISOString(),
+    });
+    await this.report(pod, status);
+  }
+
+  private async syncContainer(
+    pod: Pod,
+    container: Container,
+    attempts: ContainerState[],
+    netnsPath: string | undefined,
+  ): Promise<ContainerView> {
+    const key = `${pod.metadata.uid}/${container.name}`;
+    const current = attempts.at(-1);
+    const previous = attempts.at(-2);
+    // Keep the newest two attempts (current state and lastState); older ones only take disk space.
+    for (const old of attempts.slice(0, -2)) await this.options.runtime.remove(old.id);
+    const base = { name: container.name, image: container.image };
+    const restartCount = current ? attemptOf(current) : 0;
+
+    if (current?.status === 'running') {
+      this.waiting.delete(key);
+      return { ...base, current, previous, restartCount };
+    }
+    const firstStart = current === undefined;
+    if (current && !willRestart(pod.spec.restartPolicy, current)) return { ...base, current, previous, restartCount };
+
+    const now = Date.now();
+    const held = this.waiting.get(key);
+    const backoffUntil = current ? this.restartAt(current) : 0;
+    if ((held && held.retryAt > now) || backoffUntil > now) {
+      const reason = held && held.retryAt > now ? held : { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${container.name}` };
+      this.triggerAt(Math.max(held?.retryAt ?? 0, backoffUntil));
+      return { ...base, current, previous, restartCount, waiting: { reason: reason.reason, ...(reason.message ? { message: reason.message } : {}) } };
+    }
+
+    const attempt = firstStart ? 0 : attemptOf(current) + 1;
+    try {
+      const image = this.options.images ? await ensureImage(this.options.images, container) : undefined;
+      const spec = buildContainerSpec(pod, container, attempt, image, netnsPath);
+      const started = await this.options.runtime.start(spec);
+      this.waiting.delete(key);
+      if (previous) await this.options.runtime.remove(previous.id);
+      return { ...base, current: started, previous: current, restartCount: attempt };
+    } catch (error) {
+      const failures = (held?.failures ?? 0) + 1;
+      const reason = error instanceof ContainerConfigError ? 'CreateContainerConfigError' : error instanceof ImageError ? error.reason : 'CreateContainerError';
+      const message = error instanceof Error ? error.message : String(error);
+      this.waiting.set(key, { reason, message, failures, retryAt: now + this.backoff(failures - 1) });
+      this.options.log.warn({ container: key, reason, message }, 'container could not start');
+      return { ...base, current, previous, restartCount, waiting: { reason, message } };
+    }
+  }
+
+  /** When an exited container may be restarted: back-off doubles with every restart. */
+  private restartAt(state: ContainerState): number {
+    const finished = state.finishedAt ? Date.parse(state.finishedAt) : 0;
+    return finished + this.backoff(attemptOf(state));
+  }
+
+  private backoff(failures: number): number {
+    const { baseMs, maxMs } = this.options.restartBackoff;
+    return Math.min(baseMs * 2 ** failures, maxMs);
+  }
+
+  private triggerAt(at: number): void {
+    const delay = Math.max(0, at - Date.now());
+    if (delay < this.options.resyncMs) setTimeout(() => this.trigger(), delay).unref();
+  }
+
+  private async report(pod: Pod, status: PodStatus): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    const last = this.reported.get(uid) ?? pod.status;
+    if (isDeepStrictEqual(last, status)) return;
+    try {
+      await this.options.reportStatus(pod, status);
+      this.reported.set(uid, status);
+    } catch (error) {
+      this.options.log.warn({ err: error, pod: pod.metadata.name }, 'status report failed; will retry');
+    }
+  }
+
+  /** Stops and removes everything of a pod that is no longer ours, in the background. */
+  private teardown(uid: string, states: ContainerState[]): void {
+    if (this.terminating.has(uid)) return;
+    this.terminating.add(uid);
+    const graceMs = Number(states[0]?.labels[LABEL.graceSeconds] ?? 30) * 1000;
+    void (async () => {
+      try {
+        await Promise.all(
+          states.map(async (state) => {
+            if (state.status === 'running') await this.options.runtime.stop(state.id, graceMs);
+            await this.options.runtime.remove(state.id);
+          }),
+        );
+        await this.options.network?.detach(uid);
+        this.reported.delete(uid);
+        this.startTimes.delete(uid);
+        for (const key of this.waiting.keys()) if (key.startsWith(`${uid}/`)) this.waiting.delete(key);
+        this.options.log.info({ pod: uid, containers: states.length }, 'pod torn down');
+      } catch (error) {
+        // The next periodic pass tries again; no immediate retry loop.
+        this.options.log.warn({ err: error, pod: uid }, 'teardown failed; will retry');
+      } finally {
+        this.terminating.delete(uid);
+      }
+    })();
+  }
+}
+
+class ImageError extends Error {
+  readonly reason = 'ErrImagePull';
+}
+
+async function ensureImage(images: ImageStore, container: Container) {
+  try {
+    return await images.ensure(container.image, container.imagePullPolicy ?? 'IfNotPresent');
+  } catch (error) {
+    throw new ImageError(error instanceof Error ? error.message : String(error));
+  }
+}
