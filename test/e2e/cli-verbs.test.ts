@@ -62,7 +62,7 @@ describe('ctl verbs', () => {
     expect(list.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(['other', 'settings']);
 
     const wide = await cluster.ctl(['get', 'deploy', '-n', 'team-a', '-o', 'wide']);
-    expect(wide.stdout).toMatch(/NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\napi\s+0\/2\s+0\s+0\s+\d+s\s+main\s+registry\.local\/api:1\s+app=api/);
+    expect(wide.stdout).toMatch(/NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\napi\s+0\/2\s+\d\s+0\s+\d+s\s+main\s+registry\.local\/api:1\s+app=api/);
 
     const namespaces = await cluster.ctl(['get', 'ns']);
     expect(namespaces.stdout).toMatch(/default\s+Active/);
