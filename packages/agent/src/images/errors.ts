@@ -1,0 +1,54 @@
+// The one error type image handling throws, so the reconciler can turn any
+// failure into a pod condition ("ErrImagePull", "ImagePullBackOff") without
+// parsing messages: `reason` says what went wrong, `image` which image.
+
+export type ImagePullErrorReason =
+  /** The reference string cannot be parsed. */
+  | 'invalid-reference'
+  /** Pull policy Never and the image is not in the local store. */
+  | 'not-present'
+  /** The registry (or archive) has no such repository, tag, manifest or blob. */
+  | 'not-found'
+  /** The registry refused our credentials (or anonymous access). */
+  | 'unauthorized'
+  /** No connection: DNS, refused, reset, TLS, timeout. */
+  | 'unreachable'
+  /** The registry answered with an unexpected status (5xx, 400…). */
+  | 'registry-error'
+  /** Content does not match the digest or size it was announced with. */
+  | 'digest-mismatch'
+  /** Malformed manifest, index, config or layer (including path traversal). */
+  | 'invalid-image'
+  /** Well-formed but not something we can run: no linux/amd64 entry, zstd layers, unknown media type. */
+  | 'unsupported';
+
+const PHRASES: Record<ImagePullErrorReason, string> = {
+  'invalid-reference': 'invalid image reference',
+  'not-present': 'image not present locally',
+  'not-found': 'not found',
+  unauthorized: 'unauthorized',
+  unreachable: 'registry unreachable',
+  'registry-error': 'registry error',
+  'digest-mismatch': 'digest mismatch',
+  'invalid-image': 'invalid image',
+  unsupported: 'unsupported image',
+};
+
+export class ImagePullError extends Error {
+  override readonly name = 'ImagePullError';
+
+  constructor(
+    readonly reason: ImagePullErrorReason,
+    /** The image as the caller named it. */
+    readonly image: string,
+    /** What exactly failed, in words. */
+    readonly detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`failed to pull image "${image}": ${PHRASES[reason]}: ${detail}`, options);
+  }
+}
+
+export function isImagePullError(error: unknown, reason?: ImagePullErrorReason): error is ImagePullError {
+  return error instanceof ImagePullError && (reason === undefined || error.reason === reason);
+}

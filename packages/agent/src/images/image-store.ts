@@ -1,0 +1,28 @@
+// Images as the agent needs them: pulled once, verified by digest, layers
+// unpacked once per digest and shared by every container that uses them.
+
+export interface ImageConfig {
+  readonly entrypoint: readonly string[];
+  readonly cmd: readonly string[];
+  /** KEY=value pairs as the image declares them. */
+  readonly env: readonly string[];
+  readonly workingDir?: string;
+  readonly user?: string;
+}
+
+export interface ResolvedImage {
+  /** The reference as the pod spec wrote it. */
+  readonly reference: string;
+  /** Digest of the image manifest (sha256:…). */
+  readonly digest: string;
+  readonly config: ImageConfig;
+  /** Unpacked layer directories, bottom layer first. */
+  readonly layers: readonly string[];
+}
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+export interface ImageStore {
+  /** Pulls (per policy) and unpacks `reference`; throws ImagePullError with a clear reason. */
+  ensure(reference: string, policy: PullPolicy): Promise<ResolvedImage>;
+}

@@ -1,0 +1,21 @@
+// Images for the agent: references, the registry client, the on-disk layer
+// store and the ImageStore that ties them together.
+export type { ImageConfig, ImageStore, PullPolicy, ResolvedImage } from './image-store.js';
+export { ImagePullError, isImagePullError, type ImagePullErrorReason } from './errors.js';
+export {
+  parseImageReference,
+  canonicalReference,
+  manifestReference,
+  type ImageReference,
+} from './image-reference.js';
+export {
+  RegistryClient,
+  registryBaseUrl,
+  type RegistryClientOptions,
+  type RegistryCredentials,
+  type ResolvedManifest,
+} from './registry-client.js';
+export { LayerStore, type LayerDescriptor, type BlobFetcher } from './layer-store.js';
+export { overlayOpaqueXattr } from './unpack-layer.js';
+export { hostPlatform, type Platform } from './oci.js';
+export { RegistryImageStore, type RegistryImageStoreOptions } from './registry-image-store.js';

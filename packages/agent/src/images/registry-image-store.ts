@@ -1,0 +1,373 @@
+// The agent's ImageStore: images from OCI registries (or OCI archives), kept
+// in a LayerStore, with a small record of which manifest each tag last
+// resolved to, so IfNotPresent and Never work without the network.
+import { createReadStream, type Stats } from 'node:fs';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ImagePullError } from './errors.js';
+import { digestHex, partialPath, verifyBytes, writeVerified, type BlobExpectation } from './digest.js';
+import { canonicalReference, parseImageReference, type ImageReference } from './image-reference.js';
+import type { ImageStore, PullPolicy, ResolvedImage } from './image-store.js';
+import { LayerStore, type BlobFetcher } from './layer-store.js';
+import {
+  assertContainerConfig,
+  hostPlatform,
+  parseImageConfig,
+  parseManifestDocument,
+  selectPlatform,
+  type Descriptor,
+  type ImageIndex,
+  type Platform,
+} from './oci.js';
+import { RegistryClient, type RegistryClientOptions } from './registry-client.js';
+
+export interface RegistryImageStoreOptions
+  extends Pick<RegistryClientOptions, 'credentials' | 'platform' | 'fetch' | 'requestTimeoutMs' | 'blobIdleTimeoutMs'> {
+  /** Store directory (blobs, unpacked layers, reference records). */
+  readonly root: string;
+  /** Extra plain-HTTP registries ("host" or "host:port"); loopback registries always are. */
+  readonly insecureRegistries?: readonly string[];
+  /** Layers fetched and unpacked at once per image (default 3). */
+  readonly layerConcurrency?: number;
+}
+
+/** Where the content of one image comes from while it is materialised. */
+interface ContentSource {
+  /** A manifest or index by digest, verified. */
+  manifest(descriptor: { digest: string; size?: number }): Promise<Buffer>;
+  /** The image config blob, verified. */
+  config(descriptor: BlobExpectation): Promise<Buffer>;
+  /** A layer blob written verified to `dest`. */
+  layer(descriptor: BlobExpectation, dest: string): Promise<void>;
+}
+
+const RECORDS_FILE = 'references.json';
+const MAX_INDEX_DEPTH = 3;
+const LAYER_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  'application/vnd.oci.image.layer.v1.tar',
+  'application/vnd.oci.image.layer.v1.tar+gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+]);
+/** OCI layout annotations naming an image: the tag (skopeo, buildah) or the full name (containerd). */
+const REF_NAME = 'org.opencontainers.image.ref.name';
+const CONTAINERD_NAME = 'io.containerd.image.name';
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export class RegistryImageStore implements ImageStore {
+  readonly layers: LayerStore;
+  private readonly client: RegistryClient;
+  private readonly platform: Platform;
+  private readonly layerConcurrency: number;
+  /** Serialises read-modify-write of the records file within this process. */
+  private recordsLock: Promise<unknown> = Promise.resolve();
+  /** Pulls in flight by canonical reference, so concurrent ensure() calls share one. */
+  private readonly pulls = new Map<string, Promise<ResolvedImage>>();
+
+  constructor(options: RegistryImageStoreOptions) {
+    this.layers = new LayerStore(options.root);
+    this.platform = options.platform ?? hostPlatform();
+    this.layerConcurrency = Math.max(1, options.layerConcurrency ?? 3);
+    this.client = new RegistryClient({ ...options, platform: this.platform });
+  }
+
+  async ensure(reference: string, policy: PullPolicy): Promise<ResolvedImage> {
+    const ref = parseImageReference(reference);
+    const key = canonicalReference(ref);
+    switch (policy) {
+      case 'Always':
+        break;
+      case 'IfNotPresent':
+      case 'Never': {
+        const local = await this.resolveLocal(ref, reference, key);
+        if (local) return local;
+        if (policy === 'Never') {
+          throw new ImagePullError(
+            'not-present',
+            reference,
+            `${key} is not in the local image store and the pull policy is Never`,
+          );
+        }
+        break;
+      }
+      default:
+        throw new Error(`unknown pull policy ${JSON.stringify(policy as string)}`);
+    }
+    return this.pullShared(ref, reference, key);
+  }
+
+  /**
+   * Imports an image from an OCI image layout (a directory with oci-layout,
+   * index.json and blobs/), or a tar archive of one, and records it under
+   * `reference`, so ensure(reference, 'IfNotPresent' | 'Never') finds it
+   * without a registry. The layout's image is the index entry whose name
+   * annotation matches the reference's tag or full name, or the only entry.
+   */
+  async loadArchive(path: string, reference: string): Promise<ResolvedImage> {
+    const ref = parseImageReference(reference);
+    const key = canonicalReference(ref);
+    let stats: Stats;
+    try {
+      stats = await stat(path);
+    } catch (error) {
+      throw new ImagePullError('not-found', reference, `archive ${path} cannot be read: ${(error as Error).message}`, { cause: error });
+    }
+    let layoutDir = path;
+    let temp: string | undefined;
+    try {
+      if (!stats.isDirectory()) {
+        temp = await this.layers.tempDir('archive-');
+        await this.layers.unpackFile(path, temp, { whiteouts: false, preserveOwnership: false }, reference, `archive ${path}`);
+        layoutDir = temp;
+      }
+      const top = await this.chooseLayoutEntry(layoutDir, path, ref, reference);
+      const image = await this.materialize(reference, top, layoutSource(layoutDir, reference));
+      if (!image) throw new Error('materialize returned nothing although a source was given');
+      await this.record(key, top.digest);
+      return image;
+    } finally {
+      if (temp) await rm(temp, { recursive: true, force: true });
+    }
+  }
+
+  /** The manifest digest `reference` is recorded under locally, if any. */
+  async recordedDigest(reference: string): Promise<string | undefined> {
+    const records = await this.readRecords();
+    return records[canonicalReference(parseImageReference(reference))];
+  }
+
+  private async resolveLocal(ref: ImageReference, image: string, key: string): Promise<ResolvedImage | undefined> {
+    const digest = ref.digest ?? (await this.readRecords())[key];
+    if (!digest) return undefined;
+    return this.materialize(image, { digest }, undefined);
+  }
+
+  private pullShared(ref: ImageReference, image: string, key: string): Promise<ResolvedImage> {
+    let pull = this.pulls.get(key);
+    if (!pull) {
+      pull = this.pull(ref, image, key).finally(() => this.pulls.delete(key));
+      this.pulls.set(key, pull);
+    }
+    // Callers that spelled the reference differently still get their own spelling back.
+    return pull.then((resolved) => (resolved.reference === image ? resolved : { ...resolved, reference: image }));
+  }
+
+  private async pull(ref: ImageReference, image: string, key: string): Promise<ResolvedImage> {
+    const resolved = await this.client.resolve(ref, image);
+    for (const document of resolved.documents) {
+      await this.layers.putDocument({ digest: document.digest, size: document.bytes.length }, document.bytes, image);
+    }
+    const result = await this.materialize(image, { digest: resolved.topDigest }, registrySource(this.client, ref, image));
+    if (!result) throw new Error('materialize returned nothing although a source was given');
+    await this.record(key, resolved.topDigest);
+    return result;
+  }
+
+  /**
+   * Builds the ResolvedImage for the document `top` (index or manifest):
+   * documents come from the store, or from `source` (then stored); layers are
+   * unpacked once. Without a source, anything missing yields undefined.
+   */
+  private async materialize(
+    image: string,
+    top: { digest: string; size?: number },
+    source: ContentSource | undefined,
+  ): Promise<ResolvedImage | undefined> {
+    let current: { digest: string; size?: number } = top;
+    for (let depth = 0; depth < MAX_INDEX_DEPTH; depth++) {
+      const bytes = await this.document(current, image, (descriptor) => source?.manifest(descriptor));
+      if (!bytes) return undefined;
+      const parsed = parseManifestDocument(bytes, image, `manifest ${current.digest}`);
+      if (parsed.kind === 'index') {
+        current = selectPlatform(parsed, this.platform, image);
+        continue;
+      }
+      assertContainerConfig(parsed.config, image);
+      for (const layer of parsed.layers) {
+        if (!LAYER_MEDIA_TYPES.has(layer.mediaType)) {
+          throw new ImagePullError('unsupported', image, `layer ${layer.digest} has unsupported media type ${JSON.stringify(layer.mediaType)}`);
+        }
+      }
+      const configBytes = await this.document(parsed.config, image, (descriptor) =>
+        source?.config({ digest: descriptor.digest, size: descriptor.size ?? parsed.config.size }),
+      );
+      if (!configBytes) return undefined;
+      const { config, diffIds } = parseImageConfig(configBytes, image);
+      if (diffIds.length !== parsed.layers.length) {
+        throw new ImagePullError(
+          'invalid-image',
+          image,
+          `the manifest has ${parsed.layers.length} layers but the config lists ${diffIds.length} diff_ids`,
+        );
+      }
+      const dirs = await mapLimit(parsed.layers, this.layerConcurrency, (layer, index) => {
+        const fetcher: BlobFetcher | undefined = source ? (dest) => source.layer(layer, dest) : undefined;
+        const diffId = diffIds[index];
+        return this.layers.ensureLayer({ digest: layer.digest, size: layer.size, ...(diffId ? { diffId } : {}) }, image, fetcher);
+      });
+      const present = dirs.filter((dir): dir is string => dir !== undefined);
+      if (present.length !== dirs.length) return undefined;
+      return { reference: image, digest: current.digest, config, layers: present };
+    }
+    throw new ImagePullError('invalid-image', image, `indexes nested more than ${MAX_INDEX_DEPTH} deep`);
+  }
+
+  /** A document from the store, or fetched (verified) and stored. */
+  private async document(
+    descriptor: { digest: string; size?: number },
+    image: string,
+    fetch: (descriptor: { digest: string; size?: number }) => Promise<Buffer> | undefined,
+  ): Promise<Buffer | undefined> {
+    const local = await this.layers.readDocument(descriptor.digest);
+    if (local) return local;
+    const fetched = fetch(descriptor);
+    if (!fetched) return undefined;
+    const bytes = await fetched;
+    await this.layers.putDocument({ digest: descriptor.digest, size: bytes.length }, bytes, image);
+    return bytes;
+  }
+
+  private async chooseLayoutEntry(layoutDir: string, path: string, ref: ImageReference, image: string): Promise<Descriptor> {
+    const notLayout = (why: string): ImagePullError =>
+      new ImagePullError('invalid-image', image, `${path} is not an OCI image layout: ${why}`);
+    let layout: unknown;
+    try {
+      layout = JSON.parse(await readFile(join(layoutDir, 'oci-layout'), 'utf8'));
+    } catch {
+      throw notLayout('no readable oci-layout file');
+    }
+    if (typeof (layout as { imageLayoutVersion?: unknown } | null)?.imageLayoutVersion !== 'string') {
+      throw notLayout('oci-layout has no imageLayoutVersion');
+    }
+    let indexBytes: Buffer;
+    try {
+      indexBytes = await readFile(join(layoutDir, 'index.json'));
+    } catch {
+      throw notLayout('no index.json');
+    }
+    const index = parseManifestDocument(indexBytes, image, `${path} index.json`);
+    if (index.kind !== 'index') throw notLayout('index.json is not an image index');
+    return chooseByName(index, ref, image, path);
+  }
+
+  private async readRecords(): Promise<Record<string, string>> {
+    let text: string;
+    try {
+      text = await readFile(join(this.layers.root, RECORDS_FILE), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw error;
+    }
+    const parsed: unknown = JSON.parse(text);
+    const records: Record<string, string> = {};
+    if (typeof parsed === 'object' && parsed !== null) {
+      for (const [key, value] of Object.entries(parsed)) if (typeof value === 'string') records[key] = value;
+    }
+    return records;
+  }
+
+  /** Records key → digest: read-modify-write under an in-process lock, replaced atomically. */
+  private record(key: string, digest: string): Promise<void> {
+    digestHex(digest); // only well-formed digests are ever recorded
+    const update = this.recordsLock.then(async () => {
+      const records = await this.readRecords();
+      if (records[key] === digest) return;
+      records[key] = digest;
+      const path = join(this.layers.root, RECORDS_FILE);
+      const temp = partialPath(path);
+      try {
+        const handle = await open(temp, 'wx', 0o644);
+        try {
+          await handle.writeFile(`${JSON.stringify(records, null, 2)}\n`);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename(temp, path);
+      } catch (error) {
+        await rm(temp, { force: true });
+        throw error;
+      }
+    });
+    this.recordsLock = update.catch(() => undefined);
+    return update;
+  }
+}
+
+function chooseByName(index: ImageIndex, ref: ImageReference, image: string, path: string): Descriptor {
+  const tagged = ref.tag !== undefined ? `${ref.domain}/${ref.repository}:${ref.tag}` : undefined;
+  const names = new Set<string>([ref.original, canonicalReference(ref)]);
+  if (ref.tag !== undefined) {
+    names.add(ref.tag);
+    names.add(`${ref.repository}:${ref.tag}`);
+  }
+  if (tagged) names.add(tagged);
+  const matches = index.manifests.filter((entry) => {
+    if (ref.digest !== undefined && entry.digest === ref.digest) return true;
+    const name = entry.annotations[REF_NAME];
+    const full = entry.annotations[CONTAINERD_NAME];
+    return (name !== undefined && names.has(name)) || (full !== undefined && names.has(full));
+  });
+  const [first] = matches;
+  if (first) return first;
+  const [only] = index.manifests;
+  if (index.manifests.length === 1 && only) return only;
+  const available = index.manifests.map((entry) => entry.annotations[REF_NAME] ?? entry.annotations[CONTAINERD_NAME] ?? entry.digest);
+  throw new ImagePullError(
+    'not-found',
+    image,
+    `${path} has no image named ${ref.tag ?? ref.digest ?? ref.original} (it has: ${available.join(', ') || 'nothing'})`,
+  );
+}
+
+function registrySource(client: RegistryClient, ref: ImageReference, image: string): ContentSource {
+  return {
+    manifest: async (descriptor) => (await client.fetchManifest(ref, descriptor.digest, image)).bytes,
+    config: (descriptor) => client.fetchBlobBytes(ref, descriptor, image),
+    layer: (descriptor, dest) => client.downloadBlob(ref, descriptor, dest, image),
+  };
+}
+
+/** Blobs of an OCI layout: blobs/sha256/<hex>, verified like registry content. */
+function layoutSource(layoutDir: string, image: string): ContentSource {
+  const blobFile = (digest: string): string => join(layoutDir, 'blobs', 'sha256', digestHex(digest));
+  const missing = (digest: string, error: unknown): ImagePullError =>
+    new ImagePullError('invalid-image', image, `the archive lacks blob ${digest}`, { cause: error });
+  const readVerified = async (descriptor: { digest: string; size?: number }): Promise<Buffer> => {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(blobFile(descriptor.digest));
+    } catch (error) {
+      throw missing(descriptor.digest, error);
+    }
+    verifyBytes(bytes, { digest: descriptor.digest, size: descriptor.size ?? bytes.length }, image, `blob ${descriptor.digest}`);
+    return bytes;
+  };
+  return {
+    manifest: readVerified,
+    config: readVerified,
+    layer: async (descriptor, dest) => {
+      const file = blobFile(descriptor.digest);
+      try {
+        await stat(file);
+      } catch (error) {
+        throw missing(descriptor.digest, error);
+      }
+      await writeVerified(createReadStream(file), descriptor, dest, image, `blob ${descriptor.digest}`);
+    },
+  };
+}
