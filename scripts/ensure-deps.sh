@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 apt_packages=()
 command -v etcd >/dev/null 2>&1 || apt_packages+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || apt_packages+=(etcd-client)
+command -v runc >/dev/null 2>&1 || apt_packages+=(runc)
+[ -x /bin/busybox ] || apt_packages+=(busybox-static)
+command -v docker-registry >/dev/null 2>&1 || apt_packages+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || apt_packages+=(skopeo)
+command -v ip >/dev/null 2>&1 || apt_packages+=(iproute2)
 if ((${#apt_packages[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     echo "skiff: missing Debian packages: ${apt_packages[*]}; run: sudo apt-get install -y ${apt_packages[*]}" >&2
