@@ -34,7 +34,8 @@ export function registerGet(program: Command, context: CliContext): void {
         }
         const objects = names.length > 0 ? await getNamed(context, info, names, options.namespace) : await list(context, info, options);
         const withNamespace = options.allNamespaces && info.namespaced;
-        if (objects.items.length === 0 && names.length === 0) {
+        const structured = format === 'json' || format === 'yaml';
+        if (objects.items.length === 0 && names.length === 0 && !structured) {
           if (!options.watch) context.stderr.write(`${noResources(info, options)}\n`);
         } else {
           context.stdout.write(renderObjects(info, objects.items, { format, withNamespace, single: names.length === 1 }));
