@@ -54,9 +54,9 @@ export class NodeAgent {
     const host = agentAddress.slice(0, agentAddress.lastIndexOf(':'));
     this.session = new NodeSession({ client: this.client, node: this.nodeObject(agentAddress, host), log: this.log });
     const node = await this.session.start();
-    await this.remember(node);
+    await this.remember(node, this.session.podNetwork);
 
-    const network = this.config.runtime === 'runc' ? this.createNetwork(node) : undefined;
+    const network = this.config.runtime === 'runc' ? this.createNetwork(node, this.session.podNetwork) : undefined;
     const images =
       this.config.runtime === 'runc'
         ? new RegistryImageStore({ root: join(this.config.stateDir, 'images'), insecureRegistries: [...this.config.insecureRegistries] })
@@ -94,23 +94,25 @@ export class NodeAgent {
    * this agent's state dir (skiff-agent --reset). Run with the agent stopped.
    */
   async reset(): Promise<{ containers: number; pods: number }> {
-    const podCidr = await this.rememberedPodCidr();
-    const network = podCidr ? new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr }) : undefined;
+    const { podCIDR, podNetwork } = await this.remembered();
+    const network = podCIDR
+      ? new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr: podCIDR, ...(podNetwork ? { clusterCidr: podNetwork } : {}) })
+      : undefined;
     return resetNode(this.createRuntime(), network);
   }
 
   /** The pod CIDR outlives the process: --reset needs it to find this node's network state. */
-  private async remember(node: Node): Promise<void> {
+  private async remember(node: Node, podNetwork: string): Promise<void> {
     await mkdir(this.config.stateDir, { recursive: true });
-    await writeFile(join(this.config.stateDir, 'node.json'), JSON.stringify({ name: node.metadata.name, podCIDR: node.spec.podCIDR }));
+    const saved = { name: node.metadata.name, podCIDR: node.spec.podCIDR, podNetwork };
+    await writeFile(join(this.config.stateDir, 'node.json'), JSON.stringify(saved));
   }
 
-  private async rememberedPodCidr(): Promise<string | undefined> {
+  private async remembered(): Promise<{ podCIDR?: string; podNetwork?: string }> {
     try {
-      const saved = JSON.parse(await readFile(join(this.config.stateDir, 'node.json'), 'utf8')) as { podCIDR?: string };
-      return saved.podCIDR;
+      return JSON.parse(await readFile(join(this.config.stateDir, 'node.json'), 'utf8')) as { podCIDR?: string; podNetwork?: string };
     } catch {
-      return undefined;
+      return {};
     }
   }
 
@@ -121,10 +123,10 @@ export class NodeAgent {
       : new ProcessRuntime({ stateDir });
   }
 
-  private createNetwork(node: Node): BridgePodNetwork {
+  private createNetwork(node: Node, clusterCidr: string): BridgePodNetwork {
     const podCidr = node.spec.podCIDR;
     if (!podCidr) throw new Error(`the control plane gave node ${node.metadata.name} no pod CIDR`);
-    return new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr });
+    return new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr, ...(clusterCidr ? { clusterCidr } : {}) });
   }
 
   private async listen(runtime: Runtime): Promise<string> {

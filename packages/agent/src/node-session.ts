@@ -17,6 +17,7 @@ export class NodeSession {
   private stopped = false;
   private intervalMs = 1000;
   private registered?: Node;
+  private network = '';
 
   constructor(private readonly options: NodeSessionOptions) {}
 
@@ -40,17 +41,23 @@ export class NodeSession {
     return this.registered;
   }
 
+  /** The cluster's whole pod network, as the control plane announced it. */
+  get podNetwork(): string {
+    return this.network;
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
   }
 
   private async register(): Promise<Node> {
-    const response = await unary<{ node_json: string; heartbeat_interval_ms: number }>((cb, options) =>
+    const response = await unary<{ node_json: string; heartbeat_interval_ms: number; pod_network: string }>((cb, options) =>
       this.options.client.RegisterNode({ node_json: JSON.stringify(this.options.node) }, options, cb),
     );
     this.intervalMs = response.heartbeat_interval_ms || 1000;
     this.registered = JSON.parse(response.node_json) as Node;
+    this.network = response.pod_network;
     this.options.log.info({ node: this.registered.metadata.name, podCIDR: this.registered.spec.podCIDR }, 'node registered');
     return this.registered;
   }

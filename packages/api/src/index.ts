@@ -18,3 +18,4 @@ export type { LogsRequest__Output as LogsRequestMessage } from './generated/skif
 export type { LogChunk as LogChunkMessage, LogChunk__Output as LogChunkMessageOutput } from './generated/skiff/v1/LogChunk.js';
 export type { WatchEvent as WatchEventMessage, WatchEvent__Output as WatchEventMessageOutput } from './generated/skiff/v1/WatchEvent.js';
 export type { WatchRequest__Output as WatchRequestMessage } from './generated/skiff/v1/WatchRequest.js';
+export * from './cidr.js';

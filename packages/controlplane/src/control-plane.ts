@@ -16,7 +16,7 @@ import type { Strategy } from './scheduler/schedule.js';
 import { LogsProxy } from './nodes/logs-proxy.js';
 import { createNodeHandlers } from './nodes/node-grpc-service.js';
 import { NodeRegistry, type NodeTimings } from './nodes/node-registry.js';
-import { PodCidrAllocator } from './nodes/pod-cidr-allocator.js';
+import { PodCidrAllocator, type PodNetworkConfig } from './nodes/pod-cidr-allocator.js';
 import { ObjectStore } from './registry/object-store.js';
 import { EtcdStore } from './store/etcd-store.js';
 import type { Store } from './store/store.js';
@@ -31,6 +31,7 @@ export interface ControlPlaneConfig {
   readonly nodeTimings: NodeTimings;
   /** Bin-pack (best fit, the default) or spread (least allocated). */
   readonly schedulingStrategy: Strategy;
+  readonly podNetwork: PodNetworkConfig;
 }
 
 export class ControlPlane {
@@ -70,12 +71,12 @@ export class ControlPlane {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'skiff_controlplane_' });
     const metrics = createApiMetrics(registry);
-    const nodes = new NodeRegistry(objects, new PodCidrAllocator(store), this.config.nodeTimings);
+    const nodes = new NodeRegistry(objects, new PodCidrAllocator(store, this.config.podNetwork), this.config.nodeTimings);
     this.logs = new LogsProxy(objects, metrics, this.log);
     const context = { metrics, log: this.log };
     this.grpc = await startGrpcServer(this.config.grpcAddress, [
       { definition: apiServiceDefinition(), handlers: createGrpcHandlers({ ...context, api, objects, nodes, logs: this.logs }) },
-      { definition: nodeApiServiceDefinition(), handlers: createNodeHandlers({ ...context, objects, nodes }) },
+      { definition: nodeApiServiceDefinition(), handlers: createNodeHandlers({ ...context, objects, nodes, podNetwork: this.config.podNetwork.clusterCidr }) },
     ]);
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
     this.http = await startHttpServer(httpHost, httpPort, { registry, checkReady: () => store.ping(1000) });

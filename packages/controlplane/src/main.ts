@@ -10,6 +10,8 @@ const usage = `usage: skiff-controlplane [--etcd URLS] [--listen HOST:PORT] [--h
   --http-listen   /healthz, /readyz and /metrics address (default 127.0.0.1:7401)
   --heartbeat-interval-ms  how often agents renew their node lease (default 1000)
   --lease-duration-ms      how long a node lease lasts without renewal (default 3000)
+  --pod-network CIDR        the pods' address space (default 10.244.0.0/16)
+  --node-cidr-mask-size N   size of each node's slice of it (default 24: 254 nodes of 254 pods)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)`;
 
@@ -24,6 +26,8 @@ function parseFlags() {
         'heartbeat-interval-ms': { type: 'string', default: '1000' },
         'lease-duration-ms': { type: 'string', default: '3000' },
         strategy: { type: 'string', default: 'binpack' },
+        'pod-network': { type: 'string', default: '10.244.0.0/16' },
+        'node-cidr-mask-size': { type: 'string', default: '24' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -61,6 +65,10 @@ const controlPlane = new ControlPlane(
     httpAddress: flags['http-listen'],
     shutdownGraceMs: 5000,
     schedulingStrategy: strategy,
+    podNetwork: {
+      clusterCidr: flags['pod-network'],
+      nodeMaskSize: positiveInteger('node-cidr-mask-size', flags['node-cidr-mask-size']),
+    },
     nodeTimings: {
       heartbeatIntervalMs: positiveInteger('heartbeat-interval-ms', flags['heartbeat-interval-ms']),
       leaseDurationMs: positiveInteger('lease-duration-ms', flags['lease-duration-ms']),

@@ -21,7 +21,7 @@ import {
   hostVethName,
   NETNS_DIR,
 } from './bridge-pod-network.js';
-import { containsIp, formatIpv4, parseCidr, parseIpv4 } from './cidr.js';
+import { containsIp, formatIpv4, parseCidr, parseIpv4 } from '@skiff/api';
 import { runIp, runIpJson } from './ip-command.js';
 import type { PodNetworkAttachment } from './pod-network.js';
 

@@ -23,7 +23,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { containsCidr, formatIpv4, parseCidr, parseIpv4, type Ipv4Cidr } from './cidr.js';
+import { containsCidr, formatIpv4, parseCidr, parseIpv4, type Ipv4Cidr } from '@skiff/api';
 import { isAlreadyExists, isNotFound, runIp, runIpJson } from './ip-command.js';
 import { FileIpam, type IpAllocation } from './ipam.js';
 import { KeyedMutex } from './keyed-mutex.js';

@@ -13,7 +13,7 @@ import {
   netnsCandidateName,
   podMacAddress,
 } from './bridge-pod-network.js';
-import { containsCidr, containsIp, formatIpv4, lastAddress, parseCidr, parseIpv4 } from './cidr.js';
+import { containsCidr, containsIp, formatIpv4, lastAddress, parseCidr, parseIpv4 } from '@skiff/api';
 import { FileIpam, IpamExhaustedError } from './ipam.js';
 
 describe('cidr', () => {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { containsIp, formatIpv4, lastAddress, parseIpv4, type Ipv4Cidr } from './cidr.js';
+import { containsIp, formatIpv4, lastAddress, parseIpv4, type Ipv4Cidr } from '@skiff/api';
 
 export interface IpAllocation {
   readonly ip: string;

@@ -22,6 +22,7 @@ import { writePodStatus } from './pod-status-writer.js';
 export interface NodeServiceDeps extends HandlerContext {
   readonly objects: ObjectStore;
   readonly nodes: NodeRegistry;
+  readonly podNetwork: string;
 }
 
 const POD = kindInfo('Pod');
@@ -36,6 +37,7 @@ export function createNodeHandlers(deps: NodeServiceDeps): NodeApiHandlers {
         node_json: JSON.stringify(node),
         heartbeat_interval_ms: deps.nodes.timings.heartbeatIntervalMs,
         lease_duration_ms: deps.nodes.timings.leaseDurationMs,
+        pod_network: deps.podNetwork,
       };
     }),
     Heartbeat: unary('Heartbeat', async (request) => {

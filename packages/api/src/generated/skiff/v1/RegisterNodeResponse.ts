@@ -5,10 +5,12 @@ export interface RegisterNodeResponse {
   'node_json'?: (string);
   'heartbeat_interval_ms'?: (number);
   'lease_duration_ms'?: (number);
+  'pod_network'?: (string);
 }
 
 export interface RegisterNodeResponse__Output {
   'node_json': (string);
   'heartbeat_interval_ms': (number);
   'lease_duration_ms': (number);
+  'pod_network': (string);
 }

@@ -1,4 +1,5 @@
-// IPv4 address and CIDR arithmetic for the pod network. Addresses are kept as
+// IPv4 address and CIDR arithmetic for the pod network (control plane slices it,
+// agents allocate inside their slice). Addresses are kept as
 // unsigned 32-bit integers so that "next address", "is inside" and "broadcast"
 // are plain arithmetic instead of string juggling.
 
