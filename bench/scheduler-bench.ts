@@ -44,6 +44,7 @@ try {
 
   // Watch pods: the moment each is seen bound is its bind time.
   const created = new Map<string, number>();
+  const answered = new Map<string, number>();
   const bound = new Map<string, number>();
   let allBound!: () => void;
   const done = new Promise<void>((resolve) => (allBound = resolve));
@@ -51,7 +52,10 @@ try {
   watch.on('data', (event: { object_json: string }) => {
     const pod = JSON.parse(event.object_json) as Pod;
     if (pod.spec.nodeName && !bound.has(pod.metadata.name)) {
-      bound.set(pod.metadata.name, performance.now());
+      // The scheduler stamps the bind time into the PodScheduled condition:
+      // use it, so a slow observer (this watch) does not count as slow binding.
+      const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled')?.lastTransitionTime;
+      bound.set(pod.metadata.name, scheduled ? Date.parse(scheduled) : Date.now());
       if (bound.size === PODS) allBound();
     }
   });
@@ -67,8 +71,9 @@ try {
       metadata: { name },
       spec: { containers: [{ name: 'c', image: 'none', resources: { requests: size } }] },
     };
-    created.set(name, performance.now());
+    created.set(name, Date.now());
     await call((cb) => api.Apply({ manifest_json: JSON.stringify(manifest), strict: false, dry_run: false }, cb));
+    answered.set(name, Date.now());
   });
   const appliedAt = performance.now();
   await done;
@@ -76,6 +81,7 @@ try {
   watch.cancel();
 
   const latencies = podNames.map((n) => (bound.get(n) ?? Number.NaN) - (created.get(n) ?? Number.NaN)).sort((a, b) => a - b);
+  const applyLatencies = podNames.map((n) => (answered.get(n) ?? Number.NaN) - (created.get(n) ?? Number.NaN)).sort((a, b) => a - b);
   const seconds = (end - start) / 1000;
   const podsPerSecond = PODS / seconds;
 
@@ -118,7 +124,8 @@ try {
     `  applies finished after        ${fixed((appliedAt - start) / 1000, 2)} s`,
     `  all pods bound after          ${fixed(seconds, 2)} s`,
     `  pods bound per second         ${fixed(podsPerSecond, 0)} /s (end to end: apply → bound)`,
-    `  bind latency p50 / p99        ${fixed(percentile(latencies, 50), 0)} ms / ${fixed(percentile(latencies, 99), 0)} ms`,
+    `  apply latency p50 / p99       ${fixed(percentile(applyLatencies, 50), 0)} ms / ${fixed(percentile(applyLatencies, 99), 0)} ms`,
+    `  bind latency p50 / p99        ${fixed(percentile(latencies, 50), 0)} ms / ${fixed(percentile(latencies, 99), 0)} ms (apply sent → bound, by the scheduler's PodScheduled time)`,
     `  raw etcd ceiling              ${fixed(rawPerSecond, 0)} writes/s (txns of ${BATCH}, sequential, same client)`,
     `  ratio bound/s ÷ raw writes/s  ${fixed(podsPerSecond / rawPerSecond, 3)}`,
     `  bin-packing ratio             ${fixed(used.size / lowerBound, 3)} (nodes used ${used.size}, lower bound ${lowerBound})`,

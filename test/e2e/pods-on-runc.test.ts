@@ -8,9 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Pod } from '@skiff/api';
-import { startLocalCluster, startRegistry, waitFor, type LocalCluster, type RunningRegistry } from '@skiff/testkit';
+import {
+  BUSYBOX_INDEX_HTML,
+  buildBusyboxImage,
+  startLocalCluster,
+  startRegistry,
+  waitFor,
+  type LocalCluster,
+  type RunningRegistry,
+} from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BUSYBOX_INDEX_HTML, buildBusyboxImage } from '../images/busybox-image.js';
 
 const run = promisify(execFile);
 const AGENTS = ['node-a', 'node-b', 'node-c'];

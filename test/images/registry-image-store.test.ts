@@ -6,10 +6,8 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImagePullError } from '../../packages/agent/src/images/errors.js';
-import { RegistryImageStore } from '../../packages/agent/src/images/registry-image-store.js';
-import { startRegistry, type RunningRegistry } from '../../packages/testkit/src/registry.js';
-import { BUSYBOX_INDEX_HTML, buildBusyboxImage, type BusyboxImage } from './busybox-image.js';
+import { ImagePullError, RegistryImageStore } from '@skiff/agent';
+import { BUSYBOX_INDEX_HTML, buildBusyboxImage, startRegistry, type BusyboxImage, type RunningRegistry } from '@skiff/testkit';
 
 let registry: RunningRegistry | undefined;
 let image: BusyboxImage | undefined;

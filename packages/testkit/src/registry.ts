@@ -11,6 +11,8 @@ import { onAbnormalExit, startProcess, type ManagedProcess } from './managed-pro
 import { waitFor } from './wait-for.js';
 
 export interface StartRegistryOptions {
+  /** Listen on 127.0.0.1:port instead of a free port (the dev cluster uses 5000). */
+  port?: number;
   /** How long to wait for GET /v2/ to answer 200 (default 20 s; it is usually ready in well under 1 s). */
   readyTimeoutMs?: number;
 }
@@ -76,8 +78,8 @@ class StartError extends Error {
   }
 }
 
-async function launch(dir: string, readyTimeoutMs: number): Promise<{ child: ManagedProcess; address: string }> {
-  const port = await freePort();
+async function launch(dir: string, readyTimeoutMs: number, fixedPort?: number): Promise<{ child: ManagedProcess; address: string }> {
+  const port = fixedPort ?? (await freePort());
   const address = `127.0.0.1:${port}`;
   const configPath = join(dir, 'config.yml');
   await writeFile(configPath, config(join(dir, 'storage'), port));
@@ -119,7 +121,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { child, address } = await launch(dir, readyTimeoutMs);
+        const { child, address } = await launch(dir, readyTimeoutMs, options.port);
         let stopped: Promise<void> | undefined;
         return {
           address,
@@ -136,7 +138,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         };
       } catch (error) {
         const clash = error instanceof StartError && /address already in use/i.test(error.processOutput);
-        if (!clash || attempt >= PORT_ATTEMPTS) throw error;
+        if (!clash || attempt >= PORT_ATTEMPTS || options.port !== undefined) throw error;
       }
     }
   } catch (error) {

@@ -183,3 +183,23 @@ describe('SchedulerCache', () => {
     expect(requested(cache, 'a')).toEqual({ cpuMillis: 1000, memoryBytes: GI, pods: 1 });
   });
 });
+
+describe('SchedulerCache.nodesView', () => {
+  it('lists nodes sorted by name with current requests, following adds, removals and assumptions', () => {
+    const cache = new SchedulerCache();
+    cache.setNode(node('b'));
+    cache.setNode(node('a'));
+    cache.addPod(pod('p1', 'b', '1', '1Gi'));
+    expect(cache.nodesView().map((n) => [n.name, n.requested.cpuMillis])).toEqual([
+      ['a', 0],
+      ['b', 1000],
+    ]);
+    cache.assume('default/p2', 'a', { cpuMillis: 500, memoryBytes: GI, pods: 1 });
+    cache.setNode(node('c'));
+    cache.removeNode('b');
+    expect(cache.nodesView().map((n) => [n.name, n.requested.cpuMillis, n.requested.pods])).toEqual([
+      ['a', 500, 1],
+      ['c', 0, 0],
+    ]);
+  });
+});

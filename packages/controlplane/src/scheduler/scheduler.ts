@@ -3,7 +3,7 @@
 // the cache so the next decision sees them, then bound in batches — one etcd
 // transaction of compare-and-swaps per batch. Pods that fit nowhere get an
 // event naming why, per reason, and are retried whenever the cluster changes.
-import { kindInfo, type Node, type Pod } from '@skiff/api';
+import { kindInfo, type Node, type Pod, type PodStatus } from '@skiff/api';
 import { BatchConflictError } from '../errors.js';
 import type { EventRecorder } from '../events/event-recorder.js';
 import { keyOf, thaw, type Immutable, type Informer } from '../controllers/informer.js';
@@ -129,7 +129,7 @@ export class Scheduler {
     const cached = this.options.pods.get(key);
     if (!cached || cached.spec.nodeName || cached.metadata.deletionTimestamp || this.cache.isAssumed(key)) return undefined;
     const pod = thaw<Pod>(cached);
-    const nodes = this.cache.nodes();
+    const nodes = this.cache.nodesView();
     const result = schedulePod(podToPlace(pod), nodes, this.options.strategy);
     if (result.node !== undefined) {
       this.cache.assume(key, result.node, podToPlace(pod).requests);
@@ -145,8 +145,9 @@ export class Scheduler {
   private async bind(batch: { pod: Pod; node: string }[]): Promise<void> {
     let remaining = batch;
     while (remaining.length > 0) {
+      const now = new Date().toISOString();
       const updates = remaining.map(({ pod, node }) => ({
-        object: { ...pod, spec: { ...pod.spec, nodeName: node } },
+        object: { ...pod, spec: { ...pod.spec, nodeName: node }, status: scheduledStatus(pod, now) },
         expectedRevision: Number(pod.metadata.resourceVersion),
       }));
       try {
@@ -182,4 +183,14 @@ export class Scheduler {
       this.options.log.warn({ err: error }, 'could not record a FailedScheduling event');
     }
   }
+}
+
+/** Like Kubernetes' binder: the pod says when (and that) it was scheduled. */
+function scheduledStatus(pod: Pod, now: string): PodStatus {
+  const others = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+  return {
+    ...(pod.status ?? {}),
+    phase: pod.status?.phase ?? 'Pending',
+    conditions: [...others, { type: 'PodScheduled', status: 'True', lastTransitionTime: now }],
+  };
 }

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const BUSYBOX_IMAGE_SCRIPT = fileURLToPath(new URL('./build-busybox-image.sh', import.meta.url));
+export const BUSYBOX_IMAGE_SCRIPT = fileURLToPath(new URL('../../../test/images/build-busybox-image.sh', import.meta.url));
 /** What /www/index.html in the image says. */
 export const BUSYBOX_INDEX_HTML = 'hello from the skiff busybox image\n';
 /** Repository and tag the script pushes to. */
