@@ -1,7 +1,7 @@
 // Wires the control plane together: store → objects → API service → gRPC and
 // HTTP servers. main.ts only parses flags and handles signals.
 import { setTimeout as delay } from 'node:timers/promises';
-import { apiServiceDefinition, kindInfo, nodeApiServiceDefinition, type Node } from '@skiff/api';
+import { apiServiceDefinition, kindInfo, nodeApiServiceDefinition, type Lease, type Node } from '@skiff/api';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ApiService } from './api/api-service.js';
@@ -15,7 +15,8 @@ import { Scheduler } from './scheduler/scheduler.js';
 import type { Strategy } from './scheduler/schedule.js';
 import { LogsProxy } from './nodes/logs-proxy.js';
 import { createNodeHandlers } from './nodes/node-grpc-service.js';
-import { NodeRegistry, type NodeTimings } from './nodes/node-registry.js';
+import { NODE_LEASE_NAMESPACE, NodeRegistry, type NodeTimings } from './nodes/node-registry.js';
+import { NodeLifecycleController } from './controllers/node-lifecycle-controller.js';
 import { PodCidrAllocator, type PodNetworkConfig } from './nodes/pod-cidr-allocator.js';
 import { ObjectStore } from './registry/object-store.js';
 import { EtcdStore } from './store/etcd-store.js';
@@ -32,6 +33,8 @@ export interface ControlPlaneConfig {
   /** Bin-pack (best fit, the default) or spread (least allocated). */
   readonly schedulingStrategy: Strategy;
   readonly podNetwork: PodNetworkConfig;
+  /** How long a node stays NotReady before its pods are evicted. */
+  readonly podEvictionTimeoutMs: number;
 }
 
 export class ControlPlane {
@@ -42,6 +45,8 @@ export class ControlPlane {
   private controllers?: RunningControllers;
   private scheduler?: Scheduler;
   private nodeInformer?: Informer<Node>;
+  private leaseInformer?: Informer<Lease>;
+  private nodeLifecycle?: NodeLifecycleController;
 
   constructor(
     private readonly config: ControlPlaneConfig,
@@ -66,7 +71,22 @@ export class ControlPlane {
       log: this.log,
     });
     this.scheduler.start();
+    this.leaseInformer = new Informer<Lease>({ objects, info: kindInfo('Lease'), log: this.log });
+    this.nodeLifecycle = new NodeLifecycleController({
+      objects,
+      nodes: this.nodeInformer,
+      leases: this.leaseInformer,
+      pods: this.controllers.informers.pods,
+      events: new EventRecorder(objects),
+      log: this.log,
+      leaseNamespace: NODE_LEASE_NAMESPACE,
+      leaseDurationMs: this.config.nodeTimings.leaseDurationMs,
+      podEvictionTimeoutMs: this.config.podEvictionTimeoutMs,
+      storeHealthy: () => store.ping(500),
+    });
+    this.nodeLifecycle.start();
     this.nodeInformer.start();
+    this.leaseInformer.start();
 
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'skiff_controlplane_' });
@@ -88,9 +108,11 @@ export class ControlPlane {
     await this.grpc?.stop(this.config.shutdownGraceMs);
     this.logs?.close();
     await this.http?.close();
+    await this.nodeLifecycle?.stop();
     await this.scheduler?.stop();
     await this.controllers?.stop();
     await this.nodeInformer?.stop();
+    await this.leaseInformer?.stop();
     await this.store?.close();
   }
 

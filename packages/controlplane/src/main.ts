@@ -8,8 +8,9 @@ const usage = `usage: skiff-controlplane [--etcd URLS] [--listen HOST:PORT] [--h
   --etcd          comma-separated etcd client URLs (env SKIFF_ETCD; default http://127.0.0.1:2379)
   --listen        gRPC API address (default 127.0.0.1:7400; port 0 picks a free port)
   --http-listen   /healthz, /readyz and /metrics address (default 127.0.0.1:7401)
-  --heartbeat-interval-ms  how often agents renew their node lease (default 1000)
-  --lease-duration-ms      how long a node lease lasts without renewal (default 3000)
+  --heartbeat-interval-ms  how often agents renew their node lease (default 500)
+  --lease-duration-ms      a node whose lease is not renewed for this long is NotReady (default 1500: three heartbeats)
+  --pod-eviction-timeout-ms  how long a node stays NotReady before its pods move (default 500)
   --pod-network CIDR        the pods' address space (default 10.244.0.0/16)
   --node-cidr-mask-size N   size of each node's slice of it (default 24: 254 nodes of 254 pods)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
@@ -23,8 +24,9 @@ function parseFlags() {
         listen: { type: 'string', default: '127.0.0.1:7400' },
         'http-listen': { type: 'string', default: '127.0.0.1:7401' },
         'log-level': { type: 'string', default: 'info' },
-        'heartbeat-interval-ms': { type: 'string', default: '1000' },
-        'lease-duration-ms': { type: 'string', default: '3000' },
+        'heartbeat-interval-ms': { type: 'string', default: '500' },
+        'lease-duration-ms': { type: 'string', default: '1500' },
+        'pod-eviction-timeout-ms': { type: 'string', default: '500' },
         strategy: { type: 'string', default: 'binpack' },
         'pod-network': { type: 'string', default: '10.244.0.0/16' },
         'node-cidr-mask-size': { type: 'string', default: '24' },
@@ -65,6 +67,7 @@ const controlPlane = new ControlPlane(
     httpAddress: flags['http-listen'],
     shutdownGraceMs: 5000,
     schedulingStrategy: strategy,
+    podEvictionTimeoutMs: positiveInteger('pod-eviction-timeout-ms', flags['pod-eviction-timeout-ms']),
     podNetwork: {
       clusterCidr: flags['pod-network'],
       nodeMaskSize: positiveInteger('node-cidr-mask-size', flags['node-cidr-mask-size']),

@@ -1,0 +1,175 @@
+// The node lifecycle controller against a real etcd, with its clock in the
+// test's hands: leases are judged by that clock, so "late" is exact.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { kindInfo, type Lease, type Node, type Pod } from '@skiff/api';
+import { startEtcd, waitFor, type EtcdServer } from '@skiff/testkit';
+import { ApiService } from '../api/api-service.js';
+import { EventRecorder } from '../events/event-recorder.js';
+import { ObjectStore } from '../registry/object-store.js';
+import { EtcdStore } from '../store/etcd-store.js';
+import { Informer } from './informer.js';
+import { NodeLifecycleController } from './node-lifecycle-controller.js';
+
+const NODE = kindInfo('Node');
+const LEASE = kindInfo('Lease');
+const POD = kindInfo('Pod');
+const LEASE_MS = 1500;
+const EVICT_MS = 500;
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+let etcd: EtcdServer;
+let store: EtcdStore;
+let objects: ObjectStore;
+let informers: { nodes: Informer<Node>; leases: Informer<Lease>; pods: Informer<Pod> };
+let controller: NodeLifecycleController | undefined;
+let now = T0;
+let storeUp = true;
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  store = await EtcdStore.connect({ endpoints: [etcd.endpoint] });
+  objects = new ObjectStore(store);
+  await new ApiService(objects).ensureBuiltinNamespaces();
+  informers = {
+    nodes: new Informer<Node>({ objects, info: NODE }),
+    leases: new Informer<Lease>({ objects, info: LEASE }),
+    pods: new Informer<Pod>({ objects, info: POD }),
+  };
+  for (const informer of Object.values(informers)) informer.start();
+  await Promise.all(Object.values(informers).map((i) => i.waitForSync()));
+});
+
+afterEach(async () => {
+  await controller?.stop();
+  controller = undefined;
+});
+
+afterAll(async () => {
+  for (const informer of Object.values(informers ?? {})) await informer.stop();
+  await store?.close();
+  await etcd?.stop();
+});
+
+function startController(): void {
+  controller = new NodeLifecycleController({
+    objects,
+    ...informers,
+    events: new EventRecorder(objects, () => new Date(now)),
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+    leaseNamespace: 'skiff-system',
+    leaseDurationMs: LEASE_MS,
+    podEvictionTimeoutMs: EVICT_MS,
+    storeHealthy: async () => {
+      if (!storeUp) throw new Error('store down');
+    },
+    clock: () => now,
+  });
+  controller.start();
+}
+
+async function addNode(name: string, renewedAt: number): Promise<void> {
+  const iso = new Date(renewedAt).toISOString();
+  await objects.create(NODE, {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name },
+    spec: {},
+    status: {
+      capacity: { cpu: '2', memory: '2Gi' },
+      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: iso, lastHeartbeatTime: iso }],
+    },
+  } satisfies Node);
+  await objects.create(LEASE, {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name, namespace: 'skiff-system' },
+    spec: { holderIdentity: name, leaseDurationSeconds: 2, renewTime: iso },
+  } satisfies Lease);
+  await objects.create(POD, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `${name}-pod`, namespace: 'default', uid: `${name}-uid` },
+    spec: { containers: [{ name: 'c', image: 'x' }], restartPolicy: 'Always', terminationGracePeriodSeconds: 1, nodeName: name },
+    status: { phase: 'Running' },
+  } satisfies Pod);
+  await waitFor(() => informers.pods.get(`default/${name}-pod`) !== undefined && informers.leases.get(`skiff-system/${name}`) !== undefined, {
+    timeoutMs: 5000,
+    description: `informers to see ${name}`,
+  });
+}
+
+async function renew(name: string, at: number): Promise<void> {
+  const lease = await objects.mustGet<Lease>(LEASE, 'skiff-system', name);
+  await objects.update(LEASE, { ...lease, spec: { ...lease.spec, renewTime: new Date(at).toISOString() } }, Number(lease.metadata.resourceVersion));
+  await waitFor(() => informers.leases.get(`skiff-system/${name}`)?.spec.renewTime === new Date(at).toISOString(), {
+    timeoutMs: 5000,
+    description: 'the lease informer to see the renewal',
+  });
+}
+
+const readyOf = async (name: string) => (await objects.mustGet<Node>(NODE, undefined, name)).status?.conditions?.find((c) => c.type === 'Ready');
+
+/** Lets the controller run a few passes at the current fake time. */
+async function settle(): Promise<void> {
+  const ticksBefore = Date.now();
+  await waitFor(() => Date.now() - ticksBefore > 600, { timeoutMs: 2000, intervalMs: 50, description: 'a few controller ticks' });
+}
+
+describe('NodeLifecycleController', () => {
+  it('invariant: one late heartbeat never evicts; a silent node goes NotReady, then loses its pods after the timeout', async () => {
+    now = T0;
+    await addNode('alive', now);
+    await addNode('dying', now);
+    now += LEASE_MS; // past the start-up grace
+    startController();
+
+    // A heartbeat 1 s late (lease not yet expired): nothing happens.
+    now = T0 + LEASE_MS + LEASE_MS - 100;
+    await renew('alive', now - 1);
+    await settle();
+    expect((await readyOf('dying'))?.status).toBe('True');
+
+    // 'dying' stays silent past its lease: NotReady with reason, but no eviction yet.
+    now = T0 + LEASE_MS + LEASE_MS + 100;
+    await renew('alive', now);
+    await waitFor(async () => (await readyOf('dying'))?.status === 'Unknown', { timeoutMs: 5000, description: 'dying NotReady' });
+    expect(await readyOf('dying')).toMatchObject({ reason: 'NodeStatusUnknown', lastTransitionTime: new Date(now).toISOString() });
+    await settle();
+    expect(await objects.get(POD, 'default', 'dying-pod')).toBeDefined();
+
+    // After the eviction timeout its pods are deleted; the healthy node keeps its own.
+    now += EVICT_MS;
+    await renew('alive', now);
+    await waitFor(async () => (await objects.get(POD, 'default', 'dying-pod')) === undefined, { timeoutMs: 5000, description: 'dying-pod evicted' });
+    expect(await objects.get(POD, 'default', 'alive-pod')).toBeDefined();
+    expect((await readyOf('alive'))?.status).toBe('True');
+  });
+
+  it('invariant: when every node falls silent at once, nothing is marked or evicted', async () => {
+    now = T0 + 50_000;
+    await addNode('lonely-1', now);
+    await addNode('lonely-2', now);
+    startController();
+    now += 10 * LEASE_MS; // every lease (and those of earlier tests' nodes) is long expired
+    await settle();
+    expect((await readyOf('lonely-1'))?.status).toBe('True');
+    expect(await objects.get(POD, 'default', 'lonely-2-pod')).toBeDefined();
+  });
+
+  it('invariant: after the store was unreachable, nodes get a full lease to renew before anything is judged', async () => {
+    now = T0 + 100_000;
+    await addNode('patient', now);
+    now += LEASE_MS;
+    startController();
+    storeUp = false;
+    await settle();
+    storeUp = true;
+    now += LEASE_MS - 100; // the lease is long expired by the clock, but the store was just away
+    await renew('alive', now); // (another node stays healthy: a fleet-wide silence is never acted on)
+    await settle();
+    expect((await readyOf('patient'))?.status).toBe('True');
+    now += 200;
+    await renew('alive', now);
+    await waitFor(async () => (await readyOf('patient'))?.status === 'Unknown', { timeoutMs: 5000, description: 'patient NotReady once the grace is over' });
+  });
+});
