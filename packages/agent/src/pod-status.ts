@@ -30,7 +30,8 @@ export function buildPodStatus(pod: Pod, views: readonly ContainerView[], contex
   const status: PodStatus = {
     phase,
     conditions: [
-      { type: 'PodScheduled', status: 'True' },
+      // Keep the scheduler's condition (it carries the bind time).
+      pod.status?.conditions?.find((c) => c.type === 'PodScheduled') ?? { type: 'PodScheduled', status: 'True' },
       { type: 'Ready', status: allReady ? 'True' : 'False', ...(allReady ? {} : { reason: 'ContainersNotReady' }) },
     ],
     hostIP: context.hostIP,

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { attemptOf, LABEL } from './container-labels.js';
 import { buildContainerSpec, ContainerConfigError } from './container-spec-builder.js';
 import type { ImageStore } from './images/image-store.js';
-import type { PodNetwork } from './network/pod-network.js';
+import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
 import { buildPodStatus, willRestart, type ContainerView } from './pod-status.js';
 import type { ContainerState, Runtime } from './runtime/runtime.js';
 
@@ -38,6 +38,10 @@ export interface ReconcilerOptions {
   readonly resyncMs: number;
 }
 
+/** Pods synced at once in a pass; each start spawns runc and a shim, so keep it modest. */
+const POD_SYNC_CONCURRENCY = 8;
+const NETWORK_SWEEP_MS = 30_000;
+
 interface Waiting {
   readonly reason: string;
   readonly message?: string;
@@ -55,6 +59,9 @@ export class Reconciler {
   private readonly reported = new Map<string, PodStatus>();
   private readonly startTimes = new Map<string, string>();
   private readonly terminating = new Set<string>();
+  /** Pod networks attached by this process: attach() runs `ip`, so only once per pod. */
+  private readonly attached = new Map<string, PodNetworkAttachment>();
+  private lastNetworkSweep = 0;
 
   constructor(private readonly options: ReconcilerOptions) {}
 
@@ -99,25 +106,36 @@ export class Reconciler {
       byPod.set(uid, [...(byPod.get(uid) ?? []), state]);
     }
     const desired = this.options.pods.desired();
-    for (const [uid, pod] of desired) {
-      if (this.terminating.has(uid)) continue;
-      try {
-        await this.syncPod(pod, byPod.get(uid) ?? []);
-      } catch (error) {
-        this.options.log.warn({ err: error, pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod sync failed');
+    // Pods are independent: sync several at once, so a node taking over a dead
+    // node's pods starts them in parallel rather than one container at a time.
+    const queue = [...desired].filter(([uid]) => !this.terminating.has(uid));
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const [uid, pod] = next;
+        try {
+          await this.syncPod(pod, byPod.get(uid) ?? []);
+        } catch (error) {
+          this.options.log.warn({ err: error, pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod sync failed');
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: POD_SYNC_CONCURRENCY }, worker));
     // Only a complete picture may say a pod is gone: before SYNCED, absence means "not heard of yet".
     if (!this.options.pods.isSynced) return;
     for (const [uid, states] of byPod) if (!desired.has(uid)) this.teardown(uid, states);
-    for (const uid of (await this.options.network?.existing())?.keys() ?? []) {
-      if (!desired.has(uid) && !byPod.has(uid)) this.teardown(uid, []);
+    // Network namespaces without containers (e.g. left by a crash mid-start):
+    // listing them costs `ip` calls, so sweep now and then, not every pass.
+    if (this.options.network && Date.now() - this.lastNetworkSweep > NETWORK_SWEEP_MS) {
+      this.lastNetworkSweep = Date.now();
+      for (const uid of (await this.options.network.existing()).keys()) {
+        if (!desired.has(uid) && !byPod.has(uid)) this.teardown(uid, []);
+      }
     }
   }
 
   private async syncPod(pod: Pod, states: ContainerState[]): Promise<void> {
     const uid = pod.metadata.uid ?? '';
-    const network = this.options.network ? await this.options.network.attach(uid) : undefined;
+    const network = await this.attach(uid);
     if (!this.startTimes.has(uid)) this.startTimes.set(uid, pod.status?.startTime ?? new Date().toISOString());
     const views: ContainerView[] = [];
     for (const container of pod.spec.containers) {
@@ -130,6 +148,16 @@ export class Reconciler {
       startTime: this.startTimes.get(uid) ?? new Date().toISOString(),
     });
     await this.report(pod, status);
+  }
+
+  private async attach(uid: string): Promise<PodNetworkAttachment | undefined> {
+    if (!this.options.network) return undefined;
+    let attachment = this.attached.get(uid);
+    if (!attachment) {
+      attachment = await this.options.network.attach(uid);
+      this.attached.set(uid, attachment);
+    }
+    return attachment;
   }
 
   private async syncContainer(
@@ -222,6 +250,7 @@ export class Reconciler {
           }),
         );
         await this.options.network?.detach(uid);
+        this.attached.delete(uid);
         this.reported.delete(uid);
         this.startTimes.delete(uid);
         for (const key of this.waiting.keys()) if (key.startsWith(`${uid}/`)) this.waiting.delete(key);

@@ -45,11 +45,14 @@ export interface LocalAgent {
 
 export interface LocalCluster {
   readonly etcd: EtcdServer;
+  /** The current control plane process (a new one after restartControlPlane()). */
   readonly controlPlane: ManagedProcess;
   readonly grpcAddress: string;
   readonly httpAddress: string;
   readonly agents: readonly LocalAgent[];
   ctl(args: readonly string[], options?: RunCtlOptions): Promise<CtlResult>;
+  /** Starts the control plane again on the same addresses (after a stop or kill9), so agents find it. */
+  restartControlPlane(): Promise<void>;
   /** Starts a node agent against this control plane; resolves once it has registered. */
   addAgent(options: AgentOptions): Promise<LocalAgent>;
   /**
@@ -69,13 +72,23 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   });
   try {
     const started = await startControlPlane(etcd.endpoint, options);
+    let controlPlane = started.controlPlane;
     const agents: ManagedAgent[] = [];
     const agentRoot = await mkdtemp(join(tmpdir(), 'skiff-agents-'));
     let stopping: Promise<void> | undefined;
     return {
       etcd,
-      ...started,
+      get controlPlane() {
+        return controlPlane;
+      },
+      grpcAddress: started.grpcAddress,
+      httpAddress: started.httpAddress,
       agents,
+      restartControlPlane: async () => {
+        if (controlPlane.running) await controlPlane.stop();
+        const again = await startControlPlane(etcd.endpoint, { ...options, grpcAddress: started.grpcAddress, httpAddress: started.httpAddress });
+        controlPlane = again.controlPlane;
+      },
       ctl: (args, ctlOptions) => runCtl(started.grpcAddress, args, ctlOptions),
       addAgent: async (agentOptions) => {
         const agent = new ManagedAgent(agentOptions, started.grpcAddress, join(agentRoot, agentOptions.name));
@@ -87,7 +100,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
         (stopping ??= (async () => {
           const failures: unknown[] = [];
           await Promise.all(agents.map((agent) => agent.destroy().catch((error: unknown) => failures.push(error))));
-          await started.controlPlane.stop();
+          await controlPlane.stop();
           await etcd.stop();
           await rm(agentRoot, { recursive: true, force: true });
           if (failures.length > 0) throw new AggregateError(failures, 'some agents could not be cleaned up');

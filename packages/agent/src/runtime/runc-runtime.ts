@@ -21,6 +21,7 @@ import { readMountInfo } from './mountinfo.js';
 import { buildOciSpec } from './oci-spec.js';
 import { mountOverlay, unmountOverlay } from './overlay-rootfs.js';
 import { describeFailure, runCommand } from './run-command.js';
+import { isProcessAlive } from './process-probe.js';
 import { SupervisedRuntime, type Liveness } from './supervised-runtime.js';
 import type { ContainerSpec } from './runtime.js';
 
@@ -114,6 +115,13 @@ export class RuncRuntime extends SupervisedRuntime {
   }
 
   protected async probe(files: ContainerFiles): Promise<Liveness> {
+    // Fast path, taken on every reconcile pass: the shim recorded the
+    // container's init pid and its start time, so /proc answers "still
+    // running" without spawning runc once per container.
+    const pid = files.shim?.pid;
+    if (pid !== undefined && files.shim?.pidStartTicks !== undefined && (await isProcessAlive(pid, files.shim.pidStartTicks))) {
+      return { kind: 'running', pid };
+    }
     const state = await this.runcState(files.record.id);
     switch (state?.status) {
       case 'running':
