@@ -45,6 +45,13 @@ function clientOptions(options: grpc.ClientOptions): grpc.ClientOptions {
   return {
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    // grpc-js backs off reconnects up to 120 s by default; a restarted control
+    // plane (or agent) must be found again within a heartbeat or two.
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.max_reconnect_backoff_ms': 1000,
+    // Notice a dead peer (kill -9, partition) instead of waiting on TCP timeouts.
+    'grpc.keepalive_time_ms': 10_000,
+    'grpc.keepalive_timeout_ms': 5_000,
     ...options,
   };
 }
