@@ -32,7 +32,8 @@ async function serveLogs(runtime: Runtime, call: ServerWritableStream<LogsReques
     call.end();
   } catch (error) {
     const code = error instanceof AgentError ? error.code : status.INTERNAL;
-    call.destroy(Object.assign(new Error(String((error as Error).message)), { code, details: (error as Error).message }));
+    // emit, not destroy: a destroyed stream never sends its status.
+    call.emit('error', Object.assign(new Error(String((error as Error).message)), { code, details: (error as Error).message }));
   }
 }
 

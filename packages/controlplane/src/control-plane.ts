@@ -7,6 +7,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ApiService } from './api/api-service.js';
 import { createGrpcHandlers } from './api/grpc-service.js';
 import { startGrpcServer, type RunningGrpcServer } from './api/grpc-server.js';
+import { OpenStreams } from './api/watch-stream.js';
 import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
 import { startControllers, Informer, type RunningControllers } from './controllers/index.js';
 import { EventRecorder } from './events/event-recorder.js';
@@ -24,7 +25,11 @@ import type { Store } from './store/store.js';
 
 export interface ControlPlaneConfig {
   readonly etcdEndpoints: readonly string[];
-  /** host:port for gRPC; port 0 picks a free one. */
+  /**
+   * host:port for gRPC; port 0 picks a free one. Several comma-separated
+   * addresses are all bound on the one server; the first is the primary
+   * (announced as grpcAddress), e.g. loopback plus an interface agents elsewhere can reach.
+   */
   readonly grpcAddress: string;
   /** host:port for /healthz, /readyz, /metrics; port 0 picks a free one. */
   readonly httpAddress: string;
@@ -42,6 +47,7 @@ export class ControlPlane {
   private grpc?: RunningGrpcServer;
   private http?: RunningHttpServer;
   private logs?: LogsProxy;
+  private readonly streams = new OpenStreams();
   private controllers?: RunningControllers;
   private scheduler?: Scheduler;
   private nodeInformer?: Informer<Node>;
@@ -53,7 +59,9 @@ export class ControlPlane {
     private readonly log: Logger,
   ) {}
 
-  async start(): Promise<{ grpcAddress: string; httpAddress: string }> {
+  async start(): Promise<{ grpcAddress: string; grpcAddresses: readonly string[]; httpAddress: string }> {
+    // Checked before anything starts, so a typo fails fast with the flag's value.
+    const grpcAddresses = listenAddresses(this.config.grpcAddress);
     const store = new EtcdStore({ endpoints: [...this.config.etcdEndpoints] });
     this.store = store;
     const objects = new ObjectStore(store);
@@ -92,20 +100,25 @@ export class ControlPlane {
     collectDefaultMetrics({ register: registry, prefix: 'skiff_controlplane_' });
     const metrics = createApiMetrics(registry);
     const nodes = new NodeRegistry(objects, new PodCidrAllocator(store, this.config.podNetwork), this.config.nodeTimings);
-    this.logs = new LogsProxy(objects, metrics, this.log);
-    const context = { metrics, log: this.log };
-    this.grpc = await startGrpcServer(this.config.grpcAddress, [
-      { definition: apiServiceDefinition(), handlers: createGrpcHandlers({ ...context, api, objects, nodes, logs: this.logs }) },
-      { definition: nodeApiServiceDefinition(), handlers: createNodeHandlers({ ...context, objects, nodes, podNetwork: this.config.podNetwork.clusterCidr }) },
+    this.logs = new LogsProxy(objects, metrics, this.log, this.streams);
+    const context = { metrics, log: this.log, objects, streams: this.streams };
+    this.grpc = await startGrpcServer(grpcAddresses, [
+      { definition: apiServiceDefinition(), handlers: createGrpcHandlers({ ...context, api, nodes, logs: this.logs }) },
+      { definition: nodeApiServiceDefinition(), handlers: createNodeHandlers({ ...context, nodes, podNetwork: this.config.podNetwork.clusterCidr }) },
     ]);
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
     this.http = await startHttpServer(httpHost, httpPort, { registry, checkReady: () => store.ping(1000) });
-    return { grpcAddress: this.grpc.address, httpAddress: this.http.address };
+    return { grpcAddress: this.grpc.address, grpcAddresses: this.grpc.addresses, httpAddress: this.http.address };
   }
 
   /** Graceful: in-flight requests finish (up to the grace period), then the store closes. */
   async stop(): Promise<void> {
-    await this.grpc?.stop(this.config.shutdownGraceMs);
+    // Stop taking calls first, then end the watches, which never finish on
+    // their own (clients resume from their last revision elsewhere or later);
+    // in-flight unary requests complete within the grace period.
+    const stopping = this.grpc?.stop(this.config.shutdownGraceMs);
+    this.streams.endAll('the control plane is shutting down; reconnect');
+    await stopping;
     this.logs?.close();
     await this.http?.close();
     await this.nodeLifecycle?.stop();
@@ -130,6 +143,14 @@ export class ControlPlane {
       }
     }
   }
+}
+
+/** "a:1, b:2" → ["a:1", "b:2"], each checked to be host:port. */
+export function listenAddresses(list: string): string[] {
+  const addresses = list.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+  if (addresses.length === 0) throw new Error(`"${list}" names no host:port to listen on`);
+  for (const address of addresses) splitHostPort(address);
+  return addresses;
 }
 
 export function splitHostPort(address: string): [string, number] {

@@ -6,7 +6,8 @@ import { ControlPlane } from './control-plane.js';
 
 const usage = `usage: skiff-controlplane [--etcd URLS] [--listen HOST:PORT] [--http-listen HOST:PORT] [--log-level LEVEL]
   --etcd          comma-separated etcd client URLs (env SKIFF_ETCD; default http://127.0.0.1:2379)
-  --listen        gRPC API address (default 127.0.0.1:7400; port 0 picks a free port)
+  --listen        gRPC API address (default 127.0.0.1:7400; port 0 picks a free port); several
+                  comma-separated addresses are all served, the first being the primary
   --http-listen   /healthz, /readyz and /metrics address (default 127.0.0.1:7401)
   --heartbeat-interval-ms  how often agents renew their node lease (default 500)
   --lease-duration-ms      a node whose lease is not renewed for this long is NotReady (default 1500: three heartbeats)

@@ -1,6 +1,6 @@
 // Adapts ApiService to the generated gRPC handler types: decoding requests,
 // encoding objects as JSON, metrics, and error mapping through status.ts.
-import { status, type ServerWritableStream } from '@grpc/grpc-js';
+import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { ApiHandlers, ResourceObject, Selector, WatchEventMessage, WatchRequestMessage } from '@skiff/api';
 import type { Logger } from 'pino';
 import type { ApiMetrics } from '../metrics/api-metrics.js';
@@ -8,17 +8,16 @@ import { parseResourceVersion } from '../registry/object-codec.js';
 import type { NodeRegistry } from '../nodes/node-registry.js';
 import type { LogsProxy } from '../nodes/logs-proxy.js';
 import type { ObjectStore } from '../registry/object-store.js';
-import type { WatchHandle } from '../store/store.js';
 import { selectorOf, type ApiService } from './api-service.js';
 import { effectiveNamespace, requireKind } from './kind-resolution.js';
-import { codeOf, toServiceError } from './status.js';
 import { unaryHandler } from './unary-handler.js';
-import { startWatchSession } from './watch-session.js';
+import { serveWatchStream, type OpenStreams } from './watch-stream.js';
 
 export interface GrpcServiceDeps {
   readonly api: ApiService;
   readonly nodes: NodeRegistry;
   readonly logs: LogsProxy;
+  readonly streams: OpenStreams;
   readonly objects: ObjectStore;
   readonly metrics: ApiMetrics;
   readonly log: Logger;
@@ -72,44 +71,19 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
 }
 
 function serveWatch(deps: GrpcServiceDeps, call: ServerWritableStream<WatchRequestMessage, WatchEventMessage>): void {
-  const done = deps.metrics.start('Watch');
-  let handle: WatchHandle | undefined;
-  let finished = false;
-  const finish = (error?: unknown): void => {
-    if (finished) return;
-    finished = true;
-    void handle?.close();
-    if (error === undefined) {
-      done(status.CANCELLED);
-      return;
-    }
-    const serviceError = toServiceError(error, deps.log, 'Watch');
-    done(codeOf(serviceError));
-    call.destroy(Object.assign(new Error(serviceError.details), serviceError));
-  };
-  call.on('cancelled', () => finish());
-  call.on('error', () => finish());
-
-  const start = async (): Promise<void> => {
-    const request = call.request;
-    const info = requireKind(request.kind);
-    const session = await startWatchSession(
-      deps.objects,
-      {
+  serveWatchStream(
+    deps,
+    'Watch',
+    call,
+    (request) => {
+      const info = requireKind(request.kind);
+      return {
         info,
         namespace: request.all_namespaces ? undefined : effectiveNamespace(info, request.namespace),
         matches: matchesSelector(selectorOf(request.label_selector)),
         afterRevision: parseResourceVersion(request.resource_version),
-      },
-      {
-        send: (type, object, revision) => {
-          if (!finished) call.write({ type, object_json: JSON.stringify(object), resource_version: String(revision) });
-        },
-        end: (error) => finish(error),
-      },
-    );
-    if (finished) void session.close();
-    else handle = session;
-  };
-  start().catch((error: unknown) => finish(error));
+      };
+    },
+    (output) => (type, object, revision) => output.write({ type, object_json: JSON.stringify(object), resource_version: String(revision) }),
+  );
 }

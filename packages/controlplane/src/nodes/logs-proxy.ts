@@ -16,6 +16,7 @@ import { FailedPreconditionError, InvalidError } from '../errors.js';
 import type { ObjectStore } from '../registry/object-store.js';
 import { codeOf, toServiceError } from '../api/status.js';
 import type { ApiMetrics } from '../metrics/api-metrics.js';
+import type { OpenStreams } from '../api/watch-stream.js';
 
 const POD = kindInfo('Pod');
 const NODE = kindInfo('Node');
@@ -27,6 +28,7 @@ export class LogsProxy {
     private readonly objects: ObjectStore,
     private readonly metrics: ApiMetrics,
     private readonly log: Logger,
+    private readonly streams: OpenStreams,
   ) {}
 
   serve(call: ServerWritableStream<LogsRequestMessage, LogChunkMessage>): void {
@@ -34,10 +36,15 @@ export class LogsProxy {
     const fail = (error: unknown): void => {
       const serviceError = toServiceError(error, this.log, 'Logs');
       done(codeOf(serviceError));
-      call.destroy(Object.assign(new Error(serviceError.details), serviceError));
+      call.emit('error', Object.assign(new Error(serviceError.details), serviceError));
     };
     this.open(call.request).then((upstreamRequest) => {
       const upstream = upstreamRequest.client.Logs(upstreamRequest.request);
+      const forget = this.streams.add((error) => {
+        upstream.cancel();
+        fail(error);
+      });
+      call.on('close', forget);
       call.on('cancelled', () => upstream.cancel());
       upstream.on('data', (chunk: LogChunkMessageOutput) => call.write({ data: chunk.data }));
       upstream.on('end', () => {
@@ -47,7 +54,7 @@ export class LogsProxy {
       upstream.on('error', (error: ServiceError) => {
         if (error.code === status.CANCELLED) return;
         done(error.code);
-        call.destroy(error);
+        call.emit('error', error);
       });
     }, fail);
   }

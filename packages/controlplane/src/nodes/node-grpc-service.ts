@@ -1,5 +1,5 @@
 // The NodeApi service agents talk to.
-import { status, type ServerWritableStream } from '@grpc/grpc-js';
+import type { ServerWritableStream } from '@grpc/grpc-js';
 import {
   kindInfo,
   type AssignmentEventMessage,
@@ -11,16 +11,12 @@ import {
 } from '@skiff/api';
 import { InvalidError } from '../errors.js';
 import { parseResourceVersion } from '../registry/object-codec.js';
-import type { ObjectStore } from '../registry/object-store.js';
-import type { WatchHandle } from '../store/store.js';
-import { codeOf, toServiceError } from '../api/status.js';
-import { unaryHandler, type HandlerContext } from '../api/unary-handler.js';
-import { startWatchSession } from '../api/watch-session.js';
+import { unaryHandler } from '../api/unary-handler.js';
+import { serveWatchStream, type WatchStreamContext } from '../api/watch-stream.js';
 import type { NodeRegistry } from './node-registry.js';
 import { writePodStatus } from './pod-status-writer.js';
 
-export interface NodeServiceDeps extends HandlerContext {
-  readonly objects: ObjectStore;
+export interface NodeServiceDeps extends WatchStreamContext {
   readonly nodes: NodeRegistry;
   readonly podNetwork: string;
 }
@@ -62,45 +58,23 @@ function serveAssignments(
   deps: NodeServiceDeps,
   call: ServerWritableStream<WatchAssignmentsRequestMessage, AssignmentEventMessage>,
 ): void {
-  const done = deps.metrics.start('WatchAssignments');
-  const nodeName = call.request.node_name;
-  let handle: WatchHandle | undefined;
-  let finished = false;
-  const finish = (error?: unknown): void => {
-    if (finished) return;
-    finished = true;
-    void handle?.close();
-    if (error === undefined) return done(status.CANCELLED);
-    const serviceError = toServiceError(error, deps.log, 'WatchAssignments');
-    done(codeOf(serviceError));
-    call.destroy(Object.assign(new Error(serviceError.details), serviceError));
-  };
-  call.on('cancelled', () => finish());
-  call.on('error', () => finish());
-  const start = async (): Promise<void> => {
-    if (!nodeName) throw new InvalidError('node_name: is required');
-    const session = await startWatchSession(
-      deps.objects,
-      {
+  serveWatchStream(
+    deps,
+    'WatchAssignments',
+    call,
+    (request) => {
+      const nodeName = request.node_name;
+      if (!nodeName) throw new InvalidError('node_name: is required');
+      return {
         info: POD,
         namespace: undefined,
         matches: (object: ResourceObject) => (object as Pod).spec.nodeName === nodeName,
-        afterRevision: parseResourceVersion(call.request.resource_version),
-      },
-      {
-        send: (type, object, revision) => {
-          if (!finished) call.write({ type, pod_json: JSON.stringify(object), resource_version: String(revision) });
-        },
-        synced: (revision) => {
-          if (!finished) call.write({ type: 'SYNCED', pod_json: '', resource_version: String(revision) });
-        },
-        end: (error) => finish(error),
-      },
-    );
-    if (finished) void session.close();
-    else handle = session;
-  };
-  start().catch((error: unknown) => finish(error));
+        afterRevision: parseResourceVersion(request.resource_version),
+      };
+    },
+    (output) => (type, object, revision) => output.write({ type, pod_json: JSON.stringify(object), resource_version: String(revision) }),
+    (output) => (revision) => output.write({ type: 'SYNCED', pod_json: '', resource_version: String(revision) }),
+  );
 }
 
 function parseNode(json: string): Node {
