@@ -1,5 +1,6 @@
 // A whole Skiff cluster on this machine, as real processes: its own etcd and
 // the control plane. End-to-end suites and `npm run cluster` both use it.
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,12 @@ export interface LocalClusterOptions {
   readonly logLevel?: string;
   /** Extra control plane flags (timings, strategy…). */
   readonly controlPlaneArgs?: readonly string[];
+  /**
+   * More gRPC addresses for the same control plane (e.g. a veth's host-side
+   * address that an agent in a network namespace can reach); port 0 picks a
+   * free one. Loopback (grpcAddress) stays the primary address.
+   */
+  readonly extraGrpcAddresses?: readonly string[];
 }
 
 export interface AgentOptions {
@@ -32,6 +39,10 @@ export interface AgentOptions {
   readonly labels?: Readonly<Record<string, string>>;
   readonly insecureRegistries?: readonly string[];
   readonly extraArgs?: readonly string[];
+  /** Run the agent inside this network namespace (`ip netns exec NS …`), e.g. a NamespaceHost's. */
+  readonly netns?: string;
+  /** The control plane address the agent dials; default the cluster's loopback grpcAddress. */
+  readonly server?: string;
 }
 
 export interface LocalAgent {
@@ -48,6 +59,8 @@ export interface LocalCluster {
   /** The current control plane process (a new one after restartControlPlane()). */
   readonly controlPlane: ManagedProcess;
   readonly grpcAddress: string;
+  /** The bound extraGrpcAddresses (real ports), in the order asked for. */
+  readonly extraGrpcAddresses: readonly string[];
   readonly httpAddress: string;
   readonly agents: readonly LocalAgent[];
   ctl(args: readonly string[], options?: RunCtlOptions): Promise<CtlResult>;
@@ -82,11 +95,18 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
         return controlPlane;
       },
       grpcAddress: started.grpcAddress,
+      extraGrpcAddresses: started.extraGrpcAddresses,
       httpAddress: started.httpAddress,
       agents,
       restartControlPlane: async () => {
         if (controlPlane.running) await controlPlane.stop();
-        const again = await startControlPlane(etcd.endpoint, { ...options, grpcAddress: started.grpcAddress, httpAddress: started.httpAddress });
+        const again = await startControlPlane(etcd.endpoint, {
+          ...options,
+          grpcAddress: started.grpcAddress,
+          // The bound ports, not 0 again: agents elsewhere keep dialling the same addresses.
+          extraGrpcAddresses: started.extraGrpcAddresses,
+          httpAddress: started.httpAddress,
+        });
         controlPlane = again.controlPlane;
       },
       ctl: (args, ctlOptions) => runCtl(started.grpcAddress, args, ctlOptions),
@@ -115,14 +135,14 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
 async function startControlPlane(
   etcdEndpoint: string,
   options: LocalClusterOptions,
-): Promise<{ controlPlane: ManagedProcess; grpcAddress: string; httpAddress: string }> {
+): Promise<{ controlPlane: ManagedProcess; grpcAddress: string; extraGrpcAddresses: readonly string[]; httpAddress: string }> {
   const controlPlane = startProcess({
     name: 'controlplane',
     command: process.execPath,
     args: [
       CONTROLPLANE_MAIN,
       '--etcd', etcdEndpoint,
-      '--listen', options.grpcAddress ?? '127.0.0.1:0',
+      '--listen', [options.grpcAddress ?? '127.0.0.1:0', ...(options.extraGrpcAddresses ?? [])].join(','),
       '--http-listen', options.httpAddress ?? '127.0.0.1:0',
       '--log-level', options.logLevel ?? 'info',
       ...(options.controlPlaneArgs ?? []),
@@ -130,8 +150,14 @@ async function startControlPlane(
   });
   try {
     const [line] = await controlPlane.waitForLine(/^\{.*"msg":"control plane listening".*\}$/, START_TIMEOUT_MS);
-    const announced = JSON.parse(line) as { grpcAddress: string; httpAddress: string };
-    return { controlPlane, grpcAddress: announced.grpcAddress, httpAddress: announced.httpAddress };
+    const announced = JSON.parse(line) as { grpcAddress: string; grpcAddresses?: readonly string[]; httpAddress: string };
+    return {
+      controlPlane,
+      grpcAddress: announced.grpcAddress,
+      // grpcAddresses lists the primary first, then the extra ones.
+      extraGrpcAddresses: (announced.grpcAddresses ?? []).slice(1),
+      httpAddress: announced.httpAddress,
+    };
   } catch (error) {
     await controlPlane.stop();
     throw new Error(`control plane did not start: ${(error as Error).message}\n--- its output ---\n${controlPlane.output()}`, {
@@ -162,11 +188,7 @@ class ManagedAgent implements LocalAgent {
 
   async start(): Promise<void> {
     const o = this.options;
-    const child = startProcess({
-      name: `agent:${o.name}`,
-      command: process.execPath,
-      args: [AGENT_MAIN, ...this.baseArgs(), ...(o.extraArgs ?? [])],
-    });
+    const child = startProcess({ name: `agent:${o.name}`, ...this.agentCommand([...this.baseArgs(), ...(o.extraArgs ?? [])], true) });
     this.current = child;
     try {
       await child.waitForLine(/"msg":"agent running"/, START_TIMEOUT_MS);
@@ -184,13 +206,29 @@ class ManagedAgent implements LocalAgent {
   /** Stops the agent and removes every container it started, whatever state the test left. */
   async destroy(): Promise<void> {
     await this.current?.stop();
-    await run(process.execPath, [AGENT_MAIN, ...this.baseArgs(), '--reset'], { timeout: 120_000 });
+    // In the namespace while it exists (the runtime's own network set-up lives
+    // there); once it is gone, what the namespace held went with it, and the
+    // containers and files left are reset from the root namespace.
+    const inNamespace = this.options.netns !== undefined && existsSync(`/run/netns/${this.options.netns}`);
+    const { command, args } = this.agentCommand([...this.baseArgs(), '--reset'], inNamespace);
+    await run(command, args, { timeout: 120_000 });
+  }
+
+  /**
+   * The agent's argv, inside its network namespace when it has one and
+   * `inNamespace`. `ip netns exec` execs the agent after entering the
+   * namespace, so the pid (and what stop()/kill9() signal) is the agent's own.
+   */
+  private agentCommand(args: readonly string[], inNamespace: boolean): { command: string; args: string[] } {
+    const netns = this.options.netns;
+    if (netns === undefined || !inNamespace) return { command: process.execPath, args: [AGENT_MAIN, ...args] };
+    return { command: 'ip', args: ['netns', 'exec', netns, process.execPath, AGENT_MAIN, ...args] };
   }
 
   private baseArgs(): string[] {
     const o = this.options;
     return [
-      '--server', this.server,
+      '--server', o.server ?? this.server,
       '--name', o.name,
       '--listen', '127.0.0.1:0',
       '--state-dir', this.stateDir,
