@@ -8,13 +8,14 @@
 // renamed into place. Within the process, concurrent requests for the same
 // digest share one download and one unpack (a per-digest promise map); across
 // processes the rename decides, and the loser discards its copy.
+import { writeFileAtomic } from '../atomic-file.js';
 import { createHash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { ImagePullError } from './errors.js';
-import { digestHex, partialPath, sha256Of, verifyBytes, type BlobExpectation } from './digest.js';
+import { digestHex, sha256Of, verifyBytes, type BlobExpectation } from './digest.js';
 import { TarFormatError } from './tar.js';
 import { unpackTar, type UnpackOptions, type UnpackSummary } from './unpack-layer.js';
 
@@ -114,20 +115,7 @@ export class LayerStore {
     await this.prepare();
     const path = this.blobPath(expected.digest);
     if (await exists(path)) return;
-    const temp = partialPath(path);
-    try {
-      const handle = await open(temp, 'wx', 0o644);
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, path);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+    await writeFileAtomic(path, bytes);
   }
 
   /**

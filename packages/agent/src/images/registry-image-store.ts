@@ -1,11 +1,12 @@
 // The agent's ImageStore: images from OCI registries (or OCI archives), kept
 // in a LayerStore, with a small record of which manifest each tag last
 // resolved to, so IfNotPresent and Never work without the network.
+import { writeFileAtomic } from '../atomic-file.js';
 import { createReadStream, type Stats } from 'node:fs';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImagePullError } from './errors.js';
-import { digestHex, partialPath, verifyBytes, writeVerified, type BlobExpectation } from './digest.js';
+import { digestHex, verifyBytes, writeVerified, type BlobExpectation } from './digest.js';
 import { canonicalReference, parseImageReference, type ImageReference } from './image-reference.js';
 import type { ImageStore, PullPolicy, ResolvedImage } from './image-store.js';
 import { LayerStore, type BlobFetcher } from './layer-store.js';
@@ -288,20 +289,7 @@ export class RegistryImageStore implements ImageStore {
       if (records[key] === digest) return;
       records[key] = digest;
       const path = join(this.layers.root, RECORDS_FILE);
-      const temp = partialPath(path);
-      try {
-        const handle = await open(temp, 'wx', 0o644);
-        try {
-          await handle.writeFile(`${JSON.stringify(records, null, 2)}\n`);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await rename(temp, path);
-      } catch (error) {
-        await rm(temp, { force: true });
-        throw error;
-      }
+      await writeFileAtomic(path, `${JSON.stringify(records, null, 2)}\n`);
     });
     this.recordsLock = update.catch(() => undefined);
     return update;

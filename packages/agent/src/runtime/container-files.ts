@@ -16,8 +16,8 @@
 // atomically (temp file + rename), so a reader sees the old or the new
 // version, never half of one.
 
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-file.js';
+import { readFile } from 'node:fs/promises';
 import { posix as path } from 'node:path';
 
 export type DriverName = 'runc' | 'process';
@@ -101,14 +101,7 @@ export function containerDir(stateDir: string, id: string): string {
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, durable: false });
 }
 
 /** The parsed file if it exists and has the expected shape; undefined otherwise. */

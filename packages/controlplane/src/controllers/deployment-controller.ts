@@ -17,14 +17,11 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { kindInfo, type Deployment, type DeploymentStatus, type Pod } from '@skiff/api';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
-import type { ObjectStore } from '../registry/object-store.js';
-import { runController, type RunningController } from './controller.js';
 import {
   buildPod,
   computeStatus,
   CONTROLLER_UID_INDEX,
   deploymentRefOf,
-  ensureControllerUidIndex,
   isPodActive,
   newPodName,
   podTemplateHashOf,
@@ -32,9 +29,8 @@ import {
   templateHash,
 } from './deployment-pods.js';
 import { Expectations } from './expectations.js';
-import { keyOf, thaw, type Immutable, type Informer } from './informer.js';
-import { silentLogger, type ControllerLogger } from './logger.js';
-import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
+import { keyOf, thaw, type Immutable } from './informer.js';
+import { DeploymentPodsController, type DeploymentPodsControllerOptions } from './deployment-pods-controller.js';
 
 const POD = kindInfo('Pod');
 const DEPLOYMENT = kindInfo('Deployment');
@@ -46,44 +42,22 @@ const NAME_ATTEMPTS = 3;
 /** Status writes that lose a compare-and-swap re-read and try again this often before the sync fails. */
 const STATUS_ATTEMPTS = 5;
 
-export interface DeploymentControllerOptions {
-  readonly objects: ObjectStore;
-  readonly deployments: Informer<Deployment>;
-  readonly pods: Informer<Pod>;
-  readonly log?: ControllerLogger;
-  /** Deployments synced concurrently (default 2). */
-  readonly workers?: number;
+export interface DeploymentControllerOptions extends DeploymentPodsControllerOptions {
   /** See Expectations (default 60 s). */
   readonly expectationsTimeoutMs?: number;
-  readonly queue?: WorkQueueOptions;
 }
 
-export class DeploymentController {
-  readonly queue: WorkQueue;
-  private readonly objects: ObjectStore;
-  private readonly deployments: Informer<Deployment>;
-  private readonly pods: Informer<Pod>;
-  private readonly log: ControllerLogger;
-  private readonly workers: number;
+export class DeploymentController extends DeploymentPodsController {
   private readonly expectations: Expectations;
-  private running: RunningController | undefined;
 
   constructor(options: DeploymentControllerOptions) {
-    this.objects = options.objects;
-    this.deployments = options.deployments;
-    this.pods = options.pods;
-    this.log = options.log ?? silentLogger;
-    this.workers = options.workers ?? 2;
+    super('deployment', options);
     this.expectations = new Expectations(
       options.expectationsTimeoutMs === undefined ? {} : { timeoutMs: options.expectationsTimeoutMs },
     );
-    this.queue = new WorkQueue(options.queue);
-    ensureControllerUidIndex(this.pods);
   }
 
-  /** Registers the informer handlers and starts the workers once both informers have synced. */
-  start(): void {
-    if (this.running) throw new Error('deployment controller already started');
+  protected registerHandlers(): void {
     this.deployments.addHandlers({
       onAdd: (deployment) => this.queue.add(keyOf(deployment)),
       onUpdate: (previous, current) => {
@@ -123,19 +97,6 @@ export class DeploymentController {
         this.queue.add(owner.key);
       },
     });
-    this.running = runController({
-      name: 'deployment',
-      queue: this.queue,
-      sync: (key) => this.sync(key),
-      workers: this.workers,
-      log: this.log,
-      ready: Promise.all([this.deployments.waitForSync(), this.pods.waitForSync()]).then(() => {}),
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.queue.shutdown();
-    await this.running?.stop();
   }
 
   /**

@@ -10,50 +10,24 @@
 // propagation policies, blockOwnerDeletion is not enforced).
 import { kindInfo, type Deployment, type Pod } from '@skiff/api';
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { ObjectStore } from '../registry/object-store.js';
-import { runController, type RunningController } from './controller.js';
-import { CONTROLLER_UID_INDEX, deploymentRefOf, ensureControllerUidIndex } from './deployment-pods.js';
-import { keyOf, type Immutable, type Informer } from './informer.js';
-import { silentLogger, type ControllerLogger } from './logger.js';
-import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
+import { CONTROLLER_UID_INDEX, deploymentRefOf } from './deployment-pods.js';
+import { DeploymentPodsController, type DeploymentPodsControllerOptions } from './deployment-pods-controller.js';
+import { keyOf, type Immutable } from './informer.js';
 
 const POD = kindInfo('Pod');
 const DEPLOYMENT = kindInfo('Deployment');
 /** Deletes that lose a compare-and-swap (the pod changed) re-read and try again this often. */
 const DELETE_ATTEMPTS = 5;
 
-export interface GarbageCollectorOptions {
-  readonly objects: ObjectStore;
-  readonly deployments: Informer<Deployment>;
-  readonly pods: Informer<Pod>;
-  readonly log?: ControllerLogger;
-  /** Pods checked concurrently (default 2). */
-  readonly workers?: number;
-  readonly queue?: WorkQueueOptions;
-}
+export type GarbageCollectorOptions = DeploymentPodsControllerOptions;
 
-export class GarbageCollector {
-  /** Keys are pod keys ("namespace/name"). */
-  readonly queue: WorkQueue;
-  private readonly objects: ObjectStore;
-  private readonly deployments: Informer<Deployment>;
-  private readonly pods: Informer<Pod>;
-  private readonly log: ControllerLogger;
-  private readonly workers: number;
-  private running: RunningController | undefined;
-
+/** Keys are pod keys ("namespace/name"). */
+export class GarbageCollector extends DeploymentPodsController {
   constructor(options: GarbageCollectorOptions) {
-    this.objects = options.objects;
-    this.deployments = options.deployments;
-    this.pods = options.pods;
-    this.log = options.log ?? silentLogger;
-    this.workers = options.workers ?? 2;
-    this.queue = new WorkQueue(options.queue);
-    ensureControllerUidIndex(this.pods);
+    super('garbage-collector', options);
   }
 
-  start(): void {
-    if (this.running) throw new Error('garbage collector already started');
+  protected registerHandlers(): void {
     this.pods.addHandlers({
       onAdd: (pod) => {
         if (deploymentRefOf(pod)) this.queue.add(keyOf(pod));
@@ -72,19 +46,6 @@ export class GarbageCollector {
       },
       onDelete: (deployment) => this.enqueueDependents(deployment),
     });
-    this.running = runController({
-      name: 'garbage-collector',
-      queue: this.queue,
-      sync: (key) => this.sync(key),
-      workers: this.workers,
-      log: this.log,
-      ready: Promise.all([this.deployments.waitForSync(), this.pods.waitForSync()]).then(() => {}),
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.queue.shutdown();
-    await this.running?.stop();
   }
 
   /** Deletes the pod `key` if its controlling Deployment is gone. */
