@@ -83,6 +83,13 @@ function checkEnvVar(env: unknown, at: readonly PathSegment[], report: Report): 
 function checkResources(resources: JsonRecord | undefined, at: readonly PathSegment[], report: Report): void {
   const requests = recordAt(resources, 'requests');
   const limits = recordAt(resources, 'limits');
+  // The schema's format checks strings only; a YAML number (`cpu: 1e300`) is
+  // checked here, in the string form the defaults gave it and the server stores.
+  for (const [list, values] of [['requests', requests], ['limits', limits]] as const) {
+    for (const [name, value] of Object.entries(values ?? {})) {
+      if (typeof value === 'string' && !parseQuantity(value)) report([...at, list, name], 'must be a quantity like 250m or 128Mi');
+    }
+  }
   if (!requests || !limits) return;
   for (const [name, request] of Object.entries(requests)) {
     const limit = limits[name];

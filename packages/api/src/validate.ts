@@ -15,6 +15,13 @@ export { MAX_DATA_BYTES } from './manifest-rules.js';
 /** The largest object Skiff stores, serialized as JSON (etcd's request limit, with room to spare). */
 export const MAX_OBJECT_BYTES = 1024 * 1024;
 
+/**
+ * How many mappings and lists deep a document may go, itself included. Real
+ * manifests stay under 15; the limit keeps every recursive walk (this copy,
+ * ajv, JSON.stringify) far from the stack's end.
+ */
+export const MAX_NESTING_DEPTH = 100;
+
 export interface ValidationResult {
   /** Present only when errors is empty: a deep copy, defaulted, with unknown fields removed. */
   readonly object?: ResourceObject;
@@ -53,7 +60,7 @@ export function validateManifest(input: unknown, options: ValidateOptions = {}):
     return failed(
       undefined,
       'kind',
-      `unknown kind ${JSON.stringify(kindValue)}${hint}; Skiff accepts ${APPLICABLE_KINDS.join(', ')}`,
+      `unknown kind ${quoted(kindValue)}${hint}; Skiff accepts ${APPLICABLE_KINDS.join(', ')}`,
     );
   }
   if (!info.userWritable || !hasSchema(info.kind)) {
@@ -64,7 +71,7 @@ export function validateManifest(input: unknown, options: ValidateOptions = {}):
   const servedAt = `${info.kind} is served at ${info.apiVersion}`;
   if (apiVersion === undefined || apiVersion === null) return failed(info, 'apiVersion', `is required (${servedAt})`);
   if (typeof apiVersion !== 'string') return failed(info, 'apiVersion', `must be a string (${servedAt})`);
-  if (apiVersion !== info.apiVersion) return failed(info, 'apiVersion', `${servedAt}, not ${JSON.stringify(apiVersion)}`);
+  if (apiVersion !== info.apiVersion) return failed(info, 'apiVersion', `${servedAt}, not ${quoted(apiVersion)}`);
 
   const copied = copyJson(input);
   if (copied.issues.length > 0) return result(info, copied.issues, []);
@@ -92,6 +99,11 @@ export function validateManifest(input: unknown, options: ValidateOptions = {}):
   const warnings = options.strict ? [] : unknown;
   const out = result(info, errors, warnings);
   return out.errors.length === 0 ? { ...out, object: doc as unknown as ResourceObject } : out;
+}
+
+/** A user's value in a message: quoted, and cut short, so a megabyte of it cannot drown the message. */
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
 }
 
 function failed(kind: KindInfo | undefined, path: string, message: string): ValidationResult {
@@ -161,6 +173,10 @@ function copyJson(input: unknown): Copied {
     }
     if (value === null) return null;
     if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+    if (path.length >= MAX_NESTING_DEPTH) {
+      issues.push({ segments: path, message: `must not be nested more than ${MAX_NESTING_DEPTH} levels deep (mappings and lists)` });
+      return undefined;
+    }
     if (ancestors.has(value)) {
       issues.push({ segments: path, message: 'must not contain itself (a recursive YAML alias)' });
       return undefined;

@@ -4,8 +4,10 @@ import type { JsonSchema } from './json-schema.js';
 export const stringField: JsonSchema = { type: 'string' };
 export const booleanField: JsonSchema = { type: 'boolean' };
 export const stringList: JsonSchema = { type: 'array', items: { type: 'string' } };
-export const nonNegativeInteger: JsonSchema = { type: 'integer', minimum: 0 };
-export const positiveInteger: JsonSchema = { type: 'integer', minimum: 1 };
+/** Kubernetes' integer fields are int32: larger values are typos, and would stall whoever acts on them. */
+export const MAX_INT32 = 2_147_483_647;
+export const nonNegativeInteger: JsonSchema = { type: 'integer', minimum: 0, maximum: MAX_INT32 };
+export const positiveInteger: JsonSchema = { type: 'integer', minimum: 1, maximum: MAX_INT32 };
 
 /** Label maps: metadata.labels, nodeSelector, Service selectors, matchLabels. */
 export const labelsMap: JsonSchema = {

@@ -115,8 +115,8 @@ export class ApiService {
       throw new InvalidError(`${info.plural} cannot be scaled; only deployments have replicas`);
     }
     requireName(ref.name);
-    if (!Number.isInteger(replicas) || replicas < 0) {
-      throw new InvalidError(`spec.replicas: must be a whole number >= 0, not ${replicas}`);
+    if (!Number.isInteger(replicas) || replicas < 0 || replicas > 2_147_483_647) {
+      throw new InvalidError(`spec.replicas: must be a whole number from 0 to 2147483647, not ${replicas}`);
     }
     const namespace = effectiveNamespace(info, ref.namespace);
     return retryOnConflict(async () => {
@@ -263,9 +263,10 @@ function scanJsonText(text: string): string | undefined {
 
 function invalidObject(manifest: unknown, details: string[]): InvalidError {
   const record = typeof manifest === 'object' && manifest !== null ? (manifest as Record<string, unknown>) : {};
-  const kind = typeof record.kind === 'string' ? record.kind : 'object';
+  const short = (text: string): string => (text.length > 64 ? `${text.slice(0, 64)}…` : text);
+  const kind = typeof record.kind === 'string' ? short(record.kind) : 'object';
   const metadata = record.metadata as Record<string, unknown> | undefined;
-  const name = typeof metadata?.name === 'string' ? ` "${metadata.name}"` : '';
+  const name = typeof metadata?.name === 'string' ? ` "${short(metadata.name)}"` : '';
   return new InvalidError(`${kind}${name} is invalid:\n  ${details.join('\n  ')}`, details);
 }
 

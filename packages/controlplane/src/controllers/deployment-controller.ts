@@ -37,6 +37,8 @@ const DEPLOYMENT = kindInfo('Deployment');
 
 /** Creates go out in batches of 1, 2, 4…: a failing create (quota, bad spec) costs one write, not hundreds. */
 const INITIAL_CREATE_BATCH = 1;
+/** Pods created by one sync at most (Kubernetes' ReplicaSet controller uses 500 too). */
+const MAX_CREATES_PER_SYNC = 500;
 /** Retries of a create whose random name was taken. */
 const NAME_ATTEMPTS = 3;
 /** Status writes that lose a compare-and-swap re-read and try again this often before the sync fails. */
@@ -154,7 +156,9 @@ export class DeploymentController extends DeploymentPodsController {
     const doomed = [...finished, ...outdated];
     if (current.length > replicas) doomed.push(...rankForDeletion(current).slice(0, current.length - replicas));
     // Recreate-like: new-template pods only once no old-template pod is left.
-    const createCount = outdated.length > 0 ? 0 : Math.max(0, replicas - current.length);
+    // At most MAX_CREATES_PER_SYNC at a time: the rest follow once these are
+    // observed, so a huge replica count never stalls the control plane.
+    const createCount = outdated.length > 0 ? 0 : Math.min(MAX_CREATES_PER_SYNC, Math.max(0, replicas - current.length));
     if (doomed.length === 0 && createCount === 0) return;
 
     const names = new Set<string>();

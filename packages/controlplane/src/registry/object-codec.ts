@@ -19,7 +19,7 @@ export function decodeObject<T extends ResourceObject = ResourceObject>(kv: KeyV
 export function parseResourceVersion(text: string | undefined, field = 'resourceVersion'): number | undefined {
   if (text === undefined || text === '') return undefined;
   if (!/^\d{1,15}$/.test(text)) {
-    throw new InvalidError(`${field}: must be a resourceVersion as returned by the server (digits), not "${text}"`);
+    throw new InvalidError(`${field}: must be a resourceVersion as returned by the server (digits), not "${text.length > 64 ? `${text.slice(0, 64)}…` : text}"`);
   }
   return Number(text);
 }
