@@ -70,6 +70,8 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T
 }
 
 export class RegistryImageStore implements ImageStore {
+  /** References resolved by this process, for the start path's hot loop. */
+  private readonly resolved = new Map<string, ResolvedImage>();
   readonly layers: LayerStore;
   private readonly client: RegistryClient;
   private readonly platform: Platform;
@@ -94,8 +96,15 @@ export class RegistryImageStore implements ImageStore {
         break;
       case 'IfNotPresent':
       case 'Never': {
+        // Layers are content-addressed and never change once unpacked: a
+        // reference resolved once stays resolved (until an Always pull moves it).
+        const known = this.resolved.get(key);
+        if (known) return { ...known, reference };
         const local = await this.resolveLocal(ref, reference, key);
-        if (local) return local;
+        if (local) {
+          this.resolved.set(key, local);
+          return local;
+        }
         if (policy === 'Never') {
           throw new ImagePullError(
             'not-present',
@@ -108,7 +117,9 @@ export class RegistryImageStore implements ImageStore {
       default:
         throw new Error(`unknown pull policy ${JSON.stringify(policy as string)}`);
     }
-    return this.pullShared(ref, reference, key);
+    const pulled = await this.pullShared(ref, reference, key);
+    this.resolved.set(key, pulled);
+    return pulled;
   }
 
   /**

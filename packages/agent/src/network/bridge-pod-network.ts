@@ -141,6 +141,8 @@ export class BridgePodNetwork implements PodNetwork {
   private readonly locks = new KeyedMutex();
   /** A host set-up in progress, shared by concurrent callers; cleared when it settles. */
   private hostSetUp: Promise<void> | undefined;
+  /** Host set-up done by this process (see ensureHostOnce). */
+  private hostReady: Promise<void> | undefined;
 
   constructor(options: BridgePodNetworkOptions) {
     if (options.stateDir === '') throw new PodNetworkError('BridgePodNetwork needs a stateDir for its IPAM files');
@@ -172,7 +174,7 @@ export class BridgePodNetwork implements PodNetwork {
 
   /**
    * Makes sure the safety routes, the bridge, its gateway address for this node
-   * and its up state exist. attach() calls it every time (cheap, idempotent), so
+   * and its up state exist. attach() runs it once per process and again after a failed attach, so
    * a bridge deleted behind the agent's back comes back; the agent may also call
    * it at start-up to fail fast.
    */
@@ -185,16 +187,30 @@ export class BridgePodNetwork implements PodNetwork {
     return this.hostSetUp;
   }
 
+  /**
+   * The host set-up once per process, not once per pod (a dozen `ip` calls
+   * each time made a node taking over many pods slow); an attach that fails
+   * forgets it, so the next one checks the host again and repairs it.
+   */
+  private ensureHostOnce(): Promise<void> {
+    this.hostReady ??= this.ensureHost().catch((error: unknown) => {
+      this.hostReady = undefined;
+      throw error;
+    });
+    return this.hostReady;
+  }
+
   async attach(podUid: string): Promise<PodNetworkAttachment> {
     validatePodUid(podUid);
     checkPodNetworkPrivileges();
     return this.locks.run(podUid, async () => {
       try {
-        await this.ensureHost();
+        await this.ensureHostOnce();
         const held = await this.ipam.findByPod(podUid);
         const allocation = held === undefined ? await this.attachFresh(podUid) : await this.reattach(held);
         return attachmentOf(allocation);
       } catch (error) {
+        this.hostReady = undefined;
         throw new PodNetworkError(`cannot attach pod ${podUid} to the pod network: ${messageOf(error)}`, {
           cause: error,
         });
