@@ -30,6 +30,8 @@ export interface AgentConfig {
   readonly runtime: 'runc' | 'process';
   readonly capacity: { cpu?: string; memory?: string; pods?: string };
   readonly labels: Readonly<Record<string, string>>;
+  /** Registered with the node the first time it registers. */
+  readonly taints: NonNullable<Node['spec']['taints']>;
   readonly insecureRegistries: readonly string[];
   readonly restartBackoff: BackoffPolicy;
   readonly resyncMs: number;
@@ -145,7 +147,7 @@ export class NodeAgent {
       apiVersion: 'v1',
       kind: 'Node',
       metadata: { name: this.config.nodeName, labels: { ...this.config.labels } },
-      spec: {},
+      spec: this.config.taints.length > 0 ? { taints: [...this.config.taints] } : {},
       status: {
         capacity: { ...capacity },
         allocatable: { ...capacity },

@@ -13,6 +13,8 @@ const usage = `usage: skiff-agent [options]
   --runtime runc|process  container runtime (default runc as root, process otherwise)
   --cpu Q --memory Q --pods N   capacity to offer (default: what the host has)
   --label KEY=VALUE       node label (repeatable)
+  --taint KEY[=VALUE]:EFFECT  taint the node registers with, e.g. gpu=true:NoSchedule (repeatable;
+                          applied at first registration, like kubelet's --register-with-taints)
   --insecure-registry H   plain-HTTP registry besides loopback ones (repeatable)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
   --reset                 remove every container, mount, cgroup and pod network of this
@@ -31,6 +33,7 @@ function parseFlags() {
         memory: { type: 'string' },
         pods: { type: 'string' },
         label: { type: 'string', multiple: true, default: [] },
+        taint: { type: 'string', multiple: true, default: [] },
         'insecure-registry': { type: 'string', multiple: true, default: [] },
         'log-level': { type: 'string', default: 'info' },
         reset: { type: 'boolean', default: false },
@@ -61,6 +64,13 @@ for (const pair of flags.label) {
   labels[pair.slice(0, eq)] = pair.slice(eq + 1);
 }
 
+const taints = flags.taint.map((text) => {
+  const match = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(text);
+  if (!match) fail(`--taint must be KEY[=VALUE]:EFFECT with EFFECT NoSchedule, PreferNoSchedule or NoExecute, not "${text}"`);
+  const [, key = '', value, effect] = match;
+  return { key, ...(value !== undefined ? { value } : {}), effect: effect as 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' };
+});
+
 const log = pino({ name: 'agent', level: flags['log-level'] });
 const agent = new NodeAgent(
   {
@@ -71,6 +81,7 @@ const agent = new NodeAgent(
     runtime: flags.runtime,
     capacity: { cpu: flags.cpu, memory: flags.memory, pods: flags.pods },
     labels,
+    taints,
     insecureRegistries: flags['insecure-registry'],
     restartBackoff: { baseMs: 1000, maxMs: 60_000 },
     resyncMs: 1000,

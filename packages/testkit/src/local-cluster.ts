@@ -37,6 +37,8 @@ export interface AgentOptions {
   readonly memory?: string;
   readonly pods?: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** KEY[=VALUE]:EFFECT, as skiff-agent --taint takes them. */
+  readonly taints?: readonly string[];
   readonly insecureRegistries?: readonly string[];
   readonly extraArgs?: readonly string[];
   /** Run the agent inside this network namespace (`ip netns exec NS …`), e.g. a NamespaceHost's. */
@@ -237,6 +239,7 @@ class ManagedAgent implements LocalAgent {
       ...(o.memory ? ['--memory', o.memory] : []),
       ...(o.pods ? ['--pods', o.pods] : []),
       ...Object.entries(o.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      ...(o.taints ?? []).flatMap((t) => ['--taint', t]),
       ...(o.insecureRegistries ?? []).flatMap((r) => ['--insecure-registry', r]),
     ];
   }

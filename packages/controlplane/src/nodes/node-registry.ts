@@ -38,7 +38,9 @@ export class NodeRegistry {
           name,
           labels: { ...existing?.metadata.labels, ...reported.metadata.labels, 'kubernetes.io/hostname': name },
         },
-        spec: { ...existing?.spec, podCIDR },
+        // Taints the agent registers with apply on first registration only
+        // (like kubelet's --register-with-taints); afterwards they are the user's.
+        spec: { ...(existing ? existing.spec : reported.spec.taints?.length ? { taints: reported.spec.taints } : {}), podCIDR },
         status: {
           ...reported.status,
           allocatable: reported.status?.allocatable ?? reported.status?.capacity,
