@@ -1,38 +1,17 @@
 // Chaos: agents die, restart, and crash-looping containers back off. Each test
 // states its invariant and fails loudly, with the cluster's view, when it breaks.
 import type { Node, Pod } from '@skiff/api';
-import {
-  buildBusyboxImage,
-  startLocalCluster,
-  startRegistry,
-  waitFor,
-  type LocalAgent,
-  type LocalCluster,
-  type RunningRegistry,
-} from '@skiff/testkit';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { waitFor, type LocalAgent, type LocalCluster } from '@skiff/testkit';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { useRuncCluster } from '../harness/runc-cluster.js';
 
+const fixture = useRuncCluster(['node-a', 'node-b', 'node-c'].map((name) => ({ name, cpu: '4', memory: '2Gi', pods: '30' })));
 let cluster: LocalCluster;
-let registry: RunningRegistry;
 let image: string;
-let workDir: string;
 
-beforeAll(async () => {
-  workDir = await mkdtemp(join(tmpdir(), 'skiff-chaos-'));
-  registry = await startRegistry();
-  image = (await buildBusyboxImage(join(workDir, 'image'), registry.address)).reference ?? '';
-  cluster = await startLocalCluster();
-  for (const name of ['node-a', 'node-b', 'node-c']) await cluster.addAgent({ name, cpu: '4', memory: '2Gi', pods: '30' });
-}, 180_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-  await registry?.stop();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
-}, 180_000);
+beforeAll(() => {
+  ({ cluster, image } = fixture());
+});
 
 const deployment = (name: string, replicas: number) => `apiVersion: apps/v1
 kind: Deployment

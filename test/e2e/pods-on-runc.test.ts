@@ -3,47 +3,26 @@
 // own pod IP. Scaling and deletion leave no container, mount or cgroup behind.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Pod } from '@skiff/api';
-import {
-  BUSYBOX_INDEX_HTML,
-  buildBusyboxImage,
-  startLocalCluster,
-  startRegistry,
-  waitFor,
-  type LocalCluster,
-  type RunningRegistry,
-} from '@skiff/testkit';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BUSYBOX_INDEX_HTML, waitFor, type LocalCluster } from '@skiff/testkit';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { useRuncCluster } from '../harness/runc-cluster.js';
 
 const run = promisify(execFile);
 const AGENTS = ['node-a', 'node-b', 'node-c'];
 const POD_SUBNET = /^10\.244\.\d+\.\d+$/;
 
+// 2 cpus each and 500m per replica: at most 4 replicas fit on a node, so
+// 6 replicas need two nodes and 10 need all three.
+const fixture = useRuncCluster(AGENTS.map((name) => ({ name, cpu: '2', memory: '2Gi', pods: '20' })));
 let cluster: LocalCluster;
-let registry: RunningRegistry;
 let image: string;
-let workDir: string;
 
-beforeAll(async () => {
-  workDir = await mkdtemp(join(tmpdir(), 'skiff-runc-e2e-'));
-  registry = await startRegistry();
-  const built = await buildBusyboxImage(join(workDir, 'image'), registry.address);
-  image = built.reference ?? '';
-  cluster = await startLocalCluster();
-  // 2 cpus each and 500m per replica: at most 4 replicas fit on a node, so
-  // 6 replicas need two nodes and 10 need all three.
-  for (const name of AGENTS) await cluster.addAgent({ name, cpu: '2', memory: '2Gi', pods: '20' });
-}, 180_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-  await registry?.stop();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
-}, 180_000);
+beforeAll(() => {
+  ({ cluster, image } = fixture());
+});
 
 const web = (replicas: number) => `apiVersion: apps/v1
 kind: Deployment

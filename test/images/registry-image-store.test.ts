@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImagePullError, RegistryImageStore } from '@skiff/agent';
-import { BUSYBOX_INDEX_HTML, buildBusyboxImage, startRegistry, type BusyboxImage, type RunningRegistry } from '@skiff/testkit';
+import { BUSYBOX_INDEX_HTML, buildBusyboxImage, startRegistry, type BusyboxImage, type RunningRegistry, rejectionOf } from '@skiff/testkit';
 
 let registry: RunningRegistry | undefined;
 let image: BusyboxImage | undefined;
@@ -47,15 +47,7 @@ const noNetwork: typeof globalThis.fetch = (input) => {
   throw new Error(`unexpected request to ${input instanceof Request ? input.url : String(input)}`);
 };
 
-async function caught(promise: Promise<unknown>): Promise<ImagePullError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ImagePullError) return error;
-    throw error;
-  }
-  throw new Error('expected an ImagePullError');
-}
+const caught = (promise: Promise<unknown>): Promise<ImagePullError> => rejectionOf(promise, ImagePullError);
 
 function expectBusyboxRootfs(layer: string): void {
   const busybox = join(layer, 'bin', 'busybox');

@@ -10,3 +10,4 @@ export { REPO_ROOT, AGENT_MAIN, CONTROLPLANE_MAIN, CTL_MAIN, MANIFESTS_DIR } fro
 export { startRegistry, type RunningRegistry, type StartRegistryOptions } from './registry.js';
 export { buildBusyboxImage, BUSYBOX_INDEX_HTML, BUSYBOX_REPOSITORY, type BusyboxImage } from './busybox-image.js';
 export { createNamespaceHost, type NamespaceHost, type NamespaceHostOptions } from './network-namespace-host.js';
+export { rejectionOf } from './rejection-of.js';

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 
 const MAX_LINES = 200;
 /** After exit, how long to wait for the rest of the output to arrive. */
-const PIPE_DRAIN_MS = 250;
+const PIPE_DRAIN_MS = 5_000; // generous: a loaded CI machine can be slow to deliver the last chunks
 
 export interface ProcessExit {
   readonly code: number | null;

@@ -1,3 +1,4 @@
+import { rejectionOf } from '@skiff/testkit';
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
@@ -59,15 +60,7 @@ function archive(entries: Array<TarHeaderInput & { content?: string }>): Buffer 
   return Buffer.concat([...entries.map(({ content, ...entry }) => encodeTarEntry(entry, Buffer.from(content ?? ''))), TAR_END]);
 }
 
-async function caught(promise: Promise<unknown>): Promise<ImagePullError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ImagePullError) return error;
-    throw error;
-  }
-  throw new Error('expected an ImagePullError');
-}
+const caught = (promise: Promise<unknown>): Promise<ImagePullError> => rejectionOf(promise, ImagePullError);
 
 /** The xattrs GNU tar sees on `path` (Node cannot read xattrs itself). */
 async function xattrsOf(dir: string, member: string): Promise<Record<string, string>> {

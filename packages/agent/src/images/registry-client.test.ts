@@ -1,6 +1,7 @@
 // The client against an in-process fake registry on 127.0.0.1: enough of the
 // distribution API (manifests, blobs, redirects, bearer tokens) to drive each
 // path, and to misbehave on purpose.
+import { rejectionOf } from '@skiff/testkit';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -180,15 +181,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function caught(promise: Promise<unknown>): Promise<ImagePullError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ImagePullError) return error;
-    throw error;
-  }
-  throw new Error('expected an ImagePullError');
-}
+const caught = (promise: Promise<unknown>): Promise<ImagePullError> => rejectionOf(promise, ImagePullError);
 
 describe('RegistryClient', () => {
   it('resolves a tag through an index to the linux/amd64 manifest', async () => {

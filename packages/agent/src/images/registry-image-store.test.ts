@@ -2,6 +2,7 @@
 // image a layout entry names, platform selection through nested indexes,
 // shared layers, and the checks that reject malformed or foreign images. The
 // registry path is covered against a real registry in test/images/.
+import { rejectionOf } from '@skiff/testkit';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,15 +73,7 @@ class Layout {
   }
 }
 
-async function caught(promise: Promise<unknown>): Promise<ImagePullError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ImagePullError) return error;
-    throw error;
-  }
-  throw new Error('expected an ImagePullError');
-}
+const caught = (promise: Promise<unknown>): Promise<ImagePullError> => rejectionOf(promise, ImagePullError);
 
 let stores = 0;
 function store(): RegistryImageStore {
