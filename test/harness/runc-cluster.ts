@@ -19,7 +19,7 @@ export interface RuncCluster {
   readonly image: string;
 }
 
-export function useRuncCluster(agents: readonly AgentOptions[]): () => RuncCluster {
+export function useRuncCluster(agents: readonly AgentOptions[], controlPlaneArgs: readonly string[] = []): () => RuncCluster {
   let fixture: RuncCluster | undefined;
   let cluster: LocalCluster | undefined;
   let registry: RunningRegistry | undefined;
@@ -29,7 +29,7 @@ export function useRuncCluster(agents: readonly AgentOptions[]): () => RuncClust
     workDir = await mkdtemp(join(tmpdir(), 'skiff-runc-'));
     registry = await startRegistry();
     const image = (await buildBusyboxImage(join(workDir, 'image'), registry.address)).reference ?? '';
-    cluster = await startLocalCluster();
+    cluster = await startLocalCluster({ controlPlaneArgs });
     for (const agent of agents) await cluster.addAgent(agent);
     fixture = { cluster, image };
   }, 180_000);

@@ -34,7 +34,7 @@ describe('startProcess', () => {
     const child = startProcess({
       name: 'chatty',
       command: node,
-      args: ['-e', "for (let i = 0; i < 300; i++) console.log('line ' + i); console.error('bye'); process.exit(3)"],
+      args: ['-e', "for (let i = 0; i < 300; i++) console.log('line ' + i); console.error('bye'); process.exitCode = 3"], // exitCode, not exit(): exit() may drop output still in flight
     });
     await expect(child.waitForLine(/never printed/, 10_000)).rejects.toThrow(/chatty: exited \(code 3\)/);
     await expect(child.exited).resolves.toEqual({ code: 3, signal: null });

@@ -116,7 +116,8 @@ export class EtcdStore implements Store {
         // Notice a dead connection under an idle watch stream. etcd rejects
         // pings more often than every 5 s, and pings without an active stream.
         'grpc.keepalive_time_ms': 10_000,
-        'grpc.keepalive_timeout_ms': 5_000,
+        // Generous timeout: a starved machine must not turn slow pongs into dropped connections.
+        'grpc.keepalive_timeout_ms': 20_000,
         // Large lists and watch batches: etcd itself allows up to 2 GiB.
         'grpc.max_receive_message_length': -1,
       },
