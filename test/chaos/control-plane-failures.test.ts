@@ -3,62 +3,25 @@
 // - every apply that was answered is in etcd afterwards;
 // - after convergence no deployment has more (or fewer) Running pods than its replicas;
 // - agents reconnect and resume: no container is restarted, no node is evicted.
-import type { Deployment, Node, Pod } from '@skiff/api';
+import type { Deployment } from '@skiff/api';
 import { ServerError, SkiffClient } from '@skiff/cli';
-import { startLocalCluster, waitFor, type LocalCluster } from '@skiff/testkit';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { waitFor, type LocalCluster } from '@skiff/testkit';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { isRunning, sleepDeployment, useProcessCluster, type ProcessCluster } from '../harness/process-cluster.js';
 
+const DEPLOYMENTS = ['alpha', 'beta', 'gamma'];
+const fixture = useProcessCluster();
 let cluster: LocalCluster;
 let api: SkiffClient;
-const DEPLOYMENTS = ['alpha', 'beta', 'gamma'];
+let listPods: ProcessCluster['listPods'];
+let convergedPods: ProcessCluster['convergedPods'];
+let nodesReady: ProcessCluster['nodesReady'];
+const deployment = sleepDeployment;
+const running = isRunning;
 
-beforeAll(async () => {
-  cluster = await startLocalCluster();
-  // The process runtime keeps this suite about the control plane, not containers.
-  for (const name of ['node-a', 'node-b']) await cluster.addAgent({ name, runtime: 'process', cpu: '8', memory: '4Gi', pods: '50' });
-  api = new SkiffClient(cluster.grpcAddress);
-}, 120_000);
-
-afterAll(async () => {
-  api?.close();
-  await cluster?.stop();
-}, 120_000);
-
-const deployment = (name: string, replicas: number): Deployment =>
-  ({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { restartPolicy: 'Always', terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'none', command: ['/bin/sleep', '3600'], resources: { requests: { cpu: '50m' } } }] },
-      },
-    },
-  }) as Deployment;
-
-async function listPods(selector: string): Promise<Pod[]> {
-  return (await api.list({ kind: 'pods', namespace: 'default', allNamespaces: false, labelSelector: selector })).items as Pod[];
-}
-
-const running = (pod: Pod): boolean => pod.status?.phase === 'Running' && pod.status.containerStatuses?.[0]?.state.running !== undefined;
-
-async function convergedPods(name: string, replicas: number): Promise<Pod[]> {
-  return waitFor(
-    async () => {
-      const pods = await listPods(`app=${name}`);
-      return pods.length === replicas && pods.every(running) ? pods : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 200, description: `${name} converged to ${replicas} running pods` },
-  );
-}
-
-async function nodesReady(): Promise<boolean> {
-  const { items } = await api.list({ kind: 'nodes', namespace: '', allNamespaces: true, labelSelector: '' });
-  return (items as Node[]).every((n) => n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True');
-}
+beforeAll(() => {
+  ({ cluster, api, listPods, convergedPods, nodesReady } = fixture());
+});
 
 describe('control plane and etcd failures', () => {
   test('invariant: kill -9 of the control plane ×10 during a burst loses no answered apply, converges replicas exactly, restarts no container', async () => {
