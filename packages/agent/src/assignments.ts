@@ -50,6 +50,14 @@ export class Assignments {
     if (this.revision === '') this.pending = new Map();
     const stream = this.options.client.WatchAssignments({ node_name: this.options.nodeName, resource_version: this.revision });
     this.stream = stream;
+    // grpc-js emits both 'error' and 'end' for a failed stream: reconnect once
+    // per stream, or every outage doubles the number of streams.
+    let over = false;
+    const reconnectOnce = (error?: ServiceError): void => {
+      if (over) return;
+      over = true;
+      this.reconnectLater(error);
+    };
     stream.on('data', (event: AssignmentEventMessageOutput) => {
       this.failures = 0;
       this.apply(event);
@@ -60,9 +68,9 @@ export class Assignments {
         this.options.log.info('assignment history compacted; relisting');
         this.revision = '';
       }
-      this.reconnectLater(error);
+      reconnectOnce(error);
     });
-    stream.on('end', () => this.reconnectLater());
+    stream.on('end', () => reconnectOnce());
   }
 
   private reconnectLater(error?: ServiceError): void {
