@@ -11,3 +11,4 @@ export { startRegistry, type RunningRegistry, type StartRegistryOptions } from '
 export { buildBusyboxImage, BUSYBOX_INDEX_HTML, BUSYBOX_REPOSITORY, type BusyboxImage } from './busybox-image.js';
 export { createNamespaceHost, type NamespaceHost, type NamespaceHostOptions } from './network-namespace-host.js';
 export { rejectionOf } from './rejection-of.js';
+export { skipUnlessRoot, rootSuiteBlocker, type RootRequirement } from './root-suite.js';
