@@ -16,11 +16,11 @@ import {
   type Selector,
 } from '@skiff/api';
 import { ConflictError, FailedPreconditionError, InvalidError, NotFoundError } from '../errors.js';
-import { parseResourceVersion } from '../registry/object-codec.js';
-import { describeObject, type ObjectStore } from '../registry/object-store.js';
+import { parseResourceVersion } from '../objects/object-codec.js';
+import { describeObject, type ObjectStore } from '../objects/object-store.js';
 import { planApply, type ApplyOutcome } from './apply-plan.js';
 import { effectiveNamespace, requireKind } from './kind-resolution.js';
-import { retryOnConflict } from './retry-on-conflict.js';
+import { retryOnConflict } from '../objects/retry-on-conflict.js';
 
 export interface ApplyResult {
   readonly outcome: ApplyOutcome;

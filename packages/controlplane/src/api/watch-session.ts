@@ -3,7 +3,7 @@
 // stops matching is DELETED for this watcher, one that starts matching ADDED).
 import type { KindInfo, ResourceObject } from '@skiff/api';
 import { CompactedError } from '../errors.js';
-import type { ObjectEvent, ObjectEventType, ObjectStore } from '../registry/object-store.js';
+import type { ObjectEvent, ObjectEventType, ObjectStore } from '../objects/object-store.js';
 import type { WatchHandle } from '../store/store.js';
 
 export interface WatchOutput {

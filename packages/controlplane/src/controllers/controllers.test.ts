@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kindInfo, type Deployment, type Pod } from '@skiff/api';
 import { startEtcd, waitFor, type EtcdServer } from '@skiff/testkit';
 import { ApiService } from '../api/api-service.js';
-import { ObjectStore } from '../registry/object-store.js';
+import { ObjectStore } from '../objects/object-store.js';
 import { EtcdStore } from '../store/etcd-store.js';
 import type { WatchHandle } from '../store/store.js';
 import { POD_TEMPLATE_HASH_LABEL } from './deployment-pods.js';

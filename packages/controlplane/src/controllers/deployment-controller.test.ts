@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kindInfo, type Deployment, type Pod } from '@skiff/api';
 import { startEtcd, waitFor, type EtcdServer } from '@skiff/testkit';
 import { ApiService } from '../api/api-service.js';
-import { ObjectStore } from '../registry/object-store.js';
+import { ObjectStore } from '../objects/object-store.js';
 import { EtcdStore } from '../store/etcd-store.js';
 import type { Store, WatchHandle } from '../store/store.js';
 import { DeploymentController } from './deployment-controller.js';
-import { Informer } from './informer.js';
+import { Informer } from '../cache/informer.js';
 
 const POD = kindInfo('Pod');
 const DEPLOYMENT = kindInfo('Deployment');

@@ -29,7 +29,7 @@ import {
   templateHash,
 } from './deployment-pods.js';
 import { Expectations } from './expectations.js';
-import { keyOf, thaw, type Immutable } from './informer.js';
+import { keyOf, thaw, type Immutable } from '../cache/informer.js';
 import { DeploymentPodsController, type DeploymentPodsControllerOptions } from './deployment-pods-controller.js';
 
 const POD = kindInfo('Pod');

@@ -2,12 +2,12 @@
 // Deployments and the Pods they own, queue keys from informer handlers, and
 // run workers once both caches are full.
 import type { Deployment, Pod } from '@skiff/api';
-import type { ObjectStore } from '../registry/object-store.js';
-import { runController, type RunningController } from './controller.js';
+import type { ObjectStore } from '../objects/object-store.js';
+import { runController, type RunningController } from '../cache/controller.js';
 import { ensureControllerUidIndex } from './deployment-pods.js';
-import type { Informer } from './informer.js';
-import { silentLogger, type ControllerLogger } from './logger.js';
-import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
+import type { Informer } from '../cache/informer.js';
+import { silentLogger, type ControllerLogger } from '../cache/logger.js';
+import { WorkQueue, type WorkQueueOptions } from '../cache/work-queue.js';
 
 export interface DeploymentPodsControllerOptions {
   readonly objects: ObjectStore;

@@ -10,7 +10,7 @@ import {
   templateHash,
 } from './deployment-pods.js';
 import { Expectations } from './expectations.js';
-import { deepFreeze } from './informer.js';
+import { deepFreeze } from '../cache/informer.js';
 
 function deployment(replicas = 3): Deployment {
   return {

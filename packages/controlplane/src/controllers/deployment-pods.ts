@@ -4,7 +4,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import type { Deployment, DeploymentStatus, OwnerReference, Pod, PodPhase, PodTemplateSpec, ResourceObject } from '@skiff/api';
 import { toTimestamp } from '../api/apply-plan.js';
-import { thaw, type Immutable, type Informer } from './informer.js';
+import { thaw, type Immutable, type Informer } from '../cache/informer.js';
 
 /** Label on every pod a Deployment creates: which version of the template it runs. */
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';

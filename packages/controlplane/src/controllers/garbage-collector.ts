@@ -12,7 +12,7 @@ import { kindInfo, type Deployment, type Pod } from '@skiff/api';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { CONTROLLER_UID_INDEX, deploymentRefOf } from './deployment-pods.js';
 import { DeploymentPodsController, type DeploymentPodsControllerOptions } from './deployment-pods-controller.js';
-import { keyOf, type Immutable } from './informer.js';
+import { keyOf, type Immutable } from '../cache/informer.js';
 
 const POD = kindInfo('Pod');
 const DEPLOYMENT = kindInfo('Deployment');

@@ -1,13 +1,13 @@
 // The control plane's controllers, started together over shared informers: one
 // cache per kind, however many controllers read it.
 import { kindInfo, type Deployment, type Pod } from '@skiff/api';
-import type { ObjectStore } from '../registry/object-store.js';
+import type { ObjectStore } from '../objects/object-store.js';
 import { DeploymentController } from './deployment-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
-import { Informer } from './informer.js';
-import { silentLogger, type ControllerLogger } from './logger.js';
+import { Informer } from '../cache/informer.js';
+import { silentLogger, type ControllerLogger } from '../cache/logger.js';
 
-export { runController, type ControllerOptions, type RunningController } from './controller.js';
+export { runController, type ControllerOptions, type RunningController } from '../cache/controller.js';
 export { DeploymentController, type DeploymentControllerOptions } from './deployment-controller.js';
 export { POD_TEMPLATE_HASH_LABEL, templateHash } from './deployment-pods.js';
 export { Expectations, type ExpectationsOptions } from './expectations.js';
@@ -22,9 +22,9 @@ export {
   type IndexFunction,
   type InformerHandlers,
   type InformerOptions,
-} from './informer.js';
-export { silentLogger, type ControllerLogger } from './logger.js';
-export { WorkQueue, type WorkQueueOptions } from './work-queue.js';
+} from '../cache/informer.js';
+export { silentLogger, type ControllerLogger } from '../cache/logger.js';
+export { WorkQueue, type WorkQueueOptions } from '../cache/work-queue.js';
 
 export interface StartControllersOptions {
   readonly objects: ObjectStore;

@@ -4,10 +4,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kindInfo, type Lease, type Node, type Pod } from '@skiff/api';
 import { startEtcd, waitFor, type EtcdServer } from '@skiff/testkit';
 import { ApiService } from '../api/api-service.js';
-import { EventRecorder } from '../events/event-recorder.js';
-import { ObjectStore } from '../registry/object-store.js';
+import { EventRecorder } from '../objects/event-recorder.js';
+import { ObjectStore } from '../objects/object-store.js';
 import { EtcdStore } from '../store/etcd-store.js';
-import { Informer } from './informer.js';
+import { Informer } from '../cache/informer.js';
 import { NodeLifecycleController } from './node-lifecycle-controller.js';
 
 const NODE = kindInfo('Node');

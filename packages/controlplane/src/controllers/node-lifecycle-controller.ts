@@ -11,12 +11,12 @@
 // and when every node goes silent at once nothing is evicted (that is a
 // control-plane or network problem, not a fleet of dead nodes).
 import { kindInfo, type Lease, type Node, type NodeCondition, type Pod } from '@skiff/api';
-import type { EventRecorder } from '../events/event-recorder.js';
-import type { ObjectStore } from '../registry/object-store.js';
-import { retryOnConflict } from '../api/retry-on-conflict.js';
+import type { EventRecorder } from '../objects/event-recorder.js';
+import type { ObjectStore } from '../objects/object-store.js';
+import { retryOnConflict } from '../objects/retry-on-conflict.js';
 import { isTerminalPod } from '../scheduler/node-info.js';
-import { thaw, type Informer } from './informer.js';
-import type { ControllerLogger } from './logger.js';
+import { thaw, type Informer } from '../cache/informer.js';
+import type { ControllerLogger } from '../cache/logger.js';
 
 const NODE = kindInfo('Node');
 const POD = kindInfo('Pod');

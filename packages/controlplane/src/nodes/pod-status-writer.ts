@@ -4,8 +4,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { kindInfo, type Pod, type PodStatus } from '@skiff/api';
 import { FailedPreconditionError, InvalidError, NotFoundError } from '../errors.js';
-import type { ObjectStore } from '../registry/object-store.js';
-import { retryOnConflict } from '../api/retry-on-conflict.js';
+import type { ObjectStore } from '../objects/object-store.js';
+import { retryOnConflict } from '../objects/retry-on-conflict.js';
 
 const POD = kindInfo('Pod');
 

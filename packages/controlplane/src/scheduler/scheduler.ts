@@ -5,10 +5,10 @@
 // event naming why, per reason, and are retried whenever the cluster changes.
 import { kindInfo, type Node, type Pod, type PodStatus } from '@skiff/api';
 import { BatchConflictError } from '../errors.js';
-import type { EventRecorder } from '../events/event-recorder.js';
-import { keyOf, thaw, type Immutable, type Informer } from '../controllers/informer.js';
-import type { ControllerLogger } from '../controllers/logger.js';
-import type { ObjectStore } from '../registry/object-store.js';
+import type { EventRecorder } from '../objects/event-recorder.js';
+import { keyOf, thaw, type Immutable, type Informer } from '../cache/informer.js';
+import type { ControllerLogger } from '../cache/logger.js';
+import type { ObjectStore } from '../objects/object-store.js';
 import { isTerminalPod } from './node-info.js';
 import { podToPlace } from './pod-to-place.js';
 import { describeUnschedulable, schedulePod, type Strategy } from './schedule.js';

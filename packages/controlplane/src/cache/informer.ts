@@ -12,7 +12,7 @@
 // corrupt what all the others see (and what the next diff compares against).
 // Controllers copy (`thaw`) before building an object to write.
 import type { KindInfo, ResourceObject } from '@skiff/api';
-import type { ObjectEvent, ObjectStore } from '../registry/object-store.js';
+import type { ObjectEvent, ObjectStore } from '../objects/object-store.js';
 import type { WatchHandle } from '../store/store.js';
 import { silentLogger, type ControllerLogger } from './logger.js';
 

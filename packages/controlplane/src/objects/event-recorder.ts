@@ -3,8 +3,8 @@
 // Event (count, last time, latest message) instead of piling up new ones.
 import { createHash } from 'node:crypto';
 import { kindInfo, type Event, type ResourceObject } from '@skiff/api';
-import type { ObjectStore } from '../registry/object-store.js';
-import { retryOnConflict } from '../api/retry-on-conflict.js';
+import type { ObjectStore } from './object-store.js';
+import { retryOnConflict } from './retry-on-conflict.js';
 
 const EVENT = kindInfo('Event');
 

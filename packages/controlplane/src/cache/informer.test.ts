@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kindInfo, type Pod } from '@skiff/api';
 import { startEtcd, waitFor, type EtcdServer } from '@skiff/testkit';
-import { ObjectStore } from '../registry/object-store.js';
+import { ObjectStore } from '../objects/object-store.js';
 import { EtcdStore } from '../store/etcd-store.js';
 import type { KeyValue, ListResult, Store, StoreEvent, WatchCallbacks, WatchHandle, WriteOp } from '../store/store.js';
 import { Informer, keyOf, splitKey, type Immutable } from './informer.js';

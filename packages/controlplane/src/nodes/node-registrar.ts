@@ -3,8 +3,8 @@
 // cordon, taints, their labels), heartbeat, and what ctl may do: cordon.
 import { isDns1123Subdomain, isQuantity, kindInfo, type Lease, type Node, type NodeCondition } from '@skiff/api';
 import { InvalidError, NotFoundError } from '../errors.js';
-import type { ObjectStore } from '../registry/object-store.js';
-import { retryOnConflict } from '../api/retry-on-conflict.js';
+import type { ObjectStore } from '../objects/object-store.js';
+import { retryOnConflict } from '../objects/retry-on-conflict.js';
 import type { PodCidrAllocator } from './pod-cidr-allocator.js';
 
 const NODE = kindInfo('Node');

@@ -2,7 +2,7 @@
 // errors to statuses in one place.
 import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { ApiMetrics } from '../metrics/api-metrics.js';
+import type { ApiMetrics } from './api-metrics.js';
 import { codeOf, toServiceError } from './status.js';
 
 export interface HandlerContext {

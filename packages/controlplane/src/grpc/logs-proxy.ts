@@ -13,10 +13,10 @@ import {
 } from '@skiff/api';
 import type { Logger } from 'pino';
 import { FailedPreconditionError, InvalidError } from '../errors.js';
-import type { ObjectStore } from '../registry/object-store.js';
-import { codeOf, toServiceError } from '../api/status.js';
-import type { ApiMetrics } from '../metrics/api-metrics.js';
-import type { OpenStreams } from '../api/watch-stream.js';
+import type { ObjectStore } from '../objects/object-store.js';
+import { codeOf, toServiceError } from './status.js';
+import type { ApiMetrics } from './api-metrics.js';
+import type { OpenStreams } from './watch-stream.js';
 
 const POD = kindInfo('Pod');
 const NODE = kindInfo('Node');

@@ -3,13 +3,13 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { ApiHandlers, ResourceObject, Selector, WatchEventMessage, WatchRequestMessage } from '@skiff/api';
 import type { Logger } from 'pino';
-import type { ApiMetrics } from '../metrics/api-metrics.js';
-import { parseResourceVersion } from '../registry/object-codec.js';
-import type { NodeRegistry } from '../nodes/node-registry.js';
-import type { LogsProxy } from '../nodes/logs-proxy.js';
-import type { ObjectStore } from '../registry/object-store.js';
-import { selectorOf, type ApiService } from './api-service.js';
-import { effectiveNamespace, requireKind } from './kind-resolution.js';
+import type { ApiMetrics } from './api-metrics.js';
+import { parseResourceVersion } from '../objects/object-codec.js';
+import type { NodeRegistry } from '../nodes/node-registrar.js';
+import type { LogsProxy } from './logs-proxy.js';
+import type { ObjectStore } from '../objects/object-store.js';
+import { selectorOf, type ApiService } from '../api/api-service.js';
+import { effectiveNamespace, requireKind } from '../api/kind-resolution.js';
 import { unaryHandler } from './unary-handler.js';
 import { serveWatchStream, type OpenStreams } from './watch-stream.js';
 

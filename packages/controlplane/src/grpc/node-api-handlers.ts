@@ -10,11 +10,11 @@ import {
   type WatchAssignmentsRequestMessage,
 } from '@skiff/api';
 import { InvalidError } from '../errors.js';
-import { parseResourceVersion } from '../registry/object-codec.js';
-import { unaryHandler } from '../api/unary-handler.js';
-import { serveWatchStream, type WatchStreamContext } from '../api/watch-stream.js';
-import type { NodeRegistry } from './node-registry.js';
-import { writePodStatus } from './pod-status-writer.js';
+import { parseResourceVersion } from '../objects/object-codec.js';
+import { unaryHandler } from './unary-handler.js';
+import { serveWatchStream, type WatchStreamContext } from './watch-stream.js';
+import type { NodeRegistry } from '../nodes/node-registrar.js';
+import { writePodStatus } from '../nodes/pod-status-writer.js';
 
 export interface NodeServiceDeps extends WatchStreamContext {
   readonly nodes: NodeRegistry;

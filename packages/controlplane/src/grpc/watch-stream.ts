@@ -7,8 +7,8 @@ import { StoreUnavailableError } from '../errors.js';
 import type { WatchHandle } from '../store/store.js';
 import { codeOf, toServiceError } from './status.js';
 import type { HandlerContext } from './unary-handler.js';
-import { startWatchSession, type WatchOutput, type WatchSessionOptions } from './watch-session.js';
-import type { ObjectStore } from '../registry/object-store.js';
+import { startWatchSession, type WatchOutput, type WatchSessionOptions } from '../api/watch-session.js';
+import type { ObjectStore } from '../objects/object-store.js';
 
 /** The open streams, so shutdown can end them (clients reconnect elsewhere or later). */
 export class OpenStreams {
