@@ -19,7 +19,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit-and-e2e',
-          include: ['packages/*/src/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/images/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'test/architecture/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/images/**/*.test.ts'],
           sequence: { groupOrder: 0 },
         },
       },

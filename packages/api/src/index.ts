@@ -22,3 +22,4 @@ export * from './cidr.js';
 export * from './errors.js';
 export * from './backoff.js';
 export { isRecord, type JsonRecord } from './json-guards.js';
+export { isTerminalPod, toTimestamp } from './pods.js';

@@ -2,10 +2,14 @@
 // compare-and-swap, reads, deletes and scaling. grpc-service.ts adapts it.
 import { randomUUID } from 'node:crypto';
 import {
+  ConflictError,
+  FailedPreconditionError,
   formatIssue,
+  InvalidError,
   kindInfo,
   KINDS,
   MAX_NESTING_DEPTH,
+  NotFoundError,
   parseSelector,
   SelectorSyntaxError,
   validateManifest,
@@ -15,7 +19,6 @@ import {
   type ResourceObject,
   type Selector,
 } from '@skiff/api';
-import { ConflictError, FailedPreconditionError, InvalidError, NotFoundError } from '../errors.js';
 import { parseResourceVersion } from '../objects/object-codec.js';
 import { describeObject, type ObjectStore } from '../objects/object-store.js';
 import { planApply, type ApplyOutcome } from './apply-plan.js';

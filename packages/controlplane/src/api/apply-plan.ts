@@ -3,8 +3,7 @@
 // owns (uid, creation time, generation, status, assigned node and IPs), and
 // whether anything the user owns actually changed.
 import { isDeepStrictEqual } from 'node:util';
-import type { ObjectMeta, ResourceObject } from '@skiff/api';
-import { InvalidError } from '../errors.js';
+import { InvalidError, isRecord, toTimestamp, type ObjectMeta, type ResourceObject } from '@skiff/api';
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 
@@ -147,10 +146,5 @@ function withoutServerFields(metadata: ObjectMeta): ObjectMeta {
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-/** Kubernetes timestamps: RFC 3339 in UTC, whole seconds. */
-export function toTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return isRecord(value) ? value : undefined;
 }

@@ -1,7 +1,6 @@
 // Turns what a client sent (a kind spelling, a namespace) into a KindInfo and
 // the namespace it really means.
-import { KINDS, resolveKind, type KindInfo } from '@skiff/api';
-import { InvalidError } from '../errors.js';
+import { InvalidError, KINDS, resolveKind, type KindInfo } from '@skiff/api';
 
 export const DEFAULT_NAMESPACE = 'default';
 

@@ -1,8 +1,7 @@
 // One client's watch: optional initial state, then every change in revision
 // order, filtered by label selector the way Kubernetes does it (an object that
 // stops matching is DELETED for this watcher, one that starts matching ADDED).
-import type { KindInfo, ResourceObject } from '@skiff/api';
-import { CompactedError } from '../errors.js';
+import { CompactedError, type KindInfo, type ResourceObject } from '@skiff/api';
 import type { ObjectEvent, ObjectEventType, ObjectStore } from '../objects/object-store.js';
 import type { WatchHandle } from '../store/store.js';
 

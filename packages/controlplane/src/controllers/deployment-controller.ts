@@ -15,8 +15,15 @@
 // previous sync's writes.
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { kindInfo, type Deployment, type DeploymentStatus, type Pod } from '@skiff/api';
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  kindInfo,
+  NotFoundError,
+  type Deployment,
+  type DeploymentStatus,
+  type Pod,
+} from '@skiff/api';
 import {
   buildPod,
   computeStatus,

@@ -2,8 +2,16 @@
 // what a new pod looks like, which surplus pod goes first, and what the
 // Deployment's status says. No I/O here, so it is tested without etcd.
 import { createHash, randomInt } from 'node:crypto';
-import type { Deployment, DeploymentStatus, OwnerReference, Pod, PodPhase, PodTemplateSpec, ResourceObject } from '@skiff/api';
-import { toTimestamp } from '../api/apply-plan.js';
+import {
+  toTimestamp,
+  type Deployment,
+  type DeploymentStatus,
+  type OwnerReference,
+  type Pod,
+  type PodPhase,
+  type PodTemplateSpec,
+  type ResourceObject,
+} from '@skiff/api';
 import { thaw, type Immutable, type Informer } from '../cache/informer.js';
 
 /** Label on every pod a Deployment creates: which version of the template it runs. */

@@ -8,8 +8,7 @@
 // owners Skiff's controllers create, and an owner of a kind we do not watch
 // cannot be confirmed gone. Deletion is immediate (no foreground/background
 // propagation policies, blockOwnerDeletion is not enforced).
-import { kindInfo, type Deployment, type Pod } from '@skiff/api';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, kindInfo, NotFoundError, type Deployment, type Pod } from '@skiff/api';
 import { CONTROLLER_UID_INDEX, deploymentRefOf } from './deployment-pods.js';
 import { DeploymentPodsController, type DeploymentPodsControllerOptions } from './deployment-pods-controller.js';
 import { keyOf, type Immutable } from '../cache/informer.js';

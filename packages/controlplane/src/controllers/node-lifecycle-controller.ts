@@ -10,11 +10,10 @@
 // after the store last failed to answer (agents could not renew meanwhile),
 // and when every node goes silent at once nothing is evicted (that is a
 // control-plane or network problem, not a fleet of dead nodes).
-import { kindInfo, type Lease, type Node, type NodeCondition, type Pod } from '@skiff/api';
+import { isTerminalPod, kindInfo, type Lease, type Node, type NodeCondition, type Pod } from '@skiff/api';
 import type { EventRecorder } from '../objects/event-recorder.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
-import { isTerminalPod } from '../scheduler/node-info.js';
 import { thaw, type Informer } from '../cache/informer.js';
 import type { ControllerLogger } from '../cache/logger.js';
 

@@ -3,6 +3,8 @@
 import { status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
 import {
   createAgentClient,
+  FailedPreconditionError,
+  InvalidError,
   kindInfo,
   type AgentClient,
   type LogChunkMessage,
@@ -12,7 +14,6 @@ import {
   type Pod,
 } from '@skiff/api';
 import type { Logger } from 'pino';
-import { FailedPreconditionError, InvalidError } from '../errors.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { codeOf, toServiceError } from './status.js';
 import type { ApiMetrics } from './api-metrics.js';

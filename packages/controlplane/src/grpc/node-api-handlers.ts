@@ -1,6 +1,7 @@
 // The NodeApi service agents talk to.
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import {
+  InvalidError,
   kindInfo,
   type AssignmentEventMessage,
   type Node,
@@ -9,7 +10,6 @@ import {
   type ResourceObject,
   type WatchAssignmentsRequestMessage,
 } from '@skiff/api';
-import { InvalidError } from '../errors.js';
 import { parseResourceVersion } from '../objects/object-codec.js';
 import { unaryHandler } from './unary-handler.js';
 import { serveWatchStream, type WatchStreamContext } from './watch-stream.js';

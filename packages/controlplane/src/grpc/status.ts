@@ -1,9 +1,9 @@
 // The one place errors become gRPC statuses. Errors raised on purpose carry
 // their code; anything else is a bug, logged with its stack and answered as
 // INTERNAL without leaking internals to the client.
+import { InvalidError, SkiffError } from '@skiff/api';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { InvalidError, SkiffError } from '../errors.js';
 
 export function toServiceError(error: unknown, log: Logger, method: string): Partial<ServiceError> {
   if (error instanceof SkiffError) {

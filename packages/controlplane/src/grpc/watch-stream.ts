@@ -2,8 +2,8 @@
 // (Watch for ctl, WatchAssignments for agents): open the session, forward what
 // it sends, close it when the client leaves, map its end to a status, and let
 // the server end every open stream at shutdown instead of waiting on them.
+import { UnavailableError } from '@skiff/api';
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
-import { StoreUnavailableError } from '../errors.js';
 import type { WatchHandle } from '../store/store.js';
 import { codeOf, toServiceError } from './status.js';
 import type { HandlerContext } from './unary-handler.js';
@@ -20,7 +20,7 @@ export class OpenStreams {
   }
 
   endAll(reason: string): void {
-    for (const end of [...this.ends]) end(new StoreUnavailableError(reason));
+    for (const end of [...this.ends]) end(new UnavailableError(reason));
   }
 }
 

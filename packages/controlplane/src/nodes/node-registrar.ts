@@ -1,8 +1,16 @@
 // What agents may do to Nodes and their Leases: register (refresh what the
 // agent knows — capacity, addresses, runtime — and keep what users own —
 // cordon, taints, their labels), heartbeat, and what ctl may do: cordon.
-import { isDns1123Subdomain, isQuantity, kindInfo, type Lease, type Node, type NodeCondition } from '@skiff/api';
-import { InvalidError, NotFoundError } from '../errors.js';
+import {
+  InvalidError,
+  isDns1123Subdomain,
+  isQuantity,
+  kindInfo,
+  NotFoundError,
+  type Lease,
+  type Node,
+  type NodeCondition,
+} from '@skiff/api';
 import type { ObjectStore } from '../objects/object-store.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
 import type { PodCidrAllocator } from './pod-cidr-allocator.js';

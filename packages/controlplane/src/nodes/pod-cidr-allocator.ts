@@ -1,8 +1,14 @@
 // Hands each node its own slice of the cluster's pod network, once. Allocation
 // is a create-if-absent of one key per slice, so two nodes registering at the
 // same moment can never get the same slice.
-import { formatIpv4, parseCidr, type Ipv4Cidr } from '@skiff/api';
-import { AlreadyExistsError, FailedPreconditionError, InvalidError } from '../errors.js';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  formatIpv4,
+  InvalidError,
+  parseCidr,
+  type Ipv4Cidr,
+} from '@skiff/api';
 import type { Store } from '../store/store.js';
 
 const PREFIX = '/skiff/podcidrs/';

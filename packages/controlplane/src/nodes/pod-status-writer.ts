@@ -2,8 +2,7 @@
 // (same uid) and only while that pod is still bound to the reporting node, so
 // a partitioned agent that comes back cannot overwrite its successor's truth.
 import { isDeepStrictEqual } from 'node:util';
-import { kindInfo, type Pod, type PodStatus } from '@skiff/api';
-import { FailedPreconditionError, InvalidError, NotFoundError } from '../errors.js';
+import { FailedPreconditionError, InvalidError, kindInfo, NotFoundError, type Pod, type PodStatus } from '@skiff/api';
 import type { ObjectStore } from '../objects/object-store.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
 

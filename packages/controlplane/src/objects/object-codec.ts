@@ -1,7 +1,6 @@
 // Objects are stored as JSON without their resourceVersion: the version is
 // etcd's mod revision, filled in on the way out so it can never go stale.
-import type { ResourceObject } from '@skiff/api';
-import { InvalidError } from '../errors.js';
+import { InvalidError, type ResourceObject } from '@skiff/api';
 import type { KeyValue } from '../store/store.js';
 
 export function encodeObject(object: ResourceObject): string {

@@ -1,7 +1,6 @@
 // Typed objects on top of the raw Store: keys, JSON, resourceVersions, and
 // error messages that name the object the way kubectl users expect.
-import type { KindInfo, ResourceObject } from '@skiff/api';
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, type KindInfo, type ResourceObject } from '@skiff/api';
 import type { Store, StoreEvent, WatchHandle } from '../store/store.js';
 import { decodeObject, encodeObject } from './object-codec.js';
 import { kindPrefix, objectKey } from './object-keys.js';

@@ -1,7 +1,7 @@
 // Read-modify-write loops lose a compare-and-swap when another writer got there
 // first; the loser re-reads and tries again, so no accepted write is lost.
+import { AlreadyExistsError, ConflictError } from '@skiff/api';
 import { setTimeout as delay } from 'node:timers/promises';
-import { AlreadyExistsError, ConflictError } from '../errors.js';
 
 const MAX_ATTEMPTS = 200;
 

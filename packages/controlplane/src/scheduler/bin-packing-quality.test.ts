@@ -4,7 +4,7 @@
 // would (decide → assume → next pod sees it).
 import { describe, expect, it } from 'vitest';
 import { formatCpu, formatMemory, type Node } from '@skiff/api';
-import type { Resources } from './node-info.js';
+import type { Resources } from './resources.js';
 import { schedulePod, type Strategy } from './schedule.js';
 import { SchedulerCache } from './scheduler-cache.js';
 

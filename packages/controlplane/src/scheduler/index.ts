@@ -1,18 +1,8 @@
 // The scheduler's pure core: turn nodes and a pending pod into a placement or
 // a Kubernetes-style explanation of why there is none. No I/O lives here; the
 // loop that watches the store and binds pods builds on these pieces.
-export {
-  DEFAULT_MAX_PODS,
-  addResources,
-  emptyResources,
-  isTerminalPod,
-  nodeInfoFromNode,
-  subtractResources,
-  type NodeInfo,
-  type Resources,
-  type Taint,
-  type TaintEffect,
-} from './node-info.js';
+export { DEFAULT_MAX_PODS, nodeInfoFromNode, type NodeInfo, type Taint, type TaintEffect } from './node-info.js';
+export { addResources, emptyResources, subtractResources, type Resources } from './resources.js';
 export { podRequests } from './pod-requests.js';
 export { podKey, podToPlace, type PodToPlace } from './pod-to-place.js';
 export { firstUntoleratedTaint, toleratesTaint } from './taints.js';

@@ -1,13 +1,8 @@
 // The scheduler's view of a node: only what placement decisions need, with
 // quantities already parsed so filters and scores are plain arithmetic.
-import { cpuMillis, memoryBytes, parseQuantity, type Node, type Pod } from '@skiff/api';
+import { cpuMillis, isTerminalPod, memoryBytes, parseQuantity, type Node, type Pod } from '@skiff/api';
 import { podRequests } from './pod-requests.js';
-
-export interface Resources {
-  cpuMillis: number;
-  memoryBytes: number;
-  pods: number;
-}
+import { addResources, emptyResources, type Resources } from './resources.js';
 
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 
@@ -30,27 +25,6 @@ export interface NodeInfo {
 
 /** Kubernetes' kubelet default for `--max-pods`, used when a node reports no pod capacity. */
 export const DEFAULT_MAX_PODS = 110;
-
-export function emptyResources(): Resources {
-  return { cpuMillis: 0, memoryBytes: 0, pods: 0 };
-}
-
-export function addResources(a: Resources, b: Resources): Resources {
-  return { cpuMillis: a.cpuMillis + b.cpuMillis, memoryBytes: a.memoryBytes + b.memoryBytes, pods: a.pods + b.pods };
-}
-
-export function subtractResources(a: Resources, b: Resources): Resources {
-  return { cpuMillis: a.cpuMillis - b.cpuMillis, memoryBytes: a.memoryBytes - b.memoryBytes, pods: a.pods - b.pods };
-}
-
-/**
- * Pods that have finished hold no resources, so they must not count against a
- * node (Kubernetes' scheduler excludes them from its pod informer the same way).
- */
-export function isTerminalPod(pod: Pod): boolean {
-  const phase = pod.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
-}
 
 /**
  * Builds a NodeInfo from a Node and the pods bound to it. Terminal pods are

@@ -1,6 +1,6 @@
 // What a pod asks of a node: the sum of its containers' requests.
 import { cpuMillis, memoryBytes, type Container, type PodSpec } from '@skiff/api';
-import type { Resources } from './node-info.js';
+import type { Resources } from './resources.js';
 
 /**
  * Sums the containers' requests. A resource with a limit but no request counts

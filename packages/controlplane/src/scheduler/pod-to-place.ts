@@ -1,7 +1,7 @@
 // The part of a pod that placement depends on, extracted once per decision so
 // filters don't re-parse quantities for every node.
 import type { Pod, Toleration } from '@skiff/api';
-import type { Resources } from './node-info.js';
+import type { Resources } from './resources.js';
 import { podRequests } from './pod-requests.js';
 
 export interface PodToPlace {

@@ -1,7 +1,8 @@
 // One placement decision as a pipeline: filter every node (recording why each
 // rejected node was rejected) → score the feasible ones → pick the best.
 import { DEFAULT_FILTERS, firstRejection, type Filter } from './filters.js';
-import type { NodeInfo, Resources } from './node-info.js';
+import type { NodeInfo } from './node-info.js';
+import type { Resources } from './resources.js';
 import type { PodToPlace } from './pod-to-place.js';
 import { binPackScore, spreadScore } from './scores.js';
 

@@ -3,16 +3,9 @@
 // has assumed but whose binding hasn't been observed yet. Assuming lets the
 // next decision see a placement immediately instead of after the bind's
 // round trip through etcd, so a burst of pods doesn't all land on one node.
-import type { Node, Pod } from '@skiff/api';
-import {
-  addResources,
-  emptyResources,
-  isTerminalPod,
-  nodeInfoFromNode,
-  subtractResources,
-  type NodeInfo,
-  type Resources,
-} from './node-info.js';
+import { isTerminalPod, type Node, type Pod } from '@skiff/api';
+import { nodeInfoFromNode, type NodeInfo } from './node-info.js';
+import { addResources, emptyResources, subtractResources, type Resources } from './resources.js';
 import { podRequests } from './pod-requests.js';
 import { podKey } from './pod-to-place.js';
 

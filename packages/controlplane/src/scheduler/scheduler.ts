@@ -3,13 +3,11 @@
 // the cache so the next decision sees them, then bound in batches — one etcd
 // transaction of compare-and-swaps per batch. Pods that fit nowhere get an
 // event naming why, per reason, and are retried whenever the cluster changes.
-import { kindInfo, type Node, type Pod, type PodStatus } from '@skiff/api';
-import { BatchConflictError } from '../errors.js';
+import { BatchConflictError, isTerminalPod, kindInfo, type Node, type Pod, type PodStatus } from '@skiff/api';
 import type { EventRecorder } from '../objects/event-recorder.js';
 import { keyOf, thaw, type Immutable, type Informer } from '../cache/informer.js';
 import type { ControllerLogger } from '../cache/logger.js';
 import type { ObjectStore } from '../objects/object-store.js';
-import { isTerminalPod } from './node-info.js';
 import { podToPlace } from './pod-to-place.js';
 import { describeUnschedulable, schedulePod, type Strategy } from './schedule.js';
 import { SchedulerCache } from './scheduler-cache.js';
@@ -76,7 +74,7 @@ export class Scheduler {
       this.cache.addPod(thaw<Pod>(pod));
       this.pending.delete(key);
       this.unschedulable.delete(key);
-      if (isTerminalPod(thaw<Pod>(pod))) this.clusterChanged();
+      if (isTerminalPod(pod)) this.clusterChanged();
       return;
     }
     if (pod.metadata.deletionTimestamp || this.unschedulable.has(key)) return;

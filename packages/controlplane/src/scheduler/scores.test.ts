@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeInfo, Resources } from './node-info.js';
+import type { NodeInfo } from './node-info.js';
+import type { Resources } from './resources.js';
 import { binPackScore, spreadScore, utilisationAfter } from './scores.js';
 
 const GI = 2 ** 30;

@@ -1,6 +1,7 @@
 // Node scores for feasible nodes: pure functions of the pod's requests and the
 // node's state, so each can be checked against a hand-computed number.
-import type { NodeInfo, Resources } from './node-info.js';
+import type { NodeInfo } from './node-info.js';
+import type { Resources } from './resources.js';
 
 /**
  * Mean utilisation in [0, 1] of cpu and memory after placing `requests`:
