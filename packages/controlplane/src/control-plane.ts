@@ -1,22 +1,23 @@
 // Wires the control plane together: store → objects → API service → gRPC and
 // HTTP servers. main.ts only parses flags and handles signals.
 import { setTimeout as delay } from 'node:timers/promises';
-import { apiServiceDefinition, kindInfo, nodeApiServiceDefinition, type Lease, type Node } from '@skiff/api';
+import { BACKOFF, Backoff, apiServiceDefinition, nodeApiServiceDefinition, type Lease, type Node, type Pod } from '@skiff/api';
 import type { Logger } from 'pino';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { ApiService } from './api/api-service.js';
 import { createGrpcHandlers } from './grpc/api-handlers.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/grpc-server.js';
 import { OpenStreams } from './grpc/watch-stream.js';
 import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
-import { startControllers, Informer, type RunningControllers } from './controllers/index.js';
+import { InformerFactory } from './cache/index.js';
+import { startControllers, type RunningControllers } from './controllers/index.js';
 import { EventRecorder } from './objects/event-recorder.js';
 import { createApiMetrics } from './grpc/api-metrics.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Strategy } from './scheduler/schedule.js';
 import { LogsProxy } from './grpc/logs-proxy.js';
 import { createNodeHandlers } from './grpc/node-api-handlers.js';
-import { NODE_LEASE_NAMESPACE, NodeRegistry, type NodeTimings } from './nodes/node-registrar.js';
+import { NODE_LEASE_NAMESPACE, NodeRegistrar, type NodeTimings } from './nodes/node-registrar.js';
 import { NodeLifecycleController } from './controllers/node-lifecycle-controller.js';
 import { PodCidrAllocator, type PodNetworkConfig } from './nodes/pod-cidr-allocator.js';
 import { ObjectStore } from './objects/object-store.js';
@@ -50,8 +51,7 @@ export class ControlPlane {
   private readonly streams = new OpenStreams();
   private controllers?: RunningControllers;
   private scheduler?: Scheduler;
-  private nodeInformer?: Informer<Node>;
-  private leaseInformer?: Informer<Lease>;
+  private informers?: InformerFactory;
   private nodeLifecycle?: NodeLifecycleController;
 
   constructor(
@@ -68,23 +68,24 @@ export class ControlPlane {
     const api = new ApiService(objects);
     await this.waitForStore(() => api.ensureBuiltinNamespaces());
 
-    this.controllers = startControllers({ objects, log: this.log });
-    this.nodeInformer = new Informer<Node>({ objects, info: kindInfo('Node'), log: this.log });
+    // One informer per kind for every loop; each loop adds its handlers before the informers start.
+    const informers = new InformerFactory({ objects, log: this.log });
+    this.informers = informers;
+    this.controllers = startControllers({ objects, informers, log: this.log });
     this.scheduler = new Scheduler({
       objects,
-      pods: this.controllers.informers.pods,
-      nodes: this.nodeInformer,
+      pods: informers.informerFor<Pod>('Pod'),
+      nodes: informers.informerFor<Node>('Node'),
       events: new EventRecorder(objects),
       strategy: this.config.schedulingStrategy,
       log: this.log,
     });
     this.scheduler.start();
-    this.leaseInformer = new Informer<Lease>({ objects, info: kindInfo('Lease'), log: this.log });
     this.nodeLifecycle = new NodeLifecycleController({
       objects,
-      nodes: this.nodeInformer,
-      leases: this.leaseInformer,
-      pods: this.controllers.informers.pods,
+      nodes: informers.informerFor<Node>('Node'),
+      leases: informers.informerFor<Lease>('Lease'),
+      pods: informers.informerFor<Pod>('Pod'),
       events: new EventRecorder(objects),
       log: this.log,
       leaseNamespace: NODE_LEASE_NAMESPACE,
@@ -93,13 +94,12 @@ export class ControlPlane {
       storeHealthy: () => store.ping(500),
     });
     this.nodeLifecycle.start();
-    this.nodeInformer.start();
-    this.leaseInformer.start();
+    informers.start();
 
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry, prefix: 'skiff_controlplane_' });
-    const metrics = createApiMetrics(registry);
-    const nodes = new NodeRegistry(objects, new PodCidrAllocator(store, this.config.podNetwork), this.config.nodeTimings);
+    const metricsRegistry = new MetricsRegistry();
+    collectDefaultMetrics({ register: metricsRegistry, prefix: 'skiff_controlplane_' });
+    const metrics = createApiMetrics(metricsRegistry);
+    const nodes = new NodeRegistrar(objects, new PodCidrAllocator(store, this.config.podNetwork), this.config.nodeTimings);
     this.logs = new LogsProxy(objects, metrics, this.log, this.streams);
     const context = { metrics, log: this.log, objects, streams: this.streams };
     this.grpc = await startGrpcServer(grpcAddresses, [
@@ -107,7 +107,7 @@ export class ControlPlane {
       { definition: nodeApiServiceDefinition(), handlers: createNodeHandlers({ ...context, nodes, podNetwork: this.config.podNetwork.clusterCidr }) },
     ]);
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
-    this.http = await startHttpServer(httpHost, httpPort, { registry, checkReady: () => store.ping(1000) });
+    this.http = await startHttpServer(httpHost, httpPort, { metrics: metricsRegistry, checkReady: () => store.ping(1000) });
     return { grpcAddress: this.grpc.address, grpcAddresses: this.grpc.addresses, httpAddress: this.http.address };
   }
 
@@ -124,20 +124,21 @@ export class ControlPlane {
     await this.nodeLifecycle?.stop();
     await this.scheduler?.stop();
     await this.controllers?.stop();
-    await this.nodeInformer?.stop();
-    await this.leaseInformer?.stop();
+    await this.informers?.stop();
     await this.store?.close();
   }
 
   /** etcd may start after us (or be restarting): retry with capped back-off, saying so. */
   private async waitForStore(step: () => Promise<void>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    const backoff = new Backoff(BACKOFF.storeStartup);
+    for (;;) {
       try {
         await step();
         return;
       } catch (error) {
-        if (attempt >= 60) throw error;
-        const waitMs = Math.min(100 * 2 ** attempt, 2000);
+        if (backoff.attempts >= 59) throw error;
+        const waitMs = backoff.next();
+        const attempt = backoff.attempts;
         this.log.warn({ err: error, attempt, waitMs }, 'store not ready; retrying');
         await delay(waitMs);
       }

@@ -14,7 +14,7 @@ function gate(): { promise: Promise<void>; open: () => void } {
 
 describe('runController', () => {
   it('retries a failing key with back-off and forgets the back-off once it syncs', async () => {
-    const queue = new WorkQueue({ baseDelayMs: 1, maxDelayMs: 20 });
+    const queue = new WorkQueue({ backoff: { initialMs: 1, maxMs: 20 } });
     const attempts: number[] = [];
     const controller = runController({
       name: 'test',

@@ -174,7 +174,7 @@ describe('Informer', () => {
     const ns = freshNamespace();
     await objects.create(POD, pod(ns, 'a'));
     const interruptible = new InterruptibleStore(store);
-    const informer = new Informer<Pod>({ objects: new ObjectStore(interruptible), info: POD, relistBackoffMs: 20, relistBackoffMaxMs: 100 });
+    const informer = new Informer<Pod>({ objects: new ObjectStore(interruptible), info: POD, relistBackoff: { initialMs: 20, maxMs: 100 } });
     const seen = record(informer, ns);
     informer.start();
     await informer.waitForSync();

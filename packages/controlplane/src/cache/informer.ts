@@ -11,7 +11,7 @@
 // by every controller, so a sync that edited a cached object in place would
 // corrupt what all the others see (and what the next diff compares against).
 // Controllers copy (`thaw`) before building an object to write.
-import type { KindInfo, ResourceObject } from '@skiff/api';
+import { BACKOFF, Backoff, type BackoffPolicy, type KindInfo, type ResourceObject } from '@skiff/api';
 import type { ObjectEvent, ObjectStore } from '../objects/object-store.js';
 import type { WatchHandle } from '../store/store.js';
 import { silentLogger, type ControllerLogger } from './logger.js';
@@ -68,14 +68,13 @@ export interface InformerOptions {
   readonly objects: ObjectStore;
   readonly info: KindInfo;
   readonly log?: ControllerLogger;
-  /** Delay before relisting after a failure (default 100 ms); doubles per consecutive failure. */
-  readonly relistBackoffMs?: number;
-  /** Cap of that delay (default 5 s): a recovered etcd must be noticed promptly. */
-  readonly relistBackoffMaxMs?: number;
+  /**
+   * Delay before relisting after consecutive failures (default
+   * BACKOFF.informerRelist: 100 ms doubling to 5 s, so a recovered etcd is
+   * noticed promptly, jittered so informers that failed together spread out).
+   */
+  readonly relistBackoff?: BackoffPolicy;
 }
-
-const DEFAULT_RELIST_BACKOFF_MS = 100;
-const DEFAULT_RELIST_BACKOFF_MAX_MS = 5_000;
 
 interface Index<T> {
   readonly compute: IndexFunction<T>;
@@ -91,8 +90,7 @@ export class Informer<T extends ResourceObject> {
   private readonly objects: ObjectStore;
   private readonly info: KindInfo;
   private readonly log: ControllerLogger;
-  private readonly backoffMs: number;
-  private readonly backoffMaxMs: number;
+  private readonly relistBackoff: Backoff;
 
   private readonly cache = new Map<string, Immutable<T>>();
   private readonly indexes = new Map<string, Index<T>>();
@@ -107,7 +105,6 @@ export class Informer<T extends ResourceObject> {
   /** Bumped whenever a watch is abandoned, so its late callbacks are ignored. */
   private watchGeneration = 0;
   private watchStartedAt = 0;
-  private consecutiveFailures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private listing: Promise<void> | undefined;
 
@@ -115,8 +112,7 @@ export class Informer<T extends ResourceObject> {
     this.objects = options.objects;
     this.info = options.info;
     this.log = options.log ?? silentLogger;
-    this.backoffMs = options.relistBackoffMs ?? DEFAULT_RELIST_BACKOFF_MS;
-    this.backoffMaxMs = options.relistBackoffMaxMs ?? DEFAULT_RELIST_BACKOFF_MAX_MS;
+    this.relistBackoff = new Backoff(options.relistBackoff ?? BACKOFF.informerRelist);
   }
 
   /**
@@ -263,17 +259,16 @@ export class Informer<T extends ResourceObject> {
     void watch?.close().catch(() => {});
     // A watch that lived longer than the back-off cap was healthy: start the
     // back-off over rather than punish a failure hours later.
-    if (Date.now() - this.watchStartedAt >= this.backoffMaxMs) this.consecutiveFailures = 0;
+    if (Date.now() - this.watchStartedAt >= this.relistBackoff.policy.maxMs) this.relistBackoff.reset();
     // Compaction is routine (the watch merely fell behind), so the first
     // relist is immediate; a loop of them still backs off.
-    this.scheduleRelist(compacted && this.consecutiveFailures === 0);
+    this.scheduleRelist(compacted && this.relistBackoff.attempts === 0);
   }
 
   private scheduleRelist(immediate: boolean): void {
-    const exponent = Math.min(this.consecutiveFailures, 30);
-    this.consecutiveFailures += 1;
     // Jitter keeps many informers that failed together (etcd restart) from relisting in lockstep.
-    const delay = immediate ? 0 : Math.min(this.backoffMs * 2 ** exponent, this.backoffMaxMs) * (0.75 + Math.random() * 0.25);
+    const wait = this.relistBackoff.next();
+    const delay = immediate ? 0 : wait;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.relist(), delay);
   }

@@ -101,7 +101,7 @@ describe('WorkQueue', () => {
     });
 
     it('backs off exponentially per key from the base delay up to the cap, and forget() resets it', async () => {
-      const queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 40 });
+      const queue = new WorkQueue({ backoff: { initialMs: 5, maxMs: 40 } });
       const delays: number[] = [];
       for (let i = 0; i < 6; i++) {
         const before = Date.now();

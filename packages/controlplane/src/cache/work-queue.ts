@@ -9,19 +9,15 @@
 //  - delayed adds (addAfter), e.g. to re-check when an expectation expires.
 // Keys are handed out in the order they were (first) added.
 
+import { BACKOFF, backoffDelay, type BackoffPolicy } from '@skiff/api';
+
 export interface WorkQueueOptions {
-  /** Delay of the first rate-limited retry (default 5 ms). */
-  readonly baseDelayMs?: number;
-  /** Cap of the back-off (default 30 s). */
-  readonly maxDelayMs?: number;
+  /** Per-key back-off of rate-limited retries (default BACKOFF.workQueue: 5 ms doubling to 30 s). */
+  readonly backoff?: BackoffPolicy;
 }
 
-const DEFAULT_BASE_DELAY_MS = 5;
-const DEFAULT_MAX_DELAY_MS = 30_000;
-
 export class WorkQueue {
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
+  private readonly backoff: BackoffPolicy;
   /** Keys ready to be handed out, in order. */
   private readonly ready: string[] = [];
   /** Keys that need processing: in `ready`, or added again while being processed. */
@@ -33,8 +29,7 @@ export class WorkQueue {
   private shuttingDown = false;
 
   constructor(options: WorkQueueOptions = {}) {
-    this.baseDelayMs = options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
-    this.maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+    this.backoff = options.backoff ?? BACKOFF.workQueue;
   }
 
   add(key: string): void {
@@ -71,10 +66,9 @@ export class WorkQueue {
 
   /** The back-off the next addRateLimited(key) will use, and counts the failure. */
   private nextDelay(key: string): number {
-    const failures = this.failures.get(key) ?? 0;
-    this.failures.set(key, failures + 1);
-    // 2^n overflows to Infinity long after it passed any sane cap; clamp the exponent.
-    return Math.min(this.baseDelayMs * 2 ** Math.min(failures, 52), this.maxDelayMs);
+    const failures = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, failures);
+    return backoffDelay(this.backoff, failures);
   }
 
   /** Resets the back-off of `key` (its sync succeeded). Does not remove a pending delayed add. */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kindInfo, type Deployment, type Pod } from '@skiff/api';
 import { startEtcd, waitFor, type EtcdServer } from '@skiff/testkit';
 import { ApiService } from '../api/api-service.js';
+import { InformerFactory } from '../cache/index.js';
 import { ObjectStore } from '../objects/object-store.js';
 import { EtcdStore } from '../store/etcd-store.js';
 import type { WatchHandle } from '../store/store.js';
@@ -20,6 +21,7 @@ let etcd: EtcdServer;
 let store: EtcdStore;
 let objects: ObjectStore;
 let api: ApiService;
+let informers: InformerFactory;
 let controllers: RunningControllers;
 
 beforeAll(async () => {
@@ -28,12 +30,15 @@ beforeAll(async () => {
   objects = new ObjectStore(store);
   api = new ApiService(objects);
   await api.ensureBuiltinNamespaces();
-  controllers = startControllers({ objects });
-  await controllers.waitForSync();
+  informers = new InformerFactory({ objects });
+  controllers = startControllers({ objects, informers });
+  informers.start();
+  await informers.waitForSync();
 });
 
 afterAll(async () => {
   await controllers?.stop();
+  await informers?.stop();
   await store?.close();
   await etcd?.stop();
 });

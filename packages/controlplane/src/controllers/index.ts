@@ -1,33 +1,20 @@
-// The control plane's controllers, started together over shared informers: one
-// cache per kind, however many controllers read it.
-import { kindInfo, type Deployment, type Pod } from '@skiff/api';
+// The control plane's controllers, started together over the shared informers
+// of one InformerFactory: one cache per kind, however many loops read it.
+import type { Deployment, Pod } from '@skiff/api';
+import { silentLogger, type ControllerLogger, type InformerFactory } from '../cache/index.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { DeploymentController } from './deployment-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
-import { Informer } from '../cache/informer.js';
-import { silentLogger, type ControllerLogger } from '../cache/logger.js';
 
-export { runController, type ControllerOptions, type RunningController } from '../cache/controller.js';
 export { DeploymentController, type DeploymentControllerOptions } from './deployment-controller.js';
 export { POD_TEMPLATE_HASH_LABEL, templateHash } from './deployment-pods.js';
 export { Expectations, type ExpectationsOptions } from './expectations.js';
 export { GarbageCollector, type GarbageCollectorOptions } from './garbage-collector.js';
-export {
-  deepFreeze,
-  Informer,
-  keyOf,
-  splitKey,
-  thaw,
-  type Immutable,
-  type IndexFunction,
-  type InformerHandlers,
-  type InformerOptions,
-} from '../cache/informer.js';
-export { silentLogger, type ControllerLogger } from '../cache/logger.js';
-export { WorkQueue, type WorkQueueOptions } from '../cache/work-queue.js';
 
 export interface StartControllersOptions {
   readonly objects: ObjectStore;
+  /** The control plane's one informer factory; the controllers add their handlers to its informers. */
+  readonly informers: InformerFactory;
   /** pino's Logger fits. */
   readonly log?: ControllerLogger;
   /** Workers per controller (default 2 each). */
@@ -35,50 +22,30 @@ export interface StartControllersOptions {
 }
 
 export interface RunningControllers {
-  /**
-   * The shared informers, for other loops (scheduler…) to read and add handlers
-   * to instead of keeping a second cache; handlers added now are replayed the
-   * current objects. stop() stops them too.
-   */
-  readonly informers: { readonly pods: Informer<Pod>; readonly deployments: Informer<Deployment> };
-  /** Resolves once the informers hold a full copy of the store (controllers act only after that). */
-  waitForSync(): Promise<void>;
-  /** Stops the controllers (in-flight syncs finish), then the informers. */
+  /** Stops the controllers; in-flight syncs finish. The informers belong to the factory's owner. */
   stop(): Promise<void>;
 }
 
 /**
- * Starts the pod and deployment informers, the deployment controller and the
- * garbage collector. Returns at once: the informers list and watch in the
- * background (retrying with back-off while the store is unreachable), and the
- * controllers begin once the informers have synced.
+ * Starts the deployment controller and the garbage collector on the factory's
+ * Deployment and Pod informers. Call before the factory's start(), so their
+ * handlers see the initial lists; they act once the informers have synced.
  */
 export function startControllers(options: StartControllersOptions): RunningControllers {
-  const { objects } = options;
+  const { objects, informers } = options;
   const log = options.log ?? silentLogger;
-  const deployments = new Informer<Deployment>({ objects, info: kindInfo('Deployment'), log });
-  const pods = new Informer<Pod>({ objects, info: kindInfo('Pod'), log });
+  const deployments = informers.informerFor<Deployment>('Deployment');
+  const pods = informers.informerFor<Pod>('Pod');
   const workers = options.workers === undefined ? {} : { workers: options.workers };
   const deploymentController = new DeploymentController({ objects, deployments, pods, log, ...workers });
   const garbageCollector = new GarbageCollector({ objects, deployments, pods, log, ...workers });
-
-  // Handlers first, so the informers' initial adds reach the controllers' queues.
   deploymentController.start();
   garbageCollector.start();
-  deployments.start();
-  pods.start();
 
   let stopping: Promise<void> | undefined;
   return {
-    informers: { pods, deployments },
-    waitForSync: async () => {
-      await Promise.all([deployments.waitForSync(), pods.waitForSync()]);
-    },
     stop: () => {
-      stopping ??= (async () => {
-        await Promise.all([deploymentController.stop(), garbageCollector.stop()]);
-        await Promise.all([deployments.stop(), pods.stop()]);
-      })();
+      stopping ??= Promise.all([deploymentController.stop(), garbageCollector.stop()]).then(() => undefined);
       return stopping;
     },
   };

@@ -2,7 +2,7 @@
 // (Ready=Unknown, with the reason and the time); once it has stayed NotReady
 // for the eviction timeout its pods are deleted, and the deployment controller
 // replaces them on healthy nodes. A node that heartbeats again is Ready again
-// (NodeRegistry.heartbeat). Leases are judged by the control plane's clock
+// (NodeRegistrar.heartbeat). Leases are judged by the control plane's clock
 // only (the registry stamps renewTime), so agents' clocks do not matter.
 //
 // Guards against evicting because *we* were blind rather than the node dead:

@@ -5,7 +5,7 @@ import type { ApiHandlers, ResourceObject, Selector, WatchEventMessage, WatchReq
 import type { Logger } from 'pino';
 import type { ApiMetrics } from './api-metrics.js';
 import { parseResourceVersion } from '../objects/object-codec.js';
-import type { NodeRegistry } from '../nodes/node-registrar.js';
+import type { NodeRegistrar } from '../nodes/node-registrar.js';
 import type { LogsProxy } from './logs-proxy.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { selectorOf, type ApiService } from '../api/api-service.js';
@@ -15,7 +15,7 @@ import { serveWatchStream, type OpenStreams } from './watch-stream.js';
 
 export interface GrpcServiceDeps {
   readonly api: ApiService;
-  readonly nodes: NodeRegistry;
+  readonly nodes: NodeRegistrar;
   readonly logs: LogsProxy;
   readonly streams: OpenStreams;
   readonly objects: ObjectStore;

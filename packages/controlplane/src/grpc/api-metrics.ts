@@ -1,13 +1,13 @@
 // Request counts and latencies per gRPC method, for /metrics.
 import { status } from '@grpc/grpc-js';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry as MetricsRegistry } from 'prom-client';
 
 export interface ApiMetrics {
   /** Starts timing a request; call the result with the final status code. */
   start(method: string): (code: status) => void;
 }
 
-export function createApiMetrics(registry: Registry): ApiMetrics {
+export function createApiMetrics(registry: MetricsRegistry): ApiMetrics {
   const requests = new Counter({
     name: 'skiff_api_requests_total',
     help: 'gRPC API requests by method and final status code.',

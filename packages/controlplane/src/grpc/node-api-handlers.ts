@@ -13,11 +13,11 @@ import {
 import { parseResourceVersion } from '../objects/object-codec.js';
 import { unaryHandler } from './unary-handler.js';
 import { serveWatchStream, type WatchStreamContext } from './watch-stream.js';
-import type { NodeRegistry } from '../nodes/node-registrar.js';
+import type { NodeRegistrar } from '../nodes/node-registrar.js';
 import { writePodStatus } from '../nodes/pod-status-writer.js';
 
 export interface NodeServiceDeps extends WatchStreamContext {
-  readonly nodes: NodeRegistry;
+  readonly nodes: NodeRegistrar;
   readonly podNetwork: string;
 }
 

@@ -1,10 +1,10 @@
 // The plain-HTTP side of the control plane: liveness, readiness and metrics.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import type { Registry as MetricsRegistry } from 'prom-client';
 
 export interface HttpEndpoints {
-  readonly registry: Registry;
+  readonly metrics: MetricsRegistry;
   /** Resolves when the control plane can serve requests; rejects with the reason otherwise. */
   readonly checkReady: () => Promise<void>;
 }
@@ -32,8 +32,8 @@ export async function startHttpServer(host: string, port: number, endpoints: Htt
         );
         return;
       case '/metrics':
-        endpoints.registry.metrics().then(
-          (text) => reply(200, text, endpoints.registry.contentType),
+        endpoints.metrics.metrics().then(
+          (text) => reply(200, text, endpoints.metrics.contentType),
           (error: unknown) => reply(500, `metrics failed: ${String(error)}\n`),
         );
         return;

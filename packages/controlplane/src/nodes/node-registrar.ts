@@ -24,7 +24,7 @@ export interface NodeTimings {
   readonly leaseDurationMs: number;
 }
 
-export class NodeRegistry {
+export class NodeRegistrar {
   constructor(
     private readonly objects: ObjectStore,
     private readonly cidrs: PodCidrAllocator,

@@ -1,6 +1,6 @@
 // Read-modify-write loops lose a compare-and-swap when another writer got there
 // first; the loser re-reads and tries again, so no accepted write is lost.
-import { AlreadyExistsError, ConflictError } from '@skiff/api';
+import { AlreadyExistsError, BACKOFF, ConflictError, backoffDelay } from '@skiff/api';
 import { setTimeout as delay } from 'node:timers/promises';
 
 const MAX_ATTEMPTS = 200;
@@ -13,7 +13,7 @@ export async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> 
       const lostRace = error instanceof ConflictError || error instanceof AlreadyExistsError;
       if (!lostRace || tries >= MAX_ATTEMPTS) throw error;
       // Jittered, capped back-off: contenders spread out instead of colliding again.
-      await delay(Math.random() * Math.min(2 ** tries, 50));
+      await delay(backoffDelay(BACKOFF.conflict, tries));
     }
   }
 }

@@ -1,0 +1,18 @@
+// The cache room: informers (list + watch into a frozen, shared cache) made by
+// one factory, the work queue with per-key back-off, and the loop that runs a
+// controller's sync(key) over them.
+export { runController, type ControllerOptions, type RunningController } from './controller.js';
+export { InformerFactory, type InformerFactoryOptions } from './informer-factory.js';
+export {
+  deepFreeze,
+  Informer,
+  keyOf,
+  splitKey,
+  thaw,
+  type Immutable,
+  type IndexFunction,
+  type InformerHandlers,
+  type InformerOptions,
+} from './informer.js';
+export { silentLogger, type ControllerLogger } from './logger.js';
+export { WorkQueue, type WorkQueueOptions } from './work-queue.js';
