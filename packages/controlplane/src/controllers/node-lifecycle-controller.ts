@@ -3,7 +3,7 @@
 // for the eviction timeout its pods are deleted, and the deployment controller
 // replaces them on healthy nodes. A node that heartbeats again is Ready again
 // (NodeRegistrar.heartbeat). Leases are judged by the control plane's clock
-// only (the registry stamps renewTime), so agents' clocks do not matter.
+// only (the node registrar stamps renewTime), so agents' clocks do not matter.
 //
 // Guards against evicting because *we* were blind rather than the node dead:
 // nothing is judged until a full lease period after this controller started or
