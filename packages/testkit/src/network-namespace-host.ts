@@ -2,7 +2,7 @@
 // joined to the root namespace by one veth pair, which partition() can cut and
 // heal() can restore.
 //
-// Network safety (see ENVIRONMENT.md): the namespace's 10.x addresses exist
+// Network safety (README, "The real parts in tests, and network safety"): the namespace's 10.x addresses exist
 // only on this veth pair. Should the root namespace ever lose its route over
 // the veth (partition() removes it on purpose), a packet to such an address
 // would follow the default route off the machine. Two high-metric blackhole
