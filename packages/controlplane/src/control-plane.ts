@@ -5,24 +5,21 @@ import { BACKOFF, Backoff, apiServiceDefinition, nodeApiServiceDefinition, type 
 import type { Logger } from 'pino';
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { ApiService } from './api/api-service.js';
-import { createGrpcHandlers } from './grpc/api-handlers.js';
-import { startGrpcServer, type RunningGrpcServer } from './grpc/grpc-server.js';
-import { OpenStreams } from './grpc/watch-stream.js';
-import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
 import { InformerFactory } from './cache/index.js';
-import { startControllers, type RunningControllers } from './controllers/index.js';
-import { EventRecorder } from './objects/event-recorder.js';
+import { NodeLifecycleController, startControllers, type RunningControllers } from './controllers/index.js';
+import { createGrpcHandlers } from './grpc/api-handlers.js';
 import { createApiMetrics } from './grpc/api-metrics.js';
-import { Scheduler } from './scheduler/scheduler.js';
-import type { Strategy } from './scheduler/schedule.js';
+import { startGrpcServer, type RunningGrpcServer } from './grpc/grpc-server.js';
 import { LogsProxy } from './grpc/logs-proxy.js';
 import { createNodeHandlers } from './grpc/node-api-handlers.js';
+import { OpenStreams } from './grpc/watch-stream.js';
+import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
 import { NODE_LEASE_NAMESPACE, NodeRegistrar, type NodeTimings } from './nodes/node-registrar.js';
-import { NodeLifecycleController } from './controllers/node-lifecycle-controller.js';
 import { PodCidrAllocator, type PodNetworkConfig } from './nodes/pod-cidr-allocator.js';
+import { EventRecorder } from './objects/event-recorder.js';
 import { ObjectStore } from './objects/object-store.js';
-import { EtcdStore } from './store/etcd-store.js';
-import type { Store } from './store/store.js';
+import { Scheduler, type Strategy } from './scheduler/index.js';
+import { EtcdStore, type Store } from './store/index.js';
 
 export interface ControlPlaneConfig {
   readonly etcdEndpoints: readonly string[];

@@ -50,3 +50,4 @@ export function startControllers(options: StartControllersOptions): RunningContr
     },
   };
 }
+export { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle-controller.js';

@@ -34,3 +34,4 @@ export {
   type Strategy,
 } from './schedule.js';
 export { SchedulerCache } from './scheduler-cache.js';
+export { Scheduler, type SchedulerOptions } from './scheduler.js';
