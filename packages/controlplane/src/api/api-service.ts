@@ -1,5 +1,5 @@
 // The API's behaviour, independent of gRPC: validation, defaulting, apply with
-// compare-and-swap, reads, deletes and scaling. grpc-service.ts adapts it.
+// compare-and-swap, reads, deletes and scaling. grpc/api-handlers.ts adapts it.
 import { randomUUID } from 'node:crypto';
 import {
   ConflictError,
