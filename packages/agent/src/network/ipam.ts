@@ -91,7 +91,7 @@ export class FileIpam {
    * Claims the lowest free address for the pod. Lowest-free (rather than
    * round-robin) keeps allocations compact and predictable; a reused address is
    * harmless to neighbours' ARP caches because pod MAC addresses are derived
-   * from the IP (see bridge-pod-network.ts).
+   * from the IP (see podMacAddress in pod-network-names.ts).
    */
   async allocate(podUid: string, netnsName: string): Promise<IpAllocation> {
     await mkdir(this.dir, { recursive: true });
