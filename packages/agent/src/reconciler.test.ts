@@ -228,6 +228,11 @@ function harness() {
 type Harness = ReturnType<typeof harness>;
 
 const first = (status: PodStatus) => status.containerStatuses?.[0];
+const at = (ms: number): string => new Date(ms).toISOString();
+/** A container state `terminated` that started and finished at `ms` (the fake runtime exits instantly). */
+const terminated = (exitCode: number, reason: 'Completed' | 'Error', ms: number) => ({
+  terminated: { exitCode, reason, startedAt: at(ms), finishedAt: at(ms) },
+});
 const isRunningAt = (attempt: number) => (status: PodStatus) =>
   first(status)?.state.running !== undefined && first(status)?.restartCount === attempt;
 const isWaiting = (reason: string) => (status: PodStatus) => first(status)?.state.waiting?.reason === reason;
@@ -259,10 +264,10 @@ describe('Reconciler: desired pods', () => {
       conditions: [SCHEDULED, { type: 'Ready', status: 'True' }],
       hostIP: HOST_IP,
       podIP: '10.244.1.2',
-      startTime: new Date(T0).toISOString(),
+      startTime: at(T0),
       containerStatuses: [
-        { name: 'main', ready: true, restartCount: 0, state: { running: { startedAt: new Date(T0).toISOString() } }, containerID: `${uid}-main-0` },
-        { name: 'sidecar', ready: true, restartCount: 0, state: { running: { startedAt: new Date(T0).toISOString() } }, containerID: `${uid}-sidecar-0` },
+        { name: 'main', ready: true, restartCount: 0, state: { running: { startedAt: at(T0) } }, containerID: `${uid}-main-0` },
+        { name: 'sidecar', ready: true, restartCount: 0, state: { running: { startedAt: at(T0) } }, containerID: `${uid}-sidecar-0` },
       ],
     });
 
@@ -341,6 +346,15 @@ describe('Reconciler: pods that are no longer ours', () => {
 });
 
 describe('Reconciler: exited containers and restartPolicy', () => {
+  /** A harness running one pod whose only container, main, is up (attempt 0). */
+  async function runningPod(restartPolicy: RestartPolicy): Promise<{ h: Harness; uid: string }> {
+    const h = harness();
+    const uid = h.pods.add(podOf(restartPolicy));
+    h.reconciler.start();
+    await h.statusWhen(uid, 'Running', isRunningAt(0));
+    return { h, uid };
+  }
+
   /** Ends attempt `attempt` of `uid`'s only container and checks its restart waits exactly `backoffMs`. */
   async function expectRestartAfter(h: Harness, uid: string, attempt: number, exitCode: number, backoffMs: number): Promise<void> {
     h.runtime.exit(`${uid}-main-${attempt}`, exitCode);
@@ -363,10 +377,7 @@ describe('Reconciler: exited containers and restartPolicy', () => {
   }
 
   it('Always: restarts after the back-off, which doubles per restart up to maxMs, keeping two attempts', async () => {
-    const h = harness();
-    const uid = h.pods.add(podOf('Always'));
-    h.reconciler.start();
-    await h.statusWhen(uid, 'Running', isRunningAt(0));
+    const { h, uid } = await runningPod('Always');
 
     await expectRestartAfter(h, uid, 0, 0, 1_000);
     await expectRestartAfter(h, uid, 1, 3, 2_000);
@@ -378,15 +389,12 @@ describe('Reconciler: exited containers and restartPolicy', () => {
     const status = await h.statusWhen(uid, 'Running with 4 restarts', isRunningAt(4));
     expect(status.phase).toBe('Running');
     expect(first(status)?.lastState).toEqual({
-      terminated: { exitCode: 3, reason: 'Error', startedAt: expect.any(String), finishedAt: new Date(T0 + 7_000).toISOString() },
+      terminated: { exitCode: 3, reason: 'Error', startedAt: expect.any(String), finishedAt: at(T0 + 7_000) },
     });
   });
 
   it('OnFailure: restarts a container that failed, not one that completed', async () => {
-    const h = harness();
-    const uid = h.pods.add(podOf('OnFailure'));
-    h.reconciler.start();
-    await h.statusWhen(uid, 'Running', isRunningAt(0));
+    const { h, uid } = await runningPod('OnFailure');
     await expectRestartAfter(h, uid, 0, 1, 1_000);
 
     h.runtime.exit(`${uid}-main-1`, 0);
@@ -395,8 +403,8 @@ describe('Reconciler: exited containers and restartPolicy', () => {
       name: 'main',
       ready: false,
       restartCount: 1,
-      state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: new Date(T0 + 1_000).toISOString(), finishedAt: new Date(T0 + 1_000).toISOString() } },
-      lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: new Date(T0).toISOString(), finishedAt: new Date(T0).toISOString() } },
+      state: terminated(0, 'Completed', T0 + 1_000),
+      lastState: terminated(1, 'Error', T0),
       containerID: `${uid}-main-1`,
     });
     h.clock.advance(60_000);
@@ -406,10 +414,7 @@ describe('Reconciler: exited containers and restartPolicy', () => {
   });
 
   it('Never: leaves a failed container exited and the pod Failed', async () => {
-    const h = harness();
-    const uid = h.pods.add(podOf('Never'));
-    h.reconciler.start();
-    await h.statusWhen(uid, 'Running', isRunningAt(0));
+    const { h, uid } = await runningPod('Never');
 
     h.runtime.exit(`${uid}-main-0`, 2);
     const failed = await h.statusWhen(uid, 'Failed', (s) => s.phase === 'Failed');
@@ -417,7 +422,7 @@ describe('Reconciler: exited containers and restartPolicy', () => {
       name: 'main',
       ready: false,
       restartCount: 0,
-      state: { terminated: { exitCode: 2, reason: 'Error', startedAt: new Date(T0).toISOString(), finishedAt: new Date(T0).toISOString() } },
+      state: terminated(2, 'Error', T0),
       containerID: `${uid}-main-0`,
     });
     h.clock.advance(60_000);

@@ -1,8 +1,9 @@
 // The host side of pod networking: the bridge every agent on this machine
 // shares, this node's gateway address on it, and the safety net that keeps pod
-// traffic on the machine (README.md, "Pod networking, and why it is safe here").
-// Pod addresses must never be reached via the default route. Set-up installs,
-// before any pod address exists:
+// traffic on the machine (README, "Pod networking, and why it is safe here", and
+// the rule in "The real parts in tests, and network safety"): pod addresses must
+// never be reached via the default route. Set-up installs, before any pod
+// address exists:
 //   - `blackhole <clusterCidr> metric 4000` in the main table: the bridge's
 //     connected /24s are more specific and win while the bridge exists; if it
 //     disappears, traffic for pod addresses is dropped here instead of following

@@ -4,7 +4,7 @@
 
 import { execFile, type ExecFileException } from 'node:child_process';
 
-/** The binary; iproute2 is one of the Debian packages every host installs (README.md, "Two commands"). */
+/** The binary; iproute2 is one of the Debian packages every host installs (README, "Two commands"). */
 const IP_BINARY = 'ip';
 const DEFAULT_TIMEOUT_MS = 15_000;
 
