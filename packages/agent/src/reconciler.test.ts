@@ -21,12 +21,8 @@ const WAIT = { timeoutMs: 5_000, intervalMs: 5 };
 class FakeClock {
   ms = T0;
   readonly now = (): number => this.ms;
-  iso(): string {
-    return new Date(this.ms).toISOString();
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
+  readonly iso = (): string => new Date(this.ms).toISOString();
+  readonly advance = (ms: number): void => void (this.ms += ms);
 }
 
 class FakeRuntime implements Runtime {
@@ -44,15 +40,9 @@ class FakeRuntime implements Runtime {
   async start(spec: ContainerSpec): Promise<ContainerState> {
     if (this.failStart) throw this.failStart;
     this.started.push(spec);
-    const state: ContainerState = {
-      id: spec.id,
-      labels: spec.labels,
-      status: 'running',
-      pid: 1000 + this.started.length,
-      startedAt: this.clock.iso(),
-      logPath: `/logs/${spec.id}`,
-    };
-    this.containers.set(spec.id, state);
+    const { id, labels } = spec;
+    const state: ContainerState = { id, labels, status: 'running', pid: 1000 + this.started.length, startedAt: this.clock.iso(), logPath: `/logs/${id}` };
+    this.containers.set(id, state);
     return state;
   }
 
@@ -83,11 +73,6 @@ class FakeRuntime implements Runtime {
     const state: ContainerState = { ...rest, status: 'exited', exitCode, finishedAt: this.clock.iso() };
     this.containers.set(id, state);
     return state;
-  }
-
-  /** A container left by an earlier agent process (adoption). */
-  adopt(state: ContainerState): void {
-    this.containers.set(state.id, state);
   }
 
   ids(): string[] {
@@ -185,30 +170,15 @@ function harness() {
   const pods = new FakeAssignments();
   const reports: { uid: string; status: PodStatus }[] = [];
   const reconciler = new Reconciler({
-    runtime,
-    images,
-    network,
-    pods,
-    hostIP: HOST_IP,
-    reportStatus: async (pod, status) => {
-      reports.push({ uid: pod.metadata.uid ?? '', status: structuredClone(status) });
-    },
+    runtime, images, network, pods, hostIP: HOST_IP, restartBackoff: RESTART_BACKOFF, resyncMs: 2, now: clock.now,
+    reportStatus: async (pod, status) => void reports.push({ uid: pod.metadata.uid ?? '', status: structuredClone(status) }),
     log: pino({ level: 'silent' }),
-    restartBackoff: RESTART_BACKOFF,
-    resyncMs: 2,
-    now: clock.now,
   });
   running.push(reconciler);
 
   const reportsOf = (uid: string): PodStatus[] => reports.filter((r) => r.uid === uid).map((r) => r.status);
   return {
-    clock,
-    runtime,
-    network,
-    images,
-    pods,
-    reconciler,
-    reportsOf,
+    clock, runtime, network, images, pods, reconciler, reportsOf,
     /** Waits until `count` whole passes have run after this call (pass n+1 starts only once pass n is over). */
     passes: async (count: number): Promise<void> => {
       const target = runtime.listCalls + count + 1;
@@ -314,8 +284,9 @@ describe('Reconciler: pods that are no longer ours', () => {
       [LABEL.attempt]: '0',
       [LABEL.graceSeconds]: '7',
     });
-    h.runtime.adopt({ id: 'adopted-main-0', labels: labels('main'), status: 'running', pid: 42, logPath: '/logs/a' });
-    h.runtime.adopt({ id: 'adopted-init-0', labels: labels('init'), status: 'exited', exitCode: 0, logPath: '/logs/b' });
+    // Left by an earlier agent process (adoption).
+    h.runtime.containers.set('adopted-main-0', { id: 'adopted-main-0', labels: labels('main'), status: 'running', pid: 42, logPath: '/logs/a' });
+    h.runtime.containers.set('adopted-init-0', { id: 'adopted-init-0', labels: labels('init'), status: 'exited', exitCode: 0, logPath: '/logs/b' });
     await h.network.attach('adopted');
     const kept = h.pods.add(podOf('Always'));
     h.reconciler.start();
