@@ -4,7 +4,15 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { agentServiceDefinition, createNodeApiClient, type Node, type NodeApiClient, type Pod, type PodStatus } from '@skiff/api';
+import {
+  agentServiceDefinition,
+  createNodeApiClient,
+  type BackoffPolicy,
+  type Node,
+  type NodeApiClient,
+  type Pod,
+  type PodStatus,
+} from '@skiff/api';
 import type { Logger } from 'pino';
 import { Assignments } from './assignments.js';
 import { unary } from './grpc-call.js';
@@ -14,7 +22,7 @@ import { createLogsHandlers } from './logs-service.js';
 import { BridgePodNetwork } from './network/bridge-pod-network.js';
 import { resetNode } from './node-reset.js';
 import { NodeSession } from './node-session.js';
-import { Reconciler, type BackoffPolicy } from './reconciler.js';
+import { Reconciler } from './reconciler.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import { RuncRuntime } from './runtime/runc-runtime.js';
 import type { Runtime } from './runtime/runtime.js';

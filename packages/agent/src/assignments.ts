@@ -4,7 +4,7 @@
 // picture wholesale once the server says SYNCED, so a pod deleted while we
 // were away is noticed too.
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import type { AssignmentEventMessageOutput, NodeApiClient, Pod } from '@skiff/api';
+import { BACKOFF, backoffDelay, type AssignmentEventMessageOutput, type NodeApiClient, type Pod } from '@skiff/api';
 import type { Logger } from 'pino';
 
 export interface AssignmentsOptions {
@@ -76,7 +76,8 @@ export class Assignments {
   private reconnectLater(error?: ServiceError): void {
     if (this.stopped) return;
     this.failures++;
-    const waitMs = Math.min(50 * 2 ** this.failures, 2000);
+    // One step past the policy's first: the stream has always waited 100 ms after its first failure.
+    const waitMs = backoffDelay(BACKOFF.assignmentStream, this.failures + 1);
     if (error && error.code !== status.CANCELLED) this.options.log.warn({ code: error.code, details: error.details, waitMs }, 'assignment stream lost');
     setTimeout(() => this.connect(), waitMs).unref();
   }

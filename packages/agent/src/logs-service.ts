@@ -2,9 +2,8 @@
 // lines, optionally followed until the container exits or the caller leaves.
 import { open, readFile } from 'node:fs/promises';
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
-import type { AgentHandlers, LogChunkMessage, LogsRequestMessage } from '@skiff/api';
+import { messageOf, NotFoundError, SkiffError, type AgentHandlers, type LogChunkMessage, type LogsRequestMessage } from '@skiff/api';
 import { attemptOf, LABEL } from './container-labels.js';
-import { AgentError, NotFoundError } from './errors.js';
 import type { ContainerState, Runtime } from './runtime/runtime.js';
 
 const FOLLOW_POLL_MS = 200;
@@ -31,9 +30,10 @@ async function serveLogs(runtime: Runtime, call: ServerWritableStream<LogsReques
     }
     call.end();
   } catch (error) {
-    const code = error instanceof AgentError ? error.code : status.INTERNAL;
+    const code = error instanceof SkiffError ? error.code : status.INTERNAL;
+    const message = messageOf(error);
     // emit, not destroy: a destroyed stream never sends its status.
-    call.emit('error', Object.assign(new Error(String((error as Error).message)), { code, details: (error as Error).message }));
+    call.emit('error', Object.assign(new Error(message), { code, details: message }));
   }
 }
 

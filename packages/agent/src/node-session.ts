@@ -2,7 +2,7 @@
 // forgotten us (NOT_FOUND) gets a fresh registration; one that is away is
 // retried with capped back-off while the containers keep running.
 import { status, type ServiceError } from '@grpc/grpc-js';
-import type { Node, NodeApiClient } from '@skiff/api';
+import { BACKOFF, backoffDelay, type Node, type NodeApiClient } from '@skiff/api';
 import type { Logger } from 'pino';
 import { unary } from './grpc-call.js';
 
@@ -29,7 +29,7 @@ export class NodeSession {
         this.schedule();
         return node;
       } catch (error) {
-        const waitMs = Math.min(100 * 2 ** attempt, 5000);
+        const waitMs = backoffDelay(BACKOFF.nodeSession, attempt);
         this.options.log.warn({ err: error, waitMs }, 'registration failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }

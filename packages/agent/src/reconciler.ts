@@ -4,7 +4,8 @@
 // with exponential back-off, stop and remove what is no longer ours — then
 // reports each pod's status when it changed.
 import { isDeepStrictEqual } from 'node:util';
-import type { Container, Pod, PodStatus } from '@skiff/api';
+import { backoffDelay, messageOf, type BackoffPolicy, type Container, type Pod, type PodStatus } from '@skiff/api';
+import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { attemptOf, LABEL } from './container-labels.js';
 import { buildContainerSpec, ContainerConfigError } from './container-spec-builder.js';
@@ -18,11 +19,6 @@ export interface DesiredPods {
   desired(): Map<string, Pod>;
 }
 
-export interface BackoffPolicy {
-  readonly baseMs: number;
-  readonly maxMs: number;
-}
-
 export interface ReconcilerOptions {
   readonly runtime: Runtime;
   /** Absent for the process runtime, which runs host commands. */
@@ -33,9 +29,12 @@ export interface ReconcilerOptions {
   readonly hostIP: string;
   readonly reportStatus: (pod: Pod, status: PodStatus) => Promise<void>;
   readonly log: Logger;
+  /** Wait before restarting an exited container or retrying a failed start, doubling per failure. */
   readonly restartBackoff: BackoffPolicy;
   /** How often to look even without a trigger (container exits are not pushed). */
   readonly resyncMs: number;
+  /** Milliseconds since the epoch (default Date.now): tests step it to cross back-off deadlines. */
+  readonly now?: () => number;
 }
 
 /** Pods synced at once in a pass; each start spawns runc and a shim, so keep it modest. */
@@ -62,8 +61,12 @@ export class Reconciler {
   /** Pod networks attached by this process: attach() runs `ip`, so only once per pod. */
   private readonly attached = new Map<string, PodNetworkAttachment>();
   private lastNetworkSweep = 0;
+  private readonly syncLimit = pLimit(POD_SYNC_CONCURRENCY);
+  private readonly now: () => number;
 
-  constructor(private readonly options: ReconcilerOptions) {}
+  constructor(private readonly options: ReconcilerOptions) {
+    this.now = options.now ?? Date.now;
+  }
 
   start(): void {
     this.trigger();
@@ -108,25 +111,25 @@ export class Reconciler {
     const desired = this.options.pods.desired();
     // Pods are independent: sync several at once, so a node taking over a dead
     // node's pods starts them in parallel rather than one container at a time.
-    const queue = [...desired].filter(([uid]) => !this.terminating.has(uid));
-    const worker = async (): Promise<void> => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const [uid, pod] = next;
-        try {
-          await this.syncPod(pod, byPod.get(uid) ?? []);
-        } catch (error) {
-          this.options.log.warn({ err: error, pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod sync failed');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: POD_SYNC_CONCURRENCY }, worker));
+    const syncs = [...desired]
+      .filter(([uid]) => !this.terminating.has(uid))
+      .map(([uid, pod]) =>
+        this.syncLimit(async () => {
+          try {
+            await this.syncPod(pod, byPod.get(uid) ?? []);
+          } catch (error) {
+            this.options.log.warn({ err: error, pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod sync failed');
+          }
+        }),
+      );
+    await Promise.all(syncs);
     // Only a complete picture may say a pod is gone: before SYNCED, absence means "not heard of yet".
     if (!this.options.pods.isSynced) return;
     for (const [uid, states] of byPod) if (!desired.has(uid)) this.teardown(uid, states);
     // Network namespaces without containers (e.g. left by a crash mid-start):
     // listing them costs `ip` calls, so sweep now and then, not every pass.
-    if (this.options.network && Date.now() - this.lastNetworkSweep > NETWORK_SWEEP_MS) {
-      this.lastNetworkSweep = Date.now();
+    if (this.options.network && this.now() - this.lastNetworkSweep > NETWORK_SWEEP_MS) {
+      this.lastNetworkSweep = this.now();
       for (const uid of (await this.options.network.existing()).keys()) {
         if (!desired.has(uid) && !byPod.has(uid)) this.teardown(uid, []);
       }
@@ -136,7 +139,7 @@ export class Reconciler {
   private async syncPod(pod: Pod, states: ContainerState[]): Promise<void> {
     const uid = pod.metadata.uid ?? '';
     const network = await this.attach(uid);
-    if (!this.startTimes.has(uid)) this.startTimes.set(uid, pod.status?.startTime ?? new Date().toISOString());
+    if (!this.startTimes.has(uid)) this.startTimes.set(uid, pod.status?.startTime ?? this.isoNow());
     const views: ContainerView[] = [];
     for (const container of pod.spec.containers) {
       const mine = states.filter((s) => s.labels[LABEL.container] === container.name).sort((a, b) => attemptOf(a) - attemptOf(b));
@@ -145,7 +148,7 @@ export class Reconciler {
     const status = buildPodStatus(pod, views, {
       hostIP: this.options.hostIP,
       podIP: network?.ip ?? this.options.hostIP,
-      startTime: this.startTimes.get(uid) ?? new Date().toISOString(),
+      startTime: this.startTimes.get(uid) ?? this.isoNow(),
     });
     await this.report(pod, status);
   }
@@ -181,7 +184,7 @@ export class Reconciler {
     const firstStart = current === undefined;
     if (current && !willRestart(pod.spec.restartPolicy, current)) return { ...base, current, previous, restartCount };
 
-    const now = Date.now();
+    const now = this.now();
     const held = this.waiting.get(key);
     const backoffUntil = current ? this.restartAt(current) : 0;
     if ((held && held.retryAt > now) || backoffUntil > now) {
@@ -201,26 +204,25 @@ export class Reconciler {
     } catch (error) {
       const failures = (held?.failures ?? 0) + 1;
       const reason = error instanceof ContainerConfigError ? 'CreateContainerConfigError' : error instanceof ImageError ? error.reason : 'CreateContainerError';
-      const message = error instanceof Error ? error.message : String(error);
-      this.waiting.set(key, { reason, message, failures, retryAt: now + this.backoff(failures - 1) });
+      const message = messageOf(error);
+      this.waiting.set(key, { reason, message, failures, retryAt: now + backoffDelay(this.options.restartBackoff, failures) });
       this.options.log.warn({ container: key, reason, message }, 'container could not start');
       return { ...base, current, previous, restartCount, waiting: { reason, message } };
     }
   }
 
-  /** When an exited container may be restarted: back-off doubles with every restart. */
+  /** When an exited container may be restarted: the exit of attempt n is its (n+1)-th failure, and back-off doubles with each. */
   private restartAt(state: ContainerState): number {
     const finished = state.finishedAt ? Date.parse(state.finishedAt) : 0;
-    return finished + this.backoff(attemptOf(state));
+    return finished + backoffDelay(this.options.restartBackoff, attemptOf(state) + 1);
   }
 
-  private backoff(failures: number): number {
-    const { baseMs, maxMs } = this.options.restartBackoff;
-    return Math.min(baseMs * 2 ** failures, maxMs);
+  private isoNow(): string {
+    return new Date(this.now()).toISOString();
   }
 
   private triggerAt(at: number): void {
-    const delay = Math.max(0, at - Date.now());
+    const delay = Math.max(0, at - this.now());
     if (delay < this.options.resyncMs) setTimeout(() => this.trigger(), delay).unref();
   }
 
@@ -273,6 +275,6 @@ async function ensureImage(images: ImageStore, container: Container) {
   try {
     return await images.ensure(container.image, container.imagePullPolicy ?? 'IfNotPresent');
   } catch (error) {
-    throw new ImageError(error instanceof Error ? error.message : String(error));
+    throw new ImageError(messageOf(error));
   }
 }

@@ -12,21 +12,16 @@ import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:f
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@skiff/testkit';
+import { containsIp, formatIpv4, isRecord, messageOf, parseCidr, parseIpv4 } from '@skiff/api';
+import { skipUnlessRoot, waitFor } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BLACKHOLE_METRIC,
-  BRIDGE_RULE_PRIORITY,
-  BridgePodNetwork,
-  hostVethName,
-  NETNS_DIR,
-} from './bridge-pod-network.js';
-import { containsIp, formatIpv4, parseCidr, parseIpv4 } from '@skiff/api';
+import { BridgePodNetwork } from './bridge-pod-network.js';
+import { BLACKHOLE_METRIC, BRIDGE_RULE_PRIORITY } from './host-safety.js';
 import { runIp, runIpJson } from './ip-command.js';
+import { hostVethName, NETNS_DIR } from './pod-network-names.js';
 import type { PodNetworkAttachment } from './pod-network.js';
 
 const BUSYBOX = '/bin/busybox';
-const canRun = process.getuid?.() === 0 && existsSync(BUSYBOX);
 
 const token = randomBytes(3).toString('hex');
 const bridge = `sktest${token}`;
@@ -38,9 +33,6 @@ function newUid(): string {
 }
 const netnsNameOf = (attachment: PodNetworkAttachment): string => attachment.netnsPath.slice(NETNS_DIR.length + 1);
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 async function jsonArray(args: readonly string[]): Promise<Record<string, unknown>[]> {
   const value = await runIpJson(args);
   return Array.isArray(value) ? value.filter(isRecord) : [];
@@ -144,7 +136,7 @@ async function stopHttpd(server: Httpd): Promise<void> {
   servers.splice(servers.indexOf(server), 1);
 }
 
-describe.skipIf(!canRun)('BridgePodNetwork on real namespaces (root)', () => {
+describe.skipIf(skipUnlessRoot({ commands: ['ip'], files: [BUSYBOX] }))('BridgePodNetwork on real namespaces (root)', () => {
   let clusterCidr = '';
   let podCidrA = '';
   let podCidrB = '';
@@ -184,7 +176,7 @@ describe.skipIf(!canRun)('BridgePodNetwork on real namespaces (root)', () => {
       try {
         await action();
       } catch (error) {
-        problems.push(`${what}: ${(error as Error).message}`);
+        problems.push(`${what}: ${messageOf(error)}`);
       }
     };
     for (const server of [...servers]) await attempt('stopping httpd', () => stopHttpd(server));

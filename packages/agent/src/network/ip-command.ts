@@ -4,7 +4,7 @@
 
 import { execFile, type ExecFileException } from 'node:child_process';
 
-/** The binary; iproute2 is present on every supported host (see ENVIRONMENT.md). */
+/** The binary; iproute2 is one of the Debian packages every host installs (README, "Two commands"). */
 const IP_BINARY = 'ip';
 const DEFAULT_TIMEOUT_MS = 15_000;
 
@@ -136,4 +136,13 @@ export function isNotFound(error: unknown): boolean {
       error.stderr,
     )
   );
+}
+
+/** Awaits an `ip` call whose target may already be gone (deleting is idempotent). */
+export async function ignoreNotFound(pending: Promise<string>): Promise<void> {
+  try {
+    await pending;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
 }

@@ -5,14 +5,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  BridgePodNetwork,
-  checkPodNetworkPrivileges,
-  hostVethName,
-  netnsBaseName,
-  netnsCandidateName,
-  podMacAddress,
-} from './bridge-pod-network.js';
+import { BridgePodNetwork } from './bridge-pod-network.js';
+import { checkPodNetworkPrivileges } from './pod-network-error.js';
+import { hostVethName, netnsBaseName, netnsCandidateName, podMacAddress } from './pod-network-names.js';
 import { containsCidr, containsIp, formatIpv4, lastAddress, parseCidr, parseIpv4 } from '@skiff/api';
 import { FileIpam, IpamExhaustedError } from './ipam.js';
 

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { containsIp, formatIpv4, lastAddress, parseIpv4, type Ipv4Cidr } from '@skiff/api';
+import { containsIp, formatIpv4, lastAddress, messageOf, parseIpv4, type Ipv4Cidr } from '@skiff/api';
 
 export interface IpAllocation {
   readonly ip: string;
@@ -75,7 +75,7 @@ export class FileIpam {
       text = await readFile(join(this.dir, ip), 'utf8');
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return undefined;
-      throw new Error(`cannot read IP allocation ${join(this.dir, ip)}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`cannot read IP allocation ${join(this.dir, ip)}: ${messageOf(error)}`, { cause: error });
     }
     const stored = parseStored(text);
     // A file that is not ours (hand-edited, truncated by a full disk) still blocks its address
@@ -91,7 +91,7 @@ export class FileIpam {
    * Claims the lowest free address for the pod. Lowest-free (rather than
    * round-robin) keeps allocations compact and predictable; a reused address is
    * harmless to neighbours' ARP caches because pod MAC addresses are derived
-   * from the IP (see bridge-pod-network.ts).
+   * from the IP (see podMacAddress in pod-network-names.ts).
    */
   async allocate(podUid: string, netnsName: string): Promise<IpAllocation> {
     await mkdir(this.dir, { recursive: true });
@@ -131,7 +131,7 @@ export class FileIpam {
       return true;
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return false;
-      throw new Error(`cannot release IP ${ip} (file ${join(this.dir, ip)}): ${(error as Error).message}`, {
+      throw new Error(`cannot release IP ${ip} (file ${join(this.dir, ip)}): ${messageOf(error)}`, {
         cause: error,
       });
     }
@@ -154,7 +154,7 @@ export class FileIpam {
       names = await readdir(this.dir);
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return [];
-      throw new Error(`cannot list IP allocations in ${this.dir}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`cannot list IP allocations in ${this.dir}: ${messageOf(error)}`, { cause: error });
     }
     const addresses: number[] = [];
     for (const name of names) {
@@ -207,7 +207,7 @@ export class FileIpam {
       }
     } catch (error) {
       if (mode === 'exclusive' && isErrno(error, 'EEXIST')) return false;
-      throw new Error(`cannot write IP allocation ${target}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`cannot write IP allocation ${target}: ${messageOf(error)}`, { cause: error });
     } finally {
       if (mode === 'exclusive') await unlink(temporary).catch(() => undefined);
     }

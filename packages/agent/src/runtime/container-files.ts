@@ -123,7 +123,9 @@ export async function readJsonFile<T>(file: string, guard: (value: unknown) => v
 }
 
 // Shape checks: these files outlive the process that wrote them (and perhaps
-// its version), so they are checked rather than trusted.
+// its version), so they are checked rather than trusted. The shim imports this
+// file, so it keeps its own isObject rather than @skiff/api's isRecord: that
+// import would load gRPC, the proto and the schemas into every container's shim.
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

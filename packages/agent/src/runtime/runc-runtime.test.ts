@@ -1,5 +1,6 @@
-// The runc driver against real runc, overlayfs and cgroups: needs root and
-// runc (skipped otherwise), and the compiled shim (npx tsc -b packages/agent).
+// The runc driver against real runc, overlayfs and cgroups: needs root, runc,
+// iproute2 and a static busybox (skipped otherwise, failing under CI), and the
+// compiled shim (npx tsc -b packages/agent).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@skiff/testkit';
+import { skipUnlessRoot, waitFor } from '@skiff/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupDir, cgroupDirIn, cgroupHierarchies } from './cgroup-fs.js';
 import { FILE, isShimRecord, readJsonFile } from './container-files.js';
@@ -23,10 +24,9 @@ import type { ContainerSpec, ContainerState } from './runtime.js';
 import { ContainerStartError } from './supervised-runtime.js';
 import { makeBusyboxLayer } from './test-rootfs.js';
 
-const runcWorks = process.getuid?.() === 0 && spawnSync('runc', ['--version']).status === 0;
 const DIST_RUNTIME = fileURLToPath(new URL('../../dist/runtime/runc-runtime.js', import.meta.url));
 
-describe.skipIf(!runcWorks)('RuncRuntime (real runc)', () => {
+describe.skipIf(skipUnlessRoot({ commands: ['runc', 'ip'], files: ['/bin/busybox'] }))('RuncRuntime (real runc)', () => {
   const instance = `test-${randomBytes(4).toString('hex')}`;
   let base: string;
   let layer: string;

@@ -1,0 +1,112 @@
+// The host side of pod networking: the bridge every agent on this machine
+// shares, this node's gateway address on it, and the safety net that keeps pod
+// traffic on the machine (README, "Pod networking, and why it is safe here", and
+// the rule in "The real parts in tests, and network safety"): pod addresses must
+// never be reached via the default route. Set-up installs, before any pod
+// address exists:
+//   - `blackhole <clusterCidr> metric 4000` in the main table: the bridge's
+//     connected /24s are more specific and win while the bridge exists; if it
+//     disappears, traffic for pod addresses is dropped here instead of following
+//     the default route out of the machine.
+//   - `ip rule iif <bridge> priority 1000 unreachable`: whatever arrives from the
+//     pods and is not for a local address is refused, even if someone turns on
+//     ip_forward globally later. (The local table, priority 0, is consulted
+//     first, so pods still reach the host's own addresses.)
+//   - net.ipv4.conf.<bridge>.forwarding = 0, the per-device switch, for the same
+//     reason as the rule (the global switch is never touched).
+// Several agents may run this at once for the same bridge, so every step is
+// idempotent and tolerates another agent doing it in between.
+
+import { readFile, writeFile } from 'node:fs/promises';
+import { isRecord, messageOf, type Ipv4Cidr } from '@skiff/api';
+import { isAlreadyExists, runIp, runIpJson } from './ip-command.js';
+import { linkKind } from './ip-output.js';
+import { bridgeMacAddress } from './pod-network-names.js';
+import { PodNetworkError, step } from './pod-network-error.js';
+
+/** Metric of the clusterCidr blackhole: high, so any real route for the same prefix wins over it. */
+export const BLACKHOLE_METRIC = 4000;
+/** Priority of the "nothing from the bridge is forwarded" rule: after `local` (0), before `main` (32766). */
+export const BRIDGE_RULE_PRIORITY = 1000;
+
+/** One agent's place on the host bridge. */
+export interface HostNetwork {
+  readonly bridgeName: string;
+  /** The whole pod network (all nodes' slices): what the blackhole covers. */
+  readonly clusterCidr: Ipv4Cidr;
+  /** This node's slice; the gateway gets its prefix on the bridge. */
+  readonly podCidr: Ipv4Cidr;
+  /** This node's address on the bridge, the pods' default route. */
+  readonly gateway: string;
+}
+
+/** Makes sure the safety routes, the bridge, this node's gateway address on it and its up state exist. */
+export async function setUpHost(host: HostNetwork): Promise<void> {
+  const bridge = host.bridgeName;
+  // Safety net first, before any pod address exists on this host. `replace` is idempotent and
+  // is keyed by prefix + metric, so it coexists with other agents' identical route.
+  await step(`adding the safety route "blackhole ${host.clusterCidr.text} metric ${BLACKHOLE_METRIC}"`, () =>
+    runIp(['route', 'replace', 'blackhole', host.clusterCidr.text, 'metric', String(BLACKHOLE_METRIC)]),
+  );
+  await ensureNoForwardRule(bridge);
+  await ensureBridge(bridge);
+  await step(`disabling IPv4 forwarding on ${bridge}`, () =>
+    writeFile(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, '0'),
+  );
+  const gatewayCidr = `${host.gateway}/${host.podCidr.prefix}`;
+  try {
+    await runIp(['address', 'add', gatewayCidr, 'dev', bridge]);
+  } catch (error) {
+    // Our own earlier run (or a restart) already added it: fine.
+    if (!isAlreadyExists(error)) {
+      throw new PodNetworkError(`adding gateway address ${gatewayCidr} to ${bridge}: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+  }
+  await step(`bringing bridge ${bridge} up`, () => runIp(['link', 'set', 'dev', bridge, 'up']));
+}
+
+async function ensureNoForwardRule(bridge: string): Promise<void> {
+  const rules = await step('listing policy routing rules', () => runIpJson(['rule', 'show']));
+  const present =
+    Array.isArray(rules) &&
+    rules.some((rule) => isRecord(rule) && rule['iif'] === bridge && rule['priority'] === BRIDGE_RULE_PRIORITY);
+  if (present) return;
+  try {
+    await runIp(['rule', 'add', 'iif', bridge, 'priority', String(BRIDGE_RULE_PRIORITY), 'unreachable']);
+  } catch (error) {
+    // Another agent sharing the bridge added it between our check and our add.
+    if (!isAlreadyExists(error)) {
+      throw new PodNetworkError(
+        `adding the rule "iif ${bridge} priority ${BRIDGE_RULE_PRIORITY} unreachable": ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+async function ensureBridge(bridge: string): Promise<void> {
+  const mac = bridgeMacAddress(bridge);
+  try {
+    await runIp(['link', 'add', 'name', bridge, 'address', mac, 'type', 'bridge']);
+  } catch (error) {
+    // Created earlier, or by another agent starting at the same moment: check below that it is a bridge.
+    if (!isAlreadyExists(error)) {
+      throw new PodNetworkError(`creating bridge ${bridge}: ${messageOf(error)}`, { cause: error });
+    }
+  }
+  const details = await step(`inspecting ${bridge}`, () => runIpJson(['-details', 'link', 'show', 'dev', bridge]));
+  const kind = linkKind(details);
+  if (kind !== 'bridge') {
+    throw new PodNetworkError(
+      `${bridge} exists but is ${kind === undefined ? 'not a bridge' : `a ${kind} device, not a bridge`}; ` +
+        `delete it (ip link delete ${bridge}) or configure another bridgeName`,
+    );
+  }
+  // A bridge made by something else without a fixed MAC would follow its ports' MACs (see bridgeMacAddress).
+  const assignType = await readFile(`/sys/class/net/${bridge}/addr_assign_type`, 'utf8').catch(() => '');
+  if (assignType.trim() !== '3' /* NET_ADDR_SET */) {
+    await step(`pinning the MAC address of ${bridge}`, () => runIp(['link', 'set', 'dev', bridge, 'address', mac]));
+  }
+}

@@ -1,0 +1,466 @@
+// The reconciler against an in-memory runtime, pod network and image store:
+// level-triggered starts, restarts per restartPolicy with back-off, teardown of
+// pods that are no longer ours, waiting reasons, and the status it reports.
+// The reconciler ticks every few milliseconds; the tests step its clock to
+// cross back-off deadlines and poll for the outcome of whole passes.
+import type { BackoffPolicy, Container, Pod, PodStatus, RestartPolicy } from '@skiff/api';
+import { waitFor } from '@skiff/testkit';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LABEL } from './container-labels.js';
+import type { ImageStore, PullPolicy, ResolvedImage } from './images/image-store.js';
+import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
+import { Reconciler, type DesiredPods } from './reconciler.js';
+import type { ContainerSpec, ContainerState, Runtime } from './runtime/runtime.js';
+
+const T0 = Date.parse('2026-03-01T12:00:00.000Z');
+const RESTART_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 4_000 };
+const HOST_IP = '192.0.2.10';
+const WAIT = { timeoutMs: 5_000, intervalMs: 5 };
+
+class FakeClock {
+  ms = T0;
+  readonly now = (): number => this.ms;
+  readonly iso = (): string => new Date(this.ms).toISOString();
+  readonly advance = (ms: number): void => void (this.ms += ms);
+}
+
+class FakeRuntime implements Runtime {
+  readonly name = 'runc';
+  readonly containers = new Map<string, ContainerState>();
+  readonly started: ContainerSpec[] = [];
+  readonly stopped: { id: string; graceMs: number }[] = [];
+  readonly removed: string[] = [];
+  /** Every pass starts with list(): the count tells how many passes began. */
+  listCalls = 0;
+  failStart: Error | undefined;
+
+  constructor(private readonly clock: FakeClock) {}
+
+  async start(spec: ContainerSpec): Promise<ContainerState> {
+    if (this.failStart) throw this.failStart;
+    this.started.push(spec);
+    const { id, labels } = spec;
+    const state: ContainerState = { id, labels, status: 'running', pid: 1000 + this.started.length, startedAt: this.clock.iso(), logPath: `/logs/${id}` };
+    this.containers.set(id, state);
+    return state;
+  }
+
+  async stop(id: string, graceMs: number): Promise<ContainerState> {
+    this.stopped.push({ id, graceMs });
+    return this.exit(id, 143);
+  }
+
+  async remove(id: string): Promise<void> {
+    this.removed.push(id);
+    this.containers.delete(id);
+  }
+
+  async state(id: string): Promise<ContainerState | undefined> {
+    return this.containers.get(id);
+  }
+
+  async list(): Promise<ContainerState[]> {
+    this.listCalls += 1;
+    return [...this.containers.values()];
+  }
+
+  /** The container's process ends now with `exitCode`. */
+  exit(id: string, exitCode: number): ContainerState {
+    const current = this.containers.get(id);
+    if (!current) throw new Error(`no container ${id}`);
+    const { pid: _pid, ...rest } = current;
+    const state: ContainerState = { ...rest, status: 'exited', exitCode, finishedAt: this.clock.iso() };
+    this.containers.set(id, state);
+    return state;
+  }
+
+  ids(): string[] {
+    return [...this.containers.keys()].sort();
+  }
+}
+
+class FakePodNetwork implements PodNetwork {
+  readonly attachments = new Map<string, PodNetworkAttachment>();
+  readonly attachCalls: string[] = [];
+  readonly detached: string[] = [];
+  private nextHost = 2;
+
+  async attach(podUid: string): Promise<PodNetworkAttachment> {
+    this.attachCalls.push(podUid);
+    let attachment = this.attachments.get(podUid);
+    if (!attachment) {
+      attachment = { netnsPath: `/var/run/netns/skiff-${podUid}`, ip: `10.244.1.${this.nextHost++}` };
+      this.attachments.set(podUid, attachment);
+    }
+    return attachment;
+  }
+
+  async detach(podUid: string): Promise<void> {
+    this.detached.push(podUid);
+    this.attachments.delete(podUid);
+  }
+
+  async existing(): Promise<Map<string, PodNetworkAttachment>> {
+    return new Map(this.attachments);
+  }
+}
+
+/** Images whose config runs `/bin/sh -c 'sleep 3600'`, except `empty:1`, which has no entrypoint or cmd. */
+class FakeImages implements ImageStore {
+  readonly pulls: string[] = [];
+  /** reference → the message its pull fails with. */
+  readonly failing = new Map<string, string>();
+
+  async ensure(reference: string, _policy: PullPolicy): Promise<ResolvedImage> {
+    this.pulls.push(reference);
+    const failure = this.failing.get(reference);
+    if (failure !== undefined) throw new Error(failure);
+    const runs = reference !== 'empty:1';
+    return {
+      reference,
+      digest: `sha256:${'ab'.repeat(32)}`,
+      config: { entrypoint: runs ? ['/bin/sh'] : [], cmd: runs ? ['-c', 'sleep 3600'] : [], env: ['PATH=/bin'] },
+      layers: [`/layers/${reference}`],
+    };
+  }
+}
+
+class FakeAssignments implements DesiredPods {
+  isSynced = true;
+  readonly pods = new Map<string, Pod>();
+  desired(): Map<string, Pod> {
+    return new Map(this.pods);
+  }
+  add(pod: Pod): string {
+    const uid = pod.metadata.uid ?? '';
+    this.pods.set(uid, pod);
+    return uid;
+  }
+}
+
+let podSeq = 0;
+const SCHEDULED = { type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-03-01T11:59:59.000Z' } as const;
+
+function podOf(
+  restartPolicy: RestartPolicy,
+  containers: Container[] = [{ name: 'main', image: 'busybox:1' }],
+  terminationGracePeriodSeconds = 30,
+): Pod {
+  podSeq += 1;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `web-${podSeq}`, namespace: 'default', uid: `uid-${podSeq}` },
+    spec: { containers, restartPolicy, terminationGracePeriodSeconds },
+    status: { phase: 'Pending', conditions: [SCHEDULED] },
+  };
+}
+
+const running: Reconciler[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((reconciler) => reconciler.stop()));
+});
+
+function harness() {
+  const clock = new FakeClock();
+  const runtime = new FakeRuntime(clock);
+  const network = new FakePodNetwork();
+  const images = new FakeImages();
+  const pods = new FakeAssignments();
+  const reports: { uid: string; status: PodStatus }[] = [];
+  const reconciler = new Reconciler({
+    runtime, images, network, pods, hostIP: HOST_IP, restartBackoff: RESTART_BACKOFF, resyncMs: 2, now: clock.now,
+    reportStatus: async (pod, status) => void reports.push({ uid: pod.metadata.uid ?? '', status: structuredClone(status) }),
+    log: pino({ level: 'silent' }),
+  });
+  running.push(reconciler);
+
+  const reportsOf = (uid: string): PodStatus[] => reports.filter((r) => r.uid === uid).map((r) => r.status);
+  return {
+    clock, runtime, network, images, pods, reconciler, reportsOf,
+    /** Waits until `count` whole passes have run after this call (pass n+1 starts only once pass n is over). */
+    passes: async (count: number): Promise<void> => {
+      const target = runtime.listCalls + count + 1;
+      await waitFor(() => runtime.listCalls >= target, { ...WAIT, description: `${count} reconcile passes` });
+    },
+    /** The newest status reported for `uid` once it satisfies `accept`. */
+    statusWhen: (uid: string, description: string, accept: (status: PodStatus) => boolean): Promise<PodStatus> =>
+      waitFor(
+        () => {
+          const last = reportsOf(uid).at(-1);
+          return last !== undefined && accept(last) ? last : undefined;
+        },
+        { ...WAIT, description: `pod ${uid} to be reported ${description}` },
+      ),
+  };
+}
+type Harness = ReturnType<typeof harness>;
+
+const first = (status: PodStatus) => status.containerStatuses?.[0];
+const at = (ms: number): string => new Date(ms).toISOString();
+/** A container state `terminated` that started and finished at `ms` (the fake runtime exits instantly). */
+const terminated = (exitCode: number, reason: 'Completed' | 'Error', ms: number) => ({
+  terminated: { exitCode, reason, startedAt: at(ms), finishedAt: at(ms) },
+});
+const isRunningAt = (attempt: number) => (status: PodStatus) =>
+  first(status)?.state.running !== undefined && first(status)?.restartCount === attempt;
+const isWaiting = (reason: string) => (status: PodStatus) => first(status)?.state.waiting?.reason === reason;
+
+describe('Reconciler: desired pods', () => {
+  it('starts every container of a desired pod in its network namespace and reports the pod Running, once', async () => {
+    const h = harness();
+    const uid = h.pods.add(
+      podOf('Always', [
+        { name: 'main', image: 'busybox:1' },
+        { name: 'sidecar', image: 'busybox:1', command: ['sleep', '1'] },
+      ]),
+    );
+    h.reconciler.start();
+    const status = await h.statusWhen(uid, 'Running', (s) => s.phase === 'Running');
+
+    const attachment = h.network.attachments.get(uid);
+    expect(attachment).toEqual({ netnsPath: `/var/run/netns/skiff-${uid}`, ip: '10.244.1.2' });
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-main-0`, `${uid}-sidecar-0`]);
+    expect(h.runtime.started[0]).toMatchObject({
+      argv: ['/bin/sh', '-c', 'sleep 3600'],
+      layers: ['/layers/busybox:1'],
+      netnsPath: attachment?.netnsPath,
+      labels: { [LABEL.podUid]: uid, [LABEL.container]: 'main', [LABEL.attempt]: '0', [LABEL.graceSeconds]: '30' },
+    });
+    expect(h.runtime.started[1]?.argv).toEqual(['sleep', '1']);
+    expect(status).toEqual({
+      phase: 'Running',
+      conditions: [SCHEDULED, { type: 'Ready', status: 'True' }],
+      hostIP: HOST_IP,
+      podIP: '10.244.1.2',
+      startTime: at(T0),
+      containerStatuses: [
+        { name: 'main', ready: true, restartCount: 0, state: { running: { startedAt: at(T0) } }, containerID: `${uid}-main-0` },
+        { name: 'sidecar', ready: true, restartCount: 0, state: { running: { startedAt: at(T0) } }, containerID: `${uid}-sidecar-0` },
+      ],
+    });
+
+    // Level-triggered, but idempotent: later passes start nothing, attach nothing and report nothing new.
+    await h.passes(3);
+    expect(h.runtime.started).toHaveLength(2);
+    expect(h.network.attachCalls).toEqual([uid]);
+    expect(h.images.pulls).toEqual(['busybox:1', 'busybox:1']);
+    expect(h.reportsOf(uid)).toHaveLength(1);
+  });
+});
+
+describe('Reconciler: pods that are no longer ours', () => {
+  it('stops a removed pod with its grace period, removes its containers, releases its network and forgets it', async () => {
+    const h = harness();
+    const pod = podOf('Always', undefined, 12);
+    const uid = h.pods.add(pod);
+    h.reconciler.start();
+    await h.statusWhen(uid, 'Running', (s) => s.phase === 'Running');
+
+    h.pods.pods.delete(uid);
+    await waitFor(() => h.network.detached.includes(uid), { ...WAIT, description: `pod ${uid}'s network to be released` });
+    expect(h.runtime.stopped).toEqual([{ id: `${uid}-main-0`, graceMs: 12_000 }]);
+    expect(h.runtime.removed).toEqual([`${uid}-main-0`]);
+    expect(h.runtime.ids()).toEqual([]);
+    expect(h.network.detached).toEqual([uid]);
+
+    // Forgotten: the same pod bound again is attached, started from attempt 0 and reported afresh.
+    h.pods.add(pod);
+    await waitFor(() => h.runtime.started.length === 2, { ...WAIT, description: 'the pod to start again' });
+    expect(h.runtime.started[1]?.id).toBe(`${uid}-main-0`);
+    expect(h.network.attachCalls).toEqual([uid, uid]);
+    await h.statusWhen(uid, 'Running again', (s) => h.reportsOf(uid).length === 2 && s.phase === 'Running');
+  });
+
+  it('leaves containers of unknown pods alone until the picture is synced, then tears them down', async () => {
+    const h = harness();
+    h.pods.isSynced = false;
+    const labels = (container: string) => ({
+      [LABEL.podUid]: 'adopted',
+      [LABEL.podNamespace]: 'default',
+      [LABEL.podName]: 'old',
+      [LABEL.container]: container,
+      [LABEL.attempt]: '0',
+      [LABEL.graceSeconds]: '7',
+    });
+    // Left by an earlier agent process (adoption).
+    h.runtime.containers.set('adopted-main-0', { id: 'adopted-main-0', labels: labels('main'), status: 'running', pid: 42, logPath: '/logs/a' });
+    h.runtime.containers.set('adopted-init-0', { id: 'adopted-init-0', labels: labels('init'), status: 'exited', exitCode: 0, logPath: '/logs/b' });
+    await h.network.attach('adopted');
+    const kept = h.pods.add(podOf('Always'));
+    h.reconciler.start();
+    await h.statusWhen(kept, 'Running', (s) => s.phase === 'Running');
+    await h.passes(2);
+    expect(h.runtime.stopped).toEqual([]);
+    expect(h.runtime.removed).toEqual([]);
+    expect(h.network.detached).toEqual([]);
+
+    h.pods.isSynced = true;
+    await waitFor(() => h.network.detached.includes('adopted'), { ...WAIT, description: 'the unknown pod to be torn down' });
+    expect(h.runtime.stopped).toEqual([{ id: 'adopted-main-0', graceMs: 7_000 }]);
+    expect([...h.runtime.removed].sort()).toEqual(['adopted-init-0', 'adopted-main-0']);
+    expect(h.runtime.ids()).toEqual([`${kept}-main-0`]);
+    expect(h.network.detached).toEqual(['adopted']);
+  });
+
+  it('releases a pod network that has neither containers nor a desired pod', async () => {
+    const h = harness();
+    await h.network.attach('orphan');
+    const kept = h.pods.add(podOf('Always'));
+    h.reconciler.start();
+    await waitFor(() => h.network.detached.includes('orphan'), { ...WAIT, description: 'the orphaned network to be released' });
+    await h.statusWhen(kept, 'Running', (s) => s.phase === 'Running');
+    expect(h.network.detached).toEqual(['orphan']);
+    expect([...h.network.attachments.keys()]).toEqual([kept]);
+  });
+});
+
+describe('Reconciler: exited containers and restartPolicy', () => {
+  /** A harness running one pod whose only container, main, is up (attempt 0). */
+  async function runningPod(restartPolicy: RestartPolicy): Promise<{ h: Harness; uid: string }> {
+    const h = harness();
+    const uid = h.pods.add(podOf(restartPolicy));
+    h.reconciler.start();
+    await h.statusWhen(uid, 'Running', isRunningAt(0));
+    return { h, uid };
+  }
+
+  /** Ends attempt `attempt` of `uid`'s only container and checks its restart waits exactly `backoffMs`. */
+  async function expectRestartAfter(h: Harness, uid: string, attempt: number, exitCode: number, backoffMs: number): Promise<void> {
+    h.runtime.exit(`${uid}-main-${attempt}`, exitCode);
+    const waiting = await h.statusWhen(uid, `in CrashLoopBackOff after attempt ${attempt}`, (s) => isWaiting('CrashLoopBackOff')(s) && first(s)?.restartCount === attempt);
+    expect(first(waiting)).toEqual({
+      name: 'main',
+      ready: false,
+      restartCount: attempt,
+      state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off restarting failed container main' } },
+      lastState: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: expect.any(String), finishedAt: h.clock.iso() } },
+      containerID: `${uid}-main-${attempt}`,
+    });
+    h.clock.advance(backoffMs - 1);
+    await h.passes(2);
+    expect(h.runtime.started).toHaveLength(attempt + 1);
+    h.clock.advance(1);
+    await h.statusWhen(uid, `running attempt ${attempt + 1}`, isRunningAt(attempt + 1));
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual(Array.from({ length: attempt + 2 }, (_, n) => `${uid}-main-${n}`));
+    expect(h.runtime.started.at(-1)?.labels[LABEL.attempt]).toBe(String(attempt + 1));
+  }
+
+  it('Always: restarts after the back-off, which doubles per restart up to maxMs, keeping two attempts', async () => {
+    const { h, uid } = await runningPod('Always');
+
+    await expectRestartAfter(h, uid, 0, 0, 1_000);
+    await expectRestartAfter(h, uid, 1, 3, 2_000);
+    expect(h.runtime.ids()).toEqual([`${uid}-main-1`, `${uid}-main-2`]);
+    expect(h.runtime.removed).toEqual([`${uid}-main-0`]);
+    await expectRestartAfter(h, uid, 2, 3, 4_000);
+    await expectRestartAfter(h, uid, 3, 3, 4_000); // 8 s, capped at maxMs
+
+    const status = await h.statusWhen(uid, 'Running with 4 restarts', isRunningAt(4));
+    expect(status.phase).toBe('Running');
+    expect(first(status)?.lastState).toEqual({
+      terminated: { exitCode: 3, reason: 'Error', startedAt: expect.any(String), finishedAt: at(T0 + 7_000) },
+    });
+  });
+
+  it('OnFailure: restarts a container that failed, not one that completed', async () => {
+    const { h, uid } = await runningPod('OnFailure');
+    await expectRestartAfter(h, uid, 0, 1, 1_000);
+
+    h.runtime.exit(`${uid}-main-1`, 0);
+    const done = await h.statusWhen(uid, 'Succeeded', (s) => s.phase === 'Succeeded');
+    expect(first(done)).toEqual({
+      name: 'main',
+      ready: false,
+      restartCount: 1,
+      state: terminated(0, 'Completed', T0 + 1_000),
+      lastState: terminated(1, 'Error', T0),
+      containerID: `${uid}-main-1`,
+    });
+    h.clock.advance(60_000);
+    await h.passes(2);
+    expect(h.runtime.started).toHaveLength(2);
+    expect(h.reportsOf(uid).at(-1)).toEqual(done);
+  });
+
+  it('Never: leaves a failed container exited and the pod Failed', async () => {
+    const { h, uid } = await runningPod('Never');
+
+    h.runtime.exit(`${uid}-main-0`, 2);
+    const failed = await h.statusWhen(uid, 'Failed', (s) => s.phase === 'Failed');
+    expect(first(failed)).toEqual({
+      name: 'main',
+      ready: false,
+      restartCount: 0,
+      state: terminated(2, 'Error', T0),
+      containerID: `${uid}-main-0`,
+    });
+    h.clock.advance(60_000);
+    await h.passes(2);
+    expect(h.runtime.started).toHaveLength(1);
+    expect(h.runtime.ids()).toEqual([`${uid}-main-0`]);
+  });
+});
+
+describe('Reconciler: containers that cannot start', () => {
+  it('an image pull failure waits as ErrImagePull and is retried with back-off until it works', async () => {
+    const h = harness();
+    h.images.failing.set('busybox:1', 'manifest unknown: busybox:1');
+    const uid = h.pods.add(podOf('Always'));
+    h.reconciler.start();
+    const pending = await h.statusWhen(uid, 'ErrImagePull', isWaiting('ErrImagePull'));
+    expect(pending.phase).toBe('Pending');
+    expect(pending.containerStatuses).toEqual([
+      { name: 'main', ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: 'manifest unknown: busybox:1' } } },
+    ]);
+    expect(pending.conditions).toEqual([SCHEDULED, { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }]);
+
+    await h.passes(2);
+    expect(h.images.pulls).toHaveLength(1);
+    h.clock.advance(1_000);
+    await waitFor(() => h.images.pulls.length === 2, { ...WAIT, description: 'the second pull' });
+    // The second failure doubles the wait.
+    h.clock.advance(1_999);
+    await h.passes(2);
+    expect(h.images.pulls).toHaveLength(2);
+    h.images.failing.clear();
+    h.clock.advance(1);
+    await h.statusWhen(uid, 'Running', isRunningAt(0));
+    expect(h.images.pulls).toHaveLength(3);
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-main-0`]);
+  });
+
+  it('a runtime start failure waits as CreateContainerError and is retried after the back-off', async () => {
+    const h = harness();
+    h.runtime.failStart = new Error('runc create: no space left on device');
+    const uid = h.pods.add(podOf('Always'));
+    h.reconciler.start();
+    const pending = await h.statusWhen(uid, 'CreateContainerError', isWaiting('CreateContainerError'));
+    expect(first(pending)?.state).toEqual({ waiting: { reason: 'CreateContainerError', message: 'runc create: no space left on device' } });
+    expect(pending.phase).toBe('Pending');
+
+    h.runtime.failStart = undefined;
+    await h.passes(2);
+    expect(h.runtime.started).toEqual([]);
+    h.clock.advance(1_000);
+    await h.statusWhen(uid, 'Running', isRunningAt(0));
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-main-0`]);
+  });
+
+  it('a container with nothing to run waits as CreateContainerConfigError and never reaches the runtime', async () => {
+    const h = harness();
+    const uid = h.pods.add(podOf('Always', [{ name: 'main', image: 'empty:1' }]));
+    h.reconciler.start();
+    const pending = await h.statusWhen(uid, 'CreateContainerConfigError', isWaiting('CreateContainerConfigError'));
+    expect(first(pending)?.state).toEqual({
+      waiting: {
+        reason: 'CreateContainerConfigError',
+        message: 'container main: no command: set command in the pod spec or use an image with an entrypoint or cmd',
+      },
+    });
+    h.clock.advance(10_000);
+    await h.passes(2);
+    expect(h.runtime.started).toEqual([]);
+  });
+});
