@@ -4,7 +4,7 @@
 // picture wholesale once the server says SYNCED, so a pod deleted while we
 // were away is noticed too.
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { BACKOFF, backoffDelay, type AssignmentEventMessageOutput, type NodeApiClient, type Pod } from '@skiff/api';
+import { BACKOFF, Backoff, type AssignmentEventMessageOutput, type NodeApiClient, type Pod } from '@skiff/api';
 import type { Logger } from 'pino';
 
 export interface AssignmentsOptions {
@@ -22,7 +22,7 @@ export class Assignments {
   private synced = false;
   private stream?: ClientReadableStream<AssignmentEventMessageOutput>;
   private stopped = false;
-  private failures = 0;
+  private readonly backoff = new Backoff(BACKOFF.assignmentStream);
 
   constructor(private readonly options: AssignmentsOptions) {}
 
@@ -59,7 +59,7 @@ export class Assignments {
       this.reconnectLater(error);
     };
     stream.on('data', (event: AssignmentEventMessageOutput) => {
-      this.failures = 0;
+      this.backoff.reset();
       this.apply(event);
     });
     stream.on('error', (error: ServiceError) => {
@@ -75,9 +75,7 @@ export class Assignments {
 
   private reconnectLater(error?: ServiceError): void {
     if (this.stopped) return;
-    this.failures++;
-    // One step past the policy's first: the stream has always waited 100 ms after its first failure.
-    const waitMs = backoffDelay(BACKOFF.assignmentStream, this.failures + 1);
+    const waitMs = this.backoff.next();
     if (error && error.code !== status.CANCELLED) this.options.log.warn({ code: error.code, details: error.details, waitMs }, 'assignment stream lost');
     setTimeout(() => this.connect(), waitMs).unref();
   }

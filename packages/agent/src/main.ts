@@ -2,6 +2,7 @@
 // skiff-agent: flags and signals only; agent.ts does the work.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { BACKOFF } from '@skiff/api';
 import { pino } from 'pino';
 import { NodeAgent } from './agent.js';
 
@@ -83,8 +84,7 @@ const agent = new NodeAgent(
     labels,
     taints,
     insecureRegistries: flags['insecure-registry'],
-    // 1 s doubling to 60 s: quicker than kubelet's 10 s to 5 min (BACKOFF.containerRestart).
-    restartBackoff: { initialMs: 1000, maxMs: 60_000 },
+    restartBackoff: BACKOFF.containerRestart,
     resyncMs: 1000,
   },
   log,

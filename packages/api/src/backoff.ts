@@ -30,10 +30,13 @@ export const BACKOFF = {
   storeStartup: { initialMs: 200, maxMs: 2_000 },
   /** A compare-and-swap lost a race: re-read and try again, spread out. */
   conflict: { initialMs: 2, maxMs: 50, jitter: 1 },
-  /** A container that exited is restarted (kubelet: 10 s doubling to 5 min). */
-  containerRestart: { initialMs: 10_000, maxMs: 300_000 },
+  /**
+   * A container that exited is restarted (CrashLoopBackOff). Kubelet waits 10 s
+   * doubling to 5 min; Skiff restarts sooner, so a crash loop shows quickly.
+   */
+  containerRestart: { initialMs: 1_000, maxMs: 60_000 },
   /** The agent's assignment stream to the control plane broke: reconnect. */
-  assignmentStream: { initialMs: 50, maxMs: 2_000 },
+  assignmentStream: { initialMs: 100, maxMs: 2_000 },
   /** The agent's registration or heartbeat failed. */
   nodeSession: { initialMs: 200, maxMs: 5_000 },
 } as const satisfies Record<string, BackoffPolicy>;
