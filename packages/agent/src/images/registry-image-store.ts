@@ -1,6 +1,7 @@
 // The agent's ImageStore: images from OCI registries (or OCI archives), kept
 // in a LayerStore, with a small record of which manifest each tag last
 // resolved to, so IfNotPresent and Never work without the network.
+import { isRecord, messageOf } from '@skiff/api';
 import { writeFileAtomic } from '../atomic-file.js';
 import { createReadStream, type Stats } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
@@ -136,7 +137,7 @@ export class RegistryImageStore implements ImageStore {
     try {
       stats = await stat(path);
     } catch (error) {
-      throw new ImagePullError('not-found', reference, `archive ${path} cannot be read: ${(error as Error).message}`, { cause: error });
+      throw new ImagePullError('not-found', reference, `archive ${path} cannot be read: ${messageOf(error)}`, { cause: error });
     }
     let layoutDir = path;
     let temp: string | undefined;
@@ -262,7 +263,7 @@ export class RegistryImageStore implements ImageStore {
     } catch {
       throw notLayout('no readable oci-layout file');
     }
-    if (typeof (layout as { imageLayoutVersion?: unknown } | null)?.imageLayoutVersion !== 'string') {
+    if (!isRecord(layout) || typeof layout['imageLayoutVersion'] !== 'string') {
       throw notLayout('oci-layout has no imageLayoutVersion');
     }
     let indexBytes: Buffer;
@@ -286,7 +287,7 @@ export class RegistryImageStore implements ImageStore {
     }
     const parsed: unknown = JSON.parse(text);
     const records: Record<string, string> = {};
-    if (typeof parsed === 'object' && parsed !== null) {
+    if (isRecord(parsed)) {
       for (const [key, value] of Object.entries(parsed)) if (typeof value === 'string') records[key] = value;
     }
     return records;
