@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { ImagePullError } from './errors.js';
 import { digestHex, sha256Of, verifyBytes, type BlobExpectation } from './digest.js';
-import { TarFormatError } from './tar.js';
+import { TarFormatError } from './tar-entries.js';
 import { unpackTar, type UnpackOptions, type UnpackSummary } from './unpack-layer.js';
 
 export interface LayerDescriptor extends BlobExpectation {

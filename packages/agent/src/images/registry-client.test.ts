@@ -14,7 +14,7 @@ import { ImagePullError } from './errors.js';
 import { parseImageReference } from './image-reference.js';
 import { MEDIA_TYPES } from './oci.js';
 import { RegistryClient } from './registry-client.js';
-import { TAR_END, encodeTarEntry } from './tar.js';
+import { packTar } from './tar-entries.js';
 
 const REPO = 'team/app';
 const AMD64 = { os: 'linux', architecture: 'amd64' } as const;
@@ -24,7 +24,7 @@ function json(value: unknown): Buffer {
 }
 
 // One image: a layer, its config, a manifest, and an index with an arm64 decoy.
-const layer = gzipSync(Buffer.concat([encodeTarEntry({ path: 'hello', type: 'file' }, Buffer.from('hi\n')), TAR_END]));
+const layer = gzipSync(await packTar([{ name: 'hello', content: 'hi\n' }]));
 const config = json({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/hello'] }, rootfs: { type: 'layers', diff_ids: [] } });
 const describeBlob = (mediaType: string, bytes: Buffer): { mediaType: string; digest: string; size: number } => ({
   mediaType,
