@@ -1,6 +1,9 @@
 // The one error type image handling throws, so the reconciler can turn any
 // failure into a pod condition ("ErrImagePull", "ImagePullBackOff") without
-// parsing messages: `reason` says what went wrong, `image` which image.
+// parsing messages: `reason` says what went wrong, `image` which image. It is
+// a SkiffError, so the gRPC status it maps to follows from the reason.
+import { status } from '@grpc/grpc-js';
+import { SkiffError } from '@skiff/api';
 
 export type ImagePullErrorReason =
   /** The reference string cannot be parsed. */
@@ -34,8 +37,24 @@ const PHRASES: Record<ImagePullErrorReason, string> = {
   unsupported: 'unsupported image',
 };
 
-export class ImagePullError extends Error {
-  override readonly name = 'ImagePullError';
+/** The gRPC status each reason maps to. */
+const CODES: Record<ImagePullErrorReason, status> = {
+  'invalid-reference': status.INVALID_ARGUMENT,
+  // The image must be loaded (or the policy changed) first.
+  'not-present': status.FAILED_PRECONDITION,
+  'not-found': status.NOT_FOUND,
+  unauthorized: status.PERMISSION_DENIED,
+  unreachable: status.UNAVAILABLE,
+  // The registry failed to serve the request; a later pull (ImagePullBackOff) may succeed.
+  'registry-error': status.UNAVAILABLE,
+  'digest-mismatch': status.DATA_LOSS,
+  'invalid-image': status.INVALID_ARGUMENT,
+  // Well-formed, but not for this host (platform) or this agent (compression, media type).
+  unsupported: status.FAILED_PRECONDITION,
+};
+
+export class ImagePullError extends SkiffError {
+  readonly code: status;
 
   constructor(
     readonly reason: ImagePullErrorReason,
@@ -43,9 +62,10 @@ export class ImagePullError extends Error {
     readonly image: string,
     /** What exactly failed, in words. */
     readonly detail: string,
-    options?: ErrorOptions,
+    options?: { cause?: unknown },
   ) {
     super(`failed to pull image "${image}": ${PHRASES[reason]}: ${detail}`, options);
+    this.code = CODES[reason];
   }
 }
 

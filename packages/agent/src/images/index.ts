@@ -8,13 +8,9 @@ export {
   manifestReference,
   type ImageReference,
 } from './image-reference.js';
-export {
-  RegistryClient,
-  registryBaseUrl,
-  type RegistryClientOptions,
-  type RegistryCredentials,
-  type ResolvedManifest,
-} from './registry-client.js';
+export { RegistryClient, type RegistryClientOptions, type ResolvedManifest } from './registry-client.js';
+export { registryBaseUrl } from './registry-transport.js';
+export type { RegistryCredentials } from './registry-auth.js';
 export { LayerStore, type LayerDescriptor, type BlobFetcher } from './layer-store.js';
 export { overlayOpaqueXattr } from './unpack-layer.js';
 export { hostPlatform, type Platform } from './oci.js';

@@ -1,4 +1,4 @@
-import { rejectionOf } from '@skiff/testkit';
+import { rejectionOf, skipUnlessRoot } from '@skiff/testkit';
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
@@ -19,11 +19,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256Of, writeVerified } from './digest.js';
 import { ImagePullError } from './errors.js';
 import { LayerStore } from './layer-store.js';
-import { TAR_END, encodeTarEntry, readTar, type TarHeaderInput } from './tar.js';
+import { packTar } from './tar-entries.js';
 import { overlayOpaqueXattr } from './unpack-layer.js';
 
 const IMAGE = 'test/image:1';
@@ -56,17 +57,21 @@ function blob(bytes: Buffer): { digest: string; size: number; fetch: (dest: stri
   };
 }
 
-function archive(entries: Array<TarHeaderInput & { content?: string }>): Buffer {
-  return Buffer.concat([...entries.map(({ content, ...entry }) => encodeTarEntry(entry, Buffer.from(content ?? ''))), TAR_END]);
-}
-
 const caught = (promise: Promise<unknown>): Promise<ImagePullError> => rejectionOf(promise, ImagePullError);
 
-/** The xattrs GNU tar sees on `path` (Node cannot read xattrs itself). */
+/** The xattrs GNU tar sees on `path` (Node cannot read xattrs itself), read back with tar-stream. */
 async function xattrsOf(dir: string, member: string): Promise<Record<string, string>> {
   const bytes = execFileSync('tar', ['-c', '-f', '-', '--xattrs', '--xattrs-include=*', '--no-recursion', '-C', dir, member]);
-  for await (const { entry } of readTar(once(bytes))) return { ...entry.xattrs };
-  return {};
+  const extract = tar.extract();
+  extract.end(bytes);
+  const xattrs: Record<string, string> = {};
+  for await (const entry of extract) {
+    for (const [key, value] of Object.entries(entry.header.pax ?? {})) {
+      if (key.startsWith('SCHILY.xattr.') && typeof value === 'string') xattrs[key.slice('SCHILY.xattr.'.length)] = value;
+    }
+    entry.resume();
+  }
+  return xattrs;
 }
 
 describe('LayerStore', () => {
@@ -119,13 +124,13 @@ describe('LayerStore', () => {
     const store = freshStore();
     const upper = blob(
       gzipSync(
-        archive([
-          { path: 'etc/', type: 'directory', mode: 0o755 },
-          { path: 'etc/.wh.passwd', type: 'file' },
-          { path: 'var/', type: 'directory', mode: 0o750 },
-          { path: 'var/.wh..wh..opq', type: 'file' },
-          { path: 'var/new', type: 'file', content: 'new\n', mode: 0o644 },
-          { path: '.wh..wh.plnk', type: 'directory' },
+        await packTar([
+          { name: 'etc/', type: 'directory', mode: 0o755 },
+          { name: 'etc/.wh.passwd', type: 'file' },
+          { name: 'var/', type: 'directory', mode: 0o750 },
+          { name: 'var/.wh..wh..opq', type: 'file' },
+          { name: 'var/new', type: 'file', content: 'new\n', mode: 0o644 },
+          { name: '.wh..wh.plnk', type: 'directory' },
         ]),
       ),
     );
@@ -144,50 +149,20 @@ describe('LayerStore', () => {
     expect(readFileSync(join(dir, 'var', 'new'), 'utf8')).toBe('new\n');
   });
 
-  it.skipIf(!isRoot)('produces layers that overlayfs stacks as OCI intends', async () => {
-    const store = freshStore();
-    const base = blob(
-      archive([
-        { path: 'etc/', type: 'directory', mode: 0o755 },
-        { path: 'etc/passwd', type: 'file', content: 'root\n' },
-        { path: 'etc/hosts', type: 'file', content: 'hosts\n' },
-        { path: 'var/', type: 'directory', mode: 0o755 },
-        { path: 'var/old', type: 'file', content: 'old\n' },
-      ]),
-    );
-    const top = blob(
-      archive([
-        { path: 'etc/.wh.passwd', type: 'file' },
-        { path: 'var/.wh..wh..opq', type: 'file' },
-        { path: 'var/new', type: 'file', content: 'new\n' },
-      ]),
-    );
-    const lower = await store.ensureLayer(base, IMAGE, base.fetch);
-    const upper = await store.ensureLayer(top, IMAGE, top.fetch);
-    const mountpoint = mkdtempSync(join(work, 'mnt-'));
-    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${upper}:${lower}`, mountpoint]);
-    try {
-      expect(readdirSync(join(mountpoint, 'etc')).sort()).toEqual(['hosts']);
-      expect(readdirSync(join(mountpoint, 'var')).sort()).toEqual(['new']);
-    } finally {
-      execFileSync('umount', [mountpoint]);
-    }
-  });
-
   it('refuses entries that escape the layer, by name, through a symlink, or by hard link', async () => {
     const outside = mkdtempSync(join(work, 'outside-'));
     const cases: Array<[string, Buffer]> = [
-      ['dot-dot', archive([{ path: 'a/../../escape', type: 'file', content: 'x' }])],
-      ['symlink', archive([
-        { path: 'sub', type: 'symlink', linkpath: outside },
-        { path: 'sub/pwned', type: 'file', content: 'x' },
+      ['dot-dot', await packTar([{ name: 'a/../../escape', type: 'file', content: 'x' }])],
+      ['symlink', await packTar([
+        { name: 'sub', type: 'symlink', linkname: outside },
+        { name: 'sub/pwned', type: 'file', content: 'x' },
       ])],
-      ['relative symlink', archive([
-        { path: 'up', type: 'symlink', linkpath: '../../..' },
-        { path: 'up/pwned', type: 'file', content: 'x' },
+      ['relative symlink', await packTar([
+        { name: 'up', type: 'symlink', linkname: '../../..' },
+        { name: 'up/pwned', type: 'file', content: 'x' },
       ])],
-      ['hard link', archive([{ path: 'h', type: 'hardlink', linkpath: '../../../etc/passwd' }])],
-      ['whiteout', archive([{ path: 'a/.wh...', type: 'file' }])],
+      ['hard link', await packTar([{ name: 'h', type: 'link', linkname: '../../../etc/passwd' }])],
+      ['whiteout', await packTar([{ name: 'a/.wh...', type: 'file' }])],
     ];
     for (const [name, bytes] of cases) {
       const store = freshStore();
@@ -205,15 +180,15 @@ describe('LayerStore', () => {
   it('lets later entries replace earlier ones, as tar does', async () => {
     const store = freshStore();
     const layer = blob(
-      archive([
-        { path: 'x', type: 'file', content: 'first' },
-        { path: 'x/', type: 'directory', mode: 0o700 },
-        { path: 'x/y', type: 'file', content: 'inner' },
-        { path: 'z/', type: 'directory', mode: 0o755 },
-        { path: 'z/w', type: 'file', content: 'gone' },
-        { path: 'z', type: 'symlink', linkpath: 'x' },
-        { path: 'f', type: 'file', content: 'old' },
-        { path: 'f', type: 'file', content: 'new', mode: 0o600 },
+      await packTar([
+        { name: 'x', type: 'file', content: 'first' },
+        { name: 'x/', type: 'directory', mode: 0o700 },
+        { name: 'x/y', type: 'file', content: 'inner' },
+        { name: 'z/', type: 'directory', mode: 0o755 },
+        { name: 'z/w', type: 'file', content: 'gone' },
+        { name: 'z', type: 'symlink', linkname: 'x' },
+        { name: 'f', type: 'file', content: 'old' },
+        { name: 'f', type: 'file', content: 'new', mode: 0o600 },
       ]),
     );
     const dir = await store.ensureLayer(layer, IMAGE, layer.fetch);
@@ -227,7 +202,7 @@ describe('LayerStore', () => {
 
   it('unpacks each digest once, however many ask at the same time', async () => {
     const store = freshStore();
-    const layer = blob(gzipSync(archive([{ path: 'a', type: 'file', content: 'a' }])));
+    const layer = blob(gzipSync(await packTar([{ name: 'a', type: 'file', content: 'a' }])));
     const dirs = await Promise.all(Array.from({ length: 8 }, () => store.ensureLayer(layer, IMAGE, layer.fetch)));
     expect(new Set(dirs)).toEqual(new Set([store.layerPath(layer.digest)]));
     expect(layer.calls()).toBe(1);
@@ -239,7 +214,7 @@ describe('LayerStore', () => {
 
   it('checks the uncompressed digest against the config diff_id', async () => {
     const store = freshStore();
-    const layer = blob(gzipSync(archive([{ path: 'a', type: 'file', content: 'a' }])));
+    const layer = blob(gzipSync(await packTar([{ name: 'a', type: 'file', content: 'a' }])));
     const error = await caught(store.ensureLayer({ ...layer, diffId: sha256Of(Buffer.from('other')) }, IMAGE, layer.fetch));
     expect(error.reason).toBe('digest-mismatch');
     expect(error.message).toMatch(/uncompressed content has digest/);
@@ -248,7 +223,7 @@ describe('LayerStore', () => {
 
   it('reports absent content as undefined when it may not fetch (pull policy Never)', async () => {
     const store = freshStore();
-    const layer = blob(archive([{ path: 'a', type: 'file', content: 'a' }]));
+    const layer = blob(await packTar([{ name: 'a', type: 'file', content: 'a' }]));
     expect(await store.ensureLayer(layer, IMAGE)).toBeUndefined();
     expect(await store.ensureBlob(layer)).toBeUndefined();
     // With the blob present, unpacking needs no fetcher.
@@ -260,7 +235,7 @@ describe('LayerStore', () => {
     const store = freshStore();
     const zstd = blob(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]));
     expect((await caught(store.ensureLayer(zstd, IMAGE, zstd.fetch))).reason).toBe('unsupported');
-    const gz = gzipSync(archive([{ path: 'a', type: 'file', content: 'a'.repeat(5000) }]));
+    const gz = gzipSync(await packTar([{ name: 'a', type: 'file', content: 'a'.repeat(5000) }]));
     const corrupt = blob(Buffer.concat([gz.subarray(0, 30), Buffer.alloc(40, 0xff), gz.subarray(70)]));
     const error = await caught(store.ensureLayer(corrupt, IMAGE, corrupt.fetch));
     expect(error.reason).toBe('invalid-image');
@@ -278,5 +253,38 @@ describe('LayerStore', () => {
     expect(await store.hasBlob(expected.digest)).toBe(false);
     const wrong = await caught(store.putDocument(expected, Buffer.from('nope'), IMAGE));
     expect(wrong.reason).toBe('digest-mismatch');
+  });
+});
+
+// Mounting overlayfs needs root (and the mount tools); under CI=true this suite must run.
+describe.skipIf(skipUnlessRoot({ commands: ['mount', 'umount'] }))('LayerStore layers on overlayfs', () => {
+  it('produces layers that overlayfs stacks as OCI intends', async () => {
+    const store = freshStore();
+    const base = blob(
+      await packTar([
+        { name: 'etc/', type: 'directory', mode: 0o755 },
+        { name: 'etc/passwd', type: 'file', content: 'root\n' },
+        { name: 'etc/hosts', type: 'file', content: 'hosts\n' },
+        { name: 'var/', type: 'directory', mode: 0o755 },
+        { name: 'var/old', type: 'file', content: 'old\n' },
+      ]),
+    );
+    const top = blob(
+      await packTar([
+        { name: 'etc/.wh.passwd', type: 'file' },
+        { name: 'var/.wh..wh..opq', type: 'file' },
+        { name: 'var/new', type: 'file', content: 'new\n' },
+      ]),
+    );
+    const lower = await store.ensureLayer(base, IMAGE, base.fetch);
+    const upper = await store.ensureLayer(top, IMAGE, top.fetch);
+    const mountpoint = mkdtempSync(join(work, 'mnt-'));
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${upper}:${lower}`, mountpoint]);
+    try {
+      expect(readdirSync(join(mountpoint, 'etc')).sort()).toEqual(['hosts']);
+      expect(readdirSync(join(mountpoint, 'var')).sort()).toEqual(['new']);
+    } finally {
+      execFileSync('umount', [mountpoint]);
+    }
   });
 });

@@ -8,6 +8,7 @@
 // renamed into place. Within the process, concurrent requests for the same
 // digest share one download and one unpack (a per-digest promise map); across
 // processes the rename decides, and the loser discards its copy.
+import { messageOf } from '@skiff/api';
 import { writeFileAtomic } from '../atomic-file.js';
 import { createHash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { ImagePullError } from './errors.js';
 import { digestHex, sha256Of, verifyBytes, type BlobExpectation } from './digest.js';
-import { TarFormatError } from './tar.js';
+import { TarFormatError } from './tar-entries.js';
 import { unpackTar, type UnpackOptions, type UnpackSummary } from './unpack-layer.js';
 
 export interface LayerDescriptor extends BlobExpectation {
@@ -216,7 +217,7 @@ export class LayerStore {
       return { ...summary, diffId: `sha256:${hash.digest('hex')}` };
     } catch (error) {
       if (error instanceof TarFormatError || isZlibError(error)) {
-        throw new ImagePullError('invalid-image', image, `${what}: ${error instanceof Error ? error.message : String(error)}`, {
+        throw new ImagePullError('invalid-image', image, `${what}: ${messageOf(error)}`, {
           cause: error,
         });
       }

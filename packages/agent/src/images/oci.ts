@@ -2,6 +2,7 @@
 // manifest and image config. Parsed by hand with checks, because they come
 // from the network and a wrong shape must fail with a named field, not a
 // TypeError deep inside the store.
+import { isRecord, messageOf, type JsonRecord } from '@skiff/api';
 import { arch } from 'node:os';
 import type { ImageConfig } from './image-store.js';
 import { ImagePullError } from './errors.js';
@@ -74,32 +75,26 @@ function invalid(image: string, what: string, why: string): ImagePullError {
   return new ImagePullError('invalid-image', image, `${what}: ${why}`);
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function parseJson(bytes: Uint8Array, image: string, what: string): Json {
+function parseJson(bytes: Uint8Array, image: string, what: string): JsonRecord {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch (error) {
-    throw invalid(image, what, `not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw invalid(image, what, `not valid JSON (${messageOf(error)})`);
   }
-  if (!isObject(value)) throw invalid(image, what, 'not a JSON object');
+  if (!isRecord(value)) throw invalid(image, what, 'not a JSON object');
   return value;
 }
 
 function stringMap(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  if (!isObject(value)) return out;
+  if (!isRecord(value)) return out;
   for (const [key, item] of Object.entries(value)) if (typeof item === 'string') out[key] = item;
   return out;
 }
 
 function parseDescriptor(value: unknown, image: string, what: string): Descriptor {
-  if (!isObject(value)) throw invalid(image, what, 'descriptor is not an object');
+  if (!isRecord(value)) throw invalid(image, what, 'descriptor is not an object');
   const { mediaType, digest, size, platform } = value;
   if (typeof mediaType !== 'string') throw invalid(image, what, 'descriptor lacks mediaType');
   if (typeof digest !== 'string') throw invalid(image, what, 'descriptor lacks digest');
@@ -110,7 +105,7 @@ function parseDescriptor(value: unknown, image: string, what: string): Descripto
     throw invalid(image, what, `descriptor ${digest} has an invalid size`);
   }
   let parsedPlatform: Platform | undefined;
-  if (isObject(platform) && typeof platform['os'] === 'string' && typeof platform['architecture'] === 'string') {
+  if (isRecord(platform) && typeof platform['os'] === 'string' && typeof platform['architecture'] === 'string') {
     const variant = platform['variant'];
     parsedPlatform = {
       os: platform['os'],
@@ -150,7 +145,7 @@ export function parseManifestDocument(
 
   const looksLikeIndex = Array.isArray(doc['manifests']);
   const isIndex = mediaType !== undefined ? INDEX_TYPES.has(mediaType) : looksLikeIndex;
-  const isManifest = mediaType !== undefined ? MANIFEST_TYPES.has(mediaType) : !looksLikeIndex && isObject(doc['config']);
+  const isManifest = mediaType !== undefined ? MANIFEST_TYPES.has(mediaType) : !looksLikeIndex && isRecord(doc['config']);
   if (isIndex) {
     const manifests = doc['manifests'];
     if (!Array.isArray(manifests)) throw invalid(image, what, 'index lacks a manifests array');
@@ -215,8 +210,8 @@ function stringArray(value: unknown, image: string, field: string): string[] {
 /** Reads what a container needs from the image config blob; absent fields become empty. */
 export function parseImageConfig(bytes: Uint8Array, image: string): ParsedImageConfig {
   const doc = parseJson(bytes, image, 'image config');
-  const config = isObject(doc['config']) ? doc['config'] : {};
-  const rootfs = isObject(doc['rootfs']) ? doc['rootfs'] : undefined;
+  const config = isRecord(doc['config']) ? doc['config'] : {};
+  const rootfs = isRecord(doc['rootfs']) ? doc['rootfs'] : undefined;
   if (!rootfs) throw invalid(image, 'image config', 'lacks rootfs');
   const diffIds = stringArray(rootfs['diff_ids'], image, 'rootfs.diff_ids');
   for (const diffId of diffIds) {

@@ -4,7 +4,7 @@
 import { rejectionOf } from '@skiff/testkit';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -13,8 +13,8 @@ import { sha256Of } from './digest.js';
 import { ImagePullError } from './errors.js';
 import { parseImageReference } from './image-reference.js';
 import { MEDIA_TYPES } from './oci.js';
-import { RegistryClient, parseWwwAuthenticate, registryBaseUrl } from './registry-client.js';
-import { TAR_END, encodeTarEntry } from './tar.js';
+import { RegistryClient } from './registry-client.js';
+import { packTar } from './tar-entries.js';
 
 const REPO = 'team/app';
 const AMD64 = { os: 'linux', architecture: 'amd64' } as const;
@@ -24,7 +24,7 @@ function json(value: unknown): Buffer {
 }
 
 // One image: a layer, its config, a manifest, and an index with an arm64 decoy.
-const layer = gzipSync(Buffer.concat([encodeTarEntry({ path: 'hello', type: 'file' }, Buffer.from('hi\n')), TAR_END]));
+const layer = gzipSync(await packTar([{ name: 'hello', content: 'hi\n' }]));
 const config = json({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/hello'] }, rootfs: { type: 'layers', diff_ids: [] } });
 const describeBlob = (mediaType: string, bytes: Buffer): { mediaType: string; digest: string; size: number } => ({
   mediaType,
@@ -56,6 +56,8 @@ interface FakeOptions {
   tamper?: Map<string, Buffer>;
   /** Send no Content-Length for blobs (chunked), so only the stream can tell the size. */
   chunked?: boolean;
+  /** Send half of each blob and go quiet; with 'reset', the test then drops the connection (state.cutSocket). */
+  cut?: 'reset' | 'stall';
 }
 
 interface Fake {
@@ -67,7 +69,13 @@ interface Fake {
 
 let server: Server | undefined;
 let options: FakeOptions = {};
-const state = { requests: [] as string[], tokenRequests: [] as URLSearchParams[], tokens: new Set<string>(), issued: 0 };
+const state = {
+  requests: [] as string[],
+  tokenRequests: [] as URLSearchParams[],
+  tokens: new Set<string>(),
+  issued: 0,
+  cutSocket: undefined as Socket | undefined,
+};
 
 const documents = new Map<string, { type: string; bytes: Buffer }>([
   ['latest', { type: MEDIA_TYPES.ociIndex, bytes: index }],
@@ -143,6 +151,11 @@ function sendBlob(res: ServerResponse, digest: string): void {
   const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
   if (!options.chunked) headers['content-length'] = String(bytes.length);
   res.writeHead(200, headers);
+  if (options.cut) {
+    res.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+    state.cutSocket = res.socket ?? undefined;
+    return;
+  }
   // Two writes, so the client sees the body in more than one piece.
   res.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
   res.end(bytes.subarray(Math.floor(bytes.length / 2)));
@@ -266,6 +279,27 @@ describe('RegistryClient', () => {
     expect((await caught(new RegistryClient().fetchBlobBytes(ref, describeBlob('', config)))).reason).toBe('digest-mismatch');
   });
 
+  it('fails a blob download whose connection breaks or stalls as unreachable, leaving no partial file', async () => {
+    for (const cut of ['reset', 'stall'] as const) {
+      const registry = fake({ cut });
+      const ref = parseImageReference(`${registry.address}/${REPO}:latest`);
+      const dir = tempDir();
+      const client = new RegistryClient({
+        blobIdleTimeoutMs: cut === 'stall' ? 200 : 60_000,
+        // Once the headers are in, the connection breaks under the body.
+        fetch: async (input, init) => {
+          const response = await fetch(input, init);
+          if (cut === 'reset') state.cutSocket?.destroy();
+          return response;
+        },
+      });
+      const error = await caught(client.downloadBlob(ref, describeBlob('', layer), join(dir, 'layer')));
+      expect(error.reason, cut).toBe('unreachable');
+      expect(error.message, cut).toMatch(cut === 'stall' ? /download interrupted: no data for 200 ms/ : /download interrupted: .*terminated|other side closed/);
+      expect(readdirSync(dir), cut).toEqual([]);
+    }
+  });
+
   it('verifies manifests fetched by digest', async () => {
     const registry = fake({ tamper: new Map([[sha256Of(manifest), armManifest]]) });
     const ref = parseImageReference(`${registry.address}/${REPO}@${sha256Of(manifest)}`);
@@ -304,37 +338,5 @@ describe('RegistryClient', () => {
     const resolved = await new RegistryClient().resolve(parseImageReference(`${registry.address}/${REPO}:single`));
     expect(resolved.topDigest).toBe(sha256Of(manifest));
     expect(resolved.manifestDigest).toBe(sha256Of(manifest));
-  });
-});
-
-describe('registryBaseUrl', () => {
-  it('uses plain HTTP for loopback and configured insecure registries only', () => {
-    expect(registryBaseUrl('127.0.0.1:5000')).toBe('http://127.0.0.1:5000');
-    expect(registryBaseUrl('127.0.0.7:5000')).toBe('http://127.0.0.7:5000');
-    expect(registryBaseUrl('localhost')).toBe('http://localhost');
-    expect(registryBaseUrl('[::1]:5000')).toBe('http://[::1]:5000');
-    expect(registryBaseUrl('registry.example.com')).toBe('https://registry.example.com');
-    expect(registryBaseUrl('registry-1.docker.io')).toBe('https://registry-1.docker.io');
-    expect(registryBaseUrl('10.0.0.5:5000', ['10.0.0.5:5000'])).toBe('http://10.0.0.5:5000');
-    expect(registryBaseUrl('lab.local:5000', ['lab.local'])).toBe('http://lab.local:5000');
-    expect(registryBaseUrl('lab.local:5000', ['lab.local:6000'])).toBe('https://lab.local:5000');
-  });
-});
-
-describe('parseWwwAuthenticate', () => {
-  it('reads bearer parameters, including quoted commas, and several challenges', () => {
-    expect(
-      parseWwwAuthenticate('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull,push"'),
-    ).toEqual([
-      {
-        scheme: 'bearer',
-        params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull,push' },
-      },
-    ]);
-    expect(parseWwwAuthenticate('Basic realm="Registry Realm", Bearer realm=x, error=insufficient_scope')).toEqual([
-      { scheme: 'basic', params: { realm: 'Registry Realm' } },
-      { scheme: 'bearer', params: { realm: 'x', error: 'insufficient_scope' } },
-    ]);
-    expect(parseWwwAuthenticate('')).toEqual([]);
   });
 });

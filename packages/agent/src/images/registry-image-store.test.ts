@@ -12,7 +12,7 @@ import { sha256Of } from './digest.js';
 import { ImagePullError } from './errors.js';
 import { MEDIA_TYPES } from './oci.js';
 import { RegistryImageStore } from './registry-image-store.js';
-import { TAR_END, encodeTarEntry } from './tar.js';
+import { packTar } from './tar-entries.js';
 
 const work = mkdtempSync(join(tmpdir(), 'skiff-store-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -45,11 +45,8 @@ class Layout {
   }
 
   /** A layer from files { path: content }, and its diff_id. */
-  layer(files: Record<string, string>): { blob: Blob; diffId: string } {
-    const tar = Buffer.concat([
-      ...Object.entries(files).map(([path, content]) => encodeTarEntry({ path, type: 'file', mode: 0o644 }, Buffer.from(content))),
-      TAR_END,
-    ]);
+  async layer(files: Record<string, string>): Promise<{ blob: Blob; diffId: string }> {
+    const tar = await packTar(Object.entries(files).map(([name, content]) => ({ name, mode: 0o644, content })));
     return { blob: this.blob(GZIP_LAYER, gzipSync(tar)), diffId: sha256Of(tar) };
   }
 
@@ -88,9 +85,9 @@ function store(): RegistryImageStore {
 describe('RegistryImageStore.loadArchive', () => {
   it('picks the image by its ref.name annotation and shares common layers', async () => {
     const layout = new Layout('two-tags');
-    const base = layout.layer({ 'base.txt': 'base' });
-    const one = layout.image([base, layout.layer({ 'one.txt': '1' })], { Cmd: ['one'], WorkingDir: '/w', User: '1000:1000' });
-    const two = layout.image([base, layout.layer({ 'two.txt': '2' })], { Entrypoint: ['/two'], Env: ['A=b'] });
+    const base = await layout.layer({ 'base.txt': 'base' });
+    const one = layout.image([base, await layout.layer({ 'one.txt': '1' })], { Cmd: ['one'], WorkingDir: '/w', User: '1000:1000' });
+    const two = layout.image([base, await layout.layer({ 'two.txt': '2' })], { Entrypoint: ['/two'], Env: ['A=b'] });
     layout.index([
       { ...one, annotations: { 'org.opencontainers.image.ref.name': 'one' } },
       { ...two, annotations: { 'io.containerd.image.name': 'example.com/app:two' } },
@@ -114,8 +111,8 @@ describe('RegistryImageStore.loadArchive', () => {
 
   it('selects the platform through an index inside the layout', async () => {
     const layout = new Layout('multi-arch');
-    const amd = layout.image([layout.layer({ arch: 'amd64' })], { Cmd: ['amd64'] });
-    const arm = layout.image([layout.layer({ arch: 'arm64' })], { Cmd: ['arm64'] });
+    const amd = layout.image([await layout.layer({ arch: 'amd64' })], { Cmd: ['amd64'] });
+    const arm = layout.image([await layout.layer({ arch: 'arm64' })], { Cmd: ['arm64'] });
     const inner = layout.json(MEDIA_TYPES.ociIndex, {
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociIndex,
@@ -134,7 +131,7 @@ describe('RegistryImageStore.loadArchive', () => {
 
   it('rejects what is not a runnable, consistent image', async () => {
     const layout = new Layout('bad');
-    const layer = layout.layer({ a: 'a' });
+    const layer = await layout.layer({ a: 'a' });
     const chart = layout.image([layer], {}, 'application/vnd.cncf.helm.config.v1+json');
     const zstd = layout.image([{ blob: { ...layer.blob, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' }, diffId: layer.diffId }]);
     const wrongDiff = layout.image([{ blob: layer.blob, diffId: sha256Of(Buffer.from('x')) }]);
@@ -171,7 +168,7 @@ describe('RegistryImageStore.loadArchive', () => {
 
   it('verifies layout blobs against their digests', async () => {
     const layout = new Layout('tampered');
-    const layer = layout.layer({ a: 'a' });
+    const layer = await layout.layer({ a: 'a' });
     const manifest = layout.image([layer]);
     layout.index([manifest]);
     writeFileSync(join(layout.dir, 'blobs', 'sha256', layer.blob.digest.slice(7)), gzipSync(Buffer.from('not the layer')));

@@ -1,6 +1,8 @@
 // The agent's ImageStore: images from OCI registries (or OCI archives), kept
 // in a LayerStore, with a small record of which manifest each tag last
 // resolved to, so IfNotPresent and Never work without the network.
+import { isRecord, messageOf } from '@skiff/api';
+import pLimit from 'p-limit';
 import { writeFileAtomic } from '../atomic-file.js';
 import { createReadStream, type Stats } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
@@ -55,19 +57,6 @@ const LAYER_MEDIA_TYPES: ReadonlySet<string> = new Set([
 /** OCI layout annotations naming an image: the tag (skopeo, buildah) or the full name (containerd). */
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const CONTAINERD_NAME = 'io.containerd.image.name';
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 export class RegistryImageStore implements ImageStore {
   /** References resolved by this process, for the start path's hot loop. */
@@ -136,7 +125,7 @@ export class RegistryImageStore implements ImageStore {
     try {
       stats = await stat(path);
     } catch (error) {
-      throw new ImagePullError('not-found', reference, `archive ${path} cannot be read: ${(error as Error).message}`, { cause: error });
+      throw new ImagePullError('not-found', reference, `archive ${path} cannot be read: ${messageOf(error)}`, { cause: error });
     }
     let layoutDir = path;
     let temp: string | undefined;
@@ -226,7 +215,7 @@ export class RegistryImageStore implements ImageStore {
           `the manifest has ${parsed.layers.length} layers but the config lists ${diffIds.length} diff_ids`,
         );
       }
-      const dirs = await mapLimit(parsed.layers, this.layerConcurrency, (layer, index) => {
+      const dirs = await pLimit(this.layerConcurrency).map(parsed.layers, (layer, index) => {
         const fetcher: BlobFetcher | undefined = source ? (dest) => source.layer(layer, dest) : undefined;
         const diffId = diffIds[index];
         return this.layers.ensureLayer({ digest: layer.digest, size: layer.size, ...(diffId ? { diffId } : {}) }, image, fetcher);
@@ -262,7 +251,7 @@ export class RegistryImageStore implements ImageStore {
     } catch {
       throw notLayout('no readable oci-layout file');
     }
-    if (typeof (layout as { imageLayoutVersion?: unknown } | null)?.imageLayoutVersion !== 'string') {
+    if (!isRecord(layout) || typeof layout['imageLayoutVersion'] !== 'string') {
       throw notLayout('oci-layout has no imageLayoutVersion');
     }
     let indexBytes: Buffer;
@@ -286,7 +275,7 @@ export class RegistryImageStore implements ImageStore {
     }
     const parsed: unknown = JSON.parse(text);
     const records: Record<string, string> = {};
-    if (typeof parsed === 'object' && parsed !== null) {
+    if (isRecord(parsed)) {
       for (const [key, value] of Object.entries(parsed)) if (typeof value === 'string') records[key] = value;
     }
     return records;

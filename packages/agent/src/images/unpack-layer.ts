@@ -1,28 +1,29 @@
 // Unpacks one tar stream into a directory, the way a layer must be unpacked
-// to serve as an overlayfs lower directory:
+// to serve as an overlayfs lower directory. Parsing the archive is
+// tar-stream's (through tar-entries.ts); this file holds Skiff's policy for
+// what an entry may do to the layer directory:
 //
 // - paths are relative to the layer root; an entry with a ".." component, or
 //   one that would be written through a symbolic link (the archive's own or
 //   anything else), is refused, and the whole layer with it;
 // - modes (including set-id bits), ownership (when running as root), mtimes,
-//   symlinks and hard links (within the layer) are reproduced;
+//   symlinks and hard links (to entries within the layer only) are reproduced;
+//   a later entry of the same name replaces an earlier one, as in tar;
 // - OCI whiteouts become overlayfs markers: ".wh.NAME" becomes a character
 //   device 0:0 named NAME, and ".wh..wh..opq" sets the xattr
 //   trusted.overlay.opaque=y on its directory (user.overlay.opaque when not
-//   root, which overlayfs honours with the "userxattr" mount option).
+//   root, which overlayfs honours with the "userxattr" mount option);
+// - device nodes are created only when running as root (FIFOs always).
 //
-// Node can create neither device nodes nor extended attributes, and `setfattr`
-// is not installed on our machines, so those markers (and any device or FIFO
-// entries) are written by GNU tar, which Debian always has: we hand it a small
-// archive of just the markers, with the xattr in a pax SCHILY.xattr record.
-// One tar process per layer, however many markers it has.
+// Those markers, devices and FIFOs are written last, by GNU tar
+// (overlay-markers.ts), after checking again that no path to them runs
+// through a symlink.
 //
 // File system calls are synchronous on purpose: a layer is thousands of small
 // files at a handful of calls each, and sending every call through libuv's
 // thread pool made unpacking ten times slower than GNU tar. The event loop
 // still gets control between chunks of the (asynchronous) input stream, so it
 // is blocked for at most one chunk's worth of entries at a time.
-import { spawn } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
@@ -43,7 +44,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { TAR_END, TarFormatError, encodeTarEntry, readTar, type TarEntry, type TarHeaderInput } from './tar.js';
+import { writeOverlayMarkers } from './overlay-markers.js';
+import { TarFormatError, readTarEntries, type TarEntry } from './tar-entries.js';
 
 export interface UnpackOptions {
   /** Turn OCI whiteout files into overlayfs markers (image layers); false extracts them as plain files. */
@@ -101,7 +103,7 @@ class Unpacker {
   ) {}
 
   async run(source: AsyncIterable<Uint8Array>): Promise<UnpackSummary> {
-    for await (const { entry, body } of readTar(source)) {
+    for await (const { entry, body } of readTarEntries(source)) {
       this.entries++;
       await this.extract(entry, body);
     }
@@ -247,7 +249,7 @@ class Unpacker {
         lutimesSync(target, entry.mtime, entry.mtime);
         return;
       }
-      case 'hardlink': {
+      case 'link': {
         const linkParts = entryParts(entry.linkpath);
         const linkRel = linkParts.join('/');
         if (linkParts.length === 0) throw new TarFormatError(`hard link ${JSON.stringify(entry.path)} to the layer root`);
@@ -262,8 +264,8 @@ class Unpacker {
         this.create(rel, () => linkSync(this.abs(linkRel), target));
         return;
       }
-      case 'chardev':
-      case 'blockdev':
+      case 'character-device':
+      case 'block-device':
       case 'fifo': {
         this.replace(rel);
         this.specials.set(rel, entry);
@@ -282,48 +284,25 @@ class Unpacker {
 
   /** Whiteout devices, opaque xattrs and special files, in one GNU tar run. */
   private async writeMarkers(): Promise<void> {
-    const xattr = overlayOpaqueXattr();
-    const pieces: Buffer[] = [];
-    const markerPaths: string[] = [];
-    for (const dir of this.opaque) {
-      markerPaths.push(dir);
-      pieces.push(
-        encodeTarEntry({ path: dir === '' ? './' : `${dir}/`, type: 'directory', mode: 0o755, pax: { [`SCHILY.xattr.${xattr}`]: 'y' } }),
-      );
-    }
-    for (const hidden of this.whiteouts) {
-      markerPaths.push(hidden);
-      pieces.push(encodeTarEntry({ path: hidden, type: 'chardev', mode: 0, devmajor: 0, devminor: 0 }));
-    }
-    for (const [rel, entry] of this.specials) {
-      // Only root may create real devices (whiteouts are exempt since Linux 5.8);
-      // a rootless store skips them: a container gets its /dev from the runtime.
-      if (entry.type !== 'fifo' && !isRoot()) continue;
-      markerPaths.push(rel);
-      const header: TarHeaderInput = {
-        path: rel,
-        type: entry.type,
-        mode: entry.mode,
-        uid: this.options.preserveOwnership ? entry.uid : 0,
-        gid: this.options.preserveOwnership ? entry.gid : 0,
-        mtime: entry.mtime,
-        devmajor: entry.devmajor,
-        devminor: entry.devminor,
-      };
-      pieces.push(encodeTarEntry(header));
-    }
-    if (pieces.length === 0) return;
+    // Only root may create real devices (whiteouts are exempt since Linux 5.8);
+    // a rootless store skips them: a container gets its /dev from the runtime.
+    const specials = [...this.specials].filter(([, entry]) => entry.type === 'fifo' || isRoot());
     // Re-check, without the cache, that nothing between the layer root and a
     // marker is a symlink: tar would follow it.
-    for (const rel of markerPaths) {
+    for (const rel of [...this.opaque, ...this.whiteouts, ...specials.map(([path]) => path)]) {
       const parts = rel === '' ? [] : rel.split('/');
       for (let i = 1; i < parts.length; i++) {
         const stats = lstatOrUndefined(this.abs(parts.slice(0, i).join('/')));
         if (!stats?.isDirectory()) throw new TarFormatError(`marker ${JSON.stringify(rel)} lies under a non-directory`);
       }
     }
-    pieces.push(TAR_END);
-    await runTar(this.dest, Buffer.concat(pieces), xattr);
+    await writeOverlayMarkers(this.dest, {
+      opaqueDirs: this.opaque,
+      whiteouts: this.whiteouts,
+      specials,
+      opaqueXattr: overlayOpaqueXattr(),
+      preserveOwnership: this.options.preserveOwnership,
+    });
   }
 
   private async applyDirectoryMetadata(): Promise<void> {
@@ -337,28 +316,6 @@ class Unpacker {
       if (++done % DIRECTORIES_PER_TURN === 0) await yieldToEventLoop();
     }
   }
-}
-
-function runTar(cwd: string, archive: Buffer, xattr: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(
-      'tar',
-      ['-x', '-f', '-', '-C', cwd, '--numeric-owner', '--xattrs', `--xattrs-include=${xattr}`],
-      { stdio: ['pipe', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.once('error', (error) => reject(new Error(`tar (for overlay whiteouts) could not run: ${error.message}`)));
-    child.once('close', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`tar (for overlay whiteouts) failed (${signal ?? `exit ${String(code)}`}): ${stderr.trim()}`));
-    });
-    // An EPIPE after tar failed is reported by 'close' above, with tar's message.
-    child.stdin.once('error', () => undefined);
-    child.stdin.end(archive);
-  });
 }
 
 /**
