@@ -31,6 +31,7 @@ export function registerDescribe(program: Command, context: CliContext): void {
 
 async function describeObject(context: CliContext, info: KindInfo, object: ResourceObject): Promise<string> {
   const { metadata } = object;
+  const now = context.now();
   const lines = [
     field('Name', metadata.name),
     ...(info.namespaced ? [field('Namespace', metadata.namespace ?? 'default')] : []),
@@ -38,7 +39,7 @@ async function describeObject(context: CliContext, info: KindInfo, object: Resou
     field('API Version', object.apiVersion),
     field('Labels', pairs(metadata.labels)),
     field('Annotations', pairs(metadata.annotations)),
-    field('Created', metadata.creationTimestamp ? `${metadata.creationTimestamp} (${formatAge(metadata.creationTimestamp)} ago)` : '<unknown>'),
+    field('Created', metadata.creationTimestamp ? `${metadata.creationTimestamp} (${formatAge(metadata.creationTimestamp, now)} ago)` : '<unknown>'),
     field('UID', metadata.uid ?? '<none>'),
     field('Resource Version', metadata.resourceVersion ?? '<none>'),
     field('Generation', String(metadata.generation ?? '<none>')),
@@ -51,11 +52,11 @@ async function describeObject(context: CliContext, info: KindInfo, object: Resou
   for (const [section, value] of Object.entries(body)) {
     lines.push(`${capitalize(section)}:`, indent(stringify(value).trimEnd()));
   }
-  lines.push(await eventsSection(context, info, object));
+  lines.push(await eventsSection(context, info, object, now));
   return `${lines.join('\n')}\n`;
 }
 
-async function eventsSection(context: CliContext, info: KindInfo, object: ResourceObject): Promise<string> {
+async function eventsSection(context: CliContext, info: KindInfo, object: ResourceObject, now: Date): Promise<string> {
   const namespace = object.metadata.namespace ?? 'default';
   const { items } = await context.client().list({ kind: 'events', namespace, allNamespaces: !info.namespaced, labelSelector: '' });
   const events = (items as Event[]).filter(
@@ -65,7 +66,7 @@ async function eventsSection(context: CliContext, info: KindInfo, object: Resour
   const rows = events.map((event) => [
     event.type,
     event.reason,
-    formatAge(event.lastTimestamp ?? event.metadata.creationTimestamp),
+    formatAge(event.lastTimestamp ?? event.metadata.creationTimestamp, now),
     event.source?.component ?? '',
     event.message,
   ]);

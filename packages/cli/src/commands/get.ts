@@ -38,7 +38,7 @@ export function registerGet(program: Command, context: CliContext): void {
         if (objects.items.length === 0 && names.length === 0 && !structured) {
           if (!options.watch) context.stderr.write(`${noResources(info, options)}\n`);
         } else {
-          context.stdout.write(renderObjects(info, objects.items, { format, withNamespace, single: names.length === 1 }));
+          context.stdout.write(renderObjects(info, objects.items, { format, withNamespace, single: names.length === 1, now: context.now() }));
         }
         if (options.watch) {
           await watchObjects(context, info, query(info, options), objects.resourceVersion, { format, withNamespace });
