@@ -26,6 +26,8 @@ describe('formatAge', () => {
     [8 * DAY + 23 * HOUR, '8d'],
     [729 * DAY, '729d'],
     [730 * DAY, '2y'],
+    [3 * 365 * DAY + 100 * DAY, '3y100d'],
+    [8 * 365 * DAY + 100 * DAY, '8y'],
   ])('%i seconds ago reads %s, as kubectl prints it', (seconds, text) => {
     expect(formatAge(ago(seconds), NOW)).toBe(text);
   });
@@ -40,7 +42,9 @@ describe('formatAge', () => {
     expect(formatAge('yesterday-ish', NOW)).toBe('<invalid>');
   });
 
-  it('reads a timestamp a little in the future (clock skew) as 0s', () => {
-    expect(formatAge(new Date(NOW.getTime() + 1500).toISOString(), NOW)).toBe('0s');
+  it('reads up to a second of clock skew as 0s, and more as <invalid>', () => {
+    expect(formatAge(new Date(NOW.getTime() + 500).toISOString(), NOW)).toBe('0s');
+    expect(formatAge(new Date(NOW.getTime() + 1999).toISOString(), NOW)).toBe('0s');
+    expect(formatAge(new Date(NOW.getTime() + 2000).toISOString(), NOW)).toBe('<invalid>');
   });
 });

@@ -313,7 +313,7 @@ describe('ctl get namespaces, configmaps, secrets', () => {
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', creationTimestamp: ago(800 * 86400) } },
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', creationTimestamp: ago(30) }, status: { phase: 'Terminating' } },
     ];
-    expect(table('Namespace', namespaces)).toBe(lines('NAME      STATUS        AGE', 'default   Active        2y', 'shop      Terminating   30s'));
+    expect(table('Namespace', namespaces)).toBe(lines('NAME      STATUS        AGE', 'default   Active        2y70d', 'shop      Terminating   30s'));
   });
 
   it('counts DATA over data and binaryData, and shows a secret TYPE', () => {
