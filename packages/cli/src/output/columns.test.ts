@@ -99,6 +99,7 @@ describe('ctl get pods', () => {
       crashLooping,
       pod('pulling', { phase: 'Pending', containerStatuses: [waiting('ImagePullBackOff')] }, { age: 65 }),
       pod('oom', { phase: 'Failed', containerStatuses: [terminated(137, 'OOMKilled')] }, { age: 600 }),
+      pod('job-done', { phase: 'Succeeded', containerStatuses: [terminated(0, 'Completed')] }, { age: 3 * 3600 }),
     ];
     expect(table('Pod', pods)).toBe(
       lines(
@@ -109,6 +110,7 @@ describe('ctl get pods', () => {
         'crasher            0/1     CrashLoopBackOff    5          3m',
         'pulling            0/1     ImagePullBackOff    0          65s',
         'oom                0/1     OOMKilled           0          10m',
+        'job-done           0/1     Completed           0          3h',
       ),
     );
   });
@@ -160,6 +162,19 @@ describe('podStatusText', () => {
     ['the pod phase while containers run', pod('p', { phase: 'Running', containerStatuses: [running()] }), 'Running'],
     ['the pod reason over its phase', pod('p', { phase: 'Failed', reason: 'Evicted' }), 'Evicted'],
     ['Terminating once deletion started', pod('p', { phase: 'Running', containerStatuses: [running()] }, { deleting: true }), 'Terminating'],
+    ['Completed for a pod that succeeded', pod('p', { phase: 'Succeeded', containerStatuses: [terminated(0, 'Completed')] }), 'Completed'],
+    ['ExitCode:N for a terminated container without a reason', pod('p', { phase: 'Failed', containerStatuses: [terminated(3)] }), 'ExitCode:3'],
+    [
+      'Running for a completed container beside a running one in a Ready pod',
+      pod('p', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [terminated(0, 'Completed'), running()] }, { containers: 2 }),
+      'Running',
+    ],
+    [
+      'NotReady for the same pod without the Ready condition',
+      pod('p', { phase: 'Running', containerStatuses: [terminated(0, 'Completed'), running()] }, { containers: 2 }),
+      'NotReady',
+    ],
+    ['its last state for a finished pod being deleted', pod('p', { phase: 'Failed', containerStatuses: [terminated(1, 'Error')] }, { deleting: true }), 'Error'],
   ])('%s', (_, subject, text) => {
     expect(podStatusText(subject)).toBe(text);
   });

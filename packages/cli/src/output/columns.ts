@@ -26,13 +26,27 @@ const orNone = (text: string | undefined): string => (text ? text : '<none>');
 const selectorText = (labels: Record<string, string> | undefined): string =>
   orNone(Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','));
 
+/**
+ * kubectl's STATUS of a pod: the first container's waiting or terminated
+ * reason (ExitCode:N without one), else the pod's reason or phase; Completed
+ * beside a running container is Running (or NotReady); a pod being deleted is
+ * Terminating unless it already finished.
+ */
 export function podStatusText(pod: Pod): string {
-  if (pod.metadata.deletionTimestamp) return 'Terminating';
-  for (const container of pod.status?.containerStatuses ?? []) {
-    if (container.state.waiting?.reason) return container.state.waiting.reason;
-    if (container.state.terminated?.reason && pod.status?.phase !== 'Succeeded') return container.state.terminated.reason;
+  const phase = pod.status?.phase ?? 'Pending';
+  let reason = pod.status?.reason || phase;
+  let running = false;
+  for (const container of [...(pod.status?.containerStatuses ?? [])].reverse()) {
+    const { waiting, terminated } = container.state;
+    if (waiting?.reason) reason = waiting.reason;
+    else if (terminated) reason = terminated.reason || `ExitCode:${terminated.exitCode}`;
+    else if (container.ready && container.state.running) running = true;
   }
-  return pod.status?.reason ?? pod.status?.phase ?? 'Pending';
+  if (reason === 'Completed' && running) {
+    reason = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+  }
+  const finished = phase === 'Succeeded' || phase === 'Failed';
+  return pod.metadata.deletionTimestamp && !finished ? 'Terminating' : reason;
 }
 
 const COLUMNS: Record<KindName, readonly Column[]> = {
