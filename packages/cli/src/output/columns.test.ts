@@ -103,14 +103,14 @@ describe('ctl get pods', () => {
     ];
     expect(table('Pod', pods)).toBe(
       lines(
-        'NAME               READY   STATUS              RESTARTS   AGE',
-        'unscheduled        0/1     Pending             0          2s',
-        'creating           0/1     ContainerCreating   0          5s',
-        'web-7d4b9c-x2x9q   1/1     Running             0          2d',
-        'crasher            0/1     CrashLoopBackOff    5          3m',
-        'pulling            0/1     ImagePullBackOff    0          65s',
-        'oom                0/1     OOMKilled           0          10m',
-        'job-done           0/1     Completed           0          3h',
+        'NAME               READY   STATUS              RESTARTS      AGE',
+        'unscheduled        0/1     Pending             0             2s',
+        'creating           0/1     ContainerCreating   0             5s',
+        'web-7d4b9c-x2x9q   1/1     Running             0             2d',
+        'crasher            0/1     CrashLoopBackOff    5 (40s ago)   3m',
+        'pulling            0/1     ImagePullBackOff    0             65s',
+        'oom                0/1     OOMKilled           0             10m',
+        'job-done           0/1     Completed           0             3h',
       ),
     );
   });
@@ -127,6 +127,16 @@ describe('ctl get pods', () => {
         'unscheduled        0/1     Pending   0          5s    <none>       <none>   8080/TCP',
       ),
     );
+  });
+
+  it('dates RESTARTS by the latest exit of any container', () => {
+    const exited = (seconds: number) => ({ terminated: { exitCode: 1, reason: 'Error', finishedAt: ago(seconds) } });
+    const twice = pod(
+      'flaky',
+      { phase: 'Running', containerStatuses: [running(1, { lastState: exited(400) }), running(2, { name: 'side-1', lastState: exited(70) })] },
+      { containers: 2 },
+    );
+    expect(table('Pod', [twice])).toBe(lines('NAME    READY   STATUS    RESTARTS      AGE', 'flaky   2/2     Running   3 (70s ago)   5s'));
   });
 
   it('counts ready containers out of all, and sums restarts over them', () => {

@@ -49,6 +49,15 @@ export function podStatusText(pod: Pod): string {
   return pod.metadata.deletionTimestamp && !finished ? 'Terminating' : reason;
 }
 
+/** kubectl's RESTARTS: the sum over containers, with the age of the latest exit ("5 (40s ago)"). */
+function restartsText(pod: Pod, now: Date): string {
+  const statuses = pod.status?.containerStatuses ?? [];
+  const restarts = statuses.reduce((sum, c) => sum + c.restartCount, 0);
+  const exits = statuses.map((c) => Date.parse(c.lastState?.terminated?.finishedAt ?? '')).filter(Number.isFinite);
+  if (restarts === 0 || exits.length === 0) return String(restarts);
+  return `${restarts} (${formatAge(new Date(Math.max(...exits)).toISOString(), now)} ago)`;
+}
+
 const COLUMNS: Record<KindName, readonly Column[]> = {
   Pod: [
     name,
@@ -61,10 +70,7 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
       },
     },
     { header: 'STATUS', value: (o) => podStatusText(o as Pod) },
-    {
-      header: 'RESTARTS',
-      value: (o) => String((o as Pod).status?.containerStatuses?.reduce((sum, c) => sum + c.restartCount, 0) ?? 0),
-    },
+    { header: 'RESTARTS', value: (o, now) => restartsText(o as Pod, now) },
     age,
     { header: 'IP', wide: true, value: (o) => orNone((o as Pod).status?.podIP) },
     { header: 'NODE', wide: true, value: (o) => orNone((o as Pod).spec.nodeName) },
