@@ -217,6 +217,21 @@ function deployment(name: string, replicas: number, status: Deployment['status']
 }
 
 describe('ctl get deployments', () => {
+  it('-o wide SELECTOR sorts the terms by key, as kubectl does', () => {
+    const mixed = deployment('web', 1, undefined);
+    mixed.spec.selector = {
+      matchLabels: { tier: 'front', app: 'web' },
+      matchExpressions: [
+        { key: 'zone', operator: 'NotIn', values: ['b', 'a'] },
+        { key: 'canary', operator: 'DoesNotExist' },
+        { key: 'env', operator: 'In', values: ['prod', 'dev'] },
+        { key: 'beta', operator: 'Exists' },
+      ],
+    };
+    const [, row] = table('Deployment', [mixed], { wide: true }).split('\n');
+    expect(row?.slice(row.indexOf('app='))).toBe('app=web,beta,!canary,env in (dev,prod),tier=front,zone notin (a,b)');
+  });
+
   it('shows READY as ready/desired, then UP-TO-DATE and AVAILABLE', () => {
     const deployments = [
       deployment('web', 3, { replicas: 3, readyReplicas: 3, updatedReplicas: 3, availableReplicas: 3 }, 4 * 86400 + 5 * 3600),
@@ -321,11 +336,12 @@ describe('ctl get services', () => {
     );
   });
 
-  it('-o wide adds SELECTOR', () => {
-    expect(table('Service', [services[0] as Service, services[2] as Service], { wide: true })).toBe(
+  it('-o wide adds SELECTOR, its pairs sorted', () => {
+    const web = service('web', { type: 'ClusterIP', clusterIP: '10.96.0.10', selector: { tier: 'front', app: 'web' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] });
+    expect(table('Service', [web, services[2] as Service], { wide: true })).toBe(
       lines(
         'NAME      TYPE        CLUSTER-IP   PORT(S)   AGE   SELECTOR',
-        'web       ClusterIP   10.96.0.10   80/TCP    45s   app=web',
+        'web       ClusterIP   10.96.0.10   80/TCP    45s   app=web,tier=front',
         'pending   ClusterIP   <none>       <none>    45s   <none>',
       ),
     );

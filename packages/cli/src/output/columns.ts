@@ -1,15 +1,17 @@
 // The columns `ctl get` shows for each kind, and the extra ones of -o wide.
-import type {
-  ConfigMap,
-  Deployment,
-  Event,
-  KindName,
-  Namespace,
-  Node,
-  Pod,
-  ResourceObject,
-  Secret,
-  Service,
+import {
+  selectorFromLabelSelector,
+  type ConfigMap,
+  type Deployment,
+  type Event,
+  type KindName,
+  type LabelSelector,
+  type Namespace,
+  type Node,
+  type Pod,
+  type ResourceObject,
+  type Secret,
+  type Service,
 } from '@skiff/api';
 import { formatAge } from './age.js';
 
@@ -23,8 +25,27 @@ const age: Column = { header: 'AGE', value: (o, now) => formatAge(o.metadata.cre
 const name: Column = { header: 'NAME', value: (o) => o.metadata.name };
 const count = (record: Record<string, unknown> | undefined): number => Object.keys(record ?? {}).length;
 const orNone = (text: string | undefined): string => (text ? text : '<none>');
-const selectorText = (labels: Record<string, string> | undefined): string =>
-  orNone(Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','));
+/** kubectl's text of a label set (a Service selector): `k=v` pairs in sorted order. */
+const labelsText = (labels: Record<string, string> | undefined): string =>
+  orNone(
+    Object.entries(labels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .sort()
+      .join(','),
+  );
+
+/** kubectl's text of a Deployment selector: its terms sorted by key, set values sorted (`app=web,tier in (a,b)`). */
+function labelSelectorText(selector: LabelSelector): string {
+  const terms: { key: string; term: LabelSelector }[] = [
+    ...Object.entries(selector.matchLabels ?? {}).map(([key, value]) => ({ key, term: { matchLabels: { [key]: value } } })),
+    ...(selector.matchExpressions ?? []).map((e) => ({
+      key: e.key,
+      term: { matchExpressions: [{ ...e, ...(e.values ? { values: [...e.values].sort() } : {}) }] },
+    })),
+  ];
+  terms.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return orNone(terms.map(({ term }) => selectorFromLabelSelector(term).toString()).join(','));
+}
 
 /**
  * kubectl's STATUS of a pod: the first container's waiting or terminated
@@ -94,7 +115,7 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
     age,
     { header: 'CONTAINERS', wide: true, value: (o) => (o as Deployment).spec.template.spec.containers.map((c) => c.name).join(',') },
     { header: 'IMAGES', wide: true, value: (o) => (o as Deployment).spec.template.spec.containers.map((c) => c.image).join(',') },
-    { header: 'SELECTOR', wide: true, value: (o) => selectorText((o as Deployment).spec.selector.matchLabels) },
+    { header: 'SELECTOR', wide: true, value: (o) => labelSelectorText((o as Deployment).spec.selector) },
   ],
   Service: [
     name,
@@ -106,7 +127,7 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
         orNone((o as Service).spec.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(',')),
     },
     age,
-    { header: 'SELECTOR', wide: true, value: (o) => selectorText((o as Service).spec.selector) },
+    { header: 'SELECTOR', wide: true, value: (o) => labelsText((o as Service).spec.selector) },
   ],
   ConfigMap: [
     name,
