@@ -23,27 +23,28 @@ const pod: Pod = {
   status: { phase: 'Running', podIP: '10.244.1.7' },
 };
 
-function event(reason: string, type: 'Normal' | 'Warning', lastSeen: number, message: string, component: string): Event {
+function event(reason: string, type: 'Normal' | 'Warning', seen: { first: number; last?: number; count?: number }, message: string, component: string): Event {
   return {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name: `web.${reason}`, namespace: 'shop', creationTimestamp: ago(lastSeen) },
+    metadata: { name: `web.${reason}`, namespace: 'shop', creationTimestamp: ago(seen.first) },
     involvedObject: { kind: 'Pod', namespace: 'shop', name: 'web-7d4b9c-x2x9q' },
     reason,
     message,
     type,
-    count: 1,
-    firstTimestamp: ago(lastSeen),
-    lastTimestamp: ago(lastSeen),
+    count: seen.count ?? 1,
+    firstTimestamp: ago(seen.first),
+    lastTimestamp: ago(seen.last ?? seen.first),
     source: { component },
   };
 }
 
 describe('describeObject', () => {
-  it('prints metadata fields, then each other section as YAML, then the events table', () => {
+  it('prints metadata fields, then each other section as YAML, then the events table, oldest first, repeats counted', () => {
     const events = [
-      event('Scheduled', 'Normal', 190, 'Successfully assigned shop/web-7d4b9c-x2x9q to node-a', 'scheduler'),
-      event('Unhealthy', 'Warning', 30, 'Readiness probe failed', 'agent'),
+      event('Unhealthy', 'Warning', { first: 150, last: 30, count: 4 }, 'Readiness probe failed\n', 'agent'),
+      event('Scheduled', 'Normal', { first: 190 }, 'Successfully assigned shop/web-7d4b9c-x2x9q to node-a', 'scheduler'),
+      event('Started', 'Normal', { first: 185 }, 'Started container main', 'agent'),
     ];
     expect(describeObject(kindInfo('Pod'), pod, events, NOW)).toBe(
       [
@@ -70,9 +71,10 @@ describe('describeObject', () => {
         '  phase: Running',
         '  podIP: 10.244.1.7',
         'Events:',
-        '  Type      Reason      Age     From        Message',
-        '  Normal    Scheduled   3m10s   scheduler   Successfully assigned shop/web-7d4b9c-x2x9q to node-a',
-        '  Warning   Unhealthy   30s     agent       Readiness probe failed',
+        '  Type      Reason      Age                   From        Message',
+        '  Normal    Scheduled   3m10s                 scheduler   Successfully assigned shop/web-7d4b9c-x2x9q to node-a',
+        '  Normal    Started     3m5s                  agent       Started container main',
+        '  Warning   Unhealthy   30s (x4 over 2m30s)   agent       Readiness probe failed',
         '',
       ].join('\n'),
     );

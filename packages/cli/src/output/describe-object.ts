@@ -31,14 +31,20 @@ export function describeObject(info: KindInfo, object: ResourceObject, events: r
   return `${lines.join('\n')}\n`;
 }
 
+/** kubectl's events table: oldest last-seen first; a repeated event's Age reads "30s (x4 over 5m)". */
 function eventsSection(events: readonly Event[], now: Date): string {
   if (events.length === 0) return 'Events:            <none>';
-  const rows = events.map((event) => [
+  const firstSeen = (event: Event): string | undefined => event.firstTimestamp ?? event.metadata.creationTimestamp;
+  const lastSeen = (event: Event): string | undefined => event.lastTimestamp ?? firstSeen(event);
+  const sorted = [...events].sort((a, b) => Date.parse(lastSeen(a) ?? '') - Date.parse(lastSeen(b) ?? ''));
+  const rows = sorted.map((event) => [
     event.type,
     event.reason,
-    formatAge(event.lastTimestamp ?? event.metadata.creationTimestamp, now),
+    (event.count ?? 1) > 1
+      ? `${formatAge(lastSeen(event), now)} (x${event.count} over ${formatAge(firstSeen(event), now)})`
+      : formatAge(firstSeen(event), now),
     event.source?.component ?? '',
-    event.message,
+    event.message.trim(),
   ]);
   return `Events:\n${indent(renderTable(['Type', 'Reason', 'Age', 'From', 'Message'], rows).trimEnd())}`;
 }
