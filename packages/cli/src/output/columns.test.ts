@@ -380,7 +380,7 @@ describe('ctl get namespaces, configmaps, secrets', () => {
 // --- Events ----------------------------------------------------------------------
 
 describe('ctl get events', () => {
-  it('shows LAST SEEN, TYPE, REASON, OBJECT as kind/name, and MESSAGE', () => {
+  it('shows LAST SEEN, TYPE, REASON, OBJECT as kind/name, and MESSAGE, oldest first', () => {
     const event = (name: string, lastSeen: number, fields: Pick<Event, 'type' | 'reason' | 'message' | 'involvedObject'>): Event => ({
       apiVersion: 'v1',
       kind: 'Event',
@@ -400,8 +400,8 @@ describe('ctl get events', () => {
     expect(table('Event', events)).toBe(
       lines(
         'LAST SEEN   TYPE      REASON              OBJECT           MESSAGE',
-        '12s         Warning   FailedScheduling    pod/giant        0/3 nodes are available: 3 Insufficient cpu.',
         '2m5s        Normal    ScalingReplicaSet   deployment/web   Scaled up to 3',
+        '12s         Warning   FailedScheduling    pod/giant        0/3 nodes are available: 3 Insufficient cpu.',
       ),
     );
   });

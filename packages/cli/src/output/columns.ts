@@ -14,6 +14,7 @@ import {
   type Service,
 } from '@skiff/api';
 import { formatAge } from './age.js';
+import { lastSeen } from './event-times.js';
 
 export interface Column {
   readonly header: string;
@@ -159,7 +160,7 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
     { header: 'RUNTIME', wide: true, value: (o) => orNone((o as Node).status?.nodeInfo?.runtime) },
   ],
   Event: [
-    { header: 'LAST SEEN', value: (o, now) => formatAge((o as Event).lastTimestamp ?? o.metadata.creationTimestamp, now) },
+    { header: 'LAST SEEN', value: (o, now) => formatAge(lastSeen(o as Event), now) },
     { header: 'TYPE', value: (o) => (o as Event).type },
     { header: 'REASON', value: (o) => (o as Event).reason },
     { header: 'OBJECT', value: (o) => `${(o as Event).involvedObject.kind.toLowerCase()}/${(o as Event).involvedObject.name}` },

@@ -3,6 +3,7 @@
 import type { Event, KindInfo, ResourceObject } from '@skiff/api';
 import { stringify } from 'yaml';
 import { formatAge } from './age.js';
+import { byLastSeen, firstSeen, lastSeen } from './event-times.js';
 import { renderTable } from './table.js';
 
 export function describeObject(info: KindInfo, object: ResourceObject, events: readonly Event[], now: Date): string {
@@ -34,10 +35,7 @@ export function describeObject(info: KindInfo, object: ResourceObject, events: r
 /** kubectl's events table: oldest last-seen first; a repeated event's Age reads "30s (x4 over 5m)". */
 function eventsSection(events: readonly Event[], now: Date): string {
   if (events.length === 0) return 'Events:            <none>';
-  const firstSeen = (event: Event): string | undefined => event.firstTimestamp ?? event.metadata.creationTimestamp;
-  const lastSeen = (event: Event): string | undefined => event.lastTimestamp ?? firstSeen(event);
-  const sorted = [...events].sort((a, b) => Date.parse(lastSeen(a) ?? '') - Date.parse(lastSeen(b) ?? ''));
-  const rows = sorted.map((event) => [
+  const rows = byLastSeen(events).map((event) => [
     event.type,
     event.reason,
     (event.count ?? 1) > 1
