@@ -5,6 +5,7 @@ import type { Namespace, Node, Pod, ResourceObject } from '@skiff/api';
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import type { ListQuery, Ref, SkiffClient } from '../client.js';
 import type { CliContext } from '../context.js';
 import { explainServiceError, isServiceError, ServerError } from '../errors.js';
@@ -149,6 +150,29 @@ describe('ctl get', () => {
     expect((await ctl(cluster(), 'pod', 'web-1', '-o', 'name')).stdout).toBe('pod/web-1\n');
     expect((await ctl(cluster(), 'pod/web-1', 'namespace/shop', '-o', 'name')).stdout).toBe('pod/web-1\nnamespace/shop\n');
     expect(JSON.parse((await ctl(cluster(), 'ns', 'shop', '-o', 'json')).stdout)).toEqual(shop);
+  });
+
+  it('names rows kind/name and parts the tables with a blank line when several kinds are asked for', async () => {
+    expect(await ctl(cluster(), 'pod/web-1', 'ns/shop', 'node/node-a')).toEqual({
+      stdout: [
+        'NAME        READY   STATUS    RESTARTS   AGE',
+        'pod/web-1   1/1     Running   0          90s',
+        '',
+        'NAME             STATUS   AGE',
+        'namespace/shop   Active   120m',
+        '',
+        'NAME          STATUS   AGE    VERSION',
+        'node/node-a   Ready    120m   0.1.0',
+        '',
+      ].join('\n'),
+      stderr: '',
+    });
+  });
+
+  it('prints several kinds as one List for -o json and yaml', async () => {
+    const { stdout } = await ctl(cluster(), 'pod/web-1', 'ns/shop', '-o', 'json');
+    expect(JSON.parse(stdout)).toEqual({ apiVersion: 'v1', kind: 'List', items: [pod('web-1', 'default', 'Running'), shop] });
+    expect(YAML.parse((await ctl(cluster(), 'pod/web-1', 'ns/shop', '-o', 'yaml')).stdout)).toEqual(JSON.parse(stdout));
   });
 
   it('fails with the server words when a named object is missing', async () => {

@@ -1,5 +1,7 @@
 // The columns `ctl get` shows for each kind, and the extra ones of -o wide.
 import {
+  kindInfo,
+  qualifiedName,
   selectorFromLabelSelector,
   type ConfigMap,
   type Deployment,
@@ -173,7 +175,9 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
   ],
 };
 
-export function columnsFor(kind: KindName, wide: boolean, withNamespace: boolean): Column[] {
-  const chosen = COLUMNS[kind].filter((column) => wide || !column.wide);
+/** The columns to print; `withKind` names rows kind/name, as kubectl does when several kinds are shown. */
+export function columnsFor(kind: KindName, wide: boolean, withNamespace: boolean, withKind = false): Column[] {
+  const kindName: Column = { header: 'NAME', value: (o) => qualifiedName(kindInfo(kind), o.metadata.name) };
+  const chosen = COLUMNS[kind].filter((column) => wide || !column.wide).map((column) => (withKind && column === name ? kindName : column));
   return withNamespace ? [{ header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' }, ...chosen] : chosen;
 }

@@ -17,7 +17,7 @@ export function parseOutputFormat(text: string | undefined): OutputFormat {
 export function renderObjects(
   info: KindInfo,
   objects: readonly ResourceObject[],
-  options: { format: OutputFormat; withNamespace: boolean; single: boolean; headers?: boolean; now?: Date },
+  options: { format: OutputFormat; withNamespace: boolean; withKind?: boolean; single: boolean; headers?: boolean; now?: Date },
 ): string {
   const { format } = options;
   if (format === 'yaml' || format === 'json') {
@@ -26,7 +26,7 @@ export function renderObjects(
   }
   if (format === 'name') return objects.map((o) => `${qualifiedName(info, o.metadata.name)}\n`).join('');
   const now = options.now ?? new Date();
-  const columns = columnsFor(info.kind, format === 'wide', options.withNamespace);
+  const columns = columnsFor(info.kind, format === 'wide', options.withNamespace, options.withKind ?? false);
   // Like kubectl, tables show events oldest first.
   const rows = info.kind === 'Event' ? byLastSeen(objects as readonly Event[]) : objects;
   const table = renderTable(
