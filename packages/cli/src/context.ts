@@ -8,14 +8,20 @@ export interface CliContext {
   readonly stdout: Writable;
   readonly stderr: Writable;
   readonly readStdin: () => Promise<string>;
+  /** The clock ages are measured against ("5s", "3m"); tests pin it. */
+  readonly now: () => Date;
   /** The client for --server / SKIFF_SERVER / config file; created on first use. */
   client(): SkiffClient;
   close(): void;
 }
 
-export function createContext(serverFlag: () => string | undefined, io: Pick<CliContext, 'stdout' | 'stderr' | 'readStdin'>): CliContext {
+export function createContext(
+  serverFlag: () => string | undefined,
+  io: Pick<CliContext, 'stdout' | 'stderr' | 'readStdin'> & Partial<Pick<CliContext, 'now'>>,
+): CliContext {
   let client: SkiffClient | undefined;
   return {
+    now: () => new Date(),
     ...io,
     client() {
       client ??= new SkiffClient(resolveServer(serverFlag()));

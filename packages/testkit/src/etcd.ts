@@ -1,5 +1,5 @@
-// A throw-away single-member etcd for tests: random ports, its own data dir
-// (on tmpfs when available), flags as in /work/shared/ENVIRONMENT.md.
+// A throw-away single-member etcd for tests: random ports on 127.0.0.1, its
+// own data dir (on tmpfs when available), the flags in etcdArgs() below.
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -28,21 +28,34 @@ export function registerGet(program: Command, context: CliContext): void {
     .action(async (args: string[], options: GetOptions) => {
       const format = parseOutputFormat(options.output);
       const groups = parseObjectArgs(args);
+      const structured = format === 'json' || format === 'yaml';
+      // Several kinds (KIND/NAME...), as kubectl prints them: one List, or
+      // tables of kind/name rows a blank line apart.
+      const withKind = groups.length > 1;
+      const listed: ResourceObject[] = [];
+      let printed = false;
       for (const { info, names } of groups) {
         if (names.length > 0 && (options.selector || options.watch)) {
           throw new CliError('error: --selector and --watch work on lists; name no objects, or drop the flag');
         }
         const objects = names.length > 0 ? await getNamed(context, info, names, options.namespace) : await list(context, info, options);
         const withNamespace = options.allNamespaces && info.namespaced;
-        const structured = format === 'json' || format === 'yaml';
-        if (objects.items.length === 0 && names.length === 0 && !structured) {
+        if (withKind && structured) {
+          listed.push(...objects.items);
+        } else if (objects.items.length === 0 && names.length === 0 && !structured) {
           if (!options.watch) context.stderr.write(`${noResources(info, options)}\n`);
         } else {
-          context.stdout.write(renderObjects(info, objects.items, { format, withNamespace, single: names.length === 1 }));
+          const text = renderObjects(info, objects.items, { format, withNamespace, withKind, single: names.length === 1, now: context.now() });
+          context.stdout.write(printed && (format === 'table' || format === 'wide') ? `\n${text}` : text);
+          printed = true;
         }
         if (options.watch) {
           await watchObjects(context, info, query(info, options), objects.resourceVersion, { format, withNamespace });
         }
+      }
+      const [first] = groups;
+      if (withKind && structured && first) {
+        context.stdout.write(renderObjects(first.info, listed, { format, withNamespace: false, single: false }));
       }
     });
 }

@@ -39,7 +39,7 @@ function streamOnce(
     stream.on('data', (event: { type: string; object_json: string; resource_version: string }) => {
       const object = JSON.parse(event.object_json) as ResourceObject;
       advance(event.resource_version);
-      const rendered = renderObjects(info, [object], { ...options, single: true, headers: false });
+      const rendered = renderObjects(info, [object], { ...options, single: true, headers: false, now: context.now() });
       context.stdout.write(options.format === 'yaml' ? `---\n${rendered}` : rendered);
     });
     stream.on('error', reject);

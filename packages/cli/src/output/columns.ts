@@ -1,17 +1,22 @@
 // The columns `ctl get` shows for each kind, and the extra ones of -o wide.
-import type {
-  ConfigMap,
-  Deployment,
-  Event,
-  KindName,
-  Namespace,
-  Node,
-  Pod,
-  ResourceObject,
-  Secret,
-  Service,
+import {
+  kindInfo,
+  qualifiedName,
+  selectorFromLabelSelector,
+  type ConfigMap,
+  type Deployment,
+  type Event,
+  type KindName,
+  type LabelSelector,
+  type Namespace,
+  type Node,
+  type Pod,
+  type ResourceObject,
+  type Secret,
+  type Service,
 } from '@skiff/api';
 import { formatAge } from './age.js';
+import { lastSeen } from './event-times.js';
 
 export interface Column {
   readonly header: string;
@@ -23,16 +28,58 @@ const age: Column = { header: 'AGE', value: (o, now) => formatAge(o.metadata.cre
 const name: Column = { header: 'NAME', value: (o) => o.metadata.name };
 const count = (record: Record<string, unknown> | undefined): number => Object.keys(record ?? {}).length;
 const orNone = (text: string | undefined): string => (text ? text : '<none>');
-const selectorText = (labels: Record<string, string> | undefined): string =>
-  orNone(Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','));
+/** kubectl's text of a label set (a Service selector): `k=v` pairs in sorted order. */
+const labelsText = (labels: Record<string, string> | undefined): string =>
+  orNone(
+    Object.entries(labels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .sort()
+      .join(','),
+  );
 
+/** kubectl's text of a Deployment selector: its terms sorted by key, set values sorted (`app=web,tier in (a,b)`). */
+function labelSelectorText(selector: LabelSelector): string {
+  const terms: { key: string; term: LabelSelector }[] = [
+    ...Object.entries(selector.matchLabels ?? {}).map(([key, value]) => ({ key, term: { matchLabels: { [key]: value } } })),
+    ...(selector.matchExpressions ?? []).map((e) => ({
+      key: e.key,
+      term: { matchExpressions: [{ ...e, ...(e.values ? { values: [...e.values].sort() } : {}) }] },
+    })),
+  ];
+  terms.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return orNone(terms.map(({ term }) => selectorFromLabelSelector(term).toString()).join(','));
+}
+
+/**
+ * kubectl's STATUS of a pod: the first container's waiting or terminated
+ * reason (ExitCode:N without one), else the pod's reason or phase; Completed
+ * beside a running container is Running (or NotReady); a pod being deleted is
+ * Terminating unless it already finished.
+ */
 export function podStatusText(pod: Pod): string {
-  if (pod.metadata.deletionTimestamp) return 'Terminating';
-  for (const container of pod.status?.containerStatuses ?? []) {
-    if (container.state.waiting?.reason) return container.state.waiting.reason;
-    if (container.state.terminated?.reason && pod.status?.phase !== 'Succeeded') return container.state.terminated.reason;
+  const phase = pod.status?.phase ?? 'Pending';
+  let reason = pod.status?.reason || phase;
+  let running = false;
+  for (const container of [...(pod.status?.containerStatuses ?? [])].reverse()) {
+    const { waiting, terminated } = container.state;
+    if (waiting?.reason) reason = waiting.reason;
+    else if (terminated) reason = terminated.reason || `ExitCode:${terminated.exitCode}`;
+    else if (container.ready && container.state.running) running = true;
   }
-  return pod.status?.reason ?? pod.status?.phase ?? 'Pending';
+  if (reason === 'Completed' && running) {
+    reason = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+  }
+  const finished = phase === 'Succeeded' || phase === 'Failed';
+  return pod.metadata.deletionTimestamp && !finished ? 'Terminating' : reason;
+}
+
+/** kubectl's RESTARTS: the sum over containers, with the age of the latest exit ("5 (40s ago)"). */
+function restartsText(pod: Pod, now: Date): string {
+  const statuses = pod.status?.containerStatuses ?? [];
+  const restarts = statuses.reduce((sum, c) => sum + c.restartCount, 0);
+  const exits = statuses.map((c) => Date.parse(c.lastState?.terminated?.finishedAt ?? '')).filter(Number.isFinite);
+  if (restarts === 0 || exits.length === 0) return String(restarts);
+  return `${restarts} (${formatAge(new Date(Math.max(...exits)).toISOString(), now)} ago)`;
 }
 
 const COLUMNS: Record<KindName, readonly Column[]> = {
@@ -47,10 +94,7 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
       },
     },
     { header: 'STATUS', value: (o) => podStatusText(o as Pod) },
-    {
-      header: 'RESTARTS',
-      value: (o) => String((o as Pod).status?.containerStatuses?.reduce((sum, c) => sum + c.restartCount, 0) ?? 0),
-    },
+    { header: 'RESTARTS', value: (o, now) => restartsText(o as Pod, now) },
     age,
     { header: 'IP', wide: true, value: (o) => orNone((o as Pod).status?.podIP) },
     { header: 'NODE', wide: true, value: (o) => orNone((o as Pod).spec.nodeName) },
@@ -74,7 +118,7 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
     age,
     { header: 'CONTAINERS', wide: true, value: (o) => (o as Deployment).spec.template.spec.containers.map((c) => c.name).join(',') },
     { header: 'IMAGES', wide: true, value: (o) => (o as Deployment).spec.template.spec.containers.map((c) => c.image).join(',') },
-    { header: 'SELECTOR', wide: true, value: (o) => selectorText((o as Deployment).spec.selector.matchLabels) },
+    { header: 'SELECTOR', wide: true, value: (o) => labelSelectorText((o as Deployment).spec.selector) },
   ],
   Service: [
     name,
@@ -86,7 +130,7 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
         orNone((o as Service).spec.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(',')),
     },
     age,
-    { header: 'SELECTOR', wide: true, value: (o) => selectorText((o as Service).spec.selector) },
+    { header: 'SELECTOR', wide: true, value: (o) => labelsText((o as Service).spec.selector) },
   ],
   ConfigMap: [
     name,
@@ -118,7 +162,7 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
     { header: 'RUNTIME', wide: true, value: (o) => orNone((o as Node).status?.nodeInfo?.runtime) },
   ],
   Event: [
-    { header: 'LAST SEEN', value: (o, now) => formatAge((o as Event).lastTimestamp ?? o.metadata.creationTimestamp, now) },
+    { header: 'LAST SEEN', value: (o, now) => formatAge(lastSeen(o as Event), now) },
     { header: 'TYPE', value: (o) => (o as Event).type },
     { header: 'REASON', value: (o) => (o as Event).reason },
     { header: 'OBJECT', value: (o) => `${(o as Event).involvedObject.kind.toLowerCase()}/${(o as Event).involvedObject.name}` },
@@ -131,7 +175,9 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
   ],
 };
 
-export function columnsFor(kind: KindName, wide: boolean, withNamespace: boolean): Column[] {
-  const chosen = COLUMNS[kind].filter((column) => wide || !column.wide);
+/** The columns to print; `withKind` names rows kind/name, as kubectl does when several kinds are shown. */
+export function columnsFor(kind: KindName, wide: boolean, withNamespace: boolean, withKind = false): Column[] {
+  const kindName: Column = { header: 'NAME', value: (o) => qualifiedName(kindInfo(kind), o.metadata.name) };
+  const chosen = COLUMNS[kind].filter((column) => wide || !column.wide).map((column) => (withKind && column === name ? kindName : column));
   return withNamespace ? [{ header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' }, ...chosen] : chosen;
 }

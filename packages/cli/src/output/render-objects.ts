@@ -1,8 +1,9 @@
 // -o yaml | json | name | wide | (table): one renderer for get and watch.
-import { qualifiedName, type KindInfo, type ResourceObject } from '@skiff/api';
+import { qualifiedName, type Event, type KindInfo, type ResourceObject } from '@skiff/api';
 import { stringify } from 'yaml';
 import { CliError } from '../errors.js';
 import { columnsFor } from './columns.js';
+import { byLastSeen } from './event-times.js';
 import { renderTable } from './table.js';
 
 export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name';
@@ -16,7 +17,7 @@ export function parseOutputFormat(text: string | undefined): OutputFormat {
 export function renderObjects(
   info: KindInfo,
   objects: readonly ResourceObject[],
-  options: { format: OutputFormat; withNamespace: boolean; single: boolean; headers?: boolean; now?: Date },
+  options: { format: OutputFormat; withNamespace: boolean; withKind?: boolean; single: boolean; headers?: boolean; now?: Date },
 ): string {
   const { format } = options;
   if (format === 'yaml' || format === 'json') {
@@ -25,10 +26,12 @@ export function renderObjects(
   }
   if (format === 'name') return objects.map((o) => `${qualifiedName(info, o.metadata.name)}\n`).join('');
   const now = options.now ?? new Date();
-  const columns = columnsFor(info.kind, format === 'wide', options.withNamespace);
+  const columns = columnsFor(info.kind, format === 'wide', options.withNamespace, options.withKind ?? false);
+  // Like kubectl, tables show events oldest first.
+  const rows = info.kind === 'Event' ? byLastSeen(objects as readonly Event[]) : objects;
   const table = renderTable(
     columns.map((c) => c.header),
-    objects.map((o) => columns.map((c) => c.value(o, now))),
+    rows.map((o) => columns.map((c) => c.value(o, now))),
   );
   return options.headers === false ? table.slice(table.indexOf('\n') + 1) : table;
 }
