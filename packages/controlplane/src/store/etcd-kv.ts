@@ -138,7 +138,7 @@ export class EtcdKv {
     );
     if (response.succeeded) return Number(response.header.revision);
 
-    const conflict = batchConflict(ops, (index) => currentOf(response.responses[index]?.response_range.kvs));
+    const conflict = batchConflict(ops, (_op, index) => currentOf(response.responses[index]?.response_range.kvs));
     if (conflict) throw conflict;
     // Every compare holds in the failure snapshot: etcd disagrees with us about
     // compare semantics. Do not guess an index.

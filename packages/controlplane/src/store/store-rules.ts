@@ -74,7 +74,7 @@ export function casFailure(key: string, expectedRevision: number, current: Curre
 }
 
 /** Why `op` would fail against the key's `current` state, or undefined if it would not. */
-export function expectationProblem(op: WriteOp, current: CurrentRevision | undefined): string | undefined {
+function expectationProblem(op: WriteOp, current: CurrentRevision | undefined): string | undefined {
   if (op.op === 'create') {
     return current ? `already exists (mod revision ${current.modRevision})` : undefined;
   }
@@ -87,10 +87,10 @@ export function expectationProblem(op: WriteOp, current: CurrentRevision | undef
 /** The first op of a batch whose expectation fails against `currentOf`, as the error to throw. */
 export function batchConflict(
   ops: readonly WriteOp[],
-  currentOf: (index: number) => CurrentRevision | undefined,
+  currentOf: (op: WriteOp, index: number) => CurrentRevision | undefined,
 ): BatchConflictError | undefined {
   for (const [index, op] of ops.entries()) {
-    const problem = expectationProblem(op, currentOf(index));
+    const problem = expectationProblem(op, currentOf(op, index));
     if (problem !== undefined) return new BatchConflictError(`batch op ${index} (${op.op} ${op.key}): ${problem}`, index);
   }
   return undefined;
