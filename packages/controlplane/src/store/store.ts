@@ -1,6 +1,7 @@
 // The one storage interface of the control plane (after kine): every write
 // carries the revision it expects, so concurrent writers can never silently
-// overwrite each other. Only store/etcd-store.ts knows this is etcd.
+// overwrite each other. Only the etcd-*.ts files in store/ know this is etcd;
+// memory-store.ts implements the same contract in memory, for unit tests.
 
 export interface KeyValue {
   readonly key: string;
@@ -52,6 +53,9 @@ export interface Store {
   /**
    * Replaces `key` only if its mod revision is still `expectedRevision`.
    * Throws ConflictError (changed meanwhile) or NotFoundError (gone).
+   * Without `options.lease` the key keeps the lease it has (etcd's
+   * `ignore_lease`), so rewriting a TTL'd object does not make it immortal;
+   * pass a lease to move it, or "0" to detach it.
    */
   update(key: string, value: string, expectedRevision: number, options?: { lease?: string }): Promise<number>;
   /** Deletes `key` only if its mod revision is still `expectedRevision`. Same errors as update. */
@@ -70,7 +74,7 @@ export interface Store {
   /** Discards history up to `revision` (as etcd compaction does). */
   compact(revision: number): Promise<void>;
   currentRevision(): Promise<number>;
-  /** Resolves when the store answers within `timeoutMs`; throws StoreUnavailableError otherwise. */
+  /** Resolves when the store answers within `timeoutMs`; throws UnavailableError otherwise. */
   ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }

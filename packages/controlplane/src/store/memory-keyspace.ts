@@ -1,0 +1,112 @@
+// MemoryStore's data, kept the way etcd's MVCC store keeps it: one global
+// revision that every write transaction bumps once (and a transaction that
+// changes nothing does not bump), each key's create and mod revision, and the
+// history of every revision since the last compaction, for watches to replay.
+import type { KeyValue, StoreEvent } from './store.js';
+
+/** One write of a transaction. `lease` undefined: no lease; null: keep the key's lease. */
+export type Mutation =
+  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly lease: string | undefined | null }
+  | { readonly type: 'delete'; readonly key: string };
+
+/** The events of one revision, in the order the transaction wrote them. */
+export interface RevisionEvents {
+  readonly revision: number;
+  readonly events: readonly StoreEvent[];
+}
+
+export class MemoryKeyspace {
+  private readonly kvs = new Map<string, KeyValue>();
+  /** Sorted by revision; holds every revision ≥ the compact revision. */
+  private readonly history: RevisionEvents[] = [];
+  /** etcd's revision of an empty store is 1: its first write is revision 2. */
+  private revision = 1;
+  private compacted = 0;
+
+  constructor(private readonly onChange: () => void) {}
+
+  get currentRevision(): number {
+    return this.revision;
+  }
+
+  get compactRevision(): number {
+    return this.compacted;
+  }
+
+  /** The stored key-value itself (frozen): copy it before handing it out. */
+  get(key: string): KeyValue | undefined {
+    return this.kvs.get(key);
+  }
+
+  /** Keys under `prefix`, in key byte order as etcd ranges are. */
+  list(prefix: string): KeyValue[] {
+    const items: { kv: KeyValue; bytes: Buffer }[] = [];
+    for (const kv of this.kvs.values()) if (kv.key.startsWith(prefix)) items.push({ kv, bytes: Buffer.from(kv.key) });
+    return items.sort((a, b) => Buffer.compare(a.bytes, b.bytes)).map((item) => item.kv);
+  }
+
+  /** Keys attached to `lease`, in key byte order (the order etcd revokes them in). */
+  keysWithLease(lease: string): string[] {
+    const keys: string[] = [];
+    for (const kv of this.kvs.values()) if (kv.lease === lease) keys.push(kv.key);
+    return keys.sort(compareKeys);
+  }
+
+  /** Applies `mutations` as one transaction; returns the store revision after it. */
+  apply(mutations: readonly Mutation[]): number {
+    const revision = this.revision + 1;
+    const events: StoreEvent[] = [];
+    for (const mutation of mutations) {
+      const prev = this.kvs.get(mutation.key);
+      if (mutation.type === 'delete') {
+        if (!prev) continue;
+        this.kvs.delete(mutation.key);
+        events.push(Object.freeze({ type: 'delete', key: mutation.key, modRevision: revision, prev }));
+        continue;
+      }
+      const lease = mutation.lease === null ? prev?.lease : mutation.lease;
+      const kv: KeyValue = Object.freeze({
+        key: mutation.key,
+        value: mutation.value,
+        modRevision: revision,
+        createRevision: prev ? prev.createRevision : revision,
+        ...(lease !== undefined ? { lease } : {}),
+      });
+      this.kvs.set(mutation.key, kv);
+      events.push(Object.freeze(prev ? { type: 'put', kv, prev } : { type: 'put', kv }));
+    }
+    if (events.length === 0) return this.revision;
+    this.revision = revision;
+    this.history.push(Object.freeze({ revision, events: Object.freeze(events) }));
+    this.onChange();
+    return revision;
+  }
+
+  /** Forgets the history below `revision` (at most the current revision, above the last compaction). */
+  compact(revision: number): void {
+    this.compacted = revision;
+    this.history.splice(0, this.indexAtOrAfter(revision));
+    this.onChange();
+  }
+
+  /** The first revision with events at or after `revision`, if any. */
+  eventsAtOrAfter(revision: number): RevisionEvents | undefined {
+    return this.history[this.indexAtOrAfter(revision)];
+  }
+
+  private indexAtOrAfter(revision: number): number {
+    let low = 0;
+    let high = this.history.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.history[middle]?.revision ?? Infinity) < revision) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}
+
+/** etcd orders keys by their bytes; JavaScript's `<` compares UTF-16 units, which differs beyond the BMP. */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
