@@ -1,5 +1,16 @@
-// @skiff/controlplane: the API server, its store and (later) controllers and scheduler.
+// @skiff/controlplane: the control plane process (API, controllers, scheduler,
+// node service) and its store. Errors are @skiff/api's vocabulary.
 export { ControlPlane, type ControlPlaneConfig } from './control-plane.js';
-export type { Store, KeyValue, StoreEvent, WatchCallbacks, WatchHandle, WriteOp, ListResult } from './store/store.js';
-export * from './errors.js';
-export { EtcdStore, type EtcdStoreOptions } from './store/index.js';
+export {
+  EtcdStore,
+  MemoryStore,
+  type EtcdStoreOptions,
+  type KeyValue,
+  type ListResult,
+  type MemoryStoreOptions,
+  type Store,
+  type StoreEvent,
+  type WatchCallbacks,
+  type WatchHandle,
+  type WriteOp,
+} from './store/index.js';

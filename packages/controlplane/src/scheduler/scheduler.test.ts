@@ -1,0 +1,128 @@
+// The scheduling loop end to end inside one process: informers over the
+// in-memory store, decisions, binds in batched compare-and-swaps, events.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { kindInfo, type Event, type Node, type Pod } from '@skiff/api';
+import { waitFor } from '@skiff/testkit';
+import { InformerFactory } from '../cache/index.js';
+import { EventRecorder } from '../objects/event-recorder.js';
+import { ObjectStore } from '../objects/object-store.js';
+import { MemoryStore } from '../store/index.js';
+import { Scheduler } from './scheduler.js';
+
+const POD = kindInfo('Pod');
+const NODE = kindInfo('Node');
+const EVENT = kindInfo('Event');
+const SOON = { timeoutMs: 5_000, intervalMs: 5 };
+
+let store: MemoryStore;
+let objects: ObjectStore;
+let informers: InformerFactory;
+let scheduler: Scheduler;
+
+function node(name: string, cpu: string, ready = true): Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, uid: `uid-${name}` },
+    spec: {},
+    status: {
+      capacity: { cpu, memory: '8Gi', pods: '110' },
+      allocatable: { cpu, memory: '8Gi', pods: '110' },
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+    },
+  };
+}
+
+function pod(name: string, cpu: string): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', uid: `uid-${name}` },
+    spec: {
+      containers: [{ name: 'c', image: 'busybox:1', resources: { requests: { cpu, memory: '64Mi' } } }],
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 30,
+    },
+    status: { phase: 'Pending' },
+  };
+}
+
+async function boundNodeOf(name: string): Promise<string | undefined> {
+  return (await objects.mustGet<Pod>(POD, 'default', name)).spec.nodeName;
+}
+
+beforeEach(() => {
+  store = new MemoryStore();
+  objects = new ObjectStore(store);
+  informers = new InformerFactory({ objects });
+  scheduler = new Scheduler({
+    objects,
+    pods: informers.informerFor<Pod>('Pod'),
+    nodes: informers.informerFor<Node>('Node'),
+    events: new EventRecorder(objects),
+    strategy: 'binpack',
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+  });
+  scheduler.start();
+  informers.start();
+});
+
+afterEach(async () => {
+  await scheduler.stop();
+  await informers.stop();
+  await store.close();
+});
+
+describe('Scheduler', () => {
+  it('binds pending pods within capacity, packing the fuller node first, and stamps PodScheduled', async () => {
+    await objects.create(NODE, node('a', '2'));
+    await objects.create(NODE, node('b', '2'));
+    await objects.create(NODE, node('down', '64', false));
+    for (const name of ['p1', 'p2', 'p3', 'p4']) await objects.create(POD, pod(name, '1'));
+
+    await waitFor(async () => (await objects.list<Pod>(POD, 'default')).items.every((p) => p.spec.nodeName), { ...SOON, description: 'every pod bound' });
+    const { items } = await objects.list<Pod>(POD, 'default');
+    const perNode = new Map<string, number>();
+    for (const p of items) perNode.set(p.spec.nodeName!, (perNode.get(p.spec.nodeName!) ?? 0) + 1);
+    expect(Object.fromEntries(perNode)).toEqual({ a: 2, b: 2 });
+    for (const p of items) {
+      expect(p.status?.phase).toBe('Pending');
+      expect(p.status?.conditions).toEqual([{ type: 'PodScheduled', status: 'True', lastTransitionTime: expect.any(String) }]);
+    }
+  });
+
+  it('explains a pod that fits nowhere in one event, and binds it once a node can hold it', async () => {
+    await objects.create(NODE, node('small', '1'));
+    await objects.create(NODE, node('tiny', '1'));
+    await objects.create(POD, pod('big', '4'));
+
+    const event = await waitFor(async () => (await objects.list<Event>(EVENT, 'default')).items.find((e) => e.reason === 'FailedScheduling'), { ...SOON, description: 'a FailedScheduling event' });
+    expect(event.message).toBe('0/2 nodes are available: 2 Insufficient cpu.');
+    expect(event.involvedObject).toMatchObject({ kind: 'Pod', name: 'big', namespace: 'default' });
+    expect(await boundNodeOf('big')).toBeUndefined();
+
+    await objects.create(NODE, node('large', '8'));
+    await waitFor(async () => (await boundNodeOf('big')) === 'large', { ...SOON, description: 'the pod bound to the new node' });
+  });
+
+  it('gives the capacity of a pod that finished to a waiting one', async () => {
+    await objects.create(NODE, node('only', '1'));
+    await objects.create(POD, pod('first', '1'));
+    await waitFor(async () => (await boundNodeOf('first')) === 'only', { ...SOON, description: 'first bound' });
+    await objects.create(POD, pod('second', '1'));
+    await waitFor(async () => (await objects.list<Event>(EVENT, 'default')).items.some((e) => e.involvedObject.name === 'second'), { ...SOON, description: 'second reported unschedulable' });
+
+    const first = await objects.mustGet<Pod>(POD, 'default', 'first');
+    await objects.update(POD, { ...first, status: { phase: 'Succeeded' } }, Number(first.metadata.resourceVersion));
+    await waitFor(async () => (await boundNodeOf('second')) === 'only', { ...SOON, description: 'second bound where first ran' });
+  });
+
+  it('never binds a pod that was deleted before its turn', async () => {
+    const created = await objects.create(POD, pod('gone', '1'));
+    await objects.delete(POD, 'default', 'gone', Number(created.metadata.resourceVersion));
+    await objects.create(NODE, node('a', '2'));
+    await objects.create(POD, pod('stays', '1'));
+    await waitFor(async () => (await boundNodeOf('stays')) === 'a', { ...SOON, description: 'stays bound' });
+    expect(await objects.get(POD, 'default', 'gone')).toBeUndefined();
+  });
+});
