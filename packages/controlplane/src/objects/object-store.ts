@@ -117,11 +117,35 @@ export class ObjectStore {
     afterRevision: number,
     callbacks: ObjectWatchCallbacks,
   ): WatchHandle {
-    return this.store.watch(kindPrefix(info, namespace), afterRevision, {
-      onEvent: (event: StoreEvent) => callbacks.onEvent(toObjectEvent(event)),
-      onCompacted: (compactRevision) => callbacks.onCompacted(compactRevision),
-      onError: (error) => callbacks.onError(error),
+    // The watch ends once: after its end, nothing more reaches the callbacks.
+    let over = false;
+    const end = (): boolean => {
+      const first = !over;
+      over = true;
+      return first;
+    };
+    const handle = this.store.watch(kindPrefix(info, namespace), afterRevision, {
+      onEvent: (event: StoreEvent) => {
+        if (over) return;
+        if (event.type === 'delete' && !event.prev) {
+          // etcd reads a deleted key's last value from the revision before the
+          // delete; when that was compacted away the object is unknown, so the
+          // watcher must list again, as after any compaction.
+          end();
+          void handle.close().catch(() => {});
+          callbacks.onCompacted(event.modRevision - 1);
+          return;
+        }
+        callbacks.onEvent(toObjectEvent(event));
+      },
+      onCompacted: (compactRevision) => {
+        if (end()) callbacks.onCompacted(compactRevision);
+      },
+      onError: (error) => {
+        if (end()) callbacks.onError(error);
+      },
     });
+    return handle;
   }
 }
 
@@ -136,11 +160,7 @@ function toObjectEvent(event: StoreEvent): ObjectEvent {
     const type = event.kv.createRevision === event.kv.modRevision ? 'ADDED' : 'MODIFIED';
     return previous ? { type, object, previous, revision: event.kv.modRevision } : { type, object, revision: event.kv.modRevision };
   }
-  if (!event.prev) {
-    // Without the previous value there is nothing to tell a watcher; the store
-    // always asks etcd for it, so this is a broken invariant, not user error.
-    throw new Error(`delete event for ${event.key} carries no previous value`);
-  }
+  if (!event.prev) throw new Error(`delete event for ${event.key} carries no previous value`); // handled in watch()
   const object = decodeObject({ ...event.prev, modRevision: event.modRevision });
   return { type: 'DELETED', object, revision: event.modRevision };
 }
