@@ -19,6 +19,7 @@
 import { writeFileAtomic } from '../atomic-file.js';
 import { readFile } from 'node:fs/promises';
 import { posix as path } from 'node:path';
+import { isRecord } from '@skiff/api/json-guards';
 
 export type DriverName = 'runc' | 'process';
 
@@ -124,15 +125,11 @@ export async function readJsonFile<T>(file: string, guard: (value: unknown) => v
 
 // Shape checks: these files outlive the process that wrote them (and perhaps
 // its version), so they are checked rather than trusted. The shim imports this
-// file, so it keeps its own isObject rather than @skiff/api's isRecord: that
-// import would load gRPC, the proto and the schemas into every container's shim.
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+// file, so it takes isRecord from @skiff/api's json-guards entry point alone:
+// the package's face would load gRPC, the proto and the schemas into every shim.
 
 function isStringRecord(value: unknown): value is Record<string, string> {
-  return isObject(value) && Object.values(value).every((v) => typeof v === 'string');
+  return isRecord(value) && Object.values(value).every((v) => typeof v === 'string');
 }
 
 function isOptional(value: unknown, type: 'number' | 'string'): boolean {
@@ -141,7 +138,7 @@ function isOptional(value: unknown, type: 'number' | 'string'): boolean {
 
 export function isContainerRecord(value: unknown): value is ContainerRecord {
   return (
-    isObject(value) &&
+    isRecord(value) &&
     typeof value['id'] === 'string' &&
     (value['driver'] === 'runc' || value['driver'] === 'process') &&
     isStringRecord(value['labels']) &&
@@ -151,7 +148,7 @@ export function isContainerRecord(value: unknown): value is ContainerRecord {
 }
 
 export function isShimRequest(value: unknown): value is ShimRequest {
-  if (!isObject(value) || typeof value['id'] !== 'string' || typeof value['logPath'] !== 'string') return false;
+  if (!isRecord(value) || typeof value['id'] !== 'string' || typeof value['logPath'] !== 'string') return false;
   if (value['kind'] === 'runc') {
     return ['runcBinary', 'runcRoot', 'bundleDir', 'pidFile', 'runcLogPath', 'cgroupsPath'].every(
       (key) => typeof value[key] === 'string',
@@ -172,7 +169,7 @@ export function isShimRequest(value: unknown): value is ShimRequest {
 
 export function isShimRecord(value: unknown): value is ShimRecord {
   return (
-    isObject(value) &&
+    isRecord(value) &&
     typeof value['shimPid'] === 'number' &&
     isOptional(value['shimStartTicks'], 'number') &&
     isOptional(value['pid'], 'number') &&
@@ -183,7 +180,7 @@ export function isShimRecord(value: unknown): value is ShimRecord {
 
 export function isExitRecord(value: unknown): value is ExitRecord {
   return (
-    isObject(value) &&
+    isRecord(value) &&
     isOptional(value['exitCode'], 'number') &&
     typeof value['finishedAt'] === 'string' &&
     typeof value['oomKilled'] === 'boolean' &&
