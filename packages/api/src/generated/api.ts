@@ -6,14 +6,20 @@ import type { ApiClient as _skiff_v1_ApiClient, ApiDefinition as _skiff_v1_ApiDe
 import type { ApplyRequest as _skiff_v1_ApplyRequest, ApplyRequest__Output as _skiff_v1_ApplyRequest__Output } from './skiff/v1/ApplyRequest.js';
 import type { ApplyResponse as _skiff_v1_ApplyResponse, ApplyResponse__Output as _skiff_v1_ApplyResponse__Output } from './skiff/v1/ApplyResponse.js';
 import type { AssignmentEvent as _skiff_v1_AssignmentEvent, AssignmentEvent__Output as _skiff_v1_AssignmentEvent__Output } from './skiff/v1/AssignmentEvent.js';
+import type { CanIRequest as _skiff_v1_CanIRequest, CanIRequest__Output as _skiff_v1_CanIRequest__Output } from './skiff/v1/CanIRequest.js';
+import type { CanIResponse as _skiff_v1_CanIResponse, CanIResponse__Output as _skiff_v1_CanIResponse__Output } from './skiff/v1/CanIResponse.js';
 import type { CordonRequest as _skiff_v1_CordonRequest, CordonRequest__Output as _skiff_v1_CordonRequest__Output } from './skiff/v1/CordonRequest.js';
 import type { CordonResponse as _skiff_v1_CordonResponse, CordonResponse__Output as _skiff_v1_CordonResponse__Output } from './skiff/v1/CordonResponse.js';
+import type { CreateTokenRequest as _skiff_v1_CreateTokenRequest, CreateTokenRequest__Output as _skiff_v1_CreateTokenRequest__Output } from './skiff/v1/CreateTokenRequest.js';
+import type { CreateTokenResponse as _skiff_v1_CreateTokenResponse, CreateTokenResponse__Output as _skiff_v1_CreateTokenResponse__Output } from './skiff/v1/CreateTokenResponse.js';
 import type { DeleteRequest as _skiff_v1_DeleteRequest, DeleteRequest__Output as _skiff_v1_DeleteRequest__Output } from './skiff/v1/DeleteRequest.js';
 import type { DeleteResponse as _skiff_v1_DeleteResponse, DeleteResponse__Output as _skiff_v1_DeleteResponse__Output } from './skiff/v1/DeleteResponse.js';
 import type { GetRequest as _skiff_v1_GetRequest, GetRequest__Output as _skiff_v1_GetRequest__Output } from './skiff/v1/GetRequest.js';
 import type { GetResponse as _skiff_v1_GetResponse, GetResponse__Output as _skiff_v1_GetResponse__Output } from './skiff/v1/GetResponse.js';
 import type { HeartbeatRequest as _skiff_v1_HeartbeatRequest, HeartbeatRequest__Output as _skiff_v1_HeartbeatRequest__Output } from './skiff/v1/HeartbeatRequest.js';
 import type { HeartbeatResponse as _skiff_v1_HeartbeatResponse, HeartbeatResponse__Output as _skiff_v1_HeartbeatResponse__Output } from './skiff/v1/HeartbeatResponse.js';
+import type { JoinRequest as _skiff_v1_JoinRequest, JoinRequest__Output as _skiff_v1_JoinRequest__Output } from './skiff/v1/JoinRequest.js';
+import type { JoinResponse as _skiff_v1_JoinResponse, JoinResponse__Output as _skiff_v1_JoinResponse__Output } from './skiff/v1/JoinResponse.js';
 import type { ListRequest as _skiff_v1_ListRequest, ListRequest__Output as _skiff_v1_ListRequest__Output } from './skiff/v1/ListRequest.js';
 import type { ListResponse as _skiff_v1_ListResponse, ListResponse__Output as _skiff_v1_ListResponse__Output } from './skiff/v1/ListResponse.js';
 import type { LogChunk as _skiff_v1_LogChunk, LogChunk__Output as _skiff_v1_LogChunk__Output } from './skiff/v1/LogChunk.js';
@@ -22,6 +28,8 @@ import type { NodeApiClient as _skiff_v1_NodeApiClient, NodeApiDefinition as _sk
 import type { ObjectRef as _skiff_v1_ObjectRef, ObjectRef__Output as _skiff_v1_ObjectRef__Output } from './skiff/v1/ObjectRef.js';
 import type { RegisterNodeRequest as _skiff_v1_RegisterNodeRequest, RegisterNodeRequest__Output as _skiff_v1_RegisterNodeRequest__Output } from './skiff/v1/RegisterNodeRequest.js';
 import type { RegisterNodeResponse as _skiff_v1_RegisterNodeResponse, RegisterNodeResponse__Output as _skiff_v1_RegisterNodeResponse__Output } from './skiff/v1/RegisterNodeResponse.js';
+import type { RenewCertificateRequest as _skiff_v1_RenewCertificateRequest, RenewCertificateRequest__Output as _skiff_v1_RenewCertificateRequest__Output } from './skiff/v1/RenewCertificateRequest.js';
+import type { RenewCertificateResponse as _skiff_v1_RenewCertificateResponse, RenewCertificateResponse__Output as _skiff_v1_RenewCertificateResponse__Output } from './skiff/v1/RenewCertificateResponse.js';
 import type { ScaleRequest as _skiff_v1_ScaleRequest, ScaleRequest__Output as _skiff_v1_ScaleRequest__Output } from './skiff/v1/ScaleRequest.js';
 import type { ScaleResponse as _skiff_v1_ScaleResponse, ScaleResponse__Output as _skiff_v1_ScaleResponse__Output } from './skiff/v1/ScaleResponse.js';
 import type { UpdatePodStatusRequest as _skiff_v1_UpdatePodStatusRequest, UpdatePodStatusRequest__Output as _skiff_v1_UpdatePodStatusRequest__Output } from './skiff/v1/UpdatePodStatusRequest.js';
@@ -42,14 +50,20 @@ export interface ProtoGrpcType {
       ApplyRequest: MessageTypeDefinition<_skiff_v1_ApplyRequest, _skiff_v1_ApplyRequest__Output>
       ApplyResponse: MessageTypeDefinition<_skiff_v1_ApplyResponse, _skiff_v1_ApplyResponse__Output>
       AssignmentEvent: MessageTypeDefinition<_skiff_v1_AssignmentEvent, _skiff_v1_AssignmentEvent__Output>
+      CanIRequest: MessageTypeDefinition<_skiff_v1_CanIRequest, _skiff_v1_CanIRequest__Output>
+      CanIResponse: MessageTypeDefinition<_skiff_v1_CanIResponse, _skiff_v1_CanIResponse__Output>
       CordonRequest: MessageTypeDefinition<_skiff_v1_CordonRequest, _skiff_v1_CordonRequest__Output>
       CordonResponse: MessageTypeDefinition<_skiff_v1_CordonResponse, _skiff_v1_CordonResponse__Output>
+      CreateTokenRequest: MessageTypeDefinition<_skiff_v1_CreateTokenRequest, _skiff_v1_CreateTokenRequest__Output>
+      CreateTokenResponse: MessageTypeDefinition<_skiff_v1_CreateTokenResponse, _skiff_v1_CreateTokenResponse__Output>
       DeleteRequest: MessageTypeDefinition<_skiff_v1_DeleteRequest, _skiff_v1_DeleteRequest__Output>
       DeleteResponse: MessageTypeDefinition<_skiff_v1_DeleteResponse, _skiff_v1_DeleteResponse__Output>
       GetRequest: MessageTypeDefinition<_skiff_v1_GetRequest, _skiff_v1_GetRequest__Output>
       GetResponse: MessageTypeDefinition<_skiff_v1_GetResponse, _skiff_v1_GetResponse__Output>
       HeartbeatRequest: MessageTypeDefinition<_skiff_v1_HeartbeatRequest, _skiff_v1_HeartbeatRequest__Output>
       HeartbeatResponse: MessageTypeDefinition<_skiff_v1_HeartbeatResponse, _skiff_v1_HeartbeatResponse__Output>
+      JoinRequest: MessageTypeDefinition<_skiff_v1_JoinRequest, _skiff_v1_JoinRequest__Output>
+      JoinResponse: MessageTypeDefinition<_skiff_v1_JoinResponse, _skiff_v1_JoinResponse__Output>
       ListRequest: MessageTypeDefinition<_skiff_v1_ListRequest, _skiff_v1_ListRequest__Output>
       ListResponse: MessageTypeDefinition<_skiff_v1_ListResponse, _skiff_v1_ListResponse__Output>
       LogChunk: MessageTypeDefinition<_skiff_v1_LogChunk, _skiff_v1_LogChunk__Output>
@@ -58,6 +72,8 @@ export interface ProtoGrpcType {
       ObjectRef: MessageTypeDefinition<_skiff_v1_ObjectRef, _skiff_v1_ObjectRef__Output>
       RegisterNodeRequest: MessageTypeDefinition<_skiff_v1_RegisterNodeRequest, _skiff_v1_RegisterNodeRequest__Output>
       RegisterNodeResponse: MessageTypeDefinition<_skiff_v1_RegisterNodeResponse, _skiff_v1_RegisterNodeResponse__Output>
+      RenewCertificateRequest: MessageTypeDefinition<_skiff_v1_RenewCertificateRequest, _skiff_v1_RenewCertificateRequest__Output>
+      RenewCertificateResponse: MessageTypeDefinition<_skiff_v1_RenewCertificateResponse, _skiff_v1_RenewCertificateResponse__Output>
       ScaleRequest: MessageTypeDefinition<_skiff_v1_ScaleRequest, _skiff_v1_ScaleRequest__Output>
       ScaleResponse: MessageTypeDefinition<_skiff_v1_ScaleResponse, _skiff_v1_ScaleResponse__Output>
       UpdatePodStatusRequest: MessageTypeDefinition<_skiff_v1_UpdatePodStatusRequest, _skiff_v1_UpdatePodStatusRequest__Output>

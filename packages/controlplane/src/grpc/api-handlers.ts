@@ -1,6 +1,6 @@
 // Adapts ApiService to the generated gRPC handler types: decoding requests,
 // encoding objects as JSON, metrics, and error mapping through status.ts.
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import type { ApiHandlers, ResourceObject, Selector, WatchEventMessage, WatchRequestMessage } from '@skiff/api';
 import type { Logger } from 'pino';
 import type { ApiMetrics } from './api-metrics.js';
@@ -67,6 +67,9 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
       node_json: json(await deps.nodes.cordon(request.node_name, request.unschedulable)),
     })),
     Logs: (call) => deps.logs.serve(call),
+    // Wired with authorization (issue 8); until then these answer UNIMPLEMENTED.
+    CanI: (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: 'CanI is not served yet' }),
+    CreateToken: (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: 'CreateToken is not served yet' }),
   };
 }
 

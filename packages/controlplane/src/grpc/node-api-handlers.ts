@@ -1,5 +1,5 @@
 // The NodeApi service agents talk to.
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import {
   InvalidError,
   kindInfo,
@@ -51,6 +51,9 @@ export function createNodeHandlers(deps: NodeServiceDeps): NodeApiHandlers {
       return { pod_json: JSON.stringify(pod) };
     }),
     WatchAssignments: (call) => serveAssignments(deps, call),
+    // Wired with the join flow (issue 8); until then these answer UNIMPLEMENTED.
+    Join: (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: 'Join is not served yet' }),
+    RenewCertificate: (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: 'RenewCertificate is not served yet' }),
   };
 }
 

@@ -4,8 +4,12 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ApplyRequest as _skiff_v1_ApplyRequest, ApplyRequest__Output as _skiff_v1_ApplyRequest__Output } from '../../skiff/v1/ApplyRequest.js';
 import type { ApplyResponse as _skiff_v1_ApplyResponse, ApplyResponse__Output as _skiff_v1_ApplyResponse__Output } from '../../skiff/v1/ApplyResponse.js';
+import type { CanIRequest as _skiff_v1_CanIRequest, CanIRequest__Output as _skiff_v1_CanIRequest__Output } from '../../skiff/v1/CanIRequest.js';
+import type { CanIResponse as _skiff_v1_CanIResponse, CanIResponse__Output as _skiff_v1_CanIResponse__Output } from '../../skiff/v1/CanIResponse.js';
 import type { CordonRequest as _skiff_v1_CordonRequest, CordonRequest__Output as _skiff_v1_CordonRequest__Output } from '../../skiff/v1/CordonRequest.js';
 import type { CordonResponse as _skiff_v1_CordonResponse, CordonResponse__Output as _skiff_v1_CordonResponse__Output } from '../../skiff/v1/CordonResponse.js';
+import type { CreateTokenRequest as _skiff_v1_CreateTokenRequest, CreateTokenRequest__Output as _skiff_v1_CreateTokenRequest__Output } from '../../skiff/v1/CreateTokenRequest.js';
+import type { CreateTokenResponse as _skiff_v1_CreateTokenResponse, CreateTokenResponse__Output as _skiff_v1_CreateTokenResponse__Output } from '../../skiff/v1/CreateTokenResponse.js';
 import type { DeleteRequest as _skiff_v1_DeleteRequest, DeleteRequest__Output as _skiff_v1_DeleteRequest__Output } from '../../skiff/v1/DeleteRequest.js';
 import type { DeleteResponse as _skiff_v1_DeleteResponse, DeleteResponse__Output as _skiff_v1_DeleteResponse__Output } from '../../skiff/v1/DeleteResponse.js';
 import type { GetRequest as _skiff_v1_GetRequest, GetRequest__Output as _skiff_v1_GetRequest__Output } from '../../skiff/v1/GetRequest.js';
@@ -29,6 +33,15 @@ export interface ApiClient extends grpc.Client {
   apply(argument: _skiff_v1_ApplyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
   apply(argument: _skiff_v1_ApplyRequest, callback: grpc.requestCallback<_skiff_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
   
+  CanI(argument: _skiff_v1_CanIRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_CanIResponse__Output>): grpc.ClientUnaryCall;
+  CanI(argument: _skiff_v1_CanIRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_skiff_v1_CanIResponse__Output>): grpc.ClientUnaryCall;
+  CanI(argument: _skiff_v1_CanIRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_CanIResponse__Output>): grpc.ClientUnaryCall;
+  CanI(argument: _skiff_v1_CanIRequest, callback: grpc.requestCallback<_skiff_v1_CanIResponse__Output>): grpc.ClientUnaryCall;
+  canI(argument: _skiff_v1_CanIRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_CanIResponse__Output>): grpc.ClientUnaryCall;
+  canI(argument: _skiff_v1_CanIRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_skiff_v1_CanIResponse__Output>): grpc.ClientUnaryCall;
+  canI(argument: _skiff_v1_CanIRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_CanIResponse__Output>): grpc.ClientUnaryCall;
+  canI(argument: _skiff_v1_CanIRequest, callback: grpc.requestCallback<_skiff_v1_CanIResponse__Output>): grpc.ClientUnaryCall;
+  
   Cordon(argument: _skiff_v1_CordonRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_CordonResponse__Output>): grpc.ClientUnaryCall;
   Cordon(argument: _skiff_v1_CordonRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_skiff_v1_CordonResponse__Output>): grpc.ClientUnaryCall;
   Cordon(argument: _skiff_v1_CordonRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_CordonResponse__Output>): grpc.ClientUnaryCall;
@@ -37,6 +50,15 @@ export interface ApiClient extends grpc.Client {
   cordon(argument: _skiff_v1_CordonRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_skiff_v1_CordonResponse__Output>): grpc.ClientUnaryCall;
   cordon(argument: _skiff_v1_CordonRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_CordonResponse__Output>): grpc.ClientUnaryCall;
   cordon(argument: _skiff_v1_CordonRequest, callback: grpc.requestCallback<_skiff_v1_CordonResponse__Output>): grpc.ClientUnaryCall;
+  
+  CreateToken(argument: _skiff_v1_CreateTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  CreateToken(argument: _skiff_v1_CreateTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_skiff_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  CreateToken(argument: _skiff_v1_CreateTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  CreateToken(argument: _skiff_v1_CreateTokenRequest, callback: grpc.requestCallback<_skiff_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  createToken(argument: _skiff_v1_CreateTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  createToken(argument: _skiff_v1_CreateTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_skiff_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  createToken(argument: _skiff_v1_CreateTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  createToken(argument: _skiff_v1_CreateTokenRequest, callback: grpc.requestCallback<_skiff_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
   
   Delete(argument: _skiff_v1_DeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
   Delete(argument: _skiff_v1_DeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_skiff_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
@@ -89,7 +111,11 @@ export interface ApiClient extends grpc.Client {
 export interface ApiHandlers extends grpc.UntypedServiceImplementation {
   Apply: grpc.handleUnaryCall<_skiff_v1_ApplyRequest__Output, _skiff_v1_ApplyResponse>;
   
+  CanI: grpc.handleUnaryCall<_skiff_v1_CanIRequest__Output, _skiff_v1_CanIResponse>;
+  
   Cordon: grpc.handleUnaryCall<_skiff_v1_CordonRequest__Output, _skiff_v1_CordonResponse>;
+  
+  CreateToken: grpc.handleUnaryCall<_skiff_v1_CreateTokenRequest__Output, _skiff_v1_CreateTokenResponse>;
   
   Delete: grpc.handleUnaryCall<_skiff_v1_DeleteRequest__Output, _skiff_v1_DeleteResponse>;
   
@@ -107,7 +133,9 @@ export interface ApiHandlers extends grpc.UntypedServiceImplementation {
 
 export interface ApiDefinition extends grpc.ServiceDefinition {
   Apply: MethodDefinition<_skiff_v1_ApplyRequest, _skiff_v1_ApplyResponse, _skiff_v1_ApplyRequest__Output, _skiff_v1_ApplyResponse__Output>
+  CanI: MethodDefinition<_skiff_v1_CanIRequest, _skiff_v1_CanIResponse, _skiff_v1_CanIRequest__Output, _skiff_v1_CanIResponse__Output>
   Cordon: MethodDefinition<_skiff_v1_CordonRequest, _skiff_v1_CordonResponse, _skiff_v1_CordonRequest__Output, _skiff_v1_CordonResponse__Output>
+  CreateToken: MethodDefinition<_skiff_v1_CreateTokenRequest, _skiff_v1_CreateTokenResponse, _skiff_v1_CreateTokenRequest__Output, _skiff_v1_CreateTokenResponse__Output>
   Delete: MethodDefinition<_skiff_v1_DeleteRequest, _skiff_v1_DeleteResponse, _skiff_v1_DeleteRequest__Output, _skiff_v1_DeleteResponse__Output>
   Get: MethodDefinition<_skiff_v1_GetRequest, _skiff_v1_GetResponse, _skiff_v1_GetRequest__Output, _skiff_v1_GetResponse__Output>
   List: MethodDefinition<_skiff_v1_ListRequest, _skiff_v1_ListResponse, _skiff_v1_ListRequest__Output, _skiff_v1_ListResponse__Output>

@@ -1,0 +1,15 @@
+// Original file: proto/skiff/v1/api.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface CreateTokenRequest {
+  'namespace'?: (string);
+  'service_account'?: (string);
+  'expiration_seconds'?: (number | string | Long);
+}
+
+export interface CreateTokenRequest__Output {
+  'namespace': (string);
+  'service_account': (string);
+  'expiration_seconds': (string);
+}
