@@ -89,3 +89,13 @@ export function grpcCodeOf(error: unknown): status | undefined {
   }
   return undefined;
 }
+
+/** The caller did not prove who it is (no client certificate, a bad or expired token…). */
+export class UnauthenticatedError extends SkiffError {
+  readonly code = status.UNAUTHENTICATED;
+}
+
+/** The caller is known but may not do this (RBAC, node restriction). */
+export class PermissionDeniedError extends SkiffError {
+  readonly code = status.PERMISSION_DENIED;
+}
