@@ -13,16 +13,19 @@ const CONTROL_PLANE_SRC = 'packages/controlplane/src/';
 /**
  * The control plane's rooms, top to bottom: a room may import only rooms on a
  * later line (doors point down); rooms on one line are peers and import each
- * other not at all. "." is the composition root (main.ts, control-plane.ts, index.ts).
+ * other not at all. "." is the composition root (main.ts, control-plane.ts,
+ * index.ts); commands/ are the binary's subcommands (token, rotate-secrets-key).
+ * auth/ and pki/ are policy over injected data: nothing of the control plane below them.
  */
 export const CONTROL_PLANE_ROOMS: readonly (readonly string[])[] = [
   ['.'],
+  ['commands'],
   ['grpc', 'http'],
   ['api'],
   ['controllers', 'scheduler', 'nodes'],
   ['cache'],
   ['objects'],
-  ['store'],
+  ['store', 'auth', 'pki'],
 ];
 
 const graph = readImportGraph(REPO);
