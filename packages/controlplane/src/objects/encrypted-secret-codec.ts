@@ -11,7 +11,7 @@
 // the file's identity at most once a second so they move to the new first key.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { FailedPreconditionError } from '@skiff/api';
+import { FailedPreconditionError, InvalidError } from '@skiff/api';
 import { loadOrCreateEncryptionKeys, readEncryptionKeysSync, statKeyFileSync, type EncryptionKey } from './secret-encryption-keys.js';
 
 /** Turns a Secret's JSON into what is stored and back; `storageKey` is the object's key in the store. */
@@ -75,8 +75,8 @@ export class EncryptedSecretCodec implements SecretTransformer {
 
   toStorage(plaintext: string, storageKey: string): string {
     if (this.now() - this.checkedAt >= KEY_FILE_CHECK_INTERVAL_MS) {
-      this.checkedAt = this.now();
       if (identityOf(statKeyFileSync(this.keyFilePath)) !== this.fileIdentity) this.reload();
+      this.checkedAt = this.now(); // only once the file read well: until then every write fails, saying why
     }
     const key = this.currentKey();
     const nonce = randomBytes(NONCE_BYTES);
@@ -132,9 +132,16 @@ export class EncryptedSecretCodec implements SecretTransformer {
   }
 
   private reload(): void {
-    const { keys, stats } = readEncryptionKeysSync(this.keyFilePath);
-    this.keys = keys;
-    this.fileIdentity = identityOf(stats);
+    let read: ReturnType<typeof readEncryptionKeysSync>;
+    try {
+      read = readEncryptionKeysSync(this.keyFilePath);
+    } catch (error) {
+      // A request cannot fix the key file: not the caller's invalid argument, but the server's precondition.
+      if (error instanceof InvalidError) throw new FailedPreconditionError(error.message);
+      throw error;
+    }
+    this.keys = read.keys;
+    this.fileIdentity = identityOf(read.stats);
   }
 }
 
