@@ -1,9 +1,13 @@
-// Typed objects on top of the raw Store: keys, JSON, resourceVersions, and
-// error messages that name the object the way kubectl users expect.
+// Typed objects on top of the raw Store: keys, JSON, resourceVersions,
+// Secrets encrypted at rest (when given a transformer), and error messages
+// that name the object the way kubectl users expect.
 import { AlreadyExistsError, ConflictError, NotFoundError, type KindInfo, type ResourceObject } from '@skiff/api';
-import type { Store, StoreEvent, WatchHandle } from '../store/store.js';
-import { decodeObject, encodeObject } from './object-codec.js';
-import { kindPrefix, objectKey } from './object-keys.js';
+import type { KeyValue, Store, StoreEvent, WatchHandle } from '../store/store.js';
+import type { SecretTransformer } from './encrypted-secret-codec.js';
+import { ObjectCodec } from './object-codec.js';
+import { describeObject, kindPrefix, objectKey } from './object-keys.js';
+
+export { describeObject } from './object-keys.js';
 
 export type ObjectEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -22,16 +26,20 @@ export interface ObjectWatchCallbacks {
   onError(error: Error): void;
 }
 
-/** kubectl's resource spelling in messages: `deployments.apps "web"`. */
-export function describeObject(info: KindInfo, namespace: string | undefined, name: string): string {
-  const slash = info.apiVersion.indexOf('/');
-  const resource = slash > 0 ? `${info.plural}.${info.apiVersion.slice(0, slash)}` : info.plural;
-  const where = info.namespaced ? ` in namespace "${namespace ?? 'default'}"` : '';
-  return `${resource} "${name}"${where}`;
+export interface ObjectStoreOptions {
+  /** Encrypts Secrets on their way into the store (EncryptedSecretCodec); without it they are stored as plain JSON. */
+  readonly secrets?: SecretTransformer;
 }
 
 export class ObjectStore {
-  constructor(private readonly store: Store) {}
+  private readonly codec: ObjectCodec;
+
+  constructor(
+    private readonly store: Store,
+    options: ObjectStoreOptions = {},
+  ) {
+    this.codec = new ObjectCodec(options.secrets);
+  }
 
   async get<T extends ResourceObject = ResourceObject>(
     info: KindInfo,
@@ -39,7 +47,7 @@ export class ObjectStore {
     name: string,
   ): Promise<T | undefined> {
     const kv = await this.store.get(objectKey(info, namespace, name));
-    return kv ? decodeObject<T>(kv) : undefined;
+    return kv ? this.codec.decode<T>(info, kv) : undefined;
   }
 
   async mustGet<T extends ResourceObject = ResourceObject>(
@@ -58,13 +66,14 @@ export class ObjectStore {
     namespace: string | undefined,
   ): Promise<{ items: T[]; revision: number }> {
     const result = await this.store.list(kindPrefix(info, namespace));
-    return { items: result.items.map((kv) => decodeObject<T>(kv)), revision: result.revision };
+    return { items: result.items.map((kv) => this.codec.decode<T>(info, kv)), revision: result.revision };
   }
 
   async create<T extends ResourceObject>(info: KindInfo, object: T): Promise<T> {
     const { namespace, name } = object.metadata;
+    const key = objectKey(info, namespace, name);
     try {
-      const revision = await this.store.create(objectKey(info, namespace, name), encodeObject(object));
+      const revision = await this.store.create(key, this.codec.encode(info, key, object));
       return withVersion(object, revision);
     } catch (error) {
       if (error instanceof AlreadyExistsError) {
@@ -76,8 +85,9 @@ export class ObjectStore {
 
   async update<T extends ResourceObject>(info: KindInfo, object: T, expectedRevision: number): Promise<T> {
     const { namespace, name } = object.metadata;
+    const key = objectKey(info, namespace, name);
     try {
-      const revision = await this.store.update(objectKey(info, namespace, name), encodeObject(object), expectedRevision);
+      const revision = await this.store.update(key, this.codec.encode(info, key, object), expectedRevision);
       return withVersion(object, revision);
     } catch (error) {
       throw explainWriteError(error, info, namespace, name, expectedRevision);
@@ -102,12 +112,10 @@ export class ObjectStore {
     updates: readonly { readonly object: T; readonly expectedRevision: number }[],
   ): Promise<number> {
     return this.store.commit(
-      updates.map(({ object, expectedRevision }) => ({
-        op: 'update' as const,
-        key: objectKey(info, object.metadata.namespace, object.metadata.name),
-        value: encodeObject(object),
-        expectedRevision,
-      })),
+      updates.map(({ object, expectedRevision }) => {
+        const key = objectKey(info, object.metadata.namespace, object.metadata.name);
+        return { op: 'update' as const, key, value: this.codec.encode(info, key, object), expectedRevision };
+      }),
     );
   }
 
@@ -136,7 +144,17 @@ export class ObjectStore {
           callbacks.onCompacted(event.modRevision - 1);
           return;
         }
-        callbacks.onEvent(toObjectEvent(event));
+        let change: ObjectEvent;
+        try {
+          change = this.toObjectEvent(info, event);
+        } catch (error) {
+          // A value that cannot be read (a Secret under a key this control plane lacks) ends the watch, saying why.
+          if (!end()) return;
+          void handle.close().catch(() => {});
+          callbacks.onError(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+        callbacks.onEvent(change);
       },
       onCompacted: (compactRevision) => {
         if (end()) callbacks.onCompacted(compactRevision);
@@ -147,22 +165,23 @@ export class ObjectStore {
     });
     return handle;
   }
+
+  private toObjectEvent(info: KindInfo, event: StoreEvent): ObjectEvent {
+    const decode = (kv: KeyValue): ResourceObject => this.codec.decode(info, kv);
+    if (event.type === 'put') {
+      const object = decode(event.kv);
+      const previous = event.prev ? decode(event.prev) : undefined;
+      const type = event.kv.createRevision === event.kv.modRevision ? 'ADDED' : 'MODIFIED';
+      return previous ? { type, object, previous, revision: event.kv.modRevision } : { type, object, revision: event.kv.modRevision };
+    }
+    if (!event.prev) throw new Error(`delete event for ${event.key} carries no previous value`); // handled in watch()
+    const object = decode({ ...event.prev, modRevision: event.modRevision });
+    return { type: 'DELETED', object, revision: event.modRevision };
+  }
 }
 
 function withVersion<T extends ResourceObject>(object: T, revision: number): T {
   return { ...object, metadata: { ...object.metadata, resourceVersion: String(revision) } };
-}
-
-function toObjectEvent(event: StoreEvent): ObjectEvent {
-  if (event.type === 'put') {
-    const object = decodeObject(event.kv);
-    const previous = event.prev ? decodeObject(event.prev) : undefined;
-    const type = event.kv.createRevision === event.kv.modRevision ? 'ADDED' : 'MODIFIED';
-    return previous ? { type, object, previous, revision: event.kv.modRevision } : { type, object, revision: event.kv.modRevision };
-  }
-  if (!event.prev) throw new Error(`delete event for ${event.key} carries no previous value`); // handled in watch()
-  const object = decodeObject({ ...event.prev, modRevision: event.modRevision });
-  return { type: 'DELETED', object, revision: event.modRevision };
 }
 
 function explainWriteError(
