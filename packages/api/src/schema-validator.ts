@@ -113,7 +113,8 @@ function messageFor(error: ErrorObject): string {
       // The classic YAML trap: `version: 1.0` or `enabled: yes` is not text until quoted.
       const scalar = error.data;
       if (!fieldMessage && types.length === 1 && types[0] === 'string' && (typeof scalar === 'number' || typeof scalar === 'boolean')) {
-        return `${expected} (YAML reads this value as the ${typeof scalar} ${String(scalar)}; put it in quotes)`;
+        // Never the value itself: it may be a Secret's.
+        return `${expected} (YAML reads this value as a ${typeof scalar}; put it in quotes)`;
       }
       return fieldMessage ?? expected;
     }

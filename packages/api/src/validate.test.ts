@@ -366,8 +366,8 @@ spec:
   it('explains the YAML number trap on string fields', () => {
     const result = validateManifest(yaml('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels:\n    version: 1.0\ndata:\n  enabled: true\n'));
     expect(result.errors.map(formatIssue).sort()).toEqual([
-      'data.enabled: must be a string (YAML reads this value as the boolean true; put it in quotes)',
-      'metadata.labels.version: must be a string (YAML reads this value as the number 1; put it in quotes)',
+      'data.enabled: must be a string (YAML reads this value as a boolean; put it in quotes)',
+      'metadata.labels.version: must be a string (YAML reads this value as a number; put it in quotes)',
     ]);
   });
 

@@ -14,7 +14,11 @@ export function parseManifestJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new InvalidError(`manifest_json: not valid JSON (${(error as Error).message}); send the object as JSON text`);
+    // JSON.parse's own message quotes the text around the fault, which may be a
+    // Secret's value: say only where it is.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    const where = position === undefined ? '' : ` at offset ${position}`;
+    throw new InvalidError(`manifest_json: not valid JSON${where}; send the object as JSON text`);
   }
 }
 
