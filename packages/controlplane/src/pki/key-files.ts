@@ -1,6 +1,6 @@
 // The one place that writes the control plane's secret files (keys, tokens,
 // credentials) and the certificates beside them. Writes are atomic: a temp
-// file created 0600 with O_EXCL in the same directory, synced, renamed over
+// file created with the target's mode and O_EXCL in the same directory, synced, renamed over
 // the target, the directory synced, so a crash leaves the old file or the new,
 // never half of one. Content is never logged and never part of an error.
 import { randomBytes } from 'node:crypto';
