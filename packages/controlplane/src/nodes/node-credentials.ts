@@ -84,7 +84,7 @@ export class NodeCredentials {
    */
   async check(nodeName: string, serialHex: string): Promise<void> {
     const serial = normalizeSerial(serialHex);
-    const cachedToken = (id: string): Secret | undefined => this.options.secrets.get(`${TOKEN_NAMESPACE}/${tokenSecretName(id)}`);
+    const cachedToken = (id: string) => this.options.secrets.get(`${TOKEN_NAMESPACE}/${tokenSecretName(id)}`);
     if (this.validIn(this.options.nodes.get(nodeName), cachedToken, serial)) return;
     const node = await this.options.objects.get<Node>(NODE, undefined, nodeName);
     const id = node?.metadata.annotations?.[JOIN_TOKEN_ANNOTATION];
