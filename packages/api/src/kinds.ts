@@ -8,8 +8,13 @@ export type KindName =
   | 'Service'
   | 'ConfigMap'
   | 'Secret'
+  | 'ServiceAccount'
   | 'Event'
-  | 'Lease';
+  | 'Lease'
+  | 'Role'
+  | 'ClusterRole'
+  | 'RoleBinding'
+  | 'ClusterRoleBinding';
 
 export interface KindInfo {
   readonly kind: KindName;
@@ -22,6 +27,10 @@ export interface KindInfo {
   readonly userWritable: boolean;
 }
 
+/** The API group of Role, ClusterRole, RoleBinding and ClusterRoleBinding (and of a roleRef or a User/Group subject). */
+export const RBAC_API_GROUP = 'rbac.authorization.k8s.io';
+export const RBAC_API_VERSION = `${RBAC_API_GROUP}/v1` as const;
+
 export const KINDS: readonly KindInfo[] = [
   { kind: 'Namespace', apiVersion: 'v1', plural: 'namespaces', shortNames: ['ns'], namespaced: false, userWritable: true },
   { kind: 'Node', apiVersion: 'v1', plural: 'nodes', shortNames: ['no'], namespaced: false, userWritable: false },
@@ -30,8 +39,13 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'Service', apiVersion: 'v1', plural: 'services', shortNames: ['svc'], namespaced: true, userWritable: true },
   { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', shortNames: ['cm'], namespaced: true, userWritable: true },
   { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', shortNames: [], namespaced: true, userWritable: true },
+  { kind: 'ServiceAccount', apiVersion: 'v1', plural: 'serviceaccounts', shortNames: ['sa'], namespaced: true, userWritable: true },
   { kind: 'Event', apiVersion: 'v1', plural: 'events', shortNames: ['ev'], namespaced: true, userWritable: false },
   { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', plural: 'leases', shortNames: [], namespaced: true, userWritable: false },
+  { kind: 'Role', apiVersion: RBAC_API_VERSION, plural: 'roles', shortNames: [], namespaced: true, userWritable: true },
+  { kind: 'ClusterRole', apiVersion: RBAC_API_VERSION, plural: 'clusterroles', shortNames: [], namespaced: false, userWritable: true },
+  { kind: 'RoleBinding', apiVersion: RBAC_API_VERSION, plural: 'rolebindings', shortNames: [], namespaced: true, userWritable: true },
+  { kind: 'ClusterRoleBinding', apiVersion: RBAC_API_VERSION, plural: 'clusterrolebindings', shortNames: [], namespaced: false, userWritable: true },
 ];
 
 const bySpelling = new Map<string, KindInfo>();

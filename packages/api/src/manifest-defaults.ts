@@ -2,6 +2,7 @@
 // other fields. Applied in place to the validator's own copy.
 import { isRecord, recordAt, type JsonRecord } from './json-guards.js';
 import type { KindName } from './kinds.js';
+import { defaultSubjects } from './rbac-rules.js';
 
 export function applyManifestDefaults(kind: KindName, doc: JsonRecord): void {
   switch (kind) {
@@ -21,6 +22,10 @@ export function applyManifestDefaults(kind: KindName, doc: JsonRecord): void {
       break;
     case 'Secret':
       foldStringData(doc);
+      break;
+    case 'RoleBinding':
+    case 'ClusterRoleBinding':
+      defaultSubjects(doc);
       break;
     default:
       break;

@@ -7,6 +7,7 @@ import { arrayAt, isRecord, recordAt, stringAt, stringMapAt, type JsonRecord } f
 import type { KindName } from './kinds.js';
 import { selectorFromLabelSelector, type Selector } from './labels.js';
 import { compareQuantities, parseQuantity } from './quantity.js';
+import { checkAggregationSelectors, checkPolicyRules, checkSubjects } from './rbac-rules.js';
 import type { LabelSelector } from './types.js';
 import type { RawIssue } from './schema-validator.js';
 
@@ -33,6 +34,20 @@ export function checkManifestRules(kind: KindName, doc: JsonRecord): RawIssue[] 
       break;
     case 'Secret':
       checkSecret(doc, report);
+      break;
+    case 'Role':
+      checkPolicyRules(doc, true, report);
+      break;
+    case 'ClusterRole':
+      checkPolicyRules(doc, false, report);
+      checkAggregationSelectors(doc, report);
+      arrayAt(recordAt(doc, 'aggregationRule'), 'clusterRoleSelectors').forEach((selector, i) =>
+        checkExpressionValues(selector, ['aggregationRule', 'clusterRoleSelectors', i], report),
+      );
+      break;
+    case 'RoleBinding':
+    case 'ClusterRoleBinding':
+      checkSubjects(doc, kind === 'ClusterRoleBinding', report);
       break;
     default:
       break;
@@ -140,21 +155,7 @@ function checkDeployment(spec: JsonRecord | undefined, report: Report): void {
 
 function checkSelector(selector: JsonRecord | undefined, templateLabels: Record<string, string> | undefined, report: Report): void {
   if (!selector) return;
-  let valid = true;
-  arrayAt(selector, 'matchExpressions').forEach((expr, i) => {
-    const operator = stringAt(expr, 'operator');
-    const values = isRecord(expr) ? expr['values'] : undefined;
-    const count = Array.isArray(values) ? values.length : 0;
-    const at = ['spec', 'selector', 'matchExpressions', i, 'values'];
-    if ((operator === 'In' || operator === 'NotIn') && count === 0) {
-      report(at, `must not be empty when operator is ${operator}`);
-      valid = false;
-    } else if ((operator === 'Exists' || operator === 'DoesNotExist') && count > 0) {
-      report(at, `must be empty when operator is ${operator}`);
-      valid = false;
-    }
-  });
-  if (!valid) return;
+  if (!checkExpressionValues(selector, ['spec', 'selector'], report)) return;
   let compiled: Selector;
   try {
     compiled = selectorFromLabelSelector(selector as LabelSelector);
@@ -169,6 +170,25 @@ function checkSelector(selector: JsonRecord | undefined, templateLabels: Record<
       `selector does not match template labels: ${JSON.stringify(compiled.toString())} does not select ${JSON.stringify(templateLabels ?? {})}`,
     );
   }
+}
+
+/** A LabelSelector's matchExpressions: values as their operators demand. False when one is wrong. */
+function checkExpressionValues(selector: unknown, at: readonly PathSegment[], report: Report): boolean {
+  let valid = true;
+  arrayAt(selector, 'matchExpressions').forEach((expr, i) => {
+    const operator = stringAt(expr, 'operator');
+    const values = isRecord(expr) ? expr['values'] : undefined;
+    const count = Array.isArray(values) ? values.length : 0;
+    const here = [...at, 'matchExpressions', i, 'values'];
+    if ((operator === 'In' || operator === 'NotIn') && count === 0) {
+      report(here, `must not be empty when operator is ${operator}`);
+      valid = false;
+    } else if ((operator === 'Exists' || operator === 'DoesNotExist') && count > 0) {
+      report(here, `must be empty when operator is ${operator}`);
+      valid = false;
+    }
+  });
+  return valid;
 }
 
 function checkStrategy(strategy: JsonRecord | undefined, report: Report): void {

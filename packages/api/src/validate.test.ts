@@ -197,7 +197,11 @@ describe('validateManifest', () => {
 
   it('words kind and apiVersion problems as the brief does', () => {
     expect(validateManifest({ apiVersion: 'v1', kind: 'Foo', metadata: { name: 'x' } }).errors).toEqual([
-      { path: 'kind', message: 'unknown kind "Foo"; Skiff accepts Namespace, Pod, Deployment, Service, ConfigMap, Secret' },
+      {
+        path: 'kind',
+        message:
+          'unknown kind "Foo"; Skiff accepts Namespace, Pod, Deployment, Service, ConfigMap, Secret, ServiceAccount, Role, ClusterRole, RoleBinding, ClusterRoleBinding',
+      },
     ]);
     expect(validateManifest({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'x' } }).errors).toEqual([
       { path: 'kind', message: 'Node objects are written by Skiff itself and cannot be applied' },

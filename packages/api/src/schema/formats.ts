@@ -84,6 +84,12 @@ export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
     validate: isEnvVarName,
     message: () => 'must be an environment variable name (A-Z, a-z, 0-9, "_", "-" and ".", not starting with a digit)',
   },
+  // RBAC object names (and roleRef names) only become one segment of a path, so
+  // Kubernetes allows "system:controller:x" there.
+  'path-segment': {
+    validate: (v) => v !== '' && v !== '.' && v !== '..' && !/[/%]/.test(v),
+    message: (v) => (v === '' ? 'must not be empty' : 'must not be "." or "..", nor contain "/" or "%", e.g. "pod-reader" or "team:viewer"'),
+  },
   percent: {
     validate: (v) => PERCENT.test(v),
     message: () => 'must be a non-negative integer or a percentage like 25%',

@@ -5,7 +5,10 @@ import { deploymentSchema } from './deployment.js';
 import type { JsonSchema } from './json-schema.js';
 import { namespaceSchema } from './namespace.js';
 import { podSchema } from './pod.js';
+import { clusterRoleBindingSchema, roleBindingSchema } from './role-binding.js';
+import { clusterRoleSchema, roleSchema } from './role.js';
 import { secretSchema } from './secret.js';
+import { serviceAccountSchema } from './service-account.js';
 import { serviceSchema } from './service.js';
 
 export type { JsonSchema, JsonType } from './json-schema.js';
@@ -18,4 +21,9 @@ export const MANIFEST_SCHEMAS: Readonly<Partial<Record<KindName, JsonSchema>>> =
   Service: serviceSchema,
   ConfigMap: configMapSchema,
   Secret: secretSchema,
+  ServiceAccount: serviceAccountSchema,
+  Role: roleSchema,
+  ClusterRole: clusterRoleSchema,
+  RoleBinding: roleBindingSchema,
+  ClusterRoleBinding: clusterRoleBindingSchema,
 };

@@ -5,7 +5,7 @@ import { annotationsMap, labelsMap, nonNegativeInteger, stringField } from './fi
 import type { JsonSchema } from './json-schema.js';
 
 /** The format a kind's names must have: Kubernetes uses the strictest one the name ends up in (DNS, file names…). */
-export type NameFormat = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label';
+export type NameFormat = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label' | 'path-segment';
 
 const ownerReference: JsonSchema = {
   type: 'object',

@@ -15,6 +15,14 @@ import {
 import type { JsonSchema } from './json-schema.js';
 import { templateMetaSchema } from './object-meta.js';
 
+/** `{ name }` of an object in the pod's namespace (an image pull Secret). */
+export const localObjectReferenceSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { name: { type: 'string', format: 'dns1123-subdomain' } },
+};
+
 const keyRef: JsonSchema = {
   type: 'object',
   additionalProperties: false,
@@ -158,6 +166,9 @@ export const podSpecSchema: JsonSchema = {
     nodeName: { type: 'string', format: 'dns1123-subdomain' },
     nodeSelector: labelsMap,
     tolerations: { type: 'array', items: tolerationSchema },
+    serviceAccountName: { type: 'string', format: 'dns1123-subdomain' },
+    automountServiceAccountToken: booleanField,
+    imagePullSecrets: { type: 'array', items: localObjectReferenceSchema },
   },
 };
 

@@ -15,8 +15,20 @@ function* objectNodes(schema: JsonSchema, at: string): Generator<[string, JsonSc
 const kinds = Object.entries(MANIFEST_SCHEMAS).map(([kind, schema]) => [kind, schema as JsonSchema] as const);
 
 describe('manifest schemas', () => {
-  it('cover the six kinds users apply', () => {
-    expect(kinds.map(([k]) => k).sort()).toEqual(['ConfigMap', 'Deployment', 'Namespace', 'Pod', 'Secret', 'Service']);
+  it('cover the kinds users apply', () => {
+    expect(kinds.map(([k]) => k).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'ConfigMap',
+      'Deployment',
+      'Namespace',
+      'Pod',
+      'Role',
+      'RoleBinding',
+      'Secret',
+      'Service',
+      'ServiceAccount',
+    ]);
   });
 
   it.each(kinds)('%s compiles under ajv strict mode as draft-07', (_kind, schema) => {
@@ -72,6 +84,12 @@ describe('formats', () => {
     ['percent', '25%', true],
     ['percent', '25', false],
     ['label-key-or-empty', '', true],
+    ['path-segment', 'system:controller:node', true],
+    ['path-segment', 'pod-reader', true],
+    ['path-segment', '..', false],
+    ['path-segment', 'a/b', false],
+    ['path-segment', '50%', false],
+    ['path-segment', '', false],
   ])('%s %j → %s', (format, value, valid) => {
     const def = FORMATS[format];
     expect(def?.validate(value)).toBe(valid);

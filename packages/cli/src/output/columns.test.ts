@@ -1,5 +1,7 @@
 import {
   kindInfo,
+  type ClusterRole,
+  type ClusterRoleBinding,
   type ConfigMap,
   type ContainerStatus,
   type Deployment,
@@ -10,8 +12,11 @@ import {
   type Pod,
   type PodStatus,
   type ResourceObject,
+  type Role,
+  type RoleBinding,
   type Secret,
   type Service,
+  type ServiceAccount,
 } from '@skiff/api';
 import { describe, expect, it } from 'vitest';
 import { podStatusText } from './columns.js';
@@ -374,6 +379,71 @@ describe('ctl get namespaces, configmaps, secrets', () => {
     };
     expect(table('ConfigMap', [config])).toBe(lines('NAME       DATA   AGE', 'settings   3      5s'));
     expect(table('Secret', [secret])).toBe(lines('NAME   TYPE     DATA   AGE', 'db     Opaque   1      5s'));
+  });
+});
+
+// --- ServiceAccounts and RBAC -----------------------------------------------------
+
+describe('ctl get serviceaccounts, roles and bindings', () => {
+  const rbac = 'rbac.authorization.k8s.io/v1' as const;
+
+  it('counts a ServiceAccount SECRETS', () => {
+    const accounts: ServiceAccount[] = [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'shop', creationTimestamp: ago(90) } },
+      {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'deployer', namespace: 'shop', creationTimestamp: ago(5) },
+        secrets: [{ name: 'deployer-token' }],
+      },
+    ];
+    expect(table('ServiceAccount', accounts)).toBe(lines('NAME       SECRETS   AGE', 'default    0         90s', 'deployer   1         5s'));
+  });
+
+  it('shows roles by NAME and CREATED AT, in UTC to the second', () => {
+    const roleObject: Role = { apiVersion: rbac, kind: 'Role', metadata: { name: 'pod-reader', namespace: 'shop', creationTimestamp: ago(3600) } };
+    const clusterRole: ClusterRole = { apiVersion: rbac, kind: 'ClusterRole', metadata: { name: 'system:viewer' } };
+    expect(table('Role', [roleObject])).toBe(lines('NAME         CREATED AT', 'pod-reader   2024-05-01T11:00:00Z'));
+    expect(table('ClusterRole', [clusterRole])).toBe(lines('NAME            CREATED AT', 'system:viewer   <unknown>'));
+  });
+
+  const binding: RoleBinding = {
+    apiVersion: rbac,
+    kind: 'RoleBinding',
+    metadata: { name: 'read-pods', namespace: 'shop', creationTimestamp: ago(120) },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+    subjects: [
+      { kind: 'User', name: 'jane', apiGroup: 'rbac.authorization.k8s.io' },
+      { kind: 'User', name: 'joe', apiGroup: 'rbac.authorization.k8s.io' },
+      { kind: 'ServiceAccount', name: 'ci', namespace: 'tools' },
+    ],
+  };
+  const clusterBinding: ClusterRoleBinding = {
+    apiVersion: rbac,
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'cluster-admin', creationTimestamp: ago(86400) },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+    subjects: [{ kind: 'Group', name: 'system:masters', apiGroup: 'rbac.authorization.k8s.io' }],
+  };
+
+  it('shows a binding ROLE as kind/name', () => {
+    expect(table('RoleBinding', [binding])).toBe(lines('NAME        ROLE              AGE', 'read-pods   Role/pod-reader   2m'));
+    expect(table('ClusterRoleBinding', [clusterBinding])).toBe(lines('NAME            ROLE                        AGE', 'cluster-admin   ClusterRole/cluster-admin   24h'));
+  });
+
+  it('-o wide adds USERS, GROUPS and SERVICEACCOUNTS (namespace/name)', () => {
+    expect(table('RoleBinding', [binding], { wide: true })).toBe(
+      lines(
+        'NAME        ROLE              AGE   USERS       GROUPS   SERVICEACCOUNTS',
+        'read-pods   Role/pod-reader   2m    jane, joe            tools/ci',
+      ),
+    );
+    expect(table('ClusterRoleBinding', [clusterBinding], { wide: true })).toBe(
+      lines(
+        'NAME            ROLE                        AGE   USERS   GROUPS           SERVICEACCOUNTS',
+        'cluster-admin   ClusterRole/cluster-admin   24h           system:masters',
+      ),
+    );
   });
 });
 

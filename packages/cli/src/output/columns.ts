@@ -1,8 +1,10 @@
 // The columns `ctl get` shows for each kind, and the extra ones of -o wide.
 import {
   kindInfo,
+  type ClusterRoleBinding,
   qualifiedName,
   selectorFromLabelSelector,
+  toTimestamp,
   type ConfigMap,
   type Deployment,
   type Event,
@@ -12,8 +14,11 @@ import {
   type Node,
   type Pod,
   type ResourceObject,
+  type RoleBinding,
   type Secret,
   type Service,
+  type ServiceAccount,
+  type Subject,
 } from '@skiff/api';
 import { formatAge } from './age.js';
 import { lastSeen } from './event-times.js';
@@ -80,6 +85,32 @@ function restartsText(pod: Pod, now: Date): string {
   const exits = statuses.map((c) => Date.parse(c.lastState?.terminated?.finishedAt ?? '')).filter(Number.isFinite);
   if (restarts === 0 || exits.length === 0) return String(restarts);
   return `${restarts} (${formatAge(new Date(Math.max(...exits)).toISOString(), now)} ago)`;
+}
+
+/** kubectl's CREATED AT of roles: the creation time itself, in UTC RFC 3339. */
+const createdAt: Column = {
+  header: 'CREATED AT',
+  value: (o) => {
+    const time = Date.parse(o.metadata.creationTimestamp ?? '');
+    return Number.isFinite(time) ? toTimestamp(new Date(time)) : '<unknown>';
+  },
+};
+
+/** A binding's ROLE (`ClusterRole/view`) and, with -o wide, its subjects by kind, as kubectl prints them. */
+function bindingColumns(): readonly Column[] {
+  const subjects = (o: ResourceObject, kind: Subject['kind']): string =>
+    ((o as RoleBinding | ClusterRoleBinding).subjects ?? [])
+      .filter((s) => s.kind === kind)
+      .map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name))
+      .join(', ');
+  return [
+    name,
+    { header: 'ROLE', value: (o) => `${(o as RoleBinding).roleRef.kind}/${(o as RoleBinding).roleRef.name}` },
+    age,
+    { header: 'USERS', wide: true, value: (o) => subjects(o, 'User') },
+    { header: 'GROUPS', wide: true, value: (o) => subjects(o, 'Group') },
+    { header: 'SERVICEACCOUNTS', wide: true, value: (o) => subjects(o, 'ServiceAccount') },
+  ];
 }
 
 const COLUMNS: Record<KindName, readonly Column[]> = {
@@ -173,6 +204,11 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
     { header: 'HOLDER', value: (o) => orNone((o.spec as { holderIdentity?: string } | undefined)?.holderIdentity) },
     age,
   ],
+  ServiceAccount: [name, { header: 'SECRETS', value: (o) => String((o as ServiceAccount).secrets?.length ?? 0) }, age],
+  Role: [name, createdAt],
+  ClusterRole: [name, createdAt],
+  RoleBinding: bindingColumns(),
+  ClusterRoleBinding: bindingColumns(),
 };
 
 /** The columns to print; `withKind` names rows kind/name, as kubectl does when several kinds are shown. */

@@ -1,0 +1,28 @@
+import { booleanField, stringField } from './fields.js';
+import type { JsonSchema } from './json-schema.js';
+import { localObjectReferenceSchema } from './pod-spec.js';
+import { resourceSchema } from './resource.js';
+
+const objectReferenceSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    apiVersion: stringField,
+    kind: stringField,
+    namespace: stringField,
+    name: stringField,
+    uid: stringField,
+    resourceVersion: stringField,
+    fieldPath: stringField,
+  },
+};
+
+export const serviceAccountSchema: JsonSchema = resourceSchema({
+  kind: 'ServiceAccount',
+  nameFormat: 'dns1123-subdomain',
+  fields: {
+    secrets: { type: 'array', items: objectReferenceSchema },
+    imagePullSecrets: { type: 'array', items: localObjectReferenceSchema },
+    automountServiceAccountToken: booleanField,
+  },
+});

@@ -1,0 +1,65 @@
+// The RBAC objects a cluster starts with: Kubernetes' user-facing ClusterRoles
+// over Skiff's resources, and the binding that makes system:masters
+// cluster-admin. `view` reads everything in a namespace but Secrets (reading
+// them would expose every credential there); `edit` also writes workloads,
+// config and Secrets, but not roles or bindings (that would let it grant
+// itself more); `admin` is edit plus roles and bindings within a namespace.
+import { RBAC_API_GROUP, RBAC_API_VERSION, type ClusterRole, type ClusterRoleBinding, type ObjectMeta, type PolicyRule } from '@skiff/api';
+import { MASTERS_GROUP } from './identity.js';
+
+const READ = ['get', 'list', 'watch'];
+const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection'];
+const CORE = '';
+const APPS = 'apps';
+
+const rule = (verbs: readonly string[], apiGroup: string, resources: readonly string[]): PolicyRule => ({
+  apiGroups: [apiGroup],
+  resources: [...resources],
+  verbs: [...verbs],
+});
+
+const VIEW: readonly PolicyRule[] = [
+  rule(READ, CORE, ['pods', 'pods/log', 'pods/status', 'services', 'configmaps', 'serviceaccounts', 'events', 'namespaces']),
+  rule(READ, APPS, ['deployments', 'deployments/scale', 'deployments/status']),
+];
+
+const EDIT: readonly PolicyRule[] = [
+  ...VIEW,
+  rule(READ, CORE, ['pods/exec', 'secrets']),
+  rule(WRITE, CORE, ['pods', 'pods/exec', 'services', 'configmaps', 'secrets', 'serviceaccounts', 'events']),
+  rule(['create'], CORE, ['serviceaccounts/token']),
+  rule(['impersonate'], CORE, ['serviceaccounts']),
+  rule(WRITE, APPS, ['deployments', 'deployments/scale']),
+];
+
+const ADMIN: readonly PolicyRule[] = [...EDIT, rule([...READ, ...WRITE], RBAC_API_GROUP, ['roles', 'rolebindings'])];
+
+const CLUSTER_ADMIN: readonly PolicyRule[] = [
+  { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
+  { nonResourceURLs: ['*'], verbs: ['*'] },
+];
+
+/** Marks the objects as Kubernetes marks its own bootstrap policy. */
+function bootstrapMeta(name: string): ObjectMeta {
+  return {
+    name,
+    labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' },
+    annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' },
+  };
+}
+
+function clusterRole(name: string, rules: readonly PolicyRule[]): ClusterRole {
+  return { apiVersion: RBAC_API_VERSION, kind: 'ClusterRole', metadata: bootstrapMeta(name), rules: structuredClone([...rules]) };
+}
+
+/** ClusterRoles cluster-admin, admin, edit and view, and ClusterRoleBinding cluster-admin → group system:masters. */
+export function bootstrapRbacObjects(): readonly (ClusterRole | ClusterRoleBinding)[] {
+  const binding: ClusterRoleBinding = {
+    apiVersion: RBAC_API_VERSION,
+    kind: 'ClusterRoleBinding',
+    metadata: bootstrapMeta('cluster-admin'),
+    roleRef: { apiGroup: RBAC_API_GROUP, kind: 'ClusterRole', name: 'cluster-admin' },
+    subjects: [{ kind: 'Group', name: MASTERS_GROUP, apiGroup: RBAC_API_GROUP }],
+  };
+  return [clusterRole('cluster-admin', CLUSTER_ADMIN), clusterRole('admin', ADMIN), clusterRole('edit', EDIT), clusterRole('view', VIEW), binding];
+}

@@ -1,0 +1,35 @@
+// auth/: who a caller is (client certificates, ServiceAccount tokens) and
+// what it may do (system:masters, the node authorizer, RBAC). Pure policy over
+// injected data: the front doors call it, the composition root feeds it.
+export {
+  ADMIN_USER,
+  AUTHENTICATED_GROUP,
+  CONTROL_PLANE_USER,
+  CONTROL_PLANES_GROUP,
+  MASTERS_GROUP,
+  NODE_LEASE_NAMESPACE,
+  NODE_USER_PREFIX,
+  NODES_GROUP,
+  SERVICE_ACCOUNT_USER_PREFIX,
+  SERVICE_ACCOUNTS_GROUP,
+  nodeNameOf,
+  nodeUserName,
+  parseServiceAccountUserName,
+  serviceAccountUser,
+  serviceAccountUserName,
+  type UserInfo,
+} from './identity.js';
+export { VERBS, denialMessage, describeRequest, type Decision, type Query, type RequestAttributes, type Verb } from './request-attributes.js';
+export { Authenticator, bearerTokenOf, normalizeSerialHex, type AuthenticatorDeps, type Credentials } from './authenticator.js';
+export {
+  ServiceAccountTokens,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+  type IssuedToken,
+  type ServiceAccountRef,
+} from './service-account-tokens.js';
+export { RbacAuthorizer, ruleAllows, subjectMatches, type RbacSource } from './rbac.js';
+export { NodeAuthorizer, type NodeAuthorizerOptions, type NodeGraph } from './node-authorizer.js';
+export { podReferences, type PodReferences } from './pod-references.js';
+export { Authorizer } from './authorizer.js';
+export { bootstrapRbacObjects } from './default-roles.js';

@@ -1,0 +1,141 @@
+import type { Pod } from '@skiff/api';
+import { describe, expect, it } from 'vitest';
+import { NodeAuthorizer } from './node-authorizer.js';
+import { podReferences } from './pod-references.js';
+import type { Query } from './request-attributes.js';
+
+const pod = (namespace: string, name: string, nodeName: string | undefined, spec: Record<string, unknown> = {}): Pod => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace },
+  spec: {
+    containers: [{ name: 'app', image: 'busybox' }],
+    restartPolicy: 'Always',
+    terminationGracePeriodSeconds: 30,
+    ...(nodeName ? { nodeName } : {}),
+    ...spec,
+  } as Pod['spec'],
+});
+
+const web = pod('shop', 'web', 'node-a', {
+  serviceAccountName: 'web',
+  imagePullSecrets: [{ name: 'registry' }],
+  containers: [
+    {
+      name: 'app',
+      image: 'busybox',
+      env: [
+        { name: 'A', valueFrom: { configMapKeyRef: { name: 'env-config', key: 'a' } } },
+        { name: 'B', valueFrom: { secretKeyRef: { name: 'env-secret', key: 'b' } } },
+        { name: 'C', value: 'plain' },
+      ],
+      envFrom: [{ configMapRef: { name: 'bulk-config' } }, { secretRef: { name: 'bulk-secret' } }],
+    },
+  ],
+  initContainers: [{ name: 'init', image: 'busybox', env: [{ name: 'D', valueFrom: { secretKeyRef: { name: 'init-secret', key: 'd' } } }] }],
+  volumes: [
+    { name: 'cfg', configMap: { name: 'vol-config' } },
+    { name: 'sec', secret: { secretName: 'vol-secret' } },
+    { name: 'all', projected: { sources: [{ configMap: { name: 'proj-config' } }, { secret: { name: 'proj-secret' } }, { serviceAccountToken: { path: 't' } }] } },
+    { name: 'junk', secret: 'not-a-mapping' },
+    'not-a-volume',
+  ],
+});
+const api = pod('shop', 'api', 'node-b', { volumes: [{ name: 'keys', secret: { secretName: 'api-keys' } }] });
+const elsewhere = pod('other', 'web', 'node-a', { volumes: [{ name: 'db', secret: { secretName: 'db' } }] });
+const pending = pod('shop', 'pending', undefined);
+const pods = [web, api, elsewhere, pending];
+
+const authorizer = new NodeAuthorizer({
+  podsOnNode: (node) => pods.filter((p) => p.spec.nodeName === node),
+  pod: (namespace, name) => pods.find((p) => p.metadata.namespace === namespace && p.metadata.name === name),
+});
+const nodeA = { name: 'system:node:node-a', groups: ['system:nodes', 'system:authenticated'] };
+const q = (verb: Query['verb'], resource: string, extra: Partial<Query> = {}): Query => ({ verb, apiGroup: '', resource, ...extra });
+
+describe('podReferences', () => {
+  it('finds every ConfigMap, Secret and the ServiceAccount a pod uses, and ignores junk', () => {
+    const refs = podReferences(web);
+    expect([...refs.configMaps].sort()).toEqual(['bulk-config', 'env-config', 'proj-config', 'vol-config']);
+    expect([...refs.secrets].sort()).toEqual(['bulk-secret', 'env-secret', 'init-secret', 'proj-secret', 'registry', 'vol-secret']);
+    expect([...refs.serviceAccounts]).toEqual(['web']);
+  });
+
+  it('reads an absent serviceAccountName as "default"', () => {
+    expect([...podReferences(api).serviceAccounts]).toEqual(['default']);
+  });
+});
+
+describe('NodeAuthorizer', () => {
+  it('has no opinion about anyone but a node', () => {
+    for (const user of [
+      { name: 'jane', groups: [] },
+      { name: 'system:node:node-a', groups: [] },
+      { name: 'node-a', groups: ['system:nodes'] },
+    ]) {
+      expect(authorizer.authorize(user, q('get', 'nodes', { name: 'node-a' }))).toBeUndefined();
+    }
+  });
+
+  it.each<[string, Query, string]>([
+    ['get its Node', q('get', 'nodes', { name: 'node-a' }), 'get its own Node'],
+    ['create its Node', q('create', 'nodes', { name: 'node-a' }), 'create its own Node'],
+    ['update its Node status', q('update', 'nodes', { name: 'node-a', subresource: 'status' }), 'update its own Node'],
+    ['patch its Node', q('patch', 'nodes', { name: 'node-a' }), 'patch its own Node'],
+    ['renew its Lease', { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'skiff-node-lease', name: 'node-a' }, 'update its own Lease'],
+    ['create its Lease', { verb: 'create', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'skiff-node-lease', name: 'node-a' }, 'create its own Lease'],
+    ['watch its pods', q('watch', 'pods', { nodeName: 'node-a' }), 'watch the pods bound to it'],
+    ['list its pods', q('list', 'pods', { nodeName: 'node-a' }), 'list the pods bound to it'],
+    ['get a pod bound to it', q('get', 'pods', { namespace: 'shop', name: 'web' }), 'get pods bound to it'],
+    ['update the status of a pod bound to it', q('update', 'pods', { namespace: 'shop', name: 'web', subresource: 'status' }), 'update the status of pods bound to it'],
+    ['get a Secret its pod mounts', q('get', 'secrets', { namespace: 'shop', name: 'vol-secret' }), 'get secrets that pods bound to it reference'],
+    ['get a Secret its pod pulls with', q('get', 'secrets', { namespace: 'shop', name: 'registry' }), 'get secrets that pods bound to it reference'],
+    ['get a ConfigMap in envFrom', q('get', 'configmaps', { namespace: 'shop', name: 'bulk-config' }), 'get configmaps that pods bound to it reference'],
+    ['get its pod ServiceAccount', q('get', 'serviceaccounts', { namespace: 'shop', name: 'web' }), 'get serviceaccounts that pods bound to it reference'],
+    ['get a Secret of its pod in another namespace', q('get', 'secrets', { namespace: 'other', name: 'db' }), 'get secrets that pods bound to it reference'],
+  ])('allows a node to %s', (_label, query, what) => {
+    expect(authorizer.authorize(nodeA, query)).toEqual({ allowed: true, reason: `node "node-a" may ${what}` });
+  });
+
+  it.each<[string, Query, string]>([
+    ['get another Node', q('get', 'nodes', { name: 'node-b' }), 'a node may only get, create, update and patch its own Node "node-a"'],
+    ['update another Node status', q('update', 'nodes', { name: 'node-b', subresource: 'status' }), 'a node may only get, create, update and patch its own Node "node-a"'],
+    ['delete its Node', q('delete', 'nodes', { name: 'node-a' }), 'a node may only get, create, update and patch its own Node "node-a"'],
+    ['list Nodes', q('list', 'nodes'), 'a node may only get, create, update and patch its own Node "node-a"'],
+    [
+      "renew another node's Lease",
+      { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'skiff-node-lease', name: 'node-b' },
+      'a node may only get, create and update its own Lease "node-a" in namespace "skiff-node-lease"',
+    ],
+    [
+      'write a Lease elsewhere',
+      { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'shop', name: 'node-a' },
+      'a node may only get, create and update its own Lease "node-a" in namespace "skiff-node-lease"',
+    ],
+    ["watch another node's pods", q('watch', 'pods', { nodeName: 'node-b' }), 'a node may only watch the pods bound to it (node "node-a")'],
+    ['watch every pod', q('watch', 'pods'), 'a node may only watch the pods bound to it (node "node-a")'],
+    ['get a pod bound elsewhere', q('get', 'pods', { namespace: 'shop', name: 'api' }), 'pod "shop/api" is not bound to node "node-a"'],
+    ['get a pending pod', q('get', 'pods', { namespace: 'shop', name: 'pending' }), 'pod "shop/pending" is not bound to node "node-a"'],
+    ['get a pod that does not exist', q('get', 'pods', { namespace: 'shop', name: 'ghost' }), 'pod "shop/ghost" is not bound to node "node-a"'],
+    ['report status for a pod it does not run', q('update', 'pods', { namespace: 'shop', name: 'api', subresource: 'status' }), 'pod "shop/api" is not bound to node "node-a"'],
+    ['update a pod it runs', q('update', 'pods', { namespace: 'shop', name: 'web' }), 'a node may not update pods "web" in namespace "shop"'],
+    ['delete a pod it runs', q('delete', 'pods', { namespace: 'shop', name: 'web' }), 'a node may not delete pods "web" in namespace "shop"'],
+    ['read the logs of a pod it runs', q('get', 'pods', { namespace: 'shop', name: 'web', subresource: 'log' }), 'a node may not get pods/log "web" in namespace "shop"'],
+    ['get a Secret only another node uses', q('get', 'secrets', { namespace: 'shop', name: 'api-keys' }), 'no pod bound to node "node-a" references secrets "api-keys" in namespace "shop"'],
+    ['get a Secret in the wrong namespace', q('get', 'secrets', { namespace: 'shop', name: 'db' }), 'no pod bound to node "node-a" references secrets "db" in namespace "shop"'],
+    ['list Secrets', q('list', 'secrets', { namespace: 'shop' }), 'a node may not list secrets in namespace "shop"'],
+    ['get a ConfigMap nothing uses', q('get', 'configmaps', { namespace: 'shop', name: 'x' }), 'no pod bound to node "node-a" references configmaps "x" in namespace "shop"'],
+    ['get a ServiceAccount nothing uses', q('get', 'serviceaccounts', { namespace: 'shop', name: 'default' }), 'no pod bound to node "node-a" references serviceaccounts "default" in namespace "shop"'],
+    ['create a deployment', { verb: 'create', apiGroup: 'apps', resource: 'deployments', namespace: 'shop' }, 'a node may not create deployments in namespace "shop"'],
+    ['ask about "*"', q('*', 'pods', { nodeName: 'node-a' }), 'a node may not * pods at the cluster scope'],
+  ])('denies a node to %s', (_label, query, why) => {
+    expect(authorizer.authorize(nodeA, query)).toEqual({ allowed: false, reason: `node authorizer: ${why}` });
+  });
+
+  it('takes the lease namespace the control plane uses', () => {
+    const custom = new NodeAuthorizer({ podsOnNode: () => [], pod: () => undefined }, { leaseNamespace: 'skiff-system' });
+    const lease = (namespace: string): Query => ({ verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace, name: 'node-a' });
+    expect(custom.authorize(nodeA, lease('skiff-system'))?.allowed).toBe(true);
+    expect(custom.authorize(nodeA, lease('skiff-node-lease'))?.allowed).toBe(false);
+  });
+});

@@ -1,0 +1,82 @@
+// Kubernetes' node authorizer and NodeRestriction, simplified: a node may
+// register and heartbeat only itself, see only the pods bound to it and the
+// ConfigMaps, Secrets and ServiceAccounts those pods reference, and report
+// status only for those pods. Nothing else — RBAC is never asked for a node.
+import type { Pod } from '@skiff/api';
+import { NODE_LEASE_NAMESPACE, nodeNameOf, type UserInfo } from './identity.js';
+import { podReferences, type PodReferences } from './pod-references.js';
+import { describeRequest, type Decision, type Query } from './request-attributes.js';
+
+/** The pods the scheduler bound to each node, as the control plane's informer holds them. */
+export interface NodeGraph {
+  podsOnNode(nodeName: string): readonly Pod[];
+  pod(namespace: string, name: string): Pod | undefined;
+}
+
+export interface NodeAuthorizerOptions {
+  /** Where the nodes' heartbeat leases live (default skiff-node-lease). */
+  readonly leaseNamespace?: string;
+}
+
+const REFERENCED: Readonly<Record<string, keyof PodReferences>> = {
+  configmaps: 'configMaps',
+  secrets: 'secrets',
+  serviceaccounts: 'serviceAccounts',
+};
+
+export class NodeAuthorizer {
+  private readonly leaseNamespace: string;
+
+  constructor(
+    private readonly graph: NodeGraph,
+    options: NodeAuthorizerOptions = {},
+  ) {
+    this.leaseNamespace = options.leaseNamespace ?? NODE_LEASE_NAMESPACE;
+  }
+
+  /** The decision for a node identity; undefined (no opinion) for anyone else. */
+  authorize(user: UserInfo, attrs: Query): Decision | undefined {
+    const node = nodeNameOf(user);
+    if (node === undefined) return undefined;
+    const allow = (what: string): Decision => ({ allowed: true, reason: `node ${JSON.stringify(node)} may ${what}` });
+    const deny = (why: string): Decision => ({ allowed: false, reason: `node authorizer: ${why}` });
+    const { verb, apiGroup, resource, subresource, namespace, name } = attrs;
+
+    if (apiGroup === '' && resource === 'nodes' && (subresource === undefined || subresource === 'status')) {
+      const writable = verb === 'get' || verb === 'update' || verb === 'patch' || (verb === 'create' && subresource === undefined);
+      if (writable && name === node) return allow(`${verb} its own Node`);
+      return deny(`a node may only get, create, update and patch its own Node ${JSON.stringify(node)}`);
+    }
+    if (apiGroup === 'coordination.k8s.io' && resource === 'leases' && subresource === undefined) {
+      if ((verb === 'get' || verb === 'update' || verb === 'create') && namespace === this.leaseNamespace && name === node) {
+        return allow(`${verb} its own Lease`);
+      }
+      return deny(`a node may only get, create and update its own Lease ${JSON.stringify(node)} in namespace ${JSON.stringify(this.leaseNamespace)}`);
+    }
+    if (apiGroup === '' && resource === 'pods') {
+      if (subresource === undefined && (verb === 'list' || verb === 'watch')) {
+        if (attrs.nodeName === node) return allow(`${verb} the pods bound to it`);
+        return deny(`a node may only ${verb} the pods bound to it (node ${JSON.stringify(node)})`);
+      }
+      if ((subresource === undefined && verb === 'get') || (subresource === 'status' && verb === 'update')) {
+        const pod = namespace !== undefined && name !== undefined ? this.graph.pod(namespace, name) : undefined;
+        if (pod?.spec.nodeName === node) return allow(`${verb} ${subresource ? 'the status of ' : ''}pods bound to it`);
+        return deny(`pod ${JSON.stringify(`${namespace ?? ''}/${name ?? ''}`)} is not bound to node ${JSON.stringify(node)}`);
+      }
+    }
+    const referenced = REFERENCED[resource];
+    if (apiGroup === '' && referenced && subresource === undefined && verb === 'get') {
+      if (namespace !== undefined && name !== undefined && this.referencedByPodOnNode(node, referenced, namespace, name)) {
+        return allow(`get ${resource} that pods bound to it reference`);
+      }
+      return deny(`no pod bound to node ${JSON.stringify(node)} references ${resource} ${JSON.stringify(name ?? '')} in namespace ${JSON.stringify(namespace ?? '')}`);
+    }
+    return deny(`a node may not ${describeRequest(attrs)}`);
+  }
+
+  private referencedByPodOnNode(node: string, kind: keyof PodReferences, namespace: string, name: string): boolean {
+    return this.graph
+      .podsOnNode(node)
+      .some((pod) => (pod.metadata.namespace ?? 'default') === namespace && podReferences(pod)[kind].has(name));
+  }
+}
