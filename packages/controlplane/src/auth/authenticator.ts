@@ -16,7 +16,7 @@ export interface Credentials {
 
 export interface AuthenticatorDeps {
   /** Throws UnauthenticatedError when this node's certificate is revoked; `serialHex` as normalizeSerialHex gives it. */
-  readonly checkNodeCertificate: (nodeName: string, serialHex: string) => void;
+  readonly checkNodeCertificate: (nodeName: string, serialHex: string) => void | Promise<void>;
   readonly serviceAccounts: ServiceAccountTokens;
   /** True while the ServiceAccount exists with this uid (a re-created account does not inherit old tokens). */
   readonly serviceAccountExists: (namespace: string, name: string, uid: string) => boolean;
@@ -43,7 +43,7 @@ export class Authenticator {
     throw new UnauthenticatedError(`no credentials: this call needs a client certificate or a bearer token; ${USE_CREDENTIALS}`);
   }
 
-  private fromCertificate(certificate: PeerCertificate): UserInfo {
+  private async fromCertificate(certificate: PeerCertificate): Promise<UserInfo> {
     const cn = certificate.subject.CN;
     if (typeof cn !== 'string' || cn === '') {
       throw new UnauthenticatedError(`the client certificate has ${Array.isArray(cn) ? 'several common names' : 'no common name (CN)'}, so it names no user; ${USE_CREDENTIALS}`);
@@ -58,7 +58,7 @@ export class Authenticator {
           `the client certificate of "${cn}" is not a node certificate (CN ${NODE_USER_PREFIX}<node> with O ${NODES_GROUP}); a node gets one by joining (skiff-agent --token)`,
         );
       }
-      this.deps.checkNodeCertificate(nodeName, normalizeSerialHex(certificate.serialNumber));
+      await this.deps.checkNodeCertificate(nodeName, normalizeSerialHex(certificate.serialNumber));
     }
     return { name: cn, groups };
   }

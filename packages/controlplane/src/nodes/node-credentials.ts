@@ -12,6 +12,7 @@ import {
   type Node,
   type Secret,
 } from '@skiff/api';
+import { normalizeSerialHex as normalizeSerial } from '../auth/index.js';
 import type { Informer } from '../cache/index.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
@@ -37,11 +38,6 @@ export interface NodeCredentialsOptions {
 export interface IssuedNodeCertificate {
   readonly certificatePem: string;
   readonly caPem: string;
-}
-
-/** node:tls prints serials in upper-case hex, maybe with leading zeros; compare them one way. */
-export function normalizeSerial(hex: string): string {
-  return hex.toLowerCase().replace(/^0+(?=.)/, '');
 }
 
 function serialsOf(node: { readonly metadata: { readonly annotations?: Readonly<Record<string, string>> | undefined } } | undefined): string[] {
