@@ -23,3 +23,4 @@ export * from './errors.js';
 export * from './backoff.js';
 export { isRecord, type JsonRecord } from './json-guards.js';
 export { isTerminalPod, toTimestamp } from './pods.js';
+export * from './kubeconfig.js';
