@@ -1,0 +1,71 @@
+// Reading certificates: who they name, for which hosts, for how long, and the
+// CA hash a join token pins.
+import { X509Certificate as NodeCertificate, createHash } from 'node:crypto';
+import { InvalidError } from '../errors.js';
+import { canonicalIp } from './alt-names.js';
+import { parsePrivateKey } from './keys.js';
+import { x509 } from './peculiar.js';
+import { readSubject } from './subject.js';
+
+export interface CertificateInfo {
+  /** Lowercase hex without a sign byte: Node's `serialNumber` (and a TLS peer certificate's), lowercased. */
+  serialHex: string;
+  commonName: string;
+  organizations: string[];
+  notBefore: Date;
+  notAfter: Date;
+  dnsNames: string[];
+  /** Canonical spelling (see canonicalIp). */
+  ipAddresses: string[];
+  issuerCommonName: string;
+}
+
+/** What a certificate says, from PEM (the first certificate of a chain) or DER (a TLS peer certificate's `raw`). */
+export function certificateInfo(certificate: string | Uint8Array): CertificateInfo {
+  const parsed = parseCertificate(certificate);
+  const altNames = parsed.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? [];
+  const ipAddresses = altNames.filter((name) => name.type === 'ip').map((name) => canonicalIp(name.value) ?? name.value);
+  return {
+    serialHex: parsed.serialNumber.toLowerCase(),
+    ...readSubject(parsed.subjectName),
+    notBefore: parsed.notBefore,
+    notAfter: parsed.notAfter,
+    dnsNames: altNames.filter((name) => name.type === 'dns').map((name) => name.value),
+    ipAddresses,
+    issuerCommonName: readSubject(parsed.issuerName).commonName,
+  };
+}
+
+/** The join token's CA pin: lowercase hex SHA-256 of the CA certificate's DER. */
+export function caCertificateHash(caPem: string): string {
+  return createHash('sha256').update(nodeCertificate(caPem, 'CA certificate').raw).digest('hex');
+}
+
+/** Whether `keyPem` is the private key of the certificate's public key. */
+export function certificateMatchesKey(certPem: string, keyPem: string): boolean {
+  return nodeCertificate(certPem).checkPrivateKey(parsePrivateKey(keyPem));
+}
+
+/** Whether `caPem` issued the certificate: issuer name matches and the CA's key verifies its signature. */
+export function isIssuedBy(certPem: string, caPem: string): boolean {
+  const leaf = nodeCertificate(certPem);
+  const ca = nodeCertificate(caPem, 'CA certificate');
+  return leaf.checkIssued(ca) && leaf.verify(ca.publicKey);
+}
+
+function nodeCertificate(pem: string, what = 'certificate'): NodeCertificate {
+  try {
+    return new NodeCertificate(pem);
+  } catch {
+    throw new InvalidError(`${what}: not a PEM X.509 certificate`);
+  }
+}
+
+function parseCertificate(certificate: string | Uint8Array): x509.X509Certificate {
+  try {
+    return new x509.X509Certificate(typeof certificate === 'string' ? nodeCertificate(certificate).raw : certificate);
+  } catch (error) {
+    if (error instanceof InvalidError) throw error;
+    throw new InvalidError('certificate: not an X.509 certificate');
+  }
+}
