@@ -73,7 +73,7 @@ class FakeClient {
   }
 
   explain(error: unknown): unknown {
-    return isServiceError(error) ? explainServiceError(error, 'fake:7400') : error;
+    return isServiceError(error) ? explainServiceError(error, { where: 'fake:7400', plaintext: false }) : error;
   }
 }
 
@@ -92,10 +92,15 @@ async function ctl(client: FakeClient, ...args: string[]): Promise<{ stdout: str
     readStdin: async () => '',
     now: () => NOW,
     client: () => client as unknown as SkiffClient,
+    defaultNamespace: () => 'default',
+    kubeconfig: () => {
+      throw new Error('ctl get reads the kubeconfig only through client() and defaultNamespace()');
+    },
+    flags: {},
     close: () => {},
   };
   try {
-    await buildProgram(context, {}).parseAsync(['get', ...args], { from: 'user' });
+    await buildProgram(context).parseAsync(['get', ...args], { from: 'user' });
     return printed;
   } catch (error) {
     return { ...printed, error };
