@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerApiResources } from './commands/api-resources.js';
 import { registerApply } from './commands/apply.js';
+import { registerConfig } from './commands/config.js';
 import { registerCordon } from './commands/cordon.js';
 import { registerLogs } from './commands/logs.js';
 import { registerDelete } from './commands/delete.js';
@@ -20,6 +21,7 @@ const REGISTER = [
   registerLogs,
   registerCordon,
   registerApiResources,
+  registerConfig,
 ];
 
 /** Builds the tree; the global flags land in `flags` (the context's) before a command runs. */
