@@ -2,8 +2,10 @@
 import { Command } from 'commander';
 import { registerApiResources } from './commands/api-resources.js';
 import { registerApply } from './commands/apply.js';
+import { registerAuth } from './commands/auth.js';
 import { registerConfig } from './commands/config.js';
 import { registerCordon } from './commands/cordon.js';
+import { registerCreate } from './commands/create.js';
 import { registerLogs } from './commands/logs.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
@@ -21,6 +23,8 @@ const REGISTER = [
   registerLogs,
   registerCordon,
   registerApiResources,
+  registerCreate,
+  registerAuth,
   registerConfig,
 ];
 
