@@ -32,10 +32,16 @@ const REGISTER = [
 export function buildProgram(context: CliContext, flags: ConnectionFlags = context.flags): Command {
   const program = new Command('ctl')
     .description('Skiff command-line client: apply manifests and inspect the cluster, kubectl-style')
-    .option('--kubeconfig <file>', 'kubeconfig to use (else SKIFF_CONFIG, the first file of KUBECONFIG, ~/.skiff/config)')
+    .option('--kubeconfig <file>', 'kubeconfig to use (else SKIFF_CONFIG, else the first file of KUBECONFIG (the rest of that list is not merged), else ~/.skiff/config)')
     .option('--context <name>', 'kubeconfig context to use (else its current-context)')
     .option('-s, --server <address>', "override the context's server: https://HOST:PORT (or HOST:PORT)")
     .option('--insecure-dev-plaintext', 'plaintext gRPC without credentials, to a control plane started with the same flag (loopback only)')
+    .addHelpText(
+      'after',
+      "\nctl talks gRPC over TLS to the server of a kubeconfig context (https://HOST:PORT), trusting only the cluster's CA and\n" +
+        "proving who you are with the context user's client certificate or token. The control plane writes one for its admin\n" +
+        'to admin.kubeconfig in its data dir: copy it to ~/.skiff/config.\n',
+    )
     .showHelpAfterError()
     .configureOutput({
       writeOut: (text) => context.stdout.write(text),

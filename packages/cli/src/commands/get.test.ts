@@ -78,6 +78,11 @@ class FakeClient {
 }
 
 async function ctl(client: FakeClient, ...args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
+  return ctlIn('default', client, ...args);
+}
+
+/** ctl get with `namespace` as the kubeconfig context's namespace. */
+async function ctlIn(namespace: string, client: FakeClient, ...args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
   const printed = { stdout: '', stderr: '' };
   const sink = (key: 'stdout' | 'stderr'): Writable =>
     new Writable({
@@ -92,7 +97,7 @@ async function ctl(client: FakeClient, ...args: string[]): Promise<{ stdout: str
     readStdin: async () => '',
     now: () => NOW,
     client: () => client as unknown as SkiffClient,
-    defaultNamespace: () => 'default',
+    defaultNamespace: () => namespace,
     kubeconfig: () => {
       throw new Error('ctl get reads the kubeconfig only through client() and defaultNamespace()');
     },
@@ -111,6 +116,13 @@ const cluster = (): FakeClient =>
   new FakeClient({ pods: [pod('web-1', 'default', 'Running'), pod('cart-1', 'shop', 'Pending')], nodes: [node], namespaces: [shop] });
 
 describe('ctl get', () => {
+  it("looks in the kubeconfig context's namespace unless -n says otherwise", async () => {
+    const client = cluster();
+    expect((await ctlIn('shop', client, 'pods', '-o', 'name')).stdout).toBe('pod/cart-1\n');
+    expect((await ctlIn('shop', client, 'pods', '-n', 'default', '-o', 'name')).stdout).toBe('pod/web-1\n');
+    expect(client.lists.map((q) => q.namespace)).toEqual(['shop', 'default']);
+  });
+
   it('lists a kind in the default namespace as a table', async () => {
     const client = cluster();
     expect(await ctl(client, 'pods')).toEqual({
