@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { skipUnlessRoot } from '@skiff/testkit';
 import { describe, expect, it } from 'vitest';
 import { createContext } from '../context.js';
@@ -49,21 +50,20 @@ function home(config?: string): { dir: string; path: string } {
 }
 
 async function ctl(dir: string, ...args: string[]): Promise<{ stdout: string; stderr: string; error?: string }> {
-  const printed = { stdout: '', stderr: '' };
-  const sink = (key: 'stdout' | 'stderr'): Writable =>
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        printed[key] += chunk.toString();
-        done();
-      },
-    });
-  const context = createContext({}, { stdout: sink('stdout'), stderr: sink('stderr'), readStdin: async () => '' }, { env: {}, home: dir });
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const context = createContext({}, { stdout, stderr, readStdin: async () => '' }, { env: {}, home: dir });
+  let error: string | undefined;
   try {
     await buildProgram(context).parseAsync(args, { from: 'user' });
-    return printed;
-  } catch (error) {
-    return { ...printed, error: error instanceof Error ? error.message : String(error) };
+  } catch (thrown) {
+    error = thrown instanceof Error ? thrown.message : String(thrown);
+  } finally {
+    stdout.end();
+    stderr.end();
   }
+  const printed = { stdout: await text(stdout), stderr: await text(stderr) };
+  return error === undefined ? printed : { ...printed, error };
 }
 
 describe('ctl config view', () => {
