@@ -21,7 +21,7 @@ export interface Ref {
 
 export interface AccessQuery {
   readonly verb: string;
-  /** Plural, optionally with a subresource: "pods/log". */
+  /** Plural, with the group of a grouped kind and any subresource: "pods/log", "deployments.apps/scale". */
   readonly resource: string;
   /** "" for every namespace, or for a cluster-scoped resource. */
   readonly namespace: string;

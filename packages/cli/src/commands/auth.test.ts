@@ -59,13 +59,13 @@ async function canI(...args: string[]): Promise<{ stdout: string; stderr: string
 }
 
 describe('ctl auth can-i', () => {
-  it('asks about the plural of the kind in the namespace, and prints yes', async () => {
+  it('asks about the kind as plural.group in the namespace, and prints yes', async () => {
     const answer = await canI('create', 'deploy', '-n', 'shop');
     expect(answer).toEqual({
       stdout: 'yes\n',
       stderr: '',
       error: undefined,
-      request: { verb: 'create', resource: 'deployments', namespace: 'shop', name: '', as_user: '', as_groups: [] },
+      request: { verb: 'create', resource: 'deployments.apps', namespace: 'shop', name: '', as_user: '', as_groups: [] },
     });
   });
 
@@ -90,7 +90,7 @@ describe('ctl auth can-i', () => {
 
   it('adds the subresource, resolves group-qualified names, and passes * through', async () => {
     expect((await canI('get', 'po', '--subresource', 'log')).request).toMatchObject({ resource: 'pods/log' });
-    expect((await canI('update', 'deployments.apps/web', '--subresource', 'scale')).request).toMatchObject({ resource: 'deployments/scale', name: 'web' });
+    expect((await canI('update', 'deployments.apps/web', '--subresource', 'scale')).request).toMatchObject({ resource: 'deployments.apps/scale', name: 'web' });
     expect((await canI('*', '*')).request).toMatchObject({ verb: '*', resource: '*' });
   });
 

@@ -39,7 +39,8 @@ export function registerAuth(program: Command, context: CliContext): void {
       const spelling = slash < 0 ? resourceArg : resourceArg.slice(0, slash);
       const name = slash < 0 ? '' : resourceArg.slice(slash + 1);
       const info = spelling === '*' ? undefined : kindFor(spelling, context);
-      const plural = spelling === '*' ? '*' : (info?.plural ?? spelling.toLowerCase());
+      // A known kind goes as plural.group ("deployments.apps"), as kubectl sends group and resource.
+      const plural = spelling === '*' ? '*' : info ? qualifiedResource(info) : spelling.toLowerCase();
       const clusterScoped = info !== undefined && !info.namespaced;
       const namespace = options.allNamespaces || clusterScoped ? '' : (options.namespace ?? context.defaultNamespace());
       const answer = await context.client().canI({
@@ -70,6 +71,11 @@ function kindFor(spelling: string, context: CliContext): KindInfo | undefined {
       : `Warning: the server doesn't have a resource type '${resource.toLowerCase()}' in group '${group}'\n`,
   );
   return undefined;
+}
+
+function qualifiedResource(info: KindInfo): string {
+  const group = groupOf(info);
+  return group === '' ? info.plural : `${info.plural}.${group}`;
 }
 
 function groupOf(info: KindInfo): string {
