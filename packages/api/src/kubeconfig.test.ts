@@ -101,18 +101,25 @@ current-context: 3
       '~/.skiff/config: clusters[0].cluster.server: is required',
       '~/.skiff/config: clusters[0].cluster.certificate-authority-data: not base64',
       '~/.skiff/config: clusters[1].name: "a" is already the name of clusters[0]',
-      '~/.skiff/config: clusters[1].cluster.server: must be a string, not 7',
+      '~/.skiff/config: clusters[1].cluster.server: must be a string, not a number',
       '~/.skiff/config: users[0].user.client-key-data: not base64',
-      '~/.skiff/config: users[0].user.token: must be a string, not [1]',
+      '~/.skiff/config: users[0].user.token: must be a string, not a list',
       '~/.skiff/config: users[1].name: is required',
       '~/.skiff/config: contexts: must be a list of {name, context}',
-      '~/.skiff/config: current-context: must be a string, not 3',
+      '~/.skiff/config: current-context: must be a string, not a number',
     ]);
     expect(error.details).toHaveLength(10);
   });
 
+  it('never repeats the value of a field in an error: it may be a secret', () => {
+    const error = invalid('users:\n- name: me\n  user: {token: 8675309, client-key-data: {k: s3cr3t}}\n');
+    expect(error.message).toBe('~/.skiff/config: users[0].user.client-key-data: must be a string, not a mapping\n~/.skiff/config: users[0].user.token: must be a string, not a number');
+  });
+
   it('refuses YAML that does not parse, or is not a mapping', () => {
-    expect(invalid('clusters: [\n').message).toMatch(/^~\/\.skiff\/config: not valid YAML: /);
+    expect(invalid('users:\n- name: a\n  user:\n    token: s3cr3t\n   bad: 1\n').message).toBe(
+      '~/.skiff/config: not valid YAML (line 5, column 1): All mapping items must start at the same column',
+    );
     expect(invalid('- a\n- b\n').message).toBe('~/.skiff/config: must be a kubeconfig (a mapping with apiVersion: v1 and kind: Config)');
   });
 

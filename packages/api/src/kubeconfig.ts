@@ -5,7 +5,7 @@
 // cluster, user and namespace. Data fields hold base64 of PEM text, as in
 // Kubernetes. A cluster's `server` is `https://HOST:PORT`, the control plane's
 // gRPC address (gRPC over TLS).
-import { isMap, parseDocument, stringify } from 'yaml';
+import { isMap, LineCounter, parseDocument, stringify } from 'yaml';
 import { InvalidError, NotFoundError } from './errors.js';
 import { isRecord, type JsonRecord } from './json-guards.js';
 
@@ -80,9 +80,14 @@ export function emptyKubeconfig(): Kubeconfig {
  * empty Config.
  */
 export function parseKubeconfig(yamlText: string, source: string): Kubeconfig {
-  const document = parseDocument(yamlText, { prettyErrors: false });
+  // Not yaml's pretty errors: they quote the offending line, which may hold a key or token.
+  const lines = new LineCounter();
+  const document = parseDocument(yamlText, { prettyErrors: false, lineCounter: lines });
   const [syntax] = document.errors;
-  if (syntax) throw new InvalidError(`${source}: not valid YAML: ${syntax.message}`);
+  if (syntax) {
+    const at = lines.linePos(syntax.pos[0]);
+    throw new InvalidError(`${source}: not valid YAML (line ${at.line}, column ${at.col}): ${syntax.message}`);
+  }
   const root: unknown = document.toJS();
   if (root === null || root === undefined) return emptyKubeconfig();
   if (!isRecord(root)) throw new InvalidError(`${source}: must be a kubeconfig (a mapping with apiVersion: v1 and kind: Config)`);
@@ -153,7 +158,8 @@ function optionalString(record: JsonRecord, key: string, path: string, issues: s
   const value = record[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') {
-    issues.push(`${path}: must be a string, not ${JSON.stringify(value)}`);
+    // The type, never the value: it may be a token or a key.
+    issues.push(`${path}: must be a string, not ${Array.isArray(value) ? 'a list' : isRecord(value) ? 'a mapping' : `a ${typeof value}`}`);
     return undefined;
   }
   return value;
