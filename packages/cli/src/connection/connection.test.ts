@@ -128,9 +128,10 @@ describe('resolveConnection with --insecure-dev-plaintext', () => {
     expect(connection.credentials._isSecure()).toBe(false);
   });
 
-  it("takes the context's server when there is one", () => {
+  it("takes the context's server when there is one, and needs the kubeconfig when --context names one", () => {
     const local = withCluster({ server: 'https://127.0.0.1:7600' });
     expect(resolveConnection({ insecureDevPlaintext: true }, file(local)).target).toBe('127.0.0.1:7600');
+    expect(failure({ insecureDevPlaintext: true, context: 'shop' }, file(undefined))).toMatch(/^error: no kubeconfig at /);
   });
 
   it('refuses any address but loopback, whatever says it', () => {

@@ -48,10 +48,9 @@ export function defaultNamespace(flags: ConnectionFlags, file: KubeconfigFile): 
   return selected?.context.namespace || 'default';
 }
 
-/** Plaintext needs no kubeconfig; it uses a context only when there is one to choose. */
+/** Plaintext needs no kubeconfig: it uses a context when --context names one or the file has a current one. */
 function optionalContext(flags: ConnectionFlags, file: KubeconfigFile): SelectedContext | undefined {
-  const chosen = flags.context ?? file.config?.['current-context'];
-  return file.config && chosen ? selectedContext(flags, file) : undefined;
+  return flags.context || file.config?.['current-context'] ? selectedContext(flags, file) : undefined;
 }
 
 function tlsConnection(flags: ConnectionFlags, file: KubeconfigFile): Connection {
