@@ -25,3 +25,4 @@ export { isRecord, type JsonRecord } from './json-guards.js';
 export { isTerminalPod, toTimestamp } from './pods.js';
 export * from './x509/index.js';
 export * from './join-token.js';
+export * from './kubeconfig.js';

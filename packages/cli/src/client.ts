@@ -1,7 +1,8 @@
 // A promise-shaped client for the Skiff API, with deadlines and errors turned
 // into CliErrors. Objects arrive as JSON text and leave as ResourceObjects.
-import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import { Channel, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { createApiClient, type ApiClient, type ResourceObject, type WatchEventMessageOutput } from '@skiff/api';
+import { plaintextConnection, type Connection } from './connection/connection.js';
 import { explainServiceError, isServiceError } from './errors.js';
 
 const CALL_TIMEOUT_MS = 30_000;
@@ -18,6 +19,22 @@ export interface Ref {
   readonly name: string;
 }
 
+export interface AccessQuery {
+  readonly verb: string;
+  /** Plural, with the group of a grouped kind and any subresource: "pods/log", "deployments.apps/scale". */
+  readonly resource: string;
+  /** "" for every namespace, or for a cluster-scoped resource. */
+  readonly namespace: string;
+  readonly name: string;
+  readonly asUser: string;
+  readonly asGroups: readonly string[];
+}
+
+export interface TokenAnswer {
+  readonly token: string;
+  readonly expirationTimestamp: string;
+}
+
 export interface ListQuery {
   readonly kind: string;
   readonly namespace: string;
@@ -29,9 +46,18 @@ type Callback<T> = (error: ServiceError | null, value?: T) => void;
 
 export class SkiffClient {
   private readonly client: ApiClient;
+  readonly connection: Connection;
 
-  constructor(readonly server: string) {
-    this.client = createApiClient(server);
+  /** A bare HOST:PORT is a plaintext loopback connection, as with --insecure-dev-plaintext. */
+  constructor(connectTo: Connection | string) {
+    const connection = typeof connectTo === 'string' ? plaintextConnection(connectTo) : connectTo;
+    this.connection = connection;
+    // createApiClient sets the message limits and reconnect and keepalive
+    // timings; the channel it builds gets the connection's credentials.
+    this.client = createApiClient(connection.target, {
+      ...connection.options,
+      channelFactoryOverride: (target, _insecure, options) => new Channel(target, connection.credentials, options),
+    });
   }
 
   close(): void {
@@ -80,6 +106,26 @@ export class SkiffClient {
     return parse(response.node_json);
   }
 
+  async canI(query: AccessQuery): Promise<{ allowed: boolean; reason: string }> {
+    const request = {
+      verb: query.verb,
+      resource: query.resource,
+      namespace: query.namespace,
+      name: query.name,
+      as_user: query.asUser,
+      as_groups: [...query.asGroups],
+    };
+    return this.call<{ allowed: boolean; reason: string }>((cb, deadline) => this.client.CanI(request, { deadline }, cb));
+  }
+
+  async createToken(namespace: string, serviceAccount: string, expirationSeconds: number): Promise<TokenAnswer> {
+    const request = { namespace, service_account: serviceAccount, expiration_seconds: expirationSeconds };
+    const response = await this.call<{ token: string; expiration_timestamp: string }>((cb, deadline) =>
+      this.client.CreateToken(request, { deadline }, cb),
+    );
+    return { token: response.token, expirationTimestamp: response.expiration_timestamp };
+  }
+
   /** Streams a container's output into `write` until it ends (or, following, until the container stops). */
   logs(
     request: { namespace: string; pod: string; container: string; follow: boolean; tailLines: number },
@@ -94,7 +140,7 @@ export class SkiffClient {
         tail_lines: request.tailLines,
       });
       stream.on('data', (chunk: { data: Buffer }) => write(chunk.data));
-      stream.on('error', (error: ServiceError) => reject(explainServiceError(error, this.server)));
+      stream.on('error', (error: ServiceError) => reject(explainServiceError(error, this.connection)));
       stream.on('end', () => resolve());
     });
   }
@@ -111,13 +157,13 @@ export class SkiffClient {
   }
 
   explain(error: unknown): unknown {
-    return isServiceError(error) ? explainServiceError(error, this.server) : error;
+    return isServiceError(error) ? explainServiceError(error, this.connection) : error;
   }
 
   private call<T>(invoke: (callback: Callback<T>, deadline: Date) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       invoke((error, value) => {
-        if (error) reject(explainServiceError(error, this.server));
+        if (error) reject(explainServiceError(error, this.connection));
         else resolve(value as T);
       }, new Date(Date.now() + CALL_TIMEOUT_MS));
     });

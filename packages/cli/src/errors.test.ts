@@ -1,6 +1,8 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { CliError, explainServiceError, isNotFound, isServiceError, ServerError } from './errors.js';
+import { CliError, explainServiceError, isNotFound, isServiceError, QuietFailure, ServerError } from './errors.js';
+
+const TLS = { where: '10.0.0.9:7400 (context "skiff" of ~/.skiff/config)', plaintext: false };
 
 function serviceError(code: status, details: string): ServiceError {
   return Object.assign(new Error(`${code} ${status[code]}: ${details}`), { code, details, metadata: new Metadata() });
@@ -8,7 +10,7 @@ function serviceError(code: status, details: string): ServiceError {
 
 describe('explainServiceError', () => {
   it("words a server answer as kubectl's Error from server (Reason)", () => {
-    const error = explainServiceError(serviceError(status.NOT_FOUND, 'deployments.apps "web" in namespace "default" not found'), '127.0.0.1:7400');
+    const error = explainServiceError(serviceError(status.NOT_FOUND, 'deployments.apps "web" in namespace "default" not found'), TLS);
     expect(error).toBeInstanceOf(ServerError);
     expect(error).toBeInstanceOf(CliError);
     expect(error.message).toBe('Error from server (NotFound): deployments.apps "web" in namespace "default" not found');
@@ -25,22 +27,40 @@ describe('explainServiceError', () => {
     [status.RESOURCE_EXHAUSTED, 'RequestEntityTooLarge'],
     [status.DEADLINE_EXCEEDED, 'Timeout'],
     [status.INTERNAL, 'InternalError'],
-    [status.PERMISSION_DENIED, 'PERMISSION_DENIED'],
+    [status.PERMISSION_DENIED, 'Forbidden'],
+    [status.UNIMPLEMENTED, 'UNIMPLEMENTED'],
   ])('names gRPC code %i as %s', (code, reason) => {
-    expect(explainServiceError(serviceError(code, 'details'), 'x:1').message).toBe(`Error from server (${reason}): details`);
+    expect(explainServiceError(serviceError(code, 'details'), TLS).message).toBe(`Error from server (${reason}): details`);
   });
 
   it('says Unknown for a code gRPC does not define', () => {
-    expect(explainServiceError(serviceError(99 as status, 'odd'), 'x:1').message).toBe('Error from server (Unknown): odd');
+    expect(explainServiceError(serviceError(99 as status, 'odd'), TLS).message).toBe('Error from server (Unknown): odd');
   });
 
-  it('says where it looked and how to point elsewhere when the control plane is unreachable', () => {
-    const error = explainServiceError(serviceError(status.UNAVAILABLE, 'No connection established'), '10.0.0.9:7400');
+  it("says which server it tried and from where, what to check, and how to point elsewhere when it cannot reach it", () => {
+    const error = explainServiceError(serviceError(status.UNAVAILABLE, 'No connection established'), TLS);
     expect(error.message).toBe(
-      'cannot reach the Skiff control plane at 10.0.0.9:7400 (No connection established); is it running? ' +
-        'Point ctl elsewhere with --server, SKIFF_SERVER or ~/.skiff/config.yaml',
+      'cannot reach the Skiff control plane at 10.0.0.9:7400 (context "skiff" of ~/.skiff/config): No connection established; ' +
+        "is it running, and is its certificate signed by the cluster's CA? " +
+        'Point ctl elsewhere with --context NAME, --kubeconfig FILE or --server https://HOST:PORT',
     );
     expect(error.code).toBe(status.UNAVAILABLE);
+    const plaintext = explainServiceError(serviceError(status.UNAVAILABLE, 'refused'), { where: '127.0.0.1:7400 (plaintext)', plaintext: true });
+    expect(plaintext.message).toMatch(/^cannot reach the Skiff control plane at 127\.0\.0\.1:7400 \(plaintext\): refused; is it running \(with --insecure-dev-plaintext\)\? /);
+  });
+
+  it('says "You must be logged in" for UNAUTHENTICATED, as kubectl does for Unauthorized', () => {
+    const error = explainServiceError(serviceError(status.UNAUTHENTICATED, 'no client certificate and no bearer token'), TLS);
+    expect(error.message).toBe('error: You must be logged in to the server (Unauthorized): no client certificate and no bearer token');
+    expect(error.code).toBe(status.UNAUTHENTICATED);
+  });
+});
+
+describe('QuietFailure', () => {
+  it('carries only an exit code: what it had to say is already printed', () => {
+    const quiet = new QuietFailure();
+    expect(quiet).toBeInstanceOf(CliError);
+    expect([quiet.message, quiet.exitCode]).toEqual(['', 1]);
   });
 });
 

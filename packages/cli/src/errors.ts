@@ -12,12 +12,21 @@ export class CliError extends Error {
   }
 }
 
+/** A failure already told on stdout (`ctl auth can-i` printing "no"): only the exit code is left to give. */
+export class QuietFailure extends CliError {
+  constructor(exitCode = 1) {
+    super('', exitCode);
+    this.name = 'QuietFailure';
+  }
+}
+
 const REASONS: Partial<Record<status, string>> = {
   [status.INVALID_ARGUMENT]: 'Invalid',
   [status.NOT_FOUND]: 'NotFound',
   [status.ALREADY_EXISTS]: 'AlreadyExists',
   [status.ABORTED]: 'Conflict',
   [status.FAILED_PRECONDITION]: 'Forbidden',
+  [status.PERMISSION_DENIED]: 'Forbidden',
   [status.OUT_OF_RANGE]: 'Expired',
   [status.RESOURCE_EXHAUSTED]: 'RequestEntityTooLarge',
   [status.DEADLINE_EXCEEDED]: 'Timeout',
@@ -39,13 +48,25 @@ export class ServerError extends CliError {
   }
 }
 
+/** Where ctl was talking to, for the "cannot reach" message. */
+export interface ServerDescription {
+  /** The address and where it came from: `10.0.0.5:7400 (context "skiff" of ~/.skiff/config)`. */
+  readonly where: string;
+  readonly plaintext: boolean;
+}
+
 /** Turns a gRPC failure into the line a kubectl user would recognise. */
-export function explainServiceError(error: ServiceError, server: string): ServerError {
+export function explainServiceError(error: ServiceError, server: ServerDescription): ServerError {
   if (error.code === status.UNAVAILABLE) {
+    const check = server.plaintext ? 'is it running (with --insecure-dev-plaintext)?' : "is it running, and is its certificate signed by the cluster's CA?";
     return new ServerError(
-      `cannot reach the Skiff control plane at ${server} (${error.details}); is it running? Point ctl elsewhere with --server, SKIFF_SERVER or ~/.skiff/config.yaml`,
+      `cannot reach the Skiff control plane at ${server.where}: ${error.details}; ${check} ` +
+        'Point ctl elsewhere with --context NAME, --kubeconfig FILE or --server https://HOST:PORT',
       error.code,
     );
+  }
+  if (error.code === status.UNAUTHENTICATED) {
+    return new ServerError(`error: You must be logged in to the server (Unauthorized): ${error.details}`, error.code);
   }
   const reason = REASONS[error.code] ?? status[error.code] ?? 'Unknown';
   return new ServerError(`Error from server (${reason}): ${error.details}`, error.code);

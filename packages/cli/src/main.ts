@@ -6,13 +6,25 @@ import { createContext } from './context.js';
 import { CliError } from './errors.js';
 import { buildProgram } from './program.js';
 
-const serverFlag: { value?: string } = {};
-const context = createContext(() => serverFlag.value, {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  readStdin: () => text(process.stdin),
+// grpc-js sets the TLS ServerName to the server's address even when it is an
+// IP (https://10.0.0.5:7400), and Node warns about that (DEP0123) on every
+// run; the certificate is still checked against the IP. Other warnings print
+// as Node prints them.
+process.removeAllListeners('warning');
+process.on('warning', (warning: Error & { code?: string }) => {
+  if (warning.code === 'DEP0123') return;
+  process.stderr.write(`(node:${process.pid}) ${warning.code ? `[${warning.code}] ` : ''}${warning.name}: ${warning.message}\n`);
 });
-const program = buildProgram(context, serverFlag);
+
+const context = createContext(
+  {},
+  {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    readStdin: () => text(process.stdin),
+  },
+);
+const program = buildProgram(context);
 
 let exitCode = 0;
 try {
@@ -21,7 +33,7 @@ try {
   if (error instanceof CommanderError) {
     exitCode = error.exitCode === 0 ? 0 : 1; // commander already printed the message
   } else if (error instanceof CliError) {
-    process.stderr.write(`${error.message}\n`);
+    if (error.message !== '') process.stderr.write(`${error.message}\n`);
     exitCode = error.exitCode;
   } else {
     process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -2,18 +2,46 @@
 import { Command } from 'commander';
 import { registerApiResources } from './commands/api-resources.js';
 import { registerApply } from './commands/apply.js';
+import { registerAuth } from './commands/auth.js';
+import { registerConfig } from './commands/config.js';
 import { registerCordon } from './commands/cordon.js';
+import { registerCreate } from './commands/create.js';
 import { registerLogs } from './commands/logs.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerGet } from './commands/get.js';
 import { registerScale } from './commands/scale.js';
+import type { ConnectionFlags } from './connection/connection.js';
 import type { CliContext } from './context.js';
 
-export function buildProgram(context: CliContext, serverFlag: { value?: string }): Command {
+const REGISTER = [
+  registerApply,
+  registerGet,
+  registerDescribe,
+  registerDelete,
+  registerScale,
+  registerLogs,
+  registerCordon,
+  registerApiResources,
+  registerCreate,
+  registerAuth,
+  registerConfig,
+];
+
+/** Builds the tree; the global flags land in `flags` (the context's) before a command runs. */
+export function buildProgram(context: CliContext, flags: ConnectionFlags = context.flags): Command {
   const program = new Command('ctl')
     .description('Skiff command-line client: apply manifests and inspect the cluster, kubectl-style')
-    .option('-s, --server <host:port>', 'control plane address (else SKIFF_SERVER, ~/.skiff/config.yaml, 127.0.0.1:7400)')
+    .option('--kubeconfig <file>', 'kubeconfig to use (else SKIFF_CONFIG, else the first file of KUBECONFIG (the rest of that list is not merged), else ~/.skiff/config)')
+    .option('--context <name>', 'kubeconfig context to use (else its current-context)')
+    .option('-s, --server <address>', "override the context's server: https://HOST:PORT (or HOST:PORT)")
+    .option('--insecure-dev-plaintext', 'plaintext gRPC without credentials, to a control plane started with the same flag (loopback only)')
+    .addHelpText(
+      'after',
+      "\nctl talks gRPC over TLS to the server of a kubeconfig context (https://HOST:PORT), trusting only the cluster's CA and\n" +
+        "proving who you are with the context user's client certificate or token. The control plane writes one for its admin\n" +
+        'to admin.kubeconfig in its data dir: copy it to ~/.skiff/config.\n',
+    )
     .showHelpAfterError()
     .configureOutput({
       writeOut: (text) => context.stdout.write(text),
@@ -21,10 +49,12 @@ export function buildProgram(context: CliContext, serverFlag: { value?: string }
     })
     .exitOverride();
   program.hook('preAction', (command) => {
-    serverFlag.value = command.opts<{ server?: string }>().server;
+    const options = command.opts<ConnectionFlags>();
+    flags.kubeconfig = options.kubeconfig;
+    flags.context = options.context;
+    flags.server = options.server;
+    flags.insecureDevPlaintext = options.insecureDevPlaintext;
   });
-  for (const register of [registerApply, registerGet, registerDescribe, registerDelete, registerScale, registerLogs, registerCordon, registerApiResources]) {
-    register(program, context);
-  }
+  for (const register of REGISTER) register(program, context);
   return program;
 }

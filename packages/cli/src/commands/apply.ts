@@ -22,7 +22,7 @@ export function registerApply(program: Command, context: CliContext): void {
     .description('create or update objects from manifests (files, directories or - for stdin)')
     .requiredOption('-f, --filename <path...>', 'manifest file, directory or - for standard input (repeatable)')
     .option('-R, --recursive', 'descend into sub-directories of -f directories', false)
-    .option('-n, --namespace <namespace>', 'namespace for objects that do not name one')
+    .option('-n, --namespace <namespace>', "namespace for objects that do not name one (default: the context's)")
     .option('--strict', 'treat unknown fields as errors instead of warnings', false)
     .option('--dry-run <mode>', 'none, client (validate locally) or server (validate and default on the server)', 'none')
     .action(async (options: ApplyOptions) => {
@@ -30,7 +30,9 @@ export function registerApply(program: Command, context: CliContext): void {
         throw new CliError(`error: --dry-run must be none, client or server, not "${options.dryRun}"`);
       }
       const documents = await loadManifests(options.filename, { recursive: options.recursive, readStdin: context.readStdin });
-      const prepared = prepareManifests(documents, { namespace: options.namespace, strict: options.strict });
+      // A client dry run needs no server, so it does not read the kubeconfig either.
+      const defaultNamespace = options.dryRun === 'client' ? undefined : context.defaultNamespace();
+      const prepared = prepareManifests(documents, { namespace: options.namespace, defaultNamespace, strict: options.strict });
       const suffix = options.dryRun === 'none' ? '' : ` (${options.dryRun} dry run)`;
       if (options.dryRun === 'client') {
         for (const item of prepared) context.stdout.write(`${qualifiedName(item.info, item.manifest.metadata.name)} valid${suffix}\n`);

@@ -9,7 +9,7 @@ import { parseObjectArgs, requireKindArg } from './object-args.js';
 interface DeleteOptions {
   filename?: string[];
   recursive: boolean;
-  namespace?: string;
+  namespace: string;
   selector?: string;
   all: boolean;
   ignoreNotFound: boolean;
@@ -28,11 +28,12 @@ export function registerDelete(program: Command, context: CliContext): void {
     .argument('[kind-or-kind/name...]', 'KIND NAME... or KIND/NAME... (or -f)')
     .option('-f, --filename <path...>', 'delete the objects these manifests describe')
     .option('-R, --recursive', 'descend into sub-directories of -f directories', false)
-    .option('-n, --namespace <namespace>', 'namespace of the objects', 'default')
+    .option('-n, --namespace <namespace>', "namespace of the objects (default: the context's, else default)")
     .option('-l, --selector <selector>', 'delete every object of KIND matching this label selector')
     .option('--all', 'delete every object of KIND in the namespace', false)
     .option('--ignore-not-found', 'treat objects that do not exist as deleted', false)
-    .action(async (args: string[], options: DeleteOptions) => {
+    .action(async (args: string[], flags: Omit<DeleteOptions, 'namespace'> & { namespace?: string }) => {
+      const options = { ...flags, namespace: flags.namespace ?? context.defaultNamespace() };
       const targets = options.filename ? await fromManifests(context, options) : await fromArgs(context, args, options);
       let failed = 0;
       for (const target of targets) {
@@ -56,13 +57,13 @@ async function fromManifests(context: CliContext, options: DeleteOptions): Promi
     if (typeof record?.kind !== 'string' || typeof record.metadata?.name !== 'string') {
       throw new CliError(`error: ${where}: needs kind and metadata.name to say what to delete`);
     }
-    const namespace = typeof record.metadata.namespace === 'string' ? record.metadata.namespace : (options.namespace ?? 'default');
+    const namespace = typeof record.metadata.namespace === 'string' ? record.metadata.namespace : options.namespace;
     return { info: requireKindArg(record.kind), namespace, name: record.metadata.name };
   });
 }
 
 async function fromArgs(context: CliContext, args: readonly string[], options: DeleteOptions): Promise<Target[]> {
-  const namespace = options.namespace ?? 'default';
+  const namespace = options.namespace;
   const targets: Target[] = [];
   for (const { info, names } of parseObjectArgs(args)) {
     if (names.length > 0) {

@@ -12,8 +12,9 @@ export function registerDescribe(program: Command, context: CliContext): void {
     .command('describe')
     .description('show an object in detail, with its events')
     .argument('<kind-or-kind/name...>', 'KIND NAME... or KIND/NAME...')
-    .option('-n, --namespace <namespace>', 'namespace of the object', 'default')
-    .action(async (args: string[], options: { namespace: string }) => {
+    .option('-n, --namespace <namespace>', "namespace of the object (default: the context's, else default)")
+    .action(async (args: string[], flags: { namespace?: string }) => {
+      const options = { namespace: flags.namespace ?? context.defaultNamespace() };
       const blocks: string[] = [];
       for (const { info, names } of parseObjectArgs(args)) {
         const objects =

@@ -73,11 +73,16 @@ class FakeClient {
   }
 
   explain(error: unknown): unknown {
-    return isServiceError(error) ? explainServiceError(error, 'fake:7400') : error;
+    return isServiceError(error) ? explainServiceError(error, { where: 'fake:7400', plaintext: false }) : error;
   }
 }
 
 async function ctl(client: FakeClient, ...args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
+  return ctlIn('default', client, ...args);
+}
+
+/** ctl get with `namespace` as the kubeconfig context's namespace. */
+async function ctlIn(namespace: string, client: FakeClient, ...args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
   const printed = { stdout: '', stderr: '' };
   const sink = (key: 'stdout' | 'stderr'): Writable =>
     new Writable({
@@ -92,10 +97,15 @@ async function ctl(client: FakeClient, ...args: string[]): Promise<{ stdout: str
     readStdin: async () => '',
     now: () => NOW,
     client: () => client as unknown as SkiffClient,
+    defaultNamespace: () => namespace,
+    kubeconfig: () => {
+      throw new Error('ctl get reads the kubeconfig only through client() and defaultNamespace()');
+    },
+    flags: {},
     close: () => {},
   };
   try {
-    await buildProgram(context, {}).parseAsync(['get', ...args], { from: 'user' });
+    await buildProgram(context).parseAsync(['get', ...args], { from: 'user' });
     return printed;
   } catch (error) {
     return { ...printed, error };
@@ -106,6 +116,13 @@ const cluster = (): FakeClient =>
   new FakeClient({ pods: [pod('web-1', 'default', 'Running'), pod('cart-1', 'shop', 'Pending')], nodes: [node], namespaces: [shop] });
 
 describe('ctl get', () => {
+  it("looks in the kubeconfig context's namespace unless -n says otherwise", async () => {
+    const client = cluster();
+    expect((await ctlIn('shop', client, 'pods', '-o', 'name')).stdout).toBe('pod/cart-1\n');
+    expect((await ctlIn('shop', client, 'pods', '-n', 'default', '-o', 'name')).stdout).toBe('pod/web-1\n');
+    expect(client.lists.map((q) => q.namespace)).toEqual(['shop', 'default']);
+  });
+
   it('lists a kind in the default namespace as a table', async () => {
     const client = cluster();
     expect(await ctl(client, 'pods')).toEqual({

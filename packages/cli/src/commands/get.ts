@@ -8,7 +8,7 @@ import { parseObjectArgs } from './object-args.js';
 import { watchObjects } from './watch-objects.js';
 
 interface GetOptions {
-  namespace?: string;
+  namespace: string;
   allNamespaces: boolean;
   output?: string;
   selector?: string;
@@ -20,12 +20,13 @@ export function registerGet(program: Command, context: CliContext): void {
     .command('get')
     .description('list objects, or show some by name (kinds: pods|po, deployments|deploy, services|svc, configmaps|cm, secrets, namespaces|ns, nodes|no, events|ev)')
     .argument('<kind-or-kind/name...>', 'KIND [NAME...] or KIND/NAME...')
-    .option('-n, --namespace <namespace>', 'namespace to look in', 'default')
+    .option('-n, --namespace <namespace>', "namespace to look in (default: the context's, else default)")
     .option('-A, --all-namespaces', 'list across all namespaces', false)
     .option('-o, --output <format>', 'wide, yaml, json or name')
     .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
     .option('-w, --watch', 'after listing, keep printing changes', false)
-    .action(async (args: string[], options: GetOptions) => {
+    .action(async (args: string[], flags: GetOptions) => {
+      const options = { ...flags, namespace: flags.namespace ?? context.defaultNamespace() };
       const format = parseOutputFormat(options.output);
       const groups = parseObjectArgs(args);
       const structured = format === 'json' || format === 'yaml';
@@ -63,7 +64,7 @@ export function registerGet(program: Command, context: CliContext): void {
 function query(info: KindInfo, options: GetOptions) {
   return {
     kind: info.plural,
-    namespace: options.namespace ?? 'default',
+    namespace: options.namespace,
     allNamespaces: options.allNamespaces,
     labelSelector: options.selector ?? '',
   };
@@ -77,14 +78,14 @@ async function getNamed(
   context: CliContext,
   info: KindInfo,
   names: readonly string[],
-  namespace: string | undefined,
+  namespace: string,
 ): Promise<{ items: ResourceObject[]; resourceVersion: string }> {
   const items: ResourceObject[] = [];
-  for (const name of names) items.push(await context.client().get({ kind: info.plural, namespace: namespace ?? 'default', name }));
+  for (const name of names) items.push(await context.client().get({ kind: info.plural, namespace, name }));
   return { items, resourceVersion: '' };
 }
 
 function noResources(info: KindInfo, options: GetOptions): string {
   if (!info.namespaced || options.allNamespaces) return 'No resources found';
-  return `No resources found in ${options.namespace ?? 'default'} namespace.`;
+  return `No resources found in ${options.namespace} namespace.`;
 }

@@ -8,7 +8,7 @@ interface LogsOptions {
   container?: string;
   follow: boolean;
   tail: string;
-  namespace: string;
+  namespace?: string;
 }
 
 export function registerLogs(program: Command, context: CliContext): void {
@@ -19,13 +19,13 @@ export function registerLogs(program: Command, context: CliContext): void {
     .option('-c, --container <name>', 'container name (needed when the pod has several)')
     .option('-f, --follow', 'keep streaming new output until the container stops', false)
     .option('--tail <lines>', 'only the last N lines (-1: all)', '-1')
-    .option('-n, --namespace <namespace>', 'namespace of the pod', 'default')
+    .option('-n, --namespace <namespace>', "namespace of the pod (default: the context's, else default)")
     .action(async (podArg: string, options: LogsOptions) => {
       const pod = podArg.replace(/^(pods?|po)\//, '');
       if (!/^-?\d+$/.test(options.tail)) throw new CliError(`error: --tail must be a whole number, not "${options.tail}"`);
       const tail = Math.max(0, Number(options.tail));
       await context.client().logs(
-        { namespace: options.namespace, pod, container: options.container ?? '', follow: options.follow, tailLines: tail },
+        { namespace: options.namespace ?? context.defaultNamespace(), pod, container: options.container ?? '', follow: options.follow, tailLines: tail },
         (data) => context.stdout.write(data),
       );
     });

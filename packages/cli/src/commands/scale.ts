@@ -11,8 +11,8 @@ export function registerScale(program: Command, context: CliContext): void {
     .description('set the number of replicas of a deployment')
     .argument('<kind-or-kind/name...>', 'deployment/NAME or deployment NAME')
     .requiredOption('--replicas <count>', 'the new number of replicas')
-    .option('-n, --namespace <namespace>', 'namespace of the deployment', 'default')
-    .action(async (args: string[], options: { replicas: string; namespace: string }) => {
+    .option('-n, --namespace <namespace>', "namespace of the deployment (default: the context's, else default)")
+    .action(async (args: string[], options: { replicas: string; namespace?: string }) => {
       if (!/^\d{1,9}$/.test(options.replicas)) {
         throw new CliError(`error: --replicas must be a whole number from 0 to 999999999, not "${options.replicas}"`);
       }
@@ -20,7 +20,7 @@ export function registerScale(program: Command, context: CliContext): void {
       for (const { info, names } of parseObjectArgs(args)) {
         if (names.length === 0) throw new CliError('error: name the object to scale, e.g. ctl scale deployment/web --replicas 3');
         for (const name of names) {
-          await context.client().scale({ kind: info.plural, namespace: options.namespace, name }, replicas);
+          await context.client().scale({ kind: info.plural, namespace: options.namespace ?? context.defaultNamespace(), name }, replicas);
           context.stdout.write(`${qualifiedName(info, name)} scaled\n`);
         }
       }

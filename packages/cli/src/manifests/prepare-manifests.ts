@@ -7,13 +7,13 @@ import type { ManifestDocument } from './load-manifests.js';
 export interface PreparedManifest {
   readonly where: string;
   readonly info: KindInfo;
-  /** As the user wrote it, plus the namespace from -n: the server does its own defaulting. */
+  /** As the user wrote it, plus the namespace from -n (or the context's): the server does its own defaulting. */
   readonly manifest: ResourceObject;
 }
 
 export function prepareManifests(
   documents: readonly ManifestDocument[],
-  options: { namespace?: string; strict: boolean },
+  options: { namespace?: string; defaultNamespace?: string; strict: boolean },
 ): PreparedManifest[] {
   const prepared: PreparedManifest[] = [];
   const problems: string[] = [];
@@ -23,7 +23,7 @@ export function prepareManifests(
     for (const issue of result.errors) problems.push(`${label}: ${formatIssue(issue)}`);
     if (result.errors.length > 0 || !result.kind) continue;
     const manifest = structuredClone(document.object) as ResourceObject;
-    const namespaceProblem = applyNamespace(manifest, result.kind, options.namespace);
+    const namespaceProblem = applyNamespace(manifest, result.kind, options);
     if (namespaceProblem) problems.push(`${label}: ${namespaceProblem}`);
     else prepared.push({ where: document.where, info: result.kind, manifest });
   }
@@ -31,9 +31,11 @@ export function prepareManifests(
   return prepared;
 }
 
-function applyNamespace(manifest: ResourceObject, info: KindInfo, namespace: string | undefined): string | undefined {
-  if (!info.namespaced || namespace === undefined) return undefined;
+/** -n must agree with a namespace the object names; the context's namespace only fills one in. */
+function applyNamespace(manifest: ResourceObject, info: KindInfo, options: { namespace?: string; defaultNamespace?: string }): string | undefined {
   const own = manifest.metadata.namespace;
+  const namespace = options.namespace ?? (own === undefined ? options.defaultNamespace : undefined);
+  if (!info.namespaced || namespace === undefined) return undefined;
   if (own !== undefined && own !== namespace) {
     return `metadata.namespace: the namespace from the provided object "${own}" does not match the namespace "${namespace}" given with -n; remove one of them`;
   }

@@ -1,0 +1,76 @@
+// ctl create token against a plaintext Api server in the test (CreateToken only).
+import { PassThrough } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { apiServiceDefinition } from '@skiff/api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createContext } from '../context.js';
+import { buildProgram } from '../program.js';
+
+interface CreateTokenRequest {
+  namespace: string;
+  service_account: string;
+  expiration_seconds: string;
+}
+
+const asked: CreateTokenRequest[] = [];
+let address = '';
+const server = new Server();
+
+beforeAll(async () => {
+  server.addService(apiServiceDefinition(), {
+    CreateToken(call: ServerUnaryCall<CreateTokenRequest, unknown>, callback: sendUnaryData<unknown>) {
+      asked.push(call.request);
+      callback(null, { token: `token-for-${call.request.service_account}`, expiration_timestamp: '2030-01-01T00:00:00Z' });
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  address = `127.0.0.1:${port}`;
+});
+
+afterAll(() => server.forceShutdown());
+
+async function createToken(...args: string[]): Promise<{ stdout: string; error?: string; request?: CreateTokenRequest }> {
+  const stdout = new PassThrough();
+  const context = createContext({}, { stdout, stderr: new PassThrough(), readStdin: async () => '' }, { env: {}, home: '/nonexistent' });
+  const before = asked.length;
+  let error: string | undefined;
+  try {
+    await buildProgram(context).parseAsync(['--insecure-dev-plaintext', '--server', address, 'create', 'token', ...args], { from: 'user' });
+  } catch (thrown) {
+    error = thrown instanceof Error ? thrown.message : String(thrown);
+  } finally {
+    context.close();
+    stdout.end();
+  }
+  return { stdout: await text(stdout), error, request: asked.length > before ? asked.at(-1) : undefined };
+}
+
+describe('ctl create token', () => {
+  it('prints the token alone on a line, leaving the lifetime to the server by default', async () => {
+    expect(await createToken('deployer')).toEqual({
+      stdout: 'token-for-deployer\n',
+      error: undefined,
+      request: { namespace: 'default', service_account: 'deployer', expiration_seconds: '0' },
+    });
+  });
+
+  it('asks for --duration in seconds, in the namespace given', async () => {
+    expect((await createToken('sa/deployer', '-n', 'ci', '--duration', '1h30m')).request).toEqual({
+      namespace: 'ci',
+      service_account: 'deployer',
+      expiration_seconds: '5400',
+    });
+  });
+
+  it('refuses a duration that is not whole seconds, or not a duration, asking nothing', async () => {
+    expect(await createToken('deployer', '--duration', '1500ms')).toEqual({
+      stdout: '',
+      error: 'error: --duration must be a whole number of seconds, not 1500ms',
+      request: undefined,
+    });
+    expect((await createToken('deployer', '--duration', 'soon')).error).toMatch(/^error: --duration "soon" is not a duration;/);
+  });
+});

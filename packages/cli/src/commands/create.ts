@@ -1,0 +1,25 @@
+// ctl create token SERVICEACCOUNT [-n NS] [--duration 10m]: a bearer token for
+// a ServiceAccount, signed by the control plane, printed alone on a line so
+// scripts can capture it (a kubeconfig user's `token`).
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { parseDuration } from '../duration.js';
+import { CliError } from '../errors.js';
+
+export function registerCreate(program: Command, context: CliContext): void {
+  const create = program.command('create').description('create an object of a kind that has its own verb (token)');
+  create
+    .command('token')
+    .description('request a bearer token for a ServiceAccount (use it as a kubeconfig user\'s "token")')
+    .argument('<serviceaccount>', 'ServiceAccount name (or serviceaccount/NAME)')
+    .option('-n, --namespace <namespace>', "namespace of the ServiceAccount (default: the context's, else default)")
+    .option('--duration <duration>', 'requested lifetime, e.g. 10m or 1h; 0 or unset: the server decides (it may also shorten it)', '0')
+    .action(async (account: string, options: { namespace?: string; duration: string }) => {
+      const milliseconds = parseDuration(options.duration, '--duration');
+      if (milliseconds % 1000 !== 0) throw new CliError(`error: --duration must be a whole number of seconds, not ${options.duration}`);
+      const name = account.replace(/^(serviceaccounts?|sa)\//, '');
+      const namespace = options.namespace ?? context.defaultNamespace();
+      const answer = await context.client().createToken(namespace, name, milliseconds / 1000);
+      context.stdout.write(`${answer.token}\n`);
+    });
+}
