@@ -6,40 +6,14 @@ import { BACKOFF, backoffDelay, certificateInfo, issueCertificate, nodeApiServic
 import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ControlPlaneLink } from '../control-plane-link.js';
-import { CertificateRenewer, type Clock } from './certificate-renewer.js';
+import { CertificateRenewer } from './certificate-renewer.js';
 import { loadNodeCredentials, type NodeCredentials } from './node-credentials.js';
+import { FakeClock } from './test-clock.js';
 import { createTestPki, recordingLogger, serveTls, type TestGrpcServer, type TestPki } from './test-pki.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 const LIFETIME_MS = 30 * DAY_MS;
 const quiet = pino({ level: 'silent' });
-
-/** Time that moves only when the test says so; due timers fire in order. */
-class FakeClock implements Clock {
-  private timers: { at: number; callback: () => void }[] = [];
-  constructor(private time: number) {}
-  now(): number {
-    return this.time;
-  }
-  setTimeout(callback: () => void, ms: number): () => void {
-    const timer = { at: this.time + ms, callback };
-    this.timers.push(timer);
-    return () => (this.timers = this.timers.filter((t) => t !== timer));
-  }
-  /** Moves to `time`, firing every timer due by then. */
-  advanceTo(time: number): void {
-    this.time = Math.max(this.time, time);
-    for (;;) {
-      const due = this.timers.filter((t) => t.at <= this.time).sort((a, b) => a.at - b.at)[0];
-      if (!due) return;
-      this.timers = this.timers.filter((t) => t !== due);
-      due.callback();
-    }
-  }
-  get pending(): number {
-    return this.timers.length;
-  }
-}
 
 let pki: TestPki;
 let stateDir: string;

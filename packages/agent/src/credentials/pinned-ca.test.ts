@@ -1,5 +1,6 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { createServer, type Server } from 'node:tls';
+import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import { FailedPreconditionError, UnauthenticatedError, UnavailableError } from '@skiff/api';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fetchPinnedCa } from './pinned-ca.js';
@@ -7,19 +8,21 @@ import { createTestPki, type TestPki } from './test-pki.js';
 
 let pki: TestPki;
 let other: TestPki;
-const servers: (Server | NetServer)[] = [];
+/** How to stop each server a test started. */
+const cleanups: (() => Promise<unknown>)[] = [];
+const closing = (server: Server | NetServer) => () => new Promise((resolve) => server.close(resolve));
 
 beforeAll(async () => {
   [pki, other] = await Promise.all([createTestPki('cluster-ca'), createTestPki('other-ca')]);
 });
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
 /** A TLS server on 127.0.0.1 presenting `chain` (PEM, leaf first); its address. */
 async function tlsServer(chain: string, keyPem: string): Promise<string> {
   const server = createServer({ cert: chain, key: keyPem, ALPNProtocols: ['h2'] }, (socket) => socket.end());
-  servers.push(server);
+  cleanups.push(closing(server));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
@@ -59,15 +62,26 @@ describe('fetchPinnedCa', () => {
     await expect(refusal).rejects.toThrow('add 127.0.0.1 to its --tls-san');
   });
 
-  it('reports a closed port or a peer that speaks no TLS as unavailable', async () => {
+  it('refuses a plaintext gRPC server, pointing at --insecure-dev-plaintext', async () => {
+    const server = new GrpcServer();
+    cleanups.push(async () => server.forceShutdown());
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    const refusal = fetchPinnedCa(`127.0.0.1:${port}`, pki.caHash);
+    await expect(refusal).rejects.toThrow(FailedPreconditionError);
+    await expect(refusal).rejects.toThrow(`the server at 127.0.0.1:${port} does not speak TLS`);
+  });
+
+  it('reports a closed port or a silent peer as unavailable', async () => {
     const serving = await pki.serving(['127.0.0.1']);
     const closed = await tlsServer(serving.certPem, serving.keyPem);
-    await new Promise((resolve) => servers.pop()?.close(resolve));
+    await cleanups.pop()?.();
     await expect(fetchPinnedCa(closed, pki.caHash)).rejects.toThrow(UnavailableError);
     await expect(fetchPinnedCa(closed, pki.caHash)).rejects.toThrow(`cannot reach the control plane at ${closed} over TLS: ECONNREFUSED`);
 
     const silent = createNetServer((socket) => socket.resume()); // reads (so it sees the agent hang up), never answers
-    servers.push(silent);
+    cleanups.push(closing(silent));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
     await expect(fetchPinnedCa(address, pki.caHash, { timeoutMs: 200 })).rejects.toThrow('no TLS handshake within 200 ms');

@@ -11,12 +11,15 @@ import { caCertificateHash, FailedPreconditionError, UnauthenticatedError, Unava
 import { parseHostPort } from '../host-port.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** OpenSSL's answer when the peer replies to a ClientHello with something that is not TLS (plaintext gRPC). */
+const PLAINTEXT_PEER = 'ERR_SSL_WRONG_VERSION_NUMBER';
 
 /**
  * The CA certificate (PEM) in the chain `server` presents whose hash is
  * `caHash` (lowercase hex sha256 of the DER). Throws UnavailableError when the
  * server cannot be reached, UnauthenticatedError when no certificate matches,
- * FailedPreconditionError when the serving certificate does not name `server`'s host.
+ * FailedPreconditionError when the server speaks no TLS or its serving certificate does
+ * not name `server`'s host.
  */
 export async function fetchPinnedCa(server: string, caHash: string, options: { timeoutMs?: number } = {}): Promise<string> {
   const { host, port } = parseHostPort(server, '--server');
@@ -63,7 +66,15 @@ function presentedChain(host: string, port: number, server: string, timeoutMs: n
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       socket.destroy();
-      reject(new UnavailableError(`cannot reach the control plane at ${server} over TLS: ${error.code ? `${error.code} ` : ''}${error.message}`));
+      if (error.code === PLAINTEXT_PEER) {
+        reject(
+          new FailedPreconditionError(
+            `the server at ${server} does not speak TLS: a control plane started with --insecure-dev-plaintext takes agents started with --insecure-dev-plaintext (on loopback) and no token`,
+          ),
+        );
+        return;
+      }
+      reject(new UnavailableError(`cannot reach the control plane at ${server} over TLS: ${error.code ? `${error.code} ` : ''}${error.message.trim()}`));
     });
   });
 }
