@@ -20,7 +20,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { NodeAgent, type AgentConfig } from './agent.js';
 import { CONTROL_PLANE_IDENTITY, loadNodeCredentials, pkiDir } from './credentials/index.js';
 import { FakeClock } from './credentials/test-clock.js';
-import { createTestPki, serveTls, type TestGrpcServer, type TestKeyPair, type TestPki } from './credentials/test-pki.js';
+import { closedAddress, createTestPki, serveTls, type TestGrpcServer, type TestKeyPair, type TestPki } from './credentials/test-pki.js';
 
 const LIFETIME_MS = 30 * 24 * 3600 * 1000;
 const TOKEN_ID = 'abc123';
@@ -165,16 +165,9 @@ async function logsStatus(agentAddress: string, caller: TestKeyPair): Promise<{ 
   }
 }
 
-/** An address nothing listens on. */
-async function closedAddress(): Promise<string> {
-  const server = await serveTls(pki, nodeApiServiceDefinition(), {});
-  server.stop();
-  return server.address;
-}
-
 describe('NodeAgent with TLS', () => {
   it('joins with the token, then registers, heartbeats and watches with its node certificate, failing over past a dead server', async () => {
-    const down = await closedAddress();
+    const down = await closedAddress(pki);
     const up = await fakeControlPlane();
     const { agentAddress } = await startAgent(agentConfig({ servers: [down, up], security: { mode: 'tls', token: pki.token(TOKEN_ID, TOKEN_SECRET) } }));
 

@@ -12,7 +12,7 @@ import {
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { joinCluster } from './join.js';
-import { createTestPki, recordingLogger, serveTls, type TestGrpcServer, type TestPki } from './test-pki.js';
+import { closedAddress, createTestPki, recordingLogger, serveTls, type TestGrpcServer, type TestPki } from './test-pki.js';
 
 const ID = 'abc123';
 const SECRET = '0123456789abcdef';
@@ -65,13 +65,6 @@ async function joinServer(options: { unavailableFor?: number; seen?: SeenJoin[] 
   return server.address;
 }
 
-/** An address nothing listens on. */
-async function closedAddress(): Promise<string> {
-  const server = await serveTls(pki, nodeApiServiceDefinition(), {});
-  server.stop();
-  return server.address;
-}
-
 describe('joinCluster', () => {
   it('pins the CA, proves the token over TLS without a client certificate, and returns a node certificate for the addresses given', async () => {
     const seen: SeenJoin[] = [];
@@ -105,7 +98,7 @@ describe('joinCluster', () => {
   });
 
   it('goes on to the next --server when one is unreachable', async () => {
-    const down = await closedAddress();
+    const down = await closedAddress(pki);
     const up = await joinServer();
     const { log, lines } = recordingLogger();
     const credentials = await joinCluster({ servers: [down, up], token: pki.token(ID, SECRET), nodeName: 'node-b', addresses: ['127.0.0.1'], log });
@@ -139,7 +132,7 @@ describe('joinCluster', () => {
 
   it('stops retrying when the agent stops', async () => {
     const controller = new AbortController();
-    const down = await closedAddress();
+    const down = await closedAddress(pki);
     const sleep = async (): Promise<void> => controller.abort();
     const joining = joinCluster({ servers: [down], token: pki.token(ID, SECRET), nodeName: 'node-a', addresses: ['127.0.0.1'], log: quiet, signal: controller.signal, sleep });
     await expect(joining).rejects.toThrow('This operation was aborted');

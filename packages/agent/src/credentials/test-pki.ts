@@ -4,7 +4,15 @@
 // gRPC server to stand a test's handlers behind. Lives beside the code (not in
 // a test file) so the agent's tests share one.
 import { Server, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { caCertificateHash, createSelfSignedCa, formatJoinToken, generateKeyPair, issueCertificate, type CertificateAuthority } from '@skiff/api';
+import {
+  caCertificateHash,
+  createSelfSignedCa,
+  formatJoinToken,
+  generateKeyPair,
+  issueCertificate,
+  nodeApiServiceDefinition,
+  type CertificateAuthority,
+} from '@skiff/api';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { agentServerCredentials, NodeCertificateProvider } from './agent-server-security.js';
@@ -84,6 +92,13 @@ export async function serveTls(pki: TestPki, definition: ServiceDefinition, hand
     server.bindAsync(`127.0.0.1:${port}`, agentServerCredentials(provider, { requireClientCertificate: false }), (error, p) => (error ? reject(error) : resolve(p))),
   );
   return { address: `127.0.0.1:${bound}`, stop: () => server.forceShutdown() };
+}
+
+/** A TLS address on 127.0.0.1 that nothing listens on (any more). */
+export async function closedAddress(pki: TestPki): Promise<string> {
+  const server = await serveTls(pki, nodeApiServiceDefinition(), {});
+  server.stop();
+  return server.address;
 }
 
 /** A logger whose lines a test can read. */
