@@ -8,8 +8,12 @@ export interface CertificateSubject {
   organizations?: readonly string[];
 }
 
-/** X.520's upper bound for CN and O values. */
-const NAME_VALUE_MAX_LENGTH = 64;
+/**
+ * X.520 bounds CN at 64 characters, but identities in Kubernetes' shape are
+ * longer (`system:node:` and a 253-character node name); TLS stacks do not
+ * enforce the bound on certificates they read, so this one only stops nonsense.
+ */
+const NAME_VALUE_MAX_LENGTH = 320;
 
 export function toName(subject: CertificateSubject, what = 'subject'): x509.Name {
   const organizations = subject.organizations ?? [];
