@@ -9,7 +9,8 @@ import { ControlPlaneLink } from '../control-plane-link.js';
 import { CertificateRenewer } from './certificate-renewer.js';
 import { loadNodeCredentials, type NodeCredentials } from './node-credentials.js';
 import { FakeClock } from './test-clock.js';
-import { createTestPki, recordingLogger, serveTls, type TestGrpcServer, type TestPki } from './test-pki.js';
+import { recordingLogger } from './test-logger.js';
+import { createTestPki, serveTls, type TestGrpcServer, type TestPki } from './test-pki.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 const LIFETIME_MS = 30 * DAY_MS;

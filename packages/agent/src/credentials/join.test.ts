@@ -12,7 +12,8 @@ import {
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { joinCluster } from './join.js';
-import { closedAddress, createTestPki, recordingLogger, serveTls, type TestGrpcServer, type TestPki } from './test-pki.js';
+import { recordingLogger } from './test-logger.js';
+import { closedAddress, createTestPki, serveTls, type TestGrpcServer, type TestPki } from './test-pki.js';
 
 const ID = 'abc123';
 const SECRET = '0123456789abcdef';

@@ -13,8 +13,6 @@ import {
   nodeApiServiceDefinition,
   type CertificateAuthority,
 } from '@skiff/api';
-import type { Logger } from 'pino';
-import { pino } from 'pino';
 import { agentServerCredentials, NodeCertificateProvider } from './agent-server-security.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -99,11 +97,4 @@ export async function closedAddress(pki: TestPki): Promise<string> {
   const server = await serveTls(pki, nodeApiServiceDefinition(), {});
   server.stop();
   return server.address;
-}
-
-/** A logger whose lines a test can read. */
-export function recordingLogger(): { log: Logger; lines: () => { level: number; msg: string; [key: string]: unknown }[] } {
-  const lines: string[] = [];
-  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
-  return { log, lines: () => lines.map((line) => JSON.parse(line) as { level: number; msg: string }) };
 }
