@@ -1,12 +1,16 @@
-// Wires a node agent together: its own gRPC server (logs), the node session
-// (registration + heartbeats), the assignment stream, the runtime, images and
-// pod network, and the reconciler. main.ts only parses flags and signals.
+// Wires a node agent together: its credentials (joined with a token, renewed),
+// its own gRPC server (logs), the channel to the control plane, the node
+// session (registration + heartbeats), the assignment stream, the runtime,
+// images and pod network, and the reconciler. main.ts only parses flags and signals.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import {
   agentServiceDefinition,
-  createNodeApiClient,
+  canonicalIp,
+  certificateInfo,
+  grpcCodeOf,
+  InvalidError,
   type BackoffPolicy,
   type Node,
   type NodeApiClient,
@@ -15,6 +19,19 @@ import {
 } from '@skiff/api';
 import type { Logger } from 'pino';
 import { Assignments } from './assignments.js';
+import { ControlPlaneLink } from './control-plane-link.js';
+import {
+  agentServerCredentials,
+  CertificateRenewer,
+  enrollNode,
+  joinCluster,
+  NodeCertificateProvider,
+  removeNodeCredentials,
+  requireControlPlane,
+  type Clock,
+  type NodeCredentials,
+} from './credentials/index.js';
+import { hostOf, isLoopbackHost } from './host-port.js';
 import { unary } from './grpc-call.js';
 import { detectCapacity } from './host-capacity.js';
 import { RegistryImageStore } from './images/registry-image-store.js';
@@ -29,8 +46,17 @@ import type { Runtime } from './runtime/runtime.js';
 
 export const AGENT_VERSION = '0.1.0';
 
+/**
+ * How the agent talks to the control plane: TLS (the default; the token joins
+ * a node whose state dir holds no credentials yet) or, for development on one
+ * machine, plaintext over loopback only.
+ */
+export type AgentSecurity = { readonly mode: 'tls'; readonly token?: string } | { readonly mode: 'insecure-dev-plaintext' };
+
 export interface AgentConfig {
-  readonly server: string;
+  /** Control-plane addresses (HOST:PORT), the preferred first. */
+  readonly servers: readonly string[];
+  readonly security: AgentSecurity;
   readonly nodeName: string;
   /** host:port of the agent's own gRPC server (logs); port 0 picks one. */
   readonly listen: string;
@@ -43,14 +69,19 @@ export interface AgentConfig {
   readonly insecureRegistries: readonly string[];
   readonly restartBackoff: BackoffPolicy;
   readonly resyncMs: number;
+  /** For tests: the clock certificate renewals follow. */
+  readonly clock?: Clock;
 }
 
 export class NodeAgent {
   private server?: Server;
-  private client?: NodeApiClient;
+  private link?: ControlPlaneLink;
+  private renewer?: CertificateRenewer;
+  private identity?: NodeCertificateProvider;
   private session?: NodeSession;
   private assignments?: Assignments;
   private reconciler?: Reconciler;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly config: AgentConfig,
@@ -58,11 +89,20 @@ export class NodeAgent {
   ) {}
 
   async start(): Promise<{ node: Node; agentAddress: string }> {
+    this.checkPlaintext();
     const runtime = this.createRuntime();
+    const host = hostOf(this.config.listen);
+    const credentials = await this.credentials(host);
+    const link = new ControlPlaneLink({ servers: this.config.servers, ...(credentials ? { credentials } : {}) });
+    this.link = link;
+    if (credentials) this.renewer?.start(namesHost(credentials, host) ? undefined : `the certificate does not name ${host}, the host the agent serves on`);
     const agentAddress = await this.listen(runtime);
-    this.client = createNodeApiClient(this.config.server);
-    const host = agentAddress.slice(0, agentAddress.lastIndexOf(':'));
-    this.session = new NodeSession({ client: this.client, node: this.nodeObject(agentAddress, host), log: this.log });
+    this.session = new NodeSession({
+      client: () => link.client,
+      node: this.nodeObject(agentAddress, host),
+      log: this.log,
+      onCallFailed: (error) => this.callFailed(error),
+    });
     const node = await this.session.start();
     await this.remember(node, this.session.podNetwork);
 
@@ -71,16 +111,16 @@ export class NodeAgent {
       this.config.runtime === 'runc'
         ? new RegistryImageStore({ root: join(this.config.stateDir, 'images'), insecureRegistries: [...this.config.insecureRegistries] })
         : undefined;
-    const client = this.client;
-    const assignments = new Assignments({ client, nodeName: this.config.nodeName, log: this.log, onChange: () => this.reconciler?.trigger() });
+    const assignments = new Assignments({ client: () => link.client, nodeName: this.config.nodeName, log: this.log, onChange: () => this.reconciler?.trigger() });
     this.assignments = assignments;
+    link.onReconnect(() => assignments.restart());
     this.reconciler = new Reconciler({
       runtime,
       ...(images ? { images } : {}),
       ...(network ? { network } : {}),
       pods: assignments,
       hostIP: host,
-      reportStatus: (pod, status) => this.reportStatus(client, pod, status),
+      reportStatus: (pod, status) => this.reportStatus(link.client, pod, status),
       log: this.log,
       restartBackoff: this.config.restartBackoff,
       resyncMs: this.config.resyncMs,
@@ -92,10 +132,12 @@ export class NodeAgent {
 
   /** Stops talking to the control plane. Containers keep running: a restarted agent adopts them. */
   async stop(): Promise<void> {
+    this.stopping.abort();
+    this.renewer?.stop();
     this.session?.stop();
     this.assignments?.stop();
     await this.reconciler?.stop();
-    this.client?.close();
+    this.link?.close();
     await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
   }
 
@@ -108,7 +150,57 @@ export class NodeAgent {
     const network = podCIDR
       ? new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr: podCIDR, ...(podNetwork ? { clusterCidr: podNetwork } : {}) })
       : undefined;
-    return resetNode(this.createRuntime(), network);
+    const removed = await resetNode(this.createRuntime(), network);
+    await removeNodeCredentials(this.config.stateDir);
+    return removed;
+  }
+
+  /** Plaintext is for one machine: every address involved must be loopback. */
+  private checkPlaintext(): void {
+    if (this.config.security.mode !== 'insecure-dev-plaintext') return;
+    const remote = [...this.config.servers, this.config.listen].filter((address) => !isLoopbackHost(hostOf(address)));
+    if (remote.length > 0) {
+      throw new InvalidError(
+        `--insecure-dev-plaintext talks and listens on loopback only, and ${remote.join(', ')} is not loopback: drop the flag and join with --token to use other addresses`,
+      );
+    }
+  }
+
+  /** TLS: the node's credentials (joined now if need be), and their renewer. Plaintext: none. */
+  private async credentials(host: string): Promise<NodeCredentials | undefined> {
+    const security = this.config.security;
+    if (security.mode !== 'tls') return undefined;
+    const common = { nodeName: this.config.nodeName, servers: this.config.servers, addresses: [host], log: this.log, signal: this.stopping.signal };
+    const credentials = await enrollNode({ ...common, stateDir: this.config.stateDir, ...(security.token !== undefined ? { token: security.token } : {}) });
+    const token = security.token;
+    this.identity = new NodeCertificateProvider(credentials);
+    this.renewer = new CertificateRenewer({
+      stateDir: this.config.stateDir,
+      nodeName: this.config.nodeName,
+      addresses: [host],
+      credentials,
+      client: () => this.requireLink().client,
+      onRenewed: (renewed) => {
+        this.identity?.update(renewed);
+        this.link?.useCredentials(renewed);
+      },
+      ...(token !== undefined ? { rejoin: () => joinCluster({ ...common, token }) } : {}),
+      log: this.log,
+      ...(this.config.clock ? { clock: this.config.clock } : {}),
+    });
+    return credentials;
+  }
+
+  private requireLink(): ControlPlaneLink {
+    if (!this.link) throw new Error('the agent has no channel to the control plane yet');
+    return this.link;
+  }
+
+  /** A session call failed: an expired certificate is renewed, an unreachable control plane failed over. */
+  private callFailed(error: unknown): void {
+    const code = grpcCodeOf(error);
+    if (code === status.UNAUTHENTICATED) this.renewer?.refused(error);
+    else if (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED) this.link?.failover();
   }
 
   /** The pod CIDR outlives the process: --reset needs it to find this node's network state. */
@@ -139,11 +231,15 @@ export class NodeAgent {
     return new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr, ...(clusterCidr ? { clusterCidr } : {}) });
   }
 
+  /** The agent's own gRPC server: TLS with the node certificate, answering the control plane only (plaintext in development). */
   private async listen(runtime: Runtime): Promise<string> {
     const server = new Server();
-    server.addService(agentServiceDefinition(), createLogsHandlers(runtime));
+    const handlers = createLogsHandlers(runtime);
+    const identity = this.identity;
+    server.addService(agentServiceDefinition(), identity ? requireControlPlane(handlers) : handlers);
+    const serverCredentials = identity ? agentServerCredentials(identity) : ServerCredentials.createInsecure();
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(this.config.listen, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      server.bindAsync(this.config.listen, serverCredentials, (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     this.server = server;
     return `${this.config.listen.slice(0, this.config.listen.lastIndexOf(':'))}:${port}`;
@@ -181,4 +277,10 @@ export class NodeAgent {
       ),
     );
   }
+}
+
+/** Whether the node certificate names `host` (the control plane dials the agent there). */
+function namesHost(credentials: NodeCredentials, host: string): boolean {
+  const { ipAddresses, dnsNames } = certificateInfo(credentials.certPem);
+  return ipAddresses.includes(canonicalIp(host) ?? host) || dnsNames.includes(host.toLowerCase());
 }

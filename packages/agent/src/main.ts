@@ -1,13 +1,23 @@
 #!/usr/bin/env node
 // skiff-agent: flags and signals only; agent.ts does the work.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { BACKOFF } from '@skiff/api';
+import { status } from '@grpc/grpc-js';
+import { BACKOFF, messageOf, parseJoinToken, SkiffError } from '@skiff/api';
 import { pino } from 'pino';
-import { NodeAgent } from './agent.js';
+import { NodeAgent, type AgentSecurity } from './agent.js';
+import { parseHostPort, parseHostPortList } from './host-port.js';
 
 const usage = `usage: skiff-agent [options]
-  --server HOST:PORT      control plane (env SKIFF_SERVER; default 127.0.0.1:7400)
+  --server HOST:PORT[,HOST:PORT...]  the control plane's gRPC address; with several, the agent
+                          uses the first that answers (env SKIFF_SERVER; default 127.0.0.1:7400)
+  --token TOKEN           join token (SKF10<CA hash>::<id>.<secret>), needed only until the node
+                          has joined: from \`skiff-controlplane token create\` or <data-dir>/token
+  --token-file FILE       read the join token from FILE (env SKIFF_TOKEN also works; both keep
+                          it out of the process list, unlike --token)
+  --insecure-dev-plaintext  no TLS, no join: for one machine only (every --server and --listen
+                          must be loopback), against a control plane started the same way
   --name NAME             node name (default: the host name)
   --listen HOST:PORT      the agent's own gRPC address, for logs (default 127.0.0.1:7410; port 0 picks one)
   --state-dir DIR         containers, images and network state (default /var/lib/skiff/<name>)
@@ -19,13 +29,17 @@ const usage = `usage: skiff-agent [options]
   --insecure-registry H   plain-HTTP registry besides loopback ones (repeatable)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
   --reset                 remove every container, mount, cgroup and pod network of this
-                          node's state dir, then exit (run with the agent stopped)`;
+                          node's state dir, and its credentials (<state-dir>/pki), then exit
+                          (run with the agent stopped; the node must join again with a token)`;
 
 function parseFlags() {
   try {
     return parseArgs({
       options: {
         server: { type: 'string', default: process.env.SKIFF_SERVER ?? '127.0.0.1:7400' },
+        token: { type: 'string' },
+        'token-file': { type: 'string' },
+        'insecure-dev-plaintext': { type: 'boolean', default: false },
         name: { type: 'string', default: hostname().toLowerCase() },
         listen: { type: 'string', default: '127.0.0.1:7410' },
         'state-dir': { type: 'string' },
@@ -72,10 +86,53 @@ const taints = flags.taint.map((text) => {
   return { key, ...(value !== undefined ? { value } : {}), effect: effect as 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' };
 });
 
+function checked<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    fail(messageOf(error));
+  }
+}
+
+const servers = checked(() => parseHostPortList(flags.server, '--server'));
+checked(() => parseHostPort(flags.listen, '--listen'));
+
+/** --token, --token-file or SKIFF_TOKEN (in that order; the first two exclude each other). */
+function joinToken(): string | undefined {
+  if (flags.token !== undefined && flags['token-file'] !== undefined) fail('give --token or --token-file, not both');
+  const file = flags['token-file'];
+  const text = flags.token ?? (file !== undefined ? checked(() => readTokenFile(file)) : process.env.SKIFF_TOKEN);
+  if (text === undefined || text.trim() === '') return undefined;
+  const token = text.trim();
+  checked(() => parseJoinToken(token));
+  return token;
+}
+
+function readTokenFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`--token-file ${file} cannot be read: ${messageOf(error)}`);
+  }
+}
+
+function security(): AgentSecurity {
+  if (!flags['insecure-dev-plaintext']) {
+    const token = joinToken();
+    return token === undefined ? { mode: 'tls' } : { mode: 'tls', token };
+  }
+  if (flags.token !== undefined || flags['token-file'] !== undefined) {
+    fail('--insecure-dev-plaintext joins no cluster: drop the token, or drop the flag to join over TLS');
+  }
+  return { mode: 'insecure-dev-plaintext' };
+}
+
 const log = pino({ name: 'agent', level: flags['log-level'] });
 const agent = new NodeAgent(
   {
-    server: flags.server,
+    servers,
+    // --reset needs no token: it only removes what the node left behind.
+    security: flags.reset ? { mode: 'tls' } : security(),
     nodeName: flags.name,
     listen: flags.listen,
     stateDir: flags['state-dir'] ?? `/var/lib/skiff/${flags.name}`,
@@ -116,6 +173,9 @@ try {
   const { node, agentAddress } = await agent.start();
   log.info({ node: node.metadata.name, agentAddress, podCIDR: node.spec.podCIDR, runtime: flags.runtime }, 'agent running');
 } catch (error) {
-  log.fatal({ err: error }, 'agent failed to start');
+  // A refusal (no token, a token for another cluster, a server that is not
+  // the token's) is a sentence for the operator, not a stack trace.
+  if (error instanceof SkiffError) log.fatal({ code: status[error.code] }, `agent failed to start: ${error.message}`);
+  else log.fatal({ err: error }, 'agent failed to start');
   process.exit(1);
 }

@@ -1,15 +1,18 @@
 // Registers this node and keeps its lease renewed. A control plane that has
 // forgotten us (NOT_FOUND) gets a fresh registration; one that is away is
-// retried with capped back-off while the containers keep running.
+// retried with capped back-off while the containers keep running. Every call
+// goes through the client of the moment (renewals and fail-overs replace it).
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { BACKOFF, backoffDelay, type Node, type NodeApiClient } from '@skiff/api';
 import type { Logger } from 'pino';
 import { unary } from './grpc-call.js';
 
 export interface NodeSessionOptions {
-  readonly client: NodeApiClient;
+  readonly client: () => NodeApiClient;
   readonly node: Node;
   readonly log: Logger;
+  /** A registration or heartbeat failed: the agent may renew its certificate or fail over. */
+  readonly onCallFailed?: (error: unknown) => void;
 }
 
 export class NodeSession {
@@ -29,6 +32,7 @@ export class NodeSession {
         this.schedule();
         return node;
       } catch (error) {
+        this.options.onCallFailed?.(error);
         const waitMs = backoffDelay(BACKOFF.nodeSession, attempt);
         this.options.log.warn({ err: error, waitMs }, 'registration failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, waitMs));
@@ -53,7 +57,7 @@ export class NodeSession {
 
   private async register(): Promise<Node> {
     const response = await unary<{ node_json: string; heartbeat_interval_ms: number; pod_network: string }>((cb, options) =>
-      this.options.client.RegisterNode({ node_json: JSON.stringify(this.options.node) }, options, cb),
+      this.options.client().RegisterNode({ node_json: JSON.stringify(this.options.node) }, options, cb),
     );
     this.intervalMs = response.heartbeat_interval_ms || 1000;
     this.registered = JSON.parse(response.node_json) as Node;
@@ -70,11 +74,15 @@ export class NodeSession {
   private async beat(): Promise<void> {
     const name = this.options.node.metadata.name;
     try {
-      await unary((cb, options) => this.options.client.Heartbeat({ node_name: name }, options, cb));
+      await unary((cb, options) => this.options.client().Heartbeat({ node_name: name }, options, cb));
     } catch (error) {
       if ((error as ServiceError).code === status.NOT_FOUND) {
-        await this.register().catch((e: unknown) => this.options.log.warn({ err: e }, 're-registration failed'));
+        await this.register().catch((e: unknown) => {
+          this.options.onCallFailed?.(e);
+          this.options.log.warn({ err: e }, 're-registration failed');
+        });
       } else {
+        this.options.onCallFailed?.(error);
         this.options.log.warn({ err: error }, 'heartbeat failed');
       }
     }

@@ -56,17 +56,21 @@ function clientOptions(options: grpc.ClientOptions): grpc.ClientOptions {
   };
 }
 
-export function createApiClient(address: string, options: grpc.ClientOptions = {}): ApiClient {
+// Each client takes the channel's credentials (TLS: `grpc.credentials.createSsl(ca, key, cert)`);
+// a caller that passes none gets a plaintext channel, which only the
+// loopback-only development mode (--insecure-dev-plaintext) may use.
+
+export function createApiClient(address: string, options: grpc.ClientOptions = {}, credentials?: grpc.ChannelCredentials): ApiClient {
   const { Api } = loadApiProto().skiff.v1;
-  return new Api(address, grpc.credentials.createInsecure(), clientOptions(options));
+  return new Api(address, credentials ?? grpc.credentials.createInsecure(), clientOptions(options));
 }
 
-export function createNodeApiClient(address: string, options: grpc.ClientOptions = {}): NodeApiClient {
+export function createNodeApiClient(address: string, options: grpc.ClientOptions = {}, credentials?: grpc.ChannelCredentials): NodeApiClient {
   const { NodeApi } = loadApiProto().skiff.v1;
-  return new NodeApi(address, grpc.credentials.createInsecure(), clientOptions(options));
+  return new NodeApi(address, credentials ?? grpc.credentials.createInsecure(), clientOptions(options));
 }
 
-export function createAgentClient(address: string, options: grpc.ClientOptions = {}): AgentClient {
+export function createAgentClient(address: string, options: grpc.ClientOptions = {}, credentials?: grpc.ChannelCredentials): AgentClient {
   const { Agent } = loadApiProto().skiff.v1;
-  return new Agent(address, grpc.credentials.createInsecure(), clientOptions(options));
+  return new Agent(address, credentials ?? grpc.credentials.createInsecure(), clientOptions(options));
 }

@@ -5,6 +5,7 @@
 import { ImagePullError } from './errors.js';
 import { registryHost } from './image-reference.js';
 import { isRecord } from '@skiff/api';
+import { isLoopbackHost } from '../host-port.js';
 
 export type FetchFunction = typeof globalThis.fetch;
 
@@ -22,15 +23,11 @@ export interface RegistryTransportOptions {
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_BLOB_IDLE_TIMEOUT_MS = 60_000;
 
-/** Loopback registries (how tests and local development run them) speak plain HTTP. */
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
 /** "http://host:port" or "https://host:port" for `registry` (host[:port], IPv6 bracketed). */
 export function registryBaseUrl(registry: string, insecureRegistries: readonly string[] = []): string {
   const host = registryHost(registry);
-  const plain = isLoopback(host) || insecureRegistries.includes(registry) || insecureRegistries.includes(host);
+  // Loopback registries (how tests and local development run them) speak plain HTTP.
+  const plain = isLoopbackHost(host) || insecureRegistries.includes(registry) || insecureRegistries.includes(host);
   return `${plain ? 'http' : 'https'}://${registry}`;
 }
 
