@@ -26,3 +26,6 @@ export { isTerminalPod, toTimestamp } from './pods.js';
 export * from './x509/index.js';
 export * from './join-token.js';
 export * from './kubeconfig.js';
+export type { CanIRequest__Output as CanIRequestMessage } from './generated/skiff/v1/CanIRequest.js';
+export * from './identities.js';
+export { parseDuration } from './duration.js';

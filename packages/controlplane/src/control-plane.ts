@@ -1,10 +1,29 @@
-// Wires the control plane together: store → objects → API service → gRPC and
-// HTTP servers. main.ts only parses flags and handles signals.
+// Wires the control plane together: data dir (PKI, keys) → store → objects →
+// informers and loops → the request guard → gRPC and HTTP servers. main.ts
+// only parses flags and handles signals.
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BACKOFF, Backoff, apiServiceDefinition, nodeApiServiceDefinition, type Lease, type Node, type Pod } from '@skiff/api';
 import type { Logger } from 'pino';
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { ApiService } from './api/api-service.js';
+import { TokenRequests } from './api/token-requests.js';
+import {
+  ensureAdminKubeconfig,
+  ensureBootstrapRbac,
+  ensureFirstJoinToken,
+  loadClusterIdentity,
+  TOKEN_FILE,
+  type ClusterIdentity,
+} from './cluster-bootstrap.js';
+import { createRequestGuard, credentialInformers } from './cluster-security.js';
+import { AuditLog, type AuditLogOptions } from './grpc/audit-log.js';
+import { ServingIdentity } from './grpc/server-tls.js';
+import { JoinTokens } from './nodes/join-tokens.js';
+import { NodeCredentials } from './nodes/node-credentials.js';
+import { EncryptedSecretCodec } from './objects/encrypted-secret-codec.js';
+import { SECRETS_KEY_FILE } from './objects/secret-encryption-keys.js';
+import { ensureServingCertificate, renewalDelay } from './pki/index.js';
 import { InformerFactory } from './cache/index.js';
 import { NodeLifecycleController, startControllers, type RunningControllers } from './controllers/index.js';
 import { createGrpcHandlers } from './grpc/api-handlers.js';
@@ -20,6 +39,9 @@ import { EventRecorder } from './objects/event-recorder.js';
 import { ObjectStore } from './objects/object-store.js';
 import { Scheduler, type Strategy } from './scheduler/index.js';
 import { EtcdStore, type Store } from './store/index.js';
+
+/** setTimeout's largest delay (about 24.8 days); a longer wait is re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ControlPlaneConfig {
   readonly etcdEndpoints: readonly string[];
@@ -38,6 +60,16 @@ export interface ControlPlaneConfig {
   readonly podNetwork: PodNetworkConfig;
   /** How long a node stays NotReady before its pods are evicted. */
   readonly podEvictionTimeoutMs: number;
+  /** Where the CA, keys, the first join token and the admin kubeconfig live (0700). */
+  readonly dataDir: string;
+  /** Hosts clients reach this control plane at (beyond the listen addresses): SANs, and the admin kubeconfig's server. */
+  readonly advertiseAddresses: readonly string[];
+  /** More SANs for the serving certificate (names or IPs, e.g. a load balancer's). */
+  readonly tlsSans: readonly string[];
+  /** Lifetime of node certificates (agents renew at 2/3 of it). */
+  readonly nodeCertTtlMs: number;
+  /** One JSON line per mutating request; off when absent. */
+  readonly audit?: AuditLogOptions;
 }
 
 export class ControlPlane {
@@ -50,20 +82,32 @@ export class ControlPlane {
   private scheduler?: Scheduler;
   private informers?: InformerFactory;
   private nodeLifecycle?: NodeLifecycleController;
+  private audit?: AuditLog;
+  private renewal?: NodeJS.Timeout;
 
   constructor(
     private readonly config: ControlPlaneConfig,
     private readonly log: Logger,
   ) {}
 
-  async start(): Promise<{ grpcAddress: string; grpcAddresses: readonly string[]; httpAddress: string }> {
+  async start(): Promise<{ grpcAddress: string; grpcAddresses: readonly string[]; httpAddress: string; adminKubeconfig: string; tokenFile: string }> {
     // Checked before anything starts, so a typo fails fast with the flag's value.
     const grpcAddresses = listenAddresses(this.config.grpcAddress);
+    const { dataDir } = this.config;
+    const sans = this.servingSans(grpcAddresses);
+    const identity = await loadClusterIdentity(dataDir, sans);
+    const secrets = await EncryptedSecretCodec.open(join(dataDir, SECRETS_KEY_FILE));
+    this.audit = this.config.audit ? await AuditLog.open(this.config.audit) : AuditLog.disabled();
     const store = new EtcdStore({ endpoints: [...this.config.etcdEndpoints] });
     this.store = store;
-    const objects = new ObjectStore(store);
+    const objects = new ObjectStore(store, { secrets });
     const api = new ApiService(objects);
-    await this.waitForStore(() => api.ensureBuiltinNamespaces());
+    const tokens = new JoinTokens(objects);
+    await this.waitForStore(async () => {
+      await api.ensureBuiltinNamespaces();
+      await ensureBootstrapRbac(objects);
+    });
+    await ensureFirstJoinToken(dataDir, tokens, identity.ca.hash);
 
     // One informer per kind for every loop; each loop adds its handlers before the informers start.
     const informers = new InformerFactory({ objects, log: this.log });
@@ -91,21 +135,83 @@ export class ControlPlane {
       storeHealthy: () => store.ping(500),
     });
     this.nodeLifecycle.start();
+    const credentials = new NodeCredentials({
+      objects,
+      tokens,
+      ca: identity.ca,
+      ...credentialInformers(informers),
+      certificateTtlMs: this.config.nodeCertTtlMs,
+    });
+    const { guard, serviceAccounts } = createRequestGuard({
+      informers,
+      credentials,
+      serviceAccountKeyPem: identity.serviceAccountKey.privateKeyPem,
+      audit: this.audit,
+    });
     informers.start();
 
     const metricsRegistry = new MetricsRegistry();
     collectDefaultMetrics({ register: metricsRegistry, prefix: 'skiff_controlplane_' });
     const metrics = createApiMetrics(metricsRegistry);
     const nodes = new NodeRegistrar(objects, new PodCidrAllocator(store, this.config.podNetwork), this.config.nodeTimings);
-    this.logs = new LogsProxy(objects, metrics, this.log, this.streams);
-    const context = { metrics, log: this.log, objects, streams: this.streams };
-    this.grpc = await startGrpcServer(grpcAddresses, [
-      { definition: apiServiceDefinition(), handlers: createGrpcHandlers({ ...context, api, nodes, logs: this.logs }) },
-      { definition: nodeApiServiceDefinition(), handlers: createNodeHandlers({ ...context, nodes, podNetwork: this.config.podNetwork.clusterCidr }) },
-    ]);
+    this.logs = new LogsProxy(objects, metrics, this.log, this.streams, guard, { caPem: identity.ca.certPem, ...identity.agentClient });
+    const context = { metrics, log: this.log, objects, streams: this.streams, guard };
+    const tokenRequests = new TokenRequests(objects, serviceAccounts);
+    const serving = new ServingIdentity({ caPem: identity.ca.certPem, chainPem: identity.serving.chainPem, keyPem: identity.serving.keyPem });
+    this.grpc = await startGrpcServer(
+      grpcAddresses,
+      [
+        { definition: apiServiceDefinition(), handlers: createGrpcHandlers({ ...context, api, nodes, logs: this.logs, tokens: tokenRequests }) },
+        {
+          definition: nodeApiServiceDefinition(),
+          handlers: createNodeHandlers({ ...context, nodes, credentials, podNetwork: this.config.podNetwork.clusterCidr }),
+        },
+      ],
+      serving.credentials(),
+    );
+    this.scheduleServingRenewal(serving, identity, sans);
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
     this.http = await startHttpServer(httpHost, httpPort, { metrics: metricsRegistry, checkReady: () => store.ping(1000) });
-    return { grpcAddress: this.grpc.address, grpcAddresses: this.grpc.addresses, httpAddress: this.http.address };
+    const adminKubeconfig = await ensureAdminKubeconfig(dataDir, identity.ca, `https://${this.announcedAddress(this.grpc.address)}`);
+    return {
+      grpcAddress: this.grpc.address,
+      grpcAddresses: this.grpc.addresses,
+      httpAddress: this.http.address,
+      adminKubeconfig,
+      tokenFile: join(dataDir, TOKEN_FILE),
+    };
+  }
+
+  /** Every host the serving certificate must name: what we listen on, advertise, and were told. */
+  private servingSans(grpcAddresses: readonly string[]): string[] {
+    const listened = grpcAddresses.map((address) => splitHostPort(address)[0]).filter((host) => host !== '0.0.0.0' && host !== '::' && host !== '[::]');
+    return [...new Set([...listened, ...this.config.advertiseAddresses, ...this.config.tlsSans])];
+  }
+
+  /** The address clients are told to use: the first advertised host with the bound port, or the primary listen address. */
+  private announcedAddress(bound: string): string {
+    const advertised = this.config.advertiseAddresses[0];
+    return advertised === undefined ? bound : `${advertised.includes(':') ? `[${advertised}]` : advertised}:${splitHostPort(bound)[1]}`;
+  }
+
+  /** Re-issues the serving certificate at 2/3 of its lifetime; new connections get the new one. */
+  private scheduleServingRenewal(serving: ServingIdentity, identity: ClusterIdentity, sans: readonly string[]): void {
+    const wait = Math.min(renewalDelay(identity.serving.certPem, new Date()), MAX_TIMER_MS);
+    this.renewal = setTimeout(() => {
+      void ensureServingCertificate(this.config.dataDir, identity.ca, { sans }).then(
+        (renewed) => {
+          serving.update({ caPem: identity.ca.certPem, chainPem: renewed.chainPem, keyPem: renewed.keyPem });
+          this.log.info({ notAfter: renewed.issued }, 'serving certificate renewed');
+          this.scheduleServingRenewal(serving, { ...identity, serving: renewed }, sans);
+        },
+        (error: unknown) => {
+          this.log.error({ err: error }, 'could not renew the serving certificate; retrying in a minute');
+          this.renewal = setTimeout(() => this.scheduleServingRenewal(serving, identity, sans), 60_000);
+          this.renewal.unref();
+        },
+      );
+    }, wait);
+    this.renewal.unref();
   }
 
   /** Graceful: in-flight requests finish (up to the grace period), then the store closes. */
@@ -122,6 +228,8 @@ export class ControlPlane {
     await this.scheduler?.stop();
     await this.controllers?.stop();
     await this.informers?.stop();
+    clearTimeout(this.renewal);
+    await this.audit?.close();
     await this.store?.close();
   }
 

@@ -1,11 +1,29 @@
 #!/usr/bin/env node
 // skiff-controlplane: flags and signals only; control-plane.ts does the work.
 import { parseArgs } from 'node:util';
+import { messageOf, parseDuration } from '@skiff/api';
 import { pino } from 'pino';
+import { runRotateSecretsKey } from './commands/rotate-secrets-key.js';
+import { runTokenCommand } from './commands/token.js';
 import { ControlPlane } from './control-plane.js';
 
-const usage = `usage: skiff-controlplane [--etcd URLS] [--listen HOST:PORT] [--http-listen HOST:PORT] [--log-level LEVEL]
+// Subcommands first: `skiff-controlplane token …`, `skiff-controlplane rotate-secrets-key …`.
+const subcommands: Record<string, typeof runTokenCommand> = { token: runTokenCommand, 'rotate-secrets-key': runRotateSecretsKey };
+const subcommand = subcommands[process.argv[2] ?? ''];
+if (subcommand) process.exit(await subcommand(process.argv.slice(3), { stdout: process.stdout, stderr: process.stderr }));
+
+const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--listen HOST:PORT] [--advertise-address HOST] [flags]
+       skiff-controlplane token create|list|delete …   join tokens for agents (see token --help)
+       skiff-controlplane rotate-secrets-key …          re-encrypt every Secret under a fresh key
+  --data-dir      CA, keys, the first join token (DIR/token) and the admin kubeconfig (DIR/admin.kubeconfig);
+                  default /var/lib/skiff/controlplane
   --etcd          comma-separated etcd client URLs (env SKIFF_ETCD; default http://127.0.0.1:2379)
+  --advertise-address  comma-separated hosts clients and agents reach this control plane at (SANs; the admin
+                  kubeconfig's server); needed when --listen is 0.0.0.0
+  --tls-san       comma-separated extra names or IPs for the serving certificate
+  --node-cert-ttl lifetime of node certificates, renewed by agents at 2/3 (default 720h)
+  --audit-log PATH  one JSON line per mutating request (off by default); --audit-log-max-size (default 100M),
+                  --audit-log-max-files (default 10)
   --listen        gRPC API address (default 127.0.0.1:7400; port 0 picks a free port); several
                   comma-separated addresses are all served, the first being the primary
   --http-listen   /healthz, /readyz and /metrics address (default 127.0.0.1:7401)
@@ -22,6 +40,13 @@ function parseFlags() {
     return parseArgs({
       options: {
         etcd: { type: 'string', default: process.env.SKIFF_ETCD ?? 'http://127.0.0.1:2379' },
+        'data-dir': { type: 'string', default: '/var/lib/skiff/controlplane' },
+        'advertise-address': { type: 'string', default: '' },
+        'tls-san': { type: 'string', default: '' },
+        'node-cert-ttl': { type: 'string', default: '720h' },
+        'audit-log': { type: 'string' },
+        'audit-log-max-size': { type: 'string', default: '100M' },
+        'audit-log-max-files': { type: 'string', default: '10' },
         listen: { type: 'string', default: '127.0.0.1:7400' },
         'http-listen': { type: 'string', default: '127.0.0.1:7401' },
         'log-level': { type: 'string', default: 'info' },
@@ -44,7 +69,7 @@ function parseFlags() {
 function positiveInteger(flag: string, text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value <= 0) {
-    process.stderr.write(`skiff-controlplane: --${flag} must be a positive whole number of milliseconds, not "${text}"\n`);
+    process.stderr.write(`skiff-controlplane: --${flag} must be a positive whole number, not "${text}"\n`);
     process.exit(2);
   }
   return value;
@@ -60,6 +85,14 @@ if (flags.strategy !== 'binpack' && flags.strategy !== 'spread') {
   process.exit(2);
 }
 const strategy = flags.strategy;
+const list = (text: string): string[] => text.split(',').map((part) => part.trim()).filter(Boolean);
+let nodeCertTtlMs: number;
+try {
+  nodeCertTtlMs = parseDuration(flags['node-cert-ttl'], '--node-cert-ttl');
+} catch (error) {
+  process.stderr.write(`skiff-controlplane: ${messageOf(error)}\n`);
+  process.exit(2);
+}
 const log = pino({ name: 'controlplane', level: flags['log-level'] });
 const controlPlane = new ControlPlane(
   {
@@ -67,6 +100,19 @@ const controlPlane = new ControlPlane(
     grpcAddress: flags.listen,
     httpAddress: flags['http-listen'],
     shutdownGraceMs: 5000,
+    dataDir: flags['data-dir'],
+    advertiseAddresses: list(flags['advertise-address']),
+    tlsSans: list(flags['tls-san']),
+    nodeCertTtlMs,
+    ...(flags['audit-log']
+      ? {
+          audit: {
+            path: flags['audit-log'],
+            maxSize: flags['audit-log-max-size'],
+            maxFiles: positiveInteger('audit-log-max-files', flags['audit-log-max-files']),
+          },
+        }
+      : {}),
     schedulingStrategy: strategy,
     podEvictionTimeoutMs: positiveInteger('pod-eviction-timeout-ms', flags['pod-eviction-timeout-ms']),
     podNetwork: {

@@ -2,8 +2,8 @@
 // a ServiceAccount, signed by the control plane, printed alone on a line so
 // scripts can capture it (a kubeconfig user's `token`).
 import type { Command } from 'commander';
+import { InvalidError, parseDuration } from '@skiff/api';
 import type { CliContext } from '../context.js';
-import { parseDuration } from '../duration.js';
 import { CliError } from '../errors.js';
 
 export function registerCreate(program: Command, context: CliContext): void {
@@ -15,11 +15,20 @@ export function registerCreate(program: Command, context: CliContext): void {
     .option('-n, --namespace <namespace>', "namespace of the ServiceAccount (default: the context's, else default)")
     .option('--duration <duration>', 'requested lifetime, e.g. 10m or 1h; 0 or unset: the server decides (it may also shorten it)', '0')
     .action(async (account: string, options: { namespace?: string; duration: string }) => {
-      const milliseconds = parseDuration(options.duration, '--duration');
+      const milliseconds = durationOf(options.duration);
       if (milliseconds % 1000 !== 0) throw new CliError(`error: --duration must be a whole number of seconds, not ${options.duration}`);
       const name = account.replace(/^(serviceaccounts?|sa)\//, '');
       const namespace = options.namespace ?? context.defaultNamespace();
       const answer = await context.client().createToken(namespace, name, milliseconds / 1000);
       context.stdout.write(`${answer.token}\n`);
     });
+}
+
+function durationOf(text: string): number {
+  try {
+    return parseDuration(text, '--duration');
+  } catch (error) {
+    if (error instanceof InvalidError) throw new CliError(`error: ${error.message}`);
+    throw error;
+  }
 }

@@ -31,6 +31,12 @@ export interface ApplyResult {
   readonly warnings: readonly string[];
 }
 
+export interface ApplyOptions {
+  readonly strict?: boolean;
+  readonly dryRun?: boolean;
+  readonly authorize?: (verb: 'create' | 'update', info: KindInfo, namespace: string | undefined, name: string) => void;
+}
+
 export interface ObjectRefInput {
   readonly kind: string;
   readonly namespace?: string;
@@ -53,7 +59,11 @@ export class ApiService {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async apply(manifestJson: string, options: { strict?: boolean; dryRun?: boolean } = {}): Promise<ApplyResult> {
+  /**
+   * `authorize` is asked, once the stored object was read, whether the caller
+   * may create it (absent) or update it (present); it throws to refuse.
+   */
+  async apply(manifestJson: string, options: ApplyOptions = {}): Promise<ApplyResult> {
     const manifest = parseManifestJson(manifestJson);
     const validation = validateManifest(manifest, { strict: options.strict ?? false });
     if (!validation.object || !validation.kind || validation.errors.length > 0) {
@@ -64,10 +74,12 @@ export class ApiService {
     if (info.namespaced) object.metadata.namespace = effectiveNamespace(info, object.metadata.namespace);
     const { namespace, name } = object.metadata;
     const expected = parseResourceVersion(object.metadata.resourceVersion, 'metadata.resourceVersion');
-    if (namespace !== undefined) await this.requireActiveNamespace(namespace);
 
     const attempt = async (): Promise<ApplyResult> => {
       const existing = await this.objects.get(info, namespace, name);
+      // Authorization first, as Kubernetes does: a caller who may not write here learns nothing about the namespace.
+      options.authorize?.(existing ? 'update' : 'create', info, namespace, name);
+      if (namespace !== undefined) await this.requireActiveNamespace(namespace);
       if (expected !== undefined) checkPrecondition(info, object, existing, expected);
       const plan = planApply(object, existing, { now: this.clock(), newUid: randomUUID });
       const warnings = validation.warnings.map(formatIssue);

@@ -6,27 +6,19 @@ export interface UserInfo {
   readonly groups: readonly string[];
 }
 
-/** The user of the kubeconfig the control plane writes for its operator. */
-export const ADMIN_USER = 'admin';
-/** Members are allowed everything, whatever RBAC says (Kubernetes' superuser group). */
-export const MASTERS_GROUP = 'system:masters';
-/** Every authenticated caller is a member. */
-export const AUTHENTICATED_GROUP = 'system:authenticated';
-
-/** Nodes are users `system:node:<name>` in group `system:nodes`. */
-export const NODE_USER_PREFIX = 'system:node:';
-export const NODES_GROUP = 'system:nodes';
-
-/** The identity the control plane presents when it dials agents. */
-export const CONTROL_PLANE_USER = 'system:skiff-controlplane';
-export const CONTROL_PLANES_GROUP = 'system:controlplanes';
-
-/** ServiceAccounts are users `system:serviceaccount:<namespace>:<name>`. */
-export const SERVICE_ACCOUNT_USER_PREFIX = 'system:serviceaccount:';
-export const SERVICE_ACCOUNTS_GROUP = 'system:serviceaccounts';
-
-/** The namespace of the nodes' heartbeat leases that a node may write. */
-export const NODE_LEASE_NAMESPACE = 'skiff-node-lease';
+export {
+  ADMIN_USER,
+  AUTHENTICATED_GROUP,
+  CONTROL_PLANE_USER,
+  CONTROL_PLANES_GROUP,
+  MASTERS_GROUP,
+  NODE_LEASE_NAMESPACE,
+  NODE_USER_PREFIX,
+  NODES_GROUP,
+  SERVICE_ACCOUNT_USER_PREFIX,
+  SERVICE_ACCOUNTS_GROUP,
+} from '@skiff/api';
+import { NODE_USER_PREFIX, NODES_GROUP, SERVICE_ACCOUNT_USER_PREFIX, SERVICE_ACCOUNTS_GROUP, AUTHENTICATED_GROUP } from '@skiff/api';
 
 export function nodeUserName(nodeName: string): string {
   return `${NODE_USER_PREFIX}${nodeName}`;

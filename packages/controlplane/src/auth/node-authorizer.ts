@@ -14,7 +14,7 @@ export interface NodeGraph {
 }
 
 export interface NodeAuthorizerOptions {
-  /** Where the nodes' heartbeat leases live (default skiff-node-lease). */
+  /** Where the nodes' heartbeat leases live (default NODE_LEASE_NAMESPACE). */
   readonly leaseNamespace?: string;
 }
 

@@ -1,7 +1,22 @@
 // Adapts ApiService to the generated gRPC handler types: decoding requests,
-// encoding objects as JSON, metrics, and error mapping through status.ts.
-import { status, type ServerWritableStream } from '@grpc/grpc-js';
-import type { ApiHandlers, ResourceObject, Selector, WatchEventMessage, WatchRequestMessage } from '@skiff/api';
+// saying what each one does for the authorizer, encoding objects as JSON;
+// authentication, metrics, audit and error mapping live in unary-handler.ts.
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import {
+  InvalidError,
+  kindInfo,
+  resolveKind,
+  type ApiHandlers,
+  type CanIRequestMessage,
+  type ResourceObject,
+  type Selector,
+  type WatchEventMessage,
+  type WatchRequestMessage,
+} from '@skiff/api';
+import { VERBS, type Query } from '../auth/index.js';
+import type { TokenRequests } from '../api/token-requests.js';
+import type { Caller, RequestGuard } from './request-guard.js';
+import { apiGroupOf, attributesOf } from './request-attributes.js';
 import type { Logger } from 'pino';
 import type { ApiMetrics } from './api-metrics.js';
 import { parseResourceVersion } from '../objects/object-codec.js';
@@ -17,35 +32,55 @@ export interface GrpcServiceDeps {
   readonly api: ApiService;
   readonly nodes: NodeRegistrar;
   readonly logs: LogsProxy;
+  readonly tokens: TokenRequests;
   readonly streams: OpenStreams;
   readonly objects: ObjectStore;
   readonly metrics: ApiMetrics;
   readonly log: Logger;
+  readonly guard: RequestGuard;
 }
 
 const json = (object: ResourceObject): string => JSON.stringify(object);
+const NODE = kindInfo('Node');
+const DEPLOYMENT = kindInfo('Deployment');
+const SERVICE_ACCOUNT = kindInfo('ServiceAccount');
 
 const matchesSelector =
   (selector: Selector) =>
   (object: ResourceObject): boolean =>
     selector.matches(object.metadata.labels);
 
+/** The object a request names: its kind, and the namespace it really means. */
+function target(ref: { kind: string; namespace: string; name: string } | null | undefined) {
+  const { kind, namespace, name } = ref ?? { kind: '', namespace: '', name: '' };
+  const info = requireKind(kind);
+  return { info, namespace: effectiveNamespace(info, namespace), name };
+}
+
 export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
   const { api } = deps;
 
-  const unary = <Req, Res>(method: string, handle: (request: Req) => Promise<Res>) =>
+  const unary = <Req, Res>(method: string, handle: (request: Req, caller: Caller) => Promise<Res>) =>
     unaryHandler<Req, Res>(deps, method, handle);
 
   return {
-    Apply: unary('Apply', async (request) => {
-      const result = await api.apply(request.manifest_json, { strict: request.strict, dryRun: request.dry_run });
+    Apply: unary('Apply', async (request, caller) => {
+      const result = await api.apply(request.manifest_json, {
+        strict: request.strict,
+        dryRun: request.dry_run,
+        authorize: (verb, info, namespace, name) => caller.authorize(attributesOf(info, verb, { namespace, name })),
+      });
       return { outcome: result.outcome, object_json: json(result.object), warnings: [...result.warnings] };
     }),
-    Get: unary('Get', async (request) => {
-      const ref = request.ref ?? { kind: '', namespace: '', name: '' };
-      return { object_json: json(await api.get(ref)) };
+    Get: unary('Get', async (request, caller) => {
+      const { info, namespace, name } = target(request.ref);
+      caller.authorize(attributesOf(info, 'get', { namespace, name }));
+      return { object_json: json(await api.get(request.ref ?? { kind: '', namespace: '', name: '' })) };
     }),
-    List: unary('List', async (request) => {
+    List: unary('List', async (request, caller) => {
+      const info = requireKind(request.kind);
+      const namespace = request.all_namespaces ? undefined : effectiveNamespace(info, request.namespace);
+      caller.authorize(attributesOf(info, 'list', { namespace }));
       const { items, revision } = await api.list({
         kind: request.kind,
         namespace: request.namespace,
@@ -54,22 +89,57 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
       });
       return { items_json: items.map(json), resource_version: String(revision) };
     }),
-    Delete: unary('Delete', async (request) => {
-      const ref = request.ref ?? { kind: '', namespace: '', name: '' };
-      return { object_json: json(await api.delete(ref, request.resource_version)) };
+    Delete: unary('Delete', async (request, caller) => {
+      const { info, namespace, name } = target(request.ref);
+      caller.authorize(attributesOf(info, 'delete', { namespace, name }));
+      return { object_json: json(await api.delete(request.ref ?? { kind: '', namespace: '', name: '' }, request.resource_version)) };
     }),
-    Scale: unary('Scale', async (request) => {
-      const ref = request.ref ?? { kind: '', namespace: '', name: '' };
-      return { object_json: json(await api.scale(ref, request.replicas)) };
+    Scale: unary('Scale', async (request, caller) => {
+      const { info, namespace, name } = target(request.ref);
+      caller.authorize(attributesOf(info.kind === 'Deployment' ? DEPLOYMENT : info, 'update', { namespace, name, subresource: 'scale' }));
+      return { object_json: json(await api.scale(request.ref ?? { kind: '', namespace: '', name: '' }, request.replicas)) };
     }),
     Watch: (call) => serveWatch(deps, call),
-    Cordon: unary('Cordon', async (request) => ({
-      node_json: json(await deps.nodes.cordon(request.node_name, request.unschedulable)),
-    })),
+    Cordon: unary('Cordon', async (request, caller) => {
+      caller.authorize(attributesOf(NODE, 'patch', { name: request.node_name }));
+      return { node_json: json(await deps.nodes.cordon(request.node_name, request.unschedulable)) };
+    }),
     Logs: (call) => deps.logs.serve(call),
-    // Wired with authorization (issue 8); until then these answer UNIMPLEMENTED.
-    CanI: (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: 'CanI is not served yet' }),
-    CreateToken: (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: 'CreateToken is not served yet' }),
+    CanI: unary('CanI', async (request, caller) => {
+      const query = canIQuery(request);
+      const asUser = request.as_user ? { name: request.as_user, groups: [...request.as_groups] } : undefined;
+      const decision = deps.guard.authorizer.canI(caller.user, query, asUser);
+      return { allowed: decision.allowed, reason: decision.reason };
+    }),
+    CreateToken: unary('CreateToken', async (request, caller) => {
+      const namespace = request.namespace || 'default';
+      caller.authorize(attributesOf(SERVICE_ACCOUNT, 'create', { namespace, name: request.service_account, subresource: 'token' }));
+      const issued = await deps.tokens.create(namespace, request.service_account, Number(request.expiration_seconds));
+      return { token: issued.token, expiration_timestamp: issued.expirationTimestamp };
+    }),
+  };
+}
+
+/** `ctl auth can-i VERB RESOURCE`: "deployments", "deployments.apps", "pods/log", "users", "*". */
+function canIQuery(request: CanIRequestMessage): Query {
+  const verb = request.verb as Query['verb'];
+  if (verb !== '*' && !VERBS.includes(verb)) {
+    throw new InvalidError(`verb: "${request.verb}" is not one of ${VERBS.join(', ')}, *`);
+  }
+  const [resourcePart = '', subresource] = request.resource.split('/', 2);
+  if (!resourcePart) throw new InvalidError('resource: name a resource, such as pods, deployments.apps or pods/log');
+  const info = resolveKind(resourcePart);
+  const dot = resourcePart.indexOf('.');
+  const apiGroup = info ? apiGroupOf(info) : dot < 0 ? '' : resourcePart.slice(dot + 1);
+  const resource = info ? info.plural : dot < 0 ? resourcePart : resourcePart.slice(0, dot);
+  const namespace = info && !info.namespaced ? undefined : request.namespace || undefined;
+  return {
+    verb,
+    apiGroup,
+    resource,
+    ...(subresource ? { subresource } : {}),
+    ...(namespace ? { namespace } : {}),
+    ...(request.name ? { name: request.name } : {}),
   };
 }
 
@@ -78,11 +148,13 @@ function serveWatch(deps: GrpcServiceDeps, call: ServerWritableStream<WatchReque
     deps,
     'Watch',
     call,
-    (request) => {
+    (request, caller) => {
       const info = requireKind(request.kind);
+      const namespace = request.all_namespaces ? undefined : effectiveNamespace(info, request.namespace);
+      caller.authorize(attributesOf(info, 'watch', { namespace }));
       return {
         info,
-        namespace: request.all_namespaces ? undefined : effectiveNamespace(info, request.namespace),
+        namespace,
         matches: matchesSelector(selectorOf(request.label_selector)),
         afterRevision: parseResourceVersion(request.resource_version),
       };

@@ -1,5 +1,5 @@
 // Binds the control plane's gRPC services (ctl's Api, the agents' NodeApi) on one server.
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 
 /** Largest request the API accepts; manifests are at most 1 MiB, so this leaves room and stops abuse. */
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
@@ -24,7 +24,11 @@ export interface ServiceBinding {
  * interface): all are bound on the same server, so every client sees the same
  * services and state whichever address it dialled.
  */
-export async function startGrpcServer(address: string | readonly string[], services: readonly ServiceBinding[]): Promise<RunningGrpcServer> {
+export async function startGrpcServer(
+  address: string | readonly string[],
+  services: readonly ServiceBinding[],
+  credentials: ServerCredentials,
+): Promise<RunningGrpcServer> {
   const requested = typeof address === 'string' ? [address] : [...address];
   if (requested.length === 0) throw new Error('startGrpcServer: no address to listen on');
   const server = new Server({
@@ -37,7 +41,7 @@ export async function startGrpcServer(address: string | readonly string[], servi
   try {
     for (const wanted of requested) {
       const port = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(wanted, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+        server.bindAsync(wanted, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
       });
       addresses.push(`${wanted.slice(0, wanted.lastIndexOf(':'))}:${port}`);
     }

@@ -1,8 +1,12 @@
-// The NodeApi service agents talk to.
-import { status, type ServerWritableStream } from '@grpc/grpc-js';
+// The NodeApi service agents talk to. Every call but Join is made with a node
+// certificate, and the node authorizer lets a node touch only itself, its
+// lease and the pods bound to it; Join proves a join token instead.
+import { type ServerWritableStream } from '@grpc/grpc-js';
 import {
   InvalidError,
   kindInfo,
+  PermissionDeniedError,
+  UnauthenticatedError,
   type AssignmentEventMessage,
   type Node,
   type NodeApiHandlers,
@@ -10,25 +14,46 @@ import {
   type ResourceObject,
   type WatchAssignmentsRequestMessage,
 } from '@skiff/api';
-import { parseResourceVersion } from '../objects/object-codec.js';
-import { unaryHandler } from './unary-handler.js';
-import { serveWatchStream, type WatchStreamContext } from './watch-stream.js';
-import type { NodeRegistrar } from '../nodes/node-registrar.js';
+import { nodeNameOf } from '../auth/index.js';
+import type { NodeCredentials } from '../nodes/node-credentials.js';
+import { NODE_LEASE_NAMESPACE, type NodeRegistrar } from '../nodes/node-registrar.js';
 import { writePodStatus } from '../nodes/pod-status-writer.js';
+import { parseResourceVersion } from '../objects/object-codec.js';
+import { bearerOf, type Caller } from './request-guard.js';
+import { attributesOf } from './request-attributes.js';
+import { anonymousUnaryHandler, unaryHandler } from './unary-handler.js';
+import { serveWatchStream, type WatchStreamContext } from './watch-stream.js';
 
 export interface NodeServiceDeps extends WatchStreamContext {
   readonly nodes: NodeRegistrar;
+  readonly credentials: NodeCredentials;
   readonly podNetwork: string;
 }
 
 const POD = kindInfo('Pod');
+const NODE = kindInfo('Node');
+const LEASE = kindInfo('Lease');
 
 export function createNodeHandlers(deps: NodeServiceDeps): NodeApiHandlers {
-  const unary = <Req, Res>(method: string, handle: (request: Req) => Promise<Res>) =>
+  const unary = <Req, Res>(method: string, handle: (request: Req, caller: Caller) => Promise<Res>) =>
     unaryHandler<Req, Res>(deps, method, handle);
   return {
-    RegisterNode: unary('RegisterNode', async (request) => {
-      const node = await deps.nodes.register(parseNode(request.node_json));
+    Join: anonymousUnaryHandler(deps, 'Join', async (request, call) => {
+      const token = bearerOf(call.metadata);
+      if (!token) throw new UnauthenticatedError('Join needs a join token (metadata "authorization: Bearer <id>.<secret>"); start the agent with --token');
+      const issued = await deps.credentials.join(token, { nodeName: request.node_name, csrPem: request.csr_pem, addresses: request.addresses });
+      return { certificate_pem: issued.certificatePem, ca_pem: issued.caPem };
+    }),
+    RenewCertificate: unary('RenewCertificate', async (request, caller) => {
+      const nodeName = nodeNameOf(caller.user);
+      if (!nodeName) throw new PermissionDeniedError(`user ${JSON.stringify(caller.user.name)} is not a node; only a node renews its certificate`);
+      const issued = await deps.credentials.renew(nodeName, { csrPem: request.csr_pem, addresses: request.addresses });
+      return { certificate_pem: issued.certificatePem };
+    }),
+    RegisterNode: unary('RegisterNode', async (request, caller) => {
+      const reported = parseNode(request.node_json);
+      caller.authorize(attributesOf(NODE, 'update', { name: reported.metadata?.name }));
+      const node = await deps.nodes.register(reported);
       return {
         node_json: JSON.stringify(node),
         heartbeat_interval_ms: deps.nodes.timings.heartbeatIntervalMs,
@@ -36,11 +61,13 @@ export function createNodeHandlers(deps: NodeServiceDeps): NodeApiHandlers {
         pod_network: deps.podNetwork,
       };
     }),
-    Heartbeat: unary('Heartbeat', async (request) => {
+    Heartbeat: unary('Heartbeat', async (request, caller) => {
+      caller.authorize(attributesOf(LEASE, 'update', { namespace: NODE_LEASE_NAMESPACE, name: request.node_name }));
       await deps.nodes.heartbeat(request.node_name);
       return {};
     }),
-    UpdatePodStatus: unary('UpdatePodStatus', async (request) => {
+    UpdatePodStatus: unary('UpdatePodStatus', async (request, caller) => {
+      caller.authorize(attributesOf(POD, 'update', { namespace: request.namespace, name: request.name, subresource: 'status' }));
       const pod = await writePodStatus(deps.objects, {
         nodeName: request.node_name,
         namespace: request.namespace,
@@ -51,9 +78,6 @@ export function createNodeHandlers(deps: NodeServiceDeps): NodeApiHandlers {
       return { pod_json: JSON.stringify(pod) };
     }),
     WatchAssignments: (call) => serveAssignments(deps, call),
-    // Wired with the join flow (issue 8); until then these answer UNIMPLEMENTED.
-    Join: (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: 'Join is not served yet' }),
-    RenewCertificate: (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: 'RenewCertificate is not served yet' }),
   };
 }
 
@@ -65,9 +89,10 @@ function serveAssignments(
     deps,
     'WatchAssignments',
     call,
-    (request) => {
+    (request, caller) => {
       const nodeName = request.node_name;
       if (!nodeName) throw new InvalidError('node_name: is required');
+      caller.authorize({ ...attributesOf(POD, 'watch'), nodeName });
       return {
         info: POD,
         namespace: undefined,

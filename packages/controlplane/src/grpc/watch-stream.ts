@@ -6,6 +6,7 @@ import { UnavailableError } from '@skiff/api';
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import type { WatchHandle } from '../store/store.js';
 import { codeOf, toServiceError } from './status.js';
+import type { Caller } from './request-guard.js';
 import type { HandlerContext } from './unary-handler.js';
 import { startWatchSession, type WatchOutput, type WatchSessionOptions } from '../api/watch-session.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -33,7 +34,7 @@ export function serveWatchStream<Req, Res>(
   context: WatchStreamContext,
   method: string,
   call: ServerWritableStream<Req, Res>,
-  describe: (request: Req) => WatchSessionOptions,
+  describe: (request: Req, caller: Caller) => WatchSessionOptions,
   encode: (output: { write(message: Res): void }) => WatchOutput['send'],
   synced?: (output: { write(message: Res): void }) => NonNullable<WatchOutput['synced']>,
 ): void {
@@ -56,7 +57,8 @@ export function serveWatchStream<Req, Res>(
   call.on('error', () => finish());
   const writer = { write: (message: Res) => (finished ? undefined : void call.write(message)) };
   const start = async (): Promise<void> => {
-    const session = await startWatchSession(context.objects, describe(call.request), {
+    const caller = await context.guard.open(call);
+    const session = await startWatchSession(context.objects, describe(call.request, caller), {
       send: encode(writer),
       ...(synced ? { synced: synced(writer) } : {}),
       end: (error) => finish(error),

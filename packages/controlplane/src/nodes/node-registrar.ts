@@ -17,7 +17,8 @@ import type { PodCidrAllocator } from './pod-cidr-allocator.js';
 
 const NODE = kindInfo('Node');
 const LEASE = kindInfo('Lease');
-export const NODE_LEASE_NAMESPACE = 'skiff-system';
+import { NODE_LEASE_NAMESPACE } from '@skiff/api';
+export { NODE_LEASE_NAMESPACE };
 
 export interface NodeTimings {
   readonly heartbeatIntervalMs: number;

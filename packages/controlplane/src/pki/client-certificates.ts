@@ -4,7 +4,13 @@
 // A node certificate is also the agent's serving certificate (the control
 // plane dials agents back), hence its SANs and both usages.
 import {
+  ADMIN_USER,
+  CONTROL_PLANE_USER,
+  CONTROL_PLANES_GROUP,
   InvalidError,
+  MASTERS_GROUP,
+  NODE_USER_PREFIX,
+  NODES_GROUP,
   generateKeyPair,
   isDns1123Subdomain,
   issueCertificate,
@@ -15,13 +21,6 @@ import {
 import { ensureLeafFiles, type LeafFiles } from './leaf-files.js';
 import { pkiPaths } from './pki-paths.js';
 import { LEAF_LIFETIME_MS, renewalDue, validityFor } from './renewal.js';
-
-export const ADMIN_USER = 'admin';
-export const MASTERS_GROUP = 'system:masters';
-export const NODES_GROUP = 'system:nodes';
-export const NODE_USER_PREFIX = 'system:node:';
-export const CONTROL_PLANE_USER = 'system:skiff-controlplane';
-export const CONTROL_PLANE_GROUP = 'system:controlplanes';
 
 export interface UserCertificate {
   certPem: string;
@@ -70,7 +69,7 @@ export async function ensureControlPlaneClientCertificate(dataDir: string, ca: C
         await issueCertificate({
           ca,
           publicKeyPem,
-          subject: { commonName: CONTROL_PLANE_USER, organizations: [CONTROL_PLANE_GROUP] },
+          subject: { commonName: CONTROL_PLANE_USER, organizations: [CONTROL_PLANES_GROUP] },
           usages: ['client'],
           ...validityFor(now, LEAF_LIFETIME_MS),
         })

@@ -5,12 +5,6 @@
 export { loadOrCreateClusterCa, type ClusterCa } from './cluster-ca.js';
 export { SERVING_COMMON_NAME, ensureServingCertificate, needsRenewal, servingAltNames, type ServingCertificate } from './serving-certificate.js';
 export {
-  ADMIN_USER,
-  CONTROL_PLANE_GROUP,
-  CONTROL_PLANE_USER,
-  MASTERS_GROUP,
-  NODES_GROUP,
-  NODE_USER_PREFIX,
   ensureControlPlaneClientCertificate,
   issueAdminCertificate,
   issueNodeCertificate,

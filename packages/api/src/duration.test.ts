@@ -16,7 +16,7 @@ describe('parseDuration', () => {
 
   it.each(['', '10', '-5m', '10 m', '1d', 'm', '5m3'])('refuses %j, saying what a duration looks like', (text) => {
     expect(() => parseDuration(text, '--duration')).toThrow(
-      `error: --duration "${text}" is not a duration; write it as a number and a unit (h, m, s, ms), e.g. 10m, 1h30m or 90s`,
+      `--duration "${text}" is not a duration; write it as a number and a unit (h, m, s, ms), e.g. 10m, 1h30m or 90s`,
     );
   });
 });
