@@ -4,7 +4,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApiClient, type Pod } from '@skiff/api';
+import type { Pod } from '@skiff/api';
 import { buildBusyboxImage, startLocalCluster, startRegistry, waitFor } from '@skiff/testkit';
 import { call, fixed, percentile } from './bench-support.js';
 
@@ -20,7 +20,7 @@ const extraArgs = (process.env.BENCH_CONTROLPLANE_ARGS ?? '').split(' ').filter(
 const cluster = await startLocalCluster({ controlPlaneArgs: ['--strategy', 'spread', ...extraArgs] });
 try {
   for (const name of ['node-a', 'node-b', 'node-c']) await cluster.addAgent({ name, cpu: '8', memory: '4Gi', pods: '40' });
-  const api = createApiClient(cluster.grpcAddress);
+  const api = cluster.apiClient();
   const listPods = async (): Promise<Pod[]> => {
     const result = await call<{ items_json: string[] }>((cb) =>
       api.List({ kind: 'pods', namespace: 'default', all_namespaces: false, label_selector: 'app=failover' }, cb),

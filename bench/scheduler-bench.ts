@@ -3,7 +3,7 @@
 // second end to end and bind latency, beside the raw etcd ceiling for
 // transactions of the scheduler's batch size through the same store client,
 // and the bin-packing ratio of the result.
-import { createApiClient, createNodeApiClient, cpuMillis, memoryBytes, type Pod } from '@skiff/api';
+import { createNodeApiClient, cpuMillis, memoryBytes, type Pod } from '@skiff/api';
 import { EtcdStore } from '@skiff/controlplane';
 import { startLocalCluster } from '@skiff/testkit';
 import { call, fixed, mapConcurrent, percentile } from './bench-support.js';
@@ -27,8 +27,8 @@ const cluster = await startLocalCluster({
   controlPlaneArgs: ['--lease-duration-ms', '3600000', '--heartbeat-interval-ms', '600000', '--pod-network', '10.0.0.0/8'],
 });
 try {
-  const nodeApi = createNodeApiClient(cluster.grpcAddress);
-  const api = createApiClient(cluster.grpcAddress);
+  const nodeApi = createNodeApiClient(cluster.grpcAddress, {}, cluster.channelCredentials());
+  const api = cluster.apiClient();
   const nodeNames = Array.from({ length: NODES }, (_, i) => `sim-${String(i).padStart(4, '0')}`);
   await mapConcurrent(nodeNames, IN_FLIGHT, async (name) => {
     const node = {

@@ -7,7 +7,7 @@
 import { connect } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { createApiClient, formatIssue, MAX_NESTING_DEPTH, validateManifest, type FieldIssue, type ValidationResult } from '@skiff/api';
+import { formatIssue, MAX_NESTING_DEPTH, validateManifest, type FieldIssue, type ValidationResult } from '@skiff/api';
 import { ServerError } from '@skiff/cli';
 import { waitFor } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -422,7 +422,7 @@ function rawUnary(client: grpc.Client, method: string, payload: Buffer): Promise
 
 function applyJson(manifestJson: string): Promise<RawAnswer> {
   const { cluster } = fixture();
-  const client = createApiClient(cluster.grpcAddress, { 'grpc.max_send_message_length': -1 });
+  const client = cluster.apiClient(undefined, { 'grpc.max_send_message_length': -1 });
   return new Promise<RawAnswer>((resolve) => {
     client.Apply({ manifest_json: manifestJson, strict: false, dry_run: true }, { deadline: Date.now() + 20_000 }, (error) => {
       resolve(error ? { code: error.code, details: error.details } : { code: grpc.status.OK, details: '' });
@@ -459,7 +459,7 @@ const CONFIG_MAP = (data: string): string => `{"apiVersion":"v1","kind":"ConfigM
 describe('malformed traffic', () => {
   let raw: grpc.Client;
   beforeAll(() => {
-    raw = new grpc.Client(fixture().cluster.grpcAddress, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1 });
+    raw = new grpc.Client(fixture().cluster.grpcAddress, fixture().cluster.channelCredentials(), { 'grpc.max_send_message_length': -1 });
   });
   afterAll(() => raw?.close());
 

@@ -1,5 +1,5 @@
 // ctl's kubectl-like verbs and flags against a real control plane.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCtl, startProcess, waitFor, CTL_MAIN } from '@skiff/testkit';
@@ -133,7 +133,7 @@ describe('ctl verbs', () => {
     const watcher = startProcess({
       name: 'ctl-watch',
       command: process.execPath,
-      args: [CTL_MAIN, '--server', cluster.grpcAddress, 'get', 'cm', '-n', 'watched', '-w', '-o', 'name'],
+      args: [CTL_MAIN, '--kubeconfig', cluster.adminKubeconfig, 'get', 'cm', '-n', 'watched', '-w', '-o', 'name'],
     });
     try {
       await cluster.ctl(['apply', '-f', file('ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata: { name: watched }\n')]);
@@ -149,17 +149,21 @@ describe('ctl verbs', () => {
     }
   });
 
-  test('the server address comes from --server, SKIFF_SERVER, or the config file', async () => {
+  test('ctl finds its kubeconfig in --kubeconfig, SKIFF_CONFIG, KUBECONFIG or ~/.skiff/config, and --server overrides its server', async () => {
     const { cluster } = fixture();
-    const dir = mkdtempSync(join(tmpdir(), 'skiff-config-'));
-    const config = join(dir, 'config.yaml');
-    writeFileSync(config, `server: ${cluster.grpcAddress}\n`);
-    const nowhere = { SKIFF_CONFIG: join(dir, 'absent.yaml'), SKIFF_SERVER: '' };
-    expect((await runCtl(undefined, ['get', 'ns'], { env: { ...nowhere, SKIFF_SERVER: cluster.grpcAddress } })).code).toBe(0);
-    expect((await runCtl(undefined, ['get', 'ns'], { env: { SKIFF_CONFIG: config, SKIFF_SERVER: '' } })).code).toBe(0);
-    const refused = await runCtl('127.0.0.1:1', ['get', 'ns'], { env: nowhere });
+    const home = mkdtempSync(join(tmpdir(), 'skiff-home-'));
+    const nowhere = { HOME: home, SKIFF_CONFIG: '', KUBECONFIG: '' };
+    expect((await runCtl(undefined, ['get', 'ns'], { env: { ...nowhere, SKIFF_CONFIG: cluster.adminKubeconfig } })).code).toBe(0);
+    expect((await runCtl(undefined, ['get', 'ns'], { env: { ...nowhere, KUBECONFIG: cluster.adminKubeconfig } })).code).toBe(0);
+    mkdirSync(join(home, '.skiff'));
+    copyFileSync(cluster.adminKubeconfig, join(home, '.skiff', 'config'));
+    expect((await runCtl(undefined, ['get', 'ns'], { env: nowhere })).code).toBe(0);
+    const refused = await runCtl(cluster.adminKubeconfig, ['--server', 'https://127.0.0.1:1', 'get', 'ns'], { env: nowhere });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('cannot reach the Skiff control plane at 127.0.0.1:1');
+    const missing = await runCtl(undefined, ['get', 'ns'], { env: { ...nowhere, HOME: mkdtempSync(join(tmpdir(), 'skiff-empty-')) } });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/kubeconfig/);
   });
 
   test('api-resources lists every kind with its short names', async () => {

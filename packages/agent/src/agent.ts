@@ -16,6 +16,7 @@ import {
   type NodeApiClient,
   type Pod,
   type PodStatus,
+  RotatingCertificateProvider,
 } from '@skiff/api';
 import type { Logger } from 'pino';
 import { Assignments } from './assignments.js';
@@ -25,7 +26,6 @@ import {
   CertificateRenewer,
   enrollNode,
   joinCluster,
-  NodeCertificateProvider,
   removeNodeCredentials,
   requireControlPlane,
   type Clock,
@@ -77,7 +77,7 @@ export class NodeAgent {
   private server?: Server;
   private link?: ControlPlaneLink;
   private renewer?: CertificateRenewer;
-  private identity?: NodeCertificateProvider;
+  private identity?: RotatingCertificateProvider;
   private session?: NodeSession;
   private assignments?: Assignments;
   private reconciler?: Reconciler;
@@ -173,7 +173,7 @@ export class NodeAgent {
     const common = { nodeName: this.config.nodeName, servers: this.config.servers, addresses: [host], log: this.log, signal: this.stopping.signal };
     const credentials = await enrollNode({ ...common, stateDir: this.config.stateDir, ...(security.token !== undefined ? { token: security.token } : {}) });
     const token = security.token;
-    this.identity = new NodeCertificateProvider(credentials);
+    this.identity = new RotatingCertificateProvider(credentials);
     this.renewer = new CertificateRenewer({
       stateDir: this.config.stateDir,
       nodeName: this.config.nodeName,

@@ -29,3 +29,4 @@ export * from './kubeconfig.js';
 export type { CanIRequest__Output as CanIRequestMessage } from './generated/skiff/v1/CanIRequest.js';
 export * from './identities.js';
 export { parseDuration } from './duration.js';
+export { RotatingCertificateProvider, type ServingCertificates } from './rotating-certificates.js';

@@ -3,7 +3,7 @@
 // only parses flags and handles signals.
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { BACKOFF, Backoff, apiServiceDefinition, nodeApiServiceDefinition, type Lease, type Node, type Pod } from '@skiff/api';
+import { BACKOFF, Backoff, RotatingCertificateProvider, apiServiceDefinition, nodeApiServiceDefinition, type Lease, type Node, type Pod } from '@skiff/api';
 import type { Logger } from 'pino';
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { ApiService } from './api/api-service.js';
@@ -18,7 +18,6 @@ import {
 } from './cluster-bootstrap.js';
 import { createRequestGuard, credentialInformers } from './cluster-security.js';
 import { AuditLog, type AuditLogOptions } from './grpc/audit-log.js';
-import { ServingIdentity } from './grpc/server-tls.js';
 import { JoinTokens } from './nodes/join-tokens.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
 import { EncryptedSecretCodec } from './objects/encrypted-secret-codec.js';
@@ -157,7 +156,7 @@ export class ControlPlane {
     this.logs = new LogsProxy(objects, metrics, this.log, this.streams, guard, { caPem: identity.ca.certPem, ...identity.agentClient });
     const context = { metrics, log: this.log, objects, streams: this.streams, guard };
     const tokenRequests = new TokenRequests(objects, serviceAccounts);
-    const serving = new ServingIdentity({ caPem: identity.ca.certPem, chainPem: identity.serving.chainPem, keyPem: identity.serving.keyPem });
+    const serving = new RotatingCertificateProvider({ caPem: identity.ca.certPem, certPem: identity.serving.chainPem, keyPem: identity.serving.keyPem });
     this.grpc = await startGrpcServer(
       grpcAddresses,
       [
@@ -167,7 +166,8 @@ export class ControlPlane {
           handlers: createNodeHandlers({ ...context, nodes, credentials, podNetwork: this.config.podNetwork.clusterCidr }),
         },
       ],
-      serving.credentials(),
+      // Client certificates optional at the TLS layer (an agent's Join has none); the guard requires them.
+      serving.serverCredentials({ requireClientCertificate: false }),
     );
     this.scheduleServingRenewal(serving, identity, sans);
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
@@ -195,12 +195,12 @@ export class ControlPlane {
   }
 
   /** Re-issues the serving certificate at 2/3 of its lifetime; new connections get the new one. */
-  private scheduleServingRenewal(serving: ServingIdentity, identity: ClusterIdentity, sans: readonly string[]): void {
+  private scheduleServingRenewal(serving: RotatingCertificateProvider, identity: ClusterIdentity, sans: readonly string[]): void {
     const wait = Math.min(renewalDelay(identity.serving.certPem, new Date()), MAX_TIMER_MS);
     this.renewal = setTimeout(() => {
       void ensureServingCertificate(this.config.dataDir, identity.ca, { sans }).then(
         (renewed) => {
-          serving.update({ caPem: identity.ca.certPem, chainPem: renewed.chainPem, keyPem: renewed.keyPem });
+          serving.update({ caPem: identity.ca.certPem, certPem: renewed.chainPem, keyPem: renewed.keyPem });
           this.log.info({ notAfter: renewed.issued }, 'serving certificate renewed');
           this.scheduleServingRenewal(serving, { ...identity, serving: renewed }, sans);
         },

@@ -12,3 +12,4 @@ export { buildBusyboxImage, BUSYBOX_INDEX_HTML, BUSYBOX_REPOSITORY, type Busybox
 export { createNamespaceHost, type NamespaceHost, type NamespaceHostOptions } from './network-namespace-host.js';
 export { rejectionOf } from './rejection-of.js';
 export { skipUnlessRoot, rootSuiteBlocker, type RootRequirement } from './root-suite.js';
+export { adminApiClient, adminChannelCredentials, readAdminCredentials, type AdminCredentials } from './admin-client.js';

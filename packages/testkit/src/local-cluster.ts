@@ -9,6 +9,9 @@ import { promisify } from 'node:util';
 import { startEtcd, type EtcdServer } from './etcd.js';
 import { startProcess, type ManagedProcess } from './managed-process.js';
 import { AGENT_MAIN, CONTROLPLANE_MAIN } from './repo-paths.js';
+import type { ApiClient } from '@skiff/api';
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
+import { adminApiClient, adminChannelCredentials } from './admin-client.js';
 import { runCtl, type CtlResult, type RunCtlOptions } from './run-ctl.js';
 
 export interface LocalClusterOptions {
@@ -58,6 +61,12 @@ export interface LocalAgent {
 
 export interface LocalCluster {
   readonly etcd: EtcdServer;
+  /** The control plane's data dir: CA, keys, `token`, `admin.kubeconfig`. */
+  readonly dataDir: string;
+  /** The admin kubeconfig ctl is given (`--kubeconfig`). */
+  readonly adminKubeconfig: string;
+  /** The first join token's file, which agents are given (`--token-file`). */
+  readonly tokenFile: string;
   /** The current control plane process (a new one after restartControlPlane()). */
   readonly controlPlane: ManagedProcess;
   readonly grpcAddress: string;
@@ -66,6 +75,10 @@ export interface LocalCluster {
   readonly httpAddress: string;
   readonly agents: readonly LocalAgent[];
   ctl(args: readonly string[], options?: RunCtlOptions): Promise<CtlResult>;
+  /** An Api client over mutual TLS as the admin (to the primary address, or `address`). */
+  apiClient(address?: string, options?: ChannelOptions): ApiClient;
+  /** The admin's mutual-TLS credentials, for raw grpc-js clients. */
+  channelCredentials(): ChannelCredentials;
   /** Starts the control plane again on the same addresses (after a stop or kill9), so agents find it. */
   restartControlPlane(): Promise<void>;
   /** Starts a node agent against this control plane; resolves once it has registered. */
@@ -85,14 +98,18 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     clientPort: options.etcdClientPort,
     peerPort: options.etcdPeerPort,
   });
+  const dataDir = await mkdtemp(join(tmpdir(), 'skiff-controlplane-'));
   try {
-    const started = await startControlPlane(etcd.endpoint, options);
+    const started = await startControlPlane(etcd.endpoint, dataDir, options);
     let controlPlane = started.controlPlane;
     const agents: ManagedAgent[] = [];
     const agentRoot = await mkdtemp(join(tmpdir(), 'skiff-agents-'));
     let stopping: Promise<void> | undefined;
     return {
       etcd,
+      dataDir,
+      adminKubeconfig: started.adminKubeconfig,
+      tokenFile: started.tokenFile,
       get controlPlane() {
         return controlPlane;
       },
@@ -102,7 +119,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       agents,
       restartControlPlane: async () => {
         if (controlPlane.running) await controlPlane.stop();
-        const again = await startControlPlane(etcd.endpoint, {
+        const again = await startControlPlane(etcd.endpoint, dataDir, {
           ...options,
           grpcAddress: started.grpcAddress,
           // The bound ports, not 0 again: agents elsewhere keep dialling the same addresses.
@@ -111,9 +128,11 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
         });
         controlPlane = again.controlPlane;
       },
-      ctl: (args, ctlOptions) => runCtl(started.grpcAddress, args, ctlOptions),
+      ctl: (args, ctlOptions) => runCtl(started.adminKubeconfig, args, ctlOptions),
+      apiClient: (address, channelOptions) => adminApiClient(started.adminKubeconfig, address ?? started.grpcAddress, channelOptions),
+      channelCredentials: () => adminChannelCredentials(started.adminKubeconfig),
       addAgent: async (agentOptions) => {
-        const agent = new ManagedAgent(agentOptions, started.grpcAddress, join(agentRoot, agentOptions.name));
+        const agent = new ManagedAgent(agentOptions, started.grpcAddress, started.tokenFile, join(agentRoot, agentOptions.name));
         agents.push(agent);
         await agent.start();
         return agent;
@@ -125,25 +144,34 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
           await controlPlane.stop();
           await etcd.stop();
           await rm(agentRoot, { recursive: true, force: true });
+          await rm(dataDir, { recursive: true, force: true });
           if (failures.length > 0) throw new AggregateError(failures, 'some agents could not be cleaned up');
         })()),
     };
   } catch (error) {
     await etcd.stop();
+    await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
 }
 
-async function startControlPlane(
-  etcdEndpoint: string,
-  options: LocalClusterOptions,
-): Promise<{ controlPlane: ManagedProcess; grpcAddress: string; extraGrpcAddresses: readonly string[]; httpAddress: string }> {
+interface StartedControlPlane {
+  readonly controlPlane: ManagedProcess;
+  readonly grpcAddress: string;
+  readonly extraGrpcAddresses: readonly string[];
+  readonly httpAddress: string;
+  readonly adminKubeconfig: string;
+  readonly tokenFile: string;
+}
+
+async function startControlPlane(etcdEndpoint: string, dataDir: string, options: LocalClusterOptions): Promise<StartedControlPlane> {
   const controlPlane = startProcess({
     name: 'controlplane',
     command: process.execPath,
     args: [
       CONTROLPLANE_MAIN,
       '--etcd', etcdEndpoint,
+      '--data-dir', dataDir,
       '--listen', [options.grpcAddress ?? '127.0.0.1:0', ...(options.extraGrpcAddresses ?? [])].join(','),
       '--http-listen', options.httpAddress ?? '127.0.0.1:0',
       '--log-level', options.logLevel ?? 'info',
@@ -152,13 +180,21 @@ async function startControlPlane(
   });
   try {
     const [line] = await controlPlane.waitForLine(/^\{.*"msg":"control plane listening".*\}$/, START_TIMEOUT_MS);
-    const announced = JSON.parse(line) as { grpcAddress: string; grpcAddresses?: readonly string[]; httpAddress: string };
+    const announced = JSON.parse(line) as {
+      grpcAddress: string;
+      grpcAddresses?: readonly string[];
+      httpAddress: string;
+      adminKubeconfig: string;
+      tokenFile: string;
+    };
     return {
       controlPlane,
       grpcAddress: announced.grpcAddress,
       // grpcAddresses lists the primary first, then the extra ones.
       extraGrpcAddresses: (announced.grpcAddresses ?? []).slice(1),
       httpAddress: announced.httpAddress,
+      adminKubeconfig: announced.adminKubeconfig,
+      tokenFile: announced.tokenFile,
     };
   } catch (error) {
     await controlPlane.stop();
@@ -176,6 +212,7 @@ class ManagedAgent implements LocalAgent {
   constructor(
     private readonly options: AgentOptions,
     private readonly server: string,
+    private readonly tokenFile: string,
     readonly stateDir: string,
   ) {}
 
@@ -231,6 +268,7 @@ class ManagedAgent implements LocalAgent {
     const o = this.options;
     return [
       '--server', o.server ?? this.server,
+      '--token-file', this.tokenFile,
       '--name', o.name,
       '--listen', '127.0.0.1:0',
       '--state-dir', this.stateDir,

@@ -14,8 +14,9 @@ export interface RunCtlOptions {
   readonly timeoutMs?: number;
 }
 
-export function runCtl(server: string | undefined, args: readonly string[], options: RunCtlOptions = {}): Promise<CtlResult> {
-  const fullArgs = server === undefined ? [...args] : ['--server', server, ...args];
+/** Runs ctl with `--kubeconfig kubeconfig` (none: ctl finds its own, from the environment). */
+export function runCtl(kubeconfig: string | undefined, args: readonly string[], options: RunCtlOptions = {}): Promise<CtlResult> {
+  const fullArgs = kubeconfig === undefined ? [...args] : ['--kubeconfig', kubeconfig, ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CTL_MAIN, ...fullArgs], {
       env: { ...process.env, ...options.env },

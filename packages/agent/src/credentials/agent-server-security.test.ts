@@ -8,9 +8,10 @@ import {
   nodeApiServiceDefinition,
   type LogChunkMessage,
   type LogsRequestMessage,
+  RotatingCertificateProvider,
 } from '@skiff/api';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { agentServerCredentials, CONTROL_PLANE_IDENTITY, NodeCertificateProvider, refusalOf, requireControlPlane } from './agent-server-security.js';
+import { agentServerCredentials, CONTROL_PLANE_IDENTITY, refusalOf, requireControlPlane } from './agent-server-security.js';
 import { createTestPki, type TestKeyPair, type TestPki } from './test-pki.js';
 
 let pki: TestPki;
@@ -31,7 +32,7 @@ afterEach(() => {
 });
 
 /** The agent's server as agent.ts builds it: node certificate, control plane only. Logs streams, Heartbeat is a unary stand-in. */
-async function agentServer(provider: NodeCertificateProvider): Promise<string> {
+async function agentServer(provider: RotatingCertificateProvider): Promise<string> {
   const server = new Server();
   server.addService(
     agentServiceDefinition(),
@@ -59,8 +60,8 @@ async function agentServer(provider: NodeCertificateProvider): Promise<string> {
   return `127.0.0.1:${port}`;
 }
 
-function providerFor(serving: TestKeyPair): NodeCertificateProvider {
-  return new NodeCertificateProvider({ caPem: pki.ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem });
+function providerFor(serving: TestKeyPair): RotatingCertificateProvider {
+  return new RotatingCertificateProvider({ caPem: pki.ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem });
 }
 
 function clientCredentials(caller: TestKeyPair | undefined) {

@@ -3,69 +3,15 @@
 // signed by the cluster CA (anything else fails the handshake); each handler
 // then requires that certificate's CN to be the control plane's identity.
 // The serving certificate is swapped in place when the node's is renewed.
-import { experimental, type ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { PermissionDeniedError, UnauthenticatedError, type SkiffError } from '@skiff/api';
-import type { NodeCredentials } from './node-credentials.js';
+import type { ServerCredentials, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { CONTROL_PLANE_USER, PermissionDeniedError, UnauthenticatedError, type RotatingCertificateProvider, type SkiffError } from '@skiff/api';
 
 /** The user name in the control plane's client certificate, as it dials agents. */
-export const CONTROL_PLANE_IDENTITY = 'system:skiff-controlplane';
+export const CONTROL_PLANE_IDENTITY = CONTROL_PLANE_USER;
 
-type CaListener = experimental.CaCertificateUpdateListener;
-type IdentityListener = experimental.IdentityCertificateUpdateListener;
-
-/** Hands grpc-js the node's credentials, and each renewal of them. */
-export class NodeCertificateProvider implements experimental.CertificateProvider {
-  private readonly caListeners = new Set<CaListener>();
-  private readonly identityListeners = new Set<IdentityListener>();
-
-  constructor(private credentials: NodeCredentials) {}
-
-  update(credentials: NodeCredentials): void {
-    this.credentials = credentials;
-    for (const listener of this.caListeners) listener(this.caUpdate());
-    for (const listener of this.identityListeners) listener(this.identityUpdate());
-  }
-
-  // grpc-js registers its watcher only after adding these listeners: answer on
-  // the next tick, as its own FileWatcherCertificateProvider does.
-  addCaCertificateListener(listener: CaListener): void {
-    this.caListeners.add(listener);
-    process.nextTick(() => this.caListeners.has(listener) && listener(this.caUpdate()));
-  }
-
-  removeCaCertificateListener(listener: CaListener): void {
-    this.caListeners.delete(listener);
-  }
-
-  addIdentityCertificateListener(listener: IdentityListener): void {
-    this.identityListeners.add(listener);
-    process.nextTick(() => this.identityListeners.has(listener) && listener(this.identityUpdate()));
-  }
-
-  removeIdentityCertificateListener(listener: IdentityListener): void {
-    this.identityListeners.delete(listener);
-  }
-
-  private caUpdate(): experimental.CaCertificateUpdate {
-    return { caCertificate: Buffer.from(this.credentials.caPem) };
-  }
-
-  private identityUpdate(): experimental.IdentityCertificateUpdate {
-    return { certificate: Buffer.from(this.credentials.certPem), privateKey: Buffer.from(this.credentials.keyPem) };
-  }
-}
-
-/**
- * TLS with the provider's certificate; client certificates requested and
- * verified against its CA, and by default required (what
- * `ServerCredentials.createSsl(ca, pairs, true)` does, with a certificate that
- * can change under a running server). Without `requireClientCertificate` a
- * caller may come without one, and only verified ones reach
- * `call.getAuthContext().sslPeerCertificate`.
- */
-export function agentServerCredentials(provider: NodeCertificateProvider, options: { requireClientCertificate?: boolean } = {}): ServerCredentials {
-  // One provider serves both roles, so grpc-js's order of the two is moot.
-  return experimental.createCertificateProviderServerCredentials(provider, provider, options.requireClientCertificate ?? true);
+/** The agent server's TLS: only callers with a client certificate the cluster CA signed get through (unless told otherwise). */
+export function agentServerCredentials(provider: RotatingCertificateProvider, options: { requireClientCertificate?: boolean } = {}): ServerCredentials {
+  return provider.serverCredentials(options);
 }
 
 interface AuthenticatedCall {

@@ -12,8 +12,9 @@ import {
   issueCertificate,
   nodeApiServiceDefinition,
   type CertificateAuthority,
+  RotatingCertificateProvider,
 } from '@skiff/api';
-import { agentServerCredentials, NodeCertificateProvider } from './agent-server-security.js';
+import { agentServerCredentials } from './agent-server-security.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -83,7 +84,7 @@ export interface TestGrpcServer {
  */
 export async function serveTls(pki: TestPki, definition: ServiceDefinition, handlers: UntypedServiceImplementation, port = 0): Promise<TestGrpcServer> {
   const serving = await pki.serving(['127.0.0.1']);
-  const provider = new NodeCertificateProvider({ caPem: pki.ca.certPem, certPem: serving.certPem + pki.ca.certPem, keyPem: serving.keyPem });
+  const provider = new RotatingCertificateProvider({ caPem: pki.ca.certPem, certPem: serving.certPem + pki.ca.certPem, keyPem: serving.keyPem });
   const server = new Server();
   server.addService(definition, handlers);
   const bound = await new Promise<number>((resolve, reject) =>
