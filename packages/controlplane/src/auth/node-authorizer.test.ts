@@ -82,8 +82,8 @@ describe('NodeAuthorizer', () => {
     ['create its Node', q('create', 'nodes', { name: 'node-a' }), 'create its own Node'],
     ['update its Node status', q('update', 'nodes', { name: 'node-a', subresource: 'status' }), 'update its own Node'],
     ['patch its Node', q('patch', 'nodes', { name: 'node-a' }), 'patch its own Node'],
-    ['renew its Lease', { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'skiff-node-lease', name: 'node-a' }, 'update its own Lease'],
-    ['create its Lease', { verb: 'create', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'skiff-node-lease', name: 'node-a' }, 'create its own Lease'],
+    ['renew its Lease', { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'skiff-system', name: 'node-a' }, 'update its own Lease'],
+    ['create its Lease', { verb: 'create', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'skiff-system', name: 'node-a' }, 'create its own Lease'],
     ['watch its pods', q('watch', 'pods', { nodeName: 'node-a' }), 'watch the pods bound to it'],
     ['list its pods', q('list', 'pods', { nodeName: 'node-a' }), 'list the pods bound to it'],
     ['get a pod bound to it', q('get', 'pods', { namespace: 'shop', name: 'web' }), 'get pods bound to it'],
@@ -104,13 +104,13 @@ describe('NodeAuthorizer', () => {
     ['list Nodes', q('list', 'nodes'), 'a node may only get, create, update and patch its own Node "node-a"'],
     [
       "renew another node's Lease",
-      { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'skiff-node-lease', name: 'node-b' },
-      'a node may only get, create and update its own Lease "node-a" in namespace "skiff-node-lease"',
+      { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'skiff-system', name: 'node-b' },
+      'a node may only get, create and update its own Lease "node-a" in namespace "skiff-system"',
     ],
     [
       'write a Lease elsewhere',
       { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'shop', name: 'node-a' },
-      'a node may only get, create and update its own Lease "node-a" in namespace "skiff-node-lease"',
+      'a node may only get, create and update its own Lease "node-a" in namespace "skiff-system"',
     ],
     ["watch another node's pods", q('watch', 'pods', { nodeName: 'node-b' }), 'a node may only watch the pods bound to it (node "node-a")'],
     ['watch every pod', q('watch', 'pods'), 'a node may only watch the pods bound to it (node "node-a")'],
@@ -133,9 +133,9 @@ describe('NodeAuthorizer', () => {
   });
 
   it('takes the lease namespace the control plane uses', () => {
-    const custom = new NodeAuthorizer({ podsOnNode: () => [], pod: () => undefined }, { leaseNamespace: 'skiff-system' });
+    const custom = new NodeAuthorizer({ podsOnNode: () => [], pod: () => undefined }, { leaseNamespace: 'custom-leases' });
     const lease = (namespace: string): Query => ({ verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace, name: 'node-a' });
-    expect(custom.authorize(nodeA, lease('skiff-system'))?.allowed).toBe(true);
-    expect(custom.authorize(nodeA, lease('skiff-node-lease'))?.allowed).toBe(false);
+    expect(custom.authorize(nodeA, lease('custom-leases'))?.allowed).toBe(true);
+    expect(custom.authorize(nodeA, lease('skiff-system'))?.allowed).toBe(false);
   });
 });
