@@ -38,6 +38,7 @@ export class NodeRegistrar {
     const podCIDR = await this.cidrs.allocate(name);
     const node = await retryOnConflict(async () => {
       const existing = await this.objects.get<Node>(NODE, undefined, name);
+      const registered = existing?.status?.capacity !== undefined;
       const now = this.clock().toISOString();
       const next: Node = {
         apiVersion: 'v1',
@@ -49,7 +50,12 @@ export class NodeRegistrar {
         },
         // Taints the agent registers with apply on first registration only
         // (like kubelet's --register-with-taints); afterwards they are the user's.
-        spec: { ...(existing ? existing.spec : reported.spec.taints?.length ? { taints: reported.spec.taints } : {}), podCIDR },
+        // A Node that Join created has reported no capacity yet: its first registration is still to come.
+        spec: {
+          ...existing?.spec,
+          ...(!registered && reported.spec.taints?.length ? { taints: reported.spec.taints } : {}),
+          podCIDR,
+        },
         status: {
           ...reported.status,
           allocatable: reported.status?.allocatable ?? reported.status?.capacity,
