@@ -13,7 +13,7 @@
 import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { certificateInfo, certificateMatchesKey, FailedPreconditionError, InvalidError, isIssuedBy } from '@skiff/api';
-import { writeFileAtomic } from '../atomic-file.js';
+import { writeFileAtomic } from '@skiff/api/atomic-file';
 
 export interface NodeCredentials {
   /** The cluster CA (PEM), pinned by the join token's hash. */

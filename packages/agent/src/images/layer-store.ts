@@ -9,7 +9,7 @@
 // digest share one download and one unpack (a per-digest promise map); across
 // processes the rename decides, and the loser discards its copy.
 import { messageOf } from '@skiff/api';
-import { writeFileAtomic } from '../atomic-file.js';
+import { writeFileAtomic } from '@skiff/api/atomic-file';
 import { createHash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rename, rm, stat } from 'node:fs/promises';

@@ -3,7 +3,7 @@
 // resolved to, so IfNotPresent and Never work without the network.
 import { isRecord, messageOf } from '@skiff/api';
 import pLimit from 'p-limit';
-import { writeFileAtomic } from '../atomic-file.js';
+import { writeFileAtomic } from '@skiff/api/atomic-file';
 import { createReadStream, type Stats } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -16,7 +16,7 @@
 // atomically (temp file + rename), so a reader sees the old or the new
 // version, never half of one.
 
-import { writeFileAtomic } from '../atomic-file.js';
+import { writeFileAtomic } from '@skiff/api/atomic-file';
 import { readFile } from 'node:fs/promises';
 import { posix as path } from 'node:path';
 import { isRecord } from '@skiff/api/json-guards';

@@ -10,7 +10,7 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FailedPreconditionError, InvalidError, isRecord } from '@skiff/api';
-import { replaceFile } from './atomic-file.js';
+import { writeFileAtomic } from '@skiff/api';
 
 /** The key file's name in the control plane's data dir. */
 export const SECRETS_KEY_FILE = 'secrets-encryption.json';
@@ -45,7 +45,7 @@ export async function loadOrCreateEncryptionKeys(path: string, now: () => Date =
     }
     const keys = [newEncryptionKey(now(), [])];
     try {
-      await replaceFile(path, formatKeyFile(keys), { mode: 0o600, exclusive: true });
+      await writeFileAtomic(path, formatKeyFile(keys), { mode: 0o600, exclusive: true, syncDirectory: true });
       return keys;
     } catch (error) {
       // Another process created it first: use theirs, so both encrypt alike.
@@ -94,7 +94,7 @@ export async function addEncryptionKey(path: string, now: () => Date = () => new
     throw error;
   }
   const key = newEncryptionKey(now(), current.map((k) => k.name));
-  await replaceFile(path, formatKeyFile([key, ...current]), { mode: 0o600 });
+  await writeFileAtomic(path, formatKeyFile([key, ...current]), { mode: 0o600, syncDirectory: true });
   return key;
 }
 

@@ -3,10 +3,9 @@
 // file created with the target's mode and O_EXCL in the same directory, synced, renamed over
 // the target, the directory synced, so a crash leaves the old file or the new,
 // never half of one. Content is never logged and never part of an error.
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { FailedPreconditionError } from '@skiff/api';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { FailedPreconditionError, writeFileAtomic } from '@skiff/api';
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const SECRET_FILE_MODE = 0o600;
@@ -19,12 +18,12 @@ const GROUP_OTHER_WRITE = 0o022;
 
 /** Writes a secret file (mode 0600) atomically; missing parent directories are created 0700. */
 export async function writeSecretFile(path: string, content: string): Promise<void> {
-  await writeFileAtomic(path, content, SECRET_FILE_MODE);
+  await writeWithMode(path, content, SECRET_FILE_MODE);
 }
 
 /** Writes a public file (a certificate: mode 0644) atomically; missing parent directories are created 0700. */
 export async function writePublicFile(path: string, content: string): Promise<void> {
-  await writeFileAtomic(path, content, PUBLIC_FILE_MODE);
+  await writeWithMode(path, content, PUBLIC_FILE_MODE);
 }
 
 /**
@@ -49,29 +48,9 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
   await tighten(dir, info.mode, GROUP_OTHER_ACCESS, PRIVATE_DIR_MODE);
 }
 
-async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
-  const dir = dirname(path);
-  await createMissingDirs(dir);
-  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const file = await open(temp, 'wx', mode);
-  try {
-    // The mode given to open is filtered by the umask; set it exactly.
-    await file.chmod(mode);
-    await file.writeFile(content, 'utf8');
-    await file.sync();
-  } catch (error) {
-    await file.close();
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await file.close();
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await syncDir(dir);
+async function writeWithMode(path: string, content: string, mode: number): Promise<void> {
+  await createMissingDirs(dirname(path));
+  await writeFileAtomic(path, content, { mode, syncDirectory: true });
 }
 
 /** Creates the directories of `dir` that do not exist, 0700 each; existing ones are left as they are. */
@@ -111,15 +90,6 @@ async function tighten(path: string, mode: number, forbidden: number, wanted: nu
     throw new FailedPreconditionError(
       `${path} has mode ${octal(mode)} and cannot be changed to ${octal(wanted)} (${code}): run skiff-controlplane as the file's owner, or fix it with chmod ${wanted.toString(8)} ${path}`,
     );
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
