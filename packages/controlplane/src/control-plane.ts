@@ -22,7 +22,7 @@ import { JoinTokens } from './nodes/join-tokens.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
 import { EncryptedSecretCodec } from './objects/encrypted-secret-codec.js';
 import { SECRETS_KEY_FILE } from './objects/secret-encryption-keys.js';
-import { ensureServingCertificate, renewalDelay } from './pki/index.js';
+import { ensureControlPlaneClientCertificate, ensureServingCertificate, renewalDelay } from './pki/index.js';
 import { InformerFactory } from './cache/index.js';
 import { NodeLifecycleController, startControllers, type RunningControllers } from './controllers/index.js';
 import { createGrpcHandlers } from './grpc/api-handlers.js';
@@ -194,15 +194,20 @@ export class ControlPlane {
     return advertised === undefined ? bound : `${advertised.includes(':') ? `[${advertised}]` : advertised}:${splitHostPort(bound)[1]}`;
   }
 
-  /** Re-issues the serving certificate at 2/3 of its lifetime; new connections get the new one. */
+  /** Re-issues the serving and agent-client certificates at 2/3 of their lifetime; new connections get the new ones. */
   private scheduleServingRenewal(serving: RotatingCertificateProvider, identity: ClusterIdentity, sans: readonly string[]): void {
-    const wait = Math.min(renewalDelay(identity.serving.certPem, new Date()), MAX_TIMER_MS);
+    const now = new Date();
+    const wait = Math.min(renewalDelay(identity.serving.certPem, now), renewalDelay(identity.agentClient.certPem, now), MAX_TIMER_MS);
     this.renewal = setTimeout(() => {
-      void ensureServingCertificate(this.config.dataDir, identity.ca, { sans }).then(
-        (renewed) => {
+      void Promise.all([
+        ensureServingCertificate(this.config.dataDir, identity.ca, { sans }),
+        ensureControlPlaneClientCertificate(this.config.dataDir, identity.ca),
+      ]).then(
+        ([renewed, agentClient]) => {
           serving.update({ caPem: identity.ca.certPem, certPem: renewed.chainPem, keyPem: renewed.keyPem });
-          this.log.info({ notAfter: renewed.issued }, 'serving certificate renewed');
-          this.scheduleServingRenewal(serving, { ...identity, serving: renewed }, sans);
+          this.logs?.updateIdentity({ caPem: identity.ca.certPem, ...agentClient });
+          this.log.info('serving and agent-client certificates renewed');
+          this.scheduleServingRenewal(serving, { ...identity, serving: renewed, agentClient }, sans);
         },
         (error: unknown) => {
           this.log.error({ err: error }, 'could not renew the serving certificate; retrying in a minute');

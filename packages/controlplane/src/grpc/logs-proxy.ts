@@ -43,8 +43,14 @@ export class LogsProxy {
     private readonly log: Logger,
     private readonly streams: OpenStreams,
     private readonly guard: RequestGuard,
-    private readonly identity: AgentDialIdentity,
+    private identity: AgentDialIdentity,
   ) {}
+
+  /** A renewed client certificate: connections made from now on present it. */
+  updateIdentity(identity: AgentDialIdentity): void {
+    this.identity = identity;
+    this.close();
+  }
 
   serve(call: ServerWritableStream<LogsRequestMessage, LogChunkMessage>): void {
     const done = this.metrics.start('Logs');
