@@ -13,6 +13,8 @@ command -v runc >/dev/null 2>&1 || apt_packages+=(runc)
 command -v docker-registry >/dev/null 2>&1 || apt_packages+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || apt_packages+=(skopeo)
 command -v ip >/dev/null 2>&1 || apt_packages+=(iproute2)
+# The real kubectl for compatibility tests (machines here ship 1.32; Debian's is 1.20).
+command -v kubectl >/dev/null 2>&1 || apt_packages+=(kubernetes-client)
 if ((${#apt_packages[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     echo "skiff: missing Debian packages: ${apt_packages[*]}; run: sudo apt-get install -y ${apt_packages[*]}" >&2
