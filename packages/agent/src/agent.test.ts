@@ -14,7 +14,8 @@ import {
   type ServerWritableStream,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { BACKOFF, certificateInfo, createAgentClient, issueCertificate, nodeApiServiceDefinition, type Node } from '@skiff/api';
+import { BACKOFF, createAgentClient, nodeApiServiceDefinition, type Node } from '@skiff/api';
+import { certificateInfo, issueCertificate } from '@skiff/api/x509';
 import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NodeAgent, type AgentConfig } from './agent.js';

@@ -7,8 +7,6 @@ import { join } from 'node:path';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import {
   agentServiceDefinition,
-  canonicalIp,
-  certificateInfo,
   grpcCodeOf,
   InvalidError,
   type BackoffPolicy,
@@ -18,6 +16,7 @@ import {
   type PodStatus,
   RotatingCertificateProvider,
 } from '@skiff/api';
+import { canonicalIp, certificateInfo } from '@skiff/api/x509';
 import type { Logger } from 'pino';
 import { Assignments } from './assignments.js';
 import { ControlPlaneLink } from './control-plane-link.js';

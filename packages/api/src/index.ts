@@ -23,7 +23,6 @@ export * from './errors.js';
 export * from './backoff.js';
 export { isRecord, type JsonRecord } from './json-guards.js';
 export { isTerminalPod, toTimestamp } from './pods.js';
-export * from './x509/index.js';
 export * from './join-token.js';
 export * from './kubeconfig.js';
 export type { CanIRequest__Output as CanIRequestMessage } from './generated/skiff/v1/CanIRequest.js';

@@ -5,16 +5,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { experimental, Metadata, Server, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
-import {
-  adminKubeconfig,
-  apiServiceDefinition,
-  createSelfSignedCa,
-  generateKeyPair,
-  issueCertificate,
-  serializeKubeconfig,
-  type CertificateAuthority,
-  type Kubeconfig,
-} from '@skiff/api';
+import { adminKubeconfig, apiServiceDefinition, serializeKubeconfig, type Kubeconfig } from '@skiff/api';
+import { createSelfSignedCa, generateKeyPair, issueCertificate, type CertificateAuthority } from '@skiff/api/x509';
 import { freePort, rejectionOf } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionFlags } from './connection/connection.js';

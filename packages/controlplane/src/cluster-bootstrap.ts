@@ -10,9 +10,9 @@ import {
   kindInfo,
   serializeKubeconfig,
   toTimestamp,
-  type KeyPairPem,
   type ResourceObject,
 } from '@skiff/api';
+import type { KeyPairPem } from '@skiff/api/x509';
 import { bootstrapRbacObjects } from './auth/index.js';
 import type { JoinTokens } from './nodes/join-tokens.js';
 import type { ObjectStore } from './objects/object-store.js';

@@ -2,7 +2,6 @@ import { connect } from 'node:tls';
 import { credentials, Server, status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
 import {
   agentServiceDefinition,
-  certificateInfo,
   createAgentClient,
   createNodeApiClient,
   nodeApiServiceDefinition,
@@ -10,6 +9,7 @@ import {
   type LogsRequestMessage,
   RotatingCertificateProvider,
 } from '@skiff/api';
+import { certificateInfo } from '@skiff/api/x509';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agentServerCredentials, CONTROL_PLANE_IDENTITY, refusalOf, requireControlPlane } from './agent-server-security.js';
 import { createTestPki, type TestKeyPair, type TestPki } from './test-pki.js';

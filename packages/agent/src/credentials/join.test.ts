@@ -2,13 +2,12 @@ import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js'
 import {
   BACKOFF,
   backoffDelay,
-  certificateInfo,
   FailedPreconditionError,
-  issueCertificate,
   nodeApiServiceDefinition,
   UnauthenticatedError,
   type NodeApiHandlers,
 } from '@skiff/api';
+import { certificateInfo, issueCertificate } from '@skiff/api/x509';
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { joinCluster } from './join.js';

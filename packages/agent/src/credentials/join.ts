@@ -7,11 +7,8 @@ import { credentials as grpcCredentials, Metadata, status } from '@grpc/grpc-js'
 import {
   BACKOFF,
   backoffDelay,
-  caCertificateHash,
-  createCsr,
   createNodeApiClient,
   FailedPreconditionError,
-  generateKeyPair,
   grpcCodeOf,
   InvalidError,
   messageOf,
@@ -19,8 +16,8 @@ import {
   PermissionDeniedError,
   SkiffError,
   UnauthenticatedError,
-  type KeyPairPem,
 } from '@skiff/api';
+import { caCertificateHash, createCsr, generateKeyPair, type KeyPairPem } from '@skiff/api/x509';
 import type { Logger } from 'pino';
 import { detailsOf, unary } from '../grpc-call.js';
 import { checkNodeCredentials, nodeIdentity, type NodeCredentials } from './node-credentials.js';

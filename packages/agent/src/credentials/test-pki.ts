@@ -4,16 +4,14 @@
 // gRPC server to stand a test's handlers behind. Lives beside the code (not in
 // a test file) so the agent's tests share one.
 import { Server, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { formatJoinToken, nodeApiServiceDefinition, RotatingCertificateProvider } from '@skiff/api';
 import {
   caCertificateHash,
   createSelfSignedCa,
-  formatJoinToken,
   generateKeyPair,
   issueCertificate,
-  nodeApiServiceDefinition,
   type CertificateAuthority,
-  RotatingCertificateProvider,
-} from '@skiff/api';
+} from '@skiff/api/x509';
 import { agentServerCredentials } from './agent-server-security.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

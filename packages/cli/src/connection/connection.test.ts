@@ -3,14 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   adminKubeconfig,
-  createSelfSignedCa,
-  generateKeyPair,
-  issueCertificate,
   serializeKubeconfig,
   type Kubeconfig,
   type KubeconfigCluster,
   type KubeconfigUser,
 } from '@skiff/api';
+import { createSelfSignedCa, generateKeyPair, issueCertificate } from '@skiff/api/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CliError } from '../errors.js';
 import { locateKubeconfig, readKubeconfig, type KubeconfigFile } from '../kubeconfig/kubeconfig-file.js';

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { caCertificateHash, formatJoinToken, messageOf, parseDuration, toTimestamp } from '@skiff/api';
+import { formatJoinToken, messageOf, parseDuration, toTimestamp } from '@skiff/api';
+import { caCertificateHash } from '@skiff/api/x509';
 import { JoinTokens } from '../nodes/join-tokens.js';
 import { EncryptedSecretCodec } from '../objects/encrypted-secret-codec.js';
 import { ObjectStore } from '../objects/object-store.js';

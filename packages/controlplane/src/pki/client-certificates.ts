@@ -11,13 +11,15 @@ import {
   MASTERS_GROUP,
   NODE_USER_PREFIX,
   NODES_GROUP,
-  generateKeyPair,
   isDns1123Subdomain,
+} from '@skiff/api';
+import {
+  generateKeyPair,
   issueCertificate,
   splitAltNames,
   type CertificateAuthority,
   type IssuedCertificate,
-} from '@skiff/api';
+} from '@skiff/api/x509';
 import { ensureLeafFiles, type LeafFiles } from './leaf-files.js';
 import { pkiPaths } from './pki-paths.js';
 import { LEAF_LIFETIME_MS, renewalDue, validityFor } from './renewal.js';

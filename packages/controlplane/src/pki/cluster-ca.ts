@@ -3,7 +3,8 @@
 // cluster and the hash join tokens pin, so a damaged or half-present pair is
 // refused rather than replaced: a new CA would silently cut off every node.
 import { X509Certificate } from 'node:crypto';
-import { FailedPreconditionError, caCertificateHash, certificateInfo, createSelfSignedCa, messageOf, parsePrivateKey } from '@skiff/api';
+import { FailedPreconditionError, messageOf } from '@skiff/api';
+import { caCertificateHash, certificateInfo, createSelfSignedCa, parsePrivateKey } from '@skiff/api/x509';
 import { ensurePrivateDir, readPublicFile, readSecretFile, writePublicFile, writeSecretFile } from './key-files.js';
 import { pkiPaths } from './pki-paths.js';
 import { CA_LIFETIME_MS, validityFor } from './renewal.js';

@@ -3,7 +3,7 @@
 // current and from the cluster CA; otherwise issued again with a fresh key.
 // Unlike the CA, a leaf is always derivable, so anything wrong with the files
 // is repaired rather than refused.
-import { certificateMatchesKey, generateKeyPair, isIssuedBy, type CertificateAuthority } from '@skiff/api';
+import { certificateMatchesKey, generateKeyPair, isIssuedBy, type CertificateAuthority } from '@skiff/api/x509';
 import { readPublicFile, readSecretFile, writePublicFile, writeSecretFile } from './key-files.js';
 
 export interface LeafFiles {

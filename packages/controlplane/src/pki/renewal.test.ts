@@ -1,4 +1,4 @@
-import { createSelfSignedCa, generateKeyPair, issueCertificate, type CertificateAuthority } from '@skiff/api';
+import { createSelfSignedCa, generateKeyPair, issueCertificate, type CertificateAuthority } from '@skiff/api/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renewalDelay, renewalDue, renewalTime, validityFor } from './renewal.js';
 

@@ -3,7 +3,7 @@
 // is retried. Validity starts a little before issuance (a tenth of the
 // lifetime, at most five minutes) so that hosts whose clocks run slightly
 // behind the control plane's accept a certificate issued just now.
-import { certificateInfo } from '@skiff/api';
+import { certificateInfo } from '@skiff/api/x509';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;

@@ -1,7 +1,8 @@
 // The key that signs ServiceAccount tokens (ES256): pki/service-account.key,
 // created on the first start. Every token ever issued verifies against it, so
 // a damaged key is refused rather than replaced.
-import { FailedPreconditionError, generateKeyPair, messageOf, parsePrivateKey, publicKeyPemOf, type KeyPairPem } from '@skiff/api';
+import { FailedPreconditionError, messageOf } from '@skiff/api';
+import { generateKeyPair, parsePrivateKey, publicKeyPemOf, type KeyPairPem } from '@skiff/api/x509';
 import { readSecretFile, writeSecretFile } from './key-files.js';
 import { pkiPaths } from './pki-paths.js';
 

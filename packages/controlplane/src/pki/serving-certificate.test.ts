@@ -3,7 +3,8 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type Server } from 'node:tls';
-import { InvalidError, createSelfSignedCa, generateKeyPair, issueCertificate } from '@skiff/api';
+import { InvalidError } from '@skiff/api';
+import { createSelfSignedCa, generateKeyPair, issueCertificate } from '@skiff/api/x509';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadOrCreateClusterCa, type ClusterCa } from './cluster-ca.js';
 import { pkiPaths } from './pki-paths.js';

@@ -2,7 +2,14 @@
 // for every host it listens on or is reached at, and always for localhost
 // and 127.0.0.1; issued again when that list changes or a third of its
 // lifetime is left.
-import { certificateInfo, issueCertificate, sameAltNames, splitAltNames, type AltNames, type CertificateAuthority } from '@skiff/api';
+import {
+  certificateInfo,
+  issueCertificate,
+  sameAltNames,
+  splitAltNames,
+  type AltNames,
+  type CertificateAuthority,
+} from '@skiff/api/x509';
 import { ensureLeafFiles } from './leaf-files.js';
 import { pkiPaths } from './pki-paths.js';
 import { LEAF_LIFETIME_MS, renewalDue, validityFor } from './renewal.js';
