@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPair as generateJoseKeyPair, SignJWT } from 'jose';
 import { createApiClient, type ApiClient, type ServiceAccount } from '@skiff/api';
-import { waitFor } from '@skiff/testkit';
+import { runCtl, waitFor } from '@skiff/testkit';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { authorization, bearer, refusal, refusedSoon, unary } from '../harness/grpc-calls.js';
 import { startHeaderInjectingProxy } from '../harness/header-injecting-proxy.js';
@@ -62,9 +62,9 @@ describe('hostile requests: client certificates', () => {
   });
 
   test.each([
-    ['expired', { notBefore: new Date(Date.now() - 7_200_000), notAfter: new Date(Date.now() - 3_600_000) }],
-    ['not yet valid', { notBefore: new Date(Date.now() + 3_600_000), notAfter: new Date(Date.now() + 7_200_000) }],
-  ])('an %s certificate signed by the cluster CA is refused', async (_what, validity) => {
+    ['an expired', { notBefore: new Date(Date.now() - 7_200_000), notAfter: new Date(Date.now() - 3_600_000) }],
+    ['a not yet valid', { notBefore: new Date(Date.now() + 3_600_000), notAfter: new Date(Date.now() + 7_200_000) }],
+  ])('%s certificate signed by the cluster CA is refused', async (_what, validity) => {
     const { api, ca } = fixture();
     const stale = await issueIdentity(ca, 'admin', ['system:masters'], validity);
     const before = await web();
@@ -83,9 +83,9 @@ describe('hostile requests: client certificates', () => {
   });
 
   test('ctl with a kubeconfig whose certificate another CA signed says it is not logged in, and writes nothing', async () => {
-    const { kubeconfig, read, cluster } = fixture();
+    const { kubeconfig, read } = fixture();
     const foreign = kubeconfig('impostor', await issueIdentity(await foreignCa(), 'admin', ['system:masters']));
-    const result = await cluster.ctl(['--kubeconfig', foreign, 'delete', 'deployment', 'web', '-n', 'shop']);
+    const result = await runCtl(foreign, ['delete', 'deployment', 'web', '-n', 'shop']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`error: You must be logged in to the server (Unauthorized): ${NO_CREDENTIALS}`);
     expect(await read('Deployment', 'shop', 'web')).toBeDefined();
@@ -140,16 +140,16 @@ describe('hostile requests: ServiceAccount tokens', () => {
   };
 
   test.each([
-    ['a valid token, then another', (valid: string) => [valid, 'Bearer not.a.jwt']],
-    ['another, then a valid token', (valid: string) => ['Bearer not.a.jwt', valid]],
-  ])('two authorization header fields (%s) are UNAUTHENTICATED', async (_order, fields) => {
+    ['a valid token, then another', 'from-valid-first', (valid: string) => [valid, 'Bearer not.a.jwt']],
+    ['another, then a valid token', 'from-valid-second', (valid: string) => ['Bearer not.a.jwt', valid]],
+  ])('two authorization header fields (%s) are UNAUTHENTICATED', async (_order, name, fields) => {
     const { address, ca, read } = fixture();
     const [first = '', second = ''] = fields(`Bearer ${await issueToken()}`);
     // grpc-js sends one authorization field at most; the proxy adds the second, as any HTTP/2 client could.
     const proxy = await startHeaderInjectingProxy({ target: address, caPem: ca.certPem, name: 'authorization', value: second });
     const client = createApiClient(proxy.address);
     try {
-      expect(await refusal(applyWith(client, configMap('team-a', 'from-two-headers'), authorization(first)))).toEqual({
+      expect(await refusal(applyWith(client, configMap('team-a', name), authorization(first)))).toEqual({
         code: 'UNAUTHENTICATED',
         details: 'authorization: send one bearer token, not several',
       });
@@ -157,7 +157,7 @@ describe('hostile requests: ServiceAccount tokens', () => {
       client.close();
       await proxy.close();
     }
-    expect(await read('ConfigMap', 'team-a', 'from-two-headers')).toBeUndefined();
+    expect(await read('ConfigMap', 'team-a', name)).toBeUndefined();
   });
 
   test('a valid token does what RBAC grants it, and nothing else', async () => {

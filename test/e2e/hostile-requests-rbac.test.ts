@@ -6,7 +6,7 @@
 // is checked word for word, and every attempted write is read back as the admin.
 import { readFileSync } from 'node:fs';
 import type { Deployment } from '@skiff/api';
-import { waitFor } from '@skiff/testkit';
+import { runCtl, waitFor } from '@skiff/testkit';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { refusal, unary } from '../harness/grpc-calls.js';
 import { useHostileCluster, type Identity } from '../harness/hostile-cluster.js';
@@ -49,8 +49,7 @@ describe('hostile requests: a view user', () => {
   });
 
   test('jane (view) is told the same by ctl, which exits 1', async () => {
-    const { cluster, kubeconfig } = fixture();
-    const result = await cluster.ctl(['--kubeconfig', kubeconfig('jane', jane), 'delete', 'deployment', 'web', '-n', 'shop']);
+    const result = await runCtl(fixture().kubeconfig('jane', jane), ['delete', 'deployment', 'web', '-n', 'shop']);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('Error from server (Forbidden): user "jane" cannot delete deployments "web" in namespace "shop"\nerror: 1 of 1 objects were not deleted\n');
     expect(await web()).toBeDefined();
@@ -111,8 +110,7 @@ describe('hostile requests: a user bound in one namespace', () => {
 describe('hostile requests: ctl auth can-i', () => {
   const canI = async (identity: Identity | undefined, args: readonly string[]) => {
     const { cluster, kubeconfig } = fixture();
-    const flags = identity ? ['--kubeconfig', kubeconfig('asker', identity)] : [];
-    return cluster.ctl([...flags, 'auth', 'can-i', ...args]);
+    return runCtl(identity ? kubeconfig('asker', identity) : cluster.adminKubeconfig, ['auth', 'can-i', ...args]);
   };
 
   test.each([
