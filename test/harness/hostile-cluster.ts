@@ -12,20 +12,22 @@ import { credentials, status, type ChannelCredentials, type ServiceError } from 
 import {
   adminKubeconfig,
   createApiClient,
-  createCsr,
   createNodeApiClient,
-  createSelfSignedCa,
-  generateKeyPair,
-  issueCertificate,
   NODE_USER_PREFIX,
   NODES_GROUP,
   parseJoinToken,
   serializeKubeconfig,
   type ApiClient,
-  type CertificateAuthority,
   type NodeApiClient,
   type ResourceObject,
 } from '@skiff/api';
+import {
+  createCsr,
+  createSelfSignedCa,
+  generateKeyPair,
+  issueCertificate,
+  type CertificateAuthority,
+} from '@skiff/api/x509';
 import { CONTROLPLANE_MAIN, startLocalCluster, waitFor, type AgentOptions, type LocalCluster } from '@skiff/testkit';
 import { afterAll, beforeAll } from 'vitest';
 import { authorization, unary } from './grpc-calls.js';

@@ -96,7 +96,7 @@ describe('Authenticator', () => {
 
   it('refuses a call without credentials, saying how to get some', async () => {
     const { authenticator } = setup();
-    const message = `no credentials: this call needs a client certificate or a bearer token; ${HOW}`;
+    const message = `no credentials: this call needs a client certificate signed by the cluster CA and still valid (an expired one, or one from another CA, does not count) or a bearer token; ${HOW}`;
     expect(await refused(authenticator.authenticate({}))).toBe(message);
     expect(await refused(authenticator.authenticate({ certificate: {} as PeerCertificate, bearerToken: '  ' }))).toBe(message);
   });

@@ -40,7 +40,7 @@ export class Authenticator {
     if (certificate && subject) return this.fromCertificate(certificate);
     const token = credentials.bearerToken?.trim();
     if (token) return this.fromToken(token);
-    throw new UnauthenticatedError(`no credentials: this call needs a client certificate or a bearer token; ${USE_CREDENTIALS}`);
+    throw new UnauthenticatedError(`no credentials: this call needs a client certificate signed by the cluster CA and still valid (an expired one, or one from another CA, does not count) or a bearer token; ${USE_CREDENTIALS}`);
   }
 
   private async fromCertificate(certificate: PeerCertificate): Promise<UserInfo> {

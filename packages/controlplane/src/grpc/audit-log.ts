@@ -1,7 +1,7 @@
 // The audit log: one JSON line per mutating request, written by the front
 // door once the call has been answered:
 //   {"ts":"2026-12-01T10:15:00.123Z","user":"admin","groups":["system:masters","system:authenticated"],
-//    "verb":"delete","resource":"deployments","namespace":"shop","name":"web","code":"OK","latencyMs":4.2,"method":"/skiff.v1.Api/Delete"}
+//    "verb":"delete","resource":"deployments","namespace":"shop","name":"web","code":"OK","latencyMs":4.2,"method":"Delete"}
 // Who, what, on which object, the outcome and how long it took; never a
 // request or response body, so no Secret value can reach the file. The file
 // is the owner's only (0600) and rotates by size, logrotate style: PATH, then

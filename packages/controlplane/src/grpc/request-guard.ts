@@ -80,12 +80,15 @@ export class RequestGuard {
   }
 }
 
-/** `authorization: Bearer <token>`, if the call carries one. */
+/**
+ * `authorization: Bearer <token>`, if the call carries one. Node's HTTP/2
+ * server keeps only the first authorization field of a request (as Go's does
+ * for kube-apiserver), so the metadata holds one value at most.
+ */
 export function bearerOf(metadata: Metadata): string | undefined {
-  const values = metadata.get('authorization');
-  if (values.length === 0) return undefined;
-  if (values.length > 1) throw new UnauthenticatedError('authorization: send one bearer token, not several');
-  const match = /^Bearer (\S+)$/.exec(String(values[0]));
+  const [value] = metadata.get('authorization');
+  if (value === undefined) return undefined;
+  const match = /^Bearer (\S+)$/.exec(String(value));
   if (!match?.[1]) throw new UnauthenticatedError('authorization: expected "Bearer <token>"');
   return match[1];
 }
