@@ -33,8 +33,6 @@ export interface EtcdServer {
   readonly clientPort: number;
   readonly peerPort: number;
   readonly dataDir: string;
-  /** The network namespace etcd runs in; undefined: this machine's own. */
-  readonly netns: string | undefined;
   /** The current etcd process (a new one after restart()). */
   readonly process: ManagedProcess;
   /** Stops etcd and removes its data dir unless the caller supplied it. Idempotent. */
@@ -148,7 +146,7 @@ class Server implements EtcdServer {
     private current: ManagedProcess,
     private readonly readyTimeoutMs: number,
     private readonly forgetDir: () => void,
-    readonly netns: string | undefined,
+    private readonly netns: string | undefined,
   ) {}
 
   get endpoint(): string {

@@ -24,6 +24,7 @@ export {
   LAN_REGISTRY_PORT,
   type ClusterHost,
   type HostAgentOptions,
+  type MultiHost,
   type MultiHostCluster,
   type MultiHostClusterOptions,
   type MultiHostControlPlane,

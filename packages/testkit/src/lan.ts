@@ -1,9 +1,8 @@
 // A LAN of "hosts" on this machine: each host is a network namespace whose
 // eth0 is a veth into a bridge, and the bridge lives in a namespace of its own
-// (README, "The real parts in tests, and network safety", and
-// ../shared/ENVIRONMENT.md's multi-host notes). No LAN address, link or route
-// ever exists in the root namespace: veths are created inside the bridge's
-// namespace with their peer placed straight into the host's.
+// (README, "The real parts in tests, and network safety"). No LAN address,
+// link or route ever exists in the root namespace: veths are created inside
+// the bridge's namespace with their peer placed straight into the host's.
 //
 // Network safety: the root namespace cannot reach the LAN at all, and two
 // high-metric blackhole routes make sure that a stray packet from it for a LAN

@@ -38,16 +38,18 @@ export interface MultiHostClusterOptions {
   readonly logLevel?: string;
 }
 
-export interface ClusterHost extends LanHost {
-  /** The agent on this host; its node name is the host's name. */
-  readonly agent: LocalAgent;
+/** A host of the cluster: a network namespace on the LAN. */
+export interface MultiHost extends LanHost {
   /** Runs `command args` inside this host (e.g. `busybox wget` to a pod on it) and collects what it printed. */
   run(command: string, args: readonly string[], options?: Omit<RunCommandOptions, 'netns'>): Promise<CommandResult>;
 }
 
-export interface MultiHostControlPlane {
-  readonly netns: string;
-  readonly lanAddress: string;
+export interface ClusterHost extends MultiHost {
+  /** The agent on this host; its node name is the host's name. */
+  readonly agent: LocalAgent;
+}
+
+export interface MultiHostControlPlane extends MultiHost {
   /** LAN_ADDRESS:7400, the only address it listens on (TLS). */
   readonly grpcAddress: string;
   /** Its data dir: CA, keys, `token`, `admin.kubeconfig` (whose server is grpcAddress). */
@@ -74,9 +76,9 @@ export interface MultiHostCluster {
   /** The host named `name`; throws when there is none. */
   host(name: string): ClusterHost;
   /**
-   * A new host on the LAN with an agent; resolves once the agent runs, and
-   * rejects with its output if it does not (a refused join). Either way the
-   * host is cleaned up by stop().
+   * A new host on the LAN with an agent (`agent` over the cluster's agent
+   * options); resolves once the agent runs, and rejects with its output if it
+   * does not (a refused join). Either way stop() cleans the host up.
    */
   addHost(name: string, agent?: HostAgentOptions): Promise<ClusterHost>;
   /** Stops every agent (wiping their containers), the control plane, etcd, the relay, then removes the LAN. Idempotent. */
@@ -145,8 +147,7 @@ class Cluster implements MultiHostCluster {
     readonly stop: () => Promise<void>,
   ) {
     this.controlPlane = {
-      netns: cpHost.netns,
-      lanAddress: cpHost.lanAddress,
+      ...onHost(cpHost),
       grpcAddress,
       dataDir: local.dataDir,
       adminKubeconfig: local.adminKubeconfig,
@@ -168,26 +169,29 @@ class Cluster implements MultiHostCluster {
     return host;
   }
 
-  async addHost(name: string, agentOptions: HostAgentOptions = this.options.agent ?? {}): Promise<ClusterHost> {
+  async addHost(name: string, agentOptions: HostAgentOptions = {}): Promise<ClusterHost> {
     const lanHost = await this.lan.addHost(name);
+    const merged = { runtime: 'runc' as const, ...this.options.agent, ...agentOptions };
     const agent = await this.local.addAgent({
-      runtime: 'runc',
-      ...agentOptions,
-      insecureRegistries: [...(this.registry === undefined ? [] : [this.registry]), ...(agentOptions.insecureRegistries ?? [])],
+      ...merged,
+      insecureRegistries: [...(this.registry === undefined ? [] : [this.registry]), ...(merged.insecureRegistries ?? [])],
       name,
       netns: lanHost.netns,
       server: this.controlPlane.grpcAddress,
       listen: `${lanHost.lanAddress}:${AGENT_PORT}`,
     });
-    const host: ClusterHost = {
-      name,
-      netns: lanHost.netns,
-      lanAddress: lanHost.lanAddress,
-      agent,
-      exec: (command, args) => lanHost.exec(command, args),
-      run: (command, args, runOptions) => runCommand(command, args, { ...runOptions, netns: lanHost.netns }),
-    };
+    const host: ClusterHost = { ...onHost(lanHost), agent };
     this.hosts.push(host);
     return host;
   }
+}
+
+function onHost(host: LanHost): MultiHost {
+  return {
+    name: host.name,
+    netns: host.netns,
+    lanAddress: host.lanAddress,
+    exec: (command, args) => host.exec(command, args),
+    run: (command, args, options) => runCommand(command, args, { ...options, netns: host.netns }),
+  };
 }
