@@ -7,7 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
-import { certificateInfo, NODE_LEASE_NAMESPACE, type ApiClient, type Lease, type Node, type ResourceObject } from '@skiff/api';
+import { NODE_LEASE_NAMESPACE, type ApiClient, type Lease, type Node, type ResourceObject } from '@skiff/api';
+import { certificateInfo } from '@skiff/api/x509';
 import { startLocalCluster, waitFor, type LocalAgent, type LocalCluster } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
