@@ -1,11 +1,13 @@
 // A throw-away single-member etcd for tests: random ports on 127.0.0.1, its
 // own data dir (on tmpfs when available), the flags in etcdArgs() below.
+import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { onAbnormalExit, startProcess, type ManagedProcess } from './managed-process.js';
+import { inNetworkNamespace } from './network-namespace-command.js';
 import { waitFor } from './wait-for.js';
 
 export interface StartEtcdOptions {
@@ -17,10 +19,16 @@ export interface StartEtcdOptions {
   peerPort?: number;
   /** How long to wait for /health (default 20 s; etcd is usually ready in < 1 s). */
   readyTimeoutMs?: number;
+  /**
+   * Run etcd inside this network namespace: its 127.0.0.1 is then the
+   * namespace's own, reachable only by processes inside it (e.g. a control
+   * plane started there too).
+   */
+  netns?: string;
 }
 
 export interface EtcdServer {
-  /** http://127.0.0.1:PORT, as etcd clients want it. */
+  /** http://127.0.0.1:PORT, as etcd clients want it (inside `netns` when there is one). */
   readonly endpoint: string;
   readonly clientPort: number;
   readonly peerPort: number;
@@ -63,11 +71,10 @@ function etcdArgs(dataDir: string, clientPort: number, peerPort: number): string
   ];
 }
 
-async function launch(dataDir: string, clientPort: number, peerPort: number, readyTimeoutMs: number): Promise<ManagedProcess> {
+async function launch(dataDir: string, clientPort: number, peerPort: number, readyTimeoutMs: number, netns: string | undefined): Promise<ManagedProcess> {
   const child = startProcess({
     name: `etcd:${clientPort}`,
-    command: etcdBinary(),
-    args: etcdArgs(dataDir, clientPort, peerPort),
+    ...inNetworkNamespace(netns, etcdBinary(), etcdArgs(dataDir, clientPort, peerPort)),
   });
   const url = `http://127.0.0.1:${clientPort}/health`;
   let exitedEarly = false;
@@ -78,9 +85,7 @@ async function launch(dataDir: string, clientPort: number, peerPort: number, rea
     await waitFor(
       async () => {
         if (exitedEarly) throw new ExitedError();
-        const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-        const body = (await response.json()) as { health?: unknown };
-        return body.health === 'true' ? true : undefined;
+        return (await healthOf(url, netns)) === 'true' ? true : undefined;
       },
       { timeoutMs: readyTimeoutMs, intervalMs: 25, description: `etcd to report healthy at ${url}` },
     );
@@ -90,6 +95,24 @@ async function launch(dataDir: string, clientPort: number, peerPort: number, rea
     const reason = exitedEarly ? 'etcd exited during start-up' : error instanceof Error ? error.message : String(error);
     throw new EtcdStartError(`${reason}\n--- etcd output ---\n${child.output()}`, child.output(), { cause: error });
   }
+}
+
+const HEALTH_SCRIPT = `fetch(process.argv[1], { signal: AbortSignal.timeout(1000) })
+  .then((response) => response.json())
+  .then((body) => process.stdout.write(String(body.health)), (error) => { process.stderr.write(String(error)); process.exitCode = 1; });`;
+
+/** What GET /health says about `health`; from inside `netns` (a short-lived client there) when given. */
+async function healthOf(url: string, netns: string | undefined): Promise<unknown> {
+  if (netns === undefined) {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return ((await response.json()) as { health?: unknown }).health;
+  }
+  const { command, args } = inNetworkNamespace(netns, process.execPath, ['-e', HEALTH_SCRIPT, url]);
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { encoding: 'utf8', timeout: 5000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${url} from inside ${netns}: ${stderr.trim() || error.message}`)) : resolve(stdout),
+    );
+  });
 }
 
 class ExitedError extends Error {
@@ -123,6 +146,7 @@ class Server implements EtcdServer {
     private current: ManagedProcess,
     private readonly readyTimeoutMs: number,
     private readonly forgetDir: () => void,
+    private readonly netns: string | undefined,
   ) {}
 
   get endpoint(): string {
@@ -145,7 +169,7 @@ class Server implements EtcdServer {
   async restart(): Promise<void> {
     if (this.stopped) throw new Error('etcd: restart() after stop()');
     await this.current.stop();
-    this.current = await launch(this.dataDir, this.clientPort, this.peerPort, this.readyTimeoutMs);
+    this.current = await launch(this.dataDir, this.clientPort, this.peerPort, this.readyTimeoutMs, this.netns);
   }
 }
 
@@ -163,8 +187,8 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdSer
       let peerPort = options.peerPort ?? (await freePort());
       while (peerPort === clientPort && options.peerPort === undefined) peerPort = await freePort();
       try {
-        const child = await launch(dataDir, clientPort, peerPort, readyTimeoutMs);
-        return new Server(clientPort, peerPort, dataDir, ownsDataDir, child, readyTimeoutMs, forgetDir);
+        const child = await launch(dataDir, clientPort, peerPort, readyTimeoutMs, options.netns);
+        return new Server(clientPort, peerPort, dataDir, ownsDataDir, child, readyTimeoutMs, forgetDir, options.netns);
       } catch (error) {
         const randomPorts = options.clientPort === undefined || options.peerPort === undefined;
         if (attempt >= PORT_ATTEMPTS || !randomPorts || !portClash(error)) throw error;

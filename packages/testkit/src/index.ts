@@ -13,3 +13,19 @@ export { createNamespaceHost, type NamespaceHost, type NamespaceHostOptions } fr
 export { rejectionOf } from './rejection-of.js';
 export { skipUnlessRoot, rootSuiteBlocker, type RootRequirement } from './root-suite.js';
 export { adminApiClient, adminChannelCredentials, readAdminCredentials, type AdminCredentials } from './admin-client.js';
+export { runCommand, type CommandResult, type RunCommandOptions } from './run-command.js';
+export { inNetworkNamespace } from './network-namespace-command.js';
+export { createLan, LAN_NETWORK, type Lan, type LanHost, type LanOptions } from './lan.js';
+export { forwardIntoNamespace, type NamespacePortForward, type NamespacePortForwardOptions } from './namespace-port-forward.js';
+export {
+  startMultiHostCluster,
+  AGENT_PORT,
+  CONTROL_PLANE_PORT,
+  LAN_REGISTRY_PORT,
+  type ClusterHost,
+  type HostAgentOptions,
+  type MultiHost,
+  type MultiHostCluster,
+  type MultiHostClusterOptions,
+  type MultiHostControlPlane,
+} from './multi-host-cluster.js';

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startEtcd, type EtcdServer } from './etcd.js';
 import { startProcess, type ManagedProcess } from './managed-process.js';
+import { inNetworkNamespace, NETNS_DIR } from './network-namespace-command.js';
 import { AGENT_MAIN, CONTROLPLANE_MAIN } from './repo-paths.js';
 import type { ApiClient } from '@skiff/api';
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
@@ -31,6 +32,13 @@ export interface LocalClusterOptions {
    * free one. Loopback (grpcAddress) stays the primary address.
    */
   readonly extraGrpcAddresses?: readonly string[];
+  /**
+   * Run etcd and the control plane inside this network namespace (a host of
+   * a multi-host cluster). Its addresses are then the namespace's: ctl() runs
+   * there too, apiClient() refuses (this process must not dial them), and
+   * every agent needs a netns of its own.
+   */
+  readonly netns?: string;
 }
 
 export interface AgentOptions {
@@ -48,6 +56,10 @@ export interface AgentOptions {
   readonly netns?: string;
   /** The control plane address the agent dials; default the cluster's loopback grpcAddress. */
   readonly server?: string;
+  /** The agent's own gRPC address (`--listen`); default 127.0.0.1:0. */
+  readonly listen?: string;
+  /** The join token file (`--token-file`); default the cluster's first token. */
+  readonly tokenFile?: string;
 }
 
 export interface LocalAgent {
@@ -97,6 +109,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     dataDir: options.dataDir,
     clientPort: options.etcdClientPort,
     peerPort: options.etcdPeerPort,
+    netns: options.netns,
   });
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-controlplane-'));
   try {
@@ -128,10 +141,18 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
         });
         controlPlane = again.controlPlane;
       },
-      ctl: (args, ctlOptions) => runCtl(started.adminKubeconfig, args, ctlOptions),
-      apiClient: (address, channelOptions) => adminApiClient(started.adminKubeconfig, address ?? started.grpcAddress, channelOptions),
+      ctl: (args, ctlOptions) => runCtl(started.adminKubeconfig, args, { netns: options.netns, ...ctlOptions }),
+      apiClient: (address, channelOptions) => {
+        if (options.netns !== undefined) {
+          throw new Error(`the control plane listens inside network namespace ${options.netns}: talk to it with ctl(), which runs there, not from this process`);
+        }
+        return adminApiClient(started.adminKubeconfig, address ?? started.grpcAddress, channelOptions);
+      },
       channelCredentials: () => adminChannelCredentials(started.adminKubeconfig),
       addAgent: async (agentOptions) => {
+        if (options.netns !== undefined && agentOptions.netns === undefined) {
+          throw new Error(`agent ${agentOptions.name}: the control plane runs inside network namespace ${options.netns}; give the agent a netns (and a server) it can reach it from`);
+        }
         const agent = new ManagedAgent(agentOptions, started.grpcAddress, started.tokenFile, join(agentRoot, agentOptions.name));
         agents.push(agent);
         await agent.start();
@@ -167,8 +188,7 @@ interface StartedControlPlane {
 async function startControlPlane(etcdEndpoint: string, dataDir: string, options: LocalClusterOptions): Promise<StartedControlPlane> {
   const controlPlane = startProcess({
     name: 'controlplane',
-    command: process.execPath,
-    args: [
+    ...inNetworkNamespace(options.netns, process.execPath, [
       CONTROLPLANE_MAIN,
       '--etcd', etcdEndpoint,
       '--data-dir', dataDir,
@@ -176,7 +196,7 @@ async function startControlPlane(etcdEndpoint: string, dataDir: string, options:
       '--http-listen', options.httpAddress ?? '127.0.0.1:0',
       '--log-level', options.logLevel ?? 'info',
       ...(options.controlPlaneArgs ?? []),
-    ],
+    ]),
   });
   try {
     const [line] = await controlPlane.waitForLine(/^\{.*"msg":"control plane listening".*\}$/, START_TIMEOUT_MS);
@@ -248,29 +268,27 @@ class ManagedAgent implements LocalAgent {
     // In the namespace while it exists (the runtime's own network set-up lives
     // there); once it is gone, what the namespace held went with it, and the
     // containers and files left are reset from the root namespace.
-    const inNamespace = this.options.netns !== undefined && existsSync(`/run/netns/${this.options.netns}`);
+    const inNamespace = this.options.netns !== undefined && existsSync(`${NETNS_DIR}/${this.options.netns}`);
     const { command, args } = this.agentCommand([...this.baseArgs(), '--reset'], inNamespace);
     await run(command, args, { timeout: 120_000 });
   }
 
   /**
    * The agent's argv, inside its network namespace when it has one and
-   * `inNamespace`. `ip netns exec` execs the agent after entering the
-   * namespace, so the pid (and what stop()/kill9() signal) is the agent's own.
+   * `inNamespace` (see network-namespace-command.ts: the pid, and what
+   * stop()/kill9() signal, is the agent's own, and runc sees the cgroups).
    */
   private agentCommand(args: readonly string[], inNamespace: boolean): { command: string; args: string[] } {
-    const netns = this.options.netns;
-    if (netns === undefined || !inNamespace) return { command: process.execPath, args: [AGENT_MAIN, ...args] };
-    return { command: 'ip', args: ['netns', 'exec', netns, process.execPath, AGENT_MAIN, ...args] };
+    return inNetworkNamespace(inNamespace ? this.options.netns : undefined, process.execPath, [AGENT_MAIN, ...args]);
   }
 
   private baseArgs(): string[] {
     const o = this.options;
     return [
       '--server', o.server ?? this.server,
-      '--token-file', this.tokenFile,
+      '--token-file', o.tokenFile ?? this.tokenFile,
       '--name', o.name,
-      '--listen', '127.0.0.1:0',
+      '--listen', o.listen ?? '127.0.0.1:0',
       '--state-dir', this.stateDir,
       '--runtime', o.runtime ?? 'runc',
       ...(o.cpu ? ['--cpu', o.cpu] : []),

@@ -16,6 +16,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { blackholeArgs, ensureBlackhole, ip, ipIgnoring, removeBlackhole } from './ip-command.js';
 import { onAbnormalExit } from './managed-process.js';
 import { waitFor } from './wait-for.js';
 
@@ -65,13 +66,6 @@ export interface NamespaceHost {
   destroy(): Promise<void>;
 }
 
-/** Higher than any route a test or the system adds, so the blackholes only ever catch what nothing else routes. */
-const BLACKHOLE_METRIC = '4000';
-/**
- * Marks our blackhole routes (as `proto 250`, a private number), so removal
- * never takes away one that someone else added for the same prefix.
- */
-const ROUTE_PROTOCOL = '250';
 /** The project's pod network (bridge skiff0): never ours to use. */
 const POD_NETWORK = { network: ipv4ToNumber('10.244.0.0'), prefix: 16 };
 
@@ -242,10 +236,8 @@ class Host implements NamespaceHost {
       // Deleting one end deletes the pair; the connected routes go with it.
       await ipIgnoring(['link', 'del', c.hostInterface], /Cannot find device/);
       await ipIgnoring(['netns', 'del', c.namespace], /No such file/);
-      await ipIgnoring(blackholeArgs('del', c.subnet), /No such process/);
-      if ((await ip(['-4', '-o', 'addr', 'show', 'to', c.surrounding])).trim() === '') {
-        await ipIgnoring(blackholeArgs('del', c.surrounding), /No such process/);
-      }
+      await removeBlackhole(c.subnet);
+      if ((await ip(['-4', '-o', 'addr', 'show', 'to', c.surrounding])).trim() === '') await removeBlackhole(c.surrounding);
       this.cancelExitCleanup?.();
     })());
   }
@@ -275,33 +267,6 @@ class Host implements NamespaceHost {
     attempt(['netns', 'del', c.namespace]);
     attempt(blackholeArgs('del', c.subnet));
     if (attempt(['-4', '-o', 'addr', 'show', 'to', c.surrounding]).trim() === '') attempt(blackholeArgs('del', c.surrounding));
-  }
-}
-
-function blackholeArgs(verb: 'add' | 'del', prefix: string): string[] {
-  return ['route', verb, 'blackhole', prefix, 'metric', BLACKHOLE_METRIC, 'proto', ROUTE_PROTOCOL];
-}
-
-/** Adds our blackhole for `prefix`; one that exists already (ours or anyone's, same metric) is just as good. */
-async function ensureBlackhole(prefix: string): Promise<void> {
-  await ipIgnoring(blackholeArgs('add', prefix), /File exists/);
-}
-
-async function ip(args: readonly string[]): Promise<string> {
-  try {
-    return (await execFileAsync('ip', [...args], { encoding: 'utf8', timeout: 10_000 })).stdout;
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new Error(`ip ${args.join(' ')} failed: ${stderr || (error as Error).message}`, { cause: error });
-  }
-}
-
-/** Runs `ip`, treating a failure whose message matches `expected` (already there, already gone) as success. */
-async function ipIgnoring(args: readonly string[], expected: RegExp): Promise<void> {
-  try {
-    await ip(args);
-  } catch (error) {
-    if (!expected.test((error as Error).message)) throw error;
   }
 }
 
