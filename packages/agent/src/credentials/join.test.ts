@@ -84,7 +84,7 @@ describe('joinCluster', () => {
     await expect(refusal).rejects.toThrow(UnauthenticatedError);
     const message = await refusal.catch((error: Error) => error.message);
     expect(message).toBe(
-      `the control plane at ${server} refused join token xyz987 (join token xyz987 does not exist): create a new one with \`skiff-controlplane token create\` on the control-plane host and pass it with --token`,
+      `the control plane at ${server} refused join token xyz987: join token xyz987 does not exist`,
     );
     expect(message).not.toContain('ffffffffffffffff');
   });

@@ -98,7 +98,7 @@ function explainRefusal(server: string, tokenId: string, nodeName: string, error
       // The pinned-CA check refuses with its own complete sentence.
       if (error instanceof UnauthenticatedError) return error;
       return new UnauthenticatedError(
-        `the control plane at ${server} refused join token ${tokenId} (${reason}): create a new one with \`skiff-controlplane token create\` on the control-plane host and pass it with --token`,
+        `the control plane at ${server} refused join token ${tokenId}: ${reason}`,
       );
     case status.PERMISSION_DENIED:
       return new PermissionDeniedError(`the control plane at ${server} refused to let node ${nodeName} join (${reason})`);
