@@ -3,7 +3,17 @@
 // only parses flags and handles signals.
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { BACKOFF, Backoff, RotatingCertificateProvider, apiServiceDefinition, nodeApiServiceDefinition, type Lease, type Node, type Pod } from '@skiff/api';
+import {
+  apiServiceDefinition,
+  BACKOFF,
+  Backoff,
+  NODE_LEASE_NAMESPACE,
+  nodeApiServiceDefinition,
+  RotatingCertificateProvider,
+  type Lease,
+  type Node,
+  type Pod,
+} from '@skiff/api';
 import type { Logger } from 'pino';
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { ApiService } from './api/api-service.js';
@@ -32,7 +42,7 @@ import { LogsProxy } from './grpc/logs-proxy.js';
 import { createNodeHandlers } from './grpc/node-api-handlers.js';
 import { OpenStreams } from './grpc/watch-stream.js';
 import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
-import { NODE_LEASE_NAMESPACE, NodeRegistrar, type NodeTimings } from './nodes/node-registrar.js';
+import { NodeRegistrar, type NodeTimings } from './nodes/node-registrar.js';
 import { PodCidrAllocator, type PodNetworkConfig } from './nodes/pod-cidr-allocator.js';
 import { EventRecorder } from './objects/event-recorder.js';
 import { ObjectStore } from './objects/object-store.js';

@@ -3,8 +3,8 @@
 // Node certificates are also checked against revocation (the Node and its
 // join token must still exist, and list the certificate's serial).
 import type { PeerCertificate } from 'node:tls';
-import { UnauthenticatedError } from '@skiff/api';
-import { AUTHENTICATED_GROUP, NODE_USER_PREFIX, NODES_GROUP, serviceAccountUser, type UserInfo } from './identity.js';
+import { AUTHENTICATED_GROUP, NODE_USER_PREFIX, NODES_GROUP, UnauthenticatedError } from '@skiff/api';
+import { serviceAccountUser, type UserInfo } from './identity.js';
 import type { ServiceAccountTokens } from './service-account-tokens.js';
 
 export interface Credentials {

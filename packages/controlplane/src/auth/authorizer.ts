@@ -1,8 +1,8 @@
 // The one authorization decision every front door asks for: system:masters
 // may do anything, a node is judged by the node authorizer alone, everyone
 // else by RBAC.
-import { PermissionDeniedError } from '@skiff/api';
-import { AUTHENTICATED_GROUP, MASTERS_GROUP, parseServiceAccountUserName, serviceAccountUser, type UserInfo } from './identity.js';
+import { AUTHENTICATED_GROUP, MASTERS_GROUP, PermissionDeniedError } from '@skiff/api';
+import { parseServiceAccountUserName, serviceAccountUser, type UserInfo } from './identity.js';
 import type { NodeAuthorizer } from './node-authorizer.js';
 import type { RbacAuthorizer } from './rbac.js';
 import { denialMessage, type Decision, type Query, type RequestAttributes } from './request-attributes.js';

@@ -4,8 +4,15 @@
 // them would expose every credential there); `edit` also writes workloads,
 // config and Secrets, but not roles or bindings (that would let it grant
 // itself more); `admin` is edit plus roles and bindings within a namespace.
-import { RBAC_API_GROUP, RBAC_API_VERSION, type ClusterRole, type ClusterRoleBinding, type ObjectMeta, type PolicyRule } from '@skiff/api';
-import { MASTERS_GROUP } from './identity.js';
+import {
+  MASTERS_GROUP,
+  RBAC_API_GROUP,
+  RBAC_API_VERSION,
+  type ClusterRole,
+  type ClusterRoleBinding,
+  type ObjectMeta,
+  type PolicyRule,
+} from '@skiff/api';
 
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection'];

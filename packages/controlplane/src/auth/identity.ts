@@ -6,18 +6,6 @@ export interface UserInfo {
   readonly groups: readonly string[];
 }
 
-export {
-  ADMIN_USER,
-  AUTHENTICATED_GROUP,
-  CONTROL_PLANE_USER,
-  CONTROL_PLANES_GROUP,
-  MASTERS_GROUP,
-  NODE_LEASE_NAMESPACE,
-  NODE_USER_PREFIX,
-  NODES_GROUP,
-  SERVICE_ACCOUNT_USER_PREFIX,
-  SERVICE_ACCOUNTS_GROUP,
-} from '@skiff/api';
 import { NODE_USER_PREFIX, NODES_GROUP, SERVICE_ACCOUNT_USER_PREFIX, SERVICE_ACCOUNTS_GROUP, AUTHENTICATED_GROUP } from '@skiff/api';
 
 export function nodeUserName(nodeName: string): string {

@@ -2,16 +2,6 @@
 // what it may do (system:masters, the node authorizer, RBAC). Pure policy over
 // injected data: the front doors call it, the composition root feeds it.
 export {
-  ADMIN_USER,
-  AUTHENTICATED_GROUP,
-  CONTROL_PLANE_USER,
-  CONTROL_PLANES_GROUP,
-  MASTERS_GROUP,
-  NODE_LEASE_NAMESPACE,
-  NODE_USER_PREFIX,
-  NODES_GROUP,
-  SERVICE_ACCOUNT_USER_PREFIX,
-  SERVICE_ACCOUNTS_GROUP,
   nodeNameOf,
   nodeUserName,
   parseServiceAccountUserName,

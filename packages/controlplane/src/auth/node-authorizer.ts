@@ -2,8 +2,8 @@
 // register and heartbeat only itself, see only the pods bound to it and the
 // ConfigMaps, Secrets and ServiceAccounts those pods reference, and report
 // status only for those pods. Nothing else — RBAC is never asked for a node.
-import type { Pod } from '@skiff/api';
-import { NODE_LEASE_NAMESPACE, nodeNameOf, type UserInfo } from './identity.js';
+import { NODE_LEASE_NAMESPACE, type Pod } from '@skiff/api';
+import { nodeNameOf, type UserInfo } from './identity.js';
 import { podReferences, type PodReferences } from './pod-references.js';
 import { describeRequest, type Decision, type Query } from './request-attributes.js';
 

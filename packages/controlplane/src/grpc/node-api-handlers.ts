@@ -5,6 +5,7 @@ import { type ServerWritableStream } from '@grpc/grpc-js';
 import {
   InvalidError,
   kindInfo,
+  NODE_LEASE_NAMESPACE,
   PermissionDeniedError,
   UnauthenticatedError,
   type AssignmentEventMessage,
@@ -16,7 +17,7 @@ import {
 } from '@skiff/api';
 import { nodeNameOf } from '../auth/index.js';
 import type { NodeCredentials } from '../nodes/node-credentials.js';
-import { NODE_LEASE_NAMESPACE, type NodeRegistrar } from '../nodes/node-registrar.js';
+import { type NodeRegistrar } from '../nodes/node-registrar.js';
 import { writePodStatus } from '../nodes/pod-status-writer.js';
 import { parseResourceVersion } from '../objects/object-codec.js';
 import { bearerOf, type Caller } from './request-guard.js';

@@ -18,7 +18,6 @@ import type { PodCidrAllocator } from './pod-cidr-allocator.js';
 const NODE = kindInfo('Node');
 const LEASE = kindInfo('Lease');
 import { NODE_LEASE_NAMESPACE } from '@skiff/api';
-export { NODE_LEASE_NAMESPACE };
 
 export interface NodeTimings {
   readonly heartbeatIntervalMs: number;
