@@ -2,7 +2,7 @@
 // (or are refused cleanly, never half-done), open streams are ended so the
 // process does not wait out its grace period, and it exits 0 with no child left.
 import { readdirSync, readFileSync } from 'node:fs';
-import { ServerError, SkiffClient } from '@skiff/cli';
+import { connect, ServerError, type SkiffClient } from '@skiff/cli';
 import { startLocalCluster, waitFor, type LocalCluster } from '@skiff/testkit';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -13,7 +13,7 @@ let api: SkiffClient;
 beforeAll(async () => {
   cluster = await startLocalCluster();
   await cluster.addAgent({ name: 'node-a', runtime: 'process', cpu: '4', memory: '2Gi' });
-  api = new SkiffClient(cluster.grpcAddress);
+  api = connect({ kubeconfig: cluster.adminKubeconfig });
 }, 120_000);
 
 afterAll(async () => {

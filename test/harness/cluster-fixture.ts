@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SkiffClient } from '@skiff/cli';
+import { connect, type SkiffClient } from '@skiff/cli';
 import { startLocalCluster, type LocalCluster } from '@skiff/testkit';
 import { afterAll, beforeAll } from 'vitest';
 
@@ -24,7 +24,7 @@ export function useCluster(): () => ClusterFixture {
 
   beforeAll(async () => {
     cluster = await startLocalCluster();
-    api = new SkiffClient(cluster.grpcAddress);
+    api = connect({ kubeconfig: cluster.adminKubeconfig });
     const started = cluster;
     const client = api;
     fixture = {

@@ -1,7 +1,7 @@
 // A cluster whose two agents use the process runtime, for suites about the
 // control plane rather than containers, with the queries they share.
 import type { Deployment, Node, Pod } from '@skiff/api';
-import { SkiffClient } from '@skiff/cli';
+import { connect, type SkiffClient } from '@skiff/cli';
 import { startLocalCluster, waitFor, type LocalCluster } from '@skiff/testkit';
 import { afterAll, beforeAll } from 'vitest';
 
@@ -22,7 +22,7 @@ export function useProcessCluster(): () => ProcessCluster {
   beforeAll(async () => {
     cluster = await startLocalCluster();
     for (const name of ['node-a', 'node-b']) await cluster.addAgent({ name, runtime: 'process', cpu: '8', memory: '4Gi', pods: '50' });
-    const client = new SkiffClient(cluster.grpcAddress);
+    const client = connect({ kubeconfig: cluster.adminKubeconfig });
     api = client;
     const listPods = async (selector: string): Promise<Pod[]> =>
       (await client.list({ kind: 'pods', namespace: 'default', allNamespaces: false, labelSelector: selector })).items as Pod[];
