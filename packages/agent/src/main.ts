@@ -2,6 +2,7 @@
 // skiff-agent: flags and signals only; agent.ts does the work.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { BACKOFF, messageOf, parseJoinToken, SkiffError } from '@skiff/api';
@@ -126,7 +127,8 @@ const agent = new NodeAgent(
     ...(flags.reset ? {} : tokenOption()),
     nodeName: flags.name,
     listen: flags.listen,
-    stateDir: flags['state-dir'] ?? `/var/lib/skiff/${flags.name}`,
+    // Absolute: overlay mounts and runc bundles refuse relative paths.
+    stateDir: resolve(flags['state-dir'] ?? `/var/lib/skiff/${flags.name}`),
     runtime: flags.runtime,
     capacity: { cpu: flags.cpu, memory: flags.memory, pods: flags.pods },
     labels,
