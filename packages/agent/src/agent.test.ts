@@ -129,7 +129,6 @@ async function fakeControlPlane(): Promise<string> {
 function agentConfig(overrides: Partial<AgentConfig>): AgentConfig {
   return {
     servers: [],
-    security: { mode: 'tls' },
     nodeName: 'node-a',
     listen: '127.0.0.1:0',
     stateDir,
@@ -170,7 +169,7 @@ describe('NodeAgent with TLS', () => {
   it('joins with the token, then registers, heartbeats and watches with its node certificate, failing over past a dead server', async () => {
     const down = await closedAddress(pki);
     const up = await fakeControlPlane();
-    const { agentAddress } = await startAgent(agentConfig({ servers: [down, up], security: { mode: 'tls', token: pki.token(TOKEN_ID, TOKEN_SECRET) } }));
+    const { agentAddress } = await startAgent(agentConfig({ servers: [down, up], token: pki.token(TOKEN_ID, TOKEN_SECRET) }));
 
     const saved = await loadNodeCredentials(stateDir, 'node-a');
     if (!saved) throw new Error('no credentials saved');
@@ -194,7 +193,7 @@ describe('NodeAgent with TLS', () => {
   it('renews at 2/3 of the lifetime without registering again: heartbeats and the resumed watch move to the new certificate', async () => {
     const server = await fakeControlPlane();
     const clock = new FakeClock(Date.now());
-    const { agentAddress } = await startAgent(agentConfig({ servers: [server], security: { mode: 'tls', token: pki.token(TOKEN_ID, TOKEN_SECRET) }, clock }));
+    const { agentAddress } = await startAgent(agentConfig({ servers: [server], token: pki.token(TOKEN_ID, TOKEN_SECRET), clock }));
     const first = await loadNodeCredentials(stateDir, 'node-a');
     if (!first) throw new Error('no credentials saved');
     const oldSerial = certificateInfo(first.certPem).serialHex;
@@ -220,7 +219,7 @@ describe('NodeAgent with TLS', () => {
 
   it('comes back from its state dir without the token, and refuses a token for another cluster', async () => {
     const server = await fakeControlPlane();
-    const { agent } = await startAgent(agentConfig({ servers: [server], security: { mode: 'tls', token: pki.token(TOKEN_ID, TOKEN_SECRET) } }));
+    const { agent } = await startAgent(agentConfig({ servers: [server], token: pki.token(TOKEN_ID, TOKEN_SECRET) }));
     await agent.stop();
     await startAgent(agentConfig({ servers: [server] }));
     expect(seen.joins).toBe(1);
@@ -228,13 +227,13 @@ describe('NodeAgent with TLS', () => {
     await Promise.all(agents.splice(0).map((a) => a.stop()));
 
     const other = await createTestPki('other-ca');
-    const refused = new NodeAgent(agentConfig({ servers: [server], security: { mode: 'tls', token: other.token(TOKEN_ID, TOKEN_SECRET) } }), quiet).start();
+    const refused = new NodeAgent(agentConfig({ servers: [server], token: other.token(TOKEN_ID, TOKEN_SECRET) }), quiet).start();
     await expect(refused).rejects.toThrow(`but the token pins sha256:${other.caHash}`);
   });
 
   it('renews at once when it now serves on a host its certificate does not name', async () => {
     const server = await fakeControlPlane();
-    const { agent } = await startAgent(agentConfig({ servers: [server], security: { mode: 'tls', token: pki.token(TOKEN_ID, TOKEN_SECRET) } }));
+    const { agent } = await startAgent(agentConfig({ servers: [server], token: pki.token(TOKEN_ID, TOKEN_SECRET) }));
     await agent.stop();
     const clock = new FakeClock(Date.now());
     await startAgent(agentConfig({ servers: [server], listen: 'localhost:0', clock }));
@@ -255,21 +254,10 @@ describe('NodeAgent with TLS', () => {
 
   it('removes its credentials on reset', async () => {
     const server = await fakeControlPlane();
-    const { agent } = await startAgent(agentConfig({ servers: [server], security: { mode: 'tls', token: pki.token(TOKEN_ID, TOKEN_SECRET) } }));
+    const { agent } = await startAgent(agentConfig({ servers: [server], token: pki.token(TOKEN_ID, TOKEN_SECRET) }));
     await agent.stop();
     agents.splice(0);
     await new NodeAgent(agentConfig({ servers: [server] }), quiet).reset();
     expect(await loadNodeCredentials(stateDir, 'node-a')).toBeUndefined();
-  });
-});
-
-describe('NodeAgent with --insecure-dev-plaintext', () => {
-  it('refuses any address that is not loopback', async () => {
-    const start = new NodeAgent(agentConfig({ servers: ['127.0.0.1:7400', '10.0.0.5:7400'], security: { mode: 'insecure-dev-plaintext' } }), quiet).start();
-    await expect(start).rejects.toThrow(
-      '--insecure-dev-plaintext talks and listens on loopback only, and 10.0.0.5:7400 is not loopback: drop the flag and join with --token to use other addresses',
-    );
-    const listen = new NodeAgent(agentConfig({ servers: ['127.0.0.1:7400'], listen: '0.0.0.0:0', security: { mode: 'insecure-dev-plaintext' } }), quiet).start();
-    await expect(listen).rejects.toThrow('0.0.0.0:0 is not loopback');
   });
 });

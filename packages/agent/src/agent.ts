@@ -4,11 +4,10 @@
 // images and pod network, and the reconciler. main.ts only parses flags and signals.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { Server, status } from '@grpc/grpc-js';
 import {
   agentServiceDefinition,
   grpcCodeOf,
-  InvalidError,
   type BackoffPolicy,
   type Node,
   type NodeApiClient,
@@ -30,7 +29,7 @@ import {
   type Clock,
   type NodeCredentials,
 } from './credentials/index.js';
-import { hostOf, isLoopbackHost } from './host-port.js';
+import { hostOf } from './host-port.js';
 import { unary } from './grpc-call.js';
 import { detectCapacity } from './host-capacity.js';
 import { RegistryImageStore } from './images/registry-image-store.js';
@@ -45,17 +44,11 @@ import type { Runtime } from './runtime/runtime.js';
 
 export const AGENT_VERSION = '0.1.0';
 
-/**
- * How the agent talks to the control plane: TLS (the default; the token joins
- * a node whose state dir holds no credentials yet) or, for development on one
- * machine, plaintext over loopback only.
- */
-export type AgentSecurity = { readonly mode: 'tls'; readonly token?: string } | { readonly mode: 'insecure-dev-plaintext' };
-
 export interface AgentConfig {
   /** Control-plane addresses (HOST:PORT), the preferred first. */
   readonly servers: readonly string[];
-  readonly security: AgentSecurity;
+  /** The join token: needed only while the state dir holds no node credentials (and to re-join after a revocation). */
+  readonly token?: string;
   readonly nodeName: string;
   /** host:port of the agent's own gRPC server (logs); port 0 picks one. */
   readonly listen: string;
@@ -88,14 +81,15 @@ export class NodeAgent {
   ) {}
 
   async start(): Promise<{ node: Node; agentAddress: string }> {
-    this.checkPlaintext();
     const runtime = this.createRuntime();
     const host = hostOf(this.config.listen);
     const credentials = await this.credentials(host);
-    const link = new ControlPlaneLink({ servers: this.config.servers, ...(credentials ? { credentials } : {}) });
+    const identity = new RotatingCertificateProvider(credentials);
+    this.identity = identity;
+    const link = new ControlPlaneLink({ servers: this.config.servers, credentials });
     this.link = link;
-    if (credentials) this.renewer?.start(namesHost(credentials, host) ? undefined : `the certificate does not name ${host}, the host the agent serves on`);
-    const agentAddress = await this.listen(runtime);
+    this.renewer?.start(namesHost(credentials, host) ? undefined : `the certificate does not name ${host}, the host the agent serves on`);
+    const agentAddress = await this.listen(runtime, identity);
     this.session = new NodeSession({
       client: () => link.client,
       node: this.nodeObject(agentAddress, host),
@@ -154,25 +148,11 @@ export class NodeAgent {
     return removed;
   }
 
-  /** Plaintext is for one machine: every address involved must be loopback. */
-  private checkPlaintext(): void {
-    if (this.config.security.mode !== 'insecure-dev-plaintext') return;
-    const remote = [...this.config.servers, this.config.listen].filter((address) => !isLoopbackHost(hostOf(address)));
-    if (remote.length > 0) {
-      throw new InvalidError(
-        `--insecure-dev-plaintext talks and listens on loopback only, and ${remote.join(', ')} is not loopback: drop the flag and join with --token to use other addresses`,
-      );
-    }
-  }
-
-  /** TLS: the node's credentials (joined now if need be), and their renewer. Plaintext: none. */
-  private async credentials(host: string): Promise<NodeCredentials | undefined> {
-    const security = this.config.security;
-    if (security.mode !== 'tls') return undefined;
+  /** The node's credentials (joined now if need be), and their renewer. */
+  private async credentials(host: string): Promise<NodeCredentials> {
+    const token = this.config.token;
     const common = { nodeName: this.config.nodeName, servers: this.config.servers, addresses: [host], log: this.log, signal: this.stopping.signal };
-    const credentials = await enrollNode({ ...common, stateDir: this.config.stateDir, ...(security.token !== undefined ? { token: security.token } : {}) });
-    const token = security.token;
-    this.identity = new RotatingCertificateProvider(credentials);
+    const credentials = await enrollNode({ ...common, stateDir: this.config.stateDir, ...(token !== undefined ? { token } : {}) });
     this.renewer = new CertificateRenewer({
       stateDir: this.config.stateDir,
       nodeName: this.config.nodeName,
@@ -230,13 +210,11 @@ export class NodeAgent {
     return new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr, ...(clusterCidr ? { clusterCidr } : {}) });
   }
 
-  /** The agent's own gRPC server: TLS with the node certificate, answering the control plane only (plaintext in development). */
-  private async listen(runtime: Runtime): Promise<string> {
+  /** The agent's own gRPC server: TLS with the node certificate, answering the control plane only. */
+  private async listen(runtime: Runtime, identity: RotatingCertificateProvider): Promise<string> {
     const server = new Server();
-    const handlers = createLogsHandlers(runtime);
-    const identity = this.identity;
-    server.addService(agentServiceDefinition(), identity ? requireControlPlane(handlers) : handlers);
-    const serverCredentials = identity ? agentServerCredentials(identity) : ServerCredentials.createInsecure();
+    server.addService(agentServiceDefinition(), requireControlPlane(createLogsHandlers(runtime)));
+    const serverCredentials = agentServerCredentials(identity);
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(this.config.listen, serverCredentials, (error, bound) => (error ? reject(error) : resolve(bound))),
     );

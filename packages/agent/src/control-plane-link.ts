@@ -1,9 +1,8 @@
 // The agent's channel to the control plane: one NodeApi client at a time, to
 // one of the --server addresses, with the node's certificate (mTLS, the
-// server verified against the pinned cluster CA) or, in the loopback-only
-// development mode, plaintext. Renewed credentials or a fail-over replace the
-// client; calls already started finish on the old one, and listeners (the
-// assignment stream) reconnect on the new one.
+// server verified against the pinned cluster CA). Renewed credentials or a
+// fail-over replace the client; calls already started finish on the old one,
+// and listeners (the assignment stream) reconnect on the new one.
 import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { createNodeApiClient, type NodeApiClient } from '@skiff/api';
 import type { NodeCredentials } from './credentials/index.js';
@@ -11,14 +10,14 @@ import type { NodeCredentials } from './credentials/index.js';
 export interface ControlPlaneLinkOptions {
   /** HOST:PORT of every control plane the agent may use, the preferred first. */
   readonly servers: readonly string[];
-  /** The node's credentials; absent only with --insecure-dev-plaintext. */
-  readonly credentials?: NodeCredentials;
+  /** The node's credentials. */
+  readonly credentials: NodeCredentials;
 }
 
 export class ControlPlaneLink {
   private current: NodeApiClient;
   private index = 0;
-  private credentials?: NodeCredentials;
+  private credentials: NodeCredentials;
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly options: ControlPlaneLinkOptions) {
@@ -74,8 +73,7 @@ export class ControlPlaneLink {
   }
 }
 
-/** mTLS with the node's certificate, trusting only the cluster CA; plaintext without credentials. */
-export function channelCredentials(credentials: NodeCredentials | undefined): ChannelCredentials {
-  if (!credentials) return grpcCredentials.createInsecure();
+/** mTLS with the node's certificate, trusting only the cluster CA. */
+export function channelCredentials(credentials: NodeCredentials): ChannelCredentials {
   return grpcCredentials.createSsl(Buffer.from(credentials.caPem), Buffer.from(credentials.keyPem), Buffer.from(credentials.certPem));
 }

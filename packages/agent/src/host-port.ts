@@ -1,6 +1,6 @@
 // HOST:PORT addresses as the agent's flags take them (`--server`, `--listen`),
-// IPv6 hosts in brackets, and whether a host is loopback: plaintext (registries,
-// --insecure-dev-plaintext) is allowed only there.
+// IPv6 hosts in brackets, and whether a host is loopback: plain-HTTP registries
+// are allowed only there (or when named with --insecure-registry).
 import { isIP } from 'node:net';
 import { InvalidError } from '@skiff/api';
 

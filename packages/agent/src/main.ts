@@ -2,11 +2,12 @@
 // skiff-agent: flags and signals only; agent.ts does the work.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { BACKOFF, messageOf, parseJoinToken, SkiffError } from '@skiff/api';
 import { pino } from 'pino';
-import { NodeAgent, type AgentSecurity } from './agent.js';
+import { NodeAgent } from './agent.js';
 import { parseHostPort, parseHostPortList } from './host-port.js';
 
 const usage = `usage: skiff-agent [options]
@@ -16,8 +17,6 @@ const usage = `usage: skiff-agent [options]
                           has joined: from \`skiff-controlplane token create\` or <data-dir>/token
   --token-file FILE       read the join token from FILE (env SKIFF_TOKEN also works; both keep
                           it out of the process list, unlike --token)
-  --insecure-dev-plaintext  no TLS, no join: for one machine only (every --server and --listen
-                          must be loopback), against a control plane started the same way
   --name NAME             node name (default: the host name)
   --listen HOST:PORT      the agent's own gRPC address, for logs (default 127.0.0.1:7410; port 0 picks one)
   --state-dir DIR         containers, images and network state (default /var/lib/skiff/<name>)
@@ -39,7 +38,6 @@ function parseFlags() {
         server: { type: 'string', default: process.env.SKIFF_SERVER ?? '127.0.0.1:7400' },
         token: { type: 'string' },
         'token-file': { type: 'string' },
-        'insecure-dev-plaintext': { type: 'boolean', default: false },
         name: { type: 'string', default: hostname().toLowerCase() },
         listen: { type: 'string', default: '127.0.0.1:7410' },
         'state-dir': { type: 'string' },
@@ -108,6 +106,11 @@ function joinToken(): string | undefined {
   return token;
 }
 
+function tokenOption(): { token?: string } {
+  const token = joinToken();
+  return token === undefined ? {} : { token };
+}
+
 function readTokenFile(file: string): string {
   try {
     return readFileSync(file, 'utf8');
@@ -116,26 +119,16 @@ function readTokenFile(file: string): string {
   }
 }
 
-function security(): AgentSecurity {
-  if (!flags['insecure-dev-plaintext']) {
-    const token = joinToken();
-    return token === undefined ? { mode: 'tls' } : { mode: 'tls', token };
-  }
-  if (flags.token !== undefined || flags['token-file'] !== undefined) {
-    fail('--insecure-dev-plaintext joins no cluster: drop the token, or drop the flag to join over TLS');
-  }
-  return { mode: 'insecure-dev-plaintext' };
-}
-
 const log = pino({ name: 'agent', level: flags['log-level'] });
 const agent = new NodeAgent(
   {
     servers,
     // --reset needs no token: it only removes what the node left behind.
-    security: flags.reset ? { mode: 'tls' } : security(),
+    ...(flags.reset ? {} : tokenOption()),
     nodeName: flags.name,
     listen: flags.listen,
-    stateDir: flags['state-dir'] ?? `/var/lib/skiff/${flags.name}`,
+    // Absolute: overlay mounts and runc bundles refuse relative paths.
+    stateDir: resolve(flags['state-dir'] ?? `/var/lib/skiff/${flags.name}`),
     runtime: flags.runtime,
     capacity: { cpu: flags.cpu, memory: flags.memory, pods: flags.pods },
     labels,

@@ -2,7 +2,7 @@
 // into CliErrors. Objects arrive as JSON text and leave as ResourceObjects.
 import { Channel, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { createApiClient, type ApiClient, type ResourceObject, type WatchEventMessageOutput } from '@skiff/api';
-import { plaintextConnection, type Connection } from './connection/connection.js';
+import type { Connection } from './connection/connection.js';
 import { explainServiceError, isServiceError } from './errors.js';
 
 const CALL_TIMEOUT_MS = 30_000;
@@ -48,9 +48,8 @@ export class SkiffClient {
   private readonly client: ApiClient;
   readonly connection: Connection;
 
-  /** A bare HOST:PORT is a plaintext loopback connection, as with --insecure-dev-plaintext. */
-  constructor(connectTo: Connection | string) {
-    const connection = typeof connectTo === 'string' ? plaintextConnection(connectTo) : connectTo;
+  /** `connection` from resolveConnection(), or connect() with ctl's flags. */
+  constructor(connection: Connection) {
     this.connection = connection;
     // createApiClient sets the message limits and reconnect and keepalive
     // timings; the channel it builds gets the connection's credentials.

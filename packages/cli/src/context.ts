@@ -12,7 +12,7 @@ export interface CliContext {
   readonly readStdin: () => Promise<string>;
   /** The clock ages are measured against ("5s", "3m"); tests pin it. */
   readonly now: () => Date;
-  /** The client for the chosen kubeconfig context (or --insecure-dev-plaintext); created on first use. */
+  /** The client for the chosen kubeconfig context; created on first use. */
   client(): SkiffClient;
   /** -n's default: the chosen context's namespace, else "default". */
   defaultNamespace(): string;

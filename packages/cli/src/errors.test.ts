@@ -2,7 +2,7 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { CliError, explainServiceError, isNotFound, isServiceError, QuietFailure, ServerError } from './errors.js';
 
-const TLS = { where: '10.0.0.9:7400 (context "skiff" of ~/.skiff/config)', plaintext: false };
+const TLS = { where: '10.0.0.9:7400 (context "skiff" of ~/.skiff/config)' };
 
 function serviceError(code: status, details: string): ServiceError {
   return Object.assign(new Error(`${code} ${status[code]}: ${details}`), { code, details, metadata: new Metadata() });
@@ -45,8 +45,6 @@ describe('explainServiceError', () => {
         'Point ctl elsewhere with --context NAME, --kubeconfig FILE or --server https://HOST:PORT',
     );
     expect(error.code).toBe(status.UNAVAILABLE);
-    const plaintext = explainServiceError(serviceError(status.UNAVAILABLE, 'refused'), { where: '127.0.0.1:7400 (plaintext)', plaintext: true });
-    expect(plaintext.message).toMatch(/^cannot reach the Skiff control plane at 127\.0\.0\.1:7400 \(plaintext\): refused; is it running \(with --insecure-dev-plaintext\)\? /);
   });
 
   it('says "You must be logged in" for UNAUTHENTICATED, as kubectl does for Unauthorized', () => {

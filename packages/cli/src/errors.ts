@@ -52,15 +52,13 @@ export class ServerError extends CliError {
 export interface ServerDescription {
   /** The address and where it came from: `10.0.0.5:7400 (context "skiff" of ~/.skiff/config)`. */
   readonly where: string;
-  readonly plaintext: boolean;
 }
 
 /** Turns a gRPC failure into the line a kubectl user would recognise. */
 export function explainServiceError(error: ServiceError, server: ServerDescription): ServerError {
   if (error.code === status.UNAVAILABLE) {
-    const check = server.plaintext ? 'is it running (with --insecure-dev-plaintext)?' : "is it running, and is its certificate signed by the cluster's CA?";
     return new ServerError(
-      `cannot reach the Skiff control plane at ${server.where}: ${error.details}; ${check} ` +
+      `cannot reach the Skiff control plane at ${server.where}: ${error.details}; is it running, and is its certificate signed by the cluster's CA? ` +
         'Point ctl elsewhere with --context NAME, --kubeconfig FILE or --server https://HOST:PORT',
       error.code,
     );

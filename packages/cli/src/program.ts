@@ -35,7 +35,6 @@ export function buildProgram(context: CliContext, flags: ConnectionFlags = conte
     .option('--kubeconfig <file>', 'kubeconfig to use (else SKIFF_CONFIG, else the first file of KUBECONFIG (the rest of that list is not merged), else ~/.skiff/config)')
     .option('--context <name>', 'kubeconfig context to use (else its current-context)')
     .option('-s, --server <address>', "override the context's server: https://HOST:PORT (or HOST:PORT)")
-    .option('--insecure-dev-plaintext', 'plaintext gRPC without credentials, to a control plane started with the same flag (loopback only)')
     .addHelpText(
       'after',
       "\nctl talks gRPC over TLS to the server of a kubeconfig context (https://HOST:PORT), trusting only the cluster's CA and\n" +
@@ -53,7 +52,6 @@ export function buildProgram(context: CliContext, flags: ConnectionFlags = conte
     flags.kubeconfig = options.kubeconfig;
     flags.context = options.context;
     flags.server = options.server;
-    flags.insecureDevPlaintext = options.insecureDevPlaintext;
   });
   for (const register of REGISTER) register(program, context);
   return program;

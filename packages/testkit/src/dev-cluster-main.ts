@@ -1,20 +1,45 @@
 #!/usr/bin/env node
-// `npm run cluster`: a local cluster on the default ports — etcd (data in
-// .skiff/), the control plane, an image registry on 127.0.0.1:5000 holding the
-// busybox example image, and one node agent — with manifests/ applied. Ctrl-C
-// stops everything it started, containers included.
-import { mkdirSync } from 'node:fs';
+// `npm run cluster`: a local cluster on the default ports — etcd, the control
+// plane (TLS, with the CA, keys, join token and admin kubeconfig it generates),
+// an image registry on 127.0.0.1:5000 holding the busybox example image, and
+// one node agent joined with the token — with manifests/ applied. Both data
+// dirs live in .skiff/ and are kept across runs. Ctrl-C stops everything it
+// started, containers included.
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { buildBusyboxImage } from './busybox-image.js';
 import { startLocalCluster } from './local-cluster.js';
 import { startRegistry } from './registry.js';
-import { MANIFESTS_DIR, REPO_ROOT } from './repo-paths.js';
+import { AGENT_MAIN, MANIFESTS_DIR, REPO_ROOT } from './repo-paths.js';
 
 const say = (line: string): boolean => process.stdout.write(`${line}\n`);
+/** `path` as the user can type it from where they ran `npm run cluster` (the repo root). */
+const here = (path: string): string => relative(process.cwd(), path) || '.';
 const dataDir = `${REPO_ROOT}.skiff/etcd`;
+const controlPlaneDataDir = `${REPO_ROOT}.skiff/controlplane`;
+keepTogether([
+  { dir: dataDir, holdsData: existsSync(join(dataDir, 'member')) },
+  { dir: controlPlaneDataDir, holdsData: existsSync(join(controlPlaneDataDir, 'pki', 'ca.crt')) },
+]);
 mkdirSync(dataDir, { recursive: true });
+
+/**
+ * etcd's data and the control plane's belong together: its Secrets are
+ * encrypted with the control plane's key and its join tokens pin its CA. One
+ * without the other (an older Skiff kept only etcd's) cannot be used, so it is
+ * moved aside, not deleted, and both start afresh.
+ */
+function keepTogether(dirs: readonly { dir: string; holdsData: boolean }[]): void {
+  if (dirs.every((d) => d.holdsData) || dirs.every((d) => !d.holdsData)) return;
+  for (const { dir, holdsData } of dirs) {
+    if (!holdsData) continue;
+    const aside = `${dir}.orphaned-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(dir, aside);
+    say(`${here(dir)} holds data without its partner in .skiff/ (written by an older Skiff?): moved it to ${here(aside)}; remove that when you no longer need it.`);
+  }
+}
 
 say('starting the image registry on 127.0.0.1:5000 and pushing the busybox example image…');
 const registry = await startRegistry({ port: 5000 });
@@ -23,6 +48,7 @@ await buildBusyboxImage(join(await mkdtemp(join(tmpdir(), 'skiff-image-')), 'lay
 say('starting etcd and the control plane…');
 const cluster = await startLocalCluster({
   dataDir,
+  controlPlaneDataDir,
   etcdClientPort: 2479,
   etcdPeerPort: 2480,
   grpcAddress: '127.0.0.1:7400',
@@ -59,10 +85,21 @@ void cluster.controlPlane.exited.then((exit) => {
 const applied = await cluster.ctl(['apply', '-f', MANIFESTS_DIR]);
 process.stdout.write(applied.stdout + applied.stderr);
 say('');
-say(`Skiff is up: control plane ${cluster.grpcAddress}, metrics http://${cluster.httpAddress}/metrics, etcd ${cluster.etcd.endpoint} (data in .skiff/), registry ${registry.address}`);
-say('In another terminal try:');
+say(`Skiff is up: control plane https://${cluster.grpcAddress} (TLS only), metrics http://${cluster.httpAddress}/metrics, etcd ${cluster.etcd.endpoint}, registry ${registry.address}`);
+say(`Its data is kept in ${here(`${REPO_ROOT}.skiff`)}/ for the next run: etcd in ${here(dataDir)}, the CA, keys, join token and admin kubeconfig in ${here(controlPlaneDataDir)}.`);
+say('');
+say("In another terminal, point ctl at the admin's kubeconfig (or copy it to ~/.skiff/config) and try:");
+say(`  export SKIFF_CONFIG=${cluster.adminKubeconfig}`);
 say('  npm run ctl -- get pods -o wide');
 say('  npm run ctl -- get deployments');
 say('  npm run ctl -- scale deployment/web --replicas 5');
 say('  npm run ctl -- logs -f <pod>');
+say('');
+say(`Add a node: an agent joins with the join token in ${here(cluster.tokenFile)}:`);
+say(
+  `  node ${here(AGENT_MAIN)} --server ${cluster.grpcAddress} --token-file ${here(cluster.tokenFile)} ` +
+    `--name node-2 --listen 127.0.0.1:7411 --state-dir ${here(`${REPO_ROOT}.skiff/node-2`)} --runtime ${runtime}`,
+);
+say('(Ctrl-C here does not stop an agent started that way: stop it, then run it again with --reset to remove its containers.)');
+say('');
 say('Press Ctrl-C to stop.');

@@ -18,6 +18,12 @@ import { runCtl, type CtlResult, type RunCtlOptions } from './run-ctl.js';
 export interface LocalClusterOptions {
   /** etcd data dir to use and keep; a fresh temporary one otherwise. */
   readonly dataDir?: string;
+  /**
+   * The control plane's data dir (CA, keys, `token`, `admin.kubeconfig`) to use
+   * and keep; a fresh temporary one otherwise. Keep it with a kept etcd data
+   * dir: etcd's Secrets are encrypted with its key and its join tokens pin its CA.
+   */
+  readonly controlPlaneDataDir?: string;
   readonly etcdClientPort?: number;
   readonly etcdPeerPort?: number;
   /** Control plane addresses; port 0 (the default) picks free ports. */
@@ -111,7 +117,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     peerPort: options.etcdPeerPort,
     netns: options.netns,
   });
-  const dataDir = await mkdtemp(join(tmpdir(), 'skiff-controlplane-'));
+  const dataDir = options.controlPlaneDataDir ?? (await mkdtemp(join(tmpdir(), 'skiff-controlplane-')));
+  const removeDataDir = (): Promise<void> => (options.controlPlaneDataDir ? Promise.resolve() : rm(dataDir, { recursive: true, force: true }));
   try {
     const started = await startControlPlane(etcd.endpoint, dataDir, options);
     let controlPlane = started.controlPlane;
@@ -165,13 +172,13 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
           await controlPlane.stop();
           await etcd.stop();
           await rm(agentRoot, { recursive: true, force: true });
-          await rm(dataDir, { recursive: true, force: true });
+          await removeDataDir();
           if (failures.length > 0) throw new AggregateError(failures, 'some agents could not be cleaned up');
         })()),
     };
   } catch (error) {
     await etcd.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await removeDataDir();
     throw error;
   }
 }

@@ -104,7 +104,7 @@ function explainRefusal(server: string, tokenId: string, nodeName: string, error
       return new PermissionDeniedError(`the control plane at ${server} refused to let node ${nodeName} join (${reason})`);
     case status.UNIMPLEMENTED:
       return new FailedPreconditionError(
-        `the control plane at ${server} does not serve Join (${reason}): it runs an older Skiff, or without TLS — upgrade it, or run both with --insecure-dev-plaintext on loopback`,
+        `the control plane at ${server} does not serve Join (${reason}): it runs an older Skiff: upgrade it, or point --server at a current control plane`,
       );
     default:
       if (error instanceof SkiffError) return error;

@@ -62,7 +62,7 @@ describe('fetchPinnedCa', () => {
     await expect(refusal).rejects.toThrow('add 127.0.0.1 to its --tls-san');
   });
 
-  it('refuses a plaintext gRPC server, pointing at --insecure-dev-plaintext', async () => {
+  it('refuses a plaintext gRPC server, saying control planes serve TLS only', async () => {
     const server = new GrpcServer();
     cleanups.push(async () => server.forceShutdown());
     const port = await new Promise<number>((resolve, reject) =>
@@ -70,7 +70,7 @@ describe('fetchPinnedCa', () => {
     );
     const refusal = fetchPinnedCa(`127.0.0.1:${port}`, pki.caHash);
     await expect(refusal).rejects.toThrow(FailedPreconditionError);
-    await expect(refusal).rejects.toThrow(`the server at 127.0.0.1:${port} does not speak TLS`);
+    await expect(refusal).rejects.toThrow(`the server at 127.0.0.1:${port} does not speak TLS, and Skiff control planes serve TLS only: check that --server`);
   });
 
   it('reports a closed port or a silent peer as unavailable', async () => {

@@ -12,7 +12,7 @@ import { caCertificateHash } from '@skiff/api/x509';
 import { parseHostPort } from '../host-port.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-/** OpenSSL's answer when the peer replies to a ClientHello with something that is not TLS (plaintext gRPC). */
+/** OpenSSL's answer when the peer replies to a ClientHello with something that is not TLS (e.g. plaintext gRPC). */
 const PLAINTEXT_PEER = 'ERR_SSL_WRONG_VERSION_NUMBER';
 
 /**
@@ -70,7 +70,7 @@ function presentedChain(host: string, port: number, server: string, timeoutMs: n
       if (error.code === PLAINTEXT_PEER) {
         reject(
           new FailedPreconditionError(
-            `the server at ${server} does not speak TLS: a control plane started with --insecure-dev-plaintext takes agents started with --insecure-dev-plaintext (on loopback) and no token`,
+            `the server at ${server} does not speak TLS, and Skiff control planes serve TLS only: check that --server names the control plane's gRPC address (port 7400 by default)`,
           ),
         );
         return;

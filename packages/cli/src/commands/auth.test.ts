@@ -1,14 +1,14 @@
-// ctl auth can-i against a plaintext Api server in the test (CanI only): what
-// it asks, what it prints, and the exit code of the real binary.
+// ctl auth can-i against a TLS Api server in the test (CanI only): what it
+// asks, what it prints, and the exit code of the real binary.
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
-import { apiServiceDefinition } from '@skiff/api';
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { runCtl } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../context.js';
 import { QuietFailure } from '../errors.js';
 import { buildProgram } from '../program.js';
+import { startTestApiServer, type TestApiServer } from '../test-api-server.js';
 
 interface CanIRequest {
   verb: string;
@@ -20,11 +20,11 @@ interface CanIRequest {
 }
 
 const asked: CanIRequest[] = [];
-let address = '';
-const server = new Server();
+let server: TestApiServer;
+let kubeconfig = '';
 
 beforeAll(async () => {
-  server.addService(apiServiceDefinition(), {
+  server = await startTestApiServer({
     CanI(call: ServerUnaryCall<CanIRequest, unknown>, callback: sendUnaryData<unknown>) {
       asked.push(call.request);
       const allowed = call.request.verb !== 'delete';
@@ -32,13 +32,10 @@ beforeAll(async () => {
       callback(null, { allowed, reason: allowed ? 'allowed by ClusterRoleBinding "admin"' : denial });
     },
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
-  address = `127.0.0.1:${port}`;
+  kubeconfig = server.kubeconfigFile('admin');
 });
 
-afterAll(() => server.forceShutdown());
+afterAll(() => server.close());
 
 async function canI(...args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown; request?: CanIRequest }> {
   const stdout = new PassThrough();
@@ -47,7 +44,7 @@ async function canI(...args: string[]): Promise<{ stdout: string; stderr: string
   let error: unknown;
   const before = asked.length;
   try {
-    await buildProgram(context).parseAsync(['--insecure-dev-plaintext', '--server', address, 'auth', 'can-i', ...args], { from: 'user' });
+    await buildProgram(context).parseAsync(['--kubeconfig', kubeconfig, 'auth', 'can-i', ...args], { from: 'user' });
   } catch (thrown) {
     error = thrown;
   } finally {
@@ -111,8 +108,7 @@ describe('ctl auth can-i', () => {
   });
 
   it('exits 0 for yes and 1 for no, printing nothing else', async () => {
-    const plaintext = ['--insecure-dev-plaintext', '--server', address];
-    expect(await runCtl(undefined, [...plaintext, 'auth', 'can-i', 'get', 'pods'])).toEqual({ code: 0, stdout: 'yes\n', stderr: '' });
-    expect(await runCtl(undefined, [...plaintext, 'auth', 'can-i', 'delete', 'pods'])).toEqual({ code: 1, stdout: 'no - no rule allows it\n', stderr: '' });
+    expect(await runCtl(kubeconfig, ['auth', 'can-i', 'get', 'pods'])).toEqual({ code: 0, stdout: 'yes\n', stderr: '' });
+    expect(await runCtl(kubeconfig, ['auth', 'can-i', 'delete', 'pods'])).toEqual({ code: 1, stdout: 'no - no rule allows it\n', stderr: '' });
   });
 });

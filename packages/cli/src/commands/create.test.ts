@@ -1,11 +1,11 @@
-// ctl create token against a plaintext Api server in the test (CreateToken only).
+// ctl create token against a TLS Api server in the test (CreateToken only).
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
-import { apiServiceDefinition } from '@skiff/api';
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../context.js';
 import { buildProgram } from '../program.js';
+import { startTestApiServer, type TestApiServer } from '../test-api-server.js';
 
 interface CreateTokenRequest {
   namespace: string;
@@ -14,23 +14,20 @@ interface CreateTokenRequest {
 }
 
 const asked: CreateTokenRequest[] = [];
-let address = '';
-const server = new Server();
+let server: TestApiServer;
+let kubeconfig = '';
 
 beforeAll(async () => {
-  server.addService(apiServiceDefinition(), {
+  server = await startTestApiServer({
     CreateToken(call: ServerUnaryCall<CreateTokenRequest, unknown>, callback: sendUnaryData<unknown>) {
       asked.push(call.request);
       callback(null, { token: `token-for-${call.request.service_account}`, expiration_timestamp: '2030-01-01T00:00:00Z' });
     },
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
-  address = `127.0.0.1:${port}`;
+  kubeconfig = server.kubeconfigFile('admin');
 });
 
-afterAll(() => server.forceShutdown());
+afterAll(() => server.close());
 
 async function createToken(...args: string[]): Promise<{ stdout: string; error?: string; request?: CreateTokenRequest }> {
   const stdout = new PassThrough();
@@ -38,7 +35,7 @@ async function createToken(...args: string[]): Promise<{ stdout: string; error?:
   const before = asked.length;
   let error: string | undefined;
   try {
-    await buildProgram(context).parseAsync(['--insecure-dev-plaintext', '--server', address, 'create', 'token', ...args], { from: 'user' });
+    await buildProgram(context).parseAsync(['--kubeconfig', kubeconfig, 'create', 'token', ...args], { from: 'user' });
   } catch (thrown) {
     error = thrown instanceof Error ? thrown.message : String(thrown);
   } finally {

@@ -73,7 +73,7 @@ class FakeClient {
   }
 
   explain(error: unknown): unknown {
-    return isServiceError(error) ? explainServiceError(error, { where: 'fake:7400', plaintext: false }) : error;
+    return isServiceError(error) ? explainServiceError(error, { where: 'fake:7400' }) : error;
   }
 }
 

@@ -12,8 +12,7 @@ import { createSelfSignedCa, generateKeyPair, issueCertificate } from '@skiff/ap
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CliError } from '../errors.js';
 import { locateKubeconfig, readKubeconfig, type KubeconfigFile } from '../kubeconfig/kubeconfig-file.js';
-import { defaultNamespace, plaintextConnection, resolveConnection, type ConnectionFlags } from './connection.js';
-import { isLoopbackHost } from './loopback.js';
+import { defaultNamespace, resolveConnection, type ConnectionFlags } from './connection.js';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 const dir = mkdtempSync(join(tmpdir(), 'skiff-connection-'));
@@ -59,13 +58,13 @@ describe('resolveConnection over TLS', () => {
   it("dials the context's server and says where it came from", () => {
     const kubeconfig = file(admin);
     const connection = resolveConnection({}, kubeconfig);
-    expect(connection).toMatchObject({ target: '10.0.0.5:7400', where: `10.0.0.5:7400 (context "skiff" of ~/config-${files})`, plaintext: false, options: {} });
+    expect(connection).toMatchObject({ target: '10.0.0.5:7400', where: `10.0.0.5:7400 (context "skiff" of ~/config-${files})`, options: {} });
     expect(connection.credentials._isSecure()).toBe(true);
   });
 
   it('lets --server override the server, as https://HOST:PORT or HOST:PORT, keeping the context credentials', () => {
     const kubeconfig = file(admin);
-    expect(resolveConnection({ server: 'https://[::1]:7401' }, kubeconfig)).toMatchObject({ target: '[::1]:7401', plaintext: false });
+    expect(resolveConnection({ server: 'https://[::1]:7401' }, kubeconfig)).toMatchObject({ target: '[::1]:7401' });
     expect(resolveConnection({ server: 'cp.lab:7402' }, kubeconfig).where).toBe(`cp.lab:7402 (--server, context "skiff" of ~/config-${files})`);
     expect(failure({ server: 'https://cp.lab' }, kubeconfig)).toMatch(/^error: --server: "https:\/\/cp\.lab" has no port; it must be https:\/\/HOST:PORT/);
   });
@@ -118,51 +117,10 @@ describe('resolveConnection over TLS', () => {
   });
 });
 
-describe('resolveConnection with --insecure-dev-plaintext', () => {
-  it('needs no kubeconfig: it dials --server, else 127.0.0.1:7400, without credentials', () => {
-    expect(resolveConnection({ insecureDevPlaintext: true }, file(undefined))).toMatchObject({ target: '127.0.0.1:7400', where: '127.0.0.1:7400 (plaintext)', plaintext: true });
-    const connection = resolveConnection({ insecureDevPlaintext: true, server: 'localhost:7500' }, file(undefined));
-    expect(connection.target).toBe('localhost:7500');
-    expect(connection.credentials._isSecure()).toBe(false);
-  });
-
-  it("takes the context's server when there is one, and needs the kubeconfig when --context names one", () => {
-    const local = withCluster({ server: 'https://127.0.0.1:7600' });
-    expect(resolveConnection({ insecureDevPlaintext: true }, file(local)).target).toBe('127.0.0.1:7600');
-    expect(failure({ insecureDevPlaintext: true, context: 'shop' }, file(undefined))).toMatch(/^error: no kubeconfig at /);
-  });
-
-  it('refuses any address but loopback, whatever says it', () => {
-    expect(failure({ insecureDevPlaintext: true }, file(admin))).toBe(
-      'error: --insecure-dev-plaintext talks only to a loopback address (127.0.0.1, ::1, localhost), not 10.0.0.5:7400; drop the flag to connect over TLS with your kubeconfig',
-    );
-    expect(failure({ insecureDevPlaintext: true, server: '192.168.1.4:7400' }, file(undefined))).toMatch(/not 192\.168\.1\.4:7400;/);
-    expect(() => plaintextConnection('10.1.2.3:7400')).toThrow(/not 10\.1\.2\.3:7400;/);
-  });
-});
-
 describe('defaultNamespace', () => {
   it("is the chosen context's namespace, else default", () => {
     const kubeconfig = file(withCluster({}));
     expect(defaultNamespace({}, kubeconfig)).toBe('default');
     expect(defaultNamespace({ context: 'shop' }, kubeconfig)).toBe('shop');
-    expect(defaultNamespace({ insecureDevPlaintext: true }, file(undefined))).toBe('default');
-    expect(defaultNamespace({ insecureDevPlaintext: true, context: 'shop' }, kubeconfig)).toBe('shop');
-  });
-});
-
-describe('isLoopbackHost', () => {
-  it.each([
-    ['127.0.0.1', true],
-    ['127.45.0.9', true],
-    ['[::1]', true],
-    ['localhost', true],
-    ['10.0.0.5', false],
-    ['[::ffff:10.0.0.5]', false],
-    ['[fe80::1]', false],
-    ['cp.lab', false],
-    ['localhost.evil.example', false],
-  ])('%s → %s', (host, loopback) => {
-    expect(isLoopbackHost(host)).toBe(loopback);
   });
 });
