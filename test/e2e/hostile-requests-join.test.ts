@@ -147,7 +147,7 @@ describe('hostile requests: revoked node certificates', () => {
     expect((await cluster.ctl(['delete', 'node', 'deleted-node'])).code).toBe(0);
     const revoked = {
       code: 'UNAUTHENTICATED',
-      details: 'node "deleted-node" no longer exists, so its certificate is revoked; join the node again with a token (skiff-agent --reset, then --token)',
+      details: 'node "deleted-node" no longer exists, so its certificate is revoked; join the node again: remove <state-dir>/pki on it and start the agent with --token',
     };
     expect(await revokedSoon(identity, 'deleted-node')).toEqual(revoked);
     expect(await refusal(registerAs(identity, 'deleted-node'))).toEqual(revoked);
@@ -193,7 +193,7 @@ describe('hostile requests: revoked node certificates', () => {
       code: 'UNAUTHENTICATED',
       details: joined
         ? `this certificate of node "${nodeName}" was replaced or revoked; join the node again with a token`
-        : `node "${nodeName}" no longer exists, so its certificate is revoked; join the node again with a token (skiff-agent --reset, then --token)`,
+        : `node "${nodeName}" no longer exists, so its certificate is revoked; join the node again: remove <state-dir>/pki on it and start the agent with --token`,
     });
     expect((await node(nodeName))?.metadata.labels?.['hijacked']).toBeUndefined();
   });

@@ -56,9 +56,9 @@ function clientOptions(options: grpc.ClientOptions): grpc.ClientOptions {
   };
 }
 
-// Each client takes the channel's credentials (TLS: `grpc.credentials.createSsl(ca, key, cert)`);
-// a caller that passes none gets a plaintext channel, which only the
-// loopback-only development mode (--insecure-dev-plaintext) may use.
+// Each client takes the channel's credentials (TLS: `grpc.credentials.createSsl(ca, key, cert)`).
+// Skiff's servers speak TLS only; a caller that passes none gets a plaintext
+// channel, which reaches nothing of Skiff's (tests use it for a local proxy).
 
 export function createApiClient(address: string, options: grpc.ClientOptions = {}, credentials?: grpc.ChannelCredentials): ApiClient {
   const { Api } = loadApiProto().skiff.v1;

@@ -61,10 +61,16 @@ export class RequestGuard {
     return new Caller(user, this.options.authorizer);
   }
 
-  /** Writes the audit line of a finished request, if it changed (or tried to change) something. */
+  /**
+   * Writes the audit line of a finished request, if it changed (or tried to
+   * change) something. A node's own heartbeat is left out when it succeeds,
+   * as Kubernetes' audit policies leave out node leases: two lines a second
+   * per node would bury everything else.
+   */
   audit(method: string, caller: Caller | undefined, code: status, latencyMs: number): void {
     const attributes = caller?.described;
     if (!attributes || !MUTATING.has(attributes.verb)) return;
+    if (method === 'Heartbeat' && code === status.OK) return;
     this.options.audit.record({
       method,
       user: caller.user.name,

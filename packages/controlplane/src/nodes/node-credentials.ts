@@ -86,7 +86,7 @@ export class NodeCredentials {
     const id = node?.metadata.annotations?.[JOIN_TOKEN_ANNOTATION];
     const token = id ? await this.options.objects.get<Secret>(SECRET, TOKEN_NAMESPACE, tokenSecretName(id)) : undefined;
     if (this.validIn(node, () => token, serial)) return;
-    if (!node) throw new UnauthenticatedError(`node "${nodeName}" no longer exists, so its certificate is revoked; join the node again with a token (skiff-agent --reset, then --token)`);
+    if (!node) throw new UnauthenticatedError(`node "${nodeName}" no longer exists, so its certificate is revoked; join the node again: remove <state-dir>/pki on it and start the agent with --token`);
     if (!serialsOf(node).includes(serial)) throw new UnauthenticatedError(`this certificate of node "${nodeName}" was replaced or revoked; join the node again with a token`);
     throw new UnauthenticatedError(`the join token that admitted node "${nodeName}" was deleted, which revokes its certificate; join the node again with a new token`);
   }
