@@ -1,15 +1,17 @@
 // The control plane's controllers, started together over the shared informers
 // of one InformerFactory: one cache per kind, however many loops read it.
-import type { Deployment, Pod } from '@skiff/api';
+import type { Deployment, Node, Pod } from '@skiff/api';
 import { silentLogger, type ControllerLogger, type InformerFactory } from '../cache/index.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { DeploymentController } from './deployment-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
+import { OrphanedPodCollector } from './orphaned-pod-collector.js';
 
 export { DeploymentController, type DeploymentControllerOptions } from './deployment-controller.js';
 export { POD_TEMPLATE_HASH_LABEL, templateHash } from './deployment-pods.js';
 export { Expectations, type ExpectationsOptions } from './expectations.js';
 export { GarbageCollector, type GarbageCollectorOptions } from './garbage-collector.js';
+export { OrphanedPodCollector, type OrphanedPodCollectorOptions } from './orphaned-pod-collector.js';
 
 export interface StartControllersOptions {
   readonly objects: ObjectStore;
@@ -27,8 +29,8 @@ export interface RunningControllers {
 }
 
 /**
- * Starts the deployment controller and the garbage collector on the factory's
- * Deployment and Pod informers. Call before the factory's start(), so their
+ * Starts the deployment controller, the garbage collector and the collector
+ * of pods on deleted nodes on the factory's informers. Call before the factory's start(), so their
  * handlers see the initial lists; they act once the informers have synced.
  */
 export function startControllers(options: StartControllersOptions): RunningControllers {
@@ -39,13 +41,15 @@ export function startControllers(options: StartControllersOptions): RunningContr
   const workers = options.workers === undefined ? {} : { workers: options.workers };
   const deploymentController = new DeploymentController({ objects, deployments, pods, log, ...workers });
   const garbageCollector = new GarbageCollector({ objects, deployments, pods, log, ...workers });
+  const orphans = new OrphanedPodCollector({ objects, pods, nodes: informers.informerFor<Node>('Node'), log });
   deploymentController.start();
   garbageCollector.start();
+  orphans.start();
 
   let stopping: Promise<void> | undefined;
   return {
     stop: () => {
-      stopping ??= Promise.all([deploymentController.stop(), garbageCollector.stop()]).then(() => undefined);
+      stopping ??= Promise.all([deploymentController.stop(), garbageCollector.stop(), orphans.stop()]).then(() => undefined);
       return stopping;
     },
   };
