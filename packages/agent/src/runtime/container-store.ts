@@ -67,7 +67,8 @@ export class ContainerStore {
 
   constructor(
     readonly stateDir: string,
-    private readonly shimMainPath: string,
+    /** Only for startShim(): runc containers have no shim. */
+    private readonly shimMainPath?: string,
   ) {
     this.root = containersRoot(stateDir);
   }
@@ -128,7 +129,7 @@ export class ContainerStore {
    * shim.log, unref'd (the agent may exit while it runs).
    */
   async startShim(id: string, request: ShimRequest): Promise<number> {
-    if (!existsSync(this.shimMainPath)) {
+    if (this.shimMainPath === undefined || !existsSync(this.shimMainPath)) {
       throw new Error(`shim entry ${this.shimMainPath} not found: build the agent first (npx tsc -b packages/agent)`);
     }
     await writeJsonAtomic(this.file(id, FILE.request), request);

@@ -1,7 +1,7 @@
-// What the runc and process drivers have in common: each container is
-// supervised by a shim that records its exit in the state dir, so
-// start/stop/state/list/remove follow the same protocol and differ only in how
-// a container is prepared, probed, signalled and cleaned up.
+// A runtime whose containers are each supervised by a Node.js shim that
+// records the exit in the state dir (the process driver's; runc containers run
+// under conmon instead). start/stop/state/list/remove follow one protocol; a
+// driver says how a container is prepared, probed, signalled and cleaned up.
 //
 // State is always derived from the state dir plus a live probe, never from
 // memory, so a new instance over the same stateDir (after an agent restart)
@@ -21,17 +21,9 @@ import {
 import { pollUntil } from './poll.js';
 import { isProcessAlive } from './process-probe.js';
 import type { ContainerSpec, ContainerState, Runtime } from './runtime.js';
+import { ContainerStartError } from './start-error.js';
 
-/** The container process never ran: runc could not create it, the command was not found, … */
-export class ContainerStartError extends Error {
-  constructor(
-    readonly id: string,
-    readonly reason: string,
-  ) {
-    super(`container ${id} failed to start: ${reason}`);
-    this.name = 'ContainerStartError';
-  }
-}
+export { ContainerStartError };
 
 /** What a driver can tell about its container without the shim. */
 export type Liveness =
@@ -60,8 +52,6 @@ const SHIM_EXIT_WAIT_MS = 10_000;
 export abstract class SupervisedRuntime implements Runtime {
   abstract readonly name: DriverName;
   protected readonly store: ContainerStore;
-  /** Starts that may be creating cgroups right now (see RuncRuntime.afterRemove). */
-  protected startsInFlight = 0;
   private readonly startTimeoutMs: number;
 
   protected constructor(options: SupervisedRuntimeOptions) {
@@ -89,8 +79,6 @@ export abstract class SupervisedRuntime implements Runtime {
       logPath: this.store.file(spec.id, FILE.log),
       createdAt: new Date().toISOString(),
     };
-    this.startsInFlight += 1;
-    let counted = true;
     let created = false;
     try {
       await this.store.create(record);
@@ -99,15 +87,9 @@ export abstract class SupervisedRuntime implements Runtime {
       const shimPid = await this.store.startShim(spec.id, request);
       return await this.waitUntilStarted(spec.id, shimPid);
     } catch (error) {
-      if (created) {
-        // Leave nothing half-made behind: the caller will retry with the same id.
-        this.startsInFlight -= 1;
-        counted = false;
-        await this.remove(spec.id).catch(() => undefined);
-      }
+      // Leave nothing half-made behind: the caller will retry with the same id.
+      if (created) await this.remove(spec.id).catch(() => undefined);
       throw error;
-    } finally {
-      if (counted) this.startsInFlight -= 1;
     }
   }
 
@@ -139,8 +121,7 @@ export abstract class SupervisedRuntime implements Runtime {
     if (files !== undefined) {
       const current = await this.stateOf(files);
       if (current.status !== 'exited') await this.stop(id, 0);
-      // The shim deletes the runc container after recording the exit; let it
-      // finish so the two do not clean up the same things at once.
+      // Let the shim finish so the two do not clean up the same things at once.
       await this.store.waitForShimGone(id, SHIM_EXIT_WAIT_MS);
     }
     await this.cleanup(id);
