@@ -18,11 +18,12 @@ import {
   readJsonFile,
   writeJsonAtomic,
   type ContainerRecord,
+  type DriverName,
   type ExitRecord,
   type ShimRecord,
   type ShimRequest,
 } from './container-files.js';
-import { isValidContainerId } from './container-id.js';
+import { assertValidContainerId, isValidContainerId } from './container-id.js';
 import { pollUntil } from './poll.js';
 import { isProcessAlive } from './process-probe.js';
 import type { ContainerState } from './runtime.js';
@@ -106,6 +107,20 @@ export class ContainerStore {
     const exit = await readJsonFile(path.join(dir, FILE.exit), isExitRecord);
     const shim = await readJsonFile(path.join(dir, FILE.shim), isShimRecord);
     return { dir, record, ...(shim ? { shim } : {}), ...(exit ? { exit } : {}) };
+  }
+
+  /** The container's files if it exists and was made by `driver` (another driver's containers are not ours to touch). */
+  async readOwn(id: string, driver: DriverName): Promise<ContainerFiles | undefined> {
+    const files = await this.read(id);
+    return files?.record.driver === driver ? files : undefined;
+  }
+
+  /** readOwn() for operations on a container that must exist: an invalid id or an unknown container throws. */
+  async mustReadOwn(id: string, driver: DriverName): Promise<ContainerFiles> {
+    assertValidContainerId(id);
+    const files = await this.readOwn(id, driver);
+    if (files === undefined) throw new UnknownContainerError(id);
+    return files;
   }
 
   readExit(id: string): Promise<ExitRecord | undefined> {

@@ -23,7 +23,7 @@ import {
 import { launchConmon, conmonLogTail, lastRuncError, readConmonExit, readPidFile, requestLogReopen } from './conmon.js';
 import { FILE, isMonitorRecord, readJsonFile, writeJsonAtomic, type MonitorRecord } from './container-files.js';
 import { assertValidContainerId, isValidContainerId } from './container-id.js';
-import { ContainerStore, UnknownContainerError, type ContainerFiles } from './container-store.js';
+import { ContainerStore, type ContainerFiles } from './container-store.js';
 import { readMountInfo } from './mountinfo.js';
 import { buildOciSpec } from './oci-spec.js';
 import { mountOverlay, unmountOverlay } from './overlay-rootfs.js';
@@ -174,9 +174,7 @@ export class RuncRuntime implements Runtime {
   }
 
   async stop(id: string, graceMs: number): Promise<ContainerState> {
-    assertValidContainerId(id);
-    const files = await this.store.read(id);
-    if (files === undefined || files.record.driver !== this.name) throw new UnknownContainerError(id);
+    const files = await this.store.mustReadOwn(id, this.name);
     const current = await this.stateOf(files);
     if (current.status === 'exited') return current;
     // Only the container's init is signalled: when it dies the kernel ends the
@@ -211,10 +209,8 @@ export class RuncRuntime implements Runtime {
   }
 
   async state(id: string): Promise<ContainerState | undefined> {
-    if (!isValidContainerId(id)) return undefined;
-    const files = await this.store.read(id);
-    if (files === undefined || files.record.driver !== this.name) return undefined;
-    return this.stateOf(files);
+    const files = await this.store.readOwn(id, this.name);
+    return files && this.stateOf(files);
   }
 
   /** Every container; rotates the logs of running ones that reached their size on the way (the reconciler lists on every pass). */

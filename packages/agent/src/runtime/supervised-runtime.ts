@@ -12,7 +12,6 @@ import { FILE, type ContainerRecord, type DriverName, type ExitRecord, type Shim
 import { assertValidContainerId, isValidContainerId } from './container-id.js';
 import {
   ContainerStore,
-  UnknownContainerError,
   exitedState,
   runningState,
   unknownState,
@@ -94,9 +93,7 @@ export abstract class SupervisedRuntime implements Runtime {
   }
 
   async stop(id: string, graceMs: number): Promise<ContainerState> {
-    assertValidContainerId(id);
-    const files = await this.store.read(id);
-    if (files === undefined || files.record.driver !== this.name) throw new UnknownContainerError(id);
+    const files = await this.store.mustReadOwn(id, this.name);
     const current = await this.stateOf(files);
     if (current.status === 'exited') return current;
 
@@ -130,10 +127,8 @@ export abstract class SupervisedRuntime implements Runtime {
   }
 
   async state(id: string): Promise<ContainerState | undefined> {
-    if (!isValidContainerId(id)) return undefined;
-    const files = await this.store.read(id);
-    if (files === undefined || files.record.driver !== this.name) return undefined;
-    return this.stateOf(files);
+    const files = await this.store.readOwn(id, this.name);
+    return files && this.stateOf(files);
   }
 
   async list(): Promise<ContainerState[]> {
