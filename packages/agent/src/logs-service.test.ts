@@ -16,6 +16,7 @@ import { createLogsHandlers } from './logs-service.js';
 import { parseCriRecord } from './runtime/cri-log.js';
 import { RuncRuntime } from './runtime/runc-runtime.js';
 import type { ContainerSpec, ContainerState } from './runtime/runtime.js';
+import { forceCleanup, instanceCgroupDirs, removeAll } from './runtime/test-cleanup.js';
 import { makeBusyboxLayer } from './runtime/test-rootfs.js';
 
 describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon'], files: ['/bin/busybox'] }))('Logs over conmon CRI logs (real runc)', () => {
@@ -24,6 +25,8 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon'], files: ['/bin/bus
   let base: string;
   let layer: string;
   let runtime: RuncRuntime;
+  /** Every runtime a test made, for the cleanup. */
+  const runtimes: RuncRuntime[] = [];
 
   const spec = (argv: string[], attempt = 0, container = 'main'): ContainerSpec => ({
     id: `${pod}-${container}-${attempt}`,
@@ -76,17 +79,22 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon'], files: ['/bin/bus
     base = await mkdtemp(join(tmpdir(), 'skiff-logs-'));
     layer = await makeBusyboxLayer(join(base, 'layer'));
     runtime = new RuncRuntime({ stateDir: join(base, 'state'), instanceName: instance });
+    runtimes.push(runtime);
   });
 
   afterEach(async () => {
-    for (const c of await runtime.list()) await runtime.remove(c.id).catch((error: unknown) => console.error(error));
+    for (const r of runtimes) await removeAll(r);
   });
 
   afterAll(async () => {
-    if (runtime !== undefined) {
-      for (const c of await runtime.list()) await runtime.remove(c.id).catch(() => undefined);
+    const leftovers: string[] = [];
+    for (const r of runtimes) {
+      await removeAll(r);
+      await forceCleanup(r, base);
+      leftovers.push(...(await instanceCgroupDirs(r.instanceName)));
     }
-    await rm(base, { recursive: true, force: true });
+    if (base !== undefined) await rm(base, { recursive: true, force: true });
+    expect(leftovers).toEqual([]);
   });
 
   it('conmon writes CRI lines for stdout and stderr; logs prints the text, --timestamps the time first', async () => {
@@ -145,6 +153,7 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon'], files: ['/bin/bus
   it('rotates a log at its maximum size, keeping at most logMaxFiles files', async () => {
     // Small files, so rotations come quickly (and conmon's own cap, twice the size, is never what acts).
     runtime = new RuncRuntime({ stateDir: join(base, 'rotating'), instanceName: `${instance}r`, logMaxBytes: 4096, logMaxFiles: 3 });
+    runtimes.push(runtime);
     const s = spec(['sh', '-c', 'i=0; while true; do echo "line $i ................................................"; i=$((i+1)); sleep 0.002; done']);
     await runtime.start(s);
     const dir = join(base, 'rotating', 'containers', s.id);

@@ -12,17 +12,17 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { skipUnlessRoot, waitFor } from '@skiff/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cgroupDir, cgroupDirIn, cgroupHierarchies } from './cgroup-fs.js';
+import { cgroupDir } from './cgroup-fs.js';
 import { FILE, isMonitorRecord, readJsonFile } from './container-files.js';
 import { parseCriLog } from './cri-log.js';
 import { InvalidContainerIdError } from './container-id.js';
 import { ContainerExistsError } from './container-store.js';
-import { readMountInfo } from './mountinfo.js';
 import { isMounted } from './overlay-rootfs.js';
 import { isProcessAlive, readProcessStat } from './process-probe.js';
 import { RuncRuntime } from './runc-runtime.js';
 import type { ContainerSpec, ContainerState } from './runtime.js';
 import { ContainerStartError } from './start-error.js';
+import { forceCleanup, instanceCgroupDirs, removeAll } from './test-cleanup.js';
 import { makeBusyboxLayer } from './test-rootfs.js';
 
 const DIST_RUNTIME = fileURLToPath(new URL('../../dist/runtime/runc-runtime.js', import.meta.url));
@@ -323,37 +323,4 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon', 'ip'], files: ['/b
 /** The container's output, CRI prefixes stripped: what `ctl logs` prints. */
 async function output(logPath: string): Promise<string> {
   return parseCriLog(await readFile(logPath, 'utf8')).lines.map((l) => `${l.text}\n`).join('');
-}
-
-async function removeAll(runtime: RuncRuntime): Promise<void> {
-  for (const c of await runtime.list()) {
-    await runtime.remove(c.id).catch((error: unknown) => console.error(`cleanup of ${c.id} failed:`, error));
-  }
-}
-
-/** Whatever survived remove(): runc containers, mounts under `base`, the instance's cgroups. */
-async function forceCleanup(runtime: RuncRuntime, base: string): Promise<void> {
-  const listed = spawnSync('runc', ['--root', runtime.runcRoot, 'list', '-q'], { encoding: 'utf8' });
-  for (const id of listed.stdout.split('\n').filter(Boolean)) {
-    spawnSync('runc', ['--root', runtime.runcRoot, 'delete', '--force', id]);
-  }
-  for (const m of await readMountInfo()) {
-    if (m.mountPoint.startsWith(`${base}/`)) spawnSync('umount', ['-l', m.mountPoint]);
-  }
-  for (const dir of (await instanceCgroupDirs(runtime.instanceName)).reverse()) {
-    await rm(dir, { recursive: false, force: true }).catch(() => spawnSync('rmdir', [dir]));
-  }
-}
-
-/** Directories at or below /skiff/<instance> in every cgroup hierarchy. */
-async function instanceCgroupDirs(instance: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const h of cgroupHierarchies(await readMountInfo())) {
-    const dir = cgroupDirIn(h, `/skiff/${instance}`);
-    if (dir === undefined || !existsSync(dir)) continue;
-    found.push(dir);
-    const children = spawnSync('find', [dir, '-mindepth', '1', '-type', 'd'], { encoding: 'utf8' });
-    found.push(...children.stdout.split('\n').filter(Boolean));
-  }
-  return found;
 }
