@@ -1,7 +1,8 @@
 // The state-dir bookkeeping both drivers share: creating a container's
-// directory, starting its shim, and reading back what the shim recorded. It
-// knows nothing about runc; liveness of the container itself is the driver's
-// business, liveness of the shim is answered here.
+// directory and record and reading them back; for the process driver also
+// starting its shim and reading what the shim recorded. It knows nothing about
+// runc or conmon; liveness of the container itself is the driver's business,
+// liveness of the shim is answered here.
 
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
@@ -176,7 +177,7 @@ export class ContainerStore {
     return isProcessAlive(files.shim.shimPid, files.shim.shimStartTicks);
   }
 
-  /** Waits (bounded) for the shim process to finish its work after the exit (runc delete). */
+  /** Waits (bounded) for the shim process to finish its work after the exit. */
   async waitForShimGone(id: string, timeoutMs: number): Promise<boolean> {
     const gone = await pollUntil(
       async () => {

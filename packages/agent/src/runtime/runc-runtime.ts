@@ -310,7 +310,12 @@ export class RuncRuntime implements Runtime {
     if (runc?.status === 'running' || runc?.status === 'pausing' || runc?.status === 'paused') {
       return { ...base, status: 'running', pid: runc.pid };
     }
-    if (runc?.status === 'creating' || runc?.status === 'created') return { ...base, status: 'unknown' };
+    const young = Date.now() - Date.parse(record.createdAt) < STARTING_GRACE_MS;
+    if (runc?.status === 'creating' || runc?.status === 'created') {
+      // Created but never started: the agent that was starting it died in
+      // between. Past the grace period it is over (remove() deletes it).
+      return monitor === undefined && !young ? { ...base, status: 'exited' } : { ...base, status: 'unknown' };
+    }
     // Stopped, or runc no longer knows it.
     const conmon = monitor?.conmonPid;
     if (conmon !== undefined && (await isProcessAlive(conmon, monitor?.conmonStartTicks))) {
@@ -320,7 +325,7 @@ export class RuncRuntime implements Runtime {
     }
     const late = await exited();
     if (late) return late;
-    if (monitor === undefined && Date.now() - Date.parse(record.createdAt) < STARTING_GRACE_MS) return { ...base, status: 'unknown' };
+    if (monitor === undefined && young) return { ...base, status: 'unknown' };
     // conmon is gone without a record (killed with -9): the container has
     // stopped, but how it ended is lost.
     return { ...base, status: 'exited' };

@@ -39,13 +39,13 @@ export interface SupervisedRuntimeOptions {
   readonly startTimeoutMs?: number;
 }
 
-/** After SIGKILL the exit must follow promptly; this bounds a wedged kernel or runc. */
+/** After SIGKILL the exit must follow promptly; this bounds a wedged kernel. */
 const KILL_TIMEOUT_MS = 15_000;
 /** How long state() waits for a shim that is recording an exit right now. */
 const RECORDING_WAIT_MS = 2_000;
 /** A container without shim.json younger than this may still be starting. */
 const STARTING_GRACE_MS = 30_000;
-/** remove() waits this long for the shim to finish (runc delete) before cleaning up itself. */
+/** remove() waits this long for the shim to finish before cleaning up itself. */
 const SHIM_EXIT_WAIT_MS = 10_000;
 
 export abstract class SupervisedRuntime implements Runtime {
@@ -60,10 +60,10 @@ export abstract class SupervisedRuntime implements Runtime {
 
   /** Creates what the container needs (rootfs, bundle …) and says what the shim must run. */
   protected abstract prepare(spec: ContainerSpec, dir: string, logPath: string): Promise<ShimRequest>;
-  /** Whether the container's process runs, asked of the system (runc, /proc), not of the shim. */
+  /** Whether the container's process runs, asked of the system (/proc), not of the shim. */
   protected abstract probe(files: ContainerFiles): Promise<Liveness>;
   protected abstract signal(files: ContainerFiles, signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
-  /** Releases system resources (runc state, mounts, cgroups) once the container is not running. */
+  /** Releases what the driver made outside the container's directory, once it is not running. */
   protected abstract cleanup(id: string): Promise<void>;
   /** Runs after a container's directory is gone. */
   protected async afterRemove(): Promise<void> {}
