@@ -127,7 +127,16 @@ export class SkiffClient {
 
   /** Streams a container's output into `write` until it ends (or, following, until the container stops). */
   logs(
-    request: { namespace: string; pod: string; container: string; follow: boolean; tailLines: number },
+    request: {
+      namespace: string;
+      pod: string;
+      container: string;
+      follow: boolean;
+      tailLines: number;
+      timestamps?: boolean;
+      sinceSeconds?: number;
+      previous?: boolean;
+    },
     write: (data: Buffer) => void,
   ): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -137,6 +146,9 @@ export class SkiffClient {
         container: request.container,
         follow: request.follow,
         tail_lines: request.tailLines,
+        timestamps: request.timestamps ?? false,
+        since_seconds: request.sinceSeconds ?? 0,
+        previous: request.previous ?? false,
       });
       stream.on('data', (chunk: { data: Buffer }) => write(chunk.data));
       stream.on('error', (error: ServiceError) => reject(explainServiceError(error, this.connection)));

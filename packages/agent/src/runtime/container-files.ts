@@ -4,13 +4,16 @@
 // Runtime instance) reads the same truth as the one that started it.
 //
 //   container.json   ContainerRecord: labels, driver, log path (driver, once)
-//   shim-request.json ShimRequest: what the shim must run (driver, once)
-//   shim.json        ShimRecord: shim pid, then container pid + start time (shim)
-//   exit.json        ExitRecord: exit code, finish time, OOM (shim, once)
-//   container.log    the container's stdout+stderr
-//   shim.log         the shim's own output (its crashes, never the container's)
+//   container.log    the container's stdout+stderr (runc: CRI format, rotated
+//                    to container.log.1 …)
+//   process driver only:
+//     shim-request.json ShimRequest: what the shim must run (driver, once)
+//     shim.json      ShimRecord: shim pid, then process pid + start time (shim)
+//     exit.json      ExitRecord: exit code, finish time (shim, once)
+//     shim.log       the shim's own output (its crashes, never the container's)
 //   runc only: bundle/config.json, rootfs/ (overlay mount), upper/, work/,
-//              runc.log (runc's own log), container.pid (runc --pid-file)
+//              runc.log (runc's own log), monitor.json (MonitorRecord), and
+//              conmon's files (see conmon.ts)
 //
 // Every file that is read while another process may be writing it is written
 // atomically (temp file + rename), so a reader sees the old or the new
@@ -31,20 +34,6 @@ export interface ContainerRecord {
   readonly createdAt: string;
 }
 
-export interface RuncShimRequest {
-  readonly kind: 'runc';
-  readonly id: string;
-  readonly runcBinary: string;
-  readonly runcRoot: string;
-  readonly bundleDir: string;
-  /** Where runc writes the container's init pid (--pid-file). */
-  readonly pidFile: string;
-  readonly runcLogPath: string;
-  /** For the OOM counter, read after the container exits. */
-  readonly cgroupsPath: string;
-  readonly logPath: string;
-}
-
 export interface ProcessShimRequest {
   readonly kind: 'process';
   readonly id: string;
@@ -55,7 +44,28 @@ export interface ProcessShimRequest {
   readonly logPath: string;
 }
 
-export type ShimRequest = RuncShimRequest | ProcessShimRequest;
+/** What a shim runs (the process driver's; runc containers run under conmon, see conmon.ts). */
+export type ShimRequest = ProcessShimRequest;
+
+/** What the runc driver notes once `runc start` succeeded: the pids it may probe cheaply. */
+export interface MonitorRecord {
+  readonly conmonPid?: number;
+  readonly conmonStartTicks?: number;
+  readonly pid: number;
+  readonly pidStartTicks?: number;
+  readonly startedAt: string;
+}
+
+export function isMonitorRecord(value: unknown): value is MonitorRecord {
+  return (
+    isRecord(value) &&
+    typeof value['pid'] === 'number' &&
+    typeof value['startedAt'] === 'string' &&
+    isOptional(value['conmonPid'], 'number') &&
+    isOptional(value['conmonStartTicks'], 'number') &&
+    isOptional(value['pidStartTicks'], 'number')
+  );
+}
 
 export interface ShimRecord {
   readonly shimPid: number;
@@ -90,6 +100,11 @@ export const FILE = {
   upper: 'upper',
   work: 'work',
   emptyLower: 'empty-lower',
+  conmonPid: 'conmon.pid',
+  conmonLog: 'conmon.log',
+  exitDir: 'exit',
+  persistDir: 'persist',
+  monitor: 'monitor.json',
 } as const;
 
 /** `<stateDir>/containers`: one subdirectory per container. */
@@ -149,11 +164,6 @@ export function isContainerRecord(value: unknown): value is ContainerRecord {
 
 export function isShimRequest(value: unknown): value is ShimRequest {
   if (!isRecord(value) || typeof value['id'] !== 'string' || typeof value['logPath'] !== 'string') return false;
-  if (value['kind'] === 'runc') {
-    return ['runcBinary', 'runcRoot', 'bundleDir', 'pidFile', 'runcLogPath', 'cgroupsPath'].every(
-      (key) => typeof value[key] === 'string',
-    );
-  }
   if (value['kind'] === 'process') {
     const argv = value['argv'];
     return (

@@ -1,28 +1,20 @@
-// The per-container supervisor. A detached runc (or a detached process) keeps
-// no exit status for anyone: its parent is gone by the time it exits. So each
-// container gets one small shim process that is its parent (through runc in
-// the foreground, or directly), waits for it, and writes down how it ended.
-// The driver starts the shim detached, in its own session, with its output in
-// files, so the agent can die or restart without taking containers along;
-// a new agent reads what the shim wrote (see container-files.ts).
+// The process driver's per-container supervisor. A detached process keeps no
+// exit status for anyone: its parent is gone by the time it exits. So each
+// process gets one small shim that is its parent, waits for it, and writes
+// down how it ended. The driver starts the shim detached, in its own session,
+// with its output in files, so the agent can die or restart without taking
+// processes along; a new agent reads what the shim wrote (see
+// container-files.ts). (runc containers are supervised by conmon instead, see
+// conmon.ts.)
 //
-// runc mode: `runc run --keep` in the foreground. runc stays the container's
-// parent and returns its exit status (128 + n for signal n). --keep makes runc
-// leave the stopped container and its cgroup in place, so the shim can read
-// the OOM counter of the container's own cgroup after the exit (without it
-// runc removes the cgroup before returning, and the counter with it); then the
-// shim runs `runc delete`.
-//
-// process mode: spawn the command in its own session/process group, record
-// its exit, then kill whatever is left of its process group (a container's
+// The shim spawns the command in its own session/process group, records its
+// exit, then kills whatever is left of its process group (a container's
 // processes end with its main process; the process driver emulates that).
 
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, openSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { posix as path } from 'node:path';
-import { readOomKillCount } from './cgroup-fs.js';
 import {
   FILE,
   isShimRequest,
@@ -30,17 +22,13 @@ import {
   writeJsonAtomic,
   type ExitRecord,
   type ProcessShimRequest,
-  type RuncShimRequest,
   type ShimRecord,
 } from './container-files.js';
-import { delay } from './poll.js';
 import { readProcessStat, sendSignal } from './process-probe.js';
-import { runCommand } from './run-command.js';
 
 /** Exit status the shell uses for "command not found" / "not executable". */
 const EXIT_NOT_FOUND = 127;
 const EXIT_NOT_EXECUTABLE = 126;
-const EXIT_SIGKILL = 128 + 9;
 
 /**
  * Supervises the container described by `<dir>/shim-request.json` until it has
@@ -60,15 +48,9 @@ export async function runShim(dir: string): Promise<number> {
   }
   const recorder = new ShimRecorder(dir, process.pid, (await readProcessStat(process.pid))?.startTicks);
   await recorder.writeShim();
-  const exit = request.kind === 'runc' ? await superviseRunc(request, recorder) : await superviseProcess(request, recorder);
+  const exit = await superviseProcess(request, recorder);
   await recorder.writeExit(exit);
   log(`container ${request.id} exited: ${JSON.stringify(exit)}`);
-  if (request.kind === 'runc') {
-    // Recorded first, deleted second: the exit is what the agent waits for,
-    // and if this fails the driver's remove() deletes with --force anyway.
-    const deleted = await runCommand(request.runcBinary, ['--root', request.runcRoot, 'delete', '--force', request.id]);
-    if (deleted.code !== 0) log(`runc delete ${request.id}: ${deleted.stderr.trim()}`);
-  }
   return 0;
 }
 
@@ -83,10 +65,6 @@ class ShimRecorder {
     shimStartTicks: number | undefined,
   ) {
     this.record = shimStartTicks === undefined ? { shimPid } : { shimPid, shimStartTicks };
-  }
-
-  get started(): boolean {
-    return this.record.pid !== undefined;
   }
 
   writeShim(update: Partial<Omit<ShimRecord, 'shimPid' | 'shimStartTicks'>> = {}): Promise<void> {
@@ -111,82 +89,6 @@ class ShimRecorder {
 type ChildOutcome =
   | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null }
   | { kind: 'failed'; error: NodeJS.ErrnoException };
-
-async function superviseRunc(request: RuncShimRequest, recorder: ShimRecorder): Promise<ExitRecord> {
-  const args = [
-    '--root',
-    request.runcRoot,
-    '--log',
-    request.runcLogPath,
-    '--log-format',
-    'json',
-    'run',
-    '--keep',
-    '--pid-file',
-    request.pidFile,
-    '--bundle',
-    request.bundleDir,
-    request.id,
-  ];
-  // The log file is handed over as a descriptor, never a pipe of ours, so no
-  // output path runs through the shim (or the agent). Note that runc in the
-  // foreground relays the container's stdout/stderr through pipes of its own
-  // into this descriptor (only `run -d`/`create` pass descriptors through,
-  // and those lose the exit status); runc lives exactly as long as the
-  // container, so that relay cannot break while the container runs.
-  const outcome = await spawnWithLog(request.runcBinary, args, request.logPath, {});
-
-  // runc writes the pid file (atomically) once the container exists; its
-  // appearance is the container's start.
-  let checking: Promise<void> = Promise.resolve();
-  const checkStarted = (): Promise<void> =>
-    (checking = checking.then(async () => {
-      if (recorder.started) return;
-      const started = await readPidFile(request.pidFile);
-      if (started === undefined) return;
-      const ticks = (await readProcessStat(started.pid))?.startTicks;
-      await recorder.writeShim({
-        pid: started.pid,
-        startedAt: started.at,
-        ...(ticks !== undefined ? { pidStartTicks: ticks } : {}),
-      });
-    }));
-  const watcher = setInterval(() => void checkStarted().catch(() => undefined), 20);
-  let result: ChildOutcome;
-  try {
-    result = await outcome.done;
-  } finally {
-    clearInterval(watcher);
-  }
-  await checkStarted().catch(() => undefined);
-
-  const finishedAt = new Date().toISOString();
-  if (result.kind === 'failed') {
-    return { finishedAt, oomKilled: false, startError: `cannot run ${request.runcBinary}: ${result.error.message}` };
-  }
-  let exitCode = result.code ?? undefined;
-  if (result.signal !== null) {
-    // runc itself was killed (not the container: runc would report that as
-    // 128 + n). The container may still be running without its parent; wait
-    // for it to stop, but its exit status is lost.
-    log(`runc was killed by ${result.signal}; waiting for container ${request.id} to stop`);
-    await waitUntilStopped(request);
-    exitCode = undefined;
-  }
-  if (!recorder.started) {
-    return {
-      ...(exitCode !== undefined ? { exitCode } : {}),
-      finishedAt,
-      oomKilled: false,
-      startError: (await lastRuncError(request.runcLogPath)) ?? `runc exited with ${exitCode ?? result.signal}`,
-    };
-  }
-  // The OOM killer sends SIGKILL, so an OOM-ended container exits 137; the
-  // cgroup's counter tells that apart from a SIGKILL sent by stop().
-  const oomKills = await readOomKillCount(request.cgroupsPath).catch(() => undefined);
-  const oomKilled = exitCode === EXIT_SIGKILL && oomKills !== undefined && oomKills > 0;
-  return { ...(exitCode !== undefined ? { exitCode } : {}), finishedAt, oomKilled };
-}
 
 async function superviseProcess(request: ProcessShimRequest, recorder: ShimRecorder): Promise<ExitRecord> {
   const [file, ...args] = request.argv;
@@ -269,47 +171,6 @@ function exitStatus(code: number | null, signal: NodeJS.Signals | null): number 
   if (code !== null) return code;
   const number = signal !== null ? osConstants.signals[signal] : undefined;
   return 128 + (number ?? 0);
-}
-
-async function readPidFile(file: string): Promise<{ pid: number; at: string } | undefined> {
-  try {
-    const [text, info] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
-    const pid = Number.parseInt(text.trim(), 10);
-    // The file's mtime is when runc created the container, however late we look.
-    return Number.isInteger(pid) && pid > 0 ? { pid, at: info.mtime.toISOString() } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The last error runc logged (JSON lines, from --log-format json), e.g. "exec: \"x\": executable file not found". */
-async function lastRuncError(runcLogPath: string): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = await readFile(runcLogPath, 'utf8');
-  } catch {
-    return undefined;
-  }
-  let last: string | undefined;
-  for (const line of text.split('\n')) {
-    try {
-      const entry: unknown = JSON.parse(line);
-      if (typeof entry === 'object' && entry !== null && 'level' in entry && 'msg' in entry) {
-        if ((entry.level === 'error' || entry.level === 'fatal') && typeof entry.msg === 'string') last = entry.msg;
-      }
-    } catch {
-      // Not a JSON line (runc writes a few plain ones early on); skip it.
-    }
-  }
-  return last;
-}
-
-async function waitUntilStopped(request: RuncShimRequest): Promise<void> {
-  for (;;) {
-    const result = await runCommand(request.runcBinary, ['--root', request.runcRoot, 'state', request.id]);
-    if (result.code !== 0 || /"status":\s*"stopped"/.test(result.stdout)) return;
-    await delay(500);
-  }
 }
 
 function log(message: string): void {

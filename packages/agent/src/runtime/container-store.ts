@@ -1,7 +1,8 @@
 // The state-dir bookkeeping both drivers share: creating a container's
-// directory, starting its shim, and reading back what the shim recorded. It
-// knows nothing about runc; liveness of the container itself is the driver's
-// business, liveness of the shim is answered here.
+// directory and record and reading them back; for the process driver also
+// starting its shim and reading what the shim recorded. It knows nothing about
+// runc or conmon; liveness of the container itself is the driver's business,
+// liveness of the shim is answered here.
 
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
@@ -18,11 +19,12 @@ import {
   readJsonFile,
   writeJsonAtomic,
   type ContainerRecord,
+  type DriverName,
   type ExitRecord,
   type ShimRecord,
   type ShimRequest,
 } from './container-files.js';
-import { isValidContainerId } from './container-id.js';
+import { assertValidContainerId, isValidContainerId } from './container-id.js';
 import { pollUntil } from './poll.js';
 import { isProcessAlive } from './process-probe.js';
 import type { ContainerState } from './runtime.js';
@@ -67,7 +69,8 @@ export class ContainerStore {
 
   constructor(
     readonly stateDir: string,
-    private readonly shimMainPath: string,
+    /** Only for startShim(): runc containers have no shim. */
+    private readonly shimMainPath?: string,
   ) {
     this.root = containersRoot(stateDir);
   }
@@ -107,6 +110,20 @@ export class ContainerStore {
     return { dir, record, ...(shim ? { shim } : {}), ...(exit ? { exit } : {}) };
   }
 
+  /** The container's files if it exists and was made by `driver` (another driver's containers are not ours to touch). */
+  async readOwn(id: string, driver: DriverName): Promise<ContainerFiles | undefined> {
+    const files = await this.read(id);
+    return files?.record.driver === driver ? files : undefined;
+  }
+
+  /** readOwn() for operations on a container that must exist: an invalid id or an unknown container throws. */
+  async mustReadOwn(id: string, driver: DriverName): Promise<ContainerFiles> {
+    assertValidContainerId(id);
+    const files = await this.readOwn(id, driver);
+    if (files === undefined) throw new UnknownContainerError(id);
+    return files;
+  }
+
   readExit(id: string): Promise<ExitRecord | undefined> {
     return readJsonFile(this.file(id, FILE.exit), isExitRecord);
   }
@@ -128,7 +145,7 @@ export class ContainerStore {
    * shim.log, unref'd (the agent may exit while it runs).
    */
   async startShim(id: string, request: ShimRequest): Promise<number> {
-    if (!existsSync(this.shimMainPath)) {
+    if (this.shimMainPath === undefined || !existsSync(this.shimMainPath)) {
       throw new Error(`shim entry ${this.shimMainPath} not found: build the agent first (npx tsc -b packages/agent)`);
     }
     await writeJsonAtomic(this.file(id, FILE.request), request);
@@ -160,7 +177,7 @@ export class ContainerStore {
     return isProcessAlive(files.shim.shimPid, files.shim.shimStartTicks);
   }
 
-  /** Waits (bounded) for the shim process to finish its work after the exit (runc delete). */
+  /** Waits (bounded) for the shim process to finish its work after the exit. */
   async waitForShimGone(id: string, timeoutMs: number): Promise<boolean> {
     const gone = await pollUntil(
       async () => {

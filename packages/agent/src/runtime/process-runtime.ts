@@ -1,6 +1,6 @@
 // The process driver: containers are plain host processes (for development and
 // non-root hosts). Each runs in its own session and process group, with its
-// output in the log file, supervised by the same shim as runc containers so
+// output in the log file, supervised by a shim (container-shim.ts) so
 // exit codes are recorded and a restarted agent adopts running processes.
 //
 // No isolation at all: `limits` are ignored (no cgroups: nothing enforces

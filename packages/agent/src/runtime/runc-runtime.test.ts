@@ -1,6 +1,6 @@
-// The runc driver against real runc, overlayfs and cgroups: needs root, runc,
-// iproute2 and a static busybox (skipped otherwise, failing under CI), and the
-// compiled shim (npx tsc -b packages/agent).
+// The runc driver against real runc, conmon, overlayfs and cgroups: needs root,
+// runc, conmon, iproute2 and a static busybox (skipped otherwise, failing under
+// CI); the adoption test also needs the compiled agent (npx tsc -b packages/agent).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -12,21 +12,22 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { skipUnlessRoot, waitFor } from '@skiff/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cgroupDir, cgroupDirIn, cgroupHierarchies } from './cgroup-fs.js';
-import { FILE, isShimRecord, readJsonFile } from './container-files.js';
+import { cgroupDir } from './cgroup-fs.js';
+import { FILE, isMonitorRecord, readJsonFile } from './container-files.js';
+import { parseCriLog } from './cri-log.js';
 import { InvalidContainerIdError } from './container-id.js';
 import { ContainerExistsError } from './container-store.js';
-import { readMountInfo } from './mountinfo.js';
 import { isMounted } from './overlay-rootfs.js';
 import { isProcessAlive, readProcessStat } from './process-probe.js';
 import { RuncRuntime } from './runc-runtime.js';
 import type { ContainerSpec, ContainerState } from './runtime.js';
-import { ContainerStartError } from './supervised-runtime.js';
+import { ContainerStartError } from './start-error.js';
+import { forceCleanup, instanceCgroupDirs, removeAll } from './test-cleanup.js';
 import { makeBusyboxLayer } from './test-rootfs.js';
 
 const DIST_RUNTIME = fileURLToPath(new URL('../../dist/runtime/runc-runtime.js', import.meta.url));
 
-describe.skipIf(skipUnlessRoot({ commands: ['runc', 'ip'], files: ['/bin/busybox'] }))('RuncRuntime (real runc)', () => {
+describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon', 'ip'], files: ['/bin/busybox'] }))('RuncRuntime (real runc)', () => {
   const instance = `test-${randomBytes(4).toString('hex')}`;
   let base: string;
   let layer: string;
@@ -61,6 +62,12 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'ip'], files: ['/bin/busybox
     runtime = new RuncRuntime({ stateDir, instanceName: instance });
   });
 
+  const monitorOf = async (id: string) => {
+    const monitor = await readJsonFile(join(stateDir, 'containers', id, FILE.monitor), isMonitorRecord);
+    if (monitor?.conmonPid === undefined) throw new Error('no conmon pid in monitor.json');
+    return monitor;
+  };
+
   afterEach(async () => {
     await removeAll(runtime);
   });
@@ -83,7 +90,7 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'ip'], files: ['/bin/busybox
     expect(done).toMatchObject({ status: 'exited', exitCode: 0, oomKilled: false });
     expect(done.startedAt).toBeDefined();
     expect(done.finishedAt).toBeDefined();
-    expect(await readFile(done.logPath, 'utf8')).toBe('hello\n');
+    expect(await output(done.logPath)).toBe('hello\n');
   });
 
   it("reports the process's exit code (sh -c 'exit 3')", async () => {
@@ -91,7 +98,7 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'ip'], files: ['/bin/busybox
     await runtime.start(s);
     const done = await exited(s.id);
     expect(done.exitCode).toBe(3);
-    expect((await readFile(done.logPath, 'utf8')).split('\n').sort()).toEqual(['', 'err', 'out']);
+    expect((await output(done.logPath)).split('\n').sort()).toEqual(['', 'err', 'out']);
   });
 
   it('passes env, working dir and hostname, and isolates the network by default', async () => {
@@ -103,7 +110,7 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'ip'], files: ['/bin/busybox
     await runtime.start(s);
     const done = await exited(s.id);
     expect(done.exitCode).toBe(0);
-    const lines = (await readFile(done.logPath, 'utf8')).split('\n');
+    const lines = (await output(done.logPath)).split('\n');
     expect(lines.slice(0, 3)).toEqual(['bar baz', '/www', 'box-1']);
     // A fresh network namespace has only loopback.
     const interfaces = lines.slice(3).filter((l) => l.includes(':')).map((l) => l.split(':')[0]?.trim());
@@ -118,7 +125,7 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'ip'], files: ['/bin/busybox
       await runtime.start(s);
       const done = await exited(s.id);
       const inode = spawnSync('stat', ['-L', '-c', '%i', `/var/run/netns/${netns}`], { encoding: 'utf8' }).stdout.trim();
-      expect((await readFile(done.logPath, 'utf8')).trim()).toBe(`net:[${inode}]`);
+      expect((await output(done.logPath)).trim()).toBe(`net:[${inode}]`);
     } finally {
       spawnSync('ip', ['netns', 'del', netns]);
     }
@@ -132,7 +139,7 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'ip'], files: ['/bin/busybox
     const took = performance.now() - t0;
     expect(done).toMatchObject({ status: 'exited', exitCode: 0, oomKilled: false });
     expect(took).toBeLessThan(5_000);
-    expect(await readFile(done.logPath, 'utf8')).toContain('bye');
+    expect(await output(done.logPath)).toContain('bye');
   });
 
   it('KILLs a long `sleep` (PID 1 ignores SIGTERM) once the grace period is over', async () => {
@@ -169,7 +176,7 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'ip'], files: ['/bin/busybox
     await runtime.start(s);
     const done = await exited(s.id, 30_000);
     expect(done).toMatchObject({ status: 'exited', exitCode: 137, oomKilled: true });
-    expect(await readFile(done.logPath, 'utf8')).not.toContain('survived');
+    expect(await output(done.logPath)).not.toContain('survived');
   });
 
   it('puts the limits into the container cgroup files under /skiff/<instance>/<id>', async () => {
@@ -208,7 +215,7 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'ip'], files: ['/bin/busybox
     expect((await runtime.state(s.id))?.status).toBe('exited');
   });
 
-  it('keeps the container and its shim running when the agent is killed with SIGKILL', async () => {
+  it('keeps the container and its conmon running when the agent is killed with SIGKILL', async () => {
     const s = spec(['sleep', '300']);
     // A stand-in agent: a separate node process that starts the container and then hangs.
     const agent = spawn(
@@ -234,22 +241,20 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'ip'], files: ['/bin/busybox
       const started = JSON.parse(line) as ContainerState;
       expect(started.status).toBe('running');
 
-      const shim = await readJsonFile(join(stateDir, 'containers', s.id, FILE.shim), isShimRecord);
-      if (shim === undefined) throw new Error('no shim.json');
-      const shimStat = await readProcessStat(shim.shimPid);
+      const monitor = await monitorOf(s.id);
+      const conmonStat = await readProcessStat(monitor.conmonPid ?? -1);
       const agentStat = await readProcessStat(agent.pid ?? -1);
-      // Detached: the shim leads its own session and process group, apart from the agent's.
-      expect(shimStat?.sessionId).toBe(shim.shimPid);
-      expect(shimStat?.pgid).toBe(shim.shimPid);
-      expect(shimStat?.sessionId).not.toBe(agentStat?.sessionId);
+      // Double-forked: conmon is in a session of its own, not a child of the agent.
+      expect(conmonStat?.sessionId).not.toBe(agentStat?.sessionId);
+      expect(conmonStat?.ppid).not.toBe(agent.pid);
 
       agent.kill('SIGKILL');
       await agentGone;
 
-      expect(await isProcessAlive(shim.shimPid, shim.shimStartTicks)).toBe(true);
+      expect(await isProcessAlive(monitor.conmonPid ?? -1, monitor.conmonStartTicks)).toBe(true);
       const after = await runtime.state(s.id);
       expect(after).toMatchObject({ status: 'running', pid: started.pid });
-      // The surviving shim still records the exit for whoever asks next.
+      // The surviving conmon still records the exit for whoever asks next.
       const done = await runtime.stop(s.id, 200);
       expect(done).toMatchObject({ status: 'exited', exitCode: 137 });
     } finally {
@@ -257,15 +262,15 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'ip'], files: ['/bin/busybox
     }
   });
 
-  it('still reports and stops a container whose shim was killed, though its exit code is then lost', async () => {
+  it('still reports and stops a container whose conmon was killed, though its exit code is then lost', async () => {
     const s = spec(['sleep', '300']);
     const started = await runtime.start(s);
-    const shim = await readJsonFile(join(stateDir, 'containers', s.id, FILE.shim), isShimRecord);
-    if (shim === undefined) throw new Error('no shim.json');
-    process.kill(shim.shimPid, 'SIGKILL');
-    await waitFor(async () => !(await isProcessAlive(shim.shimPid, shim.shimStartTicks)), {
+    const monitor = await monitorOf(s.id);
+    const conmonPid = monitor.conmonPid ?? -1;
+    process.kill(conmonPid, 'SIGKILL');
+    await waitFor(async () => !(await isProcessAlive(conmonPid, monitor.conmonStartTicks)), {
       timeoutMs: 5_000,
-      description: 'the shim to die',
+      description: 'conmon to die',
     });
     expect(await runtime.state(s.id)).toMatchObject({ status: 'running', pid: started.pid });
     const done = await runtime.stop(s.id, 200);
@@ -315,35 +320,7 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'ip'], files: ['/bin/busybox
   });
 });
 
-async function removeAll(runtime: RuncRuntime): Promise<void> {
-  for (const c of await runtime.list()) {
-    await runtime.remove(c.id).catch((error: unknown) => console.error(`cleanup of ${c.id} failed:`, error));
-  }
-}
-
-/** Whatever survived remove(): runc containers, mounts under `base`, the instance's cgroups. */
-async function forceCleanup(runtime: RuncRuntime, base: string): Promise<void> {
-  const listed = spawnSync('runc', ['--root', runtime.runcRoot, 'list', '-q'], { encoding: 'utf8' });
-  for (const id of listed.stdout.split('\n').filter(Boolean)) {
-    spawnSync('runc', ['--root', runtime.runcRoot, 'delete', '--force', id]);
-  }
-  for (const m of await readMountInfo()) {
-    if (m.mountPoint.startsWith(`${base}/`)) spawnSync('umount', ['-l', m.mountPoint]);
-  }
-  for (const dir of (await instanceCgroupDirs(runtime.instanceName)).reverse()) {
-    await rm(dir, { recursive: false, force: true }).catch(() => spawnSync('rmdir', [dir]));
-  }
-}
-
-/** Directories at or below /skiff/<instance> in every cgroup hierarchy. */
-async function instanceCgroupDirs(instance: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const h of cgroupHierarchies(await readMountInfo())) {
-    const dir = cgroupDirIn(h, `/skiff/${instance}`);
-    if (dir === undefined || !existsSync(dir)) continue;
-    found.push(dir);
-    const children = spawnSync('find', [dir, '-mindepth', '1', '-type', 'd'], { encoding: 'utf8' });
-    found.push(...children.stdout.split('\n').filter(Boolean));
-  }
-  return found;
+/** The container's output, CRI prefixes stripped: what `ctl logs` prints. */
+async function output(logPath: string): Promise<string> {
+  return parseCriLog(await readFile(logPath, 'utf8')).lines.map((l) => `${l.text}\n`).join('');
 }

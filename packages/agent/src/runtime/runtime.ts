@@ -46,6 +46,8 @@ export interface ContainerState {
   readonly oomKilled?: boolean;
   /** Where stdout and stderr go (one file, lines interleaved as written). */
   readonly logPath: string;
+  /** 'cri': each line is `<RFC3339Nano> stdout|stderr F|P <text>` (see cri-log.ts); 'raw' (default): the output as written. */
+  readonly logFormat?: 'cri' | 'raw';
 }
 
 export interface Runtime {

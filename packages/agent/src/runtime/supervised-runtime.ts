@@ -1,7 +1,7 @@
-// What the runc and process drivers have in common: each container is
-// supervised by a shim that records its exit in the state dir, so
-// start/stop/state/list/remove follow the same protocol and differ only in how
-// a container is prepared, probed, signalled and cleaned up.
+// A runtime whose containers are each supervised by a Node.js shim that
+// records the exit in the state dir (the process driver's; runc containers run
+// under conmon instead). start/stop/state/list/remove follow one protocol; a
+// driver says how a container is prepared, probed, signalled and cleaned up.
 //
 // State is always derived from the state dir plus a live probe, never from
 // memory, so a new instance over the same stateDir (after an agent restart)
@@ -12,7 +12,6 @@ import { FILE, type ContainerRecord, type DriverName, type ExitRecord, type Shim
 import { assertValidContainerId, isValidContainerId } from './container-id.js';
 import {
   ContainerStore,
-  UnknownContainerError,
   exitedState,
   runningState,
   unknownState,
@@ -21,17 +20,9 @@ import {
 import { pollUntil } from './poll.js';
 import { isProcessAlive } from './process-probe.js';
 import type { ContainerSpec, ContainerState, Runtime } from './runtime.js';
+import { ContainerStartError } from './start-error.js';
 
-/** The container process never ran: runc could not create it, the command was not found, … */
-export class ContainerStartError extends Error {
-  constructor(
-    readonly id: string,
-    readonly reason: string,
-  ) {
-    super(`container ${id} failed to start: ${reason}`);
-    this.name = 'ContainerStartError';
-  }
-}
+export { ContainerStartError };
 
 /** What a driver can tell about its container without the shim. */
 export type Liveness =
@@ -48,20 +39,18 @@ export interface SupervisedRuntimeOptions {
   readonly startTimeoutMs?: number;
 }
 
-/** After SIGKILL the exit must follow promptly; this bounds a wedged kernel or runc. */
+/** After SIGKILL the exit must follow promptly; this bounds a wedged kernel. */
 const KILL_TIMEOUT_MS = 15_000;
 /** How long state() waits for a shim that is recording an exit right now. */
 const RECORDING_WAIT_MS = 2_000;
 /** A container without shim.json younger than this may still be starting. */
 const STARTING_GRACE_MS = 30_000;
-/** remove() waits this long for the shim to finish (runc delete) before cleaning up itself. */
+/** remove() waits this long for the shim to finish before cleaning up itself. */
 const SHIM_EXIT_WAIT_MS = 10_000;
 
 export abstract class SupervisedRuntime implements Runtime {
   abstract readonly name: DriverName;
   protected readonly store: ContainerStore;
-  /** Starts that may be creating cgroups right now (see RuncRuntime.afterRemove). */
-  protected startsInFlight = 0;
   private readonly startTimeoutMs: number;
 
   protected constructor(options: SupervisedRuntimeOptions) {
@@ -71,10 +60,10 @@ export abstract class SupervisedRuntime implements Runtime {
 
   /** Creates what the container needs (rootfs, bundle …) and says what the shim must run. */
   protected abstract prepare(spec: ContainerSpec, dir: string, logPath: string): Promise<ShimRequest>;
-  /** Whether the container's process runs, asked of the system (runc, /proc), not of the shim. */
+  /** Whether the container's process runs, asked of the system (/proc), not of the shim. */
   protected abstract probe(files: ContainerFiles): Promise<Liveness>;
   protected abstract signal(files: ContainerFiles, signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
-  /** Releases system resources (runc state, mounts, cgroups) once the container is not running. */
+  /** Releases what the driver made outside the container's directory, once it is not running. */
   protected abstract cleanup(id: string): Promise<void>;
   /** Runs after a container's directory is gone. */
   protected async afterRemove(): Promise<void> {}
@@ -89,8 +78,6 @@ export abstract class SupervisedRuntime implements Runtime {
       logPath: this.store.file(spec.id, FILE.log),
       createdAt: new Date().toISOString(),
     };
-    this.startsInFlight += 1;
-    let counted = true;
     let created = false;
     try {
       await this.store.create(record);
@@ -99,22 +86,14 @@ export abstract class SupervisedRuntime implements Runtime {
       const shimPid = await this.store.startShim(spec.id, request);
       return await this.waitUntilStarted(spec.id, shimPid);
     } catch (error) {
-      if (created) {
-        // Leave nothing half-made behind: the caller will retry with the same id.
-        this.startsInFlight -= 1;
-        counted = false;
-        await this.remove(spec.id).catch(() => undefined);
-      }
+      // Leave nothing half-made behind: the caller will retry with the same id.
+      if (created) await this.remove(spec.id).catch(() => undefined);
       throw error;
-    } finally {
-      if (counted) this.startsInFlight -= 1;
     }
   }
 
   async stop(id: string, graceMs: number): Promise<ContainerState> {
-    assertValidContainerId(id);
-    const files = await this.store.read(id);
-    if (files === undefined || files.record.driver !== this.name) throw new UnknownContainerError(id);
+    const files = await this.store.mustReadOwn(id, this.name);
     const current = await this.stateOf(files);
     if (current.status === 'exited') return current;
 
@@ -139,8 +118,7 @@ export abstract class SupervisedRuntime implements Runtime {
     if (files !== undefined) {
       const current = await this.stateOf(files);
       if (current.status !== 'exited') await this.stop(id, 0);
-      // The shim deletes the runc container after recording the exit; let it
-      // finish so the two do not clean up the same things at once.
+      // Let the shim finish so the two do not clean up the same things at once.
       await this.store.waitForShimGone(id, SHIM_EXIT_WAIT_MS);
     }
     await this.cleanup(id);
@@ -149,10 +127,8 @@ export abstract class SupervisedRuntime implements Runtime {
   }
 
   async state(id: string): Promise<ContainerState | undefined> {
-    if (!isValidContainerId(id)) return undefined;
-    const files = await this.store.read(id);
-    if (files === undefined || files.record.driver !== this.name) return undefined;
-    return this.stateOf(files);
+    const files = await this.store.readOwn(id, this.name);
+    return files && this.stateOf(files);
   }
 
   async list(): Promise<ContainerState[]> {

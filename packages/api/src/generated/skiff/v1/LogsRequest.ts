@@ -7,6 +7,9 @@ export interface LogsRequest {
   'container'?: (string);
   'follow'?: (boolean);
   'tail_lines'?: (number);
+  'timestamps'?: (boolean);
+  'since_seconds'?: (number);
+  'previous'?: (boolean);
 }
 
 export interface LogsRequest__Output {
@@ -15,4 +18,7 @@ export interface LogsRequest__Output {
   'container': (string);
   'follow': (boolean);
   'tail_lines': (number);
+  'timestamps': (boolean);
+  'since_seconds': (number);
+  'previous': (boolean);
 }
