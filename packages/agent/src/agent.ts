@@ -59,6 +59,8 @@ export interface AgentConfig {
   /** Registered with the node the first time it registers. */
   readonly taints: NonNullable<Node['spec']['taints']>;
   readonly insecureRegistries: readonly string[];
+  /** Container log rotation (runc driver); default 10 MiB × 5 files. */
+  readonly containerLogs?: { readonly maxBytes: number; readonly maxFiles: number };
   readonly restartBackoff: BackoffPolicy;
   readonly resyncMs: number;
   /** For tests: the clock certificate renewals follow. */
@@ -200,7 +202,11 @@ export class NodeAgent {
   private createRuntime(): Runtime {
     const stateDir = join(this.config.stateDir, 'containers');
     return this.config.runtime === 'runc'
-      ? new RuncRuntime({ stateDir, instanceName: this.config.nodeName })
+      ? new RuncRuntime({
+          stateDir,
+          instanceName: this.config.nodeName,
+          ...(this.config.containerLogs ? { logMaxBytes: this.config.containerLogs.maxBytes, logMaxFiles: this.config.containerLogs.maxFiles } : {}),
+        })
       : new ProcessRuntime({ stateDir });
   }
 

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { status } from '@grpc/grpc-js';
-import { BACKOFF, messageOf, parseJoinToken, SkiffError } from '@skiff/api';
+import { BACKOFF, isQuantity, memoryBytes, messageOf, parseJoinToken, SkiffError } from '@skiff/api';
 import { pino } from 'pino';
 import { NodeAgent } from './agent.js';
 import { parseHostPort, parseHostPortList } from './host-port.js';
@@ -26,6 +26,8 @@ const usage = `usage: skiff-agent [options]
   --taint KEY[=VALUE]:EFFECT  taint the node registers with, e.g. gpu=true:NoSchedule (repeatable;
                           applied at first registration, like kubelet's --register-with-taints)
   --insecure-registry H   plain-HTTP registry besides loopback ones (repeatable)
+  --container-log-max-size Q   rotate a container's log at this size (default 10Mi)
+  --container-log-max-files N  log files kept per container, the current one included (default 5)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
   --reset                 remove every container, mount, cgroup and pod network of this
                           node's state dir, and its credentials (<state-dir>/pki), then exit
@@ -48,6 +50,8 @@ function parseFlags() {
         label: { type: 'string', multiple: true, default: [] },
         taint: { type: 'string', multiple: true, default: [] },
         'insecure-registry': { type: 'string', multiple: true, default: [] },
+        'container-log-max-size': { type: 'string', default: '10Mi' },
+        'container-log-max-files': { type: 'string', default: '5' },
         'log-level': { type: 'string', default: 'info' },
         reset: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -119,6 +123,16 @@ function readTokenFile(file: string): string {
   }
 }
 
+/** --container-log-max-size (a quantity such as 10Mi) and --container-log-max-files (at least 2: the current file and one rotated). */
+function containerLogLimits(): { maxBytes: number; maxFiles: number } {
+  const size = flags['container-log-max-size'];
+  const maxBytes = isQuantity(size) ? memoryBytes(size) : Number.NaN;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 4096) fail(`--container-log-max-size must be a size of at least 4Ki such as 10Mi, not "${size}"`);
+  const maxFiles = Number(flags['container-log-max-files']);
+  if (!Number.isInteger(maxFiles) || maxFiles < 2) fail(`--container-log-max-files must be a whole number of at least 2, not "${flags['container-log-max-files']}"`);
+  return { maxBytes, maxFiles };
+}
+
 const log = pino({ name: 'agent', level: flags['log-level'] });
 const agent = new NodeAgent(
   {
@@ -134,6 +148,7 @@ const agent = new NodeAgent(
     labels,
     taints,
     insecureRegistries: flags['insecure-registry'],
+    containerLogs: containerLogLimits(),
     restartBackoff: BACKOFF.containerRestart,
     resyncMs: 1000,
   },
