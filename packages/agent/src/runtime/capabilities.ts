@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 // Linux capabilities as the OCI spec names them, the default set a container
 // gets (containerd's runtime/default), and Kubernetes' add/drop on top of it.
 
@@ -79,11 +81,14 @@ export function normalizeCapability(name: string): string {
   return full;
 }
 
-/** The default set with `drop` removed, then `add` added (Kubernetes' order); ALL in either means every capability. */
-export function capabilitySet(add: readonly string[] = [], drop: readonly string[] = []): string[] {
+/**
+ * The default set with `drop` removed, then `add` added (Kubernetes' order);
+ * ALL in either means every capability in `all` (those the host can grant).
+ */
+export function capabilitySet(add: readonly string[] = [], drop: readonly string[] = [], all: readonly string[] = ALL_CAPABILITIES): string[] {
   const adds = add.map(normalizeCapability);
   const drops = drop.map(normalizeCapability);
-  if (adds.includes('ALL')) return [...ALL_CAPABILITIES];
+  if (adds.includes('ALL')) return [...all];
   const set = drops.includes('ALL') ? [] : DEFAULT_CAPABILITIES.filter((cap) => !drops.includes(cap));
   for (const cap of adds) if (!set.includes(cap)) set.push(cap);
   return ALL_CAPABILITIES.filter((cap) => set.includes(cap));
@@ -98,4 +103,24 @@ export function capabilityMask(caps: readonly string[]): bigint {
     mask |= 1n << BigInt(bit);
   }
   return mask;
+}
+
+let host: readonly string[] | undefined;
+
+/**
+ * The capabilities this process could hand on (its bounding set): what
+ * "every capability" means for a privileged container, since runc fails to
+ * start a process with one its parent lacks.
+ */
+export function hostCapabilities(): readonly string[] {
+  if (host) return host;
+  let bounding: bigint | undefined;
+  try {
+    const line = /^CapBnd:\s+([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (line?.[1]) bounding = BigInt(`0x${line[1]}`);
+  } catch {
+    // No procfs (not Linux): nothing to narrow by.
+  }
+  host = bounding === undefined ? ALL_CAPABILITIES : ALL_CAPABILITIES.filter((_cap, bit) => (bounding >> BigInt(bit)) & 1n);
+  return host;
 }

@@ -12,7 +12,7 @@ const base: ContainerSpec = {
   env: { FOO: 'bar' },
   limits: {},
 };
-const options = { rootfsPath: '/state/containers/pod1-web/rootfs', cgroupsPath: '/skiff/node-1/pod1-web' };
+const options = { rootfsPath: '/state/containers/pod1-web/rootfs', cgroupsPath: '/skiff/node-1/pod1-web', allCapabilities: ALL_CAPABILITIES };
 
 describe('buildOciSpec', () => {
   it('describes the process: args, env with a default PATH, cwd, no terminal, no new privileges', () => {

@@ -6,7 +6,7 @@
 // private /dev and a default-deny seccomp filter (seccomp-profile.ts); the
 // container's securityContext (ContainerSecurity) loosens or tightens them.
 
-import { ALL_CAPABILITIES, capabilitySet } from './capabilities.js';
+import { capabilitySet, hostCapabilities } from './capabilities.js';
 import type { BindMount, ContainerLimits, ContainerSpec } from './runtime.js';
 import { defaultSeccompProfile, type OciSeccomp } from './seccomp-profile.js';
 
@@ -91,6 +91,8 @@ export interface OciSpecOptions {
   readonly rootfsPath: string;
   /** Absolute cgroup path, e.g. /skiff/<instance>/<id> (see cgroupsPathFor). */
   readonly cgroupsPath: string;
+  /** What "every capability" means (privileged, add ALL); default: this process's bounding set. */
+  readonly allCapabilities?: readonly string[];
 }
 
 export const OCI_VERSION = '1.0.2';
@@ -125,7 +127,8 @@ export function buildOciSpec(spec: ContainerSpec, options: OciSpecOptions): OciS
   if (spec.argv.length === 0) throw new Error(`container ${spec.id}: argv is empty`);
   const security = spec.security ?? {};
   const privileged = security.privileged === true;
-  const caps = privileged ? [...ALL_CAPABILITIES] : capabilitySet(security.capabilitiesAdd, security.capabilitiesDrop);
+  const all = options.allCapabilities ?? hostCapabilities();
+  const caps = privileged ? [...all] : capabilitySet(security.capabilitiesAdd, security.capabilitiesDrop, all);
   const additionalGids = [...new Set(security.additionalGids ?? [])];
   const linux: OciLinux = {
     namespaces: [
