@@ -15,6 +15,7 @@ import { readMountInfo } from './mountinfo.js';
 import { buildOciSpec } from './oci-spec.js';
 import { runCommand, type CommandResult } from './run-command.js';
 import type { BindMount, ContainerSecurity, ContainerSpec } from './runtime.js';
+import { writePodEtcFiles } from './pod-etc-files.js';
 import { makeBusyboxLayer } from './test-rootfs.js';
 
 /** Applets these checks need beyond the shared test layer's. */
@@ -146,11 +147,10 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc'], files: ['/bin/busybox'] }))
     expect(privileged.stdout).toContain('mounted');
   });
 
-  it('bind-mounts a per-pod file read-only', async () => {
-    const hosts = join(base, 'hosts');
-    await writeFile(hosts, '127.0.0.1\tlocalhost\n');
-    const result = await run('cat /etc/hosts; echo x >> /etc/hosts; echo "exit=$?"', undefined, [{ source: hosts, destination: '/etc/hosts', readOnly: true }]);
-    expect(result.stdout).toBe('127.0.0.1\tlocalhost\nexit=1\n');
+  it("bind-mounts the pod's hosts, hostname and resolv.conf read-only", async () => {
+    const mounts = await writePodEtcFiles(join(base, 'pod-etc'), { hostname: 'web-0', podIP: '10.42.0.7', hostResolvConf: 'nameserver 127.0.0.53\nnameserver 192.0.2.1\n' });
+    const result = await run('grep web-0 /etc/hosts; cat /etc/hostname; grep nameserver /etc/resolv.conf; echo x >> /etc/hosts; echo "exit=$?"', undefined, mounts);
+    expect(result.stdout).toBe('10.42.0.7\tweb-0\nweb-0\nnameserver 192.0.2.1\nexit=1\n');
     expect(result.stderr).toMatch(/Read-only file system/);
   });
 });
