@@ -86,6 +86,11 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc'], files: ['/bin/busybox'] }))
     expect(text).toMatch(/^Seccomp:\s+2$/m);
   });
 
+  it('opens ICMP datagram sockets (ping without NET_RAW) in the container network namespace only', async () => {
+    const result = await run('cat /proc/sys/net/ipv4/ping_group_range');
+    expect(result.stdout).toBe('0\t2147483647\n');
+  });
+
   it('refuses mount (no CAP_SYS_ADMIN, and the filter denies it)', async () => {
     const result = await run('mount -t tmpfs x /mnt; echo "exit=$?"; grep -c " /mnt " /proc/mounts');
     expect(result.stdout).toMatch(/^exit=[1-9]\d*\n0\n$/);

@@ -207,6 +207,10 @@ describe('buildOciSpec hardening', () => {
     expect(seccomp?.syscalls).toContainEqual({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 });
   });
 
+  it('lets ping work without NET_RAW through ICMP datagram sockets', () => {
+    expect(buildOciSpec(base, options).linux.sysctl).toEqual({ 'net.ipv4.ping_group_range': '0 2147483647' });
+  });
+
   it('leaves seccomp off for Unconfined', () => {
     expect(buildOciSpec({ ...base, security: { seccomp: 'Unconfined' } }, options).linux.seccomp).toBeUndefined();
     expect(buildOciSpec({ ...base, security: { seccomp: 'RuntimeDefault' } }, options).linux.seccomp).toBeDefined();

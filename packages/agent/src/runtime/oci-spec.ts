@@ -75,6 +75,7 @@ export interface OciLinux {
   maskedPaths: string[];
   readonlyPaths: string[];
   seccomp?: OciSeccomp;
+  sysctl?: Record<string, string>;
 }
 
 export interface OciSpec {
@@ -145,6 +146,9 @@ export function buildOciSpec(spec: ContainerSpec, options: OciSpecOptions): OciS
     cgroupsPath: options.cgroupsPath,
     maskedPaths: privileged ? [] : [...MASKED_PATHS],
     readonlyPaths: privileged ? [] : [...READONLY_PATHS],
+    // Without NET_RAW, ping needs ICMP datagram sockets, which this opens to
+    // every group (as Docker and containerd do); safe in a network namespace of the pod's own.
+    sysctl: { 'net.ipv4.ping_group_range': '0 2147483647' },
   };
   if (!privileged && security.seccomp !== 'Unconfined') linux.seccomp = defaultSeccompProfile();
   return {
