@@ -28,16 +28,21 @@ export const seccompProfileSchema: JsonSchema = {
   },
 };
 
+/** The fields both levels have; the container's win. */
+const sharedFields: Readonly<Record<string, JsonSchema>> = {
+  runAsUser: linuxId,
+  runAsGroup: linuxId,
+  runAsNonRoot: booleanField,
+  seccompProfile: seccompProfileSchema,
+};
+
 export const podSecurityContextSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    runAsUser: linuxId,
-    runAsGroup: linuxId,
-    runAsNonRoot: booleanField,
+    ...sharedFields,
     fsGroup: linuxId,
     supplementalGroups: { type: 'array', items: linuxId, maxItems: 32 },
-    seccompProfile: seccompProfileSchema,
   },
 };
 
@@ -45,9 +50,7 @@ export const securityContextSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    runAsUser: linuxId,
-    runAsGroup: linuxId,
-    runAsNonRoot: booleanField,
+    ...sharedFields,
     readOnlyRootFilesystem: booleanField,
     allowPrivilegeEscalation: booleanField,
     privileged: booleanField,
@@ -59,6 +62,5 @@ export const securityContextSchema: JsonSchema = {
         drop: { type: 'array', items: capabilityName },
       },
     },
-    seccompProfile: seccompProfileSchema,
   },
 };
