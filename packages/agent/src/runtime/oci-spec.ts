@@ -122,7 +122,7 @@ export const MASKED_PATHS: readonly string[] = [
 export const READONLY_PATHS: readonly string[] = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 /** Hostnames are at most 64 bytes (HOST_NAME_MAX); a longer one makes runc fail to start. */
-const MAX_HOSTNAME_LENGTH = 63;
+export const MAX_HOSTNAME_LENGTH = 63;
 
 export function buildOciSpec(spec: ContainerSpec, options: OciSpecOptions): OciSpec {
   if (spec.argv.length === 0) throw new Error(`container ${spec.id}: argv is empty`);

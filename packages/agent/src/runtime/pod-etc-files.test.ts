@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readHostResolvConf, renderHosts, renderResolvConf, writePodEtcFiles } from './pod-etc-files.js';
+import { existsSync } from 'node:fs';
+import { PodEtcFiles, readHostResolvConf, renderHosts, renderResolvConf, writePodEtcFiles } from './pod-etc-files.js';
 
 describe('pod /etc files', () => {
   let dir: string;
@@ -59,5 +60,21 @@ describe('pod /etc files', () => {
 
   it('reads a missing host resolv.conf as empty', async () => {
     expect(await readHostResolvConf(join(dir, 'none'))).toBe('');
+  });
+
+  it('writes a pod\'s files once, reuses them for its later containers, and removes them with the pod', async () => {
+    let reads = 0;
+    const files = new PodEtcFiles(join(dir, 'pods'), async () => {
+      reads += 1;
+      return 'nameserver 192.0.2.1\n';
+    });
+    const first = await files.mounts('u-1', `web-${'x'.repeat(80)}`, '10.42.0.9');
+    expect(await files.mounts('u-1', 'ignored', '10.42.0.10')).toEqual(first);
+    expect(reads).toBe(1);
+    expect(await readFile(join(dir, 'pods', 'u-1', 'hostname'), 'utf8')).toHaveLength(64);
+    expect(await readFile(join(dir, 'pods', 'u-1', 'hosts'), 'utf8')).toContain('10.42.0.9\tweb-x');
+    await files.remove('u-1');
+    expect(existsSync(join(dir, 'pods', 'u-1'))).toBe(false);
+    await expect(files.mounts('../etc', 'web')).rejects.toThrow(/cannot name a directory/);
   });
 });

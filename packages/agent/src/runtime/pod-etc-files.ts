@@ -3,9 +3,10 @@
 // and bind-mounted read-only (as kubelet does), so an image's own copies never
 // decide where the pod resolves names. resolv.conf carries the host's
 // resolvers until the cluster has a DNS service of its own.
-import { readFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@skiff/api';
+import { MAX_HOSTNAME_LENGTH } from './oci-spec.js';
 import type { BindMount } from './runtime.js';
 
 export interface PodEtcFilesInput {
@@ -73,5 +74,49 @@ export async function readHostResolvConf(path = '/etc/resolv.conf'): Promise<str
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw error;
+  }
+}
+
+const SAFE_UID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * The files of every pod on this node, one directory per pod uid under
+ * `rootDir`: written on a pod's first start, reused by its later containers
+ * and restarts (running containers keep the inode they mounted), removed with
+ * the pod.
+ */
+export class PodEtcFiles {
+  private readonly written = new Map<string, Promise<BindMount[]>>();
+
+  constructor(
+    private readonly rootDir: string,
+    private readonly hostResolvConf: () => Promise<string> = readHostResolvConf,
+  ) {}
+
+  /** The pod's bind mounts, writing its files the first time. */
+  mounts(uid: string, podName: string, podIP?: string): Promise<BindMount[]> {
+    let mounts = this.written.get(uid);
+    if (!mounts) {
+      mounts = this.write(uid, podName, podIP);
+      this.written.set(uid, mounts);
+      // A failed write is retried by the next start rather than remembered.
+      mounts.catch(() => this.written.delete(uid));
+    }
+    return mounts;
+  }
+
+  async remove(uid: string): Promise<void> {
+    this.written.delete(uid);
+    await rm(this.dirOf(uid), { recursive: true, force: true });
+  }
+
+  private async write(uid: string, podName: string, podIP?: string): Promise<BindMount[]> {
+    const hostname = podName.slice(0, MAX_HOSTNAME_LENGTH);
+    return writePodEtcFiles(this.dirOf(uid), { hostname, ...(podIP ? { podIP } : {}), hostResolvConf: await this.hostResolvConf() });
+  }
+
+  private dirOf(uid: string): string {
+    if (!SAFE_UID.test(uid)) throw new Error(`pod uid ${JSON.stringify(uid)} cannot name a directory`);
+    return join(this.rootDir, uid);
   }
 }
