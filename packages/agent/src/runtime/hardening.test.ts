@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { skipUnlessRoot } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupDirIn, cgroupHierarchies, removeCgroupDirs, removeEmptyCgroupParentSync } from './cgroup-fs.js';
@@ -42,16 +42,16 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc'], files: ['/bin/busybox'] }))
   });
 
   /** Runs `sh -c script` to its end in a fresh container; returns its exit code and output. */
-  async function run(script: string, security?: ContainerSecurity, mounts?: BindMount[]): Promise<CommandResult> {
+  async function run(script: string, security?: ContainerSecurity, mounts?: BindMount[], argv = ['sh', '-c', script], from = layer): Promise<CommandResult> {
     const id = `harden-${++counter}-${randomBytes(2).toString('hex')}`;
     const bundle = join(base, id);
     const rootfs = join(bundle, 'rootfs');
-    await cp(layer, rootfs, { recursive: true, verbatimSymlinks: true });
+    await cp(from, rootfs, { recursive: true, verbatimSymlinks: true });
     const spec: ContainerSpec = {
       id,
       labels: {},
       layers: [],
-      argv: ['sh', '-c', script],
+      argv,
       env: {},
       limits: { pids: 64 },
       ...(security ? { security } : {}),
@@ -157,5 +157,30 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc'], files: ['/bin/busybox'] }))
     const result = await run('grep web-0 /etc/hosts; cat /etc/hostname; grep nameserver /etc/resolv.conf; echo x >> /etc/hosts; echo "exit=$?"', undefined, mounts);
     expect(result.stdout).toBe('10.42.0.7\tweb-0\nweb-0\nnameserver 192.0.2.1\nexit=1\n');
     expect(result.stderr).toMatch(/Read-only file system/);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/node'))('runs a threaded, dynamically linked glibc program (node) under the filter', async () => {
+    const nodeLayer = join(base, 'node-layer');
+    await cp(layer, nodeLayer, { recursive: true, verbatimSymlinks: true });
+    const ldd = await runCommand('ldd', ['/usr/bin/node']);
+    const files = ['/usr/bin/node', ...[...ldd.stdout.matchAll(/(\/\S+) \(0x/g)].map((m) => m[1] ?? '')];
+    for (const file of files) {
+      await mkdir(join(nodeLayer, dirname(file)), { recursive: true });
+      await cp(file, join(nodeLayer, file), { dereference: true });
+    }
+    // Worker threads (clone3 answered ENOSYS, so glibc falls back to clone), files, a TCP round trip, crypto.
+    const script = [
+      "const { Worker } = require('node:worker_threads');",
+      "const fs = require('node:fs'); const net = require('node:net'); const crypto = require('node:crypto');",
+      "fs.writeFileSync('/tmp/f', 'data'); if (fs.readFileSync('/tmp/f', 'utf8') !== 'data') process.exit(2);",
+      "new Worker('require(\"node:worker_threads\").parentPort.postMessage(6 * 7)', { eval: true }).on('message', (n) => {",
+      "  const server = net.createServer((s) => s.end(crypto.randomBytes(4).toString('hex'))).listen(0, '127.0.0.1', () => {",
+      "    net.connect(server.address().port, '127.0.0.1').on('data', (d) => { console.log(n, d.length); server.close(); });",
+      '  });',
+      '});',
+    ].join('\n');
+    const result = await run('', undefined, undefined, ['/usr/bin/node', '-e', script], nodeLayer);
+    expect(result.stderr).toBe('');
+    expect(result).toMatchObject({ code: 0, stdout: '42 8\n' });
   });
 });
