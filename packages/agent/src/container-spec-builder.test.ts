@@ -36,7 +36,7 @@ describe('resolveSecurity', () => {
     // The upper layer's files win over the lower one's.
     await writeFile(join(lower, 'etc', 'passwd'), 'root:x:0:0::/root:/bin/sh\nold:x:500:500::/:/bin/sh\n');
     await writeFile(join(upper, 'etc', 'passwd'), 'root:x:0:0::/root:/bin/sh\n# comment\napp:x:1000:1001::/app:/bin/sh\n');
-    await writeFile(join(upper, 'etc', 'group'), 'root:x:0:\nstaff:x:50:app\n');
+    await writeFile(join(upper, 'etc', 'group'), 'root:x:0:\nstaff:x:50:app\nwheel:x:10:admin,app\n');
     layers = [lower, upper];
   });
 
@@ -56,7 +56,7 @@ describe('resolveSecurity', () => {
     expect(resolveSecurity(pod, container, image('1000'))).toMatchObject({ uid: 1000, gid: 1001 });
     expect(resolveSecurity(pod, container, image('app:staff'))).toMatchObject({ uid: 1000, gid: 50 });
     expect(() => resolveSecurity(pod, container, image('old'))).toThrow(/unable to find user old/);
-    expect(() => resolveSecurity(pod, container, image('app:wheel'))).toThrow(ContainerConfigError);
+    expect(() => resolveSecurity(pod, container, image('app:nogroup'))).toThrow(ContainerConfigError);
   });
 
   it("lets the container's context override the pod's, and both override the image", () => {
@@ -66,9 +66,10 @@ describe('resolveSecurity', () => {
     expect(resolveSecurity(pod2, container2, image('app'))).toMatchObject({ uid: 2000, gid: 0, seccomp: 'RuntimeDefault' });
   });
 
-  it('adds supplementalGroups and fsGroup as additional groups', () => {
-    const [pod, container] = podWith({ supplementalGroups: [10, 20], fsGroup: 30 });
-    expect(resolveSecurity(pod, container, image()).additionalGids).toEqual([10, 20, 30]);
+  it("adds the user's groups from the image, then supplementalGroups and fsGroup, as additional groups", () => {
+    const [pod, container] = podWith({ supplementalGroups: [20, 21], fsGroup: 30 });
+    expect(resolveSecurity(pod, container, image()).additionalGids).toEqual([20, 21, 30]);
+    expect(resolveSecurity(pod, container, image('app')).additionalGids).toEqual([50, 10, 20, 21, 30]);
   });
 
   it('passes privileged, read-only root, privilege escalation and normalised capabilities on', () => {

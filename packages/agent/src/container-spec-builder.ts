@@ -3,7 +3,7 @@
 // env is the image's overlaid with the container's, limits become cgroups.
 import { cpuMillis, memoryBytes, type Container, type Pod } from '@skiff/api';
 import { containerId, LABEL } from './container-labels.js';
-import { primaryGroupOf, resolveImageUser, UnknownImageUserError } from './image-user.js';
+import { memberGroupsOf, primaryGroupOf, resolveImageUser, UnknownImageUserError } from './image-user.js';
 import type { ResolvedImage } from './images/image-store.js';
 import { normalizeCapability, UnknownCapabilityError } from './runtime/capabilities.js';
 import type { BindMount, ContainerSecurity, ContainerSpec } from './runtime/runtime.js';
@@ -111,7 +111,11 @@ export function resolveSecurity(pod: Pod, container: Container, image: ResolvedI
   if (context.privileged === true && context.allowPrivilegeEscalation === false) {
     throw new ContainerConfigError(`cannot set allowPrivilegeEscalation to false and privileged to true ${where}`);
   }
-  const additionalGids = [...(podContext.supplementalGroups ?? []), ...(podContext.fsGroup !== undefined ? [podContext.fsGroup] : [])];
+  const additionalGids = [
+    ...memberGroupsOf(user.uid, layers),
+    ...(podContext.supplementalGroups ?? []),
+    ...(podContext.fsGroup !== undefined ? [podContext.fsGroup] : []),
+  ];
   return {
     uid: user.uid,
     gid: runAsGroup ?? user.gid,

@@ -46,6 +46,15 @@ export function primaryGroupOf(uid: number, layers: readonly string[]): number |
   return entry && NUMERIC.test(entry[3] ?? '') ? Number(entry[3]) : undefined;
 }
 
+/** The groups the image's /etc/group lists `uid`'s user name in, as containerd adds them. */
+export function memberGroupsOf(uid: number, layers: readonly string[]): number[] {
+  const name = readDatabase(layers, 'passwd').find((fields) => fields[2] === String(uid))?.[0];
+  if (name === undefined) return [];
+  return readDatabase(layers, 'group')
+    .filter((fields) => (fields[3] ?? '').split(',').includes(name) && NUMERIC.test(fields[2] ?? ''))
+    .map((fields) => Number(fields[2]));
+}
+
 /** The colon-separated lines of etc/<name> in the topmost layer that has it. */
 function readDatabase(layers: readonly string[], name: 'passwd' | 'group'): string[][] {
   for (const layer of [...layers].reverse()) {
