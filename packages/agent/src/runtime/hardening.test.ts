@@ -19,7 +19,7 @@ import { writePodEtcFiles } from './pod-etc-files.js';
 import { makeBusyboxLayer } from './test-rootfs.js';
 
 /** Applets these checks need beyond the shared test layer's. */
-const EXTRA_APPLETS = ['mount', 'touch', 'unshare', 'stat'];
+const EXTRA_APPLETS = ['mount', 'touch', 'unshare', 'stat', 'uname', 'linux32'];
 
 describe.skipIf(skipUnlessRoot({ commands: ['runc'], files: ['/bin/busybox'] }))('hardened defaults inside a container (real runc)', () => {
   const parent = `/skiff-hardening-${randomBytes(4).toString('hex')}`;
@@ -112,6 +112,10 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc'], files: ['/bin/busybox'] }))
     // Creating a user namespace needs no capability: only the filter stood in the way.
     const unconfined = await run(script, { seccomp: 'Unconfined' });
     expect(unconfined).toMatchObject({ code: 0, stdout: 'exit=0\n', stderr: '' });
+  });
+
+  it('allows the harmless personalities (linux32)', async () => {
+    expect(await run('linux32 uname -m')).toMatchObject({ code: 0, stdout: 'i686\n', stderr: '' });
   });
 
   it('gives a private /dev with the standard devices', async () => {

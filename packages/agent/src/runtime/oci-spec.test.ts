@@ -205,6 +205,8 @@ describe('buildOciSpec hardening', () => {
       args: [{ index: 0, value: CLONE_NAMESPACE_FLAGS, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }],
     });
     expect(seccomp?.syscalls).toContainEqual({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 });
+    const personalities = seccomp?.syscalls.filter((s) => s.names.includes('personality')) ?? [];
+    expect(personalities.map((s) => s.args)).toEqual([0, 8, 0x20000, 0x20008, 0xffffffff].map((value) => [{ index: 0, value, op: 'SCMP_CMP_EQ' }]));
   });
 
   it('lets ping work without NET_RAW through ICMP datagram sockets', () => {

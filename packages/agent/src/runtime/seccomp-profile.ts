@@ -6,7 +6,8 @@
 // unshare/setns (new namespaces), keyctl/add_key/request_key (the kernel
 // keyring is not namespaced), kexec_load/kexec_file_load/reboot, init_module
 // and friends, bpf, perf_event_open, ptrace/process_vm_*, open_by_handle_at,
-// userfaultfd, io_uring_*, clock/time setting, swapon/swapoff, quotactl,
+// userfaultfd, io_uring_*, clock/time setting, personality other than the
+// few harmless values, swapon/swapoff, quotactl,
 // acct, fanotify, the new mount API (fsopen, move_mount …), lookup_dcookie.
 
 export interface SeccompArg {
@@ -39,6 +40,13 @@ const ENOSYS = 38;
  */
 export const CLONE_NAMESPACE_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000 | 0x00000080;
 
+/**
+ * personality(2) values a program may set: Linux itself, UNAME26, 32-bit
+ * Linux, UNAME26|32-bit, and the query 0xffffffff. Not READ_IMPLIES_EXEC or
+ * ADDR_NO_RANDOMIZE, which weaken the process's own protections.
+ */
+export const ALLOWED_PERSONALITIES: readonly number[] = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
+
 /** x86-64 system calls every ordinary program may make, by area. */
 export const ALLOWED_SYSCALLS: Readonly<Record<string, readonly string[]>> = {
   fileIo: [
@@ -65,7 +73,7 @@ export const ALLOWED_SYSCALLS: Readonly<Record<string, readonly string[]>> = {
     'fork', 'vfork', 'execve', 'execveat', 'exit', 'exit_group', 'wait4', 'waitid', 'kill', 'tkill', 'tgkill',
     'getpid', 'getppid', 'gettid', 'getpgid', 'setpgid', 'getpgrp', 'getsid', 'setsid', 'getuid', 'geteuid', 'getgid',
     'getegid', 'getresuid', 'getresgid', 'setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid',
-    'setfsuid', 'setfsgid', 'getgroups', 'setgroups', 'capget', 'capset', 'prctl', 'arch_prctl', 'personality',
+    'setfsuid', 'setfsgid', 'getgroups', 'setgroups', 'capget', 'capset', 'prctl', 'arch_prctl',
     'set_tid_address', 'set_robust_list', 'get_robust_list', 'rseq', 'futex', 'futex_waitv', 'sched_yield',
     'sched_getaffinity', 'sched_setaffinity', 'sched_getparam', 'sched_setparam', 'sched_getscheduler',
     'sched_setscheduler', 'sched_get_priority_max', 'sched_get_priority_min', 'sched_rr_get_interval',
@@ -125,6 +133,9 @@ export function defaultSeccompProfile(): OciSeccomp {
       { names: Object.values(ALLOWED_SYSCALLS).flat(), action: 'SCMP_ACT_ALLOW' },
       // Threads and fork() go through clone; a new namespace does not.
       { names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: CLONE_NAMESPACE_FLAGS, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }] },
+      ...ALLOWED_PERSONALITIES.map(
+        (value): SeccompSyscall => ({ names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value, op: 'SCMP_CMP_EQ' }] }),
+      ),
       // clone3 passes its flags in memory, out of the filter's reach: ENOSYS
       // (not EPERM) makes glibc and others fall back to clone.
       { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
