@@ -3,8 +3,10 @@
 // env is the image's overlaid with the container's, limits become cgroups.
 import { cpuMillis, memoryBytes, type Container, type Pod } from '@skiff/api';
 import { containerId, LABEL } from './container-labels.js';
+import { memberGroupsOf, primaryGroupOf, resolveImageUser, UnknownImageUserError } from './image-user.js';
 import type { ResolvedImage } from './images/image-store.js';
-import type { ContainerSpec } from './runtime/runtime.js';
+import { normalizeCapability, UnknownCapabilityError } from './runtime/capabilities.js';
+import type { BindMount, ContainerSecurity, ContainerSpec } from './runtime/runtime.js';
 
 /** A container whose spec cannot be turned into something runnable: CreateContainerConfigError. */
 export class ContainerConfigError extends Error {}
@@ -17,6 +19,8 @@ export function buildContainerSpec(
   attempt: number,
   image: ResolvedImage | undefined,
   netnsPath: string | undefined,
+  /** The pod's own /etc/hosts, /etc/hostname and /etc/resolv.conf (see pod-etc-files.ts). */
+  podMounts: readonly BindMount[] = [],
 ): ContainerSpec {
   const uid = pod.metadata.uid ?? '';
   const argv = resolveArgv(container, image);
@@ -57,6 +61,8 @@ export function buildContainerSpec(
       pids: DEFAULT_PIDS_LIMIT,
     },
     hostname: pod.metadata.name,
+    security: resolveSecurity(pod, container, image),
+    ...(podMounts.length > 0 ? { mounts: [...podMounts] } : {}),
   };
   const workingDir = container.workingDir ?? image?.config.workingDir;
   return { ...spec, ...(workingDir ? { workingDir } : {}), ...(netnsPath ? { netnsPath } : {}) };
@@ -66,4 +72,68 @@ function resolveArgv(container: Container, image: ResolvedImage | undefined): st
   if (container.command?.length) return [...container.command, ...(container.args ?? [])];
   const entrypoint = image?.config.entrypoint ?? [];
   return [...entrypoint, ...(container.args ?? image?.config.cmd ?? [])];
+}
+
+/**
+ * The container's securityContext over the pod's, and the user over the
+ * image's: what the container runs as and may do. Refuses (a
+ * CreateContainerConfigError, as kubelet) runAsNonRoot for a root user, a
+ * Localhost seccomp profile, unknown capabilities and users the image lacks.
+ */
+export function resolveSecurity(pod: Pod, container: Container, image: ResolvedImage | undefined): ContainerSecurity {
+  const podContext = pod.spec.securityContext ?? {};
+  const context = container.securityContext ?? {};
+  const where = `(pod: "${pod.metadata.name}_${pod.metadata.namespace ?? 'default'}(${pod.metadata.uid ?? ''})", container: ${container.name})`;
+  const layers = image?.layers ?? [];
+  const runAsUser = context.runAsUser ?? podContext.runAsUser;
+  const runAsGroup = context.runAsGroup ?? podContext.runAsGroup;
+  let user: { uid: number; gid: number };
+  try {
+    user =
+      runAsUser !== undefined
+        ? { uid: runAsUser, gid: primaryGroupOf(runAsUser, layers) ?? 0 }
+        : resolveImageUser(image?.config.user, layers);
+  } catch (error) {
+    if (error instanceof UnknownImageUserError) throw new ContainerConfigError(`${error.message} ${where}`);
+    throw error;
+  }
+  if ((context.runAsNonRoot ?? podContext.runAsNonRoot) === true && user.uid === 0) {
+    throw new ContainerConfigError(
+      runAsUser === 0
+        ? `container's runAsUser breaks non-root policy ${where}`
+        : `container has runAsNonRoot and image will run as root ${where}`,
+    );
+  }
+  const seccomp: string = context.seccompProfile?.type ?? podContext.seccompProfile?.type ?? 'RuntimeDefault';
+  if (seccomp !== 'RuntimeDefault' && seccomp !== 'Unconfined') {
+    throw new ContainerConfigError(`seccompProfile ${seccomp} is not supported: use RuntimeDefault or Unconfined ${where}`);
+  }
+  if (context.privileged === true && context.allowPrivilegeEscalation === false) {
+    throw new ContainerConfigError(`cannot set allowPrivilegeEscalation to false and privileged to true ${where}`);
+  }
+  const additionalGids = [
+    ...memberGroupsOf(user.uid, layers),
+    ...(podContext.supplementalGroups ?? []),
+    ...(podContext.fsGroup !== undefined ? [podContext.fsGroup] : []),
+  ];
+  return {
+    uid: user.uid,
+    gid: runAsGroup ?? user.gid,
+    ...(additionalGids.length > 0 ? { additionalGids } : {}),
+    ...(context.privileged === true ? { privileged: true } : {}),
+    ...(context.readOnlyRootFilesystem === true ? { readOnlyRootFilesystem: true } : {}),
+    ...(context.allowPrivilegeEscalation === true ? { allowPrivilegeEscalation: true } : {}),
+    ...(context.capabilities?.add?.length ? { capabilitiesAdd: capabilities(context.capabilities.add, where) } : {}),
+    ...(context.capabilities?.drop?.length ? { capabilitiesDrop: capabilities(context.capabilities.drop, where) } : {}),
+    seccomp,
+  };
+}
+
+function capabilities(names: readonly string[], where: string): string[] {
+  try {
+    return names.map(normalizeCapability);
+  } catch (error) {
+    if (error instanceof UnknownCapabilityError) throw new ContainerConfigError(`${error.message} ${where}`);
+    throw error;
+  }
 }

@@ -94,6 +94,33 @@ export interface Container {
   resources?: ResourceRequirements;
   livenessProbe?: Probe;
   readinessProbe?: Probe;
+  securityContext?: SecurityContext;
+}
+
+export interface SeccompProfile {
+  type: 'RuntimeDefault' | 'Unconfined';
+}
+
+/** A pod's securityContext: defaults for its containers, plus the groups every container joins. */
+export interface PodSecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  fsGroup?: number;
+  supplementalGroups?: number[];
+  seccompProfile?: SeccompProfile;
+}
+
+/** A container's securityContext; where it and the pod's both set a field, the container's wins. */
+export interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  privileged?: boolean;
+  capabilities?: { add?: string[]; drop?: string[] };
+  seccompProfile?: SeccompProfile;
 }
 
 export interface Toleration {
@@ -117,6 +144,7 @@ export interface PodSpec {
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
   imagePullSecrets?: LocalObjectReference[];
+  securityContext?: PodSecurityContext;
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildOciSpec, buildResources, cpuShares, DEFAULT_PATH, CPU_PERIOD_US } from './oci-spec.js';
+import { ALL_CAPABILITIES, capabilityMask } from './capabilities.js';
 import type { ContainerSpec } from './runtime.js';
+import { CLONE_NAMESPACE_FLAGS } from './seccomp-profile.js';
 
 const base: ContainerSpec = {
   id: 'pod1-web',
@@ -10,7 +12,7 @@ const base: ContainerSpec = {
   env: { FOO: 'bar' },
   limits: {},
 };
-const options = { rootfsPath: '/state/containers/pod1-web/rootfs', cgroupsPath: '/skiff/node-1/pod1-web' };
+const options = { rootfsPath: '/state/containers/pod1-web/rootfs', cgroupsPath: '/skiff/node-1/pod1-web', allCapabilities: ALL_CAPABILITIES };
 
 describe('buildOciSpec', () => {
   it('describes the process: args, env with a default PATH, cwd, no terminal, no new privileges', () => {
@@ -113,5 +115,140 @@ describe('buildResources', () => {
     expect(() => buildResources({ memoryBytes: 0 })).toThrow(/memoryBytes/);
     expect(() => buildResources({ cpuMillis: -5 })).toThrow(/cpuMillis/);
     expect(() => buildResources({ pids: Number.NaN })).toThrow(/pids/);
+  });
+});
+
+describe('buildOciSpec hardening', () => {
+  const defaults = [
+    'CAP_CHOWN',
+    'CAP_DAC_OVERRIDE',
+    'CAP_FOWNER',
+    'CAP_FSETID',
+    'CAP_KILL',
+    'CAP_SETGID',
+    'CAP_SETUID',
+    'CAP_SETPCAP',
+    'CAP_NET_BIND_SERVICE',
+    'CAP_SYS_CHROOT',
+    'CAP_MKNOD',
+    'CAP_AUDIT_WRITE',
+    'CAP_SETFCAP',
+  ];
+
+  it('grants exactly the default capability set, nothing inheritable or ambient', () => {
+    const caps = buildOciSpec(base, options).process.capabilities;
+    expect(caps.bounding).toEqual(defaults);
+    expect(caps.effective).toEqual(defaults);
+    expect(caps.permitted).toEqual(defaults);
+    expect(caps.inheritable).toEqual([]);
+    expect(caps.ambient).toEqual([]);
+    expect(capabilityMask(caps.bounding)).toBe(0xa80405fbn);
+  });
+
+  it('drops before it adds, with or without CAP_, and ALL on either side', () => {
+    const caps = (add: string[], drop: string[]): string[] =>
+      buildOciSpec({ ...base, security: { capabilitiesAdd: add, capabilitiesDrop: drop } }, options).process.capabilities.effective;
+    expect(caps(['NET_ADMIN', 'cap_sys_ptrace'], ['CHOWN', 'CAP_KILL'])).toEqual([
+      'CAP_DAC_OVERRIDE',
+      'CAP_FOWNER',
+      'CAP_FSETID',
+      'CAP_SETGID',
+      'CAP_SETUID',
+      'CAP_SETPCAP',
+      'CAP_NET_BIND_SERVICE',
+      'CAP_NET_ADMIN',
+      'CAP_SYS_CHROOT',
+      'CAP_SYS_PTRACE',
+      'CAP_MKNOD',
+      'CAP_AUDIT_WRITE',
+      'CAP_SETFCAP',
+    ]);
+    expect(caps(['NET_BIND_SERVICE'], ['ALL'])).toEqual(['CAP_NET_BIND_SERVICE']);
+    expect(caps([], ['ALL'])).toEqual([]);
+    expect(caps(['ALL'], [])).toEqual(ALL_CAPABILITIES);
+    expect(() => caps(['NET_WIZARD'], [])).toThrow(/unknown capability "NET_WIZARD"/);
+  });
+
+  it('masks /proc and /sys host information and makes kernel knobs read-only', () => {
+    const linux = buildOciSpec(base, options).linux;
+    expect(linux.maskedPaths).toEqual([
+      '/proc/acpi',
+      '/proc/kcore',
+      '/proc/keys',
+      '/proc/latency_stats',
+      '/proc/timer_list',
+      '/proc/timer_stats',
+      '/proc/sched_debug',
+      '/proc/scsi',
+      '/sys/firmware',
+      '/sys/devices/virtual/powercap',
+    ]);
+    expect(linux.readonlyPaths).toEqual(['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']);
+  });
+
+  it('filters system calls by default: deny with EPERM, x86 architectures, clone without namespace flags', () => {
+    const seccomp = buildOciSpec(base, options).linux.seccomp;
+    expect(seccomp).toMatchObject({
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: 1,
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+    });
+    const allowed = seccomp?.syscalls.filter((s) => s.action === 'SCMP_ACT_ALLOW' && !s.args).flatMap((s) => s.names) ?? [];
+    expect(allowed).toEqual(expect.arrayContaining(['read', 'openat', 'execve', 'futex', 'socket', 'epoll_wait']));
+    for (const denied of ['mount', 'umount2', 'unshare', 'setns', 'keyctl', 'add_key', 'kexec_load', 'bpf', 'ptrace', 'open_by_handle_at', 'init_module', 'reboot']) {
+      expect(allowed).not.toContain(denied);
+    }
+    expect(new Set(allowed).size).toBe(allowed.length);
+    expect(seccomp?.syscalls).toContainEqual({
+      names: ['clone'],
+      action: 'SCMP_ACT_ALLOW',
+      args: [{ index: 0, value: CLONE_NAMESPACE_FLAGS, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }],
+    });
+    expect(seccomp?.syscalls).toContainEqual({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 });
+    const personalities = seccomp?.syscalls.filter((s) => s.names.includes('personality')) ?? [];
+    expect(personalities.map((s) => s.args)).toEqual([0, 8, 0x20000, 0x20008, 0xffffffff].map((value) => [{ index: 0, value, op: 'SCMP_CMP_EQ' }]));
+  });
+
+  it('lets ping work without NET_RAW through ICMP datagram sockets', () => {
+    expect(buildOciSpec(base, options).linux.sysctl).toEqual({ 'net.ipv4.ping_group_range': '0 2147483647' });
+  });
+
+  it('leaves seccomp off for Unconfined', () => {
+    expect(buildOciSpec({ ...base, security: { seccomp: 'Unconfined' } }, options).linux.seccomp).toBeUndefined();
+    expect(buildOciSpec({ ...base, security: { seccomp: 'RuntimeDefault' } }, options).linux.seccomp).toBeDefined();
+  });
+
+  it('privileged: every capability, no seccomp, no masked or read-only paths, writable sysfs', () => {
+    const spec = buildOciSpec({ ...base, security: { privileged: true } }, options);
+    expect(spec.process.capabilities.bounding).toEqual(ALL_CAPABILITIES);
+    expect(spec.process.capabilities.effective).toContain('CAP_SYS_ADMIN');
+    expect(spec.linux.seccomp).toBeUndefined();
+    expect(spec.linux.maskedPaths).toEqual([]);
+    expect(spec.linux.readonlyPaths).toEqual([]);
+    expect(spec.process.noNewPrivileges).toBe(false);
+    expect(spec.mounts.find((m) => m.destination === '/sys')?.options).not.toContain('ro');
+  });
+
+  it('sets no_new_privs unless privilege escalation is allowed', () => {
+    expect(buildOciSpec({ ...base, security: {} }, options).process.noNewPrivileges).toBe(true);
+    expect(buildOciSpec({ ...base, security: { allowPrivilegeEscalation: false } }, options).process.noNewPrivileges).toBe(true);
+    expect(buildOciSpec({ ...base, security: { allowPrivilegeEscalation: true } }, options).process.noNewPrivileges).toBe(false);
+  });
+
+  it('maps user, group and supplementary groups, and a read-only root', () => {
+    const spec = buildOciSpec({ ...base, security: { uid: 1000, gid: 2000, additionalGids: [3000, 4000, 3000], readOnlyRootFilesystem: true } }, options);
+    expect(spec.process.user).toEqual({ uid: 1000, gid: 2000, additionalGids: [3000, 4000] });
+    expect(spec.root.readonly).toBe(true);
+  });
+
+  it('bind-mounts the given files after the defaults, read-only where asked', () => {
+    const mounts = buildOciSpec({ ...base, mounts: [{ source: '/pods/p1/hosts', destination: '/etc/hosts', readOnly: true }] }, options).mounts;
+    expect(mounts.at(-1)).toEqual({
+      destination: '/etc/hosts',
+      type: 'bind',
+      source: '/pods/p1/hosts',
+      options: ['rbind', 'rprivate', 'nosuid', 'nodev', 'noexec', 'ro'],
+    });
+    expect(() => buildOciSpec({ ...base, mounts: [{ source: '/x', destination: 'etc/x', readOnly: true }] }, options)).toThrow(/not absolute/);
   });
 });

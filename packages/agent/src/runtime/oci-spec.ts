@@ -1,14 +1,19 @@
 // Builds the runc config.json (OCI runtime spec 1.0.2) for a container. Pure:
 // the caller decides where the rootfs is mounted and which cgroup it gets, so
 // the whole policy (namespaces, mounts, capabilities, limits) is testable
-// without root. Defaults follow runc's own `runc spec` plus the capability set
-// container engines have long used, so images behave as they do elsewhere.
+// without root. Defaults are containerd's runtime/default in spirit: the
+// default capability set, no_new_privs, masked and read-only kernel paths, a
+// private /dev and a default-deny seccomp filter (seccomp-profile.ts); the
+// container's securityContext (ContainerSecurity) loosens or tightens them.
 
-import type { ContainerLimits, ContainerSpec } from './runtime.js';
+import { capabilitySet, hostCapabilities } from './capabilities.js';
+import type { BindMount, ContainerLimits, ContainerSpec } from './runtime.js';
+import { defaultSeccompProfile, type OciSeccomp } from './seccomp-profile.js';
 
 export interface OciUser {
   uid: number;
   gid: number;
+  additionalGids?: number[];
 }
 
 export interface OciCapabilities {
@@ -69,6 +74,8 @@ export interface OciLinux {
   cgroupsPath: string;
   maskedPaths: string[];
   readonlyPaths: string[];
+  seccomp?: OciSeccomp;
+  sysctl?: Record<string, string>;
 }
 
 export interface OciSpec {
@@ -85,6 +92,8 @@ export interface OciSpecOptions {
   readonly rootfsPath: string;
   /** Absolute cgroup path, e.g. /skiff/<instance>/<id> (see cgroupsPathFor). */
   readonly cgroupsPath: string;
+  /** What "every capability" means (privileged, add ALL); default: this process's bounding set. */
+  readonly allCapabilities?: readonly string[];
 }
 
 export const OCI_VERSION = '1.0.2';
@@ -95,32 +104,9 @@ export const CPU_PERIOD_US = 100_000;
 /** PATH for images that do not set one: without it runc cannot even resolve argv[0]. */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/**
- * What a root process inside a container may do: enough for ordinary images
- * (chown files, bind low ports, switch users, ping) and none of the
- * host-affecting ones (SYS_ADMIN, NET_ADMIN, SYS_MODULE, SYS_PTRACE …).
- */
-export const DEFAULT_CAPABILITIES: readonly string[] = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
-
 /** Kernel interfaces that leak host information or allow host changes: hidden (runc's defaults plus powercap). */
 export const MASKED_PATHS: readonly string[] = [
   '/proc/acpi',
-  '/proc/asound',
   '/proc/kcore',
   '/proc/keys',
   '/proc/latency_stats',
@@ -132,51 +118,69 @@ export const MASKED_PATHS: readonly string[] = [
   '/sys/devices/virtual/powercap',
 ];
 
-export const READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+/** Kernel knobs a container may read but not turn. */
+export const READONLY_PATHS: readonly string[] = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 /** Hostnames are at most 64 bytes (HOST_NAME_MAX); a longer one makes runc fail to start. */
-const MAX_HOSTNAME_LENGTH = 63;
+export const MAX_HOSTNAME_LENGTH = 63;
 
 export function buildOciSpec(spec: ContainerSpec, options: OciSpecOptions): OciSpec {
   if (spec.argv.length === 0) throw new Error(`container ${spec.id}: argv is empty`);
-  const caps = [...DEFAULT_CAPABILITIES];
+  const security = spec.security ?? {};
+  const privileged = security.privileged === true;
+  const all = options.allCapabilities ?? hostCapabilities();
+  const caps = privileged ? [...all] : capabilitySet(security.capabilitiesAdd, security.capabilitiesDrop, all);
+  const additionalGids = [...new Set(security.additionalGids ?? [])];
+  const linux: OciLinux = {
+    namespaces: [
+      { type: 'pid' },
+      { type: 'ipc' },
+      { type: 'uts' },
+      { type: 'mount' },
+      // Joining the pod's namespace shares its IP between the pod's containers;
+      // without one the container gets a fresh namespace with only loopback
+      // (isolated rather than silently on the host network).
+      spec.netnsPath !== undefined ? { type: 'network', path: spec.netnsPath } : { type: 'network' },
+    ],
+    resources: buildResources(spec.limits),
+    cgroupsPath: options.cgroupsPath,
+    maskedPaths: privileged ? [] : [...MASKED_PATHS],
+    readonlyPaths: privileged ? [] : [...READONLY_PATHS],
+    // Without NET_RAW, ping needs ICMP datagram sockets, which this opens to
+    // every group (as Docker and containerd do); safe in a network namespace of the pod's own.
+    sysctl: { 'net.ipv4.ping_group_range': '0 2147483647' },
+  };
+  if (!privileged && security.seccomp !== 'Unconfined') linux.seccomp = defaultSeccompProfile();
   return {
     ociVersion: OCI_VERSION,
     process: {
       // No terminal: output goes to the log file, and a tty would need a console socket.
       terminal: false,
-      user: { uid: 0, gid: 0 },
+      user: { uid: security.uid ?? 0, gid: security.gid ?? 0, ...(additionalGids.length > 0 ? { additionalGids } : {}) },
       args: [...spec.argv],
       env: buildEnv(spec.env),
       cwd: spec.workingDir && spec.workingDir.startsWith('/') ? spec.workingDir : '/',
+      // Nothing inheritable or ambient: a non-root process keeps no capability across execve.
       capabilities: { bounding: caps, effective: [...caps], permitted: [...caps], inheritable: [], ambient: [] },
       // None set: the container inherits the agent's limits (as with Docker's
       // defaults). runc applies rlimits after dropping capabilities, so a fixed
       // value above the agent's hard limit would make every start fail.
       rlimits: [],
-      noNewPrivileges: true,
+      noNewPrivileges: !privileged && security.allowPrivilegeEscalation !== true,
     },
-    // Writable: writes land in the overlay's upper directory, which is per container.
-    root: { path: options.rootfsPath, readonly: false },
+    // Writable unless asked otherwise: writes land in the overlay's upper directory, which is per container.
+    root: { path: options.rootfsPath, readonly: security.readOnlyRootFilesystem === true },
     hostname: (spec.hostname ?? spec.id).slice(0, MAX_HOSTNAME_LENGTH),
-    mounts: defaultMounts(),
-    linux: {
-      namespaces: [
-        { type: 'pid' },
-        { type: 'ipc' },
-        { type: 'uts' },
-        { type: 'mount' },
-        // Joining the pod's namespace shares its IP between the pod's containers;
-        // without one the container gets a fresh namespace with only loopback
-        // (isolated rather than silently on the host network).
-        spec.netnsPath !== undefined ? { type: 'network', path: spec.netnsPath } : { type: 'network' },
-      ],
-      resources: buildResources(spec.limits),
-      cgroupsPath: options.cgroupsPath,
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
-    },
+    mounts: [...defaultMounts(privileged), ...(spec.mounts ?? []).map(bindMount)],
+    linux,
   };
+}
+
+function bindMount(mount: BindMount): OciMount {
+  if (!mount.destination.startsWith('/')) throw new Error(`mount destination ${mount.destination} is not absolute`);
+  const options = ['rbind', 'rprivate', 'nosuid', 'nodev', 'noexec'];
+  if (mount.readOnly) options.push('ro');
+  return { destination: mount.destination, type: 'bind', source: mount.source, options };
 }
 
 function buildEnv(env: Readonly<Record<string, string>>): string[] {
@@ -224,7 +228,9 @@ function positiveInteger(value: number, name: string): number {
   return Math.round(value);
 }
 
-function defaultMounts(): OciMount[] {
+/** proc, a private tmpfs /dev (runc creates null, zero, full, random, urandom, tty and the ptmx link in it), devpts, shm, mqueue, sysfs and cgroupfs (read-only unless privileged). */
+function defaultMounts(privileged: boolean): OciMount[] {
+  const ro = privileged ? [] : ['ro'];
   return [
     { destination: '/proc', type: 'proc', source: 'proc' },
     {
@@ -246,12 +252,12 @@ function defaultMounts(): OciMount[] {
       options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] },
     {
       destination: '/sys/fs/cgroup',
       type: 'cgroup',
       source: 'cgroup',
-      options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+      options: ['nosuid', 'noexec', 'nodev', 'relatime', ...ro],
     },
   ];
 }

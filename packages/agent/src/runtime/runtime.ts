@@ -29,6 +29,34 @@ export interface ContainerSpec {
   readonly netnsPath?: string;
   /** Hostname inside the container. */
   readonly hostname?: string;
+  /** Who the process runs as and what it may do; undefined = root with the hardened defaults. */
+  readonly security?: ContainerSecurity;
+  /** Host files or directories bind-mounted into the container (the pod's /etc/hosts, hostname, resolv.conf). */
+  readonly mounts?: readonly BindMount[];
+}
+
+/** The securityContext of a container, resolved against its pod's and its image's user. */
+export interface ContainerSecurity {
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Supplementary groups (supplementalGroups and fsGroup). */
+  readonly additionalGids?: readonly number[];
+  /** All capabilities, no seccomp filter, no masked or read-only kernel paths. */
+  readonly privileged?: boolean;
+  readonly readOnlyRootFilesystem?: boolean;
+  /** setuid binaries and file capabilities may raise privileges (no_new_privs off). */
+  readonly allowPrivilegeEscalation?: boolean;
+  /** Capability names, CAP_ prefixed, or ALL. Drop applies before add. */
+  readonly capabilitiesAdd?: readonly string[];
+  readonly capabilitiesDrop?: readonly string[];
+  /** RuntimeDefault (the default) filters system calls; Unconfined does not. */
+  readonly seccomp?: 'RuntimeDefault' | 'Unconfined';
+}
+
+export interface BindMount {
+  readonly source: string;
+  readonly destination: string;
+  readonly readOnly: boolean;
 }
 
 export type ContainerStatus = 'running' | 'exited' | 'unknown';

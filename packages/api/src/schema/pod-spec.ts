@@ -14,6 +14,7 @@ import {
 } from './fields.js';
 import type { JsonSchema } from './json-schema.js';
 import { templateMetaSchema } from './object-meta.js';
+import { podSecurityContextSchema, securityContextSchema } from './security-context.js';
 
 /** `{ name }` of an object in the pod's namespace (an image pull Secret). */
 export const localObjectReferenceSchema: JsonSchema = {
@@ -140,6 +141,7 @@ export const containerSchema: JsonSchema = {
     resources: resourceRequirementsSchema,
     livenessProbe: probeSchema,
     readinessProbe: probeSchema,
+    securityContext: securityContextSchema,
   },
 };
 
@@ -169,6 +171,7 @@ export const podSpecSchema: JsonSchema = {
     serviceAccountName: { type: 'string', format: 'dns1123-subdomain' },
     automountServiceAccountToken: booleanField,
     imagePullSecrets: { type: 'array', items: localObjectReferenceSchema },
+    securityContext: podSecurityContextSchema,
   },
 };
 
