@@ -32,6 +32,7 @@ import {
 import { hostOf } from './host-port.js';
 import { unary } from './grpc-call.js';
 import { detectCapacity } from './host-capacity.js';
+import { ImageGarbageCollector, statfsProbe } from './images/image-gc.js';
 import { RegistryImageStore } from './images/registry-image-store.js';
 import { createLogsHandlers } from './logs-service.js';
 import { BridgePodNetwork } from './network/bridge-pod-network.js';
@@ -59,6 +60,8 @@ export interface AgentConfig {
   /** Registered with the node the first time it registers. */
   readonly taints: NonNullable<Node['spec']['taints']>;
   readonly insecureRegistries: readonly string[];
+  /** Image GC: percent of the image disk used that starts a collection (default 85) and the one it stops under (default 80). */
+  readonly imageGc?: { readonly highThresholdPercent?: number; readonly lowThresholdPercent?: number };
   readonly restartBackoff: BackoffPolicy;
   readonly resyncMs: number;
   /** For tests: the clock certificate renewals follow. */
@@ -73,6 +76,7 @@ export class NodeAgent {
   private session?: NodeSession;
   private assignments?: Assignments;
   private reconciler?: Reconciler;
+  private imageGc?: ImageGarbageCollector;
   private readonly stopping = new AbortController();
 
   constructor(
@@ -100,12 +104,9 @@ export class NodeAgent {
     await this.remember(node, this.session.podNetwork);
 
     const network = this.config.runtime === 'runc' ? this.createNetwork(node, this.session.podNetwork) : undefined;
-    const images =
-      this.config.runtime === 'runc'
-        ? new RegistryImageStore({ root: join(this.config.stateDir, 'images'), insecureRegistries: [...this.config.insecureRegistries] })
-        : undefined;
     const assignments = new Assignments({ client: () => link.client, nodeName: this.config.nodeName, log: this.log, onChange: () => this.reconciler?.trigger() });
     this.assignments = assignments;
+    const images = this.config.runtime === 'runc' ? await this.createImages(assignments) : undefined;
     link.onReconnect(() => assignments.restart());
     this.reconciler = new Reconciler({
       runtime,
@@ -120,6 +121,7 @@ export class NodeAgent {
     });
     assignments.start();
     this.reconciler.start();
+    this.imageGc?.start();
     return { node, agentAddress };
   }
 
@@ -129,6 +131,7 @@ export class NodeAgent {
     this.renewer?.stop();
     this.session?.stop();
     this.assignments?.stop();
+    this.imageGc?.stop();
     await this.reconciler?.stop();
     this.link?.close();
     await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
@@ -202,6 +205,28 @@ export class NodeAgent {
     return this.config.runtime === 'runc'
       ? new RuncRuntime({ stateDir, instanceName: this.config.nodeName })
       : new ProcessRuntime({ stateDir });
+  }
+
+  /** The image store, and its garbage collector watching the disk it is on. */
+  private async createImages(assignments: Assignments): Promise<RegistryImageStore> {
+    const root = join(this.config.stateDir, 'images');
+    await mkdir(root, { recursive: true });
+    const images = new RegistryImageStore({
+      root,
+      insecureRegistries: [...this.config.insecureRegistries],
+      onPulled: () => this.imageGc?.check(),
+    });
+    const gc = this.config.imageGc ?? {};
+    this.imageGc = new ImageGarbageCollector({
+      inventory: images,
+      probe: statfsProbe(root),
+      // In use: named by any pod the agent has, running or not.
+      inUse: () => [...assignments.desired().values()].flatMap((pod) => pod.spec.containers.map((container) => container.image)),
+      ...(gc.highThresholdPercent !== undefined ? { highThresholdPercent: gc.highThresholdPercent } : {}),
+      ...(gc.lowThresholdPercent !== undefined ? { lowThresholdPercent: gc.lowThresholdPercent } : {}),
+      log: this.log,
+    });
+    return images;
   }
 
   private createNetwork(node: Node, clusterCidr: string): BridgePodNetwork {

@@ -9,6 +9,7 @@ import { BACKOFF, messageOf, parseJoinToken, SkiffError } from '@skiff/api';
 import { pino } from 'pino';
 import { NodeAgent } from './agent.js';
 import { parseHostPort, parseHostPortList } from './host-port.js';
+import { checkGcThresholds, DEFAULT_IMAGE_GC_HIGH_PERCENT, DEFAULT_IMAGE_GC_LOW_PERCENT } from './images/image-gc.js';
 
 const usage = `usage: skiff-agent [options]
   --server HOST:PORT[,HOST:PORT...]  the control plane's gRPC address; with several, the agent
@@ -26,6 +27,8 @@ const usage = `usage: skiff-agent [options]
   --taint KEY[=VALUE]:EFFECT  taint the node registers with, e.g. gpu=true:NoSchedule (repeatable;
                           applied at first registration, like kubelet's --register-with-taints)
   --insecure-registry H   plain-HTTP registry besides loopback ones (repeatable)
+  --image-gc-high-threshold PERCENT  image disk usage that starts image garbage collection (default 85)
+  --image-gc-low-threshold PERCENT   usage image garbage collection brings the disk under (default 80)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
   --reset                 remove every container, mount, cgroup and pod network of this
                           node's state dir, and its credentials (<state-dir>/pki), then exit
@@ -48,6 +51,8 @@ function parseFlags() {
         label: { type: 'string', multiple: true, default: [] },
         taint: { type: 'string', multiple: true, default: [] },
         'insecure-registry': { type: 'string', multiple: true, default: [] },
+        'image-gc-high-threshold': { type: 'string', default: String(DEFAULT_IMAGE_GC_HIGH_PERCENT) },
+        'image-gc-low-threshold': { type: 'string', default: String(DEFAULT_IMAGE_GC_LOW_PERCENT) },
         'log-level': { type: 'string', default: 'info' },
         reset: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -92,6 +97,16 @@ function checked<T>(parse: () => T): T {
   }
 }
 
+const imageGc = checked(() => {
+  const percent = (flag: 'image-gc-high-threshold' | 'image-gc-low-threshold'): number => {
+    const text = flags[flag];
+    if (!/^\d+(\.\d+)?$/.test(text)) throw new Error(`--${flag} must be a percentage, not "${text}"`);
+    return Number(text);
+  };
+  const thresholds = { highThresholdPercent: percent('image-gc-high-threshold'), lowThresholdPercent: percent('image-gc-low-threshold') };
+  checkGcThresholds(thresholds.highThresholdPercent, thresholds.lowThresholdPercent);
+  return thresholds;
+});
 const servers = checked(() => parseHostPortList(flags.server, '--server'));
 checked(() => parseHostPort(flags.listen, '--listen'));
 
@@ -134,6 +149,7 @@ const agent = new NodeAgent(
     labels,
     taints,
     insecureRegistries: flags['insecure-registry'],
+    imageGc,
     restartBackoff: BACKOFF.containerRestart,
     resyncMs: 1000,
   },

@@ -15,3 +15,12 @@ export { LayerStore, type LayerDescriptor, type BlobFetcher } from './layer-stor
 export { overlayOpaqueXattr } from './unpack-layer.js';
 export { hostPlatform, type Platform } from './oci.js';
 export { RegistryImageStore, type RegistryImageStoreOptions } from './registry-image-store.js';
+export {
+  ImageGarbageCollector,
+  statfsProbe,
+  type DiskProbe,
+  type DiskUsage,
+  type ImageGcOptions,
+  type ImageInventory,
+  type StoredImage,
+} from './image-gc.js';

@@ -1,14 +1,16 @@
 // The agent's ImageStore: images from OCI registries (or OCI archives), kept
-// in a LayerStore, with a small record of which manifest each tag last
-// resolved to, so IfNotPresent and Never work without the network.
+// in a LayerStore, with small records of which manifest each tag last
+// resolved to (so IfNotPresent and Never work without the network) and when
+// each image was last used; it is the inventory image GC works on (image-gc.ts).
 import { isRecord, messageOf } from '@skiff/api';
 import pLimit from 'p-limit';
-import { writeFileAtomic } from '@skiff/api/atomic-file';
 import { createReadStream, type Stats } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImagePullError } from './errors.js';
 import { digestHex, verifyBytes, writeVerified, type BlobExpectation } from './digest.js';
+import type { ImageInventory, StoredImage } from './image-gc.js';
+import { ImageRecords } from './image-records.js';
 import { canonicalReference, parseImageReference, type ImageReference } from './image-reference.js';
 import type { ImageStore, PullPolicy, ResolvedImage } from './image-store.js';
 import { LayerStore, type BlobFetcher } from './layer-store.js';
@@ -32,6 +34,10 @@ export interface RegistryImageStoreOptions
   readonly insecureRegistries?: readonly string[];
   /** Layers fetched and unpacked at once per image (default 3). */
   readonly layerConcurrency?: number;
+  /** Called after each successful pull from a registry (the agent checks the image disk then). */
+  readonly onPulled?: (image: string) => void;
+  /** Milliseconds since the epoch (default Date.now), for last-use records. */
+  readonly now?: () => number;
 }
 
 /** Where the content of one image comes from while it is materialised. */
@@ -44,7 +50,6 @@ interface ContentSource {
   layer(descriptor: BlobExpectation, dest: string): Promise<void>;
 }
 
-const RECORDS_FILE = 'references.json';
 const MAX_INDEX_DEPTH = 3;
 const LAYER_MEDIA_TYPES: ReadonlySet<string> = new Set([
   'application/vnd.oci.image.layer.v1.tar',
@@ -58,20 +63,22 @@ const LAYER_MEDIA_TYPES: ReadonlySet<string> = new Set([
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const CONTAINERD_NAME = 'io.containerd.image.name';
 
-export class RegistryImageStore implements ImageStore {
-  /** References resolved by this process, for the start path's hot loop. */
-  private readonly resolved = new Map<string, ResolvedImage>();
+export class RegistryImageStore implements ImageStore, ImageInventory {
+  /** References resolved by this process, for the start path's hot loop, with the digest they are recorded under. */
+  private readonly resolved = new Map<string, { image: ResolvedImage; top: string }>();
   readonly layers: LayerStore;
+  private readonly records: ImageRecords;
   private readonly client: RegistryClient;
   private readonly platform: Platform;
   private readonly layerConcurrency: number;
-  /** Serialises read-modify-write of the records file within this process. */
-  private recordsLock: Promise<unknown> = Promise.resolve();
+  private readonly onPulled: ((image: string) => void) | undefined;
   /** Pulls in flight by canonical reference, so concurrent ensure() calls share one. */
-  private readonly pulls = new Map<string, Promise<ResolvedImage>>();
+  private readonly pulls = new Map<string, Promise<{ image: ResolvedImage; top: string }>>();
 
   constructor(options: RegistryImageStoreOptions) {
     this.layers = new LayerStore(options.root);
+    this.records = new ImageRecords(options.root, options.now);
+    this.onPulled = options.onPulled;
     this.platform = options.platform ?? hostPlatform();
     this.layerConcurrency = Math.max(1, options.layerConcurrency ?? 3);
     this.client = new RegistryClient({ ...options, platform: this.platform });
@@ -88,11 +95,11 @@ export class RegistryImageStore implements ImageStore {
         // Layers are content-addressed and never change once unpacked: a
         // reference resolved once stays resolved (until an Always pull moves it).
         const known = this.resolved.get(key);
-        if (known) return { ...known, reference };
+        if (known) return this.used(known, reference);
         const local = await this.resolveLocal(ref, reference, key);
         if (local) {
           this.resolved.set(key, local);
-          return local;
+          return this.used(local, reference);
         }
         if (policy === 'Never') {
           throw new ImagePullError(
@@ -108,7 +115,71 @@ export class RegistryImageStore implements ImageStore {
     }
     const pulled = await this.pullShared(ref, reference, key);
     this.resolved.set(key, pulled);
-    return pulled;
+    return this.used(pulled, reference);
+  }
+
+  async storedImages(): Promise<StoredImage[]> {
+    const references = new Map<string, string[]>();
+    for (const [key, digest] of Object.entries(await this.records.references())) {
+      references.set(digest, [...(references.get(digest) ?? []), key]);
+    }
+    const lastUse = await this.records.lastUse();
+    const images: StoredImage[] = [];
+    for (const [digest, keys] of references) {
+      images.push({ digest, references: keys, ...(await this.contentOf(digest)), lastUsed: lastUse.get(digest) ?? 0 });
+    }
+    return images;
+  }
+
+  storedLayers(): Promise<string[]> {
+    return this.layers.storedLayers();
+  }
+
+  pulling(): boolean {
+    return this.pulls.size > 0;
+  }
+
+  async removeImage(digest: string): Promise<void> {
+    await this.records.forget(digest);
+    for (const [key, known] of this.resolved) if (known.top === digest) this.resolved.delete(key);
+  }
+
+  removeBlob(digest: string): Promise<void> {
+    return this.layers.removeBlob(digest);
+  }
+
+  removeLayer(digest: string): Promise<void> {
+    return this.layers.removeLayer(digest);
+  }
+
+  /** `resolved` as the caller spelled it, its use recorded. */
+  private async used(resolved: { image: ResolvedImage; top: string }, reference: string): Promise<ResolvedImage> {
+    await this.records.touch(resolved.top);
+    return resolved.image.reference === reference ? resolved.image : { ...resolved.image, reference };
+  }
+
+  /** The documents and layers the image `top` needs, as far as its stored documents tell. */
+  private async contentOf(top: string): Promise<{ blobs: string[]; layers: string[] }> {
+    const blobs: string[] = [];
+    let current = top;
+    for (let depth = 0; depth < MAX_INDEX_DEPTH; depth++) {
+      const bytes = await this.layers.readDocument(current);
+      if (!bytes) break;
+      blobs.push(current);
+      let parsed;
+      try {
+        parsed = parseManifestDocument(bytes, top, `manifest ${current}`);
+        if (parsed.kind === 'index') {
+          current = selectPlatform(parsed, this.platform, top).digest;
+          continue;
+        }
+      } catch {
+        break; // unreadable: what it would name stays unclaimed
+      }
+      blobs.push(parsed.config.digest);
+      return { blobs, layers: parsed.layers.map((layer) => layer.digest) };
+    }
+    return { blobs, layers: [] };
   }
 
   /**
@@ -138,7 +209,9 @@ export class RegistryImageStore implements ImageStore {
       const top = await this.chooseLayoutEntry(layoutDir, path, ref, reference);
       const image = await this.materialize(reference, top, layoutSource(layoutDir, reference));
       if (!image) throw new Error('materialize returned nothing although a source was given');
-      await this.record(key, top.digest);
+      await this.records.record(key, top.digest);
+      this.resolved.set(key, { image, top: top.digest });
+      await this.records.touch(top.digest);
       return image;
     } finally {
       if (temp) await rm(temp, { recursive: true, force: true });
@@ -147,35 +220,38 @@ export class RegistryImageStore implements ImageStore {
 
   /** The manifest digest `reference` is recorded under locally, if any. */
   async recordedDigest(reference: string): Promise<string | undefined> {
-    const records = await this.readRecords();
+    const records = await this.records.references();
     return records[canonicalReference(parseImageReference(reference))];
   }
 
-  private async resolveLocal(ref: ImageReference, image: string, key: string): Promise<ResolvedImage | undefined> {
-    const digest = ref.digest ?? (await this.readRecords())[key];
+  private async resolveLocal(ref: ImageReference, image: string, key: string): Promise<{ image: ResolvedImage; top: string } | undefined> {
+    const digest = ref.digest ?? (await this.records.references())[key];
     if (!digest) return undefined;
-    return this.materialize(image, { digest }, undefined);
+    const resolved = await this.materialize(image, { digest }, undefined);
+    return resolved ? { image: resolved, top: digest } : undefined;
   }
 
-  private pullShared(ref: ImageReference, image: string, key: string): Promise<ResolvedImage> {
+  private pullShared(ref: ImageReference, image: string, key: string): Promise<{ image: ResolvedImage; top: string }> {
     let pull = this.pulls.get(key);
     if (!pull) {
-      pull = this.pull(ref, image, key).finally(() => this.pulls.delete(key));
+      pull = this.pull(ref, image, key).finally(() => {
+        this.pulls.delete(key);
+      });
       this.pulls.set(key, pull);
+      void pull.then(() => this.onPulled?.(image), () => undefined);
     }
-    // Callers that spelled the reference differently still get their own spelling back.
-    return pull.then((resolved) => (resolved.reference === image ? resolved : { ...resolved, reference: image }));
+    return pull;
   }
 
-  private async pull(ref: ImageReference, image: string, key: string): Promise<ResolvedImage> {
+  private async pull(ref: ImageReference, image: string, key: string): Promise<{ image: ResolvedImage; top: string }> {
     const resolved = await this.client.resolve(ref, image);
     for (const document of resolved.documents) {
       await this.layers.putDocument({ digest: document.digest, size: document.bytes.length }, document.bytes, image);
     }
     const result = await this.materialize(image, { digest: resolved.topDigest }, registrySource(this.client, ref, image));
     if (!result) throw new Error('materialize returned nothing although a source was given');
-    await this.record(key, resolved.topDigest);
-    return result;
+    await this.records.record(key, resolved.topDigest);
+    return { image: result, top: resolved.topDigest };
   }
 
   /**
@@ -263,36 +339,6 @@ export class RegistryImageStore implements ImageStore {
     const index = parseManifestDocument(indexBytes, image, `${path} index.json`);
     if (index.kind !== 'index') throw notLayout('index.json is not an image index');
     return chooseByName(index, ref, image, path);
-  }
-
-  private async readRecords(): Promise<Record<string, string>> {
-    let text: string;
-    try {
-      text = await readFile(join(this.layers.root, RECORDS_FILE), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw error;
-    }
-    const parsed: unknown = JSON.parse(text);
-    const records: Record<string, string> = {};
-    if (isRecord(parsed)) {
-      for (const [key, value] of Object.entries(parsed)) if (typeof value === 'string') records[key] = value;
-    }
-    return records;
-  }
-
-  /** Records key → digest: read-modify-write under an in-process lock, replaced atomically. */
-  private record(key: string, digest: string): Promise<void> {
-    digestHex(digest); // only well-formed digests are ever recorded
-    const update = this.recordsLock.then(async () => {
-      const records = await this.readRecords();
-      if (records[key] === digest) return;
-      records[key] = digest;
-      const path = join(this.layers.root, RECORDS_FILE);
-      await writeFileAtomic(path, `${JSON.stringify(records, null, 2)}\n`);
-    });
-    this.recordsLock = update.catch(() => undefined);
-    return update;
   }
 }
 
