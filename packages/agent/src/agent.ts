@@ -7,18 +7,21 @@ import { join } from 'node:path';
 import { Server, status } from '@grpc/grpc-js';
 import {
   agentServiceDefinition,
+  createApiClient,
   grpcCodeOf,
+  type ApiClient,
   type BackoffPolicy,
   type Node,
   type NodeApiClient,
   type Pod,
   type PodStatus,
   RotatingCertificateProvider,
+  type Secret,
 } from '@skiff/api';
 import { canonicalIp, certificateInfo } from '@skiff/api/x509';
 import type { Logger } from 'pino';
 import { Assignments } from './assignments.js';
-import { ControlPlaneLink } from './control-plane-link.js';
+import { channelCredentials, ControlPlaneLink } from './control-plane-link.js';
 import {
   agentServerCredentials,
   CertificateRenewer,
@@ -33,6 +36,7 @@ import { hostOf } from './host-port.js';
 import { unary } from './grpc-call.js';
 import { detectCapacity } from './host-capacity.js';
 import { ImageGarbageCollector, statfsProbe } from './images/image-gc.js';
+import { pullCredentialsOf } from './images/pull-secrets.js';
 import { RegistryImageStore } from './images/registry-image-store.js';
 import { createLogsHandlers } from './logs-service.js';
 import { BridgePodNetwork } from './network/bridge-pod-network.js';
@@ -77,6 +81,9 @@ export class NodeAgent {
   private assignments?: Assignments;
   private reconciler?: Reconciler;
   private imageGc?: ImageGarbageCollector;
+  private nodeCredentials?: NodeCredentials;
+  /** The Api service (pull secrets), for the control plane and credentials it was made with. */
+  private api?: { client: ApiClient; server: string; credentials: NodeCredentials };
   private readonly stopping = new AbortController();
 
   constructor(
@@ -110,7 +117,7 @@ export class NodeAgent {
     link.onReconnect(() => assignments.restart());
     this.reconciler = new Reconciler({
       runtime,
-      ...(images ? { images } : {}),
+      ...(images ? { images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),
       ...(network ? { network } : {}),
       pods: assignments,
       hostIP: host,
@@ -134,6 +141,7 @@ export class NodeAgent {
     this.imageGc?.stop();
     await this.reconciler?.stop();
     this.link?.close();
+    this.api?.client.close();
     await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
   }
 
@@ -156,6 +164,7 @@ export class NodeAgent {
     const token = this.config.token;
     const common = { nodeName: this.config.nodeName, servers: this.config.servers, addresses: [host], log: this.log, signal: this.stopping.signal };
     const credentials = await enrollNode({ ...common, stateDir: this.config.stateDir, ...(token !== undefined ? { token } : {}) });
+    this.nodeCredentials = credentials;
     this.renewer = new CertificateRenewer({
       stateDir: this.config.stateDir,
       nodeName: this.config.nodeName,
@@ -163,6 +172,7 @@ export class NodeAgent {
       credentials,
       client: () => this.requireLink().client,
       onRenewed: (renewed) => {
+        this.nodeCredentials = renewed;
         this.identity?.update(renewed);
         this.link?.useCredentials(renewed);
       },
@@ -205,6 +215,20 @@ export class NodeAgent {
     return this.config.runtime === 'runc'
       ? new RuncRuntime({ stateDir, instanceName: this.config.nodeName })
       : new ProcessRuntime({ stateDir });
+  }
+
+  /** A Secret through the control plane's Api service, as this node (the node authorizer allows those its pods reference). */
+  private async getSecret(namespace: string, name: string): Promise<Secret> {
+    const link = this.requireLink();
+    const credentials = this.nodeCredentials;
+    if (!credentials) throw new Error('the agent has no credentials yet');
+    if (this.api?.server !== link.server || this.api.credentials !== credentials) {
+      this.api?.client.close();
+      this.api = { client: createApiClient(link.server, {}, channelCredentials(credentials)), server: link.server, credentials };
+    }
+    const { client } = this.api;
+    const response = await unary<{ object_json: string }>((cb, options) => client.Get({ ref: { kind: 'Secret', namespace, name } }, options, cb));
+    return JSON.parse(response.object_json) as Secret;
   }
 
   /** The image store, and its garbage collector watching the disk it is on. */

@@ -12,7 +12,7 @@ import { digestHex, verifyBytes, writeVerified, type BlobExpectation } from './d
 import type { ImageInventory, StoredImage } from './image-gc.js';
 import { ImageRecords } from './image-records.js';
 import { canonicalReference, parseImageReference, type ImageReference } from './image-reference.js';
-import type { ImageStore, PullPolicy, ResolvedImage } from './image-store.js';
+import type { EnsureOptions, ImageStore, PullPolicy, ResolvedImage } from './image-store.js';
 import { LayerStore, type BlobFetcher } from './layer-store.js';
 import {
   assertContainerConfig,
@@ -24,6 +24,7 @@ import {
   type ImageIndex,
   type Platform,
 } from './oci.js';
+import type { CredentialsLookup } from './registry-auth.js';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.js';
 
 export interface RegistryImageStoreOptions
@@ -72,6 +73,7 @@ export class RegistryImageStore implements ImageStore, ImageInventory {
   private readonly platform: Platform;
   private readonly layerConcurrency: number;
   private readonly onPulled: ((image: string) => void) | undefined;
+  private credentialedPulls = 0;
   /** Pulls in flight by canonical reference, so concurrent ensure() calls share one. */
   private readonly pulls = new Map<string, Promise<{ image: ResolvedImage; top: string }>>();
 
@@ -84,7 +86,7 @@ export class RegistryImageStore implements ImageStore, ImageInventory {
     this.client = new RegistryClient({ ...options, platform: this.platform });
   }
 
-  async ensure(reference: string, policy: PullPolicy): Promise<ResolvedImage> {
+  async ensure(reference: string, policy: PullPolicy, options: EnsureOptions = {}): Promise<ResolvedImage> {
     const ref = parseImageReference(reference);
     const key = canonicalReference(ref);
     switch (policy) {
@@ -113,7 +115,7 @@ export class RegistryImageStore implements ImageStore, ImageInventory {
       default:
         throw new Error(`unknown pull policy ${JSON.stringify(policy as string)}`);
     }
-    const pulled = await this.pullShared(ref, reference, key);
+    const pulled = await this.pullShared(ref, reference, key, options.credentials);
     this.resolved.set(key, pulled);
     return this.used(pulled, reference);
   }
@@ -231,24 +233,32 @@ export class RegistryImageStore implements ImageStore, ImageInventory {
     return resolved ? { image: resolved, top: digest } : undefined;
   }
 
-  private pullShared(ref: ImageReference, image: string, key: string): Promise<{ image: ResolvedImage; top: string }> {
-    let pull = this.pulls.get(key);
+  private pullShared(
+    ref: ImageReference,
+    image: string,
+    key: string,
+    credentials: CredentialsLookup | undefined,
+  ): Promise<{ image: ResolvedImage; top: string }> {
+    // Pulls with a pod's credentials are that pod's own: another pod shares no pull it may not make.
+    const client = credentials ? this.client.withCredentials(credentials) : this.client;
+    const pullKey = credentials ? `${key} ${++this.credentialedPulls}` : key;
+    let pull = this.pulls.get(pullKey);
     if (!pull) {
-      pull = this.pull(ref, image, key).finally(() => {
-        this.pulls.delete(key);
+      pull = this.pull(client, ref, image, key).finally(() => {
+        this.pulls.delete(pullKey);
       });
-      this.pulls.set(key, pull);
+      this.pulls.set(pullKey, pull);
       void pull.then(() => this.onPulled?.(image), () => undefined);
     }
     return pull;
   }
 
-  private async pull(ref: ImageReference, image: string, key: string): Promise<{ image: ResolvedImage; top: string }> {
-    const resolved = await this.client.resolve(ref, image);
+  private async pull(client: RegistryClient, ref: ImageReference, image: string, key: string): Promise<{ image: ResolvedImage; top: string }> {
+    const resolved = await client.resolve(ref, image);
     for (const document of resolved.documents) {
       await this.layers.putDocument({ digest: document.digest, size: document.bytes.length }, document.bytes, image);
     }
-    const result = await this.materialize(image, { digest: resolved.topDigest }, registrySource(this.client, ref, image));
+    const result = await this.materialize(image, { digest: resolved.topDigest }, registrySource(client, ref, image));
     if (!result) throw new Error('materialize returned nothing although a source was given');
     await this.records.record(key, resolved.topDigest);
     return { image: result, top: resolved.topDigest };
