@@ -24,3 +24,4 @@ export {
   type ImageInventory,
   type StoredImage,
 } from './image-gc.js';
+export { pullCredentialsOf, dockerConfigCredentials, type SecretGetter } from './pull-secrets.js';
