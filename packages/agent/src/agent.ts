@@ -244,8 +244,8 @@ export class NodeAgent {
     this.imageGc = new ImageGarbageCollector({
       inventory: images,
       probe: statfsProbe(root),
-      // In use: named by any pod the agent has, running or not.
-      inUse: () => [...assignments.desired().values()].flatMap((pod) => pod.spec.containers.map((container) => container.image)),
+      // In use: named by any pod the agent has, running or not (or still tearing down).
+      inUse: () => this.reconciler?.imagesInUse() ?? [...assignments.desired().values()].flatMap((pod) => pod.spec.containers.map((container) => container.image)),
       ...(gc.highThresholdPercent !== undefined ? { highThresholdPercent: gc.highThresholdPercent } : {}),
       ...(gc.lowThresholdPercent !== undefined ? { lowThresholdPercent: gc.lowThresholdPercent } : {}),
       log: this.log,

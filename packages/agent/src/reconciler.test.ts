@@ -279,6 +279,25 @@ describe('Reconciler: pods that are no longer ours', () => {
     await h.statusWhen(uid, 'Running again', (s) => h.reportsOf(uid).length === 2 && s.phase === 'Running');
   });
 
+  it('counts the images of a removed pod as in use while its containers remain', async () => {
+    const h = harness();
+    h.pods.isSynced = false; // no teardown yet: the removed pod's containers stay
+    const uid = h.pods.add(podOf('Always', [{ name: 'main', image: 'busybox:1' }]));
+    h.pods.add(podOf('Always', [{ name: 'other', image: 'nginx:1' }]));
+    h.reconciler.start();
+    await h.statusWhen(uid, 'Running', (s) => s.phase === 'Running');
+    expect(h.reconciler.imagesInUse().sort()).toEqual(['busybox:1', 'nginx:1']);
+    h.pods.pods.delete(uid);
+    await h.passes(2);
+    expect(h.reconciler.imagesInUse().sort()).toEqual(['busybox:1', 'nginx:1']);
+    // Once its containers are gone, its image is free.
+    h.pods.isSynced = true;
+    h.reconciler.trigger();
+    await waitFor(() => h.runtime.ids().every((id) => !id.startsWith(uid)), { ...WAIT, description: 'the teardown' });
+    await h.passes(2);
+    expect(h.reconciler.imagesInUse()).toEqual(['nginx:1']);
+  });
+
   it('leaves containers of unknown pods alone until the picture is synced, then tears them down', async () => {
     const h = harness();
     h.pods.isSynced = false;

@@ -65,6 +65,8 @@ export class Reconciler {
   /** Pod networks attached by this process: attach() runs `ip`, so only once per pod. */
   private readonly attached = new Map<string, PodNetworkAttachment>();
   private lastNetworkSweep = 0;
+  /** Image references per pod the agent has: desired ones, and gone ones whose containers still exist. */
+  private podImages = new Map<string, readonly string[]>();
   private readonly syncLimit = pLimit(POD_SYNC_CONCURRENCY);
   private readonly now: () => number;
 
@@ -113,6 +115,7 @@ export class Reconciler {
       byPod.set(uid, [...(byPod.get(uid) ?? []), state]);
     }
     const desired = this.options.pods.desired();
+    this.rememberImages(desired, byPod);
     // Pods are independent: sync several at once, so a node taking over a dead
     // node's pods starts them in parallel rather than one container at a time.
     const syncs = [...desired]
@@ -138,6 +141,24 @@ export class Reconciler {
         if (!desired.has(uid) && !byPod.has(uid)) this.teardown(uid, []);
       }
     }
+  }
+
+  /** Images no garbage collection may remove: those of every pod the agent has, running or not, or still tearing down. */
+  imagesInUse(): string[] {
+    const images = new Set<string>();
+    for (const pod of this.options.pods.desired().values()) for (const container of pod.spec.containers) images.add(container.image);
+    for (const references of this.podImages.values()) for (const reference of references) images.add(reference);
+    return [...images];
+  }
+
+  private rememberImages(desired: Map<string, Pod>, byPod: Map<string, ContainerState[]>): void {
+    const images = new Map<string, readonly string[]>();
+    for (const [uid, pod] of desired) images.set(uid, pod.spec.containers.map((container) => container.image));
+    for (const uid of byPod.keys()) {
+      const known = this.podImages.get(uid);
+      if (known && !images.has(uid)) images.set(uid, known);
+    }
+    this.podImages = images;
   }
 
   private async syncPod(pod: Pod, states: ContainerState[]): Promise<void> {
