@@ -2,26 +2,24 @@
 // in a LayerStore, with small records of which manifest each tag last
 // resolved to (so IfNotPresent and Never work without the network) and when
 // each image was last used; it is the inventory image GC works on (image-gc.ts).
-import { isRecord, messageOf } from '@skiff/api';
+import { messageOf } from '@skiff/api';
 import pLimit from 'p-limit';
-import { createReadStream, type Stats } from 'node:fs';
-import { readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { Stats } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import { ImagePullError } from './errors.js';
-import { digestHex, verifyBytes, writeVerified, type BlobExpectation } from './digest.js';
+import type { BlobFetcher } from './layer-store.js';
 import type { ImageInventory, StoredImage } from './image-gc.js';
 import { ImageRecords } from './image-records.js';
 import { canonicalReference, parseImageReference, type ImageReference } from './image-reference.js';
 import type { EnsureOptions, ImageStore, PullPolicy, ResolvedImage } from './image-store.js';
-import { LayerStore, type BlobFetcher } from './layer-store.js';
+import { LayerStore } from './layer-store.js';
+import { chooseLayoutEntry, layoutSource, type ContentSource } from './oci-layout.js';
 import {
   assertContainerConfig,
   hostPlatform,
   parseImageConfig,
   parseManifestDocument,
   selectPlatform,
-  type Descriptor,
-  type ImageIndex,
   type Platform,
 } from './oci.js';
 import type { CredentialsLookup } from './registry-auth.js';
@@ -41,16 +39,6 @@ export interface RegistryImageStoreOptions
   readonly now?: () => number;
 }
 
-/** Where the content of one image comes from while it is materialised. */
-interface ContentSource {
-  /** A manifest or index by digest, verified. */
-  manifest(descriptor: { digest: string; size?: number }): Promise<Buffer>;
-  /** The image config blob, verified. */
-  config(descriptor: BlobExpectation): Promise<Buffer>;
-  /** A layer blob written verified to `dest`. */
-  layer(descriptor: BlobExpectation, dest: string): Promise<void>;
-}
-
 const MAX_INDEX_DEPTH = 3;
 const LAYER_MEDIA_TYPES: ReadonlySet<string> = new Set([
   'application/vnd.oci.image.layer.v1.tar',
@@ -60,10 +48,6 @@ const LAYER_MEDIA_TYPES: ReadonlySet<string> = new Set([
   'application/vnd.docker.image.rootfs.diff.tar.gzip',
   'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
 ]);
-/** OCI layout annotations naming an image: the tag (skopeo, buildah) or the full name (containerd). */
-const REF_NAME = 'org.opencontainers.image.ref.name';
-const CONTAINERD_NAME = 'io.containerd.image.name';
-
 export class RegistryImageStore implements ImageStore, ImageInventory {
   /** References resolved by this process, for the start path's hot loop, with the digest they are recorded under. */
   private readonly resolved = new Map<string, { image: ResolvedImage; top: string }>();
@@ -208,7 +192,7 @@ export class RegistryImageStore implements ImageStore, ImageInventory {
         await this.layers.unpackFile(path, temp, { whiteouts: false, preserveOwnership: false }, reference, `archive ${path}`);
         layoutDir = temp;
       }
-      const top = await this.chooseLayoutEntry(layoutDir, path, ref, reference);
+      const top = await chooseLayoutEntry(layoutDir, path, ref, reference);
       const image = await this.materialize(reference, top, layoutSource(layoutDir, reference));
       if (!image) throw new Error('materialize returned nothing although a source was given');
       await this.records.record(key, top.digest);
@@ -327,55 +311,6 @@ export class RegistryImageStore implements ImageStore, ImageInventory {
     await this.layers.putDocument({ digest: descriptor.digest, size: bytes.length }, bytes, image);
     return bytes;
   }
-
-  private async chooseLayoutEntry(layoutDir: string, path: string, ref: ImageReference, image: string): Promise<Descriptor> {
-    const notLayout = (why: string): ImagePullError =>
-      new ImagePullError('invalid-image', image, `${path} is not an OCI image layout: ${why}`);
-    let layout: unknown;
-    try {
-      layout = JSON.parse(await readFile(join(layoutDir, 'oci-layout'), 'utf8'));
-    } catch {
-      throw notLayout('no readable oci-layout file');
-    }
-    if (!isRecord(layout) || typeof layout['imageLayoutVersion'] !== 'string') {
-      throw notLayout('oci-layout has no imageLayoutVersion');
-    }
-    let indexBytes: Buffer;
-    try {
-      indexBytes = await readFile(join(layoutDir, 'index.json'));
-    } catch {
-      throw notLayout('no index.json');
-    }
-    const index = parseManifestDocument(indexBytes, image, `${path} index.json`);
-    if (index.kind !== 'index') throw notLayout('index.json is not an image index');
-    return chooseByName(index, ref, image, path);
-  }
-}
-
-function chooseByName(index: ImageIndex, ref: ImageReference, image: string, path: string): Descriptor {
-  const tagged = ref.tag !== undefined ? `${ref.domain}/${ref.repository}:${ref.tag}` : undefined;
-  const names = new Set<string>([ref.original, canonicalReference(ref)]);
-  if (ref.tag !== undefined) {
-    names.add(ref.tag);
-    names.add(`${ref.repository}:${ref.tag}`);
-  }
-  if (tagged) names.add(tagged);
-  const matches = index.manifests.filter((entry) => {
-    if (ref.digest !== undefined && entry.digest === ref.digest) return true;
-    const name = entry.annotations[REF_NAME];
-    const full = entry.annotations[CONTAINERD_NAME];
-    return (name !== undefined && names.has(name)) || (full !== undefined && names.has(full));
-  });
-  const [first] = matches;
-  if (first) return first;
-  const [only] = index.manifests;
-  if (index.manifests.length === 1 && only) return only;
-  const available = index.manifests.map((entry) => entry.annotations[REF_NAME] ?? entry.annotations[CONTAINERD_NAME] ?? entry.digest);
-  throw new ImagePullError(
-    'not-found',
-    image,
-    `${path} has no image named ${ref.tag ?? ref.digest ?? ref.original} (it has: ${available.join(', ') || 'nothing'})`,
-  );
 }
 
 function registrySource(client: RegistryClient, ref: ImageReference, image: string): ContentSource {
@@ -383,35 +318,5 @@ function registrySource(client: RegistryClient, ref: ImageReference, image: stri
     manifest: async (descriptor) => (await client.fetchManifest(ref, descriptor.digest, image)).bytes,
     config: (descriptor) => client.fetchBlobBytes(ref, descriptor, image),
     layer: (descriptor, dest) => client.downloadBlob(ref, descriptor, dest, image),
-  };
-}
-
-/** Blobs of an OCI layout: blobs/sha256/<hex>, verified like registry content. */
-function layoutSource(layoutDir: string, image: string): ContentSource {
-  const blobFile = (digest: string): string => join(layoutDir, 'blobs', 'sha256', digestHex(digest));
-  const missing = (digest: string, error: unknown): ImagePullError =>
-    new ImagePullError('invalid-image', image, `the archive lacks blob ${digest}`, { cause: error });
-  const readVerified = async (descriptor: { digest: string; size?: number }): Promise<Buffer> => {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(blobFile(descriptor.digest));
-    } catch (error) {
-      throw missing(descriptor.digest, error);
-    }
-    verifyBytes(bytes, { digest: descriptor.digest, size: descriptor.size ?? bytes.length }, image, `blob ${descriptor.digest}`);
-    return bytes;
-  };
-  return {
-    manifest: readVerified,
-    config: readVerified,
-    layer: async (descriptor, dest) => {
-      const file = blobFile(descriptor.digest);
-      try {
-        await stat(file);
-      } catch (error) {
-        throw missing(descriptor.digest, error);
-      }
-      await writeVerified(createReadStream(file), descriptor, dest, image, `blob ${descriptor.digest}`);
-    },
   };
 }
