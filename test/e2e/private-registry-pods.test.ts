@@ -3,21 +3,14 @@
 // node (the node authorizer allows Secrets its pods reference) and the pod
 // runs; without it (pulling Always) the container waits as ErrImagePull, then ImagePullBackOff;
 // pull policy Never with an absent image waits as ErrImageNeverPull.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Pod } from '@skiff/api';
-import { buildBusyboxImage, startRegistry, waitFor, type LocalCluster, type RunningRegistry } from '@skiff/testkit';
+import { waitFor, type LocalCluster, type RunningRegistry } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { PRIVATE_PASSWORD as PASSWORD, PRIVATE_USER as USER, startPrivateRegistry } from '../harness/private-registry.js';
 import { useRuncCluster } from '../harness/runc-cluster.js';
-
-const USER = 'puller';
-const PASSWORD = 'skiff-pull-test';
-// bcrypt (cost 4) of PASSWORD, the hash docker-registry's htpasswd auth requires; made once with
-// python3 -c "import crypt; print(crypt.crypt('skiff-pull-test', crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))"
-const PASSWORD_BCRYPT = '$2b$04$jl0MyuxNRxj4h90R6G5HTOt/m/1TQ4Zr7GZhZJ/ecoD.bjiZtGf/u';
 
 const fixture = useRuncCluster([{ name: 'node-a', cpu: '2', memory: '2Gi', pods: '10' }]);
 const work = mkdtempSync(join(tmpdir(), 'skiff-private-pods-'));
@@ -27,14 +20,7 @@ let image = '';
 
 beforeAll(async () => {
   ({ cluster } = fixture());
-  privateRegistry = await startRegistry({ htpasswd: `${USER}:${PASSWORD_BCRYPT}` });
-  const layout = join(work, 'layout');
-  await buildBusyboxImage(layout);
-  image = `${privateRegistry.address}/private/busybox:1`;
-  await promisify(execFile)('skopeo', [
-    '--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `--dest-creds=${USER}:${PASSWORD}`,
-    `oci:${layout}:latest`, `docker://${image}`,
-  ]);
+  ({ registry: privateRegistry, image } = await startPrivateRegistry(work));
 }, 180_000);
 
 afterAll(async () => {

@@ -1,35 +1,21 @@
 // A private registry (htpasswd basic auth) and a pod's imagePullSecrets: the
 // image is refused without credentials or with wrong ones, and pulled with a
 // kubernetes.io/dockerconfigjson Secret, as the agent reads it.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Pod, Secret } from '@skiff/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImagePullError, RegistryImageStore, pullCredentialsOf } from '@skiff/agent';
-import { BUSYBOX_INDEX_HTML, buildBusyboxImage, rejectionOf, startRegistry, type RunningRegistry } from '@skiff/testkit';
-
-const USER = 'puller';
-const PASSWORD = 'skiff-pull-test';
-// bcrypt (cost 4) of PASSWORD, the hash docker-registry's htpasswd auth requires; made once with
-// python3 -c "import crypt; print(crypt.crypt('skiff-pull-test', crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))"
-const PASSWORD_BCRYPT = '$2b$04$jl0MyuxNRxj4h90R6G5HTOt/m/1TQ4Zr7GZhZJ/ecoD.bjiZtGf/u';
+import { BUSYBOX_INDEX_HTML, rejectionOf, type RunningRegistry } from '@skiff/testkit';
+import { PRIVATE_PASSWORD as PASSWORD, PRIVATE_USER as USER, startPrivateRegistry } from '../harness/private-registry.js';
 
 const work = mkdtempSync(join(tmpdir(), 'skiff-private-registry-'));
 let registry: RunningRegistry | undefined;
 let reference = '';
 
 beforeAll(async () => {
-  registry = await startRegistry({ htpasswd: `${USER}:${PASSWORD_BCRYPT}` });
-  const layout = join(work, 'layout');
-  await buildBusyboxImage(layout);
-  reference = `${registry.address}/private/busybox:1`;
-  await promisify(execFile)('skopeo', [
-    '--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `--dest-creds=${USER}:${PASSWORD}`,
-    `oci:${layout}:latest`, `docker://${reference}`,
-  ]);
+  ({ registry, image: reference } = await startPrivateRegistry(work));
 }, 180_000);
 
 afterAll(async () => {
