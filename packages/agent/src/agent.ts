@@ -7,18 +7,21 @@ import { join } from 'node:path';
 import { Server, status } from '@grpc/grpc-js';
 import {
   agentServiceDefinition,
+  createApiClient,
   grpcCodeOf,
+  type ApiClient,
   type BackoffPolicy,
   type Node,
   type NodeApiClient,
   type Pod,
   type PodStatus,
   RotatingCertificateProvider,
+  type Secret,
 } from '@skiff/api';
 import { canonicalIp, certificateInfo } from '@skiff/api/x509';
 import type { Logger } from 'pino';
 import { Assignments } from './assignments.js';
-import { ControlPlaneLink } from './control-plane-link.js';
+import { channelCredentials, ControlPlaneLink } from './control-plane-link.js';
 import {
   agentServerCredentials,
   CertificateRenewer,
@@ -32,6 +35,8 @@ import {
 import { hostOf } from './host-port.js';
 import { unary } from './grpc-call.js';
 import { detectCapacity } from './host-capacity.js';
+import { ImageGarbageCollector, statfsProbe } from './images/image-gc.js';
+import { pullCredentialsOf } from './images/pull-secrets.js';
 import { RegistryImageStore } from './images/registry-image-store.js';
 import { createLogsHandlers } from './logs-service.js';
 import { BridgePodNetwork } from './network/bridge-pod-network.js';
@@ -61,6 +66,8 @@ export interface AgentConfig {
   readonly insecureRegistries: readonly string[];
   /** Container log rotation (runc driver); default 10 MiB × 5 files. */
   readonly containerLogs?: { readonly maxBytes: number; readonly maxFiles: number };
+  /** Image GC: percent of the image disk used that starts a collection (default 85) and the one it stops under (default 80). */
+  readonly imageGc?: { readonly highThresholdPercent?: number; readonly lowThresholdPercent?: number };
   readonly restartBackoff: BackoffPolicy;
   readonly resyncMs: number;
   /** For tests: the clock certificate renewals follow. */
@@ -75,6 +82,10 @@ export class NodeAgent {
   private session?: NodeSession;
   private assignments?: Assignments;
   private reconciler?: Reconciler;
+  private imageGc?: ImageGarbageCollector;
+  private nodeCredentials?: NodeCredentials;
+  /** The Api service (pull secrets), for the control plane and credentials it was made with. */
+  private api?: { client: ApiClient; server: string; credentials: NodeCredentials };
   private readonly stopping = new AbortController();
 
   constructor(
@@ -102,16 +113,13 @@ export class NodeAgent {
     await this.remember(node, this.session.podNetwork);
 
     const network = this.config.runtime === 'runc' ? this.createNetwork(node, this.session.podNetwork) : undefined;
-    const images =
-      this.config.runtime === 'runc'
-        ? new RegistryImageStore({ root: join(this.config.stateDir, 'images'), insecureRegistries: [...this.config.insecureRegistries] })
-        : undefined;
     const assignments = new Assignments({ client: () => link.client, nodeName: this.config.nodeName, log: this.log, onChange: () => this.reconciler?.trigger() });
     this.assignments = assignments;
+    const images = this.config.runtime === 'runc' ? await this.createImages(assignments) : undefined;
     link.onReconnect(() => assignments.restart());
     this.reconciler = new Reconciler({
       runtime,
-      ...(images ? { images } : {}),
+      ...(images ? { images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),
       ...(network ? { network } : {}),
       pods: assignments,
       hostIP: host,
@@ -122,6 +130,7 @@ export class NodeAgent {
     });
     assignments.start();
     this.reconciler.start();
+    this.imageGc?.start();
     return { node, agentAddress };
   }
 
@@ -131,8 +140,10 @@ export class NodeAgent {
     this.renewer?.stop();
     this.session?.stop();
     this.assignments?.stop();
+    this.imageGc?.stop();
     await this.reconciler?.stop();
     this.link?.close();
+    this.api?.client.close();
     await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
   }
 
@@ -155,6 +166,7 @@ export class NodeAgent {
     const token = this.config.token;
     const common = { nodeName: this.config.nodeName, servers: this.config.servers, addresses: [host], log: this.log, signal: this.stopping.signal };
     const credentials = await enrollNode({ ...common, stateDir: this.config.stateDir, ...(token !== undefined ? { token } : {}) });
+    this.nodeCredentials = credentials;
     this.renewer = new CertificateRenewer({
       stateDir: this.config.stateDir,
       nodeName: this.config.nodeName,
@@ -162,6 +174,7 @@ export class NodeAgent {
       credentials,
       client: () => this.requireLink().client,
       onRenewed: (renewed) => {
+        this.nodeCredentials = renewed;
         this.identity?.update(renewed);
         this.link?.useCredentials(renewed);
       },
@@ -208,6 +221,42 @@ export class NodeAgent {
           ...(this.config.containerLogs ? { logMaxBytes: this.config.containerLogs.maxBytes, logMaxFiles: this.config.containerLogs.maxFiles } : {}),
         })
       : new ProcessRuntime({ stateDir });
+  }
+
+  /** A Secret through the control plane's Api service, as this node (the node authorizer allows those its pods reference). */
+  private async getSecret(namespace: string, name: string): Promise<Secret> {
+    const link = this.requireLink();
+    const credentials = this.nodeCredentials;
+    if (!credentials) throw new Error('the agent has no credentials yet');
+    if (this.api?.server !== link.server || this.api.credentials !== credentials) {
+      this.api?.client.close();
+      this.api = { client: createApiClient(link.server, {}, channelCredentials(credentials)), server: link.server, credentials };
+    }
+    const { client } = this.api;
+    const response = await unary<{ object_json: string }>((cb, options) => client.Get({ ref: { kind: 'Secret', namespace, name } }, options, cb));
+    return JSON.parse(response.object_json) as Secret;
+  }
+
+  /** The image store, and its garbage collector watching the disk it is on. */
+  private async createImages(assignments: Assignments): Promise<RegistryImageStore> {
+    const root = join(this.config.stateDir, 'images');
+    await mkdir(root, { recursive: true });
+    const images = new RegistryImageStore({
+      root,
+      insecureRegistries: [...this.config.insecureRegistries],
+      onPulled: () => this.imageGc?.check(),
+    });
+    const gc = this.config.imageGc ?? {};
+    this.imageGc = new ImageGarbageCollector({
+      inventory: images,
+      probe: statfsProbe(root),
+      // In use: named by any pod the agent has, running or not (or still tearing down).
+      inUse: () => this.reconciler?.imagesInUse() ?? [...assignments.desired().values()].flatMap((pod) => pod.spec.containers.map((container) => container.image)),
+      ...(gc.highThresholdPercent !== undefined ? { highThresholdPercent: gc.highThresholdPercent } : {}),
+      ...(gc.lowThresholdPercent !== undefined ? { lowThresholdPercent: gc.lowThresholdPercent } : {}),
+      log: this.log,
+    });
+    return images;
   }
 
   private createNetwork(node: Node, clusterCidr: string): BridgePodNetwork {

@@ -9,6 +9,7 @@ import { BACKOFF, isQuantity, memoryBytes, messageOf, parseJoinToken, SkiffError
 import { pino } from 'pino';
 import { NodeAgent } from './agent.js';
 import { parseHostPort, parseHostPortList } from './host-port.js';
+import { checkGcThresholds, DEFAULT_IMAGE_GC_HIGH_PERCENT, DEFAULT_IMAGE_GC_LOW_PERCENT } from './images/image-gc.js';
 
 const usage = `usage: skiff-agent [options]
   --server HOST:PORT[,HOST:PORT...]  the control plane's gRPC address; with several, the agent
@@ -28,6 +29,8 @@ const usage = `usage: skiff-agent [options]
   --insecure-registry H   plain-HTTP registry besides loopback ones (repeatable)
   --container-log-max-size Q   rotate a container's log at this size (default 10Mi)
   --container-log-max-files N  log files kept per container, the current one included (default 5)
+  --image-gc-high-threshold PERCENT  image disk usage that starts image garbage collection (default 85)
+  --image-gc-low-threshold PERCENT   usage image garbage collection brings the disk under (default 80)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
   --reset                 remove every container, mount, cgroup and pod network of this
                           node's state dir, and its credentials (<state-dir>/pki), then exit
@@ -52,6 +55,8 @@ function parseFlags() {
         'insecure-registry': { type: 'string', multiple: true, default: [] },
         'container-log-max-size': { type: 'string', default: '10Mi' },
         'container-log-max-files': { type: 'string', default: '5' },
+        'image-gc-high-threshold': { type: 'string', default: String(DEFAULT_IMAGE_GC_HIGH_PERCENT) },
+        'image-gc-low-threshold': { type: 'string', default: String(DEFAULT_IMAGE_GC_LOW_PERCENT) },
         'log-level': { type: 'string', default: 'info' },
         reset: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -96,6 +101,16 @@ function checked<T>(parse: () => T): T {
   }
 }
 
+const imageGc = checked(() => {
+  const percent = (flag: 'image-gc-high-threshold' | 'image-gc-low-threshold'): number => {
+    const text = flags[flag];
+    if (!/^\d+(\.\d+)?$/.test(text)) throw new Error(`--${flag} must be a percentage, not "${text}"`);
+    return Number(text);
+  };
+  const thresholds = { highThresholdPercent: percent('image-gc-high-threshold'), lowThresholdPercent: percent('image-gc-low-threshold') };
+  checkGcThresholds(thresholds.highThresholdPercent, thresholds.lowThresholdPercent);
+  return thresholds;
+});
 const servers = checked(() => parseHostPortList(flags.server, '--server'));
 checked(() => parseHostPort(flags.listen, '--listen'));
 
@@ -149,6 +164,7 @@ const agent = new NodeAgent(
     taints,
     insecureRegistries: flags['insecure-registry'],
     containerLogs: containerLogLimits(),
+    imageGc,
     restartBackoff: BACKOFF.containerRestart,
     resyncMs: 1000,
   },

@@ -8,6 +8,7 @@ import { waitFor } from '@skiff/testkit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LABEL } from './container-labels.js';
+import { ImagePullError } from './images/errors.js';
 import type { ImageStore, PullPolicy, ResolvedImage } from './images/image-store.js';
 import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
 import { Reconciler, type DesiredPods } from './reconciler.js';
@@ -109,11 +110,16 @@ class FakePodNetwork implements PodNetwork {
 /** Images whose config runs `/bin/sh -c 'sleep 3600'`, except `empty:1`, which has no entrypoint or cmd. */
 class FakeImages implements ImageStore {
   readonly pulls: string[] = [];
+  readonly policies: PullPolicy[] = [];
   /** reference → the message its pull fails with. */
   readonly failing = new Map<string, string>();
+  /** References not in the store: policy Never fails for them as the real store does. */
+  readonly absent = new Set<string>();
 
-  async ensure(reference: string, _policy: PullPolicy): Promise<ResolvedImage> {
+  async ensure(reference: string, policy: PullPolicy): Promise<ResolvedImage> {
     this.pulls.push(reference);
+    this.policies.push(policy);
+    if (policy === 'Never' && this.absent.has(reference)) throw new ImagePullError('not-present', reference, 'not in the store');
     const failure = this.failing.get(reference);
     if (failure !== undefined) throw new Error(failure);
     const runs = reference !== 'empty:1';
@@ -273,6 +279,25 @@ describe('Reconciler: pods that are no longer ours', () => {
     await h.statusWhen(uid, 'Running again', (s) => h.reportsOf(uid).length === 2 && s.phase === 'Running');
   });
 
+  it('counts the images of a removed pod as in use while its containers remain', async () => {
+    const h = harness();
+    h.pods.isSynced = false; // no teardown yet: the removed pod's containers stay
+    const uid = h.pods.add(podOf('Always', [{ name: 'main', image: 'busybox:1' }]));
+    h.pods.add(podOf('Always', [{ name: 'other', image: 'nginx:1' }]));
+    h.reconciler.start();
+    await h.statusWhen(uid, 'Running', (s) => s.phase === 'Running');
+    expect(h.reconciler.imagesInUse().sort()).toEqual(['busybox:1', 'nginx:1']);
+    h.pods.pods.delete(uid);
+    await h.passes(2);
+    expect(h.reconciler.imagesInUse().sort()).toEqual(['busybox:1', 'nginx:1']);
+    // Once its containers are gone, its image is free.
+    h.pods.isSynced = true;
+    h.reconciler.trigger();
+    await waitFor(() => h.runtime.ids().every((id) => !id.startsWith(uid)), { ...WAIT, description: 'the teardown' });
+    await h.passes(2);
+    expect(h.reconciler.imagesInUse()).toEqual(['nginx:1']);
+  });
+
   it('leaves containers of unknown pods alone until the picture is synced, then tears them down', async () => {
     const h = harness();
     h.pods.isSynced = false;
@@ -409,14 +434,19 @@ describe('Reconciler: containers that cannot start', () => {
     h.images.failing.set('busybox:1', 'manifest unknown: busybox:1');
     const uid = h.pods.add(podOf('Always'));
     h.reconciler.start();
-    const pending = await h.statusWhen(uid, 'ErrImagePull', isWaiting('ErrImagePull'));
+    // Reported first as ErrImagePull (the next pass already backs off, so look at every report).
+    const pending = await waitFor(() => h.reportsOf(uid).find(isWaiting('ErrImagePull')), { ...WAIT, description: 'an ErrImagePull report' });
     expect(pending.phase).toBe('Pending');
     expect(pending.containerStatuses).toEqual([
       { name: 'main', ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: 'manifest unknown: busybox:1' } } },
     ]);
     expect(pending.conditions).toEqual([SCHEDULED, { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }]);
 
-    await h.passes(2);
+    // While it backs off, the container waits as ImagePullBackOff, as in kubelet.
+    const backingOff = await h.statusWhen(uid, 'ImagePullBackOff', isWaiting('ImagePullBackOff'));
+    expect(first(backingOff)?.state).toEqual({
+      waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "busybox:1": manifest unknown: busybox:1' },
+    });
     expect(h.images.pulls).toHaveLength(1);
     h.clock.advance(1_000);
     await waitFor(() => h.images.pulls.length === 2, { ...WAIT, description: 'the second pull' });
@@ -429,6 +459,23 @@ describe('Reconciler: containers that cannot start', () => {
     await h.statusWhen(uid, 'Running', isRunningAt(0));
     expect(h.images.pulls).toHaveLength(3);
     expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-main-0`]);
+  });
+
+  it('pull policy Never with an absent image waits as ErrImageNeverPull; an unset policy defaults by the tag', async () => {
+    const h = harness();
+    h.images.absent.add('busybox:1');
+    const never = h.pods.add(podOf('Always', [{ name: 'main', image: 'busybox:1', imagePullPolicy: 'Never' }]));
+    h.reconciler.start();
+    const status = await h.statusWhen(never, 'ErrImageNeverPull', isWaiting('ErrImageNeverPull'));
+    expect(first(status)?.state).toEqual({
+      waiting: { reason: 'ErrImageNeverPull', message: 'container image "busybox:1" is not present with pull policy of Never' },
+    });
+    h.pods.add(podOf('Always', [{ name: 'latest', image: 'busybox' }]));
+    h.pods.add(podOf('Always', [{ name: 'tagged', image: 'busybox:2' }]));
+    h.reconciler.trigger();
+    await waitFor(() => h.images.pulls.includes('busybox') && h.images.pulls.includes('busybox:2'), { ...WAIT, description: 'both pulls' });
+    expect(h.images.policies[h.images.pulls.indexOf('busybox')]).toBe('Always');
+    expect(h.images.policies[h.images.pulls.indexOf('busybox:2')]).toBe('IfNotPresent');
   });
 
   it('a runtime start failure waits as CreateContainerError and is retried after the back-off', async () => {

@@ -4,12 +4,14 @@
 // with exponential back-off, stop and remove what is no longer ours — then
 // reports each pod's status when it changed.
 import { isDeepStrictEqual } from 'node:util';
-import { backoffDelay, messageOf, type BackoffPolicy, type Container, type Pod, type PodStatus } from '@skiff/api';
+import { backoffDelay, defaultImagePullPolicy, messageOf, type BackoffPolicy, type Container, type Pod, type PodStatus } from '@skiff/api';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { attemptOf, LABEL } from './container-labels.js';
 import { buildContainerSpec, ContainerConfigError } from './container-spec-builder.js';
+import { isImagePullError } from './images/errors.js';
 import type { ImageStore } from './images/image-store.js';
+import type { CredentialsLookup } from './images/registry-auth.js';
 import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
 import { buildPodStatus, willRestart, type ContainerView } from './pod-status.js';
 import type { ContainerState, Runtime } from './runtime/runtime.js';
@@ -23,6 +25,8 @@ export interface ReconcilerOptions {
   readonly runtime: Runtime;
   /** Absent for the process runtime, which runs host commands. */
   readonly images?: ImageStore;
+  /** Registry credentials from the pod's imagePullSecrets (none when absent). */
+  readonly pullCredentials?: (pod: Pod) => Promise<CredentialsLookup | undefined>;
   /** Absent for the process runtime: pods share the host network. */
   readonly network?: PodNetwork;
   readonly pods: DesiredPods;
@@ -61,6 +65,8 @@ export class Reconciler {
   /** Pod networks attached by this process: attach() runs `ip`, so only once per pod. */
   private readonly attached = new Map<string, PodNetworkAttachment>();
   private lastNetworkSweep = 0;
+  /** Image references per pod the agent has: desired ones, and gone ones whose containers still exist. */
+  private podImages = new Map<string, readonly string[]>();
   private readonly syncLimit = pLimit(POD_SYNC_CONCURRENCY);
   private readonly now: () => number;
 
@@ -109,6 +115,7 @@ export class Reconciler {
       byPod.set(uid, [...(byPod.get(uid) ?? []), state]);
     }
     const desired = this.options.pods.desired();
+    this.rememberImages(desired, byPod);
     // Pods are independent: sync several at once, so a node taking over a dead
     // node's pods starts them in parallel rather than one container at a time.
     const syncs = [...desired]
@@ -134,6 +141,24 @@ export class Reconciler {
         if (!desired.has(uid) && !byPod.has(uid)) this.teardown(uid, []);
       }
     }
+  }
+
+  /** Images no garbage collection may remove: those of every pod the agent has, running or not, or still tearing down. */
+  imagesInUse(): string[] {
+    const images = new Set<string>();
+    for (const pod of this.options.pods.desired().values()) for (const container of pod.spec.containers) images.add(container.image);
+    for (const references of this.podImages.values()) for (const reference of references) images.add(reference);
+    return [...images];
+  }
+
+  private rememberImages(desired: Map<string, Pod>, byPod: Map<string, ContainerState[]>): void {
+    const images = new Map<string, readonly string[]>();
+    for (const [uid, pod] of desired) images.set(uid, pod.spec.containers.map((container) => container.image));
+    for (const uid of byPod.keys()) {
+      const known = this.podImages.get(uid);
+      if (known && !images.has(uid)) images.set(uid, known);
+    }
+    this.podImages = images;
   }
 
   private async syncPod(pod: Pod, states: ContainerState[]): Promise<void> {
@@ -188,14 +213,14 @@ export class Reconciler {
     const held = this.waiting.get(key);
     const backoffUntil = current ? this.restartAt(current) : 0;
     if ((held && held.retryAt > now) || backoffUntil > now) {
-      const reason = held && held.retryAt > now ? held : { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${container.name}` };
+      const reason = held && held.retryAt > now ? backingOff(held, container) : { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${container.name}` };
       this.triggerAt(Math.max(held?.retryAt ?? 0, backoffUntil));
       return { ...base, current, previous, restartCount, waiting: { reason: reason.reason, ...(reason.message ? { message: reason.message } : {}) } };
     }
 
     const attempt = firstStart ? 0 : attemptOf(current) + 1;
     try {
-      const image = this.options.images ? await ensureImage(this.options.images, container) : undefined;
+      const image = this.options.images ? await this.ensureImage(this.options.images, pod, container) : undefined;
       const spec = buildContainerSpec(pod, container, attempt, image, netnsPath);
       const started = await this.options.runtime.start(spec);
       this.waiting.delete(key);
@@ -208,6 +233,17 @@ export class Reconciler {
       this.waiting.set(key, { reason, message, failures, retryAt: now + backoffDelay(this.options.restartBackoff, failures) });
       this.options.log.warn({ container: key, reason, message }, 'container could not start');
       return { ...base, current, previous, restartCount, waiting: { reason, message } };
+    }
+  }
+
+  /** The container's image per its pull policy (Kubernetes' default by tag when unset), with the pod's pull secrets. */
+  private async ensureImage(images: ImageStore, pod: Pod, container: Container) {
+    const policy = container.imagePullPolicy ?? defaultImagePullPolicy(container.image);
+    try {
+      const credentials = await this.options.pullCredentials?.(pod);
+      return await images.ensure(container.image, policy, credentials ? { credentials } : {});
+    } catch (error) {
+      throw new ImageError(error, container.image);
     }
   }
 
@@ -267,14 +303,19 @@ export class Reconciler {
   }
 }
 
+/** An image that could not be had, with kubelet's waiting reason for it. */
 class ImageError extends Error {
-  readonly reason = 'ErrImagePull';
+  readonly reason: 'ErrImagePull' | 'ErrImageNeverPull' | 'InvalidImageName';
+
+  constructor(cause: unknown, image: string) {
+    const never = isImagePullError(cause, 'not-present');
+    super(never ? `container image "${image}" is not present with pull policy of Never` : messageOf(cause), { cause });
+    this.reason = never ? 'ErrImageNeverPull' : isImagePullError(cause, 'invalid-reference') ? 'InvalidImageName' : 'ErrImagePull';
+  }
 }
 
-async function ensureImage(images: ImageStore, container: Container) {
-  try {
-    return await images.ensure(container.image, container.imagePullPolicy ?? 'IfNotPresent');
-  } catch (error) {
-    throw new ImageError(messageOf(error));
-  }
+/** What a container waiting for its retry shows: a failed pull backs off as ImagePullBackOff, as in kubelet. */
+function backingOff(held: Waiting, container: Container): { reason: string; message?: string } {
+  if (held.reason !== 'ErrImagePull') return held;
+  return { reason: 'ImagePullBackOff', message: `Back-off pulling image "${container.image}"${held.message ? `: ${held.message}` : ''}` };
 }

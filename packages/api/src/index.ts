@@ -22,7 +22,7 @@ export * from './cidr.js';
 export * from './errors.js';
 export * from './backoff.js';
 export { isRecord, type JsonRecord } from './json-guards.js';
-export { isTerminalPod, toTimestamp } from './pods.js';
+export { defaultImagePullPolicy, isTerminalPod, toTimestamp } from './pods.js';
 export * from './join-token.js';
 export * from './kubeconfig.js';
 export type { CanIRequest__Output as CanIRequestMessage } from './generated/skiff/v1/CanIRequest.js';

@@ -2,6 +2,7 @@
 // other fields. Applied in place to the validator's own copy.
 import { isRecord, recordAt, type JsonRecord } from './json-guards.js';
 import type { KindName } from './kinds.js';
+import { defaultImagePullPolicy } from './pods.js';
 import { defaultSubjects } from './rbac-rules.js';
 
 export function applyManifestDefaults(kind: KindName, doc: JsonRecord): void {
@@ -38,6 +39,9 @@ function arrayOf(value: unknown): unknown[] {
 
 function defaultPodSpec(spec: JsonRecord | undefined): void {
   for (const container of arrayOf(spec?.['containers'])) {
+    if (isRecord(container) && container['imagePullPolicy'] === undefined && typeof container['image'] === 'string') {
+      container['imagePullPolicy'] = defaultImagePullPolicy(container['image']);
+    }
     const resources = recordAt(container, 'resources');
     if (!resources) continue;
     const limits = recordAt(resources, 'limits');

@@ -14,3 +14,17 @@ export function isTerminalPod(pod: { readonly status?: { readonly phase?: string
 export function toTimestamp(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/**
+ * Kubernetes' default imagePullPolicy: Always for ":latest" or no tag (unless
+ * a digest pins the image), IfNotPresent otherwise.
+ */
+export function defaultImagePullPolicy(image: string): 'Always' | 'IfNotPresent' {
+  const at = image.indexOf('@');
+  const name = at >= 0 ? image.slice(0, at) : image;
+  const lastSegment = name.slice(name.lastIndexOf('/') + 1);
+  const colon = lastSegment.lastIndexOf(':');
+  const tag = colon >= 0 ? lastSegment.slice(colon + 1) : undefined;
+  if (tag === 'latest') return 'Always';
+  return tag === undefined && at < 0 ? 'Always' : 'IfNotPresent';
+}

@@ -72,6 +72,11 @@ describe('the shared valid manifests', () => {
     expect(pod.spec.restartPolicy).toBe('Always');
     expect(pod.spec.terminationGracePeriodSeconds).toBe(30);
     expect(pod.spec.containers[0]?.imagePullPolicy).toBe('IfNotPresent');
+    const policy = (image: string): string | undefined =>
+      (validateManifest(yaml(`apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: "${image}"}]\n`)).object as Pod | undefined)
+        ?.spec.containers[0]?.imagePullPolicy;
+    expect(['busybox', 'busybox:latest', 'localhost:5000/app', 'localhost:5000/app:latest'].map(policy)).toEqual(['Always', 'Always', 'Always', 'Always']);
+    expect(['busybox:1.36', 'localhost:5000/app:v2', `busybox@sha256:${'a'.repeat(64)}`].map(policy)).toEqual(['IfNotPresent', 'IfNotPresent', 'IfNotPresent']);
     expect(pod.spec.containers[0]?.ports?.[0]?.protocol).toBe('TCP');
     expect(pod.spec.containers[0]?.resources?.limits?.cpu).toBe('0.5');
     expect(pod.spec.containers[0]?.readinessProbe).toMatchObject({ periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 });

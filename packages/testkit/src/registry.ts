@@ -1,7 +1,8 @@
 // A throw-away OCI registry for tests: the distribution project's registry
 // ("docker-registry" in Debian) with a config written here, so it listens on
 // 127.0.0.1 only (its built-in default is every interface) and stores blobs
-// in a temp dir. No auth, no TLS: clients treat loopback as plain HTTP.
+// in a temp dir. No TLS (clients treat loopback as plain HTTP); no auth
+// unless asked for, then basic auth against an htpasswd file.
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,11 @@ export interface StartRegistryOptions {
   port?: number;
   /** How long to wait for GET /v2/ to answer 200 (default 20 s; it is usually ready in well under 1 s). */
   readyTimeoutMs?: number;
+  /**
+   * Require basic auth: htpasswd lines ("user:<bcrypt hash>", the only hash
+   * the registry accepts). Anonymous requests then get 401.
+   */
+  htpasswd?: string;
 }
 
 export interface RunningRegistry {
@@ -36,9 +42,11 @@ function registryBinary(): string {
   return process.env['SKIFF_REGISTRY_BIN'] ?? 'docker-registry';
 }
 
-function config(storageDir: string, port: number): string {
+function config(storageDir: string, port: number, htpasswdPath?: string): string {
+  const auth = htpasswdPath === undefined ? [] : ['auth:', '  htpasswd:', '    realm: skiff-test', `    path: ${JSON.stringify(htpasswdPath)}`];
   // Indentation matters (YAML). No "debug" section: it would open a second listener.
   return [
+    ...auth,
     'version: 0.1',
     'log:',
     '  level: warn',
@@ -78,11 +86,21 @@ class StartError extends Error {
   }
 }
 
-async function launch(dir: string, readyTimeoutMs: number, fixedPort?: number): Promise<{ child: ManagedProcess; address: string }> {
+async function launch(
+  dir: string,
+  readyTimeoutMs: number,
+  fixedPort?: number,
+  htpasswd?: string,
+): Promise<{ child: ManagedProcess; address: string }> {
   const port = fixedPort ?? (await freePort());
   const address = `127.0.0.1:${port}`;
   const configPath = join(dir, 'config.yml');
-  await writeFile(configPath, config(join(dir, 'storage'), port));
+  let htpasswdPath: string | undefined;
+  if (htpasswd !== undefined) {
+    htpasswdPath = join(dir, 'htpasswd');
+    await writeFile(htpasswdPath, htpasswd.endsWith('\n') ? htpasswd : `${htpasswd}\n`);
+  }
+  await writeFile(configPath, config(join(dir, 'storage'), port, htpasswdPath));
   const child = startProcess({
     name: `registry:${port}`,
     command: registryBinary(),
@@ -100,7 +118,8 @@ async function launch(dir: string, readyTimeoutMs: number, fixedPort?: number): 
         if (exited) throw new Error('the registry exited');
         const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
         await response.body?.cancel();
-        return response.status === 200;
+        // With auth, an anonymous GET /v2/ is answered 401 once the registry serves.
+        return response.status === 200 || (htpasswd !== undefined && response.status === 401);
       },
       { timeoutMs: readyTimeoutMs, intervalMs: 25, description: `the registry to answer ${url}` },
     );
@@ -112,7 +131,7 @@ async function launch(dir: string, readyTimeoutMs: number, fixedPort?: number): 
   }
 }
 
-/** Starts a registry on a free 127.0.0.1 port and resolves once GET /v2/ answers 200. */
+/** Starts a registry on a free 127.0.0.1 port and resolves once GET /v2/ answers (200, or 401 with htpasswd). */
 export async function startRegistry(options: StartRegistryOptions = {}): Promise<RunningRegistry> {
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const dir = await mkdtemp(join(tmpdir(), 'skiff-registry-'));
@@ -121,7 +140,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { child, address } = await launch(dir, readyTimeoutMs, options.port);
+        const { child, address } = await launch(dir, readyTimeoutMs, options.port, options.htpasswd);
         let stopped: Promise<void> | undefined;
         return {
           address,

@@ -1,5 +1,6 @@
 // Images as the agent needs them: pulled once, verified by digest, layers
 // unpacked once per digest and shared by every container that uses them.
+import type { CredentialsLookup } from './registry-auth.js';
 
 export interface ImageConfig {
   readonly entrypoint: readonly string[];
@@ -22,7 +23,16 @@ export interface ResolvedImage {
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
+export interface EnsureOptions {
+  /** Credentials per registry for this pull (the pod's imagePullSecrets); anonymous when absent. */
+  readonly credentials?: CredentialsLookup;
+}
+
 export interface ImageStore {
-  /** Pulls (per policy) and unpacks `reference`; throws ImagePullError with a clear reason. */
-  ensure(reference: string, policy: PullPolicy): Promise<ResolvedImage>;
+  /**
+   * Pulls (per policy) and unpacks `reference`; throws ImagePullError with a
+   * clear reason. Always resolves the tag again on every call; layers already
+   * present are not fetched again.
+   */
+  ensure(reference: string, policy: PullPolicy, options?: EnsureOptions): Promise<ResolvedImage>;
 }

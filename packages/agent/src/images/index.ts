@@ -15,3 +15,13 @@ export { LayerStore, type LayerDescriptor, type BlobFetcher } from './layer-stor
 export { overlayOpaqueXattr } from './unpack-layer.js';
 export { hostPlatform, type Platform } from './oci.js';
 export { RegistryImageStore, type RegistryImageStoreOptions } from './registry-image-store.js';
+export {
+  ImageGarbageCollector,
+  statfsProbe,
+  type DiskProbe,
+  type DiskUsage,
+  type ImageGcOptions,
+  type ImageInventory,
+  type StoredImage,
+} from './image-gc.js';
+export { pullCredentialsOf, dockerConfigCredentials, type SecretGetter } from './pull-secrets.js';

@@ -12,7 +12,7 @@ import { messageOf } from '@skiff/api';
 import { writeFileAtomic } from '@skiff/api/atomic-file';
 import { createHash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { ImagePullError } from './errors.js';
@@ -81,6 +81,34 @@ export class LayerStore {
 
   hasLayer(digest: string): Promise<boolean> {
     return exists(this.layerPath(digest));
+  }
+
+  /** Digests of the unpacked layers present. */
+  async storedLayers(): Promise<string[]> {
+    try {
+      return (await readdir(join(this.root, 'layers', 'sha256'))).filter((name) => /^[a-f0-9]{64}$/.test(name)).map((hex) => `sha256:${hex}`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  removeBlob(digest: string): Promise<void> {
+    return rm(this.blobPath(digest), { force: true });
+  }
+
+  /**
+   * Removes a layer's directory and blob. The directory is renamed into tmp/
+   * first, so a removal cut short never leaves a partial layer that looks complete.
+   */
+  async removeLayer(digest: string): Promise<void> {
+    const dir = this.layerPath(digest);
+    if (await exists(dir)) {
+      const doomed = join(await this.tempDir('gc-'), 'layer');
+      await rename(dir, doomed);
+      await rm(join(doomed, '..'), { recursive: true, force: true });
+    }
+    await this.removeBlob(digest);
   }
 
   /** A fresh directory under tmp/ (same filesystem as the store). The caller removes it. */

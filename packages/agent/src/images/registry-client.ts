@@ -49,10 +49,19 @@ export class RegistryClient {
   private readonly transport: RegistryTransport;
   private readonly auth: RegistryAuth;
 
-  constructor(options: RegistryClientOptions = {}) {
+  constructor(options: RegistryClientOptions = {}, transport?: RegistryTransport) {
     this.platform = options.platform ?? hostPlatform();
-    this.transport = new RegistryTransport(options);
+    this.transport = transport ?? new RegistryTransport(options);
     this.auth = new RegistryAuth(this.transport, options.credentials);
+  }
+
+  /**
+   * The same client authenticating with `credentials` (a pod's pull secrets),
+   * with a token cache of its own, so tokens got with one pod's secrets never
+   * serve another pod's pulls.
+   */
+  withCredentials(credentials: CredentialsLookup): RegistryClient {
+    return new RegistryClient({ platform: this.platform, credentials }, this.transport);
   }
 
   /**

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256Of } from './digest.js';
 import { ImagePullError } from './errors.js';
+import { ImageGarbageCollector } from './image-gc.js';
 import { MEDIA_TYPES } from './oci.js';
 import { RegistryImageStore } from './registry-image-store.js';
 import { packTar } from './tar-entries.js';
@@ -73,9 +74,10 @@ class Layout {
 const caught = (promise: Promise<unknown>): Promise<ImagePullError> => rejectionOf(promise, ImagePullError);
 
 let stores = 0;
-function store(): RegistryImageStore {
+function store(now?: () => number): RegistryImageStore {
   stores += 1;
   return new RegistryImageStore({
+    ...(now ? { now } : {}),
     root: join(work, `store-${stores}`),
     platform: AMD64,
     fetch: () => Promise.reject(new Error('no network in these tests')),
@@ -176,5 +178,45 @@ describe('RegistryImageStore.loadArchive', () => {
     const error = await caught(images.loadArchive(layout.dir, 'tampered'));
     expect(error.reason).toBe('digest-mismatch');
     expect(await images.layers.hasBlob(layer.blob.digest)).toBe(false);
+  });
+});
+
+describe('RegistryImageStore as the inventory of image GC', () => {
+  it('records content and last use per image; GC removes the least recently used unused image and only its own layers', async () => {
+    const layout = new Layout('gc');
+    const base = await layout.layer({ 'base.txt': 'base' });
+    const own = { one: await layout.layer({ 'one.txt': '1' }), two: await layout.layer({ 'two.txt': '2' }), three: await layout.layer({ 'three.txt': '3' }) };
+    const manifests = {
+      one: layout.image([base, own.one], { Cmd: ['one'] }),
+      two: layout.image([base, own.two], { Cmd: ['two'] }),
+      three: layout.image([base, own.three], { Cmd: ['three'] }),
+    };
+    layout.index(Object.entries(manifests).map(([tag, blob]) => ({ ...blob, annotations: { 'org.opencontainers.image.ref.name': tag } })));
+    let clock = 1_000_000;
+    const images = store(() => clock);
+    for (const tag of ['one', 'two', 'three']) {
+      await images.loadArchive(layout.dir, `example.com/app:${tag}`);
+      clock += 120_000;
+    }
+    // Using "one" again makes "two" the least recently used.
+    await images.ensure('example.com/app:one', 'Never');
+    const stored = await images.storedImages();
+    const one = stored.find((image) => image.digest === manifests.one.digest);
+    expect(one?.references).toEqual(['example.com/app:one']);
+    expect(one?.layers).toEqual([base.blob.digest, own.one.blob.digest]);
+    expect(one?.blobs).toHaveLength(2); // manifest and config
+    expect(one?.lastUsed).toBe(clock);
+
+    // 22 % per unpacked layer: 4 layers are 88 %, above 85; one fewer is 66 %, under 80.
+    const layersDir = join(images.layers.root, 'layers', 'sha256');
+    const probe = () => Promise.resolve({ totalBytes: 100, availableBytes: 100 - 22 * readdirSync(layersDir).length });
+    const gc = new ImageGarbageCollector({ inventory: images, probe, inUse: () => ['example.com/app:three'] });
+    const result = await gc.collect();
+    expect(result.removedImages).toEqual([manifests.two.digest]);
+    expect(result.removedLayers).toEqual([own.two.blob.digest]);
+    expect(readdirSync(layersDir).sort()).toEqual([base, own.one, own.three].map((layer) => layer.blob.digest.slice(7)).sort());
+    expect(await images.layers.hasBlob(manifests.two.digest)).toBe(false);
+    expect((await caught(images.ensure('example.com/app:two', 'Never'))).reason).toBe('not-present');
+    expect((await images.ensure('example.com/app:one', 'Never')).config.cmd).toEqual(['one']);
   });
 });

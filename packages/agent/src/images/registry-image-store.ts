@@ -1,27 +1,28 @@
 // The agent's ImageStore: images from OCI registries (or OCI archives), kept
-// in a LayerStore, with a small record of which manifest each tag last
-// resolved to, so IfNotPresent and Never work without the network.
-import { isRecord, messageOf } from '@skiff/api';
+// in a LayerStore, with small records of which manifest each tag last
+// resolved to (so IfNotPresent and Never work without the network) and when
+// each image was last used; it is the inventory image GC works on (image-gc.ts).
+import { messageOf } from '@skiff/api';
 import pLimit from 'p-limit';
-import { writeFileAtomic } from '@skiff/api/atomic-file';
-import { createReadStream, type Stats } from 'node:fs';
-import { readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { Stats } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import { ImagePullError } from './errors.js';
-import { digestHex, verifyBytes, writeVerified, type BlobExpectation } from './digest.js';
+import type { BlobFetcher } from './layer-store.js';
+import type { ImageInventory, StoredImage } from './image-gc.js';
+import { ImageRecords } from './image-records.js';
 import { canonicalReference, parseImageReference, type ImageReference } from './image-reference.js';
-import type { ImageStore, PullPolicy, ResolvedImage } from './image-store.js';
-import { LayerStore, type BlobFetcher } from './layer-store.js';
+import type { EnsureOptions, ImageStore, PullPolicy, ResolvedImage } from './image-store.js';
+import { LayerStore } from './layer-store.js';
+import { chooseLayoutEntry, layoutSource, type ContentSource } from './oci-layout.js';
 import {
   assertContainerConfig,
   hostPlatform,
   parseImageConfig,
   parseManifestDocument,
   selectPlatform,
-  type Descriptor,
-  type ImageIndex,
   type Platform,
 } from './oci.js';
+import type { CredentialsLookup } from './registry-auth.js';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.js';
 
 export interface RegistryImageStoreOptions
@@ -32,19 +33,12 @@ export interface RegistryImageStoreOptions
   readonly insecureRegistries?: readonly string[];
   /** Layers fetched and unpacked at once per image (default 3). */
   readonly layerConcurrency?: number;
+  /** Called after each successful pull from a registry (the agent checks the image disk then). */
+  readonly onPulled?: (image: string) => void;
+  /** Milliseconds since the epoch (default Date.now), for last-use records. */
+  readonly now?: () => number;
 }
 
-/** Where the content of one image comes from while it is materialised. */
-interface ContentSource {
-  /** A manifest or index by digest, verified. */
-  manifest(descriptor: { digest: string; size?: number }): Promise<Buffer>;
-  /** The image config blob, verified. */
-  config(descriptor: BlobExpectation): Promise<Buffer>;
-  /** A layer blob written verified to `dest`. */
-  layer(descriptor: BlobExpectation, dest: string): Promise<void>;
-}
-
-const RECORDS_FILE = 'references.json';
 const MAX_INDEX_DEPTH = 3;
 const LAYER_MEDIA_TYPES: ReadonlySet<string> = new Set([
   'application/vnd.oci.image.layer.v1.tar',
@@ -54,30 +48,29 @@ const LAYER_MEDIA_TYPES: ReadonlySet<string> = new Set([
   'application/vnd.docker.image.rootfs.diff.tar.gzip',
   'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
 ]);
-/** OCI layout annotations naming an image: the tag (skopeo, buildah) or the full name (containerd). */
-const REF_NAME = 'org.opencontainers.image.ref.name';
-const CONTAINERD_NAME = 'io.containerd.image.name';
-
-export class RegistryImageStore implements ImageStore {
-  /** References resolved by this process, for the start path's hot loop. */
-  private readonly resolved = new Map<string, ResolvedImage>();
+export class RegistryImageStore implements ImageStore, ImageInventory {
+  /** References resolved by this process, for the start path's hot loop, with the digest they are recorded under. */
+  private readonly resolved = new Map<string, { image: ResolvedImage; top: string }>();
   readonly layers: LayerStore;
+  private readonly records: ImageRecords;
   private readonly client: RegistryClient;
   private readonly platform: Platform;
   private readonly layerConcurrency: number;
-  /** Serialises read-modify-write of the records file within this process. */
-  private recordsLock: Promise<unknown> = Promise.resolve();
+  private readonly onPulled: ((image: string) => void) | undefined;
+  private credentialedPulls = 0;
   /** Pulls in flight by canonical reference, so concurrent ensure() calls share one. */
-  private readonly pulls = new Map<string, Promise<ResolvedImage>>();
+  private readonly pulls = new Map<string, Promise<{ image: ResolvedImage; top: string }>>();
 
   constructor(options: RegistryImageStoreOptions) {
     this.layers = new LayerStore(options.root);
+    this.records = new ImageRecords(options.root, options.now);
+    this.onPulled = options.onPulled;
     this.platform = options.platform ?? hostPlatform();
     this.layerConcurrency = Math.max(1, options.layerConcurrency ?? 3);
     this.client = new RegistryClient({ ...options, platform: this.platform });
   }
 
-  async ensure(reference: string, policy: PullPolicy): Promise<ResolvedImage> {
+  async ensure(reference: string, policy: PullPolicy, options: EnsureOptions = {}): Promise<ResolvedImage> {
     const ref = parseImageReference(reference);
     const key = canonicalReference(ref);
     switch (policy) {
@@ -88,11 +81,11 @@ export class RegistryImageStore implements ImageStore {
         // Layers are content-addressed and never change once unpacked: a
         // reference resolved once stays resolved (until an Always pull moves it).
         const known = this.resolved.get(key);
-        if (known) return { ...known, reference };
+        if (known) return this.used(known, reference);
         const local = await this.resolveLocal(ref, reference, key);
         if (local) {
           this.resolved.set(key, local);
-          return local;
+          return this.used(local, reference);
         }
         if (policy === 'Never') {
           throw new ImagePullError(
@@ -106,9 +99,73 @@ export class RegistryImageStore implements ImageStore {
       default:
         throw new Error(`unknown pull policy ${JSON.stringify(policy as string)}`);
     }
-    const pulled = await this.pullShared(ref, reference, key);
+    const pulled = await this.pullShared(ref, reference, key, options.credentials);
     this.resolved.set(key, pulled);
-    return pulled;
+    return this.used(pulled, reference);
+  }
+
+  async storedImages(): Promise<StoredImage[]> {
+    const references = new Map<string, string[]>();
+    for (const [key, digest] of Object.entries(await this.records.references())) {
+      references.set(digest, [...(references.get(digest) ?? []), key]);
+    }
+    const lastUse = await this.records.lastUse();
+    const images: StoredImage[] = [];
+    for (const [digest, keys] of references) {
+      images.push({ digest, references: keys, ...(await this.contentOf(digest)), lastUsed: lastUse.get(digest) ?? 0 });
+    }
+    return images;
+  }
+
+  storedLayers(): Promise<string[]> {
+    return this.layers.storedLayers();
+  }
+
+  pulling(): boolean {
+    return this.pulls.size > 0;
+  }
+
+  async removeImage(digest: string): Promise<void> {
+    await this.records.forget(digest);
+    for (const [key, known] of this.resolved) if (known.top === digest) this.resolved.delete(key);
+  }
+
+  removeBlob(digest: string): Promise<void> {
+    return this.layers.removeBlob(digest);
+  }
+
+  removeLayer(digest: string): Promise<void> {
+    return this.layers.removeLayer(digest);
+  }
+
+  /** `resolved` as the caller spelled it, its use recorded. */
+  private async used(resolved: { image: ResolvedImage; top: string }, reference: string): Promise<ResolvedImage> {
+    await this.records.touch(resolved.top);
+    return resolved.image.reference === reference ? resolved.image : { ...resolved.image, reference };
+  }
+
+  /** The documents and layers the image `top` needs, as far as its stored documents tell. */
+  private async contentOf(top: string): Promise<{ blobs: string[]; layers: string[] }> {
+    const blobs: string[] = [];
+    let current = top;
+    for (let depth = 0; depth < MAX_INDEX_DEPTH; depth++) {
+      const bytes = await this.layers.readDocument(current);
+      if (!bytes) break;
+      blobs.push(current);
+      let parsed;
+      try {
+        parsed = parseManifestDocument(bytes, top, `manifest ${current}`);
+        if (parsed.kind === 'index') {
+          current = selectPlatform(parsed, this.platform, top).digest;
+          continue;
+        }
+      } catch {
+        break; // unreadable: what it would name stays unclaimed
+      }
+      blobs.push(parsed.config.digest);
+      return { blobs, layers: parsed.layers.map((layer) => layer.digest) };
+    }
+    return { blobs, layers: [] };
   }
 
   /**
@@ -135,10 +192,12 @@ export class RegistryImageStore implements ImageStore {
         await this.layers.unpackFile(path, temp, { whiteouts: false, preserveOwnership: false }, reference, `archive ${path}`);
         layoutDir = temp;
       }
-      const top = await this.chooseLayoutEntry(layoutDir, path, ref, reference);
+      const top = await chooseLayoutEntry(layoutDir, path, ref, reference);
       const image = await this.materialize(reference, top, layoutSource(layoutDir, reference));
       if (!image) throw new Error('materialize returned nothing although a source was given');
-      await this.record(key, top.digest);
+      await this.records.record(key, top.digest);
+      this.resolved.set(key, { image, top: top.digest });
+      await this.records.touch(top.digest);
       return image;
     } finally {
       if (temp) await rm(temp, { recursive: true, force: true });
@@ -147,35 +206,46 @@ export class RegistryImageStore implements ImageStore {
 
   /** The manifest digest `reference` is recorded under locally, if any. */
   async recordedDigest(reference: string): Promise<string | undefined> {
-    const records = await this.readRecords();
+    const records = await this.records.references();
     return records[canonicalReference(parseImageReference(reference))];
   }
 
-  private async resolveLocal(ref: ImageReference, image: string, key: string): Promise<ResolvedImage | undefined> {
-    const digest = ref.digest ?? (await this.readRecords())[key];
+  private async resolveLocal(ref: ImageReference, image: string, key: string): Promise<{ image: ResolvedImage; top: string } | undefined> {
+    const digest = ref.digest ?? (await this.records.references())[key];
     if (!digest) return undefined;
-    return this.materialize(image, { digest }, undefined);
+    const resolved = await this.materialize(image, { digest }, undefined);
+    return resolved ? { image: resolved, top: digest } : undefined;
   }
 
-  private pullShared(ref: ImageReference, image: string, key: string): Promise<ResolvedImage> {
-    let pull = this.pulls.get(key);
+  private pullShared(
+    ref: ImageReference,
+    image: string,
+    key: string,
+    credentials: CredentialsLookup | undefined,
+  ): Promise<{ image: ResolvedImage; top: string }> {
+    // Pulls with a pod's credentials are that pod's own: another pod shares no pull it may not make.
+    const client = credentials ? this.client.withCredentials(credentials) : this.client;
+    const pullKey = credentials ? `${key} ${++this.credentialedPulls}` : key;
+    let pull = this.pulls.get(pullKey);
     if (!pull) {
-      pull = this.pull(ref, image, key).finally(() => this.pulls.delete(key));
-      this.pulls.set(key, pull);
+      pull = this.pull(client, ref, image, key).finally(() => {
+        this.pulls.delete(pullKey);
+      });
+      this.pulls.set(pullKey, pull);
+      void pull.then(() => this.onPulled?.(image), () => undefined);
     }
-    // Callers that spelled the reference differently still get their own spelling back.
-    return pull.then((resolved) => (resolved.reference === image ? resolved : { ...resolved, reference: image }));
+    return pull;
   }
 
-  private async pull(ref: ImageReference, image: string, key: string): Promise<ResolvedImage> {
-    const resolved = await this.client.resolve(ref, image);
+  private async pull(client: RegistryClient, ref: ImageReference, image: string, key: string): Promise<{ image: ResolvedImage; top: string }> {
+    const resolved = await client.resolve(ref, image);
     for (const document of resolved.documents) {
       await this.layers.putDocument({ digest: document.digest, size: document.bytes.length }, document.bytes, image);
     }
-    const result = await this.materialize(image, { digest: resolved.topDigest }, registrySource(this.client, ref, image));
+    const result = await this.materialize(image, { digest: resolved.topDigest }, registrySource(client, ref, image));
     if (!result) throw new Error('materialize returned nothing although a source was given');
-    await this.record(key, resolved.topDigest);
-    return result;
+    await this.records.record(key, resolved.topDigest);
+    return { image: result, top: resolved.topDigest };
   }
 
   /**
@@ -241,85 +311,6 @@ export class RegistryImageStore implements ImageStore {
     await this.layers.putDocument({ digest: descriptor.digest, size: bytes.length }, bytes, image);
     return bytes;
   }
-
-  private async chooseLayoutEntry(layoutDir: string, path: string, ref: ImageReference, image: string): Promise<Descriptor> {
-    const notLayout = (why: string): ImagePullError =>
-      new ImagePullError('invalid-image', image, `${path} is not an OCI image layout: ${why}`);
-    let layout: unknown;
-    try {
-      layout = JSON.parse(await readFile(join(layoutDir, 'oci-layout'), 'utf8'));
-    } catch {
-      throw notLayout('no readable oci-layout file');
-    }
-    if (!isRecord(layout) || typeof layout['imageLayoutVersion'] !== 'string') {
-      throw notLayout('oci-layout has no imageLayoutVersion');
-    }
-    let indexBytes: Buffer;
-    try {
-      indexBytes = await readFile(join(layoutDir, 'index.json'));
-    } catch {
-      throw notLayout('no index.json');
-    }
-    const index = parseManifestDocument(indexBytes, image, `${path} index.json`);
-    if (index.kind !== 'index') throw notLayout('index.json is not an image index');
-    return chooseByName(index, ref, image, path);
-  }
-
-  private async readRecords(): Promise<Record<string, string>> {
-    let text: string;
-    try {
-      text = await readFile(join(this.layers.root, RECORDS_FILE), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw error;
-    }
-    const parsed: unknown = JSON.parse(text);
-    const records: Record<string, string> = {};
-    if (isRecord(parsed)) {
-      for (const [key, value] of Object.entries(parsed)) if (typeof value === 'string') records[key] = value;
-    }
-    return records;
-  }
-
-  /** Records key → digest: read-modify-write under an in-process lock, replaced atomically. */
-  private record(key: string, digest: string): Promise<void> {
-    digestHex(digest); // only well-formed digests are ever recorded
-    const update = this.recordsLock.then(async () => {
-      const records = await this.readRecords();
-      if (records[key] === digest) return;
-      records[key] = digest;
-      const path = join(this.layers.root, RECORDS_FILE);
-      await writeFileAtomic(path, `${JSON.stringify(records, null, 2)}\n`);
-    });
-    this.recordsLock = update.catch(() => undefined);
-    return update;
-  }
-}
-
-function chooseByName(index: ImageIndex, ref: ImageReference, image: string, path: string): Descriptor {
-  const tagged = ref.tag !== undefined ? `${ref.domain}/${ref.repository}:${ref.tag}` : undefined;
-  const names = new Set<string>([ref.original, canonicalReference(ref)]);
-  if (ref.tag !== undefined) {
-    names.add(ref.tag);
-    names.add(`${ref.repository}:${ref.tag}`);
-  }
-  if (tagged) names.add(tagged);
-  const matches = index.manifests.filter((entry) => {
-    if (ref.digest !== undefined && entry.digest === ref.digest) return true;
-    const name = entry.annotations[REF_NAME];
-    const full = entry.annotations[CONTAINERD_NAME];
-    return (name !== undefined && names.has(name)) || (full !== undefined && names.has(full));
-  });
-  const [first] = matches;
-  if (first) return first;
-  const [only] = index.manifests;
-  if (index.manifests.length === 1 && only) return only;
-  const available = index.manifests.map((entry) => entry.annotations[REF_NAME] ?? entry.annotations[CONTAINERD_NAME] ?? entry.digest);
-  throw new ImagePullError(
-    'not-found',
-    image,
-    `${path} has no image named ${ref.tag ?? ref.digest ?? ref.original} (it has: ${available.join(', ') || 'nothing'})`,
-  );
 }
 
 function registrySource(client: RegistryClient, ref: ImageReference, image: string): ContentSource {
@@ -327,35 +318,5 @@ function registrySource(client: RegistryClient, ref: ImageReference, image: stri
     manifest: async (descriptor) => (await client.fetchManifest(ref, descriptor.digest, image)).bytes,
     config: (descriptor) => client.fetchBlobBytes(ref, descriptor, image),
     layer: (descriptor, dest) => client.downloadBlob(ref, descriptor, dest, image),
-  };
-}
-
-/** Blobs of an OCI layout: blobs/sha256/<hex>, verified like registry content. */
-function layoutSource(layoutDir: string, image: string): ContentSource {
-  const blobFile = (digest: string): string => join(layoutDir, 'blobs', 'sha256', digestHex(digest));
-  const missing = (digest: string, error: unknown): ImagePullError =>
-    new ImagePullError('invalid-image', image, `the archive lacks blob ${digest}`, { cause: error });
-  const readVerified = async (descriptor: { digest: string; size?: number }): Promise<Buffer> => {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(blobFile(descriptor.digest));
-    } catch (error) {
-      throw missing(descriptor.digest, error);
-    }
-    verifyBytes(bytes, { digest: descriptor.digest, size: descriptor.size ?? bytes.length }, image, `blob ${descriptor.digest}`);
-    return bytes;
-  };
-  return {
-    manifest: readVerified,
-    config: readVerified,
-    layer: async (descriptor, dest) => {
-      const file = blobFile(descriptor.digest);
-      try {
-        await stat(file);
-      } catch (error) {
-        throw missing(descriptor.digest, error);
-      }
-      await writeVerified(createReadStream(file), descriptor, dest, image, `blob ${descriptor.digest}`);
-    },
   };
 }

@@ -132,7 +132,8 @@ export const containerSchema: JsonSchema = {
   properties: {
     name: { type: 'string', format: 'dns1123-label' },
     image: { type: 'string', minLength: 1 },
-    imagePullPolicy: { type: 'string', enum: ['Always', 'IfNotPresent', 'Never'], default: 'IfNotPresent' },
+    // Defaulted by the tag (manifest-defaults.ts), as in Kubernetes.
+    imagePullPolicy: { type: 'string', enum: ['Always', 'IfNotPresent', 'Never'] },
     command: stringList,
     args: stringList,
     workingDir: stringField,
