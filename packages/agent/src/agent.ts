@@ -42,6 +42,7 @@ import { createLogsHandlers } from './logs-service.js';
 import { BridgePodNetwork } from './network/bridge-pod-network.js';
 import { resetNode } from './node-reset.js';
 import { NodeSession } from './node-session.js';
+import { PodEtcFiles } from './runtime/pod-etc-files.js';
 import { Reconciler } from './reconciler.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import { RuncRuntime } from './runtime/runc-runtime.js';
@@ -120,7 +121,7 @@ export class NodeAgent {
     this.reconciler = new Reconciler({
       runtime,
       ...(images ? { images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),
-      ...(network ? { network } : {}),
+      ...(network ? { network, podFiles: new PodEtcFiles(join(this.config.stateDir, 'pods')) } : {}),
       pods: assignments,
       hostIP: host,
       reportStatus: (pod, status) => this.reportStatus(link.client, pod, status),

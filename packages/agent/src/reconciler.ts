@@ -14,7 +14,8 @@ import type { ImageStore } from './images/image-store.js';
 import type { CredentialsLookup } from './images/registry-auth.js';
 import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
 import { buildPodStatus, willRestart, type ContainerView } from './pod-status.js';
-import type { ContainerState, Runtime } from './runtime/runtime.js';
+import type { PodEtcFiles } from './runtime/pod-etc-files.js';
+import type { BindMount, ContainerState, Runtime } from './runtime/runtime.js';
 
 export interface DesiredPods {
   readonly isSynced: boolean;
@@ -29,6 +30,8 @@ export interface ReconcilerOptions {
   readonly pullCredentials?: (pod: Pod) => Promise<CredentialsLookup | undefined>;
   /** Absent for the process runtime: pods share the host network. */
   readonly network?: PodNetwork;
+  /** Each pod's /etc/hosts, /etc/hostname and /etc/resolv.conf (runc only: the process runtime uses the host's). */
+  readonly podFiles?: PodEtcFiles;
   readonly pods: DesiredPods;
   readonly hostIP: string;
   readonly reportStatus: (pod: Pod, status: PodStatus) => Promise<void>;
@@ -164,11 +167,12 @@ export class Reconciler {
   private async syncPod(pod: Pod, states: ContainerState[]): Promise<void> {
     const uid = pod.metadata.uid ?? '';
     const network = await this.attach(uid);
+    const podMounts = this.options.podFiles ? await this.options.podFiles.mounts(uid, pod.metadata.name, network?.ip) : [];
     if (!this.startTimes.has(uid)) this.startTimes.set(uid, pod.status?.startTime ?? this.isoNow());
     const views: ContainerView[] = [];
     for (const container of pod.spec.containers) {
       const mine = states.filter((s) => s.labels[LABEL.container] === container.name).sort((a, b) => attemptOf(a) - attemptOf(b));
-      views.push(await this.syncContainer(pod, container, mine, network?.netnsPath));
+      views.push(await this.syncContainer(pod, container, mine, network?.netnsPath, podMounts));
     }
     const status = buildPodStatus(pod, views, {
       hostIP: this.options.hostIP,
@@ -193,6 +197,7 @@ export class Reconciler {
     container: Container,
     attempts: ContainerState[],
     netnsPath: string | undefined,
+    podMounts: readonly BindMount[],
   ): Promise<ContainerView> {
     const key = `${pod.metadata.uid}/${container.name}`;
     const current = attempts.at(-1);
@@ -221,7 +226,7 @@ export class Reconciler {
     const attempt = firstStart ? 0 : attemptOf(current) + 1;
     try {
       const image = this.options.images ? await this.ensureImage(this.options.images, pod, container) : undefined;
-      const spec = buildContainerSpec(pod, container, attempt, image, netnsPath);
+      const spec = buildContainerSpec(pod, container, attempt, image, netnsPath, podMounts);
       const started = await this.options.runtime.start(spec);
       this.waiting.delete(key);
       if (previous) await this.options.runtime.remove(previous.id);
@@ -288,6 +293,7 @@ export class Reconciler {
           }),
         );
         await this.options.network?.detach(uid);
+        await this.options.podFiles?.remove(uid);
         this.attached.delete(uid);
         this.reported.delete(uid);
         this.startTimes.delete(uid);
