@@ -5,7 +5,7 @@
 //  - memory per container: RSS and PSS of the processes on the host because of
 //    each container besides its own (its conmon), from /proc/<pid>/smaps_rollup;
 //  - the agent's RSS with 50 pods.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,15 @@ async function pidsOf(binary: string, needle: string): Promise<number[]> {
   return pids;
 }
 
+/** `runc run -d` with no pipes: the detached container would hold them open, and the call would never end. */
+function runDetached(args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('runc', args, { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc ${args.join(' ')} exited ${code}`))));
+  });
+}
+
 /** 50 × `runc run -d` of a busybox rootfs, one after another: the time the raw runtime takes. */
 async function rawRunc(workDir: string, count: number): Promise<number> {
   const rootfs = join(workDir, 'raw-rootfs');
@@ -69,14 +78,20 @@ async function rawRunc(workDir: string, count: number): Promise<number> {
   }
   const started = performance.now();
   try {
-    for (const [i, id] of ids.entries()) await run('runc', ['--root', state, 'run', '-d', '--bundle', bundles[i] ?? '', id]);
+    for (const [i, id] of ids.entries()) await runDetached(['--root', state, 'run', '-d', '--bundle', bundles[i] ?? '', id]);
     return (performance.now() - started) / 1000;
   } finally {
     for (const id of ids) await run('runc', ['--root', state, 'delete', '--force', id]).catch(() => undefined);
-    await run('sh', ['-c', 'for d in /sys/fs/cgroup/*/skiff-bench-raw; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done; true']);
+    // Whatever is left in the reference's cgroups (a run interrupted mid-way) is killed, then the cgroups removed.
+    await run('sh', [
+      '-c',
+      'cat /sys/fs/cgroup/pids/skiff-bench-raw/*/cgroup.procs 2>/dev/null | xargs -r kill -9; sleep 0.2; ' +
+        'for d in /sys/fs/cgroup/*/skiff-bench-raw; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \\; 2>/dev/null; done; true',
+    ]);
   }
 }
 
+const say = (text: string): void => void process.stderr.write(`runtime-bench: ${text}\n`);
 const workDir = await mkdtemp(join(tmpdir(), 'skiff-runtime-bench-'));
 const registry = await startRegistry();
 const cluster = await startLocalCluster();
@@ -113,9 +128,11 @@ try {
     );
     return result.items_json.map((json) => JSON.parse(json) as Pod).filter((pod) => pod.status?.phase === 'Running').length;
   };
+  say('cluster up; pulling the image with one replica');
   // One replica first, so the image is pulled and unpacked before the clock starts.
   await apply(1);
   await waitFor(async () => (await runningPods()) === 1, { timeoutMs: 120_000, intervalMs: 50, description: 'the first replica Running' });
+  say(`scaling to ${PODS}`);
   const started = performance.now();
   await apply(PODS);
   await waitFor(async () => (await runningPods()) === PODS, { timeoutMs: 300_000, intervalMs: 20, description: `${PODS} replicas Running` });
@@ -129,6 +146,7 @@ try {
 
   await apply(0);
   await waitFor(async () => (await runningPods()) === 0, { timeoutMs: 300_000, intervalMs: 100, description: 'the replicas gone' });
+  say('raw runc reference');
   const rawSeconds = await rawRunc(workDir, PODS - 1);
 
   console.log(`runtime benchmark: one runc agent, busybox httpd, 1 → ${PODS} replicas (image already pulled)`);
