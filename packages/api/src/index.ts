@@ -30,3 +30,4 @@ export * from './identities.js';
 export { parseDuration } from './duration.js';
 export { RotatingCertificateProvider, type ServingCertificates } from './rotating-certificates.js';
 export { writeFileAtomic, type AtomicWriteOptions } from './atomic-file.js';
+export * from './rbac-types.js';

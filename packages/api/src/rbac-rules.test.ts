@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { resolveKind } from './kinds.js';
-import type { ClusterRoleBinding, Pod, RoleBinding, ServiceAccount } from './types.js';
+import type { ClusterRoleBinding, RoleBinding } from './rbac-types.js';
+import type { Pod, ServiceAccount } from './types.js';
 import { formatIssue, validateManifest } from './validate.js';
 
 const validate = (text: string) => validateManifest(parse(text) as unknown);
