@@ -6,9 +6,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { experimental, Server, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { adminKubeconfig, apiServiceDefinition, serializeKubeconfig, type Kubeconfig } from '@skiff/api';
 import { createSelfSignedCa, generateKeyPair, issueCertificate, type CertificateAuthority } from '@skiff/api/x509';
+import { createContext } from './context.js';
+import { buildProgram } from './program.js';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 
@@ -99,4 +103,29 @@ function staticCertificates(caPem: string, identity: TestIdentity): experimental
       setImmediate(() => listener({ certificate: Buffer.from(identity.certPem), privateKey: Buffer.from(identity.keyPem) })),
     removeIdentityCertificateListener: () => {},
   };
+}
+
+export interface CtlRun {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** What the command threw, if anything (ctl's main prints it and exits non-zero). */
+  readonly error?: unknown;
+}
+
+/** Runs ctl's command tree in-process with `argv` (no HOME, no environment), collecting what it printed. */
+export async function runCtlInProcess(argv: readonly string[]): Promise<CtlRun> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const context = createContext({}, { stdout, stderr, readStdin: async () => '' }, { env: {}, home: '/nonexistent' });
+  let error: unknown;
+  try {
+    await buildProgram(context).parseAsync([...argv], { from: 'user' });
+  } catch (thrown) {
+    error = thrown;
+  } finally {
+    context.close();
+    stdout.end();
+    stderr.end();
+  }
+  return { stdout: await text(stdout), stderr: await text(stderr), ...(error === undefined ? {} : { error }) };
 }

@@ -1,14 +1,10 @@
 // ctl auth can-i against a TLS Api server in the test (CanI only): what it
 // asks, what it prints, and the exit code of the real binary.
-import { PassThrough } from 'node:stream';
-import { text } from 'node:stream/consumers';
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { runCtl } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContext } from '../context.js';
 import { QuietFailure } from '../errors.js';
-import { buildProgram } from '../program.js';
-import { startTestApiServer, type TestApiServer } from '../test-api-server.js';
+import { runCtlInProcess, startTestApiServer, type TestApiServer } from '../test-api-server.js';
 
 interface CanIRequest {
   verb: string;
@@ -38,21 +34,9 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function canI(...args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown; request?: CanIRequest }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const context = createContext({}, { stdout, stderr, readStdin: async () => '' }, { env: {}, home: '/nonexistent' });
-  let error: unknown;
   const before = asked.length;
-  try {
-    await buildProgram(context).parseAsync(['--kubeconfig', kubeconfig, 'auth', 'can-i', ...args], { from: 'user' });
-  } catch (thrown) {
-    error = thrown;
-  } finally {
-    context.close();
-    stdout.end();
-    stderr.end();
-  }
-  return { stdout: await text(stdout), stderr: await text(stderr), error, request: asked.length > before ? asked.at(-1) : undefined };
+  const run = await runCtlInProcess(['--kubeconfig', kubeconfig, 'auth', 'can-i', ...args]);
+  return { stdout: run.stdout, stderr: run.stderr, error: run.error, request: asked.length > before ? asked.at(-1) : undefined };
 }
 
 describe('ctl auth can-i', () => {

@@ -1,12 +1,8 @@
 // ctl logs against a TLS Api server in the test (Logs only): the flags become
 // the request, the streamed data is printed as it comes.
-import { PassThrough } from 'node:stream';
-import { text } from 'node:stream/consumers';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContext } from '../context.js';
-import { buildProgram } from '../program.js';
-import { startTestApiServer, type TestApiServer } from '../test-api-server.js';
+import { runCtlInProcess, startTestApiServer, type TestApiServer } from '../test-api-server.js';
 
 interface LogsRequest {
   namespace: string;
@@ -38,19 +34,10 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function logs(...args: string[]): Promise<{ stdout: string; error?: string; request?: LogsRequest }> {
-  const stdout = new PassThrough();
-  const context = createContext({}, { stdout, stderr: new PassThrough(), readStdin: async () => '' }, { env: {}, home: '/nonexistent' });
   const before = asked.length;
-  let error: string | undefined;
-  try {
-    await buildProgram(context).parseAsync(['--kubeconfig', kubeconfig, 'logs', ...args], { from: 'user' });
-  } catch (thrown) {
-    error = thrown instanceof Error ? thrown.message : String(thrown);
-  } finally {
-    context.close();
-    stdout.end();
-  }
-  return { stdout: await text(stdout), error, request: asked.length > before ? asked.at(-1) : undefined };
+  const run = await runCtlInProcess(['--kubeconfig', kubeconfig, 'logs', ...args]);
+  const error = (run.error === undefined ? undefined : run.error instanceof Error ? run.error.message : String(run.error));
+  return { stdout: run.stdout, error, request: asked.length > before ? asked.at(-1) : undefined };
 }
 
 describe('ctl logs', () => {
