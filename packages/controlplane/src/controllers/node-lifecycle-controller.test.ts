@@ -116,6 +116,30 @@ async function settle(): Promise<void> {
 }
 
 describe('NodeLifecycleController', () => {
+  it('does not judge a node that joined but has not registered yet (no lease, no Ready condition)', async () => {
+    now = T0;
+    await addNode('registered', now);
+    await objects.create(NODE, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'just-joined' }, spec: {}, status: {} } satisfies Node);
+    await waitFor(() => informers.nodes.get('just-joined') !== undefined, { timeoutMs: 5000, description: 'the joined node in the cache' });
+    startController();
+    now = T0 + 4 * LEASE_MS;
+    await renew('registered', now);
+    await settle();
+    expect(await readyOf('just-joined')).toBeUndefined();
+    expect((await readyOf('registered'))?.status).toBe('True');
+    await controller?.stop();
+    controller = undefined;
+    for (const name of ['just-joined', 'registered']) {
+      const node = await objects.mustGet<Node>(NODE, undefined, name);
+      await objects.delete(NODE, undefined, name, Number(node.metadata.resourceVersion));
+    }
+    const lease = await objects.mustGet<Lease>(LEASE, 'skiff-system', 'registered');
+    await objects.delete(LEASE, 'skiff-system', 'registered', Number(lease.metadata.resourceVersion));
+    const pod = await objects.mustGet<Pod>(POD, 'default', 'registered-pod');
+    await objects.delete(POD, 'default', 'registered-pod', Number(pod.metadata.resourceVersion));
+    await waitFor(() => informers.nodes.list().length === 0, { timeoutMs: 5000, description: 'the test nodes gone from the cache' });
+  });
+
   it('invariant: one late heartbeat never evicts; a silent node goes NotReady, then loses its pods after the timeout', async () => {
     now = T0;
     await addNode('alive', now);

@@ -14,7 +14,7 @@ import { isTerminalPod, kindInfo, type Lease, type Node, type NodeCondition, typ
 import type { EventRecorder } from '../objects/event-recorder.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
-import { thaw, type Informer } from '../cache/informer.js';
+import { thaw, type Immutable, type Informer } from '../cache/informer.js';
 import type { ControllerLogger } from '../cache/logger.js';
 
 const NODE = kindInfo('Node');
@@ -83,8 +83,9 @@ export class NodeLifecycleController {
     const now = this.now();
     if (now < this.judgeAfter) return;
 
-    const all = nodes.list();
-    const silent = all.filter((node) => this.leaseExpired(node.metadata.name, now));
+    // Nodes that never registered are not judged, nor counted among those that could fall silent.
+    const all = nodes.list().filter((node) => readyCondition(node) !== undefined);
+    const silent = all.filter((node) => this.silent(node, now));
     if (silent.length > 1 && silent.length === all.length) {
       this.options.log.warn({ nodes: silent.length }, 'every node is silent at once; not marking or evicting anything');
       return;
@@ -98,6 +99,18 @@ export class NodeLifecycleController {
         await this.evictPods(node.metadata.name);
       }
     }
+  }
+
+  /**
+   * Not heard from for a lease: by its lease, or, while the lease is not in
+   * the cache yet, by the heartbeat time registration stamped. A node that
+   * never registered (Join made it; its agent is still starting) is not judged.
+   */
+  private silent(node: Immutable<Node>, now: number): boolean {
+    const lease = this.options.leases.get(`${this.options.leaseNamespace}/${node.metadata.name}`);
+    const heard = lease?.spec.renewTime ?? readyCondition(node)?.lastHeartbeatTime;
+    if (heard === undefined) return false;
+    return now - Date.parse(heard) > this.options.leaseDurationMs;
   }
 
   private leaseExpired(nodeName: string, now: number): boolean {
