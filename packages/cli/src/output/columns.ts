@@ -7,6 +7,7 @@ import {
   toTimestamp,
   type ConfigMap,
   type Deployment,
+  type EndpointSlice,
   type Event,
   type KindName,
   type LabelSelector,
@@ -162,6 +163,14 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
     },
     age,
     { header: 'SELECTOR', wide: true, value: (o) => labelsText((o as Service).spec.selector) },
+  ],
+  // kubectl's columns; the ctl work of issue 10 may refine them.
+  EndpointSlice: [
+    name,
+    { header: 'ADDRESSTYPE', value: (o) => (o as EndpointSlice).addressType },
+    { header: 'PORTS', value: (o) => orNone((o as EndpointSlice).ports.map((p) => String(p.port)).join(',')) },
+    { header: 'ENDPOINTS', value: (o) => orNone((o as EndpointSlice).endpoints.flatMap((e) => e.addresses).join(',')) },
+    age,
   ],
   ConfigMap: [
     name,
