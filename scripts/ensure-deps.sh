@@ -13,6 +13,10 @@ command -v runc >/dev/null 2>&1 || apt_packages+=(runc)
 command -v docker-registry >/dev/null 2>&1 || apt_packages+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || apt_packages+=(skopeo)
 command -v ip >/dev/null 2>&1 || apt_packages+=(iproute2)
+command -v conmon >/dev/null 2>&1 || apt_packages+=(conmon)
+command -v nft >/dev/null 2>&1 || apt_packages+=(nftables)
+# A DNS peer for tests of the cluster DNS's forwarding (the binary only, no service).
+command -v dnsmasq >/dev/null 2>&1 || apt_packages+=(dnsmasq-base)
 # The real kubectl for compatibility tests (machines here ship 1.32; Debian's is 1.20).
 command -v kubectl >/dev/null 2>&1 || apt_packages+=(kubernetes-client)
 if ((${#apt_packages[@]})); then
