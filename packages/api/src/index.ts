@@ -3,6 +3,7 @@
 // JSON Schemas that decide what a valid manifest is.
 export * from './kinds.js';
 export * from './types.js';
+export * from './events.js';
 export * from './proto.js';
 export * from './quantity.js';
 export * from './labels.js';

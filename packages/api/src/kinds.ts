@@ -26,6 +26,12 @@ export interface KindInfo {
   readonly namespaced: boolean;
   /** Users may apply it from a manifest (others are written by Skiff itself). */
   readonly userWritable: boolean;
+  /**
+   * Not applied from manifests, but Skiff's own components outside the control
+   * plane (node agents) write it through the Api's Apply: the server validates
+   * it against its schema, and the authorizer decides who may (Event).
+   */
+  readonly componentWritable?: boolean;
 }
 
 /** The API group of Role, ClusterRole, RoleBinding and ClusterRoleBinding (and of a roleRef or a User/Group subject). */
@@ -42,7 +48,7 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', shortNames: ['cm'], namespaced: true, userWritable: true },
   { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', shortNames: [], namespaced: true, userWritable: true },
   { kind: 'ServiceAccount', apiVersion: 'v1', plural: 'serviceaccounts', shortNames: ['sa'], namespaced: true, userWritable: true },
-  { kind: 'Event', apiVersion: 'v1', plural: 'events', shortNames: ['ev'], namespaced: true, userWritable: false },
+  { kind: 'Event', apiVersion: 'v1', plural: 'events', shortNames: ['ev'], namespaced: true, userWritable: false, componentWritable: true },
   { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', plural: 'leases', shortNames: [], namespaced: true, userWritable: false },
   { kind: 'Role', apiVersion: RBAC_API_VERSION, plural: 'roles', shortNames: [], namespaced: true, userWritable: true },
   { kind: 'ClusterRole', apiVersion: RBAC_API_VERSION, plural: 'clusterroles', shortNames: [], namespaced: false, userWritable: true },

@@ -357,10 +357,20 @@ export interface Node extends ResourceObject {
   };
 }
 
+/** What an Event is about: an ObjectReference, `fieldPath` naming the part (kubelet's `spec.containers{web}`). */
+export interface InvolvedObject {
+  apiVersion?: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  uid?: string;
+  fieldPath?: string;
+}
+
 export interface Event extends ResourceObject {
   apiVersion: 'v1';
   kind: 'Event';
-  involvedObject: { kind: string; namespace?: string; name: string; uid?: string };
+  involvedObject: InvolvedObject;
   reason: string;
   message: string;
   type: 'Normal' | 'Warning';

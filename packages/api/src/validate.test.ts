@@ -217,6 +217,25 @@ describe('validateManifest', () => {
     expect(validateManifest({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'x' } }).kind?.kind).toBe('Event');
   });
 
+  it('refuses an Event from a manifest, and accepts one from a component (the server taking agent writes)', () => {
+    const event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'web.17f0', namespace: 'shop' },
+      involvedObject: { kind: 'Pod', namespace: 'shop', name: 'web', fieldPath: 'spec.containers{app}' },
+      type: 'Normal',
+      reason: 'Pulled',
+      message: 'Container image "busybox" already present on machine',
+      count: 3,
+    };
+    expect(validateManifest(event).errors).toEqual([{ path: 'kind', message: 'Event objects are written by Skiff itself and cannot be applied' }]);
+    expect(validateManifest(event, { components: true }).errors).toEqual([]);
+    expect(validateManifest({ ...event, count: 0 }, { components: true }).errors.map((e) => e.path)).toEqual(['count']);
+    expect(validateManifest({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'x' } }, { components: true }).errors).toEqual([
+      { path: 'kind', message: 'Node objects are written by Skiff itself and cannot be applied' },
+    ]);
+  });
+
   it('rejects an object above MAX_OBJECT_BYTES, saying how large it is', () => {
     const blob = 'x'.repeat(Math.round(MAX_OBJECT_BYTES * 1.4));
     const result = validateManifest({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { blob } });

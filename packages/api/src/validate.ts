@@ -35,6 +35,12 @@ export interface ValidationResult {
 export interface ValidateOptions {
   /** Unknown fields are errors rather than warnings (`ctl apply --strict`). */
   readonly strict?: boolean;
+  /**
+   * The server, taking writes from Skiff's components as well as users: kinds
+   * marked componentWritable (Event) are accepted too. ctl never sets it, so
+   * `ctl apply` of an Event is refused before anything is sent.
+   */
+  readonly components?: boolean;
 }
 
 const MIB = 1024 * 1024;
@@ -63,7 +69,8 @@ export function validateManifest(input: unknown, options: ValidateOptions = {}):
       `unknown kind ${quoted(kindValue)}${hint}; Skiff accepts ${APPLICABLE_KINDS.join(', ')}`,
     );
   }
-  if (!info.userWritable || !hasSchema(info.kind)) {
+  const writable = info.userWritable || (options.components === true && info.componentWritable === true);
+  if (!writable || !hasSchema(info.kind)) {
     return failed(info, 'kind', `${info.kind} objects are written by Skiff itself and cannot be applied`);
   }
 

@@ -4,7 +4,7 @@
 // RequestGuard that every front-door handler uses.
 import type { ClusterRole, ClusterRoleBinding, Node, Pod, Role, RoleBinding, Secret, ServiceAccount } from '@skiff/api';
 import { NODE_LEASE_NAMESPACE } from '@skiff/api';
-import { Authenticator, Authorizer, NodeAuthorizer, RbacAuthorizer, ServiceAccountTokens, type NodeGraph, type RbacSource } from './auth/index.js';
+import { Authenticator, Authorizer, NodeAuthorizer, RbacAuthorizer, RecentlyDeletedPods, ServiceAccountTokens, type NodeGraph, type RbacSource } from './auth/index.js';
 import type { InformerFactory } from './cache/index.js';
 import { AuditLog } from './grpc/audit-log.js';
 import { RequestGuard } from './grpc/request-guard.js';
@@ -30,13 +30,16 @@ export function rbacSourceFrom(informers: InformerFactory): RbacSource {
   };
 }
 
-/** The pods bound to each node, for node restriction (frozen: the authorizer reads, never writes). */
+/** The pods bound to each node (and those deleted lately), for node restriction (frozen: the authorizer reads, never writes). */
 export function nodeGraphFrom(informers: InformerFactory): NodeGraph {
   const pods = informers.informerFor<Pod>('Pod');
   if (!pods.hasIndex(BY_NODE)) pods.addIndex(BY_NODE, (pod) => (pod.spec.nodeName ? [pod.spec.nodeName] : []));
+  const deleted = new RecentlyDeletedPods();
+  pods.addHandlers({ onDelete: (pod) => deleted.remember(pod as unknown as Pod) });
   return {
     podsOnNode: (nodeName) => pods.byIndex(BY_NODE, nodeName) as unknown as readonly Pod[],
     pod: (namespace, name) => pods.get(`${namespace}/${name}`) as unknown as Pod | undefined,
+    deletedPod: (uid) => deleted.find(uid),
   };
 }
 

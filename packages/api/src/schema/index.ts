@@ -1,7 +1,9 @@
-// The schema of each kind a user may apply, by kind name.
+// The schema of each kind a user may apply (and of Event, which node agents
+// write through the Api), by kind name.
 import type { KindName } from '../kinds.js';
 import { configMapSchema } from './config-map.js';
 import { deploymentSchema } from './deployment.js';
+import { eventSchema } from './event.js';
 import type { JsonSchema } from './json-schema.js';
 import { namespaceSchema } from './namespace.js';
 import { podSchema } from './pod.js';
@@ -26,4 +28,6 @@ export const MANIFEST_SCHEMAS: Readonly<Partial<Record<KindName, JsonSchema>>> =
   ClusterRole: clusterRoleSchema,
   RoleBinding: roleBindingSchema,
   ClusterRoleBinding: clusterRoleBindingSchema,
+  // Written by node agents through the Api (componentWritable), never applied by users.
+  Event: eventSchema,
 };

@@ -15,12 +15,13 @@ function* objectNodes(schema: JsonSchema, at: string): Generator<[string, JsonSc
 const kinds = Object.entries(MANIFEST_SCHEMAS).map(([kind, schema]) => [kind, schema as JsonSchema] as const);
 
 describe('manifest schemas', () => {
-  it('cover the kinds users apply', () => {
+  it('cover the kinds users apply, and Event (which agents write)', () => {
     expect(kinds.map(([k]) => k).sort()).toEqual([
       'ClusterRole',
       'ClusterRoleBinding',
       'ConfigMap',
       'Deployment',
+      'Event',
       'Namespace',
       'Pod',
       'Role',

@@ -3,7 +3,7 @@ import type { JsonSchema } from './json-schema.js';
 import { localObjectReferenceSchema } from './pod-spec.js';
 import { resourceSchema } from './resource.js';
 
-const objectReferenceSchema: JsonSchema = {
+export const objectReferenceSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {

@@ -162,3 +162,44 @@ describe('ApiService reads, scale and delete', () => {
     expect(await objects.get(CONFIG_MAP, 'shop', 'cfg')).toBeUndefined();
   });
 });
+
+describe('ApiService.apply of Events (written by node agents)', () => {
+  const event = (count: number, extra: Record<string, unknown> = {}): string =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'web.17f0a1', namespace: 'shop' },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'web', uid: 'u1', fieldPath: 'spec.containers{app}' },
+      type: 'Normal',
+      reason: 'Pulling',
+      message: 'Pulling image "busybox:1"',
+      count,
+      firstTimestamp: '2026-05-06T07:00:00.000Z',
+      lastTimestamp: '2026-05-06T07:00:00.000Z',
+      source: { component: 'skiff-agent', host: 'node-a' },
+      ...extra,
+    });
+
+  it('creates, then updates the count, telling the authorizer what the event is about as written and as stored', async () => {
+    const seen: { verb: string; written: unknown; existing: unknown }[] = [];
+    const authorize = (verb: string, _info: unknown, _ns: unknown, _name: unknown, objects: { written: ResourceObject; existing: ResourceObject | undefined }) =>
+      seen.push({ verb, written: (objects.written as { involvedObject?: unknown }).involvedObject, existing: (objects.existing as { involvedObject?: unknown } | undefined)?.involvedObject });
+    expect((await api.apply(event(1), { authorize })).outcome).toBe('created');
+    const updated = await api.apply(event(2), { authorize });
+    expect(updated.outcome).toBe('configured');
+    expect(updated.object).toMatchObject({ count: 2, reason: 'Pulling', source: { component: 'skiff-agent', host: 'node-a' } });
+    expect(seen.map((s) => s.verb)).toEqual(['create', 'update']);
+    expect(seen[0]?.existing).toBeUndefined();
+    expect(seen[1]?.existing).toMatchObject({ kind: 'Pod', name: 'web', uid: 'u1' });
+  });
+
+  it('refuses an Event without what it is about, or of an unknown type, naming the field', async () => {
+    const noSubject = JSON.parse(event(1)) as Record<string, unknown>;
+    delete noSubject.involvedObject;
+    const missing = await rejectionOf(api.apply(JSON.stringify(noSubject)), InvalidError);
+    expect(missing.message).toContain('involvedObject');
+    const badType = await rejectionOf(api.apply(event(1, { type: 'Alarming' })), InvalidError);
+    expect(badType.message).toContain('type: must be Normal or Warning');
+    expect(await objects.get(kindInfo('Event'), 'shop', 'web.17f0a1')).toBeUndefined();
+  });
+});

@@ -34,7 +34,14 @@ export interface ApplyResult {
 export interface ApplyOptions {
   readonly strict?: boolean;
   readonly dryRun?: boolean;
-  readonly authorize?: (verb: 'create' | 'update', info: KindInfo, namespace: string | undefined, name: string) => void;
+  /** `written` is the object as applied and `existing` as stored: the node authorizer reads what an Event is about from both. */
+  readonly authorize?: (
+    verb: 'create' | 'update',
+    info: KindInfo,
+    namespace: string | undefined,
+    name: string,
+    objects: { readonly written: ResourceObject; readonly existing: ResourceObject | undefined },
+  ) => void;
 }
 
 export interface ObjectRefInput {
@@ -65,7 +72,8 @@ export class ApiService {
    */
   async apply(manifestJson: string, options: ApplyOptions = {}): Promise<ApplyResult> {
     const manifest = parseManifestJson(manifestJson);
-    const validation = validateManifest(manifest, { strict: options.strict ?? false });
+    // Events come from node agents too (componentWritable); who may write one is the authorizer's call.
+    const validation = validateManifest(manifest, { strict: options.strict ?? false, components: true });
     if (!validation.object || !validation.kind || validation.errors.length > 0) {
       throw invalidObject(manifest, validation.errors.map(formatIssue));
     }
@@ -78,7 +86,7 @@ export class ApiService {
     const attempt = async (): Promise<ApplyResult> => {
       const existing = await this.objects.get(info, namespace, name);
       // Authorization first, as Kubernetes does: a caller who may not write here learns nothing about the namespace.
-      options.authorize?.(existing ? 'update' : 'create', info, namespace, name);
+      options.authorize?.(existing ? 'update' : 'create', info, namespace, name, { written: object, existing });
       if (namespace !== undefined) await this.requireActiveNamespace(namespace);
       if (expected !== undefined) checkPrecondition(info, object, existing, expected);
       const plan = planApply(object, existing, { now: this.clock(), newUid: randomUUID });

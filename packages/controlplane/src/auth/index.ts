@@ -20,6 +20,7 @@ export {
 } from './service-account-tokens.js';
 export { RbacAuthorizer, ruleAllows, subjectMatches, type RbacSource } from './rbac.js';
 export { NodeAuthorizer, type NodeAuthorizerOptions, type NodeGraph } from './node-authorizer.js';
+export { RecentlyDeletedPods, type DeletedPod, type RecentlyDeletedPodsOptions } from './recently-deleted-pods.js';
 export { podReferences, type PodReferences } from './pod-references.js';
 export { Authorizer } from './authorizer.js';
 export { bootstrapRbacObjects } from './default-roles.js';

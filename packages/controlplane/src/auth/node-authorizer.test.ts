@@ -1,6 +1,7 @@
 import type { Pod } from '@skiff/api';
 import { describe, expect, it } from 'vitest';
 import { NodeAuthorizer } from './node-authorizer.js';
+import { RecentlyDeletedPods } from './recently-deleted-pods.js';
 import { podReferences } from './pod-references.js';
 import type { Query } from './request-attributes.js';
 
@@ -137,5 +138,84 @@ describe('NodeAuthorizer', () => {
     const lease = (namespace: string): Query => ({ verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace, name: 'node-a' });
     expect(custom.authorize(nodeA, lease('custom-leases'))?.allowed).toBe(true);
     expect(custom.authorize(nodeA, lease('skiff-system'))?.allowed).toBe(false);
+  });
+});
+
+describe('NodeAuthorizer and Events', () => {
+  const withUid = (p: Pod, uid: string): Pod => ({ ...p, metadata: { ...p.metadata, uid } });
+  const mine = withUid(pod('shop', 'web', 'node-a'), 'uid-web');
+  const theirs = withUid(pod('shop', 'api', 'node-b'), 'uid-api');
+  const live = [mine, theirs];
+  const deleted = new RecentlyDeletedPods({ now: () => 1_000 });
+  deleted.remember(withUid(pod('shop', 'gone', 'node-a'), 'uid-gone'));
+  deleted.remember(withUid(pod('shop', 'gone-b', 'node-b'), 'uid-gone-b'));
+  const events = new NodeAuthorizer({
+    podsOnNode: (node) => live.filter((p) => p.spec.nodeName === node),
+    pod: (namespace, name) => live.find((p) => p.metadata.namespace === namespace && p.metadata.name === name),
+    deletedPod: (uid) => deleted.find(uid),
+  });
+  const about = (kind: string, namespace: string | undefined, name: string, uid?: string) => ({
+    apiVersion: 'v1',
+    kind,
+    ...(namespace !== undefined ? { namespace } : {}),
+    name,
+    ...(uid ? { uid } : {}),
+    fieldPath: 'spec.containers{app}',
+  });
+  const write = (verb: Query['verb'], namespace: string, ...involvedObjects: ReturnType<typeof about>[]): Query => ({
+    verb,
+    apiGroup: '',
+    resource: 'events',
+    namespace,
+    name: 'web.17f0',
+    involvedObjects,
+  });
+
+  it.each<[string, Query]>([
+    ['create an event about a pod bound to it', write('create', 'shop', about('Pod', 'shop', 'web', 'uid-web'))],
+    ['update an event about a pod bound to it (as written and as stored)', write('update', 'shop', about('Pod', 'shop', 'web', 'uid-web'), about('Pod', 'shop', 'web', 'uid-web'))],
+    ['patch an event about a pod bound to it, named without uid', write('patch', 'shop', about('Pod', 'shop', 'web'))],
+    ['create an event about its own Node', write('create', 'default', about('Node', undefined, 'node-a'))],
+    ['create an event about a pod it ran that was just deleted ("Killing")', write('create', 'shop', about('Pod', 'shop', 'gone', 'uid-gone'))],
+  ])('allows a node to %s', (_label, query) => {
+    expect(events.authorize(nodeA, query)).toEqual({ allowed: true, reason: `node "node-a" may ${query.verb} events about itself and the pods bound to it` });
+  });
+
+  it.each<[string, Query, string]>([
+    // The hostile case: node-a forging an event about node-b's pod.
+    ['create an event about a pod on another node', write('create', 'shop', about('Pod', 'shop', 'api', 'uid-api')), 'pod "shop/api" (uid uid-api) is not bound to node "node-a"'],
+    [
+      "overwrite another node's event by naming its own pod",
+      write('update', 'shop', about('Pod', 'shop', 'web', 'uid-web'), about('Pod', 'shop', 'api', 'uid-api')),
+      'pod "shop/api" (uid uid-api) is not bound to node "node-a"',
+    ],
+    ['write about an old pod of the same name (another uid)', write('create', 'shop', about('Pod', 'shop', 'web', 'uid-old')), 'pod "shop/web" (uid uid-old) is not bound to node "node-a"'],
+    ['write about a pod another node ran, just deleted', write('create', 'shop', about('Pod', 'shop', 'gone-b', 'uid-gone-b')), 'pod "shop/gone-b" (uid uid-gone-b) is not bound to node "node-a"'],
+    ['write about a deleted pod without its uid', write('create', 'shop', about('Pod', 'shop', 'gone')), 'pod "shop/gone" is not bound to node "node-a"'],
+    ['write about a pod that never existed', write('create', 'shop', about('Pod', 'shop', 'ghost', 'uid-x')), 'pod "shop/ghost" (uid uid-x) is not bound to node "node-a"'],
+    ['file an event about its pod in another namespace', write('create', 'default', about('Pod', 'shop', 'web', 'uid-web')), 'an event about Pod "shop/web" belongs in namespace "shop"'],
+    ['create an event about another Node', write('create', 'default', about('Node', undefined, 'node-b')), 'a node may record events only about its own Node and the pods bound to it, not about Node "/node-b"'],
+    ['file an event about its Node outside "default"', write('create', 'shop', about('Node', undefined, 'node-a')), 'events about node "node-a" belong in namespace "default"'],
+    ['create an event about a Deployment', write('create', 'shop', about('Deployment', 'shop', 'web')), 'a node may record events only about its own Node and the pods bound to it, not about Deployment "shop/web"'],
+    ['create an event that names nothing', write('create', 'shop'), 'a node may only create, update and patch events about its own Node "node-a" and the pods bound to it'],
+    ['delete an event about its pod', write('delete', 'shop', about('Pod', 'shop', 'web', 'uid-web')), 'a node may only create, update and patch events about its own Node "node-a" and the pods bound to it'],
+    ['list events', q('list', 'events', { namespace: 'shop' }), 'a node may only create, update and patch events about its own Node "node-a" and the pods bound to it'],
+    ['get an event', q('get', 'events', { namespace: 'shop', name: 'web.1' }), 'a node may only create, update and patch events about its own Node "node-a" and the pods bound to it'],
+  ])('denies a node to %s', (_label, query, why) => {
+    expect(events.authorize(nodeA, query)).toEqual({ allowed: false, reason: `node authorizer: ${why}` });
+  });
+
+  it('forgets deleted pods after their time, and the oldest first when full', () => {
+    let now = 0;
+    const memory = new RecentlyDeletedPods({ ttlMs: 100, max: 2, now: () => now });
+    memory.remember(withUid(pod('shop', 'a', 'node-a'), 'a'));
+    memory.remember(withUid(pod('shop', 'b', 'node-a'), 'b'));
+    memory.remember(withUid(pod('shop', 'c', 'node-a'), 'c'));
+    memory.remember(withUid(pod('shop', 'pending', undefined), 'p'));
+    expect(memory.find('a')).toBeUndefined();
+    expect(memory.find('b')).toEqual({ namespace: 'shop', name: 'b', nodeName: 'node-a' });
+    expect(memory.find('p')).toBeUndefined();
+    now = 100;
+    expect(memory.find('c')).toBeUndefined();
   });
 });

@@ -1,8 +1,10 @@
 // Kubernetes' node authorizer and NodeRestriction, simplified: a node may
 // register and heartbeat only itself, see only the pods bound to it and the
 // ConfigMaps, Secrets and ServiceAccounts those pods reference, and report
-// status only for those pods. Nothing else — RBAC is never asked for a node.
-import { NODE_LEASE_NAMESPACE, type Pod } from '@skiff/api';
+// status only for those pods, and record Events only about itself and those
+// pods. Nothing else — RBAC is never asked for a node.
+import { NODE_LEASE_NAMESPACE, type InvolvedObject, type Pod } from '@skiff/api';
+import type { DeletedPod } from './recently-deleted-pods.js';
 import { nodeNameOf, type UserInfo } from './identity.js';
 import { podReferences, type PodReferences } from './pod-references.js';
 import { describeRequest, type Decision, type Query } from './request-attributes.js';
@@ -11,6 +13,8 @@ import { describeRequest, type Decision, type Query } from './request-attributes
 export interface NodeGraph {
   podsOnNode(nodeName: string): readonly Pod[];
   pod(namespace: string, name: string): Pod | undefined;
+  /** A pod deleted a short while ago, by uid, and where it was bound (its agent still writes "Killing" about it). */
+  deletedPod?(uid: string): DeletedPod | undefined;
 }
 
 export interface NodeAuthorizerOptions {
@@ -64,6 +68,18 @@ export class NodeAuthorizer {
         return deny(`pod ${JSON.stringify(`${namespace ?? ''}/${name ?? ''}`)} is not bound to node ${JSON.stringify(node)}`);
       }
     }
+    if ((apiGroup === '' || apiGroup === 'events.k8s.io') && resource === 'events' && subresource === undefined) {
+      const writes = verb === 'create' || verb === 'update' || verb === 'patch';
+      const about = attrs.involvedObjects ?? [];
+      if (!writes || about.length === 0) {
+        return deny(`a node may only create, update and patch events about its own Node ${JSON.stringify(node)} and the pods bound to it`);
+      }
+      for (const involved of about) {
+        const refusal = this.eventRefusal(node, namespace, involved);
+        if (refusal) return deny(refusal);
+      }
+      return allow(`${verb} events about itself and the pods bound to it`);
+    }
     const referenced = REFERENCED[resource];
     if (apiGroup === '' && referenced && subresource === undefined && verb === 'get') {
       if (namespace !== undefined && name !== undefined && this.referencedByPodOnNode(node, referenced, namespace, name)) {
@@ -72,6 +88,24 @@ export class NodeAuthorizer {
       return deny(`no pod bound to node ${JSON.stringify(node)} references ${resource} ${JSON.stringify(name ?? '')} in namespace ${JSON.stringify(namespace ?? '')}`);
     }
     return deny(`a node may not ${describeRequest(attrs)}`);
+  }
+
+  /** Why `node` may not write an Event in `namespace` about `involved`, or undefined if it may. */
+  private eventRefusal(node: string, namespace: string | undefined, involved: InvolvedObject): string | undefined {
+    const apiVersion = involved.apiVersion ?? 'v1';
+    if (involved.kind === 'Node' && apiVersion === 'v1' && involved.name === node) {
+      return namespace === 'default' ? undefined : `events about node ${JSON.stringify(node)} belong in namespace "default"`;
+    }
+    const what = `${involved.kind} ${JSON.stringify(`${involved.namespace ?? ''}/${involved.name}`)}`;
+    if (involved.kind !== 'Pod' || apiVersion !== 'v1') return `a node may record events only about its own Node and the pods bound to it, not about ${what}`;
+    if (involved.namespace === undefined || involved.namespace !== namespace) return `an event about ${what} belongs in namespace ${JSON.stringify(involved.namespace ?? '')}`;
+    const pod = this.graph.pod(involved.namespace, involved.name);
+    const sameUid = involved.uid === undefined || involved.uid === pod?.metadata.uid;
+    if (pod?.spec.nodeName === node && sameUid) return undefined;
+    // A pod deleted while this node ran it: its containers are still being stopped.
+    const deleted = involved.uid !== undefined ? this.graph.deletedPod?.(involved.uid) : undefined;
+    if (deleted && deleted.nodeName === node && deleted.namespace === involved.namespace && deleted.name === involved.name) return undefined;
+    return `pod ${JSON.stringify(`${involved.namespace}/${involved.name}`)}${involved.uid ? ` (uid ${involved.uid})` : ''} is not bound to node ${JSON.stringify(node)}`;
   }
 
   private referencedByPodOnNode(node: string, kind: keyof PodReferences, namespace: string, name: string): boolean {

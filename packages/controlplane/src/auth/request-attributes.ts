@@ -1,4 +1,5 @@
 // What a request asks to do, in Kubernetes' authorizer terms, and the answer.
+import type { InvolvedObject } from '@skiff/api';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | 'impersonate';
 
@@ -18,6 +19,12 @@ export interface RequestAttributes {
   readonly name?: string;
   /** The request is limited to pods bound to this node (the agent's assignment watch). */
   readonly nodeName?: string;
+  /**
+   * For a write of an Event: what it is about, as written and (an update) as
+   * stored. The node authorizer lets a node write only Events about itself
+   * and its pods; RBAC does not look.
+   */
+  readonly involvedObjects?: readonly InvolvedObject[];
 }
 
 /** `ctl auth can-i` may also ask about "*", which only a rule granting "*" allows. */

@@ -8,6 +8,9 @@ import {
   resolveKind,
   type ApiHandlers,
   type CanIRequestMessage,
+  type Event,
+  type InvolvedObject,
+  type KindInfo,
   type ResourceObject,
   type Selector,
   type WatchEventMessage,
@@ -68,7 +71,8 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
       const result = await api.apply(request.manifest_json, {
         strict: request.strict,
         dryRun: request.dry_run,
-        authorize: (verb, info, namespace, name) => caller.authorize(attributesOf(info, verb, { namespace, name })),
+        authorize: (verb, info, namespace, name, { written, existing }) =>
+          caller.authorize({ ...attributesOf(info, verb, { namespace, name }), ...eventSubjects(info, written, existing) }),
       });
       return { outcome: result.outcome, object_json: json(result.object), warnings: [...result.warnings] };
     }),
@@ -118,6 +122,12 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
       return { token: issued.token, expiration_timestamp: issued.expirationTimestamp };
     }),
   };
+}
+
+/** For an Event: what it is about, as written and (for an update) as stored, so the node authorizer can judge both. */
+function eventSubjects(info: KindInfo, written: ResourceObject, existing: ResourceObject | undefined): { involvedObjects?: InvolvedObject[] } {
+  if (info.kind !== 'Event') return {};
+  return { involvedObjects: [written, ...(existing ? [existing] : [])].map((event) => (event as Event).involvedObject) };
 }
 
 /** `ctl auth can-i VERB RESOURCE`: "deployments", "deployments.apps", "pods/log", "users", "*". */
