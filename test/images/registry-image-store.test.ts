@@ -102,6 +102,33 @@ describe('RegistryImageStore with a real registry', () => {
     expect(requests).toEqual([]);
   });
 
+  it("tells its progress (kubelet's Pulling and Pulled): a pull with its time and the image's size, nothing when present", async () => {
+    const { reference } = setup();
+    const root = freshRoot();
+    let now = 1_000;
+    const told: string[] = [];
+    const progress = {
+      pulling: () => void told.push('pulling'),
+      pulled: (result: { pullMs: number; totalMs: number; sizeBytes: number }) => void told.push(`pulled ${JSON.stringify(result)}`),
+    };
+    const store = new RegistryImageStore({ root, now: () => (now += 100) });
+    const pulled = await store.ensure(reference, 'IfNotPresent', { progress });
+    const blobs = readdirSync(join(root, 'blobs', 'sha256')).reduce((sum, name) => sum + statSync(join(root, 'blobs', 'sha256', name)).size, 0);
+    // Manifest, config and layer: the blobs the store keeps for it.
+    expect(pulled.sizeBytes).toBe(blobs);
+    expect(told).toHaveLength(2);
+    expect(told[0]).toBe('pulling');
+    const result = JSON.parse((told[1] ?? '').slice('pulled '.length)) as { pullMs: number; totalMs: number; sizeBytes: number };
+    expect(result.sizeBytes).toBe(blobs);
+    expect(result.pullMs).toBeGreaterThan(0);
+    expect(result.totalMs).toBeGreaterThanOrEqual(result.pullMs);
+    told.length = 0;
+    await store.ensure(reference, 'IfNotPresent', { progress });
+    expect(told).toEqual([]);
+    await store.ensure(reference, 'Always', { progress });
+    expect(told.map((line) => line.split(' ')[0])).toEqual(['pulling', 'pulled']);
+  });
+
   it('shares one download and one unpack between concurrent pulls of the same image', async () => {
     const { reference } = setup();
     const requests: string[] = [];

@@ -9,7 +9,8 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LABEL } from './container-labels.js';
 import { ImagePullError } from './images/errors.js';
-import type { ImageStore, PullPolicy, ResolvedImage } from './images/image-store.js';
+import type { PodEvent, PodEventSink } from './events/pod-events.js';
+import type { EnsureOptions, ImageStore, PullPolicy, ResolvedImage } from './images/image-store.js';
 import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
 import { Reconciler, type DesiredPods } from './reconciler.js';
 import type { ContainerSpec, ContainerState, Runtime } from './runtime/runtime.js';
@@ -115,13 +116,18 @@ class FakeImages implements ImageStore {
   readonly failing = new Map<string, string>();
   /** References not in the store: policy Never fails for them as the real store does. */
   readonly absent = new Set<string>();
+  /** References already in the store: IfNotPresent uses them without asking a registry (others are "pulled"). */
+  readonly present = new Set<string>();
 
-  async ensure(reference: string, policy: PullPolicy): Promise<ResolvedImage> {
+  async ensure(reference: string, policy: PullPolicy, options: EnsureOptions = {}): Promise<ResolvedImage> {
     this.pulls.push(reference);
     this.policies.push(policy);
     if (policy === 'Never' && this.absent.has(reference)) throw new ImagePullError('not-present', reference, 'not in the store');
+    const pulls = policy === 'Always' || (policy === 'IfNotPresent' && !this.present.has(reference));
+    if (pulls) options.progress?.pulling();
     const failure = this.failing.get(reference);
     if (failure !== undefined) throw new Error(failure);
+    if (pulls) options.progress?.pulled({ pullMs: 1_234, totalMs: 1_300, sizeBytes: 4_096 });
     const runs = reference !== 'empty:1';
     return {
       reference,
@@ -175,7 +181,10 @@ function harness() {
   const images = new FakeImages();
   const pods = new FakeAssignments();
   const reports: { uid: string; status: PodStatus }[] = [];
+  const events: (PodEvent & { pod: string })[] = [];
+  const sink: PodEventSink = { record: (pod, event) => void events.push({ pod: `${pod.metadata.namespace}/${pod.metadata.name}/${pod.metadata.uid}`, ...event }) };
   const reconciler = new Reconciler({
+    events: sink,
     runtime, images, network, pods, hostIP: HOST_IP, restartBackoff: RESTART_BACKOFF, resyncMs: 2, now: clock.now,
     reportStatus: async (pod, status) => void reports.push({ uid: pod.metadata.uid ?? '', status: structuredClone(status) }),
     log: pino({ level: 'silent' }),
@@ -184,7 +193,9 @@ function harness() {
 
   const reportsOf = (uid: string): PodStatus[] => reports.filter((r) => r.uid === uid).map((r) => r.status);
   return {
-    clock, runtime, network, images, pods, reconciler, reportsOf,
+    clock, runtime, network, images, pods, reconciler, reportsOf, events,
+    /** The events about container `name`, as "Type Reason: message". */
+    eventsOf: (name: string): string[] => events.filter((e) => e.fieldPath === `spec.containers{${name}}`).map((e) => `${e.type} ${e.reason}: ${e.message}`),
     /** Waits until `count` whole passes have run after this call (pass n+1 starts only once pass n is over). */
     passes: async (count: number): Promise<void> => {
       const target = runtime.listCalls + count + 1;
@@ -509,5 +520,107 @@ describe('Reconciler: containers that cannot start', () => {
     h.clock.advance(10_000);
     await h.passes(2);
     expect(h.runtime.started).toEqual([]);
+  });
+});
+
+describe('Reconciler: events, as kubelet records them', () => {
+  it('tells a pull, an image already present, and each container created and started', async () => {
+    const h = harness();
+    h.images.present.add('busybox:2');
+    const pod = podOf('Always', [
+      { name: 'main', image: 'busybox:1' },
+      { name: 'side', image: 'busybox:2' },
+    ]);
+    const uid = h.pods.add(pod);
+    h.reconciler.start();
+    await h.statusWhen(uid, 'Running', (s) => s.phase === 'Running');
+    expect(h.eventsOf('main')).toEqual([
+      'Normal Pulling: Pulling image "busybox:1"',
+      'Normal Pulled: Successfully pulled image "busybox:1" in 1.234s (1.3s including waiting). Image size: 4096 bytes.',
+      'Normal Created: Created container: main',
+      'Normal Started: Started container main',
+    ]);
+    expect(h.eventsOf('side')).toEqual([
+      'Normal Pulled: Container image "busybox:2" already present on machine',
+      'Normal Created: Created container: side',
+      'Normal Started: Started container side',
+    ]);
+    expect(new Set(h.events.map((e) => e.pod))).toEqual(new Set([`default/${pod.metadata.name}/${uid}`]));
+    // A steady pod says nothing more.
+    await h.passes(3);
+    expect(h.events).toHaveLength(7);
+  });
+
+  it('tells a failed pull twice (the error, then ErrImagePull) and each back-off window once, however many passes it spans', async () => {
+    const h = harness();
+    h.images.failing.set('busybox:1', 'manifest unknown: busybox:1');
+    const uid = h.pods.add(podOf('Always'));
+    h.reconciler.start();
+    await h.statusWhen(uid, 'ImagePullBackOff', isWaiting('ImagePullBackOff'));
+    await h.passes(3);
+    const firstWindow = [
+      'Normal Pulling: Pulling image "busybox:1"',
+      'Warning Failed: Failed to pull image "busybox:1": manifest unknown: busybox:1',
+      'Warning Failed: Error: ErrImagePull',
+      'Normal BackOff: Back-off pulling image "busybox:1"',
+      'Warning Failed: Error: ImagePullBackOff',
+    ];
+    expect(h.eventsOf('main')).toEqual(firstWindow);
+    h.clock.advance(1_000);
+    await waitFor(() => h.images.pulls.length === 2, { ...WAIT, description: 'the second pull' });
+    await h.passes(3);
+    expect(h.eventsOf('main')).toEqual([...firstWindow, ...firstWindow]);
+  });
+
+  it('tells ErrImageNeverPull, and an image name it cannot parse', async () => {
+    const h = harness();
+    h.images.absent.add('busybox:1');
+    const uid = h.pods.add(podOf('Always', [{ name: 'main', image: 'busybox:1', imagePullPolicy: 'Never' }]));
+    h.reconciler.start();
+    await h.statusWhen(uid, 'ErrImageNeverPull', isWaiting('ErrImageNeverPull'));
+    expect(h.eventsOf('main').slice(0, 2)).toEqual([
+      'Warning ErrImageNeverPull: Container image "busybox:1" is not present with pull policy of Never',
+      'Warning Failed: Error: ErrImageNeverPull',
+    ]);
+  });
+
+  it('tells a container that cannot be created why, as kubelet does', async () => {
+    const h = harness();
+    h.runtime.failStart = new Error('runc create: no space left on device');
+    const uid = h.pods.add(podOf('Always'));
+    h.reconciler.start();
+    await h.statusWhen(uid, 'CreateContainerError', isWaiting('CreateContainerError'));
+    expect(h.eventsOf('main').at(-1)).toBe('Warning Failed: Error: runc create: no space left on device');
+  });
+
+  it('tells each crash-loop back-off once, naming the container and the pod as kubelet does', async () => {
+    const h = harness();
+    const pod = podOf('Always');
+    const uid = h.pods.add(pod);
+    h.reconciler.start();
+    await h.statusWhen(uid, 'Running', isRunningAt(0));
+    h.runtime.exit(`${uid}-main-0`, 1);
+    await h.statusWhen(uid, 'CrashLoopBackOff', isWaiting('CrashLoopBackOff'));
+    await h.passes(3);
+    const backOff = `Warning BackOff: Back-off restarting failed container main in pod ${pod.metadata.name}_default(${uid})`;
+    expect(h.eventsOf('main').filter((e) => e.includes('BackOff'))).toEqual([backOff]);
+    h.clock.advance(1_000);
+    await h.statusWhen(uid, 'running attempt 1', isRunningAt(1));
+    h.runtime.exit(`${uid}-main-1`, 1);
+    await h.statusWhen(uid, 'CrashLoopBackOff again', (s) => isWaiting('CrashLoopBackOff')(s) && first(s)?.restartCount === 1);
+    await h.passes(2);
+    expect(h.eventsOf('main').filter((e) => e.includes('BackOff'))).toEqual([backOff, backOff]);
+    expect(h.eventsOf('main').filter((e) => e.startsWith('Normal Started'))).toHaveLength(2);
+  });
+
+  it('tells each running container of a pod that is gone that it is being stopped', async () => {
+    const h = harness();
+    const pod = podOf('Always');
+    const uid = h.pods.add(pod);
+    h.reconciler.start();
+    await h.statusWhen(uid, 'Running', isRunningAt(0));
+    h.pods.pods.delete(uid);
+    await waitFor(() => h.network.detached.includes(uid), { ...WAIT, description: `pod ${uid}'s network to be released` });
+    expect(h.events.at(-1)).toEqual({ pod: `default/${pod.metadata.name}/${uid}`, type: 'Normal', reason: 'Killing', message: 'Stopping container main', fieldPath: 'spec.containers{main}' });
   });
 });

@@ -2,15 +2,19 @@
 // tick it compares the pods bound to this node with the containers the runtime
 // has, and closes the gap — start what is missing, restart per restartPolicy
 // with exponential back-off, stop and remove what is no longer ours — then
-// reports each pod's status when it changed.
+// reports each pod's status when it changed. What it does is told as kubelet
+// tells it, through the PodEventSink: Pulling, Pulled, Failed, BackOff,
+// Created, Started, Killing.
 import { isDeepStrictEqual } from 'node:util';
 import { backoffDelay, defaultImagePullPolicy, messageOf, type BackoffPolicy, type Container, type Pod, type PodStatus } from '@skiff/api';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { attemptOf, LABEL } from './container-labels.js';
 import { buildContainerSpec, ContainerConfigError } from './container-spec-builder.js';
+import { containerEvents } from './events/container-events.js';
+import { DISCARD_POD_EVENTS, type PodEvent, type PodEventSink } from './events/pod-events.js';
 import { isImagePullError } from './images/errors.js';
-import type { ImageStore } from './images/image-store.js';
+import type { ImageStore, PullResult } from './images/image-store.js';
 import type { CredentialsLookup } from './images/registry-auth.js';
 import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
 import { buildPodStatus, willRestart, type ContainerView } from './pod-status.js';
@@ -42,6 +46,8 @@ export interface ReconcilerOptions {
   readonly resyncMs: number;
   /** Milliseconds since the epoch (default Date.now): tests step it to cross back-off deadlines. */
   readonly now?: () => number;
+  /** Where kubelet's pod events go (default: nowhere). */
+  readonly events?: PodEventSink;
 }
 
 /** Pods synced at once in a pass; each start spawns runc and a shim, so keep it modest. */
@@ -72,9 +78,13 @@ export class Reconciler {
   private podImages = new Map<string, readonly string[]>();
   private readonly syncLimit = pLimit(POD_SYNC_CONCURRENCY);
   private readonly now: () => number;
+  private readonly events: PodEventSink;
+  /** Per container: the back-off window last announced with a BackOff event, so each is told once, not every pass. */
+  private readonly backOffTold = new Map<string, string>();
 
   constructor(private readonly options: ReconcilerOptions) {
     this.now = options.now ?? Date.now;
+    this.events = options.events ?? DISCARD_POD_EVENTS;
   }
 
   start(): void {
@@ -209,6 +219,7 @@ export class Reconciler {
 
     if (current?.status === 'running') {
       this.waiting.delete(key);
+      this.backOffTold.delete(key);
       return { ...base, current, previous, restartCount };
     }
     const firstStart = current === undefined;
@@ -219,6 +230,7 @@ export class Reconciler {
     const backoffUntil = current ? this.restartAt(current) : 0;
     if ((held && held.retryAt > now) || backoffUntil > now) {
       const reason = held && held.retryAt > now ? backingOff(held, container) : { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${container.name}` };
+      this.tellBackOff(pod, container, key, reason.reason, held && held.retryAt > now ? `pull ${held.failures}` : `crash ${current?.id ?? ''}`);
       this.triggerAt(Math.max(held?.retryAt ?? 0, backoffUntil));
       return { ...base, current, previous, restartCount, waiting: { reason: reason.reason, ...(reason.message ? { message: reason.message } : {}) } };
     }
@@ -228,6 +240,9 @@ export class Reconciler {
       const image = this.options.images ? await this.ensureImage(this.options.images, pod, container) : undefined;
       const spec = buildContainerSpec(pod, container, attempt, image, netnsPath, podMounts);
       const started = await this.options.runtime.start(spec);
+      // The runtime creates and starts in one step; kubelet's two events, told after both.
+      this.events.record(pod, containerEvents.created(container.name));
+      this.events.record(pod, containerEvents.started(container.name));
       this.waiting.delete(key);
       if (previous) await this.options.runtime.remove(previous.id);
       return { ...base, current: started, previous: current, restartCount: attempt };
@@ -235,6 +250,7 @@ export class Reconciler {
       const failures = (held?.failures ?? 0) + 1;
       const reason = error instanceof ContainerConfigError ? 'CreateContainerConfigError' : error instanceof ImageError ? error.reason : 'CreateContainerError';
       const message = messageOf(error);
+      this.events.record(pod, containerEvents.failed(container.name, error instanceof ImageError ? error.reason : message));
       this.waiting.set(key, { reason, message, failures, retryAt: now + backoffDelay(this.options.restartBackoff, failures) });
       this.options.log.warn({ container: key, reason, message }, 'container could not start');
       return { ...base, current, previous, restartCount, waiting: { reason, message } };
@@ -244,12 +260,37 @@ export class Reconciler {
   /** The container's image per its pull policy (Kubernetes' default by tag when unset), with the pod's pull secrets. */
   private async ensureImage(images: ImageStore, pod: Pod, container: Container) {
     const policy = container.imagePullPolicy ?? defaultImagePullPolicy(container.image);
+    const { name, image } = container;
+    let pulled = false;
+    const progress = {
+      pulling: () => this.events.record(pod, containerEvents.pulling(name, image)),
+      pulled: (result: PullResult) => {
+        pulled = true;
+        this.events.record(pod, containerEvents.pulled(name, image, result));
+      },
+    };
     try {
       const credentials = await this.options.pullCredentials?.(pod);
-      return await images.ensure(container.image, policy, credentials ? { credentials } : {});
+      const resolved = await images.ensure(image, policy, { ...(credentials ? { credentials } : {}), progress });
+      if (!pulled) this.events.record(pod, containerEvents.present(name, image));
+      return resolved;
     } catch (error) {
-      throw new ImageError(error, container.image);
+      this.events.record(pod, imageFailureEvent(name, image, error));
+      throw new ImageError(error, image);
     }
+  }
+
+  /** A BackOff event once per back-off window (a failed pull's retry, an exited container's restart), as kubelet tells it. */
+  private tellBackOff(pod: Pod, container: Container, key: string, reason: string, window: string): void {
+    if (reason !== 'ImagePullBackOff' && reason !== 'CrashLoopBackOff') return;
+    if (this.backOffTold.get(key) === window) return;
+    this.backOffTold.set(key, window);
+    if (reason === 'CrashLoopBackOff') {
+      this.events.record(pod, containerEvents.crashBackOff(pod, container.name));
+      return;
+    }
+    this.events.record(pod, containerEvents.pullBackOff(container.name, container.image));
+    this.events.record(pod, containerEvents.failed(container.name, 'ImagePullBackOff'));
   }
 
   /** When an exited container may be restarted: the exit of attempt n is its (n+1)-th failure, and back-off doubles with each. */
@@ -288,7 +329,10 @@ export class Reconciler {
       try {
         await Promise.all(
           states.map(async (state) => {
-            if (state.status === 'running') await this.options.runtime.stop(state.id, graceMs);
+            if (state.status === 'running') {
+              this.events.record(podOf(uid, state), containerEvents.killing(state.labels[LABEL.container] ?? state.id));
+              await this.options.runtime.stop(state.id, graceMs);
+            }
             await this.options.runtime.remove(state.id);
           }),
         );
@@ -298,6 +342,7 @@ export class Reconciler {
         this.reported.delete(uid);
         this.startTimes.delete(uid);
         for (const key of this.waiting.keys()) if (key.startsWith(`${uid}/`)) this.waiting.delete(key);
+        for (const key of this.backOffTold.keys()) if (key.startsWith(`${uid}/`)) this.backOffTold.delete(key);
         this.options.log.info({ pod: uid, containers: states.length }, 'pod torn down');
       } catch (error) {
         // The next periodic pass tries again; no immediate retry loop.
@@ -318,6 +363,19 @@ class ImageError extends Error {
     super(never ? `container image "${image}" is not present with pull policy of Never` : messageOf(cause), { cause });
     this.reason = never ? 'ErrImageNeverPull' : isImagePullError(cause, 'invalid-reference') ? 'InvalidImageName' : 'ErrImagePull';
   }
+}
+
+/** The pod a container of a pod that is gone belonged to, from its labels (enough to say what the event is about). */
+function podOf(uid: string, state: ContainerState): Pod {
+  const namespace = state.labels[LABEL.podNamespace] ?? 'default';
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: state.labels[LABEL.podName] ?? uid, namespace, uid }, spec: { containers: [] } } as unknown as Pod;
+}
+
+/** kubelet's first word on an image it could not have: the pull's own error, Never's refusal, or a name it cannot parse. */
+function imageFailureEvent(container: string, image: string, error: unknown): PodEvent {
+  if (isImagePullError(error, 'not-present')) return containerEvents.neverPull(container, image);
+  if (isImagePullError(error, 'invalid-reference')) return containerEvents.invalidName(container, image, error.problem);
+  return containerEvents.pullFailed(container, image, isImagePullError(error) ? error.problem : messageOf(error));
 }
 
 /** What a container waiting for its retry shows: a failed pull backs off as ImagePullBackOff, as in kubelet. */

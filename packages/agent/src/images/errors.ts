@@ -55,6 +55,8 @@ const CODES: Record<ImagePullErrorReason, status> = {
 
 export class ImagePullError extends SkiffError {
   readonly code: status;
+  /** What went wrong without the image's name: "not found: manifest unknown" (kubelet's `Failed to pull image "X": …`). */
+  readonly problem: string;
 
   constructor(
     readonly reason: ImagePullErrorReason,
@@ -66,6 +68,7 @@ export class ImagePullError extends SkiffError {
   ) {
     super(`failed to pull image "${image}": ${PHRASES[reason]}: ${detail}`, options);
     this.code = CODES[reason];
+    this.problem = `${PHRASES[reason]}: ${detail}`;
   }
 }
 

@@ -58,19 +58,22 @@ export class RegistryImageStore implements ImageStore, ImageInventory {
   private readonly layerConcurrency: number;
   private readonly onPulled: ((image: string) => void) | undefined;
   private credentialedPulls = 0;
+  private readonly now: () => number;
   /** Pulls in flight by canonical reference, so concurrent ensure() calls share one. */
-  private readonly pulls = new Map<string, Promise<{ image: ResolvedImage; top: string }>>();
+  private readonly pulls = new Map<string, { readonly startedAt: number; readonly done: Promise<{ image: ResolvedImage; top: string }> }>();
 
   constructor(options: RegistryImageStoreOptions) {
     this.layers = new LayerStore(options.root);
     this.records = new ImageRecords(options.root, options.now);
     this.onPulled = options.onPulled;
+    this.now = options.now ?? Date.now;
     this.platform = options.platform ?? hostPlatform();
     this.layerConcurrency = Math.max(1, options.layerConcurrency ?? 3);
     this.client = new RegistryClient({ ...options, platform: this.platform });
   }
 
   async ensure(reference: string, policy: PullPolicy, options: EnsureOptions = {}): Promise<ResolvedImage> {
+    const calledAt = this.now();
     const ref = parseImageReference(reference);
     const key = canonicalReference(ref);
     switch (policy) {
@@ -99,7 +102,15 @@ export class RegistryImageStore implements ImageStore, ImageInventory {
       default:
         throw new Error(`unknown pull policy ${JSON.stringify(policy as string)}`);
     }
-    const pulled = await this.pullShared(ref, reference, key, options.credentials);
+    options.progress?.pulling();
+    const { startedAt, done } = this.pullShared(ref, reference, key, options.credentials);
+    const pulled = await done;
+    const finishedAt = this.now();
+    options.progress?.pulled({
+      pullMs: finishedAt - Math.max(startedAt, calledAt),
+      totalMs: finishedAt - calledAt,
+      sizeBytes: pulled.image.sizeBytes ?? 0,
+    });
     this.resolved.set(key, pulled);
     return this.used(pulled, reference);
   }
@@ -222,17 +233,18 @@ export class RegistryImageStore implements ImageStore, ImageInventory {
     image: string,
     key: string,
     credentials: CredentialsLookup | undefined,
-  ): Promise<{ image: ResolvedImage; top: string }> {
+  ): { readonly startedAt: number; readonly done: Promise<{ image: ResolvedImage; top: string }> } {
     // Pulls with a pod's credentials are that pod's own: another pod shares no pull it may not make.
     const client = credentials ? this.client.withCredentials(credentials) : this.client;
     const pullKey = credentials ? `${key} ${++this.credentialedPulls}` : key;
     let pull = this.pulls.get(pullKey);
     if (!pull) {
-      pull = this.pull(client, ref, image, key).finally(() => {
+      const done = this.pull(client, ref, image, key).finally(() => {
         this.pulls.delete(pullKey);
       });
+      pull = { startedAt: this.now(), done };
       this.pulls.set(pullKey, pull);
-      void pull.then(() => this.onPulled?.(image), () => undefined);
+      void done.then(() => this.onPulled?.(image), () => undefined);
     }
     return pull;
   }
@@ -292,7 +304,8 @@ export class RegistryImageStore implements ImageStore, ImageInventory {
       });
       const present = dirs.filter((dir): dir is string => dir !== undefined);
       if (present.length !== dirs.length) return undefined;
-      return { reference: image, digest: current.digest, config, layers: present };
+      const sizeBytes = bytes.length + parsed.config.size + parsed.layers.reduce((sum, layer) => sum + layer.size, 0);
+      return { reference: image, digest: current.digest, config, layers: present, sizeBytes };
     }
     throw new ImagePullError('invalid-image', image, `indexes nested more than ${MAX_INDEX_DEPTH} deep`);
   }
