@@ -11,6 +11,7 @@ import {
   grpcCodeOf,
   type ApiClient,
   type BackoffPolicy,
+  type Event,
   type Node,
   type NodeApiClient,
   type Pod,
@@ -32,6 +33,7 @@ import {
   type Clock,
   type NodeCredentials,
 } from './credentials/index.js';
+import { ApiEventSink } from './events/api-event-sink.js';
 import { hostOf } from './host-port.js';
 import { unary } from './grpc-call.js';
 import { detectCapacity } from './host-capacity.js';
@@ -84,8 +86,9 @@ export class NodeAgent {
   private assignments?: Assignments;
   private reconciler?: Reconciler;
   private imageGc?: ImageGarbageCollector;
+  private events?: ApiEventSink;
   private nodeCredentials?: NodeCredentials;
-  /** The Api service (pull secrets), for the control plane and credentials it was made with. */
+  /** The Api service (pull secrets, events), for the control plane and credentials it was made with. */
   private api?: { client: ApiClient; server: string; credentials: NodeCredentials };
   private readonly stopping = new AbortController();
 
@@ -118,7 +121,9 @@ export class NodeAgent {
     this.assignments = assignments;
     const images = this.config.runtime === 'runc' ? await this.createImages(assignments) : undefined;
     link.onReconnect(() => assignments.restart());
+    this.events = new ApiEventSink({ nodeName: this.config.nodeName, write: (event) => this.applyEvent(event), log: this.log });
     this.reconciler = new Reconciler({
+      events: this.events,
       runtime,
       ...(images ? { images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),
       ...(network ? { network, podFiles: new PodEtcFiles(join(this.config.stateDir, 'pods')) } : {}),
@@ -143,6 +148,7 @@ export class NodeAgent {
     this.assignments?.stop();
     this.imageGc?.stop();
     await this.reconciler?.stop();
+    this.events?.stop();
     this.link?.close();
     this.api?.client.close();
     await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
@@ -226,6 +232,19 @@ export class NodeAgent {
 
   /** A Secret through the control plane's Api service, as this node (the node authorizer allows those its pods reference). */
   private async getSecret(namespace: string, name: string): Promise<Secret> {
+    const client = this.apiClient();
+    const response = await unary<{ object_json: string }>((cb, options) => client.Get({ ref: { kind: 'Secret', namespace, name } }, options, cb));
+    return JSON.parse(response.object_json) as Secret;
+  }
+
+  /** Creates or updates an Event through the Api, as this node (the node authorizer allows those about itself and its pods). */
+  private async applyEvent(event: Event): Promise<void> {
+    const client = this.apiClient();
+    await unary((cb, options) => client.Apply({ manifest_json: JSON.stringify(event), strict: false, dry_run: false }, options, cb));
+  }
+
+  /** The Api client for the control plane the link uses now, with the node's current credentials. */
+  private apiClient(): ApiClient {
     const link = this.requireLink();
     const credentials = this.nodeCredentials;
     if (!credentials) throw new Error('the agent has no credentials yet');
@@ -233,9 +252,7 @@ export class NodeAgent {
       this.api?.client.close();
       this.api = { client: createApiClient(link.server, {}, channelCredentials(credentials)), server: link.server, credentials };
     }
-    const { client } = this.api;
-    const response = await unary<{ object_json: string }>((cb, options) => client.Get({ ref: { kind: 'Secret', namespace, name } }, options, cb));
-    return JSON.parse(response.object_json) as Secret;
+    return this.api.client;
   }
 
   /** The image store, and its garbage collector watching the disk it is on. */

@@ -33,7 +33,9 @@ export function registerDescribe(program: Command, context: CliContext): void {
 async function eventsAbout(context: CliContext, info: KindInfo, object: ResourceObject): Promise<Event[]> {
   const namespace = object.metadata.namespace ?? 'default';
   const { items } = await context.client().list({ kind: 'events', namespace, allNamespaces: !info.namespaced, labelSelector: '' });
-  return (items as Event[]).filter(
-    (event) => event.involvedObject.kind === info.kind && event.involvedObject.name === object.metadata.name,
-  );
+  return (items as Event[]).filter(({ involvedObject: about }) => {
+    // As kubectl does: an event that names a uid is about that object only, not an earlier one of the same name.
+    const sameUid = about.uid === undefined || object.metadata.uid === undefined || about.uid === object.metadata.uid;
+    return about.kind === info.kind && about.name === object.metadata.name && sameUid;
+  });
 }
