@@ -301,8 +301,8 @@ describe('the API under fuzzed applies', () => {
         const { index, doc, json } = work[i] as (typeof work)[number];
         const strict = index % 5 === 0;
         const dryRun = index % 7 === 0;
-        // The server runs the same validation: it must agree with it.
-        const local = validateManifest(doc, { strict });
+        // The server runs the same validation (taking Events from agents too): it must agree with it.
+        const local = validateManifest(doc, { strict, components: true });
         const bytes = Buffer.byteLength(json);
         try {
           const answer = await api.apply(doc as never, { strict, dryRun });

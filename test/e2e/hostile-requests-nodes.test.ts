@@ -7,7 +7,7 @@
 // back as the admin.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAgentClient, type Lease, type Node, type Pod, type Secret } from '@skiff/api';
+import { createAgentClient, type Event, type Lease, type Node, type Pod, type Secret } from '@skiff/api';
 import { readAdminCredentials, waitFor } from '@skiff/testkit';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { allMessages, refusal, unary } from '../harness/grpc-calls.js';
@@ -135,6 +135,48 @@ describe('hostile requests: node restriction', () => {
     const after = await pod();
     expect(after?.status?.phase).toBe('Running');
     expect(after?.status?.message).not.toBe('hijacked');
+  });
+
+  test("a node records Events only about itself and its pods: ghost cannot write about node-a's pod, nor overwrite node-a's events", async () => {
+    const { api, admin, read } = fixture();
+    const talker = await pod();
+    const eventsAboutTalker = async (): Promise<Event[]> => {
+      const { items_json } = await listWith(admin, 'Event', 'default');
+      return items_json.map((item) => JSON.parse(item) as Event).filter((e) => e.involvedObject.name === 'talker' && e.source?.component === 'skiff-agent');
+    };
+    // node-a's own agent recorded that it started talker's container.
+    const started = await waitFor(async () => (await eventsAboutTalker()).find((e) => e.reason === 'Started'), { timeoutMs: 30_000, description: "node-a's Started event about talker" });
+    expect(started.source).toEqual({ component: 'skiff-agent', host: 'node-a' });
+    const forged = (name: string, involvedObject: Event['involvedObject'], namespace = 'default'): Event => ({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      involvedObject,
+      type: 'Warning',
+      reason: 'Forged',
+      message: 'written by ghost',
+      count: 1,
+      source: { component: 'skiff-agent', host: 'node-a' },
+    });
+    const aboutTalker = { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'talker', uid: talker?.metadata.uid ?? '' };
+    // The hostile case: an event about a pod bound to another node.
+    expect(await refusal(applyWith(api(ghost), forged('talker.forged', aboutTalker)))).toEqual({
+      code: 'PERMISSION_DENIED',
+      details: `${GHOST} cannot create events "talker.forged" in namespace "default"`,
+    });
+    // Overwriting node-a's event under its name, claiming it is about ghost's own Node: the stored event is node-a's pod's.
+    expect(await refusal(applyWith(api(ghost), forged(started.metadata.name, { apiVersion: 'v1', kind: 'Node', name: 'ghost' })))).toEqual({
+      code: 'PERMISSION_DENIED',
+      details: `${GHOST} cannot update events ${JSON.stringify(started.metadata.name)} in namespace "default"`,
+    });
+    expect(await read('Event', 'default', 'talker.forged')).toBeUndefined();
+    expect((await read<Event>('Event', 'default', started.metadata.name))?.metadata.resourceVersion).toBe(started.metadata.resourceVersion);
+    // Reading or deleting events is not for nodes either.
+    expect((await refusal(listWith(api(nodeA), 'Event', 'default'))).code).toBe('PERMISSION_DENIED');
+    expect((await refusal(deleteWith(api(nodeA), 'Event', 'default', started.metadata.name))).code).toBe('PERMISSION_DENIED');
+    // What a node may write: about its own Node (in "default"), and about the pods bound to it.
+    expect((await applyWith(api(ghost), forged('ghost.own', { apiVersion: 'v1', kind: 'Node', name: 'ghost' }))).outcome).toBe('created');
+    expect((await applyWith(api(nodeA), forged('talker.by-node-a', aboutTalker))).outcome).toBe('created');
   });
 
   test('a node cannot register, heartbeat or cordon as another node', async () => {
