@@ -33,9 +33,12 @@ export function registerDescribe(program: Command, context: CliContext): void {
 async function eventsAbout(context: CliContext, info: KindInfo, object: ResourceObject): Promise<Event[]> {
   const namespace = object.metadata.namespace ?? 'default';
   const { items } = await context.client().list({ kind: 'events', namespace, allNamespaces: !info.namespaced, labelSelector: '' });
-  return (items as Event[]).filter(({ involvedObject: about }) => {
-    // As kubectl does: an event that names a uid is about that object only, not an earlier one of the same name.
-    const sameUid = about.uid === undefined || object.metadata.uid === undefined || about.uid === object.metadata.uid;
-    return about.kind === info.kind && about.name === object.metadata.name && sameUid;
-  });
+  return (items as Event[]).filter((event) => eventIsAbout(event, info, object));
+}
+
+/** As kubectl matches them: kind and name, and an event that names a uid is about that object only, not an earlier one of the same name. */
+export function eventIsAbout(event: Event, info: KindInfo, object: ResourceObject): boolean {
+  const about = event.involvedObject;
+  const sameUid = about.uid === undefined || object.metadata.uid === undefined || about.uid === object.metadata.uid;
+  return about.kind === info.kind && about.name === object.metadata.name && sameUid;
 }
