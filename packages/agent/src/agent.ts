@@ -17,7 +17,10 @@ import {
   type PodStatus,
   RotatingCertificateProvider,
   type Secret,
+  VTEP_ADDRESS_ANNOTATION,
+  VTEP_MAC_ANNOTATION,
 } from '@skiff/api';
+import { isIP } from 'node:net';
 import { canonicalIp, certificateInfo } from '@skiff/api/x509';
 import type { Logger } from 'pino';
 import { Assignments } from './assignments.js';
@@ -32,14 +35,16 @@ import {
   type Clock,
   type NodeCredentials,
 } from './credentials/index.js';
-import { hostOf } from './host-port.js';
+import { hostOf, isLoopbackHost } from './host-port.js';
 import { unary } from './grpc-call.js';
 import { detectCapacity } from './host-capacity.js';
 import { ImageGarbageCollector, statfsProbe } from './images/image-gc.js';
 import { pullCredentialsOf } from './images/pull-secrets.js';
 import { RegistryImageStore } from './images/registry-image-store.js';
 import { createLogsHandlers } from './logs-service.js';
-import { BridgePodNetwork } from './network/bridge-pod-network.js';
+import { BridgePodNetwork, DEFAULT_BRIDGE_NAME } from './network/bridge-pod-network.js';
+import { findUnderlayLink, removeOverlay, VXLAN_OVERHEAD, vxlanMacAddress, VxlanOverlay, type UnderlayLink } from './network/vxlan-overlay.js';
+import { OverlayController } from './overlay-controller.js';
 import { resetNode } from './node-reset.js';
 import { NodeSession } from './node-session.js';
 import { PodEtcFiles } from './runtime/pod-etc-files.js';
@@ -71,6 +76,14 @@ export interface AgentConfig {
   readonly imageGc?: { readonly highThresholdPercent?: number; readonly lowThresholdPercent?: number };
   readonly restartBackoff: BackoffPolicy;
   readonly resyncMs: number;
+  /**
+   * The pod network across hosts (runc runtime only): 'vxlan', 'none' (pods reach
+   * only pods on this machine's bridge), or 'auto' (default): vxlan unless the node's
+   * address is loopback (a dev cluster of agents sharing one bridge).
+   */
+  readonly overlay?: 'auto' | 'vxlan' | 'none';
+  /** Masquerade pod traffic to addresses outside the pod network (installs; never in tests). */
+  readonly masqueradeOutside?: boolean;
   /** For tests: the clock certificate renewals follow. */
   readonly clock?: Clock;
 }
@@ -84,6 +97,7 @@ export class NodeAgent {
   private assignments?: Assignments;
   private reconciler?: Reconciler;
   private imageGc?: ImageGarbageCollector;
+  private overlay?: OverlayController;
   private nodeCredentials?: NodeCredentials;
   /** The Api service (pull secrets), for the control plane and credentials it was made with. */
   private api?: { client: ApiClient; server: string; credentials: NodeCredentials };
@@ -104,20 +118,25 @@ export class NodeAgent {
     this.link = link;
     this.renewer?.start(namesHost(credentials, host) ? undefined : `the certificate does not name ${host}, the host the agent serves on`);
     const agentAddress = await this.listen(runtime, identity);
+    const underlay = await this.underlayLink(host);
     this.session = new NodeSession({
       client: () => link.client,
-      node: this.nodeObject(agentAddress, host),
+      node: this.nodeObject(agentAddress, host, underlay),
       log: this.log,
       onCallFailed: (error) => this.callFailed(error),
     });
     const node = await this.session.start();
-    await this.remember(node, this.session.podNetwork);
+    await this.remember(node, this.session.podNetwork, underlay ? host : undefined);
 
-    const network = this.config.runtime === 'runc' ? this.createNetwork(node, this.session.podNetwork) : undefined;
+    const network = this.config.runtime === 'runc' ? this.createNetwork(node, this.session.podNetwork, underlay) : undefined;
+    if (network && underlay) this.overlay = this.createOverlay(network, host, underlay);
     const assignments = new Assignments({ client: () => link.client, nodeName: this.config.nodeName, log: this.log, onChange: () => this.reconciler?.trigger() });
     this.assignments = assignments;
     const images = this.config.runtime === 'runc' ? await this.createImages(assignments) : undefined;
-    link.onReconnect(() => assignments.restart());
+    link.onReconnect(() => {
+      assignments.restart();
+      this.overlay?.restart();
+    });
     this.reconciler = new Reconciler({
       runtime,
       ...(images ? { images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),
@@ -130,6 +149,7 @@ export class NodeAgent {
       resyncMs: this.config.resyncMs,
     });
     assignments.start();
+    this.overlay?.start();
     this.reconciler.start();
     this.imageGc?.start();
     return { node, agentAddress };
@@ -142,6 +162,7 @@ export class NodeAgent {
     this.session?.stop();
     this.assignments?.stop();
     this.imageGc?.stop();
+    await this.overlay?.stop();
     await this.reconciler?.stop();
     this.link?.close();
     this.api?.client.close();
@@ -152,12 +173,12 @@ export class NodeAgent {
    * Removes every container, mount, cgroup and pod network namespace under
    * this agent's state dir (skiff-agent --reset). Run with the agent stopped.
    */
-  async reset(): Promise<{ containers: number; pods: number }> {
-    const { podCIDR, podNetwork } = await this.remembered();
+  async reset(): Promise<{ containers: number; pods: number; overlay: boolean }> {
+    const { podCIDR, podNetwork, overlayNodeIp } = await this.remembered();
     const network = podCIDR
       ? new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr: podCIDR, ...(podNetwork ? { clusterCidr: podNetwork } : {}) })
       : undefined;
-    const removed = await resetNode(this.createRuntime(), network);
+    const removed = await resetNode(this.createRuntime(), network, overlayNodeIp ? () => removeOverlay(overlayNodeIp, DEFAULT_BRIDGE_NAME) : undefined);
     await removeNodeCredentials(this.config.stateDir);
     return removed;
   }
@@ -198,16 +219,16 @@ export class NodeAgent {
     else if (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED) this.link?.failover();
   }
 
-  /** The pod CIDR outlives the process: --reset needs it to find this node's network state. */
-  private async remember(node: Node, podNetwork: string): Promise<void> {
+  /** The pod CIDR (and the overlay's address) outlive the process: --reset needs them to find this node's network state. */
+  private async remember(node: Node, podNetwork: string, overlayNodeIp: string | undefined): Promise<void> {
     await mkdir(this.config.stateDir, { recursive: true });
-    const saved = { name: node.metadata.name, podCIDR: node.spec.podCIDR, podNetwork };
+    const saved = { name: node.metadata.name, podCIDR: node.spec.podCIDR, podNetwork, ...(overlayNodeIp ? { overlayNodeIp } : {}) };
     await writeFile(join(this.config.stateDir, 'node.json'), JSON.stringify(saved));
   }
 
-  private async remembered(): Promise<{ podCIDR?: string; podNetwork?: string }> {
+  private async remembered(): Promise<{ podCIDR?: string; podNetwork?: string; overlayNodeIp?: string }> {
     try {
-      return JSON.parse(await readFile(join(this.config.stateDir, 'node.json'), 'utf8')) as { podCIDR?: string; podNetwork?: string };
+      return JSON.parse(await readFile(join(this.config.stateDir, 'node.json'), 'utf8')) as { podCIDR?: string; podNetwork?: string; overlayNodeIp?: string };
     } catch {
       return {};
     }
@@ -224,8 +245,8 @@ export class NodeAgent {
       : new ProcessRuntime({ stateDir });
   }
 
-  /** A Secret through the control plane's Api service, as this node (the node authorizer allows those its pods reference). */
-  private async getSecret(namespace: string, name: string): Promise<Secret> {
+  /** The Api service client for the current control plane and credentials, as this node. */
+  private apiClient(): ApiClient {
     const link = this.requireLink();
     const credentials = this.nodeCredentials;
     if (!credentials) throw new Error('the agent has no credentials yet');
@@ -233,7 +254,12 @@ export class NodeAgent {
       this.api?.client.close();
       this.api = { client: createApiClient(link.server, {}, channelCredentials(credentials)), server: link.server, credentials };
     }
-    const { client } = this.api;
+    return this.api.client;
+  }
+
+  /** A Secret through the control plane's Api service, as this node (the node authorizer allows those its pods reference). */
+  private async getSecret(namespace: string, name: string): Promise<Secret> {
+    const client = this.apiClient();
     const response = await unary<{ object_json: string }>((cb, options) => client.Get({ ref: { kind: 'Secret', namespace, name } }, options, cb));
     return JSON.parse(response.object_json) as Secret;
   }
@@ -260,10 +286,49 @@ export class NodeAgent {
     return images;
   }
 
-  private createNetwork(node: Node, clusterCidr: string): BridgePodNetwork {
+  private createNetwork(node: Node, clusterCidr: string, underlay: UnderlayLink | undefined): BridgePodNetwork {
     const podCidr = node.spec.podCIDR;
     if (!podCidr) throw new Error(`the control plane gave node ${node.metadata.name} no pod CIDR`);
-    return new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr, ...(clusterCidr ? { clusterCidr } : {}) });
+    return new BridgePodNetwork({
+      stateDir: join(this.config.stateDir, 'network'),
+      podCidr,
+      ...(clusterCidr ? { clusterCidr } : {}),
+      // With the overlay: the tunnel's MTU everywhere, and the host forwards to (and with masquerade, beyond) other nodes.
+      ...(underlay ? { mtu: underlay.mtu - VXLAN_OVERHEAD, forwarding: this.config.masqueradeOutside ? 'all' : 'cluster' } : {}),
+    });
+  }
+
+  /**
+   * The LAN link the overlay runs over, or undefined when this node runs none
+   * (process runtime, --overlay none, or 'auto' on a loopback address).
+   */
+  private async underlayLink(host: string): Promise<UnderlayLink | undefined> {
+    const mode = this.config.overlay ?? 'auto';
+    if (mode === 'none' || this.config.runtime !== 'runc') return undefined;
+    const usable = isIP(host) === 4 && !isLoopbackHost(host) && host !== '0.0.0.0';
+    if (!usable) {
+      if (mode === 'auto') return undefined;
+      throw new Error(`--overlay vxlan needs the node's IPv4 LAN address as the host of --listen, not "${host}"`);
+    }
+    return findUnderlayLink(host);
+  }
+
+  private createOverlay(network: BridgePodNetwork, host: string, underlay: UnderlayLink): OverlayController {
+    const overlay = new VxlanOverlay({
+      nodeName: this.config.nodeName,
+      nodeIp: host,
+      link: underlay,
+      podCidr: network.podCidr,
+      clusterCidr: network.clusterCidr,
+      bridgeName: network.bridgeName,
+      masqueradeOutside: this.config.masqueradeOutside ?? false,
+    });
+    return new OverlayController({
+      client: () => this.apiClient(),
+      overlay,
+      local: { nodeName: this.config.nodeName, podCidr: network.podCidr, clusterCidr: network.clusterCidr, underlayIp: host },
+      log: this.log.child({ component: 'overlay' }),
+    });
   }
 
   /** The agent's own gRPC server: TLS with the node certificate, answering the control plane only. */
@@ -278,12 +343,14 @@ export class NodeAgent {
     return `${this.config.listen.slice(0, this.config.listen.lastIndexOf(':'))}:${port}`;
   }
 
-  private nodeObject(agentAddress: string, host: string): Node {
+  private nodeObject(agentAddress: string, host: string, underlay: UnderlayLink | undefined): Node {
     const capacity = detectCapacity(this.config.capacity);
+    // The VTEP peers need (overlay-peers.ts); the registrar replaces these annotations at every registration.
+    const vtep = underlay ? { annotations: { [VTEP_ADDRESS_ANNOTATION]: host, [VTEP_MAC_ANNOTATION]: vxlanMacAddress(this.config.nodeName) } } : {};
     return {
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: { name: this.config.nodeName, labels: { ...this.config.labels } },
+      metadata: { name: this.config.nodeName, labels: { ...this.config.labels }, ...vtep },
       spec: this.config.taints.length > 0 ? { taints: [...this.config.taints] } : {},
       status: {
         capacity: { ...capacity },
