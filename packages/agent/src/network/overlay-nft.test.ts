@@ -5,13 +5,12 @@ import { overlayRuleset, overlayRulesetRemoval } from './overlay-nft.js';
 const base = { bridgeName: 'skiff0', vxlanName: 'skiff.vx', clusterCidr: parseCidr('10.244.0.0/16', 'c') };
 
 describe('the overlay nftables table', () => {
-  it('forwards only bridge <-> vxlan inside the pod network, and drops the rest of the pods’ forwarded traffic', () => {
+  it('forwards only bridge <-> vxlan (and back to the bridge) inside the pod network, without connection tracking, and drops the rest', () => {
     expect(overlayRuleset({ ...base, masqueradeOutside: false })).toBe(`table inet skiff-overlay {}
 delete table inet skiff-overlay
 table inet skiff-overlay {
   chain forward {
     type filter hook forward priority filter; policy accept;
-    oifname "skiff0" ct state established,related accept
     iifname "skiff0" oifname "skiff.vx" ip daddr 10.244.0.0/16 accept
     iifname "skiff.vx" oifname "skiff0" ip daddr 10.244.0.0/16 accept
     iifname "skiff0" oifname "skiff0" ip daddr 10.244.0.0/16 accept
@@ -26,7 +25,9 @@ table inet skiff-overlay {
 
   it('with --masquerade-outside, also forwards pod traffic leaving the pod network, masqueraded', () => {
     const ruleset = overlayRuleset({ ...base, masqueradeOutside: true });
-    expect(ruleset).toContain('    iifname "skiff0" oifname != "skiff.vx" ip daddr != 10.244.0.0/16 accept\n    iifname "skiff0" drop\n');
+    expect(ruleset).toContain(
+      '    iifname "skiff0" oifname != "skiff.vx" ip daddr != 10.244.0.0/16 accept\n    oifname "skiff0" ct state established,related accept\n    iifname "skiff0" drop\n',
+    );
     expect(ruleset).toContain(`  chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
     ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 oifname != "skiff0" masquerade

@@ -32,13 +32,18 @@ export function overlayRuleset(options: OverlayRulesetOptions): string {
     `table inet ${OVERLAY_TABLE} {`,
     '  chain forward {',
     '    type filter hook forward priority filter; policy accept;',
-    `    oifname ${bridge} ct state established,related accept`,
     `    iifname ${bridge} oifname ${vxlan} ip daddr ${cluster} accept`,
     `    iifname ${vxlan} oifname ${bridge} ip daddr ${cluster} accept`,
     // Back out of the bridge it came in on: a pod reaching a pod of this node through the host (a Service's DNAT).
     `    iifname ${bridge} oifname ${bridge} ip daddr ${cluster} accept`,
   ];
-  if (options.masqueradeOutside) lines.push(`    iifname ${bridge} oifname != ${vxlan} ip daddr != ${cluster} accept`);
+  if (options.masqueradeOutside) {
+    lines.push(
+      `    iifname ${bridge} oifname != ${vxlan} ip daddr != ${cluster} accept`,
+      // Replies to what left masqueraded. Only with masquerade: a ct match turns on connection tracking for every packet of the host.
+      `    oifname ${bridge} ct state established,related accept`,
+    );
+  }
   lines.push(
     // Anything else to or from the pods is not the host's to forward (pods on one bridge talk at layer 2, not through here).
     `    iifname ${bridge} drop`,
