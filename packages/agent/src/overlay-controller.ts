@@ -27,7 +27,10 @@ export interface OverlayControllerOptions {
   readonly log: Logger;
   /** Full re-check interval; default 30 s. */
   readonly resyncMs?: number;
+  /** Default SYNC_BACKOFF. */
   readonly syncBackoff?: BackoffPolicy;
+  /** Relisting and re-watching Nodes; default BACKOFF.informerRelist. */
+  readonly watchBackoff?: BackoffPolicy;
 }
 
 const DEFAULT_RESYNC_MS = 30_000;
@@ -45,11 +48,12 @@ export class OverlayController {
   private dirty = false;
   private hostReady = false;
   private lastSkipped = '';
-  private readonly watchBackoff = new Backoff(BACKOFF.informerRelist);
+  private readonly watchBackoff: Backoff;
   private readonly syncBackoff: Backoff;
 
   constructor(private readonly options: OverlayControllerOptions) {
     this.syncBackoff = new Backoff(options.syncBackoff ?? SYNC_BACKOFF);
+    this.watchBackoff = new Backoff(options.watchBackoff ?? BACKOFF.informerRelist);
   }
 
   start(): void {
