@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { OverlayPeer, OverlayPlan } from './network/overlay-peers.js';
 import { OverlayController, type OverlayTarget } from './overlay-controller.js';
 
-const SOON = { timeoutMs: 5_000, intervalMs: 5 };
+const soon = (description: string) => ({ timeoutMs: 5_000, intervalMs: 5, description });
 const EMPTY_PLAN: OverlayPlan = { fdbToAdd: [], neighboursToSet: [], routesToSet: [], routesToRemove: [], neighboursToRemove: [], fdbToRemove: [] };
 
 const node = (name: string, third: number): Node => ({
@@ -129,20 +129,20 @@ describe('OverlayController', () => {
     api.hold = true;
     const target = new RecordingTarget();
     const controller = start(api, target);
-    await waitFor(() => target.hostSetUps === 1 && api.held.length === 1, SOON);
+    await waitFor(() => target.hostSetUps === 1 && api.held.length === 1, soon('the host set up and the first list held'));
     expect(target.applied).toEqual([]);
     expect(controller.isSynced).toBe(false);
     api.release();
 
-    await waitFor(() => target.last !== undefined, SOON);
+    await waitFor(() => target.last !== undefined, soon('peers applied after the list'));
     expect(api.lists).toBe(3);
     expect(target.last).toEqual(['node-2 10.244.2.0/24 10.77.0.2 0a:5a:00:00:00:02']);
     expect(api.watches.map((w) => w.resourceVersion)).toEqual(['10']);
 
     api.event('ADDED', node('node-3', 3));
-    await waitFor(() => target.last?.length === 2, SOON);
+    await waitFor(() => target.last?.length === 2, soon('node-3 added'));
     api.event('DELETED', node('node-2', 2));
-    await waitFor(() => target.last?.join() === 'node-3 10.244.3.0/24 10.77.0.3 0a:5a:00:00:00:03', SOON);
+    await waitFor(() => target.last?.join() === 'node-3 10.244.3.0/24 10.77.0.3 0a:5a:00:00:00:03', soon('node-2 removed'));
   });
 
   it('resumes a broken watch from the last revision, and relists when that revision was compacted', async () => {
@@ -150,10 +150,10 @@ describe('OverlayController', () => {
     api.nodes = [node('node-2', 2)];
     const target = new RecordingTarget();
     start(api, target);
-    await waitFor(() => api.watches.length === 1, SOON);
+    await waitFor(() => api.watches.length === 1, soon('the first watch'));
     api.event('ADDED', node('node-3', 3));
     api.open.emit('error', Object.assign(new Error('gone'), { code: status.UNAVAILABLE }));
-    await waitFor(() => api.watches.length === 2, SOON);
+    await waitFor(() => api.watches.length === 2, soon('the watch resumed'));
     expect(api.watches[1]?.resourceVersion).toBe('11');
     expect(api.lists).toBe(1);
 
@@ -161,9 +161,9 @@ describe('OverlayController', () => {
     api.nodes = [node('node-2', 2)];
     api.revision = 40;
     api.open.emit('error', Object.assign(new Error('compacted'), { code: status.OUT_OF_RANGE }));
-    await waitFor(() => api.lists === 2 && api.watches.length === 3, SOON);
+    await waitFor(() => api.lists === 2 && api.watches.length === 3, soon('the relist and a new watch'));
     expect(api.watches[2]?.resourceVersion).toBe('40');
-    await waitFor(() => target.last?.join() === 'node-2 10.244.2.0/24 10.77.0.2 0a:5a:00:00:00:02', SOON);
+    await waitFor(() => target.last?.join() === 'node-2 10.244.2.0/24 10.77.0.2 0a:5a:00:00:00:02', soon('the relisted peers applied'));
   });
 
   it('retries a failed sync with back-off, setting the host up again, until it succeeds', async () => {
@@ -172,7 +172,7 @@ describe('OverlayController', () => {
     const target = new RecordingTarget();
     target.failuresLeft = 3;
     start(api, target);
-    await waitFor(() => target.applied.length === 1, SOON);
+    await waitFor(() => target.applied.length === 1, soon('a successful sync after the failures'));
     expect(target.last).toEqual(['node-2 10.244.2.0/24 10.77.0.2 0a:5a:00:00:00:02']);
     // One set-up at the start, one after each failure.
     expect(target.hostSetUps).toBe(4);
