@@ -6,7 +6,9 @@
 // removed from the cluster disappears from the others' overlay.
 //
 // Needs root. Network safety: nothing here sends to a LAN or pod address from
-// the root namespace. Clients run inside a pod's own network namespace (the
+// the root namespace, and no host namespace has a route off the LAN (so even
+// the one agent started with --masquerade-outside, to check its tables, has
+// nowhere to send to). Clients run inside a pod's own network namespace (the
 // agent's IPAM file names it) or inside a host's; `ip`, `bridge` and `nft`
 // only read and write tables inside the hosts' namespaces.
 import { readFileSync } from 'node:fs';
@@ -122,6 +124,21 @@ async function waitForPeers(host: ClusterHost, peers: string[], description: str
   );
 }
 
+/** A sysctl under /proc/sys/net/ipv4 as `host` sees it (the file is per network namespace). */
+async function sysctl(host: ClusterHost, path: string): Promise<string> {
+  const result = await host.run('cat', [`/proc/sys/net/ipv4/${path}`]);
+  if (result.code !== 0) throw new Error(`${path} on ${host.name}: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+/** The policy routing rules for traffic from the pod bridge: "PRIORITY [to DST] lookup TABLE | unreachable". */
+async function bridgeRules(host: ClusterHost): Promise<string[]> {
+  const rules = (await json(host, 'ip', ['rule', 'show'])) as { priority: number; iif?: string; dst?: string; dstlen?: number; table?: string; action?: string }[];
+  return rules
+    .filter((r) => r.iif === 'skiff0')
+    .map((r) => [String(r.priority), r.dst ? `to ${r.dst}/${String(r.dstlen)}` : '', r.action ?? `lookup ${r.table ?? '?'}`].filter((part) => part !== '').join(' '));
+}
+
 const pinned = (name: string, node: string, command: string): string => `apiVersion: v1
 kind: Pod
 metadata: { name: ${name}, labels: { app: ${name} } }
@@ -192,8 +209,14 @@ describe.skipIf(skip)('the pod network across hosts (VXLAN overlay)', () => {
       const table = await host.run('nft', ['list', 'table', 'inet', 'skiff-overlay']);
       expect(table.code, table.stderr).toBe(0);
       expect(table.stdout).toContain(`iifname "skiff0" oifname "${VX}" ip daddr 10.244.0.0/16 accept`);
-      // Off in tests: nothing is masqueraded towards the outside.
+      // Off in tests: nothing is masqueraded towards the outside, and the LAN link forwards nothing.
       expect(table.stdout).not.toContain('masquerade');
+      expect(await sysctl(host, 'conf/eth0/forwarding')).toBe('0');
+      expect(await sysctl(host, 'conf/skiff0/forwarding')).toBe('1');
+      expect(await sysctl(host, 'conf/skiff0/proxy_arp')).toBe('1');
+      expect(await sysctl(host, `conf/${VX}/forwarding`)).toBe('1');
+      // From the bridge the host routes the pod network only; the refusal of anything else stays behind it.
+      expect(await bridgeRules(host)).toEqual(['999 to 10.244.0.0/16 lookup main', '1000 unreachable']);
     }
     expect(macs.size).toBe(HOSTS.length);
   });
@@ -274,5 +297,27 @@ describe.skipIf(skip)('the pod network across hosts (VXLAN overlay)', () => {
     expect((await gone.run('nft', ['list', 'table', 'inet', 'skiff-overlay'])).code).not.toBe(0);
     await ctl(['delete', 'node', gone.name]);
     for (const name of ['node-1', 'node-2']) await waitForPeers(c.host(name), ['node-1', 'node-2'], 'node-3 gone');
+  }, 120_000);
+
+  test('an agent with --masquerade-outside masquerades and forwards what leaves the pod network (configuration only: no traffic leaves)', async () => {
+    const c = theCluster();
+    const host = await c.addHost('node-4', { extraArgs: ['--masquerade-outside'] });
+    await waitFor(async () => (await host.run('nft', ['list', 'table', 'inet', 'skiff-overlay'])).code === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      description: 'the overlay table on node-4',
+    });
+    const table = (await host.run('nft', ['list', 'table', 'inet', 'skiff-overlay'])).stdout;
+    expect(table).toContain('ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 oifname != "skiff0" masquerade');
+    expect(table).toContain('iifname "skiff0" oifname != "skiff.vx" ip daddr != 10.244.0.0/16 accept');
+    await waitFor(async () => (await bridgeRules(host)).join() === '999 lookup main,1000 unreachable', {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      description: 'node-4 routing everything from its bridge',
+    });
+    expect(await sysctl(host, 'conf/eth0/forwarding')).toBe('1');
+    // The others did not change, and they and node-4 are peers.
+    expect((await c.host('node-1').run('nft', ['list', 'table', 'inet', 'skiff-overlay'])).stdout).not.toContain('masquerade');
+    for (const name of ['node-1', 'node-2', 'node-4']) await waitForPeers(c.host(name), ['node-1', 'node-2', 'node-4'], 'node-4 joined');
   }, 120_000);
 });

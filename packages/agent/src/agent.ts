@@ -325,7 +325,14 @@ export class NodeAgent {
     });
     return new OverlayController({
       client: () => this.apiClient(),
-      overlay,
+      // The bridge side first (its forwarding rule and switches, the MTU), so both are in place before any pod.
+      overlay: {
+        ensureHost: async () => {
+          await network.ensureHost();
+          await overlay.ensureHost();
+        },
+        apply: (peers) => overlay.apply(peers),
+      },
       local: { nodeName: this.config.nodeName, podCidr: network.podCidr, clusterCidr: network.clusterCidr, underlayIp: host },
       log: this.log.child({ component: 'overlay' }),
     });
