@@ -212,6 +212,8 @@ describe.skipIf(skip)('the pod network across hosts (VXLAN overlay)', () => {
       // Off in tests: nothing is masqueraded towards the outside, and the LAN link forwards nothing.
       expect(table.stdout).not.toContain('masquerade');
       expect(await sysctl(host, 'conf/eth0/forwarding')).toBe('0');
+      // Per device only: the global switch stays off (and pods still reach each other, below).
+      expect(await sysctl(host, 'ip_forward')).toBe('0');
       expect(await sysctl(host, 'conf/skiff0/forwarding')).toBe('1');
       expect(await sysctl(host, 'conf/skiff0/proxy_arp')).toBe('1');
       expect(await sysctl(host, `conf/${VX}/forwarding`)).toBe('1');

@@ -20,7 +20,6 @@ import {
   VTEP_ADDRESS_ANNOTATION,
   VTEP_MAC_ANNOTATION,
 } from '@skiff/api';
-import { isIP } from 'node:net';
 import { canonicalIp, certificateInfo } from '@skiff/api/x509';
 import type { Logger } from 'pino';
 import { Assignments } from './assignments.js';
@@ -35,7 +34,7 @@ import {
   type Clock,
   type NodeCredentials,
 } from './credentials/index.js';
-import { hostOf, isLoopbackHost } from './host-port.js';
+import { hostOf } from './host-port.js';
 import { unary } from './grpc-call.js';
 import { detectCapacity } from './host-capacity.js';
 import { ImageGarbageCollector, statfsProbe } from './images/image-gc.js';
@@ -43,8 +42,9 @@ import { pullCredentialsOf } from './images/pull-secrets.js';
 import { RegistryImageStore } from './images/registry-image-store.js';
 import { createLogsHandlers } from './logs-service.js';
 import { BridgePodNetwork, DEFAULT_BRIDGE_NAME } from './network/bridge-pod-network.js';
-import { findUnderlayLink, removeOverlay, VXLAN_OVERHEAD, vxlanMacAddress, VxlanOverlay, type UnderlayLink } from './network/vxlan-overlay.js';
-import { OverlayController } from './overlay-controller.js';
+import { removeOverlay, VXLAN_OVERHEAD, vxlanMacAddress, type UnderlayLink } from './network/vxlan-overlay.js';
+import type { OverlayController } from './overlay-controller.js';
+import { createOverlayController, overlayUnderlay } from './pod-overlay.js';
 import { resetNode } from './node-reset.js';
 import { NodeSession } from './node-session.js';
 import { PodEtcFiles } from './runtime/pod-etc-files.js';
@@ -118,7 +118,7 @@ export class NodeAgent {
     this.link = link;
     this.renewer?.start(namesHost(credentials, host) ? undefined : `the certificate does not name ${host}, the host the agent serves on`);
     const agentAddress = await this.listen(runtime, identity);
-    const underlay = await this.underlayLink(host);
+    const underlay = await overlayUnderlay(this.config.overlay ?? 'auto', this.config.runtime, host);
     this.session = new NodeSession({
       client: () => link.client,
       node: this.nodeObject(agentAddress, host, underlay),
@@ -129,7 +129,10 @@ export class NodeAgent {
     await this.remember(node, this.session.podNetwork, underlay ? host : undefined);
 
     const network = this.config.runtime === 'runc' ? this.createNetwork(node, this.session.podNetwork, underlay) : undefined;
-    if (network && underlay) this.overlay = this.createOverlay(network, host, underlay);
+    if (network && underlay) {
+      const options = { nodeName: this.config.nodeName, nodeIp: host, underlay, masqueradeOutside: this.config.masqueradeOutside ?? false };
+      this.overlay = createOverlayController({ ...options, network, client: () => this.apiClient(), log: this.log.child({ component: 'overlay' }) });
+    }
     const assignments = new Assignments({ client: () => link.client, nodeName: this.config.nodeName, log: this.log, onChange: () => this.reconciler?.trigger() });
     this.assignments = assignments;
     const images = this.config.runtime === 'runc' ? await this.createImages(assignments) : undefined;
@@ -295,46 +298,6 @@ export class NodeAgent {
       ...(clusterCidr ? { clusterCidr } : {}),
       // With the overlay: the tunnel's MTU everywhere, and the host forwards to (and with masquerade, beyond) other nodes.
       ...(underlay ? { mtu: underlay.mtu - VXLAN_OVERHEAD, forwarding: this.config.masqueradeOutside ? 'all' : 'cluster' } : {}),
-    });
-  }
-
-  /**
-   * The LAN link the overlay runs over, or undefined when this node runs none
-   * (process runtime, --overlay none, or 'auto' on a loopback address).
-   */
-  private async underlayLink(host: string): Promise<UnderlayLink | undefined> {
-    const mode = this.config.overlay ?? 'auto';
-    if (mode === 'none' || this.config.runtime !== 'runc') return undefined;
-    const usable = isIP(host) === 4 && !isLoopbackHost(host) && host !== '0.0.0.0';
-    if (!usable) {
-      if (mode === 'auto') return undefined;
-      throw new Error(`--overlay vxlan needs the node's IPv4 LAN address as the host of --listen, not "${host}"`);
-    }
-    return findUnderlayLink(host);
-  }
-
-  private createOverlay(network: BridgePodNetwork, host: string, underlay: UnderlayLink): OverlayController {
-    const overlay = new VxlanOverlay({
-      nodeName: this.config.nodeName,
-      nodeIp: host,
-      link: underlay,
-      podCidr: network.podCidr,
-      clusterCidr: network.clusterCidr,
-      bridgeName: network.bridgeName,
-      masqueradeOutside: this.config.masqueradeOutside ?? false,
-    });
-    return new OverlayController({
-      client: () => this.apiClient(),
-      // The bridge side first (its forwarding rule and switches, the MTU), so both are in place before any pod.
-      overlay: {
-        ensureHost: async () => {
-          await network.ensureHost();
-          await overlay.ensureHost();
-        },
-        apply: (peers) => overlay.apply(peers),
-      },
-      local: { nodeName: this.config.nodeName, podCidr: network.podCidr, clusterCidr: network.clusterCidr, underlayIp: host },
-      log: this.log.child({ component: 'overlay' }),
     });
   }
 
