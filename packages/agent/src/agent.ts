@@ -18,6 +18,8 @@ import {
   type PodStatus,
   RotatingCertificateProvider,
   type Secret,
+  VTEP_ADDRESS_ANNOTATION,
+  VTEP_MAC_ANNOTATION,
 } from '@skiff/api';
 import { canonicalIp, certificateInfo } from '@skiff/api/x509';
 import type { Logger } from 'pino';
@@ -41,7 +43,10 @@ import { ImageGarbageCollector, statfsProbe } from './images/image-gc.js';
 import { pullCredentialsOf } from './images/pull-secrets.js';
 import { RegistryImageStore } from './images/registry-image-store.js';
 import { createLogsHandlers } from './logs-service.js';
-import { BridgePodNetwork } from './network/bridge-pod-network.js';
+import { BridgePodNetwork, DEFAULT_BRIDGE_NAME } from './network/bridge-pod-network.js';
+import { removeOverlay, VXLAN_OVERHEAD, vxlanMacAddress, type UnderlayLink } from './network/vxlan-overlay.js';
+import type { OverlayController } from './overlay-controller.js';
+import { createOverlayController, overlayUnderlay } from './pod-overlay.js';
 import { resetNode } from './node-reset.js';
 import { NodeSession } from './node-session.js';
 import { PodEtcFiles } from './runtime/pod-etc-files.js';
@@ -73,6 +78,14 @@ export interface AgentConfig {
   readonly imageGc?: { readonly highThresholdPercent?: number; readonly lowThresholdPercent?: number };
   readonly restartBackoff: BackoffPolicy;
   readonly resyncMs: number;
+  /**
+   * The pod network across hosts (runc runtime only): 'vxlan', 'none' (pods reach
+   * only pods on this machine's bridge), or 'auto' (default): vxlan unless the node's
+   * address is loopback (a dev cluster of agents sharing one bridge).
+   */
+  readonly overlay?: 'auto' | 'vxlan' | 'none';
+  /** Masquerade pod traffic to addresses outside the pod network (installs; never in tests). */
+  readonly masqueradeOutside?: boolean;
   /** For tests: the clock certificate renewals follow. */
   readonly clock?: Clock;
 }
@@ -87,6 +100,7 @@ export class NodeAgent {
   private reconciler?: Reconciler;
   private imageGc?: ImageGarbageCollector;
   private events?: ApiEventSink;
+  private overlay?: OverlayController;
   private nodeCredentials?: NodeCredentials;
   /** The Api service (pull secrets, events), for the control plane and credentials it was made with. */
   private api?: { client: ApiClient; server: string; credentials: NodeCredentials };
@@ -107,20 +121,28 @@ export class NodeAgent {
     this.link = link;
     this.renewer?.start(namesHost(credentials, host) ? undefined : `the certificate does not name ${host}, the host the agent serves on`);
     const agentAddress = await this.listen(runtime, identity);
+    const underlay = await overlayUnderlay(this.config.overlay ?? 'auto', this.config.runtime, host);
     this.session = new NodeSession({
       client: () => link.client,
-      node: this.nodeObject(agentAddress, host),
+      node: this.nodeObject(agentAddress, host, underlay),
       log: this.log,
       onCallFailed: (error) => this.callFailed(error),
     });
     const node = await this.session.start();
-    await this.remember(node, this.session.podNetwork);
+    await this.remember(node, this.session.podNetwork, underlay ? host : undefined);
 
-    const network = this.config.runtime === 'runc' ? this.createNetwork(node, this.session.podNetwork) : undefined;
+    const network = this.config.runtime === 'runc' ? this.createNetwork(node, this.session.podNetwork, underlay) : undefined;
+    if (network && underlay) {
+      const options = { nodeName: this.config.nodeName, nodeIp: host, underlay, masqueradeOutside: this.config.masqueradeOutside ?? false };
+      this.overlay = createOverlayController({ ...options, network, client: () => this.apiClient(), log: this.log.child({ component: 'overlay' }) });
+    }
     const assignments = new Assignments({ client: () => link.client, nodeName: this.config.nodeName, log: this.log, onChange: () => this.reconciler?.trigger() });
     this.assignments = assignments;
     const images = this.config.runtime === 'runc' ? await this.createImages(assignments) : undefined;
-    link.onReconnect(() => assignments.restart());
+    link.onReconnect(() => {
+      assignments.restart();
+      this.overlay?.restart();
+    });
     this.events = new ApiEventSink({ nodeName: this.config.nodeName, write: (event) => this.applyEvent(event), log: this.log });
     this.reconciler = new Reconciler({
       events: this.events,
@@ -135,6 +157,7 @@ export class NodeAgent {
       resyncMs: this.config.resyncMs,
     });
     assignments.start();
+    this.overlay?.start();
     this.reconciler.start();
     this.imageGc?.start();
     return { node, agentAddress };
@@ -147,6 +170,7 @@ export class NodeAgent {
     this.session?.stop();
     this.assignments?.stop();
     this.imageGc?.stop();
+    await this.overlay?.stop();
     await this.reconciler?.stop();
     this.events?.stop();
     this.link?.close();
@@ -158,12 +182,12 @@ export class NodeAgent {
    * Removes every container, mount, cgroup and pod network namespace under
    * this agent's state dir (skiff-agent --reset). Run with the agent stopped.
    */
-  async reset(): Promise<{ containers: number; pods: number }> {
-    const { podCIDR, podNetwork } = await this.remembered();
+  async reset(): Promise<{ containers: number; pods: number; overlay: boolean }> {
+    const { podCIDR, podNetwork, overlayNodeIp } = await this.remembered();
     const network = podCIDR
       ? new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr: podCIDR, ...(podNetwork ? { clusterCidr: podNetwork } : {}) })
       : undefined;
-    const removed = await resetNode(this.createRuntime(), network);
+    const removed = await resetNode(this.createRuntime(), network, overlayNodeIp ? () => removeOverlay(overlayNodeIp, DEFAULT_BRIDGE_NAME) : undefined);
     await removeNodeCredentials(this.config.stateDir);
     return removed;
   }
@@ -204,16 +228,16 @@ export class NodeAgent {
     else if (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED) this.link?.failover();
   }
 
-  /** The pod CIDR outlives the process: --reset needs it to find this node's network state. */
-  private async remember(node: Node, podNetwork: string): Promise<void> {
+  /** The pod CIDR (and the overlay's address) outlive the process: --reset needs them to find this node's network state. */
+  private async remember(node: Node, podNetwork: string, overlayNodeIp: string | undefined): Promise<void> {
     await mkdir(this.config.stateDir, { recursive: true });
-    const saved = { name: node.metadata.name, podCIDR: node.spec.podCIDR, podNetwork };
+    const saved = { name: node.metadata.name, podCIDR: node.spec.podCIDR, podNetwork, ...(overlayNodeIp ? { overlayNodeIp } : {}) };
     await writeFile(join(this.config.stateDir, 'node.json'), JSON.stringify(saved));
   }
 
-  private async remembered(): Promise<{ podCIDR?: string; podNetwork?: string }> {
+  private async remembered(): Promise<{ podCIDR?: string; podNetwork?: string; overlayNodeIp?: string }> {
     try {
-      return JSON.parse(await readFile(join(this.config.stateDir, 'node.json'), 'utf8')) as { podCIDR?: string; podNetwork?: string };
+      return JSON.parse(await readFile(join(this.config.stateDir, 'node.json'), 'utf8')) as { podCIDR?: string; podNetwork?: string; overlayNodeIp?: string };
     } catch {
       return {};
     }
@@ -277,10 +301,16 @@ export class NodeAgent {
     return images;
   }
 
-  private createNetwork(node: Node, clusterCidr: string): BridgePodNetwork {
+  private createNetwork(node: Node, clusterCidr: string, underlay: UnderlayLink | undefined): BridgePodNetwork {
     const podCidr = node.spec.podCIDR;
     if (!podCidr) throw new Error(`the control plane gave node ${node.metadata.name} no pod CIDR`);
-    return new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr, ...(clusterCidr ? { clusterCidr } : {}) });
+    return new BridgePodNetwork({
+      stateDir: join(this.config.stateDir, 'network'),
+      podCidr,
+      ...(clusterCidr ? { clusterCidr } : {}),
+      // With the overlay: the tunnel's MTU everywhere, and the host forwards to (and with masquerade, beyond) other nodes.
+      ...(underlay ? { mtu: underlay.mtu - VXLAN_OVERHEAD, forwarding: this.config.masqueradeOutside ? 'all' : 'cluster' } : {}),
+    });
   }
 
   /** The agent's own gRPC server: TLS with the node certificate, answering the control plane only. */
@@ -295,12 +325,14 @@ export class NodeAgent {
     return `${this.config.listen.slice(0, this.config.listen.lastIndexOf(':'))}:${port}`;
   }
 
-  private nodeObject(agentAddress: string, host: string): Node {
+  private nodeObject(agentAddress: string, host: string, underlay: UnderlayLink | undefined): Node {
     const capacity = detectCapacity(this.config.capacity);
+    // The VTEP peers need (overlay-peers.ts); the registrar replaces these annotations at every registration.
+    const vtep = underlay ? { annotations: { [VTEP_ADDRESS_ANNOTATION]: host, [VTEP_MAC_ANNOTATION]: vxlanMacAddress(this.config.nodeName) } } : {};
     return {
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: { name: this.config.nodeName, labels: { ...this.config.labels } },
+      metadata: { name: this.config.nodeName, labels: { ...this.config.labels }, ...vtep },
       spec: this.config.taints.length > 0 ? { taints: [...this.config.taints] } : {},
       status: {
         capacity: { ...capacity },

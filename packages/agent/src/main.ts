@@ -31,6 +31,10 @@ const usage = `usage: skiff-agent [options]
   --container-log-max-files N  log files kept per container, the current one included (default 5)
   --image-gc-high-threshold PERCENT  image disk usage that starts image garbage collection (default 85)
   --image-gc-low-threshold PERCENT   usage image garbage collection brings the disk under (default 80)
+  --overlay MODE          pod network across hosts: vxlan, none, or auto (default: vxlan unless
+                          the host of --listen is loopback); runc runtime only
+  --masquerade-outside    masquerade pod traffic to addresses outside the pod network (for
+                          installs: pods reach the world through the node's address)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
   --reset                 remove every container, mount, cgroup and pod network of this
                           node's state dir, and its credentials (<state-dir>/pki), then exit
@@ -57,6 +61,8 @@ function parseFlags() {
         'container-log-max-files': { type: 'string', default: '5' },
         'image-gc-high-threshold': { type: 'string', default: String(DEFAULT_IMAGE_GC_HIGH_PERCENT) },
         'image-gc-low-threshold': { type: 'string', default: String(DEFAULT_IMAGE_GC_LOW_PERCENT) },
+        overlay: { type: 'string', default: 'auto' },
+        'masquerade-outside': { type: 'boolean', default: false },
         'log-level': { type: 'string', default: 'info' },
         reset: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -79,6 +85,8 @@ if (flags.help) {
   process.exit(0);
 }
 if (flags.runtime !== 'runc' && flags.runtime !== 'process') fail(`--runtime must be runc or process, not "${flags.runtime}"`);
+const overlay = flags.overlay;
+if (overlay !== 'auto' && overlay !== 'vxlan' && overlay !== 'none') fail(`--overlay must be vxlan, none or auto, not "${overlay}"`);
 const labels: Record<string, string> = {};
 for (const pair of flags.label) {
   const eq = pair.indexOf('=');
@@ -165,6 +173,8 @@ const agent = new NodeAgent(
     insecureRegistries: flags['insecure-registry'],
     containerLogs: containerLogLimits(),
     imageGc,
+    overlay,
+    masqueradeOutside: flags['masquerade-outside'],
     restartBackoff: BACKOFF.containerRestart,
     resyncMs: 1000,
   },

@@ -20,6 +20,7 @@ export type { LogChunk as LogChunkMessage, LogChunk__Output as LogChunkMessageOu
 export type { WatchEvent as WatchEventMessage, WatchEvent__Output as WatchEventMessageOutput } from './generated/skiff/v1/WatchEvent.js';
 export type { WatchRequest__Output as WatchRequestMessage } from './generated/skiff/v1/WatchRequest.js';
 export * from './cidr.js';
+export * from './node-annotations.js';
 export * from './errors.js';
 export * from './backoff.js';
 export { isRecord, type JsonRecord } from './json-guards.js';

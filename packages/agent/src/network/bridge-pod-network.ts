@@ -11,7 +11,7 @@
 // the host set-up once per process; pod-plumbing.ts does the per-pod `ip` work.
 
 import { containsCidr, formatIpv4, messageOf, parseCidr, type Ipv4Cidr } from '@skiff/api';
-import { setUpHost } from './host-safety.js';
+import { setUpHost, type PodForwarding } from './host-safety.js';
 import { ignoreNotFound, runIp } from './ip-command.js';
 import { FileIpam, type IpAllocation } from './ipam.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -42,6 +42,10 @@ export interface BridgePodNetworkOptions {
   readonly clusterCidr?: string;
   /** Host bridge shared by all agents on this machine; default skiff0. */
   readonly bridgeName?: string;
+  /** MTU of the bridge and every pod's veth (the overlay's: the LAN link's less 50); default the kernel's. */
+  readonly mtu?: number;
+  /** What the host forwards from its pods (host-safety.ts); default 'none', 'cluster' with the overlay. */
+  readonly forwarding?: PodForwarding;
 }
 
 export class BridgePodNetwork implements PodNetwork {
@@ -51,6 +55,8 @@ export class BridgePodNetwork implements PodNetwork {
   /** First address of podCidr, held by the bridge; the pods' default route. */
   readonly gateway: string;
   readonly stateDir: string;
+  readonly mtu: number | undefined;
+  readonly forwarding: PodForwarding;
 
   private readonly ipam: FileIpam;
   private readonly locks = new KeyedMutex();
@@ -83,6 +89,11 @@ export class BridgePodNetwork implements PodNetwork {
           `use 1 to ${MAX_IFNAME_LENGTH} letters, digits, "-" or "_"`,
       );
     }
+    if (options.mtu !== undefined && !(Number.isInteger(options.mtu) && options.mtu >= 576 && options.mtu <= 65535)) {
+      throw new PodNetworkError(`mtu ${String(options.mtu)} is not an MTU: use a whole number from 576 to 65535`);
+    }
+    this.mtu = options.mtu;
+    this.forwarding = options.forwarding ?? 'none';
     this.gateway = formatIpv4(this.podCidr.network + 1);
     this.ipam = new FileIpam({ dir: this.stateDir, cidr: this.podCidr, reserved: [this.gateway] });
   }

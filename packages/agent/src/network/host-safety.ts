@@ -14,12 +14,22 @@
 //     first, so pods still reach the host's own addresses.)
 //   - net.ipv4.conf.<bridge>.forwarding = 0, the per-device switch, for the same
 //     reason as the rule (the global switch is never touched).
+// With the VXLAN overlay (vxlan-overlay.ts) the host does forward pod traffic,
+// but only what `forward` allows, by one more rule in front of the refusal:
+//   - 'cluster': `ip rule iif <bridge> to <clusterCidr> lookup main priority 999`
+//     (the routes to other nodes' slices are in main; anything else in
+//     clusterCidr still meets the blackhole), with forwarding and proxy ARP on
+//     the bridge: pods hold a /16 on-link, so they ARP for a remote pod and
+//     the host answers for it (an address it routes through another device).
+//   - 'all' (--masquerade-outside): `ip rule iif <bridge> lookup main priority 999`:
+//     pods reach beyond the cluster too, masqueraded (overlay-nft.ts).
+// What is forwarded is further limited by the overlay's nftables table.
 // Several agents may run this at once for the same bridge, so every step is
 // idempotent and tolerates another agent doing it in between.
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { isRecord, messageOf, type Ipv4Cidr } from '@skiff/api';
-import { isAlreadyExists, runIp, runIpJson } from './ip-command.js';
+import { ignoreNotFound, isAlreadyExists, runIp, runIpJson } from './ip-command.js';
 import { linkKind } from './ip-output.js';
 import { bridgeMacAddress } from './pod-network-names.js';
 import { PodNetworkError, step } from './pod-network-error.js';
@@ -28,6 +38,11 @@ import { PodNetworkError, step } from './pod-network-error.js';
 export const BLACKHOLE_METRIC = 4000;
 /** Priority of the "nothing from the bridge is forwarded" rule: after `local` (0), before `main` (32766). */
 export const BRIDGE_RULE_PRIORITY = 1000;
+/** Priority of the overlay's "forward this from the bridge" rule, just in front of the refusal. */
+export const BRIDGE_FORWARD_RULE_PRIORITY = 999;
+
+/** What the host forwards from its pods: nothing (one host), other nodes' pods (overlay), or everything (overlay + masquerade). */
+export type PodForwarding = 'none' | 'cluster' | 'all';
 
 /** One agent's place on the host bridge. */
 export interface HostNetwork {
@@ -38,6 +53,10 @@ export interface HostNetwork {
   readonly podCidr: Ipv4Cidr;
   /** This node's address on the bridge, the pods' default route. */
   readonly gateway: string;
+  /** Default 'none'. */
+  readonly forwarding?: PodForwarding;
+  /** MTU of the bridge (and the pods' veths); default the kernel's. */
+  readonly mtu?: number;
 }
 
 /** Makes sure the safety routes, the bridge, this node's gateway address on it and its up state exist. */
@@ -50,9 +69,11 @@ export async function setUpHost(host: HostNetwork): Promise<void> {
   );
   await ensureNoForwardRule(bridge);
   await ensureBridge(bridge);
-  await step(`disabling IPv4 forwarding on ${bridge}`, () =>
-    writeFile(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, '0'),
-  );
+  await setUpForwarding(bridge, host.forwarding ?? 'none', host.clusterCidr);
+  if (host.mtu !== undefined) {
+    const mtu = String(host.mtu);
+    await step(`setting the MTU of ${bridge} to ${mtu}`, () => runIp(['link', 'set', 'dev', bridge, 'mtu', mtu]));
+  }
   const gatewayCidr = `${host.gateway}/${host.podCidr.prefix}`;
   try {
     await runIp(['address', 'add', gatewayCidr, 'dev', bridge]);
@@ -83,6 +104,51 @@ async function ensureNoForwardRule(bridge: string): Promise<void> {
         { cause: error },
       );
     }
+  }
+}
+
+/**
+ * What the host forwards from the bridge (once the bridge exists): the rule in
+ * front of the refusal, and the bridge's forwarding and proxy-ARP switches.
+ * 'none' needs no clusterCidr.
+ */
+export async function setUpForwarding(bridge: string, forwarding: PodForwarding, clusterCidr?: Ipv4Cidr): Promise<void> {
+  await ensureForwardRule(bridge, forwarding, clusterCidr);
+  const on = forwarding === 'none' ? '0' : '1';
+  const conf = `/proc/sys/net/ipv4/conf/${bridge}`;
+  // The bridge may be gone already (a reset after its namespace went): nothing left to switch.
+  if (on === '0' && !(await readFile(`${conf}/forwarding`, 'utf8').then(() => true, () => false))) return;
+  await step(`${on === '1' ? 'enabling' : 'disabling'} IPv4 forwarding on ${bridge}`, () => writeFile(`${conf}/forwarding`, on));
+  await step(`${on === '1' ? 'enabling' : 'disabling'} proxy ARP on ${bridge}`, async () => {
+    await writeFile(`${conf}/proxy_arp`, on);
+    // Answer at once, not after a random delay of up to 0.8 s.
+    await writeFile(`/proc/sys/net/ipv4/neigh/${bridge}/proxy_delay`, '0');
+  });
+}
+
+/** The rule at BRIDGE_FORWARD_RULE_PRIORITY for `forwarding` exists, and no other rule for the bridge at that priority does. */
+async function ensureForwardRule(bridge: string, forwarding: PodForwarding, clusterCidr: Ipv4Cidr | undefined): Promise<void> {
+  const priority = String(BRIDGE_FORWARD_RULE_PRIORITY);
+  const rules = await step('listing policy routing rules', () => runIpJson(['rule', 'show', 'priority', priority]));
+  if (forwarding === 'cluster' && clusterCidr === undefined) throw new PodNetworkError("forwarding 'cluster' needs the cluster CIDR");
+  const wanted = forwarding === 'cluster' ? clusterCidr?.text : forwarding === 'all' ? 'all' : undefined;
+  let present = false;
+  for (const rule of Array.isArray(rules) ? rules : []) {
+    if (!isRecord(rule) || rule['iif'] !== bridge || rule['priority'] !== BRIDGE_FORWARD_RULE_PRIORITY) continue;
+    const to = typeof rule['dst'] === 'string' ? `${rule['dst']}/${String(rule['dstlen'])}` : 'all';
+    if (to === wanted && rule['table'] === 'main' && rule['action'] === undefined) {
+      present = true;
+      continue;
+    }
+    await step(`removing the rule "iif ${bridge} to ${to} priority ${priority}"`, () =>
+      ignoreNotFound(runIp(['rule', 'del', 'priority', priority, 'iif', bridge, ...(to === 'all' ? [] : ['to', to]), ...(typeof rule['table'] === 'string' ? ['lookup', rule['table']] : [])])),
+    );
+  }
+  if (present || wanted === undefined) return;
+  try {
+    await runIp(['rule', 'add', 'iif', bridge, ...(wanted === 'all' ? [] : ['to', wanted]), 'lookup', 'main', 'priority', priority]);
+  } catch (error) {
+    if (!isAlreadyExists(error)) throw new PodNetworkError(`adding the rule "iif ${bridge} to ${wanted} lookup main priority ${priority}": ${messageOf(error)}`, { cause: error });
   }
 }
 

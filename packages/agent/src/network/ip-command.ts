@@ -6,6 +6,7 @@ import { execFile, type ExecFileException } from 'node:child_process';
 
 /** The binary; iproute2 is one of the Debian packages every host installs (README, "Two commands"). */
 const IP_BINARY = 'ip';
+const BRIDGE_BINARY = 'bridge';
 const DEFAULT_TIMEOUT_MS = 15_000;
 
 export interface RunIpOptions {
@@ -31,10 +32,24 @@ export class IpCommandError extends Error {
 
 /** Runs `ip ...args` and resolves with its stdout; rejects with an IpCommandError. */
 export function runIp(args: readonly string[], options: RunIpOptions = {}): Promise<string> {
+  return runIproute2(IP_BINARY, args, options);
+}
+
+/** Runs iproute2's `bridge ...args` (its `fdb` subcommand programs the VXLAN forwarding database). */
+export function runBridge(args: readonly string[], options: RunIpOptions = {}): Promise<string> {
+  return runIproute2(BRIDGE_BINARY, args, options);
+}
+
+/** Runs `bridge -json ...args` and parses its output; the caller narrows the `unknown`. */
+export async function runBridgeJson(args: readonly string[], options: RunIpOptions = {}): Promise<unknown> {
+  return parseJsonOutput(BRIDGE_BINARY, args, await runBridge(['-json', ...args], options));
+}
+
+function runIproute2(binary: string, args: readonly string[], options: RunIpOptions): Promise<string> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise<string>((resolve, reject) => {
     execFile(
-      IP_BINARY,
+      binary,
       [...args],
       {
         timeout: timeoutMs,
@@ -49,7 +64,7 @@ export function runIp(args: readonly string[], options: RunIpOptions = {}): Prom
           resolve(stdout);
           return;
         }
-        reject(toIpCommandError(args, error, stderr, timeoutMs));
+        reject(toIpCommandError(binary, args, error, stderr, timeoutMs));
       },
     );
   });
@@ -57,7 +72,10 @@ export function runIp(args: readonly string[], options: RunIpOptions = {}): Prom
 
 /** Runs `ip -json ...args` and parses its output; the caller narrows the `unknown`. */
 export async function runIpJson(args: readonly string[], options: RunIpOptions = {}): Promise<unknown> {
-  const stdout = await runIp(['-json', ...args], options);
+  return parseJsonOutput(IP_BINARY, args, await runIp(['-json', ...args], options));
+}
+
+function parseJsonOutput(binary: string, args: readonly string[], stdout: string): unknown {
   const text = stdout.trim();
   // Some `ip` subcommands print nothing at all instead of "[]" when there is nothing to show.
   if (text === '') return [];
@@ -68,26 +86,27 @@ export async function runIpJson(args: readonly string[], options: RunIpOptions =
       ['-json', ...args],
       0,
       '',
-      `ip -json ${args.join(' ')} printed output that is not JSON: ${text.slice(0, 200)}`,
+      `${binary} -json ${args.join(' ')} printed output that is not JSON: ${text.slice(0, 200)}`,
       { cause: error },
     );
   }
 }
 
 function toIpCommandError(
+  binary: string,
   args: readonly string[],
   error: ExecFileException,
   stderr: string,
   timeoutMs: number,
 ): IpCommandError {
-  const command = `ip ${args.join(' ')}`;
+  const command = `${binary} ${args.join(' ')}`;
   const reason = stderr.trim();
   if (error.code === 'ENOENT') {
     return new IpCommandError(
       args,
       undefined,
       reason,
-      `${command}: the "ip" command (iproute2) was not found on PATH; install it (apt-get install -y iproute2) ` +
+      `${command}: the "${binary}" command (iproute2) was not found on PATH; install it (apt-get install -y iproute2) ` +
         'or use the process runtime, which needs no pod networking',
       { cause: error },
     );

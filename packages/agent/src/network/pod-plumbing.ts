@@ -12,7 +12,7 @@ import { hostVethName, netnsPath, podMacAddress } from './pod-network-names.js';
 import { PodNetworkError, step } from './pod-network-error.js';
 
 /** What a pod is wired to: the bridge its veth joins, its default gateway, and its on-link prefix. */
-export type PodWiring = Pick<HostNetwork, 'bridgeName' | 'gateway' | 'clusterCidr'>;
+export type PodWiring = Pick<HostNetwork, 'bridgeName' | 'gateway' | 'clusterCidr'> & { readonly mtu?: number | undefined };
 
 export async function netnsExists(name: string): Promise<boolean> {
   try {
@@ -48,8 +48,9 @@ export async function plumbPod(wiring: PodWiring, allocation: IpAllocation, mode
   // Fresh namespaces are empty, but a same-named host veth can survive from a crashed attempt.
   await ignoreNotFound(runIp(['link', 'delete', 'dev', veth]));
   if (mode === 'repair') await ignoreNotFound(inPod(['link', 'delete', 'dev', 'eth0']));
+  const mtu = wiring.mtu === undefined ? [] : ['mtu', String(wiring.mtu)];
   await step(`creating veth pair ${veth} <-> ${ns}:eth0`, () =>
-    runIp(['link', 'add', 'name', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', podMacAddress(ip), 'netns', ns]),
+    runIp(['link', 'add', 'name', veth, ...mtu, 'type', 'veth', 'peer', 'name', 'eth0', ...mtu, 'address', podMacAddress(ip), 'netns', ns]),
   );
   await step(`attaching ${veth} to bridge ${wiring.bridgeName}`, () =>
     runIp(['link', 'set', 'dev', veth, 'master', wiring.bridgeName, 'up']),
@@ -79,6 +80,7 @@ export async function isPodHealthy(wiring: PodWiring, allocation: IpAllocation):
       hasFlag(linkNamed(links, 'lo'), 'UP') &&
       hasFlag(eth0, 'UP') &&
       hasIpv4(eth0, ip, wiring.clusterCidr.prefix) &&
+      (wiring.mtu === undefined || (isRecord(eth0) && eth0['mtu'] === wiring.mtu)) &&
       routes.some((route) => isRecord(route) && route['gateway'] === wiring.gateway && route['dev'] === 'eth0') &&
       isRecord(hostEnd) &&
       hostEnd['master'] === wiring.bridgeName &&

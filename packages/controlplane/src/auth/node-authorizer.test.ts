@@ -83,6 +83,8 @@ describe('NodeAuthorizer', () => {
     ['create its Node', q('create', 'nodes', { name: 'node-a' }), 'create its own Node'],
     ['update its Node status', q('update', 'nodes', { name: 'node-a', subresource: 'status' }), 'update its own Node'],
     ['patch its Node', q('patch', 'nodes', { name: 'node-a' }), 'patch its own Node'],
+    ['list Nodes', q('list', 'nodes'), 'list Nodes'],
+    ['watch Nodes', q('watch', 'nodes'), 'watch Nodes'],
     ['renew its Lease', { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'skiff-system', name: 'node-a' }, 'update its own Lease'],
     ['create its Lease', { verb: 'create', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'skiff-system', name: 'node-a' }, 'create its own Lease'],
     ['watch its pods', q('watch', 'pods', { nodeName: 'node-a' }), 'watch the pods bound to it'],
@@ -99,10 +101,10 @@ describe('NodeAuthorizer', () => {
   });
 
   it.each<[string, Query, string]>([
-    ['get another Node', q('get', 'nodes', { name: 'node-b' }), 'a node may only get, create, update and patch its own Node "node-a"'],
-    ['update another Node status', q('update', 'nodes', { name: 'node-b', subresource: 'status' }), 'a node may only get, create, update and patch its own Node "node-a"'],
-    ['delete its Node', q('delete', 'nodes', { name: 'node-a' }), 'a node may only get, create, update and patch its own Node "node-a"'],
-    ['list Nodes', q('list', 'nodes'), 'a node may only get, create, update and patch its own Node "node-a"'],
+    ['get another Node', q('get', 'nodes', { name: 'node-b' }), 'a node may only list and watch Nodes, and get, create, update and patch its own Node "node-a"'],
+    ['update another Node status', q('update', 'nodes', { name: 'node-b', subresource: 'status' }), 'a node may only list and watch Nodes, and get, create, update and patch its own Node "node-a"'],
+    ['delete its Node', q('delete', 'nodes', { name: 'node-a' }), 'a node may only list and watch Nodes, and get, create, update and patch its own Node "node-a"'],
+    ['watch the status of Nodes', q('watch', 'nodes', { subresource: 'status' }), 'a node may only list and watch Nodes, and get, create, update and patch its own Node "node-a"'],
     [
       "renew another node's Lease",
       { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'skiff-system', name: 'node-b' },

@@ -1,5 +1,6 @@
 // Kubernetes' node authorizer and NodeRestriction, simplified: a node may
-// register and heartbeat only itself, see only the pods bound to it and the
+// register and heartbeat only itself, list and watch every Node (read-only, as
+// kubelet may: the pod overlay needs its peers' pod CIDRs and VTEPs), see only the pods bound to it and the
 // ConfigMaps, Secrets and ServiceAccounts those pods reference, and report
 // status only for those pods, and record Events only about itself and those
 // pods. Nothing else — RBAC is never asked for a node.
@@ -46,10 +47,13 @@ export class NodeAuthorizer {
     const deny = (why: string): Decision => ({ allowed: false, reason: `node authorizer: ${why}` });
     const { verb, apiGroup, resource, subresource, namespace, name } = attrs;
 
+    if (apiGroup === '' && resource === 'nodes' && subresource === undefined && (verb === 'list' || verb === 'watch')) {
+      return allow(`${verb} Nodes`);
+    }
     if (apiGroup === '' && resource === 'nodes' && (subresource === undefined || subresource === 'status')) {
       const writable = verb === 'get' || verb === 'update' || verb === 'patch' || (verb === 'create' && subresource === undefined);
       if (writable && name === node) return allow(`${verb} its own Node`);
-      return deny(`a node may only get, create, update and patch its own Node ${JSON.stringify(node)}`);
+      return deny(`a node may only list and watch Nodes, and get, create, update and patch its own Node ${JSON.stringify(node)}`);
     }
     if (apiGroup === 'coordination.k8s.io' && resource === 'leases' && subresource === undefined) {
       if ((verb === 'get' || verb === 'update' || verb === 'create') && namespace === this.leaseNamespace && name === node) {

@@ -2,6 +2,7 @@
 // agent knows — capacity, addresses, runtime — and keep what users own —
 // cordon, taints, their labels), heartbeat, and what ctl may do: cordon.
 import {
+  AGENT_OWNED_NODE_ANNOTATIONS,
   InvalidError,
   isDns1123Subdomain,
   isQuantity,
@@ -46,6 +47,7 @@ export class NodeRegistrar {
           ...(existing?.metadata ?? { name, uid: crypto.randomUUID(), creationTimestamp: now, generation: 1 }),
           name,
           labels: { ...existing?.metadata.labels, ...reported.metadata.labels, 'kubernetes.io/hostname': name },
+          ...annotationsOf(existing, reported),
         },
         // Taints the agent registers with apply on first registration only
         // (like kubelet's --register-with-taints); afterwards they are the user's.
@@ -117,6 +119,17 @@ export class NodeRegistrar {
       await this.objects.create(LEASE, lease);
     });
   }
+}
+
+/** The existing annotations, with the agent-owned ones (its VTEP) replaced by what it reports now. */
+function annotationsOf(existing: Node | undefined, reported: Node): { annotations?: Record<string, string> } {
+  const annotations: Record<string, string> = { ...existing?.metadata.annotations };
+  for (const key of AGENT_OWNED_NODE_ANNOTATIONS) {
+    delete annotations[key];
+    const value = reported.metadata.annotations?.[key];
+    if (typeof value === 'string' && value !== '') annotations[key] = value;
+  }
+  return existing?.metadata.annotations !== undefined || Object.keys(annotations).length > 0 ? { annotations } : {};
 }
 
 function readyCondition(existing: Node | undefined, now: string): NodeCondition {

@@ -1,0 +1,51 @@
+import { parseCidr } from '@skiff/api';
+import { describe, expect, it } from 'vitest';
+import { overlayRuleset, overlayRulesetRemoval } from './overlay-nft.js';
+
+const base = { bridgeName: 'skiff0', vxlanName: 'skiff.vx', clusterCidr: parseCidr('10.244.0.0/16', 'c') };
+
+describe('the overlay nftables table', () => {
+  it('forwards only bridge <-> vxlan (and back to the bridge) inside the pod network, without connection tracking, and drops the rest', () => {
+    expect(overlayRuleset({ ...base, masqueradeOutside: false })).toBe(`table inet skiff-overlay {}
+delete table inet skiff-overlay
+table inet skiff-overlay {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "skiff0" oifname "skiff.vx" ip daddr 10.244.0.0/16 accept
+    iifname "skiff.vx" oifname "skiff0" ip daddr 10.244.0.0/16 accept
+    iifname "skiff0" oifname "skiff0" ip daddr 10.244.0.0/16 accept
+    iifname "skiff0" drop
+    oifname "skiff0" drop
+    iifname "skiff.vx" drop
+    oifname "skiff.vx" drop
+  }
+}
+`);
+  });
+
+  it('with --masquerade-outside, also forwards pod traffic leaving the pod network, masqueraded', () => {
+    const ruleset = overlayRuleset({ ...base, masqueradeOutside: true });
+    expect(ruleset).toContain(
+      '    iifname "skiff0" oifname != "skiff.vx" ip daddr != 10.244.0.0/16 accept\n    oifname "skiff0" ct state established,related accept\n    iifname "skiff0" drop\n',
+    );
+    expect(ruleset).toContain(`  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 oifname != "skiff0" masquerade
+  }
+}
+`);
+  });
+
+  it('never touches the host’s policy: every chain accepts by default, in a table of its own', () => {
+    for (const masqueradeOutside of [false, true]) {
+      const ruleset = overlayRuleset({ ...base, masqueradeOutside });
+      expect(ruleset.match(/policy \w+/g)?.every((p) => p === 'policy accept')).toBe(true);
+      expect(ruleset.match(/^table \S+ \S+/gm)).toEqual(['table inet skiff-overlay', 'table inet skiff-overlay']);
+    }
+    expect(overlayRulesetRemoval()).toBe('table inet skiff-overlay {}\ndelete table inet skiff-overlay\n');
+  });
+
+  it('refuses an interface name that could inject rules', () => {
+    expect(() => overlayRuleset({ ...base, bridgeName: 'x" accept; #', masqueradeOutside: false })).toThrow(/cannot appear in an nft rule/);
+  });
+});

@@ -1,0 +1,102 @@
+// The overlay's nftables table: what the host forwards for its pods, and the
+// optional masquerade of pod traffic that leaves the cluster. One table of
+// Skiff's own (`table inet skiff-overlay`), replaced atomically by one `nft -f`
+// transaction (create-if-absent, flush by delete, define), so a restart or a
+// changed flag never leaves two versions side by side. Its chains have policy
+// accept and only ever judge packets to or from the pod bridge and the vxlan
+// device: the host's own forwarding policy (other tables) is left alone.
+
+import { spawn } from 'node:child_process';
+import type { Ipv4Cidr } from '@skiff/api';
+
+export const OVERLAY_TABLE = 'skiff-overlay';
+const NFT_BINARY = 'nft';
+const NFT_TIMEOUT_MS = 15_000;
+
+export interface OverlayRulesetOptions {
+  readonly bridgeName: string;
+  readonly vxlanName: string;
+  readonly clusterCidr: Ipv4Cidr;
+  /** Masquerade pod traffic to addresses outside clusterCidr (and let the host forward it). */
+  readonly masqueradeOutside: boolean;
+}
+
+/** The nft script that replaces the table with the one for `options`. */
+export function overlayRuleset(options: OverlayRulesetOptions): string {
+  const bridge = quote(options.bridgeName);
+  const vxlan = quote(options.vxlanName);
+  const cluster = options.clusterCidr.text;
+  const lines = [
+    `table inet ${OVERLAY_TABLE} {}`,
+    `delete table inet ${OVERLAY_TABLE}`,
+    `table inet ${OVERLAY_TABLE} {`,
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy accept;',
+    `    iifname ${bridge} oifname ${vxlan} ip daddr ${cluster} accept`,
+    `    iifname ${vxlan} oifname ${bridge} ip daddr ${cluster} accept`,
+    // Back out of the bridge it came in on: a pod reaching a pod of this node through the host (a Service's DNAT).
+    `    iifname ${bridge} oifname ${bridge} ip daddr ${cluster} accept`,
+  ];
+  if (options.masqueradeOutside) {
+    lines.push(
+      `    iifname ${bridge} oifname != ${vxlan} ip daddr != ${cluster} accept`,
+      // Replies to what left masqueraded. Only with masquerade: a ct match turns on connection tracking for every packet of the host.
+      `    oifname ${bridge} ct state established,related accept`,
+    );
+  }
+  lines.push(
+    // Anything else to or from the pods is not the host's to forward (pods on one bridge talk at layer 2, not through here).
+    `    iifname ${bridge} drop`,
+    `    oifname ${bridge} drop`,
+    `    iifname ${vxlan} drop`,
+    `    oifname ${vxlan} drop`,
+    '  }',
+  );
+  if (options.masqueradeOutside) {
+    lines.push(
+      '  chain postrouting {',
+      '    type nat hook postrouting priority srcnat; policy accept;',
+      `    ip saddr ${cluster} ip daddr != ${cluster} oifname != ${bridge} masquerade`,
+      '  }',
+    );
+  }
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}
+
+/** The script that removes the table whether or not it exists. */
+export function overlayRulesetRemoval(): string {
+  return `table inet ${OVERLAY_TABLE} {}\ndelete table inet ${OVERLAY_TABLE}\n`;
+}
+
+function quote(name: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`interface name "${name}" cannot appear in an nft rule`);
+  return `"${name}"`;
+}
+
+/** Runs `nft -f -` with `script` on stdin: one atomic transaction. Written here because no npm library drives nft. */
+export function applyNft(script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NFT_BINARY, ['-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), NFT_TIMEOUT_MS);
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          error.code === 'ENOENT' ? 'the "nft" command was not found; install nftables (apt-get install -y nftables)' : `nft -f -: ${error.message}`,
+          { cause: error },
+        ),
+      );
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`nft -f - failed (${signal ?? `exit ${String(code)}`}): ${stderr.trim()}\n--- script ---\n${script}`));
+    });
+    child.stdin.end(script);
+  });
+}
