@@ -32,6 +32,8 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --pod-eviction-timeout-ms  how long a node stays NotReady before its pods move (default 500)
   --pod-network CIDR        the pods' address space (default 10.244.0.0/16)
   --node-cidr-mask-size N   size of each node's slice of it (default 24: 254 nodes of 254 pods)
+  --service-cluster-ip-range CIDR  Services' virtual IPs (default 10.96.0.0/16)
+  --service-node-port-range A-B    NodePort and LoadBalancer ports (default 30000-32767)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)`;
 
@@ -56,6 +58,8 @@ function parseFlags() {
         strategy: { type: 'string', default: 'binpack' },
         'pod-network': { type: 'string', default: '10.244.0.0/16' },
         'node-cidr-mask-size': { type: 'string', default: '24' },
+        'service-cluster-ip-range': { type: 'string', default: '10.96.0.0/16' },
+        'service-node-port-range': { type: 'string', default: '30000-32767' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -115,6 +119,7 @@ const controlPlane = new ControlPlane(
       : {}),
     schedulingStrategy: strategy,
     podEvictionTimeoutMs: positiveInteger('pod-eviction-timeout-ms', flags['pod-eviction-timeout-ms']),
+    serviceNetwork: { clusterIpRange: flags['service-cluster-ip-range'], nodePortRange: flags['service-node-port-range'] },
     podNetwork: {
       clusterCidr: flags['pod-network'],
       nodeMaskSize: positiveInteger('node-cidr-mask-size', flags['node-cidr-mask-size']),
