@@ -1,7 +1,8 @@
 // Kubernetes' node authorizer and NodeRestriction, simplified: a node may
 // register and heartbeat only itself, see only the pods bound to it and the
-// ConfigMaps, Secrets and ServiceAccounts those pods reference, and report
-// status only for those pods. Nothing else — RBAC is never asked for a node.
+// ConfigMaps, Secrets and ServiceAccounts those pods reference, report
+// status only for those pods, and read (get, list, watch) every Service and
+// EndpointSlice for its service proxy and DNS. Nothing else — RBAC is never asked for a node.
 import { NODE_LEASE_NAMESPACE, type Pod } from '@skiff/api';
 import { nodeNameOf, type UserInfo } from './identity.js';
 import { podReferences, type PodReferences } from './pod-references.js';
@@ -63,6 +64,12 @@ export class NodeAuthorizer {
         if (pod?.spec.nodeName === node) return allow(`${verb} ${subresource ? 'the status of ' : ''}pods bound to it`);
         return deny(`pod ${JSON.stringify(`${namespace ?? ''}/${name ?? ''}`)} is not bound to node ${JSON.stringify(node)}`);
       }
+    }
+    // The service proxy and the cluster DNS on every node read all Services and their endpoints.
+    const serviceData = (apiGroup === '' && resource === 'services') || (apiGroup === 'discovery.k8s.io' && resource === 'endpointslices');
+    if (serviceData && subresource === undefined) {
+      if (verb === 'get' || verb === 'list' || verb === 'watch') return allow(`${verb} ${resource} (for its service proxy and DNS)`);
+      return deny(`a node may only get, list and watch ${resource}`);
     }
     const referenced = REFERENCED[resource];
     if (apiGroup === '' && referenced && subresource === undefined && verb === 'get') {
