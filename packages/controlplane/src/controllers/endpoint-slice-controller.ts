@@ -9,12 +9,13 @@
 // controller remembers the revision of each slice it wrote and does not plan
 // again for a Service until the informer shows those revisions (or a short
 // timeout passes), so it never creates a duplicate slice from a stale view.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   AlreadyExistsError,
   kindInfo,
   NotFoundError,
   selectorFromLabels,
+  toTimestamp,
   type EndpointSlice,
   type Pod,
   type Service,
@@ -131,6 +132,9 @@ export class EndpointSliceController {
   }
 
   private async createSlice(key: string, slice: EndpointSlice): Promise<void> {
+    slice.metadata.uid = randomUUID();
+    slice.metadata.generation = 1;
+    slice.metadata.creationTimestamp = toTimestamp(new Date(this.clock()));
     for (let attempt = 1; ; attempt++) {
       try {
         const created = await this.options.objects.create(SLICE, slice);
