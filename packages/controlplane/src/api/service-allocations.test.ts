@@ -130,6 +130,17 @@ describe('ServiceAllocator (in memory)', () => {
     expect((await store.get(`${IP_ALLOCATIONS}10.96.9.9`))?.value).toBe('default/web');
   });
 
+  it('deleting a namespace frees the IPs and node ports of its Services', async () => {
+    await api.apply(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }));
+    const inShop = JSON.parse(service('cart', { type: 'NodePort' })) as Service;
+    inShop.metadata.namespace = 'shop';
+    const created = (await api.apply(JSON.stringify(inShop))).object as Service;
+    expect(await keys(store, IP_ALLOCATIONS)).toEqual([created.spec.clusterIP]);
+    await api.delete({ kind: 'Namespace', name: 'shop' });
+    expect(await keys(store, IP_ALLOCATIONS)).toEqual([]);
+    expect(await keys(store, NODE_PORT_ALLOCATIONS)).toEqual([]);
+  });
+
   it('says when the range is exhausted', async () => {
     const small = setup(store, { clusterIpRange: '10.96.0.0/30', nodePortRange: '30000-30001' });
     await small.apply(service('a'));

@@ -151,10 +151,15 @@ describe('LoadBalancerStatusController', () => {
       description: 'ingress',
     });
     expect(ingress).toEqual([{ ip: '192.168.7.1' }, { ip: '192.168.7.2' }]);
+    const status = (await objects.mustGet<Service>(SERVICE, 'default', 'web')).status;
+    expect(status?.conditions).toEqual([
+      expect.objectContaining({ type: 'ServedAsNodePort', status: 'True', reason: 'NoCloudLoadBalancer' }),
+    ]);
     await applyService({ type: 'ClusterIP', selector: { app: 'web' }, ports: [{ port: 80 }] });
     await waitFor(async () => ((await objects.mustGet<Service>(SERVICE, 'default', 'web')).status?.loadBalancer === undefined ? true : undefined), {
       timeoutMs: 5000,
       description: 'ingress cleared',
     });
+    expect((await objects.mustGet<Service>(SERVICE, 'default', 'web')).status?.conditions).toBeUndefined();
   });
 });
