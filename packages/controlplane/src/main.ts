@@ -5,6 +5,7 @@ import { messageOf, parseDuration } from '@skiff/api';
 import { pino } from 'pino';
 import { runRotateSecretsKey } from './commands/rotate-secrets-key.js';
 import { runTokenCommand } from './commands/token.js';
+import { parseServiceNetwork } from './api/service-allocations.js';
 import { ControlPlane } from './control-plane.js';
 
 // Subcommands first: `skiff-controlplane token …`, `skiff-controlplane rotate-secrets-key …`.
@@ -97,6 +98,13 @@ try {
   process.stderr.write(`skiff-controlplane: ${messageOf(error)}\n`);
   process.exit(2);
 }
+const serviceNetwork = { clusterIpRange: flags['service-cluster-ip-range'], nodePortRange: flags['service-node-port-range'] };
+try {
+  parseServiceNetwork(serviceNetwork, flags['pod-network']);
+} catch (error) {
+  process.stderr.write(`skiff-controlplane: ${messageOf(error)}\n`);
+  process.exit(2);
+}
 const log = pino({ name: 'controlplane', level: flags['log-level'] });
 const controlPlane = new ControlPlane(
   {
@@ -119,7 +127,7 @@ const controlPlane = new ControlPlane(
       : {}),
     schedulingStrategy: strategy,
     podEvictionTimeoutMs: positiveInteger('pod-eviction-timeout-ms', flags['pod-eviction-timeout-ms']),
-    serviceNetwork: { clusterIpRange: flags['service-cluster-ip-range'], nodePortRange: flags['service-node-port-range'] },
+    serviceNetwork,
     podNetwork: {
       clusterCidr: flags['pod-network'],
       nodeMaskSize: positiveInteger('node-cidr-mask-size', flags['node-cidr-mask-size']),

@@ -6,7 +6,7 @@ import { rejectionOf, startEtcd, type EtcdServer } from '@skiff/testkit';
 import { ObjectStore } from '../objects/object-store.js';
 import { EtcdStore, MemoryStore, type Store } from '../store/index.js';
 import { ApiService } from './api-service.js';
-import { IP_ALLOCATIONS, NODE_PORT_ALLOCATIONS, parsePortRange, ServiceAllocator } from './service-allocations.js';
+import { IP_ALLOCATIONS, NODE_PORT_ALLOCATIONS, parsePortRange, parseServiceNetwork, ServiceAllocator } from './service-allocations.js';
 
 const SERVICE = kindInfo('Service');
 
@@ -148,6 +148,10 @@ describe('ServiceAllocator (in memory)', () => {
     const full = await rejectionOf(small.apply(service('c')), InvalidError);
     expect((full as InvalidError).message).toContain('no IP left in the service network 10.96.0.0/30');
     expect(() => parsePortRange('32767-30000')).toThrow('--service-node-port-range');
+    expect(() => parseServiceNetwork({ clusterIpRange: '10.244.0.0/20', nodePortRange: '30000-32767' }, '10.244.0.0/16')).toThrow(
+      '--service-cluster-ip-range 10.244.0.0/20 overlaps --pod-network 10.244.0.0/16',
+    );
+    expect(parseServiceNetwork({ clusterIpRange: '10.96.0.0/16', nodePortRange: '30000-32767' }, '10.244.0.0/16').ports.text).toBe('30000-32767');
     expect(() => new ServiceAllocator(store, new ObjectStore(store), { clusterIpRange: '10.96.0.1/16', nodePortRange: '30000-32767' })).toThrow(
       'host bits set',
     );

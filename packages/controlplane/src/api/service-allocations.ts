@@ -7,6 +7,7 @@
 // pick. Deleting a Service (or changing its type) deletes its keys in the
 // same transaction as the Service write.
 import {
+  containsCidr,
   containsIp,
   formatIpv4,
   InvalidError,
@@ -60,13 +61,7 @@ export class ServiceAllocator {
     config: ServiceNetworkConfig = DEFAULT_SERVICE_NETWORK,
     private readonly random: () => number = Math.random,
   ) {
-    try {
-      this.cidr = parseCidr(config.clusterIpRange, '--service-cluster-ip-range');
-    } catch (error) {
-      throw new InvalidError((error as Error).message);
-    }
-    if (this.cidr.prefix > 30) throw new InvalidError(`--service-cluster-ip-range ${this.cidr.text} is too small (at most /30)`);
-    this.ports = parsePortRange(config.nodePortRange);
+    ({ cidr: this.cidr, ports: this.ports } = parseServiceNetwork(config));
   }
 
   /** Allocations for a new Service (or for a stored one, when `existing` is given). Throws InvalidError with field paths. */
@@ -229,6 +224,24 @@ export class ServiceAllocator {
     }
     return undefined;
   }
+}
+
+/** Checks both flags (and, given the pod network, that the two do not overlap); throws InvalidError naming the flag. */
+export function parseServiceNetwork(config: ServiceNetworkConfig, podNetwork?: string): { cidr: Ipv4Cidr; ports: PortRange } {
+  let cidr: Ipv4Cidr;
+  try {
+    cidr = parseCidr(config.clusterIpRange, '--service-cluster-ip-range');
+  } catch (error) {
+    throw new InvalidError((error as Error).message);
+  }
+  if (cidr.prefix > 30) throw new InvalidError(`--service-cluster-ip-range ${cidr.text} is too small (at most /30)`);
+  if (podNetwork !== undefined) {
+    const pods = parseCidr(podNetwork, '--pod-network');
+    if (containsCidr(pods, cidr) || containsCidr(cidr, pods)) {
+      throw new InvalidError(`--service-cluster-ip-range ${cidr.text} overlaps --pod-network ${pods.text}; they must be disjoint`);
+    }
+  }
+  return { cidr, ports: parsePortRange(config.nodePortRange) };
 }
 
 export function parsePortRange(text: string): PortRange {
