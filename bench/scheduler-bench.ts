@@ -23,8 +23,8 @@ const SIZES = [
 
 const cluster = await startLocalCluster({
   // Simulated nodes never heartbeat: give them leases that outlast the run.
-  // and a pod network with room for a thousand node slices.
-  controlPlaneArgs: ['--lease-duration-ms', '3600000', '--heartbeat-interval-ms', '600000', '--pod-network', '10.0.0.0/8'],
+  // and a pod network with room for a thousand node slices (all of 10/8, so Services get another range).
+  controlPlaneArgs: ['--lease-duration-ms', '3600000', '--heartbeat-interval-ms', '600000', '--pod-network', '10.0.0.0/8', '--service-cluster-ip-range', '172.30.0.0/16'],
 });
 try {
   const nodeApi = createNodeApiClient(cluster.grpcAddress, {}, cluster.channelCredentials());

@@ -113,7 +113,7 @@ stringData: { password: hunter2 }
     expect(secret.stringData).toBeUndefined();
     expect(secret.type).toBe('Opaque');
     const svc = await cluster.ctl(['get', 'svc', '-n', 'shop']);
-    expect(svc.stdout).toMatch(/cart\s+ClusterIP\s+<none>\s+80\/TCP/);
+    expect(svc.stdout).toMatch(/cart\s+ClusterIP\s+10\.96\.\d+\.\d+\s+<none>\s+80\/TCP/);
 
     const deleted = await cluster.ctl(['delete', 'ns', 'shop']);
     expect(deleted).toMatchObject({ code: 0, stdout: 'namespace "shop" deleted\n' });

@@ -94,6 +94,29 @@ describe('hostile requests: node restriction', () => {
     });
   });
 
+  test('a node lists and watches Services and EndpointSlices (its service proxy and DNS need them), and cannot write them', async () => {
+    const { api, apply, read } = fixture();
+    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'seen-by-nodes', namespace: 'shop' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } };
+    await apply(service as never);
+    const services = await listWith(api(ghost), 'Service', 'shop');
+    expect(services.items_json.map((json) => (JSON.parse(json) as { metadata: { name: string } }).metadata.name)).toContain('seen-by-nodes');
+    expect(await watchWith(api(ghost), 'Service', 'shop')).toMatchObject({ type: 'ADDED' });
+    await waitFor(async () => ((await listWith(api(ghost), 'EndpointSlice', 'shop')).items_json.length > 0 ? true : undefined), {
+      timeoutMs: 20_000,
+      description: 'the EndpointSlice of seen-by-nodes, listed as a node',
+    });
+    const before = (await read('Service', 'shop', 'seen-by-nodes'))?.metadata.resourceVersion;
+    expect(await refusal(applyWith(api(ghost), { ...service, spec: { ...service.spec, ports: [{ port: 81 }] } } as never))).toEqual({
+      code: 'PERMISSION_DENIED',
+      details: `${GHOST} cannot update services "seen-by-nodes" in namespace "shop"`,
+    });
+    expect(await refusal(deleteWith(api(ghost), 'Service', 'shop', 'seen-by-nodes'))).toEqual({
+      code: 'PERMISSION_DENIED',
+      details: `${GHOST} cannot delete services "seen-by-nodes" in namespace "shop"`,
+    });
+    expect((await read('Service', 'shop', 'seen-by-nodes'))?.metadata.resourceVersion).toBe(before);
+  });
+
   test("a node watching another node's assignments is PERMISSION_DENIED; its own are served", async () => {
     const { nodeApi } = fixture();
     expect(await refusal(watchAssignments(nodeApi(ghost), 'node-a'))).toEqual({

@@ -51,6 +51,41 @@ describe('invalid manifests write nothing', () => {
     expect(await storeRevision(api)).toBe(before);
   });
 
+  test('Service IPs and node ports the server refuses (outside its ranges, or taken) are field errors, and nothing is written', async () => {
+    const { cluster, api, file } = fixture();
+    const svc = (name: string, spec: string) => `apiVersion: v1\nkind: Service\nmetadata: { name: ${name} }\nspec:\n${spec}`;
+    const holder = file('holder.yaml', svc('holder', '  type: NodePort\n  clusterIP: 10.96.7.7\n  ports: [{ port: 80, nodePort: 30111 }]\n'));
+    expect((await cluster.ctl(['apply', '-f', holder])).stdout).toBe('service/holder created\n');
+    try {
+      const before = await storeRevision(api);
+      const cases: [string, string, string][] = [
+        ['clusterIP outside the CIDR', '  clusterIP: 10.97.0.1\n  ports: [{ port: 80 }]\n', 'spec.clusterIP: Invalid value: "10.97.0.1": provided IP is not in the valid range. The range of valid IPs is 10.96.0.0/16'],
+        ['clusterIP already taken', '  clusterIP: 10.96.7.7\n  ports: [{ port: 80 }]\n', 'spec.clusterIP: Invalid value: "10.96.7.7": provided IP is already allocated'],
+        ['NodePort outside the range', '  type: NodePort\n  ports: [{ port: 80, nodePort: 40000 }]\n', 'spec.ports[0].nodePort: Invalid value: 40000: provided port is not in the valid range. The range of valid ports is 30000-32767'],
+        ['NodePort already taken', '  type: LoadBalancer\n  ports: [{ port: 80, nodePort: 30111 }]\n', 'spec.ports[0].nodePort: Invalid value: 30111: provided port is already allocated'],
+      ];
+      for (const [name, spec, message] of cases) {
+        const path = file('bad-svc.yaml', svc('bad', spec));
+        const result = await cluster.ctl(['apply', '-f', path]);
+        expect(result.code, name).toBe(1);
+        expect(result.stderr, name).toContain('Error from server (Invalid): Service "bad" is invalid:');
+        expect(result.stderr, name).toContain(message);
+        const direct = await api.apply(parse(svc('bad', spec)), { strict: false, dryRun: false }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect((direct as ServerError).code, name).toBe(status.INVALID_ARGUMENT);
+        expect((direct as ServerError).message, name).toContain(message);
+      }
+      // Changing an allocated IP is refused too.
+      const moved = await cluster.ctl(['apply', '-f', file('moved.yaml', svc('holder', '  type: NodePort\n  clusterIP: 10.96.7.8\n  ports: [{ port: 80, nodePort: 30111 }]\n'))]);
+      expect(moved.stderr).toContain('spec.clusterIP: Invalid value: "10.96.7.8": field is immutable');
+      expect(await storeRevision(api)).toBe(before);
+    } finally {
+      await cluster.ctl(['delete', 'svc', 'holder']);
+    }
+  });
+
   test('one bad document in a multi-document file means none of it is applied', async () => {
     const { cluster, api, file } = fixture();
     const before = await storeRevision(api);

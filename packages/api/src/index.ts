@@ -21,6 +21,8 @@ export type { WatchEvent as WatchEventMessage, WatchEvent__Output as WatchEventM
 export type { WatchRequest__Output as WatchRequestMessage } from './generated/skiff/v1/WatchRequest.js';
 export * from './cidr.js';
 export * from './node-annotations.js';
+export { isIpv4Address, usesNodePorts } from './service-rules.js';
+export { DEFAULT_SESSION_AFFINITY_SECONDS, MAX_SESSION_AFFINITY_SECONDS } from './schema/service.js';
 export * from './errors.js';
 export * from './backoff.js';
 export { isRecord, type JsonRecord } from './json-guards.js';

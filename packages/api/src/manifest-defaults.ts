@@ -4,6 +4,7 @@ import { isRecord, recordAt, type JsonRecord } from './json-guards.js';
 import type { KindName } from './kinds.js';
 import { defaultImagePullPolicy } from './pods.js';
 import { defaultSubjects } from './rbac-rules.js';
+import { defaultService } from './service-rules.js';
 
 export function applyManifestDefaults(kind: KindName, doc: JsonRecord): void {
   switch (kind) {
@@ -17,9 +18,7 @@ export function applyManifestDefaults(kind: KindName, doc: JsonRecord): void {
       break;
     }
     case 'Service':
-      for (const port of arrayOf(recordAt(doc, 'spec')?.['ports'])) {
-        if (isRecord(port) && port['targetPort'] === undefined && port['port'] !== undefined) port['targetPort'] = port['port'];
-      }
+      defaultService(recordAt(doc, 'spec'));
       break;
     case 'Secret':
       foldStringData(doc);

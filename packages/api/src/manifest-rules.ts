@@ -7,6 +7,7 @@ import { arrayAt, isRecord, recordAt, stringAt, stringMapAt, type JsonRecord } f
 import type { KindName } from './kinds.js';
 import { selectorFromLabelSelector, type Selector } from './labels.js';
 import { compareQuantities, parseQuantity } from './quantity.js';
+import { checkService } from './service-rules.js';
 import { checkAggregationSelectors, checkPolicyRules, checkSubjects } from './rbac-rules.js';
 import type { LabelSelector } from './types.js';
 import type { RawIssue } from './schema-validator.js';
@@ -211,33 +212,6 @@ function checkStrategy(strategy: JsonRecord | undefined, report: Report): void {
 
 function isZero(value: unknown): boolean {
   return value === 0 || (typeof value === 'string' && /^0+%$/.test(value));
-}
-
-function checkService(spec: JsonRecord | undefined, report: Report): void {
-  if (!spec) return;
-  const ports = arrayAt(spec, 'ports');
-  const names = new Set<string>();
-  const numbers = new Set<string>();
-  const type = stringAt(spec, 'type') ?? 'ClusterIP';
-  ports.forEach((port, i) => {
-    if (!isRecord(port)) return;
-    const at = ['spec', 'ports', i];
-    const name = stringAt(port, 'name');
-    if (name === undefined) {
-      if (ports.length > 1) report([...at, 'name'], 'is required when a Service has more than one port');
-    } else {
-      if (names.has(name)) report([...at, 'name'], `duplicate port name ${JSON.stringify(name)}`);
-      names.add(name);
-    }
-    if (typeof port['port'] === 'number') {
-      const key = `${port['port']}/${stringAt(port, 'protocol') ?? 'TCP'}`;
-      if (numbers.has(key)) report([...at, 'port'], `duplicate port ${key}`);
-      numbers.add(key);
-    }
-    if (port['nodePort'] !== undefined && type === 'ClusterIP') {
-      report([...at, 'nodePort'], 'may not be set when type is ClusterIP');
-    }
-  });
 }
 
 function checkConfigMap(doc: JsonRecord, report: Report): void {

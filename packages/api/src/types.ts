@@ -145,6 +145,9 @@ export interface PodSpec {
   automountServiceAccountToken?: boolean;
   imagePullSecrets?: LocalObjectReference[];
   securityContext?: PodSecurityContext;
+  /** The pod's host name (default: its name); with subdomain, its DNS name under that headless Service. */
+  hostname?: string;
+  subdomain?: string;
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';

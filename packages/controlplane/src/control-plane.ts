@@ -17,6 +17,7 @@ import {
 import type { Logger } from 'pino';
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { ApiService } from './api/api-service.js';
+import { DEFAULT_SERVICE_NETWORK, ServiceAllocator, type ServiceNetworkConfig } from './api/service-allocations.js';
 import { TokenRequests } from './api/token-requests.js';
 import {
   ensureAdminKubeconfig,
@@ -67,6 +68,8 @@ export interface ControlPlaneConfig {
   /** Bin-pack (best fit, the default) or spread (least allocated). */
   readonly schedulingStrategy: Strategy;
   readonly podNetwork: PodNetworkConfig;
+  /** --service-cluster-ip-range and --service-node-port-range (default 10.96.0.0/16 and 30000-32767). */
+  readonly serviceNetwork?: ServiceNetworkConfig;
   /** How long a node stays NotReady before its pods are evicted. */
   readonly podEvictionTimeoutMs: number;
   /** Where the CA, keys, the first join token and the admin kubeconfig live (0700). */
@@ -110,7 +113,7 @@ export class ControlPlane {
     const store = new EtcdStore({ endpoints: [...this.config.etcdEndpoints] });
     this.store = store;
     const objects = new ObjectStore(store, { secrets });
-    const api = new ApiService(objects);
+    const api = new ApiService(objects, undefined, new ServiceAllocator(store, objects, this.config.serviceNetwork ?? DEFAULT_SERVICE_NETWORK));
     const tokens = new JoinTokens(objects);
     await this.waitForStore(async () => {
       await api.ensureBuiltinNamespaces();

@@ -5,6 +5,7 @@ import { messageOf, parseDuration } from '@skiff/api';
 import { pino } from 'pino';
 import { runRotateSecretsKey } from './commands/rotate-secrets-key.js';
 import { runTokenCommand } from './commands/token.js';
+import { parseServiceNetwork } from './api/service-allocations.js';
 import { ControlPlane } from './control-plane.js';
 
 // Subcommands first: `skiff-controlplane token …`, `skiff-controlplane rotate-secrets-key …`.
@@ -32,6 +33,8 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --pod-eviction-timeout-ms  how long a node stays NotReady before its pods move (default 500)
   --pod-network CIDR        the pods' address space (default 10.244.0.0/16)
   --node-cidr-mask-size N   size of each node's slice of it (default 24: 254 nodes of 254 pods)
+  --service-cluster-ip-range CIDR  Services' virtual IPs (default 10.96.0.0/16)
+  --service-node-port-range A-B    NodePort and LoadBalancer ports (default 30000-32767)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)`;
 
@@ -56,6 +59,8 @@ function parseFlags() {
         strategy: { type: 'string', default: 'binpack' },
         'pod-network': { type: 'string', default: '10.244.0.0/16' },
         'node-cidr-mask-size': { type: 'string', default: '24' },
+        'service-cluster-ip-range': { type: 'string', default: '10.96.0.0/16' },
+        'service-node-port-range': { type: 'string', default: '30000-32767' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -93,6 +98,13 @@ try {
   process.stderr.write(`skiff-controlplane: ${messageOf(error)}\n`);
   process.exit(2);
 }
+const serviceNetwork = { clusterIpRange: flags['service-cluster-ip-range'], nodePortRange: flags['service-node-port-range'] };
+try {
+  parseServiceNetwork(serviceNetwork, flags['pod-network']);
+} catch (error) {
+  process.stderr.write(`skiff-controlplane: ${messageOf(error)}\n`);
+  process.exit(2);
+}
 const log = pino({ name: 'controlplane', level: flags['log-level'] });
 const controlPlane = new ControlPlane(
   {
@@ -115,6 +127,7 @@ const controlPlane = new ControlPlane(
       : {}),
     schedulingStrategy: strategy,
     podEvictionTimeoutMs: positiveInteger('pod-eviction-timeout-ms', flags['pod-eviction-timeout-ms']),
+    serviceNetwork,
     podNetwork: {
       clusterCidr: flags['pod-network'],
       nodeMaskSize: positiveInteger('node-cidr-mask-size', flags['node-cidr-mask-size']),

@@ -173,6 +173,9 @@ export const podSpecSchema: JsonSchema = {
     automountServiceAccountToken: booleanField,
     imagePullSecrets: { type: 'array', items: localObjectReferenceSchema },
     securityContext: podSecurityContextSchema,
+    // With subdomain naming a headless Service, the pod is <hostname>.<subdomain>.<ns>.svc.<domain> in DNS.
+    hostname: { type: 'string', format: 'dns1123-label' },
+    subdomain: { type: 'string', format: 'dns1123-label' },
   },
 };
 

@@ -1,6 +1,10 @@
-import { labelsMap, portNumber, portNumberOrName, stringField } from './fields.js';
+import { booleanField, labelsMap, portNumber, portNumberOrName, stringField } from './fields.js';
 import type { JsonSchema } from './json-schema.js';
 import { resourceSchema } from './resource.js';
+
+/** Kubernetes' bounds for sessionAffinityConfig.clientIP.timeoutSeconds (default 10800: three hours). */
+export const MAX_SESSION_AFFINITY_SECONDS = 86_400;
+export const DEFAULT_SESSION_AFFINITY_SECONDS = 10_800;
 
 // targetPort defaults to port, which a schema default cannot express; it is filled in code.
 const servicePortSchema: JsonSchema = {
@@ -17,6 +21,8 @@ const servicePortSchema: JsonSchema = {
 };
 
 // Service names become DNS names ("web.default.svc"), so they must start with a letter.
+// Rules between fields (ports required unless headless or ExternalName, nodePort only
+// for NodePort and LoadBalancer, …) are in service-rules.ts.
 export const serviceSchema: JsonSchema = resourceSchema({
   kind: 'Service',
   nameFormat: 'dns1035-label',
@@ -24,12 +30,33 @@ export const serviceSchema: JsonSchema = resourceSchema({
     spec: {
       type: 'object',
       additionalProperties: false,
-      required: ['ports'],
       properties: {
-        type: { type: 'string', enum: ['ClusterIP', 'NodePort', 'LoadBalancer'], default: 'ClusterIP' },
+        type: { type: 'string', enum: ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'], default: 'ClusterIP' },
         selector: labelsMap,
-        ports: { type: 'array', minItems: 1, items: servicePortSchema },
+        ports: { type: 'array', items: servicePortSchema },
         clusterIP: stringField,
+        clusterIPs: { type: 'array', items: stringField },
+        externalName: stringField,
+        sessionAffinity: { type: 'string', enum: ['None', 'ClientIP'], default: 'None' },
+        sessionAffinityConfig: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            clientIP: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                timeoutSeconds: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: MAX_SESSION_AFFINITY_SECONDS,
+                  'x-message': `must be greater than 0 and at most ${MAX_SESSION_AFFINITY_SECONDS}`,
+                },
+              },
+            },
+          },
+        },
+        publishNotReadyAddresses: booleanField,
       },
     },
   },

@@ -1,10 +1,11 @@
 // ctl describe KIND NAME: fetch each object and the events that mention it;
 // output/describe-object.ts writes the text.
-import type { Event, KindInfo, ResourceObject } from '@skiff/api';
+import { ENDPOINT_SLICE_SERVICE_LABEL, type EndpointSlice, type Event, type KindInfo, type ResourceObject, type Service } from '@skiff/api';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { describeObject } from '../output/describe-object.js';
+import { describeService } from '../output/describe-service.js';
 import { parseObjectArgs } from './object-args.js';
 
 export function registerDescribe(program: Command, context: CliContext): void {
@@ -23,7 +24,18 @@ export function registerDescribe(program: Command, context: CliContext): void {
             : (await context.client().list({ kind: info.plural, namespace: options.namespace, allNamespaces: false, labelSelector: '' })).items;
         if (objects.length === 0) throw new CliError(`No resources found in ${options.namespace} namespace.`);
         for (const object of objects) {
-          blocks.push(describeObject(info, object, await eventsAbout(context, info, object), context.now()));
+          const events = await eventsAbout(context, info, object);
+          if (info.kind === 'Service') {
+            const slices = await context.client().list({
+              kind: 'endpointslices',
+              namespace: object.metadata.namespace ?? options.namespace,
+              allNamespaces: false,
+              labelSelector: `${ENDPOINT_SLICE_SERVICE_LABEL}=${object.metadata.name}`,
+            });
+            blocks.push(describeService(object as Service, slices.items as EndpointSlice[], events, context.now()));
+          } else {
+            blocks.push(describeObject(info, object, events, context.now()));
+          }
         }
       }
       context.stdout.write(blocks.join('\n\n'));

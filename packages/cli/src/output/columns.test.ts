@@ -15,6 +15,7 @@ import {
   type Role,
   type RoleBinding,
   type Secret,
+  type EndpointSlice,
   type Service,
   type ServiceAccount,
 } from '@skiff/api';
@@ -316,7 +317,7 @@ function service(name: string, spec: Service['spec']): Service {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', creationTimestamp: ago(45) }, spec };
 }
 
-describe('ctl get services', () => {
+describe('ctl get services (kubectl printers.go: getServiceExternalIP, makePortString)', () => {
   const services = [
     service('web', { type: 'ClusterIP', clusterIP: '10.96.0.10', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] }),
     service('dns', {
@@ -324,30 +325,64 @@ describe('ctl get services', () => {
       clusterIP: '10.96.0.53',
       ports: [
         { port: 53, targetPort: 53, nodePort: 30053, protocol: 'UDP' },
-        { port: 80, targetPort: 80, protocol: 'TCP' },
+        { port: 80, targetPort: 80, nodePort: 30080, protocol: 'TCP' },
       ],
     }),
-    service('pending', { type: 'ClusterIP', ports: [] }),
+    service('headless', { type: 'ClusterIP', clusterIP: 'None', clusterIPs: ['None'], selector: { app: 'db' }, ports: [] }),
+    service('db', { type: 'ExternalName', externalName: 'db.example.com', ports: [] }),
+    { ...service('lb', { type: 'LoadBalancer', clusterIP: '10.96.3.4', ports: [{ port: 443, targetPort: 8443, nodePort: 31443, protocol: 'TCP' }] }), status: { loadBalancer: { ingress: [{ ip: '192.168.1.12' }, { ip: '192.168.1.11' }] } } },
+    service('waiting', { type: 'LoadBalancer', clusterIP: '10.96.3.5', ports: [{ port: 80, targetPort: 80, nodePort: 31080, protocol: 'TCP' }] }),
   ];
 
-  it('shows TYPE, CLUSTER-IP and PORT(S) with node ports, <none> where empty', () => {
+  it('shows TYPE, CLUSTER-IP, EXTERNAL-IP and PORT(S) as kubectl does', () => {
     expect(table('Service', services)).toBe(
       lines(
-        'NAME      TYPE        CLUSTER-IP   PORT(S)               AGE',
-        'web       ClusterIP   10.96.0.10   80/TCP                45s',
-        'dns       NodePort    10.96.0.53   53:30053/UDP,80/TCP   45s',
-        'pending   ClusterIP   <none>       <none>                45s',
+        'NAME       TYPE           CLUSTER-IP   EXTERNAL-IP        PORT(S)                     AGE',
+        'web        ClusterIP      10.96.0.10   <none>             80/TCP                      45s',
+        'dns        NodePort       10.96.0.53   <none>             53:30053/UDP,80:30080/TCP   45s',
+        'headless   ClusterIP      None         <none>             <none>                      45s',
+        'db         ExternalName   <none>       db.example.com     <none>                      45s',
+        'lb         LoadBalancer   10.96.3.4    192.168.1.11,...   443:31443/TCP               45s',
+        'waiting    LoadBalancer   10.96.3.5    <pending>          80:31080/TCP                45s',
       ),
     );
   });
 
-  it('-o wide adds SELECTOR, its pairs sorted', () => {
+  it('-o wide adds SELECTOR, its pairs sorted, and shows every LoadBalancer ingress', () => {
     const web = service('web', { type: 'ClusterIP', clusterIP: '10.96.0.10', selector: { tier: 'front', app: 'web' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] });
-    expect(table('Service', [web, services[2] as Service], { wide: true })).toBe(
+    expect(table('Service', [web, services[4] as Service], { wide: true })).toBe(
       lines(
-        'NAME      TYPE        CLUSTER-IP   PORT(S)   AGE   SELECTOR',
-        'web       ClusterIP   10.96.0.10   80/TCP    45s   app=web,tier=front',
-        'pending   ClusterIP   <none>       <none>    45s   <none>',
+        'NAME   TYPE           CLUSTER-IP   EXTERNAL-IP                 PORT(S)         AGE   SELECTOR',
+        'web    ClusterIP      10.96.0.10   <none>                      80/TCP          45s   app=web,tier=front',
+        'lb     LoadBalancer   10.96.3.4    192.168.1.11,192.168.1.12   443:31443/TCP   45s   <none>',
+      ),
+    );
+  });
+});
+
+describe('ctl get endpointslices (kubectl formatDiscoveryPorts, formatDiscoveryEndpoints)', () => {
+  const slice = (name: string, ports: number[], addresses: string[]): EndpointSlice => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name, namespace: 'default', creationTimestamp: ago(45) },
+    addressType: 'IPv4',
+    ports: ports.map((port) => ({ protocol: 'TCP', port })),
+    endpoints: addresses.map((address, i) => ({ addresses: [address], conditions: { ready: i % 2 === 0 } })),
+  });
+
+  it('shows up to three ports and addresses, then "+ N more...", and <unset> for none', () => {
+    expect(
+      table('EndpointSlice', [
+        slice('web-abcde', [8080], ['10.244.1.2', '10.244.1.3']),
+        slice('big-fghij', [80, 443, 8080, 9090], ['10.244.1.2', '10.244.1.3', '10.244.2.2', '10.244.2.3', '10.244.3.2']),
+        slice('empty-klmno', [], []),
+      ]),
+    ).toBe(
+      lines(
+        'NAME          ADDRESSTYPE   PORTS                     ENDPOINTS                                      AGE',
+        'web-abcde     IPv4          8080                      10.244.1.2,10.244.1.3                          45s',
+        'big-fghij     IPv4          80,443,8080 + 1 more...   10.244.1.2,10.244.1.3,10.244.2.2 + 2 more...   45s',
+        'empty-klmno   IPv4          <unset>                   <unset>                                        45s',
       ),
     );
   });

@@ -23,11 +23,14 @@ import {
 } from '@skiff/api';
 import { formatAge } from './age.js';
 import { lastSeen } from './event-times.js';
+import { serviceClusterIP, serviceExternalIP, servicePorts, sliceEndpoints, slicePorts } from './service-columns.js';
 
 export interface Column {
   readonly header: string;
   readonly wide?: boolean;
   readonly value: (object: ResourceObject, now: Date) => string;
+  /** What -o wide shows instead, when it differs (kubectl's untruncated EXTERNAL-IP). */
+  readonly wideValue?: (object: ResourceObject, now: Date) => string;
 }
 
 const age: Column = { header: 'AGE', value: (o, now) => formatAge(o.metadata.creationTimestamp, now) };
@@ -155,21 +158,17 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
   Service: [
     name,
     { header: 'TYPE', value: (o) => (o as Service).spec.type },
-    { header: 'CLUSTER-IP', value: (o) => orNone((o as Service).spec.clusterIP) },
-    {
-      header: 'PORT(S)',
-      value: (o) =>
-        orNone((o as Service).spec.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(',')),
-    },
+    { header: 'CLUSTER-IP', value: (o) => serviceClusterIP(o as Service) },
+    { header: 'EXTERNAL-IP', value: (o) => serviceExternalIP(o as Service, false), wideValue: (o) => serviceExternalIP(o as Service, true) },
+    { header: 'PORT(S)', value: (o) => servicePorts(o as Service) },
     age,
     { header: 'SELECTOR', wide: true, value: (o) => labelsText((o as Service).spec.selector) },
   ],
-  // kubectl's columns; the ctl work of issue 10 may refine them.
   EndpointSlice: [
     name,
     { header: 'ADDRESSTYPE', value: (o) => (o as EndpointSlice).addressType },
-    { header: 'PORTS', value: (o) => orNone((o as EndpointSlice).ports.map((p) => String(p.port)).join(',')) },
-    { header: 'ENDPOINTS', value: (o) => orNone((o as EndpointSlice).endpoints.flatMap((e) => e.addresses).join(',')) },
+    { header: 'PORTS', value: (o) => slicePorts(o as EndpointSlice) },
+    { header: 'ENDPOINTS', value: (o) => sliceEndpoints(o as EndpointSlice) },
     age,
   ],
   ConfigMap: [
@@ -223,6 +222,8 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
 /** The columns to print; `withKind` names rows kind/name, as kubectl does when several kinds are shown. */
 export function columnsFor(kind: KindName, wide: boolean, withNamespace: boolean, withKind = false): Column[] {
   const kindName: Column = { header: 'NAME', value: (o) => qualifiedName(kindInfo(kind), o.metadata.name) };
-  const chosen = COLUMNS[kind].filter((column) => wide || !column.wide).map((column) => (withKind && column === name ? kindName : column));
+  const chosen = COLUMNS[kind]
+    .filter((column) => wide || !column.wide)
+    .map((column) => (withKind && column === name ? kindName : wide && column.wideValue ? { ...column, value: column.wideValue } : column));
   return withNamespace ? [{ header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' }, ...chosen] : chosen;
 }

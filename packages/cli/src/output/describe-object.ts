@@ -33,7 +33,7 @@ export function describeObject(info: KindInfo, object: ResourceObject, events: r
 }
 
 /** kubectl's events table: oldest last-seen first; a repeated event's Age reads "30s (x4 over 5m)". */
-function eventsSection(events: readonly Event[], now: Date): string {
+export function eventsSection(events: readonly Event[], now: Date): string {
   if (events.length === 0) return 'Events:            <none>';
   const rows = byLastSeen(events).map((event) => [
     event.type,
@@ -51,7 +51,7 @@ function field(label: string, value: string): string {
   return `${`${label}:`.padEnd(18)} ${value}`;
 }
 
-function pairs(record: Record<string, string> | undefined): string {
+export function pairs(record: Record<string, string> | undefined): string {
   const entries = Object.entries(record ?? {});
   return entries.length === 0 ? '<none>' : entries.map(([k, v]) => `${k}=${v}`).join('\n'.padEnd(20));
 }

@@ -2,6 +2,7 @@
 // compare-and-swap, reads, deletes and scaling. grpc/api-handlers.ts adapts it.
 import { randomUUID } from 'node:crypto';
 import {
+  BatchConflictError,
   ConflictError,
   FailedPreconditionError,
   formatIssue,
@@ -17,9 +18,11 @@ import {
   type Namespace,
   type ResourceObject,
   type Selector,
+  type Service,
 } from '@skiff/api';
 import { parseResourceVersion } from '../objects/object-codec.js';
-import { describeObject, type ObjectStore } from '../objects/object-store.js';
+import { describeObject, type ObjectStore, type ObjectWrite } from '../objects/object-store.js';
+import type { ServiceAllocator } from './service-allocations.js';
 import { planApply, type ApplyOutcome } from './apply-plan.js';
 import { parseManifestJson } from './manifest-json.js';
 import { effectiveNamespace, requireKind } from './kind-resolution.js';
@@ -64,6 +67,8 @@ export class ApiService {
   constructor(
     private readonly objects: ObjectStore,
     private readonly clock: () => Date = () => new Date(),
+    /** Cluster IPs and node ports of Services; without it, Services cannot be written. */
+    private readonly services?: ServiceAllocator,
   ) {}
 
   /**
@@ -91,7 +96,19 @@ export class ApiService {
       if (expected !== undefined) checkPrecondition(info, object, existing, expected);
       const plan = planApply(object, existing, { now: this.clock(), newUid: randomUUID });
       const warnings = validation.warnings.map(formatIssue);
-      if (options.dryRun || plan.outcome === 'unchanged') return { outcome: plan.outcome, object: plan.object, warnings };
+      if (plan.outcome === 'unchanged') return { outcome: plan.outcome, object: plan.object, warnings };
+      if (info.kind === 'Service') {
+        // The allocation records commit in the Service's own transaction (service-allocations.ts).
+        const allocated = await this.allocator().plan(plan.object as Service, existing as Service | undefined);
+        if (options.dryRun) return { outcome: plan.outcome, object: allocated.service, warnings };
+        const write: ObjectWrite<Service> =
+          plan.outcome === 'created'
+            ? { op: 'create', object: allocated.service }
+            : { op: 'update', object: allocated.service, expectedRevision: Number(existing?.metadata.resourceVersion) };
+        const { object: written } = await this.objects.writeWith(info, write, allocated.ops);
+        return { outcome: plan.outcome, object: written ?? allocated.service, warnings };
+      }
+      if (options.dryRun) return { outcome: plan.outcome, object: plan.object, warnings };
       const written =
         plan.outcome === 'created'
           ? await this.objects.create(info, plan.object)
@@ -126,7 +143,7 @@ export class ApiService {
     const attempt = async (): Promise<ResourceObject> => {
       const existing = await this.objects.mustGet(info, namespace, ref.name);
       const revision = expected ?? Number(existing.metadata.resourceVersion);
-      await this.objects.delete(info, namespace, ref.name, revision);
+      await this.deleteStored(info, existing, revision);
       return existing;
     };
     return expected === undefined ? retryOnConflict(attempt) : attempt();
@@ -159,6 +176,28 @@ export class ApiService {
     for (const name of ['default', 'skiff-system']) {
       await this.apply(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
     }
+  }
+
+  /** Deletes a stored object; a Service's IP and node ports are freed in the same transaction. */
+  private async deleteStored(info: KindInfo, object: ResourceObject, revision: number): Promise<void> {
+    const { namespace, name } = object.metadata;
+    if (info.kind !== 'Service' || !this.services) {
+      await this.objects.delete(info, namespace, name, revision);
+      return;
+    }
+    const release = await this.services.releaseOps(object as Service);
+    try {
+      await this.objects.writeWith(info, { op: 'delete', namespace, name, expectedRevision: revision }, release);
+    } catch (error) {
+      // The Service's own compare failed: say so as a single delete would.
+      if (error instanceof BatchConflictError && error.index === 0) await this.objects.delete(info, namespace, name, revision);
+      throw error;
+    }
+  }
+
+  private allocator(): ServiceAllocator {
+    if (!this.services) throw new FailedPreconditionError('this API server was started without a service network; Services cannot be written');
+    return this.services;
   }
 
   private async requireActiveNamespace(name: string): Promise<void> {
@@ -201,7 +240,7 @@ export class ApiService {
       for (const item of items) {
         await retryOnConflict(async () => {
           const current = await this.objects.get(info, name, item.metadata.name);
-          if (current) await this.objects.delete(info, name, current.metadata.name, Number(current.metadata.resourceVersion));
+          if (current) await this.deleteStored(info, current, Number(current.metadata.resourceVersion));
         });
       }
     }

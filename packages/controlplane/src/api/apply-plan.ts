@@ -3,7 +3,7 @@
 // owns (uid, creation time, generation, status, assigned node and IPs), and
 // whether anything the user owns actually changed.
 import { isDeepStrictEqual } from 'node:util';
-import { InvalidError, isRecord, toTimestamp, type ObjectMeta, type ResourceObject } from '@skiff/api';
+import { InvalidError, isRecord, toTimestamp, usesNodePorts, type ObjectMeta, type ResourceObject, type ServicePort } from '@skiff/api';
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 
@@ -77,9 +77,35 @@ function keepServerAssignedSpec(existing: ResourceObject, merged: ResourceObject
   const before = asRecord(existing.spec);
   const after = asRecord(merged.spec);
   if (!before || !after) return;
-  const assigned = existing.kind === 'Pod' ? ['nodeName'] : existing.kind === 'Service' ? ['clusterIP'] : [];
+  if (existing.kind === 'Service') {
+    keepServiceAllocations(before, after);
+    return;
+  }
+  const assigned = existing.kind === 'Pod' ? ['nodeName'] : [];
   for (const field of assigned) {
     if (after[field] === undefined && before[field] !== undefined) after[field] = before[field];
+  }
+}
+
+/**
+ * A re-applied Service manifest that names no clusterIP or nodePort keeps the
+ * ones allocated (node ports matched by port number and protocol), so
+ * applying the same file twice is "unchanged". Types that do not have them
+ * (ExternalName; ClusterIP for node ports) drop them.
+ */
+function keepServiceAllocations(before: Record<string, unknown>, after: Record<string, unknown>): void {
+  const hasIP = (spec: Record<string, unknown>): boolean => spec.type !== 'ExternalName';
+  if (hasIP(before) && hasIP(after) && after.clusterIP === undefined && before.clusterIP !== undefined) {
+    after.clusterIP = before.clusterIP;
+    after.clusterIPs = before.clusterIPs;
+  }
+  if (!usesNodePorts(before.type as string) || !usesNodePorts(after.type as string)) return;
+  const old = Array.isArray(before.ports) ? (before.ports as ServicePort[]) : [];
+  if (!Array.isArray(after.ports)) return;
+  for (const port of after.ports as ServicePort[]) {
+    if (port.nodePort !== undefined) continue;
+    const match = old.find((p) => p.port === port.port && p.protocol === port.protocol);
+    if (match?.nodePort !== undefined) port.nodePort = match.nodePort;
   }
 }
 
@@ -105,6 +131,19 @@ function checkImmutable(existing: ResourceObject, merged: ResourceObject): void 
         throw new InvalidError('spec.selector: field is immutable; delete and re-create the Deployment to change it');
       }
       return;
+    case 'Service': {
+      const before = asRecord(existing.spec) ?? {};
+      const after = asRecord(merged.spec) ?? {};
+      // Changing to or from ExternalName releases or allocates the IP; otherwise it is fixed once set.
+      if (before.type === 'ExternalName' || after.type === 'ExternalName') return;
+      if (before.clusterIP !== undefined && after.clusterIP !== before.clusterIP) {
+        throw new InvalidError(
+          `Service "${existing.metadata.name}" is invalid:\n  spec.clusterIP: Invalid value: ${JSON.stringify(after.clusterIP)}: field is immutable`,
+          [`spec.clusterIP: Invalid value: ${JSON.stringify(after.clusterIP)}: field is immutable`],
+        );
+      }
+      return;
+    }
     case 'Pod':
       if (!isDeepStrictEqual(withoutImages(existing.spec), withoutImages(merged.spec))) {
         throw new InvalidError(

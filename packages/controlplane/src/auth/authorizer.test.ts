@@ -168,7 +168,8 @@ const CASES: [string, UserInfo, RequestAttributes, Expected][] = [
   ['a node reports status for a pod it does not run', nodeA, core('update', 'pods', { ...shop, name: 'api-1', subresource: 'status' }), { denied: 'user "system:node:node-a" cannot update pods/status "api-1" in namespace "shop"' }],
   ['a node reports status for its pod', nodeA, core('update', 'pods', { ...shop, name: 'web-1', subresource: 'status' }), { allowed: 'node "node-a" may update the status of pods bound to it' }],
   ['a node applies a deployment', nodeA, apps('create', 'deployments', shop), { denied: 'user "system:node:node-a" cannot create deployments in namespace "shop"' }],
-  ['RBAC never widens what a node may do', nodeA, core('list', 'services', shop), { denied: 'user "system:node:node-a" cannot list services in namespace "shop"' }],
+  ['RBAC never widens what a node may do', nodeA, core('list', 'configmaps', shop), { denied: 'user "system:node:node-a" cannot list configmaps in namespace "shop"' }],
+  ['a node lists every Service (service proxy, DNS)', nodeA, core('list', 'services', shop), { allowed: 'node "node-a" may list services (for its service proxy and DNS)' }],
 ];
 
 describe('Authorizer', () => {

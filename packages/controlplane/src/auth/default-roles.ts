@@ -25,9 +25,13 @@ const rule = (verbs: readonly string[], apiGroup: string, resources: readonly st
   verbs: [...verbs],
 });
 
+const DISCOVERY = 'discovery.k8s.io';
+
+// EndpointSlices are the controller's output: readable by every role, written by no user role.
 const VIEW: readonly PolicyRule[] = [
-  rule(READ, CORE, ['pods', 'pods/log', 'pods/status', 'services', 'configmaps', 'serviceaccounts', 'events', 'namespaces']),
+  rule(READ, CORE, ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'configmaps', 'serviceaccounts', 'events', 'namespaces']),
   rule(READ, APPS, ['deployments', 'deployments/scale', 'deployments/status']),
+  rule(READ, DISCOVERY, ['endpointslices']),
 ];
 
 const EDIT: readonly PolicyRule[] = [

@@ -96,6 +96,11 @@ describe('NodeAuthorizer', () => {
     ['get a ConfigMap in envFrom', q('get', 'configmaps', { namespace: 'shop', name: 'bulk-config' }), 'get configmaps that pods bound to it reference'],
     ['get its pod ServiceAccount', q('get', 'serviceaccounts', { namespace: 'shop', name: 'web' }), 'get serviceaccounts that pods bound to it reference'],
     ['get a Secret of its pod in another namespace', q('get', 'secrets', { namespace: 'other', name: 'db' }), 'get secrets that pods bound to it reference'],
+    ['list every Service', q('list', 'services'), 'list services (for its service proxy and DNS)'],
+    ['watch every Service', q('watch', 'services'), 'watch services (for its service proxy and DNS)'],
+    ['get a Service', q('get', 'services', { namespace: 'shop', name: 'web' }), 'get services (for its service proxy and DNS)'],
+    ['list every EndpointSlice', { verb: 'list', apiGroup: 'discovery.k8s.io', resource: 'endpointslices' }, 'list endpointslices (for its service proxy and DNS)'],
+    ['watch every EndpointSlice', { verb: 'watch', apiGroup: 'discovery.k8s.io', resource: 'endpointslices' }, 'watch endpointslices (for its service proxy and DNS)'],
   ])('allows a node to %s', (_label, query, what) => {
     expect(authorizer.authorize(nodeA, query)).toEqual({ allowed: true, reason: `node "node-a" may ${what}` });
   });
@@ -131,6 +136,21 @@ describe('NodeAuthorizer', () => {
     ['get a ServiceAccount nothing uses', q('get', 'serviceaccounts', { namespace: 'shop', name: 'default' }), 'no pod bound to node "node-a" references serviceaccounts "default" in namespace "shop"'],
     ['create a deployment', { verb: 'create', apiGroup: 'apps', resource: 'deployments', namespace: 'shop' }, 'a node may not create deployments in namespace "shop"'],
     ['ask about "*"', q('*', 'pods', { nodeName: 'node-a' }), 'a node may not * pods at the cluster scope'],
+    ['create a Service', q('create', 'services', { namespace: 'shop', name: 'web' }), 'a node may only get, list and watch services'],
+    ['update a Service', q('update', 'services', { namespace: 'shop', name: 'web' }), 'a node may only get, list and watch services'],
+    ['delete a Service', q('delete', 'services', { namespace: 'shop', name: 'web' }), 'a node may only get, list and watch services'],
+    ['update a Service status', q('update', 'services', { namespace: 'shop', name: 'web', subresource: 'status' }), 'a node may not update services/status "web" in namespace "shop"'],
+    [
+      'write an EndpointSlice',
+      { verb: 'update', apiGroup: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'shop', name: 'web-abcde' },
+      'a node may only get, list and watch endpointslices',
+    ],
+    [
+      'delete an EndpointSlice',
+      { verb: 'delete', apiGroup: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'shop', name: 'web-abcde' },
+      'a node may only get, list and watch endpointslices',
+    ],
+    ['list EndpointSlices from the wrong group', q('list', 'endpointslices'), 'a node may not list endpointslices at the cluster scope'],
   ])('denies a node to %s', (_label, query, why) => {
     expect(authorizer.authorize(nodeA, query)).toEqual({ allowed: false, reason: `node authorizer: ${why}` });
   });

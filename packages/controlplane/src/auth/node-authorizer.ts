@@ -1,9 +1,10 @@
 // Kubernetes' node authorizer and NodeRestriction, simplified: a node may
 // register and heartbeat only itself, list and watch every Node (read-only, as
 // kubelet may: the pod overlay needs its peers' pod CIDRs and VTEPs), see only the pods bound to it and the
-// ConfigMaps, Secrets and ServiceAccounts those pods reference, and report
-// status only for those pods, and record Events only about itself and those
-// pods. Nothing else — RBAC is never asked for a node.
+// ConfigMaps, Secrets and ServiceAccounts those pods reference, report
+// status only for those pods, record Events only about itself and those
+// pods, and read (get, list, watch) every Service and EndpointSlice for its
+// service proxy and DNS. Nothing else — RBAC is never asked for a node.
 import { NODE_LEASE_NAMESPACE, type InvolvedObject, type Pod } from '@skiff/api';
 import type { DeletedPod } from './recently-deleted-pods.js';
 import { nodeNameOf, type UserInfo } from './identity.js';
@@ -83,6 +84,12 @@ export class NodeAuthorizer {
         if (refusal) return deny(refusal);
       }
       return allow(`${verb} events about itself and the pods bound to it`);
+    }
+    // The service proxy and the cluster DNS on every node read all Services and their endpoints.
+    const serviceData = (apiGroup === '' && resource === 'services') || (apiGroup === 'discovery.k8s.io' && resource === 'endpointslices');
+    if (serviceData && subresource === undefined) {
+      if (verb === 'get' || verb === 'list' || verb === 'watch') return allow(`${verb} ${resource} (for its service proxy and DNS)`);
+      return deny(`a node may only get, list and watch ${resource}`);
     }
     const referenced = REFERENCED[resource];
     if (apiGroup === '' && referenced && subresource === undefined && verb === 'get') {

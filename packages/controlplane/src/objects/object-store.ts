@@ -1,8 +1,8 @@
 // Typed objects on top of the raw Store: keys, JSON, resourceVersions,
 // Secrets encrypted at rest (when given a transformer), and error messages
 // that name the object the way kubectl users expect.
-import { AlreadyExistsError, ConflictError, NotFoundError, type KindInfo, type ResourceObject } from '@skiff/api';
-import type { KeyValue, Store, StoreEvent, WatchHandle } from '../store/store.js';
+import { AlreadyExistsError, BatchConflictError, ConflictError, NotFoundError, type KindInfo, type ResourceObject } from '@skiff/api';
+import type { KeyValue, Store, StoreEvent, WatchHandle, WriteOp } from '../store/store.js';
 import type { SecretTransformer } from './encrypted-secret-codec.js';
 import { ObjectCodec } from './object-codec.js';
 import { describeObject, kindPrefix, objectKey } from './object-keys.js';
@@ -25,6 +25,11 @@ export interface ObjectWatchCallbacks {
   onCompacted(compactRevision: number): void;
   onError(error: Error): void;
 }
+
+export type ObjectWrite<T extends ResourceObject> =
+  | { readonly op: 'create'; readonly object: T }
+  | { readonly op: 'update'; readonly object: T; readonly expectedRevision: number }
+  | { readonly op: 'delete'; readonly namespace: string | undefined; readonly name: string; readonly expectedRevision: number };
 
 export interface ObjectStoreOptions {
   /** Encrypts Secrets on their way into the store (EncryptedSecretCodec); without it they are stored as plain JSON. */
@@ -117,6 +122,33 @@ export class ObjectStore {
         return { op: 'update' as const, key, value: this.codec.encode(info, key, object), expectedRevision };
       }),
     );
+  }
+
+  /**
+   * Writes one object and, in the same atomic transaction, raw records that
+   * must change with it (a Service's IP and node-port allocations): both
+   * happen or neither. A lost compare on any of them is a ConflictError
+   * (BatchConflictError), which read-modify-write loops retry.
+   */
+  async writeWith<T extends ResourceObject>(info: KindInfo, write: ObjectWrite<T>, extra: readonly WriteOp[]): Promise<{ revision: number; object?: T }> {
+    const { namespace, name } = write.op === 'delete' ? write : write.object.metadata;
+    const key = objectKey(info, namespace, name);
+    const own: WriteOp =
+      write.op === 'create'
+        ? { op: 'create', key, value: this.codec.encode(info, key, write.object) }
+        : write.op === 'update'
+          ? { op: 'update', key, value: this.codec.encode(info, key, write.object), expectedRevision: write.expectedRevision }
+          : { op: 'delete', key, expectedRevision: write.expectedRevision };
+    let revision: number;
+    try {
+      revision = await this.store.commit([own, ...extra]);
+    } catch (error) {
+      if (error instanceof BatchConflictError && error.index === 0 && write.op === 'create') {
+        throw new AlreadyExistsError(`${describeObject(info, namespace, name)} already exists`);
+      }
+      throw error;
+    }
+    return write.op === 'delete' ? { revision } : { revision, object: withVersion(write.object, revision) };
   }
 
   watch(
