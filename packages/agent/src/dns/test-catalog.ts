@@ -61,7 +61,7 @@ export class MemoryServiceCatalog implements ServiceCatalog {
   }
 }
 
-export function service(namespace: string, name: string, spec: Partial<Service['spec']> & { ports?: Partial<ServicePort>[] } = {}): Service {
+export function service(namespace: string, name: string, spec: Partial<Omit<Service['spec'], 'ports'>> & { ports?: Partial<ServicePort>[] } = {}): Service {
   const ports = (spec.ports ?? []).map((port) => ({
     ...port,
     protocol: port.protocol ?? 'TCP',
