@@ -15,6 +15,8 @@ export interface StartDnsmasqOptions {
   readonly hosts: readonly string[];
   /** TTL of the hosts file's answers (--local-ttl; default 5, as the cluster DNS). */
   readonly ttl?: number;
+  /** Domains answered from the hosts file only (--local=/DOMAIN/): names it lacks there are NXDOMAIN, not REFUSED. */
+  readonly localDomains?: readonly string[];
   /** --cache-size (default dnsmasq's 150). */
   readonly cacheSize?: number;
   readonly name?: string;
@@ -50,6 +52,7 @@ export async function startDnsmasq(options: StartDnsmasqOptions): Promise<Runnin
         '--bind-interfaces',
         '--log-facility=-',
         `--local-ttl=${options.ttl ?? 5}`,
+        ...(options.localDomains ?? []).map((domain) => `--local=/${domain}/`),
         ...(options.cacheSize !== undefined ? [`--cache-size=${options.cacheSize}`] : []),
       ],
     });

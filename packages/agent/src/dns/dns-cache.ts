@@ -8,6 +8,8 @@ import { RCODE } from './rcode.js';
 export const MAX_POSITIVE_TTL = 3600;
 export const MAX_NEGATIVE_TTL = 1800;
 export const DEFAULT_CACHE_ENTRIES = 10_000;
+/** A denial without an SOA to say how long: CoreDNS's cache keeps it for its minimal TTL, 5 s. */
+export const NEGATIVE_TTL_WITHOUT_SOA = 5;
 
 export interface CachedAnswer {
   readonly rcode: number;
@@ -78,7 +80,8 @@ export class DnsCache {
 /**
  * How long an answer may be cached: the smallest TTL of its answer records;
  * for a denial (NXDOMAIN, or NOERROR without answers) the SOA's TTL capped by
- * its minimum field (RFC 2308 §5); nothing else.
+ * its minimum field (RFC 2308 §5), or 5 s without one (as CoreDNS); nothing
+ * else (SERVFAIL, REFUSED).
  */
 export function cacheTtl(value: CachedAnswer): number {
   if (value.rcode === RCODE.NOERROR && value.answers.length > 0) {
@@ -86,7 +89,7 @@ export function cacheTtl(value: CachedAnswer): number {
   }
   if (value.rcode === RCODE.NXDOMAIN || value.rcode === RCODE.NOERROR) {
     const soa = value.authorities.find((record): record is SoaAnswer => record.type === 'SOA');
-    if (!soa) return 0;
+    if (!soa) return NEGATIVE_TTL_WITHOUT_SOA;
     return Math.min(MAX_NEGATIVE_TTL, soa.ttl ?? 0, soa.data.minimum ?? 0);
   }
   return 0;
