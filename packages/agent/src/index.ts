@@ -2,3 +2,10 @@
 export { NodeAgent, type AgentConfig, AGENT_VERSION } from './agent.js';
 export type { Runtime, ContainerSpec, ContainerState } from './runtime/runtime.js';
 export { RegistryImageStore, ImagePullError, pullCredentialsOf } from './images/index.js';
+export {
+  ClusterDns,
+  ClusterRecords,
+  DEFAULT_CLUSTER_DOMAIN,
+  type ClusterDnsOptions,
+} from './dns/index.js';
+export type { ServiceCatalog, ServiceCatalogView, ServiceKey } from './services/service-catalog.js';

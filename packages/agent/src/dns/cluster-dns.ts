@@ -2,17 +2,19 @@
 // (port 53, UDP and TCP), answering the cluster domain from ClusterRecords,
 // which follow the ServiceCatalog's change notifications, and forwarding the
 // rest to the host's resolvers through a cache.
-import type { DecodedPacket, Packet } from 'dns-packet';
+import type { DecodedPacket } from 'dns-packet';
+import { AnswerMemo } from './answer-memo.js';
 import type { ServiceCatalog } from '../services/service-catalog.js';
 import { ClusterRecords, DEFAULT_RECORD_TTL } from './cluster-records.js';
 import { DnsCache, DEFAULT_CACHE_ENTRIES } from './dns-cache.js';
 import { DnsResolver } from './dns-resolver.js';
-import { DnsServer } from './dns-server.js';
+import { DnsServer, type DnsReply } from './dns-server.js';
 import { Forwarder } from './forwarder.js';
 import type { Upstream } from './upstream-exchange.js';
 
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 export const DNS_PORT = 53;
+const NOT_SYNCED = -2;
 
 export interface ClusterDnsOptions {
   readonly catalog: ServiceCatalog;
@@ -33,7 +35,6 @@ export class ClusterDns {
   private readonly resolver: DnsResolver;
   private readonly server: DnsServer;
   private unsubscribe?: () => void;
-  /** The answers of queries in the cluster domain, by query bytes (id aside), for the current records. */
 
   constructor(private readonly options: ClusterDnsOptions) {
     const ttl = options.ttl ?? DEFAULT_RECORD_TTL;
@@ -47,7 +48,9 @@ export class ClusterDns {
     this.server = new DnsServer({
       address: options.address,
       port: options.port ?? DNS_PORT,
-      handler: (query: DecodedPacket): Promise<Packet> => this.resolver.respond(query),
+      handler: (query: DecodedPacket): Promise<DnsReply> => this.resolver.respond(query),
+      // Before the first list nothing is remembered (the zone answers SERVFAIL until then).
+      memo: new AnswerMemo(() => (options.catalog.synced ? this.records.generation : NOT_SYNCED)),
       ...(options.onError ? { onError: options.onError } : {}),
     });
   }

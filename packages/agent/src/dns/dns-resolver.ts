@@ -8,6 +8,7 @@ import type { ClusterRecords } from './cluster-records.js';
 import { answerInZone, type ZoneAnswer } from './cluster-zone.js';
 import { canonicalName, isInZone } from './dns-names.js';
 import type { Forwarder } from './forwarder.js';
+import type { DnsReply } from './dns-server.js';
 import { RCODE } from './rcode.js';
 
 /** How many CNAMEs an answer follows before it gives up (a loop of ExternalNames). */
@@ -31,13 +32,15 @@ interface Resolved {
   authorities: Answer[];
   additionals: Answer[];
   authoritative: boolean;
+  /** Everything came from the zone's records (nothing forwarded, the catalog synced): the answer may be remembered. */
+  fromZone: boolean;
 }
 
 export class DnsResolver {
   constructor(private readonly options: DnsResolverOptions) {}
 
   /** The response to a decoded query (never throws: failures are SERVFAIL). */
-  async respond(query: DecodedPacket): Promise<Packet> {
+  async respond(query: DecodedPacket): Promise<DnsReply> {
     const opt = query.additionals?.find((record): record is OptAnswer => record.type === 'OPT');
     const opcode = (query as { opcode?: string }).opcode;
     const questions = query.questions ?? [];
@@ -54,15 +57,19 @@ export class DnsResolver {
       authorities: resolved?.authorities ?? [],
       additionals: [...(resolved?.additionals ?? []), ...(opt ? [serverOpt()] : [])],
     });
-    if (opcode !== 'QUERY') return reply(RCODE.NOTIMP);
+    if (opcode !== 'QUERY') return { packet: reply(RCODE.NOTIMP) };
     const question = questions[0];
-    if (questions.length !== 1 || question === undefined) return reply(RCODE.FORMERR);
-    if ((question.class ?? 'IN') !== 'IN' || question.type === 'AXFR' || question.type === 'IXFR') return reply(isInZone(canonicalName(question.name), this.options.records.zone) ? RCODE.REFUSED : RCODE.NOTIMP);
+    if (questions.length !== 1 || question === undefined) return { packet: reply(RCODE.FORMERR) };
+    if ((question.class ?? 'IN') !== 'IN' || question.type === 'AXFR' || question.type === 'IXFR') {
+      return { packet: reply(isInZone(canonicalName(question.name), this.options.records.zone) ? RCODE.REFUSED : RCODE.NOTIMP) };
+    }
+    const generation = this.options.records.generation;
     try {
       const resolved = await this.resolve(question.name, question.type, 0);
-      return reply(resolved.rcode, resolved);
+      const packet = reply(resolved.rcode, resolved);
+      return resolved.fromZone ? { packet, generation } : { packet };
     } catch {
-      return reply(RCODE.SERVFAIL);
+      return { packet: reply(RCODE.SERVFAIL) };
     }
   }
 
@@ -70,16 +77,23 @@ export class DnsResolver {
     const { records } = this.options;
     const name = canonicalName(asked);
     if (isInZone(name, records.zone)) {
-      if (!this.options.ready()) return { rcode: RCODE.SERVFAIL, answers: [], authorities: [], additionals: [], authoritative: false };
+      if (!this.options.ready()) return { rcode: RCODE.SERVFAIL, answers: [], authorities: [], additionals: [], authoritative: false, fromZone: false };
       const zone: ZoneAnswer = answerInZone(records, asked, type, this.options.ttl, this.options.nameserver ? { nameserver: this.options.nameserver } : {});
-      if (zone.chase === undefined || depth >= MAX_CHASE || type === 'ANY') return { ...zone, authoritative: true };
+      if (zone.chase === undefined || depth >= MAX_CHASE || type === 'ANY') return { ...zone, authoritative: true, fromZone: true };
       const next = await this.resolve(zone.chase, type, depth + 1);
       // The chain's answer: the CNAME, then what its target holds; the rcode is the target's (RFC 6604).
       return { ...next, answers: [...zone.answers, ...next.answers], authoritative: depth === 0 };
     }
-    if (!this.options.forwarder) return { rcode: RCODE.REFUSED, answers: [], authorities: [], additionals: [], authoritative: false };
+    if (!this.options.forwarder) return { rcode: RCODE.REFUSED, answers: [], authorities: [], additionals: [], authoritative: false, fromZone: false };
     const forwarded = await this.options.forwarder.forward({ name, type: type as Question['type'], class: 'IN' });
-    return { rcode: forwarded.rcode, answers: [...forwarded.answers], authorities: [...forwarded.authorities], additionals: [...forwarded.additionals], authoritative: false };
+    return {
+      rcode: forwarded.rcode,
+      answers: [...forwarded.answers],
+      authorities: [...forwarded.authorities],
+      additionals: [...forwarded.additionals],
+      authoritative: false,
+      fromZone: false,
+    };
   }
 }
 

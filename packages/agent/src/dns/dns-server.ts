@@ -6,6 +6,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket as TcpSocket } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import type { DecodedPacket, OptAnswer, Packet } from 'dns-packet';
+import type { AnswerMemo } from './answer-memo.js';
 import { RCODE } from './rcode.js';
 import { TcpFrames } from './tcp-frames.js';
 
@@ -17,13 +18,21 @@ export const MAX_EDNS_UDP = 1232;
 export const TCP_IDLE_MS = 10_000;
 export const MAX_TCP_CONNECTIONS = 512;
 
-export type DnsHandler = (query: DecodedPacket, transport: 'udp' | 'tcp') => Packet | Promise<Packet>;
+/** A response, and whether it is a pure function of the query and the current records (`generation`), so it may be remembered. */
+export interface DnsReply {
+  readonly packet: Packet;
+  readonly generation?: number;
+}
+
+export type DnsHandler = (query: DecodedPacket, transport: 'udp' | 'tcp') => DnsReply | Promise<DnsReply>;
 
 export interface DnsServerOptions {
   readonly address: string;
   /** 53 for pods; 0 picks a free port (the same for UDP and TCP). */
   readonly port: number;
   readonly handler: DnsHandler;
+  /** Remembered UDP answers (see answer-memo.ts). */
+  readonly memo?: AnswerMemo;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -97,13 +106,21 @@ export class DnsServer {
   }
 
   private onUdp(socket: Socket, message: Buffer, from: RemoteInfo): void {
+    const { memo } = this.options;
+    const remembered = memo?.answer(message);
+    if (remembered) {
+      // No callback: a failed send surfaces as the socket's 'error' event (onError), and the hot path allocates nothing more.
+      socket.send(remembered, from.port, from.address);
+      return;
+    }
     const query = decodeQuery(message);
     if (query === undefined) return;
-    const send = (response: Packet): void => {
+    const send = (reply: DnsReply): void => {
       const limit = udpLimit(query);
-      let encoded = encodeResponse(response);
-      if (encoded.length > limit) encoded = encodeResponse(truncated(response));
-      socket.send(encoded, from.port, from.address, (error) => error && this.options.onError?.(error));
+      let encoded = encodeResponse(reply.packet);
+      if (encoded.length > limit) encoded = encodeResponse(truncated(reply.packet));
+      if (memo && reply.generation !== undefined) memo.remember(message, encoded, reply.generation);
+      socket.send(encoded, from.port, from.address);
     };
     this.answer(query, 'udp', send);
   }
@@ -121,9 +138,9 @@ export class DnsServer {
           connection.destroy();
           return;
         }
-        this.answer(query, 'tcp', (response) => {
+        this.answer(query, 'tcp', (reply) => {
           if (connection.destroyed) return;
-          const encoded = encodeResponse(response);
+          const encoded = encodeResponse(reply.packet);
           const framed = Buffer.allocUnsafe(encoded.length + 2);
           framed.writeUInt16BE(encoded.length, 0);
           encoded.copy(framed, 2);
@@ -134,23 +151,23 @@ export class DnsServer {
     });
   }
 
-  private answer(query: DecodedPacket | FormatError, transport: 'udp' | 'tcp', send: (response: Packet) => void): void {
+  private answer(query: DecodedPacket | FormatError, transport: 'udp' | 'tcp', send: (reply: DnsReply) => void): void {
     if (query instanceof FormatError) {
-      send(query.response);
+      send({ packet: query.response });
       return;
     }
-    let result: Packet | Promise<Packet>;
+    let result: DnsReply | Promise<DnsReply>;
     try {
       result = this.options.handler(query, transport);
     } catch (error) {
       this.options.onError?.(error);
-      send(failure(query, RCODE.SERVFAIL));
+      send({ packet: failure(query, RCODE.SERVFAIL) });
       return;
     }
     if (result instanceof Promise) {
       result.then(send, (error: unknown) => {
         this.options.onError?.(error);
-        send(failure(query, RCODE.SERVFAIL));
+        send({ packet: failure(query, RCODE.SERVFAIL) });
       });
     } else send(result);
   }
