@@ -39,6 +39,9 @@ import { ImageGarbageCollector, statfsProbe } from './images/image-gc.js';
 import { pullCredentialsOf } from './images/pull-secrets.js';
 import { RegistryImageStore } from './images/registry-image-store.js';
 import { createLogsHandlers } from './logs-service.js';
+import { ClusterDns, DEFAULT_CLUSTER_DOMAIN, hostUpstreams, type Upstream } from './dns/index.js';
+import type { ClusterDnsSettings } from './dns/pod-resolv-conf.js';
+import { serviceEnvironment } from './dns/service-env.js';
 import { BridgePodNetwork } from './network/bridge-pod-network.js';
 import { resetNode } from './node-reset.js';
 import { NodeSession } from './node-session.js';
@@ -47,6 +50,7 @@ import { Reconciler } from './reconciler.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import { RuncRuntime } from './runtime/runc-runtime.js';
 import type { Runtime } from './runtime/runtime.js';
+import type { ServiceCatalog } from './services/service-catalog.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -71,6 +75,11 @@ export interface AgentConfig {
   readonly imageGc?: { readonly highThresholdPercent?: number; readonly lowThresholdPercent?: number };
   readonly restartBackoff: BackoffPolicy;
   readonly resyncMs: number;
+  /**
+   * The node's cluster DNS (runc runtime only: it listens on the pod bridge's gateway). `address`
+   * overrides the gateway, `upstreams` the host's resolvers; default on, cluster.local.
+   */
+  readonly clusterDns?: { readonly enabled: boolean; readonly domain?: string; readonly address?: string; readonly upstreams?: readonly Upstream[] };
   /** For tests: the clock certificate renewals follow. */
   readonly clock?: Clock;
 }
@@ -84,6 +93,9 @@ export class NodeAgent {
   private assignments?: Assignments;
   private reconciler?: Reconciler;
   private imageGc?: ImageGarbageCollector;
+  /** The Services and EndpointSlices the node sees (the service proxy's list+watch; the DNS reads it). */
+  private serviceCatalog?: ServiceCatalog;
+  private clusterDns?: ClusterDns;
   private nodeCredentials?: NodeCredentials;
   /** The Api service (pull secrets), for the control plane and credentials it was made with. */
   private api?: { client: ApiClient; server: string; credentials: NodeCredentials };
@@ -118,10 +130,12 @@ export class NodeAgent {
     this.assignments = assignments;
     const images = this.config.runtime === 'runc' ? await this.createImages(assignments) : undefined;
     link.onReconnect(() => assignments.restart());
+    if (network) await this.startClusterDns(network);
     this.reconciler = new Reconciler({
       runtime,
       ...(images ? { images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),
-      ...(network ? { network, podFiles: new PodEtcFiles(join(this.config.stateDir, 'pods')) } : {}),
+      ...(network ? { network, podFiles: new PodEtcFiles(join(this.config.stateDir, 'pods'), undefined, () => this.clusterDnsSettings()) } : {}),
+      serviceEnv: (pod: Pod) => this.serviceEnvOf(pod),
       pods: assignments,
       hostIP: host,
       reportStatus: (pod, status) => this.reportStatus(link.client, pod, status),
@@ -142,6 +156,7 @@ export class NodeAgent {
     this.session?.stop();
     this.assignments?.stop();
     this.imageGc?.stop();
+    await this.clusterDns?.stop();
     await this.reconciler?.stop();
     this.link?.close();
     this.api?.client.close();
@@ -222,6 +237,46 @@ export class NodeAgent {
           ...(this.config.containerLogs ? { logMaxBytes: this.config.containerLogs.maxBytes, logMaxFiles: this.config.containerLogs.maxFiles } : {}),
         })
       : new ProcessRuntime({ stateDir });
+  }
+
+  /**
+   * The cluster DNS on the pod bridge's gateway (or --cluster-dns), port 53, over the service
+   * catalog. A DNS that cannot start (port 53 taken) is logged, and pods keep the host's resolvers.
+   */
+  private async startClusterDns(network: BridgePodNetwork): Promise<void> {
+    const options = this.config.clusterDns ?? { enabled: true };
+    const catalog = this.serviceCatalog;
+    if (!options.enabled || !catalog) return;
+    const address = options.address ?? network.gateway;
+    try {
+      await network.ensureHost(); // the gateway address exists from here on
+      const upstreams = options.upstreams ?? (await hostUpstreams('/etc/resolv.conf', address));
+      const dns = new ClusterDns({
+        catalog,
+        address,
+        clusterDomain: options.domain ?? DEFAULT_CLUSTER_DOMAIN,
+        upstreams,
+        onError: (error) => this.log.warn({ err: error }, 'cluster DNS'),
+      });
+      await dns.start();
+      this.clusterDns = dns;
+      this.log.info({ address: `${address}:${dns.port}`, domain: dns.clusterDomain, upstreams: upstreams.map((u) => `${u.host}:${u.port}`) }, 'cluster DNS running');
+    } catch (error) {
+      this.log.error({ err: error, address }, "cluster DNS did not start; pods get the host's resolvers");
+    }
+  }
+
+  private clusterDnsSettings(): ClusterDnsSettings | undefined {
+    const dns = this.clusterDns;
+    return dns ? { nameserver: dns.address, clusterDomain: dns.clusterDomain } : undefined;
+  }
+
+  /** Kubernetes' service variables, from the Services known when a container starts (kubelet too waits for the first list). */
+  private serviceEnvOf(pod: Pod): Record<string, string> {
+    const catalog = this.serviceCatalog;
+    if (!catalog || pod.spec.enableServiceLinks === false) return {};
+    if (!catalog.synced) throw new Error('services have not been listed yet: cannot build the service environment variables');
+    return serviceEnvironment(pod, catalog.services());
   }
 
   /** A Secret through the control plane's Api service, as this node (the node authorizer allows those its pods reference). */

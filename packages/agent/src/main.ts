@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // skiff-agent: flags and signals only; agent.ts does the work.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,6 +9,7 @@ import { status } from '@grpc/grpc-js';
 import { BACKOFF, isQuantity, memoryBytes, messageOf, parseJoinToken, SkiffError } from '@skiff/api';
 import { pino } from 'pino';
 import { NodeAgent } from './agent.js';
+import { parseClusterDomain, parseUpstreams } from './dns/index.js';
 import { parseHostPort, parseHostPortList } from './host-port.js';
 import { checkGcThresholds, DEFAULT_IMAGE_GC_HIGH_PERCENT, DEFAULT_IMAGE_GC_LOW_PERCENT } from './images/image-gc.js';
 
@@ -31,6 +33,12 @@ const usage = `usage: skiff-agent [options]
   --container-log-max-files N  log files kept per container, the current one included (default 5)
   --image-gc-high-threshold PERCENT  image disk usage that starts image garbage collection (default 85)
   --image-gc-low-threshold PERCENT   usage image garbage collection brings the disk under (default 80)
+  --cluster-domain NAME   the cluster's DNS domain (default cluster.local)
+  --cluster-dns ADDR|off  where the node's cluster DNS listens (port 53, UDP and TCP) and what pods
+                          get as nameserver: default the pod bridge's gateway address (runc only);
+                          off runs none (pods get the host's resolvers)
+  --dns-upstream IP[:PORT],...  where the cluster DNS forwards other names (default: the
+                          nameservers of the host's /etc/resolv.conf, read at start)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
   --reset                 remove every container, mount, cgroup and pod network of this
                           node's state dir, and its credentials (<state-dir>/pki), then exit
@@ -57,6 +65,9 @@ function parseFlags() {
         'container-log-max-files': { type: 'string', default: '5' },
         'image-gc-high-threshold': { type: 'string', default: String(DEFAULT_IMAGE_GC_HIGH_PERCENT) },
         'image-gc-low-threshold': { type: 'string', default: String(DEFAULT_IMAGE_GC_LOW_PERCENT) },
+        'cluster-domain': { type: 'string', default: 'cluster.local' },
+        'cluster-dns': { type: 'string' },
+        'dns-upstream': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         reset: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -112,6 +123,17 @@ const imageGc = checked(() => {
   return thresholds;
 });
 const servers = checked(() => parseHostPortList(flags.server, '--server'));
+const clusterDns = checked(() => {
+  const address = flags['cluster-dns'];
+  if (address !== undefined && address !== 'off' && isIP(address) === 0) throw new Error(`--cluster-dns must be an IP address of this host or off, not "${address}"`);
+  const upstreams = flags['dns-upstream'];
+  return {
+    enabled: address !== 'off',
+    domain: parseClusterDomain(flags['cluster-domain']),
+    ...(address !== undefined && address !== 'off' ? { address } : {}),
+    ...(upstreams !== undefined ? { upstreams: parseUpstreams(upstreams) } : {}),
+  };
+});
 checked(() => parseHostPort(flags.listen, '--listen'));
 
 /** --token, --token-file or SKIFF_TOKEN (in that order; the first two exclude each other). */
@@ -167,6 +189,7 @@ const agent = new NodeAgent(
     imageGc,
     restartBackoff: BACKOFF.containerRestart,
     resyncMs: 1000,
+    clusterDns,
   },
   log,
 );
