@@ -8,6 +8,7 @@ import { randomInt } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
 import type { DecodedPacket, Packet, Question } from 'dns-packet';
 import { canonicalName } from './dns-names.js';
+import { literalAddressLookup } from './dns-server.js';
 import { TcpFrames } from './tcp-frames.js';
 
 export interface Upstream {
@@ -52,7 +53,7 @@ export function answersQuery(query: Packet & { id: number }, response: DecodedPa
 
 export function exchangeUdp(upstream: Upstream, query: Packet & { id: number }, timeoutMs: number): Promise<DecodedPacket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket(isIPv6(upstream.host) ? 'udp6' : 'udp4');
+    const socket = createSocket({ type: isIPv6(upstream.host) ? 'udp6' : 'udp4', lookup: literalAddressLookup });
     const timer = setTimeout(() => finish(new UpstreamTimeoutError(`no answer from ${formatUpstream(upstream)} over UDP within ${timeoutMs} ms`)), timeoutMs);
     function finish(error: Error | undefined, answer?: DecodedPacket): void {
       clearTimeout(timer);
