@@ -122,7 +122,11 @@ async function main(): Promise<void> {
     const dnsmasqRun = await measured(dnsmasq.process.pid, DNSMASQ_ADDRESS, dnsmasq.port);
     const skiffLatency = skiffRun.values;
     const dnsmasqLatency = dnsmasqRun.values;
-    const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50);
+    const median = (values: number[]): number => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const middle = sorted.length / 2;
+      return Number.isInteger(middle) ? ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2 : (sorted[Math.floor(middle)] ?? Number.NaN);
+    };
     const skiffQps = median(rounds.map((r) => r.skiff.qps));
     const dnsmasqQps = median(rounds.map((r) => r.dnsmasq.qps));
     const ratio = median(rounds.map((r) => r.skiff.qps / r.dnsmasq.qps));
