@@ -237,3 +237,22 @@ describe('cluster DNS: truncation', () => {
     expect(edns.additionals?.find((r) => r.type === 'OPT')).toMatchObject({ udpPayloadSize: 1232 });
   });
 });
+
+describe('cluster DNS: what the wire format cannot carry', () => {
+  it('leaves out a record whose name does not fit (a CNAME target label over 63 bytes): NODATA, never a malformed answer', async () => {
+    catalog.putService({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'odd', namespace: 'shop' }, spec: { type: 'ExternalName', externalName: `${'x'.repeat(70)}.example`, ports: [] } });
+    const answer = await ask('odd.shop.svc.cluster.local', 'CNAME');
+    expect(rcodeOf(answer)).toBe(RCODE.NOERROR);
+    expect(answer.answers).toEqual([]);
+    expect(rcodeOf(await ask('backend.shop.svc.cluster.local', 'A'))).toBe(RCODE.NOERROR);
+  });
+
+  it('truncates over TCP too when an answer exceeds a TCP message (65,535 bytes)', async () => {
+    const endpoints = Array.from({ length: 1700 }, (_, i) => ({ addresses: [`10.245.${Math.floor(i / 250)}.${(i % 250) + 1}`], conditions: { ready: true } }));
+    catalog.putService(service('shop', 'huge', { clusterIP: 'None' }));
+    catalog.putSlice(slice('shop', 'huge', 'huge-1', endpoints));
+    const tcp = await ask('huge.shop.svc.cluster.local', 'A', 'tcp');
+    expect(tcp.flag_tc).toBe(true);
+    expect(tcp.answers).toEqual([]);
+  });
+});

@@ -17,7 +17,7 @@ import { isIPv4 } from 'node:net';
 import type { Answer, SrvAnswer } from 'dns-packet';
 import type { EndpointSlice, Service } from '@skiff/api';
 import { serviceKey, type ServiceCatalogView, type ServiceKey } from '../services/service-catalog.js';
-import { ancestorsWithin, canonicalName, dashedAddress } from './dns-names.js';
+import { ancestorsWithin, canonicalName, dashedAddress, isWireName } from './dns-names.js';
 
 /** CoreDNS's kubernetes plugin answers with a TTL of 5 s by default. */
 export const DEFAULT_RECORD_TTL = 5;
@@ -106,6 +106,9 @@ export class ClusterRecords {
   private add(key: ServiceKey, service: Service, slices: readonly EndpointSlice[]): void {
     const built = new Map<string, Map<string, Answer[]>>();
     const put = (record: Answer): void => {
+      // A name the wire format cannot carry (an over-long ExternalName or hostname) is left out, never sent malformed.
+      const target = record.type === 'CNAME' ? record.data : record.type === 'SRV' ? record.data.target : '';
+      if (!isWireName(record.name) || !isWireName(target)) return;
       let sets = built.get(record.name);
       if (!sets) built.set(record.name, (sets = new Map()));
       const list = sets.get(record.type) ?? [];

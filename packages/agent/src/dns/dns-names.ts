@@ -40,3 +40,10 @@ export function parseClusterDomain(text: string, what = '--cluster-domain'): str
   }
   return name;
 }
+
+/** Whether `name` fits the wire format: labels of 1–63 bytes, 253 in all (dns-packet writes whatever it is given). */
+export function isWireName(name: string): boolean {
+  if (name === '') return true;
+  if (Buffer.byteLength(name) > 253) return false;
+  return name.split('.').every((label) => label.length > 0 && Buffer.byteLength(label) <= 63);
+}

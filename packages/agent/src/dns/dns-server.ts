@@ -15,6 +15,8 @@ import { TcpFrames } from './tcp-frames.js';
 export const MAX_PLAIN_UDP = 512;
 /** The largest UDP answer sent whatever a client offers (DNS flag day 2020). */
 export const MAX_EDNS_UDP = 1232;
+/** A DNS message over TCP is at most this long (its length prefix is two bytes). */
+export const MAX_TCP_MESSAGE = 65_535;
 /** An idle TCP connection is closed after this long (RFC 7766 suggests seconds). */
 export const TCP_IDLE_MS = 10_000;
 export const MAX_TCP_CONNECTIONS = 512;
@@ -141,7 +143,9 @@ export class DnsServer {
         }
         this.answer(query, 'tcp', (reply) => {
           if (connection.destroyed) return;
-          const encoded = encodeResponse(reply.packet);
+          let encoded = encodeResponse(reply.packet);
+          // More than a TCP message holds (a headless service of thousands of endpoints): TC, as over UDP.
+          if (encoded.length > MAX_TCP_MESSAGE) encoded = encodeResponse(truncated(reply.packet));
           const framed = Buffer.allocUnsafe(encoded.length + 2);
           framed.writeUInt16BE(encoded.length, 0);
           encoded.copy(framed, 2);
@@ -152,7 +156,21 @@ export class DnsServer {
     });
   }
 
-  private answer(query: DecodedPacket | FormatError, transport: 'udp' | 'tcp', send: (reply: DnsReply) => void): void {
+  private answer(query: DecodedPacket | FormatError, transport: 'udp' | 'tcp', deliver: (reply: DnsReply) => void): void {
+    // Encoding runs in `deliver`; a record dns-packet refuses to encode must cost one SERVFAIL, never the process.
+    const send = (reply: DnsReply): void => {
+      try {
+        deliver(reply);
+      } catch (error) {
+        this.options.onError?.(error);
+        if (query instanceof FormatError) return;
+        try {
+          deliver({ packet: failure(query, RCODE.SERVFAIL) });
+        } catch (again) {
+          this.options.onError?.(again);
+        }
+      }
+    };
     if (query instanceof FormatError) {
       send({ packet: query.response });
       return;
