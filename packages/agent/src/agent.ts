@@ -47,6 +47,9 @@ import { BridgePodNetwork, DEFAULT_BRIDGE_NAME } from './network/bridge-pod-netw
 import { removeOverlay, VXLAN_OVERHEAD, vxlanMacAddress, type UnderlayLink } from './network/vxlan-overlay.js';
 import type { OverlayController } from './overlay-controller.js';
 import { createOverlayController, overlayUnderlay } from './pod-overlay.js';
+import { ClusterDns, DEFAULT_CLUSTER_DOMAIN, hostUpstreams, type Upstream } from './dns/index.js';
+import type { ClusterDnsSettings } from './dns/pod-resolv-conf.js';
+import { serviceEnvironment } from './dns/service-env.js';
 import { resetNode } from './node-reset.js';
 import { NodeSession } from './node-session.js';
 import { PodEtcFiles } from './runtime/pod-etc-files.js';
@@ -54,6 +57,7 @@ import { Reconciler } from './reconciler.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import { RuncRuntime } from './runtime/runc-runtime.js';
 import type { Runtime } from './runtime/runtime.js';
+import type { ServiceCatalog } from './services/service-catalog.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -86,6 +90,11 @@ export interface AgentConfig {
   readonly overlay?: 'auto' | 'vxlan' | 'none';
   /** Masquerade pod traffic to addresses outside the pod network (installs; never in tests). */
   readonly masqueradeOutside?: boolean;
+  /**
+   * The node's cluster DNS (runc runtime only: it listens on the pod bridge's gateway). `address`
+   * overrides the gateway, `upstreams` the host's resolvers; default on, cluster.local.
+   */
+  readonly clusterDns?: { readonly enabled: boolean; readonly domain?: string; readonly address?: string; readonly upstreams?: readonly Upstream[] };
   /** For tests: the clock certificate renewals follow. */
   readonly clock?: Clock;
 }
@@ -101,6 +110,9 @@ export class NodeAgent {
   private imageGc?: ImageGarbageCollector;
   private events?: ApiEventSink;
   private overlay?: OverlayController;
+  /** The Services and EndpointSlices the node sees (the service proxy's list+watch; the DNS reads it). */
+  private serviceCatalog?: ServiceCatalog;
+  private clusterDns?: ClusterDns;
   private nodeCredentials?: NodeCredentials;
   /** The Api service (pull secrets, events), for the control plane and credentials it was made with. */
   private api?: { client: ApiClient; server: string; credentials: NodeCredentials };
@@ -144,11 +156,13 @@ export class NodeAgent {
       this.overlay?.restart();
     });
     this.events = new ApiEventSink({ nodeName: this.config.nodeName, write: (event) => this.applyEvent(event), log: this.log });
+    if (network) await this.startClusterDns(network);
     this.reconciler = new Reconciler({
       events: this.events,
       runtime,
       ...(images ? { images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),
-      ...(network ? { network, podFiles: new PodEtcFiles(join(this.config.stateDir, 'pods')) } : {}),
+      ...(network ? { network, podFiles: new PodEtcFiles(join(this.config.stateDir, 'pods'), undefined, () => this.clusterDnsSettings()) } : {}),
+      serviceEnv: (pod: Pod) => this.serviceEnvOf(pod),
       pods: assignments,
       hostIP: host,
       reportStatus: (pod, status) => this.reportStatus(link.client, pod, status),
@@ -171,6 +185,7 @@ export class NodeAgent {
     this.assignments?.stop();
     this.imageGc?.stop();
     await this.overlay?.stop();
+    await this.clusterDns?.stop();
     await this.reconciler?.stop();
     this.events?.stop();
     this.link?.close();
@@ -252,6 +267,46 @@ export class NodeAgent {
           ...(this.config.containerLogs ? { logMaxBytes: this.config.containerLogs.maxBytes, logMaxFiles: this.config.containerLogs.maxFiles } : {}),
         })
       : new ProcessRuntime({ stateDir });
+  }
+
+  /**
+   * The cluster DNS on the pod bridge's gateway (or --cluster-dns), port 53, over the service
+   * catalog. A DNS that cannot start (port 53 taken) is logged, and pods keep the host's resolvers.
+   */
+  private async startClusterDns(network: BridgePodNetwork): Promise<void> {
+    const options = this.config.clusterDns ?? { enabled: true };
+    const catalog = this.serviceCatalog;
+    if (!options.enabled || !catalog) return;
+    const address = options.address ?? network.gateway;
+    try {
+      await network.ensureHost(); // the gateway address exists from here on
+      const upstreams = options.upstreams ?? (await hostUpstreams('/etc/resolv.conf', address));
+      const dns = new ClusterDns({
+        catalog,
+        address,
+        clusterDomain: options.domain ?? DEFAULT_CLUSTER_DOMAIN,
+        upstreams,
+        onError: (error) => this.log.warn({ err: error }, 'cluster DNS'),
+      });
+      await dns.start();
+      this.clusterDns = dns;
+      this.log.info({ address: `${address}:${dns.port}`, domain: dns.clusterDomain, upstreams: upstreams.map((u) => `${u.host}:${u.port}`) }, 'cluster DNS running');
+    } catch (error) {
+      this.log.error({ err: error, address }, "cluster DNS did not start; pods get the host's resolvers");
+    }
+  }
+
+  private clusterDnsSettings(): ClusterDnsSettings | undefined {
+    const dns = this.clusterDns;
+    return dns ? { nameserver: dns.address, clusterDomain: dns.clusterDomain } : undefined;
+  }
+
+  /** Kubernetes' service variables, from the Services known when a container starts (kubelet too waits for the first list). */
+  private serviceEnvOf(pod: Pod): Record<string, string> {
+    const catalog = this.serviceCatalog;
+    if (!catalog || pod.spec.enableServiceLinks === false) return {};
+    if (!catalog.synced) throw new Error('services have not been listed yet: cannot build the service environment variables');
+    return serviceEnvironment(pod, catalog.services());
   }
 
   /** A Secret through the control plane's Api service, as this node (the node authorizer allows those its pods reference). */

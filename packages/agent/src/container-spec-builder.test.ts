@@ -121,3 +121,13 @@ describe('resolveSecurity', () => {
     expect(buildContainerSpec(pod, container, 0, image(), undefined).mounts).toBeUndefined();
   });
 });
+
+describe('buildContainerSpec: service environment variables', () => {
+  it("puts them over the image's env and under the container's own", () => {
+    const [pod, base] = podWith();
+    const container: Container = { ...base, env: [{ name: 'WEB_SERVICE_PORT', value: 'mine' }] };
+    const image: ResolvedImage = { reference: 'app', digest: 'sha256:0', config: { entrypoint: ['app'], cmd: [], env: ['PATH=/bin', 'DB_SERVICE_HOST=image'] }, layers: [] };
+    const spec = buildContainerSpec(pod, container, 0, image, undefined, [], { DB_SERVICE_HOST: '10.96.0.7', WEB_SERVICE_PORT: '80' });
+    expect(spec.env).toMatchObject({ PATH: '/bin', DB_SERVICE_HOST: '10.96.0.7', WEB_SERVICE_PORT: 'mine' });
+  });
+});

@@ -1,6 +1,7 @@
 // Turns a pod's container (Kubernetes semantics) plus its image into what the
 // runtime runs: command replaces the image entrypoint, args replace its cmd,
-// env is the image's overlaid with the container's, limits become cgroups.
+// env is the image's overlaid with the service variables and then the
+// container's own, limits become cgroups.
 import { cpuMillis, memoryBytes, type Container, type Pod } from '@skiff/api';
 import { containerId, LABEL } from './container-labels.js';
 import { memberGroupsOf, primaryGroupOf, resolveImageUser, UnknownImageUserError } from './image-user.js';
@@ -21,6 +22,8 @@ export function buildContainerSpec(
   netnsPath: string | undefined,
   /** The pod's own /etc/hosts, /etc/hostname and /etc/resolv.conf (see pod-etc-files.ts). */
   podMounts: readonly BindMount[] = [],
+  /** Kubernetes' service variables for the pod (dns/service-env.ts): over the image's env, under the container's. */
+  serviceEnv: Readonly<Record<string, string>> = {},
 ): ContainerSpec {
   const uid = pod.metadata.uid ?? '';
   const argv = resolveArgv(container, image);
@@ -32,6 +35,7 @@ export function buildContainerSpec(
     const eq = pair.indexOf('=');
     if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
+  Object.assign(env, serviceEnv);
   for (const variable of container.env ?? []) {
     if (variable.valueFrom) {
       throw new ContainerConfigError(`env ${variable.name}: valueFrom is not supported by this agent yet; set value instead`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // skiff-agent: flags and signals only; agent.ts does the work.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,6 +9,7 @@ import { status } from '@grpc/grpc-js';
 import { BACKOFF, isQuantity, memoryBytes, messageOf, parseJoinToken, SkiffError } from '@skiff/api';
 import { pino } from 'pino';
 import { NodeAgent } from './agent.js';
+import { parseClusterDomain, parseUpstreams } from './dns/index.js';
 import { parseHostPort, parseHostPortList } from './host-port.js';
 import { checkGcThresholds, DEFAULT_IMAGE_GC_HIGH_PERCENT, DEFAULT_IMAGE_GC_LOW_PERCENT } from './images/image-gc.js';
 
@@ -35,6 +37,12 @@ const usage = `usage: skiff-agent [options]
                           the host of --listen is loopback); runc runtime only
   --masquerade-outside    masquerade pod traffic to addresses outside the pod network (for
                           installs: pods reach the world through the node's address)
+  --cluster-domain NAME   the cluster's DNS domain (default cluster.local)
+  --cluster-dns ADDR|off  where the node's cluster DNS listens (port 53, UDP and TCP) and what pods
+                          get as nameserver: default the pod bridge's gateway address (runc only);
+                          off runs none (pods get the host's resolvers)
+  --dns-upstream IP[:PORT],...  where the cluster DNS forwards other names (default: the
+                          nameservers of the host's /etc/resolv.conf, read at start)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
   --reset                 remove every container, mount, cgroup and pod network of this
                           node's state dir, and its credentials (<state-dir>/pki), then exit
@@ -63,6 +71,9 @@ function parseFlags() {
         'image-gc-low-threshold': { type: 'string', default: String(DEFAULT_IMAGE_GC_LOW_PERCENT) },
         overlay: { type: 'string', default: 'auto' },
         'masquerade-outside': { type: 'boolean', default: false },
+        'cluster-domain': { type: 'string', default: 'cluster.local' },
+        'cluster-dns': { type: 'string' },
+        'dns-upstream': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         reset: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -120,6 +131,17 @@ const imageGc = checked(() => {
   return thresholds;
 });
 const servers = checked(() => parseHostPortList(flags.server, '--server'));
+const clusterDns = checked(() => {
+  const address = flags['cluster-dns'];
+  if (address !== undefined && address !== 'off' && isIP(address) === 0) throw new Error(`--cluster-dns must be an IP address of this host or off, not "${address}"`);
+  const upstreams = flags['dns-upstream'];
+  return {
+    enabled: address !== 'off',
+    domain: parseClusterDomain(flags['cluster-domain']),
+    ...(address !== undefined && address !== 'off' ? { address } : {}),
+    ...(upstreams !== undefined ? { upstreams: parseUpstreams(upstreams) } : {}),
+  };
+});
 checked(() => parseHostPort(flags.listen, '--listen'));
 
 /** --token, --token-file or SKIFF_TOKEN (in that order; the first two exclude each other). */
@@ -177,6 +199,7 @@ const agent = new NodeAgent(
     masqueradeOutside: flags['masquerade-outside'],
     restartBackoff: BACKOFF.containerRestart,
     resyncMs: 1000,
+    clusterDns,
   },
   log,
 );

@@ -36,6 +36,8 @@ export interface ReconcilerOptions {
   readonly network?: PodNetwork;
   /** Each pod's /etc/hosts, /etc/hostname and /etc/resolv.conf (runc only: the process runtime uses the host's). */
   readonly podFiles?: PodEtcFiles;
+  /** Kubernetes' service variables for a container of the pod about to start (throws while the Services are not known yet). */
+  readonly serviceEnv?: (pod: Pod) => Record<string, string>;
   readonly pods: DesiredPods;
   readonly hostIP: string;
   readonly reportStatus: (pod: Pod, status: PodStatus) => Promise<void>;
@@ -177,7 +179,7 @@ export class Reconciler {
   private async syncPod(pod: Pod, states: ContainerState[]): Promise<void> {
     const uid = pod.metadata.uid ?? '';
     const network = await this.attach(uid);
-    const podMounts = this.options.podFiles ? await this.options.podFiles.mounts(uid, pod.metadata.name, network?.ip) : [];
+    const podMounts = this.options.podFiles ? await this.options.podFiles.mounts(uid, pod.metadata.name, network?.ip, pod) : [];
     if (!this.startTimes.has(uid)) this.startTimes.set(uid, pod.status?.startTime ?? this.isoNow());
     const views: ContainerView[] = [];
     for (const container of pod.spec.containers) {
@@ -238,7 +240,7 @@ export class Reconciler {
     const attempt = firstStart ? 0 : attemptOf(current) + 1;
     try {
       const image = this.options.images ? await this.ensureImage(this.options.images, pod, container) : undefined;
-      const spec = buildContainerSpec(pod, container, attempt, image, netnsPath, podMounts);
+      const spec = buildContainerSpec(pod, container, attempt, image, netnsPath, podMounts, this.options.serviceEnv?.(pod));
       const started = await this.options.runtime.start(spec);
       // The runtime creates and starts in one step; kubelet's two events, told after both.
       this.events.record(pod, containerEvents.created(container.name));

@@ -3,6 +3,7 @@
 // the document defensively because they run even when the schema found
 // errors, so a user sees every problem in one pass.
 import type { PathSegment } from './field-path.js';
+import { isIP } from 'node:net';
 import { arrayAt, isRecord, recordAt, stringAt, stringMapAt, type JsonRecord } from './json-guards.js';
 import type { KindName } from './kinds.js';
 import { selectorFromLabelSelector, type Selector } from './labels.js';
@@ -81,6 +82,7 @@ function checkPodSpec(spec: JsonRecord | undefined, at: readonly PathSegment[], 
     }
   });
   arrayAt(spec, 'tolerations').forEach((t, i) => checkToleration(t, [...at, 'tolerations', i], report));
+  checkDnsConfig(spec, at, report);
 }
 
 function checkEnvVar(env: unknown, at: readonly PathSegment[], report: Report): void {
@@ -259,4 +261,16 @@ function checkDataSize(bytes: number, report: Report): void {
   if (bytes > MAX_DATA_BYTES) {
     report(['data'], `total size of the data is ${(bytes / MAX_DATA_BYTES).toFixed(1)} MiB; it must be at most 1 MiB`);
   }
+}
+
+/** As Kubernetes: dnsPolicy None needs a nameserver; nameservers are IP addresses; at most 3 of them, 32 searches. */
+function checkDnsConfig(spec: JsonRecord, at: readonly PathSegment[], report: Report): void {
+  const config = recordAt(spec, 'dnsConfig');
+  const nameservers = arrayAt(config, 'nameservers');
+  if (stringAt(spec, 'dnsPolicy') === 'None' && nameservers.length === 0) {
+    report([...at, 'dnsConfig', 'nameservers'], 'must provide at least one DNS nameserver when dnsPolicy is None');
+  }
+  nameservers.forEach((server, i) => {
+    if (typeof server === 'string' && isIP(server) === 0) report([...at, 'dnsConfig', 'nameservers', i], `must be a valid IP address, not ${JSON.stringify(server)}`);
+  });
 }

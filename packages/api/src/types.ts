@@ -148,6 +148,17 @@ export interface PodSpec {
   /** The pod's host name (default: its name); with subdomain, its DNS name under that headless Service. */
   hostname?: string;
   subdomain?: string;
+  /** Where the pod's resolv.conf points: ClusterFirst (absent) the cluster DNS, Default the host's resolvers, None only dnsConfig. */
+  dnsPolicy?: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
+  dnsConfig?: PodDnsConfig;
+  /** false: no Kubernetes service environment variables (<NAME>_SERVICE_HOST, …) in the containers. */
+  enableServiceLinks?: boolean;
+}
+
+export interface PodDnsConfig {
+  nameservers?: string[];
+  searches?: string[];
+  options?: { name: string; value?: string }[];
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';

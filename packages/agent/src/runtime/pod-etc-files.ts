@@ -1,11 +1,13 @@
 // The files every container of a pod shares as its /etc/hosts, /etc/hostname
 // and /etc/resolv.conf: written once per pod into a directory of the agent's
 // and bind-mounted read-only (as kubelet does), so an image's own copies never
-// decide where the pod resolves names. resolv.conf carries the host's
-// resolvers until the cluster has a DNS service of its own.
+// decide where the pod resolves names. resolv.conf follows the pod's
+// dnsPolicy (dns/pod-resolv-conf.ts): the node's cluster DNS when it runs,
+// else the host's resolvers.
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@skiff/api';
+import { writeFileAtomic, type Pod } from '@skiff/api';
+import { renderPodResolvConf, type ClusterDnsSettings } from '../dns/pod-resolv-conf.js';
 import { MAX_HOSTNAME_LENGTH } from './oci-spec.js';
 import type { BindMount } from './runtime.js';
 
@@ -16,6 +18,9 @@ export interface PodEtcFilesInput {
   readonly podIP?: string;
   /** The text of the host's /etc/resolv.conf, whose resolvers the pod uses. */
   readonly hostResolvConf: string;
+  /** The pod and the node's cluster DNS: resolv.conf by its dnsPolicy (without a pod, the host's resolvers). */
+  readonly pod?: Pod;
+  readonly clusterDns?: ClusterDnsSettings;
 }
 
 export const POD_ETC_FILES = ['hosts', 'hostname', 'resolv.conf'] as const;
@@ -61,7 +66,7 @@ export async function writePodEtcFiles(dir: string, input: PodEtcFilesInput): Pr
   const content: Record<(typeof POD_ETC_FILES)[number], string> = {
     hosts: renderHosts(input.hostname, input.podIP),
     hostname: `${input.hostname}\n`,
-    'resolv.conf': renderResolvConf(input.hostResolvConf),
+    'resolv.conf': input.pod ? renderPodResolvConf(input.pod, input.hostResolvConf, input.clusterDns) : renderResolvConf(input.hostResolvConf),
   };
   for (const name of POD_ETC_FILES) await writeFileAtomic(join(dir, name), content[name], { durable: false });
   return POD_ETC_FILES.map((name) => ({ source: join(dir, name), destination: `/etc/${name}`, readOnly: true }));
@@ -91,13 +96,15 @@ export class PodEtcFiles {
   constructor(
     private readonly rootDir: string,
     private readonly hostResolvConf: () => Promise<string> = readHostResolvConf,
+    /** The node's cluster DNS, when it runs (pods with dnsPolicy ClusterFirst point at it). */
+    private readonly clusterDns: () => ClusterDnsSettings | undefined = () => undefined,
   ) {}
 
   /** The pod's bind mounts, writing its files the first time. */
-  mounts(uid: string, podName: string, podIP?: string): Promise<BindMount[]> {
+  mounts(uid: string, podName: string, podIP?: string, pod?: Pod): Promise<BindMount[]> {
     let mounts = this.written.get(uid);
     if (!mounts) {
-      mounts = this.write(uid, podName, podIP);
+      mounts = this.write(uid, podName, podIP, pod);
       this.written.set(uid, mounts);
       // A failed write is retried by the next start rather than remembered.
       mounts.catch(() => this.written.delete(uid));
@@ -110,9 +117,16 @@ export class PodEtcFiles {
     await rm(this.dirOf(uid), { recursive: true, force: true });
   }
 
-  private async write(uid: string, podName: string, podIP?: string): Promise<BindMount[]> {
+  private async write(uid: string, podName: string, podIP?: string, pod?: Pod): Promise<BindMount[]> {
     const hostname = podName.slice(0, MAX_HOSTNAME_LENGTH);
-    return writePodEtcFiles(this.dirOf(uid), { hostname, ...(podIP ? { podIP } : {}), hostResolvConf: await this.hostResolvConf() });
+    const clusterDns = this.clusterDns();
+    return writePodEtcFiles(this.dirOf(uid), {
+      hostname,
+      ...(podIP ? { podIP } : {}),
+      hostResolvConf: await this.hostResolvConf(),
+      ...(pod ? { pod } : {}),
+      ...(clusterDns ? { clusterDns } : {}),
+    });
   }
 
   private dirOf(uid: string): string {

@@ -158,6 +158,25 @@ export const tolerationSchema: JsonSchema = {
   },
 };
 
+/** A pod's own resolver settings, merged into what dnsPolicy gives it (all of it with dnsPolicy None). */
+export const podDnsConfigSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    nameservers: { type: 'array', maxItems: 3, items: { type: 'string', minLength: 1 } },
+    searches: { type: 'array', maxItems: 32, items: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\\.?$' } },
+    options: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: { name: { type: 'string', minLength: 1, pattern: '^[^\\s:]+$' }, value: { type: 'string', pattern: '^\\S*$' } },
+      },
+    },
+  },
+};
+
 export const podSpecSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
@@ -176,6 +195,10 @@ export const podSpecSchema: JsonSchema = {
     // With subdomain naming a headless Service, the pod is <hostname>.<subdomain>.<ns>.svc.<domain> in DNS.
     hostname: { type: 'string', format: 'dns1123-label' },
     subdomain: { type: 'string', format: 'dns1123-label' },
+    // Read as ClusterFirst and true when absent (Kubernetes' defaults), by the agent.
+    dnsPolicy: { type: 'string', enum: ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'] },
+    dnsConfig: podDnsConfigSchema,
+    enableServiceLinks: booleanField,
   },
 };
 
