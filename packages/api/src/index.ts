@@ -20,9 +20,10 @@ export type { WatchEvent as WatchEventMessage, WatchEvent__Output as WatchEventM
 export type { WatchRequest__Output as WatchRequestMessage } from './generated/skiff/v1/WatchRequest.js';
 export * from './cidr.js';
 export * from './errors.js';
+export * from './exec-frames.js';
 export * from './backoff.js';
 export { isRecord, type JsonRecord } from './json-guards.js';
-export { defaultImagePullPolicy, isTerminalPod, toTimestamp } from './pods.js';
+export { DEFAULT_CONTAINER_ANNOTATION, defaultContainerOf, defaultImagePullPolicy, isTerminalPod, toTimestamp } from './pods.js';
 export * from './join-token.js';
 export * from './kubeconfig.js';
 export type { CanIRequest__Output as CanIRequestMessage } from './generated/skiff/v1/CanIRequest.js';
