@@ -125,6 +125,8 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon'], files: ['/bin/bus
         code: 5,
         message: expect.stringMatching(/^cannot exec "no-such-command" in container main of pod default\/p: exec: "no-such-command": executable file not found in \$PATH/),
       });
+      // runc's own complaint on its stderr (or terminal) is not passed on as the command's output.
+      expect({ stdout: run.stdout(), stderr: run.stderr() }).toEqual({ stdout: '', stderr: '' });
     }
   });
 

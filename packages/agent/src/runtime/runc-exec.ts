@@ -7,10 +7,11 @@
 //     exec-session.ts): it puts that in raw mode, copies it to and from the
 //     container's new console, and on SIGWINCH (sent by the kernel when the
 //     pty is resized) resizes that console to match.
-// runc's own messages go to a JSON log file, not to the command's stderr, so
+// runc's own messages go to a JSON log file (and, alas, its stderr: see OutputGate), so
 // a command that could not start is told apart from one that ran and failed.
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { existsSync, watch } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { posix as path } from 'node:path';
 import { FailedPreconditionError, NotFoundError } from '@skiff/api';
 import { lastRuncError } from './conmon.js';
@@ -20,12 +21,15 @@ export interface RuncExecTarget {
   readonly runcBinary: string;
   readonly runcRoot: string;
   readonly id: string;
-  /** The container's directory: the log of this exec lives there while it runs. */
+  /** The container's directory: runc's log and pid file of this exec live there while it runs. */
   readonly dir: string;
 }
 
-export function runcExec(target: RuncExecTarget, options: ExecOptions): ExecSession {
-  const logPath = path.join(target.dir, `exec-${randomBytes(6).toString('hex')}.log`);
+export async function runcExec(target: RuncExecTarget, options: ExecOptions): Promise<ExecSession> {
+  const execDir = path.join(target.dir, `exec-${randomBytes(6).toString('hex')}`);
+  await mkdir(execDir, { mode: 0o700 });
+  const logPath = path.join(execDir, 'runc.log');
+  const pidPath = path.join(execDir, 'pid');
   const args = [
     '--root',
     target.runcRoot,
@@ -34,6 +38,8 @@ export function runcExec(target: RuncExecTarget, options: ExecOptions): ExecSess
     '--log-format',
     'json',
     'exec',
+    '--pid-file',
+    pidPath,
     // kubelet's runtimes set TERM for a terminal; the container's own env says the rest.
     ...(options.tty ? ['--tty', '--env', 'TERM=xterm'] : []),
     target.id,
@@ -47,16 +53,37 @@ export function runcExec(target: RuncExecTarget, options: ExecOptions): ExecSess
   const command = options.tty
     ? { file: '/bin/sh', args: ['-c', 'stty raw -echo && exec "$0" "$@"', target.runcBinary, ...args] }
     : { file: target.runcBinary, args };
-  const session = startExecSession({ ...command, env, cwd: target.dir }, options);
+  // runc also prints its own failure on its stderr, which is the command's
+  // (or on the terminal). Until runc writes the pid file the command has not
+  // started, so nothing written before is the command's: it is held back,
+  // passed on once the pid file appears, and dropped if runc failed.
+  const gate = new OutputGate(options.onOutput);
+  const watcher = watch(execDir, () => existsSync(pidPath) && gate.open());
+  if (existsSync(pidPath)) gate.open();
+  const cleanup = async (): Promise<void> => {
+    watcher.close();
+    await rm(execDir, { recursive: true, force: true });
+  };
+  let session: ExecSession;
+  try {
+    session = startExecSession({ ...command, env, cwd: target.dir }, { ...options, onOutput: (stream, data) => gate.pass(stream, data) });
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
   const exited = session.exited.then(
     async (code) => {
       const failure = await lastRuncError(logPath);
-      await rm(logPath, { force: true });
-      if (failure !== undefined) throw execFailure(options.containerName ?? `container ${target.id}`, options.command[0] ?? '', failure);
+      await cleanup();
+      if (failure !== undefined) {
+        gate.drop();
+        throw execFailure(options.containerName ?? `container ${target.id}`, options.command[0] ?? '', failure);
+      }
+      gate.open();
       return code;
     },
     async (error: unknown) => {
-      await rm(logPath, { force: true });
+      await cleanup();
       throw error;
     },
   );
@@ -67,6 +94,28 @@ export function runcExec(target: RuncExecTarget, options: ExecOptions): ExecSess
     kill: () => session.kill(),
     exited,
   };
+}
+
+/** Output held, in order, until the command is known to run. */
+class OutputGate {
+  private held: [stream: 'stdout' | 'stderr', data: Buffer][] | undefined = [];
+
+  constructor(private readonly deliver: ExecOptions['onOutput']) {}
+
+  pass(stream: 'stdout' | 'stderr', data: Buffer): void {
+    if (this.held) this.held.push([stream, data]);
+    else this.deliver(stream, data);
+  }
+
+  open(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const [stream, data] of held) this.deliver(stream, data);
+  }
+
+  drop(): void {
+    if (this.held) this.held = [];
+  }
 }
 
 /** runc's reason, as the user needs it: "executable file not found" is the common one. */

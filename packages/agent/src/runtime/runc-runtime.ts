@@ -229,7 +229,7 @@ export class RuncRuntime implements Runtime {
     if (!files) throw new NotFoundError(`${name} not found on this node`);
     const state = await this.stateOf(files);
     if (state.status !== 'running') throw new FailedPreconditionError(`${name} is not running`);
-    return runcExec({ runcBinary: this.runcBinary, runcRoot: this.runcRoot, id, dir: files.dir }, options);
+    return await runcExec({ runcBinary: this.runcBinary, runcRoot: this.runcRoot, id, dir: files.dir }, options);
   }
 
   /**
