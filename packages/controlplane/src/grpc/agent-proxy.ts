@@ -20,6 +20,7 @@ import {
 } from '@skiff/api';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../objects/object-store.js';
+import type { AgentRelayContext } from './agent-relay-context.js';
 import type { ApiMetrics } from './api-metrics.js';
 import { serveExec } from './exec-proxy.js';
 import { serveLogs } from './logs-proxy.js';
@@ -31,17 +32,6 @@ export interface AgentDialIdentity {
   readonly caPem: string;
   readonly certPem: string;
   readonly keyPem: string;
-}
-
-/** What a relayed call needs: the front door's parts, and the way to the agents. */
-export interface AgentRelayContext {
-  readonly objects: ObjectStore;
-  readonly metrics: ApiMetrics;
-  readonly log: Logger;
-  readonly streams: OpenStreams;
-  readonly guard: RequestGuard;
-  /** The agent of the node a pod is bound to; `purpose` words the refusals ("no logs exist", "cannot exec"). */
-  agentOf(pod: Pod, purpose: string): Promise<AgentClient>;
 }
 
 const NODE = kindInfo('Node');

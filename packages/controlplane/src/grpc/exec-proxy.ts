@@ -30,7 +30,7 @@ import {
   type ExecStartRequest,
   type Pod,
 } from '@skiff/api';
-import type { AgentRelayContext } from './agent-proxy.js';
+import type { AgentRelayContext } from './agent-relay-context.js';
 import { attributesOf } from './request-attributes.js';
 import type { Caller } from './request-guard.js';
 import { codeOf, toServiceError } from './status.js';

@@ -3,7 +3,7 @@
 // one, then the agent's stream passed on chunk by chunk.
 import { status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
 import { InvalidError, kindInfo, type LogChunkMessage, type LogChunkMessageOutput, type LogsRequestMessage, type Pod } from '@skiff/api';
-import type { AgentRelayContext } from './agent-proxy.js';
+import type { AgentRelayContext } from './agent-relay-context.js';
 import { attributesOf } from './request-attributes.js';
 import { codeOf, toServiceError } from './status.js';
 
