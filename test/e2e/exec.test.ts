@@ -81,6 +81,18 @@ describe('ctl exec without a terminal', () => {
     expect(result).toMatchObject({ code: 0, stdout: '1000\n/www\nhello from the pod spec\n', stderr: 'to-stderr\n' });
   });
 
+  test('carries megabytes both ways intact (flow control on every hop)', async () => {
+    const input = Array.from({ length: 200_000 }, (_, i) => `line ${i} of the input\n`).join('');
+    const piped = await cluster.ctl(['exec', '-i', 'box', '--', 'cat'], { stdin: input, timeoutMs: 120_000 });
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout.length).toBe(input.length);
+    expect(piped.stdout === input).toBe(true);
+    const output = await cluster.ctl(['exec', 'box', '--', 'sh', '-c', 'head -c 20000000 /dev/zero | tr "\\0" x'], { timeoutMs: 120_000 });
+    expect(output.code, output.stderr).toBe(0);
+    expect(output.stdout.length).toBe(20_000_000);
+    expect(/^x+$/.test(output.stdout)).toBe(true);
+  }, 240_000);
+
   test("exits with the command's exit code", async () => {
     const result = await cluster.ctl(['exec', 'box', '--', 'sh', '-c', 'exit 3']);
     expect(result).toMatchObject({ code: 3, stdout: '', stderr: 'command terminated with exit code 3\n' });

@@ -41,7 +41,13 @@ async function serveExec(runtime: Runtime, call: ExecCall): Promise<void> {
       early.push(frame);
       return;
     }
-    if (frame.kind === 'stdin') session.write(frame.data);
+    if (frame.kind === 'stdin') {
+      // Flow control: no more input is read off the call until the command took this.
+      if (!session.write(frame.data)) {
+        call.pause();
+        session.onDrain(() => call.resume());
+      }
+    }
     else if (frame.kind === 'resize') session.resize(frame.size);
     else if (frame.kind === 'stdin-close') session.closeStdin();
   };
@@ -77,9 +83,11 @@ async function serveExec(runtime: Runtime, call: ExecCall): Promise<void> {
     const problem = new Promise<never>((_resolve, reject) => (failed = reject));
     problem.catch(() => undefined); // handled by the race below; never unhandled if it comes first
     const container = await findContainer(runtime, start);
+    // Flow control: the command's output is not read while the caller cannot take more.
     const write = (message: ExecOutputMessage): void => {
-      if (!cancelled) call.write(message);
+      if (!cancelled && !call.write(message)) session?.pauseOutput();
     };
+    call.on('drain', () => session?.resumeOutput());
     session = await runtime.exec(container.id, {
       command: start.command,
       stdin: start.stdin,

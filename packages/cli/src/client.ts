@@ -1,5 +1,6 @@
 // A promise-shaped client for the Skiff API, with deadlines and errors turned
 // into CliErrors. Objects arrive as JSON text and leave as ResourceObjects.
+import type { Writable } from 'node:stream';
 import { Channel, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import {
   createApiClient,
@@ -59,7 +60,9 @@ type Callback<T> = (error: ServiceError | null, value?: T) => void;
 
 /** A command running in a container (ctl exec): what may still be sent to it, and how it ends. */
 export interface ExecCall {
-  stdin(data: Buffer): void;
+  /** False: the call's buffer is full; wait for onDrain before sending more. */
+  stdin(data: Buffer): boolean;
+  onDrain(listener: () => void): void;
   closeStdin(): void;
   resize(size: TerminalDimensions): void;
   /** Leaves: the agent hangs the command up. */
@@ -180,19 +183,25 @@ export class SkiffClient {
     });
   }
 
-  /** Runs a command in a container; its output goes to `output` as it comes. No deadline: it runs as long as the command does. */
-  exec(start: ExecStartRequest, output: (stream: 'stdout' | 'stderr', data: Buffer) => void): ExecCall {
+  /**
+   * Runs a command in a container; its output goes to `output` as it comes
+   * (none is read while a stream cannot take more). No deadline: it runs as
+   * long as the command does.
+   */
+  exec(start: ExecStartRequest, output: { readonly stdout: Writable; readonly stderr: Writable }): ExecCall {
     const call = this.client.Exec();
     let ended = false;
-    const send = (message: Parameters<typeof call.write>[0]): void => {
-      if (!ended) call.write(message);
-    };
+    const send = (message: Parameters<typeof call.write>[0]): boolean => (ended ? true : call.write(message));
     const exited = new Promise<number>((resolve, reject) => {
       let code: number | undefined;
       call.on('data', (message: ExecOutputMessageOutput) => {
         const frame = decodeExecOutput(message);
-        if (frame.kind === 'exit') code = frame.code;
-        else output(frame.kind, frame.data);
+        if (frame.kind === 'exit') {
+          code = frame.code;
+        } else if (!output[frame.kind].write(frame.data)) {
+          call.pause();
+          output[frame.kind].once('drain', () => call.resume());
+        }
       });
       call.on('error', (error: ServiceError) => {
         ended = true;
@@ -207,8 +216,9 @@ export class SkiffClient {
     call.write(execStart(start));
     return {
       stdin: (data) => send(execStdin(data)),
-      closeStdin: () => send(execStdinClose()),
-      resize: (size) => send(execResize(size)),
+      onDrain: (listener) => void call.once('drain', listener),
+      closeStdin: () => void send(execStdinClose()),
+      resize: (size) => void send(execResize(size)),
       cancel: () => call.cancel(),
       exited,
     };

@@ -28,7 +28,13 @@ export interface ExecOptions {
 
 /** A running exec; `exited` resolves with the exit code (128 + N after signal N) once all output was delivered. */
 export interface ExecSession {
-  write(data: Buffer): void;
+  /** Input for the command; false: its buffer is full, wait for onDrain before writing more. */
+  write(data: Buffer): boolean;
+  /** Calls `listener` once the input written so far has gone to the command. */
+  onDrain(listener: () => void): void;
+  /** Stops reading the command's output (the caller cannot take more yet), and starts again. */
+  pauseOutput(): void;
+  resumeOutput(): void;
   /** End of input: EOF on the pipe; on a terminal, the EOF character (^D), as a person would type it. */
   closeStdin(): void;
   resize(size: TerminalSize): void;
@@ -60,6 +66,9 @@ export function startExecSession(command: HostCommand, options: ExecOptions): Ex
   );
   return {
     write: started.write,
+    onDrain: started.onDrain,
+    pauseOutput: started.pauseOutput,
+    resumeOutput: started.resumeOutput,
     closeStdin: started.closeStdin,
     resize: started.resize,
     kill: () => {
@@ -98,7 +107,16 @@ function startOnPipes(command: HostCommand, options: ExecOptions): Started {
     child.on('close', (code, signal) => resolve(exitCodeOf(code, signal)));
   });
   return {
-    write: (data) => void child.stdin?.write(data),
+    write: (data) => child.stdin?.write(data) ?? true,
+    onDrain: (listener) => (child.stdin ? child.stdin.once('drain', listener) : listener()),
+    pauseOutput: () => {
+      child.stdout?.pause();
+      child.stderr?.pause();
+    },
+    resumeOutput: () => {
+      child.stdout?.resume();
+      child.stderr?.resume();
+    },
     closeStdin: () => void child.stdin?.end(),
     resize: () => undefined,
     signal: (signal) => void child.kill(signal),
@@ -126,8 +144,17 @@ function startOnTerminal(command: HostCommand, options: ExecOptions): Started {
     });
   });
   return {
+    // node-pty queues what the pty cannot take yet, and tells nothing of it.
     write: (data) => {
       if (options.stdin && !done) terminal.write(data);
+      return true;
+    },
+    onDrain: (listener) => listener(),
+    pauseOutput: () => {
+      if (!done) terminal.pause();
+    },
+    resumeOutput: () => {
+      if (!done) terminal.resume();
     },
     closeStdin: () => {
       if (options.stdin && !done) terminal.write(EOT);

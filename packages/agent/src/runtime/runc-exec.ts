@@ -89,6 +89,9 @@ export async function runcExec(target: RuncExecTarget, options: ExecOptions): Pr
   );
   return {
     write: (data) => session.write(data),
+    onDrain: (listener) => session.onDrain(listener),
+    pauseOutput: () => session.pauseOutput(),
+    resumeOutput: () => session.resumeOutput(),
     closeStdin: () => session.closeStdin(),
     resize: (size) => session.resize(size),
     kill: () => session.kill(),

@@ -90,7 +90,7 @@ export function registerExec(program: Command, context: CliContext): void {
           tty: plan.tty,
           terminalSize: size ?? { width: 80, height: 24 },
         },
-        (stream, data) => (stream === 'stdout' ? context.stdout : context.stderr).write(data),
+        { stdout: context.stdout, stderr: context.stderr },
       );
       const code = await relay(call, plan, terminal);
       if (code !== 0) throw new CliError(`command terminated with exit code ${code}`, code);
@@ -100,10 +100,17 @@ export function registerExec(program: Command, context: CliContext): void {
 /** Passes stdin and resizes on until the command ends; leaves the terminal as it found it. */
 async function relay(call: ExecCall, plan: ExecPlan, terminal: CliTerminal | undefined): Promise<number> {
   const undo: (() => void)[] = [];
+  let finished = false;
   try {
     if (plan.stdin && terminal) {
       const { stdin } = terminal;
-      const onData = (chunk: Buffer | string) => call.stdin(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      // Flow control: stdin is not read while the call cannot take more.
+      const onData = (chunk: Buffer | string) => {
+        if (!call.stdin(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) {
+          stdin.pause();
+          call.onDrain(() => finished || stdin.resume());
+        }
+      };
       const onEnd = () => call.closeStdin();
       stdin.on('data', onData);
       stdin.on('end', onEnd);
@@ -128,6 +135,7 @@ async function relay(call: ExecCall, plan: ExecPlan, terminal: CliTerminal | und
     }
     return await call.exited;
   } finally {
+    finished = true;
     for (const step of undo.reverse()) step();
   }
 }

@@ -68,7 +68,13 @@ export function serveExec(context: AgentRelayContext, call: ExecCall): void {
   const forget = context.streams.add((error) => fail(error));
   const forward = (frame: ExecInputFrame): void => {
     if (!upstream) early.push(frame);
-    else if (frame.kind === 'stdin') upstream.write(execStdin(frame.data));
+    else if (frame.kind === 'stdin') {
+      // Flow control both ways: nothing more is read from a side while the other cannot take it.
+      if (!upstream.write(execStdin(frame.data))) {
+        call.pause();
+        upstream.once('drain', () => call.resume());
+      }
+    }
     else if (frame.kind === 'resize') upstream.write(execResize(frame.size));
     else if (frame.kind === 'stdin-close') upstream.write(execStdinClose());
   };
@@ -120,7 +126,10 @@ export function serveExec(context: AgentRelayContext, call: ExecCall): void {
       }
       relay.on('data', (message: ExecOutputMessageOutput) => {
         try {
-          call.write(encodeOutput(decodeExecOutput(message)));
+          if (!call.write(encodeOutput(decodeExecOutput(message)))) {
+            relay.pause();
+            call.once('drain', () => relay.resume());
+          }
         } catch (error) {
           fail(error);
         }
