@@ -89,8 +89,12 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon'], files: ['/bin/bus
 
   it('gives a terminal of the requested size, and resizes it', async () => {
     const run = await exec(['sh'], { stdin: true, tty: true, terminalSize: { width: 91, height: 17 } });
+    // Typed once the shell prompts: what comes earlier may be lost while it sets up its line editing.
+    await waitFor(() => run.stdout().includes('/www $ '), { timeoutMs: 10_000, description: 'the prompt of user 1000 in /www' });
     run.session.write(Buffer.from('busybox tty; busybox stty size\n'));
-    await waitFor(() => /\/dev\/pts\/\d+\r?\n17 91/.test(run.stdout()), { timeoutMs: 10_000, description: `tty and size (got ${JSON.stringify(run.stdout())})` });
+    await waitFor(() => /\/dev\/pts\/\d+\r?\n17 91/.test(run.stdout()), { timeoutMs: 10_000, description: 'tty and size' }).catch((error: unknown) => {
+      throw new Error(`${String(error)}; got ${JSON.stringify(run.stdout())}`);
+    });
     run.session.resize({ width: 132, height: 43 });
     // The resize reaches runc as SIGWINCH, asynchronously: ask until the container's console has it.
     await waitFor(
@@ -106,7 +110,6 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon'], files: ['/bin/bus
 
   it('closing stdin of a terminal ends a shell like ^D', async () => {
     const run = await exec(['sh'], { stdin: true, tty: true });
-    // Once the shell prompts (input sent earlier may be flushed as it sets up its line editing).
     await waitFor(() => run.stdout().includes('/www $ '), { timeoutMs: 10_000, description: 'the prompt of user 1000 in /www' });
     run.session.closeStdin();
     expect(await run.session.exited).toBe(0);
