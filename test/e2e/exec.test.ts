@@ -140,6 +140,29 @@ describe('ctl exec refusals', () => {
     );
   });
 
+  test('a completed pod is refused as FailedPrecondition', async () => {
+    const { image } = fixture();
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: { name: finished }
+spec:
+  restartPolicy: Never
+  containers: [{ name: main, image: ${image}, command: ["/bin/true"] }]
+`);
+    await waitFor(
+      async () => {
+        const result = await cluster.ctl(['get', 'pod', 'finished', '-o', 'json']);
+        return result.code === 0 && (JSON.parse(result.stdout) as Pod).status?.phase === 'Succeeded';
+      },
+      { timeoutMs: 60_000, intervalMs: 250, description: 'pod finished Succeeded' },
+    );
+    expect(await cluster.ctl(['exec', 'finished', '--', 'ls'])).toMatchObject({
+      code: 1,
+      stderr: 'Error from server (Forbidden): cannot exec into a container in a completed pod; current phase is Succeeded\n',
+    });
+    expect((await cluster.ctl(['delete', 'pod', 'finished'])).code).toBe(0);
+  }, 90_000);
+
   test('a user bound to view is refused (PermissionDenied); one bound to edit may; both are audited', async () => {
     await apply(JSON.stringify(clusterRoleBinding('jane-views', 'view', [user('jane')])));
     await apply(JSON.stringify(clusterRoleBinding('bob-edits', 'edit', [user('bob')])));
