@@ -126,6 +126,17 @@ describe('ctl exec -it on a terminal', () => {
   }, 60_000);
 });
 
+describe('ctl exec when ctl goes away', () => {
+  test('the command is hung up: nothing stays behind in the container', async () => {
+    const sleeper = startCtlOnTerminal(cluster.adminKubeconfig, ['exec', 'box', '--', 'sleep', '4242'], { columns: 80, rows: 24 });
+    terminals.push(sleeper);
+    const sleeping = async () => (await cluster.ctl(['exec', 'box', '--', 'ps', '-o', 'args'])).stdout.split('\n').includes('sleep 4242');
+    await waitFor(sleeping, { timeoutMs: 20_000, description: 'sleep 4242 to run in the container' });
+    sleeper.kill();
+    await waitFor(async () => !(await sleeping()), { timeoutMs: 20_000, description: 'sleep 4242 to be gone once ctl was killed' });
+  }, 60_000);
+});
+
 describe('ctl exec refusals', () => {
   test('a pod or container that does not exist, or an executable that does not, is a clear NotFound', async () => {
     expect(await cluster.ctl(['exec', 'nope', '--', 'ls'])).toMatchObject({ code: 1, stderr: 'Error from server (NotFound): pods "nope" in namespace "default" not found\n' });
