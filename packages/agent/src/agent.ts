@@ -42,6 +42,7 @@ import { detectCapacity } from './host-capacity.js';
 import { ImageGarbageCollector, statfsProbe } from './images/image-gc.js';
 import { pullCredentialsOf } from './images/pull-secrets.js';
 import { RegistryImageStore } from './images/registry-image-store.js';
+import { createExecHandlers } from './exec-service.js';
 import { createLogsHandlers } from './logs-service.js';
 import { BridgePodNetwork, DEFAULT_BRIDGE_NAME } from './network/bridge-pod-network.js';
 import { removeOverlay, VXLAN_OVERHEAD, vxlanMacAddress, type UnderlayLink } from './network/vxlan-overlay.js';
@@ -67,7 +68,7 @@ export interface AgentConfig {
   /** The join token: needed only while the state dir holds no node credentials (and to re-join after a revocation). */
   readonly token?: string;
   readonly nodeName: string;
-  /** host:port of the agent's own gRPC server (logs); port 0 picks one. */
+  /** host:port of the agent's own gRPC server (logs, exec); port 0 picks one. */
   readonly listen: string;
   readonly stateDir: string;
   readonly runtime: 'runc' | 'process';
@@ -371,7 +372,7 @@ export class NodeAgent {
   /** The agent's own gRPC server: TLS with the node certificate, answering the control plane only. */
   private async listen(runtime: Runtime, identity: RotatingCertificateProvider): Promise<string> {
     const server = new Server();
-    server.addService(agentServiceDefinition(), requireControlPlane(createLogsHandlers(runtime)));
+    server.addService(agentServiceDefinition(), requireControlPlane({ ...createLogsHandlers(runtime), ...createExecHandlers(runtime) }));
     const serverCredentials = agentServerCredentials(identity);
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(this.config.listen, serverCredentials, (error, bound) => (error ? reject(error) : resolve(bound))),

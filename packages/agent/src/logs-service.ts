@@ -15,7 +15,7 @@ import type { ContainerState, Runtime } from './runtime/runtime.js';
 
 const FOLLOW_POLL_MS = 200;
 
-export function createLogsHandlers(runtime: Runtime, now: () => number = Date.now): AgentHandlers {
+export function createLogsHandlers(runtime: Runtime, now: () => number = Date.now): Pick<AgentHandlers, 'Logs'> {
   return { Logs: (call) => void serveLogs(runtime, call, now) };
 }
 

@@ -13,7 +13,7 @@ import type { PodEvent, PodEventSink } from './events/pod-events.js';
 import type { EnsureOptions, ImageStore, PullPolicy, ResolvedImage } from './images/image-store.js';
 import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
 import { Reconciler, type DesiredPods } from './reconciler.js';
-import type { ContainerSpec, ContainerState, Runtime } from './runtime/runtime.js';
+import type { ContainerSpec, ContainerState, ExecSession, Runtime } from './runtime/runtime.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 const RESTART_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 4_000 };
@@ -38,6 +38,10 @@ class FakeRuntime implements Runtime {
   failStart: Error | undefined;
 
   constructor(private readonly clock: FakeClock) {}
+
+  async exec(): Promise<ExecSession> {
+    throw new Error('the reconciler never execs');
+  }
 
   async start(spec: ContainerSpec): Promise<ContainerState> {
     if (this.failStart) throw this.failStart;

@@ -28,3 +28,20 @@ export function defaultImagePullPolicy(image: string): 'Always' | 'IfNotPresent'
   if (tag === 'latest') return 'Always';
   return tag === undefined && at < 0 ? 'Always' : 'IfNotPresent';
 }
+
+/** The annotation kubectl reads for the container that exec, logs and attach use when none is named. */
+export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
+
+/**
+ * The container a command means when none is named, as kubectl picks it: the
+ * annotated default (if the pod has it), else the only one, else the first
+ * one, with a `note` to tell the user (kubectl prints it on stderr).
+ */
+export function defaultContainerOf(pod: Pod): { readonly name: string; readonly note?: string } {
+  const names = pod.spec.containers.map((c) => c.name);
+  const annotated = pod.metadata.annotations?.[DEFAULT_CONTAINER_ANNOTATION];
+  if (annotated && names.includes(annotated)) return { name: annotated };
+  const [first = ''] = names;
+  if (names.length <= 1) return { name: first };
+  return { name: first, note: `Defaulted container "${first}" out of: ${names.join(', ')}` };
+}

@@ -1,7 +1,21 @@
 // A promise-shaped client for the Skiff API, with deadlines and errors turned
 // into CliErrors. Objects arrive as JSON text and leave as ResourceObjects.
+import type { Writable } from 'node:stream';
 import { Channel, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { createApiClient, type ApiClient, type ResourceObject, type WatchEventMessageOutput } from '@skiff/api';
+import {
+  createApiClient,
+  decodeExecOutput,
+  execResize,
+  execStart,
+  execStdin,
+  execStdinClose,
+  type ApiClient,
+  type ExecOutputMessageOutput,
+  type ExecStartRequest,
+  type ResourceObject,
+  type TerminalDimensions,
+  type WatchEventMessageOutput,
+} from '@skiff/api';
 import type { Connection } from './connection/connection.js';
 import { explainServiceError, isServiceError } from './errors.js';
 
@@ -43,6 +57,19 @@ export interface ListQuery {
 }
 
 type Callback<T> = (error: ServiceError | null, value?: T) => void;
+
+/** A command running in a container (ctl exec): what may still be sent to it, and how it ends. */
+export interface ExecCall {
+  /** False: the call's buffer is full; wait for onDrain before sending more. */
+  stdin(data: Buffer): boolean;
+  onDrain(listener: () => void): void;
+  closeStdin(): void;
+  resize(size: TerminalDimensions): void;
+  /** Leaves: the agent hangs the command up. */
+  cancel(): void;
+  /** The command's exit code (0 or not); a ServerError if it could not run. */
+  readonly exited: Promise<number>;
+}
 
 export class SkiffClient {
   private readonly client: ApiClient;
@@ -154,6 +181,47 @@ export class SkiffClient {
       stream.on('error', (error: ServiceError) => reject(explainServiceError(error, this.connection)));
       stream.on('end', () => resolve());
     });
+  }
+
+  /**
+   * Runs a command in a container; its output goes to `output` as it comes
+   * (none is read while a stream cannot take more). No deadline: it runs as
+   * long as the command does.
+   */
+  exec(start: ExecStartRequest, output: { readonly stdout: Writable; readonly stderr: Writable }): ExecCall {
+    const call = this.client.Exec();
+    let ended = false;
+    const send = (message: Parameters<typeof call.write>[0]): boolean => (ended ? true : call.write(message));
+    const exited = new Promise<number>((resolve, reject) => {
+      let code: number | undefined;
+      call.on('data', (message: ExecOutputMessageOutput) => {
+        const frame = decodeExecOutput(message);
+        if (frame.kind === 'exit') {
+          code = frame.code;
+        } else if (!output[frame.kind].write(frame.data)) {
+          call.pause();
+          output[frame.kind].once('drain', () => call.resume());
+        }
+      });
+      call.on('error', (error: ServiceError) => {
+        ended = true;
+        reject(explainServiceError(error, this.connection));
+      });
+      call.on('end', () => {
+        ended = true;
+        if (code === undefined) reject(new Error('the exec stream ended without the exit code of the command'));
+        else resolve(code);
+      });
+    });
+    call.write(execStart(start));
+    return {
+      stdin: (data) => send(execStdin(data)),
+      onDrain: (listener) => void call.once('drain', listener),
+      closeStdin: () => void send(execStdinClose()),
+      resize: (size) => void send(execResize(size)),
+      cancel: () => call.cancel(),
+      exited,
+    };
   }
 
   /** Streams changes after `resourceVersion`; the stream's errors are raw ServiceErrors. */

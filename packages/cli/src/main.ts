@@ -2,7 +2,7 @@
 // ctl: parse, run, print errors as one clear message, exit like kubectl.
 import { CommanderError } from 'commander';
 import { text } from 'node:stream/consumers';
-import { createContext } from './context.js';
+import { createContext, type CliTerminal } from './context.js';
 import { CliError } from './errors.js';
 import { buildProgram } from './program.js';
 
@@ -16,12 +16,26 @@ process.on('warning', (warning: Error & { code?: string }) => {
   process.stderr.write(`(node:${process.pid}) ${warning.code ? `[${warning.code}] ` : ''}${warning.name}: ${warning.message}\n`);
 });
 
+const terminal: CliTerminal = {
+  stdin: process.stdin,
+  isTerminal: process.stdin.isTTY === true,
+  setRaw: (raw) => process.stdin.isTTY && process.stdin.setRawMode(raw),
+  size: () => {
+    const tty = process.stdout.isTTY ? process.stdout : process.stderr.isTTY ? process.stderr : undefined;
+    return tty ? { width: tty.columns, height: tty.rows } : undefined;
+  },
+  onResize: (listener) => {
+    process.on('SIGWINCH', listener);
+    return () => process.off('SIGWINCH', listener);
+  },
+};
 const context = createContext(
   {},
   {
     stdout: process.stdout,
     stderr: process.stderr,
     readStdin: () => text(process.stdin),
+    terminal,
   },
 );
 const program = buildProgram(context);

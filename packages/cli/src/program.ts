@@ -9,6 +9,7 @@ import { registerCreate } from './commands/create.js';
 import { registerLogs } from './commands/logs.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
+import { registerExec } from './commands/exec.js';
 import { registerGet } from './commands/get.js';
 import { registerScale } from './commands/scale.js';
 import type { ConnectionFlags } from './connection/connection.js';
@@ -21,6 +22,7 @@ const REGISTER = [
   registerDelete,
   registerScale,
   registerLogs,
+  registerExec,
   registerCordon,
   registerApiResources,
   registerCreate,

@@ -11,7 +11,7 @@ import { text } from 'node:stream/consumers';
 import { experimental, Server, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { adminKubeconfig, apiServiceDefinition, serializeKubeconfig, type Kubeconfig } from '@skiff/api';
 import { createSelfSignedCa, generateKeyPair, issueCertificate, type CertificateAuthority } from '@skiff/api/x509';
-import { createContext } from './context.js';
+import { createContext, type CliTerminal } from './context.js';
 import { buildProgram } from './program.js';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
@@ -112,11 +112,11 @@ export interface CtlRun {
   readonly error?: unknown;
 }
 
-/** Runs ctl's command tree in-process with `argv` (no HOME, no environment), collecting what it printed. */
-export async function runCtlInProcess(argv: readonly string[]): Promise<CtlRun> {
+/** Runs ctl's command tree in-process with `argv` (no HOME, no environment; stdin and a terminal if given), collecting what it printed. */
+export async function runCtlInProcess(argv: readonly string[], io: { readonly terminal?: CliTerminal } = {}): Promise<CtlRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
-  const context = createContext({}, { stdout, stderr, readStdin: async () => '' }, { env: {}, home: '/nonexistent' });
+  const context = createContext({}, { stdout, stderr, readStdin: async () => '', ...io }, { env: {}, home: '/nonexistent' });
   let error: unknown;
   try {
     await buildProgram(context).parseAsync([...argv], { from: 'user' });

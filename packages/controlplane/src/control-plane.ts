@@ -39,7 +39,7 @@ import { NodeLifecycleController, startControllers, type RunningControllers } fr
 import { createGrpcHandlers } from './grpc/api-handlers.js';
 import { createApiMetrics } from './grpc/api-metrics.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/grpc-server.js';
-import { LogsProxy } from './grpc/logs-proxy.js';
+import { AgentProxy } from './grpc/agent-proxy.js';
 import { createNodeHandlers } from './grpc/node-api-handlers.js';
 import { OpenStreams } from './grpc/watch-stream.js';
 import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
@@ -88,7 +88,7 @@ export class ControlPlane {
   private store?: Store;
   private grpc?: RunningGrpcServer;
   private http?: RunningHttpServer;
-  private logs?: LogsProxy;
+  private agents?: AgentProxy;
   private readonly streams = new OpenStreams();
   private controllers?: RunningControllers;
   private scheduler?: Scheduler;
@@ -166,14 +166,14 @@ export class ControlPlane {
     collectDefaultMetrics({ register: metricsRegistry, prefix: 'skiff_controlplane_' });
     const metrics = createApiMetrics(metricsRegistry);
     const nodes = new NodeRegistrar(objects, new PodCidrAllocator(store, this.config.podNetwork), this.config.nodeTimings);
-    this.logs = new LogsProxy(objects, metrics, this.log, this.streams, guard, { caPem: identity.ca.certPem, ...identity.agentClient });
+    this.agents = new AgentProxy(objects, metrics, this.log, this.streams, guard, { caPem: identity.ca.certPem, ...identity.agentClient });
     const context = { metrics, log: this.log, objects, streams: this.streams, guard };
     const tokenRequests = new TokenRequests(objects, serviceAccounts);
     const serving = new RotatingCertificateProvider({ caPem: identity.ca.certPem, certPem: identity.serving.chainPem, keyPem: identity.serving.keyPem });
     this.grpc = await startGrpcServer(
       grpcAddresses,
       [
-        { definition: apiServiceDefinition(), handlers: createGrpcHandlers({ ...context, api, nodes, logs: this.logs, tokens: tokenRequests }) },
+        { definition: apiServiceDefinition(), handlers: createGrpcHandlers({ ...context, api, nodes, agents: this.agents, tokens: tokenRequests }) },
         {
           definition: nodeApiServiceDefinition(),
           handlers: createNodeHandlers({ ...context, nodes, credentials, podNetwork: this.config.podNetwork.clusterCidr }),
@@ -218,7 +218,7 @@ export class ControlPlane {
       ]).then(
         ([renewed, agentClient]) => {
           serving.update({ caPem: identity.ca.certPem, certPem: renewed.chainPem, keyPem: renewed.keyPem });
-          this.logs?.updateIdentity({ caPem: identity.ca.certPem, ...agentClient });
+          this.agents?.updateIdentity({ caPem: identity.ca.certPem, ...agentClient });
           this.log.info('serving and agent-client certificates renewed');
           this.scheduleServingRenewal(serving, { ...identity, serving: renewed, agentClient }, sans);
         },
@@ -240,7 +240,7 @@ export class ControlPlane {
     const stopping = this.grpc?.stop(this.config.shutdownGraceMs);
     this.streams.endAll('the control plane is shutting down; reconnect');
     await stopping;
-    this.logs?.close();
+    this.agents?.close();
     await this.http?.close();
     await this.nodeLifecycle?.stop();
     await this.scheduler?.stop();

@@ -30,8 +30,10 @@ import { mountOverlay, unmountOverlay } from './overlay-rootfs.js';
 import { pollUntil } from './poll.js';
 import { isProcessAlive, readProcessStat } from './process-probe.js';
 import { describeFailure, runCommand } from './run-command.js';
+import { runcExec } from './runc-exec.js';
 import { ContainerStartError } from './start-error.js';
-import type { ContainerSpec, ContainerState, Runtime } from './runtime.js';
+import { FailedPreconditionError, NotFoundError } from '@skiff/api';
+import type { ContainerSpec, ContainerState, ExecOptions, ExecSession, Runtime } from './runtime.js';
 
 export { ContainerStartError } from './start-error.js';
 
@@ -219,6 +221,15 @@ export class RuncRuntime implements Runtime {
     const states = (await Promise.all(ids.map((id) => this.state(id)))).filter((s): s is ContainerState => s !== undefined);
     await Promise.all(states.filter((s) => s.status === 'running').map((s) => this.rotateLog(s.id).catch(() => false)));
     return states;
+  }
+
+  async exec(id: string, options: ExecOptions): Promise<ExecSession> {
+    const name = options.containerName ?? `container ${id}`;
+    const files = isValidContainerId(id) ? await this.store.readOwn(id, this.name) : undefined;
+    if (!files) throw new NotFoundError(`${name} not found on this node`);
+    const state = await this.stateOf(files);
+    if (state.status !== 'running') throw new FailedPreconditionError(`${name} is not running`);
+    return await runcExec({ runcBinary: this.runcBinary, runcRoot: this.runcRoot, id, dir: files.dir }, options);
   }
 
   /**

@@ -1,6 +1,9 @@
 // The container runtime interface the agent's reconciler drives. Two drivers
 // implement it: runc (isolated, the Linux default as root) and process (plain
 // child processes, for development and non-root hosts).
+import type { ExecOptions, ExecSession } from './exec-session.js';
+
+export type { ExecOptions, ExecSession, TerminalSize } from './exec-session.js';
 
 export interface ContainerLimits {
   /** Hard memory limit in bytes (cgroup memory.limit_in_bytes); undefined = none. */
@@ -90,4 +93,10 @@ export interface Runtime {
   state(id: string): Promise<ContainerState | undefined>;
   /** Every container the runtime knows, including ones started before this process (adoption). */
   list(): Promise<ContainerState[]>;
+  /**
+   * Runs a command in a running container (ctl exec), with its environment,
+   * user and working directory. Rejects with a NotFoundError (no such
+   * container or executable) or FailedPreconditionError (not running).
+   */
+  exec(id: string, options: ExecOptions): Promise<ExecSession>;
 }

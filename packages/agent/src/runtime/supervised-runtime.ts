@@ -19,7 +19,7 @@ import {
 } from './container-store.js';
 import { pollUntil } from './poll.js';
 import { isProcessAlive } from './process-probe.js';
-import type { ContainerSpec, ContainerState, Runtime } from './runtime.js';
+import type { ContainerSpec, ContainerState, ExecOptions, ExecSession, Runtime } from './runtime.js';
 import { ContainerStartError } from './start-error.js';
 
 export { ContainerStartError };
@@ -65,6 +65,7 @@ export abstract class SupervisedRuntime implements Runtime {
   protected abstract signal(files: ContainerFiles, signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Releases what the driver made outside the container's directory, once it is not running. */
   protected abstract cleanup(id: string): Promise<void>;
+  abstract exec(id: string, options: ExecOptions): Promise<ExecSession>;
   /** Runs after a container's directory is gone. */
   protected async afterRemove(): Promise<void> {}
 

@@ -14,6 +14,10 @@ import type { CreateTokenRequest as _skiff_v1_CreateTokenRequest, CreateTokenReq
 import type { CreateTokenResponse as _skiff_v1_CreateTokenResponse, CreateTokenResponse__Output as _skiff_v1_CreateTokenResponse__Output } from './skiff/v1/CreateTokenResponse.js';
 import type { DeleteRequest as _skiff_v1_DeleteRequest, DeleteRequest__Output as _skiff_v1_DeleteRequest__Output } from './skiff/v1/DeleteRequest.js';
 import type { DeleteResponse as _skiff_v1_DeleteResponse, DeleteResponse__Output as _skiff_v1_DeleteResponse__Output } from './skiff/v1/DeleteResponse.js';
+import type { ExecExit as _skiff_v1_ExecExit, ExecExit__Output as _skiff_v1_ExecExit__Output } from './skiff/v1/ExecExit.js';
+import type { ExecInput as _skiff_v1_ExecInput, ExecInput__Output as _skiff_v1_ExecInput__Output } from './skiff/v1/ExecInput.js';
+import type { ExecOutput as _skiff_v1_ExecOutput, ExecOutput__Output as _skiff_v1_ExecOutput__Output } from './skiff/v1/ExecOutput.js';
+import type { ExecStart as _skiff_v1_ExecStart, ExecStart__Output as _skiff_v1_ExecStart__Output } from './skiff/v1/ExecStart.js';
 import type { GetRequest as _skiff_v1_GetRequest, GetRequest__Output as _skiff_v1_GetRequest__Output } from './skiff/v1/GetRequest.js';
 import type { GetResponse as _skiff_v1_GetResponse, GetResponse__Output as _skiff_v1_GetResponse__Output } from './skiff/v1/GetResponse.js';
 import type { HeartbeatRequest as _skiff_v1_HeartbeatRequest, HeartbeatRequest__Output as _skiff_v1_HeartbeatRequest__Output } from './skiff/v1/HeartbeatRequest.js';
@@ -32,6 +36,8 @@ import type { RenewCertificateRequest as _skiff_v1_RenewCertificateRequest, Rene
 import type { RenewCertificateResponse as _skiff_v1_RenewCertificateResponse, RenewCertificateResponse__Output as _skiff_v1_RenewCertificateResponse__Output } from './skiff/v1/RenewCertificateResponse.js';
 import type { ScaleRequest as _skiff_v1_ScaleRequest, ScaleRequest__Output as _skiff_v1_ScaleRequest__Output } from './skiff/v1/ScaleRequest.js';
 import type { ScaleResponse as _skiff_v1_ScaleResponse, ScaleResponse__Output as _skiff_v1_ScaleResponse__Output } from './skiff/v1/ScaleResponse.js';
+import type { StdinClose as _skiff_v1_StdinClose, StdinClose__Output as _skiff_v1_StdinClose__Output } from './skiff/v1/StdinClose.js';
+import type { TerminalSize as _skiff_v1_TerminalSize, TerminalSize__Output as _skiff_v1_TerminalSize__Output } from './skiff/v1/TerminalSize.js';
 import type { UpdatePodStatusRequest as _skiff_v1_UpdatePodStatusRequest, UpdatePodStatusRequest__Output as _skiff_v1_UpdatePodStatusRequest__Output } from './skiff/v1/UpdatePodStatusRequest.js';
 import type { UpdatePodStatusResponse as _skiff_v1_UpdatePodStatusResponse, UpdatePodStatusResponse__Output as _skiff_v1_UpdatePodStatusResponse__Output } from './skiff/v1/UpdatePodStatusResponse.js';
 import type { WatchAssignmentsRequest as _skiff_v1_WatchAssignmentsRequest, WatchAssignmentsRequest__Output as _skiff_v1_WatchAssignmentsRequest__Output } from './skiff/v1/WatchAssignmentsRequest.js';
@@ -58,6 +64,10 @@ export interface ProtoGrpcType {
       CreateTokenResponse: MessageTypeDefinition<_skiff_v1_CreateTokenResponse, _skiff_v1_CreateTokenResponse__Output>
       DeleteRequest: MessageTypeDefinition<_skiff_v1_DeleteRequest, _skiff_v1_DeleteRequest__Output>
       DeleteResponse: MessageTypeDefinition<_skiff_v1_DeleteResponse, _skiff_v1_DeleteResponse__Output>
+      ExecExit: MessageTypeDefinition<_skiff_v1_ExecExit, _skiff_v1_ExecExit__Output>
+      ExecInput: MessageTypeDefinition<_skiff_v1_ExecInput, _skiff_v1_ExecInput__Output>
+      ExecOutput: MessageTypeDefinition<_skiff_v1_ExecOutput, _skiff_v1_ExecOutput__Output>
+      ExecStart: MessageTypeDefinition<_skiff_v1_ExecStart, _skiff_v1_ExecStart__Output>
       GetRequest: MessageTypeDefinition<_skiff_v1_GetRequest, _skiff_v1_GetRequest__Output>
       GetResponse: MessageTypeDefinition<_skiff_v1_GetResponse, _skiff_v1_GetResponse__Output>
       HeartbeatRequest: MessageTypeDefinition<_skiff_v1_HeartbeatRequest, _skiff_v1_HeartbeatRequest__Output>
@@ -76,6 +86,8 @@ export interface ProtoGrpcType {
       RenewCertificateResponse: MessageTypeDefinition<_skiff_v1_RenewCertificateResponse, _skiff_v1_RenewCertificateResponse__Output>
       ScaleRequest: MessageTypeDefinition<_skiff_v1_ScaleRequest, _skiff_v1_ScaleRequest__Output>
       ScaleResponse: MessageTypeDefinition<_skiff_v1_ScaleResponse, _skiff_v1_ScaleResponse__Output>
+      StdinClose: MessageTypeDefinition<_skiff_v1_StdinClose, _skiff_v1_StdinClose__Output>
+      TerminalSize: MessageTypeDefinition<_skiff_v1_TerminalSize, _skiff_v1_TerminalSize__Output>
       UpdatePodStatusRequest: MessageTypeDefinition<_skiff_v1_UpdatePodStatusRequest, _skiff_v1_UpdatePodStatusRequest__Output>
       UpdatePodStatusResponse: MessageTypeDefinition<_skiff_v1_UpdatePodStatusResponse, _skiff_v1_UpdatePodStatusResponse__Output>
       WatchAssignmentsRequest: MessageTypeDefinition<_skiff_v1_WatchAssignmentsRequest, _skiff_v1_WatchAssignmentsRequest__Output>

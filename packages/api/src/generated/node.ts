@@ -3,6 +3,10 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AgentClient as _skiff_v1_AgentClient, AgentDefinition as _skiff_v1_AgentDefinition } from './skiff/v1/Agent.js';
 import type { AssignmentEvent as _skiff_v1_AssignmentEvent, AssignmentEvent__Output as _skiff_v1_AssignmentEvent__Output } from './skiff/v1/AssignmentEvent.js';
+import type { ExecExit as _skiff_v1_ExecExit, ExecExit__Output as _skiff_v1_ExecExit__Output } from './skiff/v1/ExecExit.js';
+import type { ExecInput as _skiff_v1_ExecInput, ExecInput__Output as _skiff_v1_ExecInput__Output } from './skiff/v1/ExecInput.js';
+import type { ExecOutput as _skiff_v1_ExecOutput, ExecOutput__Output as _skiff_v1_ExecOutput__Output } from './skiff/v1/ExecOutput.js';
+import type { ExecStart as _skiff_v1_ExecStart, ExecStart__Output as _skiff_v1_ExecStart__Output } from './skiff/v1/ExecStart.js';
 import type { HeartbeatRequest as _skiff_v1_HeartbeatRequest, HeartbeatRequest__Output as _skiff_v1_HeartbeatRequest__Output } from './skiff/v1/HeartbeatRequest.js';
 import type { HeartbeatResponse as _skiff_v1_HeartbeatResponse, HeartbeatResponse__Output as _skiff_v1_HeartbeatResponse__Output } from './skiff/v1/HeartbeatResponse.js';
 import type { JoinRequest as _skiff_v1_JoinRequest, JoinRequest__Output as _skiff_v1_JoinRequest__Output } from './skiff/v1/JoinRequest.js';
@@ -14,6 +18,8 @@ import type { RegisterNodeRequest as _skiff_v1_RegisterNodeRequest, RegisterNode
 import type { RegisterNodeResponse as _skiff_v1_RegisterNodeResponse, RegisterNodeResponse__Output as _skiff_v1_RegisterNodeResponse__Output } from './skiff/v1/RegisterNodeResponse.js';
 import type { RenewCertificateRequest as _skiff_v1_RenewCertificateRequest, RenewCertificateRequest__Output as _skiff_v1_RenewCertificateRequest__Output } from './skiff/v1/RenewCertificateRequest.js';
 import type { RenewCertificateResponse as _skiff_v1_RenewCertificateResponse, RenewCertificateResponse__Output as _skiff_v1_RenewCertificateResponse__Output } from './skiff/v1/RenewCertificateResponse.js';
+import type { StdinClose as _skiff_v1_StdinClose, StdinClose__Output as _skiff_v1_StdinClose__Output } from './skiff/v1/StdinClose.js';
+import type { TerminalSize as _skiff_v1_TerminalSize, TerminalSize__Output as _skiff_v1_TerminalSize__Output } from './skiff/v1/TerminalSize.js';
 import type { UpdatePodStatusRequest as _skiff_v1_UpdatePodStatusRequest, UpdatePodStatusRequest__Output as _skiff_v1_UpdatePodStatusRequest__Output } from './skiff/v1/UpdatePodStatusRequest.js';
 import type { UpdatePodStatusResponse as _skiff_v1_UpdatePodStatusResponse, UpdatePodStatusResponse__Output as _skiff_v1_UpdatePodStatusResponse__Output } from './skiff/v1/UpdatePodStatusResponse.js';
 import type { WatchAssignmentsRequest as _skiff_v1_WatchAssignmentsRequest, WatchAssignmentsRequest__Output as _skiff_v1_WatchAssignmentsRequest__Output } from './skiff/v1/WatchAssignmentsRequest.js';
@@ -27,6 +33,10 @@ export interface ProtoGrpcType {
     v1: {
       Agent: SubtypeConstructor<typeof grpc.Client, _skiff_v1_AgentClient> & { service: _skiff_v1_AgentDefinition }
       AssignmentEvent: MessageTypeDefinition<_skiff_v1_AssignmentEvent, _skiff_v1_AssignmentEvent__Output>
+      ExecExit: MessageTypeDefinition<_skiff_v1_ExecExit, _skiff_v1_ExecExit__Output>
+      ExecInput: MessageTypeDefinition<_skiff_v1_ExecInput, _skiff_v1_ExecInput__Output>
+      ExecOutput: MessageTypeDefinition<_skiff_v1_ExecOutput, _skiff_v1_ExecOutput__Output>
+      ExecStart: MessageTypeDefinition<_skiff_v1_ExecStart, _skiff_v1_ExecStart__Output>
       HeartbeatRequest: MessageTypeDefinition<_skiff_v1_HeartbeatRequest, _skiff_v1_HeartbeatRequest__Output>
       HeartbeatResponse: MessageTypeDefinition<_skiff_v1_HeartbeatResponse, _skiff_v1_HeartbeatResponse__Output>
       JoinRequest: MessageTypeDefinition<_skiff_v1_JoinRequest, _skiff_v1_JoinRequest__Output>
@@ -38,6 +48,8 @@ export interface ProtoGrpcType {
       RegisterNodeResponse: MessageTypeDefinition<_skiff_v1_RegisterNodeResponse, _skiff_v1_RegisterNodeResponse__Output>
       RenewCertificateRequest: MessageTypeDefinition<_skiff_v1_RenewCertificateRequest, _skiff_v1_RenewCertificateRequest__Output>
       RenewCertificateResponse: MessageTypeDefinition<_skiff_v1_RenewCertificateResponse, _skiff_v1_RenewCertificateResponse__Output>
+      StdinClose: MessageTypeDefinition<_skiff_v1_StdinClose, _skiff_v1_StdinClose__Output>
+      TerminalSize: MessageTypeDefinition<_skiff_v1_TerminalSize, _skiff_v1_TerminalSize__Output>
       UpdatePodStatusRequest: MessageTypeDefinition<_skiff_v1_UpdatePodStatusRequest, _skiff_v1_UpdatePodStatusRequest__Output>
       UpdatePodStatusResponse: MessageTypeDefinition<_skiff_v1_UpdatePodStatusResponse, _skiff_v1_UpdatePodStatusResponse__Output>
       WatchAssignmentsRequest: MessageTypeDefinition<_skiff_v1_WatchAssignmentsRequest, _skiff_v1_WatchAssignmentsRequest__Output>

@@ -129,6 +129,8 @@ describe('NodeAuthorizer', () => {
     ['update a pod it runs', q('update', 'pods', { namespace: 'shop', name: 'web' }), 'a node may not update pods "web" in namespace "shop"'],
     ['delete a pod it runs', q('delete', 'pods', { namespace: 'shop', name: 'web' }), 'a node may not delete pods "web" in namespace "shop"'],
     ['read the logs of a pod it runs', q('get', 'pods', { namespace: 'shop', name: 'web', subresource: 'log' }), 'a node may not get pods/log "web" in namespace "shop"'],
+    ['exec into a pod it runs', q('create', 'pods', { namespace: 'shop', name: 'web', subresource: 'exec' }), 'a node may not create pods/exec "web" in namespace "shop"'],
+    ['exec into a pod (get, as old clients ask)', q('get', 'pods', { namespace: 'shop', name: 'web', subresource: 'exec' }), 'a node may not get pods/exec "web" in namespace "shop"'],
     ['get a Secret only another node uses', q('get', 'secrets', { namespace: 'shop', name: 'api-keys' }), 'no pod bound to node "node-a" references secrets "api-keys" in namespace "shop"'],
     ['get a Secret in the wrong namespace', q('get', 'secrets', { namespace: 'shop', name: 'db' }), 'no pod bound to node "node-a" references secrets "db" in namespace "shop"'],
     ['list Secrets', q('list', 'secrets', { namespace: 'shop' }), 'a node may not list secrets in namespace "shop"'],

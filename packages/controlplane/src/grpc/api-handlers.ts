@@ -24,7 +24,7 @@ import type { Logger } from 'pino';
 import type { ApiMetrics } from './api-metrics.js';
 import { parseResourceVersion } from '../objects/object-codec.js';
 import type { NodeRegistrar } from '../nodes/node-registrar.js';
-import type { LogsProxy } from './logs-proxy.js';
+import type { AgentProxy } from './agent-proxy.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { selectorOf, type ApiService } from '../api/api-service.js';
 import { effectiveNamespace, requireKind } from '../api/kind-resolution.js';
@@ -34,7 +34,8 @@ import { serveWatchStream, type OpenStreams } from './watch-stream.js';
 export interface GrpcServiceDeps {
   readonly api: ApiService;
   readonly nodes: NodeRegistrar;
-  readonly logs: LogsProxy;
+  /** Relays ctl logs and ctl exec to agents. */
+  readonly agents: AgentProxy;
   readonly tokens: TokenRequests;
   readonly streams: OpenStreams;
   readonly objects: ObjectStore;
@@ -108,7 +109,8 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
       caller.authorize(attributesOf(NODE, 'patch', { name: request.node_name }));
       return { node_json: json(await deps.nodes.cordon(request.node_name, request.unschedulable)) };
     }),
-    Logs: (call) => deps.logs.serve(call),
+    Logs: (call) => deps.agents.serveLogs(call),
+    Exec: (call) => deps.agents.serveExec(call),
     CanI: unary('CanI', async (request, caller) => {
       const query = canIQuery(request);
       const asUser = request.as_user ? { name: request.as_user, groups: [...request.as_groups] } : undefined;

@@ -12,6 +12,8 @@ import type { CreateTokenRequest as _skiff_v1_CreateTokenRequest, CreateTokenReq
 import type { CreateTokenResponse as _skiff_v1_CreateTokenResponse, CreateTokenResponse__Output as _skiff_v1_CreateTokenResponse__Output } from '../../skiff/v1/CreateTokenResponse.js';
 import type { DeleteRequest as _skiff_v1_DeleteRequest, DeleteRequest__Output as _skiff_v1_DeleteRequest__Output } from '../../skiff/v1/DeleteRequest.js';
 import type { DeleteResponse as _skiff_v1_DeleteResponse, DeleteResponse__Output as _skiff_v1_DeleteResponse__Output } from '../../skiff/v1/DeleteResponse.js';
+import type { ExecInput as _skiff_v1_ExecInput, ExecInput__Output as _skiff_v1_ExecInput__Output } from '../../skiff/v1/ExecInput.js';
+import type { ExecOutput as _skiff_v1_ExecOutput, ExecOutput__Output as _skiff_v1_ExecOutput__Output } from '../../skiff/v1/ExecOutput.js';
 import type { GetRequest as _skiff_v1_GetRequest, GetRequest__Output as _skiff_v1_GetRequest__Output } from '../../skiff/v1/GetRequest.js';
 import type { GetResponse as _skiff_v1_GetResponse, GetResponse__Output as _skiff_v1_GetResponse__Output } from '../../skiff/v1/GetResponse.js';
 import type { ListRequest as _skiff_v1_ListRequest, ListRequest__Output as _skiff_v1_ListRequest__Output } from '../../skiff/v1/ListRequest.js';
@@ -69,6 +71,11 @@ export interface ApiClient extends grpc.Client {
   delete(argument: _skiff_v1_DeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
   delete(argument: _skiff_v1_DeleteRequest, callback: grpc.requestCallback<_skiff_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
   
+  Exec(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_skiff_v1_ExecInput, _skiff_v1_ExecOutput__Output>;
+  Exec(options?: grpc.CallOptions): grpc.ClientDuplexStream<_skiff_v1_ExecInput, _skiff_v1_ExecOutput__Output>;
+  exec(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_skiff_v1_ExecInput, _skiff_v1_ExecOutput__Output>;
+  exec(options?: grpc.CallOptions): grpc.ClientDuplexStream<_skiff_v1_ExecInput, _skiff_v1_ExecOutput__Output>;
+  
   Get(argument: _skiff_v1_GetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_GetResponse__Output>): grpc.ClientUnaryCall;
   Get(argument: _skiff_v1_GetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_skiff_v1_GetResponse__Output>): grpc.ClientUnaryCall;
   Get(argument: _skiff_v1_GetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_skiff_v1_GetResponse__Output>): grpc.ClientUnaryCall;
@@ -119,6 +126,8 @@ export interface ApiHandlers extends grpc.UntypedServiceImplementation {
   
   Delete: grpc.handleUnaryCall<_skiff_v1_DeleteRequest__Output, _skiff_v1_DeleteResponse>;
   
+  Exec: grpc.handleBidiStreamingCall<_skiff_v1_ExecInput__Output, _skiff_v1_ExecOutput>;
+  
   Get: grpc.handleUnaryCall<_skiff_v1_GetRequest__Output, _skiff_v1_GetResponse>;
   
   List: grpc.handleUnaryCall<_skiff_v1_ListRequest__Output, _skiff_v1_ListResponse>;
@@ -137,6 +146,7 @@ export interface ApiDefinition extends grpc.ServiceDefinition {
   Cordon: MethodDefinition<_skiff_v1_CordonRequest, _skiff_v1_CordonResponse, _skiff_v1_CordonRequest__Output, _skiff_v1_CordonResponse__Output>
   CreateToken: MethodDefinition<_skiff_v1_CreateTokenRequest, _skiff_v1_CreateTokenResponse, _skiff_v1_CreateTokenRequest__Output, _skiff_v1_CreateTokenResponse__Output>
   Delete: MethodDefinition<_skiff_v1_DeleteRequest, _skiff_v1_DeleteResponse, _skiff_v1_DeleteRequest__Output, _skiff_v1_DeleteResponse__Output>
+  Exec: MethodDefinition<_skiff_v1_ExecInput, _skiff_v1_ExecOutput, _skiff_v1_ExecInput__Output, _skiff_v1_ExecOutput__Output>
   Get: MethodDefinition<_skiff_v1_GetRequest, _skiff_v1_GetResponse, _skiff_v1_GetRequest__Output, _skiff_v1_GetResponse__Output>
   List: MethodDefinition<_skiff_v1_ListRequest, _skiff_v1_ListResponse, _skiff_v1_ListRequest__Output, _skiff_v1_ListResponse__Output>
   Logs: MethodDefinition<_skiff_v1_LogsRequest, _skiff_v1_LogChunk, _skiff_v1_LogsRequest__Output, _skiff_v1_LogChunk__Output>
