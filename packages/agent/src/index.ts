@@ -2,3 +2,9 @@
 export { NodeAgent, type AgentConfig, AGENT_VERSION } from './agent.js';
 export type { Runtime, ContainerSpec, ContainerState } from './runtime/runtime.js';
 export { RegistryImageStore, ImagePullError, pullCredentialsOf } from './images/index.js';
+export { ServiceProxy, type ProxySync, type ServiceProxyOptions, DEFAULT_SERVICE_CIDR } from './services/service-proxy.js';
+export { HostCommands } from './services/nft-applier.js';
+export { WatchedServiceCatalog } from './services/watched-service-catalog.js';
+export { serviceKey, type ServiceCatalog, type ServiceCatalogView, type ServiceKey } from './services/service-catalog.js';
+export { renderFullSync, renderChanges, DEFAULT_TABLE_NAME } from './services/nft-ruleset.js';
+export { desiredRules, type ServicePortRules } from './services/proxy-model.js';
