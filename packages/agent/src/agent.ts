@@ -47,6 +47,11 @@ import { Reconciler } from './reconciler.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import { RuncRuntime } from './runtime/runc-runtime.js';
 import type { Runtime } from './runtime/runtime.js';
+import { HostCommands } from './services/nft-applier.js';
+import { DEFAULT_TABLE_NAME } from './services/nft-ruleset.js';
+import type { ServiceCatalog } from './services/service-catalog.js';
+import { DEFAULT_SERVICE_CIDR, removeProxyTable, ServiceProxy } from './services/service-proxy.js';
+import { WatchedServiceCatalog } from './services/watched-service-catalog.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -71,6 +76,8 @@ export interface AgentConfig {
   readonly imageGc?: { readonly highThresholdPercent?: number; readonly lowThresholdPercent?: number };
   readonly restartBackoff: BackoffPolicy;
   readonly resyncMs: number;
+  /** The nftables service proxy (runc runtime only: it needs the pod network); default on. */
+  readonly serviceProxy?: { readonly enabled: boolean; readonly table?: string; readonly serviceCidr?: string; readonly minSyncMs?: number };
   /** For tests: the clock certificate renewals follow. */
   readonly clock?: Clock;
 }
@@ -84,6 +91,8 @@ export class NodeAgent {
   private assignments?: Assignments;
   private reconciler?: Reconciler;
   private imageGc?: ImageGarbageCollector;
+  private serviceCatalog?: WatchedServiceCatalog;
+  private serviceProxy?: ServiceProxy;
   private nodeCredentials?: NodeCredentials;
   /** The Api service (pull secrets), for the control plane and credentials it was made with. */
   private api?: { client: ApiClient; server: string; credentials: NodeCredentials };
@@ -118,6 +127,7 @@ export class NodeAgent {
     this.assignments = assignments;
     const images = this.config.runtime === 'runc' ? await this.createImages(assignments) : undefined;
     link.onReconnect(() => assignments.restart());
+    this.startServices(link, network);
     this.reconciler = new Reconciler({
       runtime,
       ...(images ? { images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),
@@ -142,6 +152,8 @@ export class NodeAgent {
     this.session?.stop();
     this.assignments?.stop();
     this.imageGc?.stop();
+    this.serviceCatalog?.stop();
+    await this.serviceProxy?.stop();
     await this.reconciler?.stop();
     this.link?.close();
     this.api?.client.close();
@@ -158,6 +170,7 @@ export class NodeAgent {
       ? new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr: podCIDR, ...(podNetwork ? { clusterCidr: podNetwork } : {}) })
       : undefined;
     const removed = await resetNode(this.createRuntime(), network);
+    if (this.config.runtime === 'runc') await removeProxyTable(new HostCommands(), this.config.serviceProxy?.table ?? DEFAULT_TABLE_NAME);
     await removeNodeCredentials(this.config.stateDir);
     return removed;
   }
@@ -224,8 +237,36 @@ export class NodeAgent {
       : new ProcessRuntime({ stateDir });
   }
 
-  /** A Secret through the control plane's Api service, as this node (the node authorizer allows those its pods reference). */
-  private async getSecret(namespace: string, name: string): Promise<Secret> {
+  /** The Services and EndpointSlices the node sees (the service proxy and the DNS read it). */
+  get services(): ServiceCatalog | undefined {
+    return this.serviceCatalog;
+  }
+
+  /** The catalog (list+watch as this node), and with the pod network the nftables proxy over it. */
+  private startServices(link: ControlPlaneLink, network: BridgePodNetwork | undefined): void {
+    const catalog = new WatchedServiceCatalog({ client: () => this.apiClient(), log: this.log.child({ component: 'service-catalog' }) });
+    this.serviceCatalog = catalog;
+    link.onReconnect(() => catalog.restart());
+    const options = this.config.serviceProxy ?? { enabled: true };
+    if (network && options.enabled) {
+      this.serviceProxy = new ServiceProxy({
+        catalog,
+        host: new HostCommands(),
+        log: this.log.child({ component: 'service-proxy' }),
+        ...(options.table !== undefined ? { table: options.table } : {}),
+        clusterCidr: network.clusterCidr.text,
+        serviceCidr: options.serviceCidr ?? DEFAULT_SERVICE_CIDR,
+        routeDevice: network.bridgeName,
+        prepareHost: () => network.ensureHost(),
+        ...(options.minSyncMs !== undefined ? { minSyncMs: options.minSyncMs } : {}),
+      });
+      this.serviceProxy.start();
+    }
+    catalog.start();
+  }
+
+  /** The Api service client for the control plane and credentials of the moment. */
+  private apiClient(): ApiClient {
     const link = this.requireLink();
     const credentials = this.nodeCredentials;
     if (!credentials) throw new Error('the agent has no credentials yet');
@@ -233,7 +274,12 @@ export class NodeAgent {
       this.api?.client.close();
       this.api = { client: createApiClient(link.server, {}, channelCredentials(credentials)), server: link.server, credentials };
     }
-    const { client } = this.api;
+    return this.api.client;
+  }
+
+  /** A Secret through the control plane's Api service, as this node (the node authorizer allows those its pods reference). */
+  private async getSecret(namespace: string, name: string): Promise<Secret> {
+    const client = this.apiClient();
     const response = await unary<{ object_json: string }>((cb, options) => client.Get({ ref: { kind: 'Secret', namespace, name } }, options, cb));
     return JSON.parse(response.object_json) as Secret;
   }

@@ -5,10 +5,12 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { status } from '@grpc/grpc-js';
-import { BACKOFF, isQuantity, memoryBytes, messageOf, parseJoinToken, SkiffError } from '@skiff/api';
+import { BACKOFF, isQuantity, memoryBytes, messageOf, parseCidr, parseDuration, parseJoinToken, SkiffError } from '@skiff/api';
 import { pino } from 'pino';
 import { NodeAgent } from './agent.js';
 import { parseHostPort, parseHostPortList } from './host-port.js';
+import { DEFAULT_TABLE_NAME } from './services/nft-ruleset.js';
+import { DEFAULT_SERVICE_CIDR } from './services/service-proxy.js';
 import { checkGcThresholds, DEFAULT_IMAGE_GC_HIGH_PERCENT, DEFAULT_IMAGE_GC_LOW_PERCENT } from './images/image-gc.js';
 
 const usage = `usage: skiff-agent [options]
@@ -31,6 +33,10 @@ const usage = `usage: skiff-agent [options]
   --container-log-max-files N  log files kept per container, the current one included (default 5)
   --image-gc-high-threshold PERCENT  image disk usage that starts image garbage collection (default 85)
   --image-gc-low-threshold PERCENT   usage image garbage collection brings the disk under (default 80)
+  --service-proxy on|off  program this node's nftables service proxy (runc runtime only; default on)
+  --service-cidr CIDR     the Services' virtual IPs, routed onto the pod bridge (default 10.96.0.0/16)
+  --proxy-table NAME      the proxy's nftables table, family ip (default skiff-proxy)
+  --proxy-min-sync-period D  coalesce Service changes: at most one nft transaction per D (default 100ms)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
   --reset                 remove every container, mount, cgroup and pod network of this
                           node's state dir, and its credentials (<state-dir>/pki), then exit
@@ -57,6 +63,10 @@ function parseFlags() {
         'container-log-max-files': { type: 'string', default: '5' },
         'image-gc-high-threshold': { type: 'string', default: String(DEFAULT_IMAGE_GC_HIGH_PERCENT) },
         'image-gc-low-threshold': { type: 'string', default: String(DEFAULT_IMAGE_GC_LOW_PERCENT) },
+        'service-proxy': { type: 'string', default: 'on' },
+        'service-cidr': { type: 'string', default: DEFAULT_SERVICE_CIDR },
+        'proxy-table': { type: 'string', default: DEFAULT_TABLE_NAME },
+        'proxy-min-sync-period': { type: 'string', default: '100ms' },
         'log-level': { type: 'string', default: 'info' },
         reset: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -110,6 +120,18 @@ const imageGc = checked(() => {
   const thresholds = { highThresholdPercent: percent('image-gc-high-threshold'), lowThresholdPercent: percent('image-gc-low-threshold') };
   checkGcThresholds(thresholds.highThresholdPercent, thresholds.lowThresholdPercent);
   return thresholds;
+});
+const serviceProxy = checked(() => {
+  const enabled = flags['service-proxy'];
+  if (enabled !== 'on' && enabled !== 'off') throw new Error(`--service-proxy must be on or off, not "${enabled}"`);
+  const table = flags['proxy-table'];
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(table)) throw new Error(`--proxy-table must be a letter then letters, digits, "-" or "_", not "${table}"`);
+  return {
+    enabled: enabled === 'on',
+    table,
+    serviceCidr: parseCidr(flags['service-cidr'], '--service-cidr').text,
+    minSyncMs: parseDuration(flags['proxy-min-sync-period'], '--proxy-min-sync-period'),
+  };
 });
 const servers = checked(() => parseHostPortList(flags.server, '--server'));
 checked(() => parseHostPort(flags.listen, '--listen'));
@@ -167,6 +189,7 @@ const agent = new NodeAgent(
     imageGc,
     restartBackoff: BACKOFF.containerRestart,
     resyncMs: 1000,
+    serviceProxy,
   },
   log,
 );

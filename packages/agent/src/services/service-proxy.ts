@@ -95,17 +95,6 @@ export class ServiceProxy {
     await this.running;
   }
 
-  /** Removes the table and the service route (skiff-agent --reset). */
-  async remove(): Promise<void> {
-    await this.options.host.nftCommand(['delete', 'table', 'ip', this.table]).catch((error: unknown) => {
-      if (!/No such file or directory|does not exist/i.test(messageOf(error))) throw error;
-    });
-    const { serviceCidr, routeDevice } = this.options;
-    if (serviceCidr !== undefined && routeDevice !== undefined) {
-      await this.options.host.ip(['route', 'del', serviceCidr, 'dev', routeDevice]).catch(() => undefined);
-    }
-  }
-
   /** Rules currently programmed (a copy), by Service port key. */
   programmedRules(): Map<string, ServicePortRules> {
     return new Map(this.programmed);
@@ -248,4 +237,12 @@ export class ServiceProxy {
       }
     }
   }
+}
+
+/** Removes the proxy's table (skiff-agent --reset); a table already gone is fine. The service route goes with the bridge. */
+export async function removeProxyTable(host: HostCommands, table: string = DEFAULT_TABLE_NAME): Promise<void> {
+  await host.nftCommand(['delete', 'table', 'ip', table]).catch((error: unknown) => {
+    // Gone already, or no nftables on this host (then there never was a table).
+    if (!/No such file or directory|does not exist|cannot run nft/i.test(messageOf(error))) throw error;
+  });
 }
