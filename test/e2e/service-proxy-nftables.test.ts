@@ -2,14 +2,11 @@
 // namespace with a bridge, pods running busybox httpd, a client pod, an
 // outside namespace), the proxy fed by a hand-filled catalog, traffic only
 // between namespaces. Needs root.
-import { HostCommands, ServiceProxy, type ProxySync } from '@skiff/agent';
+import { HostCommands, ServiceProxy, TestCatalog, testService, testSlice, type ProxySync } from '@skiff/agent';
 import type { Service } from '@skiff/api';
-import { waitFor } from '@skiff/testkit';
+import { createProxyTopology, skipUnlessRoot, waitFor, type ProxyTopology } from '@skiff/testkit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestCatalog, testService, testSlice } from '../../packages/agent/src/services/test-catalog.js';
-import { createProxyTopology, type ProxyTopology } from '../harness/proxy-topology.js';
-import { skipUnlessRoot } from '@skiff/testkit';
 
 const SERVICE_CIDR = '10.96.0.0/16';
 const log = pino({ level: 'warn' });

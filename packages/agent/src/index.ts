@@ -8,3 +8,4 @@ export { WatchedServiceCatalog } from './services/watched-service-catalog.js';
 export { serviceKey, type ServiceCatalog, type ServiceCatalogView, type ServiceKey } from './services/service-catalog.js';
 export { renderFullSync, renderChanges, DEFAULT_TABLE_NAME } from './services/nft-ruleset.js';
 export { desiredRules, type ServicePortRules } from './services/proxy-model.js';
+export { TestCatalog, testService, testSlice } from './services/test-catalog.js';

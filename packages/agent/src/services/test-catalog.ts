@@ -1,6 +1,6 @@
-// A ServiceCatalog a test fills by hand (the proxy's own tests: its unit test
-// and the nftables suite in network namespaces). The agent runs
-// WatchedServiceCatalog; this lives beside the code so both tests share it.
+// A ServiceCatalog a test fills by hand, for the proxy's own tests (its unit
+// test, the nftables suite in network namespaces) and its benchmark; the agent
+// itself runs WatchedServiceCatalog.
 import { ENDPOINT_SLICE_SERVICE_LABEL, type EndpointSlice, type Service } from '@skiff/api';
 import { serviceKey, type ServiceCatalog, type ServiceKey } from './service-catalog.js';
 

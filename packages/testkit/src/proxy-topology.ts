@@ -1,4 +1,4 @@
-// A node in miniature for the service proxy's suites: a "host" network
+// A node in miniature for the service proxy's suite and benchmark: a "host" network
 // namespace with a bridge (the pods' gateway), "pod" namespaces on it each
 // running `busybox httpd` that answers with the pod's name, a client pod, and
 // an "outside" namespace joined to the host by a veth of its own (for
@@ -11,7 +11,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { runCommand, startProcess, waitFor, type CommandResult, type ManagedProcess } from '@skiff/testkit';
+import { startProcess, type ManagedProcess } from './managed-process.js';
+import { runCommand, type CommandResult } from './run-command.js';
+import { waitFor } from './wait-for.js';
 
 export const TOPOLOGY_SUBNET = '10.233.0.0/16';
 const BLACKHOLE_METRIC = '4233';
