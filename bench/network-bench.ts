@@ -2,10 +2,13 @@
 // miniature made of network namespaces (no traffic leaves them). Needs root
 // and Debian's wrk (apt-get install wrk). Prints:
 //  1. HTTP through a ClusterIP vs straight to the pod IP, same pod, same run,
-//     alternating rounds: requests/s (ratio; goal ≥ 0.95) and p99 latency.
-//     busybox httpd closes every connection, so each request is a new
-//     connection: the proxy's per-connection cost (filter check, vmap, numgen,
-//     DNAT, conntrack) is on every request — the worst case for it.
+//     alternating rounds: requests/s (ratio; goal ≥ 0.95) and p99 latency,
+//     against a keep-alive Node.js server (wrk's 16 connections persist, so
+//     this is the steady-state per-packet cost: conntrack and the NAT binding),
+//     and, with busybox httpd, which closes every connection, connections per
+//     second (every request pays the proxy's per-connection path: filter
+//     check, vmap, numgen, DNAT). The second is dominated by TIME_WAIT
+//     collisions of reused client ports on a loaded machine: read it as a rough figure.
 //  2. Endpoint change → programmed, with BENCH_SERVICES (1,000) Services ×
 //     BENCH_ENDPOINTS (10) endpoints: the time from the catalog change to the
 //     nft transaction that carries it having been applied, p50 and p99 (goal
@@ -39,8 +42,8 @@ function toMs(value: string, unit: string): number {
   return unit === 'us' ? n / 1_000 : unit === 's' ? n * 1_000 : unit === 'm' ? n * 60_000 : n;
 }
 
-async function wrk(topology: ProxyTopology, url: string): Promise<WrkResult> {
-  const { stdout } = await run('nsenter', [`--net=/run/netns/${topology.client.netns}`, '--', 'wrk', '-t2', '-c16', `-d${WRK_SECONDS}s`, '--latency', url], {
+async function wrk(topology: ProxyTopology, url: string, seconds = WRK_SECONDS): Promise<WrkResult> {
+  const { stdout } = await run('nsenter', [`--net=/run/netns/${topology.client.netns}`, '--', 'wrk', '-t2', '-c16', `-d${seconds}s`, '--latency', url], {
     maxBuffer: 1 << 20,
   });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
@@ -62,26 +65,45 @@ async function throughput(topology: ProxyTopology, catalog: TestCatalog, syncs: 
   const [pod] = topology.pods;
   if (!pod) throw new Error('no pod');
   const before = syncs.length;
-  catalog.putService(testService('bench', 'web', '10.96.0.10'));
-  catalog.putSlice(testSlice('bench', 'web', [pod.ip]));
+  catalog.putService(testService('bench', 'web', '10.96.0.10', { ports: [{ name: 'keepalive', protocol: 'TCP', port: 80, targetPort: 8080 }, { name: 'close', protocol: 'TCP', port: 81, targetPort: 80 }] }));
+  catalog.putSlice({
+    ...testSlice('bench', 'web', [pod.ip]),
+    ports: [
+      { name: 'keepalive', protocol: 'TCP', port: 8080 },
+      { name: 'close', protocol: 'TCP', port: 80 },
+    ],
+  });
   await waitFor(() => syncs.length > before, { timeoutMs: 30_000, description: 'the web Service to be programmed' });
+  const server = topology.spawn(pod.netns, 'keepalive-server', process.execPath, [
+    '-e',
+    "require('http').createServer((q, s) => s.end('ok')).listen(8080, () => console.log('listening'))",
+  ]);
+  await server.waitForLine(/listening/, 10_000);
+  await measure(topology, `http://${pod.ip}:8080/`, 'http://10.96.0.10:80/', 'keep-alive Node.js server, wrk -t2 -c16');
+  await measure(topology, `http://${pod.ip}:80/`, 'http://10.96.0.10:81/', 'busybox httpd, a new connection per request, wrk -t2 -c16');
+  catalog.deleteService('bench', 'web');
+}
+
+async function measure(topology: ProxyTopology, podUrl: string, vipUrl: string, what: string): Promise<void> {
   const viaVip: WrkResult[] = [];
   const direct: WrkResult[] = [];
+  // Warm-up (not counted): the server's JIT, the first connections.
+  await wrk(topology, podUrl, 1);
+  await wrk(topology, vipUrl, 1);
   for (let round = 0; round < ROUNDS; round += 1) {
-    direct.push(await wrk(topology, `http://${pod.ip}/`));
-    viaVip.push(await wrk(topology, 'http://10.96.0.10/'));
+    direct.push(await wrk(topology, podUrl));
+    viaVip.push(await wrk(topology, vipUrl));
   }
   const vipRps = median(viaVip.map((r) => r.requestsPerSecond));
   const podRps = median(direct.map((r) => r.requestsPerSecond));
   const vipP99 = median(viaVip.map((r) => r.p99Ms));
   const podP99 = median(direct.map((r) => r.p99Ms));
   const errors = [...viaVip, ...direct].reduce((sum, r) => sum + r.errors, 0);
-  console.log(`\nHTTP (busybox httpd, a new connection per request; wrk -t2 -c16, ${ROUNDS} × ${WRK_SECONDS} s each, medians)`);
-  console.log(`  through ClusterIP 10.96.0.10: ${fixed(vipRps, 0)} req/s, p99 ${fixed(vipP99, 2)} ms`);
-  console.log(`  straight to pod ${pod.ip}:  ${fixed(podRps, 0)} req/s, p99 ${fixed(podP99, 2)} ms`);
+  console.log(`\nHTTP (${what}; ${ROUNDS} × ${WRK_SECONDS} s each, alternating, medians)`);
+  console.log(`  through ClusterIP ${vipUrl}: ${fixed(vipRps, 0)} req/s, p99 ${fixed(vipP99, 2)} ms`);
+  console.log(`  straight to pod ${podUrl}:  ${fixed(podRps, 0)} req/s, p99 ${fixed(podP99, 2)} ms`);
   console.log(`  throughput ratio ClusterIP/pod: ${fixed(vipRps / podRps, 3)} (goal ≥ 0.95); p99 ratio ${fixed(vipP99 / podP99, 2)}; socket errors ${errors}`);
   console.log(`  rounds (VIP req/s): ${viaVip.map((r) => fixed(r.requestsPerSecond, 0)).join(', ')}; (pod req/s): ${direct.map((r) => fixed(r.requestsPerSecond, 0)).join(', ')}`);
-  catalog.deleteService('bench', 'web');
 }
 
 /** The i-th fake endpoint address of service s (the pods need not exist: only the table is measured). */
