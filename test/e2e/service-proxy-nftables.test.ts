@@ -163,6 +163,28 @@ describe.skipIf(skipUnlessRoot({ commands: ['nft', 'nsenter', 'busybox', 'conntr
     expect(entries.stdout).toMatch(new RegExp(`ESTABLISHED src=${topology.client.ip} dst=10\\.96\\.0\\.16 .* src=${p2!.ip.replace(/\./g, '\\.')}`));
   });
 
+  it('a UDP flow moves off a removed endpoint at once (its conntrack entries are deleted)', async () => {
+    const [p1, p2] = topology.pods;
+    const udpEcho = (name: string): string =>
+      `const s = require('dgram').createSocket('udp4'); s.on('message', (m, r) => s.send('${name}', r.port, r.address)); s.bind(5300, () => console.log('bound'));`;
+    for (const pod of [p1!, p2!]) await topology.spawn(pod.netns, `udp-${pod.name}`, process.execPath, ['-e', udpEcho(pod.name)]).waitForLine(/bound/, 10_000);
+    const dns = testService('shop', 'udp', '10.96.0.17', { ports: [{ protocol: 'UDP', port: 53, targetPort: 5300 }] });
+    await programmed(() => {
+      catalog.putService(dns);
+      catalog.putSlice(testSlice('shop', 'udp', [p1!.ip], { port: 5300, protocol: 'UDP' }));
+    });
+    // One flow: the same source port all along, a datagram every 100 ms, every answer printed.
+    const client = topology.spawn(topology.client.netns, 'udp-client', process.execPath, [
+      '-e',
+      "const s = require('dgram').createSocket('udp4'); s.on('message', (m) => console.log('from ' + m)); s.bind(40053, () => setInterval(() => s.send('q', 53, '10.96.0.17'), 100));",
+    ]);
+    await client.waitForLine(/from pod1/, 10_000);
+    await programmed(() => catalog.putSlice(testSlice('shop', 'udp', [p2!.ip], { port: 5300, protocol: 'UDP' })));
+    // Without the deletion the flow's conntrack entry would keep it on pod1 until it idles out (30 s and more).
+    await client.waitForLine(/from pod2/, 5_000);
+    await client.stop();
+  });
+
   it('deleting a Service removes its map element and chains', async () => {
     await programmed(() => {
       catalog.deleteService('shop', 'self');
