@@ -7,8 +7,11 @@
 //     this is the steady-state per-packet cost: conntrack and the NAT binding),
 //     and, with busybox httpd, which closes every connection, connections per
 //     second (every request pays the proxy's per-connection path: filter
-//     check, vmap, numgen, DNAT). The second is dominated by TIME_WAIT
-//     collisions of reused client ports on a loaded machine: read it as a rough figure.
+//     check, vmap, numgen, DNAT). Reused client ports collide with the
+//     server's TIME_WAIT sockets and stall connections for a retransmission
+//     second, more through the NAT than without it; so the client gets the whole
+//     port range, rounds are short (BENCH_CLOSE_SECONDS, 2 s) and conntrack is
+//     flushed before each round, to measure the proxy rather than port reuse.
 //  2. Endpoint change → programmed, with BENCH_SERVICES (1,000) Services ×
 //     BENCH_ENDPOINTS (10) endpoints: the time from the catalog change to the
 //     nft transaction that carries it having been applied, p50 and p99 (goal
@@ -29,6 +32,7 @@ const CHANGES = Number(process.env.BENCH_CHANGES ?? 300);
 const CHANGE_INTERVAL_MS = Number(process.env.BENCH_CHANGE_INTERVAL_MS ?? 50);
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CLOSE_SECONDS = Number(process.env.BENCH_CLOSE_SECONDS ?? 2);
 const log = pino({ level: 'warn' });
 
 interface WrkResult {
@@ -79,27 +83,31 @@ async function throughput(topology: ProxyTopology, catalog: TestCatalog, syncs: 
     "require('http').createServer((q, s) => s.end('ok')).listen(8080, () => console.log('listening'))",
   ]);
   await server.waitForLine(/listening/, 10_000);
-  await measure(topology, `http://${pod.ip}:8080/`, 'http://10.96.0.10:80/', 'keep-alive Node.js server, wrk -t2 -c16');
-  await measure(topology, `http://${pod.ip}:80/`, 'http://10.96.0.10:81/', 'busybox httpd, a new connection per request, wrk -t2 -c16');
+  await measure(topology, `http://${pod.ip}:8080/`, 'http://10.96.0.10:80/', 'keep-alive Node.js server, wrk -t2 -c16', WRK_SECONDS);
+  await run('ip', ['netns', 'exec', topology.client.netns, 'sysctl', '-qw', 'net.ipv4.ip_local_port_range=1024 65535']);
+  await measure(topology, `http://${pod.ip}:80/`, 'http://10.96.0.10:81/', 'busybox httpd, a new connection per request, wrk -t2 -c16', CLOSE_SECONDS);
   catalog.deleteService('bench', 'web');
 }
 
-async function measure(topology: ProxyTopology, podUrl: string, vipUrl: string, what: string): Promise<void> {
+async function measure(topology: ProxyTopology, podUrl: string, vipUrl: string, what: string, seconds: number): Promise<void> {
+  const flush = (): Promise<unknown> => run('ip', ['netns', 'exec', topology.hostNetns, 'conntrack', '-F']).catch(() => undefined);
   const viaVip: WrkResult[] = [];
   const direct: WrkResult[] = [];
   // Warm-up (not counted): the server's JIT, the first connections.
   await wrk(topology, podUrl, 1);
   await wrk(topology, vipUrl, 1);
   for (let round = 0; round < ROUNDS; round += 1) {
-    direct.push(await wrk(topology, podUrl));
-    viaVip.push(await wrk(topology, vipUrl));
+    await flush();
+    direct.push(await wrk(topology, podUrl, seconds));
+    await flush();
+    viaVip.push(await wrk(topology, vipUrl, seconds));
   }
   const vipRps = median(viaVip.map((r) => r.requestsPerSecond));
   const podRps = median(direct.map((r) => r.requestsPerSecond));
   const vipP99 = median(viaVip.map((r) => r.p99Ms));
   const podP99 = median(direct.map((r) => r.p99Ms));
   const errors = [...viaVip, ...direct].reduce((sum, r) => sum + r.errors, 0);
-  console.log(`\nHTTP (${what}; ${ROUNDS} × ${WRK_SECONDS} s each, alternating, medians)`);
+  console.log(`\nHTTP (${what}; ${ROUNDS} × ${seconds} s each, alternating, medians)`);
   console.log(`  through ClusterIP ${vipUrl}: ${fixed(vipRps, 0)} req/s, p99 ${fixed(vipP99, 2)} ms`);
   console.log(`  straight to pod ${podUrl}:  ${fixed(podRps, 0)} req/s, p99 ${fixed(podP99, 2)} ms`);
   console.log(`  throughput ratio ClusterIP/pod: ${fixed(vipRps / podRps, 3)} (goal ≥ 0.95); p99 ratio ${fixed(vipP99 / podP99, 2)}; socket errors ${errors}`);
