@@ -170,7 +170,10 @@ export class NodeAgent {
       ? new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr: podCIDR, ...(podNetwork ? { clusterCidr: podNetwork } : {}) })
       : undefined;
     const removed = await resetNode(this.createRuntime(), network);
-    if (this.config.runtime === 'runc') await removeProxyTable(new HostCommands(), this.config.serviceProxy?.table ?? DEFAULT_TABLE_NAME);
+    if (this.config.runtime === 'runc') {
+      const route = network ? { serviceCidr: this.config.serviceProxy?.serviceCidr ?? DEFAULT_SERVICE_CIDR, device: network.bridgeName } : undefined;
+      await removeProxyTable(new HostCommands(), this.config.serviceProxy?.table ?? DEFAULT_TABLE_NAME, route);
+    }
     await removeNodeCredentials(this.config.stateDir);
     return removed;
   }

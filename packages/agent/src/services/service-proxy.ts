@@ -239,10 +239,11 @@ export class ServiceProxy {
   }
 }
 
-/** Removes the proxy's table (skiff-agent --reset); a table already gone is fine. The service route goes with the bridge. */
-export async function removeProxyTable(host: HostCommands, table: string = DEFAULT_TABLE_NAME): Promise<void> {
+/** Removes the proxy's table and its service route (skiff-agent --reset); what is already gone is fine. */
+export async function removeProxyTable(host: HostCommands, table: string = DEFAULT_TABLE_NAME, route?: { serviceCidr: string; device: string }): Promise<void> {
   await host.nftCommand(['delete', 'table', 'ip', table]).catch((error: unknown) => {
     // Gone already, or no nftables on this host (then there never was a table).
     if (!/No such file or directory|does not exist|cannot run nft/i.test(messageOf(error))) throw error;
   });
+  if (route) await host.ip(['route', 'del', route.serviceCidr, 'dev', route.device]).catch(() => undefined);
 }
