@@ -25,7 +25,7 @@ describe('WatchedServiceCatalog', () => {
 
   beforeAll(() => {
     client = fixture().cluster.apiClient();
-    catalog = new WatchedServiceCatalog({ client: () => client, log: pino({ level: 'warn' }), backoff: { initialMs: 50, maxMs: 200 } });
+    catalog = new WatchedServiceCatalog({ client: () => client, log: pino({ level: 'error' }), backoff: { initialMs: 50, maxMs: 200 } });
     catalog.subscribe((change) => changes.push(change));
   });
 
@@ -62,6 +62,17 @@ describe('WatchedServiceCatalog', () => {
     // Resumed, not re-listed: the change came as an event.
     expect(changes.filter((c) => c.resync).length).toBe(resyncsBefore);
     expect(changes.at(-1)).toEqual({ services: new Set(['default/while-away']), resync: false });
+  });
+
+  it('carries on through a control plane restart (the broken watch resumes after a back-off)', async () => {
+    const { api, cluster } = fixture();
+    await cluster.controlPlane.stop();
+    await cluster.restartControlPlane();
+    await waitFor(async () => (await api.apply(serviceManifest('after-restart', 83) as never, { strict: false, dryRun: false }).then(() => true).catch(() => false)), {
+      timeoutMs: 20_000,
+      description: 'the restarted control plane to take an apply',
+    });
+    await waitFor(() => catalog.service('default', 'after-restart'), { timeoutMs: 20_000, description: 'the Service applied after the restart' });
   });
 
   it('lists again (resync) when its resourceVersion was compacted away', async () => {
