@@ -169,7 +169,9 @@ function renderPortChange(
   }
   if (next && next.endpoints.length > 0) {
     const created = options.fresh ? newChains : newChains.filter((chain) => !oldChains.includes(chain));
-    for (const chain of created) lines.push(`add chain ${t} ${chain}`);
+    // Outside a full resync a chain we did not program may exist already (another agent sharing
+    // this network namespace, a dev cluster): flushing it too keeps its rules from doubling.
+    for (const chain of created) lines.push(`add chain ${t} ${chain}`, ...(options.fresh ? [] : [`flush chain ${t} ${chain}`]));
     lines.push(...chainRules(config, next).map((rule) => `add rule ${t} ${rule}`));
   }
   for (const element of newElements) {
