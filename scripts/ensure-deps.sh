@@ -15,6 +15,8 @@ command -v skopeo >/dev/null 2>&1 || apt_packages+=(skopeo)
 command -v ip >/dev/null 2>&1 || apt_packages+=(iproute2)
 command -v conmon >/dev/null 2>&1 || apt_packages+=(conmon)
 command -v nft >/dev/null 2>&1 || apt_packages+=(nftables)
+# The service proxy deletes the conntrack entries of removed UDP endpoints.
+command -v conntrack >/dev/null 2>&1 || apt_packages+=(conntrack)
 # A DNS peer for tests of the cluster DNS's forwarding (the binary only, no service).
 command -v dnsmasq >/dev/null 2>&1 || apt_packages+=(dnsmasq-base)
 # The real kubectl for compatibility tests (machines here ship 1.32; Debian's is 1.20).

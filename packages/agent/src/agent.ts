@@ -58,7 +58,11 @@ import { Reconciler } from './reconciler.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import { RuncRuntime } from './runtime/runc-runtime.js';
 import type { Runtime } from './runtime/runtime.js';
+import { HostCommands } from './services/nft-applier.js';
+import { DEFAULT_TABLE_NAME } from './services/nft-ruleset.js';
 import type { ServiceCatalog } from './services/service-catalog.js';
+import { DEFAULT_SERVICE_CIDR, removeProxyTable, ServiceProxy } from './services/service-proxy.js';
+import { WatchedServiceCatalog } from './services/watched-service-catalog.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -96,6 +100,8 @@ export interface AgentConfig {
    * overrides the gateway, `upstreams` the host's resolvers; default on, cluster.local.
    */
   readonly clusterDns?: { readonly enabled: boolean; readonly domain?: string; readonly address?: string; readonly upstreams?: readonly Upstream[] };
+  /** The nftables service proxy (runc runtime only: it needs the pod network); default on. */
+  readonly serviceProxy?: { readonly enabled: boolean; readonly table?: string; readonly serviceCidr?: string; readonly minSyncMs?: number };
   /** For tests: the clock certificate renewals follow. */
   readonly clock?: Clock;
 }
@@ -111,9 +117,9 @@ export class NodeAgent {
   private imageGc?: ImageGarbageCollector;
   private events?: ApiEventSink;
   private overlay?: OverlayController;
-  /** The Services and EndpointSlices the node sees (the service proxy's list+watch; the DNS reads it). */
-  private serviceCatalog?: ServiceCatalog;
   private clusterDns?: ClusterDns;
+  private serviceCatalog?: WatchedServiceCatalog;
+  private serviceProxy?: ServiceProxy;
   private nodeCredentials?: NodeCredentials;
   /** The Api service (pull secrets, events), for the control plane and credentials it was made with. */
   private api?: { client: ApiClient; server: string; credentials: NodeCredentials };
@@ -157,6 +163,7 @@ export class NodeAgent {
       this.overlay?.restart();
     });
     this.events = new ApiEventSink({ nodeName: this.config.nodeName, write: (event) => this.applyEvent(event), log: this.log });
+    this.startServices(link, network);
     if (network) await this.startClusterDns(network);
     this.reconciler = new Reconciler({
       events: this.events,
@@ -187,6 +194,8 @@ export class NodeAgent {
     this.imageGc?.stop();
     await this.overlay?.stop();
     await this.clusterDns?.stop();
+    this.serviceCatalog?.stop();
+    await this.serviceProxy?.stop();
     await this.reconciler?.stop();
     this.events?.stop();
     this.link?.close();
@@ -204,6 +213,10 @@ export class NodeAgent {
       ? new BridgePodNetwork({ stateDir: join(this.config.stateDir, 'network'), podCidr: podCIDR, ...(podNetwork ? { clusterCidr: podNetwork } : {}) })
       : undefined;
     const removed = await resetNode(this.createRuntime(), network, overlayNodeIp ? () => removeOverlay(overlayNodeIp, DEFAULT_BRIDGE_NAME) : undefined);
+    if (this.config.runtime === 'runc') {
+      const route = network ? { serviceCidr: this.config.serviceProxy?.serviceCidr ?? DEFAULT_SERVICE_CIDR, device: network.bridgeName } : undefined;
+      await removeProxyTable(new HostCommands(), this.config.serviceProxy?.table ?? DEFAULT_TABLE_NAME, route);
+    }
     await removeNodeCredentials(this.config.stateDir);
     return removed;
   }
@@ -308,6 +321,34 @@ export class NodeAgent {
     if (!catalog || pod.spec.enableServiceLinks === false) return {};
     if (!catalog.synced) throw new Error('services have not been listed yet: cannot build the service environment variables');
     return serviceEnvironment(pod, catalog.services());
+  }
+
+  /** The Services and EndpointSlices the node sees (the service proxy and the DNS read it). */
+  get services(): ServiceCatalog | undefined {
+    return this.serviceCatalog;
+  }
+
+  /** The catalog (list+watch as this node), and with the pod network the nftables proxy over it. */
+  private startServices(link: ControlPlaneLink, network: BridgePodNetwork | undefined): void {
+    const catalog = new WatchedServiceCatalog({ client: () => this.apiClient(), log: this.log.child({ component: 'service-catalog' }) });
+    this.serviceCatalog = catalog;
+    link.onReconnect(() => catalog.restart());
+    const options = this.config.serviceProxy ?? { enabled: true };
+    if (network && options.enabled) {
+      this.serviceProxy = new ServiceProxy({
+        catalog,
+        host: new HostCommands(),
+        log: this.log.child({ component: 'service-proxy' }),
+        ...(options.table !== undefined ? { table: options.table } : {}),
+        clusterCidr: network.clusterCidr.text,
+        serviceCidr: options.serviceCidr ?? DEFAULT_SERVICE_CIDR,
+        routeDevice: network.bridgeName,
+        prepareHost: () => network.ensureHost(),
+        ...(options.minSyncMs !== undefined ? { minSyncMs: options.minSyncMs } : {}),
+      });
+      this.serviceProxy.start();
+    }
+    catalog.start();
   }
 
   /** A Secret through the control plane's Api service, as this node (the node authorizer allows those its pods reference). */

@@ -10,4 +10,10 @@ export {
   DEFAULT_CLUSTER_DOMAIN,
   type ClusterDnsOptions,
 } from './dns/index.js';
-export type { ServiceCatalog, ServiceCatalogView, ServiceKey } from './services/service-catalog.js';
+export { ServiceProxy, type ProxySync, type ServiceProxyOptions, DEFAULT_SERVICE_CIDR } from './services/service-proxy.js';
+export { HostCommands } from './services/nft-applier.js';
+export { WatchedServiceCatalog } from './services/watched-service-catalog.js';
+export { serviceKey, type ServiceCatalog, type ServiceCatalogView, type ServiceKey } from './services/service-catalog.js';
+export { renderFullSync, renderChanges, DEFAULT_TABLE_NAME } from './services/nft-ruleset.js';
+export { desiredRules, type ServicePortRules } from './services/proxy-model.js';
+export { TestCatalog, testService, testSlice } from './services/test-catalog.js';

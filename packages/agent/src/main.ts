@@ -6,11 +6,13 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { status } from '@grpc/grpc-js';
-import { BACKOFF, isQuantity, memoryBytes, messageOf, parseJoinToken, SkiffError } from '@skiff/api';
+import { BACKOFF, isQuantity, memoryBytes, messageOf, parseCidr, parseDuration, parseJoinToken, SkiffError } from '@skiff/api';
 import { pino } from 'pino';
 import { NodeAgent } from './agent.js';
 import { parseClusterDomain, parseUpstreams } from './dns/index.js';
 import { parseHostPort, parseHostPortList } from './host-port.js';
+import { DEFAULT_TABLE_NAME } from './services/nft-ruleset.js';
+import { DEFAULT_SERVICE_CIDR } from './services/service-proxy.js';
 import { checkGcThresholds, DEFAULT_IMAGE_GC_HIGH_PERCENT, DEFAULT_IMAGE_GC_LOW_PERCENT } from './images/image-gc.js';
 
 const usage = `usage: skiff-agent [options]
@@ -43,6 +45,10 @@ const usage = `usage: skiff-agent [options]
                           off runs none (pods get the host's resolvers)
   --dns-upstream IP[:PORT],...  where the cluster DNS forwards other names (default: the
                           nameservers of the host's /etc/resolv.conf, read at start)
+  --service-proxy on|off  program this node's nftables service proxy (runc runtime only; default on)
+  --service-cidr CIDR     the Services' virtual IPs, routed onto the pod bridge (default 10.96.0.0/16)
+  --proxy-table NAME      the proxy's nftables table, family ip (default skiff-proxy)
+  --proxy-min-sync-period D  coalesce Service changes: at most one nft transaction per D (default 100ms)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
   --reset                 remove every container, mount, cgroup and pod network of this
                           node's state dir, and its credentials (<state-dir>/pki), then exit
@@ -74,6 +80,10 @@ function parseFlags() {
         'cluster-domain': { type: 'string', default: 'cluster.local' },
         'cluster-dns': { type: 'string' },
         'dns-upstream': { type: 'string' },
+        'service-proxy': { type: 'string', default: 'on' },
+        'service-cidr': { type: 'string', default: DEFAULT_SERVICE_CIDR },
+        'proxy-table': { type: 'string', default: DEFAULT_TABLE_NAME },
+        'proxy-min-sync-period': { type: 'string', default: '100ms' },
         'log-level': { type: 'string', default: 'info' },
         reset: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -129,6 +139,18 @@ const imageGc = checked(() => {
   const thresholds = { highThresholdPercent: percent('image-gc-high-threshold'), lowThresholdPercent: percent('image-gc-low-threshold') };
   checkGcThresholds(thresholds.highThresholdPercent, thresholds.lowThresholdPercent);
   return thresholds;
+});
+const serviceProxy = checked(() => {
+  const enabled = flags['service-proxy'];
+  if (enabled !== 'on' && enabled !== 'off') throw new Error(`--service-proxy must be on or off, not "${enabled}"`);
+  const table = flags['proxy-table'];
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(table)) throw new Error(`--proxy-table must be a letter then letters, digits, "-" or "_", not "${table}"`);
+  return {
+    enabled: enabled === 'on',
+    table,
+    serviceCidr: parseCidr(flags['service-cidr'], '--service-cidr').text,
+    minSyncMs: parseDuration(flags['proxy-min-sync-period'], '--proxy-min-sync-period'),
+  };
 });
 const servers = checked(() => parseHostPortList(flags.server, '--server'));
 const clusterDns = checked(() => {
@@ -200,6 +222,7 @@ const agent = new NodeAgent(
     restartBackoff: BACKOFF.containerRestart,
     resyncMs: 1000,
     clusterDns,
+    serviceProxy,
   },
   log,
 );

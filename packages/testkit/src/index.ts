@@ -31,3 +31,4 @@ export {
   type MultiHostClusterOptions,
   type MultiHostControlPlane,
 } from './multi-host-cluster.js';
+export { createProxyTopology, TOPOLOGY_SUBNET, type ProxyPod, type ProxyTopology } from './proxy-topology.js';

@@ -55,6 +55,9 @@ export async function plumbPod(wiring: PodWiring, allocation: IpAllocation, mode
   await step(`attaching ${veth} to bridge ${wiring.bridgeName}`, () =>
     runIp(['link', 'set', 'dev', veth, 'master', wiring.bridgeName, 'up']),
   );
+  // Hairpin: a pod that reaches its own Service is DNATed back to itself by the service proxy,
+  // and that frame must leave by the bridge port it came in on (kubelet's hairpin-veth mode).
+  await step(`turning on hairpin mode on ${veth}`, () => runIp(['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'hairpin', 'on']));
   await step(`bringing up loopback in ${ns}`, () => inPod(['link', 'set', 'dev', 'lo', 'up']));
   // The pod's prefix is the whole cluster CIDR, not the node's slice: pods of other agents sharing
   // this bridge are then on-link (plain layer 2), which matters because the host never forwards.
