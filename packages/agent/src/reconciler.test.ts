@@ -245,6 +245,7 @@ describe('Reconciler: desired pods', () => {
         { name: 'main', ready: true, restartCount: 0, state: { running: { startedAt: at(T0) } }, containerID: `${uid}-main-0` },
         { name: 'sidecar', ready: true, restartCount: 0, state: { running: { startedAt: at(T0) } }, containerID: `${uid}-sidecar-0` },
       ],
+      qosClass: 'BestEffort',
     });
 
     // Level-triggered, but idempotent: later passes start nothing, attach nothing and report nothing new.
