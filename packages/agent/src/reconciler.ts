@@ -42,6 +42,10 @@ export interface ReconcilerOptions {
   readonly resyncMs: number;
   /** Milliseconds since the epoch (default Date.now): tests step it to cross back-off deadlines. */
   readonly now?: () => number;
+  /** Each pod's cgroup under its QoS class (runc only): made before its containers start, removed after the last is gone. */
+  readonly podCgroups?: { ensure(pod: Pod): Promise<void>; remove(uid: string): Promise<void> };
+  /** Pods evicted under resource pressure (eviction/): their containers stay stopped and the pod is reported Failed. */
+  readonly evictions?: { evictionOf(pod: Pod): { readonly message: string } | undefined };
 }
 
 /** Pods synced at once in a pass; each start spawns runc and a shim, so keep it modest. */
@@ -126,7 +130,9 @@ export class Reconciler {
       .map(([uid, pod]) =>
         this.syncLimit(async () => {
           try {
-            await this.syncPod(pod, byPod.get(uid) ?? []);
+            const eviction = this.options.evictions?.evictionOf(pod);
+            if (eviction) await this.syncEvicted(pod, byPod.get(uid) ?? [], eviction.message);
+            else await this.syncPod(pod, byPod.get(uid) ?? []);
           } catch (error) {
             this.options.log.warn({ err: error, pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod sync failed');
           }
@@ -166,6 +172,7 @@ export class Reconciler {
 
   private async syncPod(pod: Pod, states: ContainerState[]): Promise<void> {
     const uid = pod.metadata.uid ?? '';
+    await this.options.podCgroups?.ensure(pod);
     const network = await this.attach(uid);
     const podMounts = this.options.podFiles ? await this.options.podFiles.mounts(uid, pod.metadata.name, network?.ip) : [];
     if (!this.startTimes.has(uid)) this.startTimes.set(uid, pod.status?.startTime ?? this.isoNow());
@@ -179,6 +186,33 @@ export class Reconciler {
       podIP: network?.ip ?? this.options.hostIP,
       startTime: this.startTimes.get(uid) ?? this.isoNow(),
     });
+    await this.report(pod, status);
+  }
+
+  /**
+   * An evicted pod: nothing restarts, anything still running is killed (no
+   * grace, as kubelet's hard eviction), and it is reported Failed with reason
+   * Evicted. Its stopped containers stay until the pod is deleted.
+   */
+  private async syncEvicted(pod: Pod, states: ContainerState[], message: string): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    const current = await Promise.all(
+      states.map(async (state) => (state.status === 'running' ? ((await this.options.runtime.stop(state.id, 0)) ?? state) : state)),
+    );
+    const views: ContainerView[] = pod.spec.containers.map((container) => {
+      const mine = current.filter((s) => s.labels[LABEL.container] === container.name).sort((a, b) => attemptOf(a) - attemptOf(b));
+      const latest = mine.at(-1);
+      return { name: container.name, image: container.image, current: latest, previous: mine.at(-2), restartCount: latest ? attemptOf(latest) : 0 };
+    });
+    const podIP = this.attached.get(uid)?.ip ?? pod.status?.podIP;
+    const built = buildPodStatus(pod, views, { hostIP: this.options.hostIP, ...(podIP ? { podIP } : {}), startTime: this.startTimes.get(uid) ?? pod.status?.startTime ?? this.isoNow() });
+    const status: PodStatus = {
+      ...built,
+      phase: 'Failed',
+      reason: 'Evicted',
+      message,
+      conditions: (built.conditions ?? []).map((c) => (c.type === 'Ready' ? { type: 'Ready', status: 'False', reason: 'PodFailed' } : c)),
+    };
     await this.report(pod, status);
   }
 
@@ -294,6 +328,7 @@ export class Reconciler {
         );
         await this.options.network?.detach(uid);
         await this.options.podFiles?.remove(uid);
+        await this.options.podCgroups?.remove(uid);
         this.attached.delete(uid);
         this.reported.delete(uid);
         this.startTimes.delete(uid);
