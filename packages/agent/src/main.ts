@@ -5,9 +5,12 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { status } from '@grpc/grpc-js';
-import { BACKOFF, isQuantity, memoryBytes, messageOf, parseJoinToken, SkiffError } from '@skiff/api';
+import { BACKOFF, isQuantity, memoryBytes, messageOf, parseDuration, parseJoinToken, SkiffError } from '@skiff/api';
 import { pino } from 'pino';
 import { NodeAgent } from './agent.js';
+import { DEFAULT_EVICTION_HARD, parseEvictionHard } from './eviction/eviction-threshold.js';
+import { detectCapacity } from './host-capacity.js';
+import { allocatableOf, parseSystemReserved } from './node-allocatable.js';
 import { parseHostPort, parseHostPortList } from './host-port.js';
 import { checkGcThresholds, DEFAULT_IMAGE_GC_HIGH_PERCENT, DEFAULT_IMAGE_GC_LOW_PERCENT } from './images/image-gc.js';
 
@@ -23,6 +26,13 @@ const usage = `usage: skiff-agent [options]
   --state-dir DIR         containers, images and network state (default /var/lib/skiff/<name>)
   --runtime runc|process  container runtime (default runc as root, process otherwise)
   --cpu Q --memory Q --pods N   capacity to offer (default: what the host has)
+  --system-reserved cpu=Q,memory=Q  kept for the host: pods are offered (allocatable) capacity
+                          minus it, and their kubepods cgroup is limited to it (default none)
+  --eviction-hard memory.available<Q|P%  evict pods while the node's or the pods' available
+                          memory is below this (default memory.available<100Mi; "" turns it off)
+  --eviction-pressure-transition-period D  how long MemoryPressure stays True after the
+                          threshold is no longer met (default 5m)
+  --eviction-monitoring-interval D  how often memory is measured, one eviction per round (default 10s)
   --label KEY=VALUE       node label (repeatable)
   --taint KEY[=VALUE]:EFFECT  taint the node registers with, e.g. gpu=true:NoSchedule (repeatable;
                           applied at first registration, like kubelet's --register-with-taints)
@@ -50,6 +60,10 @@ function parseFlags() {
         cpu: { type: 'string' },
         memory: { type: 'string' },
         pods: { type: 'string' },
+        'system-reserved': { type: 'string', default: '' },
+        'eviction-hard': { type: 'string', default: DEFAULT_EVICTION_HARD },
+        'eviction-pressure-transition-period': { type: 'string', default: '5m' },
+        'eviction-monitoring-interval': { type: 'string', default: '10s' },
         label: { type: 'string', multiple: true, default: [] },
         taint: { type: 'string', multiple: true, default: [] },
         'insecure-registry': { type: 'string', multiple: true, default: [] },
@@ -111,6 +125,19 @@ const imageGc = checked(() => {
   checkGcThresholds(thresholds.highThresholdPercent, thresholds.lowThresholdPercent);
   return thresholds;
 });
+const systemReserved = checked(() => parseSystemReserved(flags['system-reserved']));
+// A reservation that leaves pods nothing is refused now, not at registration.
+checked(() => allocatableOf(detectCapacity({ cpu: flags.cpu, memory: flags.memory, pods: flags.pods }), systemReserved));
+const evictionThreshold = checked(() => parseEvictionHard(flags['eviction-hard']));
+const eviction = checked(() => {
+  const intervalMs = parseDuration(flags['eviction-monitoring-interval'], '--eviction-monitoring-interval');
+  if (intervalMs < 100) throw new Error('--eviction-monitoring-interval must be at least 100ms');
+  return {
+    ...(evictionThreshold ? { threshold: evictionThreshold } : {}),
+    pressureTransitionPeriodMs: parseDuration(flags['eviction-pressure-transition-period'], '--eviction-pressure-transition-period'),
+    intervalMs,
+  };
+});
 const servers = checked(() => parseHostPortList(flags.server, '--server'));
 checked(() => parseHostPort(flags.listen, '--listen'));
 
@@ -165,6 +192,8 @@ const agent = new NodeAgent(
     insecureRegistries: flags['insecure-registry'],
     containerLogs: containerLogLimits(),
     imageGc,
+    systemReserved,
+    eviction,
     restartBackoff: BACKOFF.containerRestart,
     resyncMs: 1000,
   },

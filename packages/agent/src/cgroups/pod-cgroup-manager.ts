@@ -10,7 +10,7 @@ import { posix as path } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Pod } from '@skiff/api';
 import type { Logger } from 'pino';
-import { cgroupDirIn, cgroupHierarchies, CGROUP_ROOT_NAME, type CgroupHierarchy } from '../runtime/cgroup-fs.js';
+import { cgroupDirIn, cgroupHierarchies, CGROUP_ROOT_NAME, removeEmptyCgroupParentSync, type CgroupHierarchy } from '../runtime/cgroup-fs.js';
 import { readMountInfo } from '../runtime/mountinfo.js';
 import { delay } from '../runtime/poll.js';
 import { burstableShares, CPU_PERIOD_US, KUBEPODS, milliCpuToShares, MIN_SHARES, podCgroupConfig, QOS_CGROUP, type PodCgroupConfig } from './pod-cgroup-layout.js';
@@ -97,19 +97,26 @@ export class PodCgroupManager {
   /** The pod uids that have a cgroup here (for sweeping ones left by a crash). */
   async existing(): Promise<string[]> {
     const uids = new Set<string>();
-    for (const qos of Object.values(QOS_CGROUP)) {
-      const dir = await this.dir('memory', qos);
-      if (!dir) continue;
-      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-      for (const entry of entries) if (entry.isDirectory() && entry.name.startsWith('pod')) uids.add(entry.name.slice(3));
+    // Every hierarchy: runc made the pod's directory in those the manager does not write to.
+    for (const hierarchy of await this.allHierarchies()) {
+      for (const qos of Object.values(QOS_CGROUP)) {
+        const dir = cgroupDirIn(hierarchy, `${this.parent}/${qos}`);
+        if (!dir) continue;
+        const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+        for (const entry of entries) if (entry.isDirectory() && entry.name.startsWith('pod')) uids.add(entry.name.slice(3));
+      }
     }
     return [...uids];
   }
 
-  /** Everything below /skiff/<instance>/kubepods and kubepods itself (skiff-agent --reset, tests). */
+  /**
+   * Everything below /skiff/<instance>/kubepods, kubepods itself, and
+   * /skiff/<instance> once empty (skiff-agent --reset, tests: with the agent stopped).
+   */
   async removeAll(): Promise<void> {
     for (const uid of await this.existing()) await this.remove(uid);
     for (const name of [QOS_CGROUP.Burstable, QOS_CGROUP.BestEffort, KUBEPODS]) await this.removeEverywhere(name);
+    removeEmptyCgroupParentSync(await this.allHierarchies(), this.parent);
     this.initialized = undefined;
     this.writtenBurstableShares = undefined;
   }
