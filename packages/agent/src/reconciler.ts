@@ -43,7 +43,7 @@ export interface ReconcilerOptions {
   /** Milliseconds since the epoch (default Date.now): tests step it to cross back-off deadlines. */
   readonly now?: () => number;
   /** Each pod's cgroup under its QoS class (runc only): made before its containers start, removed after the last is gone. */
-  readonly podCgroups?: { ensure(pod: Pod): Promise<void>; remove(uid: string): Promise<void> };
+  readonly podCgroups?: { ensure(pod: Pod): Promise<void>; remove(uid: string): Promise<void>; existing(): Promise<string[]> };
   /** Pods evicted under resource pressure (eviction/): their containers stay stopped and the pod is reported Failed. */
   readonly evictions?: { evictionOf(pod: Pod): { readonly message: string } | undefined };
 }
@@ -146,7 +146,9 @@ export class Reconciler {
     // listing them costs `ip` calls, so sweep now and then, not every pass.
     if (this.options.network && this.now() - this.lastNetworkSweep > NETWORK_SWEEP_MS) {
       this.lastNetworkSweep = this.now();
-      for (const uid of (await this.options.network.existing()).keys()) {
+      // Pod cgroups too: one is made before the pod's first container, which may never have started.
+      const leftovers = new Set([...(await this.options.network.existing()).keys(), ...((await this.options.podCgroups?.existing()) ?? [])]);
+      for (const uid of leftovers) {
         if (!desired.has(uid) && !byPod.has(uid)) this.teardown(uid, []);
       }
     }
