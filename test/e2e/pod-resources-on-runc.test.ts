@@ -28,7 +28,8 @@ const fixture = useRuncCluster([
       '--eviction-monitoring-interval', '1s',
     ],
   },
-]);
+  // A lease long enough for the agent's restart below: the node stays Ready and keeps its pods.
+], ['--lease-duration-ms', '10000', '--heartbeat-interval-ms', '500']);
 let cluster: LocalCluster;
 let image: string;
 
@@ -143,6 +144,21 @@ spec:
     expect(cgroupFile('memory', guaranteedCgroup, 'memory.limit_in_bytes')).toBe(String(32 * MI));
     expect(cgroupFile('cpu', guaranteedCgroup, 'cpu.shares')).toBe('256');
     expect(cgroupFile('cpu', guaranteedCgroup, 'cpu.cfs_quota_us')).toBe('25000');
+
+    // A restarted agent adopts the pods: same containers, and their cgroups stay as they were.
+    const containerCgroup = `${guaranteedCgroup}/${guaranteed.metadata.uid}-main-0`;
+    const processes = cgroupFile('memory', containerCgroup, 'cgroup.procs');
+    expect(processes).not.toBe('');
+    await cluster.agents[0]?.restart();
+    await waitFor(async () => (await node()).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), {
+      timeoutMs: 30_000,
+      description: 'the node Ready after the agent restarted',
+    });
+    await explained((async () => expect(cgroupFile('memory', containerCgroup, 'cgroup.procs')).toBe(processes))());
+    expect(cgroupFile('memory', guaranteedCgroup, 'memory.limit_in_bytes')).toBe(String(32 * MI));
+    await explained((async () => expect(cgroupFile('cpu', 'kubepods/burstable', 'cpu.shares')).toBe('102'))());
+    const [adopted] = await podsOf('app=exact');
+    expect(adopted?.status?.containerStatuses?.[0]).toMatchObject({ restartCount: 0, containerID: guaranteed.status?.containerStatuses?.[0]?.containerID });
 
     expect((await cluster.ctl(['delete', 'pod', 'exact'])).code).toBe(0);
     await waitFor(() => !cgroupExists(guaranteedCgroup), { timeoutMs: 60_000, description: `${guaranteedCgroup} removed in every hierarchy` });

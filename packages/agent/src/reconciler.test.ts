@@ -522,6 +522,7 @@ describe('Reconciler: pod cgroups and evictions', () => {
         ensure: async (pod) => void calls.push(`ensure ${pod.metadata.uid}`),
         remove: async (uid) => void calls.push(`remove ${uid}`),
         existing: async () => [],
+        updateClasses: async () => undefined,
       },
     });
     const pod = podOf('Always', [{ name: 'main', image: 'busybox:1', resources: { requests: { memory: '16Mi' } } }]);

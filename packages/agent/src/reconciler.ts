@@ -43,7 +43,13 @@ export interface ReconcilerOptions {
   /** Milliseconds since the epoch (default Date.now): tests step it to cross back-off deadlines. */
   readonly now?: () => number;
   /** Each pod's cgroup under its QoS class (runc only): made before its containers start, removed after the last is gone. */
-  readonly podCgroups?: { ensure(pod: Pod): Promise<void>; remove(uid: string): Promise<void>; existing(): Promise<string[]> };
+  readonly podCgroups?: {
+    ensure(pod: Pod): Promise<void>;
+    remove(uid: string): Promise<void>;
+    existing(): Promise<string[]>;
+    /** The QoS class cgroups, sized for the whole set of pods. */
+    updateClasses(pods: Iterable<Pod>): Promise<void>;
+  };
   /** Pods evicted under resource pressure (eviction/): their containers stay stopped and the pod is reported Failed. */
   readonly evictions?: { evictionOf(pod: Pod): { readonly message: string } | undefined };
 }
@@ -121,8 +127,12 @@ export class Reconciler {
       if (uid === undefined) continue;
       byPod.set(uid, [...(byPod.get(uid) ?? []), state]);
     }
+    // Read before desired(): SYNCED arriving in between must not make an earlier, partial picture look complete.
+    const synced = this.options.pods.isSynced;
     const desired = this.options.pods.desired();
     this.rememberImages(desired, byPod);
+    // Only a complete picture sizes the QoS classes (see PodCgroupManager.updateClasses).
+    if (synced) await this.options.podCgroups?.updateClasses(desired.values());
     // Pods are independent: sync several at once, so a node taking over a dead
     // node's pods starts them in parallel rather than one container at a time.
     const syncs = [...desired]
@@ -140,7 +150,7 @@ export class Reconciler {
       );
     await Promise.all(syncs);
     // Only a complete picture may say a pod is gone: before SYNCED, absence means "not heard of yet".
-    if (!this.options.pods.isSynced) return;
+    if (!synced) return;
     for (const [uid, states] of byPod) if (!desired.has(uid)) this.teardown(uid, states);
     // Network namespaces without containers (e.g. left by a crash mid-start):
     // listing them costs `ip` calls, so sweep now and then, not every pass.

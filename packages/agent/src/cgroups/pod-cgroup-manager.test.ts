@@ -39,7 +39,7 @@ describe.skipIf(skipUnlessRoot())('PodCgroupManager (real cgroupfs)', () => {
   };
 
   it('kubepods is limited to the allocatable memory and weighted by its cpu; besteffort gets 2 shares', async () => {
-    await manager.init();
+    await manager.updateClasses([]);
     expect(await read('memory', 'kubepods', 'memory.limit_in_bytes')).toBe(String(300 * MI));
     expect(await read('cpu', 'kubepods', 'cpu.shares')).toBe('1536');
     expect(await read('cpu', 'kubepods/besteffort', 'cpu.shares')).toBe('2');
@@ -47,10 +47,14 @@ describe.skipIf(skipUnlessRoot())('PodCgroupManager (real cgroupfs)', () => {
   });
 
   it("sizes each pod's cgroup under its class, the burstable class by its pods' requests, and removes them", async () => {
-    await manager.ensure(pod('g1', { limits: { cpu: '500m', memory: '64Mi' } }));
-    await manager.ensure(pod('b1', { requests: { cpu: '250m', memory: '16Mi' }, limits: { memory: '32Mi' } }));
-    await manager.ensure(pod('b2', { requests: { cpu: '250m' } }));
-    await manager.ensure(pod('e1'));
+    const pods = [
+      pod('g1', { limits: { cpu: '500m', memory: '64Mi' } }),
+      pod('b1', { requests: { cpu: '250m', memory: '16Mi' }, limits: { memory: '32Mi' } }),
+      pod('b2', { requests: { cpu: '250m' } }),
+      pod('e1'),
+    ];
+    for (const p of pods) await manager.ensure(p);
+    await manager.updateClasses([...pods, { ...pod('done', { requests: { cpu: '4' } }), status: { phase: 'Succeeded' } }]);
     expect(await read('memory', 'kubepods/podg1', 'memory.limit_in_bytes')).toBe(String(64 * MI));
     expect(await read('cpu', 'kubepods/podg1', 'cpu.shares')).toBe('512');
     expect(await read('cpu', 'kubepods/podg1', 'cpu.cfs_quota_us')).toBe('50000');
@@ -62,12 +66,15 @@ describe.skipIf(skipUnlessRoot())('PodCgroupManager (real cgroupfs)', () => {
     expect((await manager.existing()).sort()).toEqual(['b1', 'b2', 'e1', 'g1']);
 
     await manager.remove('b2');
+    await manager.updateClasses(pods.filter((p) => p.metadata.uid !== 'b2'));
     expect(await read('cpu', 'kubepods/burstable', 'cpu.shares')).toBe('256');
     expect(existsSync((await manager.dir('memory', 'kubepods/burstable/podb2')) ?? '/nonexistent')).toBe(false);
 
-    // A restarted agent (a new manager) finds the same cgroups and rewrites the same values.
+    // A restarted agent (a new manager) finds the same cgroups and rewrites the same values; the
+    // burstable class keeps its shares until the whole set of pods is known.
     const again = new PodCgroupManager({ instanceName: instance, allocatable: { memoryBytes: 300 * MI, cpuMillis: 1500 } });
     await again.ensure(pod('b1', { requests: { cpu: '250m', memory: '16Mi' }, limits: { memory: '32Mi' } }));
+    expect(await read('memory', 'kubepods/burstable/podb1', 'memory.limit_in_bytes')).toBe(String(32 * MI));
     expect(await read('cpu', 'kubepods/burstable', 'cpu.shares')).toBe('256');
 
     await manager.removeAll();

@@ -8,7 +8,7 @@
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { posix as path } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { Pod } from '@skiff/api';
+import { isTerminalPod, type Pod } from '@skiff/api';
 import type { Logger } from 'pino';
 import { cgroupDirIn, cgroupHierarchies, CGROUP_ROOT_NAME, removeEmptyCgroupParentSync, type CgroupHierarchy } from '../runtime/cgroup-fs.js';
 import { readMountInfo } from '../runtime/mountinfo.js';
@@ -55,7 +55,8 @@ export class PodCgroupManager {
       await this.write('memory', KUBEPODS, 'memory.limit_in_bytes', this.options.allocatable.memoryBytes);
       await this.write('cpu', KUBEPODS, 'cpu.shares', milliCpuToShares(this.options.allocatable.cpuMillis));
       await this.write('cpu', QOS_CGROUP.BestEffort, 'cpu.shares', MIN_SHARES);
-      await this.updateBurstableShares();
+      // The burstable class's shares wait for updateClasses(): only the whole set of pods tells them
+      // (a restarted agent writing them from the few pods it knows so far would starve the others).
     })();
     return this.initialized;
   }
@@ -74,7 +75,21 @@ export class PodCgroupManager {
     }
     if (config.memoryLimitBytes !== undefined) await this.write('memory', config.name, 'memory.limit_in_bytes', config.memoryLimitBytes);
     this.pods.set(uid, config);
-    await this.updateBurstableShares();
+  }
+
+  /**
+   * Sizes the QoS class cgroups for the node's whole set of pods (kubelet's
+   * QoS container manager): the burstable class's cpu.shares = the sum of its
+   * running pods' cpu requests. Writes only when that changed.
+   */
+  async updateClasses(pods: Iterable<Pick<Pod, 'spec' | 'metadata' | 'status'>>): Promise<void> {
+    await this.init();
+    const active = [...pods].filter((pod) => !isTerminalPod(pod)).map(podCgroupConfig);
+    const shares = burstableShares(active);
+    if (shares === this.writtenBurstableShares) return;
+    await this.write('cpu', QOS_CGROUP.Burstable, 'cpu.shares', shares);
+    this.options.log?.debug({ shares, pods: active.length }, 'burstable QoS cgroup resized');
+    this.writtenBurstableShares = shares;
   }
 
   /** The pod's cgroup name if this agent made one (whatever its class), else undefined. */
@@ -91,7 +106,6 @@ export class PodCgroupManager {
     const names = Object.values(QOS_CGROUP).map((qos) => `${qos}/pod${uid}`);
     for (const name of names) await this.removeEverywhere(name);
     this.pods.delete(uid);
-    if (this.initialized) await this.updateBurstableShares();
   }
 
   /** The pod uids that have a cgroup here (for sweeping ones left by a crash). */
@@ -119,13 +133,6 @@ export class PodCgroupManager {
     removeEmptyCgroupParentSync(await this.allHierarchies(), this.parent);
     this.initialized = undefined;
     this.writtenBurstableShares = undefined;
-  }
-
-  private async updateBurstableShares(): Promise<void> {
-    const shares = burstableShares(this.pods.values());
-    if (shares === this.writtenBurstableShares) return;
-    await this.write('cpu', QOS_CGROUP.Burstable, 'cpu.shares', shares);
-    this.writtenBurstableShares = shares;
   }
 
   private async make(name: string): Promise<void> {
