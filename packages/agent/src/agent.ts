@@ -332,12 +332,18 @@ export class NodeAgent {
       }),
       pods: () => this.assignments?.desired().values() ?? [],
       killPod: podKiller(runtime, () => this.reconciler?.trigger()),
-      events: this.config.podEvents ?? DISCARD_POD_EVENTS,
+      // Looked up per event: the sink may be made after the eviction manager.
+      events: { record: (pod, event) => this.podEventSink().record(pod, event) },
       onCondition: (condition) => void this.session?.setCondition(condition),
       pressureTransitionPeriodMs: eviction.pressureTransitionPeriodMs,
       intervalMs: eviction.intervalMs,
       log: this.log,
     });
+  }
+
+  /** Where pod events go (the Evicted events of the eviction manager). */
+  private podEventSink(): PodEventSink {
+    return this.config.podEvents ?? DISCARD_POD_EVENTS;
   }
 
   private nodeObject(agentAddress: string, host: string, { capacity, allocatable }: { capacity: Capacity; allocatable: Capacity }): Node {
