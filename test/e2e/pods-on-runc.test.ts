@@ -99,10 +99,25 @@ async function httpGetOnBridge(ip: string): Promise<string> {
   return response.text();
 }
 
+/** The QoS class cgroups a running agent keeps (see the agent's pod-cgroup-layout.ts). */
+const KUBEPODS_SKELETON = new Set(['kubepods', 'kubepods/burstable', 'kubepods/besteffort']);
+
+/** Pod and container cgroups of a node's agent, in every hierarchy. */
 function cgroupDirsOf(node: string): string[] {
-  return readdirSync('/sys/fs/cgroup')
-    .map((controller) => join('/sys/fs/cgroup', controller, 'skiff', node))
-    .filter((dir) => existsSync(dir) && readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory()));
+  const found: string[] = [];
+  const walk = (dir: string, relative: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const name = relative ? `${relative}/${entry.name}` : entry.name;
+      if (!KUBEPODS_SKELETON.has(name)) found.push(join(dir, entry.name));
+      walk(join(dir, entry.name), name);
+    }
+  };
+  for (const controller of readdirSync('/sys/fs/cgroup')) {
+    const root = join('/sys/fs/cgroup', controller, 'skiff', node);
+    if (existsSync(root)) walk(root, '');
+  }
+  return found;
 }
 
 describe('deployments on real runc containers', () => {

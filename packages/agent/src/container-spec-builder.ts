@@ -3,6 +3,7 @@
 // env is the image's overlaid with the service variables and then the
 // container's own, limits become cgroups.
 import { cpuMillis, memoryBytes, type Container, type Pod } from '@skiff/api';
+import { podCgroupNameOf } from './cgroups/pod-cgroup-layout.js';
 import { containerId, LABEL } from './container-labels.js';
 import { memberGroupsOf, primaryGroupOf, resolveImageUser, UnknownImageUserError } from './image-user.js';
 import type { ResolvedImage } from './images/image-store.js';
@@ -67,6 +68,8 @@ export function buildContainerSpec(
     hostname: pod.metadata.name,
     security: resolveSecurity(pod, container, image),
     ...(podMounts.length > 0 ? { mounts: [...podMounts] } : {}),
+    // Below the pod's cgroup, which is below its QoS class's (see cgroups/pod-cgroup-layout.ts).
+    cgroupParent: podCgroupNameOf(pod),
   };
   const workingDir = container.workingDir ?? image?.config.workingDir;
   return { ...spec, ...(workingDir ? { workingDir } : {}), ...(netnsPath ? { netnsPath } : {}) };

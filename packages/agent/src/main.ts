@@ -10,6 +10,9 @@ import { BACKOFF, isQuantity, memoryBytes, messageOf, parseCidr, parseDuration, 
 import { pino } from 'pino';
 import { NodeAgent } from './agent.js';
 import { parseClusterDomain, parseUpstreams } from './dns/index.js';
+import { DEFAULT_EVICTION_HARD, parseEvictionHard } from './eviction/eviction-threshold.js';
+import { detectCapacity } from './host-capacity.js';
+import { allocatableOf, parseSystemReserved } from './node-allocatable.js';
 import { parseHostPort, parseHostPortList } from './host-port.js';
 import { DEFAULT_TABLE_NAME } from './services/nft-ruleset.js';
 import { DEFAULT_SERVICE_CIDR } from './services/service-proxy.js';
@@ -27,6 +30,13 @@ const usage = `usage: skiff-agent [options]
   --state-dir DIR         containers, images and network state (default /var/lib/skiff/<name>)
   --runtime runc|process  container runtime (default runc as root, process otherwise)
   --cpu Q --memory Q --pods N   capacity to offer (default: what the host has)
+  --system-reserved cpu=Q,memory=Q  kept for the host: pods are offered (allocatable) capacity
+                          minus it, and their kubepods cgroup is limited to it (default none)
+  --eviction-hard memory.available<Q|P%  evict pods while the node's or the pods' available
+                          memory is below this (default memory.available<100Mi; "" turns it off)
+  --eviction-pressure-transition-period D  how long MemoryPressure stays True after the
+                          threshold is no longer met (default 5m)
+  --eviction-monitoring-interval D  how often memory is measured, one eviction per round (default 10s)
   --label KEY=VALUE       node label (repeatable)
   --taint KEY[=VALUE]:EFFECT  taint the node registers with, e.g. gpu=true:NoSchedule (repeatable;
                           applied at first registration, like kubelet's --register-with-taints)
@@ -68,6 +78,10 @@ function parseFlags() {
         cpu: { type: 'string' },
         memory: { type: 'string' },
         pods: { type: 'string' },
+        'system-reserved': { type: 'string', default: '' },
+        'eviction-hard': { type: 'string', default: DEFAULT_EVICTION_HARD },
+        'eviction-pressure-transition-period': { type: 'string', default: '5m' },
+        'eviction-monitoring-interval': { type: 'string', default: '10s' },
         label: { type: 'string', multiple: true, default: [] },
         taint: { type: 'string', multiple: true, default: [] },
         'insecure-registry': { type: 'string', multiple: true, default: [] },
@@ -152,6 +166,19 @@ const serviceProxy = checked(() => {
     minSyncMs: parseDuration(flags['proxy-min-sync-period'], '--proxy-min-sync-period'),
   };
 });
+const systemReserved = checked(() => parseSystemReserved(flags['system-reserved']));
+// A reservation that leaves pods nothing is refused now, not at registration.
+checked(() => allocatableOf(detectCapacity({ cpu: flags.cpu, memory: flags.memory, pods: flags.pods }), systemReserved));
+const evictionThreshold = checked(() => parseEvictionHard(flags['eviction-hard']));
+const eviction = checked(() => {
+  const intervalMs = parseDuration(flags['eviction-monitoring-interval'], '--eviction-monitoring-interval');
+  if (intervalMs < 100) throw new Error('--eviction-monitoring-interval must be at least 100ms');
+  return {
+    ...(evictionThreshold ? { threshold: evictionThreshold } : {}),
+    pressureTransitionPeriodMs: parseDuration(flags['eviction-pressure-transition-period'], '--eviction-pressure-transition-period'),
+    intervalMs,
+  };
+});
 const servers = checked(() => parseHostPortList(flags.server, '--server'));
 const clusterDns = checked(() => {
   const address = flags['cluster-dns'];
@@ -219,6 +246,8 @@ const agent = new NodeAgent(
     imageGc,
     overlay,
     masqueradeOutside: flags['masquerade-outside'],
+    systemReserved,
+    eviction,
     restartBackoff: BACKOFF.containerRestart,
     resyncMs: 1000,
     clusterDns,

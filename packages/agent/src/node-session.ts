@@ -3,7 +3,7 @@
 // retried with capped back-off while the containers keep running. Every call
 // goes through the client of the moment (renewals and fail-overs replace it).
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { BACKOFF, backoffDelay, type Node, type NodeApiClient } from '@skiff/api';
+import { BACKOFF, backoffDelay, type Node, type NodeApiClient, type NodeCondition } from '@skiff/api';
 import type { Logger } from 'pino';
 import { unary } from './grpc-call.js';
 
@@ -21,6 +21,10 @@ export class NodeSession {
   private intervalMs = 1000;
   private registered?: Node;
   private network = '';
+  /** Conditions the agent itself judges (MemoryPressure), by type; sent with every registration. */
+  private readonly conditions = new Map<string, NodeCondition>();
+  /** A condition changed but its registration failed: the next heartbeat registers again. */
+  private conditionsPending = false;
 
   constructor(private readonly options: NodeSessionOptions) {}
 
@@ -55,15 +59,38 @@ export class NodeSession {
     clearTimeout(this.timer);
   }
 
+  /**
+   * Reports a condition of the agent's own (e.g. MemoryPressure) by
+   * registering again: RegisterNode refreshes what the agent knows of its node.
+   * Before the first registration it only goes with that one.
+   */
+  async setCondition(condition: NodeCondition): Promise<void> {
+    this.conditions.set(condition.type, condition);
+    if (!this.registered) return;
+    try {
+      await this.register();
+      this.conditionsPending = false;
+    } catch (error) {
+      this.conditionsPending = true;
+      this.options.log.warn({ err: error, condition: condition.type }, 'reporting a node condition failed; retrying with the next heartbeat');
+    }
+  }
+
   private async register(): Promise<Node> {
     const response = await unary<{ node_json: string; heartbeat_interval_ms: number; pod_network: string }>((cb, options) =>
-      this.options.client().RegisterNode({ node_json: JSON.stringify(this.options.node) }, options, cb),
+      this.options.client().RegisterNode({ node_json: JSON.stringify(this.nodeToRegister()) }, options, cb),
     );
     this.intervalMs = response.heartbeat_interval_ms || 1000;
     this.registered = JSON.parse(response.node_json) as Node;
     this.network = response.pod_network;
     this.options.log.info({ node: this.registered.metadata.name, podCIDR: this.registered.spec.podCIDR }, 'node registered');
     return this.registered;
+  }
+
+  private nodeToRegister(): Node {
+    const node = this.options.node;
+    if (this.conditions.size === 0) return node;
+    return { ...node, status: { ...node.status, conditions: [...(node.status?.conditions ?? []), ...this.conditions.values()] } };
   }
 
   private schedule(): void {
@@ -75,6 +102,10 @@ export class NodeSession {
     const name = this.options.node.metadata.name;
     try {
       await unary((cb, options) => this.options.client().Heartbeat({ node_name: name }, options, cb));
+      if (this.conditionsPending) {
+        await this.register();
+        this.conditionsPending = false;
+      }
     } catch (error) {
       if ((error as ServiceError).code === status.NOT_FOUND) {
         await this.register().catch((e: unknown) => {

@@ -97,3 +97,15 @@ describe('buildPodStatus', () => {
     expect(buildPodStatus(withCondition, [view({ current: running })], context).conditions).toContainEqual(scheduled);
   });
 });
+
+describe('buildPodStatus: qosClass', () => {
+  it('reports the QoS class the pod resources give it', () => {
+    const guaranteed = pod('Always');
+    guaranteed.spec.containers[0] = { name: 'c', image: 'x', resources: { limits: { cpu: '100m', memory: '16Mi' } } };
+    expect(buildPodStatus(guaranteed, [view({ current: running })], context).qosClass).toBe('Guaranteed');
+    const burstable = pod('Always');
+    burstable.spec.containers[0] = { name: 'c', image: 'x', resources: { requests: { memory: '16Mi' } } };
+    expect(buildPodStatus(burstable, [view({ current: running })], context).qosClass).toBe('Burstable');
+    expect(buildPodStatus(pod('Always'), [view({ current: running })], context).qosClass).toBe('BestEffort');
+  });
+});

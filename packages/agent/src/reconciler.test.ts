@@ -12,7 +12,7 @@ import { ImagePullError } from './images/errors.js';
 import type { PodEvent, PodEventSink } from './events/pod-events.js';
 import type { EnsureOptions, ImageStore, PullPolicy, ResolvedImage } from './images/image-store.js';
 import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
-import { Reconciler, type DesiredPods } from './reconciler.js';
+import { Reconciler, type DesiredPods, type ReconcilerOptions } from './reconciler.js';
 import type { ContainerSpec, ContainerState, ExecSession, Runtime } from './runtime/runtime.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
@@ -178,7 +178,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((reconciler) => reconciler.stop()));
 });
 
-function harness() {
+function harness(extra: Partial<ReconcilerOptions> = {}) {
   const clock = new FakeClock();
   const runtime = new FakeRuntime(clock);
   const network = new FakePodNetwork();
@@ -192,6 +192,7 @@ function harness() {
     runtime, images, network, pods, hostIP: HOST_IP, restartBackoff: RESTART_BACKOFF, resyncMs: 2, now: clock.now,
     reportStatus: async (pod, status) => void reports.push({ uid: pod.metadata.uid ?? '', status: structuredClone(status) }),
     log: pino({ level: 'silent' }),
+    ...extra,
   });
   running.push(reconciler);
 
@@ -260,6 +261,7 @@ describe('Reconciler: desired pods', () => {
         { name: 'main', ready: true, restartCount: 0, state: { running: { startedAt: at(T0) } }, containerID: `${uid}-main-0` },
         { name: 'sidecar', ready: true, restartCount: 0, state: { running: { startedAt: at(T0) } }, containerID: `${uid}-sidecar-0` },
       ],
+      qosClass: 'BestEffort',
     });
 
     // Level-triggered, but idempotent: later passes start nothing, attach nothing and report nothing new.
@@ -626,5 +628,50 @@ describe('Reconciler: events, as kubelet records them', () => {
     h.pods.pods.delete(uid);
     await waitFor(() => h.network.detached.includes(uid), { ...WAIT, description: `pod ${uid}'s network to be released` });
     expect(h.events.at(-1)).toEqual({ pod: `default/${pod.metadata.name}/${uid}`, type: 'Normal', reason: 'Killing', message: 'Stopping container main', fieldPath: 'spec.containers{main}' });
+  });
+});
+
+describe('Reconciler: pod cgroups and evictions', () => {
+  it("makes the pod's cgroup before its containers start and removes it after the last one is gone", async () => {
+    const calls: string[] = [];
+    const h = harness({
+      podCgroups: {
+        ensure: async (pod) => void calls.push(`ensure ${pod.metadata.uid}`),
+        remove: async (uid) => void calls.push(`remove ${uid}`),
+        existing: async () => [],
+        updateClasses: async () => undefined,
+      },
+    });
+    const pod = podOf('Always', [{ name: 'main', image: 'busybox:1', resources: { requests: { memory: '16Mi' } } }]);
+    const uid = h.pods.add(pod);
+    h.reconciler.start();
+    await h.statusWhen(uid, 'Running', (s) => s.phase === 'Running');
+    expect(calls[0]).toBe(`ensure ${uid}`);
+    expect(h.runtime.started[0]?.cgroupParent).toBe(`kubepods/burstable/pod${uid}`);
+    h.pods.pods.delete(uid);
+    await waitFor(() => calls.includes(`remove ${uid}`), { ...WAIT, description: "the pod's cgroup to be removed" });
+    expect(h.runtime.ids()).toEqual([]);
+  });
+
+  it('an evicted pod: its containers are killed without grace, never restarted, and it is reported Failed/Evicted', async () => {
+    const evicted = new Map<string, string>();
+    const h = harness({ evictions: { evictionOf: (pod) => (evicted.has(pod.metadata.uid ?? '') ? { message: evicted.get(pod.metadata.uid ?? '') ?? '' } : undefined) } });
+    const uid = h.pods.add(podOf('Always'));
+    h.reconciler.start();
+    await h.statusWhen(uid, 'Running', (s) => s.phase === 'Running');
+    evicted.set(uid, 'The node was low on resource: memory. ');
+    const failed = await h.statusWhen(uid, 'Failed', (s) => s.phase === 'Failed');
+    expect(failed).toMatchObject({
+      phase: 'Failed',
+      reason: 'Evicted',
+      message: 'The node was low on resource: memory. ',
+      conditions: [SCHEDULED, { type: 'Ready', status: 'False', reason: 'PodFailed' }],
+    });
+    expect(first(failed)?.state.terminated?.exitCode).toBe(143);
+    expect(h.runtime.stopped).toEqual([{ id: `${uid}-main-0`, graceMs: 0 }]);
+    await h.passes(3);
+    expect(h.runtime.started).toHaveLength(1);
+    // The stopped container stays (its status and logs) until the pod is deleted.
+    expect(h.runtime.ids()).toEqual([`${uid}-main-0`]);
   });
 });

@@ -50,6 +50,16 @@ export interface ReconcilerOptions {
   readonly now?: () => number;
   /** Where kubelet's pod events go (default: nowhere). */
   readonly events?: PodEventSink;
+  /** Each pod's cgroup under its QoS class (runc only): made before its containers start, removed after the last is gone. */
+  readonly podCgroups?: {
+    ensure(pod: Pod): Promise<void>;
+    remove(uid: string): Promise<void>;
+    existing(): Promise<string[]>;
+    /** The QoS class cgroups, sized for the whole set of pods. */
+    updateClasses(pods: Iterable<Pod>): Promise<void>;
+  };
+  /** Pods evicted under resource pressure (eviction/): their containers stay stopped and the pod is reported Failed. */
+  readonly evictions?: { evictionOf(pod: Pod): { readonly message: string } | undefined };
 }
 
 /** Pods synced at once in a pass; each start spawns runc and a shim, so keep it modest. */
@@ -129,8 +139,12 @@ export class Reconciler {
       if (uid === undefined) continue;
       byPod.set(uid, [...(byPod.get(uid) ?? []), state]);
     }
+    // Read before desired(): SYNCED arriving in between must not make an earlier, partial picture look complete.
+    const synced = this.options.pods.isSynced;
     const desired = this.options.pods.desired();
     this.rememberImages(desired, byPod);
+    // Only a complete picture sizes the QoS classes (see PodCgroupManager.updateClasses).
+    if (synced) await this.options.podCgroups?.updateClasses(desired.values());
     // Pods are independent: sync several at once, so a node taking over a dead
     // node's pods starts them in parallel rather than one container at a time.
     const syncs = [...desired]
@@ -138,7 +152,9 @@ export class Reconciler {
       .map(([uid, pod]) =>
         this.syncLimit(async () => {
           try {
-            await this.syncPod(pod, byPod.get(uid) ?? []);
+            const eviction = this.options.evictions?.evictionOf(pod);
+            if (eviction) await this.syncEvicted(pod, byPod.get(uid) ?? [], eviction.message);
+            else await this.syncPod(pod, byPod.get(uid) ?? []);
           } catch (error) {
             this.options.log.warn({ err: error, pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod sync failed');
           }
@@ -146,13 +162,15 @@ export class Reconciler {
       );
     await Promise.all(syncs);
     // Only a complete picture may say a pod is gone: before SYNCED, absence means "not heard of yet".
-    if (!this.options.pods.isSynced) return;
+    if (!synced) return;
     for (const [uid, states] of byPod) if (!desired.has(uid)) this.teardown(uid, states);
     // Network namespaces without containers (e.g. left by a crash mid-start):
     // listing them costs `ip` calls, so sweep now and then, not every pass.
     if (this.options.network && this.now() - this.lastNetworkSweep > NETWORK_SWEEP_MS) {
       this.lastNetworkSweep = this.now();
-      for (const uid of (await this.options.network.existing()).keys()) {
+      // Pod cgroups too: one is made before the pod's first container, which may never have started.
+      const leftovers = new Set([...(await this.options.network.existing()).keys(), ...((await this.options.podCgroups?.existing()) ?? [])]);
+      for (const uid of leftovers) {
         if (!desired.has(uid) && !byPod.has(uid)) this.teardown(uid, []);
       }
     }
@@ -178,6 +196,7 @@ export class Reconciler {
 
   private async syncPod(pod: Pod, states: ContainerState[]): Promise<void> {
     const uid = pod.metadata.uid ?? '';
+    await this.options.podCgroups?.ensure(pod);
     const network = await this.attach(uid);
     const podMounts = this.options.podFiles ? await this.options.podFiles.mounts(uid, pod.metadata.name, network?.ip, pod) : [];
     if (!this.startTimes.has(uid)) this.startTimes.set(uid, pod.status?.startTime ?? this.isoNow());
@@ -191,6 +210,33 @@ export class Reconciler {
       podIP: network?.ip ?? this.options.hostIP,
       startTime: this.startTimes.get(uid) ?? this.isoNow(),
     });
+    await this.report(pod, status);
+  }
+
+  /**
+   * An evicted pod: nothing restarts, anything still running is killed (no
+   * grace, as kubelet's hard eviction), and it is reported Failed with reason
+   * Evicted. Its stopped containers stay until the pod is deleted.
+   */
+  private async syncEvicted(pod: Pod, states: ContainerState[], message: string): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    const current = await Promise.all(
+      states.map(async (state) => (state.status === 'running' ? ((await this.options.runtime.stop(state.id, 0)) ?? state) : state)),
+    );
+    const views: ContainerView[] = pod.spec.containers.map((container) => {
+      const mine = current.filter((s) => s.labels[LABEL.container] === container.name).sort((a, b) => attemptOf(a) - attemptOf(b));
+      const latest = mine.at(-1);
+      return { name: container.name, image: container.image, current: latest, previous: mine.at(-2), restartCount: latest ? attemptOf(latest) : 0 };
+    });
+    const podIP = this.attached.get(uid)?.ip ?? pod.status?.podIP;
+    const built = buildPodStatus(pod, views, { hostIP: this.options.hostIP, ...(podIP ? { podIP } : {}), startTime: this.startTimes.get(uid) ?? pod.status?.startTime ?? this.isoNow() });
+    const status: PodStatus = {
+      ...built,
+      phase: 'Failed',
+      reason: 'Evicted',
+      message,
+      conditions: (built.conditions ?? []).map((c) => (c.type === 'Ready' ? { type: 'Ready', status: 'False', reason: 'PodFailed' } : c)),
+    };
     await this.report(pod, status);
   }
 
@@ -340,6 +386,7 @@ export class Reconciler {
         );
         await this.options.network?.detach(uid);
         await this.options.podFiles?.remove(uid);
+        await this.options.podCgroups?.remove(uid);
         this.attached.delete(uid);
         this.reported.delete(uid);
         this.startTimes.delete(uid);

@@ -28,6 +28,7 @@ export * from './exec-frames.js';
 export * from './backoff.js';
 export { isRecord, type JsonRecord } from './json-guards.js';
 export { DEFAULT_CONTAINER_ANNOTATION, defaultContainerOf, defaultImagePullPolicy, isTerminalPod, toTimestamp } from './pods.js';
+export { podQosClass, podResourceTotals, type PodQosClass, type PodResourceTotals } from './pod-qos.js';
 export * from './join-token.js';
 export * from './kubeconfig.js';
 export type { CanIRequest__Output as CanIRequestMessage } from './generated/skiff/v1/CanIRequest.js';

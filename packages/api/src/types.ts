@@ -193,6 +193,8 @@ export interface PodStatus {
   reason?: string;
   message?: string;
   containerStatuses?: ContainerStatus[];
+  /** Guaranteed, Burstable or BestEffort (see podQosClass); set by the node agent. */
+  qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
 }
 
 export interface Pod extends ResourceObject {

@@ -14,9 +14,17 @@ import { delay } from './poll.js';
 /** Top-level cgroup directory shared by every Skiff agent on the host. */
 export const CGROUP_ROOT_NAME = 'skiff';
 
-/** `/skiff/<instance>/<id>`: one parent per agent so each agent's containers are grouped and cleaned up together. */
-export function cgroupsPathFor(instanceName: string, containerId: string): string {
-  return `/${CGROUP_ROOT_NAME}/${instanceName}/${containerId}`;
+/**
+ * `/skiff/<instance>/[<cgroupParent>/]<id>`: one parent per agent so each
+ * agent's containers are grouped and cleaned up together; the pod's cgroup
+ * (cgroupParent, e.g. kubepods/burstable/pod<uid>) in between when given.
+ */
+export function cgroupsPathFor(instanceName: string, containerId: string, cgroupParent?: string): string {
+  if (cgroupParent === undefined) return `/${CGROUP_ROOT_NAME}/${instanceName}/${containerId}`;
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*(\/[a-zA-Z0-9][a-zA-Z0-9_.-]*)*$/.test(cgroupParent)) {
+    throw new Error(`invalid cgroupParent ${JSON.stringify(cgroupParent)}: must be a relative path of [a-zA-Z0-9_.-] names`);
+  }
+  return `/${CGROUP_ROOT_NAME}/${instanceName}/${cgroupParent}/${containerId}`;
 }
 
 export interface CgroupHierarchy {

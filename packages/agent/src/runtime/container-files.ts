@@ -32,6 +32,8 @@ export interface ContainerRecord {
   readonly labels: Readonly<Record<string, string>>;
   readonly logPath: string;
   readonly createdAt: string;
+  /** The spec's cgroupParent (runc driver), so the container's cgroup is found again after a restart. */
+  readonly cgroupParent?: string;
 }
 
 export interface ProcessShimRequest {
@@ -158,7 +160,8 @@ export function isContainerRecord(value: unknown): value is ContainerRecord {
     (value['driver'] === 'runc' || value['driver'] === 'process') &&
     isStringRecord(value['labels']) &&
     typeof value['logPath'] === 'string' &&
-    typeof value['createdAt'] === 'string'
+    typeof value['createdAt'] === 'string' &&
+    isOptional(value['cgroupParent'], 'string')
   );
 }
 

@@ -102,9 +102,9 @@ export class RuncRuntime implements Runtime {
     this.logMaxFiles = Math.max(1, options.logMaxFiles ?? 5);
   }
 
-  /** The container's cgroup path, relative to each hierarchy's root. */
-  cgroupsPath(id: string): string {
-    return cgroupsPathFor(this.instanceName, id);
+  /** The container's cgroup path, relative to each hierarchy's root (below its pod's cgroup when it has one). */
+  cgroupsPath(id: string, cgroupParent?: string): string {
+    return cgroupsPathFor(this.instanceName, id, cgroupParent);
   }
 
   /** `runc state <id>`, or undefined if runc does not know the container. */
@@ -132,7 +132,14 @@ export class RuncRuntime implements Runtime {
     let counted = true;
     let created = false;
     try {
-      await this.store.create({ id: spec.id, driver: this.name, labels: { ...spec.labels }, logPath, createdAt: new Date().toISOString() });
+      await this.store.create({
+        id: spec.id,
+        driver: this.name,
+        labels: { ...spec.labels },
+        logPath,
+        createdAt: new Date().toISOString(),
+        ...(spec.cgroupParent !== undefined ? { cgroupParent: spec.cgroupParent } : {}),
+      });
       created = true;
       const bundleDir = await this.prepareBundle(spec, dir);
       await launchConmon({
@@ -204,7 +211,7 @@ export class RuncRuntime implements Runtime {
       throw new Error(`removing container ${id}: ${describeFailure('runc delete', deleted)}`);
     }
     await unmountOverlay(path.join(this.store.dir(id), FILE.rootfs));
-    await removeCgroupDirs(this.cgroupsPath(id));
+    await removeCgroupDirs(this.cgroupsPath(id, files?.record.cgroupParent));
     await rm(path.join(this.socketDir, id), { recursive: true, force: true });
     await this.store.removeDir(id);
     this.afterRemove(await readMountInfo());
@@ -265,7 +272,7 @@ export class RuncRuntime implements Runtime {
     const bundleDir = path.join(dir, FILE.bundle);
     await mkdir(bundleDir, { recursive: true });
     await mkdir(this.runcRoot, { recursive: true, mode: 0o700 });
-    const cgroupsPath = this.cgroupsPath(spec.id);
+    const cgroupsPath = this.cgroupsPath(spec.id, spec.cgroupParent);
     await writeJsonAtomic(path.join(bundleDir, 'config.json'), buildOciSpec(spec, { rootfsPath: rootfs, cgroupsPath }));
     return bundleDir;
   }
@@ -307,7 +314,7 @@ export class RuncRuntime implements Runtime {
       // counter (kept until `runc delete`), tells that apart from stop()'s.
       const oomKilled =
         exit.oomReported ||
-        (exit.exitCode === EXIT_SIGKILL && ((await readOomKillCount(this.cgroupsPath(record.id)).catch(() => undefined)) ?? 0) > 0);
+        (exit.exitCode === EXIT_SIGKILL && ((await readOomKillCount(this.cgroupsPath(record.id, record.cgroupParent)).catch(() => undefined)) ?? 0) > 0);
       return { ...base, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt, oomKilled };
     };
     const recorded = await exited();

@@ -36,6 +36,12 @@ export interface ContainerSpec {
   readonly security?: ContainerSecurity;
   /** Host files or directories bind-mounted into the container (the pod's /etc/hosts, hostname, resolv.conf). */
   readonly mounts?: readonly BindMount[];
+  /**
+   * The pod's cgroup, relative to the driver's own parent (e.g.
+   * "kubepods/burstable/pod<uid>", see cgroups/pod-cgroup-layout.ts): the
+   * container's cgroup goes below it. Undefined: directly below the parent.
+   */
+  readonly cgroupParent?: string;
 }
 
 /** The securityContext of a container, resolved against its pod's and its image's user. */

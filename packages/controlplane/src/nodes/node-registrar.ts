@@ -60,7 +60,8 @@ export class NodeRegistrar {
         status: {
           ...reported.status,
           allocatable: reported.status?.allocatable ?? reported.status?.capacity,
-          conditions: [readyCondition(existing, now)],
+          // Ready is the control plane's to judge; the others (MemoryPressure) the agent's.
+          conditions: [readyCondition(existing, now), ...agentConditions(reported, now)],
         },
       };
       return existing
@@ -80,7 +81,8 @@ export class NodeRegistrar {
       const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
       if (ready?.status === 'True') return;
       const now = this.clock().toISOString();
-      const next: Node = { ...node, status: { ...node.status, conditions: [readyCondition(undefined, now)] } };
+      const others = (node.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
+      const next: Node = { ...node, status: { ...node.status, conditions: [readyCondition(undefined, now), ...others] } };
       await this.objects.update(NODE, next, Number(node.metadata.resourceVersion));
     });
   }
@@ -144,6 +146,13 @@ function readyCondition(existing: Node | undefined, now: string): NodeCondition 
   };
 }
 
+/** The conditions the agent judges itself, as it reported them (heartbeat time: now). */
+function agentConditions(reported: Node, now: string): NodeCondition[] {
+  return (reported.status?.conditions ?? [])
+    .filter((c) => c.type !== 'Ready')
+    .map((c) => ({ ...c, lastHeartbeatTime: now, lastTransitionTime: c.lastTransitionTime ?? now }));
+}
+
 function checkReportedNode(node: Node): string {
   const name = node?.metadata?.name;
   if (typeof name !== 'string' || !isDns1123Subdomain(name)) {
@@ -152,6 +161,18 @@ function checkReportedNode(node: Node): string {
   for (const [resource, value] of Object.entries(node.status?.capacity ?? {})) {
     if (value !== undefined && !isQuantity(value)) {
       throw new InvalidError(`status.capacity.${resource}: must be a quantity like 4 or 8Gi, not ${JSON.stringify(value)}`);
+    }
+  }
+  for (const [i, condition] of (node.status?.conditions ?? []).entries()) {
+    const valid =
+      typeof condition?.type === 'string' &&
+      /^[A-Za-z][A-Za-z0-9]*$/.test(condition.type) &&
+      ['True', 'False', 'Unknown'].includes(condition.status) &&
+      (condition.reason === undefined || typeof condition.reason === 'string') &&
+      (condition.message === undefined || typeof condition.message === 'string') &&
+      (condition.lastTransitionTime === undefined || !Number.isNaN(Date.parse(condition.lastTransitionTime)));
+    if (!valid) {
+      throw new InvalidError(`status.conditions[${i}]: must have a CamelCase type, a status of True, False or Unknown, and string reason, message and lastTransitionTime`);
     }
   }
   if (!node.status?.capacity?.cpu || !node.status.capacity.memory) {
