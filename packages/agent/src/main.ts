@@ -1,9 +1,11 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
-// --max-semi-space-size=1 (MiB): V8's young generation otherwise grows to 16 MiB
-// per semi-space under the agent's allocation bursts (a start of 50 pods) and
-// keeps it, about 30 MB of the agent's RSS; with 1 MiB, scavenges are more
-// frequent but small (bench:runtime measured no more agent CPU). Whatever starts
-// the agent passes the flags of this line (deploy/install.sh, the testkit).
+#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size --v8-pool-size=1
+// V8 sized for a small resident daemon, measured with bench:runtime (agent RSS
+// with 50 pods): --max-semi-space-size=1 (MiB), or the young generation grows
+// to 16 MiB per semi-space under the bursts of a 50-pod start and keeps it
+// (about 30 MB); --optimize-for-size and one V8 worker thread (--v8-pool-size=1)
+// about 10 MB more. Scavenges are more frequent but small: the agent's CPU for
+// the start stayed the same. Whatever starts the agent passes the flags of
+// this line (deploy/install.sh's wrapper, the testkit).
 // skiff-agent: flags and signals only; agent.ts does the work.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
