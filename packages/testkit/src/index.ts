@@ -7,6 +7,7 @@ export { startEtcd, type EtcdServer, type StartEtcdOptions } from './etcd.js';
 export { startLocalCluster, type AgentOptions, type LocalAgent, type LocalCluster, type LocalClusterOptions } from './local-cluster.js';
 export { runCtl, type CtlResult, type RunCtlOptions } from './run-ctl.js';
 export { REPO_ROOT, AGENT_MAIN, CONTROLPLANE_MAIN, CTL_MAIN, MANIFESTS_DIR } from './repo-paths.js';
+export { nodeFlagsOf } from './node-flags.js';
 export { startRegistry, type RunningRegistry, type StartRegistryOptions } from './registry.js';
 export { buildBusyboxImage, BUSYBOX_INDEX_HTML, BUSYBOX_REPOSITORY, type BusyboxImage } from './busybox-image.js';
 export { createNamespaceHost, type NamespaceHost, type NamespaceHostOptions } from './network-namespace-host.js';
