@@ -52,17 +52,18 @@ export async function plumbPod(wiring: PodWiring, allocation: IpAllocation, mode
 }
 
 /**
- * A fresh pod in two `ip` processes: `ip netns add` (the atomic claim of the
- * name) and the host end of the veth in one batch, the pod side in another.
+ * A fresh pod in one `ip` process (a fork of the agent blocks its one thread
+ * until the child has exec'd, which on a busy host is the slow part): `ip
+ * netns add` (the atomic claim of the name), the host end of the veth, then
+ * the pod side through `netns exec` lines, which ip forks itself.
  * False if the name was taken (by another pod here or another agent), with
  * nothing made; on any other failure the namespace may exist (tearDownPod).
  */
 export async function createNetnsAndPlumb(wiring: PodWiring, allocation: IpAllocation, progress: { claimed: boolean }): Promise<boolean> {
   const ns = allocation.netnsName;
-  const claimed = await plumbHostSide(wiring, allocation, [{ args: ['netns', 'add', ns], what: `creating network namespace ${ns}` }], progress);
-  if (!claimed) return false;
-  await plumbPodSide(wiring, allocation);
-  return true;
+  const claim: IpBatchLine = { args: ['netns', 'add', ns], what: `creating network namespace ${ns}` };
+  const inPod = podSideLines(wiring, allocation).map((line) => ({ ...line, args: ['netns', 'exec', ns, 'ip', ...line.args] }));
+  return plumbHostSide(wiring, allocation, [claim], progress, inPod);
 }
 
 /** The veth pair and its host end on the bridge, after `before`; false if the first line of `before` found its object existing. */
@@ -71,6 +72,7 @@ async function plumbHostSide(
   allocation: IpAllocation,
   before: readonly IpBatchLine[],
   progress: { claimed: boolean } = { claimed: false },
+  after: readonly IpBatchLine[] = [],
 ): Promise<boolean> {
   const { netnsName: ns, ip } = allocation;
   const veth = hostVethName(ns);
@@ -81,6 +83,7 @@ async function plumbHostSide(
       what: `creating veth pair ${veth} <-> ${ns}:eth0`,
     },
     { args: ['link', 'set', 'dev', veth, 'master', wiring.bridgeName, 'up'], what: `attaching ${veth} to bridge ${wiring.bridgeName}` },
+    ...after,
   ];
   try {
     await runIpBatch(lines);
@@ -103,23 +106,25 @@ async function plumbHostSide(
 
 /** lo and eth0 up, the pod's address and its default route, in one `ip -netns NS -batch`. */
 async function plumbPodSide(wiring: PodWiring, allocation: IpAllocation): Promise<void> {
+  try {
+    await runIpBatch(podSideLines(wiring, allocation), { netns: allocation.netnsName });
+  } catch (error) {
+    throw new PodNetworkError(messageOf(error), { cause: error });
+  }
+}
+
+/** The commands inside the pod's namespace. */
+function podSideLines(wiring: PodWiring, allocation: IpAllocation): IpBatchLine[] {
   const { netnsName: ns, ip } = allocation;
   // The pod's prefix is the whole cluster CIDR, not the node's slice: pods of other agents sharing
   // this bridge are then on-link (plain layer 2), which matters because the host never forwards.
   const podAddress = `${ip}/${wiring.clusterCidr.prefix}`;
-  try {
-    await runIpBatch(
-      [
-        { args: ['link', 'set', 'dev', 'lo', 'up'], what: `bringing up loopback in ${ns}` },
-        { args: ['address', 'add', podAddress, 'dev', 'eth0'], what: `adding ${podAddress} to eth0 in ${ns}` },
-        { args: ['link', 'set', 'dev', 'eth0', 'up'], what: `bringing up eth0 in ${ns}` },
-        { args: ['route', 'replace', 'default', 'via', wiring.gateway, 'dev', 'eth0'], what: `adding the default route via ${wiring.gateway} in ${ns}` },
-      ],
-      { netns: ns },
-    );
-  } catch (error) {
-    throw new PodNetworkError(messageOf(error), { cause: error });
-  }
+  return [
+    { args: ['link', 'set', 'dev', 'lo', 'up'], what: `bringing up loopback in ${ns}` },
+    { args: ['address', 'add', podAddress, 'dev', 'eth0'], what: `adding ${podAddress} to eth0 in ${ns}` },
+    { args: ['link', 'set', 'dev', 'eth0', 'up'], what: `bringing up eth0 in ${ns}` },
+    { args: ['route', 'replace', 'default', 'via', wiring.gateway, 'dev', 'eth0'], what: `adding the default route via ${wiring.gateway} in ${ns}` },
+  ];
 }
 
 /** Everything plumbPod() sets up is still there: lo and eth0 up with the IP, default route, veth on the bridge. */
