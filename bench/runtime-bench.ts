@@ -4,14 +4,17 @@
 //  - apply → 50 Running, and the raw runc time, as a ratio;
 //  - memory per container: RSS and PSS of the processes on the host because of
 //    each container besides its own (its conmon), from /proc/<pid>/smaps_rollup;
-//  - the agent's RSS with 50 pods.
+//  - the agent's RSS with 50 pods;
+// each beside a reference measured in the same run: raw runc (timed before and
+// after the scale-up, as the two shared cores' load moves), the containers' own
+// processes, and an idle Node.js process started with the agent's node flags.
 import { execFile, spawn } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Pod } from '@skiff/api';
-import { buildBusyboxImage, startLocalCluster, startRegistry, waitFor } from '@skiff/testkit';
+import { AGENT_MAIN, buildBusyboxImage, nodeFlagsOf, startLocalCluster, startRegistry, waitFor } from '@skiff/testkit';
 import { call, fixed } from './bench-support.js';
 
 const run = promisify(execFile);
@@ -27,6 +30,33 @@ async function memoryOf(pid: number): Promise<Memory> {
   const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
   return { rssKb: field('Rss'), pssKb: field('Pss') };
 }
+
+/** CPU seconds (user + system) a process has used itself, from /proc/<pid>/stat. */
+async function processCpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The first child of a process (conmon's: the container's init). */
+async function childOf(pid: number): Promise<number | undefined> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const first = Number(children.trim().split(' ')[0]);
+  return Number.isInteger(first) && first > 0 ? first : undefined;
+}
+
+/** The floor of any Node.js agent: an idle `node` with the agent's node flags. */
+async function idleNodeMemory(): Promise<Memory> {
+  const child = spawn(process.execPath, [...nodeFlagsOf(AGENT_MAIN), '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return await memoryOf(child.pid ?? 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+const average = (values: readonly number[]): number => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** Pids of processes whose command line contains `needle` and starts with `binary`. */
 async function pidsOf(binary: string, needle: string): Promise<number[]> {
@@ -122,39 +152,66 @@ try {
         cb,
       ),
     );
-  const runningPods = async (): Promise<number> => {
-    const result = await call<{ items_json: string[] }>((cb) =>
-      api.List({ kind: 'pods', namespace: 'default', all_namespaces: false, label_selector: 'app=runtime-bench' }, cb),
-    );
-    return result.items_json.map((json) => JSON.parse(json) as Pod).filter((pod) => pod.status?.phase === 'Running').length;
-  };
+  // The pods' phases from a watch, not by listing every few milliseconds: a
+  // List of 50 pods every 20 ms cost the control plane as much CPU as the
+  // start it measured, on the same two cores.
+  const phases = new Map<string, string>();
+  const watch = api.Watch({ kind: 'pods', namespace: 'default', all_namespaces: false, label_selector: 'app=runtime-bench', resource_version: '' });
+  watch.on('data', (event: { type: string; object_json: string }) => {
+    const pod = JSON.parse(event.object_json) as Pod;
+    if (event.type === 'DELETED') phases.delete(pod.metadata.name);
+    else phases.set(pod.metadata.name, pod.status?.phase ?? 'Pending');
+  });
+  watch.on('error', () => undefined);
+  const runningPods = async (): Promise<number> => [...phases.values()].filter((phase) => phase === 'Running').length;
   say('cluster up; pulling the image with one replica');
   // One replica first, so the image is pulled and unpacked before the clock starts.
   await apply(1);
   await waitFor(async () => (await runningPods()) === 1, { timeoutMs: 120_000, intervalMs: 50, description: 'the first replica Running' });
+  const agentMemoryOnePod = await memoryOf(agent.process.pid);
+  say('raw runc reference (before)');
+  const loadBefore = load();
+  const rawBefore = await rawRunc(join(workDir, 'raw-before'), PODS - 1);
   say(`scaling to ${PODS}`);
   const started = performance.now();
+  const cpuBefore = await Promise.all([agent.process.pid, cluster.controlPlane.pid].map(processCpuSeconds));
+  const benchCpuBefore = process.cpuUsage();
   await apply(PODS);
   await waitFor(async () => (await runningPods()) === PODS, { timeoutMs: 300_000, intervalMs: 20, description: `${PODS} replicas Running` });
   const skiffSeconds = (performance.now() - started) / 1000;
+  const benchCpu = process.cpuUsage(benchCpuBefore);
+  const [agentCpu = 0, controlPlaneCpu = 0] = (await Promise.all([agent.process.pid, cluster.controlPlane.pid].map(processCpuSeconds))).map((s, i) => s - (cpuBefore[i] ?? 0));
 
   const monitors = await pidsOf('conmon', agent.stateDir);
   const perContainer = await Promise.all(monitors.map(memoryOf));
   const rss = perContainer.reduce((sum, m) => sum + m.rssKb, 0) / Math.max(1, perContainer.length) / 1024;
   const pss = perContainer.reduce((sum, m) => sum + m.pssKb, 0) / Math.max(1, perContainer.length) / 1024;
   const agentMemory = await memoryOf(agent.process.pid);
+  const containers = (await Promise.all(monitors.map(childOf))).filter((pid): pid is number => pid !== undefined);
+  const containerMemory = await Promise.all(containers.map(memoryOf));
+  const containerRss = average(containerMemory.map((m) => m.rssKb)) / 1024;
+  const containerPss = average(containerMemory.map((m) => m.pssKb)) / 1024;
+  const idleNode = await idleNodeMemory();
 
   await apply(0);
   await waitFor(async () => (await runningPods()) === 0, { timeoutMs: 300_000, intervalMs: 100, description: 'the replicas gone' });
-  say('raw runc reference');
-  const rawSeconds = await rawRunc(workDir, PODS - 1);
+  say('raw runc reference (after)');
+  const rawAfter = await rawRunc(join(workDir, 'raw-after'), PODS - 1);
+  const loadAfter = load();
+  const rawSeconds = (rawBefore + rawAfter) / 2;
 
   console.log(`runtime benchmark: one runc agent, busybox httpd, 1 → ${PODS} replicas (image already pulled)`);
   console.log(`  apply → ${PODS} Running           ${fixed(skiffSeconds, 2)} s (${PODS - 1} new containers)`);
-  console.log(`  raw runc run -d × ${PODS - 1}         ${fixed(rawSeconds, 2)} s (same machine, same run, sequential)`);
+  console.log(`  raw runc run -d × ${PODS - 1}         ${fixed(rawSeconds, 2)} s (before ${fixed(rawBefore, 2)} s, after ${fixed(rawAfter, 2)} s; sequential, same run)`);
   console.log(`  ratio Skiff ÷ raw runc           ${fixed(skiffSeconds / rawSeconds, 2)}`);
+  console.log(`  CPU during the scale-up          agent ${fixed(agentCpu, 2)} s, control plane ${fixed(controlPlaneCpu, 2)} s, this benchmark ${fixed((benchCpu.user + benchCpu.system) / 1e6, 2)} s`);
   console.log(`  monitor per container (conmon)   RSS ${fixed(rss, 2)} MB, PSS ${fixed(pss, 2)} MB (${monitors.length} monitors)`);
+  console.log(`  the container itself (httpd)     RSS ${fixed(containerRss, 2)} MB, PSS ${fixed(containerPss, 2)} MB (ratio conmon ÷ container RSS ${fixed(rss / containerRss, 2)})`);
   console.log(`  agent with ${PODS} pods              RSS ${fixed(agentMemory.rssKb / 1024, 1)} MB, PSS ${fixed(agentMemory.pssKb / 1024, 1)} MB`);
+  console.log(`  agent with 1 pod (before)        RSS ${fixed(agentMemoryOnePod.rssKb / 1024, 1)} MB, PSS ${fixed(agentMemoryOnePod.pssKb / 1024, 1)} MB`);
+  console.log(`  idle node, the agent's flags     RSS ${fixed(idleNode.rssKb / 1024, 1)} MB, PSS ${fixed(idleNode.pssKb / 1024, 1)} MB (ratio agent ÷ idle node RSS ${fixed(agentMemory.rssKb / idleNode.rssKb, 2)})`);
+  console.log(`  load average (1, 5, 15 min)      ${loadBefore} before, ${loadAfter} after (2 cores, shared)`);
+  watch.cancel();
 } finally {
   await cluster.stop();
   await registry.stop();

@@ -41,7 +41,10 @@ rm -rf "$root$prefix.old"
 mkdir -p "$root/usr/local/bin"
 for program in skiff-controlplane:controlplane skiff-agent:agent ctl:cli; do
   name=${program%%:*}
-  printf '#!/bin/sh\nexec node %s/packages/%s/dist/main.js "$@"\n' "$prefix" "${program#*:}" >"$root/usr/local/bin/$name"
+  main="$prefix/packages/${program#*:}/dist/main.js"
+  # Node flags a program asks for on its first line (#!/usr/bin/env -S node FLAGS), e.g. the agent's heap sizing.
+  flags=$(sed -n '1s|^#!/usr/bin/env -S node\(.*\)$|\1|p' "$root$main")
+  printf '#!/bin/sh\nexec node%s %s "$@"\n' "$flags" "$main" >"$root/usr/local/bin/$name"
   chmod 0755 "$root/usr/local/bin/$name"
 done
 

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { startEtcd, type EtcdServer } from './etcd.js';
 import { startProcess, type ManagedProcess } from './managed-process.js';
 import { inNetworkNamespace, NETNS_DIR } from './network-namespace-command.js';
+import { nodeFlagsOf } from './node-flags.js';
 import { AGENT_MAIN, CONTROLPLANE_MAIN } from './repo-paths.js';
 import type { ApiClient } from '@skiff/api';
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
@@ -286,7 +287,7 @@ class ManagedAgent implements LocalAgent {
    * stop()/kill9() signal, is the agent's own, and runc sees the cgroups).
    */
   private agentCommand(args: readonly string[], inNamespace: boolean): { command: string; args: string[] } {
-    return inNetworkNamespace(inNamespace ? this.options.netns : undefined, process.execPath, [AGENT_MAIN, ...args]);
+    return inNetworkNamespace(inNamespace ? this.options.netns : undefined, process.execPath, [...nodeFlagsOf(AGENT_MAIN), AGENT_MAIN, ...args]);
   }
 
   private baseArgs(): string[] {

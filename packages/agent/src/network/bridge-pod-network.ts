@@ -25,7 +25,7 @@ import {
   netnsCandidateName,
   netnsPath,
 } from './pod-network-names.js';
-import { createNetns, isPodHealthy, netnsBelongsTo, netnsExists, plumbPod, tearDownPod } from './pod-plumbing.js';
+import { createNetns, createNetnsAndPlumb, isPodHealthy, netnsBelongsTo, netnsExists, plumbPod, tearDownPod } from './pod-plumbing.js';
 
 export const DEFAULT_CLUSTER_CIDR = '10.244.0.0/16';
 export const DEFAULT_BRIDGE_NAME = 'skiff0';
@@ -191,20 +191,18 @@ export class BridgePodNetwork implements PodNetwork {
   private async attachFresh(podUid: string): Promise<IpAllocation> {
     const taken = new Set((await this.ipam.list()).map((a) => a.netnsName));
     let allocation = await this.ipam.allocate(podUid, await this.freeNetnsName(podUid, taken));
-    let createdNetns = false;
+    const progress = { claimed: false };
     try {
       // `ip netns add` is the atomic claim of a name; losing means another pod (here or in another
       // agent) with the same 12-character uid prefix got there first.
-      while (!(await createNetns(allocation.netnsName))) {
+      while (!(await createNetnsAndPlumb(this, allocation, progress))) {
         taken.add(allocation.netnsName);
         allocation = { ...allocation, netnsName: await this.freeNetnsName(podUid, taken) };
         await this.ipam.update(allocation);
       }
-      createdNetns = true;
-      await plumbPod(this, allocation, 'fresh');
       return allocation;
     } catch (error) {
-      if (createdNetns) await tearDownPod(allocation).catch(() => undefined);
+      if (progress.claimed) await tearDownPod(allocation).catch(() => undefined);
       await this.ipam.release(allocation.ip, podUid).catch(() => undefined);
       throw error;
     }

@@ -12,6 +12,8 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 export interface RunIpOptions {
   /** Kill `ip` after this long (default 15 s): a wedged netlink call must not hang an attach forever. */
   readonly timeoutMs?: number;
+  /** Written to ip's stdin (a batch script); stdin is empty otherwise. */
+  readonly input?: string;
 }
 
 export class IpCommandError extends Error {
@@ -48,7 +50,7 @@ export async function runBridgeJson(args: readonly string[], options: RunIpOptio
 function runIproute2(binary: string, args: readonly string[], options: RunIpOptions): Promise<string> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise<string>((resolve, reject) => {
-    execFile(
+    const child = execFile(
       binary,
       [...args],
       {
@@ -67,7 +69,64 @@ function runIproute2(binary: string, args: readonly string[], options: RunIpOpti
         reject(toIpCommandError(binary, args, error, stderr, timeoutMs));
       },
     );
+    // An ip that fails early closes its stdin: the write error is the exit's to report.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input ?? '');
   });
+}
+
+/** One line of an `ip -batch` script, and what it does (for the error message). */
+export interface IpBatchLine {
+  readonly args: readonly string[];
+  readonly what: string;
+}
+
+/** A batch stopped at one of its lines; `line` is its index (0-based) into the lines given. */
+export class IpBatchError extends IpCommandError {
+  constructor(
+    args: readonly string[],
+    exitCode: number | undefined,
+    stderr: string,
+    message: string,
+    readonly line: number,
+    readonly what: string,
+    options?: { cause?: unknown },
+  ) {
+    super(args, exitCode, stderr, message, options);
+  }
+}
+
+/**
+ * Runs several `ip` commands in one process (`ip [-netns NS] -batch -`): a
+ * pod's network used to cost eight `ip` processes, each a fork of the agent.
+ * Without -force, ip stops at the first failing line and names it
+ * ("Command failed -:N"): the IpBatchError says which line and what it was for.
+ * Arguments must not contain whitespace or quotes (device names, addresses,
+ * namespace names, checked here): batch lines are split on blanks.
+ */
+export async function runIpBatch(lines: readonly IpBatchLine[], options: RunIpOptions & { readonly netns?: string } = {}): Promise<void> {
+  for (const line of lines) {
+    for (const arg of line.args) {
+      if (arg === '' || /[\s"'\\#]/.test(arg)) throw new Error(`ip batch argument ${JSON.stringify(arg)} (${line.what}) cannot be put on a batch line`);
+    }
+  }
+  const globalArgs = [...(options.netns !== undefined ? ['-netns', options.netns] : []), '-batch', '-'];
+  const script = lines.map((line) => `${line.args.join(' ')}\n`).join('');
+  try {
+    await runIp(globalArgs, { ...options, input: script });
+  } catch (error) {
+    if (!(error instanceof IpCommandError) || error.exitCode === undefined) throw error;
+    const failed = /Command failed -:(\d+)/.exec(error.stderr);
+    const index = failed ? Number(failed[1]) - 1 : -1;
+    const line = lines[index];
+    if (line === undefined) throw error;
+    const reason = error.stderr.replace(/\s*Command failed -:\d+\s*$/, '').trim();
+    const command = `ip ${options.netns !== undefined ? `-netns ${options.netns} ` : ''}${line.args.join(' ')}`;
+    const hint = hintFor(reason);
+    throw new IpBatchError(line.args, error.exitCode, reason, `${line.what}: ${command} failed: ${reason || error.message}${hint === '' ? '' : `; ${hint}`}`, index, line.what, {
+      cause: error,
+    });
+  }
 }
 
 /** Runs `ip -json ...args` and parses its output; the caller narrows the `unknown`. */

@@ -120,6 +120,18 @@ describe('FileIpam', () => {
     expect(await second.findByPod('pod-a')).toEqual(a);
     expect((await second.allocate('pod-b', 'ns-b')).ip).toBe('10.244.7.3');
   });
+
+  it('lists from memory, yet sees what another instance on the directory changed', async () => {
+    const first = ipamFor('10.244.7.0/24');
+    const a = await first.allocate('pod-a', 'ns-a');
+    expect(await first.list()).toEqual([a]);
+    const second = ipamFor('10.244.7.0/24');
+    const b = await second.allocate('pod-b', 'ns-b');
+    expect(await first.list()).toEqual([a, b]);
+    expect(await second.release(a.ip, 'pod-a')).toBe(true);
+    expect(await first.list()).toEqual([b]);
+    expect(await first.findByPod('pod-a')).toBeUndefined();
+  });
 });
 
 describe('naming', () => {

@@ -5,7 +5,7 @@
 // attaches never hand out the same address twice and need no lock file.
 
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { containsIp, formatIpv4, lastAddress, messageOf, parseIpv4, type Ipv4Cidr } from '@skiff/api';
 
@@ -43,6 +43,8 @@ export class FileIpam {
   readonly dir: string;
   private readonly cidr: Ipv4Cidr;
   private readonly reserved: ReadonlySet<number>;
+  /** What list() last read, and the directory mtime it is valid for. */
+  private cache: { mtime: bigint; addresses: number[]; byIp: Map<string, IpAllocation> } | undefined;
 
   constructor(options: FileIpamOptions) {
     this.dir = options.dir;
@@ -58,14 +60,29 @@ export class FileIpam {
     return Math.max(0, last - first + 1 - reservedInRange);
   }
 
-  /** Every readable allocation in range, ordered by address. */
+  /**
+   * Every readable allocation in range, ordered by address. Every attach lists,
+   * and reading one file per pod each time made starting 50 pods quadratic: the
+   * list is kept in memory, valid while the directory's mtime is the one it was
+   * read at and while it holds the same addresses (this instance's own changes
+   * update the list and the mtime; another writer's change moves the mtime or
+   * the set of names, and the list is read again). The directory is one
+   * agent's: the checks are for a second instance, e.g. in tests.
+   */
   async list(): Promise<IpAllocation[]> {
-    const allocations: IpAllocation[] = [];
-    for (const ip of await this.allocatedAddresses()) {
-      const allocation = await this.read(formatIpv4(ip));
-      if (allocation !== undefined) allocations.push(allocation);
+    const mtime = await this.dirMtime();
+    const addresses = await this.allocatedAddresses();
+    const cache = this.cache;
+    if (mtime !== undefined && cache?.mtime === mtime && sameAddresses(cache.addresses, addresses)) {
+      return addresses.flatMap((ip) => cache.byIp.get(formatIpv4(ip)) ?? []);
     }
-    return allocations;
+    const byIp = new Map<string, IpAllocation>();
+    for (const ip of addresses) {
+      const allocation = await this.read(formatIpv4(ip));
+      if (allocation !== undefined) byIp.set(allocation.ip, allocation);
+    }
+    this.cache = mtime === undefined ? undefined : { mtime, addresses, byIp };
+    return [...byIp.values()];
   }
 
   /** The allocation of one address, or undefined if it is free (or its file is unreadable). */
@@ -100,6 +117,7 @@ export class FileIpam {
       if (this.reserved.has(ip) || taken.has(ip)) continue;
       const text = formatIpv4(ip);
       if (await this.publish(text, { podUid, netnsName }, 'exclusive')) {
+        await this.remember(text, { ip: text, podUid, netnsName });
         return { ip: text, podUid, netnsName };
       }
       // Lost a race for this address to a concurrent allocate(): try the next one.
@@ -120,6 +138,7 @@ export class FileIpam {
       );
     }
     await this.publish(allocation.ip, allocation, 'replace');
+    await this.remember(allocation.ip, { ip: allocation.ip, podUid: allocation.podUid, netnsName: allocation.netnsName });
   }
 
   /** Frees the address if (and only if) this pod holds it; true when a file was removed. */
@@ -128,6 +147,7 @@ export class FileIpam {
     if (current?.podUid !== podUid) return false;
     try {
       await unlink(join(this.dir, ip));
+      await this.remember(ip, undefined);
       return true;
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return false;
@@ -215,6 +235,32 @@ export class FileIpam {
     return true;
   }
 
+  /** Applies this instance's own change to the cached list, valid for the directory as it is now. */
+  private async remember(ip: string, allocation: IpAllocation | undefined): Promise<void> {
+    const cache = this.cache;
+    if (cache === undefined) return;
+    const address = parseIpv4(ip);
+    cache.addresses = cache.addresses.filter((a) => a !== address);
+    if (allocation === undefined) {
+      cache.byIp.delete(ip);
+    } else {
+      cache.byIp.set(ip, allocation);
+      cache.addresses.push(address);
+      cache.addresses.sort((a, b) => a - b);
+    }
+    const mtime = await this.dirMtime();
+    if (mtime === undefined || this.cache !== cache) this.cache = undefined;
+    else cache.mtime = mtime;
+  }
+
+  private async dirMtime(): Promise<bigint | undefined> {
+    try {
+      return (await stat(this.dir, { bigint: true })).mtimeNs;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Makes a new or removed directory entry durable; best effort (some filesystems refuse fsync on directories). */
   private async syncDir(): Promise<void> {
     try {
@@ -245,6 +291,10 @@ function parseStored(text: string): StoredAllocation | undefined {
     return undefined;
   }
   return { version: 1, podUid, netnsName, allocatedAt: typeof allocatedAt === 'string' ? allocatedAt : '' };
+}
+
+function sameAddresses(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((address, i) => address === b[i]);
 }
 
 function isErrno(error: unknown, code: string): boolean {

@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { isRecord, messageOf } from '@skiff/api';
 import type { HostNetwork } from './host-safety.js';
-import { ignoreNotFound, isAlreadyExists, isNotFound, runIp, runIpJson } from './ip-command.js';
+import { ignoreNotFound, IpBatchError, isAlreadyExists, isNotFound, runIp, runIpBatch, runIpJson, type IpBatchLine } from './ip-command.js';
 import { hasFlag, hasIpv4, linkNamed } from './ip-output.js';
 import type { IpAllocation } from './ipam.js';
 import { hostVethName, netnsPath, podMacAddress } from './pod-network-names.js';
@@ -42,31 +42,93 @@ export async function createNetns(name: string): Promise<boolean> {
  * interrupted earlier attempt left behind.
  */
 export async function plumbPod(wiring: PodWiring, allocation: IpAllocation, mode: 'fresh' | 'repair'): Promise<void> {
+  const { netnsName: ns } = allocation;
+  if (mode === 'repair') {
+    await ignoreNotFound(runIp(['link', 'delete', 'dev', hostVethName(ns)]));
+    await ignoreNotFound(runIp(['-netns', ns, 'link', 'delete', 'dev', 'eth0']));
+  }
+  await plumbHostSide(wiring, allocation, []);
+  await plumbPodSide(wiring, allocation);
+}
+
+/**
+ * A fresh pod in one `ip` process (a fork of the agent blocks its one thread
+ * until the child has exec'd, which on a busy host is the slow part): `ip
+ * netns add` (the atomic claim of the name), the host end of the veth, then
+ * the pod side through `netns exec` lines, which ip forks itself.
+ * False if the name was taken (by another pod here or another agent), with
+ * nothing made; on any other failure the namespace may exist (tearDownPod).
+ */
+export async function createNetnsAndPlumb(wiring: PodWiring, allocation: IpAllocation, progress: { claimed: boolean }): Promise<boolean> {
+  const ns = allocation.netnsName;
+  const claim: IpBatchLine = { args: ['netns', 'add', ns], what: `creating network namespace ${ns}` };
+  const inPod = podSideLines(wiring, allocation).map((line) => ({ ...line, args: ['netns', 'exec', ns, 'ip', ...line.args] }));
+  return plumbHostSide(wiring, allocation, [claim], progress, inPod);
+}
+
+/** The veth pair and its host end on the bridge, after `before`; false if the first line of `before` found its object existing. */
+async function plumbHostSide(
+  wiring: PodWiring,
+  allocation: IpAllocation,
+  before: readonly IpBatchLine[],
+  progress: { claimed: boolean } = { claimed: false },
+  after: readonly IpBatchLine[] = [],
+): Promise<boolean> {
   const { netnsName: ns, ip } = allocation;
   const veth = hostVethName(ns);
-  const inPod = (args: readonly string[]): Promise<string> => runIp(['-netns', ns, ...args]);
-  // Fresh namespaces are empty, but a same-named host veth can survive from a crashed attempt.
-  await ignoreNotFound(runIp(['link', 'delete', 'dev', veth]));
-  if (mode === 'repair') await ignoreNotFound(inPod(['link', 'delete', 'dev', 'eth0']));
   const mtu = wiring.mtu === undefined ? [] : ['mtu', String(wiring.mtu)];
-  await step(`creating veth pair ${veth} <-> ${ns}:eth0`, () =>
-    runIp(['link', 'add', 'name', veth, ...mtu, 'type', 'veth', 'peer', 'name', 'eth0', ...mtu, 'address', podMacAddress(ip), 'netns', ns]),
-  );
-  await step(`attaching ${veth} to bridge ${wiring.bridgeName}`, () =>
-    runIp(['link', 'set', 'dev', veth, 'master', wiring.bridgeName, 'up']),
-  );
-  // Hairpin: a pod that reaches its own Service is DNATed back to itself by the service proxy,
-  // and that frame must leave by the bridge port it came in on (kubelet's hairpin-veth mode).
-  await step(`turning on hairpin mode on ${veth}`, () => runIp(['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'hairpin', 'on']));
-  await step(`bringing up loopback in ${ns}`, () => inPod(['link', 'set', 'dev', 'lo', 'up']));
+  const lines: IpBatchLine[] = [
+    ...before,
+    {
+      args: ['link', 'add', 'name', veth, ...mtu, 'type', 'veth', 'peer', 'name', 'eth0', ...mtu, 'address', podMacAddress(ip), 'netns', ns],
+      what: `creating veth pair ${veth} <-> ${ns}:eth0`,
+    },
+    { args: ['link', 'set', 'dev', veth, 'master', wiring.bridgeName, 'up'], what: `attaching ${veth} to bridge ${wiring.bridgeName}` },
+    // Hairpin: a pod that reaches its own Service is DNATed back to itself by the service proxy,
+    // and that frame must leave by the bridge port it came in on (kubelet's hairpin-veth mode).
+    { args: ['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'hairpin', 'on'], what: `turning on hairpin mode on ${veth}` },
+    ...after,
+  ];
+  try {
+    await runIpBatch(lines);
+    progress.claimed = true;
+    return true;
+  } catch (error) {
+    if (!(error instanceof IpBatchError)) throw new PodNetworkError(`wiring ${ns}: ${messageOf(error)}`, { cause: error });
+    // Lines before the failing one ran: the namespace is ours from line 1 on.
+    if (error.line > 0) progress.claimed = true;
+    if (error.line === 0 && before.length > 0 && isAlreadyExists(error)) return false;
+    if (error.line === before.length && isAlreadyExists(error)) {
+      // A same-named host veth survived a crashed attempt (fresh namespaces are empty): remove it, then go on from there.
+      await ignoreNotFound(runIp(['link', 'delete', 'dev', veth]));
+      await step('after removing a stale veth', () => runIpBatch(lines.slice(before.length)));
+      return true;
+    }
+    throw new PodNetworkError(error.message, { cause: error });
+  }
+}
+
+/** lo and eth0 up, the pod's address and its default route, in one `ip -netns NS -batch`. */
+async function plumbPodSide(wiring: PodWiring, allocation: IpAllocation): Promise<void> {
+  try {
+    await runIpBatch(podSideLines(wiring, allocation), { netns: allocation.netnsName });
+  } catch (error) {
+    throw new PodNetworkError(messageOf(error), { cause: error });
+  }
+}
+
+/** The commands inside the pod's namespace. */
+function podSideLines(wiring: PodWiring, allocation: IpAllocation): IpBatchLine[] {
+  const { netnsName: ns, ip } = allocation;
   // The pod's prefix is the whole cluster CIDR, not the node's slice: pods of other agents sharing
   // this bridge are then on-link (plain layer 2), which matters because the host never forwards.
   const podAddress = `${ip}/${wiring.clusterCidr.prefix}`;
-  await step(`adding ${podAddress} to eth0 in ${ns}`, () => inPod(['address', 'add', podAddress, 'dev', 'eth0']));
-  await step(`bringing up eth0 in ${ns}`, () => inPod(['link', 'set', 'dev', 'eth0', 'up']));
-  await step(`adding the default route via ${wiring.gateway} in ${ns}`, () =>
-    inPod(['route', 'replace', 'default', 'via', wiring.gateway, 'dev', 'eth0']),
-  );
+  return [
+    { args: ['link', 'set', 'dev', 'lo', 'up'], what: `bringing up loopback in ${ns}` },
+    { args: ['address', 'add', podAddress, 'dev', 'eth0'], what: `adding ${podAddress} to eth0 in ${ns}` },
+    { args: ['link', 'set', 'dev', 'eth0', 'up'], what: `bringing up eth0 in ${ns}` },
+    { args: ['route', 'replace', 'default', 'via', wiring.gateway, 'dev', 'eth0'], what: `adding the default route via ${wiring.gateway} in ${ns}` },
+  ];
 }
 
 /** Everything plumbPod() sets up is still there: lo and eth0 up with the IP, default route, veth on the bridge. */

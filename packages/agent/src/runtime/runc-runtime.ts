@@ -20,7 +20,7 @@ import {
   removeCgroupDirs,
   removeEmptyCgroupParentSync,
 } from './cgroup-fs.js';
-import { launchConmon, conmonLogTail, lastRuncError, readConmonExit, readPidFile, requestLogReopen } from './conmon.js';
+import { launchConmon, readConmonExit, readPidFile, requestLogReopen } from './conmon.js';
 import { FILE, isMonitorRecord, readJsonFile, writeJsonAtomic, type MonitorRecord } from './container-files.js';
 import { assertValidContainerId, isValidContainerId } from './container-id.js';
 import { ContainerStore, type ContainerFiles } from './container-store.js';
@@ -34,6 +34,7 @@ import { runcExec } from './runc-exec.js';
 import { ContainerStartError } from './start-error.js';
 import { FailedPreconditionError, NotFoundError } from '@skiff/api';
 import type { ContainerSpec, ContainerState, ExecOptions, ExecSession, Runtime } from './runtime.js';
+import { waitCreated } from './wait-created.js';
 
 export { ContainerStartError } from './start-error.js';
 
@@ -278,23 +279,8 @@ export class RuncRuntime implements Runtime {
   }
 
   /** Waits for conmon's `runc create` to write the container's pid file; a ContainerStartError if it fails. */
-  private async waitCreated(id: string, dir: string): Promise<{ pid: number }> {
-    const created = await pollUntil(
-      async () => {
-        const pid = await readPidFile(path.join(dir, FILE.pidFile));
-        if (pid !== undefined) return pid;
-        const conmon = await readPidFile(path.join(dir, FILE.conmonPid));
-        const exit = await readConmonExit(dir, id);
-        if (exit !== undefined || (conmon !== undefined && !(await isProcessAlive(conmon.pid)))) {
-          const reason = (await lastRuncError(path.join(dir, FILE.runcLog))) ?? `conmon ended: ${await conmonLogTail(dir)}`;
-          throw new ContainerStartError(id, reason);
-        }
-        return undefined;
-      },
-      { timeoutMs: this.startTimeoutMs, intervalMs: 10 },
-    );
-    if (created === undefined) throw new ContainerStartError(id, `not created after ${this.startTimeoutMs} ms`);
-    return created;
+  private waitCreated(id: string, dir: string): Promise<{ pid: number }> {
+    return waitCreated(id, dir, this.startTimeoutMs);
   }
 
   private async stateOf(files: ContainerFiles): Promise<ContainerState> {
