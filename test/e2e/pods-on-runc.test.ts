@@ -95,8 +95,18 @@ async function httpGetOnBridge(ip: string): Promise<string> {
   expect(ip).toMatch(POD_SUBNET);
   const { stdout } = await run('ip', ['route', 'get', ip]);
   expect(stdout).toMatch(/ dev skiff0 /);
-  const response = await fetch(`http://${ip}:8080/`, { signal: AbortSignal.timeout(5000) });
-  return response.text();
+  // Running means the container started, not that httpd listens yet (no readiness probe here): poll.
+  return waitFor(
+    async () => {
+      try {
+        const response = await fetch(`http://${ip}:8080/`, { signal: AbortSignal.timeout(5000) });
+        return await response.text();
+      } catch {
+        return undefined;
+      }
+    },
+    { timeoutMs: 15_000, intervalMs: 100, description: `httpd answering on ${ip}:8080` },
+  );
 }
 
 /** The QoS class cgroups a running agent keeps (see the agent's pod-cgroup-layout.ts). */
