@@ -22,7 +22,7 @@ import {
   type Secret,
   VTEP_ADDRESS_ANNOTATION,
   VTEP_MAC_ANNOTATION,
-} from '@skiff/api';
+} from '@skiff/api/core';
 import { canonicalIp, certificateInfo } from '@skiff/api/x509';
 import type { Logger } from 'pino';
 import { Assignments } from './assignments.js';

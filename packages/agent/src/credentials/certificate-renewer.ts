@@ -5,7 +5,7 @@
 // until the certificate expires; an expired certificate the control plane no
 // longer takes is replaced by joining again, when the agent still has a token.
 import { status } from '@grpc/grpc-js';
-import { BACKOFF, Backoff, grpcCodeOf, type NodeApiClient } from '@skiff/api';
+import { BACKOFF, Backoff, grpcCodeOf, type NodeApiClient } from '@skiff/api/core';
 import { certificateInfo } from '@skiff/api/x509';
 import type { Logger } from 'pino';
 import { detailsOf, unary } from '../grpc-call.js';

@@ -16,7 +16,7 @@ import {
   PermissionDeniedError,
   SkiffError,
   UnauthenticatedError,
-} from '@skiff/api';
+} from '@skiff/api/core';
 import { caCertificateHash, createCsr, generateKeyPair, type KeyPairPem } from '@skiff/api/x509';
 import type { Logger } from 'pino';
 import { detailsOf, unary } from '../grpc-call.js';

@@ -12,7 +12,7 @@
 // beside a staged certificate that loading finishes renaming.
 import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FailedPreconditionError, InvalidError } from '@skiff/api';
+import { FailedPreconditionError, InvalidError } from '@skiff/api/core';
 import { certificateInfo, certificateMatchesKey, isIssuedBy } from '@skiff/api/x509';
 import { writeFileAtomic } from '@skiff/api/atomic-file';
 

@@ -7,7 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect, type DetailedPeerCertificate } from 'node:tls';
-import { FailedPreconditionError, UnauthenticatedError, UnavailableError } from '@skiff/api';
+import { FailedPreconditionError, UnauthenticatedError, UnavailableError } from '@skiff/api/core';
 import { caCertificateHash } from '@skiff/api/x509';
 import { parseHostPort } from '../host-port.js';
 

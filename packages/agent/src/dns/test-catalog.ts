@@ -1,7 +1,7 @@
 // An in-memory ServiceCatalog for the DNS unit tests (one module under test:
 // the real catalog, a list+watch through the control plane, is the service
 // proxy's and has its own tests). Changes notify subscribers as the real one does.
-import { ENDPOINT_SLICE_SERVICE_LABEL, type EndpointSlice, type Service, type ServicePort } from '@skiff/api';
+import { ENDPOINT_SLICE_SERVICE_LABEL, type EndpointSlice, type Service, type ServicePort } from '@skiff/api/core';
 import { serviceKey, type ServiceCatalog, type ServiceKey } from '../services/service-catalog.js';
 
 type Listener = Parameters<ServiceCatalog['subscribe']>[0];
