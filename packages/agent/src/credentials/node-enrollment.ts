@@ -3,7 +3,7 @@
 // joining with the token. A token for another cluster than the saved
 // credentials' is refused rather than silently ignored.
 import { FailedPreconditionError, parseJoinToken } from '@skiff/api/core';
-import { caCertificateHash } from '@skiff/api/x509';
+import { caCertificateHash } from '@skiff/api/x509/facts';
 import type { Logger } from 'pino';
 import { joinCluster } from './join.js';
 import { loadNodeCredentials, pkiDir, saveNodeCredentials, type NodeCredentials } from './node-credentials.js';
