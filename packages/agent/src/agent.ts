@@ -22,8 +22,8 @@ import {
   type Secret,
   VTEP_ADDRESS_ANNOTATION,
   VTEP_MAC_ANNOTATION,
-} from '@skiff/api';
-import { canonicalIp, certificateInfo } from '@skiff/api/x509';
+} from '@skiff/api/core';
+import { certificateNamesHost } from '@skiff/api/x509/facts';
 import type { Logger } from 'pino';
 import { Assignments } from './assignments.js';
 import { channelCredentials, ControlPlaneLink } from './control-plane-link.js';
@@ -527,6 +527,5 @@ export class NodeAgent {
 
 /** Whether the node certificate names `host` (the control plane dials the agent there). */
 function namesHost(credentials: NodeCredentials, host: string): boolean {
-  const { ipAddresses, dnsNames } = certificateInfo(credentials.certPem);
-  return ipAddresses.includes(canonicalIp(host) ?? host) || dnsNames.includes(host.toLowerCase());
+  return certificateNamesHost(credentials.certPem, host);
 }

@@ -5,7 +5,7 @@
 // were away is noticed too. When the agent replaces its client (a renewed
 // certificate, a fail-over) the stream moves to the new one.
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { BACKOFF, Backoff, type AssignmentEventMessageOutput, type NodeApiClient, type Pod } from '@skiff/api';
+import { BACKOFF, Backoff, type AssignmentEventMessageOutput, type NodeApiClient, type Pod } from '@skiff/api/core';
 import type { Logger } from 'pino';
 
 export interface AssignmentsOptions {

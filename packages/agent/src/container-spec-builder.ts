@@ -2,7 +2,7 @@
 // runtime runs: command replaces the image entrypoint, args replace its cmd,
 // env is the image's overlaid with the service variables and then the
 // container's own, limits become cgroups.
-import { cpuMillis, memoryBytes, type Container, type Pod } from '@skiff/api';
+import { cpuMillis, memoryBytes, type Container, type Pod } from '@skiff/api/core';
 import { podCgroupNameOf } from './cgroups/pod-cgroup-layout.js';
 import { containerId, LABEL } from './container-labels.js';
 import { memberGroupsOf, primaryGroupOf, resolveImageUser, UnknownImageUserError } from './image-user.js';

@@ -4,7 +4,7 @@
 // fail-over replace the client; calls already started finish on the old one,
 // and listeners (the assignment stream) reconnect on the new one.
 import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
-import { createNodeApiClient, type NodeApiClient } from '@skiff/api';
+import { createNodeApiClient, type NodeApiClient } from '@skiff/api/core';
 import type { NodeCredentials } from './credentials/index.js';
 
 export interface ControlPlaneLinkOptions {

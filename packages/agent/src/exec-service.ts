@@ -19,7 +19,7 @@ import {
   type ExecInputMessageOutput,
   type ExecOutputMessage,
   type ExecStartRequest,
-} from '@skiff/api';
+} from '@skiff/api/core';
 import { attemptOf, LABEL } from './container-labels.js';
 import type { ContainerState, ExecSession, Runtime } from './runtime/runtime.js';
 

@@ -1,6 +1,6 @@
 // Promise wrapper for a unary gRPC call with a deadline, and a failed call's words.
 import type { CallOptions, ServiceError } from '@grpc/grpc-js';
-import { messageOf } from '@skiff/api';
+import { messageOf } from '@skiff/api/core';
 
 const DEADLINE_MS = 10_000;
 

@@ -1,6 +1,6 @@
 // What this node offers: flags win, otherwise what the host has.
 import { availableParallelism, totalmem } from 'node:os';
-import { cpuMillis, formatCpu, formatMemory, memoryBytes } from '@skiff/api';
+import { cpuMillis, formatCpu, formatMemory, memoryBytes } from '@skiff/api/core';
 
 export interface Capacity {
   readonly cpu: string;

@@ -2,7 +2,7 @@
 // IPv6 hosts in brackets, and whether a host is loopback: plain-HTTP registries
 // are allowed only there (or when named with --insecure-registry).
 import { isIP } from 'node:net';
-import { InvalidError } from '@skiff/api';
+import { InvalidError } from '@skiff/api/core';
 
 export interface HostPort {
   /** The host without brackets: "10.0.0.5", "::1", "cp.example.com". */

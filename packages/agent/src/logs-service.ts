@@ -8,7 +8,7 @@
 // `since_seconds` and `timestamps` do not apply to them.
 import { open, stat } from 'node:fs/promises';
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
-import { messageOf, NotFoundError, SkiffError, type AgentHandlers, type LogChunkMessage, type LogsRequestMessage } from '@skiff/api';
+import { messageOf, NotFoundError, SkiffError, type AgentHandlers, type LogChunkMessage, type LogsRequestMessage } from '@skiff/api/core';
 import { attemptOf, LABEL } from './container-labels.js';
 import { criTimestampMs, joinRecords, type LogLine, type LogStream } from './runtime/cri-log.js';
 import type { ContainerState, Runtime } from './runtime/runtime.js';

@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { status } from '@grpc/grpc-js';
-import { BACKOFF, isQuantity, memoryBytes, messageOf, parseCidr, parseDuration, parseJoinToken, SkiffError } from '@skiff/api';
+import { BACKOFF, isQuantity, memoryBytes, messageOf, parseCidr, parseDuration, parseJoinToken, SkiffError } from '@skiff/api/core';
 import { pino } from 'pino';
 import { NodeAgent } from './agent.js';
 import { parseClusterDomain, parseUpstreams } from './dns/index.js';

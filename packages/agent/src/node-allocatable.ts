@@ -1,7 +1,7 @@
 // kubelet's --system-reserved: what the host keeps for itself; the node offers
 // pods capacity minus it (status.allocatable), and kubepods' cgroup is limited
 // to it. Only cpu and memory are reserved here (no ephemeral-storage or pid).
-import { cpuMillis, formatCpu, formatMemory, isQuantity, memoryBytes } from '@skiff/api';
+import { cpuMillis, formatCpu, formatMemory, isQuantity, memoryBytes } from '@skiff/api/core';
 import type { Capacity } from './host-capacity.js';
 
 export interface Reserved {

@@ -3,7 +3,7 @@
 // retried with capped back-off while the containers keep running. Every call
 // goes through the client of the moment (renewals and fail-overs replace it).
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { BACKOFF, backoffDelay, type Node, type NodeApiClient, type NodeCondition } from '@skiff/api';
+import { BACKOFF, backoffDelay, type Node, type NodeApiClient, type NodeCondition } from '@skiff/api/core';
 import type { Logger } from 'pino';
 import { unary } from './grpc-call.js';
 

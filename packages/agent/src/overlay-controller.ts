@@ -8,7 +8,7 @@
 // Nothing is removed before the first complete list, so a restarting agent
 // never tears down the routes its pods are using.
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { BACKOFF, Backoff, type ApiClient, type BackoffPolicy, type Node, type WatchEventMessageOutput } from '@skiff/api';
+import { BACKOFF, Backoff, type ApiClient, type BackoffPolicy, type Node, type WatchEventMessageOutput } from '@skiff/api/core';
 import type { Logger } from 'pino';
 import { unary } from './grpc-call.js';
 import { peersOf, type LocalVtep, type OverlayPeer, type OverlayPlan } from './network/overlay-peers.js';

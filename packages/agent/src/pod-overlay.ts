@@ -2,7 +2,7 @@
 // the vxlan device (network/vxlan-overlay.ts) driven by the controller that
 // follows the cluster's Nodes (overlay-controller.ts), on top of the pod bridge.
 import { isIP } from 'node:net';
-import type { ApiClient } from '@skiff/api';
+import type { ApiClient } from '@skiff/api/core';
 import type { Logger } from 'pino';
 import { isLoopbackHost } from './host-port.js';
 import type { BridgePodNetwork } from './network/bridge-pod-network.js';

@@ -1,7 +1,7 @@
 // A pod's status from what the runtime says about its containers: phase,
 // Ready condition, and per-container state with restart counts — computed as a
 // pure function so the rules are easy to test.
-import { podQosClass, type ContainerStatus, type Pod, type PodPhase, type PodStatus, type RestartPolicy } from '@skiff/api';
+import { podQosClass, type ContainerStatus, type Pod, type PodPhase, type PodStatus, type RestartPolicy } from '@skiff/api/core';
 import type { ContainerState } from './runtime/runtime.js';
 
 /** What the agent knows about one container of the pod. */

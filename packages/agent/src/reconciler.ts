@@ -6,7 +6,7 @@
 // tells it, through the PodEventSink: Pulling, Pulled, Failed, BackOff,
 // Created, Started, Killing.
 import { isDeepStrictEqual } from 'node:util';
-import { backoffDelay, defaultImagePullPolicy, messageOf, type BackoffPolicy, type Container, type Pod, type PodStatus } from '@skiff/api';
+import { backoffDelay, defaultImagePullPolicy, messageOf, type BackoffPolicy, type Container, type Pod, type PodStatus } from '@skiff/api/core';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { attemptOf, LABEL } from './container-labels.js';

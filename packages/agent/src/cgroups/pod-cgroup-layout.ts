@@ -4,7 +4,7 @@
 // containers under the pod. Paths are relative to the agent's own cgroup
 // parent (/skiff/<instance>), so one agent's tree never touches another's.
 // Pure functions: the manager (pod-cgroup-manager.ts) writes them to cgroupfs.
-import { podQosClass, podResourceTotals, type Pod, type PodQosClass } from '@skiff/api';
+import { podQosClass, podResourceTotals, type Pod, type PodQosClass } from '@skiff/api/core';
 
 export const KUBEPODS = 'kubepods';
 export const QOS_CGROUP: Readonly<Record<PodQosClass, string>> = {

@@ -8,7 +8,7 @@
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { posix as path } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { isTerminalPod, type Pod } from '@skiff/api';
+import { isTerminalPod, type Pod } from '@skiff/api/core';
 import type { Logger } from 'pino';
 import { cgroupDirIn, cgroupHierarchies, CGROUP_ROOT_NAME, removeEmptyCgroupParentSync, type CgroupHierarchy } from '../runtime/cgroup-fs.js';
 import { readMountInfo } from '../runtime/mountinfo.js';

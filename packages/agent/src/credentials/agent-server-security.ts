@@ -4,7 +4,7 @@
 // then requires that certificate's CN to be the control plane's identity.
 // The serving certificate is swapped in place when the node's is renewed.
 import type { ServerCredentials, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { CONTROL_PLANE_USER, PermissionDeniedError, UnauthenticatedError, type RotatingCertificateProvider, type SkiffError } from '@skiff/api';
+import { CONTROL_PLANE_USER, PermissionDeniedError, UnauthenticatedError, type RotatingCertificateProvider, type SkiffError } from '@skiff/api/core';
 
 /** The user name in the control plane's client certificate, as it dials agents. */
 export const CONTROL_PLANE_IDENTITY = CONTROL_PLANE_USER;

@@ -5,8 +5,8 @@
 // until the certificate expires; an expired certificate the control plane no
 // longer takes is replaced by joining again, when the agent still has a token.
 import { status } from '@grpc/grpc-js';
-import { BACKOFF, Backoff, grpcCodeOf, type NodeApiClient } from '@skiff/api';
-import { certificateInfo } from '@skiff/api/x509';
+import { BACKOFF, Backoff, grpcCodeOf, type NodeApiClient } from '@skiff/api/core';
+import { certificateFacts } from '@skiff/api/x509/facts';
 import type { Logger } from 'pino';
 import { detailsOf, unary } from '../grpc-call.js';
 import { nodeCsr } from './join.js';
@@ -67,7 +67,7 @@ export class CertificateRenewer {
 
   /** When the current certificate is due for renewal (ms since the epoch): 2/3 into its lifetime. */
   get renewAt(): number {
-    const { notBefore, notAfter } = certificateInfo(this.current.certPem);
+    const { notBefore, notAfter } = certificateFacts(this.current.certPem);
     return notBefore.getTime() + ((notAfter.getTime() - notBefore.getTime()) * 2) / 3;
   }
 
@@ -102,7 +102,7 @@ export class CertificateRenewer {
     }
     if (this.refusalLogged) return;
     this.refusalLogged = true;
-    const { serialHex } = certificateInfo(this.current.certPem);
+    const { serialHex } = certificateFacts(this.current.certPem);
     this.options.log.error(
       { serial: serialHex, reason: detailsOf(error) },
       `the control plane refuses this node's certificate: it was revoked (the node or the token it joined with was deleted); ` +
@@ -126,7 +126,7 @@ export class CertificateRenewer {
       this.wait(this.renewAt - this.clock.now());
     } catch (error) {
       const waitMs = this.backoff.next();
-      const { notAfter } = certificateInfo(this.current.certPem);
+      const { notAfter } = certificateFacts(this.current.certPem);
       this.options.log.warn({ err: detailsOf(error), waitMs, expires: notAfter.toISOString() }, `certificate renewal failed; retrying in ${waitMs} ms`);
       this.wait(waitMs, forced);
     }
@@ -141,7 +141,7 @@ export class CertificateRenewer {
       );
       renewed = { caPem: this.current.caPem, keyPem: keys.privateKeyPem, certPem: response.certificate_pem };
     } catch (error) {
-      const expired = this.clock.now() >= certificateInfo(this.current.certPem).notAfter.getTime();
+      const expired = this.clock.now() >= certificateFacts(this.current.certPem).notAfter.getTime();
       if (!(expired && this.options.rejoin && grpcCodeOf(error) === status.UNAUTHENTICATED)) throw error;
       this.options.log.warn({ err: detailsOf(error) }, 'the node certificate expired and cannot be renewed; joining again with the token');
       renewed = await this.options.rejoin();
@@ -150,7 +150,7 @@ export class CertificateRenewer {
     await saveNodeCredentials(this.options.stateDir, renewed);
     this.current = renewed;
     this.refusalLogged = false;
-    const info = certificateInfo(renewed.certPem);
+    const info = certificateFacts(renewed.certPem);
     this.options.log.info({ reason, serial: info.serialHex, notAfter: info.notAfter.toISOString() }, 'node certificate renewed');
     this.options.onRenewed(renewed);
     return renewed;

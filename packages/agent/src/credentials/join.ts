@@ -16,8 +16,9 @@ import {
   PermissionDeniedError,
   SkiffError,
   UnauthenticatedError,
-} from '@skiff/api';
-import { caCertificateHash, createCsr, generateKeyPair, type KeyPairPem } from '@skiff/api/x509';
+} from '@skiff/api/core';
+import type { KeyPairPem } from '@skiff/api/x509';
+import { caCertificateHash } from '@skiff/api/x509/facts';
 import type { Logger } from 'pino';
 import { detailsOf, unary } from '../grpc-call.js';
 import { checkNodeCredentials, nodeIdentity, type NodeCredentials } from './node-credentials.js';
@@ -64,6 +65,9 @@ export async function joinCluster(options: JoinOptions): Promise<NodeCredentials
 
 /** A fresh key and a CSR for this node's identity (the control plane sets the subject it signs). */
 export async function nodeCsr(nodeName: string): Promise<{ keys: KeyPairPem; csrPem: string }> {
+  // Key and CSR code (@peculiar/x509) loads only now, to join or renew: a
+  // resident agent never carries it otherwise (see @skiff/api/x509/facts).
+  const { createCsr, generateKeyPair } = await import('@skiff/api/x509');
   const keys = await generateKeyPair();
   const csrPem = await createCsr(keys, { commonName: nodeIdentity(nodeName), organizations: [NODE_GROUP] });
   return { keys, csrPem };

@@ -12,8 +12,8 @@
 // beside a staged certificate that loading finishes renaming.
 import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FailedPreconditionError, InvalidError } from '@skiff/api';
-import { certificateInfo, certificateMatchesKey, isIssuedBy } from '@skiff/api/x509';
+import { FailedPreconditionError, InvalidError } from '@skiff/api/core';
+import { certificateFacts, certificateMatchesKey, isIssuedBy } from '@skiff/api/x509/facts';
 import { writeFileAtomic } from '@skiff/api/atomic-file';
 
 export interface NodeCredentials {
@@ -96,9 +96,9 @@ export async function removeNodeCredentials(stateDir: string): Promise<void> {
  * the key, and names node `nodeName`.
  */
 export function checkNodeCredentials(credentials: NodeCredentials, nodeName: string): void {
-  const { commonName } = certificateInfo(credentials.certPem);
+  const { commonName } = certificateFacts(credentials.certPem);
   if (!isIssuedBy(credentials.certPem, credentials.caPem)) {
-    throw new InvalidError(`the node certificate was not issued by the cluster CA "${certificateInfo(credentials.caPem).commonName}"`);
+    throw new InvalidError(`the node certificate was not issued by the cluster CA "${certificateFacts(credentials.caPem).commonName}"`);
   }
   if (!keyMatches(credentials.keyPem, credentials.certPem)) throw new InvalidError('the node key does not belong to the node certificate');
   if (commonName !== nodeIdentity(nodeName)) {

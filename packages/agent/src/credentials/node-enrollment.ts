@@ -2,8 +2,8 @@
 // joined before (the token is then not needed), otherwise those it gets by
 // joining with the token. A token for another cluster than the saved
 // credentials' is refused rather than silently ignored.
-import { FailedPreconditionError, parseJoinToken } from '@skiff/api';
-import { caCertificateHash } from '@skiff/api/x509';
+import { FailedPreconditionError, parseJoinToken } from '@skiff/api/core';
+import { caCertificateHash } from '@skiff/api/x509/facts';
 import type { Logger } from 'pino';
 import { joinCluster } from './join.js';
 import { loadNodeCredentials, pkiDir, saveNodeCredentials, type NodeCredentials } from './node-credentials.js';

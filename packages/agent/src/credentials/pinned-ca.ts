@@ -7,8 +7,8 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect, type DetailedPeerCertificate } from 'node:tls';
-import { FailedPreconditionError, UnauthenticatedError, UnavailableError } from '@skiff/api';
-import { caCertificateHash } from '@skiff/api/x509';
+import { FailedPreconditionError, UnauthenticatedError, UnavailableError } from '@skiff/api/core';
+import { caCertificateHash } from '@skiff/api/x509/facts';
 import { parseHostPort } from '../host-port.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;

@@ -4,7 +4,7 @@
 // gRPC server to stand a test's handlers behind. Lives beside the code (not in
 // a test file) so the agent's tests share one.
 import { Server, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { formatJoinToken, nodeApiServiceDefinition, RotatingCertificateProvider } from '@skiff/api';
+import { formatJoinToken, nodeApiServiceDefinition, RotatingCertificateProvider } from '@skiff/api/core';
 import {
   caCertificateHash,
   createSelfSignedCa,

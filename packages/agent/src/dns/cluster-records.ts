@@ -15,7 +15,7 @@
 //                                       the dashed address, 10-244-1-5)
 import { isIPv4 } from 'node:net';
 import type { Answer, SrvAnswer } from 'dns-packet';
-import type { EndpointSlice, Service } from '@skiff/api';
+import type { EndpointSlice, Service } from '@skiff/api/core';
 import { serviceKey, type ServiceCatalogView, type ServiceKey } from '../services/service-catalog.js';
 import { ancestorsWithin, canonicalName, dashedAddress, isWireName } from './dns-names.js';
 

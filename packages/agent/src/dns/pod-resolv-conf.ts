@@ -7,7 +7,7 @@
 //   None                        nothing but dnsConfig
 // then dnsConfig on top: its nameservers and searches appended (at most 3 and
 // 32), its options replacing those of the same name.
-import type { Pod } from '@skiff/api';
+import type { Pod } from '@skiff/api/core';
 
 export interface ClusterDnsSettings {
   /** The address pods send queries to (the node's cluster DNS). */

@@ -6,7 +6,7 @@
 // _PORT, _ADDR. Names upper-cased with "-" → "_". enableServiceLinks: false
 // turns them off. Headless and ExternalName Services have no cluster IP and no
 // variables.
-import type { Pod, Service } from '@skiff/api';
+import type { Pod, Service } from '@skiff/api/core';
 
 export function envName(name: string): string {
   return name.toUpperCase().replace(/-/g, '_');

@@ -1,7 +1,7 @@
 // Builders of Services and EndpointSlices for the DNS unit tests, over the
 // proxy's hand-filled TestCatalog (one module under test: the real catalog, a
 // list+watch through the control plane, has its own tests).
-import { ENDPOINT_SLICE_SERVICE_LABEL, type EndpointSlice, type Service, type ServicePort } from '@skiff/api';
+import { ENDPOINT_SLICE_SERVICE_LABEL, type EndpointSlice, type Service, type ServicePort } from '@skiff/api/core';
 export { TestCatalog as MemoryServiceCatalog } from '../services/test-catalog.js';
 
 export function service(namespace: string, name: string, spec: Partial<Omit<Service['spec'], 'ports'>> & { ports?: Partial<ServicePort>[] } = {}): Service {

@@ -8,7 +8,7 @@
 // full, or the control plane is away, events are dropped with a debug line —
 // an event lost is better than a reconcile stalled.
 import { status } from '@grpc/grpc-js';
-import { grpcCodeOf, messageOf, type Event, type Pod } from '@skiff/api';
+import { grpcCodeOf, messageOf, type Event, type Pod } from '@skiff/api/core';
 import type { Logger } from 'pino';
 import { EventCorrelator, type EventCorrelatorOptions } from './event-correlator.js';
 import type { PodEvent, PodEventSink } from './pod-events.js';

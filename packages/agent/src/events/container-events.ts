@@ -1,7 +1,7 @@
 // kubelet's words for what happens to a pod's containers, as PodEvents with
 // kubelet's reasons, types and `spec.containers{NAME}` field path (see
 // kubelet's images/image_manager.go and kuberuntime_container.go).
-import type { Pod } from '@skiff/api';
+import type { Pod } from '@skiff/api/core';
 import type { PodEvent } from './pod-events.js';
 import type { PullResult } from '../images/image-store.js';
 

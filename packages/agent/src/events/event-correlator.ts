@@ -5,7 +5,7 @@
 // one per refill interval (a token bucket per object, as client-go's spam
 // filter). Both caches are LRU-bounded, so a node with many pods cannot grow
 // them without end. Pure: the clock is injected.
-import { eventObject, involvedObjectOf, type Event, type InvolvedObject, type Pod } from '@skiff/api';
+import { eventObject, involvedObjectOf, type Event, type InvolvedObject, type Pod } from '@skiff/api/core';
 import { LRUCache } from 'lru-cache';
 import type { PodEvent } from './pod-events.js';
 

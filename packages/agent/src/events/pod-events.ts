@@ -3,7 +3,7 @@
 // sink records them as Kubernetes Events on the pod (through the control
 // plane, with the node's identity); it never throws and never blocks the
 // caller: losing an event is better than stalling a reconcile.
-import type { Pod } from '@skiff/api';
+import type { Pod } from '@skiff/api/core';
 
 export type PodEventType = 'Normal' | 'Warning';
 

@@ -6,7 +6,7 @@
 // Evicted event on it. The condition turns False only once the threshold has not
 // been met for the pressure transition period (kubelet's
 // --eviction-pressure-transition-period), so it does not flap.
-import { isTerminalPod, type NodeCondition, type Pod } from '@skiff/api';
+import { isTerminalPod, type NodeCondition, type Pod } from '@skiff/api/core';
 import type { Logger } from 'pino';
 import type { PodEventSink } from '../events/pod-events.js';
 import { evictionMessage, rankForMemoryPressure } from './eviction-ranking.js';

@@ -4,7 +4,7 @@
 // usage above requests (larger first). BestEffort pods request nothing, so any
 // usage exceeds it and they come first; a Guaranteed pod cannot use more than
 // it requests (limit = request), so it comes after every pod that does.
-import { memoryBytes, podQosClass, type Container, type Pod, type PodQosClass } from '@skiff/api';
+import { memoryBytes, podQosClass, type Container, type Pod, type PodQosClass } from '@skiff/api/core';
 import { formatBytes } from './eviction-threshold.js';
 
 export interface PodMemoryUsage {

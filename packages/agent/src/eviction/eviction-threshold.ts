@@ -2,7 +2,7 @@
 // `memory.available<100Mi` or `memory.available<10%` (of the capacity the
 // signal is measured against). Other kubelet signals (nodefs.available,
 // imagefs.available, pid.available) are refused by name rather than ignored.
-import { isQuantity, memoryBytes } from '@skiff/api';
+import { isQuantity, memoryBytes } from '@skiff/api/core';
 
 export type EvictionThreshold =
   | { readonly signal: 'memory.available'; readonly quantityBytes: number }

@@ -6,7 +6,7 @@
 // Per pod and per container, the working set of their cgroups ranks them.
 import { readdir, readFile } from 'node:fs/promises';
 import { posix as path } from 'node:path';
-import type { Pod } from '@skiff/api';
+import type { Pod } from '@skiff/api/core';
 import { KUBEPODS, podCgroupNameOf } from '../cgroups/pod-cgroup-layout.js';
 import type { PodMemoryUsage } from './eviction-ranking.js';
 

@@ -1,7 +1,7 @@
 // How the eviction manager kills a pod: its running containers get SIGKILL at
 // once (hard eviction has no grace period, as in kubelet) and the reconciler
 // is asked for a pass, which reports the pod Failed/Evicted and keeps it stopped.
-import type { Pod } from '@skiff/api';
+import type { Pod } from '@skiff/api/core';
 import { LABEL } from '../container-labels.js';
 import type { Runtime } from '../runtime/runtime.js';
 

@@ -3,7 +3,7 @@
 // parsing messages: `reason` says what went wrong, `image` which image. It is
 // a SkiffError, so the gRPC status it maps to follows from the reason.
 import { status } from '@grpc/grpc-js';
-import { SkiffError } from '@skiff/api';
+import { SkiffError } from '@skiff/api/core';
 
 export type ImagePullErrorReason =
   /** The reference string cannot be parsed. */

@@ -2,7 +2,7 @@
 // each reference last resolved to (references.json) and when each image was
 // last used (last-used.json, for garbage collection). Read-modify-write under
 // one in-process lock, each file replaced atomically.
-import { isRecord } from '@skiff/api';
+import { isRecord } from '@skiff/api/core';
 import { writeFileAtomic } from '@skiff/api/atomic-file';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

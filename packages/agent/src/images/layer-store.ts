@@ -8,7 +8,7 @@
 // renamed into place. Within the process, concurrent requests for the same
 // digest share one download and one unpack (a per-digest promise map); across
 // processes the rename decides, and the loser discards its copy.
-import { messageOf } from '@skiff/api';
+import { messageOf } from '@skiff/api/core';
 import { writeFileAtomic } from '@skiff/api/atomic-file';
 import { createHash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';

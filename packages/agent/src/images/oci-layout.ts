@@ -1,7 +1,7 @@
 // OCI image layouts (a directory with oci-layout, index.json and blobs/) as a
 // source of image content: which entry a reference names, and its blobs,
 // verified like registry content.
-import { isRecord } from '@skiff/api';
+import { isRecord } from '@skiff/api/core';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';

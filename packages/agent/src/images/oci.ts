@@ -2,7 +2,7 @@
 // manifest and image config. Parsed by hand with checks, because they come
 // from the network and a wrong shape must fail with a named field, not a
 // TypeError deep inside the store.
-import { isRecord, messageOf, type JsonRecord } from '@skiff/api';
+import { isRecord, messageOf, type JsonRecord } from '@skiff/api/core';
 import { arch } from 'node:os';
 import type { ImageConfig } from './image-store.js';
 import { ImagePullError } from './errors.js';

@@ -3,7 +3,7 @@
 // `auth` (base64 of "user:password") or `username` and `password`, as
 // `docker login` writes them. The values are secrets: nothing here logs them,
 // and errors name the Secret and the field, never a value.
-import { InvalidError, isRecord, type Pod, type Secret } from '@skiff/api';
+import { InvalidError, isRecord, type Pod, type Secret } from '@skiff/api/core';
 import { DOCKER_HUB_REGISTRY } from './image-reference.js';
 import type { CredentialsLookup, RegistryCredentials } from './registry-auth.js';
 

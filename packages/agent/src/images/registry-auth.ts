@@ -3,7 +3,7 @@
 // challenge names (optionally with basic credentials), or plain basic.
 // Tokens are cached per registry and scope until shortly before they expire,
 // and concurrent pulls of one repository ask the realm once.
-import { isRecord } from '@skiff/api';
+import { isRecord } from '@skiff/api/core';
 import { ImagePullError } from './errors.js';
 import type { ImageReference } from './image-reference.js';
 import { describeErrorBody, type RegistryTransport } from './registry-transport.js';

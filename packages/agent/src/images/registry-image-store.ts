@@ -2,7 +2,7 @@
 // in a LayerStore, with small records of which manifest each tag last
 // resolved to (so IfNotPresent and Never work without the network) and when
 // each image was last used; it is the inventory image GC works on (image-gc.ts).
-import { messageOf } from '@skiff/api';
+import { messageOf } from '@skiff/api/core';
 import pLimit from 'p-limit';
 import type { Stats } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';

@@ -4,7 +4,7 @@
 // Authentication sits on top of this (registry-auth.ts).
 import { ImagePullError } from './errors.js';
 import { registryHost } from './image-reference.js';
-import { isRecord } from '@skiff/api';
+import { isRecord } from '@skiff/api/core';
 import { isLoopbackHost } from '../host-port.js';
 
 export type FetchFunction = typeof globalThis.fetch;

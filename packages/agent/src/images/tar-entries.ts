@@ -3,7 +3,7 @@
 // small archives built in memory (overlay markers for GNU tar, test layers).
 // What an entry may do to a layer directory is decided in unpack-layer.ts.
 import { status } from '@grpc/grpc-js';
-import { SkiffError, isRecord, messageOf } from '@skiff/api';
+import { SkiffError, isRecord, messageOf } from '@skiff/api/core';
 import { constants } from 'node:fs';
 import tar, { type Extract, type Header } from 'tar-stream';
 

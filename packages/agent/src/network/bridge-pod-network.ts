@@ -10,7 +10,7 @@
 // This class holds the pieces together: the IPAM file per pod, a lock per pod,
 // the host set-up once per process; pod-plumbing.ts does the per-pod `ip` work.
 
-import { containsCidr, formatIpv4, messageOf, parseCidr, type Ipv4Cidr } from '@skiff/api';
+import { containsCidr, formatIpv4, messageOf, parseCidr, type Ipv4Cidr } from '@skiff/api/core';
 import { setUpHost, type PodForwarding } from './host-safety.js';
 import { ignoreNotFound, runIp } from './ip-command.js';
 import { FileIpam, type IpAllocation } from './ipam.js';

@@ -28,7 +28,7 @@
 // idempotent and tolerates another agent doing it in between.
 
 import { readFile, writeFile } from 'node:fs/promises';
-import { isRecord, messageOf, type Ipv4Cidr } from '@skiff/api';
+import { isRecord, messageOf, type Ipv4Cidr } from '@skiff/api/core';
 import { ignoreNotFound, isAlreadyExists, runIp, runIpJson } from './ip-command.js';
 import { linkKind } from './ip-output.js';
 import { bridgeMacAddress } from './pod-network-names.js';

@@ -2,7 +2,7 @@
 // iproute2 version writes, so every reader narrows `unknown` and answers
 // false/undefined for a shape it does not recognise rather than throwing.
 
-import { isRecord } from '@skiff/api';
+import { isRecord } from '@skiff/api/core';
 
 /** The entry of `ip -json link|address show` for device `ifname`, if listed. */
 export function linkNamed(links: readonly unknown[], ifname: string): unknown {

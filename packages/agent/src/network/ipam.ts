@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { containsIp, formatIpv4, lastAddress, messageOf, parseIpv4, type Ipv4Cidr } from '@skiff/api';
+import { containsIp, formatIpv4, lastAddress, messageOf, parseIpv4, type Ipv4Cidr } from '@skiff/api/core';
 
 export interface IpAllocation {
   readonly ip: string;

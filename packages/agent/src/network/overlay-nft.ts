@@ -7,7 +7,7 @@
 // device: the host's own forwarding policy (other tables) is left alone.
 
 import { spawn } from 'node:child_process';
-import type { Ipv4Cidr } from '@skiff/api';
+import type { Ipv4Cidr } from '@skiff/api/core';
 
 export const OVERLAY_TABLE = 'skiff-overlay';
 const NFT_BINARY = 'nft';

@@ -20,7 +20,7 @@ import {
   VTEP_MAC_ANNOTATION,
   type Ipv4Cidr,
   type Node,
-} from '@skiff/api';
+} from '@skiff/api/core';
 
 /** A remote node as the overlay needs it. */
 export interface OverlayPeer {

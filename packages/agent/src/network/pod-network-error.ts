@@ -2,7 +2,7 @@
 // and, where possible, how to fix it, and the privilege check that runs before
 // any `ip` call.
 
-import { messageOf } from '@skiff/api';
+import { messageOf } from '@skiff/api/core';
 
 /** A pod-network failure whose message says what failed and, where possible, how to fix it. */
 export class PodNetworkError extends Error {

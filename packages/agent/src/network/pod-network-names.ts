@@ -4,7 +4,7 @@
 // namespace name, the IP), so none of them needs state of its own.
 
 import { createHash } from 'node:crypto';
-import { parseIpv4 } from '@skiff/api';
+import { parseIpv4 } from '@skiff/api/core';
 
 /** Where `ip netns add` puts namespace files (/var/run is /run on Debian). */
 export const NETNS_DIR = '/var/run/netns';

@@ -3,7 +3,7 @@
 // IPAM decides which namespace name and IP a pod gets; this only wires them.
 
 import { stat } from 'node:fs/promises';
-import { isRecord, messageOf } from '@skiff/api';
+import { isRecord, messageOf } from '@skiff/api/core';
 import type { HostNetwork } from './host-safety.js';
 import { ignoreNotFound, IpBatchError, isAlreadyExists, isNotFound, runIp, runIpBatch, runIpJson, type IpBatchLine } from './ip-command.js';
 import { hasFlag, hasIpv4, linkNamed } from './ip-output.js';

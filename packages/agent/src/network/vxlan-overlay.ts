@@ -17,7 +17,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { formatIpv4, isRecord, messageOf, type Ipv4Cidr } from '@skiff/api';
+import { formatIpv4, isRecord, messageOf, type Ipv4Cidr } from '@skiff/api/core';
 import { ignoreNotFound, isAlreadyExists, runBridge, runBridgeJson, runIp, runIpJson } from './ip-command.js';
 import { applyNft, overlayRuleset, overlayRulesetRemoval } from './overlay-nft.js';
 import {

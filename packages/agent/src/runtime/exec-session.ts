@@ -4,8 +4,19 @@
 // pty as its controlling terminal, so a resize reaches it as SIGWINCH (runc
 // then resizes the container's own console to match, see runc-exec.ts).
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { constants } from 'node:os';
-import * as pty from 'node-pty';
+import type * as NodePty from 'node-pty';
+
+// node-pty (a native addon, about 3 MB resident) loads with the first
+// terminal exec, not with the agent: most agents never run one. require, not
+// import(), because startExecSession is synchronous; node-pty is CommonJS.
+const requireFromHere = createRequire(import.meta.url);
+let ptyModule: typeof NodePty | undefined;
+function nodePty(): typeof NodePty {
+  ptyModule ??= requireFromHere('node-pty') as typeof NodePty;
+  return ptyModule;
+}
 
 export interface TerminalSize {
   readonly width: number;
@@ -125,7 +136,7 @@ function startOnPipes(command: HostCommand, options: ExecOptions): Started {
 }
 
 function startOnTerminal(command: HostCommand, options: ExecOptions): Started {
-  const terminal = pty.spawn(command.file, [...command.args], {
+  const terminal = nodePty().spawn(command.file, [...command.args], {
     name: 'xterm',
     cols: options.terminalSize.width,
     rows: options.terminalSize.height,

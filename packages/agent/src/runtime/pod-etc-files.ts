@@ -6,7 +6,7 @@
 // else the host's resolvers.
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic, type Pod } from '@skiff/api';
+import { writeFileAtomic, type Pod } from '@skiff/api/core';
 import { renderPodResolvConf, type ClusterDnsSettings } from '../dns/pod-resolv-conf.js';
 import { MAX_HOSTNAME_LENGTH } from './oci-spec.js';
 import type { BindMount } from './runtime.js';

@@ -11,7 +11,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { posix as path } from 'node:path';
-import { FailedPreconditionError, NotFoundError } from '@skiff/api';
+import { FailedPreconditionError, NotFoundError } from '@skiff/api/core';
 import { FILE, isShimRequest, readJsonFile, type ProcessShimRequest } from './container-files.js';
 import { isValidContainerId } from './container-id.js';
 import { defaultShimMainPath, type ContainerFiles } from './container-store.js';

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, watch } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { posix as path } from 'node:path';
-import { FailedPreconditionError, NotFoundError } from '@skiff/api';
+import { FailedPreconditionError, NotFoundError } from '@skiff/api/core';
 import { lastRuncError } from './conmon.js';
 import { startExecSession, type ExecOptions, type ExecSession } from './exec-session.js';
 

@@ -32,7 +32,7 @@ import { isProcessAlive, readProcessStat } from './process-probe.js';
 import { describeFailure, runCommand } from './run-command.js';
 import { runcExec } from './runc-exec.js';
 import { ContainerStartError } from './start-error.js';
-import { FailedPreconditionError, NotFoundError } from '@skiff/api';
+import { FailedPreconditionError, NotFoundError } from '@skiff/api/core';
 import type { ContainerSpec, ContainerState, ExecOptions, ExecSession, Runtime } from './runtime.js';
 import { waitCreated } from './wait-created.js';
 

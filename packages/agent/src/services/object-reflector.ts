@@ -6,7 +6,7 @@
 // over the whole new picture (`replaced`). The agent's assignment stream
 // (assignments.ts) follows the same rules for a NodeApi stream.
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { BACKOFF, Backoff, type ApiClient, type BackoffPolicy, type ResourceObject } from '@skiff/api';
+import { BACKOFF, Backoff, type ApiClient, type BackoffPolicy, type ResourceObject } from '@skiff/api/core';
 import type { Logger } from 'pino';
 import { detailsOf, unary } from '../grpc-call.js';
 

@@ -12,7 +12,7 @@
 // ExternalName Services (a DNS CNAME) and headless ones (clusterIP None) get
 // no rules; LoadBalancer is served as a NodePort.
 import { isIPv4 } from 'node:net';
-import type { Endpoint, EndpointSlice, Service, ServicePort } from '@skiff/api';
+import type { Endpoint, EndpointSlice, Service, ServicePort } from '@skiff/api/core';
 import { serviceKey, type ServiceCatalogView, type ServiceKey } from './service-catalog.js';
 
 /** kube-proxy's default ClientIP affinity timeout: 3 hours. */

@@ -2,7 +2,7 @@
 // kept current by a list+watch through the control plane (with the node's
 // identity). The service proxy and the cluster DNS both read it; neither
 // mutates what it returns.
-import type { EndpointSlice, Service } from '@skiff/api';
+import type { EndpointSlice, Service } from '@skiff/api/core';
 
 /** `namespace/name` of a Service (an EndpointSlice counts for the Service its kubernetes.io/service-name label names). */
 export type ServiceKey = string;

@@ -11,7 +11,7 @@
 //   - After a UDP endpoint is removed, its conntrack entries are deleted, or a
 //     client's "connection" would stick to the gone endpoint until it idles out;
 //     when a UDP port gets its first endpoint, the entries of its VIP go too.
-import { BACKOFF, Backoff, messageOf, type BackoffPolicy } from '@skiff/api';
+import { BACKOFF, Backoff, messageOf, type BackoffPolicy } from '@skiff/api/core';
 import type { Logger } from 'pino';
 import type { HostCommands } from './nft-applier.js';
 import { desiredRules, rulesOfServices, sameRules, type ServicePortRules } from './proxy-model.js';

@@ -1,7 +1,7 @@
 // A ServiceCatalog a test fills by hand, for the proxy's own tests (its unit
 // test, the nftables suite in network namespaces) and its benchmark; the agent
 // itself runs WatchedServiceCatalog.
-import { ENDPOINT_SLICE_SERVICE_LABEL, type EndpointSlice, type Service } from '@skiff/api';
+import { ENDPOINT_SLICE_SERVICE_LABEL, type EndpointSlice, type Service } from '@skiff/api/core';
 import { serviceKey, type ServiceCatalog, type ServiceKey } from './service-catalog.js';
 
 type Listener = Parameters<ServiceCatalog['subscribe']>[0];

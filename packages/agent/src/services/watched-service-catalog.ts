@@ -2,7 +2,7 @@
 // through the control plane's Api with the node's identity, folded into one
 // view keyed by Service. Listeners hear which Services changed; after the first
 // complete list of both kinds, and after any re-list, they hear `resync`.
-import { ENDPOINT_SLICE_SERVICE_LABEL, type ApiClient, type BackoffPolicy, type EndpointSlice, type Service } from '@skiff/api';
+import { ENDPOINT_SLICE_SERVICE_LABEL, type ApiClient, type BackoffPolicy, type EndpointSlice, type Service } from '@skiff/api/core';
 import type { Logger } from 'pino';
 import { ObjectReflector } from './object-reflector.js';
 import { serviceKey, type ServiceCatalog, type ServiceKey } from './service-catalog.js';

@@ -14,3 +14,4 @@ export {
   type IssuedCertificate,
 } from './issue.js';
 export { caCertificateHash, certificateInfo, certificateMatchesKey, isIssuedBy, type CertificateInfo } from './inspect.js';
+export { certificateFacts, certificateNamesHost, type CertificateFacts } from './facts.js';

@@ -1,9 +1,8 @@
 // Reading certificates: who they name, for which hosts, for how long, and the
 // CA hash a join token pins.
-import { X509Certificate as NodeCertificate, createHash } from 'node:crypto';
 import { InvalidError } from '../errors.js';
 import { canonicalIp } from './alt-names.js';
-import { parsePrivateKey } from './keys.js';
+import { nodeCertificate } from './facts.js';
 import { x509 } from './peculiar.js';
 import { readSubject } from './subject.js';
 
@@ -36,31 +35,6 @@ export function certificateInfo(certificate: string | Uint8Array): CertificateIn
   };
 }
 
-/** The join token's CA pin: lowercase hex SHA-256 of the CA certificate's DER. */
-export function caCertificateHash(caPem: string): string {
-  return createHash('sha256').update(nodeCertificate(caPem, 'CA certificate').raw).digest('hex');
-}
-
-/** Whether `keyPem` is the private key of the certificate's public key. */
-export function certificateMatchesKey(certPem: string, keyPem: string): boolean {
-  return nodeCertificate(certPem).checkPrivateKey(parsePrivateKey(keyPem));
-}
-
-/** Whether `caPem` issued the certificate: issuer name matches and the CA's key verifies its signature. */
-export function isIssuedBy(certPem: string, caPem: string): boolean {
-  const leaf = nodeCertificate(certPem);
-  const ca = nodeCertificate(caPem, 'CA certificate');
-  return leaf.checkIssued(ca) && leaf.verify(ca.publicKey);
-}
-
-function nodeCertificate(pem: string, what = 'certificate'): NodeCertificate {
-  try {
-    return new NodeCertificate(pem);
-  } catch {
-    throw new InvalidError(`${what}: not a PEM X.509 certificate`);
-  }
-}
-
 function parseCertificate(certificate: string | Uint8Array): x509.X509Certificate {
   try {
     return new x509.X509Certificate(typeof certificate === 'string' ? nodeCertificate(certificate).raw : certificate);
@@ -69,3 +43,5 @@ function parseCertificate(certificate: string | Uint8Array): x509.X509Certificat
     throw new InvalidError('certificate: not an X.509 certificate');
   }
 }
+
+export { caCertificateHash, certificateMatchesKey, isIssuedBy } from './facts.js';

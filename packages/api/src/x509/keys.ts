@@ -3,7 +3,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPair as generateNodeKeyPair, webcrypto, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { InvalidError } from '../errors.js';
-import { ECDSA_P256 } from './peculiar.js';
+import { ECDSA_P256 } from './algorithms.js';
 
 export interface KeyPairPem {
   /** PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). */

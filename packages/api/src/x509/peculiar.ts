@@ -10,9 +10,7 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 
 export { x509 };
 
-/** ECDSA P-256 with SHA-256: the one signature algorithm Skiff issues and accepts. */
-export const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-export const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
+export { ECDSA_P256, ECDSA_SHA256 } from './algorithms.js';
 
 /** The library's PEM output without a final newline would run into whatever is appended (a chain). */
 export function pemOf(data: { toString(format: 'pem'): string }): string {
