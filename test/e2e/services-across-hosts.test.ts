@@ -56,7 +56,8 @@ beforeAll(async () => {
     hosts: HOSTS.length,
     registry: registry.address,
     // Spread: the backends land on every host, so traffic crosses the overlay and stays local too.
-    controlPlaneArgs: ['--strategy', 'spread'],
+    // Pods of a NotReady node move after 15 s: long enough for an agent restart (it keeps its pods), short for the killed node.
+    controlPlaneArgs: ['--strategy', 'spread', '--pod-eviction-timeout-ms', '15000'],
     agent: { cpu: '2', memory: '2Gi', pods: '20', extraArgs: ['--dns-upstream', `${UPSTREAM.address}:${String(UPSTREAM.port)}`] },
   });
   image = `${cluster.registry ?? ''}/skiff/busybox:latest`;
@@ -112,8 +113,8 @@ spec:
       containers:
         - name: main
           image: ${image}
-          # Serves its pod name; the container exits (the pod turns unready) once /tmp/down exists.
-          command: ["/bin/sh", "-c", "hostname > /www/index.html; /bin/busybox httpd -p 8080 -h /www; while [ ! -e /tmp/down ]; do sleep 0.1; done"]
+          # Serves its pod name.
+          command: ["/bin/sh", "-c", "hostname > /www/index.html; exec /bin/busybox httpd -f -p 8080 -h /www"]
           ports: [{ name: http, containerPort: 8080 }]
           resources: { requests: { cpu: 50m, memory: 16Mi } }
 ---
@@ -311,8 +312,27 @@ describe.skipIf(skip)('Services across hosts: overlay, EndpointSlices, proxy, DN
   }, 60_000);
 
   test('a replica that turns unready stops receiving new connections within 1 s', async () => {
-    const ready = await readyBackends(3);
-    const victim = ready.find((b) => b.node === 'node-3') ?? ready[0]!;
+    // The replica that turns unready is a bare pod behind the same selector with restartPolicy Never: its
+    // container exiting leaves it unready for good (a Deployment's would be restarted and be ready again).
+    await ctl(
+      ['apply', '-f', '-'],
+      `apiVersion: v1
+kind: Pod
+metadata: { name: victim, namespace: shop, labels: { app: backend } }
+spec:
+  nodeSelector: { kubernetes.io/hostname: node-3 }
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: main
+      image: ${image}
+      # Serves its pod name until /tmp/down exists; then the container exits (and with it the daemonised httpd).
+      command: ["/bin/sh", "-c", "hostname > /www/index.html; /bin/busybox httpd -p 8080 -h /www; while [ ! -e /tmp/down ]; do sleep 0.1; done"]
+      ports: [{ name: http, containerPort: 8080 }]
+`,
+    );
+    const victim = (await readyBackends(4, 'the victim ready beside the three')).find((b) => b.pod === 'victim');
+    if (!victim) throw new Error('no victim endpoint');
     const client = await getPod('client-2');
     const loop = startProcess({ name: 'http-loop', ...inNetworkNamespace(podNetns(client), process.execPath, ['-e', HTTP_LOOP, `http://${await clusterIp('backend')}/`]) });
     processes.push(loop);
@@ -350,9 +370,8 @@ describe.skipIf(skip)('Services across hosts: overlay, EndpointSlices, proxy, DN
     // The figure: the last request that met the victim (or failed), relative to the mark.
     console.log(`unready: last request routed to ${victim.pod} (or failing) at ${bad.length > 0 ? String(Math.max(...bad)) : 'none'} ms from the EndpointSlice showing it not ready; ${String(lines.length)} requests`);
     expect(late.map((l) => l.join(' '))).toEqual([]);
-    // Clean up for the next tests: a fresh replica replaces the crashed one (a deleted pod is replaced by its Deployment).
     await ctl(['delete', 'pod', '-n', 'shop', victim.pod]);
-    await readyBackends(3, 'three ready backends after replacing the crashed one');
+    await readyBackends(3, 'the three backends without the victim');
   }, 120_000);
 
   test('scaling the backend and deleting pods update every host: each client sees exactly the new set', async () => {
@@ -412,19 +431,24 @@ spec:
     processes.push(client);
     // The proxy of node-1 may program the new Service a moment after the slice: connect until it does.
     await client.waitForLine(/tick 3/, 20_000);
-    const ticks = (): number => Number(/tick (\d+)\n(?![\s\S]*tick)/.exec(client.output())?.[1] ?? -1);
+    const ticks = (): number => Number([...client.output().matchAll(/tick (\d+)/g)].pop()?.[1] ?? -1);
 
     // The DNAT is node-1's (the client's host): stop its agent, start it again (a full resync of its table).
     const host = c.host('node-1');
+    const diagnostics = async (): Promise<string> =>
+      `client: ${client.output().slice(-300)}\nserver: ${server.output().slice(-300)}\nconntrack on node-1: ${(await host.run('conntrack', ['-L', '-d', vip])).stdout}`;
     await host.agent.process.stop();
     const whileDown = ticks();
-    await waitFor(() => ticks() > whileDown + 5, { timeoutMs: 10_000, description: 'ticks while the agent is down' });
+    await waitFor(() => ticks() > whileDown + 5, { timeoutMs: 10_000, description: 'ticks while the agent is down' }).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}\n${await diagnostics()}`);
+    });
     await host.agent.restart();
     const afterRestart = ticks();
     await waitFor(() => ticks() > afterRestart + 10, { timeoutMs: 10_000, description: 'ticks after the agent restarted' });
     expect(client.output()).not.toContain('closed');
     expect(client.output()).not.toContain('error');
     expect(client.running).toBe(true);
+    console.log(`agent restart: the connection through ${vip} carried ticks ${String(whileDown)} → ${String(ticks())} across the stop and start of node-1's agent`);
   }, 120_000);
 
   test('the endpoints of a killed node leave the slices, and every other host stops routing to them', async () => {
