@@ -470,4 +470,44 @@ spec:
       expect(seen.filter((b) => dead.includes(b))).toEqual([]);
     }
   }, 150_000);
+
+  test('without the overlay (--overlay none, as the loopback dev cluster), a pod reaches a ClusterIP whose backend shares its bridge', async () => {
+    const c = theCluster();
+    // Last: node-4 is outside the overlay (no VTEP), so nothing else may be scheduled there before.
+    const host = await c.addHost('node-4', { extraArgs: ['--overlay', 'none', '--dns-upstream', `${UPSTREAM.address}:${String(UPSTREAM.port)}`] });
+    expect((await host.run('ip', ['link', 'show', 'dev', 'skiff.vx'])).code).not.toBe(0);
+    await ctl(
+      ['apply', '-f', '-'],
+      `apiVersion: v1
+kind: Pod
+metadata: { name: solo, labels: { app: solo } }
+spec:
+  nodeSelector: { kubernetes.io/hostname: node-4 }
+  terminationGracePeriodSeconds: 1
+  containers: [{ name: main, image: ${image}, command: ["/bin/sh", "-c", "hostname > /www/index.html; exec /bin/busybox httpd -f -p 8080 -h /www"] }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: solo }
+spec:
+  selector: { app: solo }
+  ports: [{ port: 80, targetPort: 8080 }]
+`,
+    );
+    await ctl(['apply', '-f', '-'], clientPod('client-4', 'node-4'));
+    await runningPod('solo');
+    await runningPod('client-4');
+    // The bridge forwards the pod network only ('bridge' in host-safety.ts): no proxy ARP, the refusal behind it.
+    expect((await host.run('cat', ['/proc/sys/net/ipv4/conf/skiff0/forwarding'])).stdout.trim()).toBe('1');
+    expect((await host.run('cat', ['/proc/sys/net/ipv4/conf/skiff0/proxy_arp'])).stdout.trim()).toBe('0');
+    expect((await host.run('cat', ['/proc/sys/net/ipv4/conf/eth0/forwarding'])).stdout.trim()).toBe('0');
+    const body = await waitFor(
+      async () => {
+        const result = await execIn('client-4', ['/bin/busybox', 'timeout', '3', '/bin/busybox', 'wget', '-q', '-O-', 'http://solo/']);
+        return result.code === 0 ? result.stdout.trim() : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 500, description: 'client-4 → http://solo/ (ClusterIP, backend on the same bridge)' },
+    );
+    expect(body).toBe('solo');
+  }, 120_000);
 });
