@@ -209,16 +209,18 @@ describe.skipIf(skip)('the pod network across hosts (VXLAN overlay)', () => {
       const table = await host.run('nft', ['list', 'table', 'inet', 'skiff-overlay']);
       expect(table.code, table.stderr).toBe(0);
       expect(table.stdout).toContain(`iifname "skiff0" oifname "${VX}" ip daddr 10.244.0.0/16 accept`);
-      // Off in tests: nothing is masqueraded towards the outside, and the LAN link forwards nothing.
+      // Off in tests: nothing is masqueraded towards the outside, and the LAN link forwards only DNAT'd flows (NodePorts) to pods.
       expect(table.stdout).not.toContain('masquerade');
-      expect(await sysctl(host, 'conf/eth0/forwarding')).toBe('0');
+      expect(table.stdout).toContain('iifname "eth0" ct status != dnat drop');
+      expect(await sysctl(host, 'conf/eth0/forwarding')).toBe('1');
       // Per device only: the global switch stays off (and pods still reach each other, below).
       expect(await sysctl(host, 'ip_forward')).toBe('0');
       expect(await sysctl(host, 'conf/skiff0/forwarding')).toBe('1');
       expect(await sysctl(host, 'conf/skiff0/proxy_arp')).toBe('1');
       expect(await sysctl(host, `conf/${VX}/forwarding`)).toBe('1');
       // From the bridge the host routes the pod network only; the refusal of anything else stays behind it.
-      expect(await bridgeRules(host)).toEqual(['999 to 10.244.0.0/16 lookup main', '1000 unreachable']);
+      // (998: marked replies of DNAT'd flows only, see overlay-nft.ts.)
+      expect(await bridgeRules(host)).toEqual(['998 lookup main', '999 to 10.244.0.0/16 lookup main', '1000 unreachable']);
     }
     expect(macs.size).toBe(HOSTS.length);
   });
@@ -297,6 +299,7 @@ describe.skipIf(skip)('the pod network across hosts (VXLAN overlay)', () => {
     expect(reset.code, reset.stderr).toBe(0);
     expect((await gone.run('ip', ['link', 'show', 'dev', VX])).code).not.toBe(0);
     expect((await gone.run('nft', ['list', 'table', 'inet', 'skiff-overlay'])).code).not.toBe(0);
+    expect(await sysctl(gone, 'conf/eth0/forwarding')).toBe('0');
     await ctl(['delete', 'node', gone.name]);
     for (const name of ['node-1', 'node-2']) await waitForPeers(c.host(name), ['node-1', 'node-2'], 'node-3 gone');
   }, 120_000);
@@ -312,7 +315,7 @@ describe.skipIf(skip)('the pod network across hosts (VXLAN overlay)', () => {
     const table = (await host.run('nft', ['list', 'table', 'inet', 'skiff-overlay'])).stdout;
     expect(table).toContain('ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 oifname != "skiff0" masquerade');
     expect(table).toContain('iifname "skiff0" oifname != "skiff.vx" ip daddr != 10.244.0.0/16 accept');
-    await waitFor(async () => (await bridgeRules(host)).join() === '999 lookup main,1000 unreachable', {
+    await waitFor(async () => (await bridgeRules(host)).join() === '998 lookup main,999 lookup main,1000 unreachable', {
       timeoutMs: 30_000,
       intervalMs: 200,
       description: 'node-4 routing everything from its bridge',

@@ -49,6 +49,7 @@ cp "$busybox" "$root/bin/busybox"
 applets=(
   sh ash ls cat echo sleep httpd wget env dd head tail true false test '[' printf
   mkdir rm cp mv ln touch chmod id ps kill grep sed sort wc date uname hostname pwd nc
+  nslookup timeout
 )
 for applet in "${applets[@]}"; do
   ln -s busybox "$root/bin/$applet"

@@ -432,6 +432,8 @@ export class NodeAgent {
       ...(clusterCidr ? { clusterCidr } : {}),
       // With the overlay: the tunnel's MTU everywhere, and the host forwards to (and with masquerade, beyond) other nodes.
       ...(underlay ? { mtu: underlay.mtu - VXLAN_OVERHEAD, forwarding: this.config.masqueradeOutside ? 'all' : 'cluster' } : {}),
+      // Without it, the service proxy still needs the host to route pod → ClusterIP (DNAT'd) back onto the bridge.
+      ...(!underlay && clusterCidr && (this.config.serviceProxy?.enabled ?? true) ? { forwarding: 'bridge' as const } : {}),
     });
   }
 

@@ -6,6 +6,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startProcess, type ManagedProcess } from './managed-process.js';
+import { inNetworkNamespace } from './network-namespace-command.js';
 
 export interface StartDnsmasqOptions {
   /** A loopback address (127.0.0.x). */
@@ -19,6 +20,8 @@ export interface StartDnsmasqOptions {
   readonly localDomains?: readonly string[];
   /** --cache-size (default dnsmasq's 150). */
   readonly cacheSize?: number;
+  /** Run inside this network namespace (its loopback), e.g. a multi-host cluster's host, where an agent forwards to it. */
+  readonly netns?: string;
   readonly name?: string;
 }
 
@@ -40,8 +43,7 @@ export async function startDnsmasq(options: StartDnsmasqOptions): Promise<Runnin
   try {
     process = startProcess({
       name: options.name ?? 'dnsmasq',
-      command: 'dnsmasq',
-      args: [
+      ...inNetworkNamespace(options.netns, 'dnsmasq', [
         '--no-daemon',
         '--conf-file=/dev/null',
         '--no-resolv',
@@ -54,7 +56,7 @@ export async function startDnsmasq(options: StartDnsmasqOptions): Promise<Runnin
         `--local-ttl=${options.ttl ?? 5}`,
         ...(options.localDomains ?? []).map((domain) => `--local=/${domain}/`),
         ...(options.cacheSize !== undefined ? [`--cache-size=${options.cacheSize}`] : []),
-      ],
+      ]),
     });
     await process.waitForLine(/read .*hosts - \d+ names/, 10_000);
   } catch (error) {

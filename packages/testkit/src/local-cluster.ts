@@ -305,6 +305,14 @@ class ManagedAgent implements LocalAgent {
       ...Object.entries(o.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
       ...(o.taints ?? []).flatMap((t) => ['--taint', t]),
       ...(o.insecureRegistries ?? []).flatMap((r) => ['--insecure-registry', r]),
+      // Agents sharing this process's network namespace each keep their own service proxy table
+      // (they would otherwise rewrite and delete one another's); an agent in a namespace of its own keeps the default.
+      ...(o.netns === undefined && !(o.extraArgs ?? []).includes('--proxy-table') ? ['--proxy-table', proxyTableOf(o.name)] : []),
     ];
   }
+}
+
+/** `skiff-proxy-<node name>`, in the characters --proxy-table accepts. */
+export function proxyTableOf(nodeName: string): string {
+  return `skiff-proxy-${nodeName.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 64);
 }

@@ -23,6 +23,15 @@
 //     the host answers for it (an address it routes through another device).
 //   - 'all' (--masquerade-outside): `ip rule iif <bridge> lookup main priority 999`:
 //     pods reach beyond the cluster too, masqueraded (overlay-nft.ts).
+//   With the overlay also `ip rule iif <bridge> fwmark 0x2000/0x2000 lookup main
+//   priority 998`: the overlay table marks only replies of DNAT'd connections
+//   (a NodePort reached from the LAN and answered by a pod of this node), which
+//   must go back out of the LAN link after their un-NAT.
+// Without the overlay but with the service proxy ('bridge'): the same rule as
+// 'cluster', with forwarding on and no proxy ARP. Pod → ClusterIP is DNAT'd to
+// a pod that may sit on this bridge (or another agent's /24 on it), and the
+// host must route it back onto the bridge. Main's routes for clusterCidr are
+// only bridges' connected /24s and the blackhole, so nothing leaves the machine.
 // What is forwarded is further limited by the overlay's nftables table.
 // Several agents may run this at once for the same bridge, so every step is
 // idempotent and tolerates another agent doing it in between.
@@ -42,7 +51,12 @@ export const BRIDGE_RULE_PRIORITY = 1000;
 export const BRIDGE_FORWARD_RULE_PRIORITY = 999;
 
 /** What the host forwards from its pods: nothing (one host), other nodes' pods (overlay), or everything (overlay + masquerade). */
-export type PodForwarding = 'none' | 'cluster' | 'all';
+export type PodForwarding = 'none' | 'bridge' | 'cluster' | 'all';
+
+/** Priority of the rule that routes marked replies of DNAT'd flows (overlay only). */
+export const DNAT_REPLY_RULE_PRIORITY = 998;
+/** The packet mark bit the overlay table sets on replies of DNAT'd flows from the bridge (the proxy uses 0x4000). */
+export const DNAT_REPLY_MARK = 0x2000;
 
 /** One agent's place on the host bridge. */
 export interface HostNetwork {
@@ -114,13 +128,15 @@ async function ensureNoForwardRule(bridge: string): Promise<void> {
  */
 export async function setUpForwarding(bridge: string, forwarding: PodForwarding, clusterCidr?: Ipv4Cidr): Promise<void> {
   await ensureForwardRule(bridge, forwarding, clusterCidr);
+  await ensureReplyRule(bridge, forwarding === 'cluster' || forwarding === 'all');
   const on = forwarding === 'none' ? '0' : '1';
+  const proxyArp = forwarding === 'cluster' || forwarding === 'all' ? '1' : '0';
   const conf = `/proc/sys/net/ipv4/conf/${bridge}`;
   // The bridge may be gone already (a reset after its namespace went): nothing left to switch.
   if (on === '0' && !(await readFile(`${conf}/forwarding`, 'utf8').then(() => true, () => false))) return;
   await step(`${on === '1' ? 'enabling' : 'disabling'} IPv4 forwarding on ${bridge}`, () => writeFile(`${conf}/forwarding`, on));
-  await step(`${on === '1' ? 'enabling' : 'disabling'} proxy ARP on ${bridge}`, async () => {
-    await writeFile(`${conf}/proxy_arp`, on);
+  await step(`${proxyArp === '1' ? 'enabling' : 'disabling'} proxy ARP on ${bridge}`, async () => {
+    await writeFile(`${conf}/proxy_arp`, proxyArp);
     // Answer at once, not after a random delay of up to 0.8 s.
     await writeFile(`/proc/sys/net/ipv4/neigh/${bridge}/proxy_delay`, '0');
   });
@@ -130,8 +146,8 @@ export async function setUpForwarding(bridge: string, forwarding: PodForwarding,
 async function ensureForwardRule(bridge: string, forwarding: PodForwarding, clusterCidr: Ipv4Cidr | undefined): Promise<void> {
   const priority = String(BRIDGE_FORWARD_RULE_PRIORITY);
   const rules = await step('listing policy routing rules', () => runIpJson(['rule', 'show', 'priority', priority]));
-  if (forwarding === 'cluster' && clusterCidr === undefined) throw new PodNetworkError("forwarding 'cluster' needs the cluster CIDR");
-  const wanted = forwarding === 'cluster' ? clusterCidr?.text : forwarding === 'all' ? 'all' : undefined;
+  if ((forwarding === 'cluster' || forwarding === 'bridge') && clusterCidr === undefined) throw new PodNetworkError(`forwarding '${forwarding}' needs the cluster CIDR`);
+  const wanted = forwarding === 'cluster' || forwarding === 'bridge' ? clusterCidr?.text : forwarding === 'all' ? 'all' : undefined;
   let present = false;
   for (const rule of Array.isArray(rules) ? rules : []) {
     if (!isRecord(rule) || rule['iif'] !== bridge || rule['priority'] !== BRIDGE_FORWARD_RULE_PRIORITY) continue;
@@ -149,6 +165,24 @@ async function ensureForwardRule(bridge: string, forwarding: PodForwarding, clus
     await runIp(['rule', 'add', 'iif', bridge, ...(wanted === 'all' ? [] : ['to', wanted]), 'lookup', 'main', 'priority', priority]);
   } catch (error) {
     if (!isAlreadyExists(error)) throw new PodNetworkError(`adding the rule "iif ${bridge} to ${wanted} lookup main priority ${priority}": ${messageOf(error)}`, { cause: error });
+  }
+}
+
+/** `iif <bridge> fwmark DNAT_REPLY_MARK lookup main priority 998` exists when `wanted`, and not otherwise. */
+async function ensureReplyRule(bridge: string, wanted: boolean): Promise<void> {
+  const priority = String(DNAT_REPLY_RULE_PRIORITY);
+  const mark = `0x${DNAT_REPLY_MARK.toString(16)}/0x${DNAT_REPLY_MARK.toString(16)}`;
+  const rules = await step('listing policy routing rules', () => runIpJson(['rule', 'show', 'priority', priority]));
+  const present = Array.isArray(rules) && rules.some((rule) => isRecord(rule) && rule['iif'] === bridge && rule['priority'] === DNAT_REPLY_RULE_PRIORITY);
+  if (present === wanted) return;
+  if (!wanted) {
+    await step(`removing the rule "iif ${bridge} fwmark ${mark} priority ${priority}"`, () => ignoreNotFound(runIp(['rule', 'del', 'priority', priority, 'iif', bridge, 'fwmark', mark, 'lookup', 'main'])));
+    return;
+  }
+  try {
+    await runIp(['rule', 'add', 'iif', bridge, 'fwmark', mark, 'lookup', 'main', 'priority', priority]);
+  } catch (error) {
+    if (!isAlreadyExists(error)) throw new PodNetworkError(`adding the rule "iif ${bridge} fwmark ${mark} lookup main priority ${priority}": ${messageOf(error)}`, { cause: error });
   }
 }
 

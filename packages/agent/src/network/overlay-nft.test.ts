@@ -23,6 +23,23 @@ table inet skiff-overlay {
 `);
   });
 
+  it('with the LAN link: forwards DNAT\'d flows (NodePorts) from it to pods and their replies back, nothing else from it, and marks those replies for routing', () => {
+    const ruleset = overlayRuleset({ ...base, linkName: 'eth0', masqueradeOutside: false });
+    expect(ruleset).toContain(`    iifname "skiff0" oifname "skiff0" ip daddr 10.244.0.0/16 accept
+    iifname "eth0" oifname { "skiff0", "skiff.vx" } ip daddr 10.244.0.0/16 ct status dnat accept
+    iifname { "skiff0", "skiff.vx" } oifname "eth0" ct direction reply ct status dnat accept
+    iifname "eth0" ct status != dnat drop
+    iifname "skiff0" drop
+`);
+    expect(ruleset).toContain(`  chain prerouting {
+    type filter hook prerouting priority mangle; policy accept;
+    iifname "skiff0" ct direction reply ct status dnat meta mark set meta mark | 0x2000
+  }
+`);
+    // With masquerade the link forwarded before the overlay; the table does not start dropping for it.
+    expect(overlayRuleset({ ...base, linkName: 'eth0', masqueradeOutside: true })).not.toContain('ct status != dnat drop');
+  });
+
   it('with --masquerade-outside, also forwards pod traffic leaving the pod network, masqueraded', () => {
     const ruleset = overlayRuleset({ ...base, masqueradeOutside: true });
     expect(ruleset).toContain(

@@ -8,6 +8,7 @@
 
 import { spawn } from 'node:child_process';
 import type { Ipv4Cidr } from '@skiff/api/core';
+import { DNAT_REPLY_MARK } from './host-safety.js';
 
 export const OVERLAY_TABLE = 'skiff-overlay';
 const NFT_BINARY = 'nft';
@@ -17,6 +18,12 @@ export interface OverlayRulesetOptions {
   readonly bridgeName: string;
   readonly vxlanName: string;
   readonly clusterCidr: Ipv4Cidr;
+  /**
+   * The LAN link the tunnel runs over. Given: a Service's NodePort reached from
+   * the LAN (DNAT'd by the service proxy to a pod here or on another node) is
+   * forwarded, its replies too, and nothing else from the link is.
+   */
+  readonly linkName?: string;
   /** Masquerade pod traffic to addresses outside clusterCidr (and let the host forward it). */
   readonly masqueradeOutside: boolean;
 }
@@ -26,6 +33,7 @@ export function overlayRuleset(options: OverlayRulesetOptions): string {
   const bridge = quote(options.bridgeName);
   const vxlan = quote(options.vxlanName);
   const cluster = options.clusterCidr.text;
+  const link = options.linkName === undefined ? undefined : quote(options.linkName);
   const lines = [
     `table inet ${OVERLAY_TABLE} {}`,
     `delete table inet ${OVERLAY_TABLE}`,
@@ -37,6 +45,15 @@ export function overlayRuleset(options: OverlayRulesetOptions): string {
     // Back out of the bridge it came in on: a pod reaching a pod of this node through the host (a Service's DNAT).
     `    iifname ${bridge} oifname ${bridge} ip daddr ${cluster} accept`,
   ];
+  if (link !== undefined) {
+    lines.push(
+      // NodePort: what the proxy DNAT'd to a pod, from the LAN link, and its replies back out of it.
+      `    iifname ${link} oifname { ${bridge}, ${vxlan} } ip daddr ${cluster} ct status dnat accept`,
+      `    iifname { ${bridge}, ${vxlan} } oifname ${link} ct direction reply ct status dnat accept`,
+    );
+    // The link forwards (for the above) but, without masquerade, nothing else: as when its forwarding was off.
+    if (!options.masqueradeOutside) lines.push(`    iifname ${link} ct status != dnat drop`);
+  }
   if (options.masqueradeOutside) {
     lines.push(
       `    iifname ${bridge} oifname != ${vxlan} ip daddr != ${cluster} accept`,
@@ -52,6 +69,16 @@ export function overlayRuleset(options: OverlayRulesetOptions): string {
     `    oifname ${vxlan} drop`,
     '  }',
   );
+  if (link !== undefined) {
+    lines.push(
+      // Replies of a NodePort flow answered by a pod here leave by the LAN link after their un-NAT: the
+      // mark lets them past the bridge's "unreachable" rule (host-safety.ts, DNAT_REPLY_MARK). Only replies of DNAT'd flows.
+      '  chain prerouting {',
+      '    type filter hook prerouting priority mangle; policy accept;',
+      `    iifname ${bridge} ct direction reply ct status dnat meta mark set meta mark | 0x${DNAT_REPLY_MARK.toString(16)}`,
+      '  }',
+    );
+  }
   if (options.masqueradeOutside) {
     lines.push(
       '  chain postrouting {',

@@ -108,14 +108,13 @@ export class VxlanOverlay {
     await step(`bringing ${dev} up`, () => runIp(['link', 'set', 'dev', dev, 'up']));
     // Per device, never the global switch: packets from the tunnel may be routed (to the bridge).
     await step(`enabling IPv4 forwarding on ${dev}`, () => writeFile(`/proc/sys/net/ipv4/conf/${dev}/forwarding`, '1'));
-    // Replies to masqueraded pod traffic come in on the LAN link and are routed to the bridge.
-    if (this.options.masqueradeOutside) {
-      const link = this.options.link.name;
-      await step(`enabling IPv4 forwarding on ${link}`, () => writeFile(`/proc/sys/net/ipv4/conf/${link}/forwarding`, '1'));
-    }
+    const link = this.options.link.name;
+    // The table first: with forwarding on, the LAN link forwards only what it allows (NodePort flows to
+    // pods and their replies; with masquerade also replies to masqueraded pod traffic).
     await step(`installing the nftables table of the overlay`, () =>
-      applyNft(overlayRuleset({ bridgeName: this.options.bridgeName, vxlanName: dev, clusterCidr: this.options.clusterCidr, masqueradeOutside: this.options.masqueradeOutside })),
+      applyNft(overlayRuleset({ bridgeName: this.options.bridgeName, vxlanName: dev, linkName: link, clusterCidr: this.options.clusterCidr, masqueradeOutside: this.options.masqueradeOutside })),
     );
+    await step(`enabling IPv4 forwarding on ${link}`, () => writeFile(`/proc/sys/net/ipv4/conf/${link}/forwarding`, '1'));
   }
 
   /** Makes the device's routes, neighbours and FDB entries exactly those for `peers`; returns what it changed. */
@@ -219,6 +218,11 @@ export async function removeOverlay(nodeIp: string, bridgeName: string, deviceNa
   if (!isRecord(data) || data['local'] !== nodeIp) return false;
   await step(`deleting ${deviceName}`, () => ignoreNotFound(runIp(['link', 'delete', 'dev', deviceName])));
   await step('removing the nftables table of the overlay', () => applyNft(overlayRulesetRemoval()));
+  // The LAN link forwarded for the overlay (NodePort flows); with the table gone it goes back to forwarding nothing.
+  const lanLink = data['link'];
+  if (typeof lanLink === 'string' && /^[A-Za-z0-9_.-]{1,15}$/.test(lanLink)) {
+    await step(`disabling IPv4 forwarding on ${lanLink}`, () => writeFile(`/proc/sys/net/ipv4/conf/${lanLink}/forwarding`, '0').catch(() => undefined));
+  }
   // The bridge goes back to forwarding nothing (host-safety.ts); the bridge itself stays, as it always does.
   await setUpForwarding(bridgeName, 'none');
   return true;
