@@ -53,6 +53,8 @@ const cluster = await startLocalCluster({
   etcdPeerPort: 2480,
   grpcAddress: '127.0.0.1:7400',
   httpAddress: '127.0.0.1:7401',
+  // The documented pod network (10.244.0.0/16), not a test's leased slice.
+  ownPodNetwork: false,
 });
 let stopping = false;
 const stop = async (code: number): Promise<void> => {

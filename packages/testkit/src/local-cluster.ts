@@ -10,6 +10,7 @@ import { startEtcd, type EtcdServer } from './etcd.js';
 import { startProcess, type ManagedProcess } from './managed-process.js';
 import { inNetworkNamespace, NETNS_DIR } from './network-namespace-command.js';
 import { nodeFlagsOf } from './node-flags.js';
+import { claimPodNetwork, type PodNetworkLease } from './pod-network-lease.js';
 import { AGENT_MAIN, CONTROLPLANE_MAIN } from './repo-paths.js';
 import type { ApiClient } from '@skiff/api';
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
@@ -33,6 +34,13 @@ export interface LocalClusterOptions {
   readonly logLevel?: string;
   /** Extra control plane flags (timings, strategy…). */
   readonly controlPlaneArgs?: readonly string[];
+  /**
+   * A pod network of this cluster's own (pod-network-lease.ts), so that clusters sharing the
+   * root namespace's skiff0 bridge never hand out the same pod addresses. Default: on when the
+   * cluster runs in this process's namespace and controlPlaneArgs set no --pod-network; the dev
+   * cluster turns it off to keep the documented 10.244.0.0/16.
+   */
+  readonly ownPodNetwork?: boolean;
   /**
    * More gRPC addresses for the same control plane (e.g. a veth's host-side
    * address that an agent in a network namespace can reach); port 0 picks a
@@ -119,8 +127,17 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     netns: options.netns,
   });
   const dataDir = options.controlPlaneDataDir ?? (await mkdtemp(join(tmpdir(), 'skiff-controlplane-')));
-  const removeDataDir = (): Promise<void> => (options.controlPlaneDataDir ? Promise.resolve() : rm(dataDir, { recursive: true, force: true }));
+  const wantsLease = options.ownPodNetwork ?? (options.netns === undefined && !(options.controlPlaneArgs ?? []).includes('--pod-network'));
+  let lease: PodNetworkLease | undefined;
+  const removeDataDir = async (): Promise<void> => {
+    await lease?.release();
+    if (!options.controlPlaneDataDir) await rm(dataDir, { recursive: true, force: true });
+  };
   try {
+    lease = wantsLease ? await claimPodNetwork() : undefined;
+    const networkArgs = lease ? ['--pod-network', lease.podNetwork] : [];
+    options = { ...options, controlPlaneArgs: [...networkArgs, ...(options.controlPlaneArgs ?? [])] };
+    const agentNetwork: AgentNetwork = { tablePrefix: lease ? `skiff-proxy-${lease.slot}` : 'skiff-proxy' };
     const started = await startControlPlane(etcd.endpoint, dataDir, options);
     let controlPlane = started.controlPlane;
     const agents: ManagedAgent[] = [];
@@ -161,7 +178,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
         if (options.netns !== undefined && agentOptions.netns === undefined) {
           throw new Error(`agent ${agentOptions.name}: the control plane runs inside network namespace ${options.netns}; give the agent a netns (and a server) it can reach it from`);
         }
-        const agent = new ManagedAgent(agentOptions, started.grpcAddress, started.tokenFile, join(agentRoot, agentOptions.name));
+        const agent = new ManagedAgent(agentOptions, started.grpcAddress, started.tokenFile, join(agentRoot, agentOptions.name), agentNetwork);
         agents.push(agent);
         await agent.start();
         return agent;
@@ -242,6 +259,7 @@ class ManagedAgent implements LocalAgent {
     private readonly server: string,
     private readonly tokenFile: string,
     readonly stateDir: string,
+    private readonly network: AgentNetwork = { tablePrefix: 'skiff-proxy' },
   ) {}
 
   get name(): string {
@@ -307,12 +325,17 @@ class ManagedAgent implements LocalAgent {
       ...(o.insecureRegistries ?? []).flatMap((r) => ['--insecure-registry', r]),
       // Agents sharing this process's network namespace each keep their own service proxy table
       // (they would otherwise rewrite and delete one another's); an agent in a namespace of its own keeps the default.
-      ...(o.netns === undefined && !(o.extraArgs ?? []).includes('--proxy-table') ? ['--proxy-table', proxyTableOf(o.name)] : []),
+      ...(o.netns === undefined && !(o.extraArgs ?? []).includes('--proxy-table') ? ['--proxy-table', proxyTableOf(o.name, this.network.tablePrefix)] : []),
     ];
   }
 }
 
-/** `skiff-proxy-<node name>`, in the characters --proxy-table accepts. */
-export function proxyTableOf(nodeName: string): string {
-  return `skiff-proxy-${nodeName.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 64);
+/** What the agents of one local cluster share: their proxy tables' prefix (with the lease's slot in it). */
+interface AgentNetwork {
+  readonly tablePrefix: string;
+}
+
+/** `<prefix>-<node name>` (prefix `skiff-proxy`, or `skiff-proxy-<lease slot>`), in the characters --proxy-table accepts. */
+export function proxyTableOf(nodeName: string, prefix = 'skiff-proxy'): string {
+  return `${prefix}-${nodeName.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 64);
 }
