@@ -239,6 +239,7 @@ describe.skipIf(skip)('a cluster of hosts on a LAN', () => {
   test('stop() removes the containers, cgroups, namespaces and routes the cluster made', async () => {
     const c = theCluster();
     const stateDirs = c.hosts.map((h) => h.agent.stateDir);
+    const cgroupInstances = c.hosts.map((h) => h.agent.cgroupInstance);
     const namespaces = [c.lan.namespace, c.controlPlane.netns, ...c.hosts.map((h) => h.netns)];
     await c.stop();
     const netnsList = (await run('ip', ['netns', 'list'])).stdout;
@@ -248,9 +249,9 @@ describe.skipIf(skip)('a cluster of hosts on a LAN', () => {
     // No container process (conmon, runc, the pods) outlived its agent.
     const { stdout: processes } = await run('ps', ['-eo', 'args']);
     for (const dir of stateDirs) expect(processes).not.toContain(dir);
-    for (const name of HOSTS) {
-      const left = readdirSync('/sys/fs/cgroup').filter((controller) => existsSync(join('/sys/fs/cgroup', controller, 'skiff', name)));
-      expect(left, `cgroup dirs of ${name}`).toEqual([]);
+    for (const instance of cgroupInstances) {
+      const left = readdirSync('/sys/fs/cgroup').filter((controller) => existsSync(join('/sys/fs/cgroup', controller, 'skiff', instance)));
+      expect(left, `cgroup dirs of ${instance}`).toEqual([]);
     }
   }, 120_000);
 });

@@ -50,6 +50,8 @@ async function getJson<T>(args: string[]): Promise<T> {
 
 const podsOf = async (selector: string): Promise<Pod[]> => (await getJson<{ items: Pod[] }>(['get', 'pods', '-l', selector])).items;
 const node = (): Promise<Node> => getJson<Node>(['get', 'node', NODE]);
+/** /skiff/<instance>: where the agent keeps its cgroups (the testkit names it apart from other suites'). */
+const cgroupInstance = (): string => cluster.agents.find((a) => a.name === NODE)?.cgroupInstance ?? NODE;
 const memoryPressure = async (): Promise<string | undefined> => (await node()).status?.conditions?.find((c) => c.type === 'MemoryPressure')?.status;
 
 async function runningPod(selector: string): Promise<Pod> {
@@ -80,12 +82,12 @@ async function explained<T>(wait: Promise<T>): Promise<T> {
 
 /** A cgroup file of this agent in a v1 hierarchy. */
 function cgroupFile(controller: string, relative: string, file: string): string {
-  return readFileSync(join('/sys/fs/cgroup', controller, 'skiff', NODE, relative, file), 'utf8').trim();
+  return readFileSync(join('/sys/fs/cgroup', controller, 'skiff', cgroupInstance(), relative, file), 'utf8').trim();
 }
 
 /** Whether the cgroup exists in any hierarchy. */
 function cgroupExists(relative: string): boolean {
-  return readdirSync('/sys/fs/cgroup').some((controller) => existsSync(join('/sys/fs/cgroup', controller, 'skiff', NODE, relative)));
+  return readdirSync('/sys/fs/cgroup').some((controller) => existsSync(join('/sys/fs/cgroup', controller, 'skiff', cgroupInstance(), relative)));
 }
 
 const steady = () => `apiVersion: v1

@@ -113,6 +113,13 @@ async function httpGetOnBridge(ip: string): Promise<string> {
 const KUBEPODS_SKELETON = new Set(['kubepods', 'kubepods/burstable', 'kubepods/besteffort']);
 
 /** Pod and container cgroups of a node's agent, in every hierarchy. */
+/** Where the agent of `node` keeps its cgroups (/skiff/<instance>: the testkit names it apart from other suites' agents). */
+function cgroupInstanceOf(node: string): string {
+  const agent = cluster.agents.find((a) => a.name === node);
+  if (!agent) throw new Error(`no agent ${node}`);
+  return agent.cgroupInstance;
+}
+
 function cgroupDirsOf(node: string): string[] {
   const found: string[] = [];
   const walk = (dir: string, relative: string): void => {
@@ -124,7 +131,7 @@ function cgroupDirsOf(node: string): string[] {
     }
   };
   for (const controller of readdirSync('/sys/fs/cgroup')) {
-    const root = join('/sys/fs/cgroup', controller, 'skiff', node);
+    const root = join('/sys/fs/cgroup', controller, 'skiff', cgroupInstanceOf(node));
     if (existsSync(root)) walk(root, '');
   }
   return found;

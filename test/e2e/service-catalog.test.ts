@@ -49,7 +49,8 @@ describe('WatchedServiceCatalog', () => {
     await waitFor(() => catalog.service('default', 'web')?.spec.ports[0]?.port === 8080, { timeoutMs: 10_000, description: 'the new port' });
     await api.delete({ kind: 'Service', namespace: 'default', name: 'web' });
     await waitFor(() => catalog.service('default', 'web') === undefined, { timeoutMs: 10_000, description: 'web gone from the catalog' });
-    expect(catalog.endpointSlices('default', 'web')).toEqual([]);
+    // The EndpointSlice controller removes the deleted Service's slices too; the catalog follows.
+    await waitFor(() => catalog.endpointSlices('default', 'web').length === 0, { timeoutMs: 10_000, description: "web's slices gone from the catalog" });
   });
 
   it('resumes from its last resourceVersion after being away', async () => {

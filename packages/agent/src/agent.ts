@@ -81,6 +81,8 @@ export interface AgentConfig {
   /** The join token: needed only while the state dir holds no node credentials (and to re-join after a revocation). */
   readonly token?: string;
   readonly nodeName: string;
+  /** The agent's cgroups live under /skiff/<cgroupInstance> (default: the node name); agents sharing a host need different ones. */
+  readonly cgroupInstance?: string;
   /** host:port of the agent's own gRPC server (logs, exec); port 0 picks one. */
   readonly listen: string;
   readonly stateDir: string;
@@ -302,7 +304,7 @@ export class NodeAgent {
     return this.config.runtime === 'runc'
       ? new RuncRuntime({
           stateDir,
-          instanceName: this.config.nodeName,
+          instanceName: this.config.cgroupInstance ?? this.config.nodeName,
           ...(this.config.containerLogs ? { logMaxBytes: this.config.containerLogs.maxBytes, logMaxFiles: this.config.containerLogs.maxFiles } : {}),
         })
       : new ProcessRuntime({ stateDir });
@@ -456,7 +458,7 @@ export class NodeAgent {
   }
 
   private podCgroupManager(allocatable: { memoryBytes: number; cpuMillis: number }): PodCgroupManager {
-    return new PodCgroupManager({ instanceName: this.config.nodeName, allocatable, log: this.log });
+    return new PodCgroupManager({ instanceName: this.config.cgroupInstance ?? this.config.nodeName, allocatable, log: this.log });
   }
 
   /** kubepods sized to the allocatable, its QoS classes (made now, so eviction can measure them from the start). */

@@ -35,6 +35,8 @@ const usage = `usage: skiff-agent [options]
   --name NAME             node name (default: the host name)
   --listen HOST:PORT      the agent's own gRPC address, for logs (default 127.0.0.1:7410; port 0 picks one)
   --state-dir DIR         containers, images and network state (default /var/lib/skiff/<name>)
+  --cgroup-instance NAME  the agent's cgroups live under /skiff/NAME (default: the node name);
+                          two agents on one host (tests, a dev cluster) need different ones
   --runtime runc|process  container runtime (default runc as root, process otherwise)
   --cpu Q --memory Q --pods N   capacity to offer (default: what the host has)
   --system-reserved cpu=Q,memory=Q  kept for the host: pods are offered (allocatable) capacity
@@ -81,6 +83,7 @@ function parseFlags() {
         name: { type: 'string', default: hostname().toLowerCase() },
         listen: { type: 'string', default: '127.0.0.1:7410' },
         'state-dir': { type: 'string' },
+        'cgroup-instance': { type: 'string' },
         runtime: { type: 'string', default: process.getuid?.() === 0 ? 'runc' : 'process' },
         cpu: { type: 'string' },
         memory: { type: 'string' },
@@ -199,6 +202,13 @@ const clusterDns = checked(() => {
   };
 });
 checked(() => parseHostPort(flags.listen, '--listen'));
+checked(() => {
+  const instance = flags['cgroup-instance'];
+  // One path segment under /skiff: nothing that could climb out of it.
+  if (instance !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(instance)) {
+    throw new Error(`--cgroup-instance must be letters, digits, ".", "-" or "_" (one cgroup name), not "${instance}"`);
+  }
+});
 
 /** --token, --token-file or SKIFF_TOKEN (in that order; the first two exclude each other). */
 function joinToken(): string | undefined {
@@ -241,6 +251,7 @@ const agent = new NodeAgent(
     // --reset needs no token: it only removes what the node left behind.
     ...(flags.reset ? {} : tokenOption()),
     nodeName: flags.name,
+    ...(flags['cgroup-instance'] !== undefined ? { cgroupInstance: flags['cgroup-instance'] } : {}),
     listen: flags.listen,
     // Absolute: overlay mounts and runc bundles refuse relative paths.
     stateDir: resolve(flags['state-dir'] ?? `/var/lib/skiff/${flags.name}`),

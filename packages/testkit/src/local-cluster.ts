@@ -1,5 +1,6 @@
 // A whole Skiff cluster on this machine, as real processes: its own etcd and
 // the control plane. End-to-end suites and `npm run cluster` both use it.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -80,6 +81,11 @@ export interface AgentOptions {
 export interface LocalAgent {
   readonly name: string;
   readonly stateDir: string;
+  /**
+   * Its cgroups live under /skiff/<cgroupInstance> in every hierarchy: `<name>-<cluster id>`, so
+   * that suites running side by side with agents of the same name never touch each other's.
+   */
+  readonly cgroupInstance: string;
   /** The current agent process (a new one after restart()). */
   readonly process: ManagedProcess;
   /** Starts the agent again on the same state dir (after a stop or kill9). */
@@ -137,7 +143,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     lease = wantsLease ? await claimPodNetwork() : undefined;
     const networkArgs = lease ? ['--pod-network', lease.podNetwork] : [];
     options = { ...options, controlPlaneArgs: [...networkArgs, ...(options.controlPlaneArgs ?? [])] };
-    const agentNetwork: AgentNetwork = { tablePrefix: lease ? `skiff-proxy-${lease.slot}` : 'skiff-proxy' };
+    const agentNetwork: AgentNetwork = { tablePrefix: lease ? `skiff-proxy-${lease.slot}` : 'skiff-proxy', clusterId: randomBytes(3).toString('hex') };
     const started = await startControlPlane(etcd.endpoint, dataDir, options);
     let controlPlane = started.controlPlane;
     const agents: ManagedAgent[] = [];
@@ -259,8 +265,12 @@ class ManagedAgent implements LocalAgent {
     private readonly server: string,
     private readonly tokenFile: string,
     readonly stateDir: string,
-    private readonly network: AgentNetwork = { tablePrefix: 'skiff-proxy' },
+    private readonly network: AgentNetwork = { tablePrefix: 'skiff-proxy', clusterId: randomBytes(3).toString('hex') },
   ) {}
+
+  get cgroupInstance(): string {
+    return `${this.options.name}-${this.network.clusterId}`.slice(0, 63);
+  }
 
   get name(): string {
     return this.options.name;
@@ -316,6 +326,7 @@ class ManagedAgent implements LocalAgent {
       '--name', o.name,
       '--listen', o.listen ?? '127.0.0.1:0',
       '--state-dir', this.stateDir,
+      '--cgroup-instance', this.cgroupInstance,
       '--runtime', o.runtime ?? 'runc',
       ...(o.cpu ? ['--cpu', o.cpu] : []),
       ...(o.memory ? ['--memory', o.memory] : []),
@@ -333,6 +344,8 @@ class ManagedAgent implements LocalAgent {
 /** What the agents of one local cluster share: their proxy tables' prefix (with the lease's slot in it). */
 interface AgentNetwork {
   readonly tablePrefix: string;
+  /** Random, per cluster: the suffix of its agents' cgroup instance names. */
+  readonly clusterId: string;
 }
 
 /** `<prefix>-<node name>` (prefix `skiff-proxy`, or `skiff-proxy-<lease slot>`), in the characters --proxy-table accepts. */
