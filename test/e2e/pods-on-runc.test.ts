@@ -2,7 +2,7 @@
 // serves the image, three agents pull it, and every replica answers HTTP on its
 // own pod IP. Scaling and deletion leave no container, mount or cgroup behind.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Pod } from '@skiff/api';
@@ -71,17 +71,27 @@ async function runcContainers(): Promise<string[]> {
   for (const agent of cluster.agents) {
     const roots = findRuncRoots(agent.stateDir);
     for (const root of roots) {
-      const { stdout } = await run('runc', ['--root', root, 'list', '-q']);
-      ids.push(...stdout.split('\n').filter(Boolean));
+      const listed = await run('runc', ['--root', root, 'list', '-q']).catch((error: unknown) => {
+        if (!existsSync(root)) return { stdout: '' }; // removed with its container meanwhile
+        throw error;
+      });
+      ids.push(...listed.stdout.split('\n').filter(Boolean));
     }
   }
   return ids;
 }
 
 function findRuncRoots(dir: string): string[] {
-  if (!existsSync(dir)) return [];
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    // The agent removes a container's directories while this walks them.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
   const found: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+  for (const entry of entries) {
     if (!entry.isDirectory()) continue;
     const path = join(dir, entry.name);
     if (entry.name === 'runc') found.push(path);
