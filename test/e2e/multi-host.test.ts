@@ -12,31 +12,28 @@
 // through the harness's relay.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { formatJoinToken, parseJoinToken, type Node, type Pod } from '@skiff/api';
 import {
   BUSYBOX_INDEX_HTML,
-  buildBusyboxImage,
   LAN_NETWORK,
   skipUnlessRoot,
-  startMultiHostCluster,
-  startRegistry,
   waitFor,
   type ClusterHost,
   type MultiHostCluster,
-  type RunningRegistry,
 } from '@skiff/testkit';
+import { ctlOrThrow, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 const run = promisify(execFile);
 const HOSTS = ['node-1', 'node-2', 'node-3'];
 const REPLICAS = 6;
 
+let hosts: BusyboxHosts | undefined;
 let cluster: MultiHostCluster | undefined;
-let registry: RunningRegistry | undefined;
 let workDir: string | undefined;
 let image = '';
 
@@ -44,32 +41,20 @@ const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'd
 
 beforeAll(async () => {
   if (skip) return;
-  workDir = await mkdtemp(join(tmpdir(), 'skiff-multi-host-'));
-  registry = await startRegistry();
-  await buildBusyboxImage(join(workDir, 'image'), registry.address);
   // 2 cpus per node and 800m per replica: two replicas fit on a node, so six need all three.
-  cluster = await startMultiHostCluster({ hosts: HOSTS.length, registry: registry.address, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
-  image = `${cluster.registry ?? ''}/skiff/busybox:latest`;
+  hosts = await startBusyboxHosts('multi-host', { hosts: HOSTS.length, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
+  ({ cluster, image, workDir } = hosts);
 }, 180_000);
 
-afterAll(async () => {
-  try {
-    await cluster?.stop();
-  } finally {
-    await registry?.stop();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
-  }
-}, 180_000);
+afterAll(() => hosts?.stop(), 180_000);
 
 function theCluster(): MultiHostCluster {
   if (!cluster) throw new Error('the multi-host cluster did not start');
   return cluster;
 }
 
-async function ctl(args: string[], stdin?: string): Promise<string> {
-  const result = await theCluster().ctl(args, stdin === undefined ? {} : { stdin });
-  if (result.code !== 0) throw new Error(`ctl ${args.join(' ')} exited ${String(result.code)}: ${result.stderr}`);
-  return result.stdout;
+function ctl(args: string[], stdin?: string): Promise<string> {
+  return ctlOrThrow(theCluster(), args, stdin);
 }
 
 async function nodes(): Promise<Node[]> {

@@ -12,35 +12,29 @@
 // agent's IPAM file names it) or inside a host's; `ip`, `bridge` and `nft`
 // only read and write tables inside the hosts' namespaces.
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VTEP_ADDRESS_ANNOTATION, VTEP_MAC_ANNOTATION, type Node, type Pod } from '@skiff/api';
 import {
   AGENT_MAIN,
   BUSYBOX_INDEX_HTML,
-  buildBusyboxImage,
   inNetworkNamespace,
   runCommand,
   skipUnlessRoot,
-  startMultiHostCluster,
   startProcess,
-  startRegistry,
   waitFor,
   type ClusterHost,
   type ManagedProcess,
   type MultiHostCluster,
-  type RunningRegistry,
 } from '@skiff/testkit';
+import { ctlOrThrow, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 const HOSTS = ['node-1', 'node-2', 'node-3'];
 const VX = 'skiff.vx';
 const UDP_PORT = 9000;
 
+let hosts: BusyboxHosts | undefined;
 let cluster: MultiHostCluster | undefined;
-let registry: RunningRegistry | undefined;
-let workDir: string | undefined;
 let udpEcho: ManagedProcess | undefined;
 let image = '';
 
@@ -48,20 +42,15 @@ const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'n
 
 beforeAll(async () => {
   if (skip) return;
-  workDir = await mkdtemp(join(tmpdir(), 'skiff-pod-overlay-'));
-  registry = await startRegistry();
-  await buildBusyboxImage(join(workDir, 'image'), registry.address);
-  cluster = await startMultiHostCluster({ hosts: HOSTS.length, registry: registry.address, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
-  image = `${cluster.registry ?? ''}/skiff/busybox:latest`;
+  hosts = await startBusyboxHosts('pod-overlay', { hosts: HOSTS.length, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
+  ({ cluster, image } = hosts);
 }, 180_000);
 
 afterAll(async () => {
   try {
     await udpEcho?.stop();
-    await cluster?.stop();
   } finally {
-    await registry?.stop();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
+    await hosts?.stop();
   }
 }, 180_000);
 
@@ -70,10 +59,8 @@ function theCluster(): MultiHostCluster {
   return cluster;
 }
 
-async function ctl(args: string[], stdin?: string): Promise<string> {
-  const result = await theCluster().ctl(args, stdin === undefined ? {} : { stdin });
-  if (result.code !== 0) throw new Error(`ctl ${args.join(' ')} exited ${String(result.code)}: ${result.stderr}`);
-  return result.stdout;
+function ctl(args: string[], stdin?: string): Promise<string> {
+  return ctlOrThrow(theCluster(), args, stdin);
 }
 
 async function nodes(): Promise<Node[]> {

@@ -12,24 +12,19 @@
 // plane host). The outside name is answered by a dnsmasq this suite runs on
 // node-1's own loopback; no host namespace has a route off the LAN.
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EndpointSlice, Pod, Service } from '@skiff/api';
 import {
-  buildBusyboxImage,
   inNetworkNamespace,
   skipUnlessRoot,
   startDnsmasq,
-  startMultiHostCluster,
   startProcess,
-  startRegistry,
   waitFor,
   type ManagedProcess,
   type MultiHostCluster,
   type RunningDnsmasq,
-  type RunningRegistry,
 } from '@skiff/testkit';
+import { ctlOrThrow, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 const HOSTS = ['node-1', 'node-2', 'node-3'];
@@ -38,10 +33,9 @@ const CLIENTS = HOSTS.map((host) => ({ name: `client-${host.slice(-1)}`, host })
 const UPSTREAM = { address: '127.0.0.53', port: 5353 };
 const NODE_PORT = 30880;
 
+let hosts: BusyboxHosts | undefined;
 let cluster: MultiHostCluster | undefined;
-let registry: RunningRegistry | undefined;
 let dnsmasq: RunningDnsmasq | undefined;
-let workDir: string | undefined;
 const processes: ManagedProcess[] = [];
 let image = '';
 
@@ -49,18 +43,14 @@ const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'n
 
 beforeAll(async () => {
   if (skip) return;
-  workDir = await mkdtemp(join(tmpdir(), 'skiff-services-e2e-'));
-  registry = await startRegistry();
-  await buildBusyboxImage(join(workDir, 'image'), registry.address);
-  cluster = await startMultiHostCluster({
+  hosts = await startBusyboxHosts('services-e2e', {
     hosts: HOSTS.length,
-    registry: registry.address,
     // Spread: the backends land on every host, so traffic crosses the overlay and stays local too.
     // Pods of a NotReady node move after 15 s: long enough for an agent restart (it keeps its pods), short for the killed node.
     controlPlaneArgs: ['--strategy', 'spread', '--pod-eviction-timeout-ms', '15000'],
     agent: { cpu: '2', memory: '2Gi', pods: '20', extraArgs: ['--dns-upstream', `${UPSTREAM.address}:${String(UPSTREAM.port)}`] },
   });
-  image = `${cluster.registry ?? ''}/skiff/busybox:latest`;
+  ({ cluster, image } = hosts);
   dnsmasq = await startDnsmasq({ ...UPSTREAM, netns: cluster.host('node-1').netns, hosts: ['192.0.2.10 outside.example'], name: 'dnsmasq-node-1' });
   await ctl(['apply', '-f', '-'], manifests());
   for (const client of CLIENTS) await ctl(['apply', '-f', '-'], clientPod(client.name, client.host));
@@ -72,10 +62,8 @@ afterAll(async () => {
   try {
     for (const p of processes) await p.stop(1000).catch(() => undefined);
     await dnsmasq?.stop();
-    await cluster?.stop();
   } finally {
-    await registry?.stop();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
+    await hosts?.stop();
   }
 }, 180_000);
 
@@ -84,10 +72,8 @@ function theCluster(): MultiHostCluster {
   return cluster;
 }
 
-async function ctl(args: string[], stdin?: string): Promise<string> {
-  const result = await theCluster().ctl(args, stdin === undefined ? {} : { stdin });
-  if (result.code !== 0) throw new Error(`ctl ${args.join(' ')} exited ${String(result.code)}: ${result.stderr}`);
-  return result.stdout;
+function ctl(args: string[], stdin?: string): Promise<string> {
+  return ctlOrThrow(theCluster(), args, stdin);
 }
 
 /** Runs a command in a client pod (ctl exec); its output, whatever its exit code. */

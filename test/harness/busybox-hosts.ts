@@ -1,0 +1,47 @@
+// What the multi-host suites share: a loopback registry holding the busybox
+// test image, a cluster of hosts in network namespaces that pulls it over the
+// LAN relay, and ctl as the admin that fails loudly. stop() removes all of it,
+// whatever state a test left.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBusyboxImage, startMultiHostCluster, startRegistry, type MultiHostCluster, type MultiHostClusterOptions, type RunningRegistry } from '@skiff/testkit';
+
+export interface BusyboxHosts {
+  readonly cluster: MultiHostCluster;
+  /** REGISTRY-ON-THE-LAN/skiff/busybox:latest */
+  readonly image: string;
+  /** A scratch directory of the suite's, removed by stop(). */
+  readonly workDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startBusyboxHosts(name: string, options: Omit<MultiHostClusterOptions, 'registry'>): Promise<BusyboxHosts> {
+  const workDir = await mkdtemp(join(tmpdir(), `skiff-${name}-`));
+  let registry: RunningRegistry | undefined;
+  let cluster: MultiHostCluster | undefined;
+  const stop = async (): Promise<void> => {
+    try {
+      await cluster?.stop();
+    } finally {
+      await registry?.stop();
+      await rm(workDir, { recursive: true, force: true });
+    }
+  };
+  try {
+    registry = await startRegistry();
+    await buildBusyboxImage(join(workDir, 'image'), registry.address);
+    cluster = await startMultiHostCluster({ ...options, registry: registry.address });
+    return { cluster, image: `${cluster.registry ?? ''}/skiff/busybox:latest`, workDir, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** ctl as the admin inside the control-plane host; its stdout, or an error with its stderr. */
+export async function ctlOrThrow(cluster: MultiHostCluster, args: readonly string[], stdin?: string): Promise<string> {
+  const result = await cluster.ctl(args, stdin === undefined ? {} : { stdin });
+  if (result.code !== 0) throw new Error(`ctl ${args.join(' ')} exited ${String(result.code)}: ${result.stderr}`);
+  return result.stdout;
+}
