@@ -57,9 +57,7 @@ import { BridgePodNetwork, DEFAULT_BRIDGE_NAME } from './network/bridge-pod-netw
 import { removeOverlay, VXLAN_OVERHEAD, vxlanMacAddress, type UnderlayLink } from './network/vxlan-overlay.js';
 import type { OverlayController } from './overlay-controller.js';
 import { createOverlayController, overlayUnderlay } from './pod-overlay.js';
-import { ClusterDns, DEFAULT_CLUSTER_DOMAIN, hostUpstreams, type Upstream } from './dns/index.js';
-import type { ClusterDnsSettings } from './dns/pod-resolv-conf.js';
-import { serviceEnvironment } from './dns/service-env.js';
+import { NodeServices, type ClusterDnsConfig, type ServiceProxyConfig } from './node-services.js';
 import { resetNode } from './node-reset.js';
 import { NodeSession } from './node-session.js';
 import { PodEtcFiles } from './runtime/pod-etc-files.js';
@@ -70,8 +68,7 @@ import type { Runtime } from './runtime/runtime.js';
 import { HostCommands } from './services/nft-applier.js';
 import { DEFAULT_TABLE_NAME } from './services/nft-ruleset.js';
 import type { ServiceCatalog } from './services/service-catalog.js';
-import { DEFAULT_SERVICE_CIDR, removeProxyTable, ServiceProxy } from './services/service-proxy.js';
-import { WatchedServiceCatalog } from './services/watched-service-catalog.js';
+import { DEFAULT_SERVICE_CIDR, removeProxyTable } from './services/service-proxy.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -110,9 +107,9 @@ export interface AgentConfig {
    * The node's cluster DNS (runc runtime only: it listens on the pod bridge's gateway). `address`
    * overrides the gateway, `upstreams` the host's resolvers; default on, cluster.local.
    */
-  readonly clusterDns?: { readonly enabled: boolean; readonly domain?: string; readonly address?: string; readonly upstreams?: readonly Upstream[] };
+  readonly clusterDns?: ClusterDnsConfig;
   /** The nftables service proxy (runc runtime only: it needs the pod network); default on. */
-  readonly serviceProxy?: { readonly enabled: boolean; readonly table?: string; readonly serviceCidr?: string; readonly minSyncMs?: number };
+  readonly serviceProxy?: ServiceProxyConfig;
   /** For tests: the clock certificate renewals follow. */
   readonly clock?: Clock;
   /** kubelet's --system-reserved: allocatable = capacity − this. */
@@ -134,9 +131,7 @@ export class NodeAgent {
   private imageGc?: ImageGarbageCollector;
   private events?: ApiEventSink;
   private overlay?: OverlayController;
-  private clusterDns?: ClusterDns;
-  private serviceCatalog?: WatchedServiceCatalog;
-  private serviceProxy?: ServiceProxy;
+  private nodeServices?: NodeServices;
   private evictions?: EvictionManager;
   private nodeCredentials?: NodeCredentials;
   /** The Api service (pull secrets, events), for the control plane and credentials it was made with. */
@@ -185,14 +180,20 @@ export class NodeAgent {
       this.overlay?.restart();
     });
     this.events = new ApiEventSink({ nodeName: this.config.nodeName, write: (event) => this.applyEvent(event), log: this.log });
-    this.startServices(link, network);
-    if (network) await this.startClusterDns(network);
+    const services = new NodeServices({
+      ...(this.config.clusterDns ? { clusterDns: this.config.clusterDns } : {}),
+      ...(this.config.serviceProxy ? { serviceProxy: this.config.serviceProxy } : {}),
+      client: () => this.apiClient(),
+      log: this.log,
+    });
+    this.nodeServices = services;
+    await services.start(link, network);
     this.reconciler = new Reconciler({
       events: this.events,
       runtime,
       ...(images ? { images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),
-      ...(network ? { network, podFiles: new PodEtcFiles(join(this.config.stateDir, 'pods'), undefined, () => this.clusterDnsSettings()) } : {}),
-      serviceEnv: (pod: Pod) => this.serviceEnvOf(pod),
+      ...(network ? { network, podFiles: new PodEtcFiles(join(this.config.stateDir, 'pods'), undefined, () => services.dnsSettings()) } : {}),
+      serviceEnv: (pod: Pod) => services.environmentOf(pod),
       pods: assignments,
       hostIP: host,
       reportStatus: (pod, status) => this.reportStatus(link.client, pod, status),
@@ -219,9 +220,7 @@ export class NodeAgent {
     this.imageGc?.stop();
     this.evictions?.stop();
     await this.overlay?.stop();
-    await this.clusterDns?.stop();
-    this.serviceCatalog?.stop();
-    await this.serviceProxy?.stop();
+    await this.nodeServices?.stop();
     await this.reconciler?.stop();
     this.events?.stop();
     this.link?.close();
@@ -310,72 +309,9 @@ export class NodeAgent {
       : new ProcessRuntime({ stateDir });
   }
 
-  /**
-   * The cluster DNS on the pod bridge's gateway (or --cluster-dns), port 53, over the service
-   * catalog. A DNS that cannot start (port 53 taken) is logged, and pods keep the host's resolvers.
-   */
-  private async startClusterDns(network: BridgePodNetwork): Promise<void> {
-    const options = this.config.clusterDns ?? { enabled: true };
-    const catalog = this.serviceCatalog;
-    if (!options.enabled || !catalog) return;
-    const address = options.address ?? network.gateway;
-    try {
-      await network.ensureHost(); // the gateway address exists from here on
-      const upstreams = options.upstreams ?? (await hostUpstreams('/etc/resolv.conf', address));
-      const dns = new ClusterDns({
-        catalog,
-        address,
-        clusterDomain: options.domain ?? DEFAULT_CLUSTER_DOMAIN,
-        upstreams,
-        onError: (error) => this.log.warn({ err: error }, 'cluster DNS'),
-      });
-      await dns.start();
-      this.clusterDns = dns;
-      this.log.info({ address: `${address}:${dns.port}`, domain: dns.clusterDomain, upstreams: upstreams.map((u) => `${u.host}:${u.port}`) }, 'cluster DNS running');
-    } catch (error) {
-      this.log.error({ err: error, address }, "cluster DNS did not start; pods get the host's resolvers");
-    }
-  }
-
-  private clusterDnsSettings(): ClusterDnsSettings | undefined {
-    const dns = this.clusterDns;
-    return dns ? { nameserver: dns.address, clusterDomain: dns.clusterDomain } : undefined;
-  }
-
-  /** Kubernetes' service variables, from the Services known when a container starts (kubelet too waits for the first list). */
-  private serviceEnvOf(pod: Pod): Record<string, string> {
-    const catalog = this.serviceCatalog;
-    if (!catalog || pod.spec.enableServiceLinks === false) return {};
-    if (!catalog.synced) throw new Error('services have not been listed yet: cannot build the service environment variables');
-    return serviceEnvironment(pod, catalog.services());
-  }
-
   /** The Services and EndpointSlices the node sees (the service proxy and the DNS read it). */
   get services(): ServiceCatalog | undefined {
-    return this.serviceCatalog;
-  }
-
-  /** The catalog (list+watch as this node), and with the pod network the nftables proxy over it. */
-  private startServices(link: ControlPlaneLink, network: BridgePodNetwork | undefined): void {
-    const catalog = new WatchedServiceCatalog({ client: () => this.apiClient(), log: this.log.child({ component: 'service-catalog' }) });
-    this.serviceCatalog = catalog;
-    link.onReconnect(() => catalog.restart());
-    const options = this.config.serviceProxy ?? { enabled: true };
-    if (network && options.enabled) {
-      this.serviceProxy = new ServiceProxy({
-        catalog,
-        host: new HostCommands(),
-        log: this.log.child({ component: 'service-proxy' }),
-        ...(options.table !== undefined ? { table: options.table } : {}),
-        clusterCidr: network.clusterCidr.text,
-        serviceCidr: options.serviceCidr ?? DEFAULT_SERVICE_CIDR,
-        routeDevice: network.bridgeName,
-        prepareHost: () => network.ensureHost(),
-        ...(options.minSyncMs !== undefined ? { minSyncMs: options.minSyncMs } : {}),
-      });
-      this.serviceProxy.start();
-    }
-    catalog.start();
+    return this.nodeServices?.view;
   }
 
   /** A Secret through the control plane's Api service, as this node (the node authorizer allows those its pods reference). */
