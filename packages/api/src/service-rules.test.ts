@@ -1,6 +1,6 @@
 // A Service's validation, case by case, with the exact field paths Kubernetes names.
 import { describe, expect, it } from 'vitest';
-import type { Service } from './types.js';
+import type { Service } from './service-types.js';
 import { validateManifest } from './validate.js';
 
 function check(spec: Record<string, unknown>): { paths: string[]; messages: string[]; object?: Service } {
