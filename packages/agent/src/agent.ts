@@ -7,10 +7,8 @@ import { join } from 'node:path';
 import { Server, status } from '@grpc/grpc-js';
 import {
   agentServiceDefinition,
-  cpuMillis,
   createApiClient,
   grpcCodeOf,
-  memoryBytes,
   type ApiClient,
   type BackoffPolicy,
   type Event,
@@ -40,14 +38,10 @@ import {
 import { ApiEventSink } from './events/api-event-sink.js';
 import { hostOf } from './host-port.js';
 import { unary } from './grpc-call.js';
-import { PodCgroupManager } from './cgroups/pod-cgroup-manager.js';
 import { DISCARD_POD_EVENTS, type PodEventSink } from './events/pod-events.js';
-import { EvictionManager } from './eviction/eviction-manager.js';
-import type { EvictionThreshold } from './eviction/eviction-threshold.js';
-import { CgroupMemorySignals } from './eviction/memory-signals.js';
-import { podKiller } from './eviction/pod-killer.js';
-import { detectCapacity, type Capacity } from './host-capacity.js';
-import { allocatableOf, NOTHING_RESERVED, type Reserved } from './node-allocatable.js';
+import type { EvictionManager } from './eviction/eviction-manager.js';
+import { createEvictions, createPodCgroups, nodeResources, podCgroupManager, type EvictionConfig, type NodeResources } from './node-resources.js';
+import type { Reserved } from './node-allocatable.js';
 import { ImageGarbageCollector, statfsProbe } from './images/image-gc.js';
 import { pullCredentialsOf } from './images/pull-secrets.js';
 import { RegistryImageStore } from './images/registry-image-store.js';
@@ -115,7 +109,7 @@ export interface AgentConfig {
   /** kubelet's --system-reserved: allocatable = capacity − this. */
   readonly systemReserved?: Reserved;
   /** kubelet's --eviction-hard (runc only: it measures the pods' cgroups); undefined: no eviction. */
-  readonly eviction?: { readonly threshold?: EvictionThreshold; readonly pressureTransitionPeriodMs: number; readonly intervalMs: number };
+  readonly eviction?: EvictionConfig;
   /** Where pod events (Evicted) go; default nowhere. */
   readonly podEvents?: PodEventSink;
 }
@@ -154,15 +148,26 @@ export class NodeAgent {
     this.renewer?.start(namesHost(credentials, host) ? undefined : `the certificate does not name ${host}, the host the agent serves on`);
     const agentAddress = await this.listen(runtime, identity);
     const underlay = await overlayUnderlay(this.config.overlay ?? 'auto', this.config.runtime, host);
-    const resources = this.nodeResources();
+    const resources = nodeResources(this.config.capacity, this.config.systemReserved);
     this.session = new NodeSession({
       client: () => link.client,
       node: this.nodeObject(agentAddress, host, underlay, resources),
       log: this.log,
       onCallFailed: (error) => this.callFailed(error),
     });
-    const podCgroups = this.config.runtime === 'runc' ? await this.createPodCgroups(resources.allocatable) : undefined;
-    if (podCgroups) this.evictions = this.createEvictions(runtime, podCgroups, resources);
+    const podCgroups = this.config.runtime === 'runc' ? await createPodCgroups(this.cgroupInstance, resources.allocatable, this.log) : undefined;
+    if (podCgroups) {
+      this.evictions = createEvictions(this.config.eviction, {
+        runtime,
+        podCgroups,
+        resources,
+        pods: () => this.assignments?.desired().values() ?? [],
+        trigger: () => this.reconciler?.trigger(),
+        events: () => this.podEventSink(),
+        onCondition: (condition) => void this.session?.setCondition(condition),
+        log: this.log,
+      });
+    }
     if (this.evictions) void this.session.setCondition(this.evictions.condition);
     const node = await this.session.start();
     await this.remember(node, this.session.podNetwork, underlay ? host : undefined);
@@ -242,7 +247,7 @@ export class NodeAgent {
       const route = network ? { serviceCidr: this.config.serviceProxy?.serviceCidr ?? DEFAULT_SERVICE_CIDR, device: network.bridgeName } : undefined;
       await removeProxyTable(new HostCommands(), this.config.serviceProxy?.table ?? DEFAULT_TABLE_NAME, route);
     }
-    if (this.config.runtime === 'runc') await this.podCgroupManager({ memoryBytes: 0, cpuMillis: 0 }).removeAll();
+    if (this.config.runtime === 'runc') await podCgroupManager(this.cgroupInstance, { memoryBytes: 0, cpuMillis: 0 }, this.log).removeAll();
     await removeNodeCredentials(this.config.stateDir);
     return removed;
   }
@@ -303,7 +308,7 @@ export class NodeAgent {
     return this.config.runtime === 'runc'
       ? new RuncRuntime({
           stateDir,
-          instanceName: this.config.cgroupInstance ?? this.config.nodeName,
+          instanceName: this.cgroupInstance,
           ...(this.config.containerLogs ? { logMaxBytes: this.config.containerLogs.maxBytes, logMaxFiles: this.config.containerLogs.maxFiles } : {}),
         })
       : new ProcessRuntime({ stateDir });
@@ -387,42 +392,9 @@ export class NodeAgent {
     return `${this.config.listen.slice(0, this.config.listen.lastIndexOf(':'))}:${port}`;
   }
 
-  /** What the node has, and what it offers pods: capacity − --system-reserved. */
-  private nodeResources(): { capacity: Capacity; allocatable: Capacity } {
-    const capacity = detectCapacity(this.config.capacity);
-    return { capacity, allocatable: allocatableOf(capacity, this.config.systemReserved ?? NOTHING_RESERVED) };
-  }
-
-  private podCgroupManager(allocatable: { memoryBytes: number; cpuMillis: number }): PodCgroupManager {
-    return new PodCgroupManager({ instanceName: this.config.cgroupInstance ?? this.config.nodeName, allocatable, log: this.log });
-  }
-
-  /** kubepods sized to the allocatable, its QoS classes (made now, so eviction can measure them from the start). */
-  private async createPodCgroups(allocatable: Capacity): Promise<PodCgroupManager> {
-    const manager = this.podCgroupManager({ memoryBytes: memoryBytes(allocatable.memory), cpuMillis: cpuMillis(allocatable.cpu) });
-    await manager.init();
-    return manager;
-  }
-
-  private createEvictions(runtime: Runtime, podCgroups: PodCgroupManager, resources: { capacity: Capacity; allocatable: Capacity }): EvictionManager | undefined {
-    const eviction = this.config.eviction;
-    if (!eviction) return undefined;
-    return new EvictionManager({
-      threshold: eviction.threshold,
-      signals: new CgroupMemorySignals({
-        capacityBytes: memoryBytes(resources.capacity.memory),
-        allocatableBytes: memoryBytes(resources.allocatable.memory),
-        memoryDir: (name) => podCgroups.dir('memory', name),
-      }),
-      pods: () => this.assignments?.desired().values() ?? [],
-      killPod: podKiller(runtime, () => this.reconciler?.trigger()),
-      // Looked up per event: the sink may be made after the eviction manager.
-      events: { record: (pod, event) => this.podEventSink().record(pod, event) },
-      onCondition: (condition) => void this.session?.setCondition(condition),
-      pressureTransitionPeriodMs: eviction.pressureTransitionPeriodMs,
-      intervalMs: eviction.intervalMs,
-      log: this.log,
-    });
+  /** /skiff/<this> holds the agent's cgroups. */
+  private get cgroupInstance(): string {
+    return this.config.cgroupInstance ?? this.config.nodeName;
   }
 
   /** Where pod events go (the Evicted events of the eviction manager). */
@@ -430,7 +402,7 @@ export class NodeAgent {
     return this.config.podEvents ?? this.events ?? DISCARD_POD_EVENTS;
   }
 
-  private nodeObject(agentAddress: string, host: string, underlay: UnderlayLink | undefined, { capacity, allocatable }: { capacity: Capacity; allocatable: Capacity }): Node {
+  private nodeObject(agentAddress: string, host: string, underlay: UnderlayLink | undefined, { capacity, allocatable }: NodeResources): Node {
     // The VTEP peers need (overlay-peers.ts); the registrar replaces these annotations at every registration.
     const vtep = underlay ? { annotations: { [VTEP_ADDRESS_ANNOTATION]: host, [VTEP_MAC_ANNOTATION]: vxlanMacAddress(this.config.nodeName) } } : {};
     return {
