@@ -66,16 +66,20 @@ stringData:
     await apply(podYaml('without-secret', image, '', '      imagePullPolicy: Always\n'));
     await waitFor(async () => (await pod('with-secret'))?.status?.phase === 'Running', { timeoutMs: 90_000, intervalMs: 250, description: 'with-secret Running' });
     const seen = new Set<string>();
+    // The state flips back to ErrImagePull each time the back-off expires and the pull is retried,
+    // so the message is checked on the same read that saw ImagePullBackOff.
+    let backOffMessage: string | undefined;
     await waitFor(
       async () => {
-        const reason = await waitingReason('without-secret');
-        if (reason) seen.add(reason);
-        return reason === 'ImagePullBackOff';
+        const waiting = (await pod('without-secret'))?.status?.containerStatuses?.[0]?.state.waiting;
+        if (waiting?.reason) seen.add(waiting.reason);
+        if (waiting?.reason !== 'ImagePullBackOff') return false;
+        backOffMessage = waiting.message;
+        return true;
       },
       { timeoutMs: 60_000, intervalMs: 200, description: 'without-secret waiting as ImagePullBackOff' },
     );
-    const waiting = (await pod('without-secret'))?.status?.containerStatuses?.[0]?.state.waiting;
-    expect(waiting?.message).toMatch(/Back-off pulling image ".*": .*unauthorized/);
+    expect(backOffMessage).toMatch(/Back-off pulling image ".*": .*unauthorized/);
     expect([...seen].every((reason) => reason === 'ErrImagePull' || reason === 'ImagePullBackOff')).toBe(true);
   }, 150_000);
 
