@@ -8,6 +8,7 @@
 export * from './kinds.js';
 export * from './types.js';
 export * from './service-types.js';
+export * from './probe-types.js';
 export * from './events.js';
 export * from './proto.js';
 export * from './quantity.js';

@@ -8,6 +8,7 @@ import { arrayAt, isRecord, recordAt, stringAt, stringMapAt, type JsonRecord } f
 import type { KindName } from './kinds.js';
 import { selectorFromLabelSelector, type Selector } from './labels.js';
 import { compareQuantities, parseQuantity } from './quantity.js';
+import { checkContainerProbes } from './probe-rules.js';
 import { checkService } from './service-rules.js';
 import { checkAggregationSelectors, checkPolicyRules, checkSubjects } from './rbac-rules.js';
 import type { LabelSelector } from './types.js';
@@ -77,9 +78,7 @@ function checkPodSpec(spec: JsonRecord | undefined, at: readonly PathSegment[], 
     });
     arrayAt(container, 'env').forEach((env, j) => checkEnvVar(env, [...here, 'env', j], report));
     checkResources(recordAt(container, 'resources'), [...here, 'resources'], report);
-    for (const probe of ['livenessProbe', 'readinessProbe'] as const) {
-      checkProbe(recordAt(container, probe), [...here, probe], probe === 'livenessProbe', report);
-    }
+    checkContainerProbes(container, here, report);
   });
   arrayAt(spec, 'tolerations').forEach((t, i) => checkToleration(t, [...at, 'tolerations', i], report));
   checkDnsConfig(spec, at, report);
@@ -116,16 +115,6 @@ function checkResources(resources: JsonRecord | undefined, at: readonly PathSegm
     if (compareQuantities(request, limit) > 0) {
       report([...at, 'requests', name], `must be less than or equal to the ${name} limit ${String(limit)}`);
     }
-  }
-}
-
-function checkProbe(probe: JsonRecord | undefined, at: readonly PathSegment[], liveness: boolean, report: Report): void {
-  if (!probe) return;
-  const handlers = ['httpGet', 'tcpSocket', 'exec'].filter((k) => probe[k] !== undefined);
-  if (handlers.length !== 1) report(at, 'must specify exactly one of httpGet, tcpSocket or exec');
-  // A liveness probe that needed two successes would restart a container that had recovered.
-  if (liveness && typeof probe['successThreshold'] === 'number' && probe['successThreshold'] !== 1) {
-    report([...at, 'successThreshold'], 'must be 1 for a liveness probe');
   }
 }
 

@@ -2,6 +2,8 @@
 // schema/ are the authority on what is valid; these types describe what a
 // validated, defaulted object looks like.
 
+import type { Lifecycle, Probe } from './probe-types.js';
+
 export type Labels = Record<string, string>;
 
 export interface OwnerReference {
@@ -71,17 +73,6 @@ export interface ContainerPort {
   protocol: 'TCP' | 'UDP';
 }
 
-export interface Probe {
-  httpGet?: { path?: string; port: number | string; host?: string };
-  tcpSocket?: { port: number | string };
-  exec?: { command: string[] };
-  initialDelaySeconds?: number;
-  periodSeconds?: number;
-  timeoutSeconds?: number;
-  successThreshold?: number;
-  failureThreshold?: number;
-}
-
 export interface Container {
   name: string;
   image: string;
@@ -94,6 +85,8 @@ export interface Container {
   resources?: ResourceRequirements;
   livenessProbe?: Probe;
   readinessProbe?: Probe;
+  startupProbe?: Probe;
+  lifecycle?: Lifecycle;
   securityContext?: SecurityContext;
 }
 
@@ -167,6 +160,8 @@ export interface ContainerStatus {
   name: string;
   ready: boolean;
   restartCount: number;
+  /** Whether the startup probe succeeded (true without one, once running). */
+  started?: boolean;
   state: {
     waiting?: { reason: string; message?: string };
     running?: { startedAt: string };

@@ -1,4 +1,4 @@
-// PodSpec and its parts: containers, env, ports, resources, probes,
+// PodSpec and its parts: containers, env, ports, resources, probes (probe.ts),
 // tolerations. Defaults are Kubernetes' own, so a manifest behaves the same
 // on both.
 import {
@@ -6,14 +6,13 @@ import {
   labelsMap,
   nonNegativeInteger,
   portNumber,
-  portNumberOrName,
-  positiveInteger,
   quantity,
   stringField,
   stringList,
 } from './fields.js';
 import type { JsonSchema } from './json-schema.js';
 import { templateMetaSchema } from './object-meta.js';
+import { lifecycleSchema, probeSchema } from './probe.js';
 import { podSecurityContextSchema, securityContextSchema } from './security-context.js';
 
 /** `{ name }` of an object in the pod's namespace (an image pull Secret). */
@@ -95,36 +94,6 @@ export const resourceRequirementsSchema: JsonSchema = {
   },
 };
 
-export const probeSchema: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    httpGet: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['port'],
-      properties: { path: stringField, port: portNumberOrName, host: stringField },
-    },
-    tcpSocket: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['port'],
-      properties: { port: portNumberOrName },
-    },
-    exec: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['command'],
-      properties: { command: { type: 'array', minItems: 1, items: stringField } },
-    },
-    initialDelaySeconds: nonNegativeInteger,
-    periodSeconds: { ...positiveInteger, default: 10 },
-    timeoutSeconds: { ...positiveInteger, default: 1 },
-    successThreshold: { ...positiveInteger, default: 1 },
-    failureThreshold: { ...positiveInteger, default: 3 },
-  },
-};
-
 export const containerSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
@@ -142,6 +111,8 @@ export const containerSchema: JsonSchema = {
     resources: resourceRequirementsSchema,
     livenessProbe: probeSchema,
     readinessProbe: probeSchema,
+    startupProbe: probeSchema,
+    lifecycle: lifecycleSchema,
     securityContext: securityContextSchema,
   },
 };
