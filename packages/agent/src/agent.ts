@@ -54,6 +54,7 @@ import { createOverlayController, overlayUnderlay } from './pod-overlay.js';
 import { NodeServices, type ClusterDnsConfig, type ServiceProxyConfig } from './node-services.js';
 import { resetNode } from './node-reset.js';
 import { NodeSession } from './node-session.js';
+import { containerHealth } from './probes/index.js';
 import { PodEtcFiles } from './runtime/pod-etc-files.js';
 import { Reconciler } from './reconciler.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
@@ -193,7 +194,10 @@ export class NodeAgent {
     });
     this.nodeServices = services;
     await services.start(link, network);
+    const health = containerHealth({ runtime, events: this.events, onChange: () => this.reconciler?.trigger(), log: this.log });
     this.reconciler = new Reconciler({
+      probes: health.probes,
+      hooks: health.lifecycle,
       events: this.events,
       runtime,
       ...(images ? { images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),

@@ -49,7 +49,8 @@ describe('buildPodStatus', () => {
     const status = buildPodStatus(pod('Always'), [view({ waiting: { reason: 'ContainerCreating' } })], context);
     expect(status.phase).toBe('Pending');
     expect(status.containerStatuses?.[0]).toMatchObject({ ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } });
-    expect(status.conditions).toContainEqual({ type: 'Ready', status: 'False', reason: 'ContainersNotReady' });
+    expect(status.conditions).toContainEqual({ type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [c]' });
+    expect(status.conditions).toContainEqual({ type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [c]' });
   });
 
   it('is Running and Ready with the container running, keeping the previous attempt as lastState', () => {

@@ -1,7 +1,7 @@
 // A pod's status from what the runtime says about its containers: phase,
 // Ready condition, and per-container state with restart counts — computed as a
 // pure function so the rules are easy to test.
-import { podQosClass, type ContainerStatus, type Pod, type PodPhase, type PodStatus, type RestartPolicy } from '@skiff/api/core';
+import { podQosClass, type ContainerStatus, type Pod, type PodCondition, type PodPhase, type PodStatus, type RestartPolicy } from '@skiff/api/core';
 import type { ContainerState } from './runtime/runtime.js';
 
 /** What the agent knows about one container of the pod. */
@@ -15,6 +15,9 @@ export interface ContainerView {
   readonly restartCount: number;
   /** Why it is not running now (ContainerCreating, ErrImagePull, CrashLoopBackOff…). */
   readonly waiting?: { readonly reason: string; readonly message?: string };
+  /** The probes' word (probes/probe-manager.ts): readiness, and whether the startup probe succeeded; absent, running means both. */
+  readonly ready?: boolean;
+  readonly started?: boolean;
 }
 
 export interface PodStatusContext {
@@ -26,13 +29,13 @@ export interface PodStatusContext {
 export function buildPodStatus(pod: Pod, views: readonly ContainerView[], context: PodStatusContext): PodStatus {
   const containerStatuses = views.map(containerStatus);
   const phase = podPhase(pod.spec.restartPolicy, views);
-  const allReady = containerStatuses.length > 0 && containerStatuses.every((c) => c.ready);
   const status: PodStatus = {
     phase,
     conditions: [
       // Keep the scheduler's condition (it carries the bind time).
       pod.status?.conditions?.find((c) => c.type === 'PodScheduled') ?? { type: 'PodScheduled', status: 'True' },
-      { type: 'Ready', status: allReady ? 'True' : 'False', ...(allReady ? {} : { reason: 'ContainersNotReady' }) },
+      readyCondition('Ready', containerStatuses),
+      readyCondition('ContainersReady', containerStatuses),
     ],
     hostIP: context.hostIP,
     startTime: context.startTime,
@@ -43,11 +46,20 @@ export function buildPodStatus(pod: Pod, views: readonly ContainerView[], contex
   return status;
 }
 
+/** Ready and ContainersReady: every container ready (kubelet's reason and message otherwise). */
+function readyCondition(type: 'Ready' | 'ContainersReady', statuses: readonly ContainerStatus[]): PodCondition {
+  const unready = statuses.filter((c) => !c.ready).map((c) => c.name);
+  if (statuses.length > 0 && unready.length === 0) return { type, status: 'True' };
+  return { type, status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
+}
+
 function containerStatus(view: ContainerView): ContainerStatus {
+  const running = view.waiting === undefined && view.current?.status === 'running';
   const status: ContainerStatus = {
     name: view.name,
-    ready: view.waiting === undefined && view.current?.status === 'running',
+    ready: running && (view.ready ?? true),
     restartCount: view.restartCount,
+    ...(view.started === undefined ? {} : { started: running && view.started }),
     state: view.waiting ? { waiting: { ...view.waiting } } : stateOf(view.current),
   };
   if (view.current) status.containerID = `${view.current.id}`;

@@ -253,7 +253,7 @@ describe('Reconciler: desired pods', () => {
     expect(h.runtime.started[1]?.argv).toEqual(['sleep', '1']);
     expect(status).toEqual({
       phase: 'Running',
-      conditions: [SCHEDULED, { type: 'Ready', status: 'True' }],
+      conditions: [SCHEDULED, { type: 'Ready', status: 'True' }, { type: 'ContainersReady', status: 'True' }],
       hostIP: HOST_IP,
       podIP: '10.244.1.2',
       startTime: at(T0),
@@ -457,7 +457,8 @@ describe('Reconciler: containers that cannot start', () => {
     expect(pending.containerStatuses).toEqual([
       { name: 'main', ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: 'manifest unknown: busybox:1' } } },
     ]);
-    expect(pending.conditions).toEqual([SCHEDULED, { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }]);
+    const unready = { status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [main]' };
+    expect(pending.conditions).toEqual([SCHEDULED, { type: 'Ready', ...unready }, { type: 'ContainersReady', ...unready }]);
 
     // While it backs off, the container waits as ImagePullBackOff, as in kubelet.
     const backingOff = await h.statusWhen(uid, 'ImagePullBackOff', isWaiting('ImagePullBackOff'));
@@ -665,7 +666,7 @@ describe('Reconciler: pod cgroups and evictions', () => {
       phase: 'Failed',
       reason: 'Evicted',
       message: 'The node was low on resource: memory. ',
-      conditions: [SCHEDULED, { type: 'Ready', status: 'False', reason: 'PodFailed' }],
+      conditions: [SCHEDULED, { type: 'Ready', status: 'False', reason: 'PodFailed' }, { type: 'ContainersReady', status: 'False', reason: 'PodFailed' }],
     });
     expect(first(failed)?.state.terminated?.exitCode).toBe(143);
     expect(h.runtime.stopped).toEqual([{ id: `${uid}-main-0`, graceMs: 0 }]);

@@ -15,9 +15,11 @@ import { containerEvents } from './events/container-events.js';
 import { DISCARD_POD_EVENTS, type PodEvent, type PodEventSink } from './events/pod-events.js';
 import { isImagePullError } from './images/errors.js';
 import type { ImageStore, PullResult } from './images/image-store.js';
+import type { ContainerHooks } from './lifecycle/container-lifecycle.js';
 import type { CredentialsLookup } from './images/registry-auth.js';
 import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
 import { buildPodStatus, willRestart, type ContainerView } from './pod-status.js';
+import type { ProbeManager } from './probes/probe-manager.js';
 import type { PodEtcFiles } from './runtime/pod-etc-files.js';
 import type { BindMount, ContainerState, Runtime } from './runtime/runtime.js';
 
@@ -60,6 +62,10 @@ export interface ReconcilerOptions {
   };
   /** Pods evicted under resource pressure (eviction/): their containers stay stopped and the pod is reported Failed. */
   readonly evictions?: { evictionOf(pod: Pod): { readonly message: string } | undefined };
+  /** Startup, liveness and readiness probes (probes/): what they say goes into the status. */
+  readonly probes?: Pick<ProbeManager, 'observe' | 'retain' | 'stop'>;
+  /** postStart hooks (lifecycle/), run after each start. */
+  readonly hooks?: Pick<ContainerHooks, 'postStart'>;
 }
 
 /** Pods synced at once in a pass; each start spawns runc and a shim, so keep it modest. */
@@ -107,6 +113,7 @@ export class Reconciler {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    this.options.probes?.stop();
   }
 
   /** Asks for a pass; passes never overlap, and requests during one coalesce into one more. */
@@ -163,6 +170,7 @@ export class Reconciler {
     await Promise.all(syncs);
     // Only a complete picture may say a pod is gone: before SYNCED, absence means "not heard of yet".
     if (!synced) return;
+    this.options.probes?.retain(new Set([...desired].filter(([, pod]) => !this.options.evictions?.evictionOf(pod)).map(([uid]) => uid)));
     for (const [uid, states] of byPod) if (!desired.has(uid)) this.teardown(uid, states);
     // Network namespaces without containers (e.g. left by a crash mid-start):
     // listing them costs `ip` calls, so sweep now and then, not every pass.
@@ -205,9 +213,10 @@ export class Reconciler {
       const mine = states.filter((s) => s.labels[LABEL.container] === container.name).sort((a, b) => attemptOf(a) - attemptOf(b));
       views.push(await this.syncContainer(pod, container, mine, network?.netnsPath, podMounts));
     }
-    const status = buildPodStatus(pod, views, {
+    const podIP = network?.ip ?? this.options.hostIP;
+    const status = buildPodStatus(pod, this.options.probes?.observe(pod, views, podIP) ?? views, {
       hostIP: this.options.hostIP,
-      podIP: network?.ip ?? this.options.hostIP,
+      podIP,
       startTime: this.startTimes.get(uid) ?? this.isoNow(),
     });
     await this.report(pod, status);
@@ -235,7 +244,7 @@ export class Reconciler {
       phase: 'Failed',
       reason: 'Evicted',
       message,
-      conditions: (built.conditions ?? []).map((c) => (c.type === 'Ready' ? { type: 'Ready', status: 'False', reason: 'PodFailed' } : c)),
+      conditions: (built.conditions ?? []).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { type: c.type, status: 'False', reason: 'PodFailed' } : c)),
     };
     await this.report(pod, status);
   }
@@ -291,6 +300,7 @@ export class Reconciler {
       // The runtime creates and starts in one step; kubelet's two events, told after both.
       this.events.record(pod, containerEvents.created(container.name));
       this.events.record(pod, containerEvents.started(container.name));
+      this.options.hooks?.postStart(pod, container, started, this.attached.get(pod.metadata.uid ?? '')?.ip ?? this.options.hostIP);
       this.waiting.delete(key);
       if (previous) await this.options.runtime.remove(previous.id);
       return { ...base, current: started, previous: current, restartCount: attempt };
