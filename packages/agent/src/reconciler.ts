@@ -64,8 +64,8 @@ export interface ReconcilerOptions {
   readonly evictions?: { evictionOf(pod: Pod): { readonly message: string } | undefined };
   /** Startup, liveness and readiness probes (probes/): what they say goes into the status. */
   readonly probes?: Pick<ProbeManager, 'observe' | 'retain' | 'stop'>;
-  /** postStart hooks (lifecycle/), run after each start. */
-  readonly hooks?: Pick<ContainerHooks, 'postStart'>;
+  /** Lifecycle hooks (lifecycle/): postStart after each start; stopContainer (preStop, TERM, KILL) for stopping a container of a pod whose spec is known. */
+  readonly hooks?: ContainerHooks;
 }
 
 /** Pods synced at once in a pass; each start spawns runc and a shim, so keep it modest. */

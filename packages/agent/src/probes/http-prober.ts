@@ -53,12 +53,14 @@ export async function httpProbe(action: HttpGetAction, target: ProbeTarget, opti
     const answered = (response: IncomingMessage): void => {
       const status = response.statusCode ?? 0;
       const body = new OutputBuffer();
-      response.on('data', (chunk: Buffer) => body.add(chunk));
-      response.on('error', (error) => finish(transportFailure(error)));
-      response.on('end', () => {
+      const decide = (): void => {
         if (options.anyStatus || (status >= 200 && status < 400)) finish({ ok: true, output: body.text() });
         else finish(failed(`HTTP probe failed with statuscode: ${String(status)}`));
-      });
+      };
+      // As kubelet, the body is read up to MAX_PROBE_OUTPUT: an endless one does not hold the verdict back.
+      response.on('data', (chunk: Buffer) => (body.add(chunk) ? undefined : decide()));
+      response.on('error', (error) => finish(transportFailure(error)));
+      response.on('end', decide);
     };
     try {
       req = request(url, { method: 'GET', headers, rejectUnauthorized: false, agent: false }, answered);

@@ -41,12 +41,14 @@ export class OutputBuffer {
   private readonly chunks: Buffer[] = [];
   private size = 0;
 
-  add(chunk: Buffer): void {
+  /** Keeps what fits; false once the buffer is full. */
+  add(chunk: Buffer): boolean {
     const room = MAX_PROBE_OUTPUT - this.size;
-    if (room <= 0) return;
+    if (room <= 0) return false;
     const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
     this.chunks.push(kept);
     this.size += kept.length;
+    return this.size < MAX_PROBE_OUTPUT;
   }
 
   text(): string {

@@ -6,7 +6,7 @@
 // pod's IP, is in test/e2e/probes-on-runc.test.ts.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer as createHttpServer, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -37,10 +37,21 @@ describe('httpGet', () => {
   let seen: { url: string; headers: IncomingHttpHeaders }[] = [];
 
   beforeAll(async () => {
-    const handler = (req: { url?: string; headers: IncomingHttpHeaders }, res: { writeHead(n: number): void; end(s: string): void }) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       seen.push({ url: req.url ?? '', headers: req.headers });
       const status = Number(/^\/status\/(\d+)$/.exec(req.url ?? '')?.[1] ?? 200);
       if (req.url === '/slow') return;
+      if (req.url === '/endless') {
+        res.writeHead(200);
+        const chunk = 'x'.repeat(4096);
+        const write = (): void => {
+          if (res.destroyed) return;
+          res.write(chunk);
+          setTimeout(write, 5);
+        };
+        write();
+        return;
+      }
       res.writeHead(status);
       res.end(`said ${String(status)}`);
     };
@@ -76,6 +87,10 @@ describe('httpGet', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]?.url).toBe('/healthz?full=1');
     expect(seen[0]?.headers).toMatchObject({ 'user-agent': 'kube-probe/1.32', 'x-probe': 'yes', host: 'shop.example' });
+  });
+
+  it('decides once it read 10 KiB of a body that does not end, as kubelet reads no more', async () => {
+    expect(await httpProbe({ port: portOf(http), path: '/endless' }, target(), { timeoutMs: 2000 })).toMatchObject({ ok: true });
   });
 
   it('speaks HTTPS without verifying the certificate', async () => {
