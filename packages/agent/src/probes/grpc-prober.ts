@@ -20,7 +20,7 @@ export async function grpcProbe(action: GrpcAction, target: ProbeTarget, timeout
   const host = target.podIP.includes(':') ? `[${target.podIP}]` : target.podIP;
   const address = `${host}:${String(action.port)}`;
   // One channel per run, as kubelet dials one per probe: no connection state outlives a probe.
-  const client = new HealthClient(address, credentials.createInsecure(), { 'grpc.enable_retries': 0, 'grpc.service_config_disable_resolution': 1 });
+  const client = new HealthClient(address, credentials.createInsecure(), { 'grpc.enable_retries': 0 });
   try {
     return await new Promise<ProbeOutcome>((resolve) => {
       client.Check({ service: action.service ?? '' }, { deadline: new Date(Date.now() + timeoutMs) }, (error, response) => {

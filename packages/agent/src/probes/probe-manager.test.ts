@@ -167,6 +167,33 @@ describe('ProbeManager: liveness', () => {
     expect(h.runs.filter((r) => r.startsWith('live?@uid-1-web-1'))).toHaveLength(2);
   });
 
+  it('a kill that failed is tried again: the container is probed afresh and killed at the next threshold', async () => {
+    const h = harness();
+    let refusals = 1;
+    const kills: string[] = [];
+    const manager = new ProbeManager({
+      clock: h.clock,
+      run: async () => ({ ok: false, output: 'no' }),
+      events: { record: () => undefined },
+      onChange: () => undefined,
+      kill: async (_pod, _container, state) => {
+        kills.push(`${state.id}@${String(h.clock.now() - T0)}`);
+        if (refusals-- > 0) throw new Error('runc said no');
+      },
+      log: pino({ level: 'silent' }),
+    });
+    const p = pod([{ name: 'web', image: 'busybox', livenessProbe: probe('live?', { failureThreshold: 1 }) }]);
+    const views = [view('web', running('web'))];
+    manager.observe(p, views, '10.244.1.5');
+    await h.until(0);
+    expect(kills).toEqual(['uid-1-web-0@0']);
+    // The next pass sees it still running: new workers, which fail again and kill again.
+    manager.observe(p, views, '10.244.1.5');
+    await h.until(1_000);
+    expect(kills).toEqual(['uid-1-web-0@0', 'uid-1-web-0@0']);
+    manager.stop();
+  });
+
   it('with restartPolicy Never, the Killing event does not promise a restart', async () => {
     const h = harness();
     const p = pod([{ name: 'web', image: 'busybox', livenessProbe: probe('live?', { failureThreshold: 1 }) }], 'Never');

@@ -180,7 +180,12 @@ export class ProbeManager {
     this.options.log.info({ container: state.id, probe: kind }, 'container failed its probe; stopping it');
     void this.options
       .kill(pod, container, state, graceSeconds * 1000, entry.podIP)
-      .catch((error: unknown) => this.options.log.warn({ err: error, container: state.id }, 'could not stop a container that failed its probe'))
+      .catch((error: unknown) => {
+        // As kubelet retries the kill at its next sync: probe afresh, and a failure past the threshold kills again.
+        this.options.log.warn({ err: error, container: state.id }, 'could not stop a container that failed its probe; probing it again');
+        entry.killing = false;
+        entry.workers.clear();
+      })
       .finally(() => this.options.onChange());
   }
 
