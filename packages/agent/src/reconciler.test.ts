@@ -12,6 +12,8 @@ import { ImagePullError } from './images/errors.js';
 import type { PodEvent, PodEventSink } from './events/pod-events.js';
 import type { EnsureOptions, ImageStore, PullPolicy, ResolvedImage } from './images/image-store.js';
 import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
+import { FakeClock as ProbeClock } from './credentials/test-clock.js';
+import { ProbeManager } from './probes/probe-manager.js';
 import { Reconciler, type DesiredPods, type ReconcilerOptions } from './reconciler.js';
 import type { ContainerSpec, ContainerState, ExecSession, Runtime } from './runtime/runtime.js';
 
@@ -674,5 +676,41 @@ describe('Reconciler: pod cgroups and evictions', () => {
     expect(h.runtime.started).toHaveLength(1);
     // The stopped container stays (its status and logs) until the pod is deleted.
     expect(h.runtime.ids()).toEqual([`${uid}-main-0`]);
+  });
+});
+
+describe('Reconciler: probes and lifecycle hooks', () => {
+  it('reports what the probes say (not Ready until the readiness probe passes), runs postStart after each start, and forgets the probes of a gone pod', async () => {
+    const probeClock = new ProbeClock(T0);
+    let passing = false;
+    const postStarts: string[] = [];
+    let reconciler: Reconciler | undefined;
+    const probes = new ProbeManager({
+      clock: probeClock,
+      run: async (_probe, target) => ({ ok: passing, output: `${target.containerId} at ${target.podIP}` }),
+      events: { record: () => undefined },
+      onChange: () => reconciler?.trigger(),
+      kill: async () => undefined,
+      log: pino({ level: 'silent' }),
+    });
+    const h = harness({ probes, hooks: { postStart: (_pod, _container, state, podIP) => void postStarts.push(`${state.id}@${podIP ?? ''}`), isStarting: () => false, stopContainer: async (_p, _c, state) => state } });
+    reconciler = h.reconciler;
+    const uid = h.pods.add(podOf('Always', [{ name: 'main', image: 'busybox:1', readinessProbe: { exec: { command: ['ready?'] }, periodSeconds: 1 } }]));
+    h.reconciler.start();
+    const unready = await h.statusWhen(uid, 'Running, not ready', (s) => s.phase === 'Running');
+    expect(first(unready)).toMatchObject({ ready: false, started: true });
+    expect(unready.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    expect(postStarts).toEqual([`${uid}-main-0@10.244.1.2`]);
+
+    passing = true;
+    probeClock.advanceTo(T0 + 1_000);
+    const ready = await h.statusWhen(uid, 'Ready', (s) => s.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true);
+    expect(first(ready)).toMatchObject({ ready: true, started: true });
+    expect(probes.workerCount).toBe(1);
+
+    h.pods.pods.delete(uid);
+    await h.passes(2);
+    expect(probes.workerCount).toBe(0);
+    expect(postStarts).toHaveLength(1);
   });
 });
