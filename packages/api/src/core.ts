@@ -7,6 +7,7 @@
 // cost it megabytes of compiled code it never runs. index.ts re-exports all.
 export * from './kinds.js';
 export * from './types.js';
+export * from './volume-types.js';
 export * from './service-types.js';
 export * from './events.js';
 export * from './proto.js';
