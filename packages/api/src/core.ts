@@ -8,6 +8,7 @@
 export * from './kinds.js';
 export * from './types.js';
 export * from './volume-types.js';
+export * from './downward-api.js';
 export * from './service-types.js';
 export * from './events.js';
 export * from './proto.js';
