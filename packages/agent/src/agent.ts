@@ -54,6 +54,8 @@ import { createOverlayController, overlayUnderlay } from './pod-overlay.js';
 import { NodeServices, type ClusterDnsConfig, type ServiceProxyConfig } from './node-services.js';
 import { resetNode } from './node-reset.js';
 import { NodeSession } from './node-session.js';
+import { PodConfig } from './pod-config.js';
+import { unmountPodVolumes } from './volumes/pod-volumes.js';
 import { PodEtcFiles } from './runtime/pod-etc-files.js';
 import { Reconciler } from './reconciler.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
@@ -127,6 +129,7 @@ export class NodeAgent {
   private overlay?: OverlayController;
   private nodeServices?: NodeServices;
   private evictions?: EvictionManager;
+  private podConfig?: PodConfig;
   private nodeCredentials?: NodeCredentials;
   /** The Api service (pull secrets, events), for the control plane and credentials it was made with. */
   private api?: { client: ApiClient; server: string; credentials: NodeCredentials };
@@ -193,7 +196,20 @@ export class NodeAgent {
     });
     this.nodeServices = services;
     await services.start(link, network);
+    const podConfig = new PodConfig({
+      client: () => this.apiClient(),
+      stateDir: this.config.stateDir,
+      allocatable: resources.allocatable,
+      hostIP: host,
+      serviceEnv: (pod) => services.environmentOf(pod),
+      onChange: () => this.reconciler?.trigger(),
+      log: this.log,
+    });
+    this.podConfig = podConfig;
     this.reconciler = new Reconciler({
+      containerEnv: (pod, container, podIP) => podConfig.containerEnv(pod, container, podIP),
+      // Volumes need the runc driver's mount namespaces, as the pod's /etc files do.
+      ...(network ? { volumes: podConfig.volumes } : {}),
       events: this.events,
       runtime,
       ...(images ? { images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),
@@ -211,6 +227,7 @@ export class NodeAgent {
     assignments.start();
     this.overlay?.start();
     this.reconciler.start();
+    podConfig.start();
     this.imageGc?.start();
     this.evictions?.start();
     return { node, agentAddress };
@@ -227,6 +244,7 @@ export class NodeAgent {
     await this.overlay?.stop();
     await this.nodeServices?.stop();
     await this.reconciler?.stop();
+    this.podConfig?.stop();
     this.events?.stop();
     this.link?.close();
     this.api?.client.close();
@@ -247,6 +265,7 @@ export class NodeAgent {
       const route = network ? { serviceCidr: this.config.serviceProxy?.serviceCidr ?? DEFAULT_SERVICE_CIDR, device: network.bridgeName } : undefined;
       await removeProxyTable(new HostCommands(), this.config.serviceProxy?.table ?? DEFAULT_TABLE_NAME, route);
     }
+    if (this.config.runtime === 'runc') await unmountPodVolumes(join(this.config.stateDir, 'pods'));
     if (this.config.runtime === 'runc') await podCgroupManager(this.cgroupInstance, { memoryBytes: 0, cpuMillis: 0 }, this.log).removeAll();
     await removeNodeCredentials(this.config.stateDir);
     return removed;
