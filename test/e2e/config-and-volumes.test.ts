@@ -3,7 +3,8 @@
 // prefix, valueFrom), pod fields and resources, $(VAR) expansion, and as
 // volumes — a configMap update reaching the mounted file inside the running
 // container, secret files with their modes on a tmpfs, an emptyDir two
-// containers share, a downwardAPI file, subPath; a pod whose ConfigMap does
+// containers share, a downwardAPI file, subPath, a projected volume with a
+// ServiceAccount token the node requested; a pod whose ConfigMap does
 // not exist yet waits in CreateContainerConfigError naming it, then starts
 // once it is created; hostPath is refused by default; the pod's mounts and
 // files are gone once it is deleted. Everything is read from inside the
@@ -78,6 +79,10 @@ metadata: { name: app-secret }
 stringData:
   password: s3cret
   token: t0ken
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: config-reader }
 `;
 
 const configBox = (): string => `apiVersion: v1
@@ -87,6 +92,7 @@ metadata:
   labels: { app: config-box, tier: test }
 spec:
   terminationGracePeriodSeconds: 0
+  serviceAccountName: config-reader
   containers:
   - name: main
     image: ${image}
@@ -117,6 +123,7 @@ spec:
     - { name: shared, mountPath: /shared }
     - { name: podinfo, mountPath: /etc/podinfo }
     - { name: scratch, mountPath: /scratch }
+    - { name: bundle, mountPath: /var/run/secrets/bundle }
   - name: sidecar
     image: ${image}
     command: ["sh", "-c", "echo from-sidecar > /data/hello; echo started $(GREETING) '$$(GREETING)' > /data/main; exec sleep 3600"]
@@ -137,6 +144,14 @@ spec:
     emptyDir: {}
   - name: scratch
     emptyDir: { medium: Memory, sizeLimit: 8Mi }
+  - name: bundle
+    projected:
+      defaultMode: 0440
+      sources:
+      - configMap: { name: app-config, items: [{ key: greeting, path: greeting }] }
+      - secret: { name: app-secret, items: [{ key: password, path: secret/password }] }
+      - downwardAPI: { items: [{ path: namespace, fieldRef: { fieldPath: metadata.namespace } }] }
+      - serviceAccountToken: { path: token, expirationSeconds: 600 }
   - name: podinfo
     downwardAPI:
       items:
@@ -199,6 +214,13 @@ describe.skipIf(skip)('ConfigMaps, Secrets and volumes in a pod on runc', () => 
     await exec('config-box', 'main', 'echo from-main > /shared/back');
     expect(await exec('config-box', 'sidecar', 'cat /data/back')).toBe('from-main\n');
     expect(await exec('config-box', 'main', 'cat /etc/podinfo/labels; echo; cat /etc/podinfo/mem')).toBe('app="config-box"\ntier="test"\n64');
+    // A projected volume: four sources in one directory, its defaultMode, a ServiceAccount token the node asked for.
+    const bundle = '/var/run/secrets/bundle';
+    expect(await exec('config-box', 'main', `cat ${bundle}/greeting ${bundle}/secret/password ${bundle}/namespace; echo; stat -L -c %a ${bundle}/greeting`)).toBe('hellos3cretdefault\n440\n');
+    const token = await exec('config-box', 'main', `cat ${bundle}/token`);
+    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: string };
+    expect(claims.sub).toBe('system:serviceaccount:default:config-reader');
   });
 
   test('a configMap update reaches the mounted file in the running container', async () => {
@@ -276,12 +298,18 @@ spec:
     expect(result.stderr).toContain('pods "host-files" is forbidden: hostPath volumes are not allowed in namespace "default" (volume "etc")');
   });
 
-  test("a deleted pod's mounts and volume files are removed", async () => {
+  test("a deleted pod's mounts and volume files are removed, even when it went while the agent was down", async () => {
     expect(uid).not.toBe('');
-    const stateDir = theCluster().hosts[0]?.agent.stateDir ?? '';
-    const volumesDir = join(stateDir, 'pods', uid, 'volumes');
+    const agent = theCluster().hosts[0]?.agent;
+    if (!agent) throw new Error('no agent');
+    const volumesDir = join(agent.stateDir, 'pods', uid, 'volumes');
     expect(existsSync(volumesDir)).toBe(true);
-    await ctl(['delete', 'pod', 'config-box']);
+    expect(await readFile('/proc/self/mountinfo', 'utf8')).toContain(uid);
+    await agent.process.stop();
+    // The node lifecycle controller may have removed the pod of the stopped node first (a short eviction timeout here).
+    const deleted = await theCluster().ctl(['delete', 'pod', 'config-box']);
+    expect(deleted.code === 0 || deleted.stderr.includes('not found'), deleted.stderr).toBe(true);
+    await agent.restart();
     await waitFor(async () => !existsSync(volumesDir) && !(await readFile('/proc/self/mountinfo', 'utf8')).includes(uid), {
       timeoutMs: 60_000,
       intervalMs: 250,

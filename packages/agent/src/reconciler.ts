@@ -221,7 +221,10 @@ export class Reconciler {
     if (!this.startTimes.has(uid)) this.startTimes.set(uid, pod.status?.startTime ?? this.isoNow());
     const volumes = await this.options.volumes?.setUp(pod, network?.ip);
     const prepare: Prepare = {
-      mounts: async (container) => (volumes ? ((await this.options.volumes?.mountsFor(pod, container, volumes)) ?? []) : []),
+      mounts: async (container) => {
+        if (!volumes && container.volumeMounts?.length) throw new ContainerConfigError(`container ${container.name}: volumeMounts need the runc runtime; this agent runs host processes`);
+        return volumes ? ((await this.options.volumes?.mountsFor(pod, container, volumes)) ?? []) : [];
+      },
       env: (container) => this.options.containerEnv?.(pod, container, network?.ip) ?? Promise.resolve(undefined),
     };
     const views: ContainerView[] = [];
