@@ -13,10 +13,12 @@ import type { BindMount } from '../runtime/runtime.js';
 import { writeAtomically } from './atomic-writer.js';
 import { volumePayload, VolumeSetupError, type ProjectionContext } from './config-volumes.js';
 import { checkHostPath } from './host-path.js';
-import { resolveSubPath } from './sub-path.js';
+import { pinSubPath, resolveSubPath } from './sub-path.js';
 import { ensureTmpfs, unmountBelow } from './tmpfs.js';
 
 const SAFE_UID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Where subPaths are bound for runc (kubelet's volume-subpaths), beside the plugin directories. */
+const SUBPATHS_DIR = '.subpaths';
 
 /** kubelet's plugin directory names. */
 const PLUGIN_DIRS: Readonly<Record<string, string>> = {
@@ -67,14 +69,16 @@ export class PodVolumes {
     const [failure] = state.failures.values();
     if (failure !== undefined) throw new VolumeSetupError(failure);
     const mounts: BindMount[] = [];
-    for (const mount of container.volumeMounts ?? []) {
+    for (const [index, mount] of (container.volumeMounts ?? []).entries()) {
       const volume = pod.spec.volumes?.find((v) => v.name === mount.name);
       const dir = state.dirs.get(mount.name);
       if (!volume || dir === undefined) throw new VolumeSetupError(`volumeMount ${JSON.stringify(mount.name)}: the pod has no such volume`);
       let source = dir;
       if (mount.subPath) {
         try {
-          source = await resolveSubPath(dir, mount.subPath);
+          const resolved = await resolveSubPath(dir, mount.subPath);
+          source = join(this.volumesDir(pod.metadata.uid ?? ''), SUBPATHS_DIR, container.name, String(index));
+          await pinSubPath(dir, resolved, source);
         } catch (error) {
           throw new VolumeSetupError(`failed to prepare subPath for volumeMount ${JSON.stringify(mount.name)} of container ${JSON.stringify(container.name)}: ${messageOf(error)}`);
         }

@@ -1,8 +1,10 @@
-import { mkdir, mkdtemp, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { skipUnlessRoot } from '@skiff/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolveSubPath } from './sub-path.js';
+import { pinSubPath, resolveSubPath } from './sub-path.js';
+import { unmountBelow } from './tmpfs.js';
 
 let dir = '';
 let volume = '';
@@ -13,8 +15,11 @@ beforeEach(async () => {
   await writeFile(join(volume, 'data', 'file'), 'x');
 });
 afterEach(async () => {
+  if (isRoot) await unmountBelow(dir);
   await rm(dir, { recursive: true, force: true });
 });
+
+const isRoot = process.getuid?.() === 0;
 
 describe('subPath checks as kubelet makes them', () => {
   it('resolves a file or directory inside the volume, and makes a missing directory there', async () => {
@@ -37,5 +42,28 @@ describe('subPath checks as kubelet makes them', () => {
     await expect(stat(join(dir, 'made-outside'))).rejects.toThrow(/ENOENT/);
     await symlink('/etc/passwd', join(volume, 'passwd'));
     await expect(resolveSubPath(volume, 'passwd')).rejects.toThrow('subpath "/etc/passwd" not within volume path');
+  });
+});
+
+describe.skipIf(skipUnlessRoot({ commands: ['mount', 'umount'] }))('pinning a checked subPath for runc (root: bind mounts)', () => {
+  it('binds the checked inode, so swapping the path for a symlink afterwards changes nothing', async () => {
+    const resolved = await resolveSubPath(volume, 'data');
+    const pinned = join(dir, 'pins', 'main', '0');
+    await pinSubPath(volume, resolved, pinned);
+    // The container swaps the directory for a symlink to the host's root before runc would mount it.
+    await rename(join(volume, 'data'), join(volume, 'moved'));
+    await symlink('/', join(volume, 'data'));
+    expect(await readFile(join(pinned, 'file'), 'utf8')).toBe('x');
+    await pinSubPath(volume, resolved, pinned); // already bound: kept
+    expect(await readFile(join(pinned, 'file'), 'utf8')).toBe('x');
+    // Pinning the path now refuses the symlink instead of following it.
+    await expect(pinSubPath(volume, join(volume, 'data'), join(dir, 'pins', 'main', '1'))).rejects.toThrow('changed into a symlink');
+    expect(await unmountBelow(join(dir, 'pins'))).toBe(1);
+  });
+
+  it('binds a single file too', async () => {
+    const pinned = join(dir, 'pins', 'file');
+    await pinSubPath(volume, await resolveSubPath(volume, 'data/file'), pinned);
+    expect(await readFile(pinned, 'utf8')).toBe('x');
   });
 });

@@ -5,8 +5,14 @@
 // checked before the next is created, so nothing is ever made outside.
 // Written by hand: the check is Kubernetes' (subpath_linux.go), on paths the
 // agent itself resolves.
-import { lstat, mkdir, realpath } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readlink, realpath, writeFile } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import { runCommand } from '../runtime/run-command.js';
+import { isMountPoint } from './tmpfs.js';
+
+/** Linux's O_PATH (the same on x86-64 and arm64); Node does not name it. */
+const O_PATH = 0o10000000;
 
 export class SubPathError extends Error {}
 
@@ -24,6 +30,36 @@ export async function resolveSubPath(volumeRoot: string, subPath: string): Promi
     if (!within(root, current)) throw new SubPathError(`subpath ${JSON.stringify(current)} not within volume path ${JSON.stringify(root)}`);
   }
   return current;
+}
+
+/**
+ * Binds the subPath at `path` onto `target` (a private path of the agent's) so
+ * that what runc mounts is the checked inode, not whatever the path names by
+ * then: the path is opened without following a final symlink, the open file's
+ * own path (/proc/self/fd) is checked to be inside the volume, and the bind
+ * mount is made from that descriptor (kubelet does the same, against a
+ * container swapping a checked directory for a symlink before the mount).
+ * A target already bound (a restarted container) is kept, as kubelet keeps it.
+ */
+export async function pinSubPath(volumeRoot: string, path: string, target: string): Promise<void> {
+  if (await isMountPoint(target)) return;
+  const root = await realpath(volumeRoot);
+  const handle = await open(path, O_PATH | constants.O_NOFOLLOW);
+  try {
+    const actual = await readlink(`/proc/self/fd/${handle.fd}`);
+    if (!within(root, actual)) throw new SubPathError(`subpath ${JSON.stringify(actual)} not within volume path ${JSON.stringify(root)}`);
+    const info = await handle.stat();
+    // Only a symlink swapped in after resolveSubPath (which returns a path without any) ends here: never bind one.
+    if (info.isSymbolicLink()) throw new SubPathError(`subpath ${JSON.stringify(actual)} changed into a symlink; not mounting it`);
+    await mkdir(dirname(target), { recursive: true, mode: 0o750 });
+    if (info.isDirectory()) await mkdir(target, { recursive: true, mode: 0o750 });
+    else await writeFile(target, '', { flag: 'a', mode: 0o600 });
+    // --no-canonicalize: mount(8) must hand the magic link to mount(2) as is, not the path it resolves to now.
+    const result = await runCommand('mount', ['--no-canonicalize', '--bind', `/proc/${process.pid}/fd/${handle.fd}`, target]);
+    if (result.code !== 0) throw new SubPathError(`binding subpath ${actual}: ${result.stderr.trim() || `exit ${String(result.code)}`}`);
+  } finally {
+    await handle.close();
+  }
 }
 
 function within(root: string, path: string): boolean {
