@@ -85,11 +85,11 @@ kind: ServiceAccount
 metadata: { name: config-reader }
 `;
 
-const configBox = (): string => `apiVersion: v1
+const configBox = (tier = 'test'): string => `apiVersion: v1
 kind: Pod
 metadata:
   name: config-box
-  labels: { app: config-box, tier: test }
+  labels: { app: config-box, tier: ${tier} }
 spec:
   terminationGracePeriodSeconds: 0
   serviceAccountName: config-reader
@@ -223,8 +223,9 @@ describe.skipIf(skip)('ConfigMaps, Secrets and volumes in a pod on runc', () => 
     expect(claims.sub).toBe('system:serviceaccount:default:config-reader');
   });
 
-  test('a configMap update reaches the mounted file in the running container', async () => {
+  test('a configMap update reaches the mounted file in the running container, a label change the downwardAPI file', async () => {
     await ctl(['apply', '-f', '-'], configs('updated'));
+    await ctl(['apply', '-f', '-'], configBox('changed'));
     let seen = '';
     await waitFor(
       async () => {
@@ -232,6 +233,13 @@ describe.skipIf(skip)('ConfigMaps, Secrets and volumes in a pod on runc', () => 
         return seen === 'updated';
       },
       { timeoutMs: 30_000, intervalMs: 250, description: `the mounted greeting to read "updated" (last "${seen}")` },
+    );
+    await waitFor(
+      async () => {
+        seen = await exec('config-box', 'main', 'cat /etc/podinfo/labels');
+        return seen === 'app="config-box"\ntier="changed"';
+      },
+      { timeoutMs: 30_000, intervalMs: 250, description: `the labels file to follow the pod (last "${seen}")` },
     );
     // As in Kubernetes: env is fixed at start, and a subPath mount does not follow updates.
     expect(await exec('config-box', 'main', 'echo $GREETING')).toBe('hello\n');
