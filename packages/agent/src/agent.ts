@@ -55,6 +55,8 @@ import { NodeServices, type ClusterDnsConfig, type ServiceProxyConfig } from './
 import { resetNode } from './node-reset.js';
 import { NodeSession } from './node-session.js';
 import { containerHealth } from './probes/index.js';
+import { PodConfig } from './pod-config.js';
+import { unmountPodVolumes } from './volumes/pod-volumes.js';
 import { PodEtcFiles } from './runtime/pod-etc-files.js';
 import { Reconciler } from './reconciler.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
@@ -128,6 +130,7 @@ export class NodeAgent {
   private overlay?: OverlayController;
   private nodeServices?: NodeServices;
   private evictions?: EvictionManager;
+  private podConfig?: PodConfig;
   private nodeCredentials?: NodeCredentials;
   /** The Api service (pull secrets, events), for the control plane and credentials it was made with. */
   private api?: { client: ApiClient; server: string; credentials: NodeCredentials };
@@ -194,10 +197,23 @@ export class NodeAgent {
     });
     this.nodeServices = services;
     await services.start(link, network);
+    const podConfig = new PodConfig({
+      client: () => this.apiClient(),
+      stateDir: this.config.stateDir,
+      allocatable: resources.allocatable,
+      hostIP: host,
+      serviceEnv: (pod) => services.environmentOf(pod),
+      onChange: () => this.reconciler?.trigger(),
+      log: this.log,
+    });
+    this.podConfig = podConfig;
     const health = containerHealth({ runtime, events: this.events, onChange: () => this.reconciler?.trigger(), log: this.log });
     this.reconciler = new Reconciler({
       probes: health.probes,
       hooks: health.lifecycle,
+      containerEnv: (pod, container, podIP) => podConfig.containerEnv(pod, container, podIP),
+      // Volumes need the runc driver's mount namespaces, as the pod's /etc files do.
+      ...(network ? { volumes: podConfig.volumes } : {}),
       events: this.events,
       runtime,
       ...(images ? { images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),
@@ -215,6 +231,7 @@ export class NodeAgent {
     assignments.start();
     this.overlay?.start();
     this.reconciler.start();
+    podConfig.start();
     this.imageGc?.start();
     this.evictions?.start();
     return { node, agentAddress };
@@ -231,6 +248,7 @@ export class NodeAgent {
     await this.overlay?.stop();
     await this.nodeServices?.stop();
     await this.reconciler?.stop();
+    this.podConfig?.stop();
     this.events?.stop();
     this.link?.close();
     this.api?.client.close();
@@ -251,6 +269,7 @@ export class NodeAgent {
       const route = network ? { serviceCidr: this.config.serviceProxy?.serviceCidr ?? DEFAULT_SERVICE_CIDR, device: network.bridgeName } : undefined;
       await removeProxyTable(new HostCommands(), this.config.serviceProxy?.table ?? DEFAULT_TABLE_NAME, route);
     }
+    if (this.config.runtime === 'runc') await unmountPodVolumes(join(this.config.stateDir, 'pods'));
     if (this.config.runtime === 'runc') await podCgroupManager(this.cgroupInstance, { memoryBytes: 0, cpuMillis: 0 }, this.log).removeAll();
     await removeNodeCredentials(this.config.stateDir);
     return removed;

@@ -10,8 +10,10 @@ import type { ResolvedImage } from './images/image-store.js';
 import { normalizeCapability, UnknownCapabilityError } from './runtime/capabilities.js';
 import type { BindMount, ContainerSecurity, ContainerSpec } from './runtime/runtime.js';
 
-/** A container whose spec cannot be turned into something runnable: CreateContainerConfigError. */
-export class ContainerConfigError extends Error {}
+import { ContainerConfigError } from './container-config-error.js';
+import { expandArgs, type ResolvedEnv } from './env/container-env.js';
+
+export { ContainerConfigError };
 
 const DEFAULT_PIDS_LIMIT = 1024;
 
@@ -25,9 +27,13 @@ export function buildContainerSpec(
   podMounts: readonly BindMount[] = [],
   /** Kubernetes' service variables for the pod (dns/service-env.ts): over the image's env, under the container's. */
   serviceEnv: Readonly<Record<string, string>> = {},
+  /** The container's env resolved (env/container-env.ts: valueFrom, envFrom, $(VAR)); it then replaces serviceEnv and env. */
+  resolved?: ResolvedEnv,
+  /** The container's volumeMounts, resolved to host paths (volumes/pod-volumes.ts). */
+  volumeMounts: readonly BindMount[] = [],
 ): ContainerSpec {
   const uid = pod.metadata.uid ?? '';
-  const argv = resolveArgv(container, image);
+  const argv = resolveArgv(resolved ? { ...container, ...expandArgs(container, resolved.env) } : container, image);
   if (argv.length === 0) {
     throw new ContainerConfigError(`container ${container.name}: no command: set command in the pod spec or use an image with an entrypoint or cmd`);
   }
@@ -36,8 +42,9 @@ export function buildContainerSpec(
     const eq = pair.indexOf('=');
     if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  Object.assign(env, serviceEnv);
-  for (const variable of container.env ?? []) {
+  if (resolved) Object.assign(env, resolved.env);
+  else Object.assign(env, serviceEnv);
+  for (const variable of resolved ? [] : (container.env ?? [])) {
     if (variable.valueFrom) {
       throw new ContainerConfigError(`env ${variable.name}: valueFrom is not supported by this agent yet; set value instead`);
     }
@@ -67,7 +74,7 @@ export function buildContainerSpec(
     },
     hostname: pod.metadata.name,
     security: resolveSecurity(pod, container, image),
-    ...(podMounts.length > 0 ? { mounts: [...podMounts] } : {}),
+    ...(podMounts.length > 0 || volumeMounts.length > 0 ? { mounts: [...podMounts, ...volumeMounts] } : {}),
     // Below the pod's cgroup, which is below its QoS class's (see cgroups/pod-cgroup-layout.ts).
     cgroupParent: podCgroupNameOf(pod),
   };

@@ -11,6 +11,9 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { attemptOf, LABEL } from './container-labels.js';
 import { buildContainerSpec, ContainerConfigError } from './container-spec-builder.js';
+import type { ResolvedEnv } from './env/container-env.js';
+import { VolumeSetupError } from './volumes/config-volumes.js';
+import type { PodVolumeState } from './volumes/pod-volumes.js';
 import { containerEvents } from './events/container-events.js';
 import { DISCARD_POD_EVENTS, type PodEvent, type PodEventSink } from './events/pod-events.js';
 import { isImagePullError } from './images/errors.js';
@@ -66,7 +69,19 @@ export interface ReconcilerOptions {
   readonly probes?: Pick<ProbeManager, 'observe' | 'retain' | 'stop'>;
   /** Lifecycle hooks (lifecycle/): postStart after each start; stopContainer (preStop, TERM, KILL) for stopping a container of a pod whose spec is known. */
   readonly hooks?: ContainerHooks;
+  /** A container's env as kubelet makes it (env/container-env.ts); without it, valueFrom and envFrom are refused. */
+  readonly containerEnv?: (pod: Pod, container: Container, podIP: string | undefined) => Promise<ResolvedEnv>;
+  /** The pods' volumes (volumes/pod-volumes.ts): set up and refreshed every pass, torn down with the pod. */
+  readonly volumes?: {
+    setUp(pod: Pod, podIP: string | undefined): Promise<PodVolumeState>;
+    mountsFor(pod: Pod, container: Container, state: PodVolumeState): Promise<BindMount[]>;
+    tearDown(uid: string): Promise<void>;
+    existing(): Promise<string[]>;
+  };
 }
+
+/** A container waiting for configuration (a ConfigMap, a Secret, a volume) retries at least this often: the object may appear any moment. */
+const CONFIG_RETRY_MAX_MS = 2000;
 
 /** Pods synced at once in a pass; each start spawns runc and a shim, so keep it modest. */
 const POD_SYNC_CONCURRENCY = 8;
@@ -177,7 +192,11 @@ export class Reconciler {
     if (this.options.network && this.now() - this.lastNetworkSweep > NETWORK_SWEEP_MS) {
       this.lastNetworkSweep = this.now();
       // Pod cgroups too: one is made before the pod's first container, which may never have started.
-      const leftovers = new Set([...(await this.options.network.existing()).keys(), ...((await this.options.podCgroups?.existing()) ?? [])]);
+      const leftovers = new Set([
+        ...(await this.options.network.existing()).keys(),
+        ...((await this.options.podCgroups?.existing()) ?? []),
+        ...((await this.options.volumes?.existing()) ?? []),
+      ]);
       for (const uid of leftovers) {
         if (!desired.has(uid) && !byPod.has(uid)) this.teardown(uid, []);
       }
@@ -208,10 +227,18 @@ export class Reconciler {
     const network = await this.attach(uid);
     const podMounts = this.options.podFiles ? await this.options.podFiles.mounts(uid, pod.metadata.name, network?.ip, pod) : [];
     if (!this.startTimes.has(uid)) this.startTimes.set(uid, pod.status?.startTime ?? this.isoNow());
+    const volumes = await this.options.volumes?.setUp(pod, network?.ip);
+    const prepare: Prepare = {
+      mounts: async (container) => {
+        if (!volumes && container.volumeMounts?.length) throw new ContainerConfigError(`container ${container.name}: volumeMounts need the runc runtime; this agent runs host processes`);
+        return volumes ? ((await this.options.volumes?.mountsFor(pod, container, volumes)) ?? []) : [];
+      },
+      env: (container) => this.options.containerEnv?.(pod, container, network?.ip) ?? Promise.resolve(undefined),
+    };
     const views: ContainerView[] = [];
     for (const container of pod.spec.containers) {
       const mine = states.filter((s) => s.labels[LABEL.container] === container.name).sort((a, b) => attemptOf(a) - attemptOf(b));
-      views.push(await this.syncContainer(pod, container, mine, network?.netnsPath, podMounts));
+      views.push(await this.syncContainer(pod, container, mine, network?.netnsPath, podMounts, prepare));
     }
     const podIP = network?.ip ?? this.options.hostIP;
     const status = buildPodStatus(pod, this.options.probes?.observe(pod, views, podIP) ?? views, {
@@ -265,6 +292,7 @@ export class Reconciler {
     attempts: ContainerState[],
     netnsPath: string | undefined,
     podMounts: readonly BindMount[],
+    prepare?: Prepare,
   ): Promise<ContainerView> {
     const key = `${pod.metadata.uid}/${container.name}`;
     const current = attempts.at(-1);
@@ -294,8 +322,12 @@ export class Reconciler {
 
     const attempt = firstStart ? 0 : attemptOf(current) + 1;
     try {
+      // Volumes first, as kubelet waits for them before pulling; the env after the image, as kubelet makes it.
+      const mounts = (await prepare?.mounts(container)) ?? [];
       const image = this.options.images ? await this.ensureImage(this.options.images, pod, container) : undefined;
-      const spec = buildContainerSpec(pod, container, attempt, image, netnsPath, podMounts, this.options.serviceEnv?.(pod));
+      const env = await prepare?.env(container);
+      for (const warning of env?.invalidNames ?? []) this.events.record(pod, { type: 'Warning', reason: 'InvalidEnvironmentVariableNames', message: warning });
+      const spec = buildContainerSpec(pod, container, attempt, image, netnsPath, podMounts, this.options.serviceEnv?.(pod), env, mounts);
       const started = await this.options.runtime.start(spec);
       // The runtime creates and starts in one step; kubelet's two events, told after both.
       this.events.record(pod, containerEvents.created(container.name));
@@ -306,10 +338,14 @@ export class Reconciler {
       return { ...base, current: started, previous: current, restartCount: attempt };
     } catch (error) {
       const failures = (held?.failures ?? 0) + 1;
-      const reason = error instanceof ContainerConfigError ? 'CreateContainerConfigError' : error instanceof ImageError ? error.reason : 'CreateContainerError';
+      const reason =
+        error instanceof ContainerConfigError ? 'CreateContainerConfigError' : error instanceof ImageError || error instanceof VolumeSetupError ? error.reason : 'CreateContainerError';
       const message = messageOf(error);
-      this.events.record(pod, containerEvents.failed(container.name, error instanceof ImageError ? error.reason : message));
-      this.waiting.set(key, { reason, message, failures, retryAt: now + backoffDelay(this.options.restartBackoff, failures) });
+      if (error instanceof VolumeSetupError) this.events.record(pod, { type: 'Warning', reason: 'FailedMount', message });
+      else this.events.record(pod, containerEvents.failed(container.name, error instanceof ImageError ? error.reason : message));
+      const delay = backoffDelay(this.options.restartBackoff, failures);
+      const waitingForConfig = error instanceof ContainerConfigError || error instanceof VolumeSetupError;
+      this.waiting.set(key, { reason, message, failures, retryAt: now + (waitingForConfig ? Math.min(delay, CONFIG_RETRY_MAX_MS) : delay) });
       this.options.log.warn({ container: key, reason, message }, 'container could not start');
       return { ...base, current, previous, restartCount, waiting: { reason, message } };
     }
@@ -395,6 +431,8 @@ export class Reconciler {
           }),
         );
         await this.options.network?.detach(uid);
+        // Unmounted before the pod's directory goes (podFiles removes it whole).
+        await this.options.volumes?.tearDown(uid);
         await this.options.podFiles?.remove(uid);
         await this.options.podCgroups?.remove(uid);
         this.attached.delete(uid);
@@ -411,6 +449,12 @@ export class Reconciler {
       }
     })();
   }
+}
+
+/** What a container of the pod gets from outside its image: its volume mounts and its resolved env. */
+interface Prepare {
+  mounts(container: Container): Promise<BindMount[]>;
+  env(container: Container): Promise<ResolvedEnv | undefined>;
 }
 
 /** An image that could not be had, with kubelet's waiting reason for it. */

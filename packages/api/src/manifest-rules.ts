@@ -13,6 +13,7 @@ import { checkService } from './service-rules.js';
 import { checkAggregationSelectors, checkPolicyRules, checkSubjects } from './rbac-rules.js';
 import type { LabelSelector } from './types.js';
 import type { RawIssue } from './schema-validator.js';
+import { checkVolumeRules } from './volume-rules.js';
 
 /** Kubernetes' limit on a ConfigMap's or Secret's payload. */
 export const MAX_DATA_BYTES = 1024 * 1024;
@@ -82,6 +83,7 @@ function checkPodSpec(spec: JsonRecord | undefined, at: readonly PathSegment[], 
   });
   arrayAt(spec, 'tolerations').forEach((t, i) => checkToleration(t, [...at, 'tolerations', i], report));
   checkDnsConfig(spec, at, report);
+  checkVolumeRules(spec, at, report);
 }
 
 function checkEnvVar(env: unknown, at: readonly PathSegment[], report: Report): void {
@@ -91,9 +93,9 @@ function checkEnvVar(env: unknown, at: readonly PathSegment[], report: Report): 
   if (value !== undefined && value !== '') {
     report([...at, 'valueFrom'], 'may not be specified when value is set');
   }
-  const sources = ['configMapKeyRef', 'secretKeyRef', 'fieldRef'].filter((k) => valueFrom[k] !== undefined);
+  const sources = ['configMapKeyRef', 'secretKeyRef', 'fieldRef', 'resourceFieldRef'].filter((k) => valueFrom[k] !== undefined);
   if (sources.length !== 1) {
-    report([...at, 'valueFrom'], 'must specify exactly one of configMapKeyRef, secretKeyRef or fieldRef');
+    report([...at, 'valueFrom'], 'must specify exactly one of configMapKeyRef, secretKeyRef, fieldRef or resourceFieldRef');
   }
 }
 

@@ -1,6 +1,7 @@
 // Resource shapes: the Kubernetes subset Skiff supports. The JSON Schemas in
 // schema/ are the authority on what is valid; these types describe what a
 // validated, defaulted object looks like.
+import type { EnvFromSource, EnvVarSource, Volume, VolumeMount } from './volume-types.js';
 
 import type { Lifecycle, Probe } from './probe-types.js';
 
@@ -54,11 +55,7 @@ export interface ResourceRequirements {
 export interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: {
-    configMapKeyRef?: { name: string; key: string; optional?: boolean };
-    secretKeyRef?: { name: string; key: string; optional?: boolean };
-    fieldRef?: { fieldPath: string };
-  };
+  valueFrom?: EnvVarSource;
 }
 
 /** A reference to an object of a known kind in the same namespace. */
@@ -81,6 +78,8 @@ export interface Container {
   args?: string[];
   workingDir?: string;
   env?: EnvVar[];
+  envFrom?: EnvFromSource[];
+  volumeMounts?: VolumeMount[];
   ports?: ContainerPort[];
   resources?: ResourceRequirements;
   livenessProbe?: Probe;
@@ -146,6 +145,7 @@ export interface PodSpec {
   dnsConfig?: PodDnsConfig;
   /** false: no Kubernetes service environment variables (<NAME>_SERVICE_HOST, …) in the containers. */
   enableServiceLinks?: boolean;
+  volumes?: Volume[];
 }
 
 export interface PodDnsConfig {

@@ -17,6 +17,7 @@ import {
 import type { Logger } from 'pino';
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { ApiService } from './api/api-service.js';
+import { hostPathAdmission } from './api/host-path-admission.js';
 import { DEFAULT_SERVICE_NETWORK, ServiceAllocator, type ServiceNetworkConfig } from './api/service-allocations.js';
 import { TokenRequests } from './api/token-requests.js';
 import {
@@ -82,6 +83,8 @@ export interface ControlPlaneConfig {
   readonly nodeCertTtlMs: number;
   /** One JSON line per mutating request; off when absent. */
   readonly audit?: AuditLogOptions;
+  /** Namespaces whose pods may use hostPath volumes (--allow-host-path-namespaces); none by default. */
+  readonly allowHostPathNamespaces?: readonly string[];
 }
 
 export class ControlPlane {
@@ -113,7 +116,12 @@ export class ControlPlane {
     const store = new EtcdStore({ endpoints: [...this.config.etcdEndpoints] });
     this.store = store;
     const objects = new ObjectStore(store, { secrets });
-    const api = new ApiService(objects, undefined, new ServiceAllocator(store, objects, this.config.serviceNetwork ?? DEFAULT_SERVICE_NETWORK));
+    const api = new ApiService(
+      objects,
+      undefined,
+      new ServiceAllocator(store, objects, this.config.serviceNetwork ?? DEFAULT_SERVICE_NETWORK),
+      hostPathAdmission(new Set(this.config.allowHostPathNamespaces ?? [])),
+    );
     const tokens = new JoinTokens(objects);
     await this.waitForStore(async () => {
       await api.ensureBuiltinNamespaces();

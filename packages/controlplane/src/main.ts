@@ -35,6 +35,7 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --node-cidr-mask-size N   size of each node's slice of it (default 24: 254 nodes of 254 pods)
   --service-cluster-ip-range CIDR  Services' virtual IPs (default 10.96.0.0/16)
   --service-node-port-range A-B    NodePort and LoadBalancer ports (default 30000-32767)
+  --allow-host-path-namespaces  comma-separated namespaces whose pods may use hostPath volumes (default none)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)`;
 
@@ -57,6 +58,7 @@ function parseFlags() {
         'lease-duration-ms': { type: 'string', default: '1500' },
         'pod-eviction-timeout-ms': { type: 'string', default: '500' },
         strategy: { type: 'string', default: 'binpack' },
+        'allow-host-path-namespaces': { type: 'string', default: '' },
         'pod-network': { type: 'string', default: '10.244.0.0/16' },
         'node-cidr-mask-size': { type: 'string', default: '24' },
         'service-cluster-ip-range': { type: 'string', default: '10.96.0.0/16' },
@@ -115,6 +117,7 @@ const controlPlane = new ControlPlane(
     dataDir: flags['data-dir'],
     advertiseAddresses: list(flags['advertise-address']),
     tlsSans: list(flags['tls-san']),
+    allowHostPathNamespaces: list(flags['allow-host-path-namespaces']),
     nodeCertTtlMs,
     ...(flags['audit-log']
       ? {

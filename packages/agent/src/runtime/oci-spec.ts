@@ -178,7 +178,7 @@ export function buildOciSpec(spec: ContainerSpec, options: OciSpecOptions): OciS
 
 function bindMount(mount: BindMount): OciMount {
   if (!mount.destination.startsWith('/')) throw new Error(`mount destination ${mount.destination} is not absolute`);
-  const options = ['rbind', 'rprivate', 'nosuid', 'nodev', 'noexec'];
+  const options = ['rbind', 'rprivate', 'nosuid', 'nodev', ...(mount.exec === true ? [] : ['noexec'])];
   if (mount.readOnly) options.push('ro');
   return { destination: mount.destination, type: 'bind', source: mount.source, options };
 }

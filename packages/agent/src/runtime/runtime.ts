@@ -66,6 +66,8 @@ export interface BindMount {
   readonly source: string;
   readonly destination: string;
   readonly readOnly: boolean;
+  /** Programs on it may run (pod volumes, as in Kubernetes); the pod's own files are mounted noexec. */
+  readonly exec?: boolean;
 }
 
 export type ContainerStatus = 'running' | 'exited' | 'unknown';

@@ -14,6 +14,7 @@ import type { JsonSchema } from './json-schema.js';
 import { templateMetaSchema } from './object-meta.js';
 import { lifecycleSchema, probeSchema } from './probe.js';
 import { podSecurityContextSchema, securityContextSchema } from './security-context.js';
+import { envFromSourceSchema, envVarSourceSchema, volumeMountSchema, volumeSchema } from './volumes.js';
 
 /** `{ name }` of an object in the pod's namespace (an image pull Secret). */
 export const localObjectReferenceSchema: JsonSchema = {
@@ -23,17 +24,6 @@ export const localObjectReferenceSchema: JsonSchema = {
   properties: { name: { type: 'string', format: 'dns1123-subdomain' } },
 };
 
-const keyRef: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'key'],
-  properties: {
-    name: { type: 'string', format: 'dns1123-subdomain' },
-    key: { type: 'string', format: 'config-key' },
-    optional: booleanField,
-  },
-};
-
 export const envVarSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
@@ -41,20 +31,7 @@ export const envVarSchema: JsonSchema = {
   properties: {
     name: { type: 'string', format: 'env-name' },
     value: stringField,
-    valueFrom: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        configMapKeyRef: keyRef,
-        secretKeyRef: keyRef,
-        fieldRef: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['fieldPath'],
-          properties: { fieldPath: { type: 'string', minLength: 1 } },
-        },
-      },
-    },
+    valueFrom: envVarSourceSchema,
   },
 };
 
@@ -107,6 +84,8 @@ export const containerSchema: JsonSchema = {
     args: stringList,
     workingDir: stringField,
     env: { type: 'array', items: envVarSchema },
+    envFrom: { type: 'array', items: envFromSourceSchema },
+    volumeMounts: { type: 'array', items: volumeMountSchema },
     ports: { type: 'array', items: containerPortSchema },
     resources: resourceRequirementsSchema,
     livenessProbe: probeSchema,
@@ -170,6 +149,7 @@ export const podSpecSchema: JsonSchema = {
     dnsPolicy: { type: 'string', enum: ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'] },
     dnsConfig: podDnsConfigSchema,
     enableServiceLinks: booleanField,
+    volumes: { type: 'array', items: volumeSchema },
   },
 };
 

@@ -4,7 +4,7 @@
 // its file, document and line before anything is sent.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, type ScalarTag } from 'yaml';
 import { CliError } from '../errors.js';
 
 export interface ManifestDocument {
@@ -16,6 +16,18 @@ export interface ManifestDocument {
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 /** Guards against alias bombs ("billion laughs"): real manifests use few aliases. */
 const MAX_ALIASES = 100;
+
+/**
+ * `mode: 0400` is octal to kubectl (its YAML is 1.1), as every Kubernetes
+ * manifest's defaultMode means it; YAML 1.2 would read 400 in decimal (0620).
+ */
+const YAML_11_OCTAL: ScalarTag = {
+  tag: 'tag:yaml.org,2002:int',
+  default: true,
+  identify: () => false,
+  test: /^0[0-7]+$/,
+  resolve: (text: string) => parseInt(text, 8),
+};
 
 export async function loadManifests(
   paths: readonly string[],
@@ -53,7 +65,7 @@ async function expandPath(path: string, recursive: boolean): Promise<string[]> {
 }
 
 function parseSource(name: string, text: string, documents: ManifestDocument[], problems: string[]): void {
-  const parsed = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
+  const parsed = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true, customTags: (tags) => [YAML_11_OCTAL, ...tags] });
   const list = Array.isArray(parsed) ? parsed : [parsed];
   list.forEach((document, index) => {
     const where = `${name}, document ${index + 1}`;

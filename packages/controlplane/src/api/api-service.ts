@@ -27,6 +27,7 @@ import { planApply, type ApplyOutcome } from './apply-plan.js';
 import { parseManifestJson } from './manifest-json.js';
 import { effectiveNamespace, requireKind } from './kind-resolution.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
+import { hostPathAdmission, type PodAdmission } from './host-path-admission.js';
 
 export interface ApplyResult {
   readonly outcome: ApplyOutcome;
@@ -69,6 +70,8 @@ export class ApiService {
     private readonly clock: () => Date = () => new Date(),
     /** Cluster IPs and node ports of Services; without it, Services cannot be written. */
     private readonly services?: ServiceAllocator,
+    /** Refuses pods (and pod templates) with hostPath volumes outside these namespaces (default: everywhere). */
+    private readonly admitPod: PodAdmission = hostPathAdmission(new Set()),
   ) {}
 
   /**
@@ -93,6 +96,7 @@ export class ApiService {
       // Authorization first, as Kubernetes does: a caller who may not write here learns nothing about the namespace.
       options.authorize?.(existing ? 'update' : 'create', info, namespace, name, { written: object, existing });
       if (namespace !== undefined) await this.requireActiveNamespace(namespace);
+      this.admitPod(info, object);
       if (expected !== undefined) checkPrecondition(info, object, existing, expected);
       const plan = planApply(object, existing, { now: this.clock(), newUid: randomUUID });
       const warnings = validation.warnings.map(formatIssue);

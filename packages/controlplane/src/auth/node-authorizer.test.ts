@@ -157,6 +157,14 @@ describe('NodeAuthorizer', () => {
     expect(authorizer.authorize(nodeA, query)).toEqual({ allowed: false, reason: `node authorizer: ${why}` });
   });
 
+  it('lets a node request tokens only for the ServiceAccounts its pods run as (projected serviceAccountToken volumes)', () => {
+    const token = (namespace: string, name: string) => authorizer.authorize(nodeA, q('create', 'serviceaccounts', { subresource: 'token', namespace, name }));
+    expect(token('shop', 'web')).toMatchObject({ allowed: true });
+    expect(token('other', 'default')).toMatchObject({ allowed: true });
+    expect(token('shop', 'default')).toEqual({ allowed: false, reason: 'node authorizer: no pod bound to node "node-a" runs as serviceaccount "default" in namespace "shop"' });
+    expect(authorizer.authorize(nodeA, q('get', 'serviceaccounts', { subresource: 'token', namespace: 'shop', name: 'web' }))).toMatchObject({ allowed: false });
+  });
+
   it('takes the lease namespace the control plane uses', () => {
     const custom = new NodeAuthorizer({ podsOnNode: () => [], pod: () => undefined }, { leaseNamespace: 'custom-leases' });
     const lease = (namespace: string): Query => ({ verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace, name: 'node-a' });

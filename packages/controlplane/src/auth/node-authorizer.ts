@@ -91,6 +91,13 @@ export class NodeAuthorizer {
       if (verb === 'get' || verb === 'list' || verb === 'watch') return allow(`${verb} ${resource} (for its service proxy and DNS)`);
       return deny(`a node may only get, list and watch ${resource}`);
     }
+    // Projected serviceAccountToken volumes: kubelet requests tokens for its pods' ServiceAccounts.
+    if (apiGroup === '' && resource === 'serviceaccounts' && subresource === 'token' && verb === 'create') {
+      if (namespace !== undefined && name !== undefined && this.referencedByPodOnNode(node, 'serviceAccounts', namespace, name)) {
+        return allow('create tokens for the ServiceAccounts of pods bound to it');
+      }
+      return deny(`no pod bound to node ${JSON.stringify(node)} runs as serviceaccount ${JSON.stringify(name ?? '')} in namespace ${JSON.stringify(namespace ?? '')}`);
+    }
     const referenced = REFERENCED[resource];
     if (apiGroup === '' && referenced && subresource === undefined && verb === 'get') {
       if (namespace !== undefined && name !== undefined && this.referencedByPodOnNode(node, referenced, namespace, name)) {
