@@ -201,7 +201,7 @@ export class NodeAgent {
       serviceEnv: (pod: Pod) => services.environmentOf(pod),
       pods: assignments,
       hostIP: host,
-      reportStatus: (pod, status) => this.reportStatus(link.client, pod, status),
+      reportStatus: (pod, status, options) => this.reportStatus(link.client, pod, status, options?.removeTerminated === true),
       log: this.log,
       restartBackoff: this.config.restartBackoff,
       resyncMs: this.config.resyncMs,
@@ -420,7 +420,7 @@ export class NodeAgent {
     };
   }
 
-  private async reportStatus(client: NodeApiClient, pod: Pod, status: PodStatus): Promise<void> {
+  private async reportStatus(client: NodeApiClient, pod: Pod, status: PodStatus, removeTerminated: boolean): Promise<void> {
     await unary((cb, options) =>
       client.UpdatePodStatus(
         {
@@ -429,6 +429,7 @@ export class NodeAgent {
           name: pod.metadata.name,
           uid: pod.metadata.uid ?? '',
           status_json: JSON.stringify(status),
+          remove_terminated: removeTerminated,
         },
         options,
         cb,

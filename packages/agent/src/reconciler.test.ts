@@ -184,13 +184,14 @@ function harness(extra: Partial<ReconcilerOptions> = {}) {
   const network = new FakePodNetwork();
   const images = new FakeImages();
   const pods = new FakeAssignments();
-  const reports: { uid: string; status: PodStatus }[] = [];
+  const reports: { uid: string; status: PodStatus; removeTerminated?: true }[] = [];
   const events: (PodEvent & { pod: string })[] = [];
   const sink: PodEventSink = { record: (pod, event) => void events.push({ pod: `${pod.metadata.namespace}/${pod.metadata.name}/${pod.metadata.uid}`, ...event }) };
   const reconciler = new Reconciler({
     events: sink,
     runtime, images, network, pods, hostIP: HOST_IP, restartBackoff: RESTART_BACKOFF, resyncMs: 2, now: clock.now,
-    reportStatus: async (pod, status) => void reports.push({ uid: pod.metadata.uid ?? '', status: structuredClone(status) }),
+    reportStatus: async (pod, status, options) =>
+      void reports.push({ uid: pod.metadata.uid ?? '', status: structuredClone(status), ...(options?.removeTerminated ? { removeTerminated: true as const } : {}) }),
     log: pino({ level: 'silent' }),
     ...extra,
   });
@@ -198,7 +199,7 @@ function harness(extra: Partial<ReconcilerOptions> = {}) {
 
   const reportsOf = (uid: string): PodStatus[] => reports.filter((r) => r.uid === uid).map((r) => r.status);
   return {
-    clock, runtime, network, images, pods, reconciler, reportsOf, events,
+    clock, runtime, network, images, pods, reconciler, reportsOf, events, reports,
     /** The events about container `name`, as "Type Reason: message". */
     eventsOf: (name: string): string[] => events.filter((e) => e.fieldPath === `spec.containers{${name}}`).map((e) => `${e.type} ${e.reason}: ${e.message}`),
     /** Waits until `count` whole passes have run after this call (pass n+1 starts only once pass n is over). */
@@ -673,5 +674,39 @@ describe('Reconciler: pod cgroups and evictions', () => {
     expect(h.runtime.started).toHaveLength(1);
     // The stopped container stays (its status and logs) until the pod is deleted.
     expect(h.runtime.ids()).toEqual([`${uid}-main-0`]);
+  });
+});
+
+describe('Reconciler: graceful deletion (a pod with a deletionTimestamp)', () => {
+  it('stops its containers with the deletion grace period, restarts nothing, then reports it stopped and asks for its removal', async () => {
+    const h = harness();
+    const pod = podOf('Always', undefined, 30);
+    const uid = h.pods.add(pod);
+    h.reconciler.start();
+    await h.statusWhen(uid, 'Running', (s) => s.phase === 'Running');
+    h.pods.add({ ...pod, metadata: { ...pod.metadata, deletionTimestamp: at(T0 + 5_000), deletionGracePeriodSeconds: 5 } });
+    const removal = await waitFor(() => h.reports.find((r) => r.uid === uid && r.removeTerminated), { ...WAIT, description: 'the removal request' });
+    expect(h.runtime.stopped).toEqual([{ id: `${uid}-main-0`, graceMs: 5_000 }]);
+    expect(removal.status.phase).toBe('Failed');
+    expect(first(removal.status)?.state.terminated?.exitCode).toBe(143);
+    expect(h.eventsOf('main').at(-1)).toBe('Normal Killing: Stopping container main');
+    // Exited with restartPolicy Always, yet nothing restarts, and the removal is asked once.
+    h.clock.advance(60_000);
+    await h.passes(3);
+    expect(h.runtime.started).toHaveLength(1);
+    expect(h.reports.filter((r) => r.removeTerminated)).toHaveLength(1);
+    // The control plane removes it: then the usual teardown frees its containers and network.
+    h.pods.pods.delete(uid);
+    await waitFor(() => h.network.detached.includes(uid), { ...WAIT, description: `pod ${uid}'s network to be released` });
+    expect(h.runtime.ids()).toEqual([]);
+  });
+
+  it('a pod deleted before any container ran is reported and removed without starting anything', async () => {
+    const h = harness();
+    const pod = podOf('Always');
+    const uid = h.pods.add({ ...pod, metadata: { ...pod.metadata, deletionTimestamp: at(T0), deletionGracePeriodSeconds: 30 } });
+    h.reconciler.start();
+    await waitFor(() => h.reports.find((r) => r.uid === uid && r.removeTerminated), { ...WAIT, description: 'the removal request' });
+    expect(h.runtime.started).toEqual([]);
   });
 });

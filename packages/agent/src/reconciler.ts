@@ -17,6 +17,7 @@ import { isImagePullError } from './images/errors.js';
 import type { ImageStore, PullResult } from './images/image-store.js';
 import type { CredentialsLookup } from './images/registry-auth.js';
 import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
+import { PodTerminations, stoppedContainerViews, stoppedPodStatus, type PreStopRunner } from './pod-termination.js';
 import { buildPodStatus, willRestart, type ContainerView } from './pod-status.js';
 import type { PodEtcFiles } from './runtime/pod-etc-files.js';
 import type { BindMount, ContainerState, Runtime } from './runtime/runtime.js';
@@ -40,7 +41,8 @@ export interface ReconcilerOptions {
   readonly serviceEnv?: (pod: Pod) => Record<string, string>;
   readonly pods: DesiredPods;
   readonly hostIP: string;
-  readonly reportStatus: (pod: Pod, status: PodStatus) => Promise<void>;
+  /** `removeTerminated`: the pod is being deleted and its containers have stopped; the control plane removes it after this status. */
+  readonly reportStatus: (pod: Pod, status: PodStatus, options?: { readonly removeTerminated?: boolean }) => Promise<void>;
   readonly log: Logger;
   /** Wait before restarting an exited container or retrying a failed start, doubling per failure. */
   readonly restartBackoff: BackoffPolicy;
@@ -60,6 +62,8 @@ export interface ReconcilerOptions {
   };
   /** Pods evicted under resource pressure (eviction/): their containers stay stopped and the pod is reported Failed. */
   readonly evictions?: { evictionOf(pod: Pod): { readonly message: string } | undefined };
+  /** Runs containers' lifecycle.preStop handlers when a pod is stopped (absent: none are run). */
+  readonly preStop?: PreStopRunner;
 }
 
 /** Pods synced at once in a pass; each start spawns runc and a shim, so keep it modest. */
@@ -82,7 +86,6 @@ export class Reconciler {
   private readonly waiting = new Map<string, Waiting>();
   private readonly reported = new Map<string, PodStatus>();
   private readonly startTimes = new Map<string, string>();
-  private readonly terminating = new Set<string>();
   /** Pod networks attached by this process: attach() runs `ip`, so only once per pod. */
   private readonly attached = new Map<string, PodNetworkAttachment>();
   private lastNetworkSweep = 0;
@@ -93,10 +96,21 @@ export class Reconciler {
   private readonly events: PodEventSink;
   /** Per container: the back-off window last announced with a BackOff event, so each is told once, not every pass. */
   private readonly backOffTold = new Map<string, string>();
+  /** Pods being deleted gracefully: their containers' preStop, SIGTERM, grace period and SIGKILL. */
+  private readonly terminations: PodTerminations;
+  /** Pods whose removal the control plane accepted (the DELETED assignment is on its way). */
+  private readonly removed = new Set<string>();
 
   constructor(private readonly options: ReconcilerOptions) {
     this.now = options.now ?? Date.now;
     this.events = options.events ?? DISCARD_POD_EVENTS;
+    this.terminations = new PodTerminations({
+      runtime: options.runtime,
+      events: this.events,
+      log: options.log,
+      now: this.now,
+      ...(options.preStop ? { preStop: options.preStop } : {}),
+    });
   }
 
   start(): void {
@@ -148,12 +162,13 @@ export class Reconciler {
     // Pods are independent: sync several at once, so a node taking over a dead
     // node's pods starts them in parallel rather than one container at a time.
     const syncs = [...desired]
-      .filter(([uid]) => !this.terminating.has(uid))
+      .filter(([uid]) => !this.terminations.isTearingDown(uid))
       .map(([uid, pod]) =>
         this.syncLimit(async () => {
           try {
             const eviction = this.options.evictions?.evictionOf(pod);
-            if (eviction) await this.syncEvicted(pod, byPod.get(uid) ?? [], eviction.message);
+            if (pod.metadata.deletionTimestamp !== undefined) await this.syncDeleting(pod, byPod.get(uid) ?? []);
+            else if (eviction) await this.syncEvicted(pod, byPod.get(uid) ?? [], eviction.message);
             else await this.syncPod(pod, byPod.get(uid) ?? []);
           } catch (error) {
             this.options.log.warn({ err: error, pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod sync failed');
@@ -223,11 +238,7 @@ export class Reconciler {
     const current = await Promise.all(
       states.map(async (state) => (state.status === 'running' ? ((await this.options.runtime.stop(state.id, 0)) ?? state) : state)),
     );
-    const views: ContainerView[] = pod.spec.containers.map((container) => {
-      const mine = current.filter((s) => s.labels[LABEL.container] === container.name).sort((a, b) => attemptOf(a) - attemptOf(b));
-      const latest = mine.at(-1);
-      return { name: container.name, image: container.image, current: latest, previous: mine.at(-2), restartCount: latest ? attemptOf(latest) : 0 };
-    });
+    const views = stoppedContainerViews(pod, current);
     const podIP = this.attached.get(uid)?.ip ?? pod.status?.podIP;
     const built = buildPodStatus(pod, views, { hostIP: this.options.hostIP, ...(podIP ? { podIP } : {}), startTime: this.startTimes.get(uid) ?? pod.status?.startTime ?? this.isoNow() });
     const status: PodStatus = {
@@ -238,6 +249,26 @@ export class Reconciler {
       conditions: (built.conditions ?? []).map((c) => (c.type === 'Ready' ? { type: 'Ready', status: 'False', reason: 'PodFailed' } : c)),
     };
     await this.report(pod, status);
+  }
+
+  /**
+   * A pod marked for deletion: nothing starts or restarts any more; its
+   * containers are stopped (pod-termination.ts), and once none runs, the
+   * last status goes to the control plane with the request to remove the pod.
+   */
+  private async syncDeleting(pod: Pod, states: ContainerState[]): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    if (this.removed.has(uid)) return;
+    if (!this.terminations.sync(pod, states, () => this.trigger())) return;
+    const podIP = this.attached.get(uid)?.ip ?? pod.status?.podIP;
+    const status = stoppedPodStatus(pod, states, { hostIP: this.options.hostIP, ...(podIP ? { podIP } : {}), startTime: this.startTimes.get(uid) ?? pod.status?.startTime ?? this.isoNow() });
+    try {
+      await this.options.reportStatus(pod, status, { removeTerminated: true });
+      this.removed.add(uid);
+      this.options.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod stopped; removed');
+    } catch (error) {
+      this.options.log.warn({ err: error, pod: pod.metadata.name }, 'removing the stopped pod failed; will retry');
+    }
   }
 
   private async attach(uid: string): Promise<PodNetworkAttachment | undefined> {
@@ -368,38 +399,16 @@ export class Reconciler {
     }
   }
 
-  /** Stops and removes everything of a pod that is no longer ours, in the background. */
+  /** Stops and removes everything of a pod that is no longer ours, in the background (pod-termination.ts). */
   private teardown(uid: string, states: ContainerState[]): void {
-    if (this.terminating.has(uid)) return;
-    this.terminating.add(uid);
-    const graceMs = Number(states[0]?.labels[LABEL.graceSeconds] ?? 30) * 1000;
-    void (async () => {
-      try {
-        await Promise.all(
-          states.map(async (state) => {
-            if (state.status === 'running') {
-              this.events.record(podOf(uid, state), containerEvents.killing(state.labels[LABEL.container] ?? state.id));
-              await this.options.runtime.stop(state.id, graceMs);
-            }
-            await this.options.runtime.remove(state.id);
-          }),
-        );
-        await this.options.network?.detach(uid);
-        await this.options.podFiles?.remove(uid);
-        await this.options.podCgroups?.remove(uid);
-        this.attached.delete(uid);
-        this.reported.delete(uid);
-        this.startTimes.delete(uid);
-        for (const key of this.waiting.keys()) if (key.startsWith(`${uid}/`)) this.waiting.delete(key);
-        for (const key of this.backOffTold.keys()) if (key.startsWith(`${uid}/`)) this.backOffTold.delete(key);
-        this.options.log.info({ pod: uid, containers: states.length }, 'pod torn down');
-      } catch (error) {
-        // The next periodic pass tries again; no immediate retry loop.
-        this.options.log.warn({ err: error, pod: uid }, 'teardown failed; will retry');
-      } finally {
-        this.terminating.delete(uid);
-      }
-    })();
+    this.terminations.tearDown(uid, states, async () => {
+      await this.options.network?.detach(uid);
+      await this.options.podFiles?.remove(uid);
+      await this.options.podCgroups?.remove(uid);
+      for (const map of [this.attached, this.reported, this.startTimes]) map.delete(uid);
+      this.removed.delete(uid);
+      for (const map of [this.waiting, this.backOffTold]) for (const key of map.keys()) if (key.startsWith(`${uid}/`)) map.delete(key);
+    });
   }
 }
 
@@ -412,12 +421,6 @@ class ImageError extends Error {
     super(never ? `container image "${image}" is not present with pull policy of Never` : messageOf(cause), { cause });
     this.reason = never ? 'ErrImageNeverPull' : isImagePullError(cause, 'invalid-reference') ? 'InvalidImageName' : 'ErrImagePull';
   }
-}
-
-/** The pod a container of a pod that is gone belonged to, from its labels (enough to say what the event is about). */
-function podOf(uid: string, state: ContainerState): Pod {
-  const namespace = state.labels[LABEL.podNamespace] ?? 'default';
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: state.labels[LABEL.podName] ?? uid, namespace, uid }, spec: { containers: [] } } as unknown as Pod;
 }
 
 /** kubelet's first word on an image it could not have: the pull's own error, Never's refusal, or a name it cannot parse. */

@@ -22,6 +22,8 @@ export interface ObjectMeta {
   generation?: number;
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  /** Seconds the object's deletion was given (pods: the grace period its containers get between SIGTERM and SIGKILL). */
+  deletionGracePeriodSeconds?: number;
   labels?: Labels;
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];
