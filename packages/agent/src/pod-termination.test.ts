@@ -107,7 +107,7 @@ describe('PodTerminations', () => {
 
   it('never gives SIGTERM less than 2 s, and a shorter grace period from a second delete brings the kill forward once', async () => {
     const hooks: string[] = [];
-    const { runtime, terminations, advance } = setup({ preStop: async () => void hooks.push('preStop') });
+    const { runtime, terminations } = setup({ preStop: async () => void hooks.push('preStop') });
     const app = { name: 'app', image: 'busybox:1', lifecycle: { preStop: { exec: { command: ['true'] } } } } as Container;
     const states = [runningState('u1', 'app')];
     terminations.sync(deletedPod([app], 1), states, () => undefined);
