@@ -43,7 +43,7 @@ export function buildPodStatus(pod: Pod, views: readonly ContainerView[], contex
   return status;
 }
 
-function containerStatus(view: ContainerView): ContainerStatus {
+export function containerStatus(view: ContainerView): ContainerStatus {
   const status: ContainerStatus = {
     name: view.name,
     ready: view.waiting === undefined && view.current?.status === 'running',

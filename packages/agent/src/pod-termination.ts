@@ -187,6 +187,18 @@ export function stoppedContainerViews(pod: Pod, states: readonly ContainerState[
   });
 }
 
+/** An evicted pod's status once its containers were killed: Failed, reason Evicted, not Ready (kubelet's hard eviction). */
+export function evictedPodStatus(pod: Pod, states: readonly ContainerState[], message: string, context: PodStatusContext): PodStatus {
+  const built = buildPodStatus(pod, stoppedContainerViews(pod, states), context);
+  return {
+    ...built,
+    phase: 'Failed',
+    reason: 'Evicted',
+    message,
+    conditions: (built.conditions ?? []).map((c) => (c.type === 'Ready' ? { type: 'Ready', status: 'False', reason: 'PodFailed' } : c)),
+  };
+}
+
 /** The last status of a deleted pod whose containers have stopped: as kubelet since 1.27, a terminal phase — Succeeded only if every container exited 0. */
 export function stoppedPodStatus(pod: Pod, states: readonly ContainerState[], context: PodStatusContext): PodStatus {
   const views = stoppedContainerViews(pod, states);

@@ -710,3 +710,68 @@ describe('Reconciler: graceful deletion (a pod with a deletionTimestamp)', () =>
     expect(h.runtime.started).toEqual([]);
   });
 });
+
+describe('Reconciler: init containers', () => {
+  const inits: Container[] = [
+    { name: 'first', image: 'busybox:1', command: ['true'] },
+    { name: 'second', image: 'busybox:1', command: ['true'] },
+  ];
+  const withInits = (policy: RestartPolicy): Pod => {
+    const pod = podOf(policy);
+    return { ...pod, spec: { ...pod.spec, initContainers: inits } };
+  };
+  const initialized = (s: PodStatus) => s.conditions?.find((c) => c.type === 'Initialized')?.status;
+
+  it('runs them one at a time, in order, each to exit 0, and only then the app containers', async () => {
+    const h = harness();
+    const uid = h.pods.add(withInits('Always'));
+    h.reconciler.start();
+    const one = await h.statusWhen(uid, 'initializing the first', (s) => s.initContainerStatuses?.[0]?.state.running !== undefined);
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-first-0`]);
+    expect(one).toMatchObject({ phase: 'Pending' });
+    expect(one.conditions?.[0]).toEqual({ type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [first second]' });
+    expect(one.initContainerStatuses?.[1]?.state).toEqual({ waiting: { reason: 'PodInitializing' } });
+    expect(first(one)?.state).toEqual({ waiting: { reason: 'PodInitializing' } });
+
+    h.runtime.exit(`${uid}-first-0`, 0);
+    await h.statusWhen(uid, 'initializing the second', (s) => s.initContainerStatuses?.[1]?.state.running !== undefined);
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-first-0`, `${uid}-second-0`]);
+    h.runtime.exit(`${uid}-second-0`, 0);
+    const running = await h.statusWhen(uid, 'Running', (s) => s.phase === 'Running');
+    expect(initialized(running)).toBe('True');
+    expect(running.initContainerStatuses?.map((s) => [s.name, s.ready, s.state.terminated?.exitCode])).toEqual([['first', true, 0], ['second', true, 0]]);
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-first-0`, `${uid}-second-0`, `${uid}-main-0`]);
+    // Completed init containers are never run again (restartPolicy Always is OnFailure for them).
+    h.clock.advance(60_000);
+    await h.passes(3);
+    expect(h.runtime.started).toHaveLength(3);
+  });
+
+  it('restartPolicy Never: a failing init container fails the pod, and no app container starts', async () => {
+    const h = harness();
+    const uid = h.pods.add(withInits('Never'));
+    h.reconciler.start();
+    await h.statusWhen(uid, 'initializing', (s) => s.initContainerStatuses?.[0]?.state.running !== undefined);
+    h.runtime.exit(`${uid}-first-0`, 3);
+    const failed = await h.statusWhen(uid, 'Failed', (s) => s.phase === 'Failed');
+    expect(failed.initContainerStatuses?.[0]?.state.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(initialized(failed)).toBe('False');
+    h.clock.advance(60_000);
+    await h.passes(3);
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-first-0`]);
+  });
+
+  it('restartPolicy OnFailure/Always: a failing init container is restarted after the back-off (CrashLoopBackOff meanwhile)', async () => {
+    const h = harness();
+    const uid = h.pods.add(withInits('Always'));
+    h.reconciler.start();
+    await h.statusWhen(uid, 'initializing', (s) => s.initContainerStatuses?.[0]?.state.running !== undefined);
+    h.runtime.exit(`${uid}-first-0`, 1);
+    const backingOff = await h.statusWhen(uid, 'in back-off', (s) => s.initContainerStatuses?.[0]?.state.waiting?.reason === 'CrashLoopBackOff');
+    expect(backingOff.phase).toBe('Pending');
+    expect(backingOff.initContainerStatuses?.[0]?.lastState?.terminated?.exitCode).toBe(1);
+    h.clock.advance(RESTART_BACKOFF.initialMs);
+    await h.statusWhen(uid, 'restarted', (s) => s.initContainerStatuses?.[0]?.restartCount === 1 && s.initContainerStatuses[0].state.running !== undefined);
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-first-0`, `${uid}-first-1`]);
+  });
+});

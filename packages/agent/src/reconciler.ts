@@ -6,7 +6,7 @@
 // tells it, through the PodEventSink: Pulling, Pulled, Failed, BackOff,
 // Created, Started, Killing.
 import { isDeepStrictEqual } from 'node:util';
-import { backoffDelay, defaultImagePullPolicy, messageOf, type BackoffPolicy, type Container, type Pod, type PodStatus } from '@skiff/api/core';
+import { backoffDelay, defaultImagePullPolicy, messageOf, type BackoffPolicy, type Container, type Pod, type PodStatus, type RestartPolicy } from '@skiff/api/core';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { attemptOf, LABEL } from './container-labels.js';
@@ -17,8 +17,9 @@ import { isImagePullError } from './images/errors.js';
 import type { ImageStore, PullResult } from './images/image-store.js';
 import type { CredentialsLookup } from './images/registry-auth.js';
 import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
-import { PodTerminations, stoppedContainerViews, stoppedPodStatus, type PreStopRunner } from './pod-termination.js';
-import { buildPodStatus, willRestart, type ContainerView } from './pod-status.js';
+import { evictedPodStatus, PodTerminations, stoppedPodStatus, type PreStopRunner } from './pod-termination.js';
+import { buildPodStatus, containerStatus, willRestart, type ContainerView } from './pod-status.js';
+import { initializingView, initProgress, initRestartPolicy, withInitStatus } from './init-containers.js';
 import type { PodEtcFiles } from './runtime/pod-etc-files.js';
 import type { BindMount, ContainerState, Runtime } from './runtime/runtime.js';
 
@@ -194,14 +195,14 @@ export class Reconciler {
   /** Images no garbage collection may remove: those of every pod the agent has, running or not, or still tearing down. */
   imagesInUse(): string[] {
     const images = new Set<string>();
-    for (const pod of this.options.pods.desired().values()) for (const container of pod.spec.containers) images.add(container.image);
+    for (const pod of this.options.pods.desired().values()) for (const container of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) images.add(container.image);
     for (const references of this.podImages.values()) for (const reference of references) images.add(reference);
     return [...images];
   }
 
   private rememberImages(desired: Map<string, Pod>, byPod: Map<string, ContainerState[]>): void {
     const images = new Map<string, readonly string[]>();
-    for (const [uid, pod] of desired) images.set(uid, pod.spec.containers.map((container) => container.image));
+    for (const [uid, pod] of desired) images.set(uid, [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((container) => container.image));
     for (const uid of byPod.keys()) {
       const known = this.podImages.get(uid);
       if (known && !images.has(uid)) images.set(uid, known);
@@ -215,16 +216,26 @@ export class Reconciler {
     const network = await this.attach(uid);
     const podMounts = this.options.podFiles ? await this.options.podFiles.mounts(uid, pod.metadata.name, network?.ip, pod) : [];
     if (!this.startTimes.has(uid)) this.startTimes.set(uid, pod.status?.startTime ?? this.isoNow());
+    const attemptsOf = (name: string) => states.filter((s) => s.labels[LABEL.container] === name).sort((a, b) => attemptOf(a) - attemptOf(b));
+    // Init containers first, one at a time (init-containers.ts); app containers only once they all succeeded.
+    const progress = initProgress(pod, (name) => attemptsOf(name).at(-1), pod.spec.containers.some((c) => attemptsOf(c.name).length > 0));
+    const initViews: ContainerView[] = [];
+    for (const [index, container] of (pod.spec.initContainers ?? []).entries()) {
+      const mine = attemptsOf(container.name);
+      const due = progress.kind === 'running' && progress.index === index;
+      initViews.push(due ? await this.syncContainer(pod, container, mine, network?.netnsPath, podMounts, initRestartPolicy(pod)) : initializingView(container, mine));
+    }
     const views: ContainerView[] = [];
     for (const container of pod.spec.containers) {
-      const mine = states.filter((s) => s.labels[LABEL.container] === container.name).sort((a, b) => attemptOf(a) - attemptOf(b));
-      views.push(await this.syncContainer(pod, container, mine, network?.netnsPath, podMounts));
+      const mine = attemptsOf(container.name);
+      views.push(progress.kind === 'initialized' ? await this.syncContainer(pod, container, mine, network?.netnsPath, podMounts) : initializingView(container, mine));
     }
-    const status = buildPodStatus(pod, views, {
+    const built = buildPodStatus(pod, views, {
       hostIP: this.options.hostIP,
       podIP: network?.ip ?? this.options.hostIP,
       startTime: this.startTimes.get(uid) ?? this.isoNow(),
     });
+    const status = withInitStatus(pod, built, progress, initViews.map(containerStatus));
     await this.report(pod, status);
   }
 
@@ -234,21 +245,15 @@ export class Reconciler {
    * Evicted. Its stopped containers stay until the pod is deleted.
    */
   private async syncEvicted(pod: Pod, states: ContainerState[], message: string): Promise<void> {
+    const current = await Promise.all(states.map(async (state) => (state.status === 'running' ? await this.options.runtime.stop(state.id, 0) : state)));
+    await this.report(pod, evictedPodStatus(pod, current, message, this.stoppedContext(pod)));
+  }
+
+  /** Where a stopped pod was and since when, for its last status. */
+  private stoppedContext(pod: Pod) {
     const uid = pod.metadata.uid ?? '';
-    const current = await Promise.all(
-      states.map(async (state) => (state.status === 'running' ? ((await this.options.runtime.stop(state.id, 0)) ?? state) : state)),
-    );
-    const views = stoppedContainerViews(pod, current);
     const podIP = this.attached.get(uid)?.ip ?? pod.status?.podIP;
-    const built = buildPodStatus(pod, views, { hostIP: this.options.hostIP, ...(podIP ? { podIP } : {}), startTime: this.startTimes.get(uid) ?? pod.status?.startTime ?? this.isoNow() });
-    const status: PodStatus = {
-      ...built,
-      phase: 'Failed',
-      reason: 'Evicted',
-      message,
-      conditions: (built.conditions ?? []).map((c) => (c.type === 'Ready' ? { type: 'Ready', status: 'False', reason: 'PodFailed' } : c)),
-    };
-    await this.report(pod, status);
+    return { hostIP: this.options.hostIP, ...(podIP ? { podIP } : {}), startTime: this.startTimes.get(uid) ?? pod.status?.startTime ?? this.isoNow() };
   }
 
   /**
@@ -260,8 +265,7 @@ export class Reconciler {
     const uid = pod.metadata.uid ?? '';
     if (this.removed.has(uid)) return;
     if (!this.terminations.sync(pod, states, () => this.trigger())) return;
-    const podIP = this.attached.get(uid)?.ip ?? pod.status?.podIP;
-    const status = stoppedPodStatus(pod, states, { hostIP: this.options.hostIP, ...(podIP ? { podIP } : {}), startTime: this.startTimes.get(uid) ?? pod.status?.startTime ?? this.isoNow() });
+    const status = stoppedPodStatus(pod, states, this.stoppedContext(pod));
     try {
       await this.options.reportStatus(pod, status, { removeTerminated: true });
       this.removed.add(uid);
@@ -287,6 +291,7 @@ export class Reconciler {
     attempts: ContainerState[],
     netnsPath: string | undefined,
     podMounts: readonly BindMount[],
+    policy: RestartPolicy = pod.spec.restartPolicy,
   ): Promise<ContainerView> {
     const key = `${pod.metadata.uid}/${container.name}`;
     const current = attempts.at(-1);
@@ -302,7 +307,7 @@ export class Reconciler {
       return { ...base, current, previous, restartCount };
     }
     const firstStart = current === undefined;
-    if (current && !willRestart(pod.spec.restartPolicy, current)) return { ...base, current, previous, restartCount };
+    if (current && !willRestart(policy, current)) return { ...base, current, previous, restartCount };
 
     const now = this.now();
     const held = this.waiting.get(key);

@@ -137,6 +137,8 @@ export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 export interface PodSpec {
   containers: Container[];
+  /** Run in order before containers start, each until it exits 0 (retried per restartPolicy). */
+  initContainers?: Container[];
   restartPolicy: RestartPolicy;
   terminationGracePeriodSeconds: number;
   nodeName?: string;
@@ -195,6 +197,7 @@ export interface PodStatus {
   reason?: string;
   message?: string;
   containerStatuses?: ContainerStatus[];
+  initContainerStatuses?: ContainerStatus[];
   /** Guaranteed, Burstable or BestEffort (see podQosClass); set by the node agent. */
   qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
 }
