@@ -121,7 +121,7 @@ async function waitUntilGone(context: CliContext, deleted: readonly { target: Ta
     pending = still;
     if (pending.length === 0) break;
     if (Date.now() >= deadline) {
-      for (const { target } of pending) context.stderr.write(`error: timed out waiting for the condition on ${qualifiedName(target.info, target.name)}\n`);
+      for (const { target } of pending) context.stderr.write(`error: timed out waiting for the condition on ${target.info.plural}/${target.name}\n`);
       return pending.length;
     }
     await sleep(Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())));
