@@ -8,7 +8,8 @@ import { waitFor } from '@skiff/testkit';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { LABEL } from './container-labels.js';
-import { PodTerminations, stoppedPodStatus, type PreStopRunner } from './pod-termination.js';
+import { stopSignalOf as imageStopSignal } from './images/oci.js';
+import { PodTerminations, stoppedPodStatus, withStopSignal, type PreStopRunner } from './pod-termination.js';
 import type { ContainerSpec, ContainerState, ExecSession, Runtime } from './runtime/runtime.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
@@ -23,8 +24,8 @@ class RecordingRuntime implements Runtime {
   async start(_spec: ContainerSpec): Promise<ContainerState> {
     throw new Error('not started here');
   }
-  async stop(id: string, graceMs: number): Promise<ContainerState> {
-    this.calls.push(`stop ${id} ${graceMs}`);
+  async stop(id: string, graceMs: number, signal?: NodeJS.Signals): Promise<ContainerState> {
+    this.calls.push(`stop ${id} ${graceMs}${signal && signal !== 'SIGTERM' ? ` ${signal}` : ''}`);
     await new Promise<void>((resolve) => this.releases.push(resolve));
     return { id, labels: {}, status: 'exited', exitCode: 143, logPath: '' };
   }
@@ -148,6 +149,22 @@ describe('PodTerminations', () => {
     await waitFor(() => released, { ...WAIT, description: 'the release' });
     expect(runtime.calls).toEqual(['stop u1-app-0 7000', 'remove u1-app-0']);
     await waitFor(() => !terminations.isTearingDown('u1'), { ...WAIT, description: 'the teardown to end' });
+  });
+});
+
+describe("the image's StopSignal", () => {
+  it('is read as Docker takes it (QUIT, SIGQUIT, 3), an unknown one ignored', () => {
+    expect(['SIGQUIT', 'quit', '3', 'SIGRTMAX', 'SIGNOPE', '', 7].map((value) => imageStopSignal(value))).toEqual(['SIGQUIT', 'SIGQUIT', 'SIGQUIT', undefined, undefined, undefined, undefined]);
+  });
+
+  it('is remembered in a label and sent instead of SIGTERM', async () => {
+    const { runtime, terminations } = setup();
+    const spec = withStopSignal({ id: 'u1-main-0', labels: runningState('u1', 'main').labels } as ContainerSpec, 'SIGQUIT');
+    expect(withStopSignal(spec, undefined)).toBe(spec);
+    terminations.sync(deletedPod([{ name: 'main', image: 'busybox:1' }], 4), [{ ...runningState('u1', 'main'), labels: spec.labels }], () => undefined);
+    await waitFor(() => runtime.calls.length === 1, { ...WAIT, description: 'the stop signal' });
+    expect(runtime.calls).toEqual(['stop u1-main-0 4000 SIGQUIT']);
+    runtime.release();
   });
 });
 

@@ -18,7 +18,7 @@ import type { PodEventSink } from './events/pod-events.js';
 import type { PodStatus } from '@skiff/api/core';
 import { attemptOf, LABEL } from './container-labels.js';
 import { buildPodStatus, type ContainerView, type PodStatusContext } from './pod-status.js';
-import type { ContainerState, Runtime } from './runtime/runtime.js';
+import type { ContainerSpec, ContainerState, Runtime } from './runtime/runtime.js';
 
 /** Kubernetes' default terminationGracePeriodSeconds. */
 export const DEFAULT_GRACE_SECONDS = 30;
@@ -154,7 +154,7 @@ export class PodTerminations {
     this.options.events.record(pod, containerEvents.killing(name));
     if (withPreStop && container) await this.runPreStopHook(pod, container, state, deadline);
     const graceMs = Math.max(deadline - this.options.now(), MINIMUM_SIGTERM_GRACE_MS);
-    await this.options.runtime.stop(state.id, graceMs);
+    await this.options.runtime.stop(state.id, graceMs, stopSignalOf(state));
   }
 
   /**
@@ -209,6 +209,17 @@ export function stoppedPodStatus(pod: Pod, states: readonly ContainerState[], co
     phase: succeeded ? 'Succeeded' : 'Failed',
     conditions: (built.conditions ?? []).map((c) => (c.type === 'Ready' ? { type: 'Ready', status: 'False', reason: 'PodCompleted' } : c)),
   };
+}
+
+/** The container spec with its image's StopSignal remembered in a label, for whoever stops it later (this agent restarted, too). */
+export function withStopSignal(spec: ContainerSpec, stopSignal: NodeJS.Signals | undefined): ContainerSpec {
+  return stopSignal ? { ...spec, labels: { ...spec.labels, [LABEL.stopSignal]: stopSignal } } : spec;
+}
+
+/** The signal that stops `state`: its image's StopSignal, else SIGTERM. */
+function stopSignalOf(state: ContainerState): NodeJS.Signals {
+  const signal = state.labels[LABEL.stopSignal];
+  return signal !== undefined && /^SIG[A-Z0-9]+$/.test(signal) ? (signal as NodeJS.Signals) : 'SIGTERM';
 }
 
 /** The pod a container of a pod that is gone belonged to, from its labels (enough to say what the event is about). */

@@ -17,7 +17,7 @@ import { isImagePullError } from './images/errors.js';
 import type { ImageStore, PullResult } from './images/image-store.js';
 import type { CredentialsLookup } from './images/registry-auth.js';
 import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
-import { evictedPodStatus, PodTerminations, stoppedPodStatus, type PreStopRunner } from './pod-termination.js';
+import { evictedPodStatus, PodTerminations, stoppedPodStatus, withStopSignal, type PreStopRunner } from './pod-termination.js';
 import { buildPodStatus, containerStatus, willRestart, type ContainerView } from './pod-status.js';
 import { initializingView, initProgress, initRestartPolicy, withInitStatus } from './init-containers.js';
 import type { PodEtcFiles } from './runtime/pod-etc-files.js';
@@ -322,7 +322,7 @@ export class Reconciler {
     const attempt = firstStart ? 0 : attemptOf(current) + 1;
     try {
       const image = this.options.images ? await this.ensureImage(this.options.images, pod, container) : undefined;
-      const spec = buildContainerSpec(pod, container, attempt, image, netnsPath, podMounts, this.options.serviceEnv?.(pod));
+      const spec = withStopSignal(buildContainerSpec(pod, container, attempt, image, netnsPath, podMounts, this.options.serviceEnv?.(pod)), image?.config.stopSignal);
       const started = await this.options.runtime.start(spec);
       // The runtime creates and starts in one step; kubelet's two events, told after both.
       this.events.record(pod, containerEvents.created(container.name));
