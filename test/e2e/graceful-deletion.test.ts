@@ -140,17 +140,17 @@ describe.skipIf(skip)('graceful deletion on a runc agent', () => {
     expect(log.split('\n').slice(0, 2)).toEqual(['started', 'got-SIGTERM']);
     expect((await getPod('polite'))?.metadata.uid).toBe(polite.metadata.uid);
 
-    // Waiting: done when the pod exited on SIGTERM and its agent removed it, long before its 60 s grace period.
-    expect(await ctl(['delete', 'pod', 'polite', '--timeout', '40s'])).toBe('pod "polite" deleted\n');
-    expect(await getPod('polite')).toBeUndefined();
+    // Gone once it exited on SIGTERM and its agent removed it, long before its 60 s grace period.
+    await waitFor(async () => (await getPod('polite')) === undefined, { ...WAIT, timeoutMs: 40_000, description: 'polite removed after its SIGTERM exit' });
     await waitFor(async () => !(await endpointsOf('gd')).some((e) => e.targetRef?.name === 'polite'), { ...WAIT, description: 'polite gone from the EndpointSlice' });
   }, 180_000);
 
   test('a pod that ignores SIGTERM keeps running through its grace period and is then killed; ctl delete waits until it is gone', async () => {
-    await ctl(['apply', '-f', '-'], pod('stubborn', 3, STUBBORN));
+    await ctl(['apply', '-f', '-'], pod('stubborn', 10, STUBBORN));
     const stubborn = await runningPod('stubborn');
-    expect(await ctl(['delete', 'pod', 'stubborn', '--wait=false'])).toBe('pod "stubborn" deleted\n');
-    // On one read: the marker, and ticks after it — the shell lived on after SIGTERM.
+    // `--wait` is the default: ctl returns only once SIGKILL ended it and the object is gone.
+    const deleting = ctl(['delete', 'pod', 'stubborn', '--timeout', '60s']);
+    // Meanwhile, on one read: the marker, and ticks after it — the shell lived on after SIGTERM.
     await waitFor(
       async () => {
         const found = await getPod('stubborn');
@@ -160,8 +160,7 @@ describe.skipIf(skip)('graceful deletion on a runc agent', () => {
       },
       { ...WAIT, description: 'ticks after the SIGTERM marker, the pod still there' },
     );
-    // `--wait` is the default: ctl returns once SIGKILL ended it and the object is gone.
-    expect(await ctl(['delete', 'pod', 'stubborn', '--timeout', '40s'])).toBe('pod "stubborn" deleted\n');
+    expect(await deleting).toBe('pod "stubborn" deleted\n');
     expect(await getPod('stubborn')).toBeUndefined();
   }, 180_000);
 
