@@ -211,6 +211,7 @@ export class NodeAgent {
     this.reconciler = new Reconciler({
       probes: health.probes,
       hooks: health.lifecycle,
+      preStop: health.lifecycle,
       containerEnv: (pod, container, podIP) => podConfig.containerEnv(pod, container, podIP),
       // Volumes need the runc driver's mount namespaces, as the pod's /etc files do.
       ...(network ? { volumes: podConfig.volumes } : {}),
@@ -221,7 +222,7 @@ export class NodeAgent {
       serviceEnv: (pod: Pod) => services.environmentOf(pod),
       pods: assignments,
       hostIP: host,
-      reportStatus: (pod, status) => this.reportStatus(link.client, pod, status),
+      reportStatus: (pod, status, options) => this.reportStatus(link.client, pod, status, options?.removeTerminated === true),
       log: this.log,
       restartBackoff: this.config.restartBackoff,
       resyncMs: this.config.resyncMs,
@@ -443,7 +444,7 @@ export class NodeAgent {
     };
   }
 
-  private async reportStatus(client: NodeApiClient, pod: Pod, status: PodStatus): Promise<void> {
+  private async reportStatus(client: NodeApiClient, pod: Pod, status: PodStatus, removeTerminated: boolean): Promise<void> {
     await unary((cb, options) =>
       client.UpdatePodStatus(
         {
@@ -452,6 +453,7 @@ export class NodeAgent {
           name: pod.metadata.name,
           uid: pod.metadata.uid ?? '',
           status_json: JSON.stringify(status),
+          remove_terminated: removeTerminated,
         },
         options,
         cb,

@@ -10,6 +10,8 @@ export const LABEL = {
   attempt: 'skiff.container.attempt',
   /** Grace period to use when the pod is gone and its spec with it. */
   graceSeconds: 'skiff.pod.grace-seconds',
+  /** The image's StopSignal, when it has one (pod-termination.ts sends it instead of SIGTERM). */
+  stopSignal: 'skiff.container.stop-signal',
 } as const;
 
 export function attemptOf(state: ContainerState): number {

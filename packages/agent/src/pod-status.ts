@@ -53,7 +53,7 @@ function readyCondition(type: 'Ready' | 'ContainersReady', statuses: readonly Co
   return { type, status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
 }
 
-function containerStatus(view: ContainerView): ContainerStatus {
+export function containerStatus(view: ContainerView): ContainerStatus {
   const running = view.waiting === undefined && view.current?.status === 'running';
   const status: ContainerStatus = {
     name: view.name,

@@ -186,13 +186,14 @@ function harness(extra: Partial<ReconcilerOptions> = {}) {
   const network = new FakePodNetwork();
   const images = new FakeImages();
   const pods = new FakeAssignments();
-  const reports: { uid: string; status: PodStatus }[] = [];
+  const reports: { uid: string; status: PodStatus; removeTerminated?: true }[] = [];
   const events: (PodEvent & { pod: string })[] = [];
   const sink: PodEventSink = { record: (pod, event) => void events.push({ pod: `${pod.metadata.namespace}/${pod.metadata.name}/${pod.metadata.uid}`, ...event }) };
   const reconciler = new Reconciler({
     events: sink,
     runtime, images, network, pods, hostIP: HOST_IP, restartBackoff: RESTART_BACKOFF, resyncMs: 2, now: clock.now,
-    reportStatus: async (pod, status) => void reports.push({ uid: pod.metadata.uid ?? '', status: structuredClone(status) }),
+    reportStatus: async (pod, status, options) =>
+      void reports.push({ uid: pod.metadata.uid ?? '', status: structuredClone(status), ...(options?.removeTerminated ? { removeTerminated: true as const } : {}) }),
     log: pino({ level: 'silent' }),
     ...extra,
   });
@@ -200,7 +201,7 @@ function harness(extra: Partial<ReconcilerOptions> = {}) {
 
   const reportsOf = (uid: string): PodStatus[] => reports.filter((r) => r.uid === uid).map((r) => r.status);
   return {
-    clock, runtime, network, images, pods, reconciler, reportsOf, events,
+    clock, runtime, network, images, pods, reconciler, reportsOf, events, reports,
     /** The events about container `name`, as "Type Reason: message". */
     eventsOf: (name: string): string[] => events.filter((e) => e.fieldPath === `spec.containers{${name}}`).map((e) => `${e.type} ${e.reason}: ${e.message}`),
     /** Waits until `count` whole passes have run after this call (pass n+1 starts only once pass n is over). */
@@ -712,5 +713,104 @@ describe('Reconciler: probes and lifecycle hooks', () => {
     await h.passes(2);
     expect(probes.workerCount).toBe(0);
     expect(postStarts).toHaveLength(1);
+  });
+});
+
+describe('Reconciler: graceful deletion (a pod with a deletionTimestamp)', () => {
+  it('stops its containers with the deletion grace period, restarts nothing, then reports it stopped and asks for its removal', async () => {
+    const h = harness();
+    const pod = podOf('Always', undefined, 30);
+    const uid = h.pods.add(pod);
+    h.reconciler.start();
+    await h.statusWhen(uid, 'Running', (s) => s.phase === 'Running');
+    h.pods.add({ ...pod, metadata: { ...pod.metadata, deletionTimestamp: at(T0 + 5_000), deletionGracePeriodSeconds: 5 } });
+    const removal = await waitFor(() => h.reports.find((r) => r.uid === uid && r.removeTerminated), { ...WAIT, description: 'the removal request' });
+    expect(h.runtime.stopped).toEqual([{ id: `${uid}-main-0`, graceMs: 5_000 }]);
+    expect(removal.status.phase).toBe('Failed');
+    expect(first(removal.status)?.state.terminated?.exitCode).toBe(143);
+    expect(h.eventsOf('main').at(-1)).toBe('Normal Killing: Stopping container main');
+    // Exited with restartPolicy Always, yet nothing restarts, and the removal is asked once.
+    h.clock.advance(60_000);
+    await h.passes(3);
+    expect(h.runtime.started).toHaveLength(1);
+    expect(h.reports.filter((r) => r.removeTerminated)).toHaveLength(1);
+    // The control plane removes it: then the usual teardown frees its containers and network.
+    h.pods.pods.delete(uid);
+    await waitFor(() => h.network.detached.includes(uid), { ...WAIT, description: `pod ${uid}'s network to be released` });
+    expect(h.runtime.ids()).toEqual([]);
+  });
+
+  it('a pod deleted before any container ran is reported and removed without starting anything', async () => {
+    const h = harness();
+    const pod = podOf('Always');
+    const uid = h.pods.add({ ...pod, metadata: { ...pod.metadata, deletionTimestamp: at(T0), deletionGracePeriodSeconds: 30 } });
+    h.reconciler.start();
+    await waitFor(() => h.reports.find((r) => r.uid === uid && r.removeTerminated), { ...WAIT, description: 'the removal request' });
+    expect(h.runtime.started).toEqual([]);
+  });
+});
+
+describe('Reconciler: init containers', () => {
+  const inits: Container[] = [
+    { name: 'first', image: 'busybox:1', command: ['true'] },
+    { name: 'second', image: 'busybox:1', command: ['true'] },
+  ];
+  const withInits = (policy: RestartPolicy): Pod => {
+    const pod = podOf(policy);
+    return { ...pod, spec: { ...pod.spec, initContainers: inits } };
+  };
+  const initialized = (s: PodStatus) => s.conditions?.find((c) => c.type === 'Initialized')?.status;
+
+  it('runs them one at a time, in order, each to exit 0, and only then the app containers', async () => {
+    const h = harness();
+    const uid = h.pods.add(withInits('Always'));
+    h.reconciler.start();
+    const one = await h.statusWhen(uid, 'initializing the first', (s) => s.initContainerStatuses?.[0]?.state.running !== undefined);
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-first-0`]);
+    expect(one).toMatchObject({ phase: 'Pending' });
+    expect(one.conditions?.[0]).toEqual({ type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [first second]' });
+    expect(one.initContainerStatuses?.[1]?.state).toEqual({ waiting: { reason: 'PodInitializing' } });
+    expect(first(one)?.state).toEqual({ waiting: { reason: 'PodInitializing' } });
+
+    h.runtime.exit(`${uid}-first-0`, 0);
+    await h.statusWhen(uid, 'initializing the second', (s) => s.initContainerStatuses?.[1]?.state.running !== undefined);
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-first-0`, `${uid}-second-0`]);
+    h.runtime.exit(`${uid}-second-0`, 0);
+    const running = await h.statusWhen(uid, 'Running', (s) => s.phase === 'Running');
+    expect(initialized(running)).toBe('True');
+    expect(running.initContainerStatuses?.map((s) => [s.name, s.ready, s.state.terminated?.exitCode])).toEqual([['first', true, 0], ['second', true, 0]]);
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-first-0`, `${uid}-second-0`, `${uid}-main-0`]);
+    // Completed init containers are never run again (restartPolicy Always is OnFailure for them).
+    h.clock.advance(60_000);
+    await h.passes(3);
+    expect(h.runtime.started).toHaveLength(3);
+  });
+
+  it('restartPolicy Never: a failing init container fails the pod, and no app container starts', async () => {
+    const h = harness();
+    const uid = h.pods.add(withInits('Never'));
+    h.reconciler.start();
+    await h.statusWhen(uid, 'initializing', (s) => s.initContainerStatuses?.[0]?.state.running !== undefined);
+    h.runtime.exit(`${uid}-first-0`, 3);
+    const failed = await h.statusWhen(uid, 'Failed', (s) => s.phase === 'Failed');
+    expect(failed.initContainerStatuses?.[0]?.state.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(initialized(failed)).toBe('False');
+    h.clock.advance(60_000);
+    await h.passes(3);
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-first-0`]);
+  });
+
+  it('restartPolicy OnFailure/Always: a failing init container is restarted after the back-off (CrashLoopBackOff meanwhile)', async () => {
+    const h = harness();
+    const uid = h.pods.add(withInits('Always'));
+    h.reconciler.start();
+    await h.statusWhen(uid, 'initializing', (s) => s.initContainerStatuses?.[0]?.state.running !== undefined);
+    h.runtime.exit(`${uid}-first-0`, 1);
+    const backingOff = await h.statusWhen(uid, 'in back-off', (s) => s.initContainerStatuses?.[0]?.state.waiting?.reason === 'CrashLoopBackOff');
+    expect(backingOff.phase).toBe('Pending');
+    expect(backingOff.initContainerStatuses?.[0]?.lastState?.terminated?.exitCode).toBe(1);
+    h.clock.advance(RESTART_BACKOFF.initialMs);
+    await h.statusWhen(uid, 'restarted', (s) => s.initContainerStatuses?.[0]?.restartCount === 1 && s.initContainerStatuses[0].state.running !== undefined);
+    expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-first-0`, `${uid}-first-1`]);
   });
 });

@@ -6,7 +6,7 @@
 // tells it, through the PodEventSink: Pulling, Pulled, Failed, BackOff,
 // Created, Started, Killing.
 import { isDeepStrictEqual } from 'node:util';
-import { backoffDelay, defaultImagePullPolicy, messageOf, type BackoffPolicy, type Container, type Pod, type PodStatus } from '@skiff/api/core';
+import { backoffDelay, defaultImagePullPolicy, messageOf, type BackoffPolicy, type Container, type Pod, type PodStatus, type RestartPolicy } from '@skiff/api/core';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { attemptOf, LABEL } from './container-labels.js';
@@ -21,8 +21,10 @@ import type { ImageStore, PullResult } from './images/image-store.js';
 import type { ContainerHooks } from './lifecycle/container-lifecycle.js';
 import type { CredentialsLookup } from './images/registry-auth.js';
 import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
-import { buildPodStatus, willRestart, type ContainerView } from './pod-status.js';
 import type { ProbeManager } from './probes/probe-manager.js';
+import { evictedPodStatus, PodTerminations, stoppedPodStatus, withStopSignal, type PreStopRunner } from './pod-termination.js';
+import { buildPodStatus, containerStatus, willRestart, type ContainerView } from './pod-status.js';
+import { initializingView, initProgress, initRestartPolicy, withInitStatus } from './init-containers.js';
 import type { PodEtcFiles } from './runtime/pod-etc-files.js';
 import type { BindMount, ContainerState, Runtime } from './runtime/runtime.js';
 
@@ -45,7 +47,8 @@ export interface ReconcilerOptions {
   readonly serviceEnv?: (pod: Pod) => Record<string, string>;
   readonly pods: DesiredPods;
   readonly hostIP: string;
-  readonly reportStatus: (pod: Pod, status: PodStatus) => Promise<void>;
+  /** `removeTerminated`: the pod is being deleted and its containers have stopped; the control plane removes it after this status. */
+  readonly reportStatus: (pod: Pod, status: PodStatus, options?: { readonly removeTerminated?: boolean }) => Promise<void>;
   readonly log: Logger;
   /** Wait before restarting an exited container or retrying a failed start, doubling per failure. */
   readonly restartBackoff: BackoffPolicy;
@@ -78,6 +81,8 @@ export interface ReconcilerOptions {
     tearDown(uid: string): Promise<void>;
     existing(): Promise<string[]>;
   };
+  /** Runs containers' lifecycle.preStop handlers when a pod is stopped (absent: none are run). */
+  readonly preStop?: PreStopRunner;
 }
 
 /** A container waiting for configuration (a ConfigMap, a Secret, a volume) retries at least this often: the object may appear any moment. */
@@ -103,7 +108,6 @@ export class Reconciler {
   private readonly waiting = new Map<string, Waiting>();
   private readonly reported = new Map<string, PodStatus>();
   private readonly startTimes = new Map<string, string>();
-  private readonly terminating = new Set<string>();
   /** Pod networks attached by this process: attach() runs `ip`, so only once per pod. */
   private readonly attached = new Map<string, PodNetworkAttachment>();
   private lastNetworkSweep = 0;
@@ -114,10 +118,21 @@ export class Reconciler {
   private readonly events: PodEventSink;
   /** Per container: the back-off window last announced with a BackOff event, so each is told once, not every pass. */
   private readonly backOffTold = new Map<string, string>();
+  /** Pods being deleted gracefully: their containers' preStop, SIGTERM, grace period and SIGKILL. */
+  private readonly terminations: PodTerminations;
+  /** Pods whose removal the control plane accepted (the DELETED assignment is on its way). */
+  private readonly removed = new Set<string>();
 
   constructor(private readonly options: ReconcilerOptions) {
     this.now = options.now ?? Date.now;
     this.events = options.events ?? DISCARD_POD_EVENTS;
+    this.terminations = new PodTerminations({
+      runtime: options.runtime,
+      events: this.events,
+      log: options.log,
+      now: this.now,
+      ...(options.preStop ? { preStop: options.preStop } : {}),
+    });
   }
 
   start(): void {
@@ -170,12 +185,13 @@ export class Reconciler {
     // Pods are independent: sync several at once, so a node taking over a dead
     // node's pods starts them in parallel rather than one container at a time.
     const syncs = [...desired]
-      .filter(([uid]) => !this.terminating.has(uid))
+      .filter(([uid]) => !this.terminations.isTearingDown(uid))
       .map(([uid, pod]) =>
         this.syncLimit(async () => {
           try {
             const eviction = this.options.evictions?.evictionOf(pod);
-            if (eviction) await this.syncEvicted(pod, byPod.get(uid) ?? [], eviction.message);
+            if (pod.metadata.deletionTimestamp !== undefined) await this.syncDeleting(pod, byPod.get(uid) ?? []);
+            else if (eviction) await this.syncEvicted(pod, byPod.get(uid) ?? [], eviction.message);
             else await this.syncPod(pod, byPod.get(uid) ?? []);
           } catch (error) {
             this.options.log.warn({ err: error, pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod sync failed');
@@ -206,14 +222,14 @@ export class Reconciler {
   /** Images no garbage collection may remove: those of every pod the agent has, running or not, or still tearing down. */
   imagesInUse(): string[] {
     const images = new Set<string>();
-    for (const pod of this.options.pods.desired().values()) for (const container of pod.spec.containers) images.add(container.image);
+    for (const pod of this.options.pods.desired().values()) for (const container of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) images.add(container.image);
     for (const references of this.podImages.values()) for (const reference of references) images.add(reference);
     return [...images];
   }
 
   private rememberImages(desired: Map<string, Pod>, byPod: Map<string, ContainerState[]>): void {
     const images = new Map<string, readonly string[]>();
-    for (const [uid, pod] of desired) images.set(uid, pod.spec.containers.map((container) => container.image));
+    for (const [uid, pod] of desired) images.set(uid, [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((container) => container.image));
     for (const uid of byPod.keys()) {
       const known = this.podImages.get(uid);
       if (known && !images.has(uid)) images.set(uid, known);
@@ -235,17 +251,27 @@ export class Reconciler {
       },
       env: (container) => this.options.containerEnv?.(pod, container, network?.ip) ?? Promise.resolve(undefined),
     };
+    const attemptsOf = (name: string) => states.filter((s) => s.labels[LABEL.container] === name).sort((a, b) => attemptOf(a) - attemptOf(b));
+    // Init containers first, one at a time (init-containers.ts); app containers only once they all succeeded.
+    const progress = initProgress(pod, (name) => attemptsOf(name).at(-1), pod.spec.containers.some((c) => attemptsOf(c.name).length > 0));
+    const initViews: ContainerView[] = [];
+    for (const [index, container] of (pod.spec.initContainers ?? []).entries()) {
+      const mine = attemptsOf(container.name);
+      const due = progress.kind === 'running' && progress.index === index;
+      initViews.push(due ? await this.syncContainer(pod, container, mine, network?.netnsPath, podMounts, prepare, initRestartPolicy(pod)) : initializingView(container, mine));
+    }
     const views: ContainerView[] = [];
     for (const container of pod.spec.containers) {
-      const mine = states.filter((s) => s.labels[LABEL.container] === container.name).sort((a, b) => attemptOf(a) - attemptOf(b));
-      views.push(await this.syncContainer(pod, container, mine, network?.netnsPath, podMounts, prepare));
+      const mine = attemptsOf(container.name);
+      views.push(progress.kind === 'initialized' ? await this.syncContainer(pod, container, mine, network?.netnsPath, podMounts, prepare) : initializingView(container, mine));
     }
     const podIP = network?.ip ?? this.options.hostIP;
-    const status = buildPodStatus(pod, this.options.probes?.observe(pod, views, podIP) ?? views, {
+    const built = buildPodStatus(pod, this.options.probes?.observe(pod, views, podIP) ?? views, {
       hostIP: this.options.hostIP,
       podIP,
       startTime: this.startTimes.get(uid) ?? this.isoNow(),
     });
+    const status = withInitStatus(pod, built, progress, initViews.map(containerStatus));
     await this.report(pod, status);
   }
 
@@ -255,25 +281,34 @@ export class Reconciler {
    * Evicted. Its stopped containers stay until the pod is deleted.
    */
   private async syncEvicted(pod: Pod, states: ContainerState[], message: string): Promise<void> {
+    const current = await Promise.all(states.map(async (state) => (state.status === 'running' ? await this.options.runtime.stop(state.id, 0) : state)));
+    await this.report(pod, evictedPodStatus(pod, current, message, this.stoppedContext(pod)));
+  }
+
+  /** Where a stopped pod was and since when, for its last status. */
+  private stoppedContext(pod: Pod) {
     const uid = pod.metadata.uid ?? '';
-    const current = await Promise.all(
-      states.map(async (state) => (state.status === 'running' ? ((await this.options.runtime.stop(state.id, 0)) ?? state) : state)),
-    );
-    const views: ContainerView[] = pod.spec.containers.map((container) => {
-      const mine = current.filter((s) => s.labels[LABEL.container] === container.name).sort((a, b) => attemptOf(a) - attemptOf(b));
-      const latest = mine.at(-1);
-      return { name: container.name, image: container.image, current: latest, previous: mine.at(-2), restartCount: latest ? attemptOf(latest) : 0 };
-    });
     const podIP = this.attached.get(uid)?.ip ?? pod.status?.podIP;
-    const built = buildPodStatus(pod, views, { hostIP: this.options.hostIP, ...(podIP ? { podIP } : {}), startTime: this.startTimes.get(uid) ?? pod.status?.startTime ?? this.isoNow() });
-    const status: PodStatus = {
-      ...built,
-      phase: 'Failed',
-      reason: 'Evicted',
-      message,
-      conditions: (built.conditions ?? []).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { type: c.type, status: 'False', reason: 'PodFailed' } : c)),
-    };
-    await this.report(pod, status);
+    return { hostIP: this.options.hostIP, ...(podIP ? { podIP } : {}), startTime: this.startTimes.get(uid) ?? pod.status?.startTime ?? this.isoNow() };
+  }
+
+  /**
+   * A pod marked for deletion: nothing starts or restarts any more; its
+   * containers are stopped (pod-termination.ts), and once none runs, the
+   * last status goes to the control plane with the request to remove the pod.
+   */
+  private async syncDeleting(pod: Pod, states: ContainerState[]): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    if (this.removed.has(uid)) return;
+    if (!this.terminations.sync(pod, states, () => this.trigger())) return;
+    const status = stoppedPodStatus(pod, states, this.stoppedContext(pod));
+    try {
+      await this.options.reportStatus(pod, status, { removeTerminated: true });
+      this.removed.add(uid);
+      this.options.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod stopped; removed');
+    } catch (error) {
+      this.options.log.warn({ err: error, pod: pod.metadata.name }, 'removing the stopped pod failed; will retry');
+    }
   }
 
   private async attach(uid: string): Promise<PodNetworkAttachment | undefined> {
@@ -293,6 +328,7 @@ export class Reconciler {
     netnsPath: string | undefined,
     podMounts: readonly BindMount[],
     prepare?: Prepare,
+    policy: RestartPolicy = pod.spec.restartPolicy,
   ): Promise<ContainerView> {
     const key = `${pod.metadata.uid}/${container.name}`;
     const current = attempts.at(-1);
@@ -308,7 +344,7 @@ export class Reconciler {
       return { ...base, current, previous, restartCount };
     }
     const firstStart = current === undefined;
-    if (current && !willRestart(pod.spec.restartPolicy, current)) return { ...base, current, previous, restartCount };
+    if (current && !willRestart(policy, current)) return { ...base, current, previous, restartCount };
 
     const now = this.now();
     const held = this.waiting.get(key);
@@ -327,7 +363,10 @@ export class Reconciler {
       const image = this.options.images ? await this.ensureImage(this.options.images, pod, container) : undefined;
       const env = await prepare?.env(container);
       for (const warning of env?.invalidNames ?? []) this.events.record(pod, { type: 'Warning', reason: 'InvalidEnvironmentVariableNames', message: warning });
-      const spec = buildContainerSpec(pod, container, attempt, image, netnsPath, podMounts, this.options.serviceEnv?.(pod), env, mounts);
+      const spec = withStopSignal(
+        buildContainerSpec(pod, container, attempt, image, netnsPath, podMounts, this.options.serviceEnv?.(pod), env, mounts),
+        image?.config.stopSignal,
+      );
       const started = await this.options.runtime.start(spec);
       // The runtime creates and starts in one step; kubelet's two events, told after both.
       this.events.record(pod, containerEvents.created(container.name));
@@ -414,40 +453,18 @@ export class Reconciler {
     }
   }
 
-  /** Stops and removes everything of a pod that is no longer ours, in the background. */
+  /** Stops and removes everything of a pod that is no longer ours, in the background (pod-termination.ts). */
   private teardown(uid: string, states: ContainerState[]): void {
-    if (this.terminating.has(uid)) return;
-    this.terminating.add(uid);
-    const graceMs = Number(states[0]?.labels[LABEL.graceSeconds] ?? 30) * 1000;
-    void (async () => {
-      try {
-        await Promise.all(
-          states.map(async (state) => {
-            if (state.status === 'running') {
-              this.events.record(podOf(uid, state), containerEvents.killing(state.labels[LABEL.container] ?? state.id));
-              await this.options.runtime.stop(state.id, graceMs);
-            }
-            await this.options.runtime.remove(state.id);
-          }),
-        );
-        await this.options.network?.detach(uid);
-        // Unmounted before the pod's directory goes (podFiles removes it whole).
-        await this.options.volumes?.tearDown(uid);
-        await this.options.podFiles?.remove(uid);
-        await this.options.podCgroups?.remove(uid);
-        this.attached.delete(uid);
-        this.reported.delete(uid);
-        this.startTimes.delete(uid);
-        for (const key of this.waiting.keys()) if (key.startsWith(`${uid}/`)) this.waiting.delete(key);
-        for (const key of this.backOffTold.keys()) if (key.startsWith(`${uid}/`)) this.backOffTold.delete(key);
-        this.options.log.info({ pod: uid, containers: states.length }, 'pod torn down');
-      } catch (error) {
-        // The next periodic pass tries again; no immediate retry loop.
-        this.options.log.warn({ err: error, pod: uid }, 'teardown failed; will retry');
-      } finally {
-        this.terminating.delete(uid);
-      }
-    })();
+    this.terminations.tearDown(uid, states, async () => {
+      await this.options.network?.detach(uid);
+      // Unmounted before the pod's directory goes (podFiles removes it whole).
+      await this.options.volumes?.tearDown(uid);
+      await this.options.podFiles?.remove(uid);
+      await this.options.podCgroups?.remove(uid);
+      for (const map of [this.attached, this.reported, this.startTimes]) map.delete(uid);
+      this.removed.delete(uid);
+      for (const map of [this.waiting, this.backOffTold]) for (const key of map.keys()) if (key.startsWith(`${uid}/`)) map.delete(key);
+    });
   }
 }
 
@@ -466,12 +483,6 @@ class ImageError extends Error {
     super(never ? `container image "${image}" is not present with pull policy of Never` : messageOf(cause), { cause });
     this.reason = never ? 'ErrImageNeverPull' : isImagePullError(cause, 'invalid-reference') ? 'InvalidImageName' : 'ErrImagePull';
   }
-}
-
-/** The pod a container of a pod that is gone belonged to, from its labels (enough to say what the event is about). */
-function podOf(uid: string, state: ContainerState): Pod {
-  const namespace = state.labels[LABEL.podNamespace] ?? 'default';
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: state.labels[LABEL.podName] ?? uid, namespace, uid }, spec: { containers: [] } } as unknown as Pod;
 }
 
 /** kubelet's first word on an image it could not have: the pull's own error, Never's refusal, or a name it cannot parse. */

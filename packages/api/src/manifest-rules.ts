@@ -63,8 +63,16 @@ function checkPodSpec(spec: JsonRecord | undefined, at: readonly PathSegment[], 
   if (!spec) return;
   const containerNames = new Set<string>();
   const portNames = new Set<string>();
-  arrayAt(spec, 'containers').forEach((container, i) => {
-    const here = [...at, 'containers', i];
+  const containers = arrayAt(spec, 'containers').map((container, i) => ({ container, here: [...at, 'containers', i] }));
+  const inits = arrayAt(spec, 'initContainers').map((container, i) => ({ container, here: [...at, 'initContainers', i] }));
+  for (const { container, here } of inits) {
+    // As Kubernetes: an init container runs to completion, so it has nothing to probe and no lifecycle hooks.
+    for (const field of ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle']) {
+      if (isRecord(container) && container[field] !== undefined) report([...here, field], 'may not be set for init containers');
+    }
+  }
+  // Names are unique across containers and initContainers: logs, exec and statuses name them alike.
+  [...containers, ...inits].forEach(({ container, here }) => {
     const name = stringAt(container, 'name');
     if (name !== undefined) {
       if (containerNames.has(name)) report([...here, 'name'], `duplicate container name ${JSON.stringify(name)}`);

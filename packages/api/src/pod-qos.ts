@@ -35,7 +35,8 @@ export function podQosClass(pod: Pick<Pod, 'spec'>): PodQosClass {
   const requests = new Map<ComputeResource, number>();
   const limits = new Map<ComputeResource, number>();
   let guaranteed = true;
-  for (const container of pod.spec.containers) {
+  // Init containers count too, as in Kubernetes: each must be guaranteed for the pod to be.
+  for (const container of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
     for (const resource of COMPUTE) {
       const asked = request(container, resource);
       if (asked > 0) requests.set(resource, (requests.get(resource) ?? 0) + asked);
@@ -60,9 +61,12 @@ export interface PodResourceTotals {
 
 /** What a pod's cgroup is sized by: kubelet's pod-level requests and limits. */
 export function podResourceTotals(pod: Pick<Pod, 'spec'>): PodResourceTotals {
-  const sum = (of: (container: Container) => number): number => pod.spec.containers.reduce((total, container) => total + of(container), 0);
+  // Init containers run alone, before the rest: the pod needs the larger of the biggest one and the app containers' sum.
+  const inits = pod.spec.initContainers ?? [];
+  const sum = (of: (container: Container) => number): number =>
+    Math.max(pod.spec.containers.reduce((total, container) => total + of(container), 0), ...inits.map(of));
   const allLimit = (resource: ComputeResource): number | undefined =>
-    pod.spec.containers.length > 0 && pod.spec.containers.every((container) => amount(container.resources?.limits, resource) > 0)
+    pod.spec.containers.length > 0 && [...inits, ...pod.spec.containers].every((container) => amount(container.resources?.limits, resource) > 0)
       ? sum((container) => amount(container.resources?.limits, resource))
       : undefined;
   const cpuLimit = allLimit('cpu');

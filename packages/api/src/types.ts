@@ -25,6 +25,8 @@ export interface ObjectMeta {
   generation?: number;
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  /** Seconds the object's deletion was given (pods: the grace period its containers get between SIGTERM and SIGKILL). */
+  deletionGracePeriodSeconds?: number;
   labels?: Labels;
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];
@@ -127,6 +129,8 @@ export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 export interface PodSpec {
   containers: Container[];
+  /** Run in order before containers start, each until it exits 0 (retried per restartPolicy). */
+  initContainers?: Container[];
   restartPolicy: RestartPolicy;
   terminationGracePeriodSeconds: number;
   nodeName?: string;
@@ -188,6 +192,7 @@ export interface PodStatus {
   reason?: string;
   message?: string;
   containerStatuses?: ContainerStatus[];
+  initContainerStatuses?: ContainerStatus[];
   /** Guaranteed, Burstable or BestEffort (see podQosClass); set by the node agent. */
   qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
 }

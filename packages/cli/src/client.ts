@@ -113,8 +113,10 @@ export class SkiffClient {
     return { items: response.items_json.map(parse), resourceVersion: response.resource_version };
   }
 
-  async delete(ref: Ref): Promise<ResourceObject> {
-    const response = await this.call<{ object_json: string }>((cb, deadline) => this.client.Delete({ ref }, { deadline }, cb));
+  /** `gracePeriodSeconds` (pods): between SIGTERM and SIGKILL; absent: the pod's own; 0: removed at once. */
+  async delete(ref: Ref, options: { readonly gracePeriodSeconds?: number } = {}): Promise<ResourceObject> {
+    const grace = options.gracePeriodSeconds !== undefined ? { grace_period_seconds: options.gracePeriodSeconds } : {};
+    const response = await this.call<{ object_json: string }>((cb, deadline) => this.client.Delete({ ref, ...grace }, { deadline }, cb));
     return parse(response.object_json);
   }
 

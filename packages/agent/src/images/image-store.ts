@@ -9,6 +9,8 @@ export interface ImageConfig {
   readonly env: readonly string[];
   readonly workingDir?: string;
   readonly user?: string;
+  /** The signal that asks a container of this image to stop (config.StopSignal), as SIGNAME. */
+  readonly stopSignal?: NodeJS.Signals;
 }
 
 export interface ResolvedImage {

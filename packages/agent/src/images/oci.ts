@@ -3,7 +3,7 @@
 // from the network and a wrong shape must fail with a named field, not a
 // TypeError deep inside the store.
 import { isRecord, messageOf, type JsonRecord } from '@skiff/api/core';
-import { arch } from 'node:os';
+import { arch, constants as osConstants } from 'node:os';
 import type { ImageConfig } from './image-store.js';
 import { ImagePullError } from './errors.js';
 import { isSha256Digest } from './digest.js';
@@ -219,6 +219,7 @@ export function parseImageConfig(bytes: Uint8Array, image: string): ParsedImageC
   }
   const workingDir = config['WorkingDir'];
   const user = config['User'];
+  const stopSignal = stopSignalOf(config['StopSignal']);
   return {
     config: {
       entrypoint: stringArray(config['Entrypoint'], image, 'config.Entrypoint'),
@@ -226,9 +227,25 @@ export function parseImageConfig(bytes: Uint8Array, image: string): ParsedImageC
       env: stringArray(config['Env'], image, 'config.Env'),
       ...(typeof workingDir === 'string' && workingDir.length > 0 ? { workingDir } : {}),
       ...(typeof user === 'string' && user.length > 0 ? { user } : {}),
+      ...(stopSignal ? { stopSignal } : {}),
     },
     diffIds,
   };
+}
+
+/**
+ * An image's StopSignal ("SIGQUIT", "QUIT" or a number, as Docker takes it) as
+ * the signal's name; one this system does not know is ignored (SIGTERM, then).
+ */
+export function stopSignalOf(value: unknown): NodeJS.Signals | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const text = value.trim().toUpperCase();
+  if (/^\d+$/.test(text)) {
+    const number = Number(text);
+    return (Object.entries(osConstants.signals) as [NodeJS.Signals, number][]).find(([, n]) => n === number)?.[0];
+  }
+  const name = (text.startsWith('SIG') ? text : `SIG${text}`) as NodeJS.Signals;
+  return name in osConstants.signals ? name : undefined;
 }
 
 /** Throws 'unsupported' unless `descriptor` is a container image config (not, say, a Helm chart). */

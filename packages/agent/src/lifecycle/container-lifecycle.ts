@@ -68,22 +68,33 @@ export class ContainerLifecycle implements ContainerHooks {
   }
 
   async stopContainer(pod: Pod, container: Container | undefined, state: ContainerState, graceMs: number, podIP?: string): Promise<ContainerState> {
-    const handler = container?.lifecycle?.preStop;
     let remaining = graceMs;
-    if (handler && container && state.status === 'running' && graceMs > 0) {
+    if (container?.lifecycle?.preStop && state.status === 'running' && graceMs > 0) {
       const began = this.options.clock.now();
-      const outcome = await runHookHandler(handler, this.target(pod, container, state, podIP), graceMs, this.options.runtime, this.options.clock);
-      if (!outcome.ok) {
-        const message = hookFailureMessage(handler, pod, container, outcome);
-        this.options.log.warn({ container: state.id, message }, 'preStop hook failed');
-        this.options.events.record(pod, { type: 'Warning', reason: 'FailedPreStopHook', message, fieldPath: `spec.containers{${container.name}}` });
-      }
+      await this.preStop(pod, container, state.id, began + graceMs, podIP);
       remaining = Math.max(graceMs - (this.options.clock.now() - began), MIN_GRACE_AFTER_PRESTOP_MS);
     }
     return this.options.runtime.stop(state.id, remaining);
   }
 
-  private target(pod: Pod, container: Container, state: ContainerState, podIP: string | undefined) {
+  /**
+   * The container's preStop handler, if it has one, bounded by `deadline` (ms
+   * since the epoch): a failure is a FailedPreStopHook event, never a throw —
+   * the stop goes on either way. The deletion path (pod-termination.ts) calls
+   * it as its PreStopRunner, then sends the image's stop signal itself.
+   */
+  async preStop(pod: Pod, container: Container, containerId: string, deadline: number, podIP?: string): Promise<void> {
+    const handler = container.lifecycle?.preStop;
+    const limitMs = deadline - this.options.clock.now();
+    if (!handler || limitMs <= 0) return;
+    const outcome = await runHookHandler(handler, this.target(pod, container, { id: containerId }, podIP), limitMs, this.options.runtime, this.options.clock);
+    if (outcome.ok) return;
+    const message = hookFailureMessage(handler, pod, container, outcome);
+    this.options.log.warn({ container: containerId, message }, 'preStop hook failed');
+    this.options.events.record(pod, { type: 'Warning', reason: 'FailedPreStopHook', message, fieldPath: `spec.containers{${container.name}}` });
+  }
+
+  private target(pod: Pod, container: Container, state: Pick<ContainerState, 'id'>, podIP: string | undefined) {
     return { containerId: state.id, podIP: podIP ?? pod.status?.podIP ?? '', ports: container.ports ?? [] };
   }
 }

@@ -77,7 +77,7 @@ export class ProcessRuntime extends SupervisedRuntime {
     return (await isProcessAlive(pid, files.shim.pidStartTicks)) ? { kind: 'running', pid } : { kind: 'stopped' };
   }
 
-  protected async signal(files: ContainerFiles, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  protected async signal(files: ContainerFiles, signal: NodeJS.Signals): Promise<void> {
     const live = await this.probe(files);
     if (live.kind !== 'running' || live.pid === undefined) return;
     // The whole process group, as a container's signal reaches all of it in effect.

@@ -142,6 +142,14 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon', 'ip'], files: ['/b
     expect(await output(done.logPath)).toContain('bye');
   });
 
+  it("sends the image's stop signal instead of SIGTERM when asked", async () => {
+    const s = spec(['sh', '-c', 'trap "echo got-quit; exit 0" QUIT; trap "echo got-term; exit 1" TERM; sleep 300 & wait']);
+    expect((await runtime.start(s)).status).toBe('running');
+    const done = await runtime.stop(s.id, 10_000, 'SIGQUIT');
+    expect(done).toMatchObject({ status: 'exited', exitCode: 0 });
+    expect(await output(done.logPath)).toContain('got-quit');
+  });
+
   it('KILLs a long `sleep` (PID 1 ignores SIGTERM) once the grace period is over', async () => {
     const graceMs = 1_000;
     const s = spec(['sleep', '300']);

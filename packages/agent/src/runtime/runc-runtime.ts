@@ -183,13 +183,13 @@ export class RuncRuntime implements Runtime {
     }
   }
 
-  async stop(id: string, graceMs: number): Promise<ContainerState> {
+  async stop(id: string, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<ContainerState> {
     const files = await this.store.mustReadOwn(id, this.name);
     const current = await this.stateOf(files);
     if (current.status === 'exited') return current;
     // Only the container's init is signalled: when it dies the kernel ends the
     // rest of its PID namespace. Failure means it is not running any more.
-    await this.runc(['kill', id, 'TERM']);
+    await this.runc(['kill', id, signal]);
     let done = await this.waitExited(files, Math.max(0, graceMs));
     if (done === undefined) {
       // Still running after the grace period (sh as PID 1 ignores SIGTERM, for one).

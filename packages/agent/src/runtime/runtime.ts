@@ -93,8 +93,11 @@ export interface Runtime {
   readonly name: 'runc' | 'process';
   /** Creates and starts a container; resolves once it is running (or has already exited). */
   start(spec: ContainerSpec): Promise<ContainerState>;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exited state. No-op if already exited. */
-  stop(id: string, graceMs: number): Promise<ContainerState>;
+  /**
+   * `signal` (default SIGTERM; the image's StopSignal when it has one), then
+   * SIGKILL after `graceMs`; resolves with the exited state. No-op if already exited.
+   */
+  stop(id: string, graceMs: number, signal?: NodeJS.Signals): Promise<ContainerState>;
   /** Removes an exited container: state, bundle, rootfs mounts, cgroups, logs. No-op if unknown. */
   remove(id: string): Promise<void>;
   /** Current state of one container, or undefined if the runtime does not know it. */

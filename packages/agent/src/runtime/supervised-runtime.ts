@@ -62,7 +62,7 @@ export abstract class SupervisedRuntime implements Runtime {
   protected abstract prepare(spec: ContainerSpec, dir: string, logPath: string): Promise<ShimRequest>;
   /** Whether the container's process runs, asked of the system (/proc), not of the shim. */
   protected abstract probe(files: ContainerFiles): Promise<Liveness>;
-  protected abstract signal(files: ContainerFiles, signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  protected abstract signal(files: ContainerFiles, signal: NodeJS.Signals): Promise<void>;
   /** Releases what the driver made outside the container's directory, once it is not running. */
   protected abstract cleanup(id: string): Promise<void>;
   abstract exec(id: string, options: ExecOptions): Promise<ExecSession>;
@@ -93,12 +93,12 @@ export abstract class SupervisedRuntime implements Runtime {
     }
   }
 
-  async stop(id: string, graceMs: number): Promise<ContainerState> {
+  async stop(id: string, graceMs: number, stopSignal: NodeJS.Signals = 'SIGTERM'): Promise<ContainerState> {
     const files = await this.store.mustReadOwn(id, this.name);
     const current = await this.stateOf(files);
     if (current.status === 'exited') return current;
 
-    await this.signal(files, 'SIGTERM');
+    await this.signal(files, stopSignal);
     let outcome = await this.waitExited(id, Math.max(0, graceMs));
     if (outcome === undefined) {
       // Still running after the grace period (sh as PID 1 ignores SIGTERM, for one).

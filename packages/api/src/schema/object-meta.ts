@@ -36,6 +36,7 @@ export function objectMetaSchema(nameFormat: NameFormat): JsonSchema {
       generation: nonNegativeInteger,
       creationTimestamp: stringField,
       deletionTimestamp: stringField,
+      deletionGracePeriodSeconds: nonNegativeInteger,
       labels: labelsMap,
       annotations: annotationsMap,
       ownerReferences: { type: 'array', items: ownerReference },

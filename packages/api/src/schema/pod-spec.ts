@@ -133,6 +133,8 @@ export const podSpecSchema: JsonSchema = {
   required: ['containers'],
   properties: {
     containers: { type: 'array', minItems: 1, items: containerSchema },
+    // Run one after another, each to a successful exit, before any of containers starts (probes refused in manifest-rules.ts).
+    initContainers: { type: 'array', items: containerSchema },
     restartPolicy: { type: 'string', enum: ['Always', 'OnFailure', 'Never'], default: 'Always' },
     terminationGracePeriodSeconds: { ...nonNegativeInteger, default: 30 },
     nodeName: { type: 'string', format: 'dns1123-subdomain' },

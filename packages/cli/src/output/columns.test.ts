@@ -194,6 +194,33 @@ describe('podStatusText', () => {
   ])('%s', (_, subject, text) => {
     expect(podStatusText(subject)).toBe(text);
   });
+
+  describe('with init containers, as kubectl', () => {
+    const withInits = (initContainerStatuses: ContainerStatus[], extra: Partial<PodStatus> = {}): Pod => {
+      const subject = pod('p', { phase: 'Pending', containerStatuses: [waiting('PodInitializing')], initContainerStatuses, ...extra });
+      return { ...subject, spec: { ...subject.spec, initContainers: [{ name: 'a', image: 'i' }, { name: 'b', image: 'i' }] } };
+    };
+    const init = (name: string, state: ContainerStatus): ContainerStatus => ({ ...state, name });
+    it.each<[string, Pod, string]>([
+      ['Init:0/2 while the first runs', withInits([init('a', running()), init('b', waiting('PodInitializing'))]), 'Init:0/2'],
+      ['Init:1/2 once the first exited 0', withInits([init('a', terminated(0, 'Completed')), init('b', running())]), 'Init:1/2'],
+      ['Init:Error for one that failed', withInits([init('a', terminated(3, 'Error')), init('b', waiting('PodInitializing'))], { phase: 'Failed' }), 'Init:Error'],
+      ['Init:ExitCode:N without a reason', withInits([init('a', terminated(3)), init('b', waiting('PodInitializing'))]), 'Init:ExitCode:3'],
+      ['Init:CrashLoopBackOff while one backs off', withInits([init('a', waiting('CrashLoopBackOff', 2)), init('b', waiting('PodInitializing'))]), 'Init:CrashLoopBackOff'],
+      [
+        'PodInitializing once they all succeeded, before the app container starts',
+        withInits([init('a', terminated(0, 'Completed')), init('b', terminated(0, 'Completed'))], { conditions: [{ type: 'Initialized', status: 'True' }] }),
+        'PodInitializing',
+      ],
+      [
+        'the app containers’ state after that',
+        withInits([init('a', terminated(0, 'Completed')), init('b', terminated(0, 'Completed'))], { phase: 'Running', conditions: [{ type: 'Initialized', status: 'True' }], containerStatuses: [running()] }),
+        'Running',
+      ],
+    ])('%s', (_, subject, text) => {
+      expect(podStatusText(subject)).toBe(text);
+    });
+  });
 });
 
 // --- Deployments --------------------------------------------------------------

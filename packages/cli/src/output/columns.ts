@@ -69,7 +69,10 @@ export function podStatusText(pod: Pod): string {
   const phase = pod.status?.phase ?? 'Pending';
   let reason = pod.status?.reason || phase;
   let running = false;
-  for (const container of [...(pod.status?.containerStatuses ?? [])].reverse()) {
+  const init = initStatusText(pod);
+  if (init !== undefined) reason = init;
+  const initialized = init === undefined || pod.status?.conditions?.some((c) => c.type === 'Initialized' && c.status === 'True');
+  for (const container of initialized ? [...(pod.status?.containerStatuses ?? [])].reverse() : []) {
     const { waiting, terminated } = container.state;
     if (waiting?.reason) reason = waiting.reason;
     else if (terminated) reason = terminated.reason || `ExitCode:${terminated.exitCode}`;
@@ -82,9 +85,27 @@ export function podStatusText(pod: Pod): string {
   return pod.metadata.deletionTimestamp && !finished ? 'Terminating' : reason;
 }
 
+/**
+ * kubectl's STATUS while init containers run: the first one that has not
+ * exited 0 says Init:<reason> (Init:Error, Init:CrashLoopBackOff,
+ * Init:ExitCode:N), or Init:<done>/<all> while it runs or waits to start.
+ */
+function initStatusText(pod: Pod): string | undefined {
+  const statuses = pod.status?.initContainerStatuses ?? [];
+  const total = pod.spec.initContainers?.length ?? statuses.length;
+  for (const [i, container] of statuses.entries()) {
+    const { waiting, terminated } = container.state;
+    if (terminated?.exitCode === 0) continue;
+    if (terminated) return `Init:${terminated.reason || `ExitCode:${terminated.exitCode}`}`;
+    if (waiting?.reason && waiting.reason !== 'PodInitializing') return `Init:${waiting.reason}`;
+    return `Init:${i}/${total}`;
+  }
+  return undefined;
+}
+
 /** kubectl's RESTARTS: the sum over containers, with the age of the latest exit ("5 (40s ago)"). */
 function restartsText(pod: Pod, now: Date): string {
-  const statuses = pod.status?.containerStatuses ?? [];
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const restarts = statuses.reduce((sum, c) => sum + c.restartCount, 0);
   const exits = statuses.map((c) => Date.parse(c.lastState?.terminated?.finishedAt ?? '')).filter(Number.isFinite);
   if (restarts === 0 || exits.length === 0) return String(restarts);

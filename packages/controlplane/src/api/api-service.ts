@@ -28,6 +28,7 @@ import { parseManifestJson } from './manifest-json.js';
 import { effectiveNamespace, requireKind } from './kind-resolution.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
 import { hostPathAdmission, type PodAdmission } from './host-path-admission.js';
+import { deletePod } from '../objects/pod-deletion.js';
 
 export interface ApplyResult {
   readonly outcome: ApplyOutcome;
@@ -138,12 +139,28 @@ export class ApiService {
     return { items: items.filter((item) => selector.matches(item.metadata.labels)), revision };
   }
 
-  async delete(ref: ObjectRefInput, resourceVersion?: string): Promise<ResourceObject> {
+  /**
+   * Deletes an object. A pod bound to a node is deleted gracefully
+   * (objects/pod-deletion.ts): marked with a deletionTimestamp, and removed
+   * once its agent has stopped it; `gracePeriodSeconds` 0 removes it at once.
+   */
+  async delete(ref: ObjectRefInput, resourceVersion?: string, options: { readonly gracePeriodSeconds?: number } = {}): Promise<ResourceObject> {
     const info = requireKind(ref.kind);
     requireName(ref.name);
     const namespace = effectiveNamespace(info, ref.namespace);
     const expected = parseResourceVersion(resourceVersion);
+    const grace = options.gracePeriodSeconds;
+    if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) {
+      throw new InvalidError(`gracePeriodSeconds: must be a whole number of seconds, 0 or more, not ${grace}`);
+    }
     if (info.kind === 'Namespace') return this.deleteNamespace(ref.name, expected);
+    if (info.kind === 'Pod') {
+      const { pod } = await deletePod(this.objects, namespace ?? 'default', ref.name, {
+        ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
+        ...(expected !== undefined ? { expectedRevision: expected } : {}),
+      }, this.clock);
+      return pod;
+    }
     const attempt = async (): Promise<ResourceObject> => {
       const existing = await this.objects.mustGet(info, namespace, ref.name);
       const revision = expected ?? Number(existing.metadata.resourceVersion);

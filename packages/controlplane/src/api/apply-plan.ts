@@ -64,6 +64,7 @@ function mergeInto(existing: ResourceObject, manifest: ResourceObject): Resource
   const ownerReferences = manifest.metadata.ownerReferences ?? existing.metadata.ownerReferences;
   if (ownerReferences) merged.metadata.ownerReferences = structuredClone(ownerReferences);
   if (existing.metadata.deletionTimestamp) merged.metadata.deletionTimestamp = existing.metadata.deletionTimestamp;
+  if (existing.metadata.deletionGracePeriodSeconds !== undefined) merged.metadata.deletionGracePeriodSeconds = existing.metadata.deletionGracePeriodSeconds;
   for (const [field, value] of Object.entries(manifest)) {
     if (!NOT_DESIRED.has(field)) (merged as unknown as Record<string, unknown>)[field] = structuredClone(value);
   }
@@ -179,6 +180,7 @@ function withoutServerFields(metadata: ObjectMeta): ObjectMeta {
     generation: _generation,
     creationTimestamp: _created,
     deletionTimestamp: _deleted,
+    deletionGracePeriodSeconds: _grace,
     ...user
   } = metadata;
   return structuredClone(user);

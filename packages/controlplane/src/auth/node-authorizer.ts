@@ -2,7 +2,7 @@
 // register and heartbeat only itself, list and watch every Node (read-only, as
 // kubelet may: the pod overlay needs its peers' pod CIDRs and VTEPs), see only the pods bound to it and the
 // ConfigMaps, Secrets and ServiceAccounts those pods reference, report
-// status only for those pods, record Events only about itself and those
+// status only for those pods (and delete them once stopped), record Events only about itself and those
 // pods, and read (get, list, watch) every Service and EndpointSlice for its
 // service proxy and DNS. Nothing else — RBAC is never asked for a node.
 import { NODE_LEASE_NAMESPACE, type InvolvedObject, type Pod } from '@skiff/api';
@@ -67,7 +67,8 @@ export class NodeAuthorizer {
         if (attrs.nodeName === node) return allow(`${verb} the pods bound to it`);
         return deny(`a node may only ${verb} the pods bound to it (node ${JSON.stringify(node)})`);
       }
-      if ((subresource === undefined && verb === 'get') || (subresource === 'status' && verb === 'update')) {
+      // delete: the agent's final removal of a pod it has stopped (kubelet's delete of grace 0).
+      if ((subresource === undefined && (verb === 'get' || verb === 'delete')) || (subresource === 'status' && verb === 'update')) {
         const pod = namespace !== undefined && name !== undefined ? this.graph.pod(namespace, name) : undefined;
         if (pod?.spec.nodeName === node) return allow(`${verb} ${subresource ? 'the status of ' : ''}pods bound to it`);
         return deny(`pod ${JSON.stringify(`${namespace ?? ''}/${name ?? ''}`)} is not bound to node ${JSON.stringify(node)}`);

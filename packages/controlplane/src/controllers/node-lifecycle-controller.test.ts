@@ -144,6 +144,15 @@ describe('NodeLifecycleController', () => {
     now = T0;
     await addNode('alive', now);
     await addNode('dying', now);
+    // Being deleted gracefully when its node dies: no agent will ever confirm it, so it goes too.
+    await objects.create(POD, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'dying-terminating', namespace: 'default', uid: 'dying-terminating-uid', deletionTimestamp: new Date(now + 30_000).toISOString(), deletionGracePeriodSeconds: 30 },
+      spec: { containers: [{ name: 'c', image: 'x' }], restartPolicy: 'Always', terminationGracePeriodSeconds: 30, nodeName: 'dying' },
+      status: { phase: 'Running' },
+    } satisfies Pod);
+    await waitFor(() => informers.pods.get('default/dying-terminating') !== undefined, { timeoutMs: 5000, description: 'the terminating pod in the cache' });
     now += LEASE_MS; // past the start-up grace
     startController();
 
@@ -165,6 +174,7 @@ describe('NodeLifecycleController', () => {
     now += EVICT_MS;
     await renew('alive', now);
     await waitFor(async () => (await objects.get(POD, 'default', 'dying-pod')) === undefined, { timeoutMs: 5000, description: 'dying-pod evicted' });
+    await waitFor(async () => (await objects.get(POD, 'default', 'dying-terminating')) === undefined, { timeoutMs: 5000, description: 'the terminating pod force-deleted' });
     expect(await objects.get(POD, 'default', 'alive-pod')).toBeDefined();
     expect((await readyOf('alive'))?.status).toBe('True');
   });

@@ -144,7 +144,9 @@ export class NodeLifecycleController {
   }
 
   private async evictPods(nodeName: string): Promise<void> {
-    const victims = this.options.pods.listBy((pod) => pod.spec.nodeName === nodeName && !pod.metadata.deletionTimestamp);
+    // Deleted at once (grace 0), terminating ones too: no agent is there to stop them and confirm
+    // (Kubernetes' pod GC force-deletes the pods of nodes that are gone).
+    const victims = this.options.pods.listBy((pod) => pod.spec.nodeName === nodeName);
     for (const cached of victims) {
       const pod = thaw<Pod>(cached);
       if (isTerminalPod(pod)) continue;

@@ -97,7 +97,8 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
     Delete: unary('Delete', async (request, caller) => {
       const { info, namespace, name } = target(request.ref);
       caller.authorize(attributesOf(info, 'delete', { namespace, name }));
-      return { object_json: json(await api.delete(request.ref ?? { kind: '', namespace: '', name: '' }, request.resource_version)) };
+      const grace = request.grace_period_seconds !== undefined ? { gracePeriodSeconds: request.grace_period_seconds } : {};
+      return { object_json: json(await api.delete(request.ref ?? { kind: '', namespace: '', name: '' }, request.resource_version, grace)) };
     }),
     Scale: unary('Scale', async (request, caller) => {
       const { info, namespace, name } = target(request.ref);

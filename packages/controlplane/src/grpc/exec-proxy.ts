@@ -147,7 +147,8 @@ export function serveExec(context: AgentRelayContext, call: ExecCall): void {
 
 /** The named container, which must be the pod's; else the default one (kubectl's choice, see defaultContainerOf). */
 function containerFor(pod: Pod, named: string): string {
-  const names = pod.spec.containers.map((c) => c.name);
+  // Init containers too (kubectl exec -c INIT works while one runs).
+  const names = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => c.name);
   if (!named) return defaultContainerOf(pod).name;
   if (!names.includes(named)) {
     throw new NotFoundError(`container ${JSON.stringify(named)} not found in pod ${JSON.stringify(pod.metadata.name)}; its containers are: [${names.join(' ')}]`);

@@ -44,13 +44,15 @@ async function open(context: AgentRelayContext, call: ServerWritableStream<LogsR
   caller.authorize(attributesOf(POD, 'get', { namespace, name: request.pod, subresource: 'log' }));
   const pod = await context.objects.mustGet<Pod>(POD, namespace, request.pod);
   const names = pod.spec.containers.map((c) => c.name);
+  const initNames = (pod.spec.initContainers ?? []).map((c) => c.name);
   let container = request.container;
   if (!container) {
     if (names.length !== 1) {
-      throw new InvalidError(`a container name must be specified for pod ${request.pod}, choose one of: [${names.join(' ')}]`);
+      const inits = initNames.length > 0 ? ` or one of the init containers: [${initNames.join(' ')}]` : '';
+      throw new InvalidError(`a container name must be specified for pod ${request.pod}, choose one of: [${names.join(' ')}]${inits}`);
     }
     container = names[0] ?? '';
-  } else if (!names.includes(container)) {
+  } else if (!names.includes(container) && !initNames.includes(container)) {
     throw new InvalidError(`container ${container} is not valid for pod ${request.pod}; its containers are: [${names.join(' ')}]`);
   }
   const client = await context.agentOf(pod, 'no logs exist');

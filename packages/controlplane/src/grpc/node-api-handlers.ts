@@ -69,12 +69,14 @@ export function createNodeHandlers(deps: NodeServiceDeps): NodeApiHandlers {
     }),
     UpdatePodStatus: unary('UpdatePodStatus', async (request, caller) => {
       caller.authorize(attributesOf(POD, 'update', { namespace: request.namespace, name: request.name, subresource: 'status' }));
+      if (request.remove_terminated) caller.authorize(attributesOf(POD, 'delete', { namespace: request.namespace, name: request.name }));
       const pod = await writePodStatus(deps.objects, {
         nodeName: request.node_name,
         namespace: request.namespace,
         name: request.name,
         uid: request.uid,
         statusJson: request.status_json,
+        removeTerminated: request.remove_terminated,
       });
       return { pod_json: JSON.stringify(pod) };
     }),

@@ -29,6 +29,17 @@ describe('podRequests', () => {
     });
   });
 
+  it('takes, per resource, the larger of the biggest init container and the app containers together', () => {
+    const withInits: PodSpec = {
+      ...spec({ requests: { cpu: '250m', memory: '64Mi' } }, { requests: { cpu: '250m', memory: '64Mi' } }),
+      initContainers: [
+        { name: 'migrate', image: 'i', resources: { requests: { cpu: '2', memory: '32Mi' } } },
+        { name: 'warm', image: 'i', resources: { limits: { cpu: '100m', memory: '512Mi' } } },
+      ],
+    };
+    expect(podRequests(withInits)).toEqual({ cpuMillis: 2000, memoryBytes: 512 * 2 ** 20, pods: 1 });
+  });
+
   it('counts a container without resources as zero', () => {
     expect(podRequests(spec(undefined, {}))).toEqual({ cpuMillis: 0, memoryBytes: 0, pods: 1 });
   });

@@ -1,4 +1,4 @@
-// What a pod asks of a node: the sum of its containers' requests.
+// What a pod asks of a node: the sum of its containers' requests, or its largest init container's if that is more.
 import { cpuMillis, memoryBytes, type Container, type PodSpec } from '@skiff/api';
 import type { Resources } from './resources.js';
 
@@ -16,6 +16,12 @@ export function podRequests(spec: PodSpec): Resources {
   for (const container of spec.containers) {
     cpu += containerRequest(container, 'cpu', cpuMillis);
     memory += containerRequest(container, 'memory', memoryBytes);
+  }
+  // Init containers run one at a time before the app containers: the pod needs the larger of
+  // its biggest init container and the app containers together, per resource (Kubernetes' rule).
+  for (const container of spec.initContainers ?? []) {
+    cpu = Math.max(cpu, containerRequest(container, 'cpu', cpuMillis));
+    memory = Math.max(memory, containerRequest(container, 'memory', memoryBytes));
   }
   return { cpuMillis: cpu, memoryBytes: memory, pods: 1 };
 }

@@ -5,9 +5,13 @@ import type { ObjectRef as _skiff_v1_ObjectRef, ObjectRef__Output as _skiff_v1_O
 export interface DeleteRequest {
   'ref'?: (_skiff_v1_ObjectRef | null);
   'resource_version'?: (string);
+  'grace_period_seconds'?: (number);
+  '_grace_period_seconds'?: "grace_period_seconds";
 }
 
 export interface DeleteRequest__Output {
   'ref': (_skiff_v1_ObjectRef__Output | null);
   'resource_version': (string);
+  'grace_period_seconds'?: (number);
+  '_grace_period_seconds'?: "grace_period_seconds";
 }

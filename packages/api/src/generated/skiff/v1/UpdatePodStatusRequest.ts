@@ -7,6 +7,7 @@ export interface UpdatePodStatusRequest {
   'name'?: (string);
   'uid'?: (string);
   'status_json'?: (string);
+  'remove_terminated'?: (boolean);
 }
 
 export interface UpdatePodStatusRequest__Output {
@@ -15,4 +16,5 @@ export interface UpdatePodStatusRequest__Output {
   'name': (string);
   'uid': (string);
   'status_json': (string);
+  'remove_terminated': (boolean);
 }
