@@ -35,7 +35,9 @@ beforeAll(async () => {
   if (skip) return;
   hosts = await startBusyboxHosts('rollouts-e2e', {
     hosts: 2,
-    controlPlaneArgs: ['--strategy', 'spread'],
+    // Spread: replicas on both hosts, so traffic crosses the overlay. A loaded machine may delay a heartbeat
+    // past the 1.5 s lease: pods move only after 120 s NotReady, so no rollout here is disturbed by one.
+    controlPlaneArgs: ['--strategy', 'spread', '--pod-eviction-timeout-ms', '120000'],
     agent: { cpu: '2', memory: '2Gi', pods: '20' },
   });
   ({ cluster, image } = hosts);

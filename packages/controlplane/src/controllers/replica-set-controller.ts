@@ -40,6 +40,8 @@ import {
 
 const POD = kindInfo('Pod');
 const REPLICA_SET = kindInfo('ReplicaSet');
+/** Pod informer index: active pods without a controller, by namespace — what a ReplicaSet may adopt, without a scan of every pod. */
+const ORPHANS_BY_NAMESPACE_INDEX = 'orphans-by-namespace';
 
 /** Creates go out in batches of 1, 2, 4…: a failing create (quota, bad spec) costs one write, not hundreds. */
 const INITIAL_CREATE_BATCH = 1;
@@ -77,6 +79,11 @@ export class ReplicaSetController extends QueueController {
       ...(options.expectationsTimeoutMs === undefined ? {} : { timeoutMs: options.expectationsTimeoutMs }),
     });
     ensureControllerUidIndex(this.pods);
+    if (!this.pods.hasIndex(ORPHANS_BY_NAMESPACE_INDEX)) {
+      this.pods.addIndex(ORPHANS_BY_NAMESPACE_INDEX, (pod) =>
+        controllerRef(pod) === undefined && isPodActive(pod) ? [pod.metadata.namespace ?? 'default'] : [],
+      );
+    }
   }
 
   protected registerHandlers(): void {
@@ -182,13 +189,7 @@ export class ReplicaSetController extends QueueController {
    */
   private async claimPods(rs: Immutable<ReplicaSet>, owned: Immutable<Pod>[]): Promise<Immutable<Pod>[]> {
     const namespace = rs.metadata.namespace ?? 'default';
-    const orphans = this.pods.listBy(
-      (pod) =>
-        (pod.metadata.namespace ?? 'default') === namespace &&
-        controllerRef(pod) === undefined &&
-        isPodActive(pod) &&
-        selects(rs, pod.metadata.labels),
-    );
+    const orphans = this.pods.byIndex(ORPHANS_BY_NAMESPACE_INDEX, namespace).filter((pod) => selects(rs, pod.metadata.labels));
     const strays = owned.filter((pod) => !selects(rs, pod.metadata.labels));
     if (orphans.length === 0 && strays.length === 0) return owned;
     const live = await this.objects.get<ReplicaSet>(REPLICA_SET, namespace, rs.metadata.name);
