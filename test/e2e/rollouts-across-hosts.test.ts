@@ -224,6 +224,9 @@ describe.skipIf(skip)('rolling updates of a Deployment behind a Service, on real
       const rolled = await deployment();
       expect(rolled.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
       expect(rolled.status).toMatchObject({ replicas: REPLICAS, updatedReplicas: REPLICAS, readyReplicas: REPLICAS, availableReplicas: REPLICAS, unavailableReplicas: 0 });
+      const described = await ctl(['describe', 'deployment', 'web', '-n', NS]);
+      expect(described).toContain(`Replicas:               ${String(REPLICAS)} desired | ${String(REPLICAS)} updated | ${String(REPLICAS)} total | ${String(REPLICAS)} available | 0 unavailable`);
+      expect(described).toMatch(/NewReplicaSet: {2}web-\w+ \(3\/3 replicas created\)/);
       const rs = await ctl(['get', 'rs', '-n', NS]);
       expect(rs.split('\n')[0]).toMatch(/^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE$/);
       expect(rs.trim().split('\n')).toHaveLength(3);

@@ -6,7 +6,7 @@ import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { describeObject } from '../output/describe-object.js';
 import { describeService } from '../output/describe-service.js';
-import { describeDeployment, describeReplicaSet } from '../output/describe-workload.js';
+import { deploymentSummary, replicaSetSummary } from '../output/describe-workload.js';
 import { parseObjectArgs } from './object-args.js';
 
 export function registerDescribe(program: Command, context: CliContext): void {
@@ -40,10 +40,10 @@ export function registerDescribe(program: Command, context: CliContext): void {
               (await context.client().list({ kind, namespace, allNamespaces: false, labelSelector: '' })).items;
             if (info.kind === 'Deployment') {
               const sets = ownedReplicaSets(object as Deployment, (await list('replicasets')) as ReplicaSet[]);
-              blocks.push(describeDeployment(object as Deployment, sets, events, context.now()));
+              blocks.push(describeObject(info, object, events, context.now(), deploymentSummary(object as Deployment, sets)));
             } else {
               const pods = ((await list('pods')) as Pod[]).filter((pod) => pod.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.uid === object.metadata.uid));
-              blocks.push(describeReplicaSet(object as ReplicaSet, pods, events, context.now()));
+              blocks.push(describeObject(info, object, events, context.now(), replicaSetSummary(object as ReplicaSet, pods)));
             }
           } else {
             blocks.push(describeObject(info, object, events, context.now()));

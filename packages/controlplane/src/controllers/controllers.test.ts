@@ -106,19 +106,19 @@ async function waitForStatus(name: string, expected: Partial<NonNullable<Deploym
   );
 }
 
-/** Counts pods created for an owner uid from now on, to catch duplicate creates. */
+/** Counts pods created for an owner uid from now on, to catch duplicate creates (the uid may be learnt after the first events). */
 async function countCreates(ownerUid: () => string | undefined): Promise<{ count: () => number; stop: () => Promise<void> }> {
-  let creates = 0;
+  const owners: string[] = [];
   const from = await store.currentRevision();
   const handle: WatchHandle = objects.watch(POD, 'default', from, {
     onEvent: (event) => {
       const owner = event.object.metadata.ownerReferences?.[0]?.uid;
-      if (event.type === 'ADDED' && owner !== undefined && owner === ownerUid()) creates += 1;
+      if (event.type === 'ADDED' && owner !== undefined) owners.push(owner);
     },
     onCompacted: () => {},
     onError: () => {},
   });
-  return { count: () => creates, stop: () => handle.close() };
+  return { count: () => owners.filter((owner) => owner === ownerUid()).length, stop: () => handle.close() };
 }
 
 async function deletePod(pod: Pod): Promise<void> {
