@@ -401,6 +401,17 @@ describe('deployment and replicaset controllers', () => {
     expect(sets.map((rs) => rs.metadata.annotations?.[REVISION_ANNOTATION]).sort()).toEqual(['2', '3']);
   });
 
+  it('counts pods available only once Ready for minReadySeconds', async () => {
+    const name = uniqueName('minready');
+    await applyDeployment(name, 2, 'busybox:1', { minReadySeconds: 5 });
+    const ready = await waitForStatus(name, { readyReplicas: 2 });
+    // Same read: Ready, not yet available (5 s have not passed since the kubelet stand-in marked them).
+    expect(ready.status?.availableReplicas).toBe(0);
+    const [rs] = await replicaSetsOf(ready);
+    expect(rs?.spec.minReadySeconds).toBe(5);
+    await waitForStatus(name, { readyReplicas: 2, availableReplicas: 2 });
+  });
+
   it('scales to zero', async () => {
     const name = uniqueName('zero');
     const deployment = await applyDeployment(name, 2);
