@@ -7,3 +7,4 @@ export { MANIFEST_SCHEMAS, FORMATS, type FormatDefinition, type JsonSchema, type
 export { isIpv4Address, usesNodePorts } from './service-rules.js';
 export { DEFAULT_SESSION_AFFINITY_SECONDS, MAX_SESSION_AFFINITY_SECONDS } from './schema/service.js';
 export * from './kubeconfig.js';
+export * from './deployments.js';

@@ -17,6 +17,9 @@ export function applyManifestDefaults(kind: KindName, doc: JsonRecord): void {
       defaultStrategy(recordAt(spec, 'strategy'));
       break;
     }
+    case 'ReplicaSet':
+      defaultPodSpec(recordAt(recordAt(recordAt(doc, 'spec'), 'template'), 'spec'));
+      break;
     case 'Service':
       defaultService(recordAt(doc, 'spec'));
       break;

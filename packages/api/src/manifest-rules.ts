@@ -28,7 +28,8 @@ export function checkManifestRules(kind: KindName, doc: JsonRecord): RawIssue[] 
       checkPodSpec(recordAt(doc, 'spec'), ['spec'], report);
       break;
     case 'Deployment':
-      checkDeployment(recordAt(doc, 'spec'), report);
+    case 'ReplicaSet':
+      checkDeployment(recordAt(doc, 'spec'), report, kind);
       break;
     case 'Service':
       checkService(recordAt(doc, 'spec'), report);
@@ -141,21 +142,26 @@ function checkToleration(toleration: unknown, at: readonly PathSegment[], report
   }
 }
 
-function checkDeployment(spec: JsonRecord | undefined, report: Report): void {
+function checkDeployment(spec: JsonRecord | undefined, report: Report, kind: 'Deployment' | 'ReplicaSet'): void {
   if (!spec) return;
   const template = recordAt(spec, 'template');
   const podSpec = recordAt(template, 'spec');
   checkPodSpec(podSpec, ['spec', 'template', 'spec'], report);
   const restartPolicy = stringAt(podSpec, 'restartPolicy');
   if (restartPolicy !== undefined && restartPolicy !== 'Always') {
-    report(['spec', 'template', 'spec', 'restartPolicy'], 'must be Always for a Deployment');
+    report(['spec', 'template', 'spec', 'restartPolicy'], `must be Always for a ${kind}`);
   }
   // Without a template there is nothing to match against; its absence is reported by the schema.
-  if (template) checkSelector(recordAt(spec, 'selector'), stringMapAt(recordAt(template, 'metadata'), 'labels'), report);
-  checkStrategy(recordAt(spec, 'strategy'), report);
+  if (template) checkSelector(recordAt(spec, 'selector'), stringMapAt(recordAt(template, 'metadata'), 'labels'), report, kind);
+  if (kind === 'Deployment') checkStrategy(recordAt(spec, 'strategy'), report);
 }
 
-function checkSelector(selector: JsonRecord | undefined, templateLabels: Record<string, string> | undefined, report: Report): void {
+function checkSelector(
+  selector: JsonRecord | undefined,
+  templateLabels: Record<string, string> | undefined,
+  report: Report,
+  kind: 'Deployment' | 'ReplicaSet',
+): void {
   if (!selector) return;
   if (!checkExpressionValues(selector, ['spec', 'selector'], report)) return;
   let compiled: Selector;
@@ -165,7 +171,7 @@ function checkSelector(selector: JsonRecord | undefined, templateLabels: Record<
     return; // the schema has already reported what makes it invalid
   }
   if (compiled.isEmpty()) {
-    report(['spec', 'selector'], 'must not be empty: a Deployment selects its pods by label (set matchLabels)');
+    report(['spec', 'selector'], `must not be empty: a ${kind} selects its pods by label (set matchLabels)`);
   } else if (!compiled.matches(templateLabels ?? {})) {
     report(
       ['spec', 'selector'],

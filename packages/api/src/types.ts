@@ -231,6 +231,18 @@ export interface DeploymentSpec {
   minReadySeconds?: number;
   revisionHistoryLimit?: number;
   paused?: boolean;
+  /** Seconds without progress before the Progressing condition turns False (ProgressDeadlineExceeded); default 600. */
+  progressDeadlineSeconds?: number;
+}
+
+/** A Deployment's Available or Progressing condition, as Kubernetes writes it. */
+export interface DeploymentCondition {
+  type: 'Available' | 'Progressing' | 'ReplicaFailure';
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastUpdateTime?: string;
+  lastTransitionTime?: string;
 }
 
 export interface DeploymentStatus {
@@ -240,6 +252,9 @@ export interface DeploymentStatus {
   readyReplicas?: number;
   availableReplicas?: number;
   unavailableReplicas?: number;
+  conditions?: DeploymentCondition[];
+  /** Bumped when a new ReplicaSet's name (its template hash) was taken by another template. */
+  collisionCount?: number;
 }
 
 export interface Deployment extends ResourceObject {
@@ -247,6 +262,28 @@ export interface Deployment extends ResourceObject {
   kind: 'Deployment';
   spec: DeploymentSpec;
   status?: DeploymentStatus;
+}
+
+export interface ReplicaSetSpec {
+  replicas: number;
+  minReadySeconds?: number;
+  selector: LabelSelector;
+  template: PodTemplateSpec;
+}
+
+export interface ReplicaSetStatus {
+  replicas: number;
+  fullyLabeledReplicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  observedGeneration?: number;
+}
+
+export interface ReplicaSet extends ResourceObject {
+  apiVersion: 'apps/v1';
+  kind: 'ReplicaSet';
+  spec: ReplicaSetSpec;
+  status?: ReplicaSetStatus;
 }
 
 export interface ConfigMap extends ResourceObject {

@@ -206,7 +206,7 @@ describe('validateManifest', () => {
       {
         path: 'kind',
         message:
-          'unknown kind "Foo"; Skiff accepts Namespace, Pod, Deployment, Service, ConfigMap, Secret, ServiceAccount, Role, ClusterRole, RoleBinding, ClusterRoleBinding',
+          'unknown kind "Foo"; Skiff accepts Namespace, Pod, Deployment, ReplicaSet, Service, ConfigMap, Secret, ServiceAccount, Role, ClusterRole, RoleBinding, ClusterRoleBinding',
       },
     ]);
     expect(validateManifest({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'x' } }).errors).toEqual([
@@ -425,5 +425,22 @@ describe('field paths', () => {
   it('formatIssue joins path and message', () => {
     expect(formatIssue({ path: 'spec.replicas', message: 'must be an integer' })).toBe('spec.replicas: must be an integer');
     expect(formatIssue({ path: '', message: 'object is 2.0 MiB' })).toBe('object is 2.0 MiB');
+  });
+});
+
+describe('ReplicaSet and the rollout fields of a Deployment', () => {
+  it('accepts a ReplicaSet, defaulting replicas, and checks its selector against its template', () => {
+    const rs = validateManifest(yaml(deploymentYaml.replace('kind: Deployment', 'kind: ReplicaSet').replace(/^spec:\n/m, 'spec:\n  minReadySeconds: 5\n')));
+    expect(rs.errors).toEqual([]);
+    expect((rs.object as unknown as { spec: { replicas: number; minReadySeconds: number } }).spec).toMatchObject({ replicas: 1, minReadySeconds: 5 });
+    const mismatched = validateManifest(yaml(deploymentYaml.replace('kind: Deployment', 'kind: ReplicaSet').replace('      app: web\n  template', '      app: api\n  template')));
+    expect(mismatched.errors.map((e) => e.path)).toEqual(['spec.selector']);
+    const strategy = validateManifest(yaml(deploymentYaml.replace('kind: Deployment', 'kind: ReplicaSet').replace(/^spec:\n/m, 'spec:\n  strategy: { type: Recreate }\n')));
+    expect(strategy.warnings.map((w) => w.path)).toEqual(['spec.strategy']);
+  });
+
+  it('defaults progressDeadlineSeconds to 600 and refuses a negative one', () => {
+    expect((validateManifest(yaml(deploymentYaml)).object as Deployment).spec.progressDeadlineSeconds).toBe(600);
+    expect(paths(validateManifest(yaml(deploymentYaml.replace(/^spec:\n/m, 'spec:\n  progressDeadlineSeconds: -1\n'))))).toEqual(['spec.progressDeadlineSeconds']);
   });
 });

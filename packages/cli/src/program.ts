@@ -12,6 +12,8 @@ import { registerDescribe } from './commands/describe.js';
 import { registerExec } from './commands/exec.js';
 import { registerGet } from './commands/get.js';
 import { registerScale } from './commands/scale.js';
+import { registerRollout } from './commands/rollout.js';
+import { registerSetImage } from './commands/set-image.js';
 import type { ConnectionFlags } from './connection/connection.js';
 import type { CliContext } from './context.js';
 
@@ -21,6 +23,8 @@ const REGISTER = [
   registerDescribe,
   registerDelete,
   registerScale,
+  registerRollout,
+  registerSetImage,
   registerLogs,
   registerExec,
   registerCordon,

@@ -36,6 +36,26 @@ export const deploymentSchema: JsonSchema = resourceSchema({
         minReadySeconds: nonNegativeInteger,
         revisionHistoryLimit: { ...nonNegativeInteger, default: 10 },
         paused: booleanField,
+        progressDeadlineSeconds: { ...nonNegativeInteger, default: 600 },
+      },
+    },
+  },
+  required: ['spec'],
+});
+
+export const replicaSetSchema: JsonSchema = resourceSchema({
+  kind: 'ReplicaSet',
+  nameFormat: 'dns1123-subdomain',
+  fields: {
+    spec: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['selector', 'template'],
+      properties: {
+        replicas: { ...nonNegativeInteger, default: 1 },
+        selector: labelSelectorSchema,
+        template: podTemplateSpecSchema,
+        minReadySeconds: nonNegativeInteger,
       },
     },
   },

@@ -2,7 +2,7 @@
 // write through the Api), by kind name.
 import type { KindName } from '../kinds.js';
 import { configMapSchema } from './config-map.js';
-import { deploymentSchema } from './deployment.js';
+import { deploymentSchema, replicaSetSchema } from './deployment.js';
 import { eventSchema } from './event.js';
 import type { JsonSchema } from './json-schema.js';
 import { namespaceSchema } from './namespace.js';
@@ -20,6 +20,7 @@ export const MANIFEST_SCHEMAS: Readonly<Partial<Record<KindName, JsonSchema>>> =
   Namespace: namespaceSchema,
   Pod: podSchema,
   Deployment: deploymentSchema,
+  ReplicaSet: replicaSetSchema,
   Service: serviceSchema,
   ConfigMap: configMapSchema,
   Secret: secretSchema,

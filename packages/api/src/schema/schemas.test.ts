@@ -24,6 +24,7 @@ describe('manifest schemas', () => {
       'Event',
       'Namespace',
       'Pod',
+      'ReplicaSet',
       'Role',
       'RoleBinding',
       'Secret',

@@ -18,7 +18,7 @@ interface GetOptions {
 export function registerGet(program: Command, context: CliContext): void {
   program
     .command('get')
-    .description('list objects, or show some by name (kinds: pods|po, deployments|deploy, services|svc, configmaps|cm, secrets, namespaces|ns, nodes|no, events|ev)')
+    .description('list objects, or show some by name (kinds: pods|po, deployments|deploy, replicasets|rs, services|svc, configmaps|cm, secrets, namespaces|ns, nodes|no, events|ev)')
     .argument('<kind-or-kind/name...>', 'KIND [NAME...] or KIND/NAME...')
     .option('-n, --namespace <namespace>', "namespace to look in (default: the context's, else default)")
     .option('-A, --all-namespaces', 'list across all namespaces', false)

@@ -6,7 +6,8 @@ import { formatAge } from './age.js';
 import { byLastSeen, firstSeen, lastSeen } from './event-times.js';
 import { renderTable } from './table.js';
 
-export function describeObject(info: KindInfo, object: ResourceObject, events: readonly Event[], now: Date): string {
+/** `extra`: kind-specific lines (a Deployment's replica summary…), printed before the events. */
+export function describeObject(info: KindInfo, object: ResourceObject, events: readonly Event[], now: Date, extra: readonly string[] = []): string {
   const { metadata } = object;
   const lines = [
     field('Name', metadata.name),
@@ -28,7 +29,7 @@ export function describeObject(info: KindInfo, object: ResourceObject, events: r
   for (const [section, value] of Object.entries(body)) {
     lines.push(`${capitalize(section)}:`, indent(stringify(value).trimEnd()));
   }
-  lines.push(eventsSection(events, now));
+  lines.push(...extra, eventsSection(events, now));
   return `${lines.join('\n')}\n`;
 }
 

@@ -129,7 +129,7 @@ describe('ApiService reads, scale and delete', () => {
     await expect(api.get({ kind: 'deployments', namespace: 'shop', name: 'nope' })).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  it('scales only deployments, within int32, bumping the generation', async () => {
+  it('scales only deployments and replica sets, within int32, bumping the generation', async () => {
     await api.apply(deployment('web'));
     const scaled = await api.scale({ kind: 'deployment', namespace: 'shop', name: 'web' }, 4);
     expect(scaled.spec.replicas).toBe(4);
@@ -137,8 +137,13 @@ describe('ApiService reads, scale and delete', () => {
     await expect(api.scale({ kind: 'deployment', namespace: 'shop', name: 'web' }, 2 ** 31)).rejects.toThrow(
       'spec.replicas: must be a whole number from 0 to 2147483647, not 2147483648',
     );
+    const rs = JSON.parse(deployment('rs')) as { kind: string };
+    rs.kind = 'ReplicaSet';
+    await api.apply(JSON.stringify(rs));
+    const scaledSet = await api.scale({ kind: 'rs', namespace: 'shop', name: 'rs' }, 3);
+    expect([scaledSet.kind, scaledSet.spec.replicas, scaledSet.metadata.generation]).toEqual(['ReplicaSet', 3, 2]);
     await expect(api.scale({ kind: 'configmap', namespace: 'shop', name: 'x' }, 1)).rejects.toThrow(
-      'configmaps cannot be scaled; only deployments have replicas',
+      'configmaps cannot be scaled; only deployments and replica sets have replicas',
     );
   });
 

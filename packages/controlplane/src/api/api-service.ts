@@ -63,7 +63,6 @@ export interface ListInput {
 }
 
 const NAMESPACE = kindInfo('Namespace');
-const DEPLOYMENT = kindInfo('Deployment');
 
 export class ApiService {
   constructor(
@@ -172,8 +171,8 @@ export class ApiService {
 
   async scale(ref: ObjectRefInput, replicas: number): Promise<Deployment> {
     const info = requireKind(ref.kind);
-    if (info.kind !== 'Deployment') {
-      throw new InvalidError(`${info.plural} cannot be scaled; only deployments have replicas`);
+    if (info.kind !== 'Deployment' && info.kind !== 'ReplicaSet') {
+      throw new InvalidError(`${info.plural} cannot be scaled; only deployments and replica sets have replicas`);
     }
     requireName(ref.name);
     if (!Number.isInteger(replicas) || replicas < 0 || replicas > 2_147_483_647) {
@@ -181,14 +180,15 @@ export class ApiService {
     }
     const namespace = effectiveNamespace(info, ref.namespace);
     return retryOnConflict(async () => {
-      const existing = await this.objects.mustGet<Deployment>(DEPLOYMENT, namespace, ref.name);
+      // A ReplicaSet has the same spec.replicas; the result is typed as the Deployment the RPC names.
+      const existing = await this.objects.mustGet<Deployment>(info, namespace, ref.name);
       if (existing.spec.replicas === replicas) return existing;
       const scaled: Deployment = {
         ...existing,
         metadata: { ...existing.metadata, generation: (existing.metadata.generation ?? 1) + 1 },
         spec: { ...existing.spec, replicas },
       };
-      return this.objects.update(DEPLOYMENT, scaled, Number(existing.metadata.resourceVersion));
+      return this.objects.update(info, scaled, Number(existing.metadata.resourceVersion));
     });
   }
 

@@ -58,6 +58,15 @@ describe('planApply: update', () => {
     expect(plan.object).toBe(existing);
   });
 
+  it("keeps the deployment controller's annotations (revision) a re-applied manifest does not mention", () => {
+    const created = stored(deployment());
+    const existing = { ...created, metadata: { ...created.metadata, annotations: { 'deployment.kubernetes.io/revision': '3' } } } as ResourceObject;
+    expect(planApply(deployment(), existing, context).outcome).toBe('unchanged');
+    const relabelled = planApply(deployment({ labels: { tier: 'x' } }), existing, context);
+    expect(relabelled.outcome).toBe('configured');
+    expect(relabelled.object.metadata.annotations).toEqual({ 'deployment.kubernetes.io/revision': '3' });
+  });
+
   it('bumps the generation on a spec change and keeps identity and status', () => {
     const existing = stored(deployment());
     const plan = planApply(deployment({ replicas: 5 }), existing, context);

@@ -63,6 +63,7 @@ function mergeInto(existing: ResourceObject, manifest: ResourceObject): Resource
   };
   const ownerReferences = manifest.metadata.ownerReferences ?? existing.metadata.ownerReferences;
   if (ownerReferences) merged.metadata.ownerReferences = structuredClone(ownerReferences);
+  keepControllerAnnotations(existing, merged);
   if (existing.metadata.deletionTimestamp) merged.metadata.deletionTimestamp = existing.metadata.deletionTimestamp;
   if (existing.metadata.deletionGracePeriodSeconds !== undefined) merged.metadata.deletionGracePeriodSeconds = existing.metadata.deletionGracePeriodSeconds;
   for (const [field, value] of Object.entries(manifest)) {
@@ -71,6 +72,22 @@ function mergeInto(existing: ResourceObject, manifest: ResourceObject): Resource
   keepServerAssignedSpec(existing, merged);
   if (existing.status !== undefined) merged.status = existing.status;
   return merged;
+}
+
+/** Annotations the deployment controller writes (`deployment.kubernetes.io/revision`…) on Deployments and ReplicaSets. */
+const CONTROLLER_ANNOTATION_PREFIX = 'deployment.kubernetes.io/';
+
+/**
+ * Like kubectl's three-way merge: annotations the controller owns survive an
+ * apply that does not mention them, so re-applying the same file is "unchanged".
+ */
+function keepControllerAnnotations(existing: ResourceObject, merged: ResourceObject): void {
+  if (existing.kind !== 'Deployment' && existing.kind !== 'ReplicaSet') return;
+  const kept = Object.entries(existing.metadata.annotations ?? {}).filter(
+    ([key]) => key.startsWith(CONTROLLER_ANNOTATION_PREFIX) && merged.metadata.annotations?.[key] === undefined,
+  );
+  if (kept.length === 0) return;
+  merged.metadata.annotations = { ...merged.metadata.annotations, ...Object.fromEntries(kept) };
 }
 
 /** Spec fields the server fills in survive an apply that does not mention them. */

@@ -16,7 +16,7 @@ import {
   type Service,
 } from '@skiff/api';
 import type { Immutable } from '../cache/informer.js';
-import { isPodReady } from './deployment-pods.js';
+import { isPodReady } from './replica-set-pods.js';
 
 export const MAX_ENDPOINTS_PER_SLICE = 100;
 export const ENDPOINT_SLICE_CONTROLLER_NAME = 'endpointslice-controller.skiff.io';

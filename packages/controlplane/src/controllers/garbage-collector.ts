@@ -1,90 +1,108 @@
-// Garbage collection by owner reference: a pod whose controlling Deployment
-// (matched by uid, not just name) no longer exists is deleted — this is what
-// removes a Deployment's pods after `ctl delete deployment`, including
-// deletions that happened while the control plane was down (every pod is
-// checked once when the informers first sync).
+// Garbage collection by owner reference: an object whose controller (matched
+// by uid, not just name) no longer exists is deleted. One collector follows
+// one edge of the owner chain — Deployment → ReplicaSet, ReplicaSet → Pod,
+// and Deployment → Pod for pods an older Skiff created without ReplicaSets —
+// so `ctl delete deployment` removes its ReplicaSets, then their pods,
+// including deletions that happened while the control plane was down (every
+// dependent is checked once when the informers first sync).
 //
-// Only controller references to Deployments are followed: they are the only
-// owners Skiff's controllers create, and an owner of a kind we do not watch
-// cannot be confirmed gone. Deletion is immediate (no foreground/background
-// propagation policies, blockOwnerDeletion is not enforced).
-import { ConflictError, kindInfo, NotFoundError, type Deployment, type Pod } from '@skiff/api';
-import { CONTROLLER_UID_INDEX, deploymentRefOf } from './deployment-pods.js';
-import { DeploymentPodsController, type DeploymentPodsControllerOptions } from './deployment-pods-controller.js';
-import { keyOf, type Immutable } from '../cache/informer.js';
+// Only controller references to the kinds above are followed: an owner of a
+// kind we do not watch cannot be confirmed gone. Deletion is immediate
+// (background propagation; no foreground policy, blockOwnerDeletion is not
+// enforced).
+import { ConflictError, kindInfo, NotFoundError, type KindName, type ResourceObject } from '@skiff/api';
+import { keyOf, type Immutable, type Informer } from '../cache/informer.js';
+import { QueueController, type QueueControllerOptions } from './queue-controller.js';
+import { appsControllerRef, CONTROLLER_UID_INDEX, ensureControllerUidIndex } from './replica-set-pods.js';
 
-const POD = kindInfo('Pod');
-const DEPLOYMENT = kindInfo('Deployment');
-/** Deletes that lose a compare-and-swap (the pod changed) re-read and try again this often. */
+/** Deletes that lose a compare-and-swap (the object changed) re-read and try again this often. */
 const DELETE_ATTEMPTS = 5;
 
-export type GarbageCollectorOptions = DeploymentPodsControllerOptions;
+export interface GarbageCollectorOptions<Dependent extends ResourceObject, Owner extends ResourceObject> extends QueueControllerOptions {
+  readonly dependentKind: KindName;
+  readonly dependents: Informer<Dependent>;
+  readonly ownerKind: 'Deployment' | 'ReplicaSet';
+  readonly owners: Informer<Owner>;
+}
 
-/** Keys are pod keys ("namespace/name"). */
-export class GarbageCollector extends DeploymentPodsController {
-  constructor(options: GarbageCollectorOptions) {
-    super('garbage-collector', options);
+/** Keys are dependent keys ("namespace/name"). */
+export class GarbageCollector<Dependent extends ResourceObject, Owner extends ResourceObject> extends QueueController {
+  private readonly dependents: Informer<Dependent>;
+  private readonly owners: Informer<Owner>;
+  private readonly ownerKind: 'Deployment' | 'ReplicaSet';
+  private readonly dependentKind: KindName;
+
+  constructor(options: GarbageCollectorOptions<Dependent, Owner>) {
+    super(`garbage-collector(${options.ownerKind}→${options.dependentKind})`, options, [options.dependents, options.owners]);
+    this.dependents = options.dependents;
+    this.owners = options.owners;
+    this.ownerKind = options.ownerKind;
+    this.dependentKind = options.dependentKind;
+    ensureControllerUidIndex(this.dependents);
+  }
+
+  private ref(object: Immutable<Dependent>) {
+    return appsControllerRef(object as Immutable<ResourceObject>, this.ownerKind);
   }
 
   protected registerHandlers(): void {
-    this.pods.addHandlers({
-      onAdd: (pod) => {
-        if (deploymentRefOf(pod)) this.queue.add(keyOf(pod));
+    this.dependents.addHandlers({
+      onAdd: (object) => {
+        if (this.ref(object)) this.queue.add(keyOf(object));
       },
       onUpdate: (previous, current) => {
-        // Status churn cannot orphan a pod; only a change of owner can.
-        if (deploymentRefOf(current) && deploymentRefOf(previous)?.uid !== deploymentRefOf(current)?.uid) {
-          this.queue.add(keyOf(current));
-        }
+        // Status churn cannot orphan an object; only a change of owner can.
+        if (this.ref(current) && this.ref(previous)?.uid !== this.ref(current)?.uid) this.queue.add(keyOf(current));
       },
     });
-    this.deployments.addHandlers({
+    this.owners.addHandlers({
       onUpdate: (previous, current) => {
         // A relist may fold delete + re-create (same name, new uid) into one update.
         if (previous.metadata.uid !== current.metadata.uid) this.enqueueDependents(previous);
       },
-      onDelete: (deployment) => this.enqueueDependents(deployment),
+      onDelete: (owner) => this.enqueueDependents(owner),
     });
   }
 
-  /** Deletes the pod `key` if its controlling Deployment is gone. */
+  /** Deletes the dependent `key` if its controlling owner is gone. */
   async sync(key: string): Promise<void> {
-    const pod = this.pods.get(key);
-    const ref = pod ? deploymentRefOf(pod) : undefined;
-    if (!pod || !ref) return;
-    const namespace = pod.metadata.namespace ?? 'default';
-    const cachedOwner = this.deployments.get(`${namespace}/${ref.name}`);
+    const object = this.dependents.get(key);
+    const ref = object ? this.ref(object) : undefined;
+    if (!object || !ref) return;
+    const namespace = object.metadata.namespace ?? 'default';
+    const cachedOwner = this.owners.get(`${namespace}/${ref.name}`);
     if (cachedOwner?.metadata.uid === ref.uid) return;
-    // The cache says the owner is gone, but the deployment informer may simply
-    // be behind the pod informer (owner just created by another writer):
+    // The cache says the owner is gone, but the owner informer may simply be
+    // behind the dependent informer (owner just created by another writer):
     // deleting is irreversible, so confirm with a read from the store first.
-    const liveOwner = await this.objects.get<Deployment>(DEPLOYMENT, namespace, ref.name);
+    const liveOwner = await this.objects.get(kindInfo(this.ownerKind), namespace, ref.name);
     if (liveOwner?.metadata.uid === ref.uid) return;
 
-    let target: Immutable<Pod> = pod;
+    const info = kindInfo(this.dependentKind);
+    let target: Immutable<ResourceObject> = object as Immutable<ResourceObject>;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.objects.delete(POD, namespace, target.metadata.name, Number(target.metadata.resourceVersion));
+        await this.objects.delete(info, namespace, target.metadata.name, Number(target.metadata.resourceVersion));
         this.log.info(
-          { controller: 'garbage-collector', pod: key, owner: `deployment/${ref.name}`, ownerUid: ref.uid },
-          'deleted pod whose owner is gone',
+          { controller: this.name, [this.dependentKind.toLowerCase()]: key, owner: `${this.ownerKind.toLowerCase()}/${ref.name}`, ownerUid: ref.uid },
+          'deleted object whose owner is gone',
         );
         return;
       } catch (error) {
         if (error instanceof NotFoundError) return;
         if (!(error instanceof ConflictError) || attempt >= DELETE_ATTEMPTS) throw error;
       }
-      // The pod changed since it was read (status report, binding): re-read
-      // and delete that version, unless it is no longer the same orphan.
-      const fresh = await this.objects.get<Pod>(POD, namespace, target.metadata.name);
-      if (!fresh || deploymentRefOf(fresh)?.uid !== ref.uid) return;
+      // It changed since it was read (status report, binding): re-read and
+      // delete that version, unless it is no longer the same orphan.
+      const fresh = await this.objects.get(info, namespace, target.metadata.name);
+      if (!fresh || appsControllerRef(fresh, this.ownerKind)?.uid !== ref.uid) return;
       target = fresh;
     }
   }
 
-  private enqueueDependents(deployment: Immutable<Deployment>): void {
-    const uid = deployment.metadata.uid;
+  private enqueueDependents(owner: Immutable<Owner>): void {
+    const uid = owner.metadata.uid;
     if (!uid) return;
-    for (const pod of this.pods.byIndex(CONTROLLER_UID_INDEX, uid)) this.queue.add(keyOf(pod));
+    for (const object of this.dependents.byIndex(CONTROLLER_UID_INDEX, uid)) this.queue.add(keyOf(object));
   }
 }

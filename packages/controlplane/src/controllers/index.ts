@@ -1,6 +1,6 @@
 // The control plane's controllers, started together over the shared informers
 // of one InformerFactory: one cache per kind, however many loops read it.
-import type { Deployment, EndpointSlice, Node, Pod, Service } from '@skiff/api';
+import type { Deployment, EndpointSlice, Node, Pod, ReplicaSet, Service } from '@skiff/api';
 import { silentLogger, type ControllerLogger, type InformerFactory } from '../cache/index.js';
 import { EventRecorder } from '../objects/event-recorder.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -9,9 +9,11 @@ import { LoadBalancerStatusController } from './load-balancer-status-controller.
 import { DeploymentController } from './deployment-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { OrphanedPodCollector } from './orphaned-pod-collector.js';
+import { ReplicaSetController } from './replica-set-controller.js';
 
 export { DeploymentController, type DeploymentControllerOptions } from './deployment-controller.js';
-export { POD_TEMPLATE_HASH_LABEL, templateHash } from './deployment-pods.js';
+export { ReplicaSetController, type ReplicaSetControllerOptions } from './replica-set-controller.js';
+export { computeTemplateHash } from './pod-template-hash.js';
 export { Expectations, type ExpectationsOptions } from './expectations.js';
 export { GarbageCollector, type GarbageCollectorOptions } from './garbage-collector.js';
 export { EndpointSliceController, type EndpointSliceControllerOptions } from './endpoint-slice-controller.js';
@@ -35,7 +37,7 @@ export interface RunningControllers {
 }
 
 /**
- * Starts the deployment controller, the garbage collector, the collector
+ * Starts the deployment and ReplicaSet controllers, the garbage collectors, the collector
  * of pods on deleted nodes, the EndpointSlice controller and the LoadBalancer
  * status controller on the factory's informers. Call before the factory's start(), so their
  * handlers see the initial lists; they act once the informers have synced.
@@ -46,8 +48,15 @@ export function startControllers(options: StartControllersOptions): RunningContr
   const deployments = informers.informerFor<Deployment>('Deployment');
   const pods = informers.informerFor<Pod>('Pod');
   const workers = options.workers === undefined ? {} : { workers: options.workers };
-  const deploymentController = new DeploymentController({ objects, deployments, pods, log, ...workers });
-  const garbageCollector = new GarbageCollector({ objects, deployments, pods, log, ...workers });
+  const replicaSets = informers.informerFor<ReplicaSet>('ReplicaSet');
+  const deploymentController = new DeploymentController({ objects, deployments, replicaSets, pods, log, ...workers });
+  const replicaSetController = new ReplicaSetController({ objects, replicaSets, pods, log, ...workers });
+  // One collector per edge of the owner chain (Deployment → Pod: pods of an older Skiff, owned directly).
+  const collectors = [
+    new GarbageCollector({ objects, dependentKind: 'ReplicaSet', dependents: replicaSets, ownerKind: 'Deployment', owners: deployments, log, ...workers }),
+    new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'ReplicaSet', owners: replicaSets, log, ...workers }),
+    new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'Deployment', owners: deployments, log, ...workers }),
+  ];
   const orphans = new OrphanedPodCollector({ objects, pods, nodes: informers.informerFor<Node>('Node'), log });
   const services = informers.informerFor<Service>('Service');
   const nodes = informers.informerFor<Node>('Node');
@@ -62,7 +71,8 @@ export function startControllers(options: StartControllersOptions): RunningContr
   });
   const loadBalancers = new LoadBalancerStatusController({ objects, services, nodes, log });
   deploymentController.start();
-  garbageCollector.start();
+  replicaSetController.start();
+  for (const collector of collectors) collector.start();
   orphans.start();
   endpointSlices.start();
   loadBalancers.start();
@@ -70,7 +80,7 @@ export function startControllers(options: StartControllersOptions): RunningContr
   let stopping: Promise<void> | undefined;
   return {
     stop: () => {
-      stopping ??= Promise.all([deploymentController.stop(), garbageCollector.stop(), orphans.stop(), endpointSlices.stop(), loadBalancers.stop()]).then(() => undefined);
+      stopping ??= Promise.all([deploymentController.stop(), replicaSetController.stop(), ...collectors.map((c) => c.stop()), orphans.stop(), endpointSlices.stop(), loadBalancers.stop()]).then(() => undefined);
       return stopping;
     },
   };

@@ -1,24 +1,24 @@
-// Expectations in isolation: a deployment controller whose pod informer never
+// Expectations in isolation: a ReplicaSet controller whose pod informer never
 // sees the controller's own writes (its watch delivers nothing) must not
 // create the missing pods a second time. Own etcd, no other controller running.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kindInfo, type Deployment, type Pod } from '@skiff/api';
+import { kindInfo, type Pod, type ReplicaSet } from '@skiff/api';
 import { startEtcd, waitFor, type EtcdServer } from '@skiff/testkit';
 import { ApiService } from '../api/api-service.js';
 import { ObjectStore } from '../objects/object-store.js';
 import { EtcdStore } from '../store/etcd-store.js';
 import type { Store, WatchHandle } from '../store/store.js';
-import { DeploymentController } from './deployment-controller.js';
+import { ReplicaSetController } from './replica-set-controller.js';
 import { Informer } from '../cache/informer.js';
 
 const POD = kindInfo('Pod');
-const DEPLOYMENT = kindInfo('Deployment');
+const REPLICA_SET = kindInfo('ReplicaSet');
 
 let etcd: EtcdServer;
 let store: EtcdStore;
 let objects: ObjectStore;
 let api: ApiService;
-let deployments: Informer<Deployment>;
+let replicaSets: Informer<ReplicaSet>;
 
 beforeAll(async () => {
   etcd = await startEtcd();
@@ -26,13 +26,13 @@ beforeAll(async () => {
   objects = new ObjectStore(store);
   api = new ApiService(objects);
   await api.ensureBuiltinNamespaces();
-  deployments = new Informer<Deployment>({ objects, info: DEPLOYMENT });
-  deployments.start();
-  await deployments.waitForSync();
+  replicaSets = new Informer<ReplicaSet>({ objects, info: REPLICA_SET });
+  replicaSets.start();
+  await replicaSets.waitForSync();
 });
 
 afterAll(async () => {
-  await deployments?.stop();
+  await replicaSets?.stop();
   await store?.close();
   await etcd?.stop();
 });
@@ -49,11 +49,11 @@ function blindTo(watches: Store): Store {
   });
 }
 
-async function deploymentNamed(name: string, replicas: number): Promise<string> {
+async function replicaSetNamed(name: string, replicas: number): Promise<string> {
   await api.apply(
     JSON.stringify({
       apiVersion: 'apps/v1',
-      kind: 'Deployment',
+      kind: 'ReplicaSet',
       metadata: { name, namespace: 'default' },
       spec: {
         replicas,
@@ -63,7 +63,7 @@ async function deploymentNamed(name: string, replicas: number): Promise<string> 
     }),
   );
   const key = `default/${name}`;
-  await waitFor(() => deployments.get(key), { timeoutMs: 10_000, description: `${key} in the informer` });
+  await waitFor(() => replicaSets.get(key), { timeoutMs: 10_000, description: `${key} in the informer` });
   return key;
 }
 
@@ -79,11 +79,11 @@ async function blindPodInformer(): Promise<Informer<Pod>> {
   return pods;
 }
 
-describe('deployment controller expectations', () => {
+describe('replicaset controller expectations', () => {
   it('do not create again before the informer has seen the first creates', async () => {
-    const key = await deploymentNamed('careful', 3);
+    const key = await replicaSetNamed('careful', 3);
     const pods = await blindPodInformer();
-    const controller = new DeploymentController({ objects, deployments, pods });
+    const controller = new ReplicaSetController({ objects, replicaSets, pods });
     await controller.sync(key);
     expect(await podCount('careful')).toBe(3);
     // The cache still shows no pods, but the three creates are expected.
@@ -94,18 +94,18 @@ describe('deployment controller expectations', () => {
   });
 
   it('are what prevents the duplicates: with a zero timeout the same syncs over-create', async () => {
-    const key = await deploymentNamed('careless', 2);
+    const key = await replicaSetNamed('careless', 2);
     const pods = await blindPodInformer();
-    const controller = new DeploymentController({ objects, deployments, pods, expectationsTimeoutMs: 0 });
+    const controller = new ReplicaSetController({ objects, replicaSets, pods, expectationsTimeoutMs: 0 });
     await controller.sync(key);
     await controller.sync(key);
     expect(await podCount('careless')).toBe(4);
     await pods.stop();
   });
 
-  it('a deleted deployment syncs to nothing', async () => {
+  it('a deleted replica set syncs to nothing', async () => {
     const pods = await blindPodInformer();
-    const controller = new DeploymentController({ objects, deployments, pods });
+    const controller = new ReplicaSetController({ objects, replicaSets, pods });
     await controller.sync('default/never-existed');
     expect(await podCount('never-existed')).toBe(0);
     await pods.stop();

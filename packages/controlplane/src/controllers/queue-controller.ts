@@ -1,47 +1,37 @@
-// What the deployment controller and the garbage collector share: both watch
-// Deployments and the Pods they own, queue keys from informer handlers, and
-// run workers once both caches are full.
-import type { Deployment, Pod } from '@skiff/api';
+// What Skiff's owner-following controllers share: informer handlers queue
+// keys, workers run sync(key) once every informer they read has synced.
 import type { ObjectStore } from '../objects/object-store.js';
 import { runController, type RunningController } from '../cache/controller.js';
-import { ensureControllerUidIndex } from './deployment-pods.js';
-import type { Informer } from '../cache/informer.js';
 import { silentLogger, type ControllerLogger } from '../cache/logger.js';
 import { WorkQueue, type WorkQueueOptions } from '../cache/work-queue.js';
 
-export interface DeploymentPodsControllerOptions {
+export interface QueueControllerOptions {
   readonly objects: ObjectStore;
-  readonly deployments: Informer<Deployment>;
-  readonly pods: Informer<Pod>;
   readonly log?: ControllerLogger;
   /** Keys synced concurrently (default 2). */
   readonly workers?: number;
   readonly queue?: WorkQueueOptions;
 }
 
-export abstract class DeploymentPodsController {
+export abstract class QueueController {
   readonly queue: WorkQueue;
   protected readonly objects: ObjectStore;
-  protected readonly deployments: Informer<Deployment>;
-  protected readonly pods: Informer<Pod>;
   protected readonly log: ControllerLogger;
   private readonly workers: number;
   private running: RunningController | undefined;
 
   constructor(
-    private readonly name: string,
-    options: DeploymentPodsControllerOptions,
+    protected readonly name: string,
+    options: QueueControllerOptions,
+    private readonly caches: readonly { waitForSync(): Promise<void> }[],
   ) {
     this.objects = options.objects;
-    this.deployments = options.deployments;
-    this.pods = options.pods;
     this.log = options.log ?? silentLogger;
     this.workers = options.workers ?? 2;
     this.queue = new WorkQueue(options.queue);
-    ensureControllerUidIndex(this.pods);
   }
 
-  /** Registers the informer handlers and starts the workers once both informers have synced. */
+  /** Registers the informer handlers and starts the workers once the informers have synced. */
   start(): void {
     if (this.running) throw new Error(`${this.name} controller already started`);
     this.registerHandlers();
@@ -51,7 +41,7 @@ export abstract class DeploymentPodsController {
       sync: (key) => this.sync(key),
       workers: this.workers,
       log: this.log,
-      ready: Promise.all([this.deployments.waitForSync(), this.pods.waitForSync()]).then(() => {}),
+      ready: Promise.all(this.caches.map((cache) => cache.waitForSync())).then(() => {}),
     });
   }
 
