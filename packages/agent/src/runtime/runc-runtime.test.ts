@@ -133,7 +133,7 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon', 'ip'], files: ['/b
 
   it('stops a container that handles SIGTERM without waiting out the grace period', async () => {
     const s = spec(['sh', '-c', 'trap "echo bye; exit 0" TERM; echo armed; sleep 300 & wait']);
-    await startArmed(s);
+    await startArmed(runtime, s);
     const t0 = performance.now();
     const done = await runtime.stop(s.id, 120_000);
     const took = performance.now() - t0;
@@ -145,7 +145,7 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon', 'ip'], files: ['/b
 
   it("sends the image's stop signal instead of SIGTERM when asked", async () => {
     const s = spec(['sh', '-c', 'trap "echo got-quit; exit 0" QUIT; trap "echo got-term; exit 1" TERM; echo armed; sleep 300 & wait']);
-    await startArmed(s);
+    await startArmed(runtime, s);
     const done = await runtime.stop(s.id, 10_000, 'SIGQUIT');
     expect(done).toMatchObject({ status: 'exited', exitCode: 0 });
     expect(await output(done.logPath)).toContain('got-quit');
@@ -165,7 +165,7 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon', 'ip'], files: ['/b
   it('KILLs a shell that traps SIGTERM away, after the grace period', async () => {
     const graceMs = 1_500;
     const s = spec(['sh', '-c', 'trap "" TERM; echo armed; while true; do sleep 1; done']);
-    await startArmed(s);
+    await startArmed(runtime, s);
     const t0 = performance.now();
     const done = await runtime.stop(s.id, graceMs);
     const took = performance.now() - t0;
@@ -329,7 +329,7 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon', 'ip'], files: ['/b
 
 /** The container's output, CRI prefixes stripped: what `ctl logs` prints. */
 /** Starts a shell container and waits until it says its traps are set (a signal sent before that would end it the default way). */
-async function startArmed(s: ContainerSpec): Promise<void> {
+async function startArmed(runtime: RuncRuntime, s: ContainerSpec): Promise<void> {
   const state = await runtime.start(s);
   expect(state.status).toBe('running');
   await waitFor(async () => (await output(state.logPath).catch(() => '')).includes('armed'), { timeoutMs: 30_000, intervalMs: 50, description: `${s.id} to set its traps` });
