@@ -2,7 +2,7 @@
 // together, as the control plane runs them (startControllers), against a real
 // etcd; objects are written through the API service, as `ctl apply/scale/delete`
 // would. A small stand-in for the agents (`kubelet` below) marks pods Running
-// and Ready — the real agents are in test/e2e/rollouts-across-hosts.test.ts.
+// and Ready, and removes pods marked for graceful deletion — the real agents are in test/e2e/rollouts-across-hosts.test.ts.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kindInfo, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, type Deployment, type Pod, type ReplicaSet } from '@skiff/api';
@@ -10,6 +10,7 @@ import { startEtcd, waitFor, type EtcdServer } from '@skiff/testkit';
 import { ApiService } from '../api/api-service.js';
 import { InformerFactory } from '../cache/index.js';
 import { ObjectStore } from '../objects/object-store.js';
+import { deletePod as removePod } from '../objects/pod-deletion.js';
 import { EtcdStore } from '../store/etcd-store.js';
 import type { WatchHandle } from '../store/store.js';
 import { startControllers, type RunningControllers } from './index.js';
@@ -167,9 +168,14 @@ class Kubelet {
         const pod = event.object as Pod;
         const app = pod.metadata.labels?.['app'];
         if (!app) return;
-        if (event.type === 'DELETED') this.pods.delete(pod.metadata.name);
+        // A terminating pod no longer counts, as for Kubernetes' maxSurge: its replacement may start before it is gone.
+        if (event.type === 'DELETED' || pod.metadata.deletionTimestamp !== undefined) this.pods.delete(pod.metadata.name);
         else this.pods.set(pod.metadata.name, { app, ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false });
         if (event.type === 'ADDED' && pod.spec.containers[0]?.image !== 'missing') void setPodState(pod.metadata.name, { nodeName: 'node-1', phase: 'Running', ready: true }).catch(() => {});
+        // Marked for graceful deletion: stopped at once, then removed as the agent does (grace 0, this incarnation only).
+        if (event.type === 'MODIFIED' && pod.metadata.deletionTimestamp !== undefined) {
+          void removePod(objects, 'default', pod.metadata.name, { gracePeriodSeconds: 0, ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) }).catch(() => {});
+        }
         this.measure(app);
       },
       onCompacted: () => {},

@@ -12,6 +12,7 @@
 // enforced).
 import { ConflictError, kindInfo, NotFoundError, type KindName, type ResourceObject } from '@skiff/api';
 import { keyOf, type Immutable, type Informer } from '../cache/informer.js';
+import { deletePod } from '../objects/pod-deletion.js';
 import { QueueController, type QueueControllerOptions } from './queue-controller.js';
 import { appsControllerRef, CONTROLLER_UID_INDEX, ensureControllerUidIndex } from './replica-set-pods.js';
 
@@ -82,7 +83,10 @@ export class GarbageCollector<Dependent extends ResourceObject, Owner extends Re
     let target: Immutable<ResourceObject> = object as Immutable<ResourceObject>;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.objects.delete(info, namespace, target.metadata.name, Number(target.metadata.resourceVersion));
+        const revision = Number(target.metadata.resourceVersion);
+        // Pods go gracefully, as Kubernetes' collector deletes them: a running one is marked and stopped by its agent.
+        if (this.dependentKind === 'Pod') await deletePod(this.objects, namespace, target.metadata.name, { expectedRevision: revision, ...(target.metadata.uid ? { uid: target.metadata.uid } : {}) });
+        else await this.objects.delete(info, namespace, target.metadata.name, revision);
         this.log.info(
           { controller: this.name, [this.dependentKind.toLowerCase()]: key, owner: `${this.ownerKind.toLowerCase()}/${ref.name}`, ownerUid: ref.uid },
           'deleted object whose owner is gone',

@@ -20,6 +20,7 @@ import {
   type ReplicaSetStatus,
 } from '@skiff/api';
 import { keyOf, thaw, type Immutable, type Informer } from '../cache/informer.js';
+import { deletePod } from '../objects/pod-deletion.js';
 import { Expectations } from './expectations.js';
 import { QueueController, type QueueControllerOptions } from './queue-controller.js';
 import {
@@ -255,8 +256,12 @@ export class ReplicaSetController extends QueueController {
   private async deletePod(key: string, uid: string, pod: Immutable<Pod>): Promise<void> {
     const { name } = pod.metadata;
     try {
-      await this.objects.delete(POD, pod.metadata.namespace, name, Number(pod.metadata.resourceVersion));
-      this.log.info({ controller: this.name, key, pod: name }, 'deleted pod');
+      // Graceful, as the API's delete: a running pod is marked and its agent stops it (preStop, SIGTERM, grace period).
+      const { removed } = await deletePod(this.objects, pod.metadata.namespace ?? 'default', name, {
+        expectedRevision: Number(pod.metadata.resourceVersion),
+        ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}),
+      });
+      this.log.info({ controller: this.name, key, pod: name, removed }, removed ? 'deleted pod' : 'pod marked for graceful deletion');
     } catch (error) {
       // No delete event will come for a write that failed: lower the expectation here.
       this.expectations.deletionObserved(key, uid, name);
