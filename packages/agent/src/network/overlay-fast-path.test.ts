@@ -16,7 +16,7 @@ table netdev skiff-overlay-fast {
     elements = { 10.244.2.0/24 : 10.244.2.0, 10.244.3.0/24 : 10.244.3.0 }
   }
   chain to-peers {
-    fwd ip to ip daddr map @peers device "skiff.vx"
+    ip daddr @peers counter fwd ip to ip daddr map @peers device "skiff.vx"
   }
   chain from-ska {
     type filter hook ingress device "ska" priority filter; policy accept;

@@ -8,7 +8,7 @@
 // One nftables table of the netdev family (`table netdev skiff-overlay-fast`):
 //   - map `peers`: every other node's pod slice → its VTEP IP, exactly the
 //     routes vxlan-overlay.ts installs on the vxlan device;
-//   - chain `to-peers`: `fwd ip to ip daddr map @peers device "skiff.vx"`, the
+//   - chain `to-peers`: `fwd ip to ip daddr map @peers device "skiff.vx"` (counted), the
 //     kernel's neighbour output to that VTEP (the permanent neighbour entry gives
 //     the MAC, the FDB entry the remote node), as the route would;
 //   - per pod veth (host end, a port of the bridge) an ingress chain jumping to it.
@@ -49,7 +49,8 @@ export function fastPathRuleset(options: FastPathRulesetOptions): string {
     `    elements = { ${elements} }`,
     '  }',
     '  chain to-peers {',
-    `    fwd ip to ip daddr map @peers device ${quote(options.vxlanName)}`,
+    // Counted: what the fast path carried (nft list chain netdev skiff-overlay-fast to-peers).
+    `    ip daddr @peers counter fwd ip to ip daddr map @peers device ${quote(options.vxlanName)}`,
     '  }',
   );
   for (const port of [...new Set(options.ports)].sort()) {
