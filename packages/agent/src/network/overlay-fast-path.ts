@@ -22,6 +22,7 @@
 // The netdev family has no wildcard devices in nft 1.0.6, so the table is
 // rewritten (one atomic `nft -f`) whenever the bridge's ports or the peers change.
 
+import { execFile } from 'node:child_process';
 import { isRecord, messageOf } from '@skiff/api/core';
 import { runIpJson } from './ip-command.js';
 import { applyNft } from './overlay-nft.js';
@@ -84,6 +85,7 @@ export interface OverlayFastPathOptions {
 export class OverlayFastPath {
   private routes: readonly RouteEntry[] = [];
   private written: string | undefined;
+  private verify = false;
   private running: Promise<void> | undefined;
   private again = false;
 
@@ -95,9 +97,18 @@ export class OverlayFastPath {
     await this.syncQuietly();
   }
 
-  /** Forget what was written (the next sync rewrites the table: after a host repair). */
+  /** Forget what was written: the next sync rewrites the table (the vxlan device was re-created: a new ifindex). */
   invalidate(): void {
     this.written = undefined;
+  }
+
+  /**
+   * The next sync checks that the table still exists even if nothing changed
+   * (the periodic resync: a table removed by hand comes back), without
+   * rewriting a present one, whose counter would start again.
+   */
+  verifyNext(): void {
+    this.verify = true;
   }
 
   sync(): Promise<void> {
@@ -133,10 +144,21 @@ export class OverlayFastPath {
       .map((link) => (isRecord(link) && typeof link['ifname'] === 'string' ? link['ifname'] : undefined))
       .filter((name): name is string => name !== undefined && /^[A-Za-z0-9_.-]{1,15}$/.test(name));
     const script = fastPathRuleset({ vxlanName: this.options.vxlanName, routes: this.routes, ports });
-    if (script === this.written) return;
+    if (script === this.written) {
+      if (!this.verify) return;
+      this.verify = false;
+      if (script === fastPathRemoval() || (await tableExists())) return;
+    }
     await applyNft(script);
     this.written = script;
   }
+}
+
+/** `nft list table netdev skiff-overlay-fast` succeeds. */
+function tableExists(): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile('nft', ['list', 'table', 'netdev', FAST_PATH_TABLE], { timeout: 15_000, env: { ...process.env, LC_ALL: 'C' } }, (error) => resolve(error === null));
+  });
 }
 
 function quote(name: string): string {

@@ -125,8 +125,8 @@ export class VxlanOverlay {
         }),
       ),
     );
-    // A re-created device or table: write the fast path again at the next apply().
-    this.fastPath.invalidate();
+    // The periodic re-check: the fast path's table too, at the next apply().
+    this.fastPath.verifyNext();
     await step(`enabling IPv4 forwarding on ${link}`, () => writeFile(`/proc/sys/net/ipv4/conf/${link}/forwarding`, '1'));
   }
 
@@ -180,6 +180,8 @@ export class VxlanOverlay {
       // Made by an older configuration (another link or address, another MAC) or by someone else: make it ours.
       await step(`deleting the outdated ${dev}`, () => ignoreNotFound(runIp(['link', 'delete', 'dev', dev])));
     }
+    // A new device has a new ifindex, which the fast path's rule holds: rewrite it at the next apply().
+    this.fastPath.invalidate();
     await step(`creating vxlan device ${dev}`, () =>
       runIp([
         'link', 'add', dev, 'address', this.mac, 'mtu', String(this.mtu),
