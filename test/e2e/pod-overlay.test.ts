@@ -199,6 +199,9 @@ describe.skipIf(skip)('the pod network across hosts (VXLAN overlay)', () => {
       // Off in tests: nothing is masqueraded towards the outside, and the LAN link forwards only DNAT'd flows (NodePorts) to pods.
       expect(table.stdout).not.toContain('masquerade');
       expect(table.stdout).toContain('iifname "eth0" ct status != dnat drop');
+      // The tunnel's own packets are not tracked (overlay-nft.ts); the pods' flows inside them are.
+      expect(table.stdout).toContain(`oifname "eth0" ip saddr ${host.lanAddress} udp dport 8472 notrack`);
+      expect(table.stdout).toContain(`iifname "eth0" ip daddr ${host.lanAddress} udp dport 8472 notrack`);
       expect(await sysctl(host, 'conf/eth0/forwarding')).toBe('1');
       // Per device only: the global switch stays off (and pods still reach each other, below).
       expect(await sysctl(host, 'ip_forward')).toBe('0');
@@ -246,6 +249,13 @@ describe.skipIf(skip)('the pod network across hosts (VXLAN overlay)', () => {
     const big = await runCommand('sh', ['-c', `timeout 20 busybox wget -q -O- http://${serverIp}:8080/big | wc -c`], { netns: clientNs });
     expect(big.code, big.stderr).toBe(0);
     expect(big.stdout.trim()).toBe('1048576');
+    // node-3 sent that MiB by the send-side fast path (overlay-fast-path.ts): from the server's veth
+    // straight into the tunnel, counted there; node-1's client veth has its chain too.
+    const carried = await c.host('node-3').run('nft', ['list', 'chain', 'netdev', 'skiff-overlay-fast', 'to-peers']);
+    expect(carried.code, carried.stderr).toBe(0);
+    expect(Number(/counter packets \d+ bytes (\d+)/.exec(carried.stdout)?.[1] ?? 0)).toBeGreaterThanOrEqual(1_048_576);
+    const clientTable = await c.host('node-1').run('nft', ['list', 'table', 'netdev', 'skiff-overlay-fast']);
+    expect(clientTable.stdout).toMatch(/type filter hook ingress device "sk[0-9a-f]+" priority filter; policy accept;\n\s+jump to-peers/);
 
     const echo = inNetworkNamespace(podNetns(server), process.execPath, ['-e', UDP_ECHO, String(UDP_PORT)]);
     udpEcho = startProcess({ name: 'udp-echo', ...echo });
@@ -286,6 +296,7 @@ describe.skipIf(skip)('the pod network across hosts (VXLAN overlay)', () => {
     expect(reset.code, reset.stderr).toBe(0);
     expect((await gone.run('ip', ['link', 'show', 'dev', VX])).code).not.toBe(0);
     expect((await gone.run('nft', ['list', 'table', 'inet', 'skiff-overlay'])).code).not.toBe(0);
+    expect((await gone.run('nft', ['list', 'table', 'netdev', 'skiff-overlay-fast'])).code).not.toBe(0);
     expect(await sysctl(gone, 'conf/eth0/forwarding')).toBe('0');
     await ctl(['delete', 'node', gone.name]);
     for (const name of ['node-1', 'node-2']) await waitForPeers(c.host(name), ['node-1', 'node-2'], 'node-3 gone');

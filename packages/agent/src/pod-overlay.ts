@@ -44,7 +44,10 @@ export function createOverlayController(options: PodOverlayOptions): OverlayCont
     clusterCidr: network.clusterCidr,
     bridgeName: network.bridgeName,
     masqueradeOutside: options.masqueradeOutside,
+    warn: (message) => options.log.warn(message),
   });
+  // Pods come and go between resyncs: their veths join the fast path at once (overlay-fast-path.ts).
+  network.onPortsChanged(() => overlay.fastPath.syncQuietly());
   return new OverlayController({
     client: options.client,
     // The bridge side first (its forwarding rule and switches, the MTU), so both are in place before any pod.

@@ -64,6 +64,8 @@ export class BridgePodNetwork implements PodNetwork {
   private hostSetUp: Promise<void> | undefined;
   /** Host set-up done by this process (see ensureHostOnce). */
   private hostReady: Promise<void> | undefined;
+  /** Told after an attach or detach changed the bridge's ports (the overlay's fast path follows them). */
+  private portsChanged: (() => Promise<void>) | undefined;
 
   constructor(options: BridgePodNetworkOptions) {
     if (options.stateDir === '') throw new PodNetworkError('BridgePodNetwork needs a stateDir for its IPAM files');
@@ -126,6 +128,11 @@ export class BridgePodNetwork implements PodNetwork {
     return this.hostReady;
   }
 
+  /** `listener` runs (awaited; it must not reject) after every attach and detach. One listener. */
+  onPortsChanged(listener: () => Promise<void>): void {
+    this.portsChanged = listener;
+  }
+
   async attach(podUid: string): Promise<PodNetworkAttachment> {
     validatePodUid(podUid);
     checkPodNetworkPrivileges();
@@ -134,6 +141,7 @@ export class BridgePodNetwork implements PodNetwork {
         await this.ensureHostOnce();
         const held = await this.ipam.findByPod(podUid);
         const allocation = held === undefined ? await this.attachFresh(podUid) : await this.reattach(held);
+        await this.portsChanged?.();
         return attachmentOf(allocation);
       } catch (error) {
         this.hostReady = undefined;
@@ -154,6 +162,7 @@ export class BridgePodNetwork implements PodNetwork {
           await tearDownPod(allocation);
           await this.ipam.release(allocation.ip, podUid);
         }
+        await this.portsChanged?.();
       } catch (error) {
         throw new PodNetworkError(`cannot detach pod ${podUid} from the pod network: ${messageOf(error)}`, {
           cause: error,

@@ -40,6 +40,22 @@ table inet skiff-overlay {
     expect(overlayRuleset({ ...base, linkName: 'eth0', masqueradeOutside: true })).not.toContain('ct status != dnat drop');
   });
 
+  it('with the LAN link and the tunnel: the VXLAN packets of this node skip connection tracking, nothing else does', () => {
+    const ruleset = overlayRuleset({ ...base, linkName: 'eth0', masqueradeOutside: false, tunnel: { nodeIp: '10.77.0.3', port: 8472 } });
+    expect(ruleset).toContain(`  chain raw-prerouting {
+    type filter hook prerouting priority raw; policy accept;
+    iifname "eth0" ip daddr 10.77.0.3 udp dport 8472 notrack
+  }
+  chain raw-output {
+    type filter hook output priority raw; policy accept;
+    oifname "eth0" ip saddr 10.77.0.3 udp dport 8472 notrack
+  }
+`);
+    expect(ruleset.match(/notrack/g)).toHaveLength(2);
+    expect(overlayRuleset({ ...base, masqueradeOutside: false, tunnel: { nodeIp: '10.77.0.3', port: 8472 } })).not.toContain('notrack');
+    expect(() => overlayRuleset({ ...base, linkName: 'eth0', masqueradeOutside: false, tunnel: { nodeIp: '10.77.0.3 drop', port: 8472 } })).toThrow(/not an IPv4/);
+  });
+
   it('with --masquerade-outside, also forwards pod traffic leaving the pod network, masqueraded', () => {
     const ruleset = overlayRuleset({ ...base, masqueradeOutside: true });
     expect(ruleset).toContain(

@@ -26,6 +26,13 @@ export interface OverlayRulesetOptions {
   readonly linkName?: string;
   /** Masquerade pod traffic to addresses outside clusterCidr (and let the host forward it). */
   readonly masqueradeOutside: boolean;
+  /**
+   * With linkName: the tunnel's own UDP packets (this node's address, the VXLAN
+   * port) skip connection tracking. They are the tunnel, not flows of anyone's:
+   * nothing matches their state, and tracking them cost a conntrack lookup per
+   * packet on each node (the pods' flows inside stay tracked).
+   */
+  readonly tunnel?: { readonly nodeIp: string; readonly port: number };
 }
 
 /** The nft script that replaces the table with the one for `options`. */
@@ -79,6 +86,20 @@ export function overlayRuleset(options: OverlayRulesetOptions): string {
       '  }',
     );
   }
+  if (link !== undefined && options.tunnel !== undefined) {
+    const nodeIp = ipv4(options.tunnel.nodeIp);
+    const port = String(Math.trunc(options.tunnel.port));
+    lines.push(
+      '  chain raw-prerouting {',
+      '    type filter hook prerouting priority raw; policy accept;',
+      `    iifname ${link} ip daddr ${nodeIp} udp dport ${port} notrack`,
+      '  }',
+      '  chain raw-output {',
+      '    type filter hook output priority raw; policy accept;',
+      `    oifname ${link} ip saddr ${nodeIp} udp dport ${port} notrack`,
+      '  }',
+    );
+  }
   if (options.masqueradeOutside) {
     lines.push(
       '  chain postrouting {',
@@ -94,6 +115,11 @@ export function overlayRuleset(options: OverlayRulesetOptions): string {
 /** The script that removes the table whether or not it exists. */
 export function overlayRulesetRemoval(): string {
   return `table inet ${OVERLAY_TABLE} {}\ndelete table inet ${OVERLAY_TABLE}\n`;
+}
+
+function ipv4(text: string): string {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) throw new Error(`"${text}" is not an IPv4 address for an nft rule`);
+  return text;
 }
 
 function quote(name: string): string {

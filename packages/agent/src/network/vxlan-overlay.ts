@@ -32,6 +32,7 @@ import {
 } from './overlay-peers.js';
 import { PodNetworkError, step } from './pod-network-error.js';
 import { setUpForwarding } from './host-safety.js';
+import { fastPathRemoval, OverlayFastPath } from './overlay-fast-path.js';
 
 export const DEFAULT_VXLAN_DEVICE = 'skiff.vx';
 export const VXLAN_ID = 1;
@@ -57,6 +58,8 @@ export interface VxlanOverlayOptions {
   readonly masqueradeOutside: boolean;
   /** Default skiff.vx. */
   readonly deviceName?: string;
+  /** Told when the send-side fast path (overlay-fast-path.ts) could not be updated. */
+  readonly warn?: (message: string) => void;
 }
 
 /** The device holding `ip` in this network namespace (`ip -json address show`), and its MTU. */
@@ -89,6 +92,8 @@ export class VxlanOverlay {
   readonly mtu: number;
   /** This node's VTEP IP: the network address of its podCIDR. */
   readonly vtepIp: string;
+  /** Pod → remote pod packets straight from the pod's veth into the device; sync() it when the bridge's ports change. */
+  readonly fastPath: OverlayFastPath;
 
   constructor(private readonly options: VxlanOverlayOptions) {
     this.deviceName = options.deviceName ?? DEFAULT_VXLAN_DEVICE;
@@ -97,6 +102,7 @@ export class VxlanOverlay {
     this.mtu = options.link.mtu - VXLAN_OVERHEAD;
     if (this.mtu < 576) throw new PodNetworkError(`the LAN link ${options.link.name} has MTU ${options.link.mtu}: too small to carry VXLAN (it needs ${576 + VXLAN_OVERHEAD})`);
     this.vtepIp = formatIpv4(options.podCidr.network);
+    this.fastPath = new OverlayFastPath({ bridgeName: options.bridgeName, vxlanName: this.deviceName, ...(options.warn ? { warn: options.warn } : {}) });
   }
 
   /** Creates or repairs the device, its address, the forwarding switches and the nftables table. Idempotent. */
@@ -112,8 +118,15 @@ export class VxlanOverlay {
     // The table first: with forwarding on, the LAN link forwards only what it allows (NodePort flows to
     // pods and their replies; with masquerade also replies to masqueraded pod traffic).
     await step(`installing the nftables table of the overlay`, () =>
-      applyNft(overlayRuleset({ bridgeName: this.options.bridgeName, vxlanName: dev, linkName: link, clusterCidr: this.options.clusterCidr, masqueradeOutside: this.options.masqueradeOutside })),
+      applyNft(
+        overlayRuleset({
+          bridgeName: this.options.bridgeName, vxlanName: dev, linkName: link, clusterCidr: this.options.clusterCidr,
+          masqueradeOutside: this.options.masqueradeOutside, tunnel: { nodeIp: this.options.nodeIp, port: VXLAN_PORT },
+        }),
+      ),
     );
+    // The periodic re-check: the fast path's table too, at the next apply().
+    this.fastPath.verifyNext();
     await step(`enabling IPv4 forwarding on ${link}`, () => writeFile(`/proc/sys/net/ipv4/conf/${link}/forwarding`, '1'));
   }
 
@@ -125,8 +138,12 @@ export class VxlanOverlay {
       neighbours: parseNeighbours(await step(`listing neighbours on ${dev}`, () => runIpJson(['neigh', 'show', 'dev', dev]))),
       fdb: parseFdb(await step(`listing the FDB of ${dev}`, () => runBridgeJson(['fdb', 'show', 'dev', dev]))),
     };
-    const plan = planOverlay(current, desiredEntries(peers));
-    if (isEmptyPlan(plan)) return plan;
+    const desired = desiredEntries(peers);
+    const plan = planOverlay(current, desired);
+    if (isEmptyPlan(plan)) {
+      await this.fastPath.setRoutes(desired.routes);
+      return plan;
+    }
     for (const f of plan.fdbToAdd) {
       await step(`adding FDB entry ${f.mac} -> ${f.dst}`, () => runBridge(['fdb', 'append', f.mac, 'dev', dev, 'dst', f.dst, 'self', 'permanent']).catch(ignoreExists));
     }
@@ -136,6 +153,9 @@ export class VxlanOverlay {
     for (const r of plan.routesToSet) {
       await step(`setting route ${r.dst} via ${r.gateway}`, () => runIp(['route', 'replace', r.dst, 'via', r.gateway, 'dev', dev, 'onlink']));
     }
+    // Every wanted neighbour and FDB entry exists now, and none has gone yet: the fast path's map
+    // never names a VTEP without its neighbour (neigh_xmit would then ARP on the device).
+    await this.fastPath.setRoutes(desired.routes);
     for (const r of plan.routesToRemove) {
       await step(`removing route ${r.dst}`, () => ignoreNotFound(runIp(['route', 'del', r.dst, 'dev', dev])));
     }
@@ -160,6 +180,8 @@ export class VxlanOverlay {
       // Made by an older configuration (another link or address, another MAC) or by someone else: make it ours.
       await step(`deleting the outdated ${dev}`, () => ignoreNotFound(runIp(['link', 'delete', 'dev', dev])));
     }
+    // A new device has a new ifindex, which the fast path's rule holds: rewrite it at the next apply().
+    this.fastPath.invalidate();
     await step(`creating vxlan device ${dev}`, () =>
       runIp([
         'link', 'add', dev, 'address', this.mac, 'mtu', String(this.mtu),
@@ -216,6 +238,7 @@ export async function removeOverlay(nodeIp: string, bridgeName: string, deviceNa
   const link: unknown = Array.isArray(details) ? details[0] : undefined;
   const data = isRecord(link) && isRecord(link['linkinfo']) ? link['linkinfo']['info_data'] : undefined;
   if (!isRecord(data) || data['local'] !== nodeIp) return false;
+  await step('removing the overlay fast path', () => applyNft(fastPathRemoval()));
   await step(`deleting ${deviceName}`, () => ignoreNotFound(runIp(['link', 'delete', 'dev', deviceName])));
   await step('removing the nftables table of the overlay', () => applyNft(overlayRulesetRemoval()));
   // The LAN link forwarded for the overlay (NodePort flows); with the table gone it goes back to forwarding nothing.
