@@ -192,6 +192,14 @@ try {
   const containerRss = average(containerMemory.map((m) => m.rssKb)) / 1024;
   const containerPss = average(containerMemory.map((m) => m.pssKb)) / 1024;
   const idleNode = await idleNodeMemory();
+  // The agent's spawner helper (agent/src/runtime/spawner.ts), counted beside the agent: it exists because of it.
+  const helpers = (await readFile(`/proc/${agent.process.pid}/task/${agent.process.pid}/children`, 'utf8').catch(() => ''))
+    .trim().split(' ').filter((p) => p !== '').map(Number);
+  const helperPids: number[] = [];
+  for (const pid of helpers) if ((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).startsWith('perl\0-e')) helperPids.push(pid);
+  const helperMemory = await Promise.all(helperPids.map(memoryOf));
+  const helperRss = helperMemory.reduce((sum, m) => sum + m.rssKb, 0) / 1024;
+  const helperPss = helperMemory.reduce((sum, m) => sum + m.pssKb, 0) / 1024;
 
   await apply(0);
   await waitFor(async () => (await runningPods()) === 0, { timeoutMs: 300_000, intervalMs: 100, description: 'the replicas gone' });
@@ -208,6 +216,7 @@ try {
   console.log(`  monitor per container (conmon)   RSS ${fixed(rss, 2)} MB, PSS ${fixed(pss, 2)} MB (${monitors.length} monitors)`);
   console.log(`  the container itself (httpd)     RSS ${fixed(containerRss, 2)} MB, PSS ${fixed(containerPss, 2)} MB (ratio conmon ÷ container RSS ${fixed(rss / containerRss, 2)})`);
   console.log(`  agent with ${PODS} pods              RSS ${fixed(agentMemory.rssKb / 1024, 1)} MB, PSS ${fixed(agentMemory.pssKb / 1024, 1)} MB`);
+  console.log(`  its spawner helper (perl)       RSS ${fixed(helperRss, 1)} MB, PSS ${fixed(helperPss, 1)} MB (${helperPids.length}); agent + helper RSS ${fixed(agentMemory.rssKb / 1024 + helperRss, 1)} MB`);
   console.log(`  agent with 1 pod (before)        RSS ${fixed(agentMemoryOnePod.rssKb / 1024, 1)} MB, PSS ${fixed(agentMemoryOnePod.pssKb / 1024, 1)} MB`);
   console.log(`  idle node, the agent's flags     RSS ${fixed(idleNode.rssKb / 1024, 1)} MB, PSS ${fixed(idleNode.pssKb / 1024, 1)} MB (ratio agent ÷ idle node RSS ${fixed(agentMemory.rssKb / idleNode.rssKb, 2)})`);
   console.log(`  load average (1, 5, 15 min)      ${loadBefore} before, ${loadAfter} after (2 cores, shared)`);
