@@ -66,6 +66,12 @@ describe('Spawner', () => {
     expect(result.stdout.length).toBe(300_000);
   });
 
+  it('rejects with ENOENT when perl itself is missing (spawnCommand then uses child_process)', async () => {
+    const error = await new Spawner('/nonexistent/perl').run({ file: 'true', args: [] }).catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(SpawnError);
+    expect((error as NodeJS.ErrnoException).code).toBe('ENOENT');
+  });
+
   it('fails commands in flight when the helper dies, and refuses new ones', async () => {
     const doomed = new Spawner();
     const running = doomed.run({ file: 'sleep', args: ['2'] });

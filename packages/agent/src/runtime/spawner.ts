@@ -172,21 +172,24 @@ let perlMissing = false;
 
 /**
  * Runs a command through the agent's spawner helper, started on first use and
- * again if it died; through child_process when perl cannot be started.
+ * again if it died; through child_process when perl cannot be started (or
+ * with SKIFF_SPAWNER=off, for comparisons).
  */
 export async function spawnCommand(request: SpawnRequest): Promise<SpawnResult> {
-  if (!perlMissing && process.env['SKIFF_SPAWNER'] !== 'off') {
-    if (!shared?.alive) shared = new Spawner();
-    const spawner = shared;
-    try {
-      return await spawner.run(request);
-    } catch (error) {
-      if (error instanceof SpawnError || spawner.alive) throw error;
-      // The helper itself could not start (no perl) or died: child_process for this call.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || /spawn perl/.test(String(error))) perlMissing = true;
+  if (perlMissing || process.env['SKIFF_SPAWNER'] === 'off') return spawnDirect(request);
+  if (!shared?.alive) shared = new Spawner();
+  try {
+    return await shared.run(request);
+  } catch (error) {
+    // perl itself could not be started: child_process from now on. A helper
+    // that died with commands in flight fails them (they may have run, so
+    // they are not run again here); the next call starts a new helper.
+    if (!(error instanceof SpawnError) && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+      perlMissing = true;
+      return spawnDirect(request);
     }
+    throw error;
   }
-  return spawnDirect(request);
 }
 
 /** The pid of the shared helper, if one runs. */
