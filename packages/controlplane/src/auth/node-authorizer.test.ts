@@ -45,7 +45,8 @@ const web = pod('shop', 'web', 'node-a', {
 const api = pod('shop', 'api', 'node-b', { volumes: [{ name: 'keys', secret: { secretName: 'api-keys' } }] });
 const elsewhere = pod('other', 'web', 'node-a', { volumes: [{ name: 'db', secret: { secretName: 'db' } }] });
 const pending = pod('shop', 'pending', undefined);
-const pods = [web, api, elsewhere, pending];
+const stopping: Pod = { ...pod('shop', 'stopping', 'node-a', { serviceAccountName: 'web' }), metadata: { name: 'stopping', namespace: 'shop', deletionTimestamp: '2026-12-02T00:00:30Z', deletionGracePeriodSeconds: 30 } };
+const pods = [web, api, elsewhere, pending, stopping];
 
 const authorizer = new NodeAuthorizer({
   podsOnNode: (node) => pods.filter((p) => p.spec.nodeName === node),
@@ -91,7 +92,7 @@ describe('NodeAuthorizer', () => {
     ['list its pods', q('list', 'pods', { nodeName: 'node-a' }), 'list the pods bound to it'],
     ['get a pod bound to it', q('get', 'pods', { namespace: 'shop', name: 'web' }), 'get pods bound to it'],
     ['update the status of a pod bound to it', q('update', 'pods', { namespace: 'shop', name: 'web', subresource: 'status' }), 'update the status of pods bound to it'],
-    ['delete a pod bound to it (once stopped, as kubelet does)', q('delete', 'pods', { namespace: 'shop', name: 'web' }), 'delete pods bound to it'],
+    ['delete a pod bound to it that is being deleted (once stopped, as kubelet does)', q('delete', 'pods', { namespace: 'shop', name: 'stopping' }), 'delete pods bound to it'],
     ['get a Secret its pod mounts', q('get', 'secrets', { namespace: 'shop', name: 'vol-secret' }), 'get secrets that pods bound to it reference'],
     ['get a Secret its pod pulls with', q('get', 'secrets', { namespace: 'shop', name: 'registry' }), 'get secrets that pods bound to it reference'],
     ['get a ConfigMap in envFrom', q('get', 'configmaps', { namespace: 'shop', name: 'bulk-config' }), 'get configmaps that pods bound to it reference'],
@@ -128,6 +129,7 @@ describe('NodeAuthorizer', () => {
     ['get a pod that does not exist', q('get', 'pods', { namespace: 'shop', name: 'ghost' }), 'pod "shop/ghost" is not bound to node "node-a"'],
     ['report status for a pod it does not run', q('update', 'pods', { namespace: 'shop', name: 'api', subresource: 'status' }), 'pod "shop/api" is not bound to node "node-a"'],
     ['update a pod it runs', q('update', 'pods', { namespace: 'shop', name: 'web' }), 'a node may not update pods "web" in namespace "shop"'],
+    ['delete a pod bound to it that nobody deleted', q('delete', 'pods', { namespace: 'shop', name: 'web' }), 'a node may only remove a pod bound to it once the pod is being deleted (pod "shop/web" is not)'],
     ['delete a pod bound elsewhere', q('delete', 'pods', { namespace: 'shop', name: 'api' }), 'pod "shop/api" is not bound to node "node-a"'],
     ['read the logs of a pod it runs', q('get', 'pods', { namespace: 'shop', name: 'web', subresource: 'log' }), 'a node may not get pods/log "web" in namespace "shop"'],
     ['exec into a pod it runs', q('create', 'pods', { namespace: 'shop', name: 'web', subresource: 'exec' }), 'a node may not create pods/exec "web" in namespace "shop"'],

@@ -70,6 +70,9 @@ export class NodeAuthorizer {
       // delete: the agent's final removal of a pod it has stopped (kubelet's delete of grace 0).
       if ((subresource === undefined && (verb === 'get' || verb === 'delete')) || (subresource === 'status' && verb === 'update')) {
         const pod = namespace !== undefined && name !== undefined ? this.graph.pod(namespace, name) : undefined;
+        if (pod?.spec.nodeName === node && verb === 'delete' && pod.metadata.deletionTimestamp === undefined) {
+          return deny(`a node may only remove a pod bound to it once the pod is being deleted (pod ${JSON.stringify(`${namespace ?? ''}/${name ?? ''}`)} is not)`);
+        }
         if (pod?.spec.nodeName === node) return allow(`${verb} ${subresource ? 'the status of ' : ''}pods bound to it`);
         return deny(`pod ${JSON.stringify(`${namespace ?? ''}/${name ?? ''}`)} is not bound to node ${JSON.stringify(node)}`);
       }
