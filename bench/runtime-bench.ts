@@ -9,12 +9,12 @@
 // after the scale-up, as the two shared cores' load moves), the containers' own
 // processes, and an idle Node.js process started with the agent's node flags.
 import { execFile, spawn } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Pod } from '@skiff/api';
-import { AGENT_MAIN, buildBusyboxImage, nodeEnvOf, nodeFlagsOf, startLocalCluster, startRegistry, waitFor } from '@skiff/testkit';
+import { AGENT_MAIN, buildBusyboxImage, nodeFlagsOf, startLocalCluster, startRegistry, waitFor } from '@skiff/testkit';
 import { call, fixed } from './bench-support.js';
 
 const run = promisify(execFile);
@@ -44,9 +44,9 @@ async function childOf(pid: number): Promise<number | undefined> {
   return Number.isInteger(first) && first > 0 ? first : undefined;
 }
 
-/** The floor of any Node.js agent: an idle `node` with the agent's node flags (and the variables its first line sets). */
+/** The floor of any Node.js agent: an idle `node` with the agent's node flags. */
 async function idleNodeMemory(): Promise<Memory> {
-  const child = spawn(process.execPath, [...nodeFlagsOf(AGENT_MAIN), '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', env: { ...process.env, ...nodeEnvOf(AGENT_MAIN) } });
+  const child = spawn(process.execPath, [...nodeFlagsOf(AGENT_MAIN), '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   try {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     return await memoryOf(child.pid ?? 0);
@@ -121,52 +121,7 @@ async function rawRunc(workDir: string, count: number): Promise<number> {
   }
 }
 
-/**
- * CPU seconds, from cpuacct cgroups of the benchmark's own: `tree` holds
- * everything it starts (etcd, the control plane, the registry, the agent and
- * every process they start); once the cluster is up the benchmark moves
- * itself to `tree/bench`, so the raw runc reference's runc processes are
- * counted there alone. On a shared machine wall-clock figures move with other
- * work; the CPU a start costs moves much less. What runs inside the
- * containers' own cgroups (runc init's last steps, the containers) is not
- * counted, on either side.
- */
-class TreeCpu {
-  private constructor(private readonly dir: string | undefined) {}
-  static async join(): Promise<TreeCpu> {
-    const dir = `/sys/fs/cgroup/cpuacct/skiff-runtime-bench-${process.pid}`;
-    try {
-      await mkdir(`${dir}/bench`, { recursive: true });
-      await writeFile(`${dir}/cgroup.procs`, String(process.pid));
-      return new TreeCpu(dir);
-    } catch {
-      return new TreeCpu(undefined);
-    }
-  }
-  /** From now on, what this process starts is counted in `bench` (a part of the tree). */
-  async moveSelfAside(): Promise<void> {
-    if (this.dir) await writeFile(`${this.dir}/bench/cgroup.procs`, String(process.pid));
-  }
-  async tree(): Promise<number> {
-    return this.dir ? Number(await readFile(`${this.dir}/cpuacct.usage`, 'utf8')) / 1e9 : Number.NaN;
-  }
-  async bench(): Promise<number> {
-    return this.dir ? Number(await readFile(`${this.dir}/bench/cpuacct.usage`, 'utf8')) / 1e9 : Number.NaN;
-  }
-  async leave(): Promise<void> {
-    if (!this.dir) return;
-    await writeFile('/sys/fs/cgroup/cpuacct/cgroup.procs', String(process.pid)).catch(() => undefined);
-    // Processes of the tree that outlive the benchmark would keep it busy; it is removed once empty.
-    for (let i = 0; i < 50; i++) {
-      await rmdir(`${this.dir}/bench`).catch(() => undefined);
-      if (await rmdir(this.dir).then(() => true, () => false)) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
 const say = (text: string): void => void process.stderr.write(`runtime-bench: ${text}\n`);
-const treeCpu = await TreeCpu.join();
 const workDir = await mkdtemp(join(tmpdir(), 'skiff-runtime-bench-'));
 const registry = await startRegistry();
 const cluster = await startLocalCluster();
@@ -216,19 +171,14 @@ try {
   const agentMemoryOnePod = await memoryOf(agent.process.pid);
   say('raw runc reference (before)');
   const loadBefore = load();
-  await treeCpu.moveSelfAside();
-  const rawCpuStart = await treeCpu.bench();
   const rawBefore = await rawRunc(join(workDir, 'raw-before'), PODS - 1);
-  const rawCpuBefore = (await treeCpu.bench()) - rawCpuStart;
   say(`scaling to ${PODS}`);
-  const treeCpuBefore = await treeCpu.tree();
   const started = performance.now();
   const cpuBefore = await Promise.all([agent.process.pid, cluster.controlPlane.pid].map(processCpuSeconds));
   const benchCpuBefore = process.cpuUsage();
   await apply(PODS);
   await waitFor(async () => (await runningPods()) === PODS, { timeoutMs: 300_000, intervalMs: 20, description: `${PODS} replicas Running` });
   const skiffSeconds = (performance.now() - started) / 1000;
-  const skiffCpu = (await treeCpu.tree()) - treeCpuBefore;
   const benchCpu = process.cpuUsage(benchCpuBefore);
   const [agentCpu = 0, controlPlaneCpu = 0] = (await Promise.all([agent.process.pid, cluster.controlPlane.pid].map(processCpuSeconds))).map((s, i) => s - (cpuBefore[i] ?? 0));
 
@@ -242,21 +192,11 @@ try {
   const containerRss = average(containerMemory.map((m) => m.rssKb)) / 1024;
   const containerPss = average(containerMemory.map((m) => m.pssKb)) / 1024;
   const idleNode = await idleNodeMemory();
-  // The agent's spawner helper (agent/src/runtime/spawner.ts), counted beside the agent: it exists because of it.
-  const helpers = (await readFile(`/proc/${agent.process.pid}/task/${agent.process.pid}/children`, 'utf8').catch(() => ''))
-    .trim().split(' ').filter((p) => p !== '').map(Number);
-  const helperPids: number[] = [];
-  for (const pid of helpers) if ((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).startsWith('perl\0-e')) helperPids.push(pid);
-  const helperMemory = await Promise.all(helperPids.map(memoryOf));
-  const helperRss = helperMemory.reduce((sum, m) => sum + m.rssKb, 0) / 1024;
-  const helperPss = helperMemory.reduce((sum, m) => sum + m.pssKb, 0) / 1024;
 
   await apply(0);
   await waitFor(async () => (await runningPods()) === 0, { timeoutMs: 300_000, intervalMs: 100, description: 'the replicas gone' });
   say('raw runc reference (after)');
-  const rawCpuAfterStart = await treeCpu.bench();
   const rawAfter = await rawRunc(join(workDir, 'raw-after'), PODS - 1);
-  const rawCpu = (rawCpuBefore + (await treeCpu.bench()) - rawCpuAfterStart) / 2;
   const loadAfter = load();
   const rawSeconds = (rawBefore + rawAfter) / 2;
 
@@ -264,12 +204,10 @@ try {
   console.log(`  apply → ${PODS} Running           ${fixed(skiffSeconds, 2)} s (${PODS - 1} new containers)`);
   console.log(`  raw runc run -d × ${PODS - 1}         ${fixed(rawSeconds, 2)} s (before ${fixed(rawBefore, 2)} s, after ${fixed(rawAfter, 2)} s; sequential, same run)`);
   console.log(`  ratio Skiff ÷ raw runc           ${fixed(skiffSeconds / rawSeconds, 2)}`);
-  console.log(`  CPU used (cpuacct)               scale-up ${fixed(skiffCpu, 2)} s (every process of the cluster), raw runc × ${PODS - 1} ${fixed(rawCpu, 2)} s (ratio ${fixed(skiffCpu / rawCpu, 2)})`);
   console.log(`  CPU during the scale-up          agent ${fixed(agentCpu, 2)} s, control plane ${fixed(controlPlaneCpu, 2)} s, this benchmark ${fixed((benchCpu.user + benchCpu.system) / 1e6, 2)} s`);
   console.log(`  monitor per container (conmon)   RSS ${fixed(rss, 2)} MB, PSS ${fixed(pss, 2)} MB (${monitors.length} monitors)`);
   console.log(`  the container itself (httpd)     RSS ${fixed(containerRss, 2)} MB, PSS ${fixed(containerPss, 2)} MB (ratio conmon ÷ container RSS ${fixed(rss / containerRss, 2)})`);
   console.log(`  agent with ${PODS} pods              RSS ${fixed(agentMemory.rssKb / 1024, 1)} MB, PSS ${fixed(agentMemory.pssKb / 1024, 1)} MB`);
-  console.log(`  its spawner helper (perl)       RSS ${fixed(helperRss, 1)} MB, PSS ${fixed(helperPss, 1)} MB (${helperPids.length}); agent + helper RSS ${fixed(agentMemory.rssKb / 1024 + helperRss, 1)} MB`);
   console.log(`  agent with 1 pod (before)        RSS ${fixed(agentMemoryOnePod.rssKb / 1024, 1)} MB, PSS ${fixed(agentMemoryOnePod.pssKb / 1024, 1)} MB`);
   console.log(`  idle node, the agent's flags     RSS ${fixed(idleNode.rssKb / 1024, 1)} MB, PSS ${fixed(idleNode.pssKb / 1024, 1)} MB (ratio agent ÷ idle node RSS ${fixed(agentMemory.rssKb / idleNode.rssKb, 2)})`);
   console.log(`  load average (1, 5, 15 min)      ${loadBefore} before, ${loadAfter} after (2 cores, shared)`);
@@ -278,5 +216,4 @@ try {
   await cluster.stop();
   await registry.stop();
   await rm(workDir, { recursive: true, force: true });
-  await treeCpu.leave();
 }

@@ -42,11 +42,9 @@ mkdir -p "$root/usr/local/bin"
 for program in skiff-controlplane:controlplane skiff-agent:agent ctl:cli; do
   name=${program%%:*}
   main="$prefix/packages/${program#*:}/dist/main.js"
-  # Variables and Node flags a program asks for on its first line (#!/usr/bin/env -S [NAME=VALUE…] node FLAGS),
-  # e.g. the agent's malloc thresholds and heap sizing.
-  vars=$(sed -n '1s|^#!/usr/bin/env -S \(\([A-Za-z_][A-Za-z0-9_]*=[^ ]* \)*\)node.*$|\1|p' "$root$main")
-  flags=$(sed -n '1s|^#!/usr/bin/env -S \([A-Za-z_][A-Za-z0-9_]*=[^ ]* \)*node\(.*\)$|\2|p' "$root$main")
-  printf '#!/bin/sh\nexec env %snode%s %s "$@"\n' "$vars" "$flags" "$main" >"$root/usr/local/bin/$name"
+  # Node flags a program asks for on its first line (#!/usr/bin/env -S node FLAGS), e.g. the agent's heap sizing.
+  flags=$(sed -n '1s|^#!/usr/bin/env -S node\(.*\)$|\1|p' "$root$main")
+  printf '#!/bin/sh\nexec node%s %s "$@"\n' "$flags" "$main" >"$root/usr/local/bin/$name"
   chmod 0755 "$root/usr/local/bin/$name"
 done
 

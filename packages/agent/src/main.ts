@@ -1,16 +1,11 @@
-#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=131072 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=1 --optimize-for-size --v8-pool-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size --v8-pool-size=1
 // V8 sized for a small resident daemon, measured with bench:runtime (agent RSS
 // with 50 pods): --max-semi-space-size=1 (MiB), or the young generation grows
 // to 16 MiB per semi-space under the bursts of a 50-pod start and keeps it
 // (about 30 MB); --optimize-for-size and one V8 worker thread (--v8-pool-size=1)
 // about 10 MB more. Scavenges are more frequent but small: the agent's CPU for
-// the start stayed the same. glibc's malloc with fixed thresholds (128 KiB):
-// buffers that large are mapped and unmapped on their own, and freed memory
-// at the top of the heap goes back; by default both thresholds grow after
-// the first large free (an image pull's), and a 50-pod start left about
-// 2-5 MB more resident (bench:runtime: 80-81 MB against 83.5-85.5 MB).
-// Whatever starts the agent passes the variables and flags of this line
-// (deploy/install.sh's wrapper, the testkit).
+// the start stayed the same. Whatever starts the agent passes the flags of
+// this line (deploy/install.sh's wrapper, the testkit).
 // skiff-agent: flags and signals only; agent.ts does the work.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';

@@ -9,7 +9,7 @@ export { runCtl, type CtlResult, type RunCtlOptions } from './run-ctl.js';
 export { startCtlOnTerminal, type CtlOnTerminal } from './ctl-on-terminal.js';
 export { REPO_ROOT, AGENT_MAIN, CONTROLPLANE_MAIN, CTL_MAIN, MANIFESTS_DIR } from './repo-paths.js';
 export { startDnsmasq, type RunningDnsmasq, type StartDnsmasqOptions } from './dnsmasq.js';
-export { nodeEnvOf, nodeFlagsOf } from './node-flags.js';
+export { nodeFlagsOf } from './node-flags.js';
 export { startRegistry, type RunningRegistry, type StartRegistryOptions } from './registry.js';
 export { buildBusyboxImage, BUSYBOX_INDEX_HTML, BUSYBOX_REPOSITORY, type BusyboxImage } from './busybox-image.js';
 export { createNamespaceHost, type NamespaceHost, type NamespaceHostOptions } from './network-namespace-host.js';

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { startEtcd, type EtcdServer } from './etcd.js';
 import { startProcess, type ManagedProcess } from './managed-process.js';
 import { inNetworkNamespace, NETNS_DIR } from './network-namespace-command.js';
-import { nodeEnvOf, nodeFlagsOf } from './node-flags.js';
+import { nodeFlagsOf } from './node-flags.js';
 import { claimPodNetwork, type PodNetworkLease } from './pod-network-lease.js';
 import { AGENT_MAIN, CONTROLPLANE_MAIN } from './repo-paths.js';
 import type { ApiClient } from '@skiff/api';
@@ -283,7 +283,7 @@ class ManagedAgent implements LocalAgent {
 
   async start(): Promise<void> {
     const o = this.options;
-    const child = startProcess({ name: `agent:${o.name}`, ...this.agentCommand([...this.baseArgs(), ...(o.extraArgs ?? [])], true), env: nodeEnvOf(AGENT_MAIN) });
+    const child = startProcess({ name: `agent:${o.name}`, ...this.agentCommand([...this.baseArgs(), ...(o.extraArgs ?? [])], true) });
     this.current = child;
     try {
       await child.waitForLine(/"msg":"agent running"/, START_TIMEOUT_MS);

@@ -2,9 +2,7 @@
 // uids and device names can't inject anything) and turns its failures into
 // errors that say which command failed, what it printed and what to do about it.
 
-import type { ExecFileException } from 'node:child_process';
-import { messageOf } from '@skiff/api/core';
-import { SpawnError, spawnCommand, type SpawnResult } from '../runtime/spawner.js';
+import { execFile, type ExecFileException } from 'node:child_process';
 
 /** The binary; iproute2 is one of the Debian packages every host installs (README, "Two commands"). */
 const IP_BINARY = 'ip';
@@ -49,30 +47,32 @@ export async function runBridgeJson(args: readonly string[], options: RunIpOptio
   return parseJsonOutput(BRIDGE_BINARY, args, await runBridge(['-json', ...args], options));
 }
 
-async function runIproute2(binary: string, args: readonly string[], options: RunIpOptions): Promise<string> {
+function runIproute2(binary: string, args: readonly string[], options: RunIpOptions): Promise<string> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  // Through the agent's spawner helper (runtime/spawner.ts): no fork of the agent per `ip`.
-  let result: SpawnResult;
-  try {
-    result = await spawnCommand({
-      file: binary,
-      args,
-      timeoutMs,
-      ...(options.input !== undefined ? { input: options.input } : {}),
-      // The error classification below matches English kernel/iproute2 messages.
-      env: { ...process.env, LC_ALL: 'C' },
-    });
-  } catch (error) {
-    const code = error instanceof SpawnError ? error.code : undefined;
-    throw toIpCommandError(binary, args, Object.assign(new Error(messageOf(error)), { code }) as ExecFileException, '', timeoutMs);
-  }
-  if (result.code === 0) return result.stdout;
-  const failure = Object.assign(new Error(`Command failed: ${binary} ${args.join(' ')}\n${result.stderr}`), {
-    code: result.code ?? undefined,
-    killed: result.signal === 'SIGKILL',
-    signal: result.signal ?? undefined,
-  }) as ExecFileException;
-  throw toIpCommandError(binary, args, failure, result.stderr, timeoutMs);
+  return new Promise<string>((resolve, reject) => {
+    const child = execFile(
+      binary,
+      [...args],
+      {
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: 16 * 1024 * 1024,
+        encoding: 'utf8',
+        // The error classification below matches English kernel/iproute2 messages.
+        env: { ...process.env, LC_ALL: 'C' },
+      },
+      (error, stdout, stderr) => {
+        if (error === null) {
+          resolve(stdout);
+          return;
+        }
+        reject(toIpCommandError(binary, args, error, stderr, timeoutMs));
+      },
+    );
+    // An ip that fails early closes its stdin: the write error is the exit's to report.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input ?? '');
+  });
 }
 
 /** One line of an `ip -batch` script, and what it does (for the error message). */

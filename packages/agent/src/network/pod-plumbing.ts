@@ -52,21 +52,18 @@ export async function plumbPod(wiring: PodWiring, allocation: IpAllocation, mode
 }
 
 /**
- * A fresh pod in two `ip` processes, both started through the agent's spawner
- * helper (runtime/spawner.ts, so neither forks the agent): `ip -batch` with
- * `netns add` (the atomic claim of the name) and the host end of the veth,
- * then `ip -netns NS -batch` for the pod side. (Before the spawner this was
- * one process whose pod-side lines were `netns exec` lines, each a fork of ip,
- * a mount namespace and a sysfs mount: 16-20 ms of CPU a pod against 9 here.)
+ * A fresh pod in one `ip` process (a fork of the agent blocks its one thread
+ * until the child has exec'd, which on a busy host is the slow part): `ip
+ * netns add` (the atomic claim of the name), the host end of the veth, then
+ * the pod side through `netns exec` lines, which ip forks itself.
  * False if the name was taken (by another pod here or another agent), with
  * nothing made; on any other failure the namespace may exist (tearDownPod).
  */
 export async function createNetnsAndPlumb(wiring: PodWiring, allocation: IpAllocation, progress: { claimed: boolean }): Promise<boolean> {
   const ns = allocation.netnsName;
   const claim: IpBatchLine = { args: ['netns', 'add', ns], what: `creating network namespace ${ns}` };
-  if (!(await plumbHostSide(wiring, allocation, [claim], progress))) return false;
-  await plumbPodSide(wiring, allocation);
-  return true;
+  const inPod = podSideLines(wiring, allocation).map((line) => ({ ...line, args: ['netns', 'exec', ns, 'ip', ...line.args] }));
+  return plumbHostSide(wiring, allocation, [claim], progress, inPod);
 }
 
 /** The veth pair and its host end on the bridge, after `before`; false if the first line of `before` found its object existing. */
@@ -75,6 +72,7 @@ async function plumbHostSide(
   allocation: IpAllocation,
   before: readonly IpBatchLine[],
   progress: { claimed: boolean } = { claimed: false },
+  after: readonly IpBatchLine[] = [],
 ): Promise<boolean> {
   const { netnsName: ns, ip } = allocation;
   const veth = hostVethName(ns);
@@ -89,6 +87,7 @@ async function plumbHostSide(
     // Hairpin: a pod that reaches its own Service is DNATed back to itself by the service proxy,
     // and that frame must leave by the bridge port it came in on (kubelet's hairpin-veth mode).
     { args: ['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'hairpin', 'on'], what: `turning on hairpin mode on ${veth}` },
+    ...after,
   ];
   try {
     await runIpBatch(lines);

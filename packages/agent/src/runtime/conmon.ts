@@ -11,11 +11,11 @@
 //   persist/oom      present when conmon saw an OOM kill (-0)
 //   bundle/ctl       a FIFO conmon reads control messages from ("2 0 0": reopen the log)
 
-import { constants as fsConstants } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { posix as path } from 'node:path';
 import { FILE } from './container-files.js';
-import { spawnCommand } from './spawner.js';
 
 /** conmon's control message type for "reopen the log files" (conmon's ctl FIFO protocol: "TYPE HEIGHT WIDTH\n"). */
 const CTL_REOPEN_LOGS = 2;
@@ -70,16 +70,22 @@ export async function launchConmon(launch: ConmonLaunch): Promise<void> {
       mkdir(d, { recursive: true, mode: 0o700 }),
     ),
   );
-  // Through the spawner (spawner.ts), in a session of its own, its output appended to conmon.log.
-  const result = await spawnCommand({
-    file: launch.conmonBinary,
-    args: conmonArgs(launch),
-    detached: true,
-    output: { appendTo: path.join(launch.dir, FILE.conmonLog) },
-    cwd: '/',
-    env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-  });
-  if (result.code !== 0) throw new Error(`conmon exited with ${result.code}: ${await conmonLogTail(launch.dir)}`);
+  const out = openSync(path.join(launch.dir, FILE.conmonLog), 'a', 0o600);
+  try {
+    const child = spawn(launch.conmonBinary, conmonArgs(launch), {
+      detached: true,
+      stdio: ['ignore', out, out],
+      cwd: '/',
+      env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (exitCode) => resolve(exitCode));
+    });
+    if (code !== 0) throw new Error(`conmon exited with ${code}: ${await conmonLogTail(launch.dir)}`);
+  } finally {
+    closeSync(out);
+  }
 }
 
 export async function conmonLogTail(dir: string): Promise<string> {

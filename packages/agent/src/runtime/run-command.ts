@@ -3,10 +3,15 @@
 // failures are returned as data rather than thrown; callers decide which
 // failures are fine (deleting something already gone) and which are not.
 
-import { spawnCommand, type SpawnResult } from './spawner.js';
+import { spawn } from 'node:child_process';
 
-/** What a command did; the spawner's SpawnResult. */
-export type CommandResult = SpawnResult;
+export interface CommandResult {
+  /** Exit code, or null when the command was ended by a signal. */
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
 
 export interface RunCommandOptions {
   /** Kill the command (SIGKILL) after this long; default 30 s, so a wedged runc cannot hang the agent. */
@@ -14,17 +19,37 @@ export interface RunCommandOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/**
- * Runs `file args…` without a shell, through the agent's spawner helper (see
- * spawner.ts: no fork of the agent); rejects only if it cannot be started at
- * all (a SpawnError whose code is e.g. ENOENT).
- */
+/** Runs `file args…` without a shell; rejects only if it cannot be started at all (e.g. ENOENT). */
 export function runCommand(
   file: string,
   args: readonly string[],
   options: RunCommandOptions = {},
 ): Promise<CommandResult> {
-  return spawnCommand({ file, args, timeoutMs: options.timeoutMs ?? 30_000, ...(options.env ? { env: options.env } : {}) });
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, [...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: options.env ?? process.env,
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    // 'close' (not 'exit') so the output pipes are fully drained.
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      });
+    });
+  });
 }
 
 /** A one-line description for error messages: "mount exited with 32: <stderr>". */

@@ -83,7 +83,6 @@ export class RuncRuntime implements Runtime {
   private readonly store: ContainerStore;
   private readonly socketDir: string;
   private readonly startTimeoutMs: number;
-  private resolvedRunc: Promise<string> | undefined;
   /** Starts that may be creating cgroups right now (see afterRemove). */
   private startsInFlight = 0;
 
@@ -360,16 +359,8 @@ export class RuncRuntime implements Runtime {
     }
   }
 
-  /** conmon runs runc by path: resolve a bare name once, from PATH (remembered: a stat per PATH entry on every start showed in the start path's profile). */
-  private absoluteRunc(): Promise<string> {
-    this.resolvedRunc ??= this.findRunc();
-    this.resolvedRunc.catch(() => {
-      this.resolvedRunc = undefined;
-    });
-    return this.resolvedRunc;
-  }
-
-  private async findRunc(): Promise<string> {
+  /** conmon runs runc by path: resolve a bare name once, from PATH. */
+  private async absoluteRunc(): Promise<string> {
     if (this.runcBinary.includes('/')) return this.runcBinary;
     for (const dir of (process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
       const candidate = path.join(dir || '.', this.runcBinary);
