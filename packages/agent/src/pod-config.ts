@@ -35,7 +35,7 @@ export class PodConfig {
     const tokens = new ServiceAccountTokens(options.client);
     this.volumes = new PodVolumes({
       rootDir: join(options.stateDir, 'pods'),
-      context: { sources: this.referenced, allocatable: this.allocatable, hostIP: options.hostIP, serviceAccountToken: (pod, seconds) => tokens.token(pod, seconds) },
+      context: { sources: this.referenced, allocatable: this.allocatable, hostIP: options.hostIP, serviceAccountToken: (pod, seconds, audience) => tokens.token(pod, seconds, audience) },
       log: options.log.child({ component: 'volumes' }),
     });
   }

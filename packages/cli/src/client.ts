@@ -146,8 +146,8 @@ export class SkiffClient {
     return this.call<{ allowed: boolean; reason: string }>((cb, deadline) => this.client.CanI(request, { deadline }, cb));
   }
 
-  async createToken(namespace: string, serviceAccount: string, expirationSeconds: number): Promise<TokenAnswer> {
-    const request = { namespace, service_account: serviceAccount, expiration_seconds: expirationSeconds };
+  async createToken(namespace: string, serviceAccount: string, expirationSeconds: number, audiences: readonly string[] = []): Promise<TokenAnswer> {
+    const request = { namespace, service_account: serviceAccount, expiration_seconds: expirationSeconds, audiences: [...audiences] };
     const response = await this.call<{ token: string; expiration_timestamp: string }>((cb, deadline) =>
       this.client.CreateToken(request, { deadline }, cb),
     );

@@ -15,7 +15,7 @@ export interface ProjectionContext extends PodAddresses {
   readonly sources: ConfigSources;
   readonly allocatable: NodeAllocatable;
   /** A bound token for the pod's ServiceAccount (projected serviceAccountToken sources). */
-  readonly serviceAccountToken?: (pod: Pod, expirationSeconds: number) => Promise<string>;
+  readonly serviceAccountToken?: (pod: Pod, expirationSeconds: number, audience?: string) => Promise<string>;
 }
 
 /** A volume could not be set up (kubelet's FailedMount): the pod's containers wait in ContainerCreating. */
@@ -63,7 +63,7 @@ async function projection(pod: Pod, source: VolumeProjection, mode: number, cont
   if (source.downwardAPI) return downwardFiles(pod, source.downwardAPI.items ?? [], mode, context);
   if (source.serviceAccountToken) {
     if (!context.serviceAccountToken) throw new VolumeSetupError('serviceAccountToken projection: this agent cannot request tokens');
-    const token = await context.serviceAccountToken(pod, source.serviceAccountToken.expirationSeconds ?? 3600);
+    const token = await context.serviceAccountToken(pod, source.serviceAccountToken.expirationSeconds ?? 3600, source.serviceAccountToken.audience);
     return new Map([[source.serviceAccountToken.path, { data: Buffer.from(token), mode }]]);
   }
   return new Map();

@@ -3,8 +3,8 @@
 // authorizer allows it only for the ServiceAccount of a pod bound to the
 // node — and requested again once 80 % of a token's lifetime has passed, as
 // kubelet's token manager does, so the file in the volume never holds an
-// expired token. The token's audience is the cluster's own (Skiff issues no
-// other); tokens are never logged.
+// expired token. The token's audience is the projection's `audience` (the
+// cluster's own API when unset); tokens are never logged.
 import type { ApiClient, Pod } from '@skiff/api/core';
 import { unary } from '../grpc-call.js';
 
@@ -21,18 +21,18 @@ export class ServiceAccountTokens {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async token(pod: Pod, expirationSeconds: number): Promise<string> {
+  async token(pod: Pod, expirationSeconds: number, audience?: string): Promise<string> {
     const namespace = pod.metadata.namespace ?? 'default';
     const account = pod.spec.serviceAccountName || 'default';
     // Per pod, as kubelet's token manager keys them: a new pod gets its own token.
-    const key = `${pod.metadata.uid ?? ''}/${namespace}/${account}/${expirationSeconds}`;
+    const key = `${pod.metadata.uid ?? ''}/${namespace}/${account}/${expirationSeconds}/${audience ?? ''}`;
     const cached = this.cache.get(key);
     if (cached && this.now() < cached.refreshAt) return cached.token;
     // Tokens past their refresh time are due anyway: dropping them keeps gone pods' tokens from piling up.
     for (const [other, entry] of this.cache) if (this.now() >= entry.refreshAt) this.cache.delete(other);
     const client = this.client();
     const response = await unary<{ token: string; expiration_timestamp: string }>((cb, options) =>
-      client.CreateToken({ namespace, service_account: account, expiration_seconds: expirationSeconds }, options, cb),
+      client.CreateToken({ namespace, service_account: account, expiration_seconds: expirationSeconds, audiences: audience ? [audience] : [] }, options, cb),
     );
     const issuedAt = this.now();
     const expiresAt = Date.parse(response.expiration_timestamp);

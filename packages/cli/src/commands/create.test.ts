@@ -37,7 +37,7 @@ describe('ctl create token', () => {
     expect(await createToken('deployer')).toEqual({
       stdout: 'token-for-deployer\n',
       error: undefined,
-      request: { namespace: 'default', service_account: 'deployer', expiration_seconds: '0' },
+      request: { namespace: 'default', service_account: 'deployer', expiration_seconds: '0', audiences: [] },
     });
   });
 
@@ -46,6 +46,13 @@ describe('ctl create token', () => {
       namespace: 'ci',
       service_account: 'deployer',
       expiration_seconds: '5400',
+      audiences: [],
+    });
+  });
+
+  it('asks for the audiences given with --audience', async () => {
+    expect((await createToken('deployer', '--audience', 'vault', '--audience', 'https://ci.example')).request).toMatchObject({
+      audiences: ['vault', 'https://ci.example'],
     });
   });
 

@@ -14,12 +14,13 @@ export function registerCreate(program: Command, context: CliContext): void {
     .argument('<serviceaccount>', 'ServiceAccount name (or serviceaccount/NAME)')
     .option('-n, --namespace <namespace>', "namespace of the ServiceAccount (default: the context's, else default)")
     .option('--duration <duration>', 'requested lifetime, e.g. 10m or 1h; 0 or unset: the server decides (it may also shorten it)', '0')
-    .action(async (account: string, options: { namespace?: string; duration: string }) => {
+    .option('--audience <audience>', 'an intended audience of the token (repeatable); unset: the cluster\'s own API', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .action(async (account: string, options: { namespace?: string; duration: string; audience: string[] }) => {
       const milliseconds = durationOf(options.duration);
       if (milliseconds % 1000 !== 0) throw new CliError(`error: --duration must be a whole number of seconds, not ${options.duration}`);
       const name = account.replace(/^(serviceaccounts?|sa)\//, '');
       const namespace = options.namespace ?? context.defaultNamespace();
-      const answer = await context.client().createToken(namespace, name, milliseconds / 1000);
+      const answer = await context.client().createToken(namespace, name, milliseconds / 1000, options.audience);
       context.stdout.write(`${answer.token}\n`);
     });
 }

@@ -18,7 +18,7 @@ export class TokenRequests {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async create(namespace: string, name: string, expirationSeconds: number): Promise<{ token: string; expirationTimestamp: string }> {
+  async create(namespace: string, name: string, expirationSeconds: number, audiences: readonly string[] = []): Promise<{ token: string; expirationTimestamp: string }> {
     const seconds = expirationSeconds === 0 ? DEFAULT_TOKEN_SECONDS : expirationSeconds;
     if (!Number.isInteger(seconds) || seconds < MIN_TOKEN_SECONDS || seconds > MAX_TOKEN_SECONDS) {
       throw new InvalidError(`expiration_seconds: must be from ${MIN_TOKEN_SECONDS} (10m) to ${MAX_TOKEN_SECONDS} (48h), not ${expirationSeconds}`);
@@ -26,7 +26,7 @@ export class TokenRequests {
     const account = await this.objects.mustGet<ServiceAccount>(SERVICE_ACCOUNT, namespace, name);
     const uid = account.metadata.uid;
     if (!uid) throw new InvalidError(`serviceaccounts "${name}" has no uid; apply it again`);
-    const issued = await this.tokens.issue({ namespace, name, uid }, seconds, this.clock());
+    const issued = await this.tokens.issue({ namespace, name, uid }, seconds, this.clock(), audiences);
     return { token: issued.token, expirationTimestamp: toTimestamp(issued.expiresAt) };
   }
 }

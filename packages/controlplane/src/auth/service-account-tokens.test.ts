@@ -51,6 +51,15 @@ describe('ServiceAccountTokens', () => {
     await expect(tokens.verify(token, later(3599))).resolves.toEqual(CI);
   });
 
+  it('issues a token for other audiences, which the cluster API refuses (as Kubernetes refuses a token meant for, say, Vault)', async () => {
+    const { token } = await tokens.issue(CI, 600, NOW, ['vault', 'vault']);
+    expect(decodeJwt(token).aud).toEqual(['vault']);
+    expect((await refusal(token)).message).toBe('the bearer token has an "aud" claim that is not this cluster\'s; create a new one with `ctl create token <serviceaccount> -n <namespace>`');
+    const both = await tokens.issue(CI, 600, NOW, ['vault', 'skiff']);
+    await expect(tokens.verify(both.token, NOW)).resolves.toEqual(CI);
+    await expect(tokens.issue(CI, 600, NOW, [''])).rejects.toThrow(new InvalidError('audiences[0]: an audience must be a non-empty string of at most 256 characters'));
+  });
+
   it('is verified by another instance over the same key (a restarted control plane)', async () => {
     const { token } = await tokens.issue(CI, 60, NOW);
     await expect(new ServiceAccountTokens(KEY).verify(token, NOW)).resolves.toEqual(CI);

@@ -46,16 +46,19 @@ export class ServiceAccountTokens {
     this.keyId = createHash('sha256').update(this.publicKey.export({ format: 'der', type: 'spki' })).digest('base64url');
   }
 
-  async issue(account: ServiceAccountRef, ttlSeconds: number, now: Date = new Date()): Promise<IssuedToken> {
+  /** `audiences`: the token's "aud" (empty: this cluster's API, the only audience `verify` accepts). */
+  async issue(account: ServiceAccountRef, ttlSeconds: number, now: Date = new Date(), audiences: readonly string[] = []): Promise<IssuedToken> {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
       throw new InvalidError(`a token lifetime must be a whole number of seconds above 0, not ${ttlSeconds}`);
     }
+    const bad = audiences.findIndex((audience) => audience.trim() === '' || audience.length > 256);
+    if (bad >= 0) throw new InvalidError(`audiences[${bad}]: an audience must be a non-empty string of at most 256 characters`);
     const issuedAt = Math.floor(now.getTime() / 1000);
     const expiresAt = issuedAt + ttlSeconds;
     const token = await new SignJWT({ 'kubernetes.io': { namespace: account.namespace, serviceaccount: { name: account.name, uid: account.uid } } })
       .setProtectedHeader({ alg: ALGORITHM, kid: this.keyId, typ: 'JWT' })
       .setIssuer(TOKEN_ISSUER)
-      .setAudience(TOKEN_AUDIENCE)
+      .setAudience(audiences.length > 0 ? [...new Set(audiences)] : TOKEN_AUDIENCE)
       .setSubject(serviceAccountUserName(account.namespace, account.name))
       .setIssuedAt(issuedAt)
       .setNotBefore(issuedAt)

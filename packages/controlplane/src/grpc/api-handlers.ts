@@ -121,7 +121,7 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
     CreateToken: unary('CreateToken', async (request, caller) => {
       const namespace = request.namespace || 'default';
       caller.authorize(attributesOf(SERVICE_ACCOUNT, 'create', { namespace, name: request.service_account, subresource: 'token' }));
-      const issued = await deps.tokens.create(namespace, request.service_account, Number(request.expiration_seconds));
+      const issued = await deps.tokens.create(namespace, request.service_account, Number(request.expiration_seconds), request.audiences ?? []);
       return { token: issued.token, expiration_timestamp: issued.expirationTimestamp };
     }),
   };

@@ -6,10 +6,12 @@ export interface CreateTokenRequest {
   'namespace'?: (string);
   'service_account'?: (string);
   'expiration_seconds'?: (number | string | Long);
+  'audiences'?: (string)[];
 }
 
 export interface CreateTokenRequest__Output {
   'namespace': (string);
   'service_account': (string);
   'expiration_seconds': (string);
+  'audiences': (string)[];
 }
