@@ -12,35 +12,13 @@
 // Needs root. Network safety: nothing here sends traffic to a pod or LAN
 // address; `nft` only reads the proxy table inside the agent host's namespace.
 import type { EndpointSlice, Pod } from '@skiff/api';
-import { skipUnlessRoot, waitFor, type MultiHostCluster } from '@skiff/testkit';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ctlOrThrow, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
+import { waitFor } from '@skiff/testkit';
+import { describe, expect, test } from 'vitest';
+import { useBusyboxHosts } from '../harness/busybox-hosts.js';
 
-let hosts: BusyboxHosts | undefined;
-let cluster: MultiHostCluster | undefined;
-let image = '';
-
-const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'nft', 'docker-registry', 'skopeo'], files: ['/bin/busybox'] });
+const suite = useBusyboxHosts('graceful-deletion', { hosts: 1, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
+const { skip, cluster: theCluster, ctl } = suite;
 const WAIT = { timeoutMs: 60_000, intervalMs: 200 };
-
-beforeAll(async () => {
-  if (skip) return;
-  hosts = await startBusyboxHosts('graceful-deletion', { hosts: 1, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
-  ({ cluster, image } = hosts);
-}, 180_000);
-
-afterAll(async () => {
-  await hosts?.stop();
-}, 180_000);
-
-function theCluster(): MultiHostCluster {
-  if (!cluster) throw new Error('the cluster did not start');
-  return cluster;
-}
-
-function ctl(args: string[], stdin?: string): Promise<string> {
-  return ctlOrThrow(theCluster(), args, stdin);
-}
 
 /** A pod of the Service `gd` whose shell runs `script` (single quotes are fine; no double quotes). */
 function pod(name: string, grace: number, script: string, extra = ''): string {
@@ -51,7 +29,7 @@ spec:
   terminationGracePeriodSeconds: ${String(grace)}${extra}
   containers:
     - name: main
-      image: ${image}
+      image: ${suite.image()}
       command: ["/bin/sh", "-c", "${script}"]
       ports: [{ name: http, containerPort: 8080 }]
 `;

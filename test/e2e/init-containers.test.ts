@@ -8,39 +8,17 @@
 //
 // Needs root. Nothing here sends network traffic to a pod or LAN address.
 import type { ContainerStatus, Pod } from '@skiff/api';
-import { skipUnlessRoot, waitFor, type MultiHostCluster } from '@skiff/testkit';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ctlOrThrow, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
+import { waitFor } from '@skiff/testkit';
+import { describe, expect, test } from 'vitest';
+import { useBusyboxHosts } from '../harness/busybox-hosts.js';
 
-let hosts: BusyboxHosts | undefined;
-let cluster: MultiHostCluster | undefined;
-let image = '';
-
-const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'nft', 'docker-registry', 'skopeo'], files: ['/bin/busybox'] });
+const suite = useBusyboxHosts('init-containers', { hosts: 1, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
+const { skip, ctl } = suite;
 const WAIT = { timeoutMs: 90_000, intervalMs: 200 };
-
-beforeAll(async () => {
-  if (skip) return;
-  hosts = await startBusyboxHosts('init-containers', { hosts: 1, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
-  ({ cluster, image } = hosts);
-}, 180_000);
-
-afterAll(async () => {
-  await hosts?.stop();
-}, 180_000);
-
-function theCluster(): MultiHostCluster {
-  if (!cluster) throw new Error('the cluster did not start');
-  return cluster;
-}
-
-function ctl(args: string[], stdin?: string): Promise<string> {
-  return ctlOrThrow(theCluster(), args, stdin);
-}
 
 function podWithInits(name: string, restartPolicy: string, inits: { name: string; script: string }[], app: string): string {
   const container = (c: { name: string; script: string }): string => `    - name: ${c.name}
-      image: ${image}
+      image: ${suite.image()}
       command: ["/bin/sh", "-c", "${c.script}"]
 `;
   return `apiVersion: v1

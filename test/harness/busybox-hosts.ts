@@ -5,7 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBusyboxImage, startMultiHostCluster, startRegistry, type MultiHostCluster, type MultiHostClusterOptions, type RunningRegistry } from '@skiff/testkit';
+import { buildBusyboxImage, skipUnlessRoot, startMultiHostCluster, startRegistry, type MultiHostCluster, type MultiHostClusterOptions, type RunningRegistry } from '@skiff/testkit';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface BusyboxHosts {
   readonly cluster: MultiHostCluster;
@@ -44,4 +45,36 @@ export async function ctlOrThrow(cluster: MultiHostCluster, args: readonly strin
   const result = await cluster.ctl(args, stdin === undefined ? {} : { stdin });
   if (result.code !== 0) throw new Error(`ctl ${args.join(' ')} exited ${String(result.code)}: ${result.stderr}`);
   return result.stdout;
+}
+
+/** What a suite on busybox hosts uses: whether it must skip (never under CI), its cluster, its image, ctl. */
+export interface BusyboxSuite {
+  readonly skip: boolean;
+  cluster(): MultiHostCluster;
+  /** REGISTRY-ON-THE-LAN/skiff/busybox:latest */
+  image(): string;
+  ctl(args: readonly string[], stdin?: string): Promise<string>;
+}
+
+/** Starts busybox hosts before the suite's tests and removes them after (root only: skipUnlessRoot). */
+export function useBusyboxHosts(name: string, options: Omit<MultiHostClusterOptions, 'registry'>): BusyboxSuite {
+  const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'nft', 'docker-registry', 'skopeo'], files: ['/bin/busybox'] });
+  let hosts: BusyboxHosts | undefined;
+  beforeAll(async () => {
+    if (skip) return;
+    hosts = await startBusyboxHosts(name, options);
+  }, 180_000);
+  afterAll(async () => {
+    await hosts?.stop();
+  }, 180_000);
+  const started = (): BusyboxHosts => {
+    if (!hosts) throw new Error('the cluster did not start');
+    return hosts;
+  };
+  return {
+    skip,
+    cluster: () => started().cluster,
+    image: () => started().image,
+    ctl: (args, stdin) => ctlOrThrow(started().cluster, args, stdin),
+  };
 }
