@@ -6,84 +6,23 @@
 // tells it, through the PodEventSink: Pulling, Pulled, Failed, BackOff,
 // Created, Started, Killing.
 import { isDeepStrictEqual } from 'node:util';
-import { backoffDelay, defaultImagePullPolicy, messageOf, type BackoffPolicy, type Container, type Pod, type PodStatus, type RestartPolicy } from '@skiff/api/core';
+import { backoffDelay, messageOf, type Container, type Pod, type PodStatus, type RestartPolicy } from '@skiff/api/core';
 import pLimit from 'p-limit';
-import type { Logger } from 'pino';
 import { attemptOf, LABEL } from './container-labels.js';
+import { ensureContainerImage, ImageError } from './container-image.js';
 import { buildContainerSpec, ContainerConfigError } from './container-spec-builder.js';
 import type { ResolvedEnv } from './env/container-env.js';
 import { VolumeSetupError } from './volumes/config-volumes.js';
-import type { PodVolumeState } from './volumes/pod-volumes.js';
 import { containerEvents } from './events/container-events.js';
-import { DISCARD_POD_EVENTS, type PodEvent, type PodEventSink } from './events/pod-events.js';
-import { isImagePullError } from './images/errors.js';
-import type { ImageStore, PullResult } from './images/image-store.js';
-import type { ContainerHooks } from './lifecycle/container-lifecycle.js';
-import type { CredentialsLookup } from './images/registry-auth.js';
-import type { PodNetwork, PodNetworkAttachment } from './network/pod-network.js';
-import type { ProbeManager } from './probes/probe-manager.js';
-import { evictedPodStatus, PodTerminations, stoppedPodStatus, withStopSignal, type PreStopRunner } from './pod-termination.js';
+import { DISCARD_POD_EVENTS, type PodEventSink } from './events/pod-events.js';
+import type { PodNetworkAttachment } from './network/pod-network.js';
+import { evictedPodStatus, PodTerminations, stoppedPodStatus, withStopSignal } from './pod-termination.js';
 import { buildPodStatus, containerStatus, willRestart, type ContainerView } from './pod-status.js';
 import { initializingView, initProgress, initRestartPolicy, withInitStatus } from './init-containers.js';
-import type { PodEtcFiles } from './runtime/pod-etc-files.js';
-import type { BindMount, ContainerState, Runtime } from './runtime/runtime.js';
+import type { ReconcilerOptions } from './reconciler-options.js';
+import type { BindMount, ContainerState } from './runtime/runtime.js';
 
-export interface DesiredPods {
-  readonly isSynced: boolean;
-  desired(): Map<string, Pod>;
-}
-
-export interface ReconcilerOptions {
-  readonly runtime: Runtime;
-  /** Absent for the process runtime, which runs host commands. */
-  readonly images?: ImageStore;
-  /** Registry credentials from the pod's imagePullSecrets (none when absent). */
-  readonly pullCredentials?: (pod: Pod) => Promise<CredentialsLookup | undefined>;
-  /** Absent for the process runtime: pods share the host network. */
-  readonly network?: PodNetwork;
-  /** Each pod's /etc/hosts, /etc/hostname and /etc/resolv.conf (runc only: the process runtime uses the host's). */
-  readonly podFiles?: PodEtcFiles;
-  /** Kubernetes' service variables for a container of the pod about to start (throws while the Services are not known yet). */
-  readonly serviceEnv?: (pod: Pod) => Record<string, string>;
-  readonly pods: DesiredPods;
-  readonly hostIP: string;
-  /** `removeTerminated`: the pod is being deleted and its containers have stopped; the control plane removes it after this status. */
-  readonly reportStatus: (pod: Pod, status: PodStatus, options?: { readonly removeTerminated?: boolean }) => Promise<void>;
-  readonly log: Logger;
-  /** Wait before restarting an exited container or retrying a failed start, doubling per failure. */
-  readonly restartBackoff: BackoffPolicy;
-  /** How often to look even without a trigger (container exits are not pushed). */
-  readonly resyncMs: number;
-  /** Milliseconds since the epoch (default Date.now): tests step it to cross back-off deadlines. */
-  readonly now?: () => number;
-  /** Where kubelet's pod events go (default: nowhere). */
-  readonly events?: PodEventSink;
-  /** Each pod's cgroup under its QoS class (runc only): made before its containers start, removed after the last is gone. */
-  readonly podCgroups?: {
-    ensure(pod: Pod): Promise<void>;
-    remove(uid: string): Promise<void>;
-    existing(): Promise<string[]>;
-    /** The QoS class cgroups, sized for the whole set of pods. */
-    updateClasses(pods: Iterable<Pod>): Promise<void>;
-  };
-  /** Pods evicted under resource pressure (eviction/): their containers stay stopped and the pod is reported Failed. */
-  readonly evictions?: { evictionOf(pod: Pod): { readonly message: string } | undefined };
-  /** Startup, liveness and readiness probes (probes/): what they say goes into the status. */
-  readonly probes?: Pick<ProbeManager, 'observe' | 'retain' | 'stop'>;
-  /** Lifecycle hooks (lifecycle/): postStart after each start; stopContainer (preStop, TERM, KILL) for stopping a container of a pod whose spec is known. */
-  readonly hooks?: ContainerHooks;
-  /** A container's env as kubelet makes it (env/container-env.ts); without it, valueFrom and envFrom are refused. */
-  readonly containerEnv?: (pod: Pod, container: Container, podIP: string | undefined) => Promise<ResolvedEnv>;
-  /** The pods' volumes (volumes/pod-volumes.ts): set up and refreshed every pass, torn down with the pod. */
-  readonly volumes?: {
-    setUp(pod: Pod, podIP: string | undefined): Promise<PodVolumeState>;
-    mountsFor(pod: Pod, container: Container, state: PodVolumeState): Promise<BindMount[]>;
-    tearDown(uid: string): Promise<void>;
-    existing(): Promise<string[]>;
-  };
-  /** Runs containers' lifecycle.preStop handlers when a pod is stopped (absent: none are run). */
-  readonly preStop?: PreStopRunner;
-}
+export type { DesiredPods, ReconcilerOptions } from './reconciler-options.js';
 
 /** A container waiting for configuration (a ConfigMap, a Secret, a volume) retries at least this often: the object may appear any moment. */
 const CONFIG_RETRY_MAX_MS = 2000;
@@ -360,7 +299,7 @@ export class Reconciler {
     try {
       // Volumes first, as kubelet waits for them before pulling; the env after the image, as kubelet makes it.
       const mounts = (await prepare?.mounts(container)) ?? [];
-      const image = this.options.images ? await this.ensureImage(this.options.images, pod, container) : undefined;
+      const image = this.options.images ? await ensureContainerImage(this.options.images, pod, container, this.events, this.options.pullCredentials) : undefined;
       const env = await prepare?.env(container);
       for (const warning of env?.invalidNames ?? []) this.events.record(pod, { type: 'Warning', reason: 'InvalidEnvironmentVariableNames', message: warning });
       const spec = withStopSignal(
@@ -387,29 +326,6 @@ export class Reconciler {
       this.waiting.set(key, { reason, message, failures, retryAt: now + (waitingForConfig ? Math.min(delay, CONFIG_RETRY_MAX_MS) : delay) });
       this.options.log.warn({ container: key, reason, message }, 'container could not start');
       return { ...base, current, previous, restartCount, waiting: { reason, message } };
-    }
-  }
-
-  /** The container's image per its pull policy (Kubernetes' default by tag when unset), with the pod's pull secrets. */
-  private async ensureImage(images: ImageStore, pod: Pod, container: Container) {
-    const policy = container.imagePullPolicy ?? defaultImagePullPolicy(container.image);
-    const { name, image } = container;
-    let pulled = false;
-    const progress = {
-      pulling: () => this.events.record(pod, containerEvents.pulling(name, image)),
-      pulled: (result: PullResult) => {
-        pulled = true;
-        this.events.record(pod, containerEvents.pulled(name, image, result));
-      },
-    };
-    try {
-      const credentials = await this.options.pullCredentials?.(pod);
-      const resolved = await images.ensure(image, policy, { ...(credentials ? { credentials } : {}), progress });
-      if (!pulled) this.events.record(pod, containerEvents.present(name, image));
-      return resolved;
-    } catch (error) {
-      this.events.record(pod, imageFailureEvent(name, image, error));
-      throw new ImageError(error, image);
     }
   }
 
@@ -472,24 +388,6 @@ export class Reconciler {
 interface Prepare {
   mounts(container: Container): Promise<BindMount[]>;
   env(container: Container): Promise<ResolvedEnv | undefined>;
-}
-
-/** An image that could not be had, with kubelet's waiting reason for it. */
-class ImageError extends Error {
-  readonly reason: 'ErrImagePull' | 'ErrImageNeverPull' | 'InvalidImageName';
-
-  constructor(cause: unknown, image: string) {
-    const never = isImagePullError(cause, 'not-present');
-    super(never ? `container image "${image}" is not present with pull policy of Never` : messageOf(cause), { cause });
-    this.reason = never ? 'ErrImageNeverPull' : isImagePullError(cause, 'invalid-reference') ? 'InvalidImageName' : 'ErrImagePull';
-  }
-}
-
-/** kubelet's first word on an image it could not have: the pull's own error, Never's refusal, or a name it cannot parse. */
-function imageFailureEvent(container: string, image: string, error: unknown): PodEvent {
-  if (isImagePullError(error, 'not-present')) return containerEvents.neverPull(container, image);
-  if (isImagePullError(error, 'invalid-reference')) return containerEvents.invalidName(container, image, error.problem);
-  return containerEvents.pullFailed(container, image, isImagePullError(error) ? error.problem : messageOf(error));
 }
 
 /** What a container waiting for its retry shows: a failed pull backs off as ImagePullBackOff, as in kubelet. */
