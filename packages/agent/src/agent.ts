@@ -10,7 +10,6 @@ import {
   createApiClient,
   grpcCodeOf,
   type ApiClient,
-  type BackoffPolicy,
   type Event,
   type Node,
   type NodeApiClient,
@@ -32,7 +31,6 @@ import {
   joinCluster,
   removeNodeCredentials,
   requireControlPlane,
-  type Clock,
   type NodeCredentials,
 } from './credentials/index.js';
 import { ApiEventSink } from './events/api-event-sink.js';
@@ -40,8 +38,7 @@ import { hostOf } from './host-port.js';
 import { unary } from './grpc-call.js';
 import { DISCARD_POD_EVENTS, type PodEventSink } from './events/pod-events.js';
 import type { EvictionManager } from './eviction/eviction-manager.js';
-import { createEvictions, createPodCgroups, nodeResources, podCgroupManager, type EvictionConfig, type NodeResources } from './node-resources.js';
-import type { Reserved } from './node-allocatable.js';
+import { createEvictions, createPodCgroups, nodeResources, podCgroupManager, type NodeResources } from './node-resources.js';
 import { ImageGarbageCollector, statfsProbe } from './images/image-gc.js';
 import { pullCredentialsOf } from './images/pull-secrets.js';
 import { RegistryImageStore } from './images/registry-image-store.js';
@@ -51,7 +48,7 @@ import { BridgePodNetwork, DEFAULT_BRIDGE_NAME } from './network/bridge-pod-netw
 import { removeOverlay, VXLAN_OVERHEAD, vxlanMacAddress, type UnderlayLink } from './network/vxlan-overlay.js';
 import type { OverlayController } from './overlay-controller.js';
 import { createOverlayController, overlayUnderlay } from './pod-overlay.js';
-import { NodeServices, type ClusterDnsConfig, type ServiceProxyConfig } from './node-services.js';
+import { NodeServices } from './node-services.js';
 import { resetNode } from './node-reset.js';
 import { NodeSession } from './node-session.js';
 import { containerHealth } from './probes/index.js';
@@ -59,6 +56,7 @@ import { PodConfig } from './pod-config.js';
 import { unmountPodVolumes } from './volumes/pod-volumes.js';
 import { PodEtcFiles } from './runtime/pod-etc-files.js';
 import { Reconciler } from './reconciler.js';
+import type { AgentConfig } from './agent-config.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import { RuncRuntime } from './runtime/runc-runtime.js';
 import type { Runtime } from './runtime/runtime.js';
@@ -69,53 +67,7 @@ import { DEFAULT_SERVICE_CIDR, removeProxyTable } from './services/service-proxy
 
 export const AGENT_VERSION = '0.1.0';
 
-export interface AgentConfig {
-  /** Control-plane addresses (HOST:PORT), the preferred first. */
-  readonly servers: readonly string[];
-  /** The join token: needed only while the state dir holds no node credentials (and to re-join after a revocation). */
-  readonly token?: string;
-  readonly nodeName: string;
-  /** The agent's cgroups live under /skiff/<cgroupInstance> (default: the node name); agents sharing a host need different ones. */
-  readonly cgroupInstance?: string;
-  /** host:port of the agent's own gRPC server (logs, exec); port 0 picks one. */
-  readonly listen: string;
-  readonly stateDir: string;
-  readonly runtime: 'runc' | 'process';
-  readonly capacity: { cpu?: string; memory?: string; pods?: string };
-  readonly labels: Readonly<Record<string, string>>;
-  /** Registered with the node the first time it registers. */
-  readonly taints: NonNullable<Node['spec']['taints']>;
-  readonly insecureRegistries: readonly string[];
-  /** Container log rotation (runc driver); default 10 MiB × 5 files. */
-  readonly containerLogs?: { readonly maxBytes: number; readonly maxFiles: number };
-  /** Image GC: percent of the image disk used that starts a collection (default 85) and the one it stops under (default 80). */
-  readonly imageGc?: { readonly highThresholdPercent?: number; readonly lowThresholdPercent?: number };
-  readonly restartBackoff: BackoffPolicy;
-  readonly resyncMs: number;
-  /**
-   * The pod network across hosts (runc runtime only): 'vxlan', 'none' (pods reach
-   * only pods on this machine's bridge), or 'auto' (default): vxlan unless the node's
-   * address is loopback (a dev cluster of agents sharing one bridge).
-   */
-  readonly overlay?: 'auto' | 'vxlan' | 'none';
-  /** Masquerade pod traffic to addresses outside the pod network (installs; never in tests). */
-  readonly masqueradeOutside?: boolean;
-  /**
-   * The node's cluster DNS (runc runtime only: it listens on the pod bridge's gateway). `address`
-   * overrides the gateway, `upstreams` the host's resolvers; default on, cluster.local.
-   */
-  readonly clusterDns?: ClusterDnsConfig;
-  /** The nftables service proxy (runc runtime only: it needs the pod network); default on. */
-  readonly serviceProxy?: ServiceProxyConfig;
-  /** For tests: the clock certificate renewals follow. */
-  readonly clock?: Clock;
-  /** kubelet's --system-reserved: allocatable = capacity − this. */
-  readonly systemReserved?: Reserved;
-  /** kubelet's --eviction-hard (runc only: it measures the pods' cgroups); undefined: no eviction. */
-  readonly eviction?: EvictionConfig;
-  /** Where pod events (Evicted) go; default nowhere. */
-  readonly podEvents?: PodEventSink;
-}
+export type { AgentConfig } from './agent-config.js';
 
 export class NodeAgent {
   private server?: Server;
