@@ -11,9 +11,7 @@
 // nowhere to send to). Clients run inside a pod's own network namespace (the
 // agent's IPAM file names it) or inside a host's; `ip`, `bridge` and `nft`
 // only read and write tables inside the hosts' namespaces.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { VTEP_ADDRESS_ANNOTATION, VTEP_MAC_ANNOTATION, type Node, type Pod } from '@skiff/api';
+import { VTEP_ADDRESS_ANNOTATION, VTEP_MAC_ANNOTATION, type Node } from '@skiff/api';
 import {
   AGENT_MAIN,
   BUSYBOX_INDEX_HTML,
@@ -26,7 +24,7 @@ import {
   type ManagedProcess,
   type MultiHostCluster,
 } from '@skiff/testkit';
-import { ctlOrThrow, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
+import { ctlOrThrow, podNetns, runningPod, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 const HOSTS = ['node-1', 'node-2', 'node-3'];
@@ -138,23 +136,7 @@ spec:
       command: ["/bin/sh", "-c", "${command}"]
 `;
 
-async function runningPod(name: string): Promise<Pod> {
-  return waitFor(
-    async () => {
-      const pod = JSON.parse(await ctl(['get', 'pod', name, '-o', 'json'])) as Pod;
-      return pod.status?.phase === 'Running' && pod.status.podIP ? pod : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 500, description: `pod ${name} running with an IP` },
-  );
-}
 
-/** The pod's network namespace, as its agent's IPAM file (network/<ip>) names it. */
-function podNetns(pod: Pod): string {
-  const host = theCluster().host(pod.spec.nodeName ?? '');
-  const allocation = JSON.parse(readFileSync(join(host.agent.stateDir, 'network', pod.status?.podIP ?? ''), 'utf8')) as { podUid: string; netnsName: string };
-  expect(allocation.podUid).toBe(pod.metadata.uid);
-  return allocation.netnsName;
-}
 
 /** Echoes every datagram back to its sender, prefixed with the address it came from. */
 const UDP_ECHO = `const s = require('node:dgram').createSocket('udp4');
@@ -223,13 +205,13 @@ describe.skipIf(skip)('the pod network across hosts (VXLAN overlay)', () => {
     const c = theCluster();
     await ctl(['apply', '-f', '-'], pinned('server', 'node-3', '/bin/busybox dd if=/dev/zero of=/www/big bs=1024 count=1024 2>/dev/null; exec /bin/busybox httpd -f -p 8080 -h /www'));
     await ctl(['apply', '-f', '-'], pinned('client', 'node-1', 'exec sleep 100000'));
-    const server = await runningPod('server');
-    const client = await runningPod('client');
+    const server = await runningPod(theCluster(), 'server');
+    const client = await runningPod(theCluster(), 'client');
     expect(server.spec.nodeName).toBe('node-3');
     expect(client.spec.nodeName).toBe('node-1');
     const serverIp = server.status?.podIP ?? '';
     const clientIp = client.status?.podIP ?? '';
-    const clientNs = podNetns(client);
+    const clientNs = podNetns(theCluster(), client);
 
     // node-1 routes the server's slice through the tunnel; the pods' links carry the overlay's MTU.
     expect((await c.host('node-1').run('ip', ['route', 'get', serverIp])).stdout).toMatch(new RegExp(` dev ${VX.replace('.', '\\.')} `));
@@ -257,7 +239,7 @@ describe.skipIf(skip)('the pod network across hosts (VXLAN overlay)', () => {
     const clientTable = await c.host('node-1').run('nft', ['list', 'table', 'netdev', 'skiff-overlay-fast']);
     expect(clientTable.stdout).toMatch(/type filter hook ingress device "sk[0-9a-f]+" priority filter; policy accept;\n\s+jump to-peers/);
 
-    const echo = inNetworkNamespace(podNetns(server), process.execPath, ['-e', UDP_ECHO, String(UDP_PORT)]);
+    const echo = inNetworkNamespace(podNetns(theCluster(), server), process.execPath, ['-e', UDP_ECHO, String(UDP_PORT)]);
     udpEcho = startProcess({ name: 'udp-echo', ...echo });
     await udpEcho.waitForLine(/listening/, 10_000);
     const answer = await runCommand(process.execPath, ['-e', UDP_ASK, serverIp, String(UDP_PORT)], { netns: clientNs, timeoutMs: 15_000 });

@@ -17,12 +17,12 @@
 // host's network namespace, to pod IPs on that host's own bridge; the test
 // itself sends nothing to a LAN or pod address (ctl runs in the control-plane
 // host, commands in pods run through ctl exec).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EndpointSlice, Event, Pod } from '@skiff/api';
 import { inNetworkNamespace, REPO_ROOT, skipUnlessRoot, startProcess, waitFor, type ManagedProcess, type MultiHostCluster } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ctlOrThrow, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
+import { ctlOrThrow, podNetns, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
 
 let hosts: BusyboxHosts | undefined;
 let cluster: MultiHostCluster | undefined;
@@ -165,13 +165,6 @@ async function endpointsOf(service: string): Promise<{ ip: string; ready: boolea
   return items.flatMap((slice) => slice.endpoints.map((e) => ({ ip: e.addresses[0] ?? '', ready: e.conditions.ready === true })));
 }
 
-/** The pod's network namespace, as its agent's IPAM file (network/<ip>) names it. */
-function podNetns(pod: Pod): string {
-  const host = theCluster().host(pod.spec.nodeName ?? '');
-  const allocation = JSON.parse(readFileSync(join(host.agent.stateDir, 'network', pod.status?.podIP ?? ''), 'utf8')) as { podUid: string; netnsName: string };
-  expect(allocation.podUid).toBe(pod.metadata.uid);
-  return allocation.netnsName;
-}
 
 /** A grpc-js health server (grpc-health-check's HealthImplementation) on PORT; its status for "" follows the file STATUS_FILE. */
 const GRPC_HEALTH_SERVER = `const { Server, ServerCredentials } = require('@grpc/grpc-js');
@@ -263,7 +256,7 @@ describe.skipIf(skip)('probes and lifecycle hooks on runc', () => {
     );
     const statusFile = join(hosts?.workDir ?? '', 'grpc-status');
     writeFileSync(statusFile, 'SERVING\n');
-    const server = startProcess({ name: 'grpc-health-server', cwd: REPO_ROOT, ...inNetworkNamespace(podNetns(pod), process.execPath, ['-e', GRPC_HEALTH_SERVER, '50051', statusFile]) });
+    const server = startProcess({ name: 'grpc-health-server', cwd: REPO_ROOT, ...inNetworkNamespace(podNetns(theCluster(), pod), process.execPath, ['-e', GRPC_HEALTH_SERVER, '50051', statusFile]) });
     processes.push(server);
     await server.waitForLine(/^serving$/, 20_000);
     await podWhen('grpc-health', 'ready', (p) => (containerOf(p, 'app')?.ready && condition(p, 'Ready') === 'True' ? true : undefined));

@@ -10,12 +10,10 @@
 // Needs root. Network safety: the traffic runs inside the client pod's network
 // namespace; the watch runs inside the control-plane host; nothing here sends
 // to a LAN, pod or service address from the root namespace.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Deployment, Pod, Service } from '@skiff/api';
-import { inNetworkNamespace, skipUnlessRoot, waitFor, type MultiHostCluster } from '@skiff/testkit';
+import type { Deployment, Service } from '@skiff/api';
+import { inNetworkNamespace, skipUnlessRoot, type MultiHostCluster } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ctlOrThrow, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
+import { ctlOrThrow, podNetns, runningPod, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
 import { LineProcess } from '../harness/line-process.js';
 import { PodMonitor } from '../harness/pod-monitor.js';
 
@@ -116,22 +114,7 @@ spec:
 `;
 }
 
-async function runningPod(name: string): Promise<Pod> {
-  return waitFor(
-    async () => {
-      const pod = JSON.parse(await ctl(['get', 'pod', name, '-o', 'json'])) as Pod;
-      return pod.status?.phase === 'Running' && pod.status.podIP ? pod : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 300, description: `pod ${name} running with an IP` },
-  );
-}
 
-/** The pod's network namespace, as its agent's IPAM file (network/<ip>) names it. */
-function podNetns(pod: Pod): string {
-  const host = theCluster().host(pod.spec.nodeName ?? '');
-  const allocation = JSON.parse(readFileSync(join(host.agent.stateDir, 'network', pod.status?.podIP ?? ''), 'utf8')) as { podUid: string; netnsName: string };
-  return allocation.netnsName;
-}
 
 /** HTTP GETs to URL every 50 ms (a new connection each, 1 s timeout); one line per answer: "<body>" or "ERR <why>". */
 const HTTP_LOOP = `const http = require('node:http');
@@ -183,9 +166,9 @@ class Traffic {
 }
 
 async function startTraffic(): Promise<Traffic> {
-  const client = await runningPod('client');
+  const client = await runningPod(theCluster(), 'client');
   const service = JSON.parse(await ctl(['get', 'svc', 'web', '-n', NS, '-o', 'json'])) as Service;
-  const traffic = new Traffic(podNetns(client), `http://${service.spec.clusterIP ?? ''}/`);
+  const traffic = new Traffic(podNetns(theCluster(), client), `http://${service.spec.clusterIP ?? ''}/`);
   return traffic;
 }
 

@@ -11,8 +11,6 @@
 // connections), or inside a LAN host's namespace (NodePort from the control
 // plane host). The outside name is answered by a dnsmasq this suite runs on
 // node-1's own loopback; no host namespace has a route off the LAN.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { EndpointSlice, Pod, Service } from '@skiff/api';
 import {
   inNetworkNamespace,
@@ -24,7 +22,7 @@ import {
   type MultiHostCluster,
   type RunningDnsmasq,
 } from '@skiff/testkit';
-import { ctlOrThrow, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
+import { ctlOrThrow, podNetns, runningPod, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 const HOSTS = ['node-1', 'node-2', 'node-3'];
@@ -54,7 +52,7 @@ beforeAll(async () => {
   dnsmasq = await startDnsmasq({ ...UPSTREAM, netns: cluster.host('node-1').netns, hosts: ['192.0.2.10 outside.example'], name: 'dnsmasq-node-1' });
   await ctl(['apply', '-f', '-'], manifests());
   for (const client of CLIENTS) await ctl(['apply', '-f', '-'], clientPod(client.name, client.host));
-  for (const client of CLIENTS) await runningPod(client.name);
+  for (const client of CLIENTS) await runningPod(theCluster(), client.name);
   await readyBackends(3);
 }, 240_000);
 
@@ -140,15 +138,6 @@ async function getPod(name: string, namespace = 'default'): Promise<Pod> {
   return JSON.parse(await ctl(['get', 'pod', name, '-n', namespace, '-o', 'json'])) as Pod;
 }
 
-async function runningPod(name: string, namespace = 'default'): Promise<Pod> {
-  return waitFor(
-    async () => {
-      const pod = await getPod(name, namespace);
-      return pod.status?.phase === 'Running' && pod.status.podIP ? pod : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 300, description: `pod ${namespace}/${name} running with an IP` },
-  );
-}
 
 async function slices(service: string): Promise<EndpointSlice[]> {
   return (JSON.parse(await ctl(['get', 'endpointslices', '-n', 'shop', '-l', `kubernetes.io/service-name=${service}`, '-o', 'json'])) as { items: EndpointSlice[] }).items;
@@ -194,13 +183,6 @@ async function expectExactly(client: string, url: string, pods: readonly string[
   return seen;
 }
 
-/** The pod's network namespace, as its agent's IPAM file (network/<ip>) names it. */
-function podNetns(pod: Pod): string {
-  const host = theCluster().host(pod.spec.nodeName ?? '');
-  const allocation = JSON.parse(readFileSync(join(host.agent.stateDir, 'network', pod.status?.podIP ?? ''), 'utf8')) as { podUid: string; netnsName: string };
-  expect(allocation.podUid).toBe(pod.metadata.uid);
-  return allocation.netnsName;
-}
 
 async function clusterIp(name: string): Promise<string> {
   const service = JSON.parse(await ctl(['get', 'svc', name, '-n', 'shop', '-o', 'json'])) as Service;
@@ -320,7 +302,7 @@ spec:
     const victim = (await readyBackends(4, 'the victim ready beside the three')).find((b) => b.pod === 'victim');
     if (!victim) throw new Error('no victim endpoint');
     const client = await getPod('client-2');
-    const loop = startProcess({ name: 'http-loop', ...inNetworkNamespace(podNetns(client), process.execPath, ['-e', HTTP_LOOP, `http://${await clusterIp('backend')}/`]) });
+    const loop = startProcess({ name: 'http-loop', ...inNetworkNamespace(podNetns(theCluster(), client), process.execPath, ['-e', HTTP_LOOP, `http://${await clusterIp('backend')}/`]) });
     processes.push(loop);
     await loop.waitForLine(/started/, 10_000);
     await waitFor(() => loop.output().includes(` ${victim.pod}\n`), { timeoutMs: 10_000, description: `the loop reaching ${victim.pod}` });
@@ -406,14 +388,14 @@ spec:
   ports: [{ port: 9000, targetPort: 9000 }]
 `,
     );
-    const streamerPod = await runningPod('streamer', 'shop');
-    const server = startProcess({ name: 'stream-server', ...inNetworkNamespace(podNetns(streamerPod), process.execPath, ['-e', STREAM_SERVER, '9000']) });
+    const streamerPod = await runningPod(theCluster(), 'streamer', 'shop');
+    const server = startProcess({ name: 'stream-server', ...inNetworkNamespace(podNetns(theCluster(), streamerPod), process.execPath, ['-e', STREAM_SERVER, '9000']) });
     processes.push(server);
     await server.waitForLine(/listening/, 10_000);
     await waitFor(async () => (await backends('streamer')).some((b) => b.ready), { timeoutMs: 30_000, intervalMs: 250, description: 'the streamer endpoint' });
     const vip = await clusterIp('streamer');
     const clientPodOn1 = await getPod('client-1');
-    const client = startProcess({ name: 'stream-client', ...inNetworkNamespace(podNetns(clientPodOn1), process.execPath, ['-e', STREAM_CLIENT, vip, '9000']) });
+    const client = startProcess({ name: 'stream-client', ...inNetworkNamespace(podNetns(theCluster(), clientPodOn1), process.execPath, ['-e', STREAM_CLIENT, vip, '9000']) });
     processes.push(client);
     // The proxy of node-1 may program the new Service a moment after the slice: connect until it does.
     await client.waitForLine(/tick 3/, 20_000);
@@ -481,8 +463,8 @@ spec:
 `,
     );
     await ctl(['apply', '-f', '-'], clientPod('client-4', 'node-4'));
-    await runningPod('solo');
-    await runningPod('client-4');
+    await runningPod(theCluster(), 'solo');
+    await runningPod(theCluster(), 'client-4');
     // The bridge forwards the pod network only ('bridge' in host-safety.ts): no proxy ARP, the refusal behind it.
     expect((await host.run('cat', ['/proc/sys/net/ipv4/conf/skiff0/forwarding'])).stdout.trim()).toBe('1');
     expect((await host.run('cat', ['/proc/sys/net/ipv4/conf/skiff0/proxy_arp'])).stdout.trim()).toBe('0');

@@ -2,10 +2,12 @@
 // test image, a cluster of hosts in network namespaces that pulls it over the
 // LAN relay, and ctl as the admin that fails loudly. stop() removes all of it,
 // whatever state a test left.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBusyboxImage, skipUnlessRoot, startMultiHostCluster, startRegistry, type MultiHostCluster, type MultiHostClusterOptions, type RunningRegistry } from '@skiff/testkit';
+import type { Pod } from '@skiff/api';
+import { buildBusyboxImage, skipUnlessRoot, startMultiHostCluster, startRegistry, waitFor, type MultiHostCluster, type MultiHostClusterOptions, type RunningRegistry } from '@skiff/testkit';
 import { afterAll, beforeAll } from 'vitest';
 
 export interface BusyboxHosts {
@@ -77,4 +79,23 @@ export function useBusyboxHosts(name: string, options: Omit<MultiHostClusterOpti
     image: () => started().image,
     ctl: (args, stdin) => ctlOrThrow(started().cluster, args, stdin),
   };
+}
+
+/** Waits for pod `namespace/name` to run with an IP, read through ctl. */
+export async function runningPod(cluster: MultiHostCluster, name: string, namespace = 'default'): Promise<Pod> {
+  return waitFor(
+    async () => {
+      const pod = JSON.parse(await ctlOrThrow(cluster, ['get', 'pod', name, '-n', namespace, '-o', 'json'])) as Pod;
+      return pod.status?.phase === 'Running' && pod.status.podIP ? pod : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 300, description: `pod ${namespace}/${name} running with an IP` },
+  );
+}
+
+/** The pod's network namespace, as its agent's IPAM file (network/<ip>) names it; throws if that file is another pod's. */
+export function podNetns(cluster: MultiHostCluster, pod: Pod): string {
+  const host = cluster.host(pod.spec.nodeName ?? '');
+  const allocation = JSON.parse(readFileSync(join(host.agent.stateDir, 'network', pod.status?.podIP ?? ''), 'utf8')) as { podUid: string; netnsName: string };
+  if (allocation.podUid !== pod.metadata.uid) throw new Error(`the IPAM file of ${pod.status?.podIP ?? ''} names pod ${allocation.podUid}, not ${pod.metadata.uid ?? ''}`);
+  return allocation.netnsName;
 }
