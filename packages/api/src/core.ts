@@ -7,6 +7,8 @@
 // cost it megabytes of compiled code it never runs. index.ts re-exports all.
 export * from './kinds.js';
 export * from './types.js';
+export * from './metrics-types.js';
+export * from './node-taints.js';
 export * from './volume-types.js';
 export * from './downward-api.js';
 export * from './service-types.js';
