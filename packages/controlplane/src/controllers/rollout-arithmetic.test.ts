@@ -93,6 +93,16 @@ describe('newRSNewReplicas (Kubernetes NewRSNewReplicas)', () => {
     expect(newRSNewReplicas(d, [old, fresh], fresh)).toBe(5);
   });
 
+  it('counts the pods an old ReplicaSet still has after being scaled down, until its status says they are gone', () => {
+    const d = deployment(4, 1, 1);
+    // The old ReplicaSet was scaled 4 → 3; its controller has not removed the pod yet.
+    const old = rs('old', 3, 3, {}, { replicas: 4 });
+    const fresh = rs('new', 1, 0);
+    expect(newRSNewReplicas(d, [old, fresh], fresh)).toBe(1);
+    const removed = rs('old', 3, 3, {}, { replicas: 3 });
+    expect(newRSNewReplicas(d, [removed, fresh], fresh)).toBe(2);
+  });
+
   it('never grows beyond replicas', () => {
     const d = deployment(6, 10, 0);
     const old = rs('old', 1);

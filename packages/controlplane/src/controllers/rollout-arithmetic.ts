@@ -89,13 +89,28 @@ export function activeReplicaSets(replicaSets: readonly (RS | undefined)[]): RS[
 }
 
 /**
+ * Per ReplicaSet the larger of spec.replicas and status.replicas: the pods it
+ * wants or still has. An old ReplicaSet just scaled down keeps counting its
+ * pods until its controller has marked them for deletion and says so in its
+ * status.
+ */
+export function wantedOrExistingReplicas(replicaSets: readonly (RS | undefined)[]): number {
+  return replicaSets.reduce((sum, rs) => sum + Math.max(rs?.spec.replicas ?? 0, rs?.status?.replicas ?? 0), 0);
+}
+
+/**
  * Kubernetes' NewRSNewReplicas: the size the new ReplicaSet may grow to now.
- * RollingUpdate: as far as replicas + maxSurge allows over all ReplicaSets'
- * spec.replicas, never beyond spec.replicas; Recreate: spec.replicas.
+ * RollingUpdate: as far as replicas + maxSurge allows, never beyond
+ * spec.replicas; Recreate: spec.replicas. Kubernetes counts only spec.replicas,
+ * so while an old ReplicaSet's controller has not yet removed the pods it was
+ * just told to, the new one may already grow and more than replicas + maxSurge
+ * pods run for a moment. Counting the pods an old ReplicaSet still reports
+ * (wantedOrExistingReplicas) closes that window: the surge is a bound on
+ * running pods, not on the sum of intentions.
  */
 export function newRSNewReplicas(deployment: D, allReplicaSets: readonly (RS | undefined)[], newRS: RS): number {
   if (!isRollingUpdate(deployment)) return deployment.spec.replicas;
-  const current = specReplicas(allReplicaSets);
+  const current = wantedOrExistingReplicas(allReplicaSets);
   const maxTotal = deployment.spec.replicas + maxSurge(deployment);
   if (current >= maxTotal) return newRS.spec.replicas;
   const scaleUp = Math.min(maxTotal - current, deployment.spec.replicas - newRS.spec.replicas);
