@@ -109,6 +109,18 @@ async function renew(name: string, at: number): Promise<void> {
 
 const readyOf = async (name: string) => (await objects.mustGet<Node>(NODE, undefined, name)).status?.conditions?.find((c) => c.type === 'Ready');
 
+/** Removes what addNode made. */
+async function removeNode(name: string): Promise<void> {
+  const node = await objects.mustGet<Node>(NODE, undefined, name);
+  await objects.delete(NODE, undefined, name, Number(node.metadata.resourceVersion));
+  const lease = await objects.mustGet<Lease>(LEASE, 'skiff-system', name);
+  await objects.delete(LEASE, 'skiff-system', name, Number(lease.metadata.resourceVersion));
+  const pod = await objects.mustGet<Pod>(POD, 'default', `${name}-pod`);
+  await objects.delete(POD, 'default', `${name}-pod`, Number(pod.metadata.resourceVersion));
+}
+
+const taintKeys = (node: Node): string[] => (node.spec.taints ?? []).map((t) => t.key);
+
 /** Lets the controller run a few passes at the current fake time. */
 async function settle(): Promise<void> {
   const ticksBefore = Date.now();
@@ -129,14 +141,9 @@ describe('NodeLifecycleController', () => {
     expect((await readyOf('registered'))?.status).toBe('True');
     await controller?.stop();
     controller = undefined;
-    for (const name of ['just-joined', 'registered']) {
-      const node = await objects.mustGet<Node>(NODE, undefined, name);
-      await objects.delete(NODE, undefined, name, Number(node.metadata.resourceVersion));
-    }
-    const lease = await objects.mustGet<Lease>(LEASE, 'skiff-system', 'registered');
-    await objects.delete(LEASE, 'skiff-system', 'registered', Number(lease.metadata.resourceVersion));
-    const pod = await objects.mustGet<Pod>(POD, 'default', 'registered-pod');
-    await objects.delete(POD, 'default', 'registered-pod', Number(pod.metadata.resourceVersion));
+    const node = await objects.mustGet<Node>(NODE, undefined, 'just-joined');
+    await objects.delete(NODE, undefined, 'just-joined', Number(node.metadata.resourceVersion));
+    await removeNode('registered');
     await waitFor(() => informers.nodes.list().length === 0, { timeoutMs: 5000, description: 'the test nodes gone from the cache' });
   });
 
@@ -167,6 +174,10 @@ describe('NodeLifecycleController', () => {
     await renew('alive', now);
     await waitFor(async () => (await readyOf('dying'))?.status === 'Unknown', { timeoutMs: 5000, description: 'dying NotReady' });
     expect(await readyOf('dying')).toMatchObject({ reason: 'NodeStatusUnknown', lastTransitionTime: new Date(now).toISOString() });
+    await waitFor(async () => taintKeys(await objects.mustGet<Node>(NODE, undefined, 'dying')).includes('node.kubernetes.io/unreachable'), {
+      timeoutMs: 5000,
+      description: 'the unreachable taint on dying',
+    });
     await settle();
     expect(await objects.get(POD, 'default', 'dying-pod')).toBeDefined();
 
@@ -177,6 +188,35 @@ describe('NodeLifecycleController', () => {
     await waitFor(async () => (await objects.get(POD, 'default', 'dying-terminating')) === undefined, { timeoutMs: 5000, description: 'the terminating pod force-deleted' });
     expect(await objects.get(POD, 'default', 'alive-pod')).toBeDefined();
     expect((await readyOf('alive'))?.status).toBe('True');
+  });
+
+  it('mirrors MemoryPressure and cordon as NoSchedule taints, keeps user taints, and removes them when they clear', async () => {
+    now = T0;
+    await addNode('pressed', now);
+    startController();
+    const setNode = async (change: (node: Node) => Node): Promise<void> => {
+      const node = await objects.mustGet<Node>(NODE, undefined, 'pressed');
+      await objects.update(NODE, change(node), Number(node.metadata.resourceVersion));
+    };
+    const keys = async (): Promise<string[]> => taintKeys(await objects.mustGet<Node>(NODE, undefined, 'pressed'));
+    await setNode((node) => ({
+      ...node,
+      spec: { unschedulable: true, taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] },
+      status: { ...node.status, conditions: [...(node.status?.conditions ?? []), { type: 'MemoryPressure', status: 'True' }] },
+    }));
+    await waitFor(async () => (await keys()).length === 3, { timeoutMs: 5000, description: 'the condition taints' });
+    expect(await keys()).toEqual(['dedicated', 'node.kubernetes.io/memory-pressure', 'node.kubernetes.io/unschedulable']);
+    await setNode((node) => ({
+      ...node,
+      spec: { ...node.spec, unschedulable: false },
+      status: { ...node.status, conditions: (node.status?.conditions ?? []).map((c) => (c.type === 'MemoryPressure' ? { ...c, status: 'False' as const } : c)) },
+    }));
+    await waitFor(async () => (await keys()).length === 1, { timeoutMs: 5000, description: 'the condition taints removed' });
+    expect(await keys()).toEqual(['dedicated']);
+    await controller?.stop();
+    controller = undefined;
+    await removeNode('pressed');
+    await waitFor(() => informers.nodes.get('pressed') === undefined, { timeoutMs: 5000, description: 'the test node gone from the cache' });
   });
 
   it('invariant: when every node falls silent at once, nothing is marked or evicted', async () => {

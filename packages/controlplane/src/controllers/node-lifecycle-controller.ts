@@ -1,4 +1,5 @@
-// Node lifecycle: a node whose lease is not renewed in time becomes NotReady
+// Node lifecycle: a node's conditions (and cordon) are mirrored as Kubernetes'
+// NoSchedule condition taints (node-condition-taints.ts). A node whose lease is not renewed in time becomes NotReady
 // (Ready=Unknown, with the reason and the time); once it has stayed NotReady
 // for the eviction timeout its pods are deleted, and the deployment controller
 // replaces them on healthy nodes. A node that heartbeats again is Ready again
@@ -14,6 +15,7 @@ import { isTerminalPod, kindInfo, type Lease, type Node, type NodeCondition, typ
 import type { EventRecorder } from '../objects/event-recorder.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
+import { reconciledTaints } from './node-condition-taints.js';
 import { thaw, type Immutable, type Informer } from '../cache/informer.js';
 import type { ControllerLogger } from '../cache/logger.js';
 
@@ -80,6 +82,8 @@ export class NodeLifecycleController {
       this.judgeAfter = this.now() + this.options.leaseDurationMs;
       return;
     }
+    // Conditions become NoSchedule taints at once; judging silence waits (below).
+    for (const node of nodes.list()) await this.reconcileTaints(node);
     const now = this.now();
     if (now < this.judgeAfter) return;
 
@@ -141,6 +145,17 @@ export class NodeLifecycleController {
     await this.options.events
       .record({ involved: cached, type: 'Warning', reason: 'NodeNotReady', message: `Node ${cached.metadata.name} status is now: NodeNotReady`, component: 'node-lifecycle' })
       .catch(() => undefined);
+  }
+
+  /** Mirrors the node's conditions and cordon as Kubernetes' NoSchedule taints (node-condition-taints.ts). */
+  private async reconcileTaints(cached: Immutable<Node>): Promise<void> {
+    if (reconciledTaints(cached) === undefined) return;
+    await retryOnConflict(async () => {
+      const node = await this.options.objects.get<Node>(NODE, undefined, cached.metadata.name);
+      const taints = node ? reconciledTaints(node) : undefined;
+      if (!node || !taints) return;
+      await this.options.objects.update(NODE, { ...node, spec: { ...node.spec, taints } }, Number(node.metadata.resourceVersion));
+    });
   }
 
   private async evictPods(nodeName: string): Promise<void> {

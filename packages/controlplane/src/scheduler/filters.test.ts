@@ -49,8 +49,25 @@ describe('filters', () => {
     expect(nodeReady(placing(), nodeInfo({ ready: false }))).toBe(REASON_NOT_READY);
   });
 
-  it('reject a cordoned node', () => {
+  it('reject a cordoned node, unless the pod tolerates its unschedulable taint (daemon pods do)', () => {
     expect(nodeSchedulable(placing(), nodeInfo({ unschedulable: true }))).toBe(REASON_UNSCHEDULABLE);
+    const tolerant = placing({ tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }] });
+    expect(nodeSchedulable(tolerant, nodeInfo({ unschedulable: true }))).toBeUndefined();
+  });
+
+  it('keep new BestEffort pods off a node under memory pressure, but not pods that request memory', () => {
+    const pressured = nodeInfo({ taints: [{ key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' }] });
+    const pod = (resources: object | undefined): Pod => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'default' },
+      spec: { containers: [{ name: 'c', image: 'busybox', ...(resources ? { resources } : {}) }], restartPolicy: 'Always', terminationGracePeriodSeconds: 30 },
+    }) as Pod;
+    expect(taintsTolerated(podToPlace(pod(undefined)), pressured)).toBe('node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }');
+    expect(taintsTolerated(podToPlace(pod({ requests: { memory: '16Mi' } })), pressured)).toBeUndefined();
+    // The implicit toleration is for memory pressure only.
+    const tainted = nodeInfo({ taints: [{ key: 'node.kubernetes.io/disk-pressure', effect: 'NoSchedule' }] });
+    expect(taintsTolerated(podToPlace(pod({ requests: { memory: '16Mi' } })), tainted)).toBe('node(s) had untolerated taint {node.kubernetes.io/disk-pressure: }');
   });
 
   it('check cpu against what is left, allowing an exact fit', () => {
@@ -137,7 +154,8 @@ describe('podToPlace', () => {
       key: 'shop/web',
       requests: { cpuMillis: 500, memoryBytes: GI, pods: 1 },
       nodeSelector: { zone: 'a' },
-      tolerations: [{ key: 'dedicated', operator: 'Exists' }],
+      // A Burstable pod also tolerates memory pressure, as in Kubernetes.
+      tolerations: [{ key: 'dedicated', operator: 'Exists' }, { key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' }],
     });
   });
 

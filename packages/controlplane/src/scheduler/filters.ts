@@ -3,7 +3,8 @@
 // be counted across nodes into the familiar "0/5 nodes are available" event.
 import type { NodeInfo } from './node-info.js';
 import type { PodToPlace } from './pod-to-place.js';
-import { firstUntoleratedTaint } from './taints.js';
+import { TAINT_NODE_UNSCHEDULABLE } from '@skiff/api';
+import { firstUntoleratedTaint, toleratesTaint } from './taints.js';
 
 // The filter input type lives in its own file; re-exported because filters are its main consumer.
 export { podToPlace, podKey, type PodToPlace } from './pod-to-place.js';
@@ -19,7 +20,11 @@ export const REASON_SELECTOR_MISMATCH = "node(s) didn't match Pod's node affinit
 
 export const nodeReady: Filter = (_pod, node) => (node.ready ? undefined : REASON_NOT_READY);
 
-export const nodeSchedulable: Filter = (_pod, node) => (node.unschedulable ? REASON_UNSCHEDULABLE : undefined);
+const UNSCHEDULABLE_TAINT = { key: TAINT_NODE_UNSCHEDULABLE, effect: 'NoSchedule' } as const;
+
+/** A cordoned node takes only pods that tolerate its unschedulable taint (daemon pods do), as in Kubernetes. */
+export const nodeSchedulable: Filter = (pod, node) =>
+  node.unschedulable && !(pod.tolerations ?? []).some((t) => toleratesTaint(t, UNSCHEDULABLE_TAINT)) ? REASON_UNSCHEDULABLE : undefined;
 
 export const nodeSelectorMatches: Filter = (pod, node) => {
   for (const [key, value] of Object.entries(pod.nodeSelector ?? {})) {

@@ -1,6 +1,6 @@
 // The part of a pod that placement depends on, extracted once per decision so
 // filters don't re-parse quantities for every node.
-import type { Pod, Toleration } from '@skiff/api';
+import { podQosClass, TAINT_NODE_MEMORY_PRESSURE, type Pod, type Toleration } from '@skiff/api';
 import type { Resources } from './resources.js';
 import { podRequests } from './pod-requests.js';
 
@@ -16,9 +16,16 @@ export function podKey(pod: Pod): string {
   return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
 }
 
+const MEMORY_PRESSURE_TOLERATION: Toleration = { key: TAINT_NODE_MEMORY_PRESSURE, operator: 'Exists', effect: 'NoSchedule' };
+
 export function podToPlace(pod: Pod): PodToPlace {
   const placed: PodToPlace = { key: podKey(pod), requests: podRequests(pod.spec) };
   if (pod.spec.nodeSelector) placed.nodeSelector = { ...pod.spec.nodeSelector };
-  if (pod.spec.tolerations) placed.tolerations = pod.spec.tolerations.map((t) => ({ ...t }));
+  const tolerations = (pod.spec.tolerations ?? []).map((t) => ({ ...t }));
+  // As in Kubernetes, pods that are not BestEffort tolerate memory pressure:
+  // they asked for memory and are the last to be evicted for it; new
+  // BestEffort pods stay off a node that is short of memory.
+  if (podQosClass(pod) !== 'BestEffort') tolerations.push(MEMORY_PRESSURE_TOLERATION);
+  if (tolerations.length > 0) placed.tolerations = tolerations;
   return placed;
 }
