@@ -228,6 +228,15 @@ spec:
     );
     expect(evicted.status?.containerStatuses?.[0]?.state.terminated).toMatchObject({ exitCode: 137 });
     await waitFor(async () => (await memoryPressure()) === 'True', { timeoutMs: 30_000, intervalMs: 200, description: 'MemoryPressure=True' });
+    // The node lifecycle controller mirrors the condition as a NoSchedule taint: new BestEffort pods stay off.
+    await waitFor(
+      async () => {
+        const current = await node();
+        const pressed = current.status?.conditions?.some((c) => c.type === 'MemoryPressure' && c.status === 'True');
+        return pressed && current.spec.taints?.some((t) => t.key === 'node.kubernetes.io/memory-pressure' && t.effect === 'NoSchedule');
+      },
+      { timeoutMs: 30_000, intervalMs: 200, description: 'the memory-pressure taint while MemoryPressure=True' },
+    );
     // The Deployment's BestEffort pod went too (the Deployment controller deletes a finished pod and makes another).
     await explained(
       waitFor(async () => !(await podsOf('app=spare')).some((p) => p.metadata.uid === spare.metadata.uid), {
@@ -241,6 +250,10 @@ spec:
     await explained(
       waitFor(async () => (await memoryPressure()) === 'False', { timeoutMs: 60_000, intervalMs: 250, description: 'MemoryPressure=False after relief' }),
     );
+    await waitFor(async () => !(await node()).spec.taints?.some((t) => t.key === 'node.kubernetes.io/memory-pressure'), {
+      timeoutMs: 30_000,
+      description: 'the memory-pressure taint removed',
+    });
 
     // The Deployment's replacement runs now; the Burstable pod under its request was never touched.
     const replacement = await runningPod('app=spare');
