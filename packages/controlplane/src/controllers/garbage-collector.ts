@@ -22,7 +22,7 @@ const DELETE_ATTEMPTS = 5;
 export interface GarbageCollectorOptions<Dependent extends ResourceObject, Owner extends ResourceObject> extends QueueControllerOptions {
   readonly dependentKind: KindName;
   readonly dependents: Informer<Dependent>;
-  readonly ownerKind: 'Deployment' | 'ReplicaSet';
+  readonly ownerKind: 'Deployment' | 'ReplicaSet' | 'DaemonSet';
   readonly owners: Informer<Owner>;
 }
 
@@ -30,7 +30,7 @@ export interface GarbageCollectorOptions<Dependent extends ResourceObject, Owner
 export class GarbageCollector<Dependent extends ResourceObject, Owner extends ResourceObject> extends QueueController {
   private readonly dependents: Informer<Dependent>;
   private readonly owners: Informer<Owner>;
-  private readonly ownerKind: 'Deployment' | 'ReplicaSet';
+  private readonly ownerKind: 'Deployment' | 'ReplicaSet' | 'DaemonSet';
   private readonly dependentKind: KindName;
 
   constructor(options: GarbageCollectorOptions<Dependent, Owner>) {
