@@ -157,7 +157,7 @@ describe('DaemonSetController', () => {
     expect(DAEMON_POD_TOLERATIONS).toHaveLength(6);
     expect(pod?.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'DaemonSet', name: 'agent', controller: true })]);
     expect(pod?.metadata.labels?.[CONTROLLER_REVISION_HASH_LABEL]).toMatch(/^[a-z0-9]+$/);
-    await waitFor(async () => (await status('agent'))?.desiredNumberScheduled === 2 && (await status('agent'))?.currentNumberScheduled === 2, SOON);
+    await waitFor(async () => (await status('agent'))?.desiredNumberScheduled === 2 && (await status('agent'))?.currentNumberScheduled === 2, { ...SOON, description: 'status: 2 desired, 2 current' });
   });
 
   it('lands on cordoned nodes and nodes under pressure (the daemon tolerations), not on a node whose pods would not fit', async () => {
@@ -191,7 +191,7 @@ describe('DaemonSetController', () => {
 
     // NoSchedule alone lets the running pod stay (as Kubernetes); NoExecute evicts it.
     await updateNode('n2', (n) => ({ ...n, spec: { taints: [{ key: 'maintenance', effect: 'NoSchedule' }] } }));
-    await waitFor(async () => (await status('logs'))?.desiredNumberScheduled === 1 && (await status('logs'))?.numberMisscheduled === 1, SOON);
+    await waitFor(async () => (await status('logs'))?.desiredNumberScheduled === 1 && (await status('logs'))?.numberMisscheduled === 1, { ...SOON, description: 'status: n2 misscheduled' });
     expect(await podNodes('logs')).toEqual(['n2', 'n3']);
     await updateNode('n2', (n) => ({ ...n, spec: { taints: [{ key: 'maintenance', effect: 'NoExecute' }] } }));
     await waitForNodes('logs', ['n3']);
@@ -237,11 +237,11 @@ describe('DaemonSetController', () => {
     for (const name of ['m1', 'm2']) await objects.create(NODE, node(name));
     startKubelet();
     await api.apply(manifest('slow', { minReadySeconds: 30 }));
-    await waitFor(async () => (await status('slow'))?.numberReady === 2, SOON);
+    await waitFor(async () => (await status('slow'))?.numberReady === 2, { ...SOON, description: 'both pods Ready' });
     expect((await status('slow'))?.numberAvailable).toBe(0);
     clockMs += 30_000;
     controller.queue.add('default/slow');
-    await waitFor(async () => (await status('slow'))?.numberAvailable === 2, SOON);
+    await waitFor(async () => (await status('slow'))?.numberAvailable === 2, { ...SOON, description: 'both available after minReadySeconds' });
 
     await api.apply(manifest('slow', { minReadySeconds: 30 }, {}, 'busybox:2'));
     await waitFor(async () => (await status('slow'))?.updatedNumberScheduled === 1 && (await status('slow'))?.numberReady === 2, { ...SOON, description: 'one node replaced' });
@@ -257,14 +257,14 @@ describe('DaemonSetController', () => {
     startKubelet();
     const strategy = { updateStrategy: { type: 'OnDelete' } };
     await api.apply(manifest('manual', strategy));
-    await waitFor(async () => (await status('manual'))?.numberAvailable === 3, SOON);
+    await waitFor(async () => (await status('manual'))?.numberAvailable === 3, { ...SOON, description: 'three available' });
     await api.apply(manifest('manual', strategy, {}, 'busybox:2'));
-    await waitFor(async () => (await status('manual'))?.observedGeneration === 2, SOON);
+    await waitFor(async () => (await status('manual'))?.observedGeneration === 2, { ...SOON, description: 'the new template observed' });
     expect((await status('manual'))?.updatedNumberScheduled).toBe(0);
 
     const onO2 = (await daemonPods('manual')).find((p) => p.spec.nodeName === 'o2')!;
     await api.delete({ kind: 'pods', namespace: 'default', name: onO2.metadata.name });
-    await waitFor(async () => (await status('manual'))?.updatedNumberScheduled === 1 && (await status('manual'))?.numberAvailable === 3, SOON);
+    await waitFor(async () => (await status('manual'))?.updatedNumberScheduled === 1 && (await status('manual'))?.numberAvailable === 3, { ...SOON, description: 'o2 replaced by an updated pod' });
     const images = Object.fromEntries((await daemonPods('manual')).map((p) => [p.spec.nodeName, p.spec.containers[0]!.image]));
     expect(images).toEqual({ o1: 'busybox:1', o2: 'busybox:2', o3: 'busybox:1' });
   });
