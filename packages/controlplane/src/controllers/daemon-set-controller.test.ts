@@ -41,7 +41,7 @@ const node = (name: string, labels: Record<string, string> = {}, taints: Taint[]
   kind: 'Node',
   metadata: { name, uid: `uid-${name}`, labels: { 'kubernetes.io/hostname': name, ...labels } },
   spec: taints.length > 0 ? { taints } : {},
-  status: allocatable ? { allocatable } : {},
+  status: { conditions: [{ type: 'Ready', status: 'True' }], ...(allocatable ? { allocatable } : {}) },
 });
 
 function manifest(name: string, spec: Record<string, unknown> = {}, podSpec: Record<string, unknown> = {}, image = 'busybox:1'): string {

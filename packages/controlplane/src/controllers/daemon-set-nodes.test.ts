@@ -8,7 +8,7 @@ const node = (name: string, taints: NonNullable<Node['spec']['taints']> = [], la
   kind: 'Node',
   metadata: { name, labels },
   spec: { taints },
-  status: allocatable ? { allocatable } : {},
+  status: { conditions: [{ type: 'Ready', status: 'True' }], ...(allocatable ? { allocatable } : {}) },
 });
 let serial = 0;
 const pod = (nodeName: string, hash: string, extra: { deleting?: boolean; phase?: 'Running' | 'Failed' | 'Succeeded' } = {}): Pod => ({
@@ -41,6 +41,14 @@ describe('nodeShouldRunDaemonPod', () => {
     expect(nodeShouldRunDaemonPod(node('a', [{ key: 'k', value: 'v', effect: 'NoExecute' }]), spec())).toMatchObject({ shouldRun: false, shouldContinueRunning: false });
     expect(nodeShouldRunDaemonPod(node('a', [{ key: 'k', effect: 'PreferNoSchedule' }]), spec())).toEqual({ shouldRun: true, shouldContinueRunning: true });
     expect(nodeShouldRunDaemonPod(node('a', [{ key: 'k', value: 'v', effect: 'NoExecute' }]), spec({ tolerations: [{ key: 'k', value: 'v' }] }))).toEqual({ shouldRun: true, shouldContinueRunning: true });
+  });
+
+  it('keeps new pods off a node that is not Ready (as the not-ready:NoSchedule taint would), but lets one there stay', () => {
+    const notReady: Node = { ...node('a'), status: { conditions: [{ type: 'Ready', status: 'False' }] } };
+    const joined: Node = { ...node('b'), status: {} };
+    for (const n of [notReady, joined]) {
+      expect(nodeShouldRunDaemonPod(n, spec())).toEqual({ shouldRun: false, shouldContinueRunning: true, reason: 'node(s) had untolerated taint {node.kubernetes.io/not-ready: }' });
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import {
   cpuMillis,
   firstUntoleratedTaintWith,
   memoryBytes,
+  TAINT_NODE_NOT_READY,
   podResourceTotals,
   toTimestamp,
   withDaemonPodTolerations,
@@ -45,13 +46,27 @@ export function nodeShouldRunDaemonPod(node: Immutable<Node>, spec: Immutable<Po
   for (const [key, value] of Object.entries(spec.nodeSelector ?? {})) {
     if (labels[key] !== value) return { shouldRun: false, shouldContinueRunning: false, reason: "node(s) didn't match Pod's node affinity/selector" };
   }
-  const taints = node.spec.taints ?? [];
+  const taints = effectiveTaints(node);
   const tolerations = spec.tolerations ?? [];
   const evicting = firstUntoleratedTaintWith(taints, tolerations, ['NoExecute']);
   if (evicting) return { shouldRun: false, shouldContinueRunning: false, reason: untoleratedText(evicting) };
   const blocking = firstUntoleratedTaintWith(taints, tolerations, ['NoSchedule']);
   if (blocking) return { shouldRun: false, shouldContinueRunning: true, reason: untoleratedText(blocking) };
   return { shouldRun: true, shouldContinueRunning: true };
+}
+
+/**
+ * The node's taints, plus not-ready:NoSchedule while it is not Ready (a node
+ * Join created has not even registered): what Kubernetes' TaintNodesByCondition
+ * puts there, so a daemon pod waits for the node to be Ready (the daemon
+ * tolerations cover not-ready:NoExecute only) but one already there stays.
+ * Where Skiff's node lifecycle controller writes that taint itself, this adds nothing.
+ */
+export function effectiveTaints(node: Immutable<Node>): readonly Immutable<NonNullable<Node['spec']['taints']>[number]>[] {
+  const taints = node.spec.taints ?? [];
+  const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+  if (ready || taints.some((t) => t.key === TAINT_NODE_NOT_READY && t.effect === 'NoSchedule')) return taints;
+  return [...taints, { key: TAINT_NODE_NOT_READY, effect: 'NoSchedule' }];
 }
 
 function untoleratedText(taint: { key: string; value?: string }): string {
