@@ -268,4 +268,36 @@ describe('DaemonSetController', () => {
     const images = Object.fromEntries((await daemonPods('manual')).map((p) => [p.spec.nodeName, p.spec.containers[0]!.image]));
     expect(images).toEqual({ o1: 'busybox:1', o2: 'busybox:2', o3: 'busybox:1' });
   });
+
+  it('replaces a failed pod only after a back-off (1 s, then 2 s) on its clock', async () => {
+    await objects.create(NODE, node('f1'));
+    await api.apply(manifest('flaky'));
+    const fail = async (): Promise<string> => {
+      const pod = await waitFor(async () => (await daemonPods('flaky')).find((p) => p.status?.phase === 'Pending'), { ...SOON, description: 'a pending daemon pod' });
+      await objects.update(POD, { ...pod, status: { phase: 'Failed' } }, Number(pod.metadata.resourceVersion));
+      await waitFor(async () => !(await daemonPods('flaky')).some((p) => p.metadata.name === pod.metadata.name), { ...SOON, description: 'the failed pod deleted' });
+      return pod.metadata.name;
+    };
+    const key = 'default/flaky';
+    const first = await fail();
+    // Syncs now see no pod on f1, yet create none: the clock has not moved.
+    await waitFor(async () => {
+      const { items } = await objects.list<Event>(EVENT, 'default');
+      return items.some((e) => e.reason === 'FailedDaemonPod' && e.message.includes('node f1'));
+    }, { ...SOON, description: 'a FailedDaemonPod event' });
+    await controller.sync(key);
+    await controller.sync(key);
+    expect(await daemonPods('flaky')).toEqual([]);
+    clockMs += 1_000;
+    await controller.sync(key);
+    await waitFor(async () => (await daemonPods('flaky')).some((p) => p.metadata.name !== first), { ...SOON, description: 'the replacement after 1 s' });
+
+    await fail();
+    clockMs += 1_000;
+    await controller.sync(key);
+    expect(await daemonPods('flaky')).toEqual([]);
+    clockMs += 1_000;
+    await controller.sync(key);
+    await waitFor(async () => (await daemonPods('flaky')).length === 1, { ...SOON, description: 'the replacement after 2 s' });
+  });
 });

@@ -60,6 +60,9 @@ const PODS_BY_NODE_INDEX = 'daemonset:nodeName';
 const NAME_ATTEMPTS = 3;
 const STATUS_ATTEMPTS = 5;
 const COMPONENT = 'daemonset-controller';
+/** Kubernetes' failedPodsBackoff: 1 s, doubling, at most 15 min, before a node's failed daemon pod is replaced. */
+const FAILED_POD_BACKOFF_INITIAL_MS = 1000;
+const FAILED_POD_BACKOFF_MAX_MS = 15 * 60_000;
 
 export interface DaemonSetControllerOptions extends QueueControllerOptions {
   readonly daemonSets: Informer<DaemonSet>;
@@ -82,6 +85,8 @@ export class DaemonSetController extends QueueController {
   private readonly now: () => number;
   /** When a pod whose Ready condition carries no lastTransitionTime was first seen Ready, by pod uid. */
   private readonly firstSeenReady = new Map<string, number>();
+  /** Per DaemonSet uid and node: the back-off after a daemon pod failed there. */
+  private readonly failedBackoff = new Map<string, { delayMs: number; untilMs: number }>();
 
   constructor(options: DaemonSetControllerOptions) {
     super('daemonset', options, [options.daemonSets, options.pods, options.nodes]);
@@ -107,6 +112,7 @@ export class DaemonSetController extends QueueController {
       },
       onDelete: (ds) => {
         this.expectations.forget(keyOf(ds));
+        for (const key of this.failedBackoff.keys()) if (key.startsWith(`${ds.metadata.uid ?? ''}/`)) this.failedBackoff.delete(key);
         this.queue.add(keyOf(ds));
       },
     });
@@ -217,9 +223,21 @@ export class DaemonSetController extends QueueController {
     for (const { node, reason } of plan.failedPlacements) {
       this.event(ds, 'Warning', 'FailedPlacement', `failed to place pod on "${node}": ${reason}`);
     }
-    if (plan.create.length === 0 && plan.delete.length === 0) return false;
     const uid = ds.metadata.uid ?? '';
-    const creates = plan.create.map((node) => ({ node, name: newPodName(ds.metadata.name) }));
+    for (const node of plan.failed) {
+      const delayMs = this.backOff(uid, node);
+      this.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod on node ${node}, will try to kill it (replaced after ${Math.round(delayMs / 1000)}s)`);
+    }
+    // A node whose pod failed gets its next one once its back-off has passed (Kubernetes' failedPodsBackoff).
+    const now = this.now();
+    const waiting = plan.create.flatMap((node) => {
+      const until = this.failedBackoff.get(`${uid}/${node}`)?.untilMs ?? 0;
+      return until > now ? [until] : [];
+    });
+    if (waiting.length > 0) this.queue.addAfter(key, Math.max(1, Math.min(...waiting) - now));
+    const createOn = plan.create.filter((node) => (this.failedBackoff.get(`${uid}/${node}`)?.untilMs ?? 0) <= now);
+    if (createOn.length === 0 && plan.delete.length === 0) return false;
+    const creates = createOn.map((node) => ({ node, name: newPodName(ds.metadata.name) }));
     if (creates.length > 0) this.expectations.expectCreations(key, uid, creates.map((c) => c.name));
     this.log.debug({ controller: this.name, key, create: creates.length, delete: plan.delete.length }, 'reconciling daemonset pods');
     const results = await Promise.allSettled([
@@ -304,6 +322,17 @@ export class DaemonSetController extends QueueController {
     this.events.record({ involved: thaw<DaemonSet>(ds), type, reason, message, component: COMPONENT }).catch((error: unknown) => {
       this.log.warn({ controller: this.name, daemonSet: keyOf(ds), reason, err: error }, 'could not record event');
     });
+  }
+
+  /** Records a failure on the node: the back-off doubles if the last one was recent, else starts again; returns it. */
+  private backOff(uid: string, node: string): number {
+    const key = `${uid}/${node}`;
+    const now = this.now();
+    const previous = this.failedBackoff.get(key);
+    const recent = previous !== undefined && now - previous.untilMs < 2 * FAILED_POD_BACKOFF_MAX_MS;
+    const delayMs = recent ? Math.min(FAILED_POD_BACKOFF_MAX_MS, previous.delayMs * 2) : FAILED_POD_BACKOFF_INITIAL_MS;
+    this.failedBackoff.set(key, { delayMs, untilMs: now + delayMs });
+    return delayMs;
   }
 
   private noteReady(pod: Immutable<Pod>): void {

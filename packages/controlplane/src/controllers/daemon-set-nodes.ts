@@ -147,6 +147,8 @@ export interface NodePlan {
   /** Nodes that need a daemon pod (and may take one: resources were checked by the caller's `misfit`). */
   readonly create: string[];
   readonly delete: Immutable<Pod>[];
+  /** Nodes whose daemon pod failed (it is among `delete`): the caller backs off before replacing it. */
+  readonly failed: string[];
   /** Nodes that should run the pod but where it does not fit, with the reason. */
   readonly failedPlacements: { node: string; reason: string }[];
 }
@@ -165,7 +167,7 @@ export function planDaemonPods(
   misfit: (node: Immutable<Node>) => string | undefined,
   hash: string,
 ): NodePlan {
-  const plan: NodePlan = { create: [], delete: [], failedPlacements: [] };
+  const plan: NodePlan = { create: [], delete: [], failed: [], failedPlacements: [] };
   for (const node of nodes) {
     const name = node.metadata.name;
     const pods = byNode.get(name) ?? [];
@@ -174,6 +176,7 @@ export function planDaemonPods(
     const running = live.filter((pod) => pod.status?.phase !== 'Failed' && pod.status?.phase !== 'Succeeded');
     if (placement.shouldRun) {
       plan.delete.push(...live.filter((pod) => !running.includes(pod)));
+      if (live.some((pod) => pod.status?.phase === 'Failed')) plan.failed.push(name);
       if (running.length === 0) {
         const reason = misfit(node);
         if (reason === undefined) plan.create.push(name);
