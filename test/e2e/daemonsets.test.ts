@@ -103,6 +103,14 @@ describe.skipIf(suite.skip)('DaemonSets across hosts', () => {
     const table = await suite.ctl(['get', 'ds', '-n', NS]);
     expect(table.split('\n')[0]).toMatch(/^NAME\s+DESIRED\s+CURRENT\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+NODE SELECTOR\s+AGE$/);
     expect(table.split('\n')[1]).toMatch(/^node-agent\s+2\s+2\s+2\s+2\s+2\s+<none>\s+\S+$/);
+    // The events are written beside the pods, not before them: poll for the one describe that has them all.
+    await waitFor(
+      async () => {
+        const described = await suite.ctl(['describe', 'ds', 'node-agent', '-n', NS]);
+        return ['Desired Number of Nodes Scheduled: 2', 'Number of Nodes Scheduled with Available Pods: 2', 'SuccessfulCreate'].every((line) => described.includes(line));
+      },
+      { timeoutMs: 20_000, intervalMs: 300, description: 'ctl describe ds with its node counts and SuccessfulCreate events' },
+    );
   }, 90_000);
 
   test('skips a host that joins tainted NoSchedule, and gives a host that joins later its pod', async () => {
