@@ -176,6 +176,18 @@ describe('DaemonSetController', () => {
     }, { ...SOON, description: 'status 3 desired, 2 current' });
   });
 
+  it('gives a node its pod once it is Ready, and keeps the pod when it stops being Ready', async () => {
+    await objects.create(NODE, { ...node('late'), status: { conditions: [{ type: 'Ready', status: 'False' }] } });
+    await api.apply(manifest('waits'));
+    await waitFor(async () => (await status('waits'))?.desiredNumberScheduled === 0, { ...SOON, description: 'nothing desired on a NotReady node' });
+    expect(await podNodes('waits')).toEqual([]);
+    await updateNode('late', (n) => ({ ...n, status: { conditions: [{ type: 'Ready', status: 'True' }] } }));
+    await waitForNodes('waits', ['late']);
+    await updateNode('late', (n) => ({ ...n, status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } }));
+    await waitFor(async () => (await status('waits'))?.numberMisscheduled === 1, { ...SOON, description: 'the pod stays, misscheduled' });
+    expect(await podNodes('waits')).toEqual(['late']);
+  });
+
   it('follows the nodes: a new node gets its pod, a node that stops matching or is tainted NoExecute loses it, a deleted pod is replaced', async () => {
     startKubelet();
     await objects.create(NODE, node('n1', { pool: 'a' }));

@@ -123,7 +123,8 @@ export class DaemonSetController extends QueueController {
         if (
           !isDeepStrictEqual(previous.metadata.labels, current.metadata.labels) ||
           !isDeepStrictEqual(previous.spec.taints, current.spec.taints) ||
-          !isDeepStrictEqual(previous.status?.allocatable, current.status?.allocatable)
+          !isDeepStrictEqual(previous.status?.allocatable, current.status?.allocatable) ||
+          readyStatus(previous) !== readyStatus(current)
         ) {
           this.enqueueAll();
         }
@@ -354,4 +355,9 @@ export class DaemonSetController extends QueueController {
     if (ref?.kind !== 'DaemonSet' || !ref.apiVersion.startsWith('apps/')) return undefined;
     return { key: `${pod.metadata.namespace ?? 'default'}/${ref.name}`, uid: ref.uid };
   }
+}
+
+/** The node's Ready condition status (new daemon pods wait for True: see effectiveTaints). */
+function readyStatus(node: Immutable<Node>): string | undefined {
+  return node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
 }
