@@ -1,7 +1,7 @@
 // Garbage collection by owner reference: an object whose controller (matched
 // by uid, not just name) no longer exists is deleted. One collector follows
 // one edge of the owner chain — Deployment → ReplicaSet, ReplicaSet → Pod,
-// and Deployment → Pod for pods an older Skiff created without ReplicaSets —
+// DaemonSet → Pod, and Deployment → Pod for pods an older Skiff created without ReplicaSets —
 // so `ctl delete deployment` removes its ReplicaSets, then their pods,
 // including deletions that happened while the control plane was down (every
 // dependent is checked once when the informers first sync).
