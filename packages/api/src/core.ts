@@ -9,6 +9,7 @@ export * from './kinds.js';
 export * from './types.js';
 export * from './metrics-types.js';
 export * from './node-taints.js';
+export * from './tolerations.js';
 export * from './volume-types.js';
 export * from './downward-api.js';
 export * from './service-types.js';

@@ -8,3 +8,4 @@ export { isIpv4Address, usesNodePorts } from './service-rules.js';
 export { DEFAULT_SESSION_AFFINITY_SECONDS, MAX_SESSION_AFFINITY_SECONDS } from './schema/service.js';
 export * from './kubeconfig.js';
 export * from './deployments.js';
+export * from './daemon-sets.js';

@@ -20,6 +20,12 @@ export function applyManifestDefaults(kind: KindName, doc: JsonRecord): void {
     case 'ReplicaSet':
       defaultPodSpec(recordAt(recordAt(recordAt(doc, 'spec'), 'template'), 'spec'));
       break;
+    case 'DaemonSet': {
+      const spec = recordAt(doc, 'spec');
+      defaultPodSpec(recordAt(recordAt(spec, 'template'), 'spec'));
+      defaultDaemonSetStrategy(recordAt(spec, 'updateStrategy'));
+      break;
+    }
     case 'Service':
       defaultService(recordAt(doc, 'spec'));
       break;
@@ -74,6 +80,19 @@ function defaultStrategy(strategy: JsonRecord | undefined): void {
   }
   if (rolling['maxSurge'] === undefined) rolling['maxSurge'] = '25%';
   if (rolling['maxUnavailable'] === undefined) rolling['maxUnavailable'] = '25%';
+}
+
+/** Kubernetes' SetDefaults_DaemonSet: a RollingUpdate moves one node at a time, without surge. */
+function defaultDaemonSetStrategy(strategy: JsonRecord | undefined): void {
+  if (!strategy || strategy['type'] !== 'RollingUpdate') return;
+  let rolling = recordAt(strategy, 'rollingUpdate');
+  if (!rolling) {
+    if (strategy['rollingUpdate'] !== undefined) return;
+    rolling = {};
+    strategy['rollingUpdate'] = rolling;
+  }
+  if (rolling['maxUnavailable'] === undefined) rolling['maxUnavailable'] = 1;
+  if (rolling['maxSurge'] === undefined) rolling['maxSurge'] = 0;
 }
 
 /** stringData wins over data for the same key, as in Kubernetes. */

@@ -29,6 +29,7 @@ export function checkManifestRules(kind: KindName, doc: JsonRecord): RawIssue[] 
       break;
     case 'Deployment':
     case 'ReplicaSet':
+    case 'DaemonSet':
       checkDeployment(recordAt(doc, 'spec'), report, kind);
       break;
     case 'Service':
@@ -142,7 +143,7 @@ function checkToleration(toleration: unknown, at: readonly PathSegment[], report
   }
 }
 
-function checkDeployment(spec: JsonRecord | undefined, report: Report, kind: 'Deployment' | 'ReplicaSet'): void {
+function checkDeployment(spec: JsonRecord | undefined, report: Report, kind: 'Deployment' | 'ReplicaSet' | 'DaemonSet'): void {
   if (!spec) return;
   const template = recordAt(spec, 'template');
   const podSpec = recordAt(template, 'spec');
@@ -154,13 +155,14 @@ function checkDeployment(spec: JsonRecord | undefined, report: Report, kind: 'De
   // Without a template there is nothing to match against; its absence is reported by the schema.
   if (template) checkSelector(recordAt(spec, 'selector'), stringMapAt(recordAt(template, 'metadata'), 'labels'), report, kind);
   if (kind === 'Deployment') checkStrategy(recordAt(spec, 'strategy'), report);
+  if (kind === 'DaemonSet') checkDaemonSetStrategy(recordAt(spec, 'updateStrategy'), report);
 }
 
 function checkSelector(
   selector: JsonRecord | undefined,
   templateLabels: Record<string, string> | undefined,
   report: Report,
-  kind: 'Deployment' | 'ReplicaSet',
+  kind: 'Deployment' | 'ReplicaSet' | 'DaemonSet',
 ): void {
   if (!selector) return;
   if (!checkExpressionValues(selector, ['spec', 'selector'], report)) return;
@@ -214,6 +216,28 @@ function checkStrategy(strategy: JsonRecord | undefined, report: Report): void {
   }
   if (isZero(rolling['maxSurge']) && isZero(unavailable)) {
     report([...at, 'maxUnavailable'], 'may not be 0 when maxSurge is 0 (the rollout could never make progress)');
+  }
+}
+
+/** Kubernetes' ValidateRollingUpdateDaemonSet: percentages at most 100%, and one of the two must be positive. */
+function checkDaemonSetStrategy(strategy: JsonRecord | undefined, report: Report): void {
+  if (!strategy) return;
+  const at = ['spec', 'updateStrategy', 'rollingUpdate'];
+  if (strategy['type'] === 'OnDelete' && strategy['rollingUpdate'] !== undefined) {
+    report(at, 'may not be specified when updateStrategy type is OnDelete');
+    return;
+  }
+  const rolling = recordAt(strategy, 'rollingUpdate');
+  if (!rolling) return;
+  for (const field of ['maxUnavailable', 'maxSurge']) {
+    const value = rolling[field];
+    if (typeof value === 'string' && /^\d+%$/.test(value) && parseInt(value, 10) > 100) report([...at, field], 'must not be greater than 100%');
+  }
+  // Skiff's DaemonSet controller replaces a node's pod by deleting the old one first: a surge would be accepted and ignored.
+  if (rolling['maxSurge'] !== undefined && !isZero(rolling['maxSurge'])) {
+    report([...at, 'maxSurge'], 'must be 0: Skiff replaces a daemon pod only after deleting the old one (set maxUnavailable instead)');
+  } else if (isZero(rolling['maxUnavailable'])) {
+    report([...at, 'maxUnavailable'], 'may not be 0 when maxSurge is 0 (the update could never make progress)');
   }
 }
 

@@ -286,6 +286,42 @@ export interface ReplicaSet extends ResourceObject {
   status?: ReplicaSetStatus;
 }
 
+export interface DaemonSetUpdateStrategy {
+  type: 'RollingUpdate' | 'OnDelete';
+  /** Only with RollingUpdate; maxUnavailable defaults to 1, maxSurge to 0. */
+  rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string };
+}
+
+export interface DaemonSetSpec {
+  selector: LabelSelector;
+  template: PodTemplateSpec;
+  updateStrategy?: DaemonSetUpdateStrategy;
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+}
+
+export interface DaemonSetStatus {
+  /** Nodes that should run the daemon pod. */
+  desiredNumberScheduled: number;
+  /** Nodes that run at least one daemon pod and should. */
+  currentNumberScheduled: number;
+  /** Nodes that run a daemon pod but should not. */
+  numberMisscheduled: number;
+  numberReady: number;
+  numberAvailable?: number;
+  numberUnavailable?: number;
+  /** Nodes whose daemon pod runs the current template. */
+  updatedNumberScheduled?: number;
+  observedGeneration?: number;
+}
+
+export interface DaemonSet extends ResourceObject {
+  apiVersion: 'apps/v1';
+  kind: 'DaemonSet';
+  spec: DaemonSetSpec;
+  status?: DaemonSetStatus;
+}
+
 export interface ConfigMap extends ResourceObject {
   apiVersion: 'v1';
   kind: 'ConfigMap';

@@ -2,6 +2,7 @@
 // write through the Api), by kind name.
 import type { KindName } from '../kinds.js';
 import { configMapSchema } from './config-map.js';
+import { daemonSetSchema } from './daemon-set.js';
 import { deploymentSchema, replicaSetSchema } from './deployment.js';
 import { eventSchema } from './event.js';
 import type { JsonSchema } from './json-schema.js';
@@ -21,6 +22,7 @@ export const MANIFEST_SCHEMAS: Readonly<Partial<Record<KindName, JsonSchema>>> =
   Pod: podSchema,
   Deployment: deploymentSchema,
   ReplicaSet: replicaSetSchema,
+  DaemonSet: daemonSetSchema,
   Service: serviceSchema,
   ConfigMap: configMapSchema,
   Secret: secretSchema,

@@ -20,6 +20,7 @@ describe('manifest schemas', () => {
       'ClusterRole',
       'ClusterRoleBinding',
       'ConfigMap',
+      'DaemonSet',
       'Deployment',
       'Event',
       'Namespace',

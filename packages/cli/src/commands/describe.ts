@@ -1,12 +1,12 @@
 // ctl describe KIND NAME: fetch each object and the events that mention it;
 // output/describe-object.ts writes the text.
-import { ENDPOINT_SLICE_SERVICE_LABEL, ownedReplicaSets, type Deployment, type EndpointSlice, type Event, type KindInfo, type Pod, type ReplicaSet, type ResourceObject, type Service } from '@skiff/api';
+import { ENDPOINT_SLICE_SERVICE_LABEL, ownedReplicaSets, type DaemonSet, type Deployment, type EndpointSlice, type Event, type KindInfo, type Pod, type ReplicaSet, type ResourceObject, type Service } from '@skiff/api';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { describeObject } from '../output/describe-object.js';
 import { describeService } from '../output/describe-service.js';
-import { deploymentSummary, replicaSetSummary } from '../output/describe-workload.js';
+import { daemonSetSummary, deploymentSummary, replicaSetSummary } from '../output/describe-workload.js';
 import { parseObjectArgs } from './object-args.js';
 
 export function registerDescribe(program: Command, context: CliContext): void {
@@ -34,7 +34,7 @@ export function registerDescribe(program: Command, context: CliContext): void {
               labelSelector: `${ENDPOINT_SLICE_SERVICE_LABEL}=${object.metadata.name}`,
             });
             blocks.push(describeService(object as Service, slices.items as EndpointSlice[], events, context.now()));
-          } else if (info.kind === 'Deployment' || info.kind === 'ReplicaSet') {
+          } else if (info.kind === 'Deployment' || info.kind === 'ReplicaSet' || info.kind === 'DaemonSet') {
             const namespace = object.metadata.namespace ?? options.namespace;
             const list = async (kind: string): Promise<ResourceObject[]> =>
               (await context.client().list({ kind, namespace, allNamespaces: false, labelSelector: '' })).items;
@@ -43,7 +43,8 @@ export function registerDescribe(program: Command, context: CliContext): void {
               blocks.push(describeObject(info, object, events, context.now(), deploymentSummary(object as Deployment, sets)));
             } else {
               const pods = ((await list('pods')) as Pod[]).filter((pod) => pod.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.uid === object.metadata.uid));
-              blocks.push(describeObject(info, object, events, context.now(), replicaSetSummary(object as ReplicaSet, pods)));
+              const summary = info.kind === 'DaemonSet' ? daemonSetSummary(object as DaemonSet, pods) : replicaSetSummary(object as ReplicaSet, pods);
+              blocks.push(describeObject(info, object, events, context.now(), summary));
             }
           } else {
             blocks.push(describeObject(info, object, events, context.now()));

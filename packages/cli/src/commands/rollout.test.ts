@@ -162,6 +162,24 @@ describe('ctl rollout', () => {
       stdout: 'Waiting for deployment spec update to be observed...\n',
       error: 'error: timed out waiting for the condition',
     });
-    expect((await ctl('rollout', 'status', 'replicaset/web-1')).error).toBe('error: no status viewer has been implemented for ReplicaSet; only deployments roll');
+    expect((await ctl('rollout', 'status', 'replicaset/web-1')).error).toBe('error: no status viewer has been implemented for ReplicaSet; only deployments and daemon sets roll');
   });
-});
+})
+
+  it('status follows a daemon set with kubectl\'s words, and refuses an OnDelete one', async () => {
+    const ds = (status: Record<string, number>, type = 'RollingUpdate') => ({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'logs', namespace: 'default', generation: 2 },
+      spec: { selector: {}, template: { spec: { containers: [], restartPolicy: 'Always', terminationGracePeriodSeconds: 30 } }, updateStrategy: { type } },
+      status: { observedGeneration: 2, desiredNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0, numberReady: 3, ...status },
+    });
+    objects.set(key('daemonsets', 'logs'), ds({ updatedNumberScheduled: 1, numberAvailable: 3 }) as ResourceObject);
+    expect(await ctl('rollout', 'status', 'ds/logs', '--watch=false')).toEqual({
+      stdout: 'Waiting for daemon set "logs" rollout to finish: 1 out of 3 new pods have been updated...\n',
+    });
+    objects.set(key('daemonsets', 'logs'), ds({ updatedNumberScheduled: 3, numberAvailable: 3 }) as ResourceObject);
+    expect(await ctl('rollout', 'status', 'daemonset', 'logs')).toEqual({ stdout: 'daemon set "logs" successfully rolled out\n' });
+    objects.set(key('daemonsets', 'logs'), ds({}, 'OnDelete') as ResourceObject);
+    expect((await ctl('rollout', 'status', 'daemonset/logs')).error).toBe('error: rollout status is only available for RollingUpdate strategy type');
+  });;

@@ -15,7 +15,9 @@ import {
   REVISION_HISTORY_ANNOTATION,
   revisionOf,
   rolloutStatus,
+  daemonSetRolloutStatus,
   templateWithoutHash,
+  type DaemonSet,
   type Deployment,
   type ReplicaSet,
 } from '@skiff/api';
@@ -56,13 +58,27 @@ function deploymentNames(args: string[], verb: string): string[] {
   return names;
 }
 
+/** What `rollout status` follows: deployments and daemon sets (kubectl's status viewers). */
+function statusTargets(args: string[]): { kind: 'Deployment' | 'DaemonSet'; name: string }[] {
+  const targets: { kind: 'Deployment' | 'DaemonSet'; name: string }[] = [];
+  for (const { info, names } of parseObjectArgs(args)) {
+    if (info.kind !== 'Deployment' && info.kind !== 'DaemonSet') {
+      throw new CliError(`error: no status viewer has been implemented for ${info.kind}; only deployments and daemon sets roll`);
+    }
+    if (names.length === 0) throw new CliError(`error: name the ${info.kind.toLowerCase()}, e.g. ctl rollout status ${info.kind.toLowerCase()}/web`);
+    const kind = info.kind;
+    targets.push(...names.map((name) => ({ kind, name })));
+  }
+  return targets;
+}
+
 export function registerRollout(program: Command, context: CliContext): void {
   const rollout = program.command('rollout').description('manage the rollout of a deployment');
   const namespaceOf = (flags: Flags): string => flags.namespace ?? context.defaultNamespace();
   const ns = (command: Command): Command => command.option('-n, --namespace <namespace>', "namespace of the deployment (default: the context's, else default)");
 
   ns(rollout.command('status').description('follow a rollout until it is done (non-zero exit once its progress deadline passed)'))
-    .argument('<deployment...>', 'deployment/NAME or deployment NAME')
+    .argument('<deployment...>', 'deployment/NAME, daemonset/NAME, or KIND NAME')
     .option('-w, --watch <bool>', 'keep watching until the rollout is done', 'true')
     .option('--timeout <duration>', 'give up after this long (0: never)', '0s')
     .action(async (args: string[], flags: Flags & { watch: string; timeout: string }) => {
@@ -72,8 +88,8 @@ export function registerRollout(program: Command, context: CliContext): void {
       } catch (error) {
         throw error instanceof SkiffError ? new CliError(`error: ${error.message}`) : error;
       }
-      for (const name of deploymentNames(args, 'status viewer')) {
-        await followRollout(context, namespaceOf(flags), name, flags.watch !== 'false', timeoutMs);
+      for (const { kind, name } of statusTargets(args)) {
+        await followRollout(context, namespaceOf(flags), kind, name, flags.watch !== 'false', timeoutMs);
       }
     });
 
@@ -180,12 +196,12 @@ export function revisionToRollBackTo(deployment: Deployment, replicaSets: readon
   return previous;
 }
 
-async function followRollout(context: CliContext, namespace: string, name: string, watch: boolean, timeoutMs: number): Promise<void> {
+async function followRollout(context: CliContext, namespace: string, kind: 'Deployment' | 'DaemonSet', name: string, watch: boolean, timeoutMs: number): Promise<void> {
   const giveUpAt = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
   let printed: string | undefined;
   for (;;) {
-    const deployment = (await context.client().get({ kind: 'deployments', namespace, name })) as Deployment;
-    const status = rolloutStatus(deployment);
+    const object = await context.client().get({ kind: kindInfo(kind).plural, namespace, name });
+    const status = kind === 'DaemonSet' ? daemonSetRolloutStatus(object as DaemonSet) : rolloutStatus(object as Deployment);
     if (status.error) throw new CliError(`error: ${status.error}`);
     if (status.message !== printed) {
       context.stdout.write(`${status.message}\n`);

@@ -538,3 +538,28 @@ describe('ctl get events', () => {
     );
   });
 });
+
+describe('daemon set columns', () => {
+  it("shows kubectl's DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE", () => {
+    const ds = (name: string, nodeSelector: Record<string, string> | undefined, status?: Record<string, number>): ResourceObject =>
+      ({
+        apiVersion: 'apps/v1',
+        kind: 'DaemonSet',
+        metadata: { name, namespace: 'default', creationTimestamp: ago(300) },
+        spec: {
+          selector: { matchLabels: { app: name } },
+          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'busybox:1.36' }], restartPolicy: 'Always', terminationGracePeriodSeconds: 30, ...(nodeSelector ? { nodeSelector } : {}) } },
+        },
+        ...(status ? { status } : {}),
+      }) as unknown as ResourceObject;
+    const all = { desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 2, updatedNumberScheduled: 1, numberAvailable: 2, numberMisscheduled: 0 };
+    expect(table('DaemonSet', [ds('logs', undefined, all), ds('edge', { role: 'edge' })])).toBe(
+      lines(
+        'NAME   DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   NODE SELECTOR   AGE',
+        'logs   3         3         2       1            2           <none>          5m',
+        'edge   0         0         0       0            0           role=edge       5m',
+      ),
+    );
+    expect(table('DaemonSet', [ds('logs', undefined, all)], { wide: true }).split('\n')[0]).toMatch(/AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$/);
+  });
+});

@@ -6,6 +6,7 @@ import {
   selectorFromLabelSelector,
   toTimestamp,
   type ConfigMap,
+  type DaemonSet,
   type Deployment,
   type EndpointSlice,
   type Event,
@@ -186,6 +187,20 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
     { header: 'CONTAINERS', wide: true, value: (o) => (o as ReplicaSet).spec.template.spec.containers.map((c) => c.name).join(',') },
     { header: 'IMAGES', wide: true, value: (o) => (o as ReplicaSet).spec.template.spec.containers.map((c) => c.image).join(',') },
     { header: 'SELECTOR', wide: true, value: (o) => labelSelectorText((o as ReplicaSet).spec.selector) },
+  ],
+  // kubectl's daemonset columns.
+  DaemonSet: [
+    name,
+    { header: 'DESIRED', value: (o) => String((o as DaemonSet).status?.desiredNumberScheduled ?? 0) },
+    { header: 'CURRENT', value: (o) => String((o as DaemonSet).status?.currentNumberScheduled ?? 0) },
+    { header: 'READY', value: (o) => String((o as DaemonSet).status?.numberReady ?? 0) },
+    { header: 'UP-TO-DATE', value: (o) => String((o as DaemonSet).status?.updatedNumberScheduled ?? 0) },
+    { header: 'AVAILABLE', value: (o) => String((o as DaemonSet).status?.numberAvailable ?? 0) },
+    { header: 'NODE SELECTOR', value: (o) => labelsText((o as DaemonSet).spec.template.spec.nodeSelector) },
+    age,
+    { header: 'CONTAINERS', wide: true, value: (o) => (o as DaemonSet).spec.template.spec.containers.map((c) => c.name).join(',') },
+    { header: 'IMAGES', wide: true, value: (o) => (o as DaemonSet).spec.template.spec.containers.map((c) => c.image).join(',') },
+    { header: 'SELECTOR', wide: true, value: (o) => labelSelectorText((o as DaemonSet).spec.selector) },
   ],
   Service: [
     name,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Deployment, ReplicaSet } from '@skiff/api';
-import { deploymentSummary, replicaSetSummary } from './describe-workload.js';
+import type { DaemonSet, Deployment, ReplicaSet } from '@skiff/api';
+import { daemonSetSummary, deploymentSummary, replicaSetSummary } from './describe-workload.js';
 
 const template = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'x' }], restartPolicy: 'Always' as const, terminationGracePeriodSeconds: 30 } };
 
@@ -60,6 +60,28 @@ describe('describe of deployments and replica sets', () => {
     expect(replicaSetSummary(rs('web-new', 1, 3, 3), [pod('Running'), pod('Running'), pod('Pending'), pod('Failed')])).toEqual([
       'Replicas:     3 current / 3 desired',
       'Pods Status:  2 Running / 1 Waiting / 0 Succeeded / 1 Failed',
+    ]);
+  });
+
+  it('sums a daemon set up as kubectl does: node selector, node counts, pods by phase, strategy', () => {
+    const ds: DaemonSet = {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'logs' },
+      spec: { selector: {}, template: { ...template, spec: { ...template.spec, nodeSelector: { role: 'edge' } } }, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } } },
+      status: { desiredNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 1, numberReady: 2, numberAvailable: 2, updatedNumberScheduled: 1 },
+    };
+    const pod = { apiVersion: 'v1' as const, kind: 'Pod' as const, metadata: { name: 'p' }, spec: template.spec, status: { phase: 'Running' as const } };
+    expect(daemonSetSummary(ds, [pod, pod, { ...pod, status: { phase: 'Pending' as const } }])).toEqual([
+      'Node-Selector:  role=edge',
+      'Desired Number of Nodes Scheduled: 3',
+      'Current Number of Nodes Scheduled: 3',
+      'Number of Nodes Scheduled with Up-to-date Pods: 1',
+      'Number of Nodes Scheduled with Available Pods: 2',
+      'Number of Nodes Misscheduled: 1',
+      'Pods Status:  2 Running / 1 Waiting / 0 Succeeded / 0 Failed',
+      'StrategyType:           RollingUpdate',
+      'RollingUpdateStrategy:  1 max unavailable, 0 max surge',
     ]);
   });
 });

@@ -127,6 +127,16 @@ describe('planApply: immutable fields', () => {
     expect(error.message).toBe('spec.selector: field is immutable; delete and re-create the Deployment to change it');
   });
 
+  it("refuses to change a DaemonSet's selector", () => {
+    const daemonSet = (app: string): ResourceObject => {
+      const d = deployment({ selector: { app } }) as unknown as { kind: string; spec: Record<string, unknown> };
+      delete d.spec['replicas'];
+      return { ...d, kind: 'DaemonSet' } as unknown as ResourceObject;
+    };
+    const error = rejection(daemonSet('other'), stored(daemonSet('web')));
+    expect(error.message).toBe('spec.selector: field is immutable; delete and re-create the DaemonSet to change it');
+  });
+
   it('lets a Pod change only its images', () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'shop' }, spec: { containers: [{ name: 'c', image: 'a:1' }] } };
     const existing = stored(pod as ResourceObject);

@@ -145,8 +145,9 @@ function checkImmutable(existing: ResourceObject, merged: ResourceObject): void 
       }
       return;
     case 'Deployment':
+    case 'DaemonSet':
       if (!isDeepStrictEqual(asRecord(existing.spec)?.selector, asRecord(merged.spec)?.selector)) {
-        throw new InvalidError('spec.selector: field is immutable; delete and re-create the Deployment to change it');
+        throw new InvalidError(`spec.selector: field is immutable; delete and re-create the ${existing.kind} to change it`);
       }
       return;
     case 'Service': {

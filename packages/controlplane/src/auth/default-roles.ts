@@ -30,7 +30,7 @@ const DISCOVERY = 'discovery.k8s.io';
 // EndpointSlices are the controller's output: readable by every role, written by no user role.
 const VIEW: readonly PolicyRule[] = [
   rule(READ, CORE, ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'configmaps', 'serviceaccounts', 'events', 'namespaces']),
-  rule(READ, APPS, ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status']),
+  rule(READ, APPS, ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'daemonsets', 'daemonsets/status']),
   rule(READ, DISCOVERY, ['endpointslices']),
 ];
 
@@ -40,7 +40,7 @@ const EDIT: readonly PolicyRule[] = [
   rule(WRITE, CORE, ['pods', 'pods/exec', 'services', 'configmaps', 'secrets', 'serviceaccounts', 'events']),
   rule(['create'], CORE, ['serviceaccounts/token']),
   rule(['impersonate'], CORE, ['serviceaccounts']),
-  rule(WRITE, APPS, ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale']),
+  rule(WRITE, APPS, ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale', 'daemonsets']),
 ];
 
 const ADMIN: readonly PolicyRule[] = [...EDIT, rule([...READ, ...WRITE], RBAC_API_GROUP, ['roles', 'rolebindings'])];

@@ -1,7 +1,7 @@
 // Garbage collection by owner reference: an object whose controller (matched
 // by uid, not just name) no longer exists is deleted. One collector follows
 // one edge of the owner chain — Deployment → ReplicaSet, ReplicaSet → Pod,
-// and Deployment → Pod for pods an older Skiff created without ReplicaSets —
+// DaemonSet → Pod, and Deployment → Pod for pods an older Skiff created without ReplicaSets —
 // so `ctl delete deployment` removes its ReplicaSets, then their pods,
 // including deletions that happened while the control plane was down (every
 // dependent is checked once when the informers first sync).
@@ -22,7 +22,7 @@ const DELETE_ATTEMPTS = 5;
 export interface GarbageCollectorOptions<Dependent extends ResourceObject, Owner extends ResourceObject> extends QueueControllerOptions {
   readonly dependentKind: KindName;
   readonly dependents: Informer<Dependent>;
-  readonly ownerKind: 'Deployment' | 'ReplicaSet';
+  readonly ownerKind: 'Deployment' | 'ReplicaSet' | 'DaemonSet';
   readonly owners: Informer<Owner>;
 }
 
@@ -30,7 +30,7 @@ export interface GarbageCollectorOptions<Dependent extends ResourceObject, Owner
 export class GarbageCollector<Dependent extends ResourceObject, Owner extends ResourceObject> extends QueueController {
   private readonly dependents: Informer<Dependent>;
   private readonly owners: Informer<Owner>;
-  private readonly ownerKind: 'Deployment' | 'ReplicaSet';
+  private readonly ownerKind: 'Deployment' | 'ReplicaSet' | 'DaemonSet';
   private readonly dependentKind: KindName;
 
   constructor(options: GarbageCollectorOptions<Dependent, Owner>) {

@@ -1,11 +1,12 @@
 // The control plane's controllers, started together over the shared informers
 // of one InformerFactory: one cache per kind, however many loops read it.
-import type { Deployment, EndpointSlice, Node, Pod, ReplicaSet, Service } from '@skiff/api';
+import type { DaemonSet, Deployment, EndpointSlice, Node, Pod, ReplicaSet, Service } from '@skiff/api';
 import { silentLogger, type ControllerLogger, type InformerFactory } from '../cache/index.js';
 import { EventRecorder } from '../objects/event-recorder.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { EndpointSliceController } from './endpoint-slice-controller.js';
 import { LoadBalancerStatusController } from './load-balancer-status-controller.js';
+import { DaemonSetController } from './daemon-set-controller.js';
 import { DeploymentController } from './deployment-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { OrphanedPodCollector } from './orphaned-pod-collector.js';
@@ -13,6 +14,7 @@ import { ReplicaSetController } from './replica-set-controller.js';
 
 export { DeploymentController, type DeploymentControllerOptions } from './deployment-controller.js';
 export { ReplicaSetController, type ReplicaSetControllerOptions } from './replica-set-controller.js';
+export { DaemonSetController, type DaemonSetControllerOptions } from './daemon-set-controller.js';
 export { computeTemplateHash } from './pod-template-hash.js';
 export { Expectations, type ExpectationsOptions } from './expectations.js';
 export { GarbageCollector, type GarbageCollectorOptions } from './garbage-collector.js';
@@ -37,7 +39,7 @@ export interface RunningControllers {
 }
 
 /**
- * Starts the deployment and ReplicaSet controllers, the garbage collectors, the collector
+ * Starts the deployment, ReplicaSet and DaemonSet controllers, the garbage collectors, the collector
  * of pods on deleted nodes, the EndpointSlice controller and the LoadBalancer
  * status controller on the factory's informers. Call before the factory's start(), so their
  * handlers see the initial lists; they act once the informers have synced.
@@ -51,11 +53,14 @@ export function startControllers(options: StartControllersOptions): RunningContr
   const replicaSets = informers.informerFor<ReplicaSet>('ReplicaSet');
   const deploymentController = new DeploymentController({ objects, deployments, replicaSets, pods, log, ...workers });
   const replicaSetController = new ReplicaSetController({ objects, replicaSets, pods, log, ...workers });
+  const daemonSets = informers.informerFor<DaemonSet>('DaemonSet');
+  const daemonSetController = new DaemonSetController({ objects, daemonSets, pods, nodes: informers.informerFor<Node>('Node'), events: new EventRecorder(objects), log, ...workers });
   // One collector per edge of the owner chain (Deployment → Pod: pods of an older Skiff, owned directly).
   const collectors = [
     new GarbageCollector({ objects, dependentKind: 'ReplicaSet', dependents: replicaSets, ownerKind: 'Deployment', owners: deployments, log, ...workers }),
     new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'ReplicaSet', owners: replicaSets, log, ...workers }),
     new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'Deployment', owners: deployments, log, ...workers }),
+    new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'DaemonSet', owners: daemonSets, log, ...workers }),
   ];
   const orphans = new OrphanedPodCollector({ objects, pods, nodes: informers.informerFor<Node>('Node'), log });
   const services = informers.informerFor<Service>('Service');
@@ -72,6 +77,7 @@ export function startControllers(options: StartControllersOptions): RunningContr
   const loadBalancers = new LoadBalancerStatusController({ objects, services, nodes, log });
   deploymentController.start();
   replicaSetController.start();
+  daemonSetController.start();
   for (const collector of collectors) collector.start();
   orphans.start();
   endpointSlices.start();
@@ -80,7 +86,7 @@ export function startControllers(options: StartControllersOptions): RunningContr
   let stopping: Promise<void> | undefined;
   return {
     stop: () => {
-      stopping ??= Promise.all([deploymentController.stop(), replicaSetController.stop(), ...collectors.map((c) => c.stop()), orphans.stop(), endpointSlices.stop(), loadBalancers.stop()]).then(() => undefined);
+      stopping ??= Promise.all([deploymentController.stop(), replicaSetController.stop(), daemonSetController.stop(), ...collectors.map((c) => c.stop()), orphans.stop(), endpointSlices.stop(), loadBalancers.stop()]).then(() => undefined);
       return stopping;
     },
   };

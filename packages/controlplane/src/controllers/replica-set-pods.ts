@@ -37,7 +37,7 @@ export function controllerRef(object: Immutable<ResourceObject>): Immutable<Owne
 }
 
 /** The controller reference if it names an apps/v1 object of `kind`. */
-export function appsControllerRef(object: Immutable<ResourceObject>, kind: 'Deployment' | 'ReplicaSet'): Immutable<OwnerReference> | undefined {
+export function appsControllerRef(object: Immutable<ResourceObject>, kind: 'Deployment' | 'ReplicaSet' | 'DaemonSet'): Immutable<OwnerReference> | undefined {
   const ref = controllerRef(object);
   return ref?.kind === kind && ref.apiVersion.startsWith('apps/') ? ref : undefined;
 }
