@@ -1,7 +1,6 @@
 // Kubernetes' toleration matching, shared by the scheduler's reading and the
 // DaemonSet controller's (controllers/ and scheduler/ are peers and may not
-// import each other). The same rules as the scheduler's taints.ts, which the
-// merger may point at this file.
+// import each other).
 import type { Node, Toleration } from './types.js';
 
 export type NodeTaint = NonNullable<Node['spec']['taints']>[number];
