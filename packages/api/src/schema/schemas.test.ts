@@ -22,6 +22,7 @@ describe('manifest schemas', () => {
       'ConfigMap',
       'Deployment',
       'Event',
+      'HorizontalPodAutoscaler',
       'Namespace',
       'Pod',
       'ReplicaSet',
