@@ -27,12 +27,12 @@ function hpa(spec: Partial<HorizontalPodAutoscaler['spec']> = {}, status?: Horiz
   };
 }
 
-function pod(name: string): Pod {
+function pod(name: string, requests: Record<string, string> = { cpu: '100m', memory: '64Mi' }): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'default', labels: { app: 'web' } },
-    spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '100m', memory: '64Mi' } } }], restartPolicy: 'Always', terminationGracePeriodSeconds: 30 },
+    spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests } }], restartPolicy: 'Always', terminationGracePeriodSeconds: 30 },
     status: {
       phase: 'Running',
       startTime: new Date(NOW - 600_000).toISOString(),
@@ -45,8 +45,8 @@ function sample(name: string, cpu: string, memory = '32Mi'): PodMetrics {
   return { apiVersion: METRICS_API_VERSION, kind: 'PodMetrics', metadata: { name, namespace: 'default' }, timestamp: NOW_TEXT, window: '10s', containers: [{ name: 'c', usage: { cpu, memory } }] };
 }
 
-function input(currentReplicas: number, cpus: string[], object = hpa()): DecisionInput {
-  const pods = cpus.map((_, i) => pod(`p${i}`));
+function input(currentReplicas: number, cpus: string[], object = hpa(), requests?: Record<string, string>): DecisionInput {
+  const pods = cpus.map((_, i) => pod(`p${i}`, requests));
   return {
     hpa: object,
     currentReplicas,
@@ -166,12 +166,10 @@ describe('decide', () => {
 
   it('scales on the valid metrics when the failing ones would not lower the count; fails when they would', () => {
     const broken: MetricSpec = { type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: 50 } } };
-    const up = input(2, ['120m', '120m'], hpa({ metrics: [broken, CPU60] }));
-    up.pods.forEach((p) => delete p.spec.containers[0]!.resources!.requests!.memory);
+    const up = input(2, ['120m', '120m'], hpa({ metrics: [broken, CPU60] }), { cpu: '100m' });
     expect(decide(up).rescale?.replicas).toBe(4);
     expect(decide(up).conditions.find((c) => c.type === 'ScalingActive')?.status).toBe('True');
-    const down = input(2, ['10m', '10m'], hpa({ metrics: [broken, CPU60] }));
-    down.pods.forEach((p) => delete p.spec.containers[0]!.resources!.requests!.memory);
+    const down = input(2, ['10m', '10m'], hpa({ metrics: [broken, CPU60] }), { cpu: '100m' });
     expect(decide(down).error).toMatch(/^invalid metrics \(1 invalid out of 2\), first error is: failed to get memory utilization: missing request for memory/);
   });
 
