@@ -71,6 +71,8 @@ export class HorizontalPodAutoscalerController extends QueueController {
   private readonly now: () => number;
   private readonly decisionOptions: DecisionOptions;
   private readonly histories = new Map<string, { readonly uid: string; readonly history: ScalingHistory }>();
+  /** When this controller saw each pod's Ready status change, by pod uid (for conditions without a lastTransitionTime). */
+  private readonly readySeen = new Map<string, { readonly status: string; readonly atMs: number }>();
 
   constructor(options: HorizontalPodAutoscalerControllerOptions) {
     super('horizontal-pod-autoscaler', options, [options.hpas, options.deployments, options.replicaSets, options.pods]);
@@ -86,6 +88,7 @@ export class HorizontalPodAutoscalerController extends QueueController {
       tolerance: options.tolerance ?? DEFAULT_TOLERANCE,
       cpuInitializationPeriodMs: options.cpuInitializationPeriodMs ?? DEFAULT_CPU_INITIALIZATION_PERIOD_MS,
       initialReadinessDelayMs: options.initialReadinessDelayMs ?? DEFAULT_INITIAL_READINESS_DELAY_MS,
+      readyTransitionMs: (pod) => (pod.metadata.uid ? this.readySeen.get(pod.metadata.uid)?.atMs : undefined),
     };
   }
 
@@ -97,6 +100,22 @@ export class HorizontalPodAutoscalerController extends QueueController {
       },
       onDelete: (hpa) => this.queue.add(keyOf(hpa)),
     });
+    // Bookkeeping only (no keys): pods are read at the next resync.
+    this.pods.addHandlers({
+      onAdd: (pod) => this.noteReady(pod),
+      onUpdate: (_previous, pod) => this.noteReady(pod),
+      onDelete: (pod) => {
+        if (pod.metadata.uid) this.readySeen.delete(pod.metadata.uid);
+      },
+    });
+  }
+
+  /** Remembers when a pod's Ready status was seen to change (Kubernetes reads the condition's lastTransitionTime; Skiff's agents write none). */
+  private noteReady(pod: Immutable<Pod>): void {
+    const uid = pod.metadata.uid;
+    if (!uid) return;
+    const status = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown';
+    if (this.readySeen.get(uid)?.status !== status) this.readySeen.set(uid, { status, atMs: this.now() });
   }
 
   async sync(key: string): Promise<void> {

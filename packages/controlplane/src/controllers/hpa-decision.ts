@@ -26,6 +26,8 @@ export interface DecisionOptions {
   readonly tolerance: number;
   readonly cpuInitializationPeriodMs: number;
   readonly initialReadinessDelayMs: number;
+  /** See GroupOptions.readyTransitionMs. */
+  readonly readyTransitionMs?: (pod: Immutable<Pod>) => number | undefined;
 }
 
 export interface HpaEvent {
@@ -82,7 +84,12 @@ interface MetricsOutcome {
 /** Kubernetes' computeReplicasForMetrics: the largest proposal of the metrics; fails when all fail, or some fail and the rest would scale down. */
 function computeReplicasForMetrics(input: DecisionInput, conditions: HorizontalPodAutoscalerCondition[], now: string): MetricsOutcome {
   const { hpa, currentReplicas, options } = input;
-  const group: GroupOptions = { nowMs: input.nowMs, cpuInitializationPeriodMs: options.cpuInitializationPeriodMs, initialReadinessDelayMs: options.initialReadinessDelayMs };
+  const group: GroupOptions = {
+    nowMs: input.nowMs,
+    cpuInitializationPeriodMs: options.cpuInitializationPeriodMs,
+    initialReadinessDelayMs: options.initialReadinessDelayMs,
+    ...(options.readyTransitionMs ? { readyTransitionMs: options.readyTransitionMs } : {}),
+  };
   const statuses: MetricStatus[] = [];
   const events: HpaEvent[] = [];
   let replicas = 0;

@@ -127,6 +127,16 @@ describe('groupPods', () => {
     expect(groups.readyPodCount).toBe(unready ? 0 : 1);
   });
 
+  it('without a lastTransitionTime (Skiff\'s agents stamp none), takes the controller\'s own observation, else the epoch', () => {
+    const young = pod('p', { startedAgo: 1 * MINUTE });
+    const bare = { ...young, status: { ...young.status!, conditions: [{ type: 'Ready', status: 'True' as const }] } };
+    const samples = podMetricValues([sample('p', '1', { window: '30s' })], 'cpu');
+    // Seen Ready 20 s ago: the 30 s window began before, so the sample does not count yet.
+    expect(groupPods([bare], samples, 'cpu', { ...GROUP, readyTransitionMs: () => NOW - 20_000 }).unready.has('p')).toBe(true);
+    expect(groupPods([bare], samples, 'cpu', { ...GROUP, readyTransitionMs: () => NOW - 40_000 }).unready.has('p')).toBe(false);
+    expect(groupPods([bare], samples, 'cpu', GROUP).unready.has('p')).toBe(false);
+  });
+
   it('judges readiness for cpu only: an unready pod counts for memory', () => {
     const unready = pod('p', { startedAgo: 1 * MINUTE, ready: false, transitionAgo: 50_000, memory: '100Mi' });
     expect(groupPods([unready], podMetricValues([sample('p', '1')], 'memory'), 'memory', GROUP).readyPodCount).toBe(1);

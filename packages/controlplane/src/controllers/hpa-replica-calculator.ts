@@ -73,6 +73,12 @@ export interface GroupOptions {
   readonly nowMs: number;
   readonly cpuInitializationPeriodMs: number;
   readonly initialReadinessDelayMs: number;
+  /**
+   * When the pod's Ready condition last changed, for a condition that carries
+   * no lastTransitionTime (Skiff's agents do not stamp one): the controller's
+   * own observation. Without either it is the epoch, as Kubernetes reads a zero time.
+   */
+  readonly readyTransitionMs?: (pod: Immutable<Pod>) => number | undefined;
 }
 
 /** Kubernetes' groupPods. */
@@ -123,7 +129,7 @@ function cpuSampleUnready(pod: Immutable<Pod>, metric: PodMetric, options: Group
   const startText = pod.status?.startTime;
   if (!ready || startText === undefined) return true;
   const start = timeOf(startText);
-  const transition = timeOf(ready.lastTransitionTime);
+  const transition = ready.lastTransitionTime !== undefined ? timeOf(ready.lastTransitionTime) : (options.readyTransitionMs?.(pod) ?? 0);
   if (start + options.cpuInitializationPeriodMs > options.nowMs) {
     return ready.status === 'False' || metric.timestampMs < transition + metric.windowMs;
   }
