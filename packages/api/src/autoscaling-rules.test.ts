@@ -122,6 +122,11 @@ describe('HorizontalPodAutoscaler validation', () => {
       'spec.metrics[0].resource.target.averageValue: must be a quantity like 250m or 128Mi',
     ],
     [
+      'a numeric averageValue that is no quantity once written out',
+      `${TARGET}  maxReplicas: 3\n  metrics:\n  - {type: Resource, resource: {name: memory, target: {type: AverageValue, averageValue: 1e300}}}\n`,
+      'spec.metrics[0].resource.target.averageValue: must be a quantity like 250m or 128Mi',
+    ],
+    [
       'a zero averageValue',
       `${TARGET}  maxReplicas: 3\n  metrics:\n  - {type: Resource, resource: {name: memory, target: {type: AverageValue, averageValue: "0"}}}\n`,
       'spec.metrics[0].resource.target.averageValue: must be positive',

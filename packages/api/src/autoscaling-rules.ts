@@ -50,7 +50,10 @@ function checkTarget(target: JsonRecord | undefined, at: readonly PathSegment[],
     if (value !== undefined) report([...at, 'averageValue'], 'may not be set when type is Utilization');
   } else if (type === 'AverageValue') {
     if (value === undefined) report([...at, 'averageValue'], 'is required when type is AverageValue (a quantity per pod, e.g. 500m or 200Mi)');
-    else if ((typeof value === 'string' || typeof value === 'number') && parseQuantity(value) && compareQuantities(value, 0) <= 0) {
+    else if (typeof value === 'string' && !parseQuantity(value)) {
+      // The schema checks strings only; a YAML number (`averageValue: 1e300`) is checked here, in the string form the defaults gave it.
+      report([...at, 'averageValue'], 'must be a quantity like 250m or 128Mi');
+    } else if (typeof value === 'string' && compareQuantities(value, 0) <= 0) {
       report([...at, 'averageValue'], 'must be positive');
     }
     if (utilization !== undefined) report([...at, 'averageUtilization'], 'may not be set when type is AverageValue');

@@ -55,7 +55,7 @@ describe('the shared table of invalid manifests', () => {
 describe('the shared valid manifests', () => {
   it('cover every kind a user may apply', () => {
     expect(fixtures.VALID_MANIFESTS.map((c) => c.kind).sort()).toEqual(
-      ['ConfigMap', 'Deployment', 'Namespace', 'Pod', 'Secret', 'Service'].sort(),
+      ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Namespace', 'Pod', 'Secret', 'Service'].sort(),
     );
   });
 
