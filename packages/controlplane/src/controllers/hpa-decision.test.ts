@@ -189,6 +189,16 @@ describe('decide', () => {
   });
 });
 
+describe('an HPA stored without the defaults validation writes', () => {
+  it('is read with them: 80 % cpu, minReplicas 1, the default behavior', () => {
+    const bare = hpa({ metrics: [], minReplicas: undefined as unknown as number, behavior: undefined as unknown as HorizontalPodAutoscaler['spec']['behavior'] });
+    // 90 % against 80 %: within the tolerance? |1 - 1.125| > 0.1, so ceil(2 × 1.125) = 3.
+    const decision = decide(input(2, ['90m', '90m'], bare));
+    expect(decision.rescale?.replicas).toBe(3);
+    expect(decide(input(4, ['1m', '1m', '1m', '1m'], bare)).rescale).toBeUndefined();
+  });
+});
+
 describe('formatMilli', () => {
   it('writes cpu in cores and memory in bytes', () => {
     expect([formatMilli('cpu', 250), formatMilli('cpu', 2000), formatMilli('memory', 64 * 1024 * 1024 * 1000), formatMilli('memory', 1500)]).toEqual(['250m', '2', '64Mi', '1500m']);

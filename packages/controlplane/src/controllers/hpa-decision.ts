@@ -6,10 +6,14 @@
 // cache, writes the scale and the status, and keeps the history.
 import {
   cpuMillis,
+  defaultScaleDownRules,
+  defaultScaleUpRules,
+  DEFAULT_CPU_UTILIZATION,
   formatCpu,
   formatMemory,
   toTimestamp,
   type HorizontalPodAutoscaler,
+  type HorizontalPodAutoscalerBehavior,
   type HorizontalPodAutoscalerCondition,
   type HorizontalPodAutoscalerStatus,
   type MetricSpec,
@@ -72,6 +76,20 @@ export function formatMilli(resource: 'cpu' | 'memory', milli: number): string {
   return milli % 1000 === 0 ? formatMemory(milli / 1000) : `${milli}m`;
 }
 
+/**
+ * The metrics and behavior in force. Validation writes Kubernetes' defaults
+ * into every object it admits; these cover an object stored some other way.
+ */
+function metricsOf(hpa: Immutable<HorizontalPodAutoscaler>): readonly Immutable<MetricSpec>[] {
+  const metrics = hpa.spec.metrics ?? [];
+  return metrics.length > 0 ? metrics : [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: DEFAULT_CPU_UTILIZATION } } }];
+}
+
+function behaviorOf(hpa: Immutable<HorizontalPodAutoscaler>): Immutable<HorizontalPodAutoscalerBehavior> {
+  const behavior = hpa.spec.behavior as Immutable<Partial<HorizontalPodAutoscalerBehavior>> | undefined;
+  return { scaleUp: behavior?.scaleUp ?? defaultScaleUpRules(), scaleDown: behavior?.scaleDown ?? defaultScaleDownRules() };
+}
+
 interface MetricsOutcome {
   readonly replicas: number;
   readonly metric: string;
@@ -96,7 +114,8 @@ function computeReplicasForMetrics(input: DecisionInput, conditions: HorizontalP
   let metric = '';
   let invalid = 0;
   let firstError: { condition: string; error: string } | undefined;
-  for (const spec of hpa.spec.metrics) {
+  const specs = metricsOf(hpa);
+  for (const spec of specs) {
     const { name, target } = spec.resource;
     try {
       const goal =
@@ -122,8 +141,8 @@ function computeReplicasForMetrics(input: DecisionInput, conditions: HorizontalP
       firstError ??= { condition: `the HPA was unable to compute the replica count: ${wrapped}`, error: wrapped };
     }
   }
-  if (firstError && (invalid >= hpa.spec.metrics.length || replicas < currentReplicas)) {
-    const error = `invalid metrics (${invalid} invalid out of ${hpa.spec.metrics.length}), first error is: ${firstError.error}`;
+  if (firstError && (invalid >= specs.length || replicas < currentReplicas)) {
+    const error = `invalid metrics (${invalid} invalid out of ${specs.length}), first error is: ${firstError.error}`;
     return {
       replicas: -1,
       metric: '',
@@ -143,7 +162,9 @@ export function decide(input: DecisionInput): Decision {
   const now = toTimestamp(new Date(nowMs));
   let conditions = setCondition(hpa.status?.conditions ?? [], 'AbleToScale', 'True', 'SucceededGetScale', "the HPA controller was able to get the target's current scale", now);
   let history = withInitialRecommendation(input.history, currentReplicas, nowMs);
-  const { minReplicas, maxReplicas, behavior } = hpa.spec;
+  const { maxReplicas } = hpa.spec;
+  const minReplicas = hpa.spec.minReplicas ?? 1;
+  const behavior = behaviorOf(hpa);
   let desired = 0;
   let reason = '';
   let metrics: MetricStatus[] = [];
@@ -206,7 +227,7 @@ export function afterRescale(input: DecisionInput, decision: Decision): { status
   return {
     status: statusOf(input, decision, rescale.replicas, conditions, now),
     events: [...decision.events, { type: 'Normal', reason: 'SuccessfulRescale', message: `New size: ${rescale.replicas}; reason: ${rescale.reason}` }],
-    history: recordScaleEvent(decision.history, input.hpa.spec.behavior, decision.currentReplicas, rescale.replicas, input.nowMs),
+    history: recordScaleEvent(decision.history, behaviorOf(input.hpa), decision.currentReplicas, rescale.replicas, input.nowMs),
   };
 }
 
