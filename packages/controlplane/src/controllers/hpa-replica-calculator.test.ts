@@ -169,6 +169,11 @@ describe('resourceReplicas (Utilization)', () => {
     expect(replicas({ currentReplicas: 3, pods, samples: beyond, target: { averageUtilization: 100 } }).replicas).toBe(4);
   });
 
+  it('counts the tolerance\'s bounds as within: 66 % and 54 % against 60 % hold, 67 % and 53 % do not', () => {
+    const at = (cpu: string): number => replicas({ currentReplicas: 10, pods: [pod('a')], samples: [sample('a', cpu)], target: { averageUtilization: 60 } }).replicas;
+    expect([at('660m'), at('540m'), at('670m'), at('530m')]).toEqual([10, 10, 2, 1]);
+  });
+
   it('computes the ratio from the pods counted, but multiplies by the ready ones (ceil(2 × 1.3) = 3 of 4 replicas)', () => {
     // A fourth pod is being deleted: ignored altogether.
     const pods = [pod('a'), pod('b'), pod('c', { deleting: true })];

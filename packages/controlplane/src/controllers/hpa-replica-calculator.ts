@@ -249,7 +249,8 @@ export function resourceReplicas(input: ResourceReplicasInput): ResourceReplicas
     report = { rawAverage: metricUsageRatio(metrics, target).average };
   }
   const usageRatio = ratioOf(metrics);
-  const within = (ratio: number): boolean => Math.abs(1.0 - ratio) <= tolerance;
+  // Kubernetes' Tolerances.isWithin (1.33): the bounds themselves are within, so 66 % against 60 % holds.
+  const within = (ratio: number): boolean => 1.0 - tolerance <= ratio && ratio <= 1.0 + tolerance;
 
   const scaleUpWithUnready = groups.unready.size > 0 && usageRatio > 1.0;
   if (!scaleUpWithUnready && groups.missing.size === 0) {
