@@ -111,6 +111,40 @@ describe('ctl verbs', () => {
     expect(podScale.stderr).toContain('configmaps cannot be scaled');
   });
 
+  test('autoscale creates a HorizontalPodAutoscaler that get hpa and describe hpa show; a bad one names its field', async () => {
+    const { cluster, file } = fixture();
+    await cluster.ctl(['apply', '-f', file('stack.yaml', stack)]);
+    expect(await cluster.ctl(['autoscale', 'deployment', 'api', '-n', 'team-a', '--min', '2', '--max', '5', '--cpu-percent', '60'])).toMatchObject({
+      code: 0,
+      stdout: 'horizontalpodautoscaler.autoscaling/api autoscaled\n',
+    });
+    // No metrics source in this cluster, so no measurement yet: kubectl's <unknown>.
+    expect((await cluster.ctl(['get', 'hpa', '-n', 'team-a'])).stdout).toMatch(
+      /^NAME\s+REFERENCE\s+TARGETS\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE\napi\s+Deployment\/api\s+cpu: <unknown>\/60%\s+2\s+5\s+0\s+\d+s\n$/,
+    );
+    const yaml = (await cluster.ctl(['get', 'hpa', 'api', '-n', 'team-a', '-o', 'yaml'])).stdout;
+    expect(yaml).toContain('stabilizationWindowSeconds: 300');
+    const described = await cluster.ctl(['describe', 'hpa', 'api', '-n', 'team-a']);
+    expect(described.stdout).toMatch(/Reference:\s+Deployment\/api\n/);
+    expect(described.stdout).toMatch(/ {2}resource cpu on pods {2}\(as a percentage of request\): {2}<unknown> \/ 60%\n/);
+    const again = await cluster.ctl(['autoscale', 'deployment', 'api', '-n', 'team-a', '--max', '3']);
+    expect([again.code, again.stderr.trim()]).toEqual([1, 'Error from server (AlreadyExists): horizontalpodautoscalers.autoscaling "api" already exists']);
+    const bad = `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: bad, namespace: team-a }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: api }
+  minReplicas: 4
+  maxReplicas: 3
+  metrics: [{ type: Pods }]
+`;
+    const rejected = await cluster.ctl(['apply', '-f', file('bad-hpa.yaml', bad)]);
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toContain('spec.minReplicas: must be less than or equal to maxReplicas (3), not 4');
+    expect(rejected.stderr).toContain('spec.metrics[0].type: must be Resource');
+    expect((await cluster.ctl(['get', 'hpa', 'bad', '-n', 'team-a'])).code).toBe(1);
+  });
+
   test('delete by name, by selector, not-found, and --ignore-not-found', async () => {
     const { cluster, file } = fixture();
     await cluster.ctl(['apply', '-f', file('stack.yaml', stack)]);

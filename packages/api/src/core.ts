@@ -8,6 +8,7 @@
 export * from './kinds.js';
 export * from './types.js';
 export * from './metrics-types.js';
+export * from './autoscaling-types.js';
 export * from './node-taints.js';
 export * from './tolerations.js';
 export * from './volume-types.js';

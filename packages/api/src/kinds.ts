@@ -7,6 +7,7 @@ export type KindName =
   | 'Deployment'
   | 'ReplicaSet'
   | 'DaemonSet'
+  | 'HorizontalPodAutoscaler'
   | 'Service'
   | 'EndpointSlice'
   | 'ConfigMap'
@@ -47,6 +48,7 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'Deployment', apiVersion: 'apps/v1', plural: 'deployments', shortNames: ['deploy'], namespaced: true, userWritable: true },
   { kind: 'ReplicaSet', apiVersion: 'apps/v1', plural: 'replicasets', shortNames: ['rs'], namespaced: true, userWritable: true },
   { kind: 'DaemonSet', apiVersion: 'apps/v1', plural: 'daemonsets', shortNames: ['ds'], namespaced: true, userWritable: true },
+  { kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2', plural: 'horizontalpodautoscalers', shortNames: ['hpa'], namespaced: true, userWritable: true },
   { kind: 'Service', apiVersion: 'v1', plural: 'services', shortNames: ['svc'], namespaced: true, userWritable: true },
   { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices', shortNames: [], namespaced: true, userWritable: false },
   { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', shortNames: ['cm'], namespaced: true, userWritable: true },

@@ -1,6 +1,7 @@
 // The defaults a JSON Schema `default` cannot express, because they depend on
 // other fields. Applied in place to the validator's own copy.
 import { isRecord, recordAt, type JsonRecord } from './json-guards.js';
+import { defaultHorizontalPodAutoscaler } from './autoscaling-rules.js';
 import type { KindName } from './kinds.js';
 import { defaultImagePullPolicy } from './pods.js';
 import { defaultSubjects } from './rbac-rules.js';
@@ -28,6 +29,9 @@ export function applyManifestDefaults(kind: KindName, doc: JsonRecord): void {
     }
     case 'Service':
       defaultService(recordAt(doc, 'spec'));
+      break;
+    case 'HorizontalPodAutoscaler':
+      defaultHorizontalPodAutoscaler(recordAt(doc, 'spec'));
       break;
     case 'Secret':
       foldStringData(doc);

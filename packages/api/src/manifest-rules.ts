@@ -10,6 +10,7 @@ import { selectorFromLabelSelector, type Selector } from './labels.js';
 import { compareQuantities, parseQuantity } from './quantity.js';
 import { checkContainerProbes } from './probe-rules.js';
 import { checkService } from './service-rules.js';
+import { checkHorizontalPodAutoscaler } from './autoscaling-rules.js';
 import { checkAggregationSelectors, checkPolicyRules, checkSubjects } from './rbac-rules.js';
 import type { LabelSelector } from './types.js';
 import type { RawIssue } from './schema-validator.js';
@@ -34,6 +35,9 @@ export function checkManifestRules(kind: KindName, doc: JsonRecord): RawIssue[] 
       break;
     case 'Service':
       checkService(recordAt(doc, 'spec'), report);
+      break;
+    case 'HorizontalPodAutoscaler':
+      checkHorizontalPodAutoscaler(recordAt(doc, 'spec'), report);
       break;
     case 'ConfigMap':
       checkConfigMap(doc, report);

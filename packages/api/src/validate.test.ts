@@ -55,7 +55,7 @@ describe('the shared table of invalid manifests', () => {
 describe('the shared valid manifests', () => {
   it('cover every kind a user may apply', () => {
     expect(fixtures.VALID_MANIFESTS.map((c) => c.kind).sort()).toEqual(
-      ['ConfigMap', 'Deployment', 'Namespace', 'Pod', 'Secret', 'Service'].sort(),
+      ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Namespace', 'Pod', 'Secret', 'Service'].sort(),
     );
   });
 
@@ -206,7 +206,7 @@ describe('validateManifest', () => {
       {
         path: 'kind',
         message:
-          'unknown kind "Foo"; Skiff accepts Namespace, Pod, Deployment, ReplicaSet, DaemonSet, Service, ConfigMap, Secret, ServiceAccount, Role, ClusterRole, RoleBinding, ClusterRoleBinding',
+          'unknown kind "Foo"; Skiff accepts Namespace, Pod, Deployment, ReplicaSet, DaemonSet, HorizontalPodAutoscaler, Service, ConfigMap, Secret, ServiceAccount, Role, ClusterRole, RoleBinding, ClusterRoleBinding',
       },
     ]);
     expect(validateManifest({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'x' } }).errors).toEqual([

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerApiResources } from './commands/api-resources.js';
 import { registerApply } from './commands/apply.js';
 import { registerAuth } from './commands/auth.js';
+import { registerAutoscale } from './commands/autoscale.js';
 import { registerConfig } from './commands/config.js';
 import { registerCordon } from './commands/cordon.js';
 import { registerCreate } from './commands/create.js';
@@ -23,6 +24,7 @@ const REGISTER = [
   registerDescribe,
   registerDelete,
   registerScale,
+  registerAutoscale,
   registerRollout,
   registerSetImage,
   registerLogs,

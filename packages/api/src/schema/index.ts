@@ -5,6 +5,7 @@ import { configMapSchema } from './config-map.js';
 import { daemonSetSchema } from './daemon-set.js';
 import { deploymentSchema, replicaSetSchema } from './deployment.js';
 import { eventSchema } from './event.js';
+import { horizontalPodAutoscalerSchema } from './horizontal-pod-autoscaler.js';
 import type { JsonSchema } from './json-schema.js';
 import { namespaceSchema } from './namespace.js';
 import { podSchema } from './pod.js';
@@ -23,6 +24,7 @@ export const MANIFEST_SCHEMAS: Readonly<Partial<Record<KindName, JsonSchema>>> =
   Deployment: deploymentSchema,
   ReplicaSet: replicaSetSchema,
   DaemonSet: daemonSetSchema,
+  HorizontalPodAutoscaler: horizontalPodAutoscalerSchema,
   Service: serviceSchema,
   ConfigMap: configMapSchema,
   Secret: secretSchema,

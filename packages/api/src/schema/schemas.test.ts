@@ -23,6 +23,7 @@ describe('manifest schemas', () => {
       'DaemonSet',
       'Deployment',
       'Event',
+      'HorizontalPodAutoscaler',
       'Namespace',
       'Pod',
       'ReplicaSet',

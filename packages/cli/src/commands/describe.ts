@@ -1,10 +1,11 @@
 // ctl describe KIND NAME: fetch each object and the events that mention it;
 // output/describe-object.ts writes the text.
-import { ENDPOINT_SLICE_SERVICE_LABEL, ownedReplicaSets, type DaemonSet, type Deployment, type EndpointSlice, type Event, type KindInfo, type Pod, type ReplicaSet, type ResourceObject, type Service } from '@skiff/api';
+import { ENDPOINT_SLICE_SERVICE_LABEL, ownedReplicaSets, type DaemonSet, type Deployment, type HorizontalPodAutoscaler, type EndpointSlice, type Event, type KindInfo, type Pod, type ReplicaSet, type ResourceObject, type Service } from '@skiff/api';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { describeObject } from '../output/describe-object.js';
+import { hpaSummary } from '../output/describe-hpa.js';
 import { describeService } from '../output/describe-service.js';
 import { daemonSetSummary, deploymentSummary, replicaSetSummary } from '../output/describe-workload.js';
 import { parseObjectArgs } from './object-args.js';
@@ -46,6 +47,8 @@ export function registerDescribe(program: Command, context: CliContext): void {
               const summary = info.kind === 'DaemonSet' ? daemonSetSummary(object as DaemonSet, pods) : replicaSetSummary(object as ReplicaSet, pods);
               blocks.push(describeObject(info, object, events, context.now(), summary));
             }
+          } else if (info.kind === 'HorizontalPodAutoscaler') {
+            blocks.push(describeObject(info, object, events, context.now(), hpaSummary(object as HorizontalPodAutoscaler)));
           } else {
             blocks.push(describeObject(info, object, events, context.now()));
           }

@@ -10,6 +10,7 @@ import {
   type Deployment,
   type EndpointSlice,
   type Event,
+  type HorizontalPodAutoscaler,
   type KindName,
   type LabelSelector,
   type Namespace,
@@ -25,6 +26,7 @@ import {
 } from '@skiff/api';
 import { formatAge } from './age.js';
 import { lastSeen } from './event-times.js';
+import { hpaTargets } from './hpa-columns.js';
 import { serviceClusterIP, serviceExternalIP, servicePorts, sliceEndpoints, slicePorts } from './service-columns.js';
 
 export interface Column {
@@ -201,6 +203,15 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
     { header: 'CONTAINERS', wide: true, value: (o) => (o as DaemonSet).spec.template.spec.containers.map((c) => c.name).join(',') },
     { header: 'IMAGES', wide: true, value: (o) => (o as DaemonSet).spec.template.spec.containers.map((c) => c.image).join(',') },
     { header: 'SELECTOR', wide: true, value: (o) => labelSelectorText((o as DaemonSet).spec.selector) },
+  ],
+  HorizontalPodAutoscaler: [
+    name,
+    { header: 'REFERENCE', value: (o) => `${(o as HorizontalPodAutoscaler).spec.scaleTargetRef.kind}/${(o as HorizontalPodAutoscaler).spec.scaleTargetRef.name}` },
+    { header: 'TARGETS', value: (o) => hpaTargets(o as HorizontalPodAutoscaler) },
+    { header: 'MINPODS', value: (o) => String((o as HorizontalPodAutoscaler).spec.minReplicas ?? '<unset>') },
+    { header: 'MAXPODS', value: (o) => String((o as HorizontalPodAutoscaler).spec.maxReplicas) },
+    { header: 'REPLICAS', value: (o) => String((o as HorizontalPodAutoscaler).status?.currentReplicas ?? 0) },
+    age,
   ],
   Service: [
     name,

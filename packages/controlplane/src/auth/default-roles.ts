@@ -26,12 +26,14 @@ const rule = (verbs: readonly string[], apiGroup: string, resources: readonly st
 });
 
 const DISCOVERY = 'discovery.k8s.io';
+const AUTOSCALING = 'autoscaling';
 
 // EndpointSlices are the controller's output: readable by every role, written by no user role.
 const VIEW: readonly PolicyRule[] = [
   rule(READ, CORE, ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'configmaps', 'serviceaccounts', 'events', 'namespaces']),
   rule(READ, APPS, ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'daemonsets', 'daemonsets/status']),
   rule(READ, DISCOVERY, ['endpointslices']),
+  rule(READ, AUTOSCALING, ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
 ];
 
 const EDIT: readonly PolicyRule[] = [
@@ -41,6 +43,7 @@ const EDIT: readonly PolicyRule[] = [
   rule(['create'], CORE, ['serviceaccounts/token']),
   rule(['impersonate'], CORE, ['serviceaccounts']),
   rule(WRITE, APPS, ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale', 'daemonsets']),
+  rule(WRITE, AUTOSCALING, ['horizontalpodautoscalers']),
 ];
 
 const ADMIN: readonly PolicyRule[] = [...EDIT, rule([...READ, ...WRITE], RBAC_API_GROUP, ['roles', 'rolebindings'])];

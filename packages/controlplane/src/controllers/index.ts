@@ -1,6 +1,6 @@
 // The control plane's controllers, started together over the shared informers
 // of one InformerFactory: one cache per kind, however many loops read it.
-import type { DaemonSet, Deployment, EndpointSlice, Node, Pod, ReplicaSet, Service } from '@skiff/api';
+import type { DaemonSet, Deployment, EndpointSlice, HorizontalPodAutoscaler, Node, Pod, ReplicaSet, Service } from '@skiff/api';
 import { silentLogger, type ControllerLogger, type InformerFactory } from '../cache/index.js';
 import { EventRecorder } from '../objects/event-recorder.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -9,6 +9,8 @@ import { LoadBalancerStatusController } from './load-balancer-status-controller.
 import { DaemonSetController } from './daemon-set-controller.js';
 import { DeploymentController } from './deployment-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
+import { HorizontalPodAutoscalerController } from './horizontal-pod-autoscaler-controller.js';
+import type { PodMetricsSource } from './pod-metrics-source.js';
 import { OrphanedPodCollector } from './orphaned-pod-collector.js';
 import { ReplicaSetController } from './replica-set-controller.js';
 
@@ -22,6 +24,8 @@ export { EndpointSliceController, type EndpointSliceControllerOptions } from './
 export { ENDPOINT_SLICE_CONTROLLER_NAME, MAX_ENDPOINTS_PER_SLICE } from './endpoint-slices.js';
 export { LoadBalancerStatusController, type LoadBalancerStatusControllerOptions } from './load-balancer-status-controller.js';
 export { OrphanedPodCollector, type OrphanedPodCollectorOptions } from './orphaned-pod-collector.js';
+export { HorizontalPodAutoscalerController, DEFAULT_HPA_RESYNC_MS, type HorizontalPodAutoscalerControllerOptions } from './horizontal-pod-autoscaler-controller.js';
+export type { PodMetricsSource } from './pod-metrics-source.js';
 
 export interface StartControllersOptions {
   readonly objects: ObjectStore;
@@ -31,6 +35,10 @@ export interface StartControllersOptions {
   readonly log?: ControllerLogger;
   /** Workers per controller (default 2 each). */
   readonly workers?: number;
+  /** Pod usage samples (the control plane's ResourceMetricsStore); without it no HorizontalPodAutoscaler controller runs. */
+  readonly podMetrics?: PodMetricsSource;
+  /** The HorizontalPodAutoscaler controller's period and clock (defaults: 15 s, Date.now). */
+  readonly hpa?: { readonly resyncMs?: number; readonly now?: () => number };
 }
 
 export interface RunningControllers {
@@ -41,7 +49,7 @@ export interface RunningControllers {
 /**
  * Starts the deployment, ReplicaSet and DaemonSet controllers, the garbage collectors, the collector
  * of pods on deleted nodes, the EndpointSlice controller and the LoadBalancer
- * status controller on the factory's informers. Call before the factory's start(), so their
+ * status controller (and, given podMetrics, the HorizontalPodAutoscaler controller) on the factory's informers. Call before the factory's start(), so their
  * handlers see the initial lists; they act once the informers have synced.
  */
 export function startControllers(options: StartControllersOptions): RunningControllers {
@@ -75,6 +83,23 @@ export function startControllers(options: StartControllersOptions): RunningContr
     ...workers,
   });
   const loadBalancers = new LoadBalancerStatusController({ objects, services, nodes, log });
+  const autoscalers = options.podMetrics
+    ? [
+        new HorizontalPodAutoscalerController({
+          objects,
+          hpas: informers.informerFor<HorizontalPodAutoscaler>('HorizontalPodAutoscaler'),
+          deployments,
+          replicaSets,
+          pods,
+          podMetrics: options.podMetrics,
+          events: new EventRecorder(objects),
+          log,
+          ...workers,
+          ...(options.hpa?.resyncMs === undefined ? {} : { resyncMs: options.hpa.resyncMs }),
+          ...(options.hpa?.now === undefined ? {} : { now: options.hpa.now }),
+        }),
+      ]
+    : [];
   deploymentController.start();
   replicaSetController.start();
   daemonSetController.start();
@@ -82,11 +107,12 @@ export function startControllers(options: StartControllersOptions): RunningContr
   orphans.start();
   endpointSlices.start();
   loadBalancers.start();
+  for (const autoscaler of autoscalers) autoscaler.start();
 
   let stopping: Promise<void> | undefined;
   return {
     stop: () => {
-      stopping ??= Promise.all([deploymentController.stop(), replicaSetController.stop(), daemonSetController.stop(), ...collectors.map((c) => c.stop()), orphans.stop(), endpointSlices.stop(), loadBalancers.stop()]).then(() => undefined);
+      stopping ??= Promise.all([deploymentController.stop(), replicaSetController.stop(), daemonSetController.stop(), ...collectors.map((c) => c.stop()), orphans.stop(), endpointSlices.stop(), loadBalancers.stop(), ...autoscalers.map((a) => a.stop())]).then(() => undefined);
       return stopping;
     },
   };
