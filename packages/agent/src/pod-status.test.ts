@@ -1,6 +1,6 @@
-import type { Pod, RestartPolicy } from '@skiff/api';
+import type { Pod, PodStatus, RestartPolicy } from '@skiff/api';
 import { describe, expect, it } from 'vitest';
-import { buildPodStatus, willRestart, type ContainerView } from './pod-status.js';
+import { buildPodStatus, willRestart, withTransitionTimes, type ContainerView } from './pod-status.js';
 import type { ContainerState } from './runtime/runtime.js';
 
 const exited = (exitCode: number, extra: Partial<ContainerState> = {}): ContainerState => ({
@@ -108,5 +108,30 @@ describe('buildPodStatus: qosClass', () => {
     burstable.spec.containers[0] = { name: 'c', image: 'x', resources: { requests: { memory: '16Mi' } } };
     expect(buildPodStatus(burstable, [view({ current: running })], context).qosClass).toBe('Burstable');
     expect(buildPodStatus(pod('Always'), [view({ current: running })], context).qosClass).toBe('BestEffort');
+  });
+});
+
+describe('withTransitionTimes (kubelet lastTransitionTime)', () => {
+  const status = (ready: 'True' | 'False', since?: string): PodStatus => ({
+    phase: 'Running',
+    conditions: [
+      { type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-01-01T00:00:00.000Z' },
+      { type: 'Ready', status: ready, ...(since ? { lastTransitionTime: since } : {}) },
+    ],
+  });
+
+  it('stamps now on a new condition and keeps a given time', () => {
+    const stamped = withTransitionTimes(undefined, status('False'), '2026-01-01T00:00:05.000Z');
+    expect(stamped.conditions).toEqual([
+      { type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-01-01T00:00:00.000Z' },
+      { type: 'Ready', status: 'False', lastTransitionTime: '2026-01-01T00:00:05.000Z' },
+    ]);
+  });
+
+  it('keeps the last time while the status is unchanged, and moves it when the status changes', () => {
+    const before = withTransitionTimes(undefined, status('False'), '2026-01-01T00:00:05.000Z');
+    expect(withTransitionTimes(before, status('False'), '2026-01-01T00:00:09.000Z')).toEqual(before);
+    const ready = withTransitionTimes(before, status('True'), '2026-01-01T00:00:10.000Z');
+    expect(ready.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime).toBe('2026-01-01T00:00:10.000Z');
   });
 });

@@ -46,6 +46,21 @@ export function buildPodStatus(pod: Pod, views: readonly ContainerView[], contex
   return status;
 }
 
+/**
+ * The conditions with kubelet's lastTransitionTime: kept from the last
+ * reported status while a condition's status is unchanged, `now` when it
+ * changed or is new. (The HPA's CPU start-up rule reads when Ready changed.)
+ */
+export function withTransitionTimes(last: PodStatus | undefined, next: PodStatus, now: string): PodStatus {
+  if (!next.conditions) return next;
+  const conditions = next.conditions.map((condition) => {
+    const before = last?.conditions?.find((c) => c.type === condition.type);
+    const since = before?.status === condition.status ? (before.lastTransitionTime ?? condition.lastTransitionTime) : condition.lastTransitionTime;
+    return { ...condition, lastTransitionTime: since ?? now };
+  });
+  return { ...next, conditions };
+}
+
 /** Ready and ContainersReady: every container ready (kubelet's reason and message otherwise). */
 function readyCondition(type: 'Ready' | 'ContainersReady', statuses: readonly ContainerStatus[]): PodCondition {
   const unready = statuses.filter((c) => !c.ready).map((c) => c.name);

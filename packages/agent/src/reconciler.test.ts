@@ -256,7 +256,8 @@ describe('Reconciler: desired pods', () => {
     expect(h.runtime.started[1]?.argv).toEqual(['sleep', '1']);
     expect(status).toEqual({
       phase: 'Running',
-      conditions: [SCHEDULED, { type: 'Ready', status: 'True' }, { type: 'ContainersReady', status: 'True' }],
+      // Ready since the clock's start: the first report already had both containers running.
+      conditions: [SCHEDULED, { type: 'Ready', status: 'True', lastTransitionTime: at(T0) }, { type: 'ContainersReady', status: 'True', lastTransitionTime: at(T0) }],
       hostIP: HOST_IP,
       podIP: '10.244.1.2',
       startTime: at(T0),
@@ -461,7 +462,7 @@ describe('Reconciler: containers that cannot start', () => {
       { name: 'main', ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: 'manifest unknown: busybox:1' } } },
     ]);
     const unready = { status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [main]' };
-    expect(pending.conditions).toEqual([SCHEDULED, { type: 'Ready', ...unready }, { type: 'ContainersReady', ...unready }]);
+    expect(pending.conditions).toEqual([SCHEDULED, { type: 'Ready', ...unready, lastTransitionTime: at(T0) }, { type: 'ContainersReady', ...unready, lastTransitionTime: at(T0) }]);
 
     // While it backs off, the container waits as ImagePullBackOff, as in kubelet.
     const backingOff = await h.statusWhen(uid, 'ImagePullBackOff', isWaiting('ImagePullBackOff'));
@@ -768,7 +769,7 @@ describe('Reconciler: init containers', () => {
     const one = await h.statusWhen(uid, 'initializing the first', (s) => s.initContainerStatuses?.[0]?.state.running !== undefined);
     expect(h.runtime.started.map((spec) => spec.id)).toEqual([`${uid}-first-0`]);
     expect(one).toMatchObject({ phase: 'Pending' });
-    expect(one.conditions?.[0]).toEqual({ type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [first second]' });
+    expect(one.conditions?.[0]).toEqual({ type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [first second]', lastTransitionTime: at(T0) });
     expect(one.initContainerStatuses?.[1]?.state).toEqual({ waiting: { reason: 'PodInitializing' } });
     expect(first(one)?.state).toEqual({ waiting: { reason: 'PodInitializing' } });
 

@@ -17,7 +17,7 @@ import { containerEvents } from './events/container-events.js';
 import { DISCARD_POD_EVENTS, type PodEventSink } from './events/pod-events.js';
 import type { PodNetworkAttachment } from './network/pod-network.js';
 import { evictedPodStatus, PodTerminations, stoppedPodStatus, withStopSignal } from './pod-termination.js';
-import { buildPodStatus, containerStatus, willRestart, type ContainerView } from './pod-status.js';
+import { buildPodStatus, containerStatus, willRestart, withTransitionTimes, type ContainerView } from './pod-status.js';
 import { initializingView, initProgress, initRestartPolicy, withInitStatus } from './init-containers.js';
 import type { ReconcilerOptions } from './reconciler-options.js';
 import type { BindMount, ContainerState } from './runtime/runtime.js';
@@ -357,9 +357,10 @@ export class Reconciler {
     if (delay < this.options.resyncMs) setTimeout(() => this.trigger(), delay).unref();
   }
 
-  private async report(pod: Pod, status: PodStatus): Promise<void> {
+  private async report(pod: Pod, built: PodStatus): Promise<void> {
     const uid = pod.metadata.uid ?? '';
     const last = this.reported.get(uid) ?? pod.status;
+    const status = withTransitionTimes(last, built, this.isoNow());
     if (isDeepStrictEqual(last, status)) return;
     try {
       await this.options.reportStatus(pod, status);
