@@ -13,7 +13,7 @@ const POD: Pod = {
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name: 'web', namespace: 'shop', uid: UID, labels: { app: 'web' } },
-  spec: { containers: [{ name: 'app', image: 'busybox' }, { name: 'side', image: 'busybox' }] },
+  spec: { restartPolicy: 'Always', terminationGracePeriodSeconds: 30, containers: [{ name: 'app', image: 'busybox' }, { name: 'side', image: 'busybox' }] },
 };
 
 /** A fixture cgroupfs: one cpuacct and one memory hierarchy in a temp dir, the pod's containers below the agent's parent. */
