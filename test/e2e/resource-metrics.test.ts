@@ -115,14 +115,15 @@ describe.skipIf(skip)('resource metrics on runc', () => {
     expect(Date.parse(busyMetrics?.timestamp ?? '')).toBeGreaterThan(Date.now() - 30_000);
     expect(busyMetrics?.containers.map((c) => c.name)).toEqual(['main']);
 
-    // Memory: the API's sample and a direct read of the cgroup are up to two resolutions (2 s) apart;
-    // neither container's working set moves once started (the idle one holds 8 MiB of /dev/shm, shmem
-    // pages that count in it), so they agree within 5 % or 64 KiB.
+    // Memory: the API's sample and a direct read of the cgroup are up to two resolutions (2 s) apart.
+    // Neither container allocates once started (the idle one holds 8 MiB of /dev/shm, shmem pages that
+    // count in the working set), but the kernel moves the busybox binary's page-cache pages between the
+    // active and inactive lists, which moves the working set by some hundred KiB: within 10 % or 512 KiB.
     for (const target of [busy, idle]) {
       const reported = memoryBytes(metrics.find((p) => p.metadata.name === target.metadata.name)?.containers[0]?.usage.memory ?? '0');
       const direct = cgroupWorkingSet(target);
       expect(reported).toBeGreaterThan(0);
-      expect(Math.abs(reported - direct), `${target.metadata.name}: API ${reported} B, cgroup ${direct} B`).toBeLessThanOrEqual(Math.max(64 * 1024, direct * 0.05));
+      expect(Math.abs(reported - direct), `${target.metadata.name}: API ${reported} B, cgroup ${direct} B`).toBeLessThanOrEqual(Math.max(512 * 1024, direct * 0.1));
     }
     const idleMemory = memoryBytes(metrics.find((p) => p.metadata.name === 'idle')?.containers[0]?.usage.memory ?? '0');
     expect(idleMemory).toBeGreaterThanOrEqual(8 * 1024 * 1024);
