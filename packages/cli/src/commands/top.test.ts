@@ -20,6 +20,7 @@ const gets: GetRequest[] = [];
 let server: TestApiServer;
 let kubeconfig = '';
 let podMetrics: PodMetrics[] = [];
+let pods: { metadata: { name: string; namespace: string } }[] = [];
 
 const pod = (namespace: string, name: string, cpu: string, memory: string): PodMetrics => ({
   apiVersion: METRICS_API_VERSION,
@@ -43,7 +44,7 @@ beforeAll(async () => {
   server = await startTestApiServer({
     List(call: ServerUnaryCall<ListRequest, unknown>, callback: sendUnaryData<unknown>) {
       lists.push(call.request);
-      const items = call.request.kind === 'NodeMetrics' ? [nodeMetrics] : call.request.kind === 'nodes' ? [node] : podMetrics;
+      const items = call.request.kind === 'NodeMetrics' ? [nodeMetrics] : call.request.kind === 'nodes' ? [node] : call.request.kind === 'pods' ? pods : podMetrics;
       callback(null, { items_json: items.map((item) => JSON.stringify(item)), resource_version: '1' });
     },
     Get(call: ServerUnaryCall<GetRequest, unknown>, callback: sendUnaryData<unknown>) {
@@ -79,6 +80,10 @@ describe('ctl top', () => {
     expect(lists.at(-1)).toMatchObject({ kind: 'PodMetrics', all_namespaces: true });
     podMetrics = [];
     expect(await top('pods')).toMatchObject({ stdout: '', stderr: 'No resources found in default namespace.\n', error: undefined });
+    // Pods without metrics yet (as kubectl's verifyEmptyMetrics): an error, not "No resources".
+    pods = [{ metadata: { name: 'new', namespace: 'default' } }];
+    expect((await top('pods')).error).toBe('error: metrics not available yet');
+    pods = [];
   });
 
   it('top pod NAME gets it; a missing one is the server’s NotFound', async () => {

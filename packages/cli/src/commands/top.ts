@@ -51,6 +51,9 @@ export function registerTop(program: Command, context: CliContext): void {
         ? [(await client.get({ kind: 'PodMetrics', namespace, name })) as PodMetrics]
         : ((await client.list({ kind: 'PodMetrics', namespace, allNamespaces: flags.allNamespaces, labelSelector: flags.selector ?? '' })).items as PodMetrics[]);
       if (pods.length === 0) {
+        // As kubectl's verifyEmptyMetrics: pods without metrics are new pods the scraper has not seen yet.
+        const existing = await client.list({ kind: 'pods', namespace, allNamespaces: flags.allNamespaces, labelSelector: flags.selector ?? '' });
+        if (existing.items.length > 0) throw new CliError('error: metrics not available yet');
         context.stderr.write(flags.allNamespaces ? 'No resources found\n' : `No resources found in ${namespace} namespace.\n`);
         return;
       }
