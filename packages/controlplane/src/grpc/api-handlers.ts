@@ -85,6 +85,7 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
       if (deps.resourceMetrics && metricsKind) {
         const namespace = metricsKind === 'PodMetrics' ? request.ref?.namespace || 'default' : undefined;
         const name = request.ref?.name ?? '';
+        if (!name) throw new InvalidError(`ref.name: required (the ${metricsKind === 'PodMetrics' ? 'pod' : 'node'} whose metrics to get)`);
         caller.authorize(metricsAttributes(metricsKind, 'get', namespace, name));
         return { object_json: JSON.stringify(deps.resourceMetrics.get(metricsKind, namespace, name)) };
       }
