@@ -23,7 +23,7 @@ export const CONTROL_PLANE_ROOMS: readonly (readonly string[])[] = [
   ['grpc', 'http'],
   ['api'],
   ['controllers', 'scheduler', 'nodes'],
-  ['cache'],
+  ['cache', 'metrics'],
   ['objects'],
   ['store', 'auth', 'pki'],
 ];

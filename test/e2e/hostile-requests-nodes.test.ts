@@ -259,6 +259,18 @@ describe('hostile requests: the agent API answers the control plane only', () =>
     expect(await refusal(logsAs(await identity()))).toEqual(onlyControlPlane(who));
   });
 
+  test.each([
+    ['the admin certificate', async () => adminIdentity(fixture().cluster.adminKubeconfig), 'admin'],
+    ["the node's own certificate", async () => nodeA, 'system:node:node-a'],
+  ])('GetResourceMetrics with %s is PERMISSION_DENIED', async (_what, identity, who) => {
+    const client = createAgentClient(await agentAddress(), {}, tlsCredentials(fixture().ca.certPem, await identity()));
+    try {
+      expect(await refusal(unary((m, o, cb) => client.GetResourceMetrics({}, m, o, cb)))).toEqual(onlyControlPlane(who));
+    } finally {
+      client.close();
+    }
+  });
+
   test('Logs without a client certificate fails the TLS handshake: the agent requires one', async () => {
     const refused = await refusal(logsAs());
     expect(refused.code).toBe('UNAVAILABLE');

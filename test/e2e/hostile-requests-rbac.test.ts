@@ -86,6 +86,18 @@ describe('hostile requests: a user bound in one namespace', () => {
     expect(await read('ConfigMap', 'team-b', 'from-bob')).toBeUndefined();
   });
 
+  test('the metrics API (metrics.k8s.io) follows the roles: bob reads team-a’s PodMetrics only, jane (view cluster-wide) NodeMetrics too', async () => {
+    const { api } = fixture();
+    expect(await listWith(api(bob), 'PodMetrics', 'team-a')).toMatchObject({ items_json: [] });
+    expect(await refusal(listWith(api(bob), 'pods.metrics.k8s.io', 'team-b'))).toEqual(denied('user "bob" cannot list pods in namespace "team-b"'));
+    expect(await refusal(listWith(api(bob), 'NodeMetrics', ''))).toEqual(denied('user "bob" cannot list nodes at the cluster scope'));
+    expect(await listWith(api(jane), 'NodeMetrics', '')).toMatchObject({ items_json: expect.any(Array) });
+    expect(await refusal(getWith(api(jane), 'PodMetrics', 'shop', 'web-0'))).toEqual({
+      code: 'NOT_FOUND',
+      details: 'podmetrics.metrics.k8s.io "web-0" not found in namespace shop: metrics not available yet',
+    });
+  });
+
   test('bob (edit) cannot grant himself more: RoleBinding, ClusterRoleBinding, namespace deletion are denied', async () => {
     const { api, read } = fixture();
     const escalate = roleBinding('team-a', 'bob-admin', 'cluster-admin', [user('bob')]);

@@ -50,6 +50,10 @@ export interface AgentConfig {
   readonly systemReserved?: Reserved;
   /** kubelet's --eviction-hard (runc only: it measures the pods' cgroups); undefined: no eviction. */
   readonly eviction?: EvictionConfig;
+  /** Resource metrics (runc only: it reads the pod cgroups): how often the node and its containers are sampled; default 5 s. */
+  readonly metricsIntervalMs?: number;
+  /** host:port of the agent's plain-HTTP /metrics and /healthz (port 0 picks one); none when absent. */
+  readonly httpListen?: string;
   /** Where pod events (Evicted) go; default nowhere. */
   readonly podEvents?: PodEventSink;
 }

@@ -44,6 +44,10 @@ import { pullCredentialsOf } from './images/pull-secrets.js';
 import { RegistryImageStore } from './images/registry-image-store.js';
 import { createExecHandlers } from './exec-service.js';
 import { createLogsHandlers } from './logs-service.js';
+import { startAgentHttpServer, type RunningAgentHttpServer } from './metrics/agent-http-server.js';
+import { resourceMetricsRegistry } from './metrics/prometheus-metrics.js';
+import { createResourceMetricsHandlers } from './metrics/resource-metrics-service.js';
+import { ResourceSampler } from './metrics/resource-sampler.js';
 import { BridgePodNetwork, DEFAULT_BRIDGE_NAME } from './network/bridge-pod-network.js';
 import { removeOverlay, VXLAN_OVERHEAD, vxlanMacAddress, type UnderlayLink } from './network/vxlan-overlay.js';
 import type { OverlayController } from './overlay-controller.js';
@@ -82,6 +86,8 @@ export class NodeAgent {
   private overlay?: OverlayController;
   private nodeServices?: NodeServices;
   private evictions?: EvictionManager;
+  private sampler?: ResourceSampler;
+  private http?: RunningAgentHttpServer;
   private podConfig?: PodConfig;
   private nodeCredentials?: NodeCredentials;
   /** The Api service (pull secrets, events), for the control plane and credentials it was made with. */
@@ -102,7 +108,18 @@ export class NodeAgent {
     const link = new ControlPlaneLink({ servers: this.config.servers, credentials });
     this.link = link;
     this.renewer?.start(namesHost(credentials, host) ? undefined : `the certificate does not name ${host}, the host the agent serves on`);
+    if (this.config.runtime === 'runc') {
+      this.sampler = new ResourceSampler({
+        instanceName: this.cgroupInstance,
+        pods: () => this.assignments?.desired().values() ?? [],
+        ...(this.config.metricsIntervalMs !== undefined ? { intervalMs: this.config.metricsIntervalMs } : {}),
+        log: this.log.child({ component: 'metrics' }),
+      });
+    }
     const agentAddress = await this.listen(runtime, identity);
+    if (this.config.httpListen !== undefined) {
+      this.http = await startAgentHttpServer(this.config.httpListen, resourceMetricsRegistry(this.sampler ?? { node: undefined, pods: [] }));
+    }
     const underlay = await overlayUnderlay(this.config.overlay ?? 'auto', this.config.runtime, host);
     const resources = nodeResources(this.config.capacity, this.config.systemReserved);
     this.session = new NodeSession({
@@ -187,6 +204,7 @@ export class NodeAgent {
     podConfig.start();
     this.imageGc?.start();
     this.evictions?.start();
+    this.sampler?.start();
     return { node, agentAddress };
   }
 
@@ -198,6 +216,8 @@ export class NodeAgent {
     this.assignments?.stop();
     this.imageGc?.stop();
     this.evictions?.stop();
+    await this.sampler?.stop();
+    await this.http?.close();
     await this.overlay?.stop();
     await this.nodeServices?.stop();
     await this.reconciler?.stop();
@@ -359,13 +379,18 @@ export class NodeAgent {
   /** The agent's own gRPC server: TLS with the node certificate, answering the control plane only. */
   private async listen(runtime: Runtime, identity: RotatingCertificateProvider): Promise<string> {
     const server = new Server();
-    server.addService(agentServiceDefinition(), requireControlPlane({ ...createLogsHandlers(runtime), ...createExecHandlers(runtime) }));
+    server.addService(agentServiceDefinition(), requireControlPlane({ ...createLogsHandlers(runtime), ...createExecHandlers(runtime), ...createResourceMetricsHandlers(this.sampler) }));
     const serverCredentials = agentServerCredentials(identity);
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(this.config.listen, serverCredentials, (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     this.server = server;
     return `${this.config.listen.slice(0, this.config.listen.lastIndexOf(':'))}:${port}`;
+  }
+
+  /** Where the agent's /metrics and /healthz are served (--http-listen), once started. */
+  get httpAddress(): string | undefined {
+    return this.http?.address;
   }
 
   /** /skiff/<this> holds the agent's cgroups. */

@@ -68,6 +68,9 @@ const usage = `usage: skiff-agent [options]
   --service-cidr CIDR     the Services' virtual IPs, routed onto the pod bridge (default 10.96.0.0/16)
   --proxy-table NAME      the proxy's nftables table, family ip (default skiff-proxy)
   --proxy-min-sync-period D  coalesce Service changes: at most one nft transaction per D (default 100ms)
+  --http-listen HOST:PORT  plain HTTP /metrics (Prometheus) and /healthz (default 127.0.0.1:7411;
+                          port 0 picks one; off serves none)
+  --metrics-resolution D  how often the node's and containers' CPU and memory are sampled (default 5s)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
   --reset                 remove every container, mount, cgroup and pod network of this
                           node's state dir, and its credentials (<state-dir>/pki), then exit
@@ -108,6 +111,8 @@ function parseFlags() {
         'service-cidr': { type: 'string', default: DEFAULT_SERVICE_CIDR },
         'proxy-table': { type: 'string', default: DEFAULT_TABLE_NAME },
         'proxy-min-sync-period': { type: 'string', default: '100ms' },
+        'http-listen': { type: 'string', default: '127.0.0.1:7411' },
+        'metrics-resolution': { type: 'string', default: '5s' },
         'log-level': { type: 'string', default: 'info' },
         reset: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -202,6 +207,12 @@ const clusterDns = checked(() => {
   };
 });
 checked(() => parseHostPort(flags.listen, '--listen'));
+if (flags['http-listen'] !== 'off') checked(() => parseHostPort(flags['http-listen'], '--http-listen'));
+const metricsIntervalMs = checked(() => {
+  const ms = parseDuration(flags['metrics-resolution'], '--metrics-resolution');
+  if (ms < 1000) throw new Error('--metrics-resolution must be at least 1s');
+  return ms;
+});
 checked(() => {
   const instance = flags['cgroup-instance'];
   // One path segment under /skiff: nothing that could climb out of it.
@@ -270,6 +281,8 @@ const agent = new NodeAgent(
     resyncMs: 1000,
     clusterDns,
     serviceProxy,
+    metricsIntervalMs,
+    ...(flags['http-listen'] !== 'off' ? { httpListen: flags['http-listen'] } : {}),
   },
   log,
 );
@@ -298,7 +311,7 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 
 try {
   const { node, agentAddress } = await agent.start();
-  log.info({ node: node.metadata.name, agentAddress, podCIDR: node.spec.podCIDR, runtime: flags.runtime }, 'agent running');
+  log.info({ node: node.metadata.name, agentAddress, httpAddress: agent.httpAddress, podCIDR: node.spec.podCIDR, runtime: flags.runtime }, 'agent running');
 } catch (error) {
   // A refusal (no token, a token for another cluster, a server that is not
   // the token's) is a sentence for the operator, not a stack trace.

@@ -27,6 +27,9 @@ export type { AssignmentEvent as AssignmentEventMessage, AssignmentEvent__Output
 export type { WatchAssignmentsRequest__Output as WatchAssignmentsRequestMessage } from './generated/skiff/v1/WatchAssignmentsRequest.js';
 export type { LogsRequest__Output as LogsRequestMessage } from './generated/skiff/v1/LogsRequest.js';
 export type { LogChunk as LogChunkMessage, LogChunk__Output as LogChunkMessageOutput } from './generated/skiff/v1/LogChunk.js';
+export type { GetResourceMetricsResponse as ResourceMetricsMessage, GetResourceMetricsResponse__Output as ResourceMetricsMessageOutput } from './generated/skiff/v1/GetResourceMetricsResponse.js';
+export type { PodResourceSample__Output as PodResourceSampleMessage } from './generated/skiff/v1/PodResourceSample.js';
+export type { ResourceUsageSample__Output as ResourceUsageSampleMessage } from './generated/skiff/v1/ResourceUsageSample.js';
 export type { WatchEvent as WatchEventMessage, WatchEvent__Output as WatchEventMessageOutput } from './generated/skiff/v1/WatchEvent.js';
 export type { WatchRequest__Output as WatchRequestMessage } from './generated/skiff/v1/WatchRequest.js';
 export * from './cidr.js';

@@ -21,6 +21,8 @@ describe('parseQuantity', () => {
     ['1', [1n, 1n]],
     ['+2', [2n, 1n]],
     ['250m', [25n, 100n]],
+    ['200000000n', [2n, 10n]],
+    ['500u', [5n, 10000n]],
     ['0.5', [5n, 10n]],
     ['.5', [5n, 10n]],
     ['1.', [1n, 1n]],
@@ -180,5 +182,13 @@ describe('formatMemory', () => {
 
   it('round-trips through memoryBytes', () => {
     for (const b of [1, 1023, 1024, 1500, 134217728, 3 * 1024 * 1000]) expect(memoryBytes(formatMemory(b))).toBe(b);
+  });
+});
+
+describe('nano and micro cores (metrics.k8s.io usage)', () => {
+  it('rounds up to millicores like MilliValue', () => {
+    expect(cpuMillis('12345678n')).toBe(13);
+    expect(cpuMillis('200000000n')).toBe(200);
+    expect(cpuMillis('0n')).toBe(0);
   });
 });

@@ -22,6 +22,8 @@ const BINARY_SUFFIXES: ReadonlyMap<string, bigint> = new Map([
 
 /** Decimal SI suffixes as powers of ten. */
 const DECIMAL_SUFFIXES: ReadonlyMap<string, number> = new Map([
+  ['n', -9],
+  ['u', -6],
   ['m', -3],
   ['', 0],
   ['k', 3],
@@ -37,7 +39,7 @@ const DECIMAL_SUFFIXES: ReadonlyMap<string, number> = new Map([
 const MAX_EXPONENT = 100;
 const MAX_DIGITS = 64;
 
-const QUANTITY_RE = /^\+?(\d*)(?:\.(\d*))?(?:([eE])([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E))?$/;
+const QUANTITY_RE = /^\+?(\d*)(?:\.(\d*))?(?:([eE])([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
 
 /** Parses a quantity; undefined when malformed or negative. */
 export function parseQuantity(input: string | number): Quantity | undefined {

@@ -15,6 +15,7 @@ import { registerGet } from './commands/get.js';
 import { registerScale } from './commands/scale.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerSetImage } from './commands/set-image.js';
+import { registerTop } from './commands/top.js';
 import type { ConnectionFlags } from './connection/connection.js';
 import type { CliContext } from './context.js';
 
@@ -29,6 +30,7 @@ const REGISTER = [
   registerSetImage,
   registerLogs,
   registerExec,
+  registerTop,
   registerCordon,
   registerApiResources,
   registerCreate,

@@ -46,6 +46,8 @@ import { OpenStreams } from './grpc/watch-stream.js';
 import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
 import { NodeRegistrar, type NodeTimings } from './nodes/node-registrar.js';
 import { PodCidrAllocator, type PodNetworkConfig } from './nodes/pod-cidr-allocator.js';
+import { ResourceMetricsApi } from './api/resource-metrics-api.js';
+import { ResourceMetricsScraper, ResourceMetricsStore } from './metrics/index.js';
 import { EventRecorder } from './objects/event-recorder.js';
 import { ObjectStore } from './objects/object-store.js';
 import { Scheduler, type Strategy } from './scheduler/index.js';
@@ -85,6 +87,8 @@ export interface ControlPlaneConfig {
   readonly audit?: AuditLogOptions;
   /** Namespaces whose pods may use hostPath volumes (--allow-host-path-namespaces); none by default. */
   readonly allowHostPathNamespaces?: readonly string[];
+  /** How often the agents' resource metrics are scraped (--metric-resolution); default 5 s. */
+  readonly metricsResolutionMs?: number;
 }
 
 export class ControlPlane {
@@ -99,6 +103,9 @@ export class ControlPlane {
   private nodeLifecycle?: NodeLifecycleController;
   private audit?: AuditLog;
   private renewal?: NodeJS.Timeout;
+  private metricsScraper?: ResourceMetricsScraper;
+  /** The latest PodMetrics and NodeMetrics scraped from the agents (in memory; the metrics API and the HPA read it). */
+  readonly metrics = new ResourceMetricsStore();
 
   constructor(
     private readonly config: ControlPlaneConfig,
@@ -175,13 +182,23 @@ export class ControlPlane {
     const metrics = createApiMetrics(metricsRegistry);
     const nodes = new NodeRegistrar(objects, new PodCidrAllocator(store, this.config.podNetwork), this.config.nodeTimings);
     this.agents = new AgentProxy(objects, metrics, this.log, this.streams, guard, { caPem: identity.ca.certPem, ...identity.agentClient });
+    const agents = this.agents;
+    const nodeInformer = informers.informerFor<Node>('Node');
+    this.metricsScraper = new ResourceMetricsScraper({
+      store: this.metrics,
+      nodes: () => nodeInformer.list() as Node[],
+      agentOf: (node) => agents.agentForNode(node),
+      ...(this.config.metricsResolutionMs !== undefined ? { resolutionMs: this.config.metricsResolutionMs } : {}),
+      log: this.log.child({ component: 'metrics-scraper' }),
+    });
+    this.metricsScraper.start();
     const context = { metrics, log: this.log, objects, streams: this.streams, guard };
     const tokenRequests = new TokenRequests(objects, serviceAccounts);
     const serving = new RotatingCertificateProvider({ caPem: identity.ca.certPem, certPem: identity.serving.chainPem, keyPem: identity.serving.keyPem });
     this.grpc = await startGrpcServer(
       grpcAddresses,
       [
-        { definition: apiServiceDefinition(), handlers: createGrpcHandlers({ ...context, api, nodes, agents: this.agents, tokens: tokenRequests }) },
+        { definition: apiServiceDefinition(), handlers: createGrpcHandlers({ ...context, api, nodes, agents: this.agents, tokens: tokenRequests, resourceMetrics: new ResourceMetricsApi(this.metrics) }) },
         {
           definition: nodeApiServiceDefinition(),
           handlers: createNodeHandlers({ ...context, nodes, credentials, podNetwork: this.config.podNetwork.clusterCidr }),
@@ -248,6 +265,7 @@ export class ControlPlane {
     const stopping = this.grpc?.stop(this.config.shutdownGraceMs);
     this.streams.endAll('the control plane is shutting down; reconnect');
     await stopping;
+    await this.metricsScraper?.stop();
     this.agents?.close();
     await this.http?.close();
     await this.nodeLifecycle?.stop();

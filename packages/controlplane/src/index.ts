@@ -1,6 +1,7 @@
 // @skiff/controlplane: the control plane process (API, controllers, scheduler,
 // node service) and its store. Errors are @skiff/api's vocabulary.
 export { ControlPlane, type ControlPlaneConfig } from './control-plane.js';
+export { ResourceMetricsStore } from './metrics/index.js';
 export {
   EtcdStore,
   MemoryStore,

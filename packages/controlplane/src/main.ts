@@ -36,6 +36,7 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --service-cluster-ip-range CIDR  Services' virtual IPs (default 10.96.0.0/16)
   --service-node-port-range A-B    NodePort and LoadBalancer ports (default 30000-32767)
   --allow-host-path-namespaces  comma-separated namespaces whose pods may use hostPath volumes (default none)
+  --metric-resolution D  how often the agents' resource metrics are scraped (ctl top, the HPA; default 5s)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)`;
 
@@ -58,6 +59,7 @@ function parseFlags() {
         'lease-duration-ms': { type: 'string', default: '1500' },
         'pod-eviction-timeout-ms': { type: 'string', default: '500' },
         strategy: { type: 'string', default: 'binpack' },
+        'metric-resolution': { type: 'string', default: '5s' },
         'allow-host-path-namespaces': { type: 'string', default: '' },
         'pod-network': { type: 'string', default: '10.244.0.0/16' },
         'node-cidr-mask-size': { type: 'string', default: '24' },
@@ -94,8 +96,11 @@ if (flags.strategy !== 'binpack' && flags.strategy !== 'spread') {
 const strategy = flags.strategy;
 const list = (text: string): string[] => text.split(',').map((part) => part.trim()).filter(Boolean);
 let nodeCertTtlMs: number;
+let metricsResolutionMs: number;
 try {
   nodeCertTtlMs = parseDuration(flags['node-cert-ttl'], '--node-cert-ttl');
+  metricsResolutionMs = parseDuration(flags['metric-resolution'], '--metric-resolution');
+  if (metricsResolutionMs < 1000) throw new Error(`--metric-resolution must be at least 1s, not ${flags['metric-resolution']}`);
 } catch (error) {
   process.stderr.write(`skiff-controlplane: ${messageOf(error)}\n`);
   process.exit(2);
@@ -119,6 +124,7 @@ const controlPlane = new ControlPlane(
     tlsSans: list(flags['tls-san']),
     allowHostPathNamespaces: list(flags['allow-host-path-namespaces']),
     nodeCertTtlMs,
+    metricsResolutionMs,
     ...(flags['audit-log']
       ? {
           audit: {

@@ -100,7 +100,7 @@ say('');
 say(`Add a node: an agent joins with the join token in ${here(cluster.tokenFile)}:`);
 say(
   `  node ${here(AGENT_MAIN)} --server ${cluster.grpcAddress} --token-file ${here(cluster.tokenFile)} ` +
-    `--name node-2 --listen 127.0.0.1:7411 --state-dir ${here(`${REPO_ROOT}.skiff/node-2`)} --runtime ${runtime}`,
+    `--name node-2 --listen 127.0.0.1:7412 --http-listen 127.0.0.1:7413 --state-dir ${here(`${REPO_ROOT}.skiff/node-2`)} --runtime ${runtime}`,
 );
 say('(Ctrl-C here does not stop an agent started that way: stop it, then run it again with --reset to remove its containers.)');
 say('');

@@ -90,6 +90,8 @@ export interface LocalAgent {
   readonly process: ManagedProcess;
   /** Starts the agent again on the same state dir (after a stop or kill9). */
   restart(): Promise<void>;
+  /** Where the current agent process serves /metrics and /healthz (`--http-listen`, default 127.0.0.1:0); undefined with --http-listen off. */
+  readonly httpAddress: string | undefined;
 }
 
 export interface LocalCluster {
@@ -259,6 +261,7 @@ const run = promisify(execFile);
 
 class ManagedAgent implements LocalAgent {
   private current?: ManagedProcess;
+  private runningHttpAddress?: string;
 
   constructor(
     private readonly options: AgentOptions,
@@ -281,12 +284,17 @@ class ManagedAgent implements LocalAgent {
     return this.current;
   }
 
+  get httpAddress(): string | undefined {
+    return this.runningHttpAddress;
+  }
+
   async start(): Promise<void> {
     const o = this.options;
     const child = startProcess({ name: `agent:${o.name}`, ...this.agentCommand([...this.baseArgs(), ...(o.extraArgs ?? [])], true) });
     this.current = child;
     try {
-      await child.waitForLine(/"msg":"agent running"/, START_TIMEOUT_MS);
+      const running = await child.waitForLine(/"msg":"agent running"/, START_TIMEOUT_MS);
+      this.runningHttpAddress = /"httpAddress":"([^"]+)"/.exec(running.input ?? '')?.[1];
     } catch (error) {
       await child.stop();
       throw new Error(`agent ${o.name} did not start: ${(error as Error).message}\n--- its output ---\n${child.output()}`, { cause: error });
@@ -325,6 +333,8 @@ class ManagedAgent implements LocalAgent {
       '--token-file', o.tokenFile ?? this.tokenFile,
       '--name', o.name,
       '--listen', o.listen ?? '127.0.0.1:0',
+      // Several agents share a host here: each its own /metrics port, unless told.
+      ...(!(o.extraArgs ?? []).includes('--http-listen') ? ['--http-listen', '127.0.0.1:0'] : []),
       '--state-dir', this.stateDir,
       '--cgroup-instance', this.cgroupInstance,
       '--runtime', o.runtime ?? 'runc',

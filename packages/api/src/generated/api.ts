@@ -8,6 +8,7 @@ import type { ApplyResponse as _skiff_v1_ApplyResponse, ApplyResponse__Output as
 import type { AssignmentEvent as _skiff_v1_AssignmentEvent, AssignmentEvent__Output as _skiff_v1_AssignmentEvent__Output } from './skiff/v1/AssignmentEvent.js';
 import type { CanIRequest as _skiff_v1_CanIRequest, CanIRequest__Output as _skiff_v1_CanIRequest__Output } from './skiff/v1/CanIRequest.js';
 import type { CanIResponse as _skiff_v1_CanIResponse, CanIResponse__Output as _skiff_v1_CanIResponse__Output } from './skiff/v1/CanIResponse.js';
+import type { ContainerResourceSample as _skiff_v1_ContainerResourceSample, ContainerResourceSample__Output as _skiff_v1_ContainerResourceSample__Output } from './skiff/v1/ContainerResourceSample.js';
 import type { CordonRequest as _skiff_v1_CordonRequest, CordonRequest__Output as _skiff_v1_CordonRequest__Output } from './skiff/v1/CordonRequest.js';
 import type { CordonResponse as _skiff_v1_CordonResponse, CordonResponse__Output as _skiff_v1_CordonResponse__Output } from './skiff/v1/CordonResponse.js';
 import type { CreateTokenRequest as _skiff_v1_CreateTokenRequest, CreateTokenRequest__Output as _skiff_v1_CreateTokenRequest__Output } from './skiff/v1/CreateTokenRequest.js';
@@ -19,6 +20,8 @@ import type { ExecInput as _skiff_v1_ExecInput, ExecInput__Output as _skiff_v1_E
 import type { ExecOutput as _skiff_v1_ExecOutput, ExecOutput__Output as _skiff_v1_ExecOutput__Output } from './skiff/v1/ExecOutput.js';
 import type { ExecStart as _skiff_v1_ExecStart, ExecStart__Output as _skiff_v1_ExecStart__Output } from './skiff/v1/ExecStart.js';
 import type { GetRequest as _skiff_v1_GetRequest, GetRequest__Output as _skiff_v1_GetRequest__Output } from './skiff/v1/GetRequest.js';
+import type { GetResourceMetricsRequest as _skiff_v1_GetResourceMetricsRequest, GetResourceMetricsRequest__Output as _skiff_v1_GetResourceMetricsRequest__Output } from './skiff/v1/GetResourceMetricsRequest.js';
+import type { GetResourceMetricsResponse as _skiff_v1_GetResourceMetricsResponse, GetResourceMetricsResponse__Output as _skiff_v1_GetResourceMetricsResponse__Output } from './skiff/v1/GetResourceMetricsResponse.js';
 import type { GetResponse as _skiff_v1_GetResponse, GetResponse__Output as _skiff_v1_GetResponse__Output } from './skiff/v1/GetResponse.js';
 import type { HeartbeatRequest as _skiff_v1_HeartbeatRequest, HeartbeatRequest__Output as _skiff_v1_HeartbeatRequest__Output } from './skiff/v1/HeartbeatRequest.js';
 import type { HeartbeatResponse as _skiff_v1_HeartbeatResponse, HeartbeatResponse__Output as _skiff_v1_HeartbeatResponse__Output } from './skiff/v1/HeartbeatResponse.js';
@@ -30,10 +33,12 @@ import type { LogChunk as _skiff_v1_LogChunk, LogChunk__Output as _skiff_v1_LogC
 import type { LogsRequest as _skiff_v1_LogsRequest, LogsRequest__Output as _skiff_v1_LogsRequest__Output } from './skiff/v1/LogsRequest.js';
 import type { NodeApiClient as _skiff_v1_NodeApiClient, NodeApiDefinition as _skiff_v1_NodeApiDefinition } from './skiff/v1/NodeApi.js';
 import type { ObjectRef as _skiff_v1_ObjectRef, ObjectRef__Output as _skiff_v1_ObjectRef__Output } from './skiff/v1/ObjectRef.js';
+import type { PodResourceSample as _skiff_v1_PodResourceSample, PodResourceSample__Output as _skiff_v1_PodResourceSample__Output } from './skiff/v1/PodResourceSample.js';
 import type { RegisterNodeRequest as _skiff_v1_RegisterNodeRequest, RegisterNodeRequest__Output as _skiff_v1_RegisterNodeRequest__Output } from './skiff/v1/RegisterNodeRequest.js';
 import type { RegisterNodeResponse as _skiff_v1_RegisterNodeResponse, RegisterNodeResponse__Output as _skiff_v1_RegisterNodeResponse__Output } from './skiff/v1/RegisterNodeResponse.js';
 import type { RenewCertificateRequest as _skiff_v1_RenewCertificateRequest, RenewCertificateRequest__Output as _skiff_v1_RenewCertificateRequest__Output } from './skiff/v1/RenewCertificateRequest.js';
 import type { RenewCertificateResponse as _skiff_v1_RenewCertificateResponse, RenewCertificateResponse__Output as _skiff_v1_RenewCertificateResponse__Output } from './skiff/v1/RenewCertificateResponse.js';
+import type { ResourceUsageSample as _skiff_v1_ResourceUsageSample, ResourceUsageSample__Output as _skiff_v1_ResourceUsageSample__Output } from './skiff/v1/ResourceUsageSample.js';
 import type { ScaleRequest as _skiff_v1_ScaleRequest, ScaleRequest__Output as _skiff_v1_ScaleRequest__Output } from './skiff/v1/ScaleRequest.js';
 import type { ScaleResponse as _skiff_v1_ScaleResponse, ScaleResponse__Output as _skiff_v1_ScaleResponse__Output } from './skiff/v1/ScaleResponse.js';
 import type { StdinClose as _skiff_v1_StdinClose, StdinClose__Output as _skiff_v1_StdinClose__Output } from './skiff/v1/StdinClose.js';
@@ -58,6 +63,7 @@ export interface ProtoGrpcType {
       AssignmentEvent: MessageTypeDefinition<_skiff_v1_AssignmentEvent, _skiff_v1_AssignmentEvent__Output>
       CanIRequest: MessageTypeDefinition<_skiff_v1_CanIRequest, _skiff_v1_CanIRequest__Output>
       CanIResponse: MessageTypeDefinition<_skiff_v1_CanIResponse, _skiff_v1_CanIResponse__Output>
+      ContainerResourceSample: MessageTypeDefinition<_skiff_v1_ContainerResourceSample, _skiff_v1_ContainerResourceSample__Output>
       CordonRequest: MessageTypeDefinition<_skiff_v1_CordonRequest, _skiff_v1_CordonRequest__Output>
       CordonResponse: MessageTypeDefinition<_skiff_v1_CordonResponse, _skiff_v1_CordonResponse__Output>
       CreateTokenRequest: MessageTypeDefinition<_skiff_v1_CreateTokenRequest, _skiff_v1_CreateTokenRequest__Output>
@@ -69,6 +75,8 @@ export interface ProtoGrpcType {
       ExecOutput: MessageTypeDefinition<_skiff_v1_ExecOutput, _skiff_v1_ExecOutput__Output>
       ExecStart: MessageTypeDefinition<_skiff_v1_ExecStart, _skiff_v1_ExecStart__Output>
       GetRequest: MessageTypeDefinition<_skiff_v1_GetRequest, _skiff_v1_GetRequest__Output>
+      GetResourceMetricsRequest: MessageTypeDefinition<_skiff_v1_GetResourceMetricsRequest, _skiff_v1_GetResourceMetricsRequest__Output>
+      GetResourceMetricsResponse: MessageTypeDefinition<_skiff_v1_GetResourceMetricsResponse, _skiff_v1_GetResourceMetricsResponse__Output>
       GetResponse: MessageTypeDefinition<_skiff_v1_GetResponse, _skiff_v1_GetResponse__Output>
       HeartbeatRequest: MessageTypeDefinition<_skiff_v1_HeartbeatRequest, _skiff_v1_HeartbeatRequest__Output>
       HeartbeatResponse: MessageTypeDefinition<_skiff_v1_HeartbeatResponse, _skiff_v1_HeartbeatResponse__Output>
@@ -80,10 +88,12 @@ export interface ProtoGrpcType {
       LogsRequest: MessageTypeDefinition<_skiff_v1_LogsRequest, _skiff_v1_LogsRequest__Output>
       NodeApi: SubtypeConstructor<typeof grpc.Client, _skiff_v1_NodeApiClient> & { service: _skiff_v1_NodeApiDefinition }
       ObjectRef: MessageTypeDefinition<_skiff_v1_ObjectRef, _skiff_v1_ObjectRef__Output>
+      PodResourceSample: MessageTypeDefinition<_skiff_v1_PodResourceSample, _skiff_v1_PodResourceSample__Output>
       RegisterNodeRequest: MessageTypeDefinition<_skiff_v1_RegisterNodeRequest, _skiff_v1_RegisterNodeRequest__Output>
       RegisterNodeResponse: MessageTypeDefinition<_skiff_v1_RegisterNodeResponse, _skiff_v1_RegisterNodeResponse__Output>
       RenewCertificateRequest: MessageTypeDefinition<_skiff_v1_RenewCertificateRequest, _skiff_v1_RenewCertificateRequest__Output>
       RenewCertificateResponse: MessageTypeDefinition<_skiff_v1_RenewCertificateResponse, _skiff_v1_RenewCertificateResponse__Output>
+      ResourceUsageSample: MessageTypeDefinition<_skiff_v1_ResourceUsageSample, _skiff_v1_ResourceUsageSample__Output>
       ScaleRequest: MessageTypeDefinition<_skiff_v1_ScaleRequest, _skiff_v1_ScaleRequest__Output>
       ScaleResponse: MessageTypeDefinition<_skiff_v1_ScaleResponse, _skiff_v1_ScaleResponse__Output>
       StdinClose: MessageTypeDefinition<_skiff_v1_StdinClose, _skiff_v1_StdinClose__Output>

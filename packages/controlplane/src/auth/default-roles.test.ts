@@ -33,15 +33,16 @@ const inShop = (verb: Query['verb'], apiGroup: string, resource: string, subreso
 });
 
 describe('bootstrapRbacObjects', () => {
-  it('are ClusterRoles cluster-admin, admin, edit, view and the cluster-admin binding of system:masters', () => {
+  it('are ClusterRoles cluster-admin, admin, edit, view, the metrics reader and the cluster-admin binding of system:masters', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'ClusterRole/cluster-admin',
       'ClusterRole/admin',
       'ClusterRole/edit',
       'ClusterRole/view',
+      'ClusterRole/system:aggregated-metrics-reader',
       'ClusterRoleBinding/cluster-admin',
     ]);
-    const binding = objects[4] as ClusterRoleBinding;
+    const binding = objects[5] as ClusterRoleBinding;
     expect(binding.roleRef).toEqual({ apiGroup: RBAC_API_GROUP, kind: 'ClusterRole', name: 'cluster-admin' });
     expect(binding.subjects).toEqual([{ kind: 'Group', name: 'system:masters', apiGroup: RBAC_API_GROUP }]);
   });
@@ -51,7 +52,9 @@ describe('bootstrapRbacObjects', () => {
     expect(result.errors).toEqual([]);
     expect(result.warnings).toEqual([]);
     expect(result.object).toEqual(object);
-    expect(object.metadata.labels).toEqual({ 'kubernetes.io/bootstrapping': 'rbac-defaults' });
+    expect(object.metadata.labels?.['kubernetes.io/bootstrapping']).toBe('rbac-defaults');
+    const others = Object.keys(object.metadata.labels ?? {}).filter((key) => key !== 'kubernetes.io/bootstrapping');
+    expect(others).toEqual(object.metadata.name === 'system:aggregated-metrics-reader' ? ['rbac.authorization.k8s.io/aggregate-to-admin', 'rbac.authorization.k8s.io/aggregate-to-edit', 'rbac.authorization.k8s.io/aggregate-to-view'] : []);
   });
 
   it('returns fresh objects each time', () => {
@@ -90,6 +93,8 @@ describe('bootstrapRbacObjects', () => {
     ['write rolebindings', inShop('create', RBAC_API_GROUP, 'rolebindings'), { view: false, edit: false, admin: true }],
     ['write deployment status', inShop('update', 'apps', 'deployments', 'status'), { view: false, edit: false, admin: false }],
     ['write clusterroles', { verb: 'create', apiGroup: RBAC_API_GROUP, resource: 'clusterroles' }, { view: false, edit: false, admin: false }],
+    ['read pod metrics', inShop('list', 'metrics.k8s.io', 'pods'), { view: true, edit: true, admin: true }],
+    ['read node metrics', { verb: 'get', apiGroup: 'metrics.k8s.io', resource: 'nodes', name: 'node-a' }, { view: false, edit: false, admin: false }],
     ['delete nodes', { verb: 'delete', apiGroup: '', resource: 'nodes', name: 'node-a' }, { view: false, edit: false, admin: false }],
   ])('%s', (_label, query, expected) => {
     expect({ view: can('view', query), edit: can('edit', query), admin: can('admin', query) }).toEqual(expected);

@@ -27,6 +27,10 @@ const rule = (verbs: readonly string[], apiGroup: string, resources: readonly st
 
 const DISCOVERY = 'discovery.k8s.io';
 const AUTOSCALING = 'autoscaling';
+const METRICS = 'metrics.k8s.io';
+
+/** kubectl top's reads: what metrics-server's system:aggregated-metrics-reader grants (aggregated into view, edit and admin). */
+const METRICS_READER: readonly PolicyRule[] = [rule(READ, METRICS, ['pods', 'nodes'])];
 
 // EndpointSlices are the controller's output: readable by every role, written by no user role.
 const VIEW: readonly PolicyRule[] = [
@@ -34,6 +38,7 @@ const VIEW: readonly PolicyRule[] = [
   rule(READ, APPS, ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'daemonsets', 'daemonsets/status']),
   rule(READ, DISCOVERY, ['endpointslices']),
   rule(READ, AUTOSCALING, ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
+  ...METRICS_READER,
 ];
 
 const EDIT: readonly PolicyRule[] = [
@@ -66,7 +71,13 @@ function clusterRole(name: string, rules: readonly PolicyRule[]): ClusterRole {
   return { apiVersion: RBAC_API_VERSION, kind: 'ClusterRole', metadata: bootstrapMeta(name), rules: structuredClone([...rules]) };
 }
 
-/** ClusterRoles cluster-admin, admin, edit and view, and ClusterRoleBinding cluster-admin → group system:masters. */
+/**
+ * ClusterRoles cluster-admin, admin, edit, view and system:aggregated-metrics-reader,
+ * and ClusterRoleBinding cluster-admin → group system:masters. Skiff does not
+ * aggregate ClusterRoles: the metrics reader's rule is written into view (and
+ * so edit and admin) as well; the role of its own is there to bind alone, and
+ * carries Kubernetes' aggregate-to labels for tools that look for them.
+ */
 export function bootstrapRbacObjects(): readonly (ClusterRole | ClusterRoleBinding)[] {
   const binding: ClusterRoleBinding = {
     apiVersion: RBAC_API_VERSION,
@@ -75,5 +86,12 @@ export function bootstrapRbacObjects(): readonly (ClusterRole | ClusterRoleBindi
     roleRef: { apiGroup: RBAC_API_GROUP, kind: 'ClusterRole', name: 'cluster-admin' },
     subjects: [{ kind: 'Group', name: MASTERS_GROUP, apiGroup: RBAC_API_GROUP }],
   };
-  return [clusterRole('cluster-admin', CLUSTER_ADMIN), clusterRole('admin', ADMIN), clusterRole('edit', EDIT), clusterRole('view', VIEW), binding];
+  const metricsReader = clusterRole('system:aggregated-metrics-reader', METRICS_READER);
+  metricsReader.metadata.labels = {
+    ...metricsReader.metadata.labels,
+    'rbac.authorization.k8s.io/aggregate-to-admin': 'true',
+    'rbac.authorization.k8s.io/aggregate-to-edit': 'true',
+    'rbac.authorization.k8s.io/aggregate-to-view': 'true',
+  };
+  return [clusterRole('cluster-admin', CLUSTER_ADMIN), clusterRole('admin', ADMIN), clusterRole('edit', EDIT), clusterRole('view', VIEW), metricsReader, binding];
 }

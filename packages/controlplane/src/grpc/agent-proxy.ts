@@ -73,6 +73,11 @@ export class AgentProxy {
   private async agentOf(pod: Pod, purpose: string): Promise<AgentClient> {
     if (!pod.spec.nodeName) throw new FailedPreconditionError(`pod ${pod.metadata.name} is not scheduled on a node yet; ${purpose}`);
     const node = await this.context.objects.mustGet<Node>(NODE, undefined, pod.spec.nodeName);
+    return this.agentForNode(node, purpose);
+  }
+
+  /** The connection to a node's agent (made once per node and address): the resource metrics scraper's too. */
+  agentForNode(node: Node, purpose = 'cannot reach its agent'): AgentClient {
     const address = node.status?.daemonEndpoints?.agentEndpoint?.address;
     const nodeName = node.metadata.name;
     if (!address) throw new FailedPreconditionError(`node ${nodeName} does not publish an agent address; ${purpose}`);

@@ -28,6 +28,7 @@ import type { AgentProxy } from './agent-proxy.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { selectorOf, type ApiService } from '../api/api-service.js';
 import { effectiveNamespace, requireKind } from '../api/kind-resolution.js';
+import { metricsAttributes, metricsKindOf, type ResourceMetricsApi } from '../api/resource-metrics-api.js';
 import { unaryHandler } from './unary-handler.js';
 import { serveWatchStream, type OpenStreams } from './watch-stream.js';
 
@@ -42,6 +43,8 @@ export interface GrpcServiceDeps {
   readonly metrics: ApiMetrics;
   readonly log: Logger;
   readonly guard: RequestGuard;
+  /** PodMetrics and NodeMetrics (metrics.k8s.io); without it those kinds are unknown. */
+  readonly resourceMetrics?: ResourceMetricsApi;
 }
 
 const json = (object: ResourceObject): string => JSON.stringify(object);
@@ -78,11 +81,26 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
       return { outcome: result.outcome, object_json: json(result.object), warnings: [...result.warnings] };
     }),
     Get: unary('Get', async (request, caller) => {
+      const metricsKind = deps.resourceMetrics && metricsKindOf(request.ref?.kind ?? '');
+      if (deps.resourceMetrics && metricsKind) {
+        const namespace = metricsKind === 'PodMetrics' ? request.ref?.namespace || 'default' : undefined;
+        const name = request.ref?.name ?? '';
+        if (!name) throw new InvalidError(`ref.name: required (the ${metricsKind === 'PodMetrics' ? 'pod' : 'node'} whose metrics to get)`);
+        caller.authorize(metricsAttributes(metricsKind, 'get', namespace, name));
+        return { object_json: JSON.stringify(deps.resourceMetrics.get(metricsKind, namespace, name)) };
+      }
       const { info, namespace, name } = target(request.ref);
       caller.authorize(attributesOf(info, 'get', { namespace, name }));
       return { object_json: json(await api.get(request.ref ?? { kind: '', namespace: '', name: '' })) };
     }),
     List: unary('List', async (request, caller) => {
+      const metricsKind = deps.resourceMetrics && metricsKindOf(request.kind);
+      if (deps.resourceMetrics && metricsKind) {
+        const namespace = metricsKind === 'PodMetrics' && !request.all_namespaces ? request.namespace || 'default' : undefined;
+        caller.authorize(metricsAttributes(metricsKind, 'list', namespace));
+        const items = deps.resourceMetrics.list(metricsKind, namespace, request.label_selector);
+        return { items_json: items.map((item) => JSON.stringify(item)), resource_version: '0' };
+      }
       const info = requireKind(request.kind);
       const namespace = request.all_namespaces ? undefined : effectiveNamespace(info, request.namespace);
       caller.authorize(attributesOf(info, 'list', { namespace }));
