@@ -89,6 +89,8 @@ export interface ControlPlaneConfig {
   readonly allowHostPathNamespaces?: readonly string[];
   /** How often the agents' resource metrics are scraped (--metric-resolution); default 5 s. */
   readonly metricsResolutionMs?: number;
+  /** How often each HorizontalPodAutoscaler is evaluated (--horizontal-pod-autoscaler-sync-period); default 15 s. */
+  readonly hpaSyncPeriodMs?: number;
 }
 
 export class ControlPlane {
@@ -139,7 +141,13 @@ export class ControlPlane {
     // One informer per kind for every loop; each loop adds its handlers before the informers start.
     const informers = new InformerFactory({ objects, log: this.log });
     this.informers = informers;
-    this.controllers = startControllers({ objects, informers, log: this.log });
+    this.controllers = startControllers({
+      objects,
+      informers,
+      log: this.log,
+      podMetrics: this.metrics,
+      ...(this.config.hpaSyncPeriodMs !== undefined ? { hpa: { resyncMs: this.config.hpaSyncPeriodMs } } : {}),
+    });
     this.scheduler = new Scheduler({
       objects,
       pods: informers.informerFor<Pod>('Pod'),

@@ -37,6 +37,7 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --service-node-port-range A-B    NodePort and LoadBalancer ports (default 30000-32767)
   --allow-host-path-namespaces  comma-separated namespaces whose pods may use hostPath volumes (default none)
   --metric-resolution D  how often the agents' resource metrics are scraped (ctl top, the HPA; default 5s)
+  --horizontal-pod-autoscaler-sync-period D  how often each HorizontalPodAutoscaler is evaluated (default 15s)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)`;
 
@@ -60,6 +61,7 @@ function parseFlags() {
         'pod-eviction-timeout-ms': { type: 'string', default: '500' },
         strategy: { type: 'string', default: 'binpack' },
         'metric-resolution': { type: 'string', default: '5s' },
+        'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '15s' },
         'allow-host-path-namespaces': { type: 'string', default: '' },
         'pod-network': { type: 'string', default: '10.244.0.0/16' },
         'node-cidr-mask-size': { type: 'string', default: '24' },
@@ -97,10 +99,13 @@ const strategy = flags.strategy;
 const list = (text: string): string[] => text.split(',').map((part) => part.trim()).filter(Boolean);
 let nodeCertTtlMs: number;
 let metricsResolutionMs: number;
+let hpaSyncPeriodMs: number;
 try {
   nodeCertTtlMs = parseDuration(flags['node-cert-ttl'], '--node-cert-ttl');
   metricsResolutionMs = parseDuration(flags['metric-resolution'], '--metric-resolution');
   if (metricsResolutionMs < 1000) throw new Error(`--metric-resolution must be at least 1s, not ${flags['metric-resolution']}`);
+  hpaSyncPeriodMs = parseDuration(flags['horizontal-pod-autoscaler-sync-period'], '--horizontal-pod-autoscaler-sync-period');
+  if (hpaSyncPeriodMs < 1000) throw new Error(`--horizontal-pod-autoscaler-sync-period must be at least 1s, not ${flags['horizontal-pod-autoscaler-sync-period']}`);
 } catch (error) {
   process.stderr.write(`skiff-controlplane: ${messageOf(error)}\n`);
   process.exit(2);
@@ -125,6 +130,7 @@ const controlPlane = new ControlPlane(
     allowHostPathNamespaces: list(flags['allow-host-path-namespaces']),
     nodeCertTtlMs,
     metricsResolutionMs,
+    hpaSyncPeriodMs,
     ...(flags['audit-log']
       ? {
           audit: {
