@@ -6,6 +6,8 @@ export type KindName =
   | 'Pod'
   | 'Deployment'
   | 'ReplicaSet'
+  | 'Job'
+  | 'CronJob'
   | 'Service'
   | 'EndpointSlice'
   | 'ConfigMap'
@@ -45,6 +47,8 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'Pod', apiVersion: 'v1', plural: 'pods', shortNames: ['po'], namespaced: true, userWritable: true },
   { kind: 'Deployment', apiVersion: 'apps/v1', plural: 'deployments', shortNames: ['deploy'], namespaced: true, userWritable: true },
   { kind: 'ReplicaSet', apiVersion: 'apps/v1', plural: 'replicasets', shortNames: ['rs'], namespaced: true, userWritable: true },
+  { kind: 'Job', apiVersion: 'batch/v1', plural: 'jobs', shortNames: [], namespaced: true, userWritable: true },
+  { kind: 'CronJob', apiVersion: 'batch/v1', plural: 'cronjobs', shortNames: ['cj'], namespaced: true, userWritable: true },
   { kind: 'Service', apiVersion: 'v1', plural: 'services', shortNames: ['svc'], namespaced: true, userWritable: true },
   { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices', shortNames: [], namespaced: true, userWritable: false },
   { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', shortNames: ['cm'], namespaced: true, userWritable: true },

@@ -4,6 +4,7 @@ import type { KindName } from '../kinds.js';
 import { configMapSchema } from './config-map.js';
 import { deploymentSchema, replicaSetSchema } from './deployment.js';
 import { eventSchema } from './event.js';
+import { cronJobSchema, jobSchema } from './job.js';
 import type { JsonSchema } from './json-schema.js';
 import { namespaceSchema } from './namespace.js';
 import { podSchema } from './pod.js';
@@ -21,6 +22,8 @@ export const MANIFEST_SCHEMAS: Readonly<Partial<Record<KindName, JsonSchema>>> =
   Pod: podSchema,
   Deployment: deploymentSchema,
   ReplicaSet: replicaSetSchema,
+  Job: jobSchema,
+  CronJob: cronJobSchema,
   Service: serviceSchema,
   ConfigMap: configMapSchema,
   Secret: secretSchema,

@@ -3,14 +3,12 @@ import {
   kindInfo,
   type ClusterRoleBinding,
   qualifiedName,
-  selectorFromLabelSelector,
   toTimestamp,
   type ConfigMap,
   type Deployment,
   type EndpointSlice,
   type Event,
   type KindName,
-  type LabelSelector,
   type Namespace,
   type Node,
   type Pod,
@@ -24,6 +22,8 @@ import {
 } from '@skiff/api';
 import { formatAge } from './age.js';
 import { lastSeen } from './event-times.js';
+import { CRONJOB_COLUMNS, JOB_COLUMNS } from './job-columns.js';
+import { labelSelectorText } from './label-selector-text.js';
 import { serviceClusterIP, serviceExternalIP, servicePorts, sliceEndpoints, slicePorts } from './service-columns.js';
 
 export interface Column {
@@ -48,17 +48,6 @@ const labelsText = (labels: Record<string, string> | undefined): string =>
   );
 
 /** kubectl's text of a Deployment selector: its terms sorted by key, set values sorted (`app=web,tier in (a,b)`). */
-function labelSelectorText(selector: LabelSelector): string {
-  const terms: { key: string; term: LabelSelector }[] = [
-    ...Object.entries(selector.matchLabels ?? {}).map(([key, value]) => ({ key, term: { matchLabels: { [key]: value } } })),
-    ...(selector.matchExpressions ?? []).map((e) => ({
-      key: e.key,
-      term: { matchExpressions: [{ ...e, ...(e.values ? { values: [...e.values].sort() } : {}) }] },
-    })),
-  ];
-  terms.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return orNone(terms.map(({ term }) => selectorFromLabelSelector(term).toString()).join(','));
-}
 
 /**
  * kubectl's STATUS of a pod: the first container's waiting or terminated
@@ -187,6 +176,8 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
     { header: 'IMAGES', wide: true, value: (o) => (o as ReplicaSet).spec.template.spec.containers.map((c) => c.image).join(',') },
     { header: 'SELECTOR', wide: true, value: (o) => labelSelectorText((o as ReplicaSet).spec.selector) },
   ],
+  Job: JOB_COLUMNS,
+  CronJob: CRONJOB_COLUMNS,
   Service: [
     name,
     { header: 'TYPE', value: (o) => (o as Service).spec.type },

@@ -26,11 +26,13 @@ const rule = (verbs: readonly string[], apiGroup: string, resources: readonly st
 });
 
 const DISCOVERY = 'discovery.k8s.io';
+const BATCH = 'batch';
 
 // EndpointSlices are the controller's output: readable by every role, written by no user role.
 const VIEW: readonly PolicyRule[] = [
   rule(READ, CORE, ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'configmaps', 'serviceaccounts', 'events', 'namespaces']),
   rule(READ, APPS, ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status']),
+  rule(READ, BATCH, ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status']),
   rule(READ, DISCOVERY, ['endpointslices']),
 ];
 
@@ -41,6 +43,7 @@ const EDIT: readonly PolicyRule[] = [
   rule(['create'], CORE, ['serviceaccounts/token']),
   rule(['impersonate'], CORE, ['serviceaccounts']),
   rule(WRITE, APPS, ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale']),
+  rule(WRITE, BATCH, ['jobs', 'cronjobs']),
 ];
 
 const ADMIN: readonly PolicyRule[] = [...EDIT, rule([...READ, ...WRITE], RBAC_API_GROUP, ['roles', 'rolebindings'])];

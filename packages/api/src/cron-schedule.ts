@@ -1,0 +1,57 @@
+// A CronJob's schedule: standard 5-field cron syntax and the @yearly,
+// @monthly, @weekly, @daily, @hourly macros, in a time zone, parsed by
+// cron-parser (a maintained library; hand-writing cron arithmetic across DST
+// changes is how bugs are born). Validation and the CronJob controller both
+// read it from here.
+import { CronExpressionParser } from 'cron-parser';
+
+/** The macros Kubernetes accepts (robfig/cron's), and what they stand for. */
+const MACROS: Readonly<Record<string, string>> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
+export class CronScheduleError extends Error {}
+
+/** Is `zone` an IANA time zone name this runtime knows? */
+export function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface CronSchedule {
+  /** The first scheduled time strictly after `afterMs`. */
+  next(afterMs: number): number;
+}
+
+/** Parses a schedule; throws CronScheduleError with a message fit for `spec.schedule: …`. */
+export function parseCronSchedule(schedule: string, timeZone?: string): CronSchedule {
+  const trimmed = schedule.trim();
+  const expression = MACROS[trimmed.toLowerCase()] ?? trimmed;
+  if (expression.startsWith('@')) throw new CronScheduleError(`unknown macro ${JSON.stringify(trimmed)} (use @yearly, @monthly, @weekly, @daily or @hourly)`);
+  // Kubernetes takes exactly five fields (minute hour day-of-month month day-of-week); cron-parser would also take seconds.
+  const fields = expression.split(/\s+/);
+  if (fields.length !== 5) throw new CronScheduleError(`expected exactly 5 fields (minute hour day-of-month month day-of-week), found ${fields.length}`);
+  if (timeZone !== undefined && !isKnownTimeZone(timeZone)) throw new CronScheduleError(`unknown time zone ${JSON.stringify(timeZone)}`);
+  const options = timeZone === undefined ? {} : { tz: timeZone };
+  try {
+    CronExpressionParser.parse(expression, options);
+  } catch (error) {
+    throw new CronScheduleError((error as Error).message);
+  }
+  return {
+    next(afterMs: number): number {
+      const iterator = CronExpressionParser.parse(expression, { ...options, currentDate: new Date(afterMs) });
+      return iterator.next().getTime();
+    },
+  };
+}
