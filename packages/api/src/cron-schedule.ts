@@ -31,6 +31,8 @@ export function isKnownTimeZone(zone: string): boolean {
 export interface CronSchedule {
   /** The first scheduled time strictly after `afterMs`. */
   next(afterMs: number): number;
+  /** The latest scheduled time strictly before `beforeMs`. */
+  prev(beforeMs: number): number;
 }
 
 /** Parses a schedule; throws CronScheduleError with a message fit for `spec.schedule: …`. */
@@ -52,6 +54,10 @@ export function parseCronSchedule(schedule: string, timeZone?: string): CronSche
     next(afterMs: number): number {
       const iterator = CronExpressionParser.parse(expression, { ...options, currentDate: new Date(afterMs) });
       return iterator.next().getTime();
+    },
+    prev(beforeMs: number): number {
+      const iterator = CronExpressionParser.parse(expression, { ...options, currentDate: new Date(beforeMs) });
+      return iterator.prev().getTime();
     },
   };
 }

@@ -100,7 +100,7 @@ export interface CronJob extends ResourceObject {
 }
 
 /** A finished Job's condition (Complete or Failed, status True), if any. */
-export function jobFinishedCondition(job: { status?: JobStatus | undefined }): JobCondition | undefined {
+export function jobFinishedCondition(job: { readonly status?: { readonly conditions?: readonly Readonly<JobCondition>[] | undefined } | undefined }): Readonly<JobCondition> | undefined {
   return job.status?.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
 }
 

@@ -1,6 +1,6 @@
 // The control plane's controllers, started together over the shared informers
 // of one InformerFactory: one cache per kind, however many loops read it.
-import type { Deployment, EndpointSlice, Node, Pod, ReplicaSet, Service } from '@skiff/api';
+import type { CronJob, Deployment, EndpointSlice, Job, Node, Pod, ReplicaSet, Service } from '@skiff/api';
 import { silentLogger, type ControllerLogger, type InformerFactory } from '../cache/index.js';
 import { EventRecorder } from '../objects/event-recorder.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -10,9 +10,13 @@ import { DeploymentController } from './deployment-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { OrphanedPodCollector } from './orphaned-pod-collector.js';
 import { ReplicaSetController } from './replica-set-controller.js';
+import { JobController } from './job-controller.js';
+import { CronJobController } from './cronjob-controller.js';
 
 export { DeploymentController, type DeploymentControllerOptions } from './deployment-controller.js';
 export { ReplicaSetController, type ReplicaSetControllerOptions } from './replica-set-controller.js';
+export { JobController, type JobControllerOptions } from './job-controller.js';
+export { CronJobController, type CronJobControllerOptions } from './cronjob-controller.js';
 export { computeTemplateHash } from './pod-template-hash.js';
 export { Expectations, type ExpectationsOptions } from './expectations.js';
 export { GarbageCollector, type GarbageCollectorOptions } from './garbage-collector.js';
@@ -29,6 +33,8 @@ export interface StartControllersOptions {
   readonly log?: ControllerLogger;
   /** Workers per controller (default 2 each). */
   readonly workers?: number;
+  /** The Job controller's first back-off after a pod failure (default 10 s, as Kubernetes). */
+  readonly jobBackoffBaseMs?: number;
 }
 
 export interface RunningControllers {
@@ -49,6 +55,8 @@ export function startControllers(options: StartControllersOptions): RunningContr
   const pods = informers.informerFor<Pod>('Pod');
   const workers = options.workers === undefined ? {} : { workers: options.workers };
   const replicaSets = informers.informerFor<ReplicaSet>('ReplicaSet');
+  const jobs = informers.informerFor<Job>('Job');
+  const cronJobs = informers.informerFor<CronJob>('CronJob');
   const deploymentController = new DeploymentController({ objects, deployments, replicaSets, pods, log, ...workers });
   const replicaSetController = new ReplicaSetController({ objects, replicaSets, pods, log, ...workers });
   // One collector per edge of the owner chain (Deployment → Pod: pods of an older Skiff, owned directly).
@@ -56,7 +64,11 @@ export function startControllers(options: StartControllersOptions): RunningContr
     new GarbageCollector({ objects, dependentKind: 'ReplicaSet', dependents: replicaSets, ownerKind: 'Deployment', owners: deployments, log, ...workers }),
     new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'ReplicaSet', owners: replicaSets, log, ...workers }),
     new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'Deployment', owners: deployments, log, ...workers }),
+    new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'Job', owners: jobs, log, ...workers }),
+    new GarbageCollector({ objects, dependentKind: 'Job', dependents: jobs, ownerKind: 'CronJob', owners: cronJobs, log, ...workers }),
   ];
+  const jobController = new JobController({ objects, jobs, pods, log, ...workers, ...(options.jobBackoffBaseMs === undefined ? {} : { backoffBaseMs: options.jobBackoffBaseMs }) });
+  const cronJobController = new CronJobController({ objects, cronJobs, jobs, events: new EventRecorder(objects), log, ...workers });
   const orphans = new OrphanedPodCollector({ objects, pods, nodes: informers.informerFor<Node>('Node'), log });
   const services = informers.informerFor<Service>('Service');
   const nodes = informers.informerFor<Node>('Node');
@@ -72,6 +84,8 @@ export function startControllers(options: StartControllersOptions): RunningContr
   const loadBalancers = new LoadBalancerStatusController({ objects, services, nodes, log });
   deploymentController.start();
   replicaSetController.start();
+  jobController.start();
+  cronJobController.start();
   for (const collector of collectors) collector.start();
   orphans.start();
   endpointSlices.start();
@@ -80,7 +94,7 @@ export function startControllers(options: StartControllersOptions): RunningContr
   let stopping: Promise<void> | undefined;
   return {
     stop: () => {
-      stopping ??= Promise.all([deploymentController.stop(), replicaSetController.stop(), ...collectors.map((c) => c.stop()), orphans.stop(), endpointSlices.stop(), loadBalancers.stop()]).then(() => undefined);
+      stopping ??= Promise.all([deploymentController.stop(), replicaSetController.stop(), jobController.stop(), cronJobController.stop(), ...collectors.map((c) => c.stop()), orphans.stop(), endpointSlices.stop(), loadBalancers.stop()]).then(() => undefined);
       return stopping;
     },
   };
