@@ -179,7 +179,12 @@ export class JobController extends QueueController {
     } else if (!this.expectations.satisfied(key, uid)) {
       this.queue.addAfter(key, this.expectations.remainingMs(key, uid));
     } else {
-      await this.manage(key, job, pods, now).catch((error: unknown) => errors.push(error));
+      // As Kubernetes: active counts the pods this sync created and not those it deleted.
+      const change = await this.manage(key, job, pods, now).catch((error: unknown) => {
+        errors.push(error);
+        return { created: 0, deleted: 0 };
+      });
+      status.active = pods.active.length + change.created - change.deleted;
     }
     // Once written, a finished Job's own update event brings it back here for its TTL.
     await this.updateStatus(job, status);
@@ -233,7 +238,7 @@ export class JobController extends QueueController {
   }
 
   /** Creates or deletes pods so that the right number are active, after the back-off. */
-  private async manage(key: string, job: Immutable<Job>, pods: JobPods, now: number): Promise<void> {
+  private async manage(key: string, job: Immutable<Job>, pods: JobPods, now: number): Promise<{ created: number; deleted: number }> {
     const uid = job.metadata.uid ?? '';
     const { active } = pods;
     const parallelism = job.spec.suspend === true ? 0 : job.spec.parallelism;
@@ -255,7 +260,7 @@ export class JobController extends QueueController {
     }
     const indexes = indexed ? pendingIndexes(completions ?? 0, succeededIndexes(job, pods.succeeded), active, create) : [];
     if (indexed) create = indexes.length;
-    if (doomed.length === 0 && create === 0) return;
+    if (doomed.length === 0 && create === 0) return { created: 0, deleted: 0 };
 
     const planned: { name: string; index: number | undefined }[] = [];
     for (let i = 0; i < create; i++) {
@@ -267,25 +272,27 @@ export class JobController extends QueueController {
     if (planned.length > 0) this.expectations.expectCreations(key, uid, planned.map((p) => p.name));
     this.log.debug({ controller: this.name, key, active: active.length, create: planned.length, delete: doomed.length }, 'reconciling job pods');
 
-    const results = await Promise.allSettled([
-      ...doomed.map((pod) => this.deleteOne(key, uid, pod)),
-      ...planned.map(({ name, index }) => this.createOne(key, job, name, index)),
-    ]);
-    const errors = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+    const deletes = await Promise.allSettled(doomed.map((pod) => this.deleteOne(key, uid, pod)));
+    const creates = await Promise.allSettled(planned.map(({ name, index }) => this.createOne(key, job, name, index)));
+    const errors = [...deletes, ...creates].filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) throw new AggregateError(errors, `job ${key}: ${errors.length} pod writes failed`);
+    const ok = (r: PromiseSettledResult<boolean>) => r.status === 'fulfilled' && r.value;
+    return { created: creates.filter(ok).length, deleted: deletes.filter((r) => r.status === 'fulfilled').length };
   }
 
-  private async createOne(key: string, job: Immutable<Job>, name: string, index: number | undefined): Promise<void> {
+  /** True when created; false when the random name was taken (the next sync draws another). */
+  private async createOne(key: string, job: Immutable<Job>, name: string, index: number | undefined): Promise<boolean> {
     const uid = job.metadata.uid ?? '';
     try {
       await this.objects.create(POD, buildJobPod(job, name, index, new Date(this.now()), randomUUID()));
       this.log.info({ controller: this.name, key, pod: name, ...(index === undefined ? {} : { index }) }, 'created pod');
+      return true;
     } catch (error) {
       this.expectations.creationObserved(key, uid, name);
-      // A random name taken: the next sync draws another.
       if (!(error instanceof AlreadyExistsError)) throw error;
       this.queue.add(key);
+      return false;
     }
   }
 
