@@ -62,6 +62,30 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'ClusterRoleBinding', apiVersion: RBAC_API_VERSION, plural: 'clusterrolebindings', shortNames: [], namespaced: false, userWritable: true },
 ];
 
+/**
+ * kubectl's `all` category, in the order kubectl prints it (API groups in
+ * discovery order, resources alphabetical within a group): pods, services,
+ * daemonsets, deployments, replicasets, statefulsets,
+ * horizontalpodautoscalers, cronjobs, jobs. Kinds Skiff does not have yet
+ * are listed too and skipped until they exist in KINDS — add new ones here.
+ */
+const ALL_CATEGORY_ORDER: readonly string[] = [
+  'Pod',
+  'Service',
+  'DaemonSet',
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+  'HorizontalPodAutoscaler',
+  'CronJob',
+  'Job',
+];
+
+/** The kinds `ctl get all` lists. */
+export function allCategoryKinds(): KindInfo[] {
+  return ALL_CATEGORY_ORDER.flatMap((kind) => KINDS.filter((info) => info.kind === kind));
+}
+
 const bySpelling = new Map<string, KindInfo>();
 for (const info of KINDS) {
   const group = info.apiVersion.includes('/') ? info.apiVersion.slice(0, info.apiVersion.indexOf('/')) : '';

@@ -247,6 +247,6 @@ export function columnsFor(kind: KindName, wide: boolean, withNamespace: boolean
   const kindName: Column = { header: 'NAME', value: (o) => qualifiedName(kindInfo(kind), o.metadata.name) };
   const chosen = COLUMNS[kind]
     .filter((column) => wide || !column.wide)
-    .map((column) => (withKind && column === name ? kindName : wide && column.wideValue ? { ...column, value: column.wideValue } : column));
+    .map((column) => (withKind && column.header === 'NAME' ? kindName : wide && column.wideValue ? { ...column, value: column.wideValue } : column));
   return withNamespace ? [{ header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' }, ...chosen] : chosen;
 }
