@@ -3,6 +3,7 @@
 // time zone), queues itself for the next one, honours the concurrency
 // policies, the starting deadline, the history limits and suspend.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@skiff/testkit';
 import { kindInfo, toTimestamp, type CronJob, type Job } from '@skiff/api';
 import { CronJobController } from './cronjob-controller.js';
 import { Clock, JobTestCluster } from './job-test-cluster.js';
@@ -17,7 +18,7 @@ let controller: CronJobController;
 
 beforeEach(async () => {
   clock = new Clock(T0);
-  cluster = new JobTestCluster(clock);
+  cluster = new JobTestCluster(clock, waitFor);
   controller = new CronJobController({ objects: cluster.objects, cronJobs: cluster.cronJobs, jobs: cluster.jobs, now: clock.now });
   controller.listen();
   await cluster.start();

@@ -39,6 +39,7 @@ const CRONJOB = kindInfo('CronJob');
 /** Kubernetes: more missed start times than this and the controller warns (and still starts only the latest). */
 export const MAX_MISSED_START_TIMES = 100;
 const STATUS_ATTEMPTS = 5;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface CronJobControllerOptions extends QueueControllerOptions {
   readonly cronJobs: Informer<CronJob>;
@@ -279,6 +280,7 @@ export class CronJobController extends QueueController {
     const previous = this.wakeups.get(key);
     if (previous !== undefined && previous <= atMs) return;
     this.wakeups.set(key, atMs);
-    this.queue.addAfter(key, Math.max(1, atMs - this.now()));
+    // setTimeout cannot wait longer than 2^31−1 ms (~24.8 days; a yearly schedule): wake then and look again.
+    this.queue.addAfter(key, Math.min(MAX_TIMER_MS, Math.max(1, atMs - this.now())));
   }
 }

@@ -3,6 +3,7 @@
 // once the informers have caught up, so every step — including each back-off —
 // is checked exactly.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@skiff/testkit';
 import { JOB_COMPLETION_INDEX_ANNOTATION, type Job } from '@skiff/api';
 import { JobController } from './job-controller.js';
 import { Clock, jobManifest, JobTestCluster } from './job-test-cluster.js';
@@ -14,7 +15,7 @@ let controller: JobController;
 
 beforeEach(async () => {
   clock = new Clock(T0);
-  cluster = new JobTestCluster(clock);
+  cluster = new JobTestCluster(clock, waitFor);
   controller = new JobController({ objects: cluster.objects, jobs: cluster.jobs, pods: cluster.pods, now: clock.now });
   controller.listen();
   await cluster.start();

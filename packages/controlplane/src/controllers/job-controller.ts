@@ -54,6 +54,7 @@ const JOB = kindInfo('Job');
 /** Pods created by one sync at most (Kubernetes' burst is 500 too). */
 const MAX_CREATES_PER_SYNC = 500;
 const STATUS_ATTEMPTS = 5;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface JobControllerOptions extends QueueControllerOptions {
   readonly jobs: Informer<Job>;
@@ -367,7 +368,8 @@ export class JobController extends QueueController {
     const previous = this.wakeups.get(key);
     if (previous !== undefined && previous <= atMs) return;
     this.wakeups.set(key, atMs);
-    this.queue.addAfter(key, Math.max(1, atMs - this.now()));
+    // setTimeout cannot wait longer than 2^31−1 ms (~24.8 days; a yearly schedule): wake then and look again.
+    this.queue.addAfter(key, Math.min(MAX_TIMER_MS, Math.max(1, atMs - this.now())));
   }
 
   private ownerKey(pod: Immutable<Pod>): { key: string; uid: string } | undefined {

@@ -15,7 +15,7 @@ let cluster: JobTestCluster;
 let controllers: RunningControllers;
 
 beforeEach(async () => {
-  cluster = new JobTestCluster(new Clock(Date.now()));
+  cluster = new JobTestCluster(new Clock(Date.now()), waitFor);
   controllers = startControllers({ objects: cluster.objects, informers: cluster.informers });
   await cluster.start();
 });

@@ -3,9 +3,10 @@
 // helpers that play the API's and the agent's part (pods Running, Succeeded, Failed,
 // restarted in place). The tests call sync(key) themselves, after the
 // informers have caught up with the store, so each step is deterministic.
+// Lives beside the code (not in a test file) so the three suites share it;
+// the tests hand it @skiff/testkit's waitFor (nothing shipped imports testkit).
 import { randomUUID } from 'node:crypto';
 import { formatIssue, kindInfo, toTimestamp, validateManifest, withGeneratedSelector, type CronJob, type Job, type Pod, type PodPhase, type ResourceObject } from '@skiff/api';
-import { waitFor } from '@skiff/testkit';
 import { InformerFactory } from '../cache/index.js';
 import type { Informer } from '../cache/informer.js';
 import { ObjectStore } from '../objects/object-store.js';
@@ -26,6 +27,9 @@ export class Clock {
   }
 }
 
+/** @skiff/testkit's waitFor, as the tests pass it. */
+export type WaitFor = <T>(probe: () => Promise<T | undefined>, options: { timeoutMs: number; intervalMs: number; description: string }) => Promise<T>;
+
 export class JobTestCluster {
   readonly store = new MemoryStore();
   readonly objects = new ObjectStore(this.store);
@@ -34,7 +38,10 @@ export class JobTestCluster {
   readonly jobs: Informer<Job>;
   readonly cronJobs: Informer<CronJob>;
 
-  constructor(readonly clock: Clock) {
+  constructor(
+    readonly clock: Clock,
+    private readonly waitFor: WaitFor,
+  ) {
     this.pods = this.informers.informerFor<Pod>('Pod');
     this.jobs = this.informers.informerFor<Job>('Job');
     this.cronJobs = this.informers.informerFor<CronJob>('CronJob');
@@ -57,7 +64,7 @@ export class JobTestCluster {
       [JOB, this.jobs as unknown as Informer<ResourceObject>],
       [CRONJOB, this.cronJobs as unknown as Informer<ResourceObject>],
     ];
-    await waitFor(
+    await this.waitFor(
       async () => {
         for (const [info, informer] of pairs) {
           const { items } = await this.objects.list(info, undefined);
