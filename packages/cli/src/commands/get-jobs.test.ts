@@ -1,11 +1,10 @@
 // `ctl get jobs`, `get cronjobs` and `get all` inside the process: the real
 // command tree and renderers against a fake client serving fixed objects.
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import type { CronJob, Job, Namespace, Node, Pod, ResourceObject } from '@skiff/api';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import type { CronJob, Job, Pod, ResourceObject } from '@skiff/api';
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import type { ListQuery, Ref, SkiffClient } from '../client.js';
 import type { CliContext } from '../context.js';
 import { explainServiceError, isServiceError, ServerError } from '../errors.js';
@@ -21,20 +20,8 @@ const pod = (name: string, namespace: string, phase: 'Pending' | 'Running'): Pod
   spec: { containers: [{ name: 'main', image: 'busybox:1.36' }], restartPolicy: 'Always', terminationGracePeriodSeconds: 30 },
   status: { phase, containerStatuses: [{ name: 'main', ready: phase === 'Running', restartCount: 0, state: phase === 'Running' ? { running: { startedAt: ago(80) } } : { waiting: { reason: 'ContainerCreating' } } }] },
 });
-const node: Node = {
-  apiVersion: 'v1',
-  kind: 'Node',
-  metadata: { name: 'node-a', creationTimestamp: ago(7200) },
-  spec: {},
-  status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { agentVersion: '0.1.0' } },
-};
-const shop: Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', creationTimestamp: ago(7200) } };
 
 type WatchStep = { readonly object: ResourceObject; readonly resourceVersion: string } | { readonly error: ServiceError };
-
-function serviceError(code: status, details: string): ServiceError {
-  return Object.assign(new Error(details), { code, details, metadata: new Metadata() });
-}
 
 /** Serves `objects` by plural; each watch call plays the next script, then ends with its last error. */
 class FakeClient {
