@@ -85,6 +85,8 @@ export interface ControlPlaneConfig {
   readonly audit?: AuditLogOptions;
   /** Namespaces whose pods may use hostPath volumes (--allow-host-path-namespaces); none by default. */
   readonly allowHostPathNamespaces?: readonly string[];
+  /** The Job controller's first back-off after a pod failure (default 10 s). */
+  readonly jobBackoffBaseMs?: number;
 }
 
 export class ControlPlane {
@@ -132,7 +134,12 @@ export class ControlPlane {
     // One informer per kind for every loop; each loop adds its handlers before the informers start.
     const informers = new InformerFactory({ objects, log: this.log });
     this.informers = informers;
-    this.controllers = startControllers({ objects, informers, log: this.log });
+    this.controllers = startControllers({
+      objects,
+      informers,
+      log: this.log,
+      ...(this.config.jobBackoffBaseMs === undefined ? {} : { jobBackoffBaseMs: this.config.jobBackoffBaseMs }),
+    });
     this.scheduler = new Scheduler({
       objects,
       pods: informers.informerFor<Pod>('Pod'),

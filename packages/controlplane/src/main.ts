@@ -36,6 +36,7 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --service-cluster-ip-range CIDR  Services' virtual IPs (default 10.96.0.0/16)
   --service-node-port-range A-B    NodePort and LoadBalancer ports (default 30000-32767)
   --allow-host-path-namespaces  comma-separated namespaces whose pods may use hostPath volumes (default none)
+  --job-backoff-base  a Job's first back-off after a pod failure, doubled per failure up to 6m (default 10s, as Kubernetes)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)`;
 
@@ -59,6 +60,7 @@ function parseFlags() {
         'pod-eviction-timeout-ms': { type: 'string', default: '500' },
         strategy: { type: 'string', default: 'binpack' },
         'allow-host-path-namespaces': { type: 'string', default: '' },
+        'job-backoff-base': { type: 'string', default: '10s' },
         'pod-network': { type: 'string', default: '10.244.0.0/16' },
         'node-cidr-mask-size': { type: 'string', default: '24' },
         'service-cluster-ip-range': { type: 'string', default: '10.96.0.0/16' },
@@ -94,8 +96,10 @@ if (flags.strategy !== 'binpack' && flags.strategy !== 'spread') {
 const strategy = flags.strategy;
 const list = (text: string): string[] => text.split(',').map((part) => part.trim()).filter(Boolean);
 let nodeCertTtlMs: number;
+let jobBackoffBaseMs: number;
 try {
   nodeCertTtlMs = parseDuration(flags['node-cert-ttl'], '--node-cert-ttl');
+  jobBackoffBaseMs = parseDuration(flags['job-backoff-base'], '--job-backoff-base');
 } catch (error) {
   process.stderr.write(`skiff-controlplane: ${messageOf(error)}\n`);
   process.exit(2);
@@ -118,6 +122,7 @@ const controlPlane = new ControlPlane(
     advertiseAddresses: list(flags['advertise-address']),
     tlsSans: list(flags['tls-san']),
     allowHostPathNamespaces: list(flags['allow-host-path-namespaces']),
+    jobBackoffBaseMs,
     nodeCertTtlMs,
     ...(flags['audit-log']
       ? {
