@@ -93,6 +93,10 @@ spec:
     }
     const last = byStart[2]!;
     expect(await ctl(['logs', last.metadata.name])).toBe('attempt 3\n');
+    const described = await ctl(['describe', 'job', 'flaky']);
+    expect(described).toMatch(/Pods Statuses: +0 Active \(0 Ready\) \/ 1 Succeeded \/ 2 Failed/);
+    expect(described).toMatch(/Normal +SuccessfulCreate .* job-controller +Created pod: flaky-/);
+    expect(described).toMatch(/Normal +Completed .* job-controller +Job completed/);
     const table = await ctl(['get', 'jobs']);
     expect(table.split('\n')[0]).toMatch(/^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE$/);
     expect(table).toMatch(/^flaky\s+Complete\s+1\/1\s+\S+\s+\S+$/m);

@@ -67,7 +67,7 @@ export function startControllers(options: StartControllersOptions): RunningContr
     new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'Job', owners: jobs, log, ...workers }),
     new GarbageCollector({ objects, dependentKind: 'Job', dependents: jobs, ownerKind: 'CronJob', owners: cronJobs, log, ...workers }),
   ];
-  const jobController = new JobController({ objects, jobs, pods, log, ...workers, ...(options.jobBackoffBaseMs === undefined ? {} : { backoffBaseMs: options.jobBackoffBaseMs }) });
+  const jobController = new JobController({ objects, jobs, pods, events: new EventRecorder(objects), log, ...workers, ...(options.jobBackoffBaseMs === undefined ? {} : { backoffBaseMs: options.jobBackoffBaseMs }) });
   const cronJobController = new CronJobController({ objects, cronJobs, jobs, events: new EventRecorder(objects), log, ...workers });
   const orphans = new OrphanedPodCollector({ objects, pods, nodes: informers.informerFor<Node>('Node'), log });
   const services = informers.informerFor<Service>('Service');

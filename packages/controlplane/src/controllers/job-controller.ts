@@ -28,6 +28,7 @@ import {
   type Pod,
 } from '@skiff/api';
 import { keyOf, thaw, type Immutable, type Informer } from '../cache/informer.js';
+import type { EventRecorder } from '../objects/event-recorder.js';
 import { deletePod } from '../objects/pod-deletion.js';
 import { Expectations } from './expectations.js';
 import {
@@ -66,6 +67,8 @@ export interface JobControllerOptions extends QueueControllerOptions {
   /** The longest back-off (default 6 min). */
   readonly backoffMaxMs?: number;
   readonly expectationsTimeoutMs?: number;
+  /** Kubernetes' events: SuccessfulCreate, SuccessfulDelete, Completed, BackoffLimitExceeded, DeadlineExceeded. */
+  readonly events?: EventRecorder;
 }
 
 export class JobController extends QueueController {
@@ -75,6 +78,7 @@ export class JobController extends QueueController {
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
   private readonly expectations: Expectations;
+  private readonly events: EventRecorder | undefined;
   /** When this controller first saw a pod finished without container finish times, by pod uid. */
   private readonly firstSeenFinished = new Map<string, number>();
   /** The earliest time each key asked to be synced again (for tests and logs). */
@@ -87,6 +91,7 @@ export class JobController extends QueueController {
     this.now = options.now ?? Date.now;
     this.backoffBaseMs = options.backoffBaseMs ?? DEFAULT_JOB_BACKOFF_BASE_MS;
     this.backoffMaxMs = options.backoffMaxMs ?? MAX_JOB_BACKOFF_MS;
+    this.events = options.events;
     this.expectations = new Expectations({
       now: this.now,
       ...(options.expectationsTimeoutMs === undefined ? {} : { timeoutMs: options.expectationsTimeoutMs }),
@@ -188,7 +193,12 @@ export class JobController extends QueueController {
       status.active = pods.active.length + change.created - change.deleted;
     }
     // Once written, a finished Job's own update event brings it back here for its TTL.
-    await this.updateStatus(job, status);
+    const written = await this.updateStatus(job, status);
+    const finish = status.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+    if (written && finish) {
+      if (finish.type === 'Complete') await this.event(job, 'Normal', 'Completed', 'Job completed');
+      else await this.event(job, 'Warning', finish.reason ?? 'Failed', finish.message ?? 'Job failed');
+    }
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) throw new AggregateError(errors, `job ${key}: ${errors.length} pod writes failed`);
   }
@@ -288,6 +298,7 @@ export class JobController extends QueueController {
     try {
       await this.objects.create(POD, buildJobPod(job, name, index, new Date(this.now()), randomUUID()));
       this.log.info({ controller: this.name, key, pod: name, ...(index === undefined ? {} : { index }) }, 'created pod');
+      await this.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`);
       return true;
     } catch (error) {
       this.expectations.creationObserved(key, uid, name);
@@ -361,6 +372,14 @@ export class JobController extends QueueController {
       if (!fresh || fresh.metadata.uid !== cached.metadata.uid || !isDeepStrictEqual(fresh.status ?? {}, cached.status ?? {})) return false;
       if (fresh.metadata.generation !== cached.metadata.generation) return false;
       base = fresh;
+    }
+  }
+
+  private async event(job: Immutable<Job>, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    try {
+      await this.events?.record({ involved: thaw<Job>(job), type, reason, message, component: 'job-controller' });
+    } catch (error) {
+      this.log.debug({ controller: this.name, err: error }, 'could not record event');
     }
   }
 

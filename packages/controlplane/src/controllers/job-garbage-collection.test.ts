@@ -3,7 +3,7 @@
 // deleting a Job removes its pods — the garbage collector's CronJob→Job and
 // Job→Pod edges.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { jobFromCronJob, kindInfo, withGeneratedSelector, type CronJob, type Job, type Pod } from '@skiff/api';
+import { jobFromCronJob, kindInfo, withGeneratedSelector, type CronJob, type Event, type Job, type Pod } from '@skiff/api';
 import { waitFor } from '@skiff/testkit';
 import { startControllers, type RunningControllers } from './index.js';
 import { Clock, jobManifest, JobTestCluster } from './job-test-cluster.js';
@@ -33,6 +33,15 @@ describe('Jobs and the garbage collector', () => {
   it('a Job creates its pods; deleting the Job removes them', async () => {
     const job = await cluster.create<Job>(jobManifest('gc', { completions: 2, parallelism: 2 }));
     await waitFor(async () => ((await podsOwnedBy(job.metadata.uid!)).length === 2 ? true : undefined), { timeoutMs: 10_000, description: 'job pods' });
+    // The controller records Kubernetes' SuccessfulCreate events on the Job.
+    await waitFor(
+      async () => {
+        const { items } = await cluster.objects.list<Event>(kindInfo('Event'), 'default');
+        const created = items.find((e) => e.involvedObject.kind === 'Job' && e.involvedObject.name === 'gc' && e.reason === 'SuccessfulCreate');
+        return created && (created.count ?? 1) === 2 && created.message.startsWith('Created pod: gc-') ? true : undefined;
+      },
+      { timeoutMs: 10_000, description: 'SuccessfulCreate events' },
+    );
     const stored = await cluster.job('gc');
     await cluster.objects.delete(JOB, 'default', 'gc', Number(stored.metadata.resourceVersion));
     await waitFor(async () => ((await podsOwnedBy(job.metadata.uid!)).length === 0 ? true : undefined), { timeoutMs: 10_000, description: 'job pods collected' });
