@@ -10,6 +10,7 @@
 //  - `ctl create job --from=cronjob/X` runs a CronJob's template at once,
 //    owned by the CronJob (schedule timing is the unit tests' job, on a
 //    controlled clock: a real `*/1` schedule would make this suite minutes long).
+// The three run concurrently (distinct names), to keep the suite short.
 // The control plane's Job back-off base is 1 s here (--job-backoff-base), so
 // the two re-creations wait 1 s and 2 s instead of 10 s and 20 s.
 //
@@ -19,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CronJob, Job, Pod } from '@skiff/api';
 import { waitFor } from '@skiff/testkit';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { useBusyboxHosts } from '../harness/busybox-hosts.js';
 
 const suite = useBusyboxHosts('jobs', {
@@ -61,7 +62,7 @@ async function completed(name: string): Promise<Job> {
 }
 
 describe.skipIf(skip)('Jobs on a runc agent', () => {
-  test('a Job whose pod fails twice completes on the third, after the back-off; failed pods are kept', async () => {
+  test.concurrent('a Job whose pod fails twice completes on the third, after the back-off; failed pods are kept', async ({ expect }) => {
     await ctl(['apply', '-f', '-'], `apiVersion: batch/v1
 kind: Job
 metadata: { name: flaky }
@@ -102,7 +103,7 @@ spec:
     expect(table).toMatch(/^flaky\s+Complete\s+1\/1\s+\S+\s+\S+$/m);
   });
 
-  test('an Indexed Job: each pod prints its JOB_COMPLETION_INDEX and host name <job>-<index>; completedIndexes 0-2', async () => {
+  test.concurrent('an Indexed Job: each pod prints its JOB_COMPLETION_INDEX and host name <job>-<index>; completedIndexes 0-2', async ({ expect }) => {
     await ctl(['apply', '-f', '-'], `apiVersion: batch/v1
 kind: Job
 metadata: { name: idx }
@@ -129,7 +130,7 @@ spec:
     expect(describe).toMatch(/Pods Statuses: +0 Active \(0 Ready\) \/ 3 Succeeded \/ 0 Failed/);
   });
 
-  test('ctl create job --from=cronjob/X runs the template now, owned by the CronJob; get all lists both', async () => {
+  test.concurrent('ctl create job --from=cronjob/X runs the template now, owned by the CronJob; get all lists both', async ({ expect }) => {
     await ctl(['apply', '-f', '-'], `apiVersion: batch/v1
 kind: CronJob
 metadata: { name: yearly }
