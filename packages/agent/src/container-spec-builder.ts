@@ -72,7 +72,8 @@ export function buildContainerSpec(
       ...(requests?.cpu !== undefined ? { cpuRequestMillis: cpuMillis(requests.cpu) } : {}),
       pids: DEFAULT_PIDS_LIMIT,
     },
-    hostname: pod.metadata.name,
+    // spec.hostname when set (an Indexed Job's <job>-<index>, a StatefulSet-style pod), else its name, as kubelet.
+    hostname: pod.spec.hostname ?? pod.metadata.name,
     security: resolveSecurity(pod, container, image),
     ...(podMounts.length > 0 || volumeMounts.length > 0 ? { mounts: [...podMounts, ...volumeMounts] } : {}),
     // Below the pod's cgroup, which is below its QoS class's (see cgroups/pod-cgroup-layout.ts).

@@ -9,3 +9,6 @@ export { DEFAULT_SESSION_AFFINITY_SECONDS, MAX_SESSION_AFFINITY_SECONDS } from '
 export * from './kubeconfig.js';
 export * from './deployments.js';
 export * from './daemon-sets.js';
+export * from './jobs.js';
+export { CronScheduleError, isKnownTimeZone, parseCronSchedule, type CronSchedule } from './cron-schedule.js';
+export { MAX_CRONJOB_NAME_LENGTH, MAX_INDEXED_COMPLETIONS } from './job-rules.js';

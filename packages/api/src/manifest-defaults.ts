@@ -27,6 +27,12 @@ export function applyManifestDefaults(kind: KindName, doc: JsonRecord): void {
       defaultDaemonSetStrategy(recordAt(spec, 'updateStrategy'));
       break;
     }
+    case 'Job':
+      defaultJobSpec(recordAt(doc, 'spec'));
+      break;
+    case 'CronJob':
+      defaultJobSpec(recordAt(recordAt(recordAt(doc, 'spec'), 'jobTemplate'), 'spec'));
+      break;
     case 'Service':
       defaultService(recordAt(doc, 'spec'));
       break;
@@ -43,6 +49,14 @@ export function applyManifestDefaults(kind: KindName, doc: JsonRecord): void {
     default:
       break;
   }
+}
+
+/** Kubernetes: neither completions nor parallelism set means one pod that must succeed once. */
+function defaultJobSpec(spec: JsonRecord | undefined): void {
+  if (!spec) return;
+  defaultPodSpec(recordAt(recordAt(spec, 'template'), 'spec'));
+  if (spec['completions'] === undefined && spec['parallelism'] === undefined) spec['completions'] = 1;
+  if (spec['parallelism'] === undefined) spec['parallelism'] = 1;
 }
 
 function arrayOf(value: unknown): unknown[] {

@@ -15,6 +15,7 @@ import { checkAggregationSelectors, checkPolicyRules, checkSubjects } from './rb
 import type { LabelSelector } from './types.js';
 import type { RawIssue } from './schema-validator.js';
 import { checkVolumeRules } from './volume-rules.js';
+import { checkCronJob, checkJobSpec } from './job-rules.js';
 
 /** Kubernetes' limit on a ConfigMap's or Secret's payload. */
 export const MAX_DATA_BYTES = 1024 * 1024;
@@ -33,6 +34,18 @@ export function checkManifestRules(kind: KindName, doc: JsonRecord): RawIssue[] 
     case 'DaemonSet':
       checkDeployment(recordAt(doc, 'spec'), report, kind);
       break;
+    case 'Job': {
+      const spec = recordAt(doc, 'spec');
+      checkPodSpec(recordAt(recordAt(spec, 'template'), 'spec'), ['spec', 'template', 'spec'], report);
+      checkJobSpec(spec, ['spec'], report);
+      break;
+    }
+    case 'CronJob': {
+      const jobSpec = recordAt(recordAt(recordAt(doc, 'spec'), 'jobTemplate'), 'spec');
+      checkPodSpec(recordAt(recordAt(jobSpec, 'template'), 'spec'), ['spec', 'jobTemplate', 'spec', 'template', 'spec'], report);
+      checkCronJob(doc, report);
+      break;
+    }
     case 'Service':
       checkService(recordAt(doc, 'spec'), report);
       break;

@@ -206,7 +206,7 @@ describe('validateManifest', () => {
       {
         path: 'kind',
         message:
-          'unknown kind "Foo"; Skiff accepts Namespace, Pod, Deployment, ReplicaSet, DaemonSet, HorizontalPodAutoscaler, Service, ConfigMap, Secret, ServiceAccount, Role, ClusterRole, RoleBinding, ClusterRoleBinding',
+          'unknown kind "Foo"; Skiff accepts Namespace, Pod, Deployment, ReplicaSet, DaemonSet, HorizontalPodAutoscaler, Job, CronJob, Service, ConfigMap, Secret, ServiceAccount, Role, ClusterRole, RoleBinding, ClusterRoleBinding',
       },
     ]);
     expect(validateManifest({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'x' } }).errors).toEqual([

@@ -91,6 +91,8 @@ export interface ControlPlaneConfig {
   readonly metricsResolutionMs?: number;
   /** How often each HorizontalPodAutoscaler is evaluated (--horizontal-pod-autoscaler-sync-period); default 15 s. */
   readonly hpaSyncPeriodMs?: number;
+  /** The Job controller's first back-off after a pod failure (default 10 s). */
+  readonly jobBackoffBaseMs?: number;
 }
 
 export class ControlPlane {
@@ -147,6 +149,7 @@ export class ControlPlane {
       log: this.log,
       podMetrics: this.metrics,
       ...(this.config.hpaSyncPeriodMs !== undefined ? { hpa: { resyncMs: this.config.hpaSyncPeriodMs } } : {}),
+      ...(this.config.jobBackoffBaseMs === undefined ? {} : { jobBackoffBaseMs: this.config.jobBackoffBaseMs }),
     });
     this.scheduler = new Scheduler({
       objects,

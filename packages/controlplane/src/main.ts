@@ -38,6 +38,7 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --allow-host-path-namespaces  comma-separated namespaces whose pods may use hostPath volumes (default none)
   --metric-resolution D  how often the agents' resource metrics are scraped (ctl top, the HPA; default 5s)
   --horizontal-pod-autoscaler-sync-period D  how often each HorizontalPodAutoscaler is evaluated (default 15s)
+  --job-backoff-base  a Job's first back-off after a pod failure, doubled per failure up to 6m (default 10s, as Kubernetes)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)`;
 
@@ -63,6 +64,7 @@ function parseFlags() {
         'metric-resolution': { type: 'string', default: '5s' },
         'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '15s' },
         'allow-host-path-namespaces': { type: 'string', default: '' },
+        'job-backoff-base': { type: 'string', default: '10s' },
         'pod-network': { type: 'string', default: '10.244.0.0/16' },
         'node-cidr-mask-size': { type: 'string', default: '24' },
         'service-cluster-ip-range': { type: 'string', default: '10.96.0.0/16' },
@@ -100,12 +102,14 @@ const list = (text: string): string[] => text.split(',').map((part) => part.trim
 let nodeCertTtlMs: number;
 let metricsResolutionMs: number;
 let hpaSyncPeriodMs: number;
+let jobBackoffBaseMs: number;
 try {
   nodeCertTtlMs = parseDuration(flags['node-cert-ttl'], '--node-cert-ttl');
   metricsResolutionMs = parseDuration(flags['metric-resolution'], '--metric-resolution');
   if (metricsResolutionMs < 1000) throw new Error(`--metric-resolution must be at least 1s, not ${flags['metric-resolution']}`);
   hpaSyncPeriodMs = parseDuration(flags['horizontal-pod-autoscaler-sync-period'], '--horizontal-pod-autoscaler-sync-period');
   if (hpaSyncPeriodMs < 1000) throw new Error(`--horizontal-pod-autoscaler-sync-period must be at least 1s, not ${flags['horizontal-pod-autoscaler-sync-period']}`);
+  jobBackoffBaseMs = parseDuration(flags['job-backoff-base'], '--job-backoff-base');
 } catch (error) {
   process.stderr.write(`skiff-controlplane: ${messageOf(error)}\n`);
   process.exit(2);
@@ -128,6 +132,7 @@ const controlPlane = new ControlPlane(
     advertiseAddresses: list(flags['advertise-address']),
     tlsSans: list(flags['tls-san']),
     allowHostPathNamespaces: list(flags['allow-host-path-namespaces']),
+    jobBackoffBaseMs,
     nodeCertTtlMs,
     metricsResolutionMs,
     hpaSyncPeriodMs,

@@ -118,7 +118,7 @@ export class PodEtcFiles {
   }
 
   private async write(uid: string, podName: string, podIP?: string, pod?: Pod): Promise<BindMount[]> {
-    const hostname = podName.slice(0, MAX_HOSTNAME_LENGTH);
+    const hostname = (pod?.spec.hostname ?? podName).slice(0, MAX_HOSTNAME_LENGTH);
     const clusterDns = this.clusterDns();
     return writePodEtcFiles(this.dirOf(uid), {
       hostname,

@@ -6,6 +6,7 @@ import { daemonSetSchema } from './daemon-set.js';
 import { deploymentSchema, replicaSetSchema } from './deployment.js';
 import { eventSchema } from './event.js';
 import { horizontalPodAutoscalerSchema } from './horizontal-pod-autoscaler.js';
+import { cronJobSchema, jobSchema } from './job.js';
 import type { JsonSchema } from './json-schema.js';
 import { namespaceSchema } from './namespace.js';
 import { podSchema } from './pod.js';
@@ -25,6 +26,8 @@ export const MANIFEST_SCHEMAS: Readonly<Partial<Record<KindName, JsonSchema>>> =
   ReplicaSet: replicaSetSchema,
   DaemonSet: daemonSetSchema,
   HorizontalPodAutoscaler: horizontalPodAutoscalerSchema,
+  Job: jobSchema,
+  CronJob: cronJobSchema,
   Service: serviceSchema,
   ConfigMap: configMapSchema,
   Secret: secretSchema,

@@ -5,9 +5,11 @@ import type { Command } from 'commander';
 import { InvalidError, parseDuration } from '@skiff/api';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
+import { registerCreateJob } from './create-job.js';
 
 export function registerCreate(program: Command, context: CliContext): void {
-  const create = program.command('create').description('create an object of a kind that has its own verb (token)');
+  const create = program.command('create').description('create an object of a kind that has its own verb (token, job)');
+  registerCreateJob(create, context);
   create
     .command('token')
     .description('request a bearer token for a ServiceAccount (use it as a kubeconfig user\'s "token")')

@@ -1,12 +1,13 @@
 // ctl describe KIND NAME: fetch each object and the events that mention it;
 // output/describe-object.ts writes the text.
-import { ENDPOINT_SLICE_SERVICE_LABEL, ownedReplicaSets, type DaemonSet, type Deployment, type HorizontalPodAutoscaler, type EndpointSlice, type Event, type KindInfo, type Pod, type ReplicaSet, type ResourceObject, type Service } from '@skiff/api';
+import { ENDPOINT_SLICE_SERVICE_LABEL, ownedReplicaSets, type CronJob, type DaemonSet, type Deployment, type HorizontalPodAutoscaler, type Job, type EndpointSlice, type Event, type KindInfo, type Pod, type ReplicaSet, type ResourceObject, type Service } from '@skiff/api';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { describeObject } from '../output/describe-object.js';
 import { hpaSummary } from '../output/describe-hpa.js';
 import { describeService } from '../output/describe-service.js';
+import { cronJobSummary, jobSummary } from '../output/describe-job.js';
 import { daemonSetSummary, deploymentSummary, replicaSetSummary } from '../output/describe-workload.js';
 import { parseObjectArgs } from './object-args.js';
 
@@ -49,6 +50,12 @@ export function registerDescribe(program: Command, context: CliContext): void {
             }
           } else if (info.kind === 'HorizontalPodAutoscaler') {
             blocks.push(describeObject(info, object, events, context.now(), hpaSummary(object as HorizontalPodAutoscaler)));
+          } else if (info.kind === 'Job') {
+            const { items } = await context.client().list({ kind: 'pods', namespace: object.metadata.namespace ?? options.namespace, allNamespaces: false, labelSelector: '' });
+            const pods = (items as Pod[]).filter((pod) => pod.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.uid === object.metadata.uid));
+            blocks.push(describeObject(info, object, events, context.now(), jobSummary(object as Job, pods, context.now())));
+          } else if (info.kind === 'CronJob') {
+            blocks.push(describeObject(info, object, events, context.now(), cronJobSummary(object as CronJob, context.now())));
           } else {
             blocks.push(describeObject(info, object, events, context.now()));
           }

@@ -18,7 +18,7 @@ interface GetOptions {
 export function registerGet(program: Command, context: CliContext): void {
   program
     .command('get')
-    .description('list objects, or show some by name (kinds: pods|po, deployments|deploy, replicasets|rs, services|svc, configmaps|cm, secrets, namespaces|ns, nodes|no, events|ev)')
+    .description('list objects, or show some by name (kinds: all, pods|po, deployments|deploy, replicasets|rs, jobs, cronjobs|cj, services|svc, configmaps|cm, secrets, namespaces|ns, nodes|no, events|ev)')
     .argument('<kind-or-kind/name...>', 'KIND [NAME...] or KIND/NAME...')
     .option('-n, --namespace <namespace>', "namespace to look in (default: the context's, else default)")
     .option('-A, --all-namespaces', 'list across all namespaces', false)
@@ -33,6 +33,8 @@ export function registerGet(program: Command, context: CliContext): void {
       // Several kinds (KIND/NAME...), as kubectl prints them: one List, or
       // tables of kind/name rows a blank line apart.
       const withKind = groups.length > 1;
+      const all = args.length === 1 && args[0]?.trim().toLowerCase() === 'all';
+      if (all && options.watch) throw new CliError('error: --watch works on one kind; name it (e.g. "ctl get pods -w")');
       const listed: ResourceObject[] = [];
       let printed = false;
       for (const { info, names } of groups) {
@@ -44,7 +46,8 @@ export function registerGet(program: Command, context: CliContext): void {
         if (withKind && structured) {
           listed.push(...objects.items);
         } else if (objects.items.length === 0 && names.length === 0 && !structured) {
-          if (!options.watch) context.stderr.write(`${noResources(info, options)}\n`);
+          // `get all` says it once, at the end, if every kind was empty.
+          if (!options.watch && !all) context.stderr.write(`${noResources(info, options)}\n`);
         } else {
           const text = renderObjects(info, objects.items, { format, withNamespace, withKind, single: names.length === 1, now: context.now() });
           context.stdout.write(printed && (format === 'table' || format === 'wide') ? `\n${text}` : text);
@@ -54,6 +57,7 @@ export function registerGet(program: Command, context: CliContext): void {
           await watchObjects(context, info, query(info, options), objects.resourceVersion, { format, withNamespace });
         }
       }
+      if (all && !printed && !structured) context.stderr.write(`${noResources(groups[0]!.info, options)}\n`);
       const [first] = groups;
       if (withKind && structured && first) {
         context.stdout.write(renderObjects(first.info, listed, { format, withNamespace: false, single: false }));

@@ -1,6 +1,6 @@
 // kubectl's ways of naming objects on the command line: `KIND NAME...`,
-// `KIND/NAME...`, and `KIND` alone for lists.
-import { resolveKind, type KindInfo } from '@skiff/api';
+// `KIND/NAME...`, and `KIND` alone for lists (`all`: kubectl's all category).
+import { allCategoryKinds, resolveKind, type KindInfo } from '@skiff/api';
 import { CliError } from '../errors.js';
 
 export interface NamedObjects {
@@ -20,6 +20,7 @@ export function requireKindArg(spelling: string): KindInfo {
 export function parseObjectArgs(args: readonly string[]): NamedObjects[] {
   const [first, ...rest] = args;
   if (first === undefined) throw new CliError('error: you must specify the type of resource, e.g. "ctl get pods"');
+  if (first.trim().toLowerCase() === 'all' && rest.length === 0) return allCategoryKinds().map((info) => ({ info, names: [] }));
   if (!first.includes('/')) return [{ info: requireKindArg(first), names: [...rest] }];
   const groups: NamedObjects[] = [];
   for (const arg of args) {

@@ -3,7 +3,6 @@ import {
   kindInfo,
   type ClusterRoleBinding,
   qualifiedName,
-  selectorFromLabelSelector,
   toTimestamp,
   type ConfigMap,
   type DaemonSet,
@@ -12,7 +11,6 @@ import {
   type Event,
   type HorizontalPodAutoscaler,
   type KindName,
-  type LabelSelector,
   type Namespace,
   type Node,
   type Pod,
@@ -27,6 +25,8 @@ import {
 import { formatAge } from './age.js';
 import { lastSeen } from './event-times.js';
 import { hpaTargets } from './hpa-columns.js';
+import { CRONJOB_COLUMNS, JOB_COLUMNS } from './job-columns.js';
+import { labelSelectorText } from './label-selector-text.js';
 import { serviceClusterIP, serviceExternalIP, servicePorts, sliceEndpoints, slicePorts } from './service-columns.js';
 
 export interface Column {
@@ -51,17 +51,6 @@ const labelsText = (labels: Record<string, string> | undefined): string =>
   );
 
 /** kubectl's text of a Deployment selector: its terms sorted by key, set values sorted (`app=web,tier in (a,b)`). */
-function labelSelectorText(selector: LabelSelector): string {
-  const terms: { key: string; term: LabelSelector }[] = [
-    ...Object.entries(selector.matchLabels ?? {}).map(([key, value]) => ({ key, term: { matchLabels: { [key]: value } } })),
-    ...(selector.matchExpressions ?? []).map((e) => ({
-      key: e.key,
-      term: { matchExpressions: [{ ...e, ...(e.values ? { values: [...e.values].sort() } : {}) }] },
-    })),
-  ];
-  terms.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return orNone(terms.map(({ term }) => selectorFromLabelSelector(term).toString()).join(','));
-}
 
 /**
  * kubectl's STATUS of a pod: the first container's waiting or terminated
@@ -213,6 +202,8 @@ const COLUMNS: Record<KindName, readonly Column[]> = {
     { header: 'REPLICAS', value: (o) => String((o as HorizontalPodAutoscaler).status?.currentReplicas ?? 0) },
     age,
   ],
+  Job: JOB_COLUMNS,
+  CronJob: CRONJOB_COLUMNS,
   Service: [
     name,
     { header: 'TYPE', value: (o) => (o as Service).spec.type },
@@ -282,6 +273,6 @@ export function columnsFor(kind: KindName, wide: boolean, withNamespace: boolean
   const kindName: Column = { header: 'NAME', value: (o) => qualifiedName(kindInfo(kind), o.metadata.name) };
   const chosen = COLUMNS[kind]
     .filter((column) => wide || !column.wide)
-    .map((column) => (withKind && column === name ? kindName : wide && column.wideValue ? { ...column, value: column.wideValue } : column));
+    .map((column) => (withKind && column.header === 'NAME' ? kindName : wide && column.wideValue ? { ...column, value: column.wideValue } : column));
   return withNamespace ? [{ header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' }, ...chosen] : chosen;
 }

@@ -3,6 +3,7 @@
 // owns (uid, creation time, generation, status, assigned node and IPs), and
 // whether anything the user owns actually changed.
 import { isDeepStrictEqual } from 'node:util';
+import { checkImmutableJob, keepGeneratedSelector, prepareNewJob } from './job-apply.js';
 import { InvalidError, isRecord, toTimestamp, usesNodePorts, type ObjectMeta, type ResourceObject, type ServicePort } from '@skiff/api';
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
@@ -47,7 +48,7 @@ function newObject(manifest: ResourceObject, context: ApplyContext): ResourceObj
   };
   const object: ResourceObject = { ...structuredClone(rest), metadata };
   if (manifest.kind === 'Namespace') object.status = { phase: 'Active' };
-  return object;
+  return prepareNewJob(object);
 }
 
 function mergeInto(existing: ResourceObject, manifest: ResourceObject): ResourceObject {
@@ -70,6 +71,7 @@ function mergeInto(existing: ResourceObject, manifest: ResourceObject): Resource
     if (!NOT_DESIRED.has(field)) (merged as unknown as Record<string, unknown>)[field] = structuredClone(value);
   }
   keepServerAssignedSpec(existing, merged);
+  keepGeneratedSelector(existing, merged);
   if (existing.status !== undefined) merged.status = existing.status;
   return merged;
 }
@@ -128,6 +130,7 @@ function keepServiceAllocations(before: Record<string, unknown>, after: Record<s
 }
 
 function checkImmutable(existing: ResourceObject, merged: ResourceObject): void {
+  checkImmutableJob(existing, merged);
   const before = existing as unknown as Record<string, unknown>;
   const after = merged as unknown as Record<string, unknown>;
   switch (existing.kind) {

@@ -31,11 +31,13 @@ const METRICS = 'metrics.k8s.io';
 
 /** kubectl top's reads: what metrics-server's system:aggregated-metrics-reader grants (aggregated into view, edit and admin). */
 const METRICS_READER: readonly PolicyRule[] = [rule(READ, METRICS, ['pods', 'nodes'])];
+const BATCH = 'batch';
 
 // EndpointSlices are the controller's output: readable by every role, written by no user role.
 const VIEW: readonly PolicyRule[] = [
   rule(READ, CORE, ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'configmaps', 'serviceaccounts', 'events', 'namespaces']),
   rule(READ, APPS, ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'daemonsets', 'daemonsets/status']),
+  rule(READ, BATCH, ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status']),
   rule(READ, DISCOVERY, ['endpointslices']),
   rule(READ, AUTOSCALING, ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
   ...METRICS_READER,
@@ -49,6 +51,7 @@ const EDIT: readonly PolicyRule[] = [
   rule(['impersonate'], CORE, ['serviceaccounts']),
   rule(WRITE, APPS, ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale', 'daemonsets']),
   rule(WRITE, AUTOSCALING, ['horizontalpodautoscalers']),
+  rule(WRITE, BATCH, ['jobs', 'cronjobs']),
 ];
 
 const ADMIN: readonly PolicyRule[] = [...EDIT, rule([...READ, ...WRITE], RBAC_API_GROUP, ['roles', 'rolebindings'])];

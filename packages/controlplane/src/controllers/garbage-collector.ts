@@ -1,7 +1,8 @@
 // Garbage collection by owner reference: an object whose controller (matched
 // by uid, not just name) no longer exists is deleted. One collector follows
 // one edge of the owner chain — Deployment → ReplicaSet, ReplicaSet → Pod,
-// DaemonSet → Pod, and Deployment → Pod for pods an older Skiff created without ReplicaSets —
+// DaemonSet → Pod, Deployment → Pod for pods an older Skiff created without ReplicaSets,
+// CronJob → Job and Job → Pod —
 // so `ctl delete deployment` removes its ReplicaSets, then their pods,
 // including deletions that happened while the control plane was down (every
 // dependent is checked once when the informers first sync).
@@ -14,7 +15,18 @@ import { ConflictError, kindInfo, NotFoundError, type KindName, type ResourceObj
 import { keyOf, type Immutable, type Informer } from '../cache/informer.js';
 import { deletePod } from '../objects/pod-deletion.js';
 import { QueueController, type QueueControllerOptions } from './queue-controller.js';
-import { appsControllerRef, CONTROLLER_UID_INDEX, ensureControllerUidIndex } from './replica-set-pods.js';
+import { controllerRef, CONTROLLER_UID_INDEX, ensureControllerUidIndex } from './replica-set-pods.js';
+
+/** The owner kinds a collector can follow (their informers exist). */
+export type OwnerKind = 'Deployment' | 'ReplicaSet' | 'DaemonSet' | 'Job' | 'CronJob';
+
+/** The controller reference if it names an object of `kind` in that kind's API group (apps/…, batch/…). */
+function controllerRefOfKind(object: Immutable<ResourceObject>, kind: OwnerKind) {
+  const ref = controllerRef(object);
+  const apiVersion = kindInfo(kind).apiVersion;
+  const group = apiVersion.slice(0, apiVersion.indexOf('/') + 1);
+  return ref?.kind === kind && ref.apiVersion.startsWith(group) ? ref : undefined;
+}
 
 /** Deletes that lose a compare-and-swap (the object changed) re-read and try again this often. */
 const DELETE_ATTEMPTS = 5;
@@ -22,7 +34,7 @@ const DELETE_ATTEMPTS = 5;
 export interface GarbageCollectorOptions<Dependent extends ResourceObject, Owner extends ResourceObject> extends QueueControllerOptions {
   readonly dependentKind: KindName;
   readonly dependents: Informer<Dependent>;
-  readonly ownerKind: 'Deployment' | 'ReplicaSet' | 'DaemonSet';
+  readonly ownerKind: OwnerKind;
   readonly owners: Informer<Owner>;
 }
 
@@ -30,7 +42,7 @@ export interface GarbageCollectorOptions<Dependent extends ResourceObject, Owner
 export class GarbageCollector<Dependent extends ResourceObject, Owner extends ResourceObject> extends QueueController {
   private readonly dependents: Informer<Dependent>;
   private readonly owners: Informer<Owner>;
-  private readonly ownerKind: 'Deployment' | 'ReplicaSet' | 'DaemonSet';
+  private readonly ownerKind: OwnerKind;
   private readonly dependentKind: KindName;
 
   constructor(options: GarbageCollectorOptions<Dependent, Owner>) {
@@ -43,7 +55,7 @@ export class GarbageCollector<Dependent extends ResourceObject, Owner extends Re
   }
 
   private ref(object: Immutable<Dependent>) {
-    return appsControllerRef(object as Immutable<ResourceObject>, this.ownerKind);
+    return controllerRefOfKind(object as Immutable<ResourceObject>, this.ownerKind);
   }
 
   protected registerHandlers(): void {
@@ -99,7 +111,7 @@ export class GarbageCollector<Dependent extends ResourceObject, Owner extends Re
       // It changed since it was read (status report, binding): re-read and
       // delete that version, unless it is no longer the same orphan.
       const fresh = await this.objects.get(info, namespace, target.metadata.name);
-      if (!fresh || appsControllerRef(fresh, this.ownerKind)?.uid !== ref.uid) return;
+      if (!fresh || controllerRefOfKind(fresh, this.ownerKind)?.uid !== ref.uid) return;
       target = fresh;
     }
   }

@@ -1,6 +1,6 @@
 // The control plane's controllers, started together over the shared informers
 // of one InformerFactory: one cache per kind, however many loops read it.
-import type { DaemonSet, Deployment, EndpointSlice, HorizontalPodAutoscaler, Node, Pod, ReplicaSet, Service } from '@skiff/api';
+import type { CronJob, DaemonSet, Deployment, EndpointSlice, HorizontalPodAutoscaler, Job, Node, Pod, ReplicaSet, Service } from '@skiff/api';
 import { silentLogger, type ControllerLogger, type InformerFactory } from '../cache/index.js';
 import { EventRecorder } from '../objects/event-recorder.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -13,10 +13,14 @@ import { HorizontalPodAutoscalerController } from './horizontal-pod-autoscaler-c
 import type { PodMetricsSource } from './pod-metrics-source.js';
 import { OrphanedPodCollector } from './orphaned-pod-collector.js';
 import { ReplicaSetController } from './replica-set-controller.js';
+import { JobController } from './job-controller.js';
+import { CronJobController } from './cronjob-controller.js';
 
 export { DeploymentController, type DeploymentControllerOptions } from './deployment-controller.js';
 export { ReplicaSetController, type ReplicaSetControllerOptions } from './replica-set-controller.js';
 export { DaemonSetController, type DaemonSetControllerOptions } from './daemon-set-controller.js';
+export { JobController, type JobControllerOptions } from './job-controller.js';
+export { CronJobController, type CronJobControllerOptions } from './cronjob-controller.js';
 export { computeTemplateHash } from './pod-template-hash.js';
 export { Expectations, type ExpectationsOptions } from './expectations.js';
 export { GarbageCollector, type GarbageCollectorOptions } from './garbage-collector.js';
@@ -39,6 +43,8 @@ export interface StartControllersOptions {
   readonly podMetrics?: PodMetricsSource;
   /** The HorizontalPodAutoscaler controller's period and clock (defaults: 15 s, Date.now). */
   readonly hpa?: { readonly resyncMs?: number; readonly now?: () => number };
+  /** The Job controller's first back-off after a pod failure (default 10 s, as Kubernetes). */
+  readonly jobBackoffBaseMs?: number;
 }
 
 export interface RunningControllers {
@@ -59,6 +65,8 @@ export function startControllers(options: StartControllersOptions): RunningContr
   const pods = informers.informerFor<Pod>('Pod');
   const workers = options.workers === undefined ? {} : { workers: options.workers };
   const replicaSets = informers.informerFor<ReplicaSet>('ReplicaSet');
+  const jobs = informers.informerFor<Job>('Job');
+  const cronJobs = informers.informerFor<CronJob>('CronJob');
   const deploymentController = new DeploymentController({ objects, deployments, replicaSets, pods, log, ...workers });
   const replicaSetController = new ReplicaSetController({ objects, replicaSets, pods, log, ...workers });
   const daemonSets = informers.informerFor<DaemonSet>('DaemonSet');
@@ -69,7 +77,11 @@ export function startControllers(options: StartControllersOptions): RunningContr
     new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'ReplicaSet', owners: replicaSets, log, ...workers }),
     new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'Deployment', owners: deployments, log, ...workers }),
     new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'DaemonSet', owners: daemonSets, log, ...workers }),
+    new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'Job', owners: jobs, log, ...workers }),
+    new GarbageCollector({ objects, dependentKind: 'Job', dependents: jobs, ownerKind: 'CronJob', owners: cronJobs, log, ...workers }),
   ];
+  const jobController = new JobController({ objects, jobs, pods, events: new EventRecorder(objects), log, ...workers, ...(options.jobBackoffBaseMs === undefined ? {} : { backoffBaseMs: options.jobBackoffBaseMs }) });
+  const cronJobController = new CronJobController({ objects, cronJobs, jobs, events: new EventRecorder(objects), log, ...workers });
   const orphans = new OrphanedPodCollector({ objects, pods, nodes: informers.informerFor<Node>('Node'), log });
   const services = informers.informerFor<Service>('Service');
   const nodes = informers.informerFor<Node>('Node');
@@ -103,6 +115,8 @@ export function startControllers(options: StartControllersOptions): RunningContr
   deploymentController.start();
   replicaSetController.start();
   daemonSetController.start();
+  jobController.start();
+  cronJobController.start();
   for (const collector of collectors) collector.start();
   orphans.start();
   endpointSlices.start();
@@ -112,7 +126,7 @@ export function startControllers(options: StartControllersOptions): RunningContr
   let stopping: Promise<void> | undefined;
   return {
     stop: () => {
-      stopping ??= Promise.all([deploymentController.stop(), replicaSetController.stop(), daemonSetController.stop(), ...collectors.map((c) => c.stop()), orphans.stop(), endpointSlices.stop(), loadBalancers.stop(), ...autoscalers.map((a) => a.stop())]).then(() => undefined);
+      stopping ??= Promise.all([deploymentController.stop(), replicaSetController.stop(), daemonSetController.stop(), jobController.stop(), cronJobController.stop(), ...collectors.map((c) => c.stop()), orphans.stop(), endpointSlices.stop(), loadBalancers.stop(), ...autoscalers.map((a) => a.stop())]).then(() => undefined);
       return stopping;
     },
   };
