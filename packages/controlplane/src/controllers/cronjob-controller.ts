@@ -13,7 +13,6 @@ import { isDeepStrictEqual } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import {
   AlreadyExistsError,
-  ConflictError,
   CronScheduleError,
   jobFinishedCondition,
   jobFromCronJob,
@@ -33,12 +32,12 @@ import type { EventRecorder } from '../objects/event-recorder.js';
 import { Expectations } from './expectations.js';
 import { QueueController, type QueueControllerOptions } from './queue-controller.js';
 import { controllerRef, CONTROLLER_UID_INDEX, ensureControllerUidIndex } from './replica-set-pods.js';
+import { writeStatus } from './status-writer.js';
 
 const JOB = kindInfo('Job');
 const CRONJOB = kindInfo('CronJob');
 /** Kubernetes: more missed start times than this and the controller warns (and still starts only the latest). */
 export const MAX_MISSED_START_TIMES = 100;
-const STATUS_ATTEMPTS = 5;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface CronJobControllerOptions extends QueueControllerOptions {
@@ -185,7 +184,8 @@ export class CronJobController extends QueueController {
 
     status.active = active.map((job) => ({ apiVersion: JOB.apiVersion, kind: 'Job' as const, name: job.metadata.name, namespace, uid: job.metadata.uid ?? '' }));
     if (status.active.length === 0) delete status.active;
-    await this.updateStatus(cronJob, status);
+    // Decided from the previous status (active Jobs, last schedule): a status someone else wrote meanwhile is decided again.
+    await writeStatus(cronJob, () => status, { objects: this.objects, kind: CRONJOB, stillCurrent: (fresh, cached) => isDeepStrictEqual(fresh.status ?? {}, cached.status ?? {}) });
   }
 
   /**
@@ -248,23 +248,6 @@ export class CronJobController extends QueueController {
       this.log.info({ controller: this.name, key, job: job.metadata.name, reason }, 'deleted job');
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
-    }
-  }
-
-  private async updateStatus(cached: Immutable<CronJob>, status: CronJobStatus): Promise<void> {
-    let base = thaw<CronJob>(cached);
-    for (let attempt = 1; ; attempt++) {
-      if (isDeepStrictEqual(status, base.status ?? {})) return;
-      try {
-        await this.objects.update(CRONJOB, { ...base, status }, Number(base.metadata.resourceVersion));
-        return;
-      } catch (error) {
-        if (error instanceof NotFoundError) return;
-        if (!(error instanceof ConflictError) || attempt >= STATUS_ATTEMPTS) throw error;
-      }
-      const fresh = await this.objects.get<CronJob>(CRONJOB, cached.metadata.namespace, cached.metadata.name);
-      if (!fresh || fresh.metadata.uid !== cached.metadata.uid || !isDeepStrictEqual(fresh.status ?? {}, cached.status ?? {})) return;
-      base = fresh;
     }
   }
 

@@ -17,11 +17,9 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
   AlreadyExistsError,
-  ConflictError,
   kindInfo,
   NotFoundError,
   type DaemonSet,
-  type DaemonSetStatus,
   type Node,
   type Pod,
   type PodSpec,
@@ -52,13 +50,13 @@ import {
   newPodName,
   readySinceMs,
 } from './replica-set-pods.js';
+import { writeStatus } from './status-writer.js';
 
 const POD = kindInfo('Pod');
 const DAEMON_SET = kindInfo('DaemonSet');
 /** Pod informer index: pods by the node they are bound to (to check what else a node runs). */
 const PODS_BY_NODE_INDEX = 'daemonset:nodeName';
 const NAME_ATTEMPTS = 3;
-const STATUS_ATTEMPTS = 5;
 const COMPONENT = 'daemonset-controller';
 /** Kubernetes' failedPodsBackoff: 1 s, doubling, at most 15 min, before a node's failed daemon pod is replaced. */
 const FAILED_POD_BACKOFF_INITIAL_MS = 1000;
@@ -199,7 +197,7 @@ export class DaemonSetController extends QueueController {
     }
     // Status is written even when pods could not be managed: it reports what is.
     const { status, recheckAtMs } = computeDaemonSetStatus(ds, { nodes, byNode, placementOf, hash, readySince, nowMs: this.now() });
-    await this.updateStatus(ds, status);
+    await writeStatus(ds, (base) => ({ ...base.status, ...status }), { objects: this.objects, kind: DAEMON_SET });
     if (recheckAtMs !== undefined) this.queue.addAfter(key, Math.max(1, recheckAtMs - this.now()));
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) throw new AggregateError(errors, `daemonset ${key}: ${errors.length} pod writes failed`);
@@ -293,27 +291,6 @@ export class DaemonSetController extends QueueController {
         name = newPodName(ds.metadata.name);
         this.expectations.expectCreations(key, uid, [name]);
       }
-    }
-  }
-
-  /** Writes the status if it differs from what is stored, re-reading on conflict. */
-  private async updateStatus(cached: Immutable<DaemonSet>, computed: DaemonSetStatus): Promise<void> {
-    let base = thaw<DaemonSet>(cached);
-    for (let attempt = 1; ; attempt++) {
-      const status: DaemonSetStatus = { ...base.status, ...computed };
-      if (isDeepStrictEqual(status, base.status ?? {})) return;
-      try {
-        await this.objects.update(DAEMON_SET, { ...base, status }, Number(base.metadata.resourceVersion));
-        return;
-      } catch (error) {
-        if (error instanceof NotFoundError) return;
-        if (!(error instanceof ConflictError) || attempt >= STATUS_ATTEMPTS) throw error;
-      }
-      const fresh = await this.objects.get<DaemonSet>(DAEMON_SET, cached.metadata.namespace, cached.metadata.name);
-      // Gone, re-created, or its spec moved on: that change's event queues a sync against the new spec.
-      if (!fresh || fresh.metadata.uid !== cached.metadata.uid) return;
-      if (fresh.metadata.generation !== cached.metadata.generation) return;
-      base = fresh;
     }
   }
 

@@ -14,11 +14,9 @@
 // evaluated once per period, plus at once when created or edited. The
 // recommendation and scale-event history lives in memory, by HPA uid, as in
 // Kubernetes (a restarted controller starts a new stabilization window).
-import { isDeepStrictEqual } from 'node:util';
 import {
   ConflictError,
   kindInfo,
-  NotFoundError,
   toTimestamp,
   type Deployment,
   type HorizontalPodAutoscaler,
@@ -35,11 +33,11 @@ import { afterFailedRescale, afterRescale, decide, unchangedStatus, type Decisio
 import { DEFAULT_CPU_INITIALIZATION_PERIOD_MS, DEFAULT_INITIAL_READINESS_DELAY_MS, DEFAULT_TOLERANCE, selectedPods } from './hpa-replica-calculator.js';
 import type { PodMetricsSource } from './pod-metrics-source.js';
 import { QueueController, type QueueControllerOptions } from './queue-controller.js';
+import { writeStatus, type WriteStatusOptions } from './status-writer.js';
 
 const HPA = kindInfo('HorizontalPodAutoscaler');
 /** Kubernetes' --horizontal-pod-autoscaler-sync-period. */
 export const DEFAULT_HPA_RESYNC_MS = 15_000;
-const STATUS_ATTEMPTS = 5;
 const COMPONENT = 'horizontal-pod-autoscaler';
 
 export interface HorizontalPodAutoscalerControllerOptions extends QueueControllerOptions {
@@ -70,6 +68,7 @@ export class HorizontalPodAutoscalerController extends QueueController {
   private readonly resyncMs: number;
   private readonly now: () => number;
   private readonly decisionOptions: DecisionOptions;
+  private readonly statusWrites: WriteStatusOptions<HorizontalPodAutoscaler> = { objects: this.objects, kind: HPA };
   private readonly histories = new Map<string, { readonly uid: string; readonly history: ScalingHistory }>();
   /** When this controller saw each pod's Ready status change, by pod uid (for conditions without a lastTransitionTime). */
   private readonly readySeen = new Map<string, { readonly status: string; readonly atMs: number }>();
@@ -162,7 +161,7 @@ export class HorizontalPodAutoscalerController extends QueueController {
         // A stale cache lost the compare-and-swap: decide again from a fresher one, quietly.
         if (error instanceof ConflictError) throw error;
         const failed = afterFailedRescale(input, decision, error instanceof Error ? error.message : String(error));
-        await this.updateStatus(hpa, failed.status);
+        await writeStatus(hpa, () => failed.status, this.statusWrites);
         await this.record(hpa, failed.events);
         throw error;
       }
@@ -175,7 +174,7 @@ export class HorizontalPodAutoscalerController extends QueueController {
       status = unchangedStatus(input, decision);
       events = decision.events;
     }
-    await this.updateStatus(hpa, status);
+    await writeStatus(hpa, () => status, this.statusWrites);
     await this.record(hpa, events);
   }
 
@@ -200,7 +199,7 @@ export class HorizontalPodAutoscalerController extends QueueController {
       ...(hpa.metadata.generation === undefined ? {} : { observedGeneration: hpa.metadata.generation }),
       conditions,
     };
-    await this.updateStatus(hpa, status);
+    await writeStatus(hpa, () => status, this.statusWrites);
     if (before?.message !== message) await this.record(hpa, [{ type: 'Warning', reason: 'FailedGetScale', message: error }]);
   }
 
@@ -214,25 +213,6 @@ export class HorizontalPodAutoscalerController extends QueueController {
       spec: { ...copy.spec, replicas },
     };
     await this.objects.update(info, scaled, Number(copy.metadata.resourceVersion));
-  }
-
-  /** Writes the status if it differs from what is stored, re-reading on conflict. */
-  private async updateStatus(cached: Immutable<HorizontalPodAutoscaler>, status: HorizontalPodAutoscalerStatus): Promise<void> {
-    let base = thaw<HorizontalPodAutoscaler>(cached);
-    for (let attempt = 1; ; attempt++) {
-      if (isDeepStrictEqual(status, base.status ?? {})) return;
-      try {
-        await this.objects.update(HPA, { ...base, status }, Number(base.metadata.resourceVersion));
-        return;
-      } catch (error) {
-        if (error instanceof NotFoundError) return;
-        if (!(error instanceof ConflictError) || attempt >= STATUS_ATTEMPTS) throw error;
-      }
-      const fresh = await this.objects.get<HorizontalPodAutoscaler>(HPA, cached.metadata.namespace, cached.metadata.name);
-      // Gone, re-created, or its spec moved on: the informer event for that change queues a sync.
-      if (!fresh || fresh.metadata.uid !== cached.metadata.uid || fresh.metadata.generation !== cached.metadata.generation) return;
-      base = fresh;
-    }
   }
 
   private async record(hpa: Immutable<HorizontalPodAutoscaler>, events: readonly HpaEvent[]): Promise<void> {

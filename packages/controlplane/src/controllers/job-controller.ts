@@ -13,10 +13,8 @@
 // comes from an injected clock, and the controller queues itself for the
 // next moment something is due (back-off end, deadline, TTL) rather than polling.
 import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import {
   AlreadyExistsError,
-  ConflictError,
   formatIndexes,
   jobFinishedCondition,
   kindInfo,
@@ -49,12 +47,12 @@ import {
 } from './job-pods.js';
 import { QueueController, type QueueControllerOptions } from './queue-controller.js';
 import { CONTROLLER_UID_INDEX, ensureControllerUidIndex, rankForDeletion } from './replica-set-pods.js';
+import { sameGenerationAndStatus, writeStatus } from './status-writer.js';
 
 const POD = kindInfo('Pod');
 const JOB = kindInfo('Job');
 /** Pods created by one sync at most (Kubernetes' burst is 500 too). */
 const MAX_CREATES_PER_SYNC = 500;
-const STATUS_ATTEMPTS = 5;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface JobControllerOptions extends QueueControllerOptions {
@@ -193,7 +191,7 @@ export class JobController extends QueueController {
       status.active = pods.active.length + change.created - change.deleted;
     }
     // Once written, a finished Job's own update event brings it back here for its TTL.
-    const written = await this.updateStatus(job, status);
+    const written = await writeStatus(job, () => status, { objects: this.objects, kind: JOB, stillCurrent: sameGenerationAndStatus });
     const finish = status.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
     if (written && finish) {
       if (finish.type === 'Complete') await this.event(job, 'Normal', 'Completed', 'Job completed');
@@ -352,26 +350,6 @@ export class JobController extends QueueController {
     } catch (error) {
       if (error instanceof NotFoundError) return;
       throw error;
-    }
-  }
-
-  /** Writes the status if it differs from what is stored, re-reading on conflict; false when nothing was written. */
-  private async updateStatus(cached: Immutable<Job>, computed: JobStatus): Promise<boolean> {
-    let base = thaw<Job>(cached);
-    for (let attempt = 1; ; attempt++) {
-      if (isDeepStrictEqual(computed, base.status ?? {})) return false;
-      try {
-        await this.objects.update(JOB, { ...base, status: computed }, Number(base.metadata.resourceVersion));
-        return true;
-      } catch (error) {
-        if (error instanceof NotFoundError) return false;
-        if (!(error instanceof ConflictError) || attempt >= STATUS_ATTEMPTS) throw error;
-      }
-      const fresh = await this.objects.get<Job>(JOB, cached.metadata.namespace, cached.metadata.name);
-      // Gone, re-created, or changed: its informer event queues a sync that decides again.
-      if (!fresh || fresh.metadata.uid !== cached.metadata.uid || !isDeepStrictEqual(fresh.status ?? {}, cached.status ?? {})) return false;
-      if (fresh.metadata.generation !== cached.metadata.generation) return false;
-      base = fresh;
     }
   }
 

@@ -17,7 +17,6 @@ import {
   NotFoundError,
   type Pod,
   type ReplicaSet,
-  type ReplicaSetStatus,
 } from '@skiff/api';
 import { keyOf, thaw, type Immutable, type Informer } from '../cache/informer.js';
 import { deletePod } from '../objects/pod-deletion.js';
@@ -38,6 +37,7 @@ import {
   readySinceMs,
   selects,
 } from './replica-set-pods.js';
+import { writeStatus } from './status-writer.js';
 
 const POD = kindInfo('Pod');
 const REPLICA_SET = kindInfo('ReplicaSet');
@@ -51,7 +51,6 @@ const MAX_CREATES_PER_SYNC = 500;
 /** Retries of a create whose random name was taken. */
 const NAME_ATTEMPTS = 3;
 /** Status writes that lose a compare-and-swap re-read and try again this often before the sync fails. */
-const STATUS_ATTEMPTS = 5;
 
 export interface ReplicaSetControllerOptions extends QueueControllerOptions {
   readonly replicaSets: Informer<ReplicaSet>;
@@ -176,7 +175,7 @@ export class ReplicaSetController extends QueueController {
       readySince: (pod) => readySinceMs(pod, pod.metadata.uid ? this.firstSeenReady.get(pod.metadata.uid) : undefined),
       nowMs: this.now(),
     });
-    await this.updateStatus(rs, status);
+    await writeStatus(rs, (base) => ({ ...base.status, ...status }), { objects: this.objects, kind: REPLICA_SET });
     if (recheckAtMs !== undefined) this.queue.addAfter(key, Math.max(1, recheckAtMs - this.now()));
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) throw new AggregateError(errors, `replicaset ${key}: ${errors.length} pod writes failed`);
@@ -304,28 +303,6 @@ export class ReplicaSetController extends QueueController {
         name = newPodName(rs.metadata.name);
         this.expectations.expectCreations(key, uid, [name]);
       }
-    }
-  }
-
-  /** Writes the status if it differs from what is stored, re-reading on conflict. */
-  private async updateStatus(cached: Immutable<ReplicaSet>, computed: ReplicaSetStatus): Promise<void> {
-    let base = thaw<ReplicaSet>(cached);
-    for (let attempt = 1; ; attempt++) {
-      const status: ReplicaSetStatus = { ...base.status, ...computed };
-      if (isDeepStrictEqual(status, base.status ?? {})) return;
-      try {
-        await this.objects.update(REPLICA_SET, { ...base, status }, Number(base.metadata.resourceVersion));
-        return;
-      } catch (error) {
-        if (error instanceof NotFoundError) return;
-        if (!(error instanceof ConflictError) || attempt >= STATUS_ATTEMPTS) throw error;
-      }
-      const fresh = await this.objects.get<ReplicaSet>(REPLICA_SET, cached.metadata.namespace, cached.metadata.name);
-      // Gone, re-created, or its spec moved on: the informer event for that
-      // change queues a sync that computes the status against the new spec.
-      if (!fresh || fresh.metadata.uid !== cached.metadata.uid) return;
-      if (fresh.metadata.generation !== cached.metadata.generation) return;
-      base = fresh;
     }
   }
 
