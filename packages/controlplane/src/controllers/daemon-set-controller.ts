@@ -51,6 +51,7 @@ import {
   readySinceMs,
 } from './replica-set-pods.js';
 import { writeStatus } from './status-writer.js';
+import { ownedPodHandlers } from './owned-pod-handlers.js';
 
 const POD = kindInfo('Pod');
 const DAEMON_SET = kindInfo('DaemonSet');
@@ -129,32 +130,17 @@ export class DaemonSetController extends QueueController {
       },
       onDelete: () => this.enqueueAll(),
     });
-    this.pods.addHandlers({
-      onAdd: (pod) => {
-        this.noteReady(pod);
-        const owner = this.ownerKey(pod);
-        if (!owner) return;
-        this.expectations.creationObserved(owner.key, owner.uid, pod.metadata.name);
-        if (pod.metadata.deletionTimestamp !== undefined) this.expectations.deletionObserved(owner.key, owner.uid, pod.metadata.name);
-        this.queue.add(owner.key);
-      },
-      onUpdate: (previous, current) => {
-        this.noteReady(current);
-        const owner = this.ownerKey(current) ?? this.ownerKey(previous);
-        if (!owner) return;
-        if (current.metadata.deletionTimestamp !== undefined && previous.metadata.deletionTimestamp === undefined) {
-          this.expectations.deletionObserved(owner.key, owner.uid, current.metadata.name);
-        }
-        this.queue.add(owner.key);
-      },
-      onDelete: (pod) => {
-        if (pod.metadata.uid) this.firstSeenReady.delete(pod.metadata.uid);
-        const owner = this.ownerKey(pod);
-        if (!owner) return;
-        this.expectations.deletionObserved(owner.key, owner.uid, pod.metadata.name);
-        this.queue.add(owner.key);
-      },
-    });
+    this.pods.addHandlers(
+      ownedPodHandlers({
+        expectations: this.expectations,
+        ownerKey: (pod) => this.ownerKey(pod),
+        enqueue: (key) => this.queue.add(key),
+        seen: (pod) => this.noteReady(pod),
+        gone: (pod) => {
+          if (pod.metadata.uid) this.firstSeenReady.delete(pod.metadata.uid);
+        },
+      }),
+    );
   }
 
   /** Brings one DaemonSet's pods and status in line with its spec and the nodes; throws to be retried with back-off. */

@@ -48,6 +48,7 @@ import {
 import { QueueController, type QueueControllerOptions } from './queue-controller.js';
 import { CONTROLLER_UID_INDEX, ensureControllerUidIndex, rankForDeletion } from './replica-set-pods.js';
 import { sameGenerationAndStatus, writeStatus } from './status-writer.js';
+import { ownedPodHandlers } from './owned-pod-handlers.js';
 
 const POD = kindInfo('Pod');
 const JOB = kindInfo('Job');
@@ -120,30 +121,16 @@ export class JobController extends QueueController {
         this.queue.add(keyOf(job));
       },
     });
-    this.pods.addHandlers({
-      onAdd: (pod) => {
-        const owner = this.ownerKey(pod);
-        if (!owner) return;
-        this.expectations.creationObserved(owner.key, owner.uid, pod.metadata.name);
-        if (pod.metadata.deletionTimestamp !== undefined) this.expectations.deletionObserved(owner.key, owner.uid, pod.metadata.name);
-        this.queue.add(owner.key);
-      },
-      onUpdate: (previous, current) => {
-        const owner = this.ownerKey(current);
-        if (!owner) return;
-        if (current.metadata.deletionTimestamp !== undefined && previous.metadata.deletionTimestamp === undefined) {
-          this.expectations.deletionObserved(owner.key, owner.uid, current.metadata.name);
-        }
-        this.queue.add(owner.key);
-      },
-      onDelete: (pod) => {
-        if (pod.metadata.uid) this.firstSeenFinished.delete(pod.metadata.uid);
-        const owner = this.ownerKey(pod);
-        if (!owner) return;
-        this.expectations.deletionObserved(owner.key, owner.uid, pod.metadata.name);
-        this.queue.add(owner.key);
-      },
-    });
+    this.pods.addHandlers(
+      ownedPodHandlers({
+        expectations: this.expectations,
+        ownerKey: (pod) => this.ownerKey(pod),
+        enqueue: (key) => this.queue.add(key),
+        gone: (pod) => {
+          if (pod.metadata.uid) this.firstSeenFinished.delete(pod.metadata.uid);
+        },
+      }),
+    );
   }
 
   async sync(key: string): Promise<void> {
