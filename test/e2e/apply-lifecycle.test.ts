@@ -136,5 +136,6 @@ stringData: { password: hunter2 }
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('deployment.apps/web created');
+    expect(result.stdout).toContain('horizontalpodautoscaler.autoscaling/web created');
   });
 });
