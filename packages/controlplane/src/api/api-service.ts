@@ -261,7 +261,12 @@ export class ApiService {
       for (const item of items) {
         await retryOnConflict(async () => {
           const current = await this.objects.get(info, name, item.metadata.name);
-          if (current) await this.deleteStored(info, current, Number(current.metadata.resourceVersion));
+          try {
+            if (current) await this.deleteStored(info, current, Number(current.metadata.resourceVersion));
+          } catch (error) {
+            // Gone meanwhile (its controller or the garbage collector was faster): that is what we wanted.
+            if (!(error instanceof NotFoundError)) throw error;
+          }
         });
       }
     }
