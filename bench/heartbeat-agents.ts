@@ -64,7 +64,8 @@ function schedule(node: SimNode, delayMs: number): void {
 
 async function beat(node: SimNode): Promise<void> {
   try {
-    await call((cb) => node.client.Heartbeat({ node_name: node.name }, cb));
+    const answer = await call<{ heartbeat_interval_ms: number }>((cb) => node.client.Heartbeat({ node_name: node.name }, cb));
+    if (answer.heartbeat_interval_ms) node.intervalMs = answer.heartbeat_interval_ms;
     node.lastAnsweredAt = Date.now();
     beats++;
   } catch (error) {

@@ -141,7 +141,7 @@ export class ControlPlane {
     });
     this.scheduler.start();
     // Node liveness lives in memory on the control plane that runs the node judge: heartbeats write nothing to etcd.
-    const liveness = new NodeLiveness();
+    const liveness = new NodeLiveness(this.config.nodeTimings);
     this.nodeLifecycle = new NodeLifecycleController({
       objects,
       nodes: informers.informerFor<Node>('Node'),

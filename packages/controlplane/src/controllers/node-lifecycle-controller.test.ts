@@ -27,7 +27,7 @@ let controller: NodeLifecycleController | undefined;
 let now = T0;
 let storeUp = true;
 /** The control plane's liveness table; a restart makes a new one. */
-let liveness = new NodeLiveness(() => now);
+let liveness = new NodeLiveness({ heartbeatIntervalMs: LEASE_MS / 3, leaseDurationMs: LEASE_MS }, () => now);
 
 beforeAll(async () => {
   etcd = await startEtcd();
@@ -246,7 +246,7 @@ describe('NodeLifecycleController', () => {
     now = T0 + 200_000;
     await addNode('survivor', now);
     await addNode('forgotten', now, false);
-    liveness = new NodeLiveness(() => now); // the restart: nothing heard yet, by anyone
+    liveness = new NodeLiveness({ heartbeatIntervalMs: LEASE_MS / 3, leaseDurationMs: LEASE_MS }, () => now); // the restart: nothing heard yet, by anyone
     startController();
     now += LEASE_MS - 100;
     renew('survivor', now);

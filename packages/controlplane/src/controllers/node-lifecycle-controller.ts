@@ -35,7 +35,7 @@ export interface NodeLifecycleOptions {
   readonly pods: Informer<Pod>;
   readonly events: EventRecorder;
   readonly log: ControllerLogger;
-  /** A node not heard from for this long is NotReady. */
+  /** A node not heard from for this long is NotReady (the liveness table scales it with a large fleet's interval). */
   readonly leaseDurationMs: number;
   /** How long a node stays NotReady before its pods are evicted. */
   readonly podEvictionTimeoutMs: number;
@@ -84,7 +84,7 @@ export class NodeLifecycleController {
     } catch {
       // Nothing can be marked while the store is away, and agents that fail over meanwhile may not
       // reach us: give them a full lease after it returns.
-      this.judgeAfter = this.now() + this.options.leaseDurationMs;
+      this.judgeAfter = this.now() + Math.max(this.options.leaseDurationMs, this.options.liveness.terms().leaseDurationMs);
       return;
     }
     // Conditions become NoSchedule taints at once; judging silence waits (below).
@@ -112,9 +112,9 @@ export class NodeLifecycleController {
     }
   }
 
-  /** Not heard from for a lease (a node this table never heard counts from the table's start). */
+  /** Not heard from for its lease (a node the table never heard counts from the table's start). */
   private silent(nodeName: string): boolean {
-    return this.options.liveness.silentForMs(nodeName) > this.options.leaseDurationMs;
+    return this.options.liveness.isSilent(nodeName);
   }
 
   private async markNotReady(cached: Node, now: number): Promise<void> {

@@ -16,6 +16,7 @@ import { PodCidrAllocator } from './pod-cidr-allocator.js';
 const NODE = kindInfo('Node');
 const LEASE = kindInfo('Lease');
 const T0 = Date.parse('2026-03-01T00:00:00Z');
+const LEASE_MS = 1500;
 
 let etcd: EtcdServer;
 let store: EtcdStore;
@@ -33,7 +34,7 @@ beforeAll(async () => {
   nodes = new Informer<Node>({ objects, info: NODE });
   nodes.start();
   await nodes.waitForSync();
-  liveness = new NodeLiveness(() => now);
+  liveness = new NodeLiveness({ heartbeatIntervalMs: LEASE_MS / 3, leaseDurationMs: LEASE_MS }, () => now);
   registrar = new NodeRegistrar(
     objects,
     new PodCidrAllocator(store, { clusterCidr: '10.244.0.0/16', nodeMaskSize: 24 }),

@@ -20,7 +20,7 @@ import {
   type NodeCondition,
 } from '@skiff/api';
 import type { Immutable, Informer } from '../cache/informer.js';
-import { NodeLiveness } from '../cache/node-liveness.js';
+import { NodeLiveness, type HeartbeatTerms } from '../cache/node-liveness.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
 import type { PodCidrAllocator } from './pod-cidr-allocator.js';
@@ -32,6 +32,8 @@ import { NODE_LEASE_NAMESPACE } from '@skiff/api';
 export interface NodeTimings {
   readonly heartbeatIntervalMs: number;
   readonly leaseDurationMs: number;
+  /** The fleet's heartbeat rate the control plane answers at most: intervals grow past it (cache/node-liveness.ts). */
+  readonly maxHeartbeatsPerSecond?: number;
 }
 
 export interface NodePresence {
@@ -50,7 +52,7 @@ export class NodeRegistrar {
     private readonly cidrs: PodCidrAllocator,
     readonly timings: NodeTimings,
     private readonly clock: () => Date = () => new Date(),
-    presence: NodePresence = { liveness: new NodeLiveness(() => clock().getTime()) },
+    presence: NodePresence = { liveness: new NodeLiveness(timings, () => clock().getTime()) },
   ) {
     this.liveness = presence.liveness;
     this.nodeCache = presence.nodes;
@@ -103,22 +105,25 @@ export class NodeRegistrar {
    * cache does not know (yet) is read from etcd, and one that is not there is
    * NOT_FOUND, so its agent registers again.
    */
-  async heartbeat(name: string): Promise<void> {
+  async heartbeat(name: string): Promise<HeartbeatTerms> {
     const cached = this.nodeCache?.hasSynced() ? this.nodeCache.get(name) : undefined;
-    if (cached && isReadyNode(cached)) {
-      this.liveness.heard(name);
-      return;
-    }
-    await retryOnConflict(async () => {
+    if (cached && isReadyNode(cached)) return this.liveness.heard(name);
+    return retryOnConflict(async () => {
       const node = await this.objects.get<Node>(NODE, undefined, name);
       if (!node) throw new NotFoundError(`node "${name}" is not registered; register it first`);
-      this.liveness.heard(name);
-      if (isReadyNode(node)) return;
+      const terms = this.liveness.heard(name);
+      if (isReadyNode(node)) return terms;
       const now = this.clock().toISOString();
       const others = (node.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
       const next: Node = { ...node, status: { ...node.status, conditions: [readyCondition(undefined, now), ...others] } };
       await this.objects.update(NODE, next, Number(node.metadata.resourceVersion));
+      return terms;
     });
+  }
+
+  /** The heartbeat interval and lease for the fleet as large as it is now (what a registering agent is told). */
+  terms(): HeartbeatTerms {
+    return this.liveness.terms();
   }
 
   async cordon(name: string, unschedulable: boolean): Promise<Node> {
