@@ -21,6 +21,8 @@ interface SimNode {
   readonly name: string;
   readonly client: NodeApiClient;
   intervalMs: number;
+  /** The lease the control plane last said it judges this node by. */
+  leaseMs: number;
   timer?: NodeJS.Timeout;
   stopped: boolean;
   lastAnsweredAt: number;
@@ -52,8 +54,8 @@ async function join(name: string): Promise<SimNode> {
       nodeInfo: { runtime: 'simulated' },
     },
   };
-  const registered = await call<{ heartbeat_interval_ms: number }>((cb) => client.RegisterNode({ node_json: JSON.stringify(node) }, cb));
-  return { name, client, intervalMs: registered.heartbeat_interval_ms || 1000, stopped: false, lastAnsweredAt: Date.now() };
+  const registered = await call<{ heartbeat_interval_ms: number; lease_duration_ms: number }>((cb) => client.RegisterNode({ node_json: JSON.stringify(node) }, cb));
+  return { name, client, intervalMs: registered.heartbeat_interval_ms || 1000, leaseMs: registered.lease_duration_ms, stopped: false, lastAnsweredAt: Date.now() };
 }
 
 function schedule(node: SimNode, delayMs: number): void {
@@ -64,8 +66,9 @@ function schedule(node: SimNode, delayMs: number): void {
 
 async function beat(node: SimNode): Promise<void> {
   try {
-    const answer = await call<{ heartbeat_interval_ms: number }>((cb) => node.client.Heartbeat({ node_name: node.name }, cb));
+    const answer = await call<{ heartbeat_interval_ms: number; lease_duration_ms: number }>((cb) => node.client.Heartbeat({ node_name: node.name }, cb));
     if (answer.heartbeat_interval_ms) node.intervalMs = answer.heartbeat_interval_ms;
+    if (answer.lease_duration_ms) node.leaseMs = answer.lease_duration_ms;
     node.lastAnsweredAt = Date.now();
     beats++;
   } catch (error) {
@@ -80,7 +83,7 @@ const started = Date.now();
 await mapConcurrent(names, 16, async (name) => {
   nodes.push(await join(name));
 });
-say({ event: 'registered', nodes: nodes.length, ms: Date.now() - started, intervalMs: nodes[0]?.intervalMs });
+say({ event: 'registered', nodes: nodes.length, ms: Date.now() - started, intervalMs: Math.max(...nodes.map((n) => n.intervalMs)) });
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [verb, argument] = line.trim().split(/\s+/);
@@ -94,7 +97,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     if (!node) return say({ event: 'error', message: `no node ${argument}` });
     node.stopped = true;
     clearTimeout(node.timer);
-    say({ event: 'stopped', node: node.name, stoppedAt: Date.now(), lastAnsweredAt: node.lastAnsweredAt });
+    say({ event: 'stopped', node: node.name, stoppedAt: Date.now(), lastAnsweredAt: node.lastAnsweredAt, intervalMs: node.intervalMs, leaseMs: node.leaseMs });
   } else if (verb === 'stats') {
     const cpu = process.cpuUsage();
     say({ event: 'stats', beats, failures, cpuMicros: cpu.user + cpu.system });

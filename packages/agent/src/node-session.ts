@@ -1,4 +1,4 @@
-// Registers this node and keeps its lease renewed. A control plane that has
+// Registers this node and heartbeats (at the interval the control plane answers). A control plane that has
 // forgotten us (NOT_FOUND) gets a fresh registration; one that is away is
 // retried with capped back-off while the containers keep running. Every call
 // goes through the client of the moment (renewals and fail-overs replace it).
