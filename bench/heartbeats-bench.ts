@@ -134,6 +134,9 @@ try {
 
   // The reference: the same cluster and nodes, heartbeats off (the whole fleet silent: the judge marks nothing).
   await next('beat', 'beat off');
+  // Past every node's lease and one interval: the judge's transitions (those it makes before the whole
+  // fleet is silent) are over before settling, so the reference is an idle cluster.
+  await new Promise((resolve) => setTimeout(resolve, Number(stopped['leaseMs']) + Number(stopped['intervalMs']) + 1000));
   await settle();
   const idle = await measure(`heartbeats off (reference, ${NODES} nodes)`);
   const agentsStats = await next('stats', 'stats');

@@ -91,4 +91,16 @@ describe('NodeLiveness', () => {
     step(10_000);
     expect(liveness.isSilent('n1')).toBe(false);
   });
+
+  it('silent past the window: a lease and one more interval, by the terms the node was last told', () => {
+    const { liveness, step } = table();
+    liveness.heard('a');
+    step(1501);
+    expect(liveness.isSilent('a')).toBe(true);
+    expect(liveness.isSilentPastWindow('a')).toBe(false);
+    step(500);
+    expect(liveness.isSilentPastWindow('a')).toBe(true);
+    // Never heard since the start: the window counts from the start.
+    expect(liveness.isSilentPastWindow('never')).toBe(true);
+  });
 });

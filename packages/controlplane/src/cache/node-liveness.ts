@@ -38,6 +38,7 @@ export interface HeartbeatTerms {
 interface Heard {
   readonly at: number;
   readonly leaseMs: number;
+  readonly intervalMs: number;
 }
 
 export class NodeLiveness {
@@ -56,7 +57,7 @@ export class NodeLiveness {
   /** The node spoke to us now (a heartbeat or a registration); returns the terms to tell it. */
   heard(nodeName: string): HeartbeatTerms {
     const terms = this.terms(this.heardAt.has(nodeName) ? 0 : 1);
-    this.heardAt.set(nodeName, { at: this.clock(), leaseMs: terms.leaseDurationMs });
+    this.heardAt.set(nodeName, { at: this.clock(), leaseMs: terms.leaseDurationMs, intervalMs: terms.heartbeatIntervalMs });
     return terms;
   }
 
@@ -74,6 +75,18 @@ export class NodeLiveness {
     const heard = this.heardAt.get(nodeName);
     const leaseMs = heard ? heard.leaseMs : this.terms().leaseDurationMs;
     return this.clock() - (heard?.at ?? this.since) > leaseMs;
+  }
+
+  /**
+   * Silent for a lease and one more interval: by then every node that stopped
+   * at the same moment as this one (a cut between us and the whole fleet) is
+   * silent too, whenever in its interval it last spoke, so the judge sees a
+   * fleet-wide silence as one before it evicts anything.
+   */
+  isSilentPastWindow(nodeName: string): boolean {
+    const heard = this.heardAt.get(nodeName);
+    const terms = heard ? { leaseDurationMs: heard.leaseMs, heartbeatIntervalMs: heard.intervalMs } : this.terms();
+    return this.clock() - (heard?.at ?? this.since) > terms.leaseDurationMs + terms.heartbeatIntervalMs;
   }
 
   /** When the node last spoke to us, or when this table started if it has not since. */

@@ -262,4 +262,22 @@ describe('NodeLifecycleController', () => {
     expect(ready?.lastHeartbeatTime).toBe(new Date(T0 + 200_000).toISOString());
     expect((await readyOf('survivor'))?.status).toBe('True');
   });
+
+  it('invariant: a fleet that falls silent over one heartbeat interval (its last heartbeats spread) loses no pods', async () => {
+    now = T0 + 300_000;
+    // A longer interval than the lease's third, as a large fleet is told: silence spreads over it.
+    liveness = new NodeLiveness({ heartbeatIntervalMs: 1000, leaseDurationMs: LEASE_MS }, () => now);
+    await addNode('wave-1', now);
+    await addNode('wave-2', now + 900);
+    startController();
+    now += LEASE_MS + 100; // wave-1 is silent, wave-2 not yet
+    await waitFor(async () => (await readyOf('wave-1'))?.status === 'Unknown', { timeoutMs: 5000, description: 'wave-1 NotReady' });
+    now += EVICT_MS + 100; // wave-1 NotReady past the eviction timeout; wave-2 (heard 900 ms later) still within its lease
+    await settle();
+    expect(await objects.get(POD, 'default', 'wave-1-pod')).toBeDefined();
+    now += 300; // now wave-2 is silent too: the whole fleet, which is never acted on
+    await settle();
+    expect(await objects.get(POD, 'default', 'wave-1-pod')).toBeDefined();
+    expect(await objects.get(POD, 'default', 'wave-2-pod')).toBeDefined();
+  });
 });
