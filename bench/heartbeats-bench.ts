@@ -121,7 +121,7 @@ try {
         at = Date.now();
         return true;
       },
-      { timeoutMs: 30_000, intervalMs: 20, description: `${victim} NotReady` },
+      { timeoutMs: Number(stopped['leaseMs']) + 30_000, intervalMs: 20, description: `${victim} NotReady` },
     );
     return at;
   })();
