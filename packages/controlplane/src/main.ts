@@ -32,7 +32,7 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --lease-duration-ms      a node not heard from for this long is NotReady (default 1500: three heartbeats;
                            it keeps that ratio to the interval a node is told)
   --max-heartbeats-per-second  the fleet's heartbeats the control plane answers at most; past it agents
-                           are told a longer interval (default 100: 500 ms up to 50 nodes, 10 s at 1,000)
+                           are told a longer interval (default 200: 500 ms up to 100 nodes, 5 s at 1,000)
   --pod-eviction-timeout-ms  how long a node stays NotReady before its pods move (default 500)
   --pod-network CIDR        the pods' address space (default 10.244.0.0/16)
   --node-cidr-mask-size N   size of each node's slice of it (default 24: 254 nodes of 254 pods)
@@ -59,7 +59,7 @@ function parseFlags() {
         'log-level': { type: 'string', default: 'info' },
         'heartbeat-interval-ms': { type: 'string', default: '500' },
         'lease-duration-ms': { type: 'string', default: '1500' },
-        'max-heartbeats-per-second': { type: 'string', default: '100' },
+        'max-heartbeats-per-second': { type: 'string', default: '200' },
         'pod-eviction-timeout-ms': { type: 'string', default: '500' },
         strategy: { type: 'string', default: 'binpack' },
         'allow-host-path-namespaces': { type: 'string', default: '' },

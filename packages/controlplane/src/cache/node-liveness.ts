@@ -6,7 +6,7 @@
 //
 // Also as Nomad does (max_heartbeats_per_second), the interval handed to
 // agents grows with the fleet so the control plane answers at most
-// maxHeartbeatsPerSecond in all: 500 ms up to 50 nodes at the defaults, 10 s
+// maxHeartbeatsPerSecond in all: 500 ms up to 100 nodes at the defaults, 5 s
 // at 1,000. Each node's lease keeps the configured ratio to the interval it
 // was last told (three heartbeats by default), so one late heartbeat is never
 // silence.
@@ -27,7 +27,7 @@ export interface LivenessTimings {
   readonly maxHeartbeatsPerSecond?: number;
 }
 
-export const DEFAULT_MAX_HEARTBEATS_PER_SECOND = 100;
+export const DEFAULT_MAX_HEARTBEATS_PER_SECOND = 200;
 
 /** What a node is told when it speaks: heartbeat again within the interval; silent past the lease is NotReady. */
 export interface HeartbeatTerms {

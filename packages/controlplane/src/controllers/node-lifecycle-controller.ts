@@ -17,7 +17,7 @@
 // network problem, not a fleet of dead nodes): a node is evicted only once it
 // has been silent for its lease and one more heartbeat interval, when all the
 // nodes that stopped with it are silent too (their last heartbeats were spread
-// over one interval; at 1,000 nodes that is 10 s).
+// over one interval; at 1,000 nodes that is 5 s).
 import { isTerminalPod, kindInfo, type Node, type NodeCondition, type Pod } from '@skiff/api';
 import type { EventRecorder } from '../objects/event-recorder.js';
 import type { ObjectStore } from '../objects/object-store.js';
