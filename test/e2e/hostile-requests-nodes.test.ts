@@ -7,7 +7,7 @@
 // back as the admin.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAgentClient, type Event, type Lease, type Node, type Pod, type Secret } from '@skiff/api';
+import { createAgentClient, type Event, type Node, type Pod, type Secret } from '@skiff/api';
 import { readAdminCredentials, waitFor } from '@skiff/testkit';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { allMessages, refusal, unary } from '../harness/grpc-calls.js';
@@ -43,7 +43,7 @@ beforeAll(async () => {
     boundPod('default', 'talker', 'node-a', 'app-creds', 'hello-from-talker'),
   );
   ghost = await joinNode('ghost');
-  // A node that registered once and then fell silent: its Lease changes only if someone heartbeats for it.
+  // A node that registered once and then fell silent: only a heartbeat for it could make it Ready again.
   await registerNode(fixture().nodeApi(await joinNode('quiet')), reportedNode('quiet'));
   const pki = join(cluster.agents[0]?.stateDir ?? '', 'pki');
   nodeA = { certPem: readFileSync(join(pki, 'node.crt'), 'utf8'), keyPem: readFileSync(join(pki, 'node.key'), 'utf8') };
@@ -203,10 +203,9 @@ describe('hostile requests: node restriction', () => {
   });
 
   test('a node cannot register, heartbeat or cordon as another node', async () => {
-    const { nodeApi, api, read } = fixture();
-    const quietLease = async () => (await read<Lease>('Lease', 'skiff-system', 'quiet'))?.spec.renewTime;
-    const renewed = await quietLease();
-    expect(renewed).toBeDefined();
+    const { nodeApi, api } = fixture();
+    // Heartbeats are noted in the control plane's memory only (no Lease is written); the
+    // authorization is still that of updating the node's own lease, refused before anything is noted.
     expect(await refusal(registerNode(nodeApi(ghost), reportedNode('node-a', { hijacked: 'yes' })))).toEqual({
       code: 'PERMISSION_DENIED',
       details: `${GHOST} cannot update nodes "node-a" at the cluster scope`,
@@ -222,7 +221,6 @@ describe('hostile requests: node restriction', () => {
     const node = await nodeAObject();
     expect(node?.metadata.labels?.['hijacked']).toBeUndefined();
     expect(node?.spec.unschedulable).toBeUndefined();
-    expect(await quietLease()).toBe(renewed);
   });
 
   test('only a node renews a node certificate', async () => {

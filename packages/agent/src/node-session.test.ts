@@ -13,6 +13,8 @@ class FakeNodeApi {
   registered: Node[] = [];
   heartbeats = 0;
   failRegistrations = 0;
+  /** What heartbeats answer as the interval (0: the field unset, as an older control plane answers). */
+  answerIntervalMs = 0;
   readonly client = {
     RegisterNode: (request: { node_json: string }, _options: unknown, callback: (error: Error | null, value?: unknown) => void) => {
       if (this.failRegistrations > 0) {
@@ -26,7 +28,7 @@ class FakeNodeApi {
     },
     Heartbeat: (_request: unknown, _options: unknown, callback: (error: Error | null, value?: unknown) => void) => {
       this.heartbeats += 1;
-      callback(null, {});
+      callback(null, this.answerIntervalMs ? { heartbeat_interval_ms: this.answerIntervalMs, lease_duration_ms: this.answerIntervalMs * 3 } : {});
     },
   } as unknown as NodeApiClient;
 }
@@ -60,5 +62,20 @@ describe('NodeSession: conditions the agent judges', () => {
     await waitFor(() => api.registered.length === 2, { timeoutMs: 5_000, intervalMs: 5, description: 'the retried registration' });
     expect(api.heartbeats).toBeGreaterThan(0);
     expect(api.registered[1]?.status?.conditions).toEqual([pressure('True')]);
+  });
+
+  it('heartbeats at the interval the control plane answers with (it grows with the fleet); an unset one keeps the last', async () => {
+    const api = new FakeNodeApi();
+    const session = new NodeSession({ client: () => api.client, node: NODE, log: pino({ level: 'silent' }) });
+    sessions.push(session);
+    await session.start();
+    expect(session.heartbeatIntervalMs).toBe(5);
+    await waitFor(() => api.heartbeats >= 2, { timeoutMs: 5_000, intervalMs: 5, description: 'heartbeats at the registered interval' });
+    api.answerIntervalMs = 7;
+    await waitFor(() => session.heartbeatIntervalMs === 7, { timeoutMs: 5_000, intervalMs: 5, description: 'the answered interval adopted' });
+    api.answerIntervalMs = 0;
+    const beats = api.heartbeats;
+    await waitFor(() => api.heartbeats >= beats + 2, { timeoutMs: 5_000, intervalMs: 5, description: 'heartbeats answered without an interval' });
+    expect(session.heartbeatIntervalMs).toBe(7);
   });
 });

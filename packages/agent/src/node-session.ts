@@ -1,4 +1,4 @@
-// Registers this node and keeps its lease renewed. A control plane that has
+// Registers this node and heartbeats (at the interval the control plane answers). A control plane that has
 // forgotten us (NOT_FOUND) gets a fresh registration; one that is away is
 // retried with capped back-off while the containers keep running. Every call
 // goes through the client of the moment (renewals and fail-overs replace it).
@@ -47,6 +47,11 @@ export class NodeSession {
 
   get node(): Node | undefined {
     return this.registered;
+  }
+
+  /** The interval the control plane asked for (at registration, then with each heartbeat's answer). */
+  get heartbeatIntervalMs(): number {
+    return this.intervalMs;
   }
 
   /** The cluster's whole pod network, as the control plane announced it. */
@@ -101,7 +106,9 @@ export class NodeSession {
   private async beat(): Promise<void> {
     const name = this.options.node.metadata.name;
     try {
-      await unary((cb, options) => this.options.client().Heartbeat({ node_name: name }, options, cb));
+      const answer = await unary<{ heartbeat_interval_ms?: number }>((cb, options) => this.options.client().Heartbeat({ node_name: name }, options, cb));
+      // The control plane lengthens the interval as the fleet grows (it answers a bounded rate of heartbeats).
+      if (answer.heartbeat_interval_ms) this.intervalMs = answer.heartbeat_interval_ms;
       if (this.conditionsPending) {
         await this.register();
         this.conditionsPending = false;

@@ -7,10 +7,8 @@ import {
   apiServiceDefinition,
   BACKOFF,
   Backoff,
-  NODE_LEASE_NAMESPACE,
   nodeApiServiceDefinition,
   RotatingCertificateProvider,
-  type Lease,
   type Node,
   type Pod,
 } from '@skiff/api';
@@ -35,7 +33,7 @@ import { NodeCredentials } from './nodes/node-credentials.js';
 import { EncryptedSecretCodec } from './objects/encrypted-secret-codec.js';
 import { SECRETS_KEY_FILE } from './objects/secret-encryption-keys.js';
 import { ensureControlPlaneClientCertificate, ensureServingCertificate, renewalDelay } from './pki/index.js';
-import { InformerFactory } from './cache/index.js';
+import { InformerFactory, NodeLiveness } from './cache/index.js';
 import { NodeLifecycleController, startControllers, type RunningControllers } from './controllers/index.js';
 import { createGrpcHandlers } from './grpc/api-handlers.js';
 import { createApiMetrics } from './grpc/api-metrics.js';
@@ -160,14 +158,15 @@ export class ControlPlane {
       log: this.log,
     });
     this.scheduler.start();
+    // Node liveness lives in memory on the control plane that runs the node judge: heartbeats write nothing to etcd.
+    const liveness = new NodeLiveness(this.config.nodeTimings);
     this.nodeLifecycle = new NodeLifecycleController({
       objects,
       nodes: informers.informerFor<Node>('Node'),
-      leases: informers.informerFor<Lease>('Lease'),
+      liveness,
       pods: informers.informerFor<Pod>('Pod'),
       events: new EventRecorder(objects),
       log: this.log,
-      leaseNamespace: NODE_LEASE_NAMESPACE,
       leaseDurationMs: this.config.nodeTimings.leaseDurationMs,
       podEvictionTimeoutMs: this.config.podEvictionTimeoutMs,
       storeHealthy: () => store.ping(500),
@@ -191,7 +190,10 @@ export class ControlPlane {
     const metricsRegistry = new MetricsRegistry();
     collectDefaultMetrics({ register: metricsRegistry, prefix: 'skiff_controlplane_' });
     const metrics = createApiMetrics(metricsRegistry);
-    const nodes = new NodeRegistrar(objects, new PodCidrAllocator(store, this.config.podNetwork), this.config.nodeTimings);
+    const nodes = new NodeRegistrar(objects, new PodCidrAllocator(store, this.config.podNetwork), this.config.nodeTimings, undefined, {
+      liveness,
+      nodes: informers.informerFor<Node>('Node'),
+    });
     this.agents = new AgentProxy(objects, metrics, this.log, this.streams, guard, { caPem: identity.ca.certPem, ...identity.agentClient });
     const agents = this.agents;
     const nodeInformer = informers.informerFor<Node>('Node');

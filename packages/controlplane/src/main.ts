@@ -28,8 +28,11 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --listen        gRPC API address (default 127.0.0.1:7400; port 0 picks a free port); several
                   comma-separated addresses are all served, the first being the primary
   --http-listen   /healthz, /readyz and /metrics address (default 127.0.0.1:7401)
-  --heartbeat-interval-ms  how often agents renew their node lease (default 500)
-  --lease-duration-ms      a node whose lease is not renewed for this long is NotReady (default 1500: three heartbeats)
+  --heartbeat-interval-ms  how often agents heartbeat (default 500); longer in a large fleet (below)
+  --lease-duration-ms      a node not heard from for this long is NotReady (default 1500: three heartbeats;
+                           it keeps that ratio to the interval a node is told)
+  --max-heartbeats-per-second  the fleet's heartbeats the control plane answers at most; past it agents
+                           are told a longer interval (default 200: 500 ms up to 100 nodes, 5 s at 1,000)
   --pod-eviction-timeout-ms  how long a node stays NotReady before its pods move (default 500)
   --pod-network CIDR        the pods' address space (default 10.244.0.0/16)
   --node-cidr-mask-size N   size of each node's slice of it (default 24: 254 nodes of 254 pods)
@@ -59,6 +62,7 @@ function parseFlags() {
         'log-level': { type: 'string', default: 'info' },
         'heartbeat-interval-ms': { type: 'string', default: '500' },
         'lease-duration-ms': { type: 'string', default: '1500' },
+        'max-heartbeats-per-second': { type: 'string', default: '200' },
         'pod-eviction-timeout-ms': { type: 'string', default: '500' },
         strategy: { type: 'string', default: 'binpack' },
         'metric-resolution': { type: 'string', default: '5s' },
@@ -155,6 +159,7 @@ const controlPlane = new ControlPlane(
     nodeTimings: {
       heartbeatIntervalMs: positiveInteger('heartbeat-interval-ms', flags['heartbeat-interval-ms']),
       leaseDurationMs: positiveInteger('lease-duration-ms', flags['lease-duration-ms']),
+      maxHeartbeatsPerSecond: positiveInteger('max-heartbeats-per-second', flags['max-heartbeats-per-second']),
     },
   },
   log,

@@ -14,5 +14,6 @@ export {
   type InformerHandlers,
   type InformerOptions,
 } from './informer.js';
+export { DEFAULT_MAX_HEARTBEATS_PER_SECOND, NodeLiveness, type HeartbeatTerms, type LivenessTimings } from './node-liveness.js';
 export { silentLogger, type ControllerLogger } from './logger.js';
 export { WorkQueue, type WorkQueueOptions } from './work-queue.js';

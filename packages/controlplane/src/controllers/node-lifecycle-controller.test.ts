@@ -1,17 +1,19 @@
-// The node lifecycle controller against a real etcd, with its clock in the
-// test's hands: leases are judged by that clock, so "late" is exact.
+// The node lifecycle controller against a real etcd, with its clock (and the
+// liveness table's) in the test's hands: silence is judged by that clock, so
+// "late" is exact. Heartbeats are notes in the in-memory table, as the node
+// registrar makes them; the Node objects in etcd change only on transitions.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { kindInfo, type Lease, type Node, type Pod } from '@skiff/api';
+import { kindInfo, type Node, type Pod } from '@skiff/api';
 import { startEtcd, waitFor, type EtcdServer } from '@skiff/testkit';
 import { ApiService } from '../api/api-service.js';
 import { EventRecorder } from '../objects/event-recorder.js';
 import { ObjectStore } from '../objects/object-store.js';
 import { EtcdStore } from '../store/etcd-store.js';
 import { Informer } from '../cache/informer.js';
+import { NodeLiveness } from '../cache/node-liveness.js';
 import { NodeLifecycleController } from './node-lifecycle-controller.js';
 
 const NODE = kindInfo('Node');
-const LEASE = kindInfo('Lease');
 const POD = kindInfo('Pod');
 const LEASE_MS = 1500;
 const EVICT_MS = 500;
@@ -20,10 +22,12 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 let etcd: EtcdServer;
 let store: EtcdStore;
 let objects: ObjectStore;
-let informers: { nodes: Informer<Node>; leases: Informer<Lease>; pods: Informer<Pod> };
+let informers: { nodes: Informer<Node>; pods: Informer<Pod> };
 let controller: NodeLifecycleController | undefined;
 let now = T0;
 let storeUp = true;
+/** The control plane's liveness table; a restart makes a new one. */
+let liveness = new NodeLiveness({ heartbeatIntervalMs: LEASE_MS / 3, leaseDurationMs: LEASE_MS }, () => now);
 
 beforeAll(async () => {
   etcd = await startEtcd();
@@ -32,7 +36,6 @@ beforeAll(async () => {
   await new ApiService(objects).ensureBuiltinNamespaces();
   informers = {
     nodes: new Informer<Node>({ objects, info: NODE }),
-    leases: new Informer<Lease>({ objects, info: LEASE }),
     pods: new Informer<Pod>({ objects, info: POD }),
   };
   for (const informer of Object.values(informers)) informer.start();
@@ -54,9 +57,9 @@ function startController(): void {
   controller = new NodeLifecycleController({
     objects,
     ...informers,
+    liveness,
     events: new EventRecorder(objects, () => new Date(now)),
     log: { debug() {}, info() {}, warn() {}, error() {} },
-    leaseNamespace: 'skiff-system',
     leaseDurationMs: LEASE_MS,
     podEvictionTimeoutMs: EVICT_MS,
     storeHealthy: async () => {
@@ -67,7 +70,7 @@ function startController(): void {
   controller.start();
 }
 
-async function addNode(name: string, renewedAt: number): Promise<void> {
+async function addNode(name: string, renewedAt: number, heard = true): Promise<void> {
   const iso = new Date(renewedAt).toISOString();
   await objects.create(NODE, {
     apiVersion: 'v1',
@@ -79,12 +82,7 @@ async function addNode(name: string, renewedAt: number): Promise<void> {
       conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: iso, lastHeartbeatTime: iso }],
     },
   } satisfies Node);
-  await objects.create(LEASE, {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: { name, namespace: 'skiff-system' },
-    spec: { holderIdentity: name, leaseDurationSeconds: 2, renewTime: iso },
-  } satisfies Lease);
+  if (heard) renew(name, renewedAt);
   await objects.create(POD, {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -92,19 +90,18 @@ async function addNode(name: string, renewedAt: number): Promise<void> {
     spec: { containers: [{ name: 'c', image: 'x' }], restartPolicy: 'Always', terminationGracePeriodSeconds: 1, nodeName: name },
     status: { phase: 'Running' },
   } satisfies Pod);
-  await waitFor(() => informers.pods.get(`default/${name}-pod`) !== undefined && informers.leases.get(`skiff-system/${name}`) !== undefined, {
+  await waitFor(() => informers.pods.get(`default/${name}-pod`) !== undefined && informers.nodes.get(name) !== undefined, {
     timeoutMs: 5000,
     description: `informers to see ${name}`,
   });
 }
 
-async function renew(name: string, at: number): Promise<void> {
-  const lease = await objects.mustGet<Lease>(LEASE, 'skiff-system', name);
-  await objects.update(LEASE, { ...lease, spec: { ...lease.spec, renewTime: new Date(at).toISOString() } }, Number(lease.metadata.resourceVersion));
-  await waitFor(() => informers.leases.get(`skiff-system/${name}`)?.spec.renewTime === new Date(at).toISOString(), {
-    timeoutMs: 5000,
-    description: 'the lease informer to see the renewal',
-  });
+/** A heartbeat from the node at `at`, as the registrar notes it: in memory only. */
+function renew(name: string, at: number): void {
+  const saved = now;
+  now = at;
+  liveness.heard(name);
+  now = saved;
 }
 
 const readyOf = async (name: string) => (await objects.mustGet<Node>(NODE, undefined, name)).status?.conditions?.find((c) => c.type === 'Ready');
@@ -113,8 +110,6 @@ const readyOf = async (name: string) => (await objects.mustGet<Node>(NODE, undef
 async function removeNode(name: string): Promise<void> {
   const node = await objects.mustGet<Node>(NODE, undefined, name);
   await objects.delete(NODE, undefined, name, Number(node.metadata.resourceVersion));
-  const lease = await objects.mustGet<Lease>(LEASE, 'skiff-system', name);
-  await objects.delete(LEASE, 'skiff-system', name, Number(lease.metadata.resourceVersion));
   const pod = await objects.mustGet<Pod>(POD, 'default', `${name}-pod`);
   await objects.delete(POD, 'default', `${name}-pod`, Number(pod.metadata.resourceVersion));
 }
@@ -135,7 +130,7 @@ describe('NodeLifecycleController', () => {
     await waitFor(() => informers.nodes.get('just-joined') !== undefined, { timeoutMs: 5000, description: 'the joined node in the cache' });
     startController();
     now = T0 + 4 * LEASE_MS;
-    await renew('registered', now);
+    renew('registered', now);
     await settle();
     expect(await readyOf('just-joined')).toBeUndefined();
     expect((await readyOf('registered'))?.status).toBe('True');
@@ -165,13 +160,13 @@ describe('NodeLifecycleController', () => {
 
     // A heartbeat 1 s late (lease not yet expired): nothing happens.
     now = T0 + LEASE_MS + LEASE_MS - 100;
-    await renew('alive', now - 1);
+    renew('alive', now - 1);
     await settle();
     expect((await readyOf('dying'))?.status).toBe('True');
 
     // 'dying' stays silent past its lease: NotReady with reason, but no eviction yet.
     now = T0 + LEASE_MS + LEASE_MS + 100;
-    await renew('alive', now);
+    renew('alive', now);
     await waitFor(async () => (await readyOf('dying'))?.status === 'Unknown', { timeoutMs: 5000, description: 'dying NotReady' });
     expect(await readyOf('dying')).toMatchObject({ reason: 'NodeStatusUnknown', lastTransitionTime: new Date(now).toISOString() });
     await waitFor(async () => taintKeys(await objects.mustGet<Node>(NODE, undefined, 'dying')).includes('node.kubernetes.io/unreachable'), {
@@ -183,7 +178,7 @@ describe('NodeLifecycleController', () => {
 
     // After the eviction timeout its pods are deleted; the healthy node keeps its own.
     now += EVICT_MS;
-    await renew('alive', now);
+    renew('alive', now);
     await waitFor(async () => (await objects.get(POD, 'default', 'dying-pod')) === undefined, { timeoutMs: 5000, description: 'dying-pod evicted' });
     await waitFor(async () => (await objects.get(POD, 'default', 'dying-terminating')) === undefined, { timeoutMs: 5000, description: 'the terminating pod force-deleted' });
     expect(await objects.get(POD, 'default', 'alive-pod')).toBeDefined();
@@ -239,11 +234,50 @@ describe('NodeLifecycleController', () => {
     await settle();
     storeUp = true;
     now += LEASE_MS - 100; // the lease is long expired by the clock, but the store was just away
-    await renew('alive', now); // (another node stays healthy: a fleet-wide silence is never acted on)
+    renew('alive', now); // (another node stays healthy: a fleet-wide silence is never acted on)
     await settle();
     expect((await readyOf('patient'))?.status).toBe('True');
     now += 200;
-    await renew('alive', now);
+    renew('alive', now);
     await waitFor(async () => (await readyOf('patient'))?.status === 'Unknown', { timeoutMs: 5000, description: 'patient NotReady once the grace is over' });
+  });
+
+  it('invariant: a restarted control plane (a new liveness table) gives every node a full lease before judging it', async () => {
+    now = T0 + 200_000;
+    await addNode('survivor', now);
+    await addNode('forgotten', now, false);
+    liveness = new NodeLiveness({ heartbeatIntervalMs: LEASE_MS / 3, leaseDurationMs: LEASE_MS }, () => now); // the restart: nothing heard yet, by anyone
+    startController();
+    now += LEASE_MS - 100;
+    renew('survivor', now);
+    await settle();
+    expect((await readyOf('forgotten'))?.status).toBe('True');
+    expect((await readyOf('survivor'))?.status).toBe('True');
+    now += 200;
+    renew('survivor', now);
+    await waitFor(async () => (await readyOf('forgotten'))?.status === 'Unknown', { timeoutMs: 5000, description: 'forgotten NotReady once the grace is over' });
+    const ready = await readyOf('forgotten');
+    expect(ready?.message).toBe('the node agent has not been heard from since the control plane started');
+    // Its last heartbeat time stays what registration recorded (we never heard it).
+    expect(ready?.lastHeartbeatTime).toBe(new Date(T0 + 200_000).toISOString());
+    expect((await readyOf('survivor'))?.status).toBe('True');
+  });
+
+  it('invariant: a fleet that falls silent over one heartbeat interval (its last heartbeats spread) loses no pods', async () => {
+    now = T0 + 300_000;
+    // A longer interval than the lease's third, as a large fleet is told: silence spreads over it.
+    liveness = new NodeLiveness({ heartbeatIntervalMs: 1000, leaseDurationMs: LEASE_MS }, () => now);
+    await addNode('wave-1', now);
+    await addNode('wave-2', now + 900);
+    startController();
+    now += LEASE_MS + 100; // wave-1 is silent, wave-2 not yet
+    await waitFor(async () => (await readyOf('wave-1'))?.status === 'Unknown', { timeoutMs: 5000, description: 'wave-1 NotReady' });
+    now += EVICT_MS + 100; // wave-1 NotReady past the eviction timeout; wave-2 (heard 900 ms later) still within its lease
+    await settle();
+    expect(await objects.get(POD, 'default', 'wave-1-pod')).toBeDefined();
+    now += 300; // now wave-2 is silent too: the whole fleet, which is never acted on
+    await settle();
+    expect(await objects.get(POD, 'default', 'wave-1-pod')).toBeDefined();
+    expect(await objects.get(POD, 'default', 'wave-2-pod')).toBeDefined();
   });
 });

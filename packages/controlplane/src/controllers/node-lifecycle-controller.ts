@@ -1,22 +1,30 @@
 // Node lifecycle: a node's conditions (and cordon) are mirrored as Kubernetes'
-// NoSchedule condition taints (node-condition-taints.ts). A node whose lease is not renewed in time becomes NotReady
-// (Ready=Unknown, with the reason and the time); once it has stayed NotReady
-// for the eviction timeout its pods are deleted, and the deployment controller
-// replaces them on healthy nodes. A node that heartbeats again is Ready again
-// (NodeRegistrar.heartbeat). Leases are judged by the control plane's clock
-// only (the node registrar stamps renewTime), so agents' clocks do not matter.
+// NoSchedule condition taints (node-condition-taints.ts). A node not heard
+// from for a lease (by the in-memory liveness table the node registrar feeds,
+// cache/node-liveness.ts) becomes NotReady (Ready=Unknown, with the reason,
+// the last time it was heard and the transition time); once it has stayed
+// NotReady for the eviction timeout its pods are deleted, and the deployment
+// controller replaces them on healthy nodes. A node that heartbeats again is
+// Ready again (NodeRegistrar.heartbeat). Silence is judged by the control
+// plane's clock only, so agents' clocks do not matter; etcd is written only on
+// these transitions, never per heartbeat.
 //
 // Guards against evicting because *we* were blind rather than the node dead:
-// nothing is judged until a full lease period after this controller started or
-// after the store last failed to answer (agents could not renew meanwhile),
-// and when every node goes silent at once nothing is evicted (that is a
-// control-plane or network problem, not a fleet of dead nodes).
-import { isTerminalPod, kindInfo, type Lease, type Node, type NodeCondition, type Pod } from '@skiff/api';
+// nothing is judged until a full lease period after this controller started
+// (the liveness table counts a node it has not heard since it started as heard
+// at its start, too) or after the store last failed to answer, and when every
+// node goes silent at once nothing is evicted (that is a control-plane or
+// network problem, not a fleet of dead nodes): a node is evicted only once it
+// has been silent for its lease and one more heartbeat interval, when all the
+// nodes that stopped with it are silent too (their last heartbeats were spread
+// over one interval; at 1,000 nodes that is 5 s).
+import { isTerminalPod, kindInfo, type Node, type NodeCondition, type Pod } from '@skiff/api';
 import type { EventRecorder } from '../objects/event-recorder.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
 import { reconciledTaints } from './node-condition-taints.js';
 import { thaw, type Immutable, type Informer } from '../cache/informer.js';
+import type { NodeLiveness } from '../cache/node-liveness.js';
 import type { ControllerLogger } from '../cache/logger.js';
 
 const NODE = kindInfo('Node');
@@ -25,13 +33,12 @@ const POD = kindInfo('Pod');
 export interface NodeLifecycleOptions {
   readonly objects: ObjectStore;
   readonly nodes: Informer<Node>;
-  readonly leases: Informer<Lease>;
+  /** When each node was last heard (its heartbeats and registrations), shared with the node registrar. */
+  readonly liveness: NodeLiveness;
   readonly pods: Informer<Pod>;
   readonly events: EventRecorder;
   readonly log: ControllerLogger;
-  /** Namespace of node leases. */
-  readonly leaseNamespace: string;
-  /** A lease not renewed for this long means the node is NotReady. */
+  /** A node not heard from for this long is NotReady (the liveness table scales it with a large fleet's interval). */
   readonly leaseDurationMs: number;
   /** How long a node stays NotReady before its pods are evicted. */
   readonly podEvictionTimeoutMs: number;
@@ -73,13 +80,14 @@ export class NodeLifecycleController {
   }
 
   private async check(): Promise<void> {
-    const { nodes, leases, pods } = this.options;
-    if (!nodes.hasSynced() || !leases.hasSynced() || !pods.hasSynced()) return;
+    const { nodes, pods, liveness } = this.options;
+    if (!nodes.hasSynced() || !pods.hasSynced()) return;
     try {
       await this.options.storeHealthy();
     } catch {
-      // Agents cannot renew while the store is away: give them a full lease after it returns.
-      this.judgeAfter = this.now() + this.options.leaseDurationMs;
+      // Nothing can be marked while the store is away, and agents that fail over meanwhile may not
+      // reach us: give them a full lease after it returns.
+      this.judgeAfter = this.now() + Math.max(this.options.leaseDurationMs, this.options.liveness.terms().leaseDurationMs);
       return;
     }
     // Conditions become NoSchedule taints at once; judging silence waits (below).
@@ -88,8 +96,10 @@ export class NodeLifecycleController {
     if (now < this.judgeAfter) return;
 
     // Nodes that never registered are not judged, nor counted among those that could fall silent.
-    const all = nodes.list().filter((node) => readyCondition(node) !== undefined);
-    const silent = all.filter((node) => this.silent(node, now));
+    const listed = nodes.list();
+    liveness.retainOnly(new Set(listed.map((node) => node.metadata.name)));
+    const all = listed.filter((node) => readyCondition(node) !== undefined);
+    const silent = all.filter((node) => this.silent(node.metadata.name));
     if (silent.length > 1 && silent.length === all.length) {
       this.options.log.warn({ nodes: silent.length }, 'every node is silent at once; not marking or evicting anything');
       return;
@@ -99,34 +109,24 @@ export class NodeLifecycleController {
       const ready = readyCondition(node);
       if (!ready || ready.status === 'True') continue;
       const since = Date.parse(ready.lastTransitionTime ?? '') || now;
-      if (now - since >= this.options.podEvictionTimeoutMs && this.leaseExpired(node.metadata.name, now)) {
+      // Evicted only once silent past its lease and one more interval, so that a silence of the whole fleet
+      // (nodes go silent over one interval, as their last heartbeats were spread) is seen whole first.
+      if (now - since >= this.options.podEvictionTimeoutMs && this.options.liveness.isSilentPastWindow(node.metadata.name)) {
         await this.evictPods(node.metadata.name);
       }
     }
   }
 
-  /**
-   * Not heard from for a lease: by its lease, or, while the lease is not in
-   * the cache yet, by the heartbeat time registration stamped. A node that
-   * never registered (Join made it; its agent is still starting) is not judged.
-   */
-  private silent(node: Immutable<Node>, now: number): boolean {
-    const lease = this.options.leases.get(`${this.options.leaseNamespace}/${node.metadata.name}`);
-    const heard = lease?.spec.renewTime ?? readyCondition(node)?.lastHeartbeatTime;
-    if (heard === undefined) return false;
-    return now - Date.parse(heard) > this.options.leaseDurationMs;
-  }
-
-  private leaseExpired(nodeName: string, now: number): boolean {
-    const lease = this.options.leases.get(`${this.options.leaseNamespace}/${nodeName}`);
-    if (!lease) return true;
-    return now - Date.parse(lease.spec.renewTime) > this.options.leaseDurationMs;
+  /** Not heard from for its lease (a node the table never heard counts from the table's start). */
+  private silent(nodeName: string): boolean {
+    return this.options.liveness.isSilent(nodeName);
   }
 
   private async markNotReady(cached: Node, now: number): Promise<void> {
     if (readyCondition(cached)?.status === 'Unknown') return;
-    const lease = this.options.leases.get(`${this.options.leaseNamespace}/${cached.metadata.name}`);
-    const last = lease ? lease.spec.renewTime : 'never';
+    const { liveness } = this.options;
+    const name = cached.metadata.name;
+    const last = liveness.hasHeard(name) ? new Date(liveness.lastHeard(name)).toISOString() : 'never';
     await retryOnConflict(async () => {
       const node = await this.options.objects.get<Node>(NODE, undefined, cached.metadata.name);
       if (!node || readyCondition(node)?.status === 'Unknown') return;
@@ -134,14 +134,14 @@ export class NodeLifecycleController {
         type: 'Ready',
         status: 'Unknown',
         reason: 'NodeStatusUnknown',
-        message: `the node agent stopped renewing its lease (last renewed ${last})`,
-        lastHeartbeatTime: last === 'never' ? new Date(now).toISOString() : last,
+        message: last === 'never' ? 'the node agent has not been heard from since the control plane started' : `the node agent stopped heartbeating (last heard ${last})`,
+        lastHeartbeatTime: last === 'never' ? (readyCondition(node)?.lastHeartbeatTime ?? new Date(now).toISOString()) : last,
         lastTransitionTime: new Date(now).toISOString(),
       };
       const others = (node.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
       await this.options.objects.update(NODE, { ...node, status: { ...node.status, conditions: [condition, ...others] } }, Number(node.metadata.resourceVersion));
     });
-    this.options.log.warn({ node: cached.metadata.name, lastRenewed: last }, 'node is NotReady');
+    this.options.log.warn({ node: name, lastHeard: last }, 'node is NotReady');
     await this.options.events
       .record({ involved: cached, type: 'Warning', reason: 'NodeNotReady', message: `Node ${cached.metadata.name} status is now: NodeNotReady`, component: 'node-lifecycle' })
       .catch(() => undefined);

@@ -55,17 +55,19 @@ export function createNodeHandlers(deps: NodeServiceDeps): NodeApiHandlers {
       const reported = parseNode(request.node_json);
       caller.authorize(attributesOf(NODE, 'update', { name: reported.metadata?.name }));
       const node = await deps.nodes.register(reported);
+      const terms = deps.nodes.terms();
       return {
         node_json: JSON.stringify(node),
-        heartbeat_interval_ms: deps.nodes.timings.heartbeatIntervalMs,
-        lease_duration_ms: deps.nodes.timings.leaseDurationMs,
+        heartbeat_interval_ms: terms.heartbeatIntervalMs,
+        lease_duration_ms: terms.leaseDurationMs,
         pod_network: deps.podNetwork,
       };
     }),
     Heartbeat: unary('Heartbeat', async (request, caller) => {
+      // Authorized as an update of the node's own lease (the node restriction), though no Lease is written.
       caller.authorize(attributesOf(LEASE, 'update', { namespace: NODE_LEASE_NAMESPACE, name: request.node_name }));
-      await deps.nodes.heartbeat(request.node_name);
-      return {};
+      const terms = await deps.nodes.heartbeat(request.node_name);
+      return { heartbeat_interval_ms: terms.heartbeatIntervalMs, lease_duration_ms: terms.leaseDurationMs };
     }),
     UpdatePodStatus: unary('UpdatePodStatus', async (request, caller) => {
       caller.authorize(attributesOf(POD, 'update', { namespace: request.namespace, name: request.name, subresource: 'status' }));

@@ -1,8 +1,15 @@
-// What agents may do to Nodes and their Leases: register (refresh what the
-// agent knows — capacity, addresses, runtime — and keep what users own —
+// What agents may do to their Nodes: register (refresh what the agent knows —
+// capacity, addresses, runtime, its own conditions — and keep what users own —
 // cordon, taints, their labels), heartbeat, and what ctl may do: cordon.
+//
+// A heartbeat costs no etcd write: it is noted in the in-memory liveness table
+// (cache/node-liveness.ts) that the node judge reads. etcd is written only on
+// a transition: a node the Node object says is not Ready that speaks again is
+// made Ready (read from the informer cache, so a Ready node's heartbeat does
+// not even read etcd). No Lease is written per heartbeat (README: Node liveness).
 import {
   AGENT_OWNED_NODE_ANNOTATIONS,
+  ConflictError,
   InvalidError,
   isDns1123Subdomain,
   isQuantity,
@@ -12,6 +19,8 @@ import {
   type Node,
   type NodeCondition,
 } from '@skiff/api';
+import type { Immutable, Informer } from '../cache/informer.js';
+import { NodeLiveness, type HeartbeatTerms } from '../cache/node-liveness.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
 import type { PodCidrAllocator } from './pod-cidr-allocator.js';
@@ -23,15 +32,31 @@ import { NODE_LEASE_NAMESPACE } from '@skiff/api';
 export interface NodeTimings {
   readonly heartbeatIntervalMs: number;
   readonly leaseDurationMs: number;
+  /** The fleet's heartbeat rate the control plane answers at most: intervals grow past it (cache/node-liveness.ts). */
+  readonly maxHeartbeatsPerSecond?: number;
+}
+
+export interface NodePresence {
+  /** Where heartbeats are noted (shared with the node lifecycle controller). */
+  readonly liveness: NodeLiveness;
+  /** The Node cache: a Ready node's heartbeat is answered from it without reading etcd. */
+  readonly nodes?: Informer<Node>;
 }
 
 export class NodeRegistrar {
+  readonly liveness: NodeLiveness;
+  private readonly nodeCache?: Informer<Node>;
+
   constructor(
     private readonly objects: ObjectStore,
     private readonly cidrs: PodCidrAllocator,
     readonly timings: NodeTimings,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+    presence: NodePresence = { liveness: new NodeLiveness(timings, () => clock().getTime()) },
+  ) {
+    this.liveness = presence.liveness;
+    this.nodeCache = presence.nodes;
+  }
 
   async register(reported: Node): Promise<Node> {
     const name = checkReportedNode(reported);
@@ -68,23 +93,37 @@ export class NodeRegistrar {
         ? this.objects.update(NODE, next, Number(existing.metadata.resourceVersion))
         : this.objects.create(NODE, next);
     });
-    await this.renewLease(name, true);
+    this.liveness.heard(name);
+    await this.removeLegacyLease(name);
     return node;
   }
 
-  async heartbeat(name: string): Promise<void> {
-    await this.renewLease(name, false);
-    // A node that was marked NotReady while silent is Ready again once it speaks.
-    await retryOnConflict(async () => {
+  /**
+   * The node is alive: noted in memory. Only a node the Node object does not
+   * call Ready (the judge marked it Unknown while it was silent) costs a write:
+   * it is Ready again at once. The cache answers for a Ready node; a node the
+   * cache does not know (yet) is read from etcd, and one that is not there is
+   * NOT_FOUND, so its agent registers again.
+   */
+  async heartbeat(name: string): Promise<HeartbeatTerms> {
+    const cached = this.nodeCache?.hasSynced() ? this.nodeCache.get(name) : undefined;
+    if (cached && isReadyNode(cached)) return this.liveness.heard(name);
+    return retryOnConflict(async () => {
       const node = await this.objects.get<Node>(NODE, undefined, name);
       if (!node) throw new NotFoundError(`node "${name}" is not registered; register it first`);
-      const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-      if (ready?.status === 'True') return;
+      const terms = this.liveness.heard(name);
+      if (isReadyNode(node)) return terms;
       const now = this.clock().toISOString();
       const others = (node.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
       const next: Node = { ...node, status: { ...node.status, conditions: [readyCondition(undefined, now), ...others] } };
       await this.objects.update(NODE, next, Number(node.metadata.resourceVersion));
+      return terms;
     });
+  }
+
+  /** The heartbeat interval and lease for the fleet as large as it is now (what a registering agent is told). */
+  terms(): HeartbeatTerms {
+    return this.liveness.terms();
   }
 
   async cordon(name: string, unschedulable: boolean): Promise<Node> {
@@ -97,30 +136,22 @@ export class NodeRegistrar {
     });
   }
 
-  private async renewLease(name: string, createIfMissing: boolean): Promise<void> {
-    await retryOnConflict(async () => {
-      const now = this.clock().toISOString();
-      const existing = await this.objects.get<Lease>(LEASE, NODE_LEASE_NAMESPACE, name);
-      const spec = {
-        holderIdentity: name,
-        leaseDurationSeconds: Math.ceil(this.timings.leaseDurationMs / 1000),
-        renewTime: now,
-        acquireTime: existing?.spec.acquireTime ?? now,
-      };
-      if (existing) {
-        await this.objects.update(LEASE, { ...existing, spec }, Number(existing.metadata.resourceVersion));
-        return;
-      }
-      if (!createIfMissing) throw new NotFoundError(`node "${name}" has no lease; register the node again`);
-      const lease: Lease = {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { name, namespace: NODE_LEASE_NAMESPACE, uid: crypto.randomUUID(), creationTimestamp: now, generation: 1 },
-        spec,
-      };
-      await this.objects.create(LEASE, lease);
+  /**
+   * Earlier versions renewed a Lease per heartbeat in NODE_LEASE_NAMESPACE.
+   * Nothing renews it now, so a reader would take it for a dead node: it goes
+   * when the node registers. (Registration is rare; a heartbeat never looks.)
+   */
+  private async removeLegacyLease(name: string): Promise<void> {
+    const lease = await this.objects.get<Lease>(LEASE, NODE_LEASE_NAMESPACE, name);
+    if (!lease) return;
+    await this.objects.delete(LEASE, NODE_LEASE_NAMESPACE, name, Number(lease.metadata.resourceVersion)).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError) && !(error instanceof ConflictError)) throw error;
     });
   }
+}
+
+function isReadyNode(node: Immutable<Node> | Node): boolean {
+  return node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 }
 
 /** The existing annotations, with the agent-owned ones (its VTEP) replaced by what it reports now. */

@@ -2,7 +2,11 @@
 
 
 export interface HeartbeatResponse {
+  'heartbeat_interval_ms'?: (number);
+  'lease_duration_ms'?: (number);
 }
 
 export interface HeartbeatResponse__Output {
+  'heartbeat_interval_ms': (number);
+  'lease_duration_ms': (number);
 }
