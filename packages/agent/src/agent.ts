@@ -6,7 +6,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Server, status } from '@grpc/grpc-js';
 import {
-  agentServiceDefinition,
   createApiClient,
   grpcCodeOf,
   type ApiClient,
@@ -17,39 +16,34 @@ import {
   type PodStatus,
   RotatingCertificateProvider,
   type Secret,
-  VTEP_ADDRESS_ANNOTATION,
-  VTEP_MAC_ANNOTATION,
 } from '@skiff/api/core';
 import { certificateNamesHost } from '@skiff/api/x509/facts';
 import type { Logger } from 'pino';
 import { Assignments } from './assignments.js';
 import { channelCredentials, ControlPlaneLink } from './control-plane-link.js';
 import {
-  agentServerCredentials,
   CertificateRenewer,
   enrollNode,
   joinCluster,
   removeNodeCredentials,
-  requireControlPlane,
   type NodeCredentials,
 } from './credentials/index.js';
 import { ApiEventSink } from './events/api-event-sink.js';
 import { hostOf } from './host-port.js';
+import { startAgentServer } from './agent-server.js';
+import { nodeObject } from './node-object.js';
 import { unary } from './grpc-call.js';
 import { DISCARD_POD_EVENTS, type PodEventSink } from './events/pod-events.js';
 import type { EvictionManager } from './eviction/eviction-manager.js';
-import { createEvictions, createPodCgroups, nodeResources, podCgroupManager, type NodeResources } from './node-resources.js';
-import { ImageGarbageCollector, statfsProbe } from './images/image-gc.js';
+import { createEvictions, createPodCgroups, nodeResources, podCgroupManager } from './node-resources.js';
+import type { ImageGarbageCollector } from './images/image-gc.js';
+import { createNodeImages } from './images/node-images.js';
 import { pullCredentialsOf } from './images/pull-secrets.js';
-import { RegistryImageStore } from './images/registry-image-store.js';
-import { createExecHandlers } from './exec-service.js';
-import { createLogsHandlers } from './logs-service.js';
 import { startAgentHttpServer, type RunningAgentHttpServer } from './metrics/agent-http-server.js';
 import { resourceMetricsRegistry } from './metrics/prometheus-metrics.js';
-import { createResourceMetricsHandlers } from './metrics/resource-metrics-service.js';
 import { ResourceSampler } from './metrics/resource-sampler.js';
 import { BridgePodNetwork, DEFAULT_BRIDGE_NAME } from './network/bridge-pod-network.js';
-import { removeOverlay, VXLAN_OVERHEAD, vxlanMacAddress, type UnderlayLink } from './network/vxlan-overlay.js';
+import { removeOverlay, VXLAN_OVERHEAD, type UnderlayLink } from './network/vxlan-overlay.js';
 import type { OverlayController } from './overlay-controller.js';
 import { createOverlayController, overlayUnderlay } from './pod-overlay.js';
 import { NodeServices } from './node-services.js';
@@ -69,7 +63,7 @@ import { DEFAULT_TABLE_NAME } from './services/nft-ruleset.js';
 import type { ServiceCatalog } from './services/service-catalog.js';
 import { DEFAULT_SERVICE_CIDR, removeProxyTable } from './services/service-proxy.js';
 
-export const AGENT_VERSION = '0.1.0';
+export { AGENT_VERSION } from './node-object.js';
 
 export type { AgentConfig } from './agent-config.js';
 
@@ -116,7 +110,9 @@ export class NodeAgent {
         log: this.log.child({ component: 'metrics' }),
       });
     }
-    const agentAddress = await this.listen(runtime, identity);
+    const served = await startAgentServer(this.config.listen, runtime, identity, this.sampler);
+    this.server = served.server;
+    const agentAddress = served.address;
     if (this.config.httpListen !== undefined) {
       this.http = await startAgentHttpServer(this.config.httpListen, resourceMetricsRegistry(this.sampler ?? { node: undefined, pods: [] }));
     }
@@ -124,7 +120,7 @@ export class NodeAgent {
     const resources = nodeResources(this.config.capacity, this.config.systemReserved);
     this.session = new NodeSession({
       client: () => link.client,
-      node: this.nodeObject(agentAddress, host, underlay, resources),
+      node: nodeObject(this.config, agentAddress, host, underlay, resources),
       log: this.log,
       onCallFailed: (error) => this.callFailed(error),
     });
@@ -152,7 +148,17 @@ export class NodeAgent {
     }
     const assignments = new Assignments({ client: () => link.client, nodeName: this.config.nodeName, log: this.log, onChange: () => this.reconciler?.trigger() });
     this.assignments = assignments;
-    const images = this.config.runtime === 'runc' ? await this.createImages(assignments) : undefined;
+    const nodeImages =
+      this.config.runtime === 'runc'
+        ? await createNodeImages({
+            stateDir: this.config.stateDir,
+            insecureRegistries: this.config.insecureRegistries,
+            ...(this.config.imageGc ? { thresholds: this.config.imageGc } : {}),
+            inUse: () => this.reconciler?.imagesInUse() ?? [...assignments.desired().values()].flatMap((pod) => pod.spec.containers.map((container) => container.image)),
+            log: this.log,
+          })
+        : undefined;
+    this.imageGc = nodeImages?.gc;
     link.onReconnect(() => {
       assignments.restart();
       this.overlay?.restart();
@@ -186,7 +192,7 @@ export class NodeAgent {
       ...(network ? { volumes: podConfig.volumes } : {}),
       events: this.events,
       runtime,
-      ...(images ? { images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),
+      ...(nodeImages ? { images: nodeImages.images, pullCredentials: (pod: Pod) => pullCredentialsOf(pod, (namespace, name) => this.getSecret(namespace, name)) } : {}),
       ...(network ? { network, podFiles: new PodEtcFiles(join(this.config.stateDir, 'pods'), undefined, () => services.dnsSettings()) } : {}),
       serviceEnv: (pod: Pod) => services.environmentOf(pod),
       pods: assignments,
@@ -341,27 +347,6 @@ export class NodeAgent {
   }
 
   /** The image store, and its garbage collector watching the disk it is on. */
-  private async createImages(assignments: Assignments): Promise<RegistryImageStore> {
-    const root = join(this.config.stateDir, 'images');
-    await mkdir(root, { recursive: true });
-    const images = new RegistryImageStore({
-      root,
-      insecureRegistries: [...this.config.insecureRegistries],
-      onPulled: () => this.imageGc?.check(),
-    });
-    const gc = this.config.imageGc ?? {};
-    this.imageGc = new ImageGarbageCollector({
-      inventory: images,
-      probe: statfsProbe(root),
-      // In use: named by any pod the agent has, running or not (or still tearing down).
-      inUse: () => this.reconciler?.imagesInUse() ?? [...assignments.desired().values()].flatMap((pod) => pod.spec.containers.map((container) => container.image)),
-      ...(gc.highThresholdPercent !== undefined ? { highThresholdPercent: gc.highThresholdPercent } : {}),
-      ...(gc.lowThresholdPercent !== undefined ? { lowThresholdPercent: gc.lowThresholdPercent } : {}),
-      log: this.log,
-    });
-    return images;
-  }
-
   private createNetwork(node: Node, clusterCidr: string, underlay: UnderlayLink | undefined): BridgePodNetwork {
     const podCidr = node.spec.podCIDR;
     if (!podCidr) throw new Error(`the control plane gave node ${node.metadata.name} no pod CIDR`);
@@ -374,18 +359,6 @@ export class NodeAgent {
       // Without it, the service proxy still needs the host to route pod → ClusterIP (DNAT'd) back onto the bridge.
       ...(!underlay && clusterCidr && (this.config.serviceProxy?.enabled ?? true) ? { forwarding: 'bridge' as const } : {}),
     });
-  }
-
-  /** The agent's own gRPC server: TLS with the node certificate, answering the control plane only. */
-  private async listen(runtime: Runtime, identity: RotatingCertificateProvider): Promise<string> {
-    const server = new Server();
-    server.addService(agentServiceDefinition(), requireControlPlane({ ...createLogsHandlers(runtime), ...createExecHandlers(runtime), ...createResourceMetricsHandlers(this.sampler) }));
-    const serverCredentials = agentServerCredentials(identity);
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(this.config.listen, serverCredentials, (error, bound) => (error ? reject(error) : resolve(bound))),
-    );
-    this.server = server;
-    return `${this.config.listen.slice(0, this.config.listen.lastIndexOf(':'))}:${port}`;
   }
 
   /** Where the agent's /metrics and /healthz are served (--http-listen), once started. */
@@ -401,24 +374,6 @@ export class NodeAgent {
   /** Where pod events go (the Evicted events of the eviction manager). */
   private podEventSink(): PodEventSink {
     return this.config.podEvents ?? this.events ?? DISCARD_POD_EVENTS;
-  }
-
-  private nodeObject(agentAddress: string, host: string, underlay: UnderlayLink | undefined, { capacity, allocatable }: NodeResources): Node {
-    // The VTEP peers need (overlay-peers.ts); the registrar replaces these annotations at every registration.
-    const vtep = underlay ? { annotations: { [VTEP_ADDRESS_ANNOTATION]: host, [VTEP_MAC_ANNOTATION]: vxlanMacAddress(this.config.nodeName) } } : {};
-    return {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: this.config.nodeName, labels: { ...this.config.labels }, ...vtep },
-      spec: this.config.taints.length > 0 ? { taints: [...this.config.taints] } : {},
-      status: {
-        capacity: { ...capacity },
-        allocatable: { ...allocatable },
-        addresses: [{ type: 'InternalIP', address: host }],
-        daemonEndpoints: { agentEndpoint: { address: agentAddress } },
-        nodeInfo: { runtime: this.config.runtime, agentVersion: AGENT_VERSION, operatingSystem: process.platform, architecture: process.arch },
-      },
-    };
   }
 
   private async reportStatus(client: NodeApiClient, pod: Pod, status: PodStatus, removeTerminated: boolean): Promise<void> {
