@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type SkiffClient } from '@skiff/cli';
-import { startLocalCluster, type LocalCluster } from '@skiff/testkit';
+import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '@skiff/testkit';
 import { afterAll, beforeAll } from 'vitest';
 
 export interface ClusterFixture {
@@ -15,7 +15,7 @@ export interface ClusterFixture {
   file(name: string, content: string): string;
 }
 
-export function useCluster(): () => ClusterFixture {
+export function useCluster(options: LocalClusterOptions = {}): () => ClusterFixture {
   let fixture: ClusterFixture | undefined;
   let api: SkiffClient | undefined;
   let cluster: LocalCluster | undefined;
@@ -23,7 +23,7 @@ export function useCluster(): () => ClusterFixture {
   let files = 0;
 
   beforeAll(async () => {
-    cluster = await startLocalCluster();
+    cluster = await startLocalCluster(options);
     api = connect({ kubeconfig: cluster.adminKubeconfig });
     const started = cluster;
     const client = api;

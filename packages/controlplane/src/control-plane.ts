@@ -49,7 +49,7 @@ import { ResourceMetricsScraper, ResourceMetricsStore } from './metrics/index.js
 import { EventRecorder } from './objects/event-recorder.js';
 import { ObjectStore } from './objects/object-store.js';
 import { Scheduler, type Strategy } from './scheduler/index.js';
-import { EtcdStore, type Store } from './store/index.js';
+import { Compactor, EtcdStore, type Store } from './store/index.js';
 
 /** setTimeout's largest delay (about 24.8 days); a longer wait is re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -91,6 +91,8 @@ export interface ControlPlaneConfig {
   readonly hpaSyncPeriodMs?: number;
   /** The Job controller's first back-off after a pod failure (default 10 s). */
   readonly jobBackoffBaseMs?: number;
+  /** How often the store's history is compacted, keeping one interval (--etcd-compaction-interval); default 5 min, 0 turns it off. */
+  readonly compactionIntervalMs?: number;
 }
 
 export class ControlPlane {
@@ -106,6 +108,7 @@ export class ControlPlane {
   private audit?: AuditLog;
   private renewal?: NodeJS.Timeout;
   private metricsScraper?: ResourceMetricsScraper;
+  private compactor?: Compactor;
   /** The latest PodMetrics and NodeMetrics scraped from the agents (in memory; the metrics API and the HPA read it). */
   readonly metrics = new ResourceMetricsStore();
 
@@ -205,6 +208,14 @@ export class ControlPlane {
       log: this.log.child({ component: 'metrics-scraper' }),
     });
     this.metricsScraper.start();
+    if (this.config.compactionIntervalMs !== 0) {
+      this.compactor = new Compactor({
+        store,
+        ...(this.config.compactionIntervalMs !== undefined ? { intervalMs: this.config.compactionIntervalMs } : {}),
+        log: this.log.child({ component: 'compactor' }),
+      });
+      this.compactor.start();
+    }
     const context = { metrics, log: this.log, objects, streams: this.streams, guard };
     const tokenRequests = new TokenRequests(objects, serviceAccounts);
     const serving = new RotatingCertificateProvider({ caPem: identity.ca.certPem, certPem: identity.serving.chainPem, keyPem: identity.serving.keyPem });
@@ -279,6 +290,7 @@ export class ControlPlane {
     this.streams.endAll('the control plane is shutting down; reconnect');
     await stopping;
     await this.metricsScraper?.stop();
+    await this.compactor?.stop();
     this.agents?.close();
     await this.http?.close();
     await this.nodeLifecycle?.stop();

@@ -41,6 +41,7 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --allow-host-path-namespaces  comma-separated namespaces whose pods may use hostPath volumes (default none)
   --metric-resolution D  how often the agents' resource metrics are scraped (ctl top, the HPA; default 5s)
   --horizontal-pod-autoscaler-sync-period D  how often each HorizontalPodAutoscaler is evaluated (default 15s)
+  --etcd-compaction-interval D  compact etcd's history to the revision of one interval ago (default 5m; 0 turns it off)
   --job-backoff-base  a Job's first back-off after a pod failure, doubled per failure up to 6m (default 10s, as Kubernetes)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)`;
@@ -67,6 +68,7 @@ function parseFlags() {
         strategy: { type: 'string', default: 'binpack' },
         'metric-resolution': { type: 'string', default: '5s' },
         'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '15s' },
+        'etcd-compaction-interval': { type: 'string', default: '5m' },
         'allow-host-path-namespaces': { type: 'string', default: '' },
         'job-backoff-base': { type: 'string', default: '10s' },
         'pod-network': { type: 'string', default: '10.244.0.0/16' },
@@ -107,6 +109,7 @@ let nodeCertTtlMs: number;
 let metricsResolutionMs: number;
 let hpaSyncPeriodMs: number;
 let jobBackoffBaseMs: number;
+let compactionIntervalMs: number;
 try {
   nodeCertTtlMs = parseDuration(flags['node-cert-ttl'], '--node-cert-ttl');
   metricsResolutionMs = parseDuration(flags['metric-resolution'], '--metric-resolution');
@@ -114,6 +117,7 @@ try {
   hpaSyncPeriodMs = parseDuration(flags['horizontal-pod-autoscaler-sync-period'], '--horizontal-pod-autoscaler-sync-period');
   if (hpaSyncPeriodMs < 1000) throw new Error(`--horizontal-pod-autoscaler-sync-period must be at least 1s, not ${flags['horizontal-pod-autoscaler-sync-period']}`);
   jobBackoffBaseMs = parseDuration(flags['job-backoff-base'], '--job-backoff-base');
+  compactionIntervalMs = flags['etcd-compaction-interval'] === '0' ? 0 : parseDuration(flags['etcd-compaction-interval'], '--etcd-compaction-interval');
 } catch (error) {
   process.stderr.write(`skiff-controlplane: ${messageOf(error)}\n`);
   process.exit(2);
@@ -140,6 +144,7 @@ const controlPlane = new ControlPlane(
     nodeCertTtlMs,
     metricsResolutionMs,
     hpaSyncPeriodMs,
+    compactionIntervalMs,
     ...(flags['audit-log']
       ? {
           audit: {

@@ -5,3 +5,4 @@ export type { KeyValue, ListResult, Store, StoreEvent, WatchCallbacks, WatchHand
 export { EtcdStore, MAX_TXN_OPS, type EtcdStoreOptions } from './etcd-store.js';
 export { MemoryStore, type MemoryStoreClock, type MemoryStoreOptions } from './memory-store.js';
 export { systemClock } from './memory-clock.js';
+export { Compactor, DEFAULT_COMPACTION_INTERVAL_MS, type CompactorOptions } from './compactor.js';
