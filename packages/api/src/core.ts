@@ -7,6 +7,7 @@
 // cost it megabytes of compiled code it never runs. index.ts re-exports all.
 export * from './kinds.js';
 export * from './types.js';
+export * from './workload-types.js';
 export * from './job-types.js';
 export * from './metrics-types.js';
 export * from './autoscaling-types.js';

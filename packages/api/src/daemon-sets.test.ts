@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { daemonSetRolloutStatus, withDaemonPodTolerations } from './daemon-sets.js';
-import type { DaemonSet, DaemonSetStatus } from './types.js';
+import type { DaemonSet, DaemonSetStatus } from './workload-types.js';
 import { formatIssue, validateManifest } from './validate.js';
 
 function manifest(spec: string, labels = '{ app: logs }'): unknown {

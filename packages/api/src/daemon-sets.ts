@@ -10,7 +10,8 @@ import {
   TAINT_NODE_UNSCHEDULABLE,
 } from './node-taints.js';
 import type { RolloutStatus } from './deployments.js';
-import type { DaemonSet, Toleration } from './types.js';
+import type { Toleration } from './types.js';
+import type { DaemonSet } from './workload-types.js';
 
 /** Label on every daemon pod: the hash of the template it was made from (Kubernetes' ControllerRevision hash). */
 export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { revisionOf, rolloutStatus, templateWithoutHash, POD_TEMPLATE_HASH_LABEL } from './deployments.js';
-import type { Deployment, DeploymentStatus } from './types.js';
+import type { Deployment, DeploymentStatus } from './workload-types.js';
 
 function deployment(replicas: number, status: DeploymentStatus, generation = 2): Deployment {
   return {

@@ -1,7 +1,8 @@
 // What ctl and the control plane both need to know about Deployments and
 // their ReplicaSets: the annotation and label names Kubernetes uses, the
 // revision of a ReplicaSet, and kubectl's reading of a rollout's status.
-import type { Deployment, DeploymentCondition, PodTemplateSpec, ReplicaSet } from './types.js';
+import type { PodTemplateSpec } from './types.js';
+import type { Deployment, DeploymentCondition, ReplicaSet } from './workload-types.js';
 
 /** Label on every ReplicaSet a Deployment creates and on its pods: which version of the template they run. */
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';

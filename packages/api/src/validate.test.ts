@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { formatFieldPath } from './field-path.js';
 import type { Service } from './service-types.js';
-import type { ConfigMap, Deployment, Pod, Secret } from './types.js';
+import type { ConfigMap, Pod, Secret } from './types.js';
+import type { Deployment } from './workload-types.js';
 import { formatIssue, MAX_OBJECT_BYTES, validateManifest, type ValidationResult } from './validate.js';
 
 import * as fixtures from '../../../test/fixtures/invalid-manifests.js';
