@@ -1,24 +1,9 @@
-import { intOrPercent, nonNegativeInteger } from './fields.js';
+import { rollingStrategySchema } from './deployment.js';
+import { nonNegativeInteger } from './fields.js';
 import type { JsonSchema } from './json-schema.js';
 import { labelSelectorSchema } from './label-selector.js';
 import { podTemplateSpecSchema } from './pod-spec.js';
 import { resourceSchema } from './resource.js';
-
-// As Kubernetes: RollingUpdate by default; rollingUpdate's own defaults
-// (maxUnavailable 1, maxSurge 0) only for that type, so they are filled in code.
-const updateStrategySchema: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: { type: 'RollingUpdate' },
-  properties: {
-    type: { type: 'string', enum: ['RollingUpdate', 'OnDelete'], default: 'RollingUpdate' },
-    rollingUpdate: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { maxUnavailable: intOrPercent, maxSurge: intOrPercent },
-    },
-  },
-};
 
 export const daemonSetSchema: JsonSchema = resourceSchema({
   kind: 'DaemonSet',
@@ -31,7 +16,7 @@ export const daemonSetSchema: JsonSchema = resourceSchema({
       properties: {
         selector: labelSelectorSchema,
         template: podTemplateSpecSchema,
-        updateStrategy: updateStrategySchema,
+        updateStrategy: rollingStrategySchema(['RollingUpdate', 'OnDelete']),
         minReadySeconds: nonNegativeInteger,
         revisionHistoryLimit: { ...nonNegativeInteger, default: 10 },
       },

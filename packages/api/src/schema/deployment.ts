@@ -4,21 +4,27 @@ import { labelSelectorSchema } from './label-selector.js';
 import { podTemplateSpecSchema } from './pod-spec.js';
 import { resourceSchema } from './resource.js';
 
-// rollingUpdate's own defaults depend on the strategy type (a Recreate
-// deployment must not get one), so they are filled in code, not here.
-const strategySchema: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: { type: 'RollingUpdate' },
-  properties: {
-    type: { type: 'string', enum: ['RollingUpdate', 'Recreate'], default: 'RollingUpdate' },
-    rollingUpdate: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { maxSurge: intOrPercent, maxUnavailable: intOrPercent },
+/**
+ * A workload's update strategy: `type` (RollingUpdate by default, as
+ * Kubernetes) and rollingUpdate's numbers or percentages. rollingUpdate's own
+ * defaults depend on the type (a Recreate deployment must not get one), so
+ * they are filled in code, not here. Shared with DaemonSet's updateStrategy.
+ */
+export function rollingStrategySchema(types: readonly ['RollingUpdate', ...string[]]): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    default: { type: 'RollingUpdate' },
+    properties: {
+      type: { type: 'string', enum: [...types], default: 'RollingUpdate' },
+      rollingUpdate: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { maxSurge: intOrPercent, maxUnavailable: intOrPercent },
+      },
     },
-  },
-};
+  };
+}
 
 export const deploymentSchema: JsonSchema = resourceSchema({
   kind: 'Deployment',
@@ -32,7 +38,7 @@ export const deploymentSchema: JsonSchema = resourceSchema({
         replicas: { ...nonNegativeInteger, default: 1 },
         selector: labelSelectorSchema,
         template: podTemplateSpecSchema,
-        strategy: strategySchema,
+        strategy: rollingStrategySchema(['RollingUpdate', 'Recreate']),
         minReadySeconds: nonNegativeInteger,
         revisionHistoryLimit: { ...nonNegativeInteger, default: 10 },
         paused: booleanField,
