@@ -12,7 +12,7 @@ describe('control plane HTTP endpoints', () => {
     for (const path of ['/healthz', '/readyz']) {
       const response = await fetch(`http://${cluster.httpAddress}${path}`);
       expect(response.status, path).toBe(200);
-      expect(await response.text()).toBe('ok\n');
+      expect(await response.text()).toMatch(path === '/readyz' ? /^ok\n\[\+\]etcd ok\n/ : /^ok\n$/);
     }
   });
 
@@ -32,7 +32,7 @@ describe('control plane HTTP endpoints', () => {
     try {
       const response = await fetch(`http://${cluster.httpAddress}/readyz`);
       expect(response.status).toBe(503);
-      expect(await response.text()).toMatch(/^not ready: /);
+      expect(await response.text()).toMatch(/^not ready: etcd: .*\n\[-\]etcd failed: /);
       expect((await fetch(`http://${cluster.httpAddress}/healthz`)).status).toBe(200);
     } finally {
       await cluster.etcd.restart();

@@ -233,7 +233,10 @@ export class ControlPlane {
     );
     this.scheduleServingRenewal(serving, identity, sans);
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
-    this.http = await startHttpServer(httpHost, httpPort, { metrics: metricsRegistry, checkReady: () => store.ping(1000) });
+    this.http = await startHttpServer(httpHost, httpPort, {
+      metrics: metricsRegistry,
+      readyChecks: [{ name: 'etcd', check: () => store.ping(1000) }],
+    });
     const adminKubeconfig = await ensureAdminKubeconfig(dataDir, identity.ca, `https://${this.announcedAddress(this.grpc.address)}`);
     return {
       grpcAddress: this.grpc.address,

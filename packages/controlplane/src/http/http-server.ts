@@ -3,10 +3,20 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry as MetricsRegistry } from 'prom-client';
 
+/**
+ * One named part of readiness (Kubernetes' /readyz checks): resolves with an
+ * optional detail ("standby", "leader since …") when it passes, rejects with
+ * the reason when it fails. A failing check makes /readyz answer 503.
+ */
+export interface ReadyCheck {
+  readonly name: string;
+  check(): Promise<string | void>;
+}
+
 export interface HttpEndpoints {
   readonly metrics: MetricsRegistry;
-  /** Resolves when the control plane can serve requests; rejects with the reason otherwise. */
-  readonly checkReady: () => Promise<void>;
+  /** Every check must pass for the control plane to be ready; all are listed in /readyz's body. */
+  readonly readyChecks: readonly ReadyCheck[];
 }
 
 export interface RunningHttpServer {
@@ -26,10 +36,7 @@ export async function startHttpServer(host: string, port: number, endpoints: Htt
       case '/healthz':
         return reply(200, 'ok\n');
       case '/readyz':
-        endpoints.checkReady().then(
-          () => reply(200, 'ok\n'),
-          (error: unknown) => reply(503, `not ready: ${error instanceof Error ? error.message : String(error)}\n`),
-        );
+        void readiness(endpoints.readyChecks).then(({ ready, body }) => reply(ready ? 200 : 503, body));
         return;
       case '/metrics':
         endpoints.metrics.metrics().then(
@@ -54,4 +61,26 @@ export async function startHttpServer(host: string, port: number, endpoints: Htt
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * "ok" or "not ready: <first failure>" on the first line (what a probe or a
+ * human reads first), then one line per check as Kubernetes' verbose
+ * /readyz prints them: "[+]name detail" or "[-]name failed: reason".
+ */
+export async function readiness(checks: readonly ReadyCheck[]): Promise<{ ready: boolean; body: string }> {
+  const results = await Promise.all(
+    checks.map(async ({ name, check }) => {
+      try {
+        const detail = await check();
+        return { name, ok: true, line: `[+]${name} ${detail || 'ok'}` };
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        return { name, ok: false, reason, line: `[-]${name} failed: ${reason}` };
+      }
+    }),
+  );
+  const failed = results.find((result) => !result.ok);
+  const head = failed ? `not ready: ${failed.name}: ${failed.reason ?? ''}` : 'ok';
+  return { ready: failed === undefined, body: [head, ...results.map((result) => result.line)].join('\n') + '\n' };
 }
