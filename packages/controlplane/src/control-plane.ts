@@ -50,6 +50,7 @@ import { EventRecorder } from './objects/event-recorder.js';
 import { ObjectStore } from './objects/object-store.js';
 import { Scheduler, type Strategy } from './scheduler/index.js';
 import { Compactor, EtcdStore, type Store } from './store/index.js';
+import { EtcdCare, type EtcdCareConfig } from './etcd-care.js';
 
 /** setTimeout's largest delay (about 24.8 days); a longer wait is re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -93,6 +94,8 @@ export interface ControlPlaneConfig {
   readonly jobBackoffBaseMs?: number;
   /** How often the store's history is compacted, keeping one interval (--etcd-compaction-interval); default 5 min, 0 turns it off. */
   readonly compactionIntervalMs?: number;
+  /** Defragmentation, quota warnings and alarms (etcd-care.ts; --etcd-maintenance-interval, --etcd-defrag-*, --etcd-quota-backend-bytes). */
+  readonly etcdCare?: EtcdCareConfig;
 }
 
 export class ControlPlane {
@@ -109,6 +112,7 @@ export class ControlPlane {
   private renewal?: NodeJS.Timeout;
   private metricsScraper?: ResourceMetricsScraper;
   private compactor?: Compactor;
+  private etcdCare?: EtcdCare;
   /** The latest PodMetrics and NodeMetrics scraped from the agents (in memory; the metrics API and the HPA read it). */
   readonly metrics = new ResourceMetricsStore();
 
@@ -216,6 +220,8 @@ export class ControlPlane {
       });
       this.compactor.start();
     }
+    this.etcdCare = new EtcdCare({ endpoints: [...this.config.etcdEndpoints] }, objects, this.log.child({ component: 'etcd-maintainer' }), this.config.etcdCare);
+    this.etcdCare.start();
     const context = { metrics, log: this.log, objects, streams: this.streams, guard };
     const tokenRequests = new TokenRequests(objects, serviceAccounts);
     const serving = new RotatingCertificateProvider({ caPem: identity.ca.certPem, certPem: identity.serving.chainPem, keyPem: identity.serving.keyPem });
@@ -235,7 +241,7 @@ export class ControlPlane {
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
     this.http = await startHttpServer(httpHost, httpPort, {
       metrics: metricsRegistry,
-      readyChecks: [{ name: 'etcd', check: () => store.ping(1000) }],
+      readyChecks: [{ name: 'etcd', check: () => store.ping(1000) }, this.etcdCare.readyCheck],
     });
     const adminKubeconfig = await ensureAdminKubeconfig(dataDir, identity.ca, `https://${this.announcedAddress(this.grpc.address)}`);
     return {
@@ -294,6 +300,7 @@ export class ControlPlane {
     await stopping;
     await this.metricsScraper?.stop();
     await this.compactor?.stop();
+    await this.etcdCare?.close();
     this.agents?.close();
     await this.http?.close();
     await this.nodeLifecycle?.stop();

@@ -4,18 +4,21 @@ import { parseArgs } from 'node:util';
 import { messageOf, parseDuration } from '@skiff/api';
 import { pino } from 'pino';
 import { runRotateSecretsKey } from './commands/rotate-secrets-key.js';
+import { runSnapshotCommand } from './commands/snapshot.js';
 import { runTokenCommand } from './commands/token.js';
 import { parseServiceNetwork } from './api/service-allocations.js';
 import { ControlPlane } from './control-plane.js';
+import { parseEtcdCareFlags, type EtcdCareConfig } from './etcd-care.js';
 
-// Subcommands first: `skiff-controlplane token …`, `skiff-controlplane rotate-secrets-key …`.
-const subcommands: Record<string, typeof runTokenCommand> = { token: runTokenCommand, 'rotate-secrets-key': runRotateSecretsKey };
+// Subcommands first: `skiff-controlplane token …`, `skiff-controlplane rotate-secrets-key …`, `… snapshot save|restore`.
+const subcommands: Record<string, typeof runTokenCommand> = { token: runTokenCommand, 'rotate-secrets-key': runRotateSecretsKey, snapshot: runSnapshotCommand };
 const subcommand = subcommands[process.argv[2] ?? ''];
 if (subcommand) process.exit(await subcommand(process.argv.slice(3), { stdout: process.stdout, stderr: process.stderr }));
 
 const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--listen HOST:PORT] [--advertise-address HOST] [flags]
        skiff-controlplane token create|list|delete …   join tokens for agents (see token --help)
        skiff-controlplane rotate-secrets-key …          re-encrypt every Secret under a fresh key
+       skiff-controlplane snapshot save FILE | restore FILE --etcd-data-dir DIR …   back etcd up, restore it (snapshot --help)
   --data-dir      CA, keys, the first join token (DIR/token) and the admin kubeconfig (DIR/admin.kubeconfig);
                   default /var/lib/skiff/controlplane
   --etcd          comma-separated etcd client URLs (env SKIFF_ETCD; default http://127.0.0.1:2379)
@@ -42,6 +45,11 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --metric-resolution D  how often the agents' resource metrics are scraped (ctl top, the HPA; default 5s)
   --horizontal-pod-autoscaler-sync-period D  how often each HorizontalPodAutoscaler is evaluated (default 15s)
   --etcd-compaction-interval D  compact etcd's history to the revision of one interval ago (default 5m; 0 turns it off)
+  --etcd-maintenance-interval D  how often each etcd member's size and the alarms are checked (default 1m; 0 turns
+                  defragmentation and the warnings off; /readyz's etcd-alarms check stays)
+  --etcd-defrag-threshold F  defragment a member, one at a time, when this fraction of its database is free (default 0.5; 0 never)
+  --etcd-defrag-min-size Q   ... and its database is at least this big (default 16Mi)
+  --etcd-quota-backend-bytes Q  the quota etcd runs with (its --quota-backend-bytes, default 2Gi): warns at 80 %
   --job-backoff-base  a Job's first back-off after a pod failure, doubled per failure up to 6m (default 10s, as Kubernetes)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)`;
@@ -69,6 +77,10 @@ function parseFlags() {
         'metric-resolution': { type: 'string', default: '5s' },
         'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '15s' },
         'etcd-compaction-interval': { type: 'string', default: '5m' },
+        'etcd-maintenance-interval': { type: 'string', default: '1m' },
+        'etcd-defrag-threshold': { type: 'string', default: '0.5' },
+        'etcd-defrag-min-size': { type: 'string', default: '16Mi' },
+        'etcd-quota-backend-bytes': { type: 'string', default: '2Gi' },
         'allow-host-path-namespaces': { type: 'string', default: '' },
         'job-backoff-base': { type: 'string', default: '10s' },
         'pod-network': { type: 'string', default: '10.244.0.0/16' },
@@ -110,6 +122,7 @@ let metricsResolutionMs: number;
 let hpaSyncPeriodMs: number;
 let jobBackoffBaseMs: number;
 let compactionIntervalMs: number;
+let etcdCare: EtcdCareConfig;
 try {
   nodeCertTtlMs = parseDuration(flags['node-cert-ttl'], '--node-cert-ttl');
   metricsResolutionMs = parseDuration(flags['metric-resolution'], '--metric-resolution');
@@ -118,6 +131,12 @@ try {
   if (hpaSyncPeriodMs < 1000) throw new Error(`--horizontal-pod-autoscaler-sync-period must be at least 1s, not ${flags['horizontal-pod-autoscaler-sync-period']}`);
   jobBackoffBaseMs = parseDuration(flags['job-backoff-base'], '--job-backoff-base');
   compactionIntervalMs = flags['etcd-compaction-interval'] === '0' ? 0 : parseDuration(flags['etcd-compaction-interval'], '--etcd-compaction-interval');
+  etcdCare = parseEtcdCareFlags({
+    interval: flags['etcd-maintenance-interval'],
+    defragThreshold: flags['etcd-defrag-threshold'],
+    defragMinSize: flags['etcd-defrag-min-size'],
+    quotaBackendBytes: flags['etcd-quota-backend-bytes'],
+  });
 } catch (error) {
   process.stderr.write(`skiff-controlplane: ${messageOf(error)}\n`);
   process.exit(2);
@@ -145,6 +164,7 @@ const controlPlane = new ControlPlane(
     metricsResolutionMs,
     hpaSyncPeriodMs,
     compactionIntervalMs,
+    etcdCare,
     ...(flags['audit-log']
       ? {
           audit: {

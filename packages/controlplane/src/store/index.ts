@@ -6,3 +6,16 @@ export { EtcdStore, MAX_TXN_OPS, type EtcdStoreOptions } from './etcd-store.js';
 export { MemoryStore, type MemoryStoreClock, type MemoryStoreOptions } from './memory-store.js';
 export { systemClock } from './memory-clock.js';
 export { Compactor, DEFAULT_COMPACTION_INTERVAL_MS, type CompactorOptions } from './compactor.js';
+export type { MemberStatus, StoreAlarm, StoreAlarmType, StoreMaintenance } from './store-maintenance.js';
+export { alarmAdvice } from './store-maintenance.js';
+export { EtcdMemberMaintenance } from './etcd-member-maintenance.js';
+export {
+  DEFAULT_DEFRAG_MIN_BYTES,
+  DEFAULT_DEFRAG_THRESHOLD,
+  DEFAULT_MAINTENANCE_INTERVAL_MS,
+  DEFAULT_QUOTA_BYTES,
+  StoreMaintainer,
+  type MaintenanceNotice,
+  type StoreMaintainerOptions,
+} from './store-maintainer.js';
+export { saveSnapshot, type SavedSnapshot } from './etcd-snapshot.js';
