@@ -3,8 +3,12 @@
 export { ControlPlane, type ControlPlaneConfig } from './control-plane.js';
 export { ResourceMetricsStore } from './metrics/index.js';
 export {
+  EtcdMemberMaintenance,
   EtcdStore,
   MemoryStore,
+  StoreMaintainer,
+  type MaintenanceNotice,
+  type MemberStatus,
   type EtcdStoreOptions,
   type KeyValue,
   type ListResult,

@@ -25,6 +25,8 @@ export interface StartEtcdOptions {
    * plane started there too).
    */
   netns?: string;
+  /** More etcd flags, e.g. ['--quota-backend-bytes', '8388608']. */
+  extraArgs?: readonly string[];
 }
 
 export interface EtcdServer {
@@ -55,7 +57,7 @@ function baseDir(): string {
   return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }
 
-function etcdArgs(dataDir: string, clientPort: number, peerPort: number): string[] {
+function etcdArgs(dataDir: string, clientPort: number, peerPort: number, extraArgs: readonly string[]): string[] {
   const client = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   return [
@@ -68,13 +70,14 @@ function etcdArgs(dataDir: string, clientPort: number, peerPort: number): string
     '--initial-cluster', `n1=${peer}`,
     '--initial-cluster-state', 'new',
     '--log-level', 'warn',
+    ...extraArgs,
   ];
 }
 
-async function launch(dataDir: string, clientPort: number, peerPort: number, readyTimeoutMs: number, netns: string | undefined): Promise<ManagedProcess> {
+async function launch(dataDir: string, clientPort: number, peerPort: number, readyTimeoutMs: number, netns: string | undefined, extraArgs: readonly string[] = []): Promise<ManagedProcess> {
   const child = startProcess({
     name: `etcd:${clientPort}`,
-    ...inNetworkNamespace(netns, etcdBinary(), etcdArgs(dataDir, clientPort, peerPort)),
+    ...inNetworkNamespace(netns, etcdBinary(), etcdArgs(dataDir, clientPort, peerPort, extraArgs)),
   });
   const url = `http://127.0.0.1:${clientPort}/health`;
   let exitedEarly = false;
@@ -147,6 +150,7 @@ class Server implements EtcdServer {
     private readonly readyTimeoutMs: number,
     private readonly forgetDir: () => void,
     private readonly netns: string | undefined,
+    private readonly extraArgs: readonly string[],
   ) {}
 
   get endpoint(): string {
@@ -169,7 +173,7 @@ class Server implements EtcdServer {
   async restart(): Promise<void> {
     if (this.stopped) throw new Error('etcd: restart() after stop()');
     await this.current.stop();
-    this.current = await launch(this.dataDir, this.clientPort, this.peerPort, this.readyTimeoutMs, this.netns);
+    this.current = await launch(this.dataDir, this.clientPort, this.peerPort, this.readyTimeoutMs, this.netns, this.extraArgs);
   }
 }
 
@@ -187,8 +191,9 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdSer
       let peerPort = options.peerPort ?? (await freePort());
       while (peerPort === clientPort && options.peerPort === undefined) peerPort = await freePort();
       try {
-        const child = await launch(dataDir, clientPort, peerPort, readyTimeoutMs, options.netns);
-        return new Server(clientPort, peerPort, dataDir, ownsDataDir, child, readyTimeoutMs, forgetDir, options.netns);
+        const extraArgs = options.extraArgs ?? [];
+        const child = await launch(dataDir, clientPort, peerPort, readyTimeoutMs, options.netns, extraArgs);
+        return new Server(clientPort, peerPort, dataDir, ownsDataDir, child, readyTimeoutMs, forgetDir, options.netns, extraArgs);
       } catch (error) {
         const randomPorts = options.clientPort === undefined || options.peerPort === undefined;
         if (attempt >= PORT_ATTEMPTS || !randomPorts || !portClash(error)) throw error;

@@ -29,6 +29,8 @@ export interface LocalClusterOptions {
   readonly controlPlaneDataDir?: string;
   readonly etcdClientPort?: number;
   readonly etcdPeerPort?: number;
+  /** More etcd flags (e.g. a small --quota-backend-bytes). */
+  readonly etcdArgs?: readonly string[];
   /** Control plane addresses; port 0 (the default) picks free ports. */
   readonly grpcAddress?: string;
   readonly httpAddress?: string;
@@ -133,6 +135,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     clientPort: options.etcdClientPort,
     peerPort: options.etcdPeerPort,
     netns: options.netns,
+    ...(options.etcdArgs ? { extraArgs: options.etcdArgs } : {}),
   });
   const dataDir = options.controlPlaneDataDir ?? (await mkdtemp(join(tmpdir(), 'skiff-controlplane-')));
   const wantsLease = options.ownPodNetwork ?? (options.netns === undefined && !(options.controlPlaneArgs ?? []).includes('--pod-network'));
