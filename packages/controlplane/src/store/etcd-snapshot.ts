@@ -34,20 +34,28 @@ export async function saveSnapshot(options: EtcdStoreOptions, path: string): Pro
     let revision = 0;
     try {
       const stream = await connection.call('snapshot', () => connection.client.maintenance.snapshot());
-      // Chunks are written in order; each write is awaited before the next
-      // chunk is taken, so memory holds at most what grpc has buffered.
-      let writing = Promise.resolve();
+      // etcd3 types the stream narrowly; it is grpc-js's ClientReadableStream, a Readable:
+      // pausing it while a chunk is written keeps a fast etcd from filling memory on a slow disk.
+      const readable = stream as unknown as { pause(): void; resume(): void };
       await new Promise<void>((resolve, reject) => {
+        let failed = false;
+        let writing = Promise.resolve();
         stream.on('data', (chunk) => {
           if (revision === 0 && chunk.header) revision = Number(chunk.header.revision);
           const blob = Buffer.from(chunk.blob);
           hash.update(blob);
           bytes += blob.length;
-          writing = writing.then(() => file.write(blob).then(() => undefined));
-          writing.catch(reject);
+          readable.pause();
+          writing = file.write(blob).then(
+            () => readable.resume(),
+            (error: unknown) => {
+              failed = true;
+              reject(error);
+            },
+          );
         });
         stream.on('error', (error) => reject(connection.toStoreError('snapshot', error)));
-        stream.on('end', () => void writing.then(resolve, reject));
+        stream.on('end', () => void writing.then(() => (failed ? undefined : resolve())));
       });
       await file.sync();
     } finally {
