@@ -58,9 +58,13 @@ describe('defragmentation', () => {
     expect(notices).toEqual([]); // all of it in use: nothing to give back
     await removeAll(store, '/filler/');
     await store.compact(await store.currentRevision());
-    // etcd compacts physically in the background: wait for the pages to come free.
+    // etcd compacts physically in the background, and reports pages freed (dbSizeInUse) as of its last
+    // commit: bbolt hands pages a transaction released to later ones only. A control plane writes all the
+    // time; here a small write per probe plays that part.
+    let probes = 0;
     const [fragmented] = await waitFor(
       async () => {
+        await store!.create(`/probe/${probes++}`, 'x');
         const statuses = await maintenance!.memberStatuses();
         return statuses[0] && statuses[0].dbSizeInUse < statuses[0].dbSize / 2 ? statuses : undefined;
       },
