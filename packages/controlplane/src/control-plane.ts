@@ -49,7 +49,7 @@ import { ResourceMetricsScraper, ResourceMetricsStore } from './metrics/index.js
 import { EventRecorder } from './objects/event-recorder.js';
 import { ObjectStore } from './objects/object-store.js';
 import { Scheduler, type Strategy } from './scheduler/index.js';
-import { Compactor, EtcdStore, type Store } from './store/index.js';
+import { Compactor, DEFAULT_WATCH_CACHE_SIZE, EtcdStore, GroupCommit, WatchCache, type Store } from './store/index.js';
 
 /** setTimeout's largest delay (about 24.8 days); a longer wait is re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -93,6 +93,8 @@ export interface ControlPlaneConfig {
   readonly jobBackoffBaseMs?: number;
   /** How often the store's history is compacted, keeping one interval (--etcd-compaction-interval); default 5 min, 0 turns it off. */
   readonly compactionIntervalMs?: number;
+  /** Events the watch cache keeps (--watch-cache-size, default 10,000); 0 serves every read from etcd. */
+  readonly watchCacheSize?: number;
 }
 
 export class ControlPlane {
@@ -125,7 +127,7 @@ export class ControlPlane {
     const identity = await loadClusterIdentity(dataDir, sans);
     const secrets = await EncryptedSecretCodec.open(join(dataDir, SECRETS_KEY_FILE));
     this.audit = this.config.audit ? await AuditLog.open(this.config.audit) : AuditLog.disabled();
-    const store = new EtcdStore({ endpoints: [...this.config.etcdEndpoints] });
+    const store = cachedStore(new EtcdStore({ endpoints: [...this.config.etcdEndpoints] }), this.config.watchCacheSize, this.log);
     this.store = store;
     const objects = new ObjectStore(store, { secrets });
     const api = new ApiService(
@@ -321,6 +323,20 @@ export class ControlPlane {
       }
     }
   }
+}
+
+/**
+ * The store every part of this control plane uses: etcd, read through the
+ * watch cache (lists and watches from memory, one etcd watch in all), with
+ * concurrent single writes group-committed into shared transactions.
+ */
+function cachedStore(etcd: EtcdStore, watchCacheSize: number | undefined, log: Logger): Store {
+  const size = watchCacheSize ?? DEFAULT_WATCH_CACHE_SIZE;
+  const reads =
+    size === 0
+      ? etcd
+      : new WatchCache(etcd, { windowSize: size, onRelist: (reason) => log.warn({ reason }, 'watch cache relisting') });
+  return new GroupCommit(reads);
 }
 
 /** "a:1, b:2" → ["a:1", "b:2"], each checked to be host:port. */

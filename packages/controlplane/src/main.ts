@@ -42,6 +42,8 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --metric-resolution D  how often the agents' resource metrics are scraped (ctl top, the HPA; default 5s)
   --horizontal-pod-autoscaler-sync-period D  how often each HorizontalPodAutoscaler is evaluated (default 15s)
   --etcd-compaction-interval D  compact etcd's history to the revision of one interval ago (default 5m; 0 turns it off)
+  --watch-cache-size N       recent events the watch cache keeps for watches resuming from the past (default 10000;
+                             0 turns the watch cache off: every list and watch goes to etcd)
   --job-backoff-base  a Job's first back-off after a pod failure, doubled per failure up to 6m (default 10s, as Kubernetes)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)`;
@@ -69,6 +71,7 @@ function parseFlags() {
         'metric-resolution': { type: 'string', default: '5s' },
         'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '15s' },
         'etcd-compaction-interval': { type: 'string', default: '5m' },
+        'watch-cache-size': { type: 'string', default: '10000' },
         'allow-host-path-namespaces': { type: 'string', default: '' },
         'job-backoff-base': { type: 'string', default: '10s' },
         'pod-network': { type: 'string', default: '10.244.0.0/16' },
@@ -110,6 +113,11 @@ let metricsResolutionMs: number;
 let hpaSyncPeriodMs: number;
 let jobBackoffBaseMs: number;
 let compactionIntervalMs: number;
+const watchCacheSize = Number(flags['watch-cache-size']);
+if (!Number.isSafeInteger(watchCacheSize) || watchCacheSize < 0) {
+  process.stderr.write(`skiff-controlplane: --watch-cache-size must be a whole number of events (0 turns the cache off), not "${flags['watch-cache-size']}"\n`);
+  process.exit(2);
+}
 try {
   nodeCertTtlMs = parseDuration(flags['node-cert-ttl'], '--node-cert-ttl');
   metricsResolutionMs = parseDuration(flags['metric-resolution'], '--metric-resolution');
@@ -145,6 +153,7 @@ const controlPlane = new ControlPlane(
     metricsResolutionMs,
     hpaSyncPeriodMs,
     compactionIntervalMs,
+    watchCacheSize,
     ...(flags['audit-log']
       ? {
           audit: {

@@ -60,6 +60,8 @@ export interface ListInput {
   readonly namespace?: string;
   readonly allNamespaces?: boolean;
   readonly labelSelector?: string;
+  /** Kubernetes' list resourceVersion: "" (consistent), "0" (any: from the watch cache), "N" (at least N). */
+  readonly resourceVersion?: string;
 }
 
 const NAMESPACE = kindInfo('Namespace');
@@ -134,7 +136,8 @@ export class ApiService {
     const info = requireKind(input.kind);
     const selector = selectorOf(input.labelSelector);
     const namespace = input.allNamespaces ? undefined : effectiveNamespace(info, input.namespace);
-    const { items, revision } = await this.objects.list(info, namespace);
+    const minRevision = parseResourceVersion(input.resourceVersion);
+    const { items, revision } = await this.objects.list(info, namespace, minRevision === undefined ? undefined : { minRevision });
     return { items: items.filter((item) => selector.matches(item.metadata.labels)), revision };
   }
 
@@ -221,8 +224,16 @@ export class ApiService {
     return this.services;
   }
 
+  /**
+   * As Kubernetes' NamespaceLifecycle admission: the namespace comes from the
+   * watch cache (no etcd read per write), and only when the cache does not
+   * have it (just created, and the cache is a moment behind) from a
+   * consistent read, so a namespace applied just before its objects is found.
+   */
   private async requireActiveNamespace(name: string): Promise<void> {
-    const namespace = await this.objects.get<Namespace>(NAMESPACE, undefined, name);
+    const namespace =
+      (await this.objects.get<Namespace>(NAMESPACE, undefined, name, { minRevision: 0 })) ??
+      (await this.objects.get<Namespace>(NAMESPACE, undefined, name));
     if (!namespace) {
       throw new NotFoundError(
         `namespace "${name}" not found; create it first (apply a Namespace manifest with metadata.name: ${name})`,

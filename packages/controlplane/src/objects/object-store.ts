@@ -2,7 +2,7 @@
 // Secrets encrypted at rest (when given a transformer), and error messages
 // that name the object the way kubectl users expect.
 import { AlreadyExistsError, BatchConflictError, ConflictError, NotFoundError, type KindInfo, type ResourceObject } from '@skiff/api';
-import type { KeyValue, Store, StoreEvent, WatchHandle, WriteOp } from '../store/store.js';
+import type { KeyValue, ReadOptions, Store, StoreEvent, WatchHandle, WriteOp } from '../store/store.js';
 import type { SecretTransformer } from './encrypted-secret-codec.js';
 import { ObjectCodec } from './object-codec.js';
 import { describeObject, kindPrefix, objectKey } from './object-keys.js';
@@ -50,8 +50,10 @@ export class ObjectStore {
     info: KindInfo,
     namespace: string | undefined,
     name: string,
+    /** How fresh (store.ts): by default a consistent read; `{ minRevision: 0 }` may come from the watch cache. */
+    options?: ReadOptions,
   ): Promise<T | undefined> {
-    const kv = await this.store.get(objectKey(info, namespace, name));
+    const kv = await this.store.get(objectKey(info, namespace, name), options);
     return kv ? this.codec.decode<T>(info, kv) : undefined;
   }
 
@@ -69,8 +71,9 @@ export class ObjectStore {
   async list<T extends ResourceObject = ResourceObject>(
     info: KindInfo,
     namespace: string | undefined,
+    options?: ReadOptions,
   ): Promise<{ items: T[]; revision: number }> {
-    const result = await this.store.list(kindPrefix(info, namespace));
+    const result = await this.store.list(kindPrefix(info, namespace), options);
     return { items: result.items.map((kv) => this.codec.decode<T>(info, kv)), revision: result.revision };
   }
 
