@@ -95,6 +95,8 @@ export interface ControlPlaneConfig {
   readonly compactionIntervalMs?: number;
   /** Events the watch cache keeps (--watch-cache-size, default 10,000); 0 serves every read from etcd. */
   readonly watchCacheSize?: number;
+  /** Concurrent single writes share etcd transactions (--group-commit, default on). */
+  readonly groupCommit?: boolean;
 }
 
 export class ControlPlane {
@@ -127,7 +129,7 @@ export class ControlPlane {
     const identity = await loadClusterIdentity(dataDir, sans);
     const secrets = await EncryptedSecretCodec.open(join(dataDir, SECRETS_KEY_FILE));
     this.audit = this.config.audit ? await AuditLog.open(this.config.audit) : AuditLog.disabled();
-    const store = cachedStore(new EtcdStore({ endpoints: [...this.config.etcdEndpoints] }), this.config.watchCacheSize, this.log);
+    const store = cachedStore(new EtcdStore({ endpoints: [...this.config.etcdEndpoints] }), this.config, this.log);
     this.store = store;
     const objects = new ObjectStore(store, { secrets });
     const api = new ApiService(
@@ -330,13 +332,13 @@ export class ControlPlane {
  * watch cache (lists and watches from memory, one etcd watch in all), with
  * concurrent single writes group-committed into shared transactions.
  */
-function cachedStore(etcd: EtcdStore, watchCacheSize: number | undefined, log: Logger): Store {
-  const size = watchCacheSize ?? DEFAULT_WATCH_CACHE_SIZE;
+function cachedStore(etcd: EtcdStore, config: Pick<ControlPlaneConfig, 'watchCacheSize' | 'groupCommit'>, log: Logger): Store {
+  const size = config.watchCacheSize ?? DEFAULT_WATCH_CACHE_SIZE;
   const reads =
     size === 0
       ? etcd
       : new WatchCache(etcd, { windowSize: size, onRelist: (reason) => log.warn({ reason }, 'watch cache relisting') });
-  return new GroupCommit(reads);
+  return config.groupCommit === false ? reads : new GroupCommit(reads);
 }
 
 /** "a:1, b:2" → ["a:1", "b:2"], each checked to be host:port. */

@@ -42,6 +42,7 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --metric-resolution D  how often the agents' resource metrics are scraped (ctl top, the HPA; default 5s)
   --horizontal-pod-autoscaler-sync-period D  how often each HorizontalPodAutoscaler is evaluated (default 15s)
   --etcd-compaction-interval D  compact etcd's history to the revision of one interval ago (default 5m; 0 turns it off)
+  --group-commit on|off      combine concurrent single writes into one etcd transaction (default on)
   --watch-cache-size N       recent events the watch cache keeps for watches resuming from the past (default 10000;
                              0 turns the watch cache off: every list and watch goes to etcd)
   --job-backoff-base  a Job's first back-off after a pod failure, doubled per failure up to 6m (default 10s, as Kubernetes)
@@ -72,6 +73,7 @@ function parseFlags() {
         'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '15s' },
         'etcd-compaction-interval': { type: 'string', default: '5m' },
         'watch-cache-size': { type: 'string', default: '10000' },
+        'group-commit': { type: 'string', default: 'on' },
         'allow-host-path-namespaces': { type: 'string', default: '' },
         'job-backoff-base': { type: 'string', default: '10s' },
         'pod-network': { type: 'string', default: '10.244.0.0/16' },
@@ -118,6 +120,10 @@ if (!Number.isSafeInteger(watchCacheSize) || watchCacheSize < 0) {
   process.stderr.write(`skiff-controlplane: --watch-cache-size must be a whole number of events (0 turns the cache off), not "${flags['watch-cache-size']}"\n`);
   process.exit(2);
 }
+if (flags['group-commit'] !== 'on' && flags['group-commit'] !== 'off') {
+  process.stderr.write(`skiff-controlplane: --group-commit must be on or off, not "${flags['group-commit']}"\n`);
+  process.exit(2);
+}
 try {
   nodeCertTtlMs = parseDuration(flags['node-cert-ttl'], '--node-cert-ttl');
   metricsResolutionMs = parseDuration(flags['metric-resolution'], '--metric-resolution');
@@ -154,6 +160,7 @@ const controlPlane = new ControlPlane(
     hpaSyncPeriodMs,
     compactionIntervalMs,
     watchCacheSize,
+    groupCommit: flags['group-commit'] === 'on',
     ...(flags['audit-log']
       ? {
           audit: {
