@@ -93,8 +93,27 @@ export class ApiService {
     const { namespace, name } = object.metadata;
     const expected = parseResourceVersion(object.metadata.resourceVersion, 'metadata.resourceVersion');
 
+    // The first attempt reads the stored object from the watch cache, as
+    // Kubernetes' GuaranteedUpdate starts from its cached object: a stale copy
+    // only costs a lost compare-and-swap (or a NotFound), after which the
+    // retry reads etcd. A no-op against the cached copy is confirmed against
+    // etcd before it is answered "unchanged". A named resourceVersion and dry
+    // runs read etcd from the start.
+    let fromCache = expected === undefined && !options.dryRun;
     const attempt = async (): Promise<ApplyResult> => {
-      const existing = await this.objects.get(info, namespace, name);
+      const cached = fromCache;
+      fromCache = false;
+      try {
+        const result = await attemptWith(cached);
+        return result ?? (await attemptWith(false))!;
+      } catch (error) {
+        if (cached && error instanceof NotFoundError) return (await attemptWith(false))!;
+        throw error;
+      }
+    };
+    /** undefined: the cached copy said "unchanged", which etcd must confirm. */
+    const attemptWith = async (cached: boolean): Promise<ApplyResult | undefined> => {
+      const existing = await this.objects.get(info, namespace, name, cached ? { minRevision: 0 } : undefined);
       // Authorization first, as Kubernetes does: a caller who may not write here learns nothing about the namespace.
       options.authorize?.(existing ? 'update' : 'create', info, namespace, name, { written: object, existing });
       if (namespace !== undefined) await this.requireActiveNamespace(namespace);
@@ -102,7 +121,7 @@ export class ApiService {
       if (expected !== undefined) checkPrecondition(info, object, existing, expected);
       const plan = planApply(object, existing, { now: this.clock(), newUid: randomUUID });
       const warnings = validation.warnings.map(formatIssue);
-      if (plan.outcome === 'unchanged') return { outcome: plan.outcome, object: plan.object, warnings };
+      if (plan.outcome === 'unchanged') return cached ? undefined : { outcome: plan.outcome, object: plan.object, warnings };
       if (info.kind === 'Service') {
         // The allocation records commit in the Service's own transaction (service-allocations.ts).
         const allocated = await this.allocator().plan(plan.object as Service, existing as Service | undefined);
