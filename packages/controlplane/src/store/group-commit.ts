@@ -20,7 +20,8 @@
 // through, whatever the op kinds.
 import { BatchConflictError, InvalidError, NotFoundError } from '@skiff/api';
 import { MAX_TXN_OPS, requireRevision } from './store-rules.js';
-import type { KeyValue, ListResult, ReadOptions, Store, WatchCallbacks, WatchHandle, WriteOp } from './store.js';
+import { ForwardingStore } from './forwarding-store.js';
+import type { Store, WriteOp } from './store.js';
 
 /** etcd refuses requests over 1.5 MiB (--max-request-bytes); a group stays well under it. */
 export const MAX_GROUP_BYTES = 1024 * 1024;
@@ -42,7 +43,7 @@ interface PendingWrite {
   readonly reject: (error: unknown) => void;
 }
 
-export class GroupCommit implements Store {
+export class GroupCommit extends ForwardingStore {
   private queue: PendingWrite[] = [];
   private inFlight = 0;
   private scheduled = false;
@@ -51,70 +52,24 @@ export class GroupCommit implements Store {
   /** Writes committed, and groups they went out in (for the benchmark and tests). */
   readonly stats = { writes: 0, groups: 0 };
 
-  constructor(
-    private readonly inner: Store,
-    options: GroupCommitOptions = {},
-  ) {
+  constructor(inner: Store, options: GroupCommitOptions = {}) {
+    super(inner);
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
     this.maxOps = Math.min(MAX_TXN_OPS, Math.max(1, options.maxOps ?? MAX_TXN_OPS));
   }
 
-  get(key: string, options?: ReadOptions): Promise<KeyValue | undefined> {
-    return this.inner.get(key, options);
-  }
-
-  list(prefix: string, options?: ReadOptions): Promise<ListResult> {
-    return this.inner.list(prefix, options);
-  }
-
-  create(key: string, value: string, options: { lease?: string } = {}): Promise<number> {
+  override create(key: string, value: string, options: { lease?: string } = {}): Promise<number> {
     return this.enqueue({ op: 'create', key, value, ...(options.lease !== undefined ? { lease: options.lease } : {}) });
   }
 
-  async update(key: string, value: string, expectedRevision: number, options: { lease?: string } = {}): Promise<number> {
+  override async update(key: string, value: string, expectedRevision: number, options: { lease?: string } = {}): Promise<number> {
     requireRevision(expectedRevision, `update of ${key}`);
     return this.enqueue({ op: 'update', key, value, expectedRevision, ...(options.lease !== undefined ? { lease: options.lease } : {}) });
   }
 
-  async delete(key: string, expectedRevision: number): Promise<number> {
+  override async delete(key: string, expectedRevision: number): Promise<number> {
     requireRevision(expectedRevision, `delete of ${key}`);
     return this.enqueue({ op: 'delete', key, expectedRevision });
-  }
-
-  commit(ops: readonly WriteOp[]): Promise<number> {
-    return this.inner.commit(ops);
-  }
-
-  watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
-    return this.inner.watch(prefix, afterRevision, callbacks);
-  }
-
-  grantLease(ttlSeconds: number): Promise<string> {
-    return this.inner.grantLease(ttlSeconds);
-  }
-
-  keepAliveLease(lease: string): Promise<void> {
-    return this.inner.keepAliveLease(lease);
-  }
-
-  revokeLease(lease: string): Promise<void> {
-    return this.inner.revokeLease(lease);
-  }
-
-  compact(revision: number): Promise<void> {
-    return this.inner.compact(revision);
-  }
-
-  currentRevision(): Promise<number> {
-    return this.inner.currentRevision();
-  }
-
-  ping(timeoutMs: number): Promise<void> {
-    return this.inner.ping(timeoutMs);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 
   private enqueue(op: SingleWrite): Promise<number> {

@@ -32,7 +32,8 @@
 // compaction). compact() through this store trims the window the same way.
 import { BACKOFF, Backoff, UnavailableError, messageOf } from '@skiff/api';
 import { onEventThrew, requireWatchRevision } from './store-rules.js';
-import type { KeyValue, ListResult, ReadOptions, Store, StoreEvent, WatchCallbacks, WatchHandle, WriteOp } from './store.js';
+import { ForwardingStore } from './forwarding-store.js';
+import type { KeyValue, ListResult, ReadOptions, Store, StoreEvent, WatchCallbacks, WatchHandle } from './store.js';
 import { keyOfEvent, revisionOf, WatchCacheState } from './watch-cache-state.js';
 
 /** Kubernetes keeps at least 100 events per resource and grows with load; one window for every kind here. */
@@ -53,7 +54,7 @@ interface Waiter {
   readonly resolve: (reached: boolean) => void;
 }
 
-export class WatchCache implements Store {
+export class WatchCache extends ForwardingStore {
   private readonly state: WatchCacheState;
   private readonly freshnessTimeoutMs: number;
   private readonly watchers = new Set<CacheWatch>();
@@ -67,9 +68,10 @@ export class WatchCache implements Store {
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly inner: Store,
+    inner: Store,
     private readonly options: WatchCacheOptions = {},
   ) {
+    super(inner);
     this.state = new WatchCacheState(options.windowSize ?? DEFAULT_WATCH_CACHE_SIZE);
     this.freshnessTimeoutMs = options.freshnessTimeoutMs ?? DEFAULT_FRESHNESS_TIMEOUT_MS;
     void this.relist();
@@ -85,35 +87,19 @@ export class WatchCache implements Store {
     return this.state.windowLength;
   }
 
-  async get(key: string, options?: ReadOptions): Promise<KeyValue | undefined> {
+  override async get(key: string, options?: ReadOptions): Promise<KeyValue | undefined> {
     if (options?.minRevision === undefined) return this.inner.get(key);
     if (!(await this.fresh(options.minRevision))) return this.inner.get(key, options);
     return this.state.get(key);
   }
 
-  async list(prefix: string, options?: ReadOptions): Promise<ListResult> {
+  override async list(prefix: string, options?: ReadOptions): Promise<ListResult> {
     const minRevision = options?.minRevision ?? (await this.whenOpen(() => this.inner.currentRevision()));
     if (!(await this.fresh(minRevision))) return this.inner.list(prefix);
     return { items: this.state.list(prefix), revision: this.state.revision };
   }
 
-  create(key: string, value: string, options?: { lease?: string }): Promise<number> {
-    return this.inner.create(key, value, options);
-  }
-
-  update(key: string, value: string, expectedRevision: number, options?: { lease?: string }): Promise<number> {
-    return this.inner.update(key, value, expectedRevision, options);
-  }
-
-  delete(key: string, expectedRevision: number): Promise<number> {
-    return this.inner.delete(key, expectedRevision);
-  }
-
-  commit(ops: readonly WriteOp[]): Promise<number> {
-    return this.inner.commit(ops);
-  }
-
-  watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
+  override watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
     requireWatchRevision(afterRevision);
     if (this.closed) throw new UnavailableError('the store is closed');
     const watch = new CacheWatch(prefix, afterRevision, callbacks, () => this.watchers.delete(watch));
@@ -123,19 +109,7 @@ export class WatchCache implements Store {
     return watch;
   }
 
-  grantLease(ttlSeconds: number): Promise<string> {
-    return this.inner.grantLease(ttlSeconds);
-  }
-
-  keepAliveLease(lease: string): Promise<void> {
-    return this.inner.keepAliveLease(lease);
-  }
-
-  revokeLease(lease: string): Promise<void> {
-    return this.inner.revokeLease(lease);
-  }
-
-  async compact(revision: number): Promise<void> {
+  override async compact(revision: number): Promise<void> {
     // Let the cache's own watch get past `revision` first, so the compaction
     // never cancels it (which would make every client relist).
     // (A future revision is the inner store's error to give, without waiting.)
@@ -146,15 +120,7 @@ export class WatchCache implements Store {
     this.state.compact(revision);
   }
 
-  currentRevision(): Promise<number> {
-    return this.inner.currentRevision();
-  }
-
-  ping(timeoutMs: number): Promise<void> {
-    return this.inner.ping(timeoutMs);
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     if (this.closed) return this.inner.close();
     this.closed = true;
     clearTimeout(this.retryTimer);
