@@ -138,10 +138,12 @@ export class WatchCache extends ForwardingStore {
     return read();
   }
 
-  /** True once the cache holds `revision` (and has synced); false if it did not within the timeout. */
+  /** True once the cache holds `revision`; false if it has not synced yet or did not catch up in time. */
   private fresh(revision: number): Promise<boolean> {
     if (this.closed) return Promise.reject(new UnavailableError('the store is closed'));
-    if (this.synced && this.state.revision >= revision) return Promise.resolve(true);
+    // Until its first list the cache has nothing to offer: read the inner store at once.
+    if (!this.synced) return Promise.resolve(false);
+    if (this.state.revision >= revision) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((waiter) => waiter !== entry);
