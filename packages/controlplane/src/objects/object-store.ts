@@ -38,6 +38,13 @@ export interface ObjectStoreOptions {
 
 export class ObjectStore {
   private readonly codec: ObjectCodec;
+  /**
+   * The last store event decoded for a watch, and what it decoded to. The
+   * watch cache hands one event object to every watch in turn, so N watches
+   * of a kind (an agent's assignments each) decode it once, not N times; the
+   * decoded object is shared, and watchers only read it (informers freeze it).
+   */
+  private lastDecoded: { readonly event: StoreEvent; readonly change: ObjectEvent } | undefined;
 
   constructor(
     private readonly store: Store,
@@ -181,7 +188,8 @@ export class ObjectStore {
         }
         let change: ObjectEvent;
         try {
-          change = this.toObjectEvent(info, event);
+          change = this.lastDecoded?.event === event ? this.lastDecoded.change : this.toObjectEvent(info, event);
+          this.lastDecoded = { event, change };
         } catch (error) {
           // A value that cannot be read (a Secret under a key this control plane lacks) ends the watch, saying why.
           if (!end()) return;

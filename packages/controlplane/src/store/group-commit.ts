@@ -29,7 +29,7 @@ export const MAX_GROUP_BYTES = 1024 * 1024;
 export interface GroupCommitOptions {
   /** Groups in flight at once; the next group gathers while they run (default 2). */
   readonly maxInFlight?: number;
-  /** Ops per group, at most etcd's max-txn-ops (128). */
+  /** Ops per group (default 127: etcd's max-txn-ops less one, room for a guard a store below may add, such as a leader fence). */
   readonly maxOps?: number;
 }
 
@@ -55,7 +55,7 @@ export class GroupCommit extends ForwardingStore {
   constructor(inner: Store, options: GroupCommitOptions = {}) {
     super(inner);
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
-    this.maxOps = Math.min(MAX_TXN_OPS, Math.max(1, options.maxOps ?? MAX_TXN_OPS));
+    this.maxOps = Math.min(MAX_TXN_OPS, Math.max(1, options.maxOps ?? MAX_TXN_OPS - 1));
   }
 
   override create(key: string, value: string, options: { lease?: string } = {}): Promise<number> {
