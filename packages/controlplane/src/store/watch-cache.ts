@@ -126,7 +126,7 @@ export class WatchCache extends ForwardingStore {
     clearTimeout(this.retryTimer);
     this.generation++;
     for (const watch of [...this.watchers]) void watch.close();
-    this.settleWaiters(false);
+    this.settleWaiters(true);
     const upstream = this.upstream;
     this.upstream = undefined;
     await upstream?.close();
