@@ -3,6 +3,7 @@
 // freshness rules of ReadOptions, the window of recent events, and relisting
 // when its own upstream watch is compacted away.
 import { describe, expect, it } from 'vitest';
+import { UnavailableError } from '@skiff/api';
 import { waitFor } from '@skiff/testkit';
 import { MemoryStore } from './memory-store.js';
 import type { Store, StoreEvent, WatchCallbacks } from './store.js';
@@ -152,5 +153,17 @@ describe('WatchCache', () => {
     await waitFor(() => fresh.events.length === 1, { timeoutMs: 10_000, description: 'an event after the relist' });
     expect(fresh.events).toEqual([`/a=3@${latest}`]);
     await cache.close();
+  });
+
+  it('fails a read still waiting for the cache at once when the store closes', async () => {
+    const lagging = laggingStore();
+    const cache = new WatchCache(lagging.store, { freshnessTimeoutMs: 60_000 });
+    await cache.list('/');
+    lagging.hold();
+    await lagging.memory.create('/k', 'v');
+    const waiting = cache.list('/');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await cache.close();
+    await expect(waiting).rejects.toBeInstanceOf(UnavailableError);
   });
 });

@@ -52,6 +52,7 @@ export interface WatchCacheOptions {
 interface Waiter {
   readonly revision: number;
   readonly resolve: (reached: boolean) => void;
+  readonly reject: (error: Error) => void;
 }
 
 export class WatchCache extends ForwardingStore {
@@ -144,7 +145,7 @@ export class WatchCache extends ForwardingStore {
     // Until its first list the cache has nothing to offer: read the inner store at once.
     if (!this.synced) return Promise.resolve(false);
     if (this.state.revision >= revision) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
+    return new Promise<boolean>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((waiter) => waiter !== entry);
         resolve(false);
@@ -155,17 +156,25 @@ export class WatchCache extends ForwardingStore {
           clearTimeout(timer);
           resolve(reached);
         },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       };
       this.waiters.push(entry);
     });
   }
 
   private settleWaiters(closing: boolean): void {
-    const reached = this.waiters.filter((waiter) => closing || (this.synced && waiter.revision <= this.state.revision));
+    if (closing) {
+      // A closing store fails the reads as the inner store will (it is closing too).
+      for (const waiter of this.waiters.splice(0)) waiter.reject(new UnavailableError('the store is closed'));
+      return;
+    }
+    const reached = this.waiters.filter((waiter) => waiter.revision <= this.state.revision);
     if (reached.length === 0) return;
-    this.waiters = closing ? [] : this.waiters.filter((waiter) => !reached.includes(waiter));
-    // A closing store fails the read as the inner store would (it is closed too).
-    for (const waiter of reached) waiter.resolve(!closing);
+    this.waiters = this.waiters.filter((waiter) => !reached.includes(waiter));
+    for (const waiter of reached) waiter.resolve(true);
   }
 
   /** Lists the whole keyspace and watches from there; on any end of that watch, does it again. */
