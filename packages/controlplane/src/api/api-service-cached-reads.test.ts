@@ -2,7 +2,7 @@
 // (ReadOptions minRevision 0). A stale cache must never change an answer:
 // here the cache is a snapshot frozen before the changes each test makes.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FailedPreconditionError } from '@skiff/api';
+import { FailedPreconditionError, PermissionDeniedError } from '@skiff/api';
 import { rejectionOf } from '@skiff/testkit';
 import { ObjectStore } from '../objects/object-store.js';
 import { MemoryStore, type KeyValue, type ReadOptions, type Store } from '../store/index.js';
@@ -50,6 +50,20 @@ describe('apply over a stale watch cache', () => {
     await freezeCache();
     await api.delete({ kind: 'ConfigMap', namespace: 'default', name: 'gone' });
     await expect(api.apply(configMap('gone', { v: '2' }))).resolves.toMatchObject({ outcome: 'created' });
+  });
+
+  it('authorizes by what etcd holds, not by the cached copy', async () => {
+    await api.apply(configMap('gone', { v: '1' }));
+    await freezeCache();
+    await api.delete({ kind: 'ConfigMap', namespace: 'default', name: 'gone' });
+    const createOnly = {
+      authorize: (verb: 'create' | 'update') => {
+        if (verb !== 'create') throw new PermissionDeniedError('may only create');
+      },
+    };
+    // The cache still has it (an update, refused); etcd does not (a create, allowed).
+    await expect(api.apply(configMap('gone', { v: '2' }), createOnly)).resolves.toMatchObject({ outcome: 'created' });
+    await expect(rejectionOf(api.apply(configMap('gone', { v: '3' }), createOnly), PermissionDeniedError)).resolves.toBeDefined();
   });
 
   it('answers "unchanged" only when etcd agrees, not because the cached copy matches', async () => {

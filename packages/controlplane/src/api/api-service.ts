@@ -95,8 +95,7 @@ export class ApiService {
 
     // The first attempt reads the stored object from the watch cache, as
     // Kubernetes' GuaranteedUpdate starts from its cached object: a stale copy
-    // only costs a lost compare-and-swap (or a NotFound), after which the
-    // retry reads etcd. A no-op against the cached copy is confirmed against
+    // only costs a failed attempt, after which the retry reads etcd. A no-op against the cached copy is confirmed against
     // etcd before it is answered "unchanged". A named resourceVersion and dry
     // runs read etcd from the start.
     let fromCache = expected === undefined && !options.dryRun;
@@ -107,7 +106,10 @@ export class ApiService {
         const result = await attemptWith(cached);
         return result ?? (await attemptWith(false))!;
       } catch (error) {
-        if (cached && error instanceof NotFoundError) return (await attemptWith(false))!;
+        // Only a write is proof (its compare-and-swap held); any refusal
+        // judged on the cached copy (a lost race, NotFound, an authorization
+        // by the wrong verb) is judged again on what etcd holds.
+        if (cached) return (await attemptWith(false))!;
         throw error;
       }
     };
