@@ -54,6 +54,8 @@ export interface ListQuery {
   readonly namespace: string;
   readonly allNamespaces: boolean;
   readonly labelSelector: string;
+  /** "" (default) a consistent list; "0" whatever the server's watch cache holds; "N" at least revision N. */
+  readonly resourceVersion?: string;
 }
 
 type Callback<T> = (error: ServiceError | null, value?: T) => void;
@@ -105,7 +107,13 @@ export class SkiffClient {
   async list(query: ListQuery): Promise<{ items: ResourceObject[]; resourceVersion: string }> {
     const response = await this.call<{ items_json: string[]; resource_version: string }>((cb, deadline) =>
       this.client.List(
-        { kind: query.kind, namespace: query.namespace, all_namespaces: query.allNamespaces, label_selector: query.labelSelector },
+        {
+          kind: query.kind,
+          namespace: query.namespace,
+          all_namespaces: query.allNamespaces,
+          label_selector: query.labelSelector,
+          resource_version: query.resourceVersion ?? '',
+        },
         { deadline },
         cb,
       ),

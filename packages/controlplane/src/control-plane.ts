@@ -49,8 +49,8 @@ import { ResourceMetricsScraper, ResourceMetricsStore } from './metrics/index.js
 import { EventRecorder } from './objects/event-recorder.js';
 import { ObjectStore } from './objects/object-store.js';
 import { Scheduler, type Strategy } from './scheduler/index.js';
-import { Compactor, EtcdStore, type Store } from './store/index.js';
 import { EtcdCare, type EtcdCareConfig } from './etcd-care.js';
+import { Compactor, DEFAULT_WATCH_CACHE_SIZE, EtcdStore, GroupCommit, WatchCache, type Store } from './store/index.js';
 
 /** setTimeout's largest delay (about 24.8 days); a longer wait is re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -96,6 +96,10 @@ export interface ControlPlaneConfig {
   readonly compactionIntervalMs?: number;
   /** Defragmentation, quota warnings and alarms (etcd-care.ts; --etcd-maintenance-interval, --etcd-defrag-*, --etcd-quota-backend-bytes). */
   readonly etcdCare?: EtcdCareConfig;
+  /** Events the watch cache keeps (--watch-cache-size, default 10,000); 0 serves every read from etcd. */
+  readonly watchCacheSize?: number;
+  /** Concurrent single writes share etcd transactions (--group-commit, default on). */
+  readonly groupCommit?: boolean;
 }
 
 export class ControlPlane {
@@ -129,7 +133,7 @@ export class ControlPlane {
     const identity = await loadClusterIdentity(dataDir, sans);
     const secrets = await EncryptedSecretCodec.open(join(dataDir, SECRETS_KEY_FILE));
     this.audit = this.config.audit ? await AuditLog.open(this.config.audit) : AuditLog.disabled();
-    const store = new EtcdStore({ endpoints: [...this.config.etcdEndpoints] });
+    const store = cachedStore(new EtcdStore({ endpoints: [...this.config.etcdEndpoints] }), this.config, this.log);
     this.store = store;
     const objects = new ObjectStore(store, { secrets });
     const api = new ApiService(
@@ -328,6 +332,20 @@ export class ControlPlane {
       }
     }
   }
+}
+
+/**
+ * The store every part of this control plane uses: etcd, read through the
+ * watch cache (lists and watches from memory, one etcd watch in all), with
+ * concurrent single writes group-committed into shared transactions.
+ */
+function cachedStore(etcd: EtcdStore, config: Pick<ControlPlaneConfig, 'watchCacheSize' | 'groupCommit'>, log: Logger): Store {
+  const size = config.watchCacheSize ?? DEFAULT_WATCH_CACHE_SIZE;
+  const reads =
+    size === 0
+      ? etcd
+      : new WatchCache(etcd, { windowSize: size, onRelist: (reason) => log.warn({ reason }, 'watch cache relisting') });
+  return config.groupCommit === false ? reads : new GroupCommit(reads);
 }
 
 /** "a:1, b:2" → ["a:1", "b:2"], each checked to be host:port. */

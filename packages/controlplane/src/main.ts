@@ -50,6 +50,9 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --etcd-defrag-threshold F  defragment a member, one at a time, when this fraction of its database is free (default 0.5; 0 never)
   --etcd-defrag-min-size Q   ... and its database is at least this big (default 16Mi)
   --etcd-quota-backend-bytes Q  the quota etcd runs with (its --quota-backend-bytes, default 2Gi): warns at 80 %
+  --group-commit on|off      combine concurrent single writes into one etcd transaction (default on)
+  --watch-cache-size N       recent events the watch cache keeps for watches resuming from the past (default 10000;
+                             0 turns the watch cache off: every list and watch goes to etcd)
   --job-backoff-base  a Job's first back-off after a pod failure, doubled per failure up to 6m (default 10s, as Kubernetes)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)`;
@@ -81,6 +84,8 @@ function parseFlags() {
         'etcd-defrag-threshold': { type: 'string', default: '0.5' },
         'etcd-defrag-min-size': { type: 'string', default: '16Mi' },
         'etcd-quota-backend-bytes': { type: 'string', default: '2Gi' },
+        'watch-cache-size': { type: 'string', default: '10000' },
+        'group-commit': { type: 'string', default: 'on' },
         'allow-host-path-namespaces': { type: 'string', default: '' },
         'job-backoff-base': { type: 'string', default: '10s' },
         'pod-network': { type: 'string', default: '10.244.0.0/16' },
@@ -123,6 +128,15 @@ let hpaSyncPeriodMs: number;
 let jobBackoffBaseMs: number;
 let compactionIntervalMs: number;
 let etcdCare: EtcdCareConfig;
+const watchCacheSize = Number(flags['watch-cache-size']);
+if (!Number.isSafeInteger(watchCacheSize) || watchCacheSize < 0) {
+  process.stderr.write(`skiff-controlplane: --watch-cache-size must be a whole number of events (0 turns the cache off), not "${flags['watch-cache-size']}"\n`);
+  process.exit(2);
+}
+if (flags['group-commit'] !== 'on' && flags['group-commit'] !== 'off') {
+  process.stderr.write(`skiff-controlplane: --group-commit must be on or off, not "${flags['group-commit']}"\n`);
+  process.exit(2);
+}
 try {
   nodeCertTtlMs = parseDuration(flags['node-cert-ttl'], '--node-cert-ttl');
   metricsResolutionMs = parseDuration(flags['metric-resolution'], '--metric-resolution');
@@ -165,6 +179,8 @@ const controlPlane = new ControlPlane(
     hpaSyncPeriodMs,
     compactionIntervalMs,
     etcdCare,
+    watchCacheSize,
+    groupCommit: flags['group-commit'] === 'on',
     ...(flags['audit-log']
       ? {
           audit: {

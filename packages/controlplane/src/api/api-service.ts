@@ -60,6 +60,8 @@ export interface ListInput {
   readonly namespace?: string;
   readonly allNamespaces?: boolean;
   readonly labelSelector?: string;
+  /** Kubernetes' list resourceVersion: "" (consistent), "0" (any: from the watch cache), "N" (at least N). */
+  readonly resourceVersion?: string;
 }
 
 const NAMESPACE = kindInfo('Namespace');
@@ -91,8 +93,29 @@ export class ApiService {
     const { namespace, name } = object.metadata;
     const expected = parseResourceVersion(object.metadata.resourceVersion, 'metadata.resourceVersion');
 
+    // The first attempt reads the stored object from the watch cache, as
+    // Kubernetes' GuaranteedUpdate starts from its cached object: a stale copy
+    // only costs a failed attempt, after which the retry reads etcd. A no-op against the cached copy is confirmed against
+    // etcd before it is answered "unchanged". A named resourceVersion and dry
+    // runs read etcd from the start.
+    let fromCache = expected === undefined && !options.dryRun;
     const attempt = async (): Promise<ApplyResult> => {
-      const existing = await this.objects.get(info, namespace, name);
+      const cached = fromCache;
+      fromCache = false;
+      try {
+        const result = await attemptWith(cached);
+        return result ?? (await attemptWith(false))!;
+      } catch (error) {
+        // Only a write is proof (its compare-and-swap held); any refusal
+        // judged on the cached copy (a lost race, NotFound, an authorization
+        // by the wrong verb) is judged again on what etcd holds.
+        if (cached) return (await attemptWith(false))!;
+        throw error;
+      }
+    };
+    /** undefined: the cached copy said "unchanged", which etcd must confirm. */
+    const attemptWith = async (cached: boolean): Promise<ApplyResult | undefined> => {
+      const existing = await this.objects.get(info, namespace, name, cached ? { minRevision: 0 } : undefined);
       // Authorization first, as Kubernetes does: a caller who may not write here learns nothing about the namespace.
       options.authorize?.(existing ? 'update' : 'create', info, namespace, name, { written: object, existing });
       if (namespace !== undefined) await this.requireActiveNamespace(namespace);
@@ -100,7 +123,7 @@ export class ApiService {
       if (expected !== undefined) checkPrecondition(info, object, existing, expected);
       const plan = planApply(object, existing, { now: this.clock(), newUid: randomUUID });
       const warnings = validation.warnings.map(formatIssue);
-      if (plan.outcome === 'unchanged') return { outcome: plan.outcome, object: plan.object, warnings };
+      if (plan.outcome === 'unchanged') return cached ? undefined : { outcome: plan.outcome, object: plan.object, warnings };
       if (info.kind === 'Service') {
         // The allocation records commit in the Service's own transaction (service-allocations.ts).
         const allocated = await this.allocator().plan(plan.object as Service, existing as Service | undefined);
@@ -134,7 +157,8 @@ export class ApiService {
     const info = requireKind(input.kind);
     const selector = selectorOf(input.labelSelector);
     const namespace = input.allNamespaces ? undefined : effectiveNamespace(info, input.namespace);
-    const { items, revision } = await this.objects.list(info, namespace);
+    const minRevision = parseResourceVersion(input.resourceVersion);
+    const { items, revision } = await this.objects.list(info, namespace, minRevision === undefined ? undefined : { minRevision });
     return { items: items.filter((item) => selector.matches(item.metadata.labels)), revision };
   }
 
@@ -221,8 +245,16 @@ export class ApiService {
     return this.services;
   }
 
+  /**
+   * As Kubernetes' NamespaceLifecycle admission: the namespace comes from the
+   * watch cache (no etcd read per write), and only when the cache does not
+   * have it (just created, and the cache is a moment behind) from a
+   * consistent read, so a namespace applied just before its objects is found.
+   */
   private async requireActiveNamespace(name: string): Promise<void> {
-    const namespace = await this.objects.get<Namespace>(NAMESPACE, undefined, name);
+    const namespace =
+      (await this.objects.get<Namespace>(NAMESPACE, undefined, name, { minRevision: 0 })) ??
+      (await this.objects.get<Namespace>(NAMESPACE, undefined, name));
     if (!namespace) {
       throw new NotFoundError(
         `namespace "${name}" not found; create it first (apply a Namespace manifest with metadata.name: ${name})`,

@@ -3,7 +3,7 @@
 // stops matching is DELETED for this watcher, one that starts matching ADDED).
 import { CompactedError, type KindInfo, type ResourceObject } from '@skiff/api';
 import type { ObjectEvent, ObjectEventType, ObjectStore } from '../objects/object-store.js';
-import type { WatchHandle } from '../store/store.js';
+import type { ReadOptions, WatchHandle } from '../store/store.js';
 
 export interface WatchOutput {
   send(type: ObjectEventType, object: ResourceObject, revision: number): void;
@@ -21,6 +21,19 @@ export interface WatchSessionOptions {
   readonly matches: (object: ResourceObject) => boolean;
   /** Watch after this revision; undefined = send the current objects as ADDED first. */
   readonly afterRevision: number | undefined;
+  /** How fresh those current objects must be (default: a consistent read). */
+  readonly initialList?: ReadOptions;
+}
+
+/**
+ * Where a client's watch resourceVersion starts, as in Kubernetes: "" (undefined)
+ * the current objects from a consistent read, then changes; "0" the current
+ * objects from whatever the watch cache holds ("any"), then changes; "N" the
+ * changes after N.
+ */
+export function watchStart(resourceVersion: number | undefined): Pick<WatchSessionOptions, 'afterRevision' | 'initialList'> {
+  if (resourceVersion === 0) return { afterRevision: undefined, initialList: { minRevision: 0 } };
+  return { afterRevision: resourceVersion };
 }
 
 export async function startWatchSession(
@@ -31,7 +44,7 @@ export async function startWatchSession(
   const { info, namespace, matches } = options;
   let after = options.afterRevision;
   if (after === undefined) {
-    const { items, revision } = await objects.list(info, namespace);
+    const { items, revision } = await objects.list(info, namespace, options.initialList);
     for (const item of items) if (matches(item)) output.send('ADDED', item, revision);
     output.synced?.(revision);
     after = revision;

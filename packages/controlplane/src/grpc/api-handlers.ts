@@ -31,6 +31,7 @@ import { effectiveNamespace, requireKind } from '../api/kind-resolution.js';
 import { metricsAttributes, metricsKindOf, type ResourceMetricsApi } from '../api/resource-metrics-api.js';
 import { unaryHandler } from './unary-handler.js';
 import { serveWatchStream, type OpenStreams } from './watch-stream.js';
+import { watchStart } from '../api/watch-session.js';
 
 export interface GrpcServiceDeps {
   readonly api: ApiService;
@@ -109,6 +110,7 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
         namespace: request.namespace,
         allNamespaces: request.all_namespaces,
         labelSelector: request.label_selector,
+        resourceVersion: request.resource_version,
       });
       return { items_json: items.map(json), resource_version: String(revision) };
     }),
@@ -187,7 +189,7 @@ function serveWatch(deps: GrpcServiceDeps, call: ServerWritableStream<WatchReque
         info,
         namespace,
         matches: matchesSelector(selectorOf(request.label_selector)),
-        afterRevision: parseResourceVersion(request.resource_version),
+        ...watchStart(parseResourceVersion(request.resource_version)),
       };
     },
     (output) => (type, object, revision) => output.write({ type, object_json: JSON.stringify(object), resource_version: String(revision) }),

@@ -20,6 +20,7 @@ import type { NodeCredentials } from '../nodes/node-credentials.js';
 import { type NodeRegistrar } from '../nodes/node-registrar.js';
 import { writePodStatus } from '../nodes/pod-status-writer.js';
 import { parseResourceVersion } from '../objects/object-codec.js';
+import { watchStart } from '../api/watch-session.js';
 import { bearerOf, type Caller } from './request-guard.js';
 import { attributesOf } from './request-attributes.js';
 import { anonymousUnaryHandler, unaryHandler } from './unary-handler.js';
@@ -102,7 +103,7 @@ function serveAssignments(
         info: POD,
         namespace: undefined,
         matches: (object: ResourceObject) => (object as Pod).spec.nodeName === nodeName,
-        afterRevision: parseResourceVersion(request.resource_version),
+        ...watchStart(parseResourceVersion(request.resource_version)),
       };
     },
     (output) => (type, object, revision) => output.write({ type, pod_json: JSON.stringify(object), resource_version: String(revision) }),

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kindInfo, type Pod } from '@skiff/api';
 import { waitFor } from '@skiff/testkit';
-import { MemoryStore } from '../store/index.js';
+import { MemoryStore, WatchCache } from '../store/index.js';
 import { ObjectStore, type ObjectEvent } from './object-store.js';
 
 const POD = kindInfo('Pod');
@@ -61,5 +61,24 @@ describe('ObjectStore.watch', () => {
     await objects.create(POD, pod('later'));
     await handle.close();
     expect(seen).toEqual([`compacted ${deletedAt - 1}`]);
+  });
+});
+
+describe('watches over the watch cache', () => {
+  it('decode each event once, however many watch it', async () => {
+    const cache = new WatchCache(store);
+    const cached = new ObjectStore(cache);
+    const seen: ObjectEvent[][] = [[], [], []];
+    const revision = (await cached.list(POD, undefined)).revision;
+    const live = seen.map((events) =>
+      cached.watch(POD, undefined, revision, { onEvent: (event) => events.push(event), onCompacted() {}, onError() {} }),
+    );
+    await cached.create(POD, pod('shared'));
+    await waitFor(() => seen.every((events) => events.length === 1), { ...SOON, description: 'the create in all three watches' });
+    expect(seen[1]![0]!.object).toBe(seen[0]![0]!.object);
+    expect(seen[2]![0]!.object).toBe(seen[0]![0]!.object);
+    expect(seen[0]![0]!.object.metadata.name).toBe('shared');
+    for (const handle of live) await handle.close();
+    await cache.close();
   });
 });

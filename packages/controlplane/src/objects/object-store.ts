@@ -2,7 +2,7 @@
 // Secrets encrypted at rest (when given a transformer), and error messages
 // that name the object the way kubectl users expect.
 import { AlreadyExistsError, BatchConflictError, ConflictError, NotFoundError, type KindInfo, type ResourceObject } from '@skiff/api';
-import type { KeyValue, Store, StoreEvent, WatchHandle, WriteOp } from '../store/store.js';
+import type { KeyValue, ReadOptions, Store, StoreEvent, WatchHandle, WriteOp } from '../store/store.js';
 import type { SecretTransformer } from './encrypted-secret-codec.js';
 import { ObjectCodec } from './object-codec.js';
 import { describeObject, kindPrefix, objectKey } from './object-keys.js';
@@ -38,6 +38,13 @@ export interface ObjectStoreOptions {
 
 export class ObjectStore {
   private readonly codec: ObjectCodec;
+  /**
+   * The last store event decoded for a watch, and what it decoded to. The
+   * watch cache hands one event object to every watch in turn, so N watches
+   * of a kind (an agent's assignments each) decode it once, not N times; the
+   * decoded object is shared, and watchers only read it (informers freeze it).
+   */
+  private lastDecoded: { readonly event: StoreEvent; readonly change: ObjectEvent } | undefined;
 
   constructor(
     private readonly store: Store,
@@ -50,8 +57,10 @@ export class ObjectStore {
     info: KindInfo,
     namespace: string | undefined,
     name: string,
+    /** How fresh (store.ts): by default a consistent read; `{ minRevision: 0 }` may come from the watch cache. */
+    options?: ReadOptions,
   ): Promise<T | undefined> {
-    const kv = await this.store.get(objectKey(info, namespace, name));
+    const kv = await this.store.get(objectKey(info, namespace, name), options);
     return kv ? this.codec.decode<T>(info, kv) : undefined;
   }
 
@@ -69,8 +78,9 @@ export class ObjectStore {
   async list<T extends ResourceObject = ResourceObject>(
     info: KindInfo,
     namespace: string | undefined,
+    options?: ReadOptions,
   ): Promise<{ items: T[]; revision: number }> {
-    const result = await this.store.list(kindPrefix(info, namespace));
+    const result = await this.store.list(kindPrefix(info, namespace), options);
     return { items: result.items.map((kv) => this.codec.decode<T>(info, kv)), revision: result.revision };
   }
 
@@ -178,7 +188,8 @@ export class ObjectStore {
         }
         let change: ObjectEvent;
         try {
-          change = this.toObjectEvent(info, event);
+          change = this.lastDecoded?.event === event ? this.lastDecoded.change : this.toObjectEvent(info, event);
+          this.lastDecoded = { event, change };
         } catch (error) {
           // A value that cannot be read (a Secret under a key this control plane lacks) ends the watch, saying why.
           if (!end()) return;

@@ -17,7 +17,9 @@ import {
 } from '@skiff/api';
 import { startEtcd, waitFor, type EtcdServer } from '@skiff/testkit';
 import { EtcdStore, MAX_TXN_OPS } from './etcd-store.js';
+import { GroupCommit } from './group-commit.js';
 import { MemoryStore } from './memory-store.js';
+import { WatchCache } from './watch-cache.js';
 import type { Store, StoreEvent, WatchHandle } from './store.js';
 
 interface StoreUnderTest {
@@ -555,6 +557,17 @@ describeStoreContract('MemoryStore', async () => {
   return { store, cleanup: () => store.close() };
 });
 
+// The decorators keep the contract over either store (the control plane stacks both on etcd).
+describeStoreContract('WatchCache over MemoryStore', async () => {
+  const store = new WatchCache(new MemoryStore());
+  return { store, cleanup: () => store.close() };
+});
+
+describeStoreContract('GroupCommit over MemoryStore', async () => {
+  const store = new GroupCommit(new MemoryStore());
+  return { store, cleanup: () => store.close() };
+});
+
 describe('on a real etcd', () => {
   let etcd: EtcdServer | undefined;
   beforeAll(async () => {
@@ -567,6 +580,12 @@ describe('on a real etcd', () => {
   describeStoreContract('EtcdStore', async () => {
     if (!etcd) throw new Error('etcd did not start');
     const store = await EtcdStore.connect({ endpoints: [etcd.endpoint] });
+    return { store, cleanup: () => store.close() };
+  });
+
+  describeStoreContract('GroupCommit over WatchCache over EtcdStore', async () => {
+    if (!etcd) throw new Error('etcd did not start');
+    const store = new GroupCommit(new WatchCache(await EtcdStore.connect({ endpoints: [etcd.endpoint] })));
     return { store, cleanup: () => store.close() };
   });
 });

@@ -45,9 +45,21 @@ export interface ListResult {
   readonly revision: number;
 }
 
+/**
+ * How fresh a read must be, as Kubernetes' resourceVersion on a read:
+ * `minRevision` undefined (the default, resourceVersion "") is a consistent
+ * read, at least as new as the store's current revision when it was asked;
+ * 0 ("0") may be served from whatever a cache holds; N is at least revision N.
+ * A store that always reads its backend (EtcdStore, MemoryStore) meets every
+ * one of these and ignores it; WatchCache serves them from memory.
+ */
+export interface ReadOptions {
+  readonly minRevision?: number;
+}
+
 export interface Store {
-  get(key: string): Promise<KeyValue | undefined>;
-  list(prefix: string): Promise<ListResult>;
+  get(key: string, options?: ReadOptions): Promise<KeyValue | undefined>;
+  list(prefix: string, options?: ReadOptions): Promise<ListResult>;
   /** Creates `key` only if absent. Returns the new revision. Throws AlreadyExistsError. */
   create(key: string, value: string, options?: { lease?: string }): Promise<number>;
   /**

@@ -6,6 +6,7 @@ export interface ListRequest {
   'namespace'?: (string);
   'all_namespaces'?: (boolean);
   'label_selector'?: (string);
+  'resource_version'?: (string);
 }
 
 export interface ListRequest__Output {
@@ -13,4 +14,5 @@ export interface ListRequest__Output {
   'namespace': (string);
   'all_namespaces': (boolean);
   'label_selector': (string);
+  'resource_version': (string);
 }
