@@ -30,6 +30,7 @@ import { createRequestGuard, credentialInformers } from './cluster-security.js';
 import { AuditLog, type AuditLogOptions } from './grpc/audit-log.js';
 import { JoinTokens } from './nodes/join-tokens.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
+import { EtcdMember, etcdStoreTls, type EtcdMemberConfig } from './etcd-member/index.js';
 import { EncryptedSecretCodec } from './objects/encrypted-secret-codec.js';
 import { SECRETS_KEY_FILE } from './objects/secret-encryption-keys.js';
 import { ensureControlPlaneClientCertificate, ensureServingCertificate, renewalDelay } from './pki/index.js';
@@ -93,6 +94,8 @@ export interface ControlPlaneConfig {
   readonly jobBackoffBaseMs?: number;
   /** How often the store's history is compacted, keeping one interval (--etcd-compaction-interval); default 5 min, 0 turns it off. */
   readonly compactionIntervalMs?: number;
+  /** HA mode: the local etcd member this control plane starts (or joins), supervises and stops (--etcd-member…). */
+  readonly etcdMember?: EtcdMemberConfig;
 }
 
 export class ControlPlane {
@@ -109,6 +112,7 @@ export class ControlPlane {
   private renewal?: NodeJS.Timeout;
   private metricsScraper?: ResourceMetricsScraper;
   private compactor?: Compactor;
+  private etcdMember?: EtcdMember;
   /** The latest PodMetrics and NodeMetrics scraped from the agents (in memory; the metrics API and the HPA read it). */
   readonly metrics = new ResourceMetricsStore();
 
@@ -125,7 +129,11 @@ export class ControlPlane {
     const identity = await loadClusterIdentity(dataDir, sans);
     const secrets = await EncryptedSecretCodec.open(join(dataDir, SECRETS_KEY_FILE));
     this.audit = this.config.audit ? await AuditLog.open(this.config.audit) : AuditLog.disabled();
-    const store = new EtcdStore({ endpoints: [...this.config.etcdEndpoints] });
+    if (this.config.etcdMember) {
+      this.etcdMember = await EtcdMember.start({ config: this.config.etcdMember, controlPlaneDataDir: dataDir, ca: identity.ca, log: this.log });
+    }
+    const tls = await etcdStoreTls(dataDir, identity.ca, this.config.etcdEndpoints);
+    const store = new EtcdStore({ endpoints: [...this.config.etcdEndpoints], ...(tls ? { tls } : {}) });
     this.store = store;
     const objects = new ObjectStore(store, { secrets });
     const api = new ApiService(
@@ -303,6 +311,7 @@ export class ControlPlane {
     clearTimeout(this.renewal);
     await this.audit?.close();
     await this.store?.close();
+    await this.etcdMember?.stop();
   }
 
   /** etcd may start after us (or be restarting): retry with capped back-off, saying so. */

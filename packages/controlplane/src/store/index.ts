@@ -6,3 +6,5 @@ export { EtcdStore, MAX_TXN_OPS, type EtcdStoreOptions } from './etcd-store.js';
 export { MemoryStore, type MemoryStoreClock, type MemoryStoreOptions } from './memory-store.js';
 export { systemClock } from './memory-clock.js';
 export { Compactor, DEFAULT_COMPACTION_INTERVAL_MS, type CompactorOptions } from './compactor.js';
+export type { EtcdTlsCredentials } from './etcd-client.js';
+export { addEtcdMember, initialCluster, type EtcdMemberInfo } from './etcd-membership.js';
