@@ -33,3 +33,4 @@ export {
   type MultiHostControlPlane,
 } from './multi-host-cluster.js';
 export { createProxyTopology, TOPOLOGY_SUBNET, type ProxyPod, type ProxyTopology } from './proxy-topology.js';
+export { httpsGet, startEtcdCluster, type EtcdCluster, type EtcdClusterMember, type EtcdTls, type StartEtcdClusterOptions } from './etcd-cluster.js';
