@@ -209,7 +209,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   }
 }
 
-interface StartedControlPlane {
+export interface StartedControlPlane {
   readonly controlPlane: ManagedProcess;
   readonly grpcAddress: string;
   readonly extraGrpcAddresses: readonly string[];
@@ -218,9 +218,13 @@ interface StartedControlPlane {
   readonly tokenFile: string;
 }
 
-async function startControlPlane(etcdEndpoint: string, dataDir: string, options: LocalClusterOptions): Promise<StartedControlPlane> {
+/**
+ * One skiff-controlplane process against `etcdEndpoint` (comma-separated URLs), resolved once it
+ * announces its addresses; stopped (with its output in the error) if it does not.
+ */
+export async function startControlPlane(etcdEndpoint: string, dataDir: string, options: LocalClusterOptions & { name?: string }): Promise<StartedControlPlane> {
   const controlPlane = startProcess({
-    name: 'controlplane',
+    name: options.name ?? 'controlplane',
     ...inNetworkNamespace(options.netns, process.execPath, [
       CONTROLPLANE_MAIN,
       '--etcd', etcdEndpoint,
@@ -259,7 +263,7 @@ async function startControlPlane(etcdEndpoint: string, dataDir: string, options:
 
 const run = promisify(execFile);
 
-class ManagedAgent implements LocalAgent {
+export class ManagedAgent implements LocalAgent {
   private current?: ManagedProcess;
   private runningHttpAddress?: string;
 
@@ -352,7 +356,7 @@ class ManagedAgent implements LocalAgent {
 }
 
 /** What the agents of one local cluster share: their proxy tables' prefix (with the lease's slot in it). */
-interface AgentNetwork {
+export interface AgentNetwork {
   readonly tablePrefix: string;
   /** Random, per cluster: the suffix of its agents' cgroup instance names. */
   readonly clusterId: string;
