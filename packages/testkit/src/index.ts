@@ -34,3 +34,4 @@ export {
 } from './multi-host-cluster.js';
 export { createProxyTopology, TOPOLOGY_SUBNET, type ProxyPod, type ProxyTopology } from './proxy-topology.js';
 export { httpsGet, startEtcdCluster, type EtcdCluster, type EtcdClusterMember, type EtcdTls, type StartEtcdClusterOptions } from './etcd-cluster.js';
+export { distributeSharedFiles, startHaCluster, SHARED_CONTROL_PLANE_FILES, type HaCluster, type HaClusterOptions, type HaControlPlane } from './ha-cluster.js';

@@ -1,0 +1,96 @@
+// skiff-controlplane in HA mode, three of them: each starts its etcd member,
+// the members form one cluster with client and peer TLS from the cluster CA
+// (plaintext and certificate-less clients refused), every control plane
+// serves the same data, ctl fails over between them, and stopping a control
+// plane stops its member.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { httpsGet, startHaCluster, waitFor, type EtcdTls, type HaCluster, type HaControlPlane } from '@skiff/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+let cluster: HaCluster | undefined;
+
+beforeAll(async () => {
+  cluster = await startHaCluster();
+}, 120_000);
+afterAll(async () => {
+  await cluster?.stop();
+}, 60_000);
+
+async function etcdTlsOf(plane: HaControlPlane): Promise<EtcdTls & { files: string[] }> {
+  const pki = join(plane.dataDir, 'pki');
+  const files = [join(pki, 'ca.crt'), join(pki, 'etcd', 'client.crt'), join(pki, 'etcd', 'client.key')];
+  const [caPem, certPem, keyPem] = await Promise.all(files.map((file) => readFile(file, 'utf8')));
+  return { caPem: caPem!, certPem: certPem!, keyPem: keyPem!, files };
+}
+
+function plainGet(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = httpRequest(url, { timeout: 2000 }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(`HTTP ${response.statusCode}`));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (error) => resolve(error.message));
+    req.end();
+  });
+}
+
+const configMap = (name: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
+
+describe('HA mode: three control planes, three etcd members', () => {
+  it('forms one 3-member etcd cluster over TLS that refuses plaintext and certificate-less clients', async () => {
+    const planes = cluster!.controlPlanes;
+    const tls = await etcdTlsOf(planes[0]!);
+    const [cacert, cert, key] = tls.files;
+    const { stdout } = await run('etcdctl', ['--endpoints', planes.map((p) => p.etcdClientUrl).join(','), '--cacert', cacert!, '--cert', cert!, '--key', key!, 'member', 'list', '-w', 'json'], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+    });
+    const members = (JSON.parse(stdout) as { members: { name: string; peerURLs: string[]; clientURLs: string[] }[] }).members;
+    expect(members.map((m) => m.name).sort()).toEqual(['cp1', 'cp2', 'cp3']);
+    for (const plane of planes) {
+      expect(members.find((m) => m.name === plane.name)).toMatchObject({ peerURLs: [plane.etcdPeerUrl], clientURLs: [plane.etcdClientUrl] });
+      expect(JSON.parse(await httpsGet(`${plane.etcdClientUrl}/health`, tls))).toMatchObject({ health: 'true' });
+    }
+    const url = planes[1]!.etcdClientUrl;
+    expect(await plainGet(`${url.replace('https://', 'http://')}/health`)).not.toBe('HTTP 200');
+    const plaintext = await run('etcdctl', ['--endpoints', url.replace('https://', 'http://'), '--dial-timeout', '2s', '--command-timeout', '3s', 'get', 'x'], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+    }).then(
+      () => 'answered',
+      (error: Error) => error.message,
+    );
+    expect(plaintext).not.toBe('answered');
+    const anonymous = await httpsGet(`${url}/health`, { ...tls, certPem: '', keyPem: '' }).then(
+      () => 'answered',
+      (error: Error) => error.message,
+    );
+    expect(anonymous).not.toBe('answered');
+  }, 60_000);
+
+  it('serves the same data from every control plane, and ctl fails over when one stops, whose etcd member stops with it', async () => {
+    const c = cluster!;
+    const applied = await c.ctl(['apply', '-f', '-', '--server', c.servers[0]!], { stdin: configMap('ha-check') });
+    expect(applied.stderr).toBe('');
+    for (const server of c.servers) {
+      const got = await c.ctl(['get', 'configmap', 'ha-check', '-o', 'json', '--server', server]);
+      expect(JSON.parse(got.stdout)).toMatchObject({ data: { k: 'v' } });
+    }
+    const stopped = c.controlPlanes[0]!;
+    await stopped.started.controlPlane.stop();
+    const tls = await etcdTlsOf(c.controlPlanes[1]!);
+    await waitFor(async () => ((await httpsGet(`${stopped.etcdClientUrl}/health`, tls, 1000).then(() => 'up', () => 'down')) === 'down' ? true : undefined), {
+      timeoutMs: 20_000,
+      description: `${stopped.name}'s etcd member to stop with it`,
+    });
+    // The admin kubeconfig lists all three: ctl moves past the stopped one, and two members are a quorum.
+    const after = await c.ctl(['get', 'configmap', 'ha-check', '-o', 'json']);
+    expect(JSON.parse(after.stdout)).toMatchObject({ data: { k: 'v' } });
+    const written = await c.ctl(['apply', '-f', '-'], { stdin: configMap('after-stop') });
+    expect(written.stderr).toBe('');
+  }, 90_000);
+});
