@@ -2,22 +2,38 @@
 // the members form one cluster with client and peer TLS from the cluster CA
 // (plaintext and certificate-less clients refused), every control plane
 // serves the same data, ctl fails over between them, and stopping a control
-// plane stops its member.
+// plane stops its member. A fourth joins the running cluster.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { httpsGet, startHaCluster, waitFor, type EtcdTls, type HaCluster, type HaControlPlane } from '@skiff/testkit';
+import {
+  distributeSharedFiles,
+  freePort,
+  httpsGet,
+  startControlPlane,
+  startHaCluster,
+  waitFor,
+  type EtcdTls,
+  type HaCluster,
+  type HaControlPlane,
+  type StartedControlPlane,
+} from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 let cluster: HaCluster | undefined;
+let joined: StartedControlPlane | undefined;
+let joinedDir: string | undefined;
 
 beforeAll(async () => {
   cluster = await startHaCluster();
 }, 120_000);
 afterAll(async () => {
+  await joined?.controlPlane.stop();
+  if (joinedDir) await rm(joinedDir, { recursive: true, force: true });
   await cluster?.stop();
 }, 60_000);
 
@@ -71,6 +87,33 @@ describe('HA mode: three control planes, three etcd members', () => {
     );
     expect(anonymous).not.toBe('answered');
   }, 60_000);
+
+  it('adds a fourth control plane whose member joins the running cluster (--etcd-join: MemberAdd, then state existing)', async () => {
+    const c = cluster!;
+    const [first] = c.controlPlanes;
+    const dataDir = await mkdtemp(join(tmpdir(), 'skiff-ha-join-'));
+    joinedDir = dataDir;
+    await distributeSharedFiles(first!.dataDir, dataDir);
+    const host = '127.0.0.34';
+    const clientUrl = `https://${host}:${await freePort()}`;
+    const peerUrl = `https://${host}:${await freePort()}`;
+    const endpoints = [...c.controlPlanes.map((p) => p.etcdClientUrl), clientUrl];
+    joined = await startControlPlane(endpoints.join(','), dataDir, {
+      name: 'controlplane:cp4',
+      grpcAddress: `${host}:0`,
+      httpAddress: `${host}:0`,
+      controlPlaneArgs: ['--etcd-member', 'cp4', '--etcd-peer-url', peerUrl, '--etcd-client-url', clientUrl, '--etcd-join', c.controlPlanes.map((p) => p.etcdClientUrl).join(','), ...c.controlPlaneArgs],
+    });
+    const tls = await etcdTlsOf(first!);
+    expect(JSON.parse(await httpsGet(`${clientUrl}/health`, tls))).toMatchObject({ health: 'true' });
+    const [cacert, cert, key] = tls.files;
+    const { stdout } = await run('etcdctl', ['--endpoints', clientUrl, '--cacert', cacert!, '--cert', cert!, '--key', key!, 'member', 'list', '-w', 'json'], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+    });
+    expect((JSON.parse(stdout) as { members: { name: string }[] }).members.map((m) => m.name).sort()).toEqual(['cp1', 'cp2', 'cp3', 'cp4']);
+    const got = await c.ctl(['get', 'namespaces', '-o', 'name', '--server', joined.grpcAddress]);
+    expect(got.stdout).toContain('namespace/default');
+  }, 90_000);
 
   it('serves the same data from every control plane, and ctl fails over when one stops, whose etcd member stops with it', async () => {
     const c = cluster!;

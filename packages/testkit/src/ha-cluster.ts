@@ -54,6 +54,8 @@ export interface HaCluster {
   /** The admin kubeconfig naming all servers (skiff.dev/servers extension). */
   readonly adminKubeconfig: string;
   readonly tokenFile: string;
+  /** The flags every control plane got beyond its own addresses and member (the pod network…), for one that joins later. */
+  readonly controlPlaneArgs: readonly string[];
   readonly agents: readonly LocalAgent[];
   ctl(args: readonly string[], options?: RunCtlOptions): Promise<CtlResult>;
   addAgent(options: AgentOptions): Promise<LocalAgent>;
@@ -140,6 +142,7 @@ export async function startHaCluster(options: HaClusterOptions = {}): Promise<Ha
       servers,
       adminKubeconfig,
       tokenFile: started[0]!.tokenFile,
+      controlPlaneArgs: args,
       agents,
       ctl: (ctlArgs, ctlOptions) => runCtl(adminKubeconfig, ctlArgs, ctlOptions),
       addAgent: async (agentOptions) => {
