@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildBusyboxImage } from './busybox-image.js';
 import { startHaCluster } from './ha-cluster.js';
-import { startLocalCluster } from './local-cluster.js';
+import { startLocalCluster, type LocalAgent } from './local-cluster.js';
 import { startRegistry } from './registry.js';
 import { AGENT_MAIN, MANIFESTS_DIR, REPO_ROOT } from './repo-paths.js';
 
@@ -52,6 +52,31 @@ say('starting the image registry on 127.0.0.1:5000 and pushing the busybox examp
 const registry = await startRegistry({ port: 5000 });
 await buildBusyboxImage(join(await mkdtemp(join(tmpdir(), 'skiff-image-')), 'layout'), registry.address);
 
+/** Ctrl-C or SIGTERM (or stop(code)) stops `stopCluster`'s processes and the registry, then exits. */
+function stopOnSignals(what: string, stopCluster: () => Promise<void>): { stop: (code: number) => Promise<void>; stopping: () => boolean } {
+  let stopping = false;
+  const stop = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    say(`\nstopping the cluster (${what})…`);
+    await stopCluster().catch((error: unknown) => process.stderr.write(`${String(error)}\n`));
+    await registry.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  return { stop, stopping: () => stopping };
+}
+
+function stopWhenAgentExits(agent: LocalAgent, stop: (code: number) => Promise<void>, stopping: () => boolean): void {
+  void agent.process.exited.then((exit) => {
+    if (!stopping()) {
+      process.stderr.write(`the agent exited unexpectedly (${JSON.stringify(exit)}):\n${agent.process.output()}\n`);
+      void stop(1);
+    }
+  });
+}
+
 if (ha) await runHa();
 else await runSingle();
 
@@ -74,28 +99,12 @@ async function runSingle(): Promise<void> {
     // The documented pod network (10.244.0.0/16), not a test's leased slice.
     ownPodNetwork: false,
   });
-  let stopping = false;
-  const stop = async (code: number): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    say('\nstopping the cluster (agent containers, control plane, etcd, registry)…');
-    await cluster.stop().catch((error: unknown) => process.stderr.write(`${String(error)}\n`));
-    await registry.stop();
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
-
+  const { stop, stopping } = stopOnSignals('agent containers, control plane, etcd, registry', () => cluster.stop());
   say(`starting a node agent (${runtime} runtime)…`);
   const agent = await cluster.addAgent({ name: 'local-node', runtime, cpu: '2', memory: '2Gi' });
-  void agent.process.exited.then((exit) => {
-    if (!stopping) {
-      process.stderr.write(`the agent exited unexpectedly (${JSON.stringify(exit)}):\n${agent.process.output()}\n`);
-      void stop(1);
-    }
-  });
+  stopWhenAgentExits(agent, stop, stopping);
   void cluster.controlPlane.exited.then((exit) => {
-    if (!stopping) {
+    if (!stopping()) {
       process.stderr.write(`the control plane exited unexpectedly (${JSON.stringify(exit)}):\n${cluster.controlPlane.output()}\n`);
       void stop(1);
     }
@@ -133,30 +142,15 @@ async function runHa(): Promise<void> {
     ports: { grpc: 7400, http: 7401, etcdClient: 2379, etcdPeer: 2380 },
     ownPodNetwork: false,
   });
-  let stopping = false;
-  const stop = async (code: number): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    say('\nstopping the cluster (agent containers, control planes and their etcd members, registry)…');
-    await cluster.stop().catch((error: unknown) => process.stderr.write(`${String(error)}\n`));
-    await registry.stop();
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
+  const { stop, stopping } = stopOnSignals('agent containers, control planes and their etcd members, registry', () => cluster.stop());
   say(`starting a node agent (${runtime} runtime) that knows all three servers…`);
   const agent = await cluster.addAgent({ name: 'local-node', runtime, cpu: '2', memory: '2Gi' });
+  stopWhenAgentExits(agent, stop, stopping);
   for (const plane of cluster.controlPlanes) {
     void plane.started.controlPlane.exited.then((exit) => {
-      if (!stopping) process.stderr.write(`control plane ${plane.name} exited (${JSON.stringify(exit)}); the other two carry on:\n${plane.started.controlPlane.output()}\n`);
+      if (!stopping()) process.stderr.write(`control plane ${plane.name} exited (${JSON.stringify(exit)}); the other two carry on:\n${plane.started.controlPlane.output()}\n`);
     });
   }
-  void agent.process.exited.then((exit) => {
-    if (!stopping) {
-      process.stderr.write(`the agent exited unexpectedly (${JSON.stringify(exit)}):\n${agent.process.output()}\n`);
-      void stop(1);
-    }
-  });
   const applied = await cluster.ctl(['apply', '-f', MANIFESTS_DIR]);
   process.stdout.write(applied.stdout + applied.stderr);
   say('');

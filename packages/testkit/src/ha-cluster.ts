@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterServers, parseKubeconfig, serializeKubeconfig, SERVERS_EXTENSION, type Kubeconfig } from '@skiff/api';
 import { freePort } from './free-port.js';
-import { ManagedAgent, startControlPlane, type AgentNetwork, type AgentOptions, type LocalAgent, type StartedControlPlane } from './local-cluster.js';
+import { destroyAgents, ManagedAgent, startControlPlane, throwAgentFailures, type AgentNetwork, type AgentOptions, type LocalAgent, type StartedControlPlane } from './local-cluster.js';
 import { claimPodNetwork, type PodNetworkLease } from './pod-network-lease.js';
 import { runCtl, type CtlResult, type RunCtlOptions } from './run-ctl.js';
 import { waitFor } from './wait-for.js';
@@ -153,11 +153,10 @@ export async function startHaCluster(options: HaClusterOptions = {}): Promise<Ha
       },
       stop: () =>
         (stopping ??= (async () => {
-          const failures: unknown[] = [];
-          await Promise.all(agents.map((agent) => agent.destroy().catch((error: unknown) => failures.push(error))));
+          const failures = await destroyAgents(agents);
           await cleanUp();
           await rm(agentRoot, { recursive: true, force: true });
-          if (failures.length > 0) throw new AggregateError(failures, 'some agents could not be cleaned up');
+          throwAgentFailures(failures);
         })()),
     };
   } catch (error) {

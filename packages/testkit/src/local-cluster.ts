@@ -193,13 +193,12 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       },
       stop: () =>
         (stopping ??= (async () => {
-          const failures: unknown[] = [];
-          await Promise.all(agents.map((agent) => agent.destroy().catch((error: unknown) => failures.push(error))));
+          const failures = await destroyAgents(agents);
           await controlPlane.stop();
           await etcd.stop();
           await rm(agentRoot, { recursive: true, force: true });
           await removeDataDir();
-          if (failures.length > 0) throw new AggregateError(failures, 'some agents could not be cleaned up');
+          throwAgentFailures(failures);
         })()),
     };
   } catch (error) {
@@ -262,6 +261,17 @@ export async function startControlPlane(etcdEndpoint: string, dataDir: string, o
 }
 
 const run = promisify(execFile);
+
+/** Stops every agent and wipes what it started; returns the failures, for throwAgentFailures once the rest is stopped too. */
+export async function destroyAgents(agents: readonly ManagedAgent[]): Promise<unknown[]> {
+  const failures: unknown[] = [];
+  await Promise.all(agents.map((agent) => agent.destroy().catch((error: unknown) => failures.push(error))));
+  return failures;
+}
+
+export function throwAgentFailures(failures: readonly unknown[]): void {
+  if (failures.length > 0) throw new AggregateError(failures, 'some agents could not be cleaned up');
+}
 
 export class ManagedAgent implements LocalAgent {
   private current?: ManagedProcess;

@@ -8,13 +8,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Backoff, BACKOFF } from '@skiff/api';
+import { Backoff, BACKOFF, UnavailableError } from '@skiff/api';
 import type { Logger } from 'pino';
 import { ensureEtcdClientCertificate, ensureEtcdMemberCertificate, pkiPaths, type ClusterCa } from '../pki/index.js';
 import { addEtcdMember } from '../store/index.js';
 import { checkEtcdMemberConfig, etcdArgs, memberDir, memberUrlHost, type EtcdMemberConfig } from './etcd-member-config.js';
 
 const SETPRIV = '/usr/bin/setpriv';
+/** About a minute of capped back-off: long enough for a cluster that has just started to count as healthy. */
+const JOIN_ATTEMPTS = 40;
 const STOP_GRACE_MS = 10_000;
 const KEPT_LINES = 40;
 
@@ -54,10 +56,15 @@ export class EtcdMember {
       args = etcdArgs(config, files, `${config.name}=${config.peerUrl}`, config.join ? 'existing' : 'new', token);
       log.info('restarting the local etcd member from its data dir');
     } else if (config.join) {
+      const endpoints = [...config.join];
       const client = await ensureEtcdClientCertificate(controlPlaneDataDir, ca);
-      const initialCluster = await addEtcdMember(
-        { endpoints: [...config.join], tls: { caPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem } },
-        { name: config.name, peerUrl: config.peerUrl },
+      const initialCluster = await joinWithRetries(
+        () =>
+          addEtcdMember(
+            { endpoints, tls: { caPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem } },
+            { name: config.name, peerUrl: config.peerUrl },
+          ),
+        log,
       );
       log.info({ initialCluster }, 'added the local etcd member to the running cluster');
       args = etcdArgs(config, files, initialCluster, 'existing', token);
@@ -123,5 +130,25 @@ export class EtcdMember {
       clearTimeout(timer);
     }
     await this.supervising;
+  }
+}
+
+/**
+ * MemberAdd, retried while etcd is unavailable: it refuses a new member with
+ * "unhealthy cluster" until every member has been connected for a few
+ * seconds (etcd's strict reconfiguration check), as right after a start.
+ * Safe to repeat: addEtcdMember reuses a member it already added.
+ */
+async function joinWithRetries(add: () => Promise<string>, log: Logger): Promise<string> {
+  const backoff = new Backoff(BACKOFF.storeStartup);
+  for (;;) {
+    try {
+      return await add();
+    } catch (error) {
+      if (!(error instanceof UnavailableError) || backoff.attempts >= JOIN_ATTEMPTS) throw error;
+      const waitMs = backoff.next();
+      log.warn({ err: error, attempt: backoff.attempts, waitMs }, 'etcd cannot add this member yet; retrying');
+      await delay(waitMs);
+    }
   }
 }
