@@ -27,6 +27,25 @@ const run = promisify(execFile);
 let cluster: HaCluster | undefined;
 let joined: StartedControlPlane | undefined;
 let joinedDir: string | undefined;
+let joinedClientUrl: string | undefined;
+let startJoined: (() => Promise<StartedControlPlane>) | undefined;
+
+/** The pid of the etcd a control plane with this data dir supervises (its command line names its data dir). */
+async function memberPid(name: string, dataDir: string): Promise<number> {
+  const { stdout } = await run('pgrep', ['-f', `etcd --name ${name} --data-dir ${join(dataDir, 'etcd')} `]);
+  const pids = stdout.trim().split('\n').filter(Boolean).map(Number);
+  if (pids.length !== 1) throw new Error(`expected one etcd for ${name}, found ${pids.length}`);
+  return pids[0]!;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 beforeAll(async () => {
   cluster = await startHaCluster();
@@ -98,12 +117,15 @@ describe('HA mode: three control planes, three etcd members', () => {
     const clientUrl = `https://${host}:${await freePort()}`;
     const peerUrl = `https://${host}:${await freePort()}`;
     const endpoints = [...c.controlPlanes.map((p) => p.etcdClientUrl), clientUrl];
-    joined = await startControlPlane(endpoints.join(','), dataDir, {
-      name: 'controlplane:cp4',
-      grpcAddress: `${host}:0`,
-      httpAddress: `${host}:0`,
-      controlPlaneArgs: ['--etcd-member', 'cp4', '--etcd-peer-url', peerUrl, '--etcd-client-url', clientUrl, '--etcd-join', c.controlPlanes.map((p) => p.etcdClientUrl).join(','), ...c.controlPlaneArgs],
-    });
+    startJoined = () =>
+      startControlPlane(endpoints.join(','), dataDir, {
+        name: 'controlplane:cp4',
+        grpcAddress: `${host}:0`,
+        httpAddress: `${host}:0`,
+        controlPlaneArgs: ['--etcd-member', 'cp4', '--etcd-peer-url', peerUrl, '--etcd-client-url', clientUrl, '--etcd-join', c.controlPlanes.map((p) => p.etcdClientUrl).join(','), ...c.controlPlaneArgs],
+      });
+    joinedClientUrl = clientUrl;
+    joined = await startJoined();
     const tls = await etcdTlsOf(first!);
     expect(JSON.parse(await httpsGet(`${clientUrl}/health`, tls))).toMatchObject({ health: 'true' });
     const [cacert, cert, key] = tls.files;
@@ -113,6 +135,33 @@ describe('HA mode: three control planes, three etcd members', () => {
     expect((JSON.parse(stdout) as { members: { name: string }[] }).members.map((m) => m.name).sort()).toEqual(['cp1', 'cp2', 'cp3', 'cp4']);
     const got = await c.ctl(['get', 'namespaces', '-o', 'name', '--server', joined.grpcAddress]);
     expect(got.stdout).toContain('namespace/default');
+  }, 90_000);
+
+  it('starts its etcd member again when it dies (kill -9 of the member alone)', async () => {
+    const plane = cluster!.controlPlanes[1]!;
+    const tls = await etcdTlsOf(plane);
+    const before = await memberPid(plane.name, plane.dataDir);
+    process.kill(before, 'SIGKILL');
+    await waitFor(
+      async () => {
+        const now = await memberPid(plane.name, plane.dataDir).catch(() => undefined);
+        const health = await httpsGet(`${plane.etcdClientUrl}/health`, tls, 1000).catch(() => '{}');
+        return now !== undefined && now !== before && (JSON.parse(health) as { health?: string }).health === 'true' ? true : undefined;
+      },
+      { timeoutMs: 30_000, description: `${plane.name}'s etcd member started again and healthy` },
+    );
+  }, 60_000);
+
+  it('kill -9 of a control plane takes its etcd member with it; started again, the member comes back from its data', async () => {
+    const tls = await etcdTlsOf(cluster!.controlPlanes[0]!);
+    const pid = await memberPid('cp4', joinedDir!);
+    await joined!.controlPlane.kill9();
+    await waitFor(() => (alive(pid) ? undefined : true), { timeoutMs: 10_000, description: "cp4's etcd member to die with it (pdeathsig)" });
+    joined = await startJoined!();
+    await waitFor(async () => ((JSON.parse(await httpsGet(`${joinedClientUrl}/health`, tls, 1000).catch(() => '{}')) as { health?: string }).health === 'true' ? true : undefined), {
+      timeoutMs: 30_000,
+      description: 'cp4 member healthy again',
+    });
   }, 90_000);
 
   it('serves the same data from every control plane, and ctl fails over when one stops, whose etcd member stops with it', async () => {
