@@ -10,6 +10,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  CONTROLPLANE_MAIN,
   distributeSharedFiles,
   freePort,
   httpsGet,
@@ -91,6 +92,9 @@ describe('HA mode: three control planes, three etcd members', () => {
       expect(members.find((m) => m.name === plane.name)).toMatchObject({ peerURLs: [plane.etcdPeerUrl], clientURLs: [plane.etcdClientUrl] });
       expect(JSON.parse(await httpsGet(`${plane.etcdClientUrl}/health`, tls))).toMatchObject({ health: 'true' });
     }
+    // The subcommands dial the https members with the files the control plane wrote.
+    const tokens = await run(process.execPath, [CONTROLPLANE_MAIN, 'token', 'list', '--data-dir', planes[2]!.dataDir, '--etcd', planes.map((p) => p.etcdClientUrl).join(',')]);
+    expect(tokens.stdout).toContain('written to the data dir at first start');
     const url = planes[1]!.etcdClientUrl;
     expect(await plainGet(`${url.replace('https://', 'http://')}/health`)).not.toBe('HTTP 200');
     const plaintext = await run('etcdctl', ['--endpoints', url.replace('https://', 'http://'), '--dial-timeout', '2s', '--command-timeout', '3s', 'get', 'x'], {

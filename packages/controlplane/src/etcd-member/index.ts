@@ -3,4 +3,4 @@
 // line, and the supervisor. Below the loops, above store/ and pki/.
 export { EtcdMember } from './etcd-member.js';
 export { ELECTION_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, checkEtcdMemberConfig, etcdArgs, parseInitialCluster, type EtcdMemberConfig } from './etcd-member-config.js';
-export { etcdStoreTls } from './etcd-store-tls.js';
+export { etcdStoreTls, readEtcdStoreTls } from './etcd-store-tls.js';
