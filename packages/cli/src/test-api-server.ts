@@ -3,7 +3,7 @@
 // 127.0.0.1 standing the test's handlers, and kubeconfig files to reach it
 // through the same kubeconfig → context → connection path ctl uses. Lives
 // beside the code (not in a test file) so ctl's tests share one.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -93,7 +93,10 @@ export async function startTestApiServer(
       writeFileSync(path, serializeKubeconfig(config), { mode: 0o600 });
       return path;
     },
-    close: () => server.forceShutdown(),
+    close: () => {
+      server.forceShutdown();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
