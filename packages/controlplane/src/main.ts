@@ -23,15 +23,6 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --etcd          comma-separated etcd client URLs (env SKIFF_ETCD; default http://127.0.0.1:2379, or in HA mode
                   the local member's --etcd-client-url); https URLs are dialled with mutual TLS: the cluster CA
                   and a client certificate from it (pki/etcd/client.crt)
-HA mode (a local etcd member, supervised: started with the control plane, restarted if it exits, stopped with it):
-  --etcd-member NAME        this member's name; turns HA mode on
-  --etcd-peer-url URL       https://IP:PORT the other members reach it at (peer TLS, certificates from the cluster CA)
-  --etcd-client-url URL     https://IP:PORT control planes reach it at (client TLS, client certificates required)
-  --etcd-initial-cluster L  bootstrap a new cluster: name=https://IP:PEERPORT for every member, this one included
-  --etcd-join URLS          or join a running cluster: client URLs of its members (MemberAdd, then state existing)
-  --etcd-data-dir DIR       the member's data (default <data-dir>/etcd)
-  Every control plane of one cluster needs the same pki/ca.crt, pki/ca.key, pki/service-account.key and
-  secrets-encryption.json in its --data-dir before its first start (see the README's high-availability section).
   --advertise-address  comma-separated hosts clients and agents reach this control plane at (SANs; the admin
                   kubeconfig's server); needed when --listen is 0.0.0.0
   --tls-san       comma-separated extra names or IPs for the serving certificate
@@ -57,7 +48,16 @@ HA mode (a local etcd member, supervised: started with the control plane, restar
   --etcd-compaction-interval D  compact etcd's history to the revision of one interval ago (default 5m; 0 turns it off)
   --job-backoff-base  a Job's first back-off after a pod failure, doubled per failure up to 6m (default 10s, as Kubernetes)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
-  --log-level     trace, debug, info, warn or error (default info)`;
+  --log-level     trace, debug, info, warn or error (default info)
+HA mode (a local etcd member, supervised: started with the control plane, restarted if it exits, stopped with it):
+  --etcd-member NAME        this member's name; turns HA mode on
+  --etcd-peer-url URL       https://IP:PORT the other members reach it at (peer TLS, certificates from the cluster CA)
+  --etcd-client-url URL     https://IP:PORT control planes reach it at (client TLS, client certificates required)
+  --etcd-initial-cluster L  bootstrap a new cluster: name=https://IP:PEERPORT for every member, this one included
+  --etcd-join URLS          or join a running cluster: client URLs of its members (MemberAdd, then state existing)
+  --etcd-data-dir DIR       the member's data (default <data-dir>/etcd)
+  Every control plane of one cluster needs the same pki/ca.crt, pki/ca.key, pki/service-account.key and
+  secrets-encryption.json in its --data-dir before its first start (see the README's high-availability section).`;
 
 function parseFlags() {
   try {
