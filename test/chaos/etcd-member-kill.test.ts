@@ -62,12 +62,15 @@ describe('etcd member failure', () => {
     let answered = 0;
     let retries = 0;
     const failures: string[] = [];
+    let slowestMs = 0;
     const applyOne = async (i: number): Promise<void> => {
-      const deadline = Date.now() + 30_000;
+      const started = Date.now();
+      const deadline = started + 30_000;
       for (;;) {
         try {
           await client.apply(configMap(i), { strict: false, dryRun: false });
           answered++;
+          slowestMs = Math.max(slowestMs, Date.now() - started);
           return;
         } catch (error) {
           // UNAVAILABLE is the only answer a client may retry; anything else is a failure of the invariant.
@@ -104,6 +107,6 @@ describe('etcd member failure', () => {
       timeoutMs: 30_000,
       description: 'the killed member healthy again',
     });
-    process.stdout.write(`etcd-member-kill: ${total} applies, ${killedAt} answered before the kill, ${retries} client retries\n`);
+    process.stdout.write(`etcd-member-kill: ${total} applies, ${killedAt} answered before the kill, ${retries} client retries, slowest apply ${slowestMs} ms\n`);
   }, 180_000);
 });
