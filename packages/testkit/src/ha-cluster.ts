@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterServers, parseKubeconfig, serializeKubeconfig, SERVERS_EXTENSION, type Kubeconfig } from '@skiff/api';
 import { freePort } from './free-port.js';
-import { destroyAgents, ManagedAgent, startControlPlane, throwAgentFailures, type AgentNetwork, type AgentOptions, type LocalAgent, type StartedControlPlane } from './local-cluster.js';
+import { destroyAgents, ManagedAgent, startAgent, startControlPlane, throwAgentFailures, type AgentNetwork, type AgentOptions, type LocalAgent, type StartedControlPlane } from './local-cluster.js';
 import { claimPodNetwork, type PodNetworkLease } from './pod-network-lease.js';
 import { runCtl, type CtlResult, type RunCtlOptions } from './run-ctl.js';
 import { waitFor } from './wait-for.js';
@@ -146,10 +146,7 @@ export async function startHaCluster(options: HaClusterOptions = {}): Promise<Ha
       agents,
       ctl: (ctlArgs, ctlOptions) => runCtl(adminKubeconfig, ctlArgs, ctlOptions),
       addAgent: async (agentOptions) => {
-        const agent = new ManagedAgent(agentOptions, servers.join(','), started[0]!.tokenFile, join(agentRoot, agentOptions.name), network);
-        agents.push(agent);
-        await agent.start();
-        return agent;
+        return startAgent(agents, new ManagedAgent(agentOptions, servers.join(','), started[0]!.tokenFile, join(agentRoot, agentOptions.name), network));
       },
       stop: () =>
         (stopping ??= (async () => {

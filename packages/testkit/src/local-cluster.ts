@@ -186,10 +186,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
         if (options.netns !== undefined && agentOptions.netns === undefined) {
           throw new Error(`agent ${agentOptions.name}: the control plane runs inside network namespace ${options.netns}; give the agent a netns (and a server) it can reach it from`);
         }
-        const agent = new ManagedAgent(agentOptions, started.grpcAddress, started.tokenFile, join(agentRoot, agentOptions.name), agentNetwork);
-        agents.push(agent);
-        await agent.start();
-        return agent;
+        return startAgent(agents, new ManagedAgent(agentOptions, started.grpcAddress, started.tokenFile, join(agentRoot, agentOptions.name), agentNetwork));
       },
       stop: () =>
         (stopping ??= (async () => {
@@ -261,6 +258,13 @@ export async function startControlPlane(etcdEndpoint: string, dataDir: string, o
 }
 
 const run = promisify(execFile);
+
+/** Starts `agent`, kept in `agents` (for destroyAgents) even if it fails to start. */
+export async function startAgent(agents: ManagedAgent[], agent: ManagedAgent): Promise<ManagedAgent> {
+  agents.push(agent);
+  await agent.start();
+  return agent;
+}
 
 /** Stops every agent and wipes what it started; returns the failures, for throwAgentFailures once the rest is stopped too. */
 export async function destroyAgents(agents: readonly ManagedAgent[]): Promise<unknown[]> {

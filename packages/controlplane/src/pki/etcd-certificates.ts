@@ -6,6 +6,7 @@
 // so only holders of a CA-issued certificate reach its data. Issued again
 // when the hosts change or a third of the lifetime is left.
 import { sameAltNames, certificateInfo, issueCertificate, splitAltNames, type AltNames, type CertificateAuthority } from '@skiff/api/x509';
+import { ensureClientLeaf } from './client-certificates.js';
 import { ensureLeafFiles, type LeafFiles } from './leaf-files.js';
 import { pkiPaths } from './pki-paths.js';
 import { LEAF_LIFETIME_MS, renewalDue, validityFor } from './renewal.js';
@@ -52,21 +53,6 @@ export async function ensureEtcdMemberCertificate(
 
 /** pki/etcd/client.crt and .key: what the control plane presents to etcd. */
 export async function ensureEtcdClientCertificate(dataDir: string, ca: CertificateAuthority, options: { now?: Date } = {}): Promise<LeafFiles> {
-  const now = options.now ?? new Date();
   const paths = pkiPaths(dataDir);
-  return ensureLeafFiles(ca, {
-    certPath: paths.etcdClientCert,
-    keyPath: paths.etcdClientKey,
-    isCurrent: (certPem) => !renewalDue(certPem, now),
-    issue: async (publicKeyPem) =>
-      (
-        await issueCertificate({
-          ca,
-          publicKeyPem,
-          subject: { commonName: ETCD_CLIENT_COMMON_NAME },
-          usages: ['client'],
-          ...validityFor(now, LEAF_LIFETIME_MS),
-        })
-      ).certPem,
-  });
+  return ensureClientLeaf(ca, { certPath: paths.etcdClientCert, keyPath: paths.etcdClientKey, subject: { commonName: ETCD_CLIENT_COMMON_NAME }, ...options });
 }
