@@ -23,7 +23,7 @@ export const CONTROL_PLANE_ROOMS: readonly (readonly string[])[] = [
   ['grpc', 'http'],
   ['api'],
   ['controllers', 'scheduler', 'nodes'],
-  ['cache', 'metrics'],
+  ['cache', 'metrics', 'etcd-member'],
   ['objects'],
   ['store', 'auth', 'pki'],
 ];

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { InvalidError, NotFoundError } from './errors.js';
 import {
   adminKubeconfig,
+  clusterServers,
   emptyKubeconfig,
+  SERVERS_EXTENSION,
   parseKubeconfig,
   parseServerUrl,
   selectContext,
@@ -240,6 +242,14 @@ describe.skipIf(skipUnlessRoot({ files: [KUBECTL] }))('kubectl reads what Skiff 
     expect(kubectl(file, 'view', '--raw')).toBe(readFileSync(file, 'utf8'));
   });
 
+  it('kubectl reads an HA admin kubeconfig (servers in the skiff.dev/servers extension) and keeps it unchanged', () => {
+    const file = join(dir, 'ha.kubeconfig');
+    const config = adminKubeconfig({ server: 'https://10.0.0.5:7400', servers: ['https://10.0.0.6:7400', 'https://10.0.0.7:7400'], caPem: CA, certPem: CERT, keyPem: KEY });
+    writeFileSync(file, serializeKubeconfig(config), { mode: 0o600 });
+    expect(JSON.parse(kubectl(file, 'view', '--raw', '-o', 'json'))).toEqual(config);
+    expect(kubectl(file, 'view', '--raw', '-o', 'jsonpath={.clusters[0].cluster.server}')).toBe('https://10.0.0.5:7400');
+  });
+
   it('parseKubeconfig reads a file kubectl config set-* wrote', () => {
     const file = join(dir, 'by-kubectl');
     writeFileSync(join(dir, 'ca.crt'), CA);
@@ -257,5 +267,27 @@ describe.skipIf(skipUnlessRoot({ files: [KUBECTL] }))('kubectl reads what Skiff 
       { name: 'me', user: { 'client-certificate-data': b64(CERT), 'client-key-data': b64(KEY) } },
     ]);
     expect(selectContext(config, file)).toMatchObject({ name: 'lab', context: { namespace: 'shop' } });
+  });
+});
+
+describe('several servers (HA)', () => {
+  const pem = '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n';
+  it('writes every server into the skiff.dev/servers extension, reads them back server first, and keeps other extensions', () => {
+    const config = adminKubeconfig({ server: 'https://127.0.0.11:7400', servers: ['https://127.0.0.11:7400', 'https://127.0.0.12:7400'], caPem: pem, certPem: pem, keyPem: pem });
+    const text = serializeKubeconfig(config);
+    const parsed = parseKubeconfig(text, 'admin.kubeconfig');
+    expect(clusterServers(parsed.clusters[0]!.cluster)).toEqual(['https://127.0.0.11:7400', 'https://127.0.0.12:7400']);
+    const cluster = config.clusters[0]!;
+    const withOther: Kubeconfig = { ...config, clusters: [{ ...cluster, cluster: { ...cluster.cluster, extensions: [{ name: 'other', extension: { a: 1 } }, ...(cluster.cluster.extensions ?? [])] } }] };
+    const other = parseKubeconfig(serializeKubeconfig(withOther), 'x');
+    expect(other.clusters[0]!.cluster.extensions?.map((e) => e.name)).toEqual(['other', SERVERS_EXTENSION]);
+    const single = adminKubeconfig({ server: 'https://127.0.0.11:7400', caPem: pem, certPem: pem, keyPem: pem });
+    expect(single.clusters[0]!.cluster.extensions).toBeUndefined();
+    expect(clusterServers(single.clusters[0]!.cluster)).toEqual(['https://127.0.0.11:7400']);
+  });
+
+  it('refuses a malformed servers extension, naming where', () => {
+    const bad = 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://a:1\n    extensions:\n    - name: skiff.dev/servers\n      extension: {servers: 3}\n';
+    expect(() => parseKubeconfig(bad, 'f')).toThrow('f: clusters[0].cluster.extensions: skiff.dev/servers must be {servers: [https://HOST:PORT, …]}');
   });
 });

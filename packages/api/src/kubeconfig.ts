@@ -16,6 +16,27 @@ export interface KubeconfigCluster {
   readonly 'certificate-authority'?: string;
   /** The name the server's certificate must carry, when it differs from the server's host. */
   readonly 'tls-server-name'?: string;
+  /**
+   * Kubernetes' named extensions, kept as read. Skiff's own is
+   * SERVERS_EXTENSION: every control plane of an HA cluster (`servers`, a
+   * list of https://HOST:PORT); kubectl ignores it and uses `server`.
+   */
+  readonly extensions?: readonly KubeconfigExtension[];
+}
+
+export interface KubeconfigExtension {
+  readonly name: string;
+  readonly extension: unknown;
+}
+
+/** The cluster extension that lists several control planes: `{ name: skiff.dev/servers, extension: { servers: [...] } }`. */
+export const SERVERS_EXTENSION = 'skiff.dev/servers';
+
+/** Every server of a cluster, `server` first, then those of SERVERS_EXTENSION (each once). */
+export function clusterServers(cluster: KubeconfigCluster): string[] {
+  const extension = cluster.extensions?.find((e) => e.name === SERVERS_EXTENSION)?.extension;
+  const listed = isRecord(extension) && Array.isArray(extension['servers']) ? extension['servers'].filter((s): s is string => typeof s === 'string') : [];
+  return [...new Set([cluster.server, ...listed])];
 }
 
 export interface KubeconfigUser {
@@ -149,9 +170,25 @@ function namedList(
       if (DATA.has(field) && !BASE64.test(text.replace(/[\r\n]/g, ''))) issues.push(`${path}: not base64`);
       fieldsOut[field] = text;
     }
-    out.push({ name, [itemKey]: fieldsOut });
+    const extensions = itemKey === 'cluster' ? namedExtensions(body, `${at}.${itemKey}.extensions`, issues) : undefined;
+    out.push({ name, [itemKey]: extensions ? { ...fieldsOut, extensions } : fieldsOut });
   });
   return out;
+}
+
+function namedExtensions(body: JsonRecord, path: string, issues: string[]): KubeconfigExtension[] | undefined {
+  const value = body['extensions'];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || !value.every((e: unknown) => isRecord(e) && typeof e['name'] === 'string')) {
+    issues.push(`${path}: must be a list of {name, extension}`);
+    return undefined;
+  }
+  const extensions = (value as JsonRecord[]).map((e) => ({ name: e['name'] as string, extension: e['extension'] ?? null }));
+  const servers = extensions.find((e) => e.name === SERVERS_EXTENSION)?.extension;
+  if (!isRecord(servers) || !Array.isArray(servers['servers']) || !servers['servers'].every((s: unknown) => typeof s === 'string')) {
+    if (extensions.some((e) => e.name === SERVERS_EXTENSION)) issues.push(`${path}: ${SERVERS_EXTENSION} must be {servers: [https://HOST:PORT, …]}`);
+  }
+  return extensions;
 }
 
 function optionalString(record: JsonRecord, key: string, path: string, issues: string[]): string | undefined {
@@ -222,6 +259,8 @@ export function parseServerUrl(text: string, what: string): ServerAddress {
 export interface AdminKubeconfigOptions {
   /** `https://HOST:PORT` of the control plane's gRPC address. */
   readonly server: string;
+  /** Every control plane of an HA cluster (`server` among them), written as SERVERS_EXTENSION. */
+  readonly servers?: readonly string[];
   readonly caPem: string;
   readonly certPem: string;
   readonly keyPem: string;
@@ -233,11 +272,14 @@ export interface AdminKubeconfigOptions {
 export function adminKubeconfig(options: AdminKubeconfigOptions): Kubeconfig {
   const name = options.name ?? 'skiff';
   parseServerUrl(options.server, 'the admin kubeconfig server');
+  for (const server of options.servers ?? []) parseServerUrl(server, 'the admin kubeconfig servers');
   const base64 = (pem: string): string => Buffer.from(pem, 'utf8').toString('base64');
+  const servers = [...new Set([options.server, ...(options.servers ?? [])])];
+  const extensions = servers.length > 1 ? { extensions: [{ name: SERVERS_EXTENSION, extension: { servers } }] } : {};
   return {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server: options.server, 'certificate-authority-data': base64(options.caPem) } }],
+    clusters: [{ name, cluster: { server: options.server, 'certificate-authority-data': base64(options.caPem), ...extensions } }],
     users: [{ name, user: { 'client-certificate-data': base64(options.certPem), 'client-key-data': base64(options.keyPem) } }],
     contexts: [{ name, context: { cluster: name, user: name } }],
     'current-context': name,

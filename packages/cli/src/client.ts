@@ -17,6 +17,7 @@ import {
   type WatchEventMessageOutput,
 } from '@skiff/api';
 import type { Connection } from './connection/connection.js';
+import { FailoverClients, type CallSafety } from './connection/failover.js';
 import { explainServiceError, isServiceError } from './errors.js';
 
 const CALL_TIMEOUT_MS = 30_000;
@@ -74,7 +75,7 @@ export interface ExecCall {
 }
 
 export class SkiffClient {
-  private readonly client: ApiClient;
+  private readonly servers: FailoverClients;
   readonly connection: Connection;
 
   /** `connection` from resolveConnection(), or connect() with ctl's flags. */
@@ -82,31 +83,38 @@ export class SkiffClient {
     this.connection = connection;
     // createApiClient sets the message limits and reconnect and keepalive
     // timings; the channel it builds gets the connection's credentials.
-    this.client = createApiClient(connection.target, {
-      ...connection.options,
-      channelFactoryOverride: (target, _insecure, options) => new Channel(target, connection.credentials, options),
-    });
+    const create = (target: string): ApiClient =>
+      createApiClient(target, {
+        ...connection.options,
+        channelFactoryOverride: (channelTarget, _insecure, options) => new Channel(channelTarget, connection.credentials, options),
+      });
+    this.servers = new FailoverClients(connection.targets ?? [connection.target], create);
+  }
+
+  /** The client streams use: the server that answered last. */
+  private get client(): ApiClient {
+    return this.servers.client;
   }
 
   close(): void {
-    this.client.close();
+    this.servers.close();
   }
 
   async apply(manifest: ResourceObject, options: { strict: boolean; dryRun: boolean }): Promise<ApplyAnswer> {
-    const response = await this.call<{ outcome: string; object_json: string; warnings: string[] }>((cb, deadline) =>
-      this.client.Apply({ manifest_json: JSON.stringify(manifest), strict: options.strict, dry_run: options.dryRun }, { deadline }, cb),
+    const response = await this.call<{ outcome: string; object_json: string; warnings: string[] }>('write', (client, cb, deadline) =>
+      client.Apply({ manifest_json: JSON.stringify(manifest), strict: options.strict, dry_run: options.dryRun }, { deadline }, cb),
     );
     return { outcome: response.outcome, object: parse(response.object_json), warnings: response.warnings };
   }
 
   async get(ref: Ref): Promise<ResourceObject> {
-    const response = await this.call<{ object_json: string }>((cb, deadline) => this.client.Get({ ref }, { deadline }, cb));
+    const response = await this.call<{ object_json: string }>('read', (client, cb, deadline) => client.Get({ ref }, { deadline }, cb));
     return parse(response.object_json);
   }
 
   async list(query: ListQuery): Promise<{ items: ResourceObject[]; resourceVersion: string }> {
-    const response = await this.call<{ items_json: string[]; resource_version: string }>((cb, deadline) =>
-      this.client.List(
+    const response = await this.call<{ items_json: string[]; resource_version: string }>('read', (client, cb, deadline) =>
+      client.List(
         {
           kind: query.kind,
           namespace: query.namespace,
@@ -124,20 +132,20 @@ export class SkiffClient {
   /** `gracePeriodSeconds` (pods): between SIGTERM and SIGKILL; absent: the pod's own; 0: removed at once. */
   async delete(ref: Ref, options: { readonly gracePeriodSeconds?: number } = {}): Promise<ResourceObject> {
     const grace = options.gracePeriodSeconds !== undefined ? { grace_period_seconds: options.gracePeriodSeconds } : {};
-    const response = await this.call<{ object_json: string }>((cb, deadline) => this.client.Delete({ ref, ...grace }, { deadline }, cb));
+    const response = await this.call<{ object_json: string }>('write', (client, cb, deadline) => client.Delete({ ref, ...grace }, { deadline }, cb));
     return parse(response.object_json);
   }
 
   async scale(ref: Ref, replicas: number): Promise<ResourceObject> {
-    const response = await this.call<{ object_json: string }>((cb, deadline) =>
-      this.client.Scale({ ref, replicas }, { deadline }, cb),
+    const response = await this.call<{ object_json: string }>('write', (client, cb, deadline) =>
+      client.Scale({ ref, replicas }, { deadline }, cb),
     );
     return parse(response.object_json);
   }
 
   async cordon(node: string, unschedulable: boolean): Promise<ResourceObject> {
-    const response = await this.call<{ node_json: string }>((cb, deadline) =>
-      this.client.Cordon({ node_name: node, unschedulable }, { deadline }, cb),
+    const response = await this.call<{ node_json: string }>('write', (client, cb, deadline) =>
+      client.Cordon({ node_name: node, unschedulable }, { deadline }, cb),
     );
     return parse(response.node_json);
   }
@@ -151,13 +159,13 @@ export class SkiffClient {
       as_user: query.asUser,
       as_groups: [...query.asGroups],
     };
-    return this.call<{ allowed: boolean; reason: string }>((cb, deadline) => this.client.CanI(request, { deadline }, cb));
+    return this.call<{ allowed: boolean; reason: string }>('read', (client, cb, deadline) => client.CanI(request, { deadline }, cb));
   }
 
   async createToken(namespace: string, serviceAccount: string, expirationSeconds: number, audiences: readonly string[] = []): Promise<TokenAnswer> {
     const request = { namespace, service_account: serviceAccount, expiration_seconds: expirationSeconds, audiences: [...audiences] };
-    const response = await this.call<{ token: string; expiration_timestamp: string }>((cb, deadline) =>
-      this.client.CreateToken(request, { deadline }, cb),
+    const response = await this.call<{ token: string; expiration_timestamp: string }>('write', (client, cb, deadline) =>
+      client.CreateToken(request, { deadline }, cb),
     );
     return { token: response.token, expirationTimestamp: response.expiration_timestamp };
   }
@@ -249,13 +257,17 @@ export class SkiffClient {
     return isServiceError(error) ? explainServiceError(error, this.connection) : error;
   }
 
-  private call<T>(invoke: (callback: Callback<T>, deadline: Date) => void): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      invoke((error, value) => {
-        if (error) reject(explainServiceError(error, this.connection));
-        else resolve(value as T);
-      }, new Date(Date.now() + CALL_TIMEOUT_MS));
-    });
+  /** One unary call, on the next server when `safety` allows (see failover.ts); errors explained. */
+  private async call<T>(safety: CallSafety, invoke: (client: ApiClient, callback: Callback<T>, deadline: Date) => void): Promise<T> {
+    try {
+      return await this.servers.run(safety, (client) =>
+        new Promise<T>((resolve, reject) => {
+          invoke(client, (error, value) => (error ? reject(error) : resolve(value as T)), new Date(Date.now() + CALL_TIMEOUT_MS));
+        }),
+      );
+    } catch (error) {
+      throw isServiceError(error) ? explainServiceError(error, this.connection) : error;
+    }
   }
 }
 

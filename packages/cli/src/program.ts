@@ -44,7 +44,7 @@ export function buildProgram(context: CliContext, flags: ConnectionFlags = conte
     .description('Skiff command-line client: apply manifests and inspect the cluster, kubectl-style')
     .option('--kubeconfig <file>', 'kubeconfig to use (else SKIFF_CONFIG, else the first file of KUBECONFIG (the rest of that list is not merged), else ~/.skiff/config)')
     .option('--context <name>', 'kubeconfig context to use (else its current-context)')
-    .option('-s, --server <address>', "override the context's server: https://HOST:PORT (or HOST:PORT)")
+    .option('-s, --server <address>', "override the context's server: https://HOST:PORT (or HOST:PORT); several comma-separated, tried in turn")
     .addHelpText(
       'after',
       "\nctl talks gRPC over TLS to the server of a kubeconfig context (https://HOST:PORT), trusting only the cluster's CA and\n" +

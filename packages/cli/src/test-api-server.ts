@@ -3,7 +3,7 @@
 // 127.0.0.1 standing the test's handlers, and kubeconfig files to reach it
 // through the same kubeconfig → context → connection path ctl uses. Lives
 // beside the code (not in a test file) so ctl's tests share one.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -60,10 +60,13 @@ export interface TestApiServer {
   close(): void;
 }
 
-/** A TLS Api server on 127.0.0.1 serving `handlers`; client certificates optional at TLS level (a token user has none), verified against the CA when given. */
-export async function startTestApiServer(handlers: UntypedServiceImplementation): Promise<TestApiServer> {
-  const ca = await createTestCa();
-  const admin = await issueTestIdentity(ca, 'admin', 'client');
+/** A TLS Api server on 127.0.0.1 serving `handlers` (several servers of one cluster share `options.ca` and `options.admin`); client certificates optional at TLS level (a token user has none), verified against the CA when given. */
+export async function startTestApiServer(
+  handlers: UntypedServiceImplementation,
+  options: { ca?: CertificateAuthority; admin?: TestIdentity } = {},
+): Promise<TestApiServer> {
+  const ca = options.ca ?? (await createTestCa());
+  const admin = options.admin ?? (await issueTestIdentity(ca, 'admin', 'client'));
   const serving = await issueTestIdentity(ca, 'skiff-controlplane', 'server', { dnsNames: [TEST_SERVER_NAME], ipAddresses: ['127.0.0.1'] });
   const server = new Server();
   server.addService(apiServiceDefinition(), handlers);
@@ -90,7 +93,10 @@ export async function startTestApiServer(handlers: UntypedServiceImplementation)
       writeFileSync(path, serializeKubeconfig(config), { mode: 0o600 });
       return path;
     },
-    close: () => server.forceShutdown(),
+    close: () => {
+      server.forceShutdown();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

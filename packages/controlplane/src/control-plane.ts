@@ -30,6 +30,7 @@ import { createRequestGuard, credentialInformers } from './cluster-security.js';
 import { AuditLog, type AuditLogOptions } from './grpc/audit-log.js';
 import { JoinTokens } from './nodes/join-tokens.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
+import { EtcdMember, etcdStoreTls, type EtcdMemberConfig } from './etcd-member/index.js';
 import { EncryptedSecretCodec } from './objects/encrypted-secret-codec.js';
 import { SECRETS_KEY_FILE } from './objects/secret-encryption-keys.js';
 import { ensureControlPlaneClientCertificate, ensureServingCertificate, renewalDelay } from './pki/index.js';
@@ -100,6 +101,8 @@ export interface ControlPlaneConfig {
   readonly watchCacheSize?: number;
   /** Concurrent single writes share etcd transactions (--group-commit, default on). */
   readonly groupCommit?: boolean;
+  /** HA mode: the local etcd member this control plane starts (or joins), supervises and stops (--etcd-member…). */
+  readonly etcdMember?: EtcdMemberConfig;
 }
 
 export class ControlPlane {
@@ -117,6 +120,7 @@ export class ControlPlane {
   private metricsScraper?: ResourceMetricsScraper;
   private compactor?: Compactor;
   private etcdCare?: EtcdCare;
+  private etcdMember?: EtcdMember;
   /** The latest PodMetrics and NodeMetrics scraped from the agents (in memory; the metrics API and the HPA read it). */
   readonly metrics = new ResourceMetricsStore();
 
@@ -133,7 +137,11 @@ export class ControlPlane {
     const identity = await loadClusterIdentity(dataDir, sans);
     const secrets = await EncryptedSecretCodec.open(join(dataDir, SECRETS_KEY_FILE));
     this.audit = this.config.audit ? await AuditLog.open(this.config.audit) : AuditLog.disabled();
-    const store = cachedStore(new EtcdStore({ endpoints: [...this.config.etcdEndpoints] }), this.config, this.log);
+    if (this.config.etcdMember) {
+      this.etcdMember = await EtcdMember.start({ config: this.config.etcdMember, controlPlaneDataDir: dataDir, ca: identity.ca, log: this.log });
+    }
+    const tls = await etcdStoreTls(dataDir, identity.ca, this.config.etcdEndpoints);
+    const store = cachedStore(new EtcdStore({ endpoints: [...this.config.etcdEndpoints], ...(tls ? { tls } : {}) }), this.config, this.log);
     this.store = store;
     const objects = new ObjectStore(store, { secrets });
     const api = new ApiService(
@@ -224,7 +232,7 @@ export class ControlPlane {
       });
       this.compactor.start();
     }
-    this.etcdCare = new EtcdCare({ endpoints: [...this.config.etcdEndpoints] }, objects, this.log.child({ component: 'etcd-maintainer' }), this.config.etcdCare);
+    this.etcdCare = new EtcdCare({ endpoints: [...this.config.etcdEndpoints], ...(tls ? { tls } : {}) }, objects, this.log.child({ component: 'etcd-maintainer' }), this.config.etcdCare);
     this.etcdCare.start();
     const context = { metrics, log: this.log, objects, streams: this.streams, guard };
     const tokenRequests = new TokenRequests(objects, serviceAccounts);
@@ -314,6 +322,7 @@ export class ControlPlane {
     clearTimeout(this.renewal);
     await this.audit?.close();
     await this.store?.close();
+    await this.etcdMember?.stop();
   }
 
   /** etcd may start after us (or be restarting): retry with capped back-off, saying so. */

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // skiff-controlplane: flags and signals only; control-plane.ts does the work.
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { messageOf, parseDuration } from '@skiff/api';
 import { pino } from 'pino';
@@ -9,6 +10,7 @@ import { runTokenCommand } from './commands/token.js';
 import { parseServiceNetwork } from './api/service-allocations.js';
 import { ControlPlane } from './control-plane.js';
 import { parseEtcdCareFlags, type EtcdCareConfig } from './etcd-care.js';
+import { checkEtcdMemberConfig, type EtcdMemberConfig } from './etcd-member/index.js';
 
 // Subcommands first: `skiff-controlplane token …`, `skiff-controlplane rotate-secrets-key …`, `… snapshot save|restore`.
 const subcommands: Record<string, typeof runTokenCommand> = { token: runTokenCommand, 'rotate-secrets-key': runRotateSecretsKey, snapshot: runSnapshotCommand };
@@ -21,7 +23,9 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
        skiff-controlplane snapshot save FILE | restore FILE --etcd-data-dir DIR …   back etcd up, restore it (snapshot --help)
   --data-dir      CA, keys, the first join token (DIR/token) and the admin kubeconfig (DIR/admin.kubeconfig);
                   default /var/lib/skiff/controlplane
-  --etcd          comma-separated etcd client URLs (env SKIFF_ETCD; default http://127.0.0.1:2379)
+  --etcd          comma-separated etcd client URLs (env SKIFF_ETCD; default http://127.0.0.1:2379, or in HA mode
+                  the local member's --etcd-client-url); https URLs are dialled with mutual TLS: the cluster CA
+                  and a client certificate from it (pki/etcd/client.crt)
   --advertise-address  comma-separated hosts clients and agents reach this control plane at (SANs; the admin
                   kubeconfig's server); needed when --listen is 0.0.0.0
   --tls-san       comma-separated extra names or IPs for the serving certificate
@@ -55,13 +59,28 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
                              0 turns the watch cache off: every list and watch goes to etcd)
   --job-backoff-base  a Job's first back-off after a pod failure, doubled per failure up to 6m (default 10s, as Kubernetes)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
-  --log-level     trace, debug, info, warn or error (default info)`;
+  --log-level     trace, debug, info, warn or error (default info)
+HA mode (a local etcd member, supervised: started with the control plane, restarted if it exits, stopped with it):
+  --etcd-member NAME        this member's name; turns HA mode on
+  --etcd-peer-url URL       https://IP:PORT the other members reach it at (peer TLS, certificates from the cluster CA)
+  --etcd-client-url URL     https://IP:PORT control planes reach it at (client TLS, client certificates required)
+  --etcd-initial-cluster L  bootstrap a new cluster: name=https://IP:PEERPORT for every member, this one included
+  --etcd-join URLS          or join a running cluster: client URLs of its members (MemberAdd, then state existing)
+  --etcd-data-dir DIR       the member's data (default <data-dir>/etcd)
+  Every control plane of one cluster needs the same pki/ca.crt, pki/ca.key, pki/service-account.key and
+  secrets-encryption.json in its --data-dir before its first start (see the README's high-availability section).`;
 
 function parseFlags() {
   try {
     return parseArgs({
       options: {
-        etcd: { type: 'string', default: process.env.SKIFF_ETCD ?? 'http://127.0.0.1:2379' },
+        etcd: { type: 'string' },
+        'etcd-member': { type: 'string' },
+        'etcd-peer-url': { type: 'string' },
+        'etcd-client-url': { type: 'string' },
+        'etcd-initial-cluster': { type: 'string' },
+        'etcd-join': { type: 'string' },
+        'etcd-data-dir': { type: 'string' },
         'data-dir': { type: 'string', default: '/var/lib/skiff/controlplane' },
         'advertise-address': { type: 'string', default: '' },
         'tls-san': { type: 'string', default: '' },
@@ -162,10 +181,45 @@ try {
   process.stderr.write(`skiff-controlplane: ${messageOf(error)}\n`);
   process.exit(2);
 }
+const etcdMember = etcdMemberOf(flags);
+const etcdEndpoints = list(flags.etcd ?? process.env.SKIFF_ETCD ?? etcdMember?.clientUrl ?? 'http://127.0.0.1:2379');
+
+/** HA mode's local member, from the --etcd-member flags (checked here so a typo exits 2 with the flag's name). */
+function etcdMemberOf(values: ReturnType<typeof parseFlags>): EtcdMemberConfig | undefined {
+  const name = values['etcd-member'];
+  const memberFlags = ['etcd-peer-url', 'etcd-client-url', 'etcd-initial-cluster', 'etcd-join', 'etcd-data-dir'] as const;
+  if (name === undefined) {
+    const stray = memberFlags.find((flag) => values[flag] !== undefined);
+    if (stray) fail(`--${stray} needs --etcd-member NAME (HA mode)`);
+    return undefined;
+  }
+  if (!values['etcd-peer-url'] || !values['etcd-client-url']) fail('--etcd-member needs --etcd-peer-url and --etcd-client-url (https://IP:PORT each)');
+  const config: EtcdMemberConfig = {
+    name,
+    peerUrl: values['etcd-peer-url'],
+    clientUrl: values['etcd-client-url'],
+    dataDir: values['etcd-data-dir'] ?? join(values['data-dir'], 'etcd'),
+    ...(values['etcd-initial-cluster'] !== undefined ? { initialCluster: values['etcd-initial-cluster'] } : {}),
+    ...(values['etcd-join'] !== undefined ? { join: list(values['etcd-join']) } : {}),
+  };
+  try {
+    checkEtcdMemberConfig(config);
+  } catch (error) {
+    fail(messageOf(error));
+  }
+  return config;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`skiff-controlplane: ${message}\n`);
+  process.exit(2);
+}
+
 const log = pino({ name: 'controlplane', level: flags['log-level'] });
 const controlPlane = new ControlPlane(
   {
-    etcdEndpoints: flags.etcd.split(',').map((url) => url.trim()).filter(Boolean),
+    etcdEndpoints,
+    ...(etcdMember ? { etcdMember } : {}),
     grpcAddress: flags.listen,
     httpAddress: flags['http-listen'],
     shutdownGraceMs: 5000,

@@ -4,7 +4,7 @@ export { freePort } from './free-port.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
 export { startProcess, type ManagedProcess, type ProcessExit, type StartProcessOptions } from './managed-process.js';
 export { startEtcd, type EtcdServer, type StartEtcdOptions } from './etcd.js';
-export { startLocalCluster, type AgentOptions, type LocalAgent, type LocalCluster, type LocalClusterOptions } from './local-cluster.js';
+export { startControlPlane, startLocalCluster, type StartedControlPlane, type AgentOptions, type LocalAgent, type LocalCluster, type LocalClusterOptions } from './local-cluster.js';
 export { runCtl, type CtlResult, type RunCtlOptions } from './run-ctl.js';
 export { startCtlOnTerminal, type CtlOnTerminal } from './ctl-on-terminal.js';
 export { REPO_ROOT, AGENT_MAIN, CONTROLPLANE_MAIN, CTL_MAIN, MANIFESTS_DIR } from './repo-paths.js';
@@ -33,3 +33,5 @@ export {
   type MultiHostControlPlane,
 } from './multi-host-cluster.js';
 export { createProxyTopology, TOPOLOGY_SUBNET, type ProxyPod, type ProxyTopology } from './proxy-topology.js';
+export { httpsGet, startEtcdCluster, type EtcdCluster, type EtcdClusterMember, type EtcdTls, type StartEtcdClusterOptions } from './etcd-cluster.js';
+export { distributeSharedFiles, startHaCluster, SHARED_CONTROL_PLANE_FILES, type HaCluster, type HaClusterOptions, type HaControlPlane } from './ha-cluster.js';

@@ -189,20 +189,16 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
         if (options.netns !== undefined && agentOptions.netns === undefined) {
           throw new Error(`agent ${agentOptions.name}: the control plane runs inside network namespace ${options.netns}; give the agent a netns (and a server) it can reach it from`);
         }
-        const agent = new ManagedAgent(agentOptions, started.grpcAddress, started.tokenFile, join(agentRoot, agentOptions.name), agentNetwork);
-        agents.push(agent);
-        await agent.start();
-        return agent;
+        return startAgent(agents, new ManagedAgent(agentOptions, started.grpcAddress, started.tokenFile, join(agentRoot, agentOptions.name), agentNetwork));
       },
       stop: () =>
         (stopping ??= (async () => {
-          const failures: unknown[] = [];
-          await Promise.all(agents.map((agent) => agent.destroy().catch((error: unknown) => failures.push(error))));
+          const failures = await destroyAgents(agents);
           await controlPlane.stop();
           await etcd.stop();
           await rm(agentRoot, { recursive: true, force: true });
           await removeDataDir();
-          if (failures.length > 0) throw new AggregateError(failures, 'some agents could not be cleaned up');
+          throwAgentFailures(failures);
         })()),
     };
   } catch (error) {
@@ -212,7 +208,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   }
 }
 
-interface StartedControlPlane {
+export interface StartedControlPlane {
   readonly controlPlane: ManagedProcess;
   readonly grpcAddress: string;
   readonly extraGrpcAddresses: readonly string[];
@@ -221,9 +217,13 @@ interface StartedControlPlane {
   readonly tokenFile: string;
 }
 
-async function startControlPlane(etcdEndpoint: string, dataDir: string, options: LocalClusterOptions): Promise<StartedControlPlane> {
+/**
+ * One skiff-controlplane process against `etcdEndpoint` (comma-separated URLs), resolved once it
+ * announces its addresses; stopped (with its output in the error) if it does not.
+ */
+export async function startControlPlane(etcdEndpoint: string, dataDir: string, options: LocalClusterOptions & { name?: string }): Promise<StartedControlPlane> {
   const controlPlane = startProcess({
-    name: 'controlplane',
+    name: options.name ?? 'controlplane',
     ...inNetworkNamespace(options.netns, process.execPath, [
       CONTROLPLANE_MAIN,
       '--etcd', etcdEndpoint,
@@ -262,7 +262,25 @@ async function startControlPlane(etcdEndpoint: string, dataDir: string, options:
 
 const run = promisify(execFile);
 
-class ManagedAgent implements LocalAgent {
+/** Starts `agent`, kept in `agents` (for destroyAgents) even if it fails to start. */
+export async function startAgent(agents: ManagedAgent[], agent: ManagedAgent): Promise<ManagedAgent> {
+  agents.push(agent);
+  await agent.start();
+  return agent;
+}
+
+/** Stops every agent and wipes what it started; returns the failures, for throwAgentFailures once the rest is stopped too. */
+export async function destroyAgents(agents: readonly ManagedAgent[]): Promise<unknown[]> {
+  const failures: unknown[] = [];
+  await Promise.all(agents.map((agent) => agent.destroy().catch((error: unknown) => failures.push(error))));
+  return failures;
+}
+
+export function throwAgentFailures(failures: readonly unknown[]): void {
+  if (failures.length > 0) throw new AggregateError(failures, 'some agents could not be cleaned up');
+}
+
+export class ManagedAgent implements LocalAgent {
   private current?: ManagedProcess;
   private runningHttpAddress?: string;
 
@@ -355,7 +373,7 @@ class ManagedAgent implements LocalAgent {
 }
 
 /** What the agents of one local cluster share: their proxy tables' prefix (with the lease's slot in it). */
-interface AgentNetwork {
+export interface AgentNetwork {
   readonly tablePrefix: string;
   /** Random, per cluster: the suffix of its agents' cgroup instance names. */
   readonly clusterId: string;

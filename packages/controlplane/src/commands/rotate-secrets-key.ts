@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { messageOf } from '@skiff/api';
 import { SECRETS_KEY_FILE } from '../objects/secret-encryption-keys.js';
 import { rotateSecretsKey } from '../objects/secret-key-rotation.js';
+import { readEtcdStoreTls } from '../etcd-member/index.js';
 import { EtcdStore } from '../store/index.js';
 
 export interface CommandOutput {
@@ -60,7 +61,8 @@ export async function runRotateSecretsKey(argv: readonly string[], io: CommandIo
 
   let store: EtcdStore | undefined;
   try {
-    store = await EtcdStore.connect({ endpoints });
+    const tls = await readEtcdStoreTls(values['data-dir'], endpoints);
+    store = await EtcdStore.connect({ endpoints, ...(tls ? { tls } : {}) });
     const result = await rotateSecretsKey({ store, keyFilePath: join(values['data-dir'], SECRETS_KEY_FILE) });
     io.stdout.write(`rotated: ${result.rewritten} ${result.rewritten === 1 ? 'secret' : 'secrets'} now under key ${result.keyName}\n`);
     return 0;

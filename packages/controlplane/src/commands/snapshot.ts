@@ -11,14 +11,15 @@ import { mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { messageOf } from '@skiff/api';
+import { readEtcdStoreTls } from '../etcd-member/index.js';
 import { saveSnapshot } from '../store/index.js';
-import type { CommandIo } from './rotate-secrets-key.js';
+import { DEFAULT_DATA_DIR, type CommandIo } from './rotate-secrets-key.js';
 
 const DEFAULT_ETCD = 'http://127.0.0.1:2379';
 const PREFIX = 'skiff-controlplane snapshot';
 const run = promisify(execFile);
 
-const USAGE = `usage: skiff-controlplane snapshot save FILE [--etcd URLS]
+const USAGE = `usage: skiff-controlplane snapshot save FILE [--etcd URLS] [--data-dir DIR]
        skiff-controlplane snapshot restore FILE --etcd-data-dir DIR [--name NAME --initial-cluster NAME=PEER_URL,…
                           --initial-advertise-peer-urls PEER_URL --initial-cluster-token TOKEN]
   save      writes a consistent snapshot of etcd (from the first URL) to FILE atomically; prints its size,
@@ -27,10 +28,13 @@ const USAGE = `usage: skiff-controlplane snapshot save FILE [--etcd URLS]
             DIR must not exist or be empty. Start etcd on DIR with the same --name and peer URLs, then the
             control plane with the data dir the snapshot was taken with.
   --etcd       comma-separated etcd client URLs (env SKIFF_ETCD; default ${DEFAULT_ETCD})
+  --data-dir   the control plane's data dir, whose etcd client certificate https URLs need
+               (default ${DEFAULT_DATA_DIR})
   --etcdctl    the etcdctl binary (env ETCDCTL_BIN; default etcdctl)`;
 
 interface SnapshotFlags {
   etcd: string;
+  'data-dir': string;
   'etcd-data-dir'?: string;
   name?: string;
   'initial-cluster'?: string;
@@ -48,6 +52,7 @@ export async function runSnapshotCommand(argv: readonly string[], io: CommandIo)
       args: [...argv],
       options: {
         etcd: { type: 'string', default: env['SKIFF_ETCD'] ?? DEFAULT_ETCD },
+        'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
         'etcd-data-dir': { type: 'string' },
         name: { type: 'string' },
         'initial-cluster': { type: 'string' },
@@ -75,7 +80,9 @@ export async function runSnapshotCommand(argv: readonly string[], io: CommandIo)
   }
   try {
     if (verb === 'save') {
-      const saved = await saveSnapshot({ endpoints: values.etcd.split(',').map((url) => url.trim()).filter(Boolean) }, resolve(file));
+      const endpoints = values.etcd.split(',').map((url) => url.trim()).filter(Boolean);
+      const tls = await readEtcdStoreTls(values['data-dir'], endpoints);
+      const saved = await saveSnapshot({ endpoints, ...(tls ? { tls } : {}) }, resolve(file));
       io.stdout.write(`saved ${saved.path}: ${saved.bytes} bytes, sha256 ${saved.sha256}, revision ${saved.revision} (from ${saved.endpoint})\n`);
       return 0;
     }

@@ -12,6 +12,7 @@ import { EncryptedSecretCodec } from '../objects/encrypted-secret-codec.js';
 import { ObjectStore } from '../objects/object-store.js';
 import { SECRETS_KEY_FILE } from '../objects/secret-encryption-keys.js';
 import { pkiPaths } from '../pki/index.js';
+import { readEtcdStoreTls } from '../etcd-member/index.js';
 import { EtcdStore } from '../store/index.js';
 import { DEFAULT_DATA_DIR, type CommandIo } from './rotate-secrets-key.js';
 
@@ -59,7 +60,9 @@ export async function runTokenCommand(argv: readonly string[], io: CommandIo): P
   try {
     const ttlMs = values.ttl === '0' ? undefined : parseDuration(values.ttl, '--ttl');
     const secrets = await EncryptedSecretCodec.open(join(dataDir, SECRETS_KEY_FILE));
-    store = await EtcdStore.connect({ endpoints: values.etcd.split(',').map((url) => url.trim()).filter(Boolean) });
+    const endpoints = values.etcd.split(',').map((url) => url.trim()).filter(Boolean);
+    const tls = await readEtcdStoreTls(dataDir, endpoints);
+    store = await EtcdStore.connect({ endpoints, ...(tls ? { tls } : {}) });
     const tokens = new JoinTokens(new ObjectStore(store, { secrets }));
     if (verb === 'create') {
       const caHash = caCertificateHash(await readFile(pkiPaths(dataDir).caCert, 'utf8'));

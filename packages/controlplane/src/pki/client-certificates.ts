@@ -18,6 +18,7 @@ import {
   issueCertificate,
   splitAltNames,
   type CertificateAuthority,
+  type CertificateSubject,
   type IssuedCertificate,
 } from '@skiff/api/x509';
 import { ensureLeafFiles, type LeafFiles } from './leaf-files.js';
@@ -60,22 +61,27 @@ export function issueAdminCertificate(ca: CertificateAuthority, options: { ttlMs
 
 /** pki/controlplane-client.crt and .key: `system:skiff-controlplane`, the identity agents accept. */
 export async function ensureControlPlaneClientCertificate(dataDir: string, ca: CertificateAuthority, options: { now?: Date } = {}): Promise<LeafFiles> {
-  const now = options.now ?? new Date();
   const paths = pkiPaths(dataDir);
-  return ensureLeafFiles(ca, {
+  return ensureClientLeaf(ca, {
     certPath: paths.controlPlaneClientCert,
     keyPath: paths.controlPlaneClientKey,
+    subject: { commonName: CONTROL_PLANE_USER, organizations: [CONTROL_PLANES_GROUP] },
+    ...options,
+  });
+}
+
+/** A client-only identity the control plane keeps for itself in these files, renewed when due. */
+export async function ensureClientLeaf(
+  ca: CertificateAuthority,
+  options: { certPath: string; keyPath: string; subject: CertificateSubject; now?: Date },
+): Promise<LeafFiles> {
+  const now = options.now ?? new Date();
+  return ensureLeafFiles(ca, {
+    certPath: options.certPath,
+    keyPath: options.keyPath,
     isCurrent: (certPem) => !renewalDue(certPem, now),
     issue: async (publicKeyPem) =>
-      (
-        await issueCertificate({
-          ca,
-          publicKeyPem,
-          subject: { commonName: CONTROL_PLANE_USER, organizations: [CONTROL_PLANES_GROUP] },
-          usages: ['client'],
-          ...validityFor(now, LEAF_LIFETIME_MS),
-        })
-      ).certPem,
+      (await issueCertificate({ ca, publicKeyPem, subject: options.subject, usages: ['client'], ...validityFor(now, LEAF_LIFETIME_MS) })).certPem,
   });
 }
 

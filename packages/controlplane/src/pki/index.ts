@@ -12,6 +12,13 @@ export {
   type NodeCertificate,
   type UserCertificate,
 } from './client-certificates.js';
+export {
+  ETCD_CLIENT_COMMON_NAME,
+  ETCD_MEMBER_COMMON_NAME_PREFIX,
+  ensureEtcdClientCertificate,
+  ensureEtcdMemberCertificate,
+  etcdMemberAltNames,
+} from './etcd-certificates.js';
 export type { LeafFiles } from './leaf-files.js';
 export { loadOrCreateServiceAccountKey } from './service-account-key.js';
 export { PRIVATE_DIR_MODE, PUBLIC_FILE_MODE, SECRET_FILE_MODE, ensurePrivateDir, readPublicFile, readSecretFile, writePublicFile, writeSecretFile } from './key-files.js';

@@ -11,6 +11,12 @@ export interface PkiPaths {
   controlPlaneClientCert: string;
   controlPlaneClientKey: string;
   serviceAccountKey: string;
+  /** pki/etcd/: the local etcd member's certificate and the control plane's etcd client identity. */
+  etcdDir: string;
+  etcdMemberCert: string;
+  etcdMemberKey: string;
+  etcdClientCert: string;
+  etcdClientKey: string;
 }
 
 export function pkiPaths(dataDir: string): PkiPaths {
@@ -24,5 +30,10 @@ export function pkiPaths(dataDir: string): PkiPaths {
     controlPlaneClientCert: join(dir, 'controlplane-client.crt'),
     controlPlaneClientKey: join(dir, 'controlplane-client.key'),
     serviceAccountKey: join(dir, 'service-account.key'),
+    etcdDir: join(dir, 'etcd'),
+    etcdMemberCert: join(dir, 'etcd', 'member.crt'),
+    etcdMemberKey: join(dir, 'etcd', 'member.key'),
+    etcdClientCert: join(dir, 'etcd', 'client.crt'),
+    etcdClientKey: join(dir, 'etcd', 'client.key'),
   };
 }

@@ -13,6 +13,18 @@ export interface EtcdStoreOptions {
   dialTimeoutMs?: number;
   /** Deadline of every unary request (default 10 s), so a hung etcd surfaces as UnavailableError. */
   requestTimeoutMs?: number;
+  /**
+   * Mutual TLS (PEM): required when the endpoints are https, refused when they
+   * are http — a mix, or https without credentials, is a configuration error.
+   */
+  tls?: EtcdTlsCredentials;
+}
+
+/** The CA etcd's certificates chain to, and the client certificate and key the control plane presents. */
+export interface EtcdTlsCredentials {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
 }
 
 const DEFAULT_DIAL_TIMEOUT_MS = 5_000;
@@ -35,8 +47,10 @@ export class EtcdConnection {
     this.dialTimeoutMs = options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const requestTimeoutMs = this.requestTimeoutMs;
+    const credentials = tlsCredentials(options.endpoints, options.tls);
     this.client = new Etcd3({
       hosts: options.endpoints,
+      ...(credentials ? { credentials } : {}),
       // Streams (watch, keep-alive) live long: only unary calls get a deadline.
       defaultCallOptions: (context: CallContext): CallOptions =>
         context.isStream ? {} : { deadline: Date.now() + requestTimeoutMs },
@@ -100,6 +114,26 @@ export class EtcdConnection {
   release(): void {
     this.client.close();
   }
+}
+
+/** etcd3's `credentials` for https endpoints; undefined for http ones. Throws InvalidError on a mix or missing credentials. */
+export function tlsCredentials(endpoints: readonly string[], tls: EtcdTlsCredentials | undefined): IOptions['credentials'] {
+  const schemes = new Set(endpoints.map((endpoint) => schemeOf(endpoint)));
+  if (schemes.size > 1) {
+    throw new InvalidError(`etcd endpoints ${endpoints.join(',')}: mix http and https; give every member's client URL with the same scheme (https for TLS)`);
+  }
+  if (!schemes.has('https')) {
+    if (tls) throw new InvalidError(`etcd endpoints ${endpoints.join(',')}: TLS credentials were given but the URLs are http; use https:// URLs`);
+    return undefined;
+  }
+  if (!tls) throw new InvalidError(`etcd endpoints ${endpoints.join(',')}: https needs a CA and a client certificate`);
+  return { rootCertificate: Buffer.from(tls.caPem), certChain: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) };
+}
+
+function schemeOf(endpoint: string): string {
+  const match = /^([a-z]+):\/\//i.exec(endpoint);
+  // etcd3 treats a bare host:port as plaintext.
+  return match ? match[1]!.toLowerCase() : 'http';
 }
 
 function failoverPolicy(attempts: number): FaultPolicy {

@@ -21,3 +21,5 @@ export {
 export { saveSnapshot, type SavedSnapshot } from './etcd-snapshot.js';
 export { WatchCache, DEFAULT_WATCH_CACHE_SIZE, DEFAULT_FRESHNESS_TIMEOUT_MS, type WatchCacheOptions } from './watch-cache.js';
 export { GroupCommit, type GroupCommitOptions } from './group-commit.js';
+export type { EtcdTlsCredentials } from './etcd-client.js';
+export { addEtcdMember, initialCluster, type EtcdMemberInfo } from './etcd-membership.js';
