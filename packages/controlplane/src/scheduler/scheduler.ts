@@ -34,6 +34,7 @@ export class Scheduler {
   private readonly unschedulable = new Map<string, string>();
   private running?: Promise<void>;
   private stopped = false;
+  private synced = false;
   private retryTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: SchedulerOptions) {}
@@ -110,6 +111,11 @@ export class Scheduler {
     // Wait for full informer caches: deciding on half a picture double-books nodes.
     if (!this.options.pods.hasSynced() || !this.options.nodes.hasSynced()) {
       await Promise.all([this.options.pods.waitForSync(), this.options.nodes.waitForSync()]);
+    }
+    if (!this.synced) {
+      // Once per start: when scheduling begins, and with how much to do (bench:scheduler times from here).
+      this.synced = true;
+      this.options.log.info({ pending: this.pending.size, nodes: this.cache.nodesView().length }, 'scheduler started: caches synced');
     }
     while (this.pending.size > 0 && !this.stopped) {
       const batch: { pod: Pod; node: string }[] = [];
