@@ -15,6 +15,8 @@ import { SchedulerCache } from './scheduler-cache.js';
 const POD = kindInfo('Pod');
 /** etcd allows 128 operations per transaction. */
 const MAX_BATCH = 128;
+/** Bind transactions in etcd at once; more batches are decided meanwhile. */
+export const BINDS_IN_FLIGHT = 4;
 /** Unschedulable pods are retried on every cluster change, and at least this often. */
 const UNSCHEDULABLE_RETRY_MS = 10_000;
 
@@ -117,7 +119,11 @@ export class Scheduler {
       this.synced = true;
       this.options.log.info({ pending: this.pending.size, nodes: this.cache.nodesView().length }, 'scheduler started: caches synced');
     }
-    while (this.pending.size > 0 && !this.stopped) {
+    // Binds are pipelined: the next batch is decided (against the cache, which
+    // already counts the assumed pods) while earlier ones are in etcd.
+    const binding = new Set<Promise<void>>();
+    let failure: unknown;
+    while (this.pending.size > 0 && !this.stopped && failure === undefined) {
       const batch: { pod: Pod; node: string }[] = [];
       for (const key of this.pending) {
         if (batch.length >= batchSize) break;
@@ -125,8 +131,16 @@ export class Scheduler {
         const placed = await this.decide(key);
         if (placed) batch.push(placed);
       }
-      if (batch.length > 0) await this.bind(batch);
+      if (batch.length > 0) {
+        const bound: Promise<void> = this.bind(batch)
+          .catch((error: unknown) => void (failure ??= error))
+          .finally(() => binding.delete(bound));
+        binding.add(bound);
+      }
+      if (binding.size >= BINDS_IN_FLIGHT || (this.pending.size === 0 && binding.size > 0)) await Promise.race(binding);
     }
+    await Promise.all(binding);
+    if (failure !== undefined) throw failure;
   }
 
   private async decide(key: string): Promise<{ pod: Pod; node: string } | undefined> {
