@@ -74,7 +74,8 @@ export class Scheduler {
   private podChanged(pod: Immutable<Pod>): void {
     const key = keyOf(pod);
     if (pod.spec.nodeName) {
-      this.cache.addPod(thaw<Pod>(pod));
+      // Read, not kept: the cache takes the node name and the parsed requests (no copy per event).
+      this.cache.addPod(pod as Pod);
       this.pending.delete(key);
       this.unschedulable.delete(key);
       if (isTerminalPod(pod)) this.clusterChanged();
@@ -146,17 +147,20 @@ export class Scheduler {
   private async decide(key: string): Promise<{ pod: Pod; node: string } | undefined> {
     const cached = this.options.pods.get(key);
     if (!cached || cached.spec.nodeName || cached.metadata.deletionTimestamp || this.cache.isAssumed(key)) return undefined;
-    const pod = thaw<Pod>(cached);
+    // The cached pod itself, not a copy: podToPlace copies what it keeps, and
+    // the bind writes new top-level objects around the frozen parts it shares.
+    const pod = cached as Pod;
     const nodes = this.cache.nodesView();
-    const result = schedulePod(podToPlace(pod), nodes, this.options.strategy);
+    const toPlace = podToPlace(pod);
+    const result = schedulePod(toPlace, nodes, this.options.strategy);
     if (result.node !== undefined) {
-      this.cache.assume(key, result.node, podToPlace(pod).requests);
+      this.cache.assume(key, result.node, toPlace.requests);
       return { pod, node: result.node };
     }
     const message = describeUnschedulable(nodes.length, result.reasons);
     const previous = this.unschedulable.get(key);
     this.unschedulable.set(key, message);
-    if (previous !== message) await this.reportUnschedulable(pod, message);
+    if (previous !== message) await this.reportUnschedulable(thaw<Pod>(cached), message);
     return undefined;
   }
 
