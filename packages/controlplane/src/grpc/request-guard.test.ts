@@ -1,7 +1,12 @@
 import { credentials, makeGenericClientConstructor, Metadata, Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
 import { UnauthenticatedError } from '@skiff/api';
-import { bearerOf, sessionOf } from './request-guard.js';
+import { Authenticator, type Authorizer } from '../auth/index.js';
+import { ServiceAccountTokens } from '../auth/service-account-tokens.js';
+import { AuditLog } from './audit-log.js';
+import { bearerOf, RequestGuard, sessionOf } from './request-guard.js';
 
 function metadata(...values: string[]): Metadata {
   const md = new Metadata();
@@ -50,5 +55,43 @@ describe('sessionOf', () => {
       for (const client of clients) client.close();
       server.forceShutdown();
     }
+  });
+});
+
+describe('RequestGuard', () => {
+  it('reads a connection\'s peer certificate once, and still authenticates (revocation) every call on it', async () => {
+    const revoked = new Set<string>();
+    const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const guard = new RequestGuard({
+      authenticator: new Authenticator({
+        checkNodeCertificate: (node) => {
+          if (revoked.has(node)) throw new UnauthenticatedError(`node "${node}" was revoked`);
+        },
+        serviceAccounts: new ServiceAccountTokens(key),
+        serviceAccountExists: () => false,
+      }),
+      authorizer: {} as Authorizer,
+      audit: AuditLog.disabled(),
+    });
+    const certificate = { subject: { CN: 'system:node:a', O: 'system:nodes' }, serialNumber: '0A', fingerprint256: 'AA' } as unknown as PeerCertificate;
+    let reads = 0;
+    // The shape of a grpc-js server call: the HTTP/2 session at call.stream.session.
+    const callOn = (session: object) => ({
+      metadata: new Metadata(),
+      call: { stream: { session } },
+      getAuthContext: () => {
+        reads++;
+        return { sslPeerCertificate: certificate };
+      },
+    });
+    const [one, another] = [{}, {}];
+    expect((await guard.open(callOn(one))).user.name).toBe('system:node:a');
+    expect((await guard.open(callOn(one))).user.name).toBe('system:node:a');
+    expect(reads).toBe(1);
+    await guard.open(callOn(another));
+    expect(reads).toBe(2);
+    revoked.add('a');
+    await expect(guard.open(callOn(one))).rejects.toThrow('node "a" was revoked');
+    expect(reads).toBe(2);
   });
 });
