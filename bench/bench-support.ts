@@ -1,6 +1,23 @@
 // Small helpers the benchmarks share: percentiles, a bounded-concurrency map,
-// and a promise wrapper for unary gRPC calls.
+// a promise wrapper for unary gRPC calls, a process's CPU time and memory.
 import type { ServiceError } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+
+const CLOCK_TICKS = 100; // USER_HZ: /proc/PID/stat counts CPU in 1/100 s on Linux
+
+/** CPU seconds (user + system, all threads) a process has used, from /proc/PID/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** A process's resident set and its peak (VmRSS, VmHWM), in bytes, from /proc/PID/status. */
+export function residentBytes(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+  return { rss: kib('VmRSS'), peak: kib('VmHWM') };
+}
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

@@ -7,26 +7,17 @@
 // off (the reference, measured in the same run); then stops one simulated node
 // and times until its Node is NotReady.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Node } from '@skiff/api';
 import { startLocalCluster, waitFor } from '@skiff/testkit';
-import { call, fixed } from './bench-support.js';
+import { call, cpuSeconds, fixed } from './bench-support.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const LEASE_MS = 1500; // the control plane's default --lease-duration-ms (at 500 ms; it scales with the interval)
-const CLOCK_TICKS = 100; // USER_HZ: /proc/PID/stat counts CPU in 1/100 s on Linux
 const extraArgs = (process.env.BENCH_CONTROLPLANE_ARGS ?? '').split(' ').filter(Boolean);
-
-/** CPU seconds (user + system) a process has used, from /proc/PID/stat. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
 
 const cluster = await startLocalCluster({
   // Defaults for heartbeats and leases; a pod network with room for a thousand node slices.
@@ -80,12 +71,17 @@ try {
       { timeoutMs: 120_000, intervalMs: 250, description: 'etcd writes to settle' },
     );
   };
-  const measure = async (label: string): Promise<{ cpu: number; etcdCpu: number; writes: number; puts: number; beats: number }> => {
+  // BENCH_CPU_PROFILE=<dir> (with NODE_OPTIONS="--import ./bench/dist/cpu-profile-preload.js"): the
+  // control plane's CPU profile of the heartbeating window, in <dir>/<pid>.cpuprofile.
+  const profile = (): void => void (process.env.BENCH_CPU_PROFILE && process.kill(cluster.controlPlane.pid, 'SIGUSR2'));
+  const measure = async (label: string, profiled = false): Promise<{ cpu: number; etcdCpu: number; writes: number; puts: number; beats: number }> => {
+    if (profiled) profile();
     const [cp0, etcd0, rev0, puts0, stats0] = [cpuSeconds(cluster.controlPlane.pid), cpuSeconds(cluster.etcd.process.pid), await revision(), await etcdMetric('etcd_mvcc_put_total'), await next('stats', 'stats')];
     const t0 = performance.now();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
     const [cp1, etcd1, rev1, puts1, stats1] = [cpuSeconds(cluster.controlPlane.pid), cpuSeconds(cluster.etcd.process.pid), await revision(), await etcdMetric('etcd_mvcc_put_total'), await next('stats', 'stats')];
     const seconds = (performance.now() - t0) / 1000;
+    if (profiled) profile();
     const result = {
       cpu: (cp1 - cp0) / seconds,
       etcdCpu: (etcd1 - etcd0) / seconds,
@@ -106,7 +102,7 @@ try {
   await next('beat', 'beat on');
   await waitFor(async () => (await readyCount()) === NODES, { timeoutMs: 120_000, intervalMs: 500, description: `${NODES} Ready nodes` });
   await settle();
-  const beating = await measure(`heartbeating (${NODES} nodes)`);
+  const beating = await measure(`heartbeating (${NODES} nodes)`, true);
 
   // One node stops: NotReady within its lease (counted from its last answered heartbeat).
   const victim = 'hb-0007';

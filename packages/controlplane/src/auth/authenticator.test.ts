@@ -71,6 +71,40 @@ describe('Authenticator', () => {
     ]);
   });
 
+  it('remembers a certificate by fingerprint, yet checks revocation and expiry on every call', async () => {
+    const revoked = new Set<string>();
+    const checked: string[] = [];
+    let now = NOW;
+    const authenticator = new Authenticator({
+      checkNodeCertificate: (node) => {
+        checked.push(node);
+        if (revoked.has(node)) throw new UnauthenticatedError(`the certificate of node "${node}" was revoked; join the node again`);
+      },
+      serviceAccounts: tokens,
+      serviceAccountExists: () => false,
+      now: () => now,
+    });
+    const node = {
+      ...certificate({ CN: 'system:node:node-a', O: 'system:nodes' }),
+      fingerprint256: 'AA:BB',
+      valid_to: 'Jan  1 13:00:00 2026 GMT',
+    } as PeerCertificate;
+    const expected = { name: 'system:node:node-a', groups: ['system:nodes', 'system:authenticated'] };
+    await expect(authenticator.authenticate({ certificate: node })).resolves.toEqual(expected);
+    // The same fingerprint with another subject is the same certificate: what was parsed first stands.
+    await expect(authenticator.authenticate({ certificate: { ...node, subject: { CN: 'admin', O: 'system:masters' } } as PeerCertificate })).resolves.toEqual(expected);
+    revoked.add('node-a');
+    expect(await refused(authenticator.authenticate({ certificate: node }))).toBe('the certificate of node "node-a" was revoked; join the node again');
+    expect(checked).toEqual(['node-a', 'node-a', 'node-a']);
+    revoked.clear();
+    now = new Date('2026-01-01T13:00:01.000Z');
+    expect(await refused(authenticator.authenticate({ certificate: node }))).toBe(
+      'the client certificate of "system:node:node-a" expired at 2026-01-01T13:00:00.000Z; the agent renews it before then: restart it, or join the node again',
+    );
+    const user = { ...certificate({ CN: 'jane' }), fingerprint256: 'CC:DD', valid_to: 'Jan  1 12:00:00 2026 GMT' } as PeerCertificate;
+    expect(await refused(authenticator.authenticate({ certificate: user }))).toBe(`the client certificate of "jane" expired at 2026-01-01T12:00:00.000Z; ${HOW}`);
+  });
+
   it('refuses half a node identity', async () => {
     const { authenticator, checked } = setup();
     const hint = 'is not a node certificate (CN system:node:<node> with O system:nodes); a node gets one by joining (skiff-agent --token)';

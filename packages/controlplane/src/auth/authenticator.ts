@@ -43,24 +43,32 @@ export class Authenticator {
     throw new UnauthenticatedError(`no credentials: this call needs a client certificate signed by the cluster CA and still valid (an expired one, or one from another CA, does not count) or a bearer token; ${USE_CREDENTIALS}`);
   }
 
+  /**
+   * A certificate's user, groups and node, parsed once per certificate: they are
+   * a function of its bytes, so its SHA-256 fingerprint keys them (a thousand
+   * agents heartbeat with the same certificates all day). What may change is
+   * checked on every call all the same: its expiry (a connection can outlive
+   * the certificate it was opened with) and, for a node, revocation.
+   */
+  private readonly certificates = new Map<string, CertificateIdentity>();
+
   private async fromCertificate(certificate: PeerCertificate): Promise<UserInfo> {
-    const cn = certificate.subject.CN;
-    if (typeof cn !== 'string' || cn === '') {
-      throw new UnauthenticatedError(`the client certificate has ${Array.isArray(cn) ? 'several common names' : 'no common name (CN)'}, so it names no user; ${USE_CREDENTIALS}`);
-    }
-    const organizations = certificate.subject.O;
-    const groups = [...new Set([...(Array.isArray(organizations) ? organizations : organizations ? [organizations] : []), AUTHENTICATED_GROUP])];
-    const claimsNode = cn.startsWith(NODE_USER_PREFIX) || groups.includes(NODES_GROUP);
-    if (claimsNode) {
-      const nodeName = cn.slice(NODE_USER_PREFIX.length);
-      if (!cn.startsWith(NODE_USER_PREFIX) || nodeName === '' || !groups.includes(NODES_GROUP)) {
-        throw new UnauthenticatedError(
-          `the client certificate of "${cn}" is not a node certificate (CN ${NODE_USER_PREFIX}<node> with O ${NODES_GROUP}); a node gets one by joining (skiff-agent --token)`,
-        );
+    const fingerprint = certificate.fingerprint256;
+    let identity = fingerprint ? this.certificates.get(fingerprint) : undefined;
+    if (!identity) {
+      identity = identify(certificate);
+      if (fingerprint) {
+        // Bounded: the oldest entry goes (Map keeps insertion order).
+        if (this.certificates.size >= CERTIFICATE_CACHE_SIZE) this.certificates.delete(this.certificates.keys().next().value as string);
+        this.certificates.set(fingerprint, identity);
       }
-      await this.deps.checkNodeCertificate(nodeName, normalizeSerialHex(certificate.serialNumber));
     }
-    return { name: cn, groups };
+    const now = (this.deps.now?.() ?? new Date()).getTime();
+    if (now > identity.notAfterMs) {
+      throw new UnauthenticatedError(`the client certificate of "${identity.user.name}" expired at ${new Date(identity.notAfterMs).toISOString()}; ${identity.nodeName ? 'the agent renews it before then: restart it, or join the node again' : USE_CREDENTIALS}`);
+    }
+    if (identity.nodeName !== undefined) await this.deps.checkNodeCertificate(identity.nodeName, identity.serialHex);
+    return identity.user;
   }
 
   private async fromToken(token: string): Promise<UserInfo> {
@@ -75,6 +83,43 @@ export class Authenticator {
     }
     return serviceAccountUser(account.namespace, account.name);
   }
+}
+
+/** How many certificates' identities the authenticator remembers (more than a cluster's nodes and users). */
+const CERTIFICATE_CACHE_SIZE = 10_000;
+
+interface CertificateIdentity {
+  readonly user: UserInfo;
+  /** Set for a node certificate: revocation is checked on every call. */
+  readonly nodeName?: string;
+  readonly serialHex: string;
+  /** The certificate's notAfter; +Infinity when the peer certificate does not say. */
+  readonly notAfterMs: number;
+}
+
+/** User (CN), groups (O) and node of a verified client certificate; throws for one that names no user or is a malformed node certificate. */
+function identify(certificate: PeerCertificate): CertificateIdentity {
+  const cn = certificate.subject.CN;
+  if (typeof cn !== 'string' || cn === '') {
+    throw new UnauthenticatedError(`the client certificate has ${Array.isArray(cn) ? 'several common names' : 'no common name (CN)'}, so it names no user; ${USE_CREDENTIALS}`);
+  }
+  const organizations = certificate.subject.O;
+  const groups = [...new Set([...(Array.isArray(organizations) ? organizations : organizations ? [organizations] : []), AUTHENTICATED_GROUP])];
+  const claimsNode = cn.startsWith(NODE_USER_PREFIX) || groups.includes(NODES_GROUP);
+  const nodeName = claimsNode ? cn.slice(NODE_USER_PREFIX.length) : undefined;
+  if (claimsNode && (!cn.startsWith(NODE_USER_PREFIX) || nodeName === '' || !groups.includes(NODES_GROUP))) {
+    throw new UnauthenticatedError(
+      `the client certificate of "${cn}" is not a node certificate (CN ${NODE_USER_PREFIX}<node> with O ${NODES_GROUP}); a node gets one by joining (skiff-agent --token)`,
+    );
+  }
+  const notAfter = certificate.valid_to ? Date.parse(certificate.valid_to) : Number.NaN;
+  return {
+    // Shared by every call with this certificate: frozen, so no caller can change who the next one is.
+    user: Object.freeze({ name: cn, groups: Object.freeze(groups) }),
+    ...(nodeName === undefined ? {} : { nodeName }),
+    serialHex: normalizeSerialHex(certificate.serialNumber),
+    notAfterMs: Number.isNaN(notAfter) ? Number.POSITIVE_INFINITY : notAfter,
+  };
 }
 
 /** The token of an `authorization` header `Bearer <token>` (the scheme in any case), else undefined. */

@@ -47,6 +47,16 @@ describe('reconciledTaints', () => {
     expect(reconciledTaints(n)).toBeUndefined();
   });
 
+  it('remembers only a frozen (informer) node that agrees; a node that is not frozen is worked out again', () => {
+    const frozen = Object.freeze(node([['Ready', 'True']]));
+    expect(reconciledTaints(frozen)).toBeUndefined();
+    expect(reconciledTaints(frozen)).toBeUndefined();
+    const mutable = node([['Ready', 'True']]);
+    expect(reconciledTaints(mutable)).toBeUndefined();
+    mutable.status!.conditions![0]!.status = 'Unknown';
+    expect(reconciledTaints(mutable)).toEqual([{ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }]);
+  });
+
   it('adds what the conditions call for and keeps the user taints first', () => {
     const n = node([['Ready', 'True'], ['MemoryPressure', 'True']], { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] });
     expect(reconciledTaints(n)).toEqual([

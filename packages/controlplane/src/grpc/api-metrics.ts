@@ -21,12 +21,24 @@ export function createApiMetrics(metrics: MetricsRegistry): ApiMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [metrics],
   });
+  // prom-client resolves label values to a series on every call; the children are
+  // looked up once per method (and code) instead: this runs on every heartbeat.
+  const timers = new Map<string, Histogram.Internal<'method'>>();
+  const counters = new Map<string, Counter.Internal>();
+  const counterOf = (method: string, code: status): Counter.Internal => {
+    const key = `${method} ${code}`;
+    let counter = counters.get(key);
+    if (!counter) counters.set(key, (counter = requests.labels({ method, code: status[code] ?? String(code) })));
+    return counter;
+  };
   return {
     start(method) {
-      const stop = duration.startTimer({ method });
+      let timer = timers.get(method);
+      if (!timer) timers.set(method, (timer = duration.labels({ method })));
+      const stop = timer.startTimer();
       return (code) => {
         stop();
-        requests.inc({ method, code: status[code] ?? String(code) });
+        counterOf(method, code).inc();
       };
     },
   };

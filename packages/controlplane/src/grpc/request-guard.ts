@@ -51,14 +51,35 @@ export class RequestGuard {
     return this.options.authorizer;
   }
 
+  /**
+   * The verified client certificate of each connection (HTTP/2 session),
+   * read once: grpc-js's getAuthContext() turns the peer certificate into a
+   * JavaScript object (subject, three fingerprints, the key) on every call,
+   * a fifth of a heartbeat's CPU. A connection's peer certificate is fixed at
+   * its handshake (TLS 1.3 has no renegotiation; Node refuses it for servers),
+   * so the connection is a safe key; the WeakMap lets it go with the session.
+   * Only the certificate is kept: every call is still authenticated (expiry,
+   * revocation) and authorized.
+   */
+  private readonly peerCertificates = new WeakMap<object, PeerCertificate>();
+
   async open(call: GuardedCall): Promise<Caller> {
-    const certificate = call.getAuthContext().sslPeerCertificate;
+    const certificate = this.peerCertificateOf(call);
     const bearerToken = bearerOf(call.metadata);
     const user = await this.options.authenticator.authenticate({
       ...(certificate && Object.keys(certificate).length > 0 ? { certificate } : {}),
       ...(bearerToken === undefined ? {} : { bearerToken }),
     });
     return new Caller(user, this.options.authorizer);
+  }
+
+  private peerCertificateOf(call: GuardedCall): PeerCertificate | undefined {
+    const session = sessionOf(call);
+    const known = session && this.peerCertificates.get(session);
+    if (known) return known;
+    const certificate = call.getAuthContext().sslPeerCertificate;
+    if (session && certificate && Object.keys(certificate).length > 0) this.peerCertificates.set(session, certificate);
+    return certificate;
   }
 
   /**
@@ -84,6 +105,18 @@ export class RequestGuard {
       latencyMs,
     });
   }
+}
+
+/**
+ * The HTTP/2 session (one per connection) a grpc-js server call came on, or
+ * undefined. grpc-js does not expose it: this reads its call's private
+ * `call.stream.session` and gives up (undefined: nothing is cached, every call
+ * reads its certificate) if a grpc-js version changes that shape.
+ * request-guard.test.ts checks it against the grpc-js in use.
+ */
+export function sessionOf(call: object): object | undefined {
+  const session = (call as { call?: { stream?: { session?: unknown } } }).call?.stream?.session;
+  return typeof session === 'object' && session !== null ? session : undefined;
 }
 
 /**

@@ -45,6 +45,18 @@ function serialsOf(node: { readonly metadata: { readonly annotations?: Readonly<
   return listed ? listed.split(',').filter(Boolean) : [];
 }
 
+/**
+ * Whether a Secret holds a join token, remembered per object: every call a node
+ * makes asks it of the same cached (frozen, replaced on change) Secret, and
+ * decoding its base64 fields each time was a tenth of a heartbeat's cost.
+ */
+const joinTokenSecrets = new WeakMap<object, boolean>();
+function isJoinTokenSecret(secret: { readonly type?: string; readonly data?: Readonly<Record<string, string>> }): boolean {
+  let known = joinTokenSecrets.get(secret);
+  if (known === undefined) joinTokenSecrets.set(secret, (known = joinTokenOf(secret) !== undefined));
+  return known;
+}
+
 export class NodeCredentials {
   private readonly clock: () => Date;
 
@@ -99,7 +111,7 @@ export class NodeCredentials {
     if (!node || !serialsOf(node).includes(serial)) return false;
     const id = node.metadata.annotations?.[JOIN_TOKEN_ANNOTATION];
     const secret = id ? tokenSecret(id) : undefined;
-    return secret !== undefined && joinTokenOf(secret) !== undefined;
+    return secret !== undefined && isJoinTokenSecret(secret);
   }
 
   private async issue(nodeName: string, csrPem: string, addresses: readonly string[]) {

@@ -26,15 +26,21 @@ const UNSCHEDULABLE_TAINT = { key: TAINT_NODE_UNSCHEDULABLE, effect: 'NoSchedule
 export const nodeSchedulable: Filter = (pod, node) =>
   node.unschedulable && !(pod.tolerations ?? []).some((t) => toleratesTaint(t, UNSCHEDULABLE_TAINT)) ? REASON_UNSCHEDULABLE : undefined;
 
+// The filters run for every node on every decision: no allocation on the common path.
 export const nodeSelectorMatches: Filter = (pod, node) => {
-  for (const [key, value] of Object.entries(pod.nodeSelector ?? {})) {
-    if (node.labels[key] !== value) return REASON_SELECTOR_MISMATCH;
+  const selector = pod.nodeSelector;
+  if (selector === undefined) return undefined;
+  for (const key of Object.keys(selector)) {
+    if (node.labels[key] !== selector[key]) return REASON_SELECTOR_MISMATCH;
   }
   return undefined;
 };
 
+const NO_TOLERATIONS: readonly [] = [];
+
 export const taintsTolerated: Filter = (pod, node) => {
-  const taint = firstUntoleratedTaint(node.taints, pod.tolerations ?? []);
+  if (node.taints.length === 0) return undefined;
+  const taint = firstUntoleratedTaint(node.taints, pod.tolerations ?? NO_TOLERATIONS);
   // Kubernetes prints an absent value as empty: "{key: }".
   return taint ? `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}` : undefined;
 };

@@ -41,16 +41,25 @@ const SCORERS: Readonly<Record<Strategy, (requests: Resources, node: NodeInfo) =
  * order, not locale order, so every process picks the same node).
  */
 export function schedulePod(pod: PodToPlace, nodes: readonly NodeInfo[], strategy: Strategy): ScheduleResult {
-  const { feasible, reasons } = filterNodes(pod, nodes);
+  // filterNodes then score, fused into one pass over the nodes (no feasible
+  // list per decision); the same filters, reasons and scores as the two stages.
   const score = SCORERS[strategy];
-  let best: { node: string; score: number } | undefined;
-  for (const node of feasible) {
+  const reasons = new Map<string, number>();
+  let bestNode: string | undefined;
+  let bestScore = 0;
+  for (const node of nodes) {
+    const reason = firstRejection(pod, node);
+    if (reason !== undefined) {
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+      continue;
+    }
     const s = score(pod.requests, node);
-    if (best === undefined || s > best.score || (s === best.score && node.name < best.node)) {
-      best = { node: node.name, score: s };
+    if (bestNode === undefined || s > bestScore || (s === bestScore && node.name < bestNode)) {
+      bestNode = node.name;
+      bestScore = s;
     }
   }
-  return best ?? { node: undefined, reasons };
+  return bestNode === undefined ? { node: undefined, reasons } : { node: bestNode, score: bestScore };
 }
 
 /**

@@ -202,4 +202,17 @@ describe('SchedulerCache.nodesView', () => {
       ['c', 0, 0],
     ]);
   });
+
+  it('hands out the same views while only pods change, their requests following the cache', () => {
+    const cache = new SchedulerCache();
+    cache.setNode(node('a'));
+    const view = cache.nodesView();
+    cache.assume('default/p1', 'a', { cpuMillis: 250, memoryBytes: GI, pods: 1 });
+    expect(cache.nodesView()).toBe(view);
+    expect(view[0]?.requested).toEqual({ cpuMillis: 250, memoryBytes: GI, pods: 1 });
+    cache.forget('default/p1');
+    expect(view[0]?.requested).toEqual({ cpuMillis: 0, memoryBytes: 0, pods: 0 });
+    cache.setNode(node('b'));
+    expect(cache.nodesView()).not.toBe(view);
+  });
 });

@@ -28,16 +28,25 @@ export class SchedulerCache {
    * node (re)appears.
    */
   readonly #requested = new Map<string, Resources>();
-  /** Nodes sorted by name, rebuilt only when the set of nodes changes (not per decision). */
+  /**
+   * Per node, the view nodesView() hands out: the NodeInfo's fields with
+   * `requested` kept current by #put and #delete, so a decision reads a
+   * thousand nodes without copying one.
+   */
+  readonly #views = new Map<string, NodeInfo>();
+  /** The views sorted by name, rebuilt only when the set of nodes changes (not per decision). */
   #sorted: NodeInfo[] | undefined;
 
   setNode(node: Node): void {
-    this.#nodes.set(node.metadata.name, nodeInfoFromNode(node, []));
+    const info = nodeInfoFromNode(node, []);
+    this.#nodes.set(info.name, info);
+    this.#views.set(info.name, { ...info, requested: this.#requested.get(info.name) ?? EMPTY });
     this.#sorted = undefined;
   }
 
   removeNode(name: string): void {
     this.#nodes.delete(name);
+    this.#views.delete(name);
     this.#sorted = undefined;
   }
 
@@ -98,12 +107,14 @@ export class SchedulerCache {
 
   /**
    * The scheduler's hot path: every node as it stands, sorted by name, without
-   * deep copies (one decision per pod over a thousand nodes must stay cheap).
-   * The views share labels and taints with the cache: read, never write.
+   * copies (one decision per pod over a thousand nodes must stay cheap). The
+   * views are the cache's own and follow it (their `requested` changes with
+   * each assumption): read them, never write, and do not keep them across
+   * changes to the cache.
    */
   nodesView(): readonly Readonly<NodeInfo>[] {
-    this.#sorted ??= [...this.#nodes.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return this.#sorted.map((info) => ({ ...info, requested: this.#requested.get(info.name) ?? EMPTY }));
+    this.#sorted ??= [...this.#views.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.#sorted;
   }
 
   node(name: string): NodeInfo | undefined {
@@ -128,6 +139,12 @@ export class SchedulerCache {
     this.#pods.set(key, placed);
     const before = this.#requested.get(placed.nodeName) ?? emptyResources();
     this.#requested.set(placed.nodeName, addResources(before, placed.requests));
+    this.#refreshView(placed.nodeName);
+  }
+
+  #refreshView(nodeName: string): void {
+    const view = this.#views.get(nodeName);
+    if (view) view.requested = this.#requested.get(nodeName) ?? EMPTY;
   }
 
   #delete(key: string): void {
@@ -138,5 +155,6 @@ export class SchedulerCache {
     // Drop empty sums so a long-lived cache doesn't keep every node name it ever saw.
     if (remaining.pods <= 0) this.#requested.delete(old.nodeName);
     else this.#requested.set(old.nodeName, remaining);
+    this.#refreshView(old.nodeName);
   }
 }

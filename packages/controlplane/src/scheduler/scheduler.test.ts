@@ -7,7 +7,7 @@ import { InformerFactory } from '../cache/index.js';
 import { EventRecorder } from '../objects/event-recorder.js';
 import { ObjectStore } from '../objects/object-store.js';
 import { MemoryStore } from '../store/index.js';
-import { Scheduler } from './scheduler.js';
+import { BINDS_IN_FLIGHT, Scheduler } from './scheduler.js';
 
 const POD = kindInfo('Pod');
 const NODE = kindInfo('Node');
@@ -124,5 +124,59 @@ describe('Scheduler', () => {
     await objects.create(POD, pod('stays', '1'));
     await waitFor(async () => (await boundNodeOf('stays')) === 'a', { ...SOON, description: 'stays bound' });
     expect(await objects.get(POD, 'default', 'gone')).toBeUndefined();
+  });
+});
+
+describe('Scheduler binding in a pipeline', () => {
+  it('keeps several bind transactions in flight, never more than BINDS_IN_FLIGHT, without over-booking a node', async () => {
+    // A store whose transactions take a while, counting how many are open at once.
+    let open = 0;
+    let most = 0;
+    class SlowCommits extends MemoryStore {
+      override async commit(...args: Parameters<MemoryStore['commit']>): Promise<number> {
+        open++;
+        most = Math.max(most, open);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        try {
+          return await super.commit(...args);
+        } finally {
+          open--;
+        }
+      }
+    }
+    const slow = new SlowCommits();
+    const slowObjects = new ObjectStore(slow);
+    const slowInformers = new InformerFactory({ objects: slowObjects });
+    const pipelined = new Scheduler({
+      objects: slowObjects,
+      pods: slowInformers.informerFor<Pod>('Pod'),
+      nodes: slowInformers.informerFor<Node>('Node'),
+      events: new EventRecorder(slowObjects),
+      strategy: 'binpack',
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+      batchSize: 10,
+    });
+    try {
+      // 10 nodes of 4 cpu hold 40 pods of 1 cpu; 60 pods ask.
+      for (let i = 0; i < 10; i++) await slowObjects.create(NODE, node(`n${i}`, '4'));
+      for (let i = 0; i < 60; i++) await slowObjects.create(POD, pod(`p${String(i).padStart(2, '0')}`, '1'));
+      pipelined.start();
+      slowInformers.start();
+      await waitFor(async () => (await slowObjects.list<Pod>(POD, 'default')).items.filter((p) => p.spec.nodeName).length === 40, {
+        ...SOON,
+        description: '40 pods bound',
+      });
+      const perNode = new Map<string, number>();
+      for (const p of (await slowObjects.list<Pod>(POD, 'default')).items) {
+        if (p.spec.nodeName) perNode.set(p.spec.nodeName, (perNode.get(p.spec.nodeName) ?? 0) + 1);
+      }
+      expect([...perNode.values()]).toEqual(Array.from({ length: 10 }, () => 4));
+      expect(most).toBeGreaterThan(1);
+      expect(most).toBeLessThanOrEqual(BINDS_IN_FLIGHT);
+    } finally {
+      await pipelined.stop();
+      await slowInformers.stop();
+      await slow.close();
+    }
   });
 });

@@ -15,6 +15,8 @@ import { SchedulerCache } from './scheduler-cache.js';
 const POD = kindInfo('Pod');
 /** etcd allows 128 operations per transaction. */
 const MAX_BATCH = 128;
+/** Bind transactions in etcd at once; more batches are decided meanwhile. */
+export const BINDS_IN_FLIGHT = 4;
 /** Unschedulable pods are retried on every cluster change, and at least this often. */
 const UNSCHEDULABLE_RETRY_MS = 10_000;
 
@@ -34,6 +36,7 @@ export class Scheduler {
   private readonly unschedulable = new Map<string, string>();
   private running?: Promise<void>;
   private stopped = false;
+  private synced = false;
   private retryTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: SchedulerOptions) {}
@@ -71,7 +74,8 @@ export class Scheduler {
   private podChanged(pod: Immutable<Pod>): void {
     const key = keyOf(pod);
     if (pod.spec.nodeName) {
-      this.cache.addPod(thaw<Pod>(pod));
+      // Read, not kept: the cache takes the node name and the parsed requests (no copy per event).
+      this.cache.addPod(pod as Pod);
       this.pending.delete(key);
       this.unschedulable.delete(key);
       if (isTerminalPod(pod)) this.clusterChanged();
@@ -111,7 +115,16 @@ export class Scheduler {
     if (!this.options.pods.hasSynced() || !this.options.nodes.hasSynced()) {
       await Promise.all([this.options.pods.waitForSync(), this.options.nodes.waitForSync()]);
     }
-    while (this.pending.size > 0 && !this.stopped) {
+    if (!this.synced) {
+      // Once per start: when scheduling begins, and with how much to do (bench:scheduler times from here).
+      this.synced = true;
+      this.options.log.info({ pending: this.pending.size, nodes: this.cache.nodesView().length }, 'scheduler started: caches synced');
+    }
+    // Binds are pipelined: the next batch is decided (against the cache, which
+    // already counts the assumed pods) while earlier ones are in etcd.
+    const binding = new Set<Promise<void>>();
+    let failure: unknown;
+    while (this.pending.size > 0 && !this.stopped && failure === undefined) {
       const batch: { pod: Pod; node: string }[] = [];
       for (const key of this.pending) {
         if (batch.length >= batchSize) break;
@@ -119,24 +132,35 @@ export class Scheduler {
         const placed = await this.decide(key);
         if (placed) batch.push(placed);
       }
-      if (batch.length > 0) await this.bind(batch);
+      if (batch.length > 0) {
+        const bound: Promise<void> = this.bind(batch)
+          .catch((error: unknown) => void (failure ??= error))
+          .finally(() => binding.delete(bound));
+        binding.add(bound);
+      }
+      if (binding.size >= BINDS_IN_FLIGHT || (this.pending.size === 0 && binding.size > 0)) await Promise.race(binding);
     }
+    await Promise.all(binding);
+    if (failure !== undefined) throw failure;
   }
 
   private async decide(key: string): Promise<{ pod: Pod; node: string } | undefined> {
     const cached = this.options.pods.get(key);
     if (!cached || cached.spec.nodeName || cached.metadata.deletionTimestamp || this.cache.isAssumed(key)) return undefined;
-    const pod = thaw<Pod>(cached);
+    // The cached pod itself, not a copy: podToPlace copies what it keeps, and
+    // the bind writes new top-level objects around the frozen parts it shares.
+    const pod = cached as Pod;
     const nodes = this.cache.nodesView();
-    const result = schedulePod(podToPlace(pod), nodes, this.options.strategy);
+    const toPlace = podToPlace(pod);
+    const result = schedulePod(toPlace, nodes, this.options.strategy);
     if (result.node !== undefined) {
-      this.cache.assume(key, result.node, podToPlace(pod).requests);
+      this.cache.assume(key, result.node, toPlace.requests);
       return { pod, node: result.node };
     }
     const message = describeUnschedulable(nodes.length, result.reasons);
     const previous = this.unschedulable.get(key);
     this.unschedulable.set(key, message);
-    if (previous !== message) await this.reportUnschedulable(pod, message);
+    if (previous !== message) await this.reportUnschedulable(thaw<Pod>(cached), message);
     return undefined;
   }
 

@@ -14,16 +14,23 @@ import type { Resources } from './resources.js';
  * zero-request pod on an over-committed node inside the range.
  */
 export function utilisationAfter(requests: Resources, node: NodeInfo): number {
-  const fractions: number[] = [];
+  // Summed in the same order as the formula reads (cpu, then memory), without
+  // an array: this runs for every node on every decision.
+  let sum = 0;
+  let count = 0;
   if (node.allocatable.cpuMillis > 0) {
-    fractions.push((node.requested.cpuMillis + requests.cpuMillis) / node.allocatable.cpuMillis);
+    sum += clamp01((node.requested.cpuMillis + requests.cpuMillis) / node.allocatable.cpuMillis);
+    count++;
   }
   if (node.allocatable.memoryBytes > 0) {
-    fractions.push((node.requested.memoryBytes + requests.memoryBytes) / node.allocatable.memoryBytes);
+    sum += clamp01((node.requested.memoryBytes + requests.memoryBytes) / node.allocatable.memoryBytes);
+    count++;
   }
-  if (fractions.length === 0) return 0;
-  const sum = fractions.reduce((acc, f) => acc + Math.min(1, Math.max(0, f)), 0);
-  return sum / fractions.length;
+  return count === 0 ? 0 : sum / count;
+}
+
+function clamp01(f: number): number {
+  return Math.min(1, Math.max(0, f));
 }
 
 /**
