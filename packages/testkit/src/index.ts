@@ -4,7 +4,7 @@ export { freePort } from './free-port.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
 export { startProcess, type ManagedProcess, type ProcessExit, type StartProcessOptions } from './managed-process.js';
 export { startEtcd, type EtcdServer, type StartEtcdOptions } from './etcd.js';
-export { startLocalCluster, type AgentOptions, type LocalAgent, type LocalCluster, type LocalClusterOptions } from './local-cluster.js';
+export { ManagedAgent, startLocalCluster, type AgentNetwork, type AgentOptions, type LocalAgent, type LocalCluster, type LocalClusterOptions } from './local-cluster.js';
 export { runCtl, type CtlResult, type RunCtlOptions } from './run-ctl.js';
 export { startCtlOnTerminal, type CtlOnTerminal } from './ctl-on-terminal.js';
 export { REPO_ROOT, AGENT_MAIN, CONTROLPLANE_MAIN, CTL_MAIN, MANIFESTS_DIR } from './repo-paths.js';

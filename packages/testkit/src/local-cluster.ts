@@ -259,7 +259,8 @@ async function startControlPlane(etcdEndpoint: string, dataDir: string, options:
 
 const run = promisify(execFile);
 
-class ManagedAgent implements LocalAgent {
+/** One agent process of a local cluster (exported for suites that start control planes themselves, e.g. several). */
+export class ManagedAgent implements LocalAgent {
   private current?: ManagedProcess;
   private runningHttpAddress?: string;
 
@@ -352,7 +353,7 @@ class ManagedAgent implements LocalAgent {
 }
 
 /** What the agents of one local cluster share: their proxy tables' prefix (with the lease's slot in it). */
-interface AgentNetwork {
+export interface AgentNetwork {
   readonly tablePrefix: string;
   /** Random, per cluster: the suffix of its agents' cgroup instance names. */
   readonly clusterId: string;
