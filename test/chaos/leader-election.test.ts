@@ -13,17 +13,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, Pod } from '@skiff/api';
 import { EtcdStore, LEADER_ELECTION_KEY, type StoreEvent } from '@skiff/controlplane';
-import { ManagedAgent, waitFor } from '@skiff/testkit';
+import { connect, type SkiffClient } from '@skiff/cli';
+import { ManagedAgent, startLeaderCluster, waitFor, type HaInstance, type LeaderCluster } from '@skiff/testkit';
 import { afterEach, describe, expect, test } from 'vitest';
 import { isRunning, sleepDeployment } from '../harness/process-cluster.js';
-import { startLeaderCluster, type HaInstance, type LeaderCluster } from '../harness/leader-cluster.js';
 
 const LEASE_ARGS = ['--leader-lease-duration', '1s'];
 let cluster: LeaderCluster | undefined;
 const agents: ManagedAgent[] = [];
 let agentRoot: string | undefined;
+const clients = new Map<number, SkiffClient>();
+
+/** An admin client of one instance's API. */
+function apiOf(instance: HaInstance): SkiffClient {
+  let client = clients.get(instance.index);
+  if (!client) {
+    client = connect({ kubeconfig: cluster!.adminKubeconfig, server: instance.grpcAddress });
+    clients.set(instance.index, client);
+  }
+  return client;
+}
 
 afterEach(async () => {
+  for (const client of clients.values()) client.close();
+  clients.clear();
   await Promise.all(agents.splice(0).map((agent) => agent.destroy().catch(() => undefined)));
   await cluster?.stop();
   cluster = undefined;
@@ -42,7 +55,7 @@ async function addAgents(c: LeaderCluster, names: readonly string[]): Promise<vo
   }
   await waitFor(
     async () => {
-      const { items } = await c.instances[0]!.api.list({ kind: 'nodes', namespace: '', allNamespaces: true, labelSelector: '' });
+      const { items } = await apiOf(c.instances[0]!).list({ kind: 'nodes', namespace: '', allNamespaces: true, labelSelector: '' });
       return items.length === names.length && (items as Node[]).every((n) => n.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True');
     },
     { timeoutMs: 60_000, intervalMs: 200, description: 'the agents registered and Ready' },
@@ -99,7 +112,7 @@ describe('leader election across three control planes', () => {
         const name = `burst-${worker}-${i}`;
         const through = alive()[i % alive().length]!;
         try {
-          await through.api.apply(sleepDeployment(name, 1), { strict: false, dryRun: false });
+          await apiOf(through).apply(sleepDeployment(name, 1), { strict: false, dryRun: false });
           answered.add(name);
         } catch {
           // Unanswered (the instance died under it): not counted.
@@ -110,7 +123,7 @@ describe('leader election across three control planes', () => {
     await waitFor(() => answered.size >= 6, { timeoutMs: 30_000, description: 'the burst to get going' });
 
     const readySince = async (): Promise<string[]> => {
-      const { items } = await alive()[0]!.api.list({ kind: 'nodes', namespace: '', allNamespaces: true, labelSelector: '' });
+      const { items } = await apiOf(alive()[0]!).list({ kind: 'nodes', namespace: '', allNamespaces: true, labelSelector: '' });
       return (items as Node[]).map((n) => {
         const ready = n.status?.conditions?.find((x) => x.type === 'Ready');
         return `${n.metadata.name} ${ready?.status} since ${ready?.lastTransitionTime}`;
@@ -130,7 +143,7 @@ describe('leader election across three control planes', () => {
     await Promise.all(writers);
 
     // Every answered apply converges to exactly one running pod: none lost, none doubled.
-    const api = next.instance.api;
+    const api = apiOf(next.instance);
     const pods = await waitFor(
       async () => {
         const { items } = await api.list({ kind: 'pods', namespace: 'default', allNamespaces: false, labelSelector: '' });

@@ -33,3 +33,5 @@ export {
   type MultiHostControlPlane,
 } from './multi-host-cluster.js';
 export { createProxyTopology, TOPOLOGY_SUBNET, type ProxyPod, type ProxyTopology } from './proxy-topology.js';
+export { startLeaderCluster, type HaInstance, type Leadership, type LeaderCluster, type LeaderClusterOptions } from './leader-cluster.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';

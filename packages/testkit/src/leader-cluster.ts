@@ -1,5 +1,5 @@
 // Several skiff-controlplane processes against one real etcd, for the leader
-// election suites and bench:leader-failover: each instance may dial etcd
+// election suites (test/chaos/leader-*.test.ts) and bench:leader-failover: each instance may dial etcd
 // through a TCP proxy of its own (tcp-proxy.ts), which a test cuts to
 // partition that instance from etcd. The instances share one data dir (one
 // cluster CA, one Secrets key); the first creates it, the others start after
@@ -7,19 +7,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type SkiffClient } from '@skiff/cli';
-import { CONTROLPLANE_MAIN, startEtcd, startProcess, waitFor, type EtcdServer, type ManagedProcess } from '@skiff/testkit';
+import { startEtcd, type EtcdServer } from './etcd.js';
+import { startProcess, type ManagedProcess } from './managed-process.js';
+import { CONTROLPLANE_MAIN } from './repo-paths.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { waitFor } from './wait-for.js';
 
 export interface HaInstance {
   readonly index: number;
+  /** The current process (a new one after restart()). */
   readonly process: ManagedProcess;
   readonly grpcAddress: string;
   readonly httpAddress: string;
   /** Between this instance and etcd. */
   readonly proxy: TcpProxy;
-  /** An admin client of this instance's API. */
-  readonly api: SkiffClient;
 }
 
 export interface Leadership {
@@ -38,6 +39,8 @@ export interface LeaderCluster {
   leadership(index: number): Promise<Leadership>;
   /** The one instance that says it leads (waits up to `timeoutMs`; fails if two say so at once). */
   leader(timeoutMs?: number, except?: number): Promise<{ instance: HaInstance; term: number }>;
+  /** Starts instance `index` again (after a kill9), on new ports, through the same proxy. */
+  restart(index: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,7 +60,6 @@ export async function startLeaderCluster(options: LeaderClusterOptions): Promise
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    for (const instance of instances) instance.api.close();
     await Promise.all(instances.map((instance) => instance.process.stop()));
     await Promise.all(proxies.map((proxy) => proxy.close()));
     await etcd.stop();
@@ -67,9 +69,7 @@ export async function startLeaderCluster(options: LeaderClusterOptions): Promise
     const etcdUrl = new URL(etcd.endpoint);
     let adminKubeconfig = '';
     let tokenFile = '';
-    for (let index = 0; index < options.controlPlanes; index++) {
-      const proxy = await startTcpProxy({ host: etcdUrl.hostname, port: Number(etcdUrl.port) });
-      proxies.push(proxy);
+    const launch = async (index: number, proxy: TcpProxy): Promise<HaInstance> => {
       const child = startProcess({
         name: `controlplane-${index}`,
         command: process.execPath,
@@ -95,14 +95,12 @@ export async function startLeaderCluster(options: LeaderClusterOptions): Promise
       const announced = JSON.parse(line) as { grpcAddress: string; httpAddress: string; adminKubeconfig: string; tokenFile: string };
       adminKubeconfig = announced.adminKubeconfig;
       tokenFile = announced.tokenFile;
-      instances.push({
-        index,
-        process: child,
-        grpcAddress: announced.grpcAddress,
-        httpAddress: announced.httpAddress,
-        proxy,
-        api: connect({ kubeconfig: adminKubeconfig, server: announced.grpcAddress }),
-      });
+      return { index, process: child, grpcAddress: announced.grpcAddress, httpAddress: announced.httpAddress, proxy };
+    };
+    for (let index = 0; index < options.controlPlanes; index++) {
+      const proxy = await startTcpProxy({ host: etcdUrl.hostname, port: Number(etcdUrl.port) });
+      proxies.push(proxy);
+      instances.push(await launch(index, proxy));
     }
     const leadership = async (index: number): Promise<Leadership> => {
       const instance = instances[index];
@@ -136,6 +134,12 @@ export async function startLeaderCluster(options: LeaderClusterOptions): Promise
           },
           { timeoutMs, intervalMs: 50, description: 'one control plane to lead' },
         ),
+      restart: async (index) => {
+        const old = instances[index];
+        if (!old) throw new Error(`no control plane ${index}`);
+        await old.process.stop();
+        instances[index] = await launch(index, old.proxy);
+      },
       stop,
     };
   } catch (error) {
