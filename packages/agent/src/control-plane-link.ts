@@ -9,7 +9,7 @@
 // metadata `skiff-leader`. failover() then goes straight to that server when
 // it is one of ours (the hint names an address from --server), else to the next.
 import { credentials as grpcCredentials, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
-import { createNodeApiClient, type NodeApiClient } from '@skiff/api/core';
+import { createNodeApiClient, LEADER_METADATA_KEY, type NodeApiClient } from '@skiff/api/core';
 import type { NodeCredentials } from './credentials/index.js';
 
 export interface ControlPlaneLinkOptions {
@@ -98,7 +98,7 @@ export function channelCredentials(credentials: NodeCredentials): ChannelCredent
 /** The leader's host:port a standby control plane named when it refused a call. */
 export function leaderHintOf(error: unknown): string | undefined {
   const metadata = (error as Partial<ServiceError> | undefined)?.metadata;
-  const value = metadata?.get?.('skiff-leader')[0];
+  const value = metadata?.get?.(LEADER_METADATA_KEY)[0];
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 

@@ -6,10 +6,8 @@
 // tries its next server. Refused before authentication: the leader's address
 // is no secret (every agent has the control planes in --server).
 import { Metadata, status, type handleUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { LEADER_METADATA_KEY } from '@skiff/api';
 import type { LeadershipState } from '../cache/leader-election.js';
-
-/** Trailing metadata key of a standby's refusal: the leader's host:port. */
-export const LEADER_METADATA_KEY = 'skiff-leader';
 
 /** Why this instance cannot answer a leader-only call now, or undefined when it leads. */
 export function standbyRefusal(state: LeadershipState, what: string): ServiceError | undefined {
