@@ -144,6 +144,27 @@ describe('LeaderElection', () => {
     await store.close();
   });
 
+  it('warns when the store grants a longer lease than asked (etcd rounds up to 1.5 × its election timeout)', async () => {
+    const clock = new ManualClock();
+    const store = new MemoryStore({ clock }); // etcd's default minimum: 2 s
+    const warnings: string[] = [];
+    const election = new LeaderElection({
+      store,
+      identity: { id: 'a', address: 'a:7400' },
+      leaseDurationMs: LEASE_MS,
+      clock,
+      log: { ...silentLogger, warn: (fields, message) => void warnings.push(`${message} ${JSON.stringify(fields)}`) },
+      onStartedLeading: () => {},
+      onStoppedLeading: () => {},
+    });
+    election.start();
+    await run(clock, 50);
+    expect(election.term).toBeDefined();
+    expect(warnings).toEqual([expect.stringMatching(/^etcd granted a longer leader lease than asked .*"askedSeconds":1,"grantedSeconds":2/)]);
+    await election.stop();
+    await store.close();
+  });
+
   it('refuses timings that cannot fence: a renew deadline not shorter than the lease', () => {
     const store = new MemoryStore();
     const options = { store, identity: { id: 'a', address: 'a:1' }, log: silentLogger, onStartedLeading: () => {}, onStoppedLeading: () => {} };
