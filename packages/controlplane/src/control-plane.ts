@@ -254,7 +254,7 @@ export class ControlPlane {
   private startLeaderElection(store: Store, config: LeaderElectionConfig): void {
     const loops = this.leaderLoops!;
     if (!config.enabled || !this.grpc) {
-      void loops.start(0);
+      loops.start(0).catch((error: unknown) => this.log.error({ err: error }, 'starting the controllers, scheduler and node judge failed'));
       return;
     }
     const address = this.announcedAddress(this.grpc.address);
