@@ -45,9 +45,9 @@ afterEach(async () => {
 }, 120_000);
 
 async function addAgents(c: LeaderCluster, names: readonly string[]): Promise<void> {
-  agentRoot ??= await mkdtemp(join(tmpdir(), 'skiff-ha-agents-'));
+  agentRoot ??= await mkdtemp(join(tmpdir(), 'skiff-leader-agents-'));
   const servers = c.instances.map((instance) => instance.grpcAddress).join(',');
-  const network = { tablePrefix: `skiff-proxy-ha${randomBytes(2).toString('hex')}`, clusterId: randomBytes(3).toString('hex') };
+  const network = { tablePrefix: `skiff-proxy-ld${randomBytes(2).toString('hex')}`, clusterId: randomBytes(3).toString('hex') };
   for (const name of names) {
     const agent = new ManagedAgent({ name, runtime: 'process', cpu: '8', memory: '4Gi', pods: '60' }, servers, c.tokenFile, join(agentRoot, name), network);
     agents.push(agent);

@@ -53,7 +53,7 @@ const START_TIMEOUT_MS = 60_000;
 
 export async function startLeaderCluster(options: LeaderClusterOptions): Promise<LeaderCluster> {
   const etcd = await startEtcd();
-  const dataDir = await mkdtemp(join(tmpdir(), 'skiff-ha-'));
+  const dataDir = await mkdtemp(join(tmpdir(), 'skiff-leader-cluster-'));
   const instances: HaInstance[] = [];
   const proxies: TcpProxy[] = [];
   let stopped = false;
