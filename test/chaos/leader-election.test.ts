@@ -101,7 +101,7 @@ function termsOf(events: readonly StoreEvent[]): Map<number, { from: number; to:
 describe('leader election across three control planes', () => {
   test('kill -9 of the leader during a burst of applies: a standby leads within 2 s, nothing answered is lost, nothing created twice, every bind in its own term', async () => {
     cluster = await startLeaderCluster({ controlPlanes: 3, args: LEASE_ARGS });
-    const first = await cluster.leader();
+    await cluster.leader();
     await addAgents(cluster, ['ha-a', 'ha-b']);
 
     const answered = new Set<string>();
@@ -121,6 +121,14 @@ describe('leader election across three control planes', () => {
     };
     const writers = [0, 1].map((worker) => writer(worker));
     await waitFor(() => answered.size >= 6, { timeoutMs: 30_000, description: 'the burst to get going' });
+    // Some binds before the kill, so the term check below covers leaders on both sides of it.
+    await waitFor(
+      async () => {
+        const { items } = await apiOf(alive()[0]!).list({ kind: 'pods', namespace: 'default', allNamespaces: false, labelSelector: '' });
+        return (items as Pod[]).filter((pod) => pod.spec.nodeName).length >= 3;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, description: 'pods bound before the kill' },
+    );
 
     const readySince = async (): Promise<string[]> => {
       const { items } = await apiOf(alive()[0]!).list({ kind: 'nodes', namespace: '', allNamespaces: true, labelSelector: '' });
@@ -130,12 +138,20 @@ describe('leader election across three control planes', () => {
       });
     };
     const nodesBefore = await readySince();
+    // Whoever leads now (on a loaded machine a leader may have missed its renew deadline and handed over already).
+    const first = await cluster.leader();
     await first.instance.process.kill9();
     const killedAt = Date.now();
+    // Timed by the election key in etcd (each /readyz poll costs an etcd ping per instance, slow on a loaded machine).
+    const electionStore = new EtcdStore({ endpoints: [cluster.etcd.endpoint] });
+    const failoverMs = await waitFor(
+      async () => ((await electionStore.get(LEADER_ELECTION_KEY))?.createRevision ?? 0) > first.term && Date.now() - killedAt,
+      { timeoutMs: 10_000, intervalMs: 10, description: 'a new leader to hold the election key' },
+    ).finally(() => electionStore.close());
     const next = await cluster.leader(10_000, first.instance.index);
-    const failoverMs = Date.now() - killedAt;
     expect(next.term).toBeGreaterThan(first.term);
-    console.log(`leader fail-over after kill -9: ${failoverMs} ms (term ${first.term} → ${next.term})`);
+    const stepDowns = cluster.instances.flatMap((i) => i.process.output().split('\n').filter((l) => l.includes('"msg":"lost leadership')).map((l) => `cp-${i.index}: ${/"reason":"([^"]*)"/.exec(l)?.[1]}`));
+    console.log(`leader fail-over after kill -9: ${failoverMs} ms (term ${first.term} → ${next.term}); step-downs before: ${stepDowns.join('; ') || 'none'}`);
     expect(failoverMs).toBeLessThanOrEqual(2_000);
 
     await waitFor(() => answered.size >= 20, { timeoutMs: 30_000, description: 'more applies after the fail-over' });
@@ -184,8 +200,9 @@ describe('leader election across three control planes', () => {
       expect(bind.revision >= span!.from && bind.revision < span!.to, `${key} bound at ${bind.revision}, inside term ${bind.term} [${span!.from}, ${span!.to})`).toBe(true);
       termsSeen.add(bind.term);
     }
-    // Binds from both sides of the kill: the check above covered two leaders.
-    expect(termsSeen.has(first.term) && termsSeen.has(next.term)).toBe(true);
+    // Binds from both sides of the kill: the check above covered at least two leaders.
+    expect([...termsSeen].some((t) => t <= first.term), `binds before the kill, in terms ${[...termsSeen].join(', ')}`).toBe(true);
+    expect([...termsSeen].some((t) => t >= next.term), `binds after the kill, in terms ${[...termsSeen].join(', ')}`).toBe(true);
   }, 240_000);
 
   test('the leader cut off from etcd steps down before another instance leads, and comes back as a standby', async () => {

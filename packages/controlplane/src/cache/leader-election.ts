@@ -21,6 +21,9 @@ import { systemClock, type MemoryStoreClock } from '../store/memory-clock.js';
 import type { Store, WatchHandle } from '../store/store.js';
 import type { ControllerLogger } from './logger.js';
 
+/** Renewals outstanding at once at most (each a keep-alive of the one lease). */
+const MAX_RENEWALS_IN_FLIGHT = 3;
+
 /** Under /skiff/ but the plural of no kind, so no informer lists it. */
 export const LEADER_ELECTION_KEY = '/skiff/leader-election/controlplane';
 
@@ -69,6 +72,7 @@ export class LeaderElection {
   private watch?: WatchHandle;
   private timer: unknown;
   private deadline: unknown;
+  private renewalsInFlight = 0;
   private stopped = true;
   /** One step of the state machine at a time (campaign, renew, step down). */
   private busy: Promise<void> = Promise.resolve();
@@ -122,7 +126,14 @@ export class LeaderElection {
 
   private tick(): void {
     if (this.stopped) return;
-    void this.step(() => (this.leading ? this.renew() : this.campaign())).finally(() => this.schedule());
+    if (this.leading) {
+      // Renewals go out on the clock, not one after another: a slow answer
+      // (a loaded machine) does not hold up the next, and any success counts.
+      void this.renew();
+      this.schedule();
+      return;
+    }
+    void this.step(() => this.campaign()).finally(() => this.schedule());
   }
 
   private schedule(): void {
@@ -214,20 +225,24 @@ export class LeaderElection {
 
   private async renew(): Promise<void> {
     const leading = this.leading;
-    if (!leading) return;
+    if (!leading || this.renewalsInFlight >= MAX_RENEWALS_IN_FLIGHT) return;
     const sentAt = this.clock.now();
+    this.renewalsInFlight++;
     try {
       await this.options.store.keepAliveLease(leading.lease);
     } catch (error) {
+      if (this.leading !== leading) return;
       if (error instanceof NotFoundError) {
         await this.stepDown('the leader lease expired');
         return;
       }
       this.options.log.warn({ err: error, lastRenewalMsAgo: this.clock.now() - leading.renewedAt }, 'leader lease renewal failed');
       return;
+    } finally {
+      this.renewalsInFlight--;
     }
     // etcd restarted the TTL no earlier than when we sent the renewal.
-    if (this.leading === leading) {
+    if (this.leading === leading && sentAt > leading.renewedAt) {
       leading.renewedAt = sentAt;
       this.armDeadline();
     }
