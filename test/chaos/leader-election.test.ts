@@ -23,6 +23,8 @@ let cluster: LeaderCluster | undefined;
 const agents: ManagedAgent[] = [];
 let agentRoot: string | undefined;
 const clients = new Map<number, SkiffClient>();
+/** Ends a test's burst of applies (also when the test failed half-way: its writers must not outlive it). */
+let stopBurst: (() => Promise<void>) | undefined;
 
 /** An admin client of one instance's API. */
 function apiOf(instance: HaInstance): SkiffClient {
@@ -35,6 +37,8 @@ function apiOf(instance: HaInstance): SkiffClient {
 }
 
 afterEach(async () => {
+  await stopBurst?.();
+  stopBurst = undefined;
   for (const client of clients.values()) client.close();
   clients.clear();
   await Promise.all(agents.splice(0).map((agent) => agent.destroy().catch(() => undefined)));
@@ -120,6 +124,10 @@ describe('leader election across three control planes', () => {
       }
     };
     const writers = [0, 1].map((worker) => writer(worker));
+    stopBurst = async () => {
+      stop = true;
+      await Promise.allSettled(writers);
+    };
     await waitFor(() => answered.size >= 6, { timeoutMs: 30_000, description: 'the burst to get going' });
     // Some binds before the kill, so the term check below covers leaders on both sides of it.
     await waitFor(
@@ -155,8 +163,7 @@ describe('leader election across three control planes', () => {
     expect(failoverMs).toBeLessThanOrEqual(2_000);
 
     await waitFor(() => answered.size >= 20, { timeoutMs: 30_000, description: 'more applies after the fail-over' });
-    stop = true;
-    await Promise.all(writers);
+    await stopBurst();
 
     // Every answered apply converges to exactly one running pod: none lost, none doubled.
     const api = apiOf(next.instance);
