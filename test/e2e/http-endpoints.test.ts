@@ -16,6 +16,18 @@ describe('control plane HTTP endpoints', () => {
     }
   });
 
+  test('readyz says this control plane leads (a single one wins the election)', async () => {
+    const { cluster } = fixture();
+    const body = await waitFor(
+      async () => {
+        const text = await (await fetch(`http://${cluster.httpAddress}/readyz`)).text();
+        return /\[\+\]leadership leader \(term \d+\)\n/.test(text) ? text : undefined;
+      },
+      { timeoutMs: 10_000, description: 'readyz to list the leadership check as leader' },
+    );
+    expect(body).toMatch(/^ok\n\[\+\]etcd ok\n\[\+\]leadership leader \(term \d+\)\n/);
+  });
+
   test('metrics count requests per method and status, with latency histograms', async () => {
     const { cluster } = fixture();
     await cluster.ctl(['get', 'ns']);

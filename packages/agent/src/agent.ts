@@ -287,7 +287,7 @@ export class NodeAgent {
   private callFailed(error: unknown): void {
     const code = grpcCodeOf(error);
     if (code === status.UNAUTHENTICATED) this.renewer?.refused(error);
-    else if (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED) this.link?.failover();
+    else if (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED) this.link?.failover(error);
   }
 
   /** The pod CIDR (and the overlay's address) outlive the process: --reset needs them to find this node's network state. */

@@ -3,8 +3,13 @@
 // server verified against the pinned cluster CA). Renewed credentials or a
 // fail-over replace the client; calls already started finish on the old one,
 // and listeners (the assignment stream) reconnect on the new one.
-import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
-import { createNodeApiClient, type NodeApiClient } from '@skiff/api/core';
+//
+// Heartbeats reach only the elected leader: a standby control plane refuses
+// them with UNAVAILABLE and names the leader's address in the trailing
+// metadata `skiff-leader`. failover() then goes straight to that server when
+// it is one of ours (the hint names an address from --server), else to the next.
+import { credentials as grpcCredentials, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { createNodeApiClient, LEADER_METADATA_KEY, type NodeApiClient } from '@skiff/api/core';
 import type { NodeCredentials } from './credentials/index.js';
 
 export interface ControlPlaneLinkOptions {
@@ -42,11 +47,23 @@ export class ControlPlaneLink {
     this.replace();
   }
 
-  /** After the current control plane failed to answer: the next one (no-op with one). */
-  failover(): void {
+  /**
+   * After the current control plane failed to answer: the leader it named
+   * (`error`'s skiff-leader metadata) if that is one of our servers, else the
+   * next one (no-op with one server, or when already at the leader named).
+   */
+  failover(error?: unknown): void {
     if (this.options.servers.length < 2) return;
-    this.index = (this.index + 1) % this.options.servers.length;
+    const hinted = this.serverIndexOf(leaderHintOf(error));
+    if (hinted === this.index) return;
+    this.index = hinted ?? (this.index + 1) % this.options.servers.length;
     this.replace();
+  }
+
+  private serverIndexOf(address: string | undefined): number | undefined {
+    if (address === undefined) return undefined;
+    const index = this.options.servers.findIndex((server) => sameServer(server, address));
+    return index < 0 ? undefined : index;
   }
 
   /** `listener` runs after every replacement of the client; returns its removal. */
@@ -76,4 +93,17 @@ export class ControlPlaneLink {
 /** mTLS with the node's certificate, trusting only the cluster CA. */
 export function channelCredentials(credentials: NodeCredentials): ChannelCredentials {
   return grpcCredentials.createSsl(Buffer.from(credentials.caPem), Buffer.from(credentials.keyPem), Buffer.from(credentials.certPem));
+}
+
+/** The leader's host:port a standby control plane named when it refused a call. */
+export function leaderHintOf(error: unknown): string | undefined {
+  const metadata = (error as Partial<ServiceError> | undefined)?.metadata;
+  const value = metadata?.get?.(LEADER_METADATA_KEY)[0];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** host:port equality that ignores a scheme and IPv6 brackets ("https://[::1]:7400" is "::1:7400"). */
+function sameServer(a: string, b: string): boolean {
+  const bare = (address: string): string => address.replace(/^[a-z]+:\/\//i, '').replace(/[[\]]/g, '').toLowerCase();
+  return bare(a) === bare(b);
 }

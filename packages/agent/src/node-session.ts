@@ -7,6 +7,9 @@ import { BACKOFF, backoffDelay, type Node, type NodeApiClient, type NodeConditio
 import type { Logger } from 'pino';
 import { unary } from './grpc-call.js';
 
+/** How soon a heartbeat refused UNAVAILABLE is retried on the server the link moved to. */
+const RETRY_AT_ONCE_MS = 50;
+
 export interface NodeSessionOptions {
   readonly client: () => NodeApiClient;
   readonly node: Node;
@@ -19,6 +22,8 @@ export class NodeSession {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private intervalMs = 1000;
+  /** The last heartbeat failed UNAVAILABLE and the next goes out at once. */
+  private retryingAtOnce = false;
   private registered?: Node;
   private network = '';
   /** Conditions the agent itself judges (MemoryPressure), by type; sent with every registration. */
@@ -98,9 +103,9 @@ export class NodeSession {
     return { ...node, status: { ...node.status, conditions: [...(node.status?.conditions ?? []), ...this.conditions.values()] } };
   }
 
-  private schedule(): void {
+  private schedule(delayMs = this.intervalMs): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.beat(), this.intervalMs);
+    this.timer = setTimeout(() => void this.beat(), delayMs);
   }
 
   private async beat(): Promise<void> {
@@ -122,8 +127,16 @@ export class NodeSession {
       } else {
         this.options.onCallFailed?.(error);
         this.options.log.warn({ err: error }, 'heartbeat failed');
+        // A standby refused it (or the server is gone) and the link has moved on, to the leader it named
+        // or the next server: try there at once, once, rather than an interval later (the new leader's grace is a lease).
+        if ((error as ServiceError).code === status.UNAVAILABLE && !this.retryingAtOnce) {
+          this.retryingAtOnce = true;
+          this.schedule(RETRY_AT_ONCE_MS);
+          return;
+        }
       }
     }
+    this.retryingAtOnce = false;
     this.schedule();
   }
 }

@@ -23,3 +23,9 @@ export const SERVICE_ACCOUNTS_GROUP = 'system:serviceaccounts';
 
 /** Where the nodes' heartbeat leases live (a node may write only its own). */
 export const NODE_LEASE_NAMESPACE = 'skiff-system';
+
+/**
+ * Trailing metadata of a standby control plane's UNAVAILABLE answer to a
+ * leader-only call (a heartbeat): the elected leader's host:port, where the agent goes next.
+ */
+export const LEADER_METADATA_KEY = 'skiff-leader';

@@ -1,6 +1,7 @@
 // Wires the control plane together: data dir (PKI, keys) → store → objects →
 // informers and loops → the request guard → gRPC and HTTP servers. main.ts
 // only parses flags and handles signals.
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
@@ -10,7 +11,7 @@ import {
   nodeApiServiceDefinition,
   RotatingCertificateProvider,
   type Node,
-  type Pod,
+  type NodeApiHandlers,
 } from '@skiff/api';
 import type { Logger } from 'pino';
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
@@ -34,24 +35,24 @@ import { EtcdMember, etcdStoreTls, type EtcdMemberConfig } from './etcd-member/i
 import { EncryptedSecretCodec } from './objects/encrypted-secret-codec.js';
 import { SECRETS_KEY_FILE } from './objects/secret-encryption-keys.js';
 import { ensureControlPlaneClientCertificate, ensureServingCertificate, renewalDelay } from './pki/index.js';
-import { InformerFactory, NodeLiveness } from './cache/index.js';
-import { NodeLifecycleController, startControllers, type RunningControllers } from './controllers/index.js';
+import { InformerFactory, LEADER_ELECTION_KEY, LeaderElection, NodeLiveness } from './cache/index.js';
 import { createGrpcHandlers } from './grpc/api-handlers.js';
 import { createApiMetrics } from './grpc/api-metrics.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/grpc-server.js';
 import { AgentProxy } from './grpc/agent-proxy.js';
 import { createNodeHandlers } from './grpc/node-api-handlers.js';
+import { leaderOnly } from './grpc/leader-only.js';
 import { OpenStreams } from './grpc/watch-stream.js';
 import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
 import { NodeRegistrar, type NodeTimings } from './nodes/node-registrar.js';
 import { PodCidrAllocator, type PodNetworkConfig } from './nodes/pod-cidr-allocator.js';
 import { ResourceMetricsApi } from './api/resource-metrics-api.js';
 import { ResourceMetricsScraper, ResourceMetricsStore } from './metrics/index.js';
-import { EventRecorder } from './objects/event-recorder.js';
+import { LeaderLoops } from './leader-loops.js';
 import { ObjectStore } from './objects/object-store.js';
-import { Scheduler, type Strategy } from './scheduler/index.js';
+import type { Strategy } from './scheduler/index.js';
 import { EtcdCare, type EtcdCareConfig } from './etcd-care.js';
-import { Compactor, DEFAULT_WATCH_CACHE_SIZE, EtcdStore, GroupCommit, WatchCache, type Store } from './store/index.js';
+import { DEFAULT_WATCH_CACHE_SIZE, EtcdStore, GroupCommit, WatchCache, type Store } from './store/index.js';
 
 /** setTimeout's largest delay (about 24.8 days); a longer wait is re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -103,7 +104,25 @@ export interface ControlPlaneConfig {
   readonly groupCommit?: boolean;
   /** HA mode: the local etcd member this control plane starts (or joins), supervises and stops (--etcd-member…). */
   readonly etcdMember?: EtcdMemberConfig;
+  /**
+   * Leader election among control planes sharing etcd (--leader-elect, on by
+   * default): only the leader runs the controllers, the scheduler, the node
+   * judge and the compactor. Off: this instance runs them unconditionally (one control plane only).
+   */
+  readonly leaderElection?: LeaderElectionConfig;
 }
+
+export interface LeaderElectionConfig {
+  readonly enabled: boolean;
+  /** --leader-lease-duration: a dead leader is replaced within about this long (default 1 s). */
+  readonly leaseDurationMs: number;
+  /** --leader-renew-deadline: a leader unable to renew for this long steps down (default 70 % of the lease). */
+  readonly renewDeadlineMs?: number;
+  /** This instance's name in the election (default host name and gRPC address). */
+  readonly id?: string;
+}
+
+export const DEFAULT_LEADER_LEASE_MS = 1000;
 
 export class ControlPlane {
   private store?: Store;
@@ -111,14 +130,12 @@ export class ControlPlane {
   private http?: RunningHttpServer;
   private agents?: AgentProxy;
   private readonly streams = new OpenStreams();
-  private controllers?: RunningControllers;
-  private scheduler?: Scheduler;
   private informers?: InformerFactory;
-  private nodeLifecycle?: NodeLifecycleController;
+  private leaderLoops?: LeaderLoops;
+  private election?: LeaderElection;
   private audit?: AuditLog;
   private renewal?: NodeJS.Timeout;
   private metricsScraper?: ResourceMetricsScraper;
-  private compactor?: Compactor;
   private etcdCare?: EtcdCare;
   private etcdMember?: EtcdMember;
   /** The latest PodMetrics and NodeMetrics scraped from the agents (in memory; the metrics API and the HPA read it). */
@@ -157,40 +174,30 @@ export class ControlPlane {
     });
     await ensureFirstJoinToken(dataDir, tokens, identity.ca.hash);
 
-    // One informer per kind for every loop; each loop adds its handlers before the informers start.
+    // The API side's informers (the request guard, heartbeats, the metrics scraper) run on every instance;
+    // the leader's loops have their own, per term (leader-loops.ts).
     const informers = new InformerFactory({ objects, log: this.log });
     this.informers = informers;
-    this.controllers = startControllers({
-      objects,
-      informers,
-      log: this.log,
-      podMetrics: this.metrics,
-      ...(this.config.hpaSyncPeriodMs !== undefined ? { hpa: { resyncMs: this.config.hpaSyncPeriodMs } } : {}),
-      ...(this.config.jobBackoffBaseMs === undefined ? {} : { jobBackoffBaseMs: this.config.jobBackoffBaseMs }),
-    });
-    this.scheduler = new Scheduler({
-      objects,
-      pods: informers.informerFor<Pod>('Pod'),
-      nodes: informers.informerFor<Node>('Node'),
-      events: new EventRecorder(objects),
-      strategy: this.config.schedulingStrategy,
-      log: this.log,
-    });
-    this.scheduler.start();
-    // Node liveness lives in memory on the control plane that runs the node judge: heartbeats write nothing to etcd.
+    // Node liveness lives in memory on the leader, which runs the node judge: heartbeats write nothing to etcd.
     const liveness = new NodeLiveness(this.config.nodeTimings);
-    this.nodeLifecycle = new NodeLifecycleController({
-      objects,
-      nodes: informers.informerFor<Node>('Node'),
+    const election = this.config.leaderElection ?? { enabled: true, leaseDurationMs: DEFAULT_LEADER_LEASE_MS };
+    // Alarms are every instance's readiness; defragmentation and the quota warnings run on the leader only.
+    this.etcdCare = new EtcdCare({ endpoints: [...this.config.etcdEndpoints], ...(tls ? { tls } : {}) }, objects, this.log.child({ component: 'etcd-maintainer' }), this.config.etcdCare);
+    this.leaderLoops = new LeaderLoops({
+      store,
+      services: [this.etcdCare],
+      objectOptions: { secrets },
+      ...(election.enabled ? { electionKey: LEADER_ELECTION_KEY } : {}),
       liveness,
-      pods: informers.informerFor<Pod>('Pod'),
-      events: new EventRecorder(objects),
-      log: this.log,
+      podMetrics: this.metrics,
+      schedulingStrategy: this.config.schedulingStrategy,
       leaseDurationMs: this.config.nodeTimings.leaseDurationMs,
       podEvictionTimeoutMs: this.config.podEvictionTimeoutMs,
-      storeHealthy: () => store.ping(500),
+      ...(this.config.hpaSyncPeriodMs !== undefined ? { hpaSyncPeriodMs: this.config.hpaSyncPeriodMs } : {}),
+      ...(this.config.jobBackoffBaseMs === undefined ? {} : { jobBackoffBaseMs: this.config.jobBackoffBaseMs }),
+      ...(this.config.compactionIntervalMs === undefined ? {} : { compactionIntervalMs: this.config.compactionIntervalMs }),
+      log: this.log,
     });
-    this.nodeLifecycle.start();
     const credentials = new NodeCredentials({
       objects,
       tokens,
@@ -224,16 +231,6 @@ export class ControlPlane {
       log: this.log.child({ component: 'metrics-scraper' }),
     });
     this.metricsScraper.start();
-    if (this.config.compactionIntervalMs !== 0) {
-      this.compactor = new Compactor({
-        store,
-        ...(this.config.compactionIntervalMs !== undefined ? { intervalMs: this.config.compactionIntervalMs } : {}),
-        log: this.log.child({ component: 'compactor' }),
-      });
-      this.compactor.start();
-    }
-    this.etcdCare = new EtcdCare({ endpoints: [...this.config.etcdEndpoints], ...(tls ? { tls } : {}) }, objects, this.log.child({ component: 'etcd-maintainer' }), this.config.etcdCare);
-    this.etcdCare.start();
     const context = { metrics, log: this.log, objects, streams: this.streams, guard };
     const tokenRequests = new TokenRequests(objects, serviceAccounts);
     const serving = new RotatingCertificateProvider({ caPem: identity.ca.certPem, certPem: identity.serving.chainPem, keyPem: identity.serving.keyPem });
@@ -243,7 +240,7 @@ export class ControlPlane {
         { definition: apiServiceDefinition(), handlers: createGrpcHandlers({ ...context, api, nodes, agents: this.agents, tokens: tokenRequests, resourceMetrics: new ResourceMetricsApi(this.metrics) }) },
         {
           definition: nodeApiServiceDefinition(),
-          handlers: createNodeHandlers({ ...context, nodes, credentials, podNetwork: this.config.podNetwork.clusterCidr }),
+          handlers: this.leaderOnlyHeartbeats(createNodeHandlers({ ...context, nodes, credentials, podNetwork: this.config.podNetwork.clusterCidr })),
         },
       ],
       // Client certificates optional at the TLS layer (an agent's Join has none); the guard requires them.
@@ -253,15 +250,59 @@ export class ControlPlane {
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
     this.http = await startHttpServer(httpHost, httpPort, {
       metrics: metricsRegistry,
-      readyChecks: [{ name: 'etcd', check: () => store.ping(1000) }, this.etcdCare.readyCheck],
+      readyChecks: [
+        { name: 'etcd', check: () => store.ping(1000) },
+        this.etcdCare.readyCheck,
+        { name: 'leadership', check: async () => this.leadershipDetail() },
+      ],
     });
     const adminKubeconfig = await ensureAdminKubeconfig(dataDir, identity.ca, `https://${this.announcedAddress(this.grpc.address)}`);
+    this.startLeaderElection(store, election);
     return {
       grpcAddress: this.grpc.address,
       grpcAddresses: this.grpc.addresses,
       httpAddress: this.http.address,
       adminKubeconfig,
       tokenFile: join(dataDir, TOKEN_FILE),
+    };
+  }
+
+  /**
+   * Campaigns once the API serves (the election key carries our address). The
+   * leader loops start on acquiring and stop on losing; a single control plane simply wins.
+   */
+  private startLeaderElection(store: Store, config: LeaderElectionConfig): void {
+    const loops = this.leaderLoops!;
+    if (!config.enabled || !this.grpc) {
+      loops.start(0).catch((error: unknown) => this.log.error({ err: error }, 'starting the controllers, scheduler and node judge failed'));
+      return;
+    }
+    const address = this.announcedAddress(this.grpc.address);
+    this.election = new LeaderElection({
+      store,
+      identity: { id: config.id ?? `${hostname()}/${address}`, address },
+      leaseDurationMs: config.leaseDurationMs,
+      ...(config.renewDeadlineMs === undefined ? {} : { renewDeadlineMs: config.renewDeadlineMs }),
+      log: this.log.child({ component: 'leader-election' }),
+      onStartedLeading: (term) => loops.start(term),
+      onStoppedLeading: (term) => loops.stop(term),
+    });
+    this.election.start();
+  }
+
+  /** What /readyz says about leadership; a standby is ready (it serves the API). */
+  private leadershipDetail(): string {
+    if (!this.election) return 'leader (leader election off)';
+    const state = this.election.state;
+    if (state.role === 'leader') return `leader (term ${state.term})`;
+    return state.leader ? `standby (leader ${state.leader.id} at ${state.leader.address}, term ${state.leader.term})` : 'standby (no leader elected yet)';
+  }
+
+  /** Heartbeats feed the leader's in-memory liveness: a standby sends them on (grpc/leader-only.ts). */
+  private leaderOnlyHeartbeats(handlers: NodeApiHandlers): NodeApiHandlers {
+    return {
+      ...handlers,
+      Heartbeat: leaderOnly(handlers.Heartbeat, () => this.election?.state ?? { role: 'leader', term: 0 }, 'heartbeats'),
     };
   }
 
@@ -311,13 +352,12 @@ export class ControlPlane {
     this.streams.endAll('the control plane is shutting down; reconnect');
     await stopping;
     await this.metricsScraper?.stop();
-    await this.compactor?.stop();
     await this.etcdCare?.close();
     this.agents?.close();
     await this.http?.close();
-    await this.nodeLifecycle?.stop();
-    await this.scheduler?.stop();
-    await this.controllers?.stop();
+    // Hands leadership over at once (the lease is revoked), after the leader loops stopped.
+    await this.election?.stop();
+    await this.leaderLoops?.stop();
     await this.informers?.stop();
     clearTimeout(this.renewal);
     await this.audit?.close();

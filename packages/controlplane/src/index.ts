@@ -2,6 +2,7 @@
 // node service) and its store. Errors are @skiff/api's vocabulary.
 export { ControlPlane, type ControlPlaneConfig } from './control-plane.js';
 export { ResourceMetricsStore } from './metrics/index.js';
+export { LEADER_ELECTION_KEY } from './cache/leader-election.js';
 export {
   EtcdMemberMaintenance,
   EtcdStore,

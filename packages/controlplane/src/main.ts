@@ -8,7 +8,7 @@ import { runRotateSecretsKey } from './commands/rotate-secrets-key.js';
 import { runSnapshotCommand } from './commands/snapshot.js';
 import { runTokenCommand } from './commands/token.js';
 import { parseServiceNetwork } from './api/service-allocations.js';
-import { ControlPlane } from './control-plane.js';
+import { ControlPlane, type LeaderElectionConfig } from './control-plane.js';
 import { parseEtcdCareFlags, type EtcdCareConfig } from './etcd-care.js';
 import { checkEtcdMemberConfig, type EtcdMemberConfig } from './etcd-member/index.js';
 
@@ -58,6 +58,15 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --watch-cache-size N       recent events the watch cache keeps for watches resuming from the past (default 10000;
                              0 turns the watch cache off: every list and watch goes to etcd)
   --job-backoff-base  a Job's first back-off after a pod failure, doubled per failure up to 6m (default 10s, as Kubernetes)
+  --leader-elect  elect one leader among the control planes sharing etcd (default true; false only with a
+                  single control plane): every instance serves the API, only the leader runs the controllers,
+                  the scheduler, the node judge and the compactor, and only it answers agents' heartbeats
+  --leader-lease-duration D  the leader's etcd lease: a dead leader is replaced within about this long
+                  (default 1s; etcd rounds it up to 1.5 × its --election-timeout, so run etcd with
+                  --election-timeout 500 or lower for 1 s, or expect a warning and slower fail-over)
+  --leader-renew-deadline D  a leader that cannot renew its lease for this long steps down, before the lease
+                  expires (default 70% of the lease duration)
+  --leader-id NAME  this instance's name in the election (default HOSTNAME/ADVERTISED-ADDRESS)
   --strategy      scheduling: binpack (best fit, default) or spread (least allocated)
   --log-level     trace, debug, info, warn or error (default info)
 HA mode (a local etcd member, supervised: started with the control plane, restarted if it exits, stopped with it):
@@ -96,6 +105,10 @@ function parseFlags() {
         'max-heartbeats-per-second': { type: 'string', default: '200' },
         'pod-eviction-timeout-ms': { type: 'string', default: '500' },
         strategy: { type: 'string', default: 'binpack' },
+        'leader-elect': { type: 'string', default: 'true' },
+        'leader-lease-duration': { type: 'string', default: '1s' },
+        'leader-renew-deadline': { type: 'string' },
+        'leader-id': { type: 'string' },
         'metric-resolution': { type: 'string', default: '5s' },
         'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '15s' },
         'etcd-compaction-interval': { type: 'string', default: '5m' },
@@ -156,6 +169,7 @@ if (flags['group-commit'] !== 'on' && flags['group-commit'] !== 'off') {
   process.stderr.write(`skiff-controlplane: --group-commit must be on or off, not "${flags['group-commit']}"\n`);
   process.exit(2);
 }
+let leaderElection: LeaderElectionConfig;
 try {
   nodeCertTtlMs = parseDuration(flags['node-cert-ttl'], '--node-cert-ttl');
   metricsResolutionMs = parseDuration(flags['metric-resolution'], '--metric-resolution');
@@ -170,6 +184,20 @@ try {
     defragMinSize: flags['etcd-defrag-min-size'],
     quotaBackendBytes: flags['etcd-quota-backend-bytes'],
   });
+  if (flags['leader-elect'] !== 'true' && flags['leader-elect'] !== 'false') throw new Error(`--leader-elect must be true or false, not ${flags['leader-elect']}`);
+  const leaseDurationMs = parseDuration(flags['leader-lease-duration'], '--leader-lease-duration');
+  if (leaseDurationMs < 1000) throw new Error(`--leader-lease-duration must be at least 1s (etcd leases are whole seconds), not ${flags['leader-lease-duration']}`);
+  const renewDeadline = flags['leader-renew-deadline'];
+  const renewDeadlineMs = renewDeadline === undefined ? undefined : parseDuration(renewDeadline, '--leader-renew-deadline');
+  if (renewDeadlineMs !== undefined && renewDeadlineMs >= leaseDurationMs) {
+    throw new Error(`--leader-renew-deadline (${renewDeadline}) must be shorter than --leader-lease-duration (${flags['leader-lease-duration']}), so a deposed leader stops before its lease expires`);
+  }
+  leaderElection = {
+    enabled: flags['leader-elect'] === 'true',
+    leaseDurationMs,
+    ...(renewDeadlineMs === undefined ? {} : { renewDeadlineMs }),
+    ...(flags['leader-id'] ? { id: flags['leader-id'] } : {}),
+  };
 } catch (error) {
   process.stderr.write(`skiff-controlplane: ${messageOf(error)}\n`);
   process.exit(2);
@@ -235,6 +263,7 @@ const controlPlane = new ControlPlane(
     etcdCare,
     watchCacheSize,
     groupCommit: flags['group-commit'] === 'on',
+    leaderElection,
     ...(flags['audit-log']
       ? {
           audit: {

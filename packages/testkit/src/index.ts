@@ -4,7 +4,7 @@ export { freePort } from './free-port.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
 export { startProcess, type ManagedProcess, type ProcessExit, type StartProcessOptions } from './managed-process.js';
 export { startEtcd, type EtcdServer, type StartEtcdOptions } from './etcd.js';
-export { startControlPlane, startLocalCluster, type StartedControlPlane, type AgentOptions, type LocalAgent, type LocalCluster, type LocalClusterOptions } from './local-cluster.js';
+export { ManagedAgent, startControlPlane, startLocalCluster, type AgentNetwork, type StartedControlPlane, type AgentOptions, type LocalAgent, type LocalCluster, type LocalClusterOptions } from './local-cluster.js';
 export { runCtl, type CtlResult, type RunCtlOptions } from './run-ctl.js';
 export { startCtlOnTerminal, type CtlOnTerminal } from './ctl-on-terminal.js';
 export { REPO_ROOT, AGENT_MAIN, CONTROLPLANE_MAIN, CTL_MAIN, MANIFESTS_DIR } from './repo-paths.js';
@@ -35,3 +35,5 @@ export {
 export { createProxyTopology, TOPOLOGY_SUBNET, type ProxyPod, type ProxyTopology } from './proxy-topology.js';
 export { httpsGet, startEtcdCluster, type EtcdCluster, type EtcdClusterMember, type EtcdTls, type StartEtcdClusterOptions } from './etcd-cluster.js';
 export { distributeSharedFiles, startHaCluster, SHARED_CONTROL_PLANE_FILES, type HaCluster, type HaClusterOptions, type HaControlPlane } from './ha-cluster.js';
+export { startLeaderCluster, type HaInstance, type Leadership, type LeaderCluster, type LeaderClusterOptions } from './leader-cluster.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';

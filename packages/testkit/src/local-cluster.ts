@@ -280,6 +280,7 @@ export function throwAgentFailures(failures: readonly unknown[]): void {
   if (failures.length > 0) throw new AggregateError(failures, 'some agents could not be cleaned up');
 }
 
+/** One agent process of a local cluster (exported for suites that start control planes themselves, e.g. several). */
 export class ManagedAgent implements LocalAgent {
   private current?: ManagedProcess;
   private runningHttpAddress?: string;

@@ -17,3 +17,5 @@ export {
 export { DEFAULT_MAX_HEARTBEATS_PER_SECOND, NodeLiveness, type HeartbeatTerms, type LivenessTimings } from './node-liveness.js';
 export { silentLogger, type ControllerLogger } from './logger.js';
 export { WorkQueue, type WorkQueueOptions } from './work-queue.js';
+export { LEADER_ELECTION_KEY, LeaderElection, type LeaderElectionOptions, type LeaderIdentity, type LeaderRecord, type LeadershipState } from './leader-election.js';
+export { FencedStore, NotLeaderError, type Fence } from './fenced-store.js';

@@ -276,7 +276,7 @@ class InterruptibleStore implements Store {
     return this.inner.grantLease(ttlSeconds);
   }
 
-  keepAliveLease(lease: string): Promise<void> {
+  keepAliveLease(lease: string): Promise<number> {
     return this.inner.keepAliveLease(lease);
   }
 

@@ -28,6 +28,8 @@ export interface SchedulerOptions {
   readonly strategy: Strategy;
   readonly log: ControllerLogger;
   readonly batchSize?: number;
+  /** The leader's term (leader election): said in each binding's PodScheduled condition, so a bind can be checked against the term it was made in. */
+  readonly term?: number;
 }
 
 export class Scheduler {
@@ -169,7 +171,7 @@ export class Scheduler {
     while (remaining.length > 0) {
       const now = new Date().toISOString();
       const updates = remaining.map(({ pod, node }) => ({
-        object: { ...pod, spec: { ...pod.spec, nodeName: node }, status: scheduledStatus(pod, now) },
+        object: { ...pod, spec: { ...pod.spec, nodeName: node }, status: scheduledStatus(pod, now, this.options.term) },
         expectedRevision: Number(pod.metadata.resourceVersion),
       }));
       try {
@@ -208,11 +210,12 @@ export class Scheduler {
 }
 
 /** Like Kubernetes' binder: the pod says when (and that) it was scheduled. */
-function scheduledStatus(pod: Pod, now: string): PodStatus {
+function scheduledStatus(pod: Pod, now: string, term: number | undefined): PodStatus {
   const others = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+  const scheduled = { type: 'PodScheduled', status: 'True' as const, lastTransitionTime: now };
   return {
     ...(pod.status ?? {}),
     phase: pod.status?.phase ?? 'Pending',
-    conditions: [...others, { type: 'PodScheduled', status: 'True', lastTransitionTime: now }],
+    conditions: [...others, term === undefined ? scheduled : { ...scheduled, message: `bound by the leader of term ${term}` }],
   };
 }

@@ -121,14 +121,17 @@ export class EtcdKv {
     const response = await this.connection.call('commit', () =>
       this.kv.txn({
         compare: ops.map((op) => (op.op === 'create' ? createCompare(op.key) : modRevisionCompare(op.key, op.expectedRevision))),
-        success: ops.map((op): IRequestOp => {
+        // A check is a compare only: it has no request in the success branch.
+        success: ops.flatMap((op): IRequestOp[] => {
           switch (op.op) {
             case 'create':
-              return putOp(op.key, op.value, op.lease);
+              return [putOp(op.key, op.value, op.lease)];
             case 'update':
-              return putOp(op.key, op.value, op.lease ?? null);
+              return [putOp(op.key, op.value, op.lease ?? null)];
             case 'delete':
-              return deleteOp(op.key);
+              return [deleteOp(op.key)];
+            case 'check':
+              return [];
           }
         }),
         // On failure etcd runs these reads in the same transaction, so they

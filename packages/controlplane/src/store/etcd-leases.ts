@@ -21,11 +21,13 @@ export class EtcdLeases {
     return response.ID;
   }
 
-  async keepAlive(lease: string): Promise<void> {
+  async keepAlive(lease: string): Promise<number> {
     requireLeaseId(lease);
     const response = await this.connection.call('keepAliveLease', () => this.renewOnce(lease));
     // etcd answers a renewal of an unknown (expired or revoked) lease with TTL 0.
-    if (Number(response.TTL) <= 0) throw leaseExpired(lease);
+    const ttl = Number(response.TTL);
+    if (ttl <= 0) throw leaseExpired(lease);
+    return ttl;
   }
 
   /** Idempotent: revoking an expired or already revoked lease succeeds. */

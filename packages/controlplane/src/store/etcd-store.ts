@@ -86,7 +86,7 @@ export class EtcdStore implements Store {
     return this.leases.grant(ttlSeconds);
   }
 
-  keepAliveLease(lease: string): Promise<void> {
+  keepAliveLease(lease: string): Promise<number> {
     return this.leases.keepAlive(lease);
   }
 

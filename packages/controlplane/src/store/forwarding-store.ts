@@ -39,7 +39,7 @@ export class ForwardingStore implements Store {
     return this.inner.grantLease(ttlSeconds);
   }
 
-  keepAliveLease(lease: string): Promise<void> {
+  keepAliveLease(lease: string): Promise<number> {
     return this.inner.keepAliveLease(lease);
   }
 

@@ -52,11 +52,13 @@ export class MemoryLeases {
     return this.leases.has(canonicalLease(lease));
   }
 
-  keepAlive(lease: string): void {
+  /** Renews `lease`; returns its TTL in seconds as granted (at least the minimum). */
+  keepAlive(lease: string): number {
     const id = canonicalLease(lease);
     const current = this.leases.get(id);
     if (!current) throw leaseExpired(lease);
     this.renew(id, current);
+    return current.ttlMs / 1000;
   }
 
   /** Idempotent: revoking an expired or already revoked lease succeeds. */

@@ -2,48 +2,9 @@
 // shares with EtcdStore is in store-contract.test.ts.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NotFoundError } from '@skiff/api';
-import { MemoryStore, type MemoryStoreClock } from './memory-store.js';
+import { ManualClock } from './memory-clock.js';
+import { MemoryStore } from './memory-store.js';
 import type { StoreEvent } from './store.js';
-
-/** Time that moves only when the test says, running the timers that fall due in order (0 ms means 1, as in Node). */
-class ManualClock implements MemoryStoreClock {
-  private time = 1_700_000_000_000;
-  private nextHandle = 1;
-  private readonly timers = new Map<number, { readonly at: number; readonly callback: () => void }>();
-
-  now(): number {
-    return this.time;
-  }
-
-  setTimeout(callback: () => void, delayMs: number): unknown {
-    const handle = this.nextHandle++;
-    this.timers.set(handle, { at: this.time + Math.max(1, delayMs), callback });
-    return handle;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-
-  /** Moves time forward by `ms`, running each timer due by then (and those they set) at its time. */
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      let due: [number, { at: number; callback: () => void }] | undefined;
-      for (const entry of this.timers) if (entry[1].at <= end && (!due || entry[1].at < due[1].at)) due = entry;
-      if (!due) break;
-      this.timers.delete(due[0]);
-      this.time = Math.max(this.time, due[1].at);
-      due[1].callback();
-    }
-    this.time = end;
-  }
-
-  /** Moves `now` without running any timer: a clock whose timers lag. */
-  jump(ms: number): void {
-    this.time += ms;
-  }
-}
 
 function watchAll(store: MemoryStore, afterRevision: number): StoreEvent[] {
   const events: StoreEvent[] = [];

@@ -91,21 +91,24 @@ export class MemoryStore implements Store {
     checkBatch(ops);
     if (ops.length === 0) return this.currentRevision();
     this.open('commit');
-    const mutations = ops.map((op): Mutation => {
+    const mutations = ops.flatMap((op): Mutation[] => {
       switch (op.op) {
         case 'create':
-          return { type: 'put', key: op.key, value: op.value, lease: leaseToAttach(op.lease) };
+          return [{ type: 'put', key: op.key, value: op.value, lease: leaseToAttach(op.lease) }];
         case 'update':
-          return { type: 'put', key: op.key, value: op.value, lease: op.lease === undefined ? null : leaseToAttach(op.lease) };
+          return [{ type: 'put', key: op.key, value: op.value, lease: op.lease === undefined ? null : leaseToAttach(op.lease) }];
         case 'delete':
-          return { type: 'delete', key: op.key };
+          return [{ type: 'delete', key: op.key }];
+        case 'check':
+          return [];
       }
     });
     // As in etcd, the compares decide first; leases are checked only on the branch that runs.
     const conflict = batchConflict(ops, (op) => this.keyspace.get(op.key));
     if (conflict) throw conflict;
     for (const mutation of mutations) if (mutation.type === 'put') this.requireLiveLease('commit', mutation.lease);
-    return this.keyspace.apply(mutations);
+    // As etcd, a transaction that writes nothing (checks only) leaves the revision where it is.
+    return mutations.length === 0 ? this.keyspace.currentRevision : this.keyspace.apply(mutations);
   }
 
   watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
@@ -120,10 +123,10 @@ export class MemoryStore implements Store {
     return this.leases.grant(ttlSeconds);
   }
 
-  async keepAliveLease(lease: string): Promise<void> {
+  async keepAliveLease(lease: string): Promise<number> {
     requireLeaseId(lease);
     this.open('keepAliveLease');
-    this.leases.keepAlive(lease);
+    return this.leases.keepAlive(lease);
   }
 
   /** Idempotent: revoking an expired or already revoked lease succeeds. */

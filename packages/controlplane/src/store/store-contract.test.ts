@@ -236,6 +236,42 @@ function describeStoreContract(name: string, makeStore: () => Promise<StoreUnder
         expect((await store.list(prefix)).items.map((kv) => kv.value)).toEqual(['1']);
       });
 
+      it('guards a batch with check ops: it writes only while the checked key is at the expected revision', async () => {
+        const prefix = uniquePrefix('commit-check');
+        const fence = await store.create(`${prefix}fence`, 'leader-1');
+        const written = await store.commit([
+          { op: 'check', key: `${prefix}fence`, expectedRevision: fence },
+          { op: 'create', key: `${prefix}a`, value: '1' },
+        ]);
+        expect((await store.get(`${prefix}a`))?.modRevision).toBe(written);
+        // The check writes nothing: the checked key keeps its revision, and a batch of checks only bumps nothing.
+        expect((await store.get(`${prefix}fence`))?.modRevision).toBe(fence);
+        await expect(store.commit([{ op: 'check', key: `${prefix}fence`, expectedRevision: fence }])).resolves.toBe(written);
+        expect(await store.currentRevision()).toBe(written);
+
+        // The fence moves on (a successor): the guarded batch fails at the check, and nothing is written.
+        const moved = await store.update(`${prefix}fence`, 'leader-2', fence);
+        const stale = store.commit([
+          { op: 'create', key: `${prefix}b`, value: '1' },
+          { op: 'check', key: `${prefix}fence`, expectedRevision: fence },
+        ]);
+        await expect(stale).rejects.toBeInstanceOf(BatchConflictError);
+        await expect(stale).rejects.toMatchObject({
+          index: 1,
+          message: `batch op 1 (check ${prefix}fence): expected revision ${fence}, current revision ${moved}`,
+        });
+        // A deleted (expired) fence fails the check too.
+        await store.delete(`${prefix}fence`, moved);
+        await expect(
+          store.commit([
+            { op: 'check', key: `${prefix}fence`, expectedRevision: moved },
+            { op: 'update', key: `${prefix}a`, value: '2', expectedRevision: written },
+          ]),
+        ).rejects.toMatchObject({ index: 0, message: `batch op 0 (check ${prefix}fence): not found` });
+        expect((await store.list(prefix)).items.map((kv) => `${kv.key.slice(prefix.length)}=${kv.value}`)).toEqual(['a=1']);
+        await expect(store.commit([{ op: 'check', key: `${prefix}a`, expectedRevision: 0 }])).rejects.toBeInstanceOf(InvalidError);
+      });
+
       it(`rejects more than ${MAX_TXN_OPS} ops and duplicate keys before writing anything`, async () => {
         const prefix = uniquePrefix('commit-limits');
         const ops = Array.from({ length: MAX_TXN_OPS + 1 }, (_, i) => ({ op: 'create' as const, key: `${prefix}${i}`, value: 'x' }));
@@ -463,6 +499,8 @@ function describeStoreContract(name: string, makeStore: () => Promise<StoreUnder
         // The probe throws (and waitFor would time out quoting it) if the renewed key went away.
         expect(await store.get(`${prefix}renewed`)).toBeDefined();
         await expect(store.keepAliveLease(abandoned)).rejects.toBeInstanceOf(NotFoundError);
+        // A renewal says the TTL as granted: at least the 1 s asked for (etcd may round it up to its minimum).
+        expect(await store.keepAliveLease(renewed)).toBeGreaterThanOrEqual(1);
         await expect(store.create(`${prefix}late`, 'x', { lease: abandoned })).rejects.toBeInstanceOf(NotFoundError);
 
         // An update without a lease keeps the key's lease; revoking deletes the key.

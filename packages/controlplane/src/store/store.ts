@@ -33,11 +33,17 @@ export interface WatchHandle {
   close(): Promise<void>;
 }
 
-/** One compare-and-swap write inside an atomic batch. */
+/**
+ * One compare-and-swap write inside an atomic batch, or a guard: `check`
+ * writes nothing but fails the whole batch unless `key` exists at mod revision
+ * `expectedRevision` (an etcd transaction compare without a put). The leader's
+ * fenced store adds one on its election key to every write (cache/fenced-store.ts).
+ */
 export type WriteOp =
   | { readonly op: 'create'; readonly key: string; readonly value: string; readonly lease?: string }
   | { readonly op: 'update'; readonly key: string; readonly value: string; readonly expectedRevision: number; readonly lease?: string }
-  | { readonly op: 'delete'; readonly key: string; readonly expectedRevision: number };
+  | { readonly op: 'delete'; readonly key: string; readonly expectedRevision: number }
+  | { readonly op: 'check'; readonly key: string; readonly expectedRevision: number };
 
 export interface ListResult {
   readonly items: KeyValue[];
@@ -75,13 +81,17 @@ export interface Store {
   /**
    * Applies all ops atomically in one transaction, or none of them.
    * Throws BatchConflictError naming the index of the first op whose expectation failed.
+   * A batch of checks only writes nothing and returns the current revision.
    */
   commit(ops: readonly WriteOp[]): Promise<number>;
   /** Delivers every change under `prefix` with revision > `afterRevision`. */
   watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle;
   grantLease(ttlSeconds: number): Promise<string>;
-  /** Renews a lease once. Throws NotFoundError when the lease has expired. */
-  keepAliveLease(lease: string): Promise<void>;
+  /**
+   * Renews a lease once and returns its TTL in seconds as the store granted it
+   * (etcd rounds a short TTL up to its minimum). Throws NotFoundError when the lease has expired.
+   */
+  keepAliveLease(lease: string): Promise<number>;
   revokeLease(lease: string): Promise<void>;
   /** Discards history up to `revision` (as etcd compaction does). */
   compact(revision: number): Promise<void>;
