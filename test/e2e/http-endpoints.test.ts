@@ -25,7 +25,7 @@ describe('control plane HTTP endpoints', () => {
       },
       { timeoutMs: 10_000, description: 'readyz to list the leadership check as leader' },
     );
-    expect(body).toMatch(/^ok\n\[\+\]etcd ok\n\[\+\]leadership leader \(term \d+\)\n/);
+    expect(body).toMatch(/^ok\n\[\+\]etcd ok\n\[\+\]etcd-alarms none\n\[\+\]leadership leader \(term \d+\)\n/);
   });
 
   test('metrics count requests per method and status, with latency histograms', async () => {
