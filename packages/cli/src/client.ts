@@ -120,7 +120,7 @@ export class SkiffClient {
           namespace: query.namespace,
           all_namespaces: query.allNamespaces,
           label_selector: query.labelSelector,
-          resource_version: query.resourceVersion ?? '',
+          ...(query.resourceVersion === undefined ? {} : { resource_version: query.resourceVersion }),
         },
         { deadline },
         cb,
