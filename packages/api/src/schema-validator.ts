@@ -32,6 +32,9 @@ function instance(): Ajv {
       strict: true,
     });
     ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
+    // Strategic-merge-patch annotations: read by patch/ and openapi/, not validation rules.
+    ajv.addKeyword({ keyword: 'x-kubernetes-patch-merge-key', schemaType: 'string' });
+    ajv.addKeyword({ keyword: 'x-kubernetes-patch-strategy', schemaType: 'string' });
     for (const [name, def] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: def.validate });
   }
   return ajv;
