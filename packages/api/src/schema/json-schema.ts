@@ -50,4 +50,7 @@ export function mergedList(items: JsonSchema, mergeKey: string, extra: Partial<J
   return { type: 'array', items, 'x-kubernetes-patch-merge-key': mergeKey, 'x-kubernetes-patch-strategy': 'merge', ...extra };
 }
 
+/** Skiff's own keywords: annotations for messages and patches, not validation rules; ajv is told of each. */
+export const ANNOTATION_KEYWORDS = ['x-message', 'x-kubernetes-patch-merge-key', 'x-kubernetes-patch-strategy'] as const;
+
 export const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
