@@ -15,6 +15,14 @@ export {
   type PatchContentType,
 } from './patch/apply-patch.js';
 export { strategicMergePatch } from './patch/strategic-merge-patch.js';
+export {
+  definitionName,
+  groupVersionPath,
+  openApiV3,
+  type OpenApiDocument,
+  type OpenApiIndex,
+  type OpenApiV3,
+} from './openapi/openapi-v3.js';
 export { patchStrategyTable, type PatchMeta, type PatchTableRow } from './patch/patch-meta.js';
 export { isIpv4Address, usesNodePorts } from './service-rules.js';
 export { DEFAULT_SESSION_AFFINITY_SECONDS, MAX_SESSION_AFFINITY_SECONDS } from './schema/service.js';

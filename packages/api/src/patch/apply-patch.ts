@@ -3,11 +3,17 @@
 // json-merge-patch, strategic merge patch from strategic-merge-patch.ts.
 import { status } from '@grpc/grpc-js';
 import jsonPatch from 'fast-json-patch';
-import { apply as applyMergePatch } from 'json-merge-patch';
+import { createRequire } from 'node:module';
 import { InvalidError, SkiffError } from '../errors.js';
 import type { KindName } from '../kinds.js';
 import { MANIFEST_SCHEMAS } from '../schema/index.js';
 import { strategicMergePatch } from './strategic-merge-patch.js';
+
+// json-merge-patch is CommonJS without types: its one function Skiff uses, typed here.
+const { apply: applyMergePatch } = createRequire(import.meta.url)('json-merge-patch') as {
+  /** RFC 7386: applies `patch` to `target`, changing `target` in place, and returns the result. */
+  apply(target: unknown, patch: unknown): unknown;
+};
 
 export const JSON_PATCH = 'application/json-patch+json';
 export const MERGE_PATCH = 'application/merge-patch+json';
