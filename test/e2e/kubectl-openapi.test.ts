@@ -112,24 +112,9 @@ async function kubectl(server: string, manifest: string, ...args: string[]): Pro
   return { code: result.code, output: result.stdout + result.stderr };
 }
 
-const POD = `apiVersion: v1
-kind: Pod
-metadata: {name: web}
-spec:
-  containers:
-  - {name: a, image: nginx}
-  tolerations:
-  - {key: dedicated, operator: Exists}
-`;
-
-const CHANGED = `apiVersion: v1
-kind: Pod
-metadata: {name: web}
-spec:
-  containers:
-  - {name: b, image: redis}
-  - {name: a, image: "nginx:2"}
-`;
+const podManifest = (spec: string): string => `apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n${spec}`;
+const POD = podManifest('  containers:\n  - {name: a, image: nginx}\n  tolerations:\n  - {key: dedicated, operator: Exists}\n');
+const CHANGED = podManifest('  containers:\n  - {name: b, image: redis}\n  - {name: a, image: "nginx:2"}\n');
 
 describe('kubectl and /openapi/v3', () => {
   it('validates with --validate=strict from the v3 documents alone and leaves unknown fields to the server', async () => {
