@@ -82,7 +82,14 @@ async function startFake(fake: Fake, documents: Documents): Promise<string> {
   const server = createServer((request, response) => {
     let body = '';
     request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => handle(request, body, response));
+    request.on('end', () => {
+      try {
+        handle(request, body, response);
+      } catch (error) {
+        response.writeHead(422, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Invalid', code: 422, message: String(error) }));
+      }
+    });
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -35,11 +35,19 @@ const CASES: readonly Case[] = [
     expected: { metadata: { name: 'p', labels: { app: 'web', track: 'stable' } } },
   },
   {
-    name: 'containers merge by name: a new one is appended, a known one merged',
+    // A new item follows the patch's order; an original-only item goes before a patch item only if it was before it.
+    name: 'containers merge by name: a known one merged, a new one added after it',
     schema: pod,
     original: podWith({ containers: [c('a', 'nginx:1'), c('b', 'redis')] }),
     patch: { spec: { containers: [{ name: 'a', image: 'nginx:2' }, { name: 'z', image: 'busybox' }] } },
-    expected: podWith({ containers: [c('a', 'nginx:2'), c('b', 'redis'), c('z', 'busybox')] }),
+    expected: podWith({ containers: [c('a', 'nginx:2'), c('z', 'busybox'), c('b', 'redis')] }),
+  },
+  {
+    name: "without $setElementOrder the patch's own order wins",
+    schema: pod,
+    original: podWith({ containers: [c('a', '1'), c('b', '2')] }),
+    patch: { spec: { containers: [{ name: 'b' }, { name: 'a' }] } },
+    expected: podWith({ containers: [c('b', '2'), c('a', '1')] }),
   },
   {
     name: 'ports merge by containerPort, env by name, volumeMounts by mountPath',
@@ -94,11 +102,11 @@ const CASES: readonly Case[] = [
     expected: podWith({ containers: [c('c', 'z')] }),
   },
   {
-    name: '$patch: replace beside a merge key replaces only that item',
+    name: 'an item with $patch: replace, even beside a merge key, replaces the whole list',
     schema: pod,
     original: podWith({ containers: [{ name: 'a', image: 'x', workingDir: '/w' }, c('b', 'y')] }),
-    patch: { spec: { containers: [{ name: 'a', image: 'x2', $patch: 'replace' }] } },
-    expected: podWith({ containers: [c('a', 'x2'), c('b', 'y')] }),
+    patch: { spec: { containers: [{ name: 'a', $patch: 'replace' }, { name: 'c', image: 'z' }] } },
+    expected: podWith({ containers: [c('c', 'z')] }),
   },
   {
     name: '$patch: replace in a map replaces the map',
@@ -108,11 +116,11 @@ const CASES: readonly Case[] = [
     expected: { metadata: { name: 'p', labels: { only: 'this' } } },
   },
   {
-    name: '$patch: delete in a map deletes the map',
+    name: '$patch: delete in a map empties the map',
     schema: pod,
     original: { metadata: { name: 'p', labels: { app: 'web' } } },
     patch: { metadata: { labels: { $patch: 'delete' } } },
-    expected: { metadata: { name: 'p' } },
+    expected: { metadata: { name: 'p', labels: {} } },
   },
   {
     name: '$patch: merge is the default',
@@ -143,14 +151,22 @@ const CASES: readonly Case[] = [
     schema: withFinalizers,
     original: { finalizers: ['a', 'b'] },
     patch: { finalizers: ['c', 'a'] },
-    expected: { finalizers: ['a', 'b', 'c'] },
+    expected: { finalizers: ['c', 'a', 'b'] },
   },
   {
     name: '$deleteFromPrimitiveList removes values from a merged primitive list',
     schema: withFinalizers,
     original: { finalizers: ['a', 'b', 'c'] },
-    patch: { '$deleteFromPrimitiveList/finalizers': ['b'], finalizers: ['d'] },
+    patch: { '$setElementOrder/finalizers': ['a', 'c', 'd'], '$deleteFromPrimitiveList/finalizers': ['b'], finalizers: ['d'] },
     expected: { finalizers: ['a', 'c', 'd'] },
+  },
+  {
+    // The design note's example ("Preserve Order in Strategic Merge Patch") shows e, d, a, b, f; the implementation gives this.
+    name: 'server-added finalizers keep their place relative to the ordered ones',
+    schema: withFinalizers,
+    original: { finalizers: ['b', 'e', 'a', 'c', 'd'] },
+    patch: { '$setElementOrder/finalizers': ['a', 'b', 'f'], '$deleteFromPrimitiveList/finalizers': ['c'], finalizers: ['f'] },
+    expected: { finalizers: ['e', 'a', 'b', 'f', 'd'] },
   },
   {
     name: '$setElementOrder orders a primitive list',
@@ -185,6 +201,39 @@ const CASES: readonly Case[] = [
     expected: podWith({ containers: [c('a', '1'), c('c', '3'), c('d', '44'), c('b', '2')] }),
   },
   {
+    name: "kubectl's env patch: one deleted, one added, server-added ones kept in place",
+    schema: pod,
+    original: podWith({
+      containers: [{ name: 'a', image: 'x', env: ['ENV2', 'ENV5', 'ENV1', 'ENV3', 'ENV4'].map((name) => ({ name, value: name })) }],
+    }),
+    patch: {
+      spec: {
+        containers: [
+          {
+            name: 'a',
+            '$setElementOrder/env': [{ name: 'ENV1' }, { name: 'ENV2' }, { name: 'ENV6' }],
+            env: [{ name: 'ENV3', $patch: 'delete' }, { name: 'ENV6', value: 'new' }],
+          },
+        ],
+      },
+    },
+    expected: podWith({
+      containers: [
+        {
+          name: 'a',
+          image: 'x',
+          env: [
+            { name: 'ENV5', value: 'ENV5' },
+            { name: 'ENV1', value: 'ENV1' },
+            { name: 'ENV2', value: 'ENV2' },
+            { name: 'ENV6', value: 'new' },
+            { name: 'ENV4', value: 'ENV4' },
+          ],
+        },
+      ],
+    }),
+  },
+  {
     name: '$retainKeys clears the fields it does not list (Deployment strategy to Recreate)',
     schema: deployment,
     original: { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } }, replicas: 2 } },
@@ -209,8 +258,13 @@ const CASES: readonly Case[] = [
     name: 'directives in a field the original lacks are applied, not stored',
     schema: pod,
     original: { metadata: { name: 'p' } },
-    patch: { spec: { '$setElementOrder/containers': [{ name: 'b' }, { name: 'a' }], containers: [c('a', 'x'), c('b', 'y')] } },
-    expected: { metadata: { name: 'p' }, spec: { containers: [c('b', 'y'), c('a', 'x')] } },
+    patch: {
+      spec: {
+        '$setElementOrder/containers': [{ name: 'a' }],
+        containers: [{ name: 'a', image: 'x', '$setElementOrder/env': [{ name: 'E' }], env: [{ name: 'E', value: '1' }], args: null }],
+      },
+    },
+    expected: { metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: 'x', env: [{ name: 'E', value: '1' }] }] } },
   },
   {
     name: 'a value of another type replaces (a map becomes a string)',
@@ -227,11 +281,12 @@ const CASES: readonly Case[] = [
     expected: { spec: { ports: [{ port: 80, targetPort: 9090 }, { port: 443 }] } },
   },
   {
+    // Without $setElementOrder an item new to the list comes before the original's others, as in Kubernetes.
     name: 'ownerReferences merge by uid',
     schema: MANIFEST_SCHEMAS.ConfigMap,
     original: { metadata: { name: 'c', ownerReferences: [{ uid: '1', name: 'a' }] } },
     patch: { metadata: { ownerReferences: [{ uid: '2', name: 'b' }] } },
-    expected: { metadata: { name: 'c', ownerReferences: [{ uid: '1', name: 'a' }, { uid: '2', name: 'b' }] } },
+    expected: { metadata: { name: 'c', ownerReferences: [{ uid: '2', name: 'b' }, { uid: '1', name: 'a' }] } },
   },
   {
     name: 'a whole-document $patch: delete leaves an empty object',
@@ -264,6 +319,16 @@ describe('strategicMergePatch', () => {
     },
     { name: 'a $retainKeys that is not a list', patch: { spec: { $retainKeys: 'x' } }, message: /spec: \$retainKeys must be a list/ },
     { name: 'a $setElementOrder that is not a list', patch: { spec: { '$setElementOrder/containers': 'x' } }, message: /must be a list/ },
+    {
+      name: 'a patch list out of $setElementOrder order',
+      patch: { spec: { '$setElementOrder/containers': [{ name: 'b' }, { name: 'a' }], containers: [c('a', 'x'), c('b', 'y')] } },
+      message: /spec\.containers: the patch's items are not all in \$setElementOrder\/containers, or not in its order/,
+    },
+    {
+      name: '$patch: merge on a list item',
+      patch: { spec: { containers: [{ name: 'a', $patch: 'merge' }] } },
+      message: /spec\.containers\[0\]: \$patch "merge" is not allowed on a list item/,
+    },
   ];
   it.each(REFUSED)('refuses $name with an InvalidError naming the field', ({ patch, message }) => {
     const apply = (): unknown => strategicMergePatch(podWith({ containers: [c('a', 'x')] }), patch, pod);
