@@ -96,7 +96,8 @@ async function startFake(fake: Fake, documents: Documents): Promise<string> {
   return `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
 }
 
-async function kubectl(server: string, manifest: string, ...args: string[]): Promise<{ code: number | null; output: string }> {
+/** Runs kubectl against `server`; `{file}` in args stands for a file holding `manifest`. */
+async function kubectl(server: string, args: readonly string[], manifest = ''): Promise<{ code: number | null; output: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-openapi-'));
   dirs.push(dir);
   writeFileSync(join(dir, 'pod.yaml'), manifest);
@@ -112,7 +113,7 @@ async function kubectl(server: string, manifest: string, ...args: string[]): Pro
     }),
   );
   // HOME in the temporary directory: kubectl's discovery and OpenAPI caches start empty and go with it.
-  const result = await runCommand('kubectl', ['apply', '-f', join(dir, 'pod.yaml'), ...args], {
+  const result = await runCommand('kubectl', args.map((arg) => (arg === '{file}' ? join(dir, 'pod.yaml') : arg)), {
     env: { HOME: dir, KUBECONFIG: join(dir, 'kubeconfig') },
     timeoutMs: 60_000,
   });
@@ -128,7 +129,7 @@ describe('kubectl and /openapi/v3', () => {
     const fake: Fake = { requests: [], bodies: [], stored: undefined };
     const server = await startFake(fake, (key) => openApiV3().documents.get(key));
     const withTypo = POD.replace('image: nginx}', 'image: nginx, bogus: 1}');
-    const run = await kubectl(server, withTypo, '--validate=strict');
+    const run = await kubectl(server, ['apply', '-f', '{file}', '--validate=strict'], withTypo);
     expect(run.output).toContain('pod/web created');
     expect(run.code).toBe(0);
     expect(fake.requests).toContain('GET /openapi/v3');
@@ -144,7 +145,7 @@ describe('kubectl and /openapi/v3', () => {
       const document = openApiV3().documents.get(key);
       return document && JSON.parse(JSON.stringify(document).replaceAll('"fieldValidation"', '"somethingElse"'));
     });
-    const run = await kubectl(server, POD, '--validate=strict');
+    const run = await kubectl(server, ['apply', '-f', '{file}', '--validate=strict'], POD);
     expect(fake.requests).toContain('GET /openapi/v2');
     expect(run.output).toMatch(/error validating data/);
     expect(run.code).not.toBe(0);
@@ -153,8 +154,8 @@ describe('kubectl and /openapi/v3', () => {
   async function applyTwice(documents: Documents): Promise<{ fake: Fake; patch: { spec?: Record<string, unknown> } }> {
     const fake: Fake = { requests: [], bodies: [], stored: undefined };
     const server = await startFake(fake, documents);
-    expect((await kubectl(server, POD)).code).toBe(0);
-    const second = await kubectl(server, CHANGED);
+    expect((await kubectl(server, ['apply', '-f', '{file}'], POD)).code).toBe(0);
+    const second = await kubectl(server, ['apply', '-f', '{file}'], CHANGED);
     expect(second.output).toContain('pod/web configured');
     return { fake, patch: JSON.parse(fake.bodies[1] ?? '{}') as { spec?: Record<string, unknown> } };
   }
@@ -180,5 +181,15 @@ describe('kubectl and /openapi/v3', () => {
       { name: 'b', image: 'redis' },
       { name: 'a', image: 'nginx:2' },
     ]);
+  });
+
+  it('explains fields from the documents (kubectl explain reads /openapi/v3)', async () => {
+    const fake: Fake = { requests: [], bodies: [], stored: undefined };
+    const server = await startFake(fake, (key) => openApiV3().documents.get(key));
+    const run = await kubectl(server, ['explain', 'deployments.spec.strategy']);
+    expect(run.code).toBe(0);
+    expect(run.output).toMatch(/GROUP:\s+apps/);
+    expect(run.output).toMatch(/type\s+<string>\s+enum: RollingUpdate, Recreate/);
+    expect(fake.requests).toContain('GET /openapi/v3/apis/apps/v1');
   });
 });
