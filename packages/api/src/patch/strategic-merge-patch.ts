@@ -8,7 +8,7 @@
 // - maps merge key by key; `null` deletes a key; a value of another type replaces;
 // - lists replace, unless the schema says patchStrategy merge: lists of maps then
 //   merge item by item by the patch merge key (containers by name), primitive
-//   lists take the union (patch values not yet present are appended);
+//   lists take the union;
 // - `$patch: replace` in a map replaces the map; `$patch: delete` empties it
 //   (`$patch: merge`, the default, is accepted too); in a merged list, an item
 //   with `$patch: replace` replaces the list with the patch's other items, an
