@@ -4,6 +4,26 @@
 export * from './core.js';
 export * from './validate.js';
 export { MANIFEST_SCHEMAS, FORMATS, type FormatDefinition, type JsonSchema, type JsonType } from './schema/index.js';
+export {
+  applyPatch,
+  JSON_PATCH,
+  MERGE_PATCH,
+  PATCH_CONTENT_TYPES,
+  patchContentType,
+  STRATEGIC_MERGE_PATCH,
+  UnsupportedPatchTypeError,
+  type PatchContentType,
+} from './patch/apply-patch.js';
+export { strategicMergePatch } from './patch/strategic-merge-patch.js';
+export {
+  definitionName,
+  groupVersionPath,
+  openApiV3,
+  type OpenApiDocument,
+  type OpenApiIndex,
+  type OpenApiV3,
+} from './openapi/openapi-v3.js';
+export { patchStrategyTable, type PatchMeta, type PatchTableRow } from './patch/patch-meta.js';
 export { isIpv4Address, usesNodePorts } from './service-rules.js';
 export { DEFAULT_SESSION_AFFINITY_SECONDS, MAX_SESSION_AFFINITY_SECONDS } from './schema/service.js';
 export * from './kubeconfig.js';

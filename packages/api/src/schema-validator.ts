@@ -5,6 +5,7 @@ import type { PathSegment } from './field-path.js';
 import { pointerSegments } from './field-path.js';
 import type { KindName } from './kinds.js';
 import { FORMATS } from './schema/formats.js';
+import { ANNOTATION_KEYWORDS } from './schema/json-schema.js';
 import { MANIFEST_SCHEMAS } from './schema/index.js';
 
 export interface RawIssue {
@@ -31,7 +32,7 @@ function instance(): Ajv {
       allowUnionTypes: true,
       strict: true,
     });
-    ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
+    for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword, schemaType: 'string' });
     for (const [name, def] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: def.validate });
   }
   return ajv;

@@ -38,7 +38,8 @@ export const deploymentSchema: JsonSchema = resourceSchema({
         replicas: { ...nonNegativeInteger, default: 1 },
         selector: labelSelectorSchema,
         template: podTemplateSpecSchema,
-        strategy: rollingStrategySchema(['RollingUpdate', 'Recreate']),
+        // retainKeys: switching to Recreate with `$retainKeys` drops rollingUpdate (kubectl sends it).
+        strategy: { ...rollingStrategySchema(['RollingUpdate', 'Recreate']), 'x-kubernetes-patch-strategy': 'retainKeys' },
         minReadySeconds: nonNegativeInteger,
         revisionHistoryLimit: { ...nonNegativeInteger, default: 10 },
         paused: booleanField,

@@ -31,6 +31,26 @@ export interface JsonSchema {
    * int-or-string port) fails, so the user reads one sentence, not three.
    */
   'x-message'?: string;
+  /**
+   * How a strategic merge patch treats this field, as Kubernetes' OpenAPI
+   * spells it: lists of maps are merged by `x-kubernetes-patch-merge-key`
+   * (containers by name) when the strategy includes `merge`; `retainKeys`
+   * lets a patch's `$retainKeys` clear the fields it does not list. Lists
+   * without a strategy are replaced whole. The strategic-merge-patch module
+   * and the OpenAPI documents kubectl downloads both read these.
+   */
+  'x-kubernetes-patch-merge-key'?: string;
+  'x-kubernetes-patch-strategy'?: PatchStrategy;
 }
+
+export type PatchStrategy = 'merge' | 'retainKeys' | 'merge,retainKeys' | 'replace';
+
+/** A list merged by `mergeKey` in strategic merge patches (Kubernetes' `patchMergeKey`, `patchStrategy:"merge"`). */
+export function mergedList(items: JsonSchema, mergeKey: string, extra: Partial<JsonSchema> = {}): JsonSchema {
+  return { type: 'array', items, 'x-kubernetes-patch-merge-key': mergeKey, 'x-kubernetes-patch-strategy': 'merge', ...extra };
+}
+
+/** Skiff's own keywords: annotations for messages and patches, not validation rules; ajv is told of each. */
+export const ANNOTATION_KEYWORDS = ['x-message', 'x-kubernetes-patch-merge-key', 'x-kubernetes-patch-strategy'] as const;
 
 export const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';

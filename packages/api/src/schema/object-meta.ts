@@ -2,7 +2,7 @@
 // (users apply `ctl get -o yaml` output back) and left for the server to
 // overwrite.
 import { annotationsMap, labelsMap, nonNegativeInteger, stringField } from './fields.js';
-import type { JsonSchema } from './json-schema.js';
+import { type JsonSchema, mergedList } from './json-schema.js';
 
 /** The format a kind's names must have: Kubernetes uses the strictest one the name ends up in (DNS, file names…). */
 export type NameFormat = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label' | 'path-segment';
@@ -39,7 +39,7 @@ export function objectMetaSchema(nameFormat: NameFormat): JsonSchema {
       deletionGracePeriodSeconds: nonNegativeInteger,
       labels: labelsMap,
       annotations: annotationsMap,
-      ownerReferences: { type: 'array', items: ownerReference },
+      ownerReferences: mergedList(ownerReference, 'uid'),
     },
   };
 }

@@ -10,7 +10,7 @@ import {
   stringField,
   stringList,
 } from './fields.js';
-import type { JsonSchema } from './json-schema.js';
+import { type JsonSchema, mergedList } from './json-schema.js';
 import { templateMetaSchema } from './object-meta.js';
 import { lifecycleSchema, probeSchema } from './probe.js';
 import { podSecurityContextSchema, securityContextSchema } from './security-context.js';
@@ -83,10 +83,10 @@ export const containerSchema: JsonSchema = {
     command: stringList,
     args: stringList,
     workingDir: stringField,
-    env: { type: 'array', items: envVarSchema },
+    env: mergedList(envVarSchema, 'name'),
     envFrom: { type: 'array', items: envFromSourceSchema },
-    volumeMounts: { type: 'array', items: volumeMountSchema },
-    ports: { type: 'array', items: containerPortSchema },
+    volumeMounts: mergedList(volumeMountSchema, 'mountPath'),
+    ports: mergedList(containerPortSchema, 'containerPort'),
     resources: resourceRequirementsSchema,
     livenessProbe: probeSchema,
     readinessProbe: probeSchema,
@@ -132,17 +132,18 @@ export const podSpecSchema: JsonSchema = {
   additionalProperties: false,
   required: ['containers'],
   properties: {
-    containers: { type: 'array', minItems: 1, items: containerSchema },
+    containers: mergedList(containerSchema, 'name', { minItems: 1 }),
     // Run one after another, each to a successful exit, before any of containers starts (probes refused in manifest-rules.ts).
-    initContainers: { type: 'array', items: containerSchema },
+    initContainers: mergedList(containerSchema, 'name'),
     restartPolicy: { type: 'string', enum: ['Always', 'OnFailure', 'Never'], default: 'Always' },
     terminationGracePeriodSeconds: { ...nonNegativeInteger, default: 30 },
     nodeName: { type: 'string', format: 'dns1123-subdomain' },
     nodeSelector: labelsMap,
+    // No patch strategy in Kubernetes either: a patch's tolerations replace the list.
     tolerations: { type: 'array', items: tolerationSchema },
     serviceAccountName: { type: 'string', format: 'dns1123-subdomain' },
     automountServiceAccountToken: booleanField,
-    imagePullSecrets: { type: 'array', items: localObjectReferenceSchema },
+    imagePullSecrets: mergedList(localObjectReferenceSchema, 'name'),
     securityContext: podSecurityContextSchema,
     // With subdomain naming a headless Service, the pod is <hostname>.<subdomain>.<ns>.svc.<domain> in DNS.
     hostname: { type: 'string', format: 'dns1123-label' },
@@ -151,7 +152,7 @@ export const podSpecSchema: JsonSchema = {
     dnsPolicy: { type: 'string', enum: ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'] },
     dnsConfig: podDnsConfigSchema,
     enableServiceLinks: booleanField,
-    volumes: { type: 'array', items: volumeSchema },
+    volumes: mergedList(volumeSchema, 'name', { 'x-kubernetes-patch-strategy': 'merge,retainKeys' }),
   },
 };
 

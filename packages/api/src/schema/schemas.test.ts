@@ -2,7 +2,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { FORMATS } from './formats.js';
 import { MANIFEST_SCHEMAS } from './index.js';
-import type { JsonSchema } from './json-schema.js';
+import { ANNOTATION_KEYWORDS, type JsonSchema } from './json-schema.js';
 
 function* objectNodes(schema: JsonSchema, at: string): Generator<[string, JsonSchema]> {
   yield [at, schema];
@@ -39,7 +39,7 @@ describe('manifest schemas', () => {
 
   it.each(kinds)('%s compiles under ajv strict mode as draft-07', (_kind, schema) => {
     const ajv = new Ajv({ strict: true, allowUnionTypes: true, useDefaults: true });
-    ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
+    for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword, schemaType: 'string' });
     for (const [name, def] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: def.validate });
     expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
     expect(() => ajv.compile(schema)).not.toThrow();

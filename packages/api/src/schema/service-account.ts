@@ -1,5 +1,5 @@
 import { booleanField, stringField } from './fields.js';
-import type { JsonSchema } from './json-schema.js';
+import { type JsonSchema, mergedList } from './json-schema.js';
 import { localObjectReferenceSchema } from './pod-spec.js';
 import { resourceSchema } from './resource.js';
 
@@ -21,7 +21,7 @@ export const serviceAccountSchema: JsonSchema = resourceSchema({
   kind: 'ServiceAccount',
   nameFormat: 'dns1123-subdomain',
   fields: {
-    secrets: { type: 'array', items: objectReferenceSchema },
+    secrets: mergedList(objectReferenceSchema, 'name'),
     imagePullSecrets: { type: 'array', items: localObjectReferenceSchema },
     automountServiceAccountToken: booleanField,
   },

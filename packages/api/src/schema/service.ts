@@ -1,5 +1,5 @@
 import { booleanField, labelsMap, portNumber, portNumberOrName, stringField } from './fields.js';
-import type { JsonSchema } from './json-schema.js';
+import { type JsonSchema, mergedList } from './json-schema.js';
 import { resourceSchema } from './resource.js';
 
 /** Kubernetes' bounds for sessionAffinityConfig.clientIP.timeoutSeconds (default 10800: three hours). */
@@ -33,7 +33,7 @@ export const serviceSchema: JsonSchema = resourceSchema({
       properties: {
         type: { type: 'string', enum: ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'], default: 'ClusterIP' },
         selector: labelsMap,
-        ports: { type: 'array', items: servicePortSchema },
+        ports: mergedList(servicePortSchema, 'port'),
         clusterIP: stringField,
         clusterIPs: { type: 'array', items: stringField },
         externalName: stringField,
