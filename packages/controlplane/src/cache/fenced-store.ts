@@ -3,10 +3,11 @@
 // revision (a `check` op, store.ts), so a deposed leader's late write — one
 // already in flight when its lease ran out, or sent by a process paused past
 // its renew deadline — fails in etcd itself, after a successor took over.
-// Reads pass through: they decide nothing on their own.
+// Reads (and leases, the revision, ping) pass through: they decide nothing on their own.
 import { BatchConflictError, FailedPreconditionError, InvalidError } from '@skiff/api';
 import { MAX_TXN_OPS, alreadyExists, casFailure } from '../store/store-rules.js';
-import type { KeyValue, ListResult, Store, WatchCallbacks, WatchHandle, WriteOp } from '../store/store.js';
+import { ForwardingStore } from '../store/forwarding-store.js';
+import type { KeyValue, Store, WriteOp } from '../store/store.js';
 
 /** A write of a leader whose term is over (FAILED_PRECONDITION): nothing was written. */
 export class NotLeaderError extends FailedPreconditionError {
@@ -22,44 +23,34 @@ export interface Fence {
   readonly term: number;
 }
 
-export class FencedStore implements Store {
+export class FencedStore extends ForwardingStore {
   private over = false;
 
   constructor(
-    private readonly inner: Store,
+    inner: Store,
     private readonly fence: Fence,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   /** The term ended here (we stepped down): refuse writes without asking etcd. */
   endTerm(): void {
     this.over = true;
   }
 
-  get(key: string): Promise<KeyValue | undefined> {
-    return this.inner.get(key);
-  }
-
-  list(prefix: string): Promise<ListResult> {
-    return this.inner.list(prefix);
-  }
-
-  watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
-    return this.inner.watch(prefix, afterRevision, callbacks);
-  }
-
-  async create(key: string, value: string, options: { lease?: string } = {}): Promise<number> {
+  override async create(key: string, value: string, options: { lease?: string } = {}): Promise<number> {
     return this.single({ op: 'create', key, value, ...options }, (current) => alreadyExists(key, current));
   }
 
-  async update(key: string, value: string, expectedRevision: number, options: { lease?: string } = {}): Promise<number> {
+  override async update(key: string, value: string, expectedRevision: number, options: { lease?: string } = {}): Promise<number> {
     return this.single({ op: 'update', key, value, expectedRevision, ...options }, (current) => casFailure(key, expectedRevision, current));
   }
 
-  async delete(key: string, expectedRevision: number): Promise<number> {
+  override async delete(key: string, expectedRevision: number): Promise<number> {
     return this.single({ op: 'delete', key, expectedRevision }, (current) => casFailure(key, expectedRevision, current));
   }
 
-  async commit(ops: readonly WriteOp[]): Promise<number> {
+  override async commit(ops: readonly WriteOp[]): Promise<number> {
     try {
       return await this.guarded(ops);
     } catch (error) {
@@ -70,34 +61,14 @@ export class FencedStore implements Store {
     }
   }
 
-  grantLease(ttlSeconds: number): Promise<string> {
-    return this.inner.grantLease(ttlSeconds);
-  }
-
-  keepAliveLease(lease: string): Promise<number> {
-    return this.inner.keepAliveLease(lease);
-  }
-
-  revokeLease(lease: string): Promise<void> {
-    return this.inner.revokeLease(lease);
-  }
-
   /** Compaction is no transaction to guard: refused once the term is over, else passed on (it is idempotent). */
-  async compact(revision: number): Promise<void> {
+  override async compact(revision: number): Promise<void> {
     if (this.over) throw new NotLeaderError(this.fence.term, 'this control plane stepped down');
     return this.inner.compact(revision);
   }
 
-  currentRevision(): Promise<number> {
-    return this.inner.currentRevision();
-  }
-
-  ping(timeoutMs: number): Promise<void> {
-    return this.inner.ping(timeoutMs);
-  }
-
   /** The shared store is not ours to close. */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.endTerm();
   }
 
