@@ -230,13 +230,14 @@ describe('leader election across three control planes', () => {
       description: 'the cut-off leader to say it is a standby',
     });
 
-    // From the processes' own logs (one machine, one clock): the old leader's loops stopped before the new leader acquired.
+    // From the processes' own logs (one machine, one clock): the old leader stopped writing (it fences
+    // its own store off as it logs that it lost leadership; its loops then wind down) before the new leader acquired.
     const timeOf = (instance: HaInstance, message: string): number => {
       const line = instance.process.output().split('\n').find((l) => l.includes(`"msg":"${message}"`) && (message !== 'acquired leadership' || l.includes(`"term":${next.term}`)));
       expect(line, `${message} in control plane ${instance.index}'s log`).toBeDefined();
       return (JSON.parse(line!) as { time: number }).time;
     };
-    const stoppedAt = timeOf(first.instance, 'leader loops stopped');
+    const stoppedAt = timeOf(first.instance, 'lost leadership; stopping the leader loops');
     const acquiredAt = timeOf(other, 'acquired leadership');
     expect(stoppedAt).toBeLessThan(acquiredAt);
 

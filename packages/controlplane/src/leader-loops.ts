@@ -41,6 +41,8 @@ export interface LeaderLoopsConfig {
 
 interface RunningTerm {
   readonly term: number;
+  /** Refuses the term's writes at once, without waiting for the loops to wind down. */
+  fenceOff(): void;
   stop(): Promise<void>;
 }
 
@@ -62,6 +64,8 @@ export class LeaderLoops {
 
   /** Stops the loops of `term` (any term when undefined); resolves once they stopped. */
   stop(term?: number): Promise<void> {
+    // A deposed leader stops writing now, synchronously: its loops may take a while to stop.
+    if (term === undefined || this.running?.term === term) this.running?.fenceOff();
     return this.enqueue(async () => {
       if (term === undefined || this.running?.term === term) await this.stopRunning();
     });
@@ -134,6 +138,7 @@ export class LeaderLoops {
     for (const service of config.services ?? []) service.start();
     return {
       term,
+      fenceOff: () => fenced?.endTerm(),
       stop: async () => {
         // Refuse writes at once (an in-flight one fails at etcd's check anyway), then wind the loops down.
         fenced?.endTerm();
