@@ -45,6 +45,8 @@ import { leaderOnly } from './grpc/leader-only.js';
 import { OpenStreams } from './grpc/watch-stream.js';
 import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
 import { listenAddresses, splitHostPort } from './listen-addresses.js';
+import { startRestServer, type RunningRestServer } from './rest/rest-server.js';
+import { nameAndAgeColumns } from './rest/tables.js';
 import { NodeRegistrar, type NodeTimings } from './nodes/node-registrar.js';
 import { PodCidrAllocator, type PodNetworkConfig } from './nodes/pod-cidr-allocator.js';
 import { ResourceMetricsApi } from './api/resource-metrics-api.js';
@@ -68,6 +70,8 @@ export interface ControlPlaneConfig {
   readonly grpcAddress: string;
   /** host:port for /healthz, /readyz, /metrics; port 0 picks a free one. */
   readonly httpAddress: string;
+  /** host:port of the Kubernetes REST API (kubectl; --rest-listen); port 0 picks a free one; absent: not served. */
+  readonly restAddress?: string;
   readonly shutdownGraceMs: number;
   readonly nodeTimings: NodeTimings;
   /** Bin-pack (best fit, the default) or spread (least allocated). */
@@ -129,6 +133,7 @@ export class ControlPlane {
   private store?: Store;
   private grpc?: RunningGrpcServer;
   private http?: RunningHttpServer;
+  private rest?: RunningRestServer;
   private agents?: AgentProxy;
   private readonly streams = new OpenStreams();
   private informers?: InformerFactory;
@@ -147,7 +152,7 @@ export class ControlPlane {
     private readonly log: Logger,
   ) {}
 
-  async start(): Promise<{ grpcAddress: string; grpcAddresses: readonly string[]; httpAddress: string; adminKubeconfig: string; tokenFile: string }> {
+  async start(): Promise<{ grpcAddress: string; grpcAddresses: readonly string[]; httpAddress: string; restAddress?: string; adminKubeconfig: string; tokenFile: string }> {
     // Checked before anything starts, so a typo fails fast with the flag's value.
     const grpcAddresses = listenAddresses(this.config.grpcAddress);
     const { dataDir } = this.config;
@@ -206,7 +211,7 @@ export class ControlPlane {
       ...credentialInformers(informers),
       certificateTtlMs: this.config.nodeCertTtlMs,
     });
-    const { guard, serviceAccounts } = createRequestGuard({
+    const { guard, serviceAccounts, authenticator, authorizer } = createRequestGuard({
       informers,
       credentials,
       serviceAccountKeyPem: identity.serviceAccountKey.privateKeyPem,
@@ -248,6 +253,11 @@ export class ControlPlane {
       serving.serverCredentials({ requireClientCertificate: false }),
     );
     this.scheduleServingRenewal(serving, identity, sans);
+    if (this.config.restAddress !== undefined) {
+      const [restHost, restPort] = splitHostPort(this.config.restAddress);
+      const restLog = this.log.child({ component: 'rest' });
+      this.rest = await startRestServer({ host: restHost, port: restPort, certificates: serving, authenticator, authorizer, api, objects, log: restLog, columnsOf: nameAndAgeColumns });
+    }
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
     this.http = await startHttpServer(httpHost, httpPort, {
       metrics: metricsRegistry,
@@ -263,6 +273,7 @@ export class ControlPlane {
       grpcAddress: this.grpc.address,
       grpcAddresses: this.grpc.addresses,
       httpAddress: this.http.address,
+      ...(this.rest ? { restAddress: this.rest.address } : {}),
       adminKubeconfig,
       tokenFile: join(dataDir, TOKEN_FILE),
     };
@@ -350,8 +361,10 @@ export class ControlPlane {
     // their own (clients resume from their last revision elsewhere or later);
     // in-flight unary requests complete within the grace period.
     const stopping = this.grpc?.stop(this.config.shutdownGraceMs);
+    const restStopping = this.rest?.stop(this.config.shutdownGraceMs);
     this.streams.endAll('the control plane is shutting down; reconnect');
     await stopping;
+    await restStopping;
     await this.metricsScraper?.stop();
     await this.etcdCare?.close();
     this.agents?.close();

@@ -22,7 +22,7 @@ import {
   type ServiceAccount,
   type Subject,
 } from '@skiff/api';
-import { formatAge } from './age.js';
+import { formatAge } from '@skiff/api';
 import { lastSeen } from './event-times.js';
 import { hpaTargets } from './hpa-columns.js';
 import { CRONJOB_COLUMNS, JOB_COLUMNS } from './job-columns.js';

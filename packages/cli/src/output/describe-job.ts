@@ -3,7 +3,7 @@
 // completions, times and pod counts; a CronJob's schedule, policies and
 // active Jobs.
 import type { CronJob, Job, Pod } from '@skiff/api';
-import { formatAge } from './age.js';
+import { formatAge } from '@skiff/api';
 import { jobDuration } from './job-columns.js';
 import { renderTable } from './table.js';
 

@@ -2,7 +2,7 @@
 // observed state, then the events that mention the object.
 import type { Event, KindInfo, ResourceObject } from '@skiff/api';
 import { stringify } from 'yaml';
-import { formatAge } from './age.js';
+import { formatAge } from '@skiff/api';
 import { byLastSeen, firstSeen, lastSeen } from './event-times.js';
 import { renderTable } from './table.js';
 

@@ -2,7 +2,7 @@
 // NAME STATUS COMPLETIONS DURATION AGE, and
 // NAME SCHEDULE TIMEZONE SUSPEND ACTIVE LAST SCHEDULE AGE).
 import { jobCompletionsText, jobStatusText, type CronJob, type Job, type LabelSelector, type ResourceObject } from '@skiff/api';
-import { formatAge } from './age.js';
+import { formatAge } from '@skiff/api';
 import { labelSelectorText } from './label-selector-text.js';
 
 interface Column {

@@ -1,0 +1,113 @@
+// The real kubectl (1.32) against Skiff's Kubernetes REST API: discovery,
+// get as a table and as YAML/JSON, apply (create), patch by merge and JSON
+// patch, watch, delete, auth can-i, and an RBAC denial as kubectl shows it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { waitFor } from '@skiff/testkit';
+import { afterAll, describe, expect, test } from 'vitest';
+import { useCluster } from '../harness/cluster-fixture.js';
+import { KUBECTL, kubectl, kubectlConfig } from '../harness/kubectl.js';
+
+const fixture = useCluster();
+const dir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const CONFIG_MAP = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: default
+data:
+  colour: blue
+`;
+
+let admin: string | undefined;
+function adminConfig(): string {
+  admin ??= kubectlConfig(fixture().cluster, dir);
+  return admin;
+}
+
+async function ok(args: string[], stdin?: string): Promise<string> {
+  const result = await kubectl(adminConfig(), args, stdin === undefined ? {} : { stdin });
+  expect(result.stderr, `kubectl ${args.join(' ')}`).not.toMatch(/error/i);
+  expect(result.code, `kubectl ${args.join(' ')}: ${result.stderr}`).toBe(0);
+  return result.stdout;
+}
+
+describe('kubectl against the REST API', () => {
+  test('discovery: api-resources lists Skiff kinds with short names and verbs', async () => {
+    const out = await ok(['api-resources']);
+    expect(out).toMatch(/^pods\s+po\s+v1\s+true\s+Pod$/m);
+    expect(out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
+    expect(out).toMatch(/^namespaces\s+ns\s+v1\s+false\s+Namespace$/m);
+  });
+
+  test('get namespaces reads as a table, and as YAML and JSON', async () => {
+    expect(await ok(['get', 'namespaces'])).toMatch(/^NAME\s+AGE\n(?:.*\n)*default\s+\d+[smhd]/m);
+    expect(await ok(['get', 'namespace', 'default', '-o', 'yaml'])).toMatch(/^kind: Namespace\n(?:.*\n)*  name: default$/m);
+    const json = JSON.parse(await ok(['get', 'namespaces', '-o', 'json'])) as { kind: string; items: { metadata: { name: string } }[] };
+    expect(json.kind).toBe('List');
+    expect(json.items.map((item) => item.metadata.name)).toContain('skiff-system');
+  });
+
+  test('apply creates; patch --type merge and --type json change it; ctl sees the same object', async () => {
+    expect(await ok(['apply', '--validate=false', '-f', '-'], CONFIG_MAP)).toMatch(/configmap\/settings created/);
+    expect(await ok(['patch', 'configmap', 'settings', '--type', 'merge', '-p', '{"data":{"colour":"green"}}'])).toMatch(/configmap\/settings patched/);
+    await ok(['patch', 'cm', 'settings', '--type', 'json', '-p', '[{"op":"add","path":"/data/size","value":"large"}]']);
+    const viaCtl = await fixture().cluster.ctl(['get', 'configmap', 'settings', '-o', 'json']);
+    expect(JSON.parse(viaCtl.stdout).data).toEqual({ colour: 'green', size: 'large' });
+    const failed = await kubectl(adminConfig(), ['patch', 'cm', 'settings', '--type', 'json', '-p', '[{"op":"test","path":"/data/colour","value":"red"}]']);
+    expect(failed.code).not.toBe(0);
+  });
+
+  test('errors read as Kubernetes errors: NotFound, AlreadyExists, Invalid with the field', async () => {
+    const missing = await kubectl(adminConfig(), ['get', 'configmap', 'nowhere']);
+    expect(missing.stderr).toMatch(/Error from server \(NotFound\): .*nowhere.*not found/);
+    await ok(['apply', '--validate=false', '-f', '-'], CONFIG_MAP.replace('settings', 'twice'));
+    const again = await kubectl(adminConfig(), ['create', '--validate=false', '-f', '-'], { stdin: CONFIG_MAP.replace('settings', 'twice') });
+    expect(again.stderr).toMatch(/Error from server \(AlreadyExists\)/);
+    const invalid = await kubectl(adminConfig(), ['create', '--validate=false', '-f', '-'], {
+      stdin: 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\nspec:\n  replicas: -1\n',
+    });
+    expect(invalid.stderr).toMatch(/is invalid/);
+    expect(invalid.stderr).toMatch(/spec/);
+  });
+
+  test('get -w sees a change made meanwhile', async () => {
+    await ok(['apply', '--validate=false', '-f', '-'], CONFIG_MAP.replace('settings', 'watched'));
+    const child = spawn(KUBECTL, ['get', 'configmap', 'watched', '-w', '-o', 'jsonpath={.data.colour}{"\\n"}'], {
+      env: { ...process.env, KUBECONFIG: adminConfig(), HOME: dir },
+    });
+    let seen = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (seen += chunk));
+    try {
+      await waitFor(async () => (seen.includes('blue') ? true : undefined), { timeoutMs: 30_000, description: 'kubectl printed the first version' });
+      await ok(['patch', 'configmap', 'watched', '--type', 'merge', '-p', '{"data":{"colour":"violet"}}']);
+      await waitFor(async () => (seen.includes('violet') ? true : undefined), { timeoutMs: 30_000, description: 'kubectl -w printed the change' });
+    } finally {
+      child.kill();
+    }
+  });
+
+  test('delete removes the object', async () => {
+    await ok(['apply', '--validate=false', '-f', '-'], CONFIG_MAP.replace('settings', 'doomed'));
+    expect(await ok(['delete', 'configmap', 'doomed'])).toMatch(/configmap "doomed" deleted/);
+    const gone = await kubectl(adminConfig(), ['get', 'configmap', 'doomed']);
+    expect(gone.stderr).toMatch(/NotFound/);
+  });
+
+  test('auth can-i answers for the admin and for a ServiceAccount; a denial reads as Forbidden', async () => {
+    expect((await ok(['auth', 'can-i', 'delete', 'deployments'])).trim()).toBe('yes');
+    await ok(['apply', '--validate=false', '-f', '-'], 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: nobody\n  namespace: default\n');
+    const issued = await fixture().cluster.ctl(['create', 'token', 'nobody']);
+    expect(issued.code, issued.stderr).toBe(0);
+    const nobody = kubectlConfig(fixture().cluster, dir, issued.stdout.trim());
+    const canI = await kubectl(nobody, ['auth', 'can-i', 'list', 'secrets']);
+    expect(canI.stdout.trim()).toBe('no');
+    const denied = await kubectl(nobody, ['get', 'secrets']);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toMatch(/Error from server \(Forbidden\): .*system:serviceaccount:default:nobody.*cannot list secrets/);
+  });
+});
