@@ -14,7 +14,8 @@ import type { ApiService } from '../api/api-service.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { ACCESS_REVIEW_PATH, reviewAccess } from './access-review.js';
 import { discoveryDocument } from './discovery.js';
-import { mediaTypeOf, parseBody, readBody, sendJson } from './http-io.js';
+import { mediaTypeOf, parseBody, readBody, readBodyBytes, sendJson } from './http-io.js';
+import { decodeProtobufReview, PROTOBUF } from './protobuf-review.js';
 import { BUILTIN_PATCH_ENGINES, type PatchEngines } from './patch-types.js';
 import { isWatch, parseResourcePath, verbOf, type ResourceRequest } from './request-info.js';
 import { handleResource, type ResourceCall } from './resource-handlers.js';
@@ -118,7 +119,9 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
       }
     }
     if (method === 'POST' && path === ACCESS_REVIEW_PATH) {
-      return sendJson(response, 201, reviewAccess(options.authorizer, user, parseBody(await readBody(request), request.headers['content-type'])));
+      const bytes = await readBodyBytes(request);
+      const review = mediaTypeOf(request.headers['content-type']) === PROTOBUF ? decodeProtobufReview(bytes) : parseBody(bytes.toString('utf8'), request.headers['content-type']);
+      return sendJson(response, 201, reviewAccess(options.authorizer, user, review));
     }
     const parsed = parseResourcePath(path);
     if (parsed.type !== 'resource') {
