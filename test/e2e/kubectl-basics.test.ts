@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { waitFor } from '@skiff/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
 import { useCluster } from '../harness/cluster-fixture.js';
-import { KUBECTL, kubectl, kubectlConfig } from '../harness/kubectl.js';
+import { KUBECTL, kubectl, tokenKubeconfig } from '../harness/kubectl.js';
 
 const fixture = useCluster();
 const dir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-'));
@@ -23,14 +23,11 @@ data:
   colour: blue
 `;
 
-let admin: string | undefined;
-function adminConfig(): string {
-  admin ??= kubectlConfig(fixture().cluster, dir);
-  return admin;
-}
+/** The admin kubeconfig exactly as the control plane wrote it (server: the REST API; ctl's gRPC servers in an extension). */
+const adminConfig = (): string => fixture().cluster.adminKubeconfig;
 
 async function ok(args: string[], stdin?: string): Promise<string> {
-  const result = await kubectl(adminConfig(), args, stdin === undefined ? {} : { stdin });
+  const result = await kubectl(adminConfig(), dir, args, stdin === undefined ? {} : { stdin });
   expect(result.stderr, `kubectl ${args.join(' ')}`).not.toMatch(/error/i);
   expect(result.code, `kubectl ${args.join(' ')}: ${result.stderr}`).toBe(0);
   return result.stdout;
@@ -42,6 +39,13 @@ describe('kubectl against the REST API', () => {
     expect(out).toMatch(/^pods\s+po\s+v1\s+true\s+Pod$/m);
     expect(out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
     expect(out).toMatch(/^namespaces\s+ns\s+v1\s+false\s+Namespace$/m);
+  });
+
+  test('the admin kubeconfig works for kubectl as it is, and for ctl', async () => {
+    expect(await ok(['get', 'pods'])).toBe('');
+    const viaCtl = await fixture().cluster.ctl(['get', 'namespaces']);
+    expect(viaCtl.code, viaCtl.stderr).toBe(0);
+    expect(viaCtl.stdout).toMatch(/^default\s/m);
   });
 
   test('get namespaces reads as a table, and as YAML and JSON', async () => {
@@ -58,17 +62,17 @@ describe('kubectl against the REST API', () => {
     await ok(['patch', 'cm', 'settings', '--type', 'json', '-p', '[{"op":"add","path":"/data/size","value":"large"}]']);
     const viaCtl = await fixture().cluster.ctl(['get', 'configmap', 'settings', '-o', 'json']);
     expect(JSON.parse(viaCtl.stdout).data).toEqual({ colour: 'green', size: 'large' });
-    const failed = await kubectl(adminConfig(), ['patch', 'cm', 'settings', '--type', 'json', '-p', '[{"op":"test","path":"/data/colour","value":"red"}]']);
+    const failed = await kubectl(adminConfig(), dir, ['patch', 'cm', 'settings', '--type', 'json', '-p', '[{"op":"test","path":"/data/colour","value":"red"}]']);
     expect(failed.code).not.toBe(0);
   });
 
   test('errors read as Kubernetes errors: NotFound, AlreadyExists, Invalid with the field', async () => {
-    const missing = await kubectl(adminConfig(), ['get', 'configmap', 'nowhere']);
+    const missing = await kubectl(adminConfig(), dir, ['get', 'configmap', 'nowhere']);
     expect(missing.stderr).toMatch(/Error from server \(NotFound\): .*nowhere.*not found/);
     await ok(['apply', '--validate=false', '-f', '-'], CONFIG_MAP.replace('settings', 'twice'));
-    const again = await kubectl(adminConfig(), ['create', '--validate=false', '-f', '-'], { stdin: CONFIG_MAP.replace('settings', 'twice') });
+    const again = await kubectl(adminConfig(), dir, ['create', '--validate=false', '-f', '-'], { stdin: CONFIG_MAP.replace('settings', 'twice') });
     expect(again.stderr).toMatch(/Error from server \(AlreadyExists\)/);
-    const invalid = await kubectl(adminConfig(), ['create', '--validate=false', '-f', '-'], {
+    const invalid = await kubectl(adminConfig(), dir, ['create', '--validate=false', '-f', '-'], {
       stdin: 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\nspec:\n  replicas: -1\n',
     });
     expect(invalid.stderr).toMatch(/is invalid/);
@@ -94,7 +98,7 @@ describe('kubectl against the REST API', () => {
   test('delete removes the object', async () => {
     await ok(['apply', '--validate=false', '-f', '-'], CONFIG_MAP.replace('settings', 'doomed'));
     expect(await ok(['delete', 'configmap', 'doomed'])).toMatch(/configmap "doomed" deleted/);
-    const gone = await kubectl(adminConfig(), ['get', 'configmap', 'doomed']);
+    const gone = await kubectl(adminConfig(), dir, ['get', 'configmap', 'doomed']);
     expect(gone.stderr).toMatch(/NotFound/);
   });
 
@@ -103,10 +107,10 @@ describe('kubectl against the REST API', () => {
     await ok(['apply', '--validate=false', '-f', '-'], 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: nobody\n  namespace: default\n');
     const issued = await fixture().cluster.ctl(['create', 'token', 'nobody']);
     expect(issued.code, issued.stderr).toBe(0);
-    const nobody = kubectlConfig(fixture().cluster, dir, issued.stdout.trim());
-    const canI = await kubectl(nobody, ['auth', 'can-i', 'list', 'secrets']);
+    const nobody = tokenKubeconfig(fixture().cluster, dir, issued.stdout.trim());
+    const canI = await kubectl(nobody, dir, ['auth', 'can-i', 'list', 'secrets']);
     expect(canI.stdout).toMatch(/^no - RBAC: /);
-    const denied = await kubectl(nobody, ['get', 'secrets']);
+    const denied = await kubectl(nobody, dir, ['get', 'secrets']);
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toMatch(/Error from server \(Forbidden\): .*system:serviceaccount:default:nobody.*cannot list secrets/);
   });

@@ -156,7 +156,7 @@ export class ControlPlane {
     // Checked before anything starts, so a typo fails fast with the flag's value.
     const grpcAddresses = listenAddresses(this.config.grpcAddress);
     const { dataDir } = this.config;
-    const sans = this.servingSans(grpcAddresses);
+    const sans = this.servingSans([...grpcAddresses, ...(this.config.restAddress !== undefined ? [this.config.restAddress] : [])]);
     const identity = await loadClusterIdentity(dataDir, sans);
     const secrets = await EncryptedSecretCodec.open(join(dataDir, SECRETS_KEY_FILE));
     this.audit = this.config.audit ? await AuditLog.open(this.config.audit) : AuditLog.disabled();
@@ -267,7 +267,8 @@ export class ControlPlane {
         { name: 'leadership', check: async () => this.leadershipDetail() },
       ],
     });
-    const adminKubeconfig = await ensureAdminKubeconfig(dataDir, identity.ca, `https://${this.announcedAddress(this.grpc.address)}`);
+    const restServer = this.rest ? `https://${this.announcedAddress(this.rest.address)}` : undefined;
+    const adminKubeconfig = await ensureAdminKubeconfig(dataDir, identity.ca, `https://${this.announcedAddress(this.grpc.address)}`, restServer);
     this.startLeaderElection(store, election);
     return {
       grpcAddress: this.grpc.address,
@@ -319,8 +320,8 @@ export class ControlPlane {
   }
 
   /** Every host the serving certificate must name: what we listen on, advertise, and were told. */
-  private servingSans(grpcAddresses: readonly string[]): string[] {
-    const listened = grpcAddresses.map((address) => splitHostPort(address)[0]).filter((host) => host !== '0.0.0.0' && host !== '::' && host !== '[::]');
+  private servingSans(listenAddresses: readonly string[]): string[] {
+    const listened = listenAddresses.map((address) => splitHostPort(address)[0]).filter((host) => host !== '0.0.0.0' && host !== '::' && host !== '[::]');
     return [...new Set([...listened, ...this.config.advertiseAddresses, ...this.config.tlsSans])];
   }
 
