@@ -42,14 +42,18 @@ describe('kubectl against the REST API', () => {
   });
 
   test('the admin kubeconfig works for kubectl as it is, and for ctl', async () => {
-    expect(await ok(['get', 'pods'])).toBe('');
+    expect(await ok(['get', 'services', '-n', 'skiff-system'])).toBe('');
     const viaCtl = await fixture().cluster.ctl(['get', 'namespaces']);
     expect(viaCtl.code, viaCtl.stderr).toBe(0);
     expect(viaCtl.stdout).toMatch(/^default\s/m);
   });
 
   test('get namespaces reads as a table, and as YAML and JSON', async () => {
-    expect(await ok(['get', 'namespaces'])).toMatch(/^NAME\s+AGE\n(?:.*\n)*default\s+\d+[smhd]/m);
+    expect(await ok(['get', 'namespaces'])).toMatch(/^NAME\s+STATUS\s+AGE\n(?:.*\n)*default\s+Active\s+\d+[smhd]/m);
+    await ok(['apply', '--validate=false', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: lonely\n  namespace: default\nspec:\n  containers:\n  - name: main\n    image: busybox\n');
+    expect(await ok(['get', 'pods'])).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\nlonely\s+0\/1\s+Pending\s+0\s+\d+s\n$/);
+    expect(await ok(['get', 'pods', '-o', 'wide'])).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s/);
+    expect(await ok(['get', 'pods', '-A'])).toMatch(/^NAMESPACE\s+NAME\s+READY/);
     expect(await ok(['get', 'namespace', 'default', '-o', 'yaml'])).toMatch(/^kind: Namespace\n(?:.*\n)*  name: default$/m);
     const json = JSON.parse(await ok(['get', 'namespaces', '-o', 'json'])) as { kind: string; items: { metadata: { name: string } }[] };
     expect(json.kind).toBe('List');

@@ -33,3 +33,4 @@ export * from './jobs.js';
 export { CronScheduleError, isKnownTimeZone, parseCronSchedule, type CronSchedule } from './cron-schedule.js';
 export { MAX_CRONJOB_NAME_LENGTH, MAX_INDEXED_COMPLETIONS } from './job-rules.js';
 export { formatAge } from './age.js';
+export * from './columns/index.js';

@@ -46,7 +46,7 @@ import { OpenStreams } from './grpc/watch-stream.js';
 import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
 import { listenAddresses, splitHostPort } from './listen-addresses.js';
 import { startRestServer, type RunningRestServer } from './rest/rest-server.js';
-import { nameAndAgeColumns } from './rest/tables.js';
+import { kindColumns } from './rest/tables.js';
 import { NodeRegistrar, type NodeTimings } from './nodes/node-registrar.js';
 import { PodCidrAllocator, type PodNetworkConfig } from './nodes/pod-cidr-allocator.js';
 import { ResourceMetricsApi } from './api/resource-metrics-api.js';
@@ -256,7 +256,7 @@ export class ControlPlane {
     if (this.config.restAddress !== undefined) {
       const [restHost, restPort] = splitHostPort(this.config.restAddress);
       const restLog = this.log.child({ component: 'rest' });
-      this.rest = await startRestServer({ host: restHost, port: restPort, certificates: serving, authenticator, authorizer, api, objects, log: restLog, columnsOf: nameAndAgeColumns });
+      this.rest = await startRestServer({ host: restHost, port: restPort, certificates: serving, authenticator, authorizer, api, objects, log: restLog, columnsOf: kindColumns });
     }
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
     this.http = await startHttpServer(httpHost, httpPort, {

@@ -4,7 +4,7 @@
 // active Jobs.
 import type { CronJob, Job, Pod } from '@skiff/api';
 import { formatAge } from '@skiff/api';
-import { jobDuration } from './job-columns.js';
+import { jobDuration } from '@skiff/api';
 import { renderTable } from './table.js';
 
 function field(label: string, value: string, width: number): string {

@@ -3,7 +3,7 @@
 import type { Event, KindInfo, ResourceObject } from '@skiff/api';
 import { stringify } from 'yaml';
 import { formatAge } from '@skiff/api';
-import { byLastSeen, firstSeen, lastSeen } from './event-times.js';
+import { byLastSeen, firstSeen, lastSeen } from '@skiff/api';
 import { renderTable } from './table.js';
 
 /** `extra`: kind-specific lines (a Deployment's replica summary…), printed before the events. */

@@ -1,16 +1,12 @@
 // Table responses (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`):
 // the server prints the columns, kubectl lays them out, as `kubectl get` does
 // against Kubernetes. Priority-1 columns are the ones `-o wide` adds.
-import { formatAge, type KindInfo, type ResourceObject } from '@skiff/api';
+import { columnsFor, type Column, type KindInfo, type ResourceObject } from '@skiff/api';
 
-export interface TableColumn {
-  readonly header: string;
-  readonly wide?: boolean;
-  readonly value: (object: ResourceObject, now: Date) => string;
-}
+
 
 /** The columns of a kind. */
-export type ColumnsOf = (info: KindInfo) => readonly TableColumn[];
+export type ColumnsOf = (info: KindInfo) => readonly Column[];
 
 /** True when the Accept header asks for a meta.k8s.io Table first (kubectl get). */
 export function wantsTable(accept: string | undefined): boolean {
@@ -33,7 +29,7 @@ export function includeObjectOf(query: URLSearchParams): IncludeObject {
 }
 
 export function toTable(
-  columns: readonly TableColumn[],
+  columns: readonly Column[],
   objects: readonly ResourceObject[],
   options: { readonly resourceVersion?: string; readonly include: IncludeObject; readonly now: Date },
 ): object {
@@ -68,8 +64,6 @@ function partialMetadata(object: ResourceObject): object {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata };
 }
 
-/** The columns every kind has: until kind-specific ones are shared with ctl, what kubectl shows for a custom resource. */
-export const nameAndAgeColumns: ColumnsOf = () => [
-  { header: 'NAME', value: (object) => object.metadata.name },
-  { header: 'AGE', value: (object, now) => formatAge(object.metadata.creationTimestamp, now) },
-];
+
+/** ctl's columns for each kind (@skiff/api columnsFor), the -o wide ones at priority 1. */
+export const kindColumns: ColumnsOf = (info) => columnsFor(info.kind, true, false);
