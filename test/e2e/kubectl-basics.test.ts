@@ -99,6 +99,15 @@ describe('kubectl against the REST API', () => {
     }
   });
 
+  test('scale goes through deployments/scale; ctl sees the replicas', async () => {
+    const deployment = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: default\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: main\n        image: busybox\n';
+    await ok(['apply', '--validate=false', '-f', '-'], deployment);
+    expect(await ok(['scale', 'deployment', 'web', '--replicas', '3'])).toMatch(/deployment.apps\/web scaled/);
+    const viaCtl = await fixture().cluster.ctl(['get', 'deployment', 'web', '-o', 'json']);
+    expect(JSON.parse(viaCtl.stdout).spec.replicas).toBe(3);
+    expect(await ok(['get', 'deployment', 'web', '--subresource', 'scale', '-o', 'jsonpath={.spec.replicas}'])).toBe('3');
+  });
+
   test('delete removes the object', async () => {
     await ok(['apply', '--validate=false', '-f', '-'], CONFIG_MAP.replace('settings', 'doomed'));
     expect(await ok(['delete', 'configmap', 'doomed'])).toMatch(/configmap "doomed" deleted/);

@@ -3,3 +3,4 @@
 export { columnsFor, podStatusText, type Column } from './columns.js';
 export { byLastSeen, firstSeen, lastSeen } from './event-times.js';
 export { jobDuration } from './job-columns.js';
+export { labelSelectorText } from './label-selector-text.js';

@@ -15,6 +15,7 @@ import type { ApiService } from '../api/api-service.js';
 import { fieldsMatch, parseFieldSelector } from './field-selector.js';
 import { patchEngineFor, type PatchEngines } from './patch-types.js';
 import { requestAttributes, type ResourceRequest } from './request-info.js';
+import { handleScale } from './scale-subresource.js';
 import { includeObjectOf, toTable, wantsTable, type ColumnsOf } from './tables.js';
 
 export interface ResourceCall {
@@ -41,11 +42,17 @@ export interface Answer {
   readonly body: unknown;
 }
 
+const SCALABLE = new Set(['Deployment', 'ReplicaSet']);
+
 /** How often a PATCH is tried again when another writer won the race (the patch itself named no resourceVersion). */
 const PATCH_ATTEMPTS = 5;
 
 export async function handleResource(deps: ResourceHandlerDeps, call: ResourceCall): Promise<Answer> {
   const { request, verb } = call;
+  if (request.subresource === 'scale' && SCALABLE.has(request.info.kind) && (verb === 'get' || verb === 'update' || verb === 'patch')) {
+    call.authorize(requestAttributes(verb, request));
+    return { code: 200, body: await handleScale(deps.api, deps.patchEngines, { request, verb, contentType: call.contentType, body: call.body }) };
+  }
   if (request.subresource !== undefined && request.subresource !== 'status') {
     throw new NotFoundError(`${request.info.plural}/${request.subresource} is not served by this API server`);
   }
