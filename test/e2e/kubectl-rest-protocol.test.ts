@@ -1,0 +1,58 @@
+// The REST API on the wire, where kubectl's output hides it: Status bodies
+// (422 causes, 415 for a patch type without an engine), and a watch from a
+// compacted resourceVersion ending with an ERROR event carrying 410 Expired.
+import { waitFor } from '@skiff/testkit';
+import { describe, expect, test } from 'vitest';
+import { useCluster } from '../harness/cluster-fixture.js';
+import { restRequest } from '../harness/kubectl.js';
+
+// The control plane compacts etcd itself every second here (5 minutes by default).
+const fixture = useCluster({ controlPlaneArgs: ['--etcd-compaction-interval', '1s'] });
+const CONFIG_MAPS = '/api/v1/namespaces/default/configmaps';
+
+function configMap(name: string, value: string): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { value } });
+}
+
+describe('the REST API on the wire', () => {
+  test('an invalid object is 422 Invalid with a cause per field', async () => {
+    const { cluster } = fixture();
+    const body = JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'bad' }, spec: { replicas: -1 } });
+    const answer = await restRequest(cluster, 'POST', '/apis/apps/v1/namespaces/default/deployments', { body, contentType: 'application/json' });
+    expect(answer.status).toBe(422);
+    const status = JSON.parse(answer.text) as { kind: string; reason: string; details: { causes: { field?: string }[] } };
+    expect(status).toMatchObject({ kind: 'Status', reason: 'Invalid', code: 422 });
+    expect(status.details.causes.map((cause) => cause.field)).toContain('spec.replicas');
+  });
+
+  test('a strategic merge patch is 415 until its engine is plugged in; a merge patch of the same change works', async () => {
+    const { cluster } = fixture();
+    expect((await restRequest(cluster, 'POST', CONFIG_MAPS, { body: configMap('patched', 'a'), contentType: 'application/json' })).status).toBe(201);
+    const patch = JSON.stringify({ data: { value: 'b' } });
+    const strategic = await restRequest(cluster, 'PATCH', `${CONFIG_MAPS}/patched`, { body: patch, contentType: 'application/strategic-merge-patch+json' });
+    expect(strategic.status).toBe(415);
+    expect(JSON.parse(strategic.text)).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType' });
+    const merge = await restRequest(cluster, 'PATCH', `${CONFIG_MAPS}/patched`, { body: patch, contentType: 'application/merge-patch+json' });
+    expect(merge.status, merge.text).toBe(200);
+    expect(JSON.parse(merge.text).data).toEqual({ value: 'b' });
+  });
+
+  test('a watch from a compacted resourceVersion ends with an ERROR event carrying 410 Expired', async () => {
+    const { cluster } = fixture();
+    const created = await restRequest(cluster, 'POST', CONFIG_MAPS, { body: configMap('aging', '0'), contentType: 'application/json' });
+    const old = (JSON.parse(created.text) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    let i = 0;
+    const ended = await waitFor(
+      async () => {
+        // Writes go on (a change per probe); an interval or two later history from before them is gone.
+        await restRequest(cluster, 'PUT', `${CONFIG_MAPS}/aging`, { body: configMap('aging', String(++i)), contentType: 'application/json' });
+        const watch = await restRequest(cluster, 'GET', `${CONFIG_MAPS}?watch=true&resourceVersion=${old}`, { untilMs: 2_000 });
+        const events = watch.text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; object: Record<string, unknown> });
+        return events.find((event) => event.type === 'ERROR');
+      },
+      { timeoutMs: 60_000, intervalMs: 500, description: 'the watch from the old revision to end with an ERROR event' },
+    );
+    expect(ended.object).toMatchObject({ kind: 'Status', status: 'Failure', code: 410, reason: 'Expired' });
+    expect(String(ended.object['message'])).toMatch(/too old/);
+  });
+});
