@@ -1,13 +1,19 @@
 // The REST API on the wire, where kubectl's output hides it: Status bodies
 // (422 causes, 415 for a patch type without an engine), and a watch from a
 // compacted resourceVersion ending with an ERROR event carrying 410 Expired.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { waitFor } from '@skiff/testkit';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { useCluster } from '../harness/cluster-fixture.js';
 import { restRequest } from '../harness/kubectl.js';
 
+const dir = mkdtempSync(join(tmpdir(), 'skiff-rest-audit-'));
+const AUDIT_LOG = join(dir, 'audit.log');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // The control plane compacts etcd itself every second here (5 minutes by default).
-const fixture = useCluster({ controlPlaneArgs: ['--etcd-compaction-interval', '1s'] });
+const fixture = useCluster({ controlPlaneArgs: ['--etcd-compaction-interval', '1s', '--audit-log', AUDIT_LOG] });
 const CONFIG_MAPS = '/api/v1/namespaces/default/configmaps';
 
 function configMap(name: string, value: string): string {
@@ -35,6 +41,16 @@ describe('the REST API on the wire', () => {
     const merge = await restRequest(cluster, 'PATCH', `${CONFIG_MAPS}/patched`, { body: patch, contentType: 'application/merge-patch+json' });
     expect(merge.status, merge.text).toBe(200);
     expect(JSON.parse(merge.text).data).toEqual({ value: 'b' });
+    // Both attempts are audited as the gRPC door's requests are, the refused one with its code.
+    const lines = await waitFor(
+      async () => {
+        const found = readFileSync(AUDIT_LOG, 'utf8').split('\n').filter((line) => line.includes('"REST PATCH"'));
+        return found.length >= 2 ? found.map((line) => JSON.parse(line) as Record<string, unknown>) : undefined;
+      },
+      { timeoutMs: 30_000, description: 'two REST PATCH lines in the audit log' },
+    );
+    expect(lines[0]).toMatchObject({ user: 'admin', verb: 'patch', resource: 'configmaps', namespace: 'default', name: 'patched', code: 'UNIMPLEMENTED' });
+    expect(lines[1]).toMatchObject({ verb: 'patch', code: 'OK' });
   });
 
   test('a watch from a compacted resourceVersion ends with an ERROR event carrying 410 Expired', async () => {

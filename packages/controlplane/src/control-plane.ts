@@ -256,7 +256,19 @@ export class ControlPlane {
     if (this.config.restAddress !== undefined) {
       const [restHost, restPort] = splitHostPort(this.config.restAddress);
       const restLog = this.log.child({ component: 'rest' });
-      this.rest = await startRestServer({ host: restHost, port: restPort, certificates: serving, authenticator, authorizer, api, objects, log: restLog, columnsOf: kindColumns });
+      const audit = this.audit;
+      this.rest = await startRestServer({
+        host: restHost,
+        port: restPort,
+        certificates: serving,
+        authenticator,
+        authorizer,
+        api,
+        objects,
+        log: restLog,
+        columnsOf: kindColumns,
+        audit: (entry) => audit.record(entry),
+      });
     }
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
     this.http = await startHttpServer(httpHost, httpPort, {

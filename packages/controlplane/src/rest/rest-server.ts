@@ -6,9 +6,9 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { experimental } from '@grpc/grpc-js';
+import { experimental, status as grpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { UnauthenticatedError, type RotatingCertificateProvider } from '@skiff/api';
+import { grpcCodeOf, UnauthenticatedError, type RotatingCertificateProvider } from '@skiff/api';
 import { bearerTokenOf, type Authenticator, type Authorizer, type UserInfo } from '../auth/index.js';
 import type { ApiService } from '../api/api-service.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -17,7 +17,7 @@ import { discoveryDocument } from './discovery.js';
 import { mediaTypeOf, parseBody, readBody, readBodyBytes, sendJson } from './http-io.js';
 import { decodeProtobufReview, PROTOBUF } from './protobuf-review.js';
 import { BUILTIN_PATCH_ENGINES, type PatchEngines } from './patch-types.js';
-import { isWatch, parseResourcePath, verbOf, type ResourceRequest } from './request-info.js';
+import { isWatch, parseResourcePath, requestAttributes, verbOf, type ResourceRequest } from './request-info.js';
 import { handleResource, type ResourceCall } from './resource-handlers.js';
 import { failureStatus, toStatus, type KubernetesStatus } from './status-errors.js';
 import { serveWatch } from './watch-handler.js';
@@ -37,9 +37,27 @@ export interface RestServerOptions {
   readonly columnsOf: ColumnsOf;
   /** More PATCH engines by content type (strategic merge), beside JSON patch and merge patch. */
   readonly patchEngines?: PatchEngines;
+  /** One line per mutating request (create, update, patch, delete), as the gRPC door writes them (audit-log.ts). */
+  readonly audit?: (entry: RestAuditEntry) => void;
   /** `/openapi/v2`, `/openapi/v3` and `/openapi/v3/…`: the document at that path, or undefined (404). */
   readonly openApi?: (path: string) => object | undefined;
 }
+
+/** What the audit log records of a REST request (the gRPC door's AuditEntry; `method` is `REST <HTTP method>`). */
+export interface RestAuditEntry {
+  readonly method: string;
+  readonly user: string;
+  readonly groups: readonly string[];
+  readonly verb: string;
+  readonly resource: string;
+  readonly subresource?: string;
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly code: keyof typeof grpcStatus;
+  readonly latencyMs: number;
+}
+
+const MUTATING = new Set(['create', 'update', 'patch', 'delete']);
 
 export interface RunningRestServer {
   /** host:port actually bound. */
@@ -134,13 +152,33 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
       return sendJson(response, 405, failureStatus(405, 'MethodNotAllowed', `${method} is not supported on ${path}`));
     }
     const call = callOf(parsed.request, verb, url.searchParams, request, await readBody(request), (attributes) => options.authorizer.require(user, attributes));
+    const started = performance.now();
+    const audit = (error?: unknown): void => {
+      if (!options.audit || !MUTATING.has(verb)) return;
+      const code = error === undefined ? grpcStatus.OK : (grpcCodeOf(error) ?? grpcStatus.UNKNOWN);
+      const attributes = requestAttributes(verb, parsed.request);
+      options.audit({
+        method: `REST ${method}`,
+        user: user.name,
+        groups: [...user.groups],
+        verb,
+        resource: attributes.resource,
+        ...(attributes.subresource ? { subresource: attributes.subresource } : {}),
+        ...(attributes.namespace ? { namespace: attributes.namespace } : {}),
+        ...(attributes.name ? { name: attributes.name } : {}),
+        code: (grpcStatus[code] ?? 'UNKNOWN') as keyof typeof grpcStatus,
+        latencyMs: Math.round(performance.now() - started),
+      });
+    };
     try {
       if (watch) {
         return await serveWatch({ objects: options.objects, log, columnsOf: options.columnsOf, track: (end) => (watches.add(end), () => watches.delete(end)) }, call, request, response);
       }
       const answer = await handleResource({ api: options.api, patchEngines, columnsOf: options.columnsOf }, call);
+      audit();
       sendJson(response, answer.code, answer.body);
     } catch (error) {
+      audit(error);
       answerError(response, toStatus(error, log, { group: parsed.request.group, resource: parsed.request.info.plural, ...(parsed.request.name ? { name: parsed.request.name } : {}) }));
     }
   };
