@@ -83,19 +83,27 @@ describe('kubectl against the REST API', () => {
     expect(invalid.stderr).toMatch(/spec/);
   });
 
-  test('get -w sees a change made meanwhile', async () => {
+  test('get -w sees a change made meanwhile, as table rows and as objects', async () => {
     await ok(['apply', '--validate=false', '-f', '-'], CONFIG_MAP.replace('settings', 'watched'));
-    const child = spawn(KUBECTL, ['get', 'configmap', 'watched', '-w', '-o', 'jsonpath={.data.colour}{"\\n"}'], {
-      env: { ...process.env, KUBECONFIG: adminConfig(), HOME: dir },
-    });
-    let seen = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (seen += chunk));
+    const watch = (args: string[]) => {
+      const child = spawn(KUBECTL, ['get', 'configmap', 'watched', '-w', ...args], { env: { ...process.env, KUBECONFIG: adminConfig(), HOME: dir } });
+      const output = { text: '', child };
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.text += chunk));
+      return output;
+    };
+    const table = watch([]);
+    const objects = watch(['-o', 'jsonpath={.data.colour}{"\\n"}']);
+    const seen = (output: { text: string }, pattern: RegExp, description: string) =>
+      waitFor(async () => (pattern.test(output.text) ? true : undefined), { timeoutMs: 30_000, description });
     try {
-      await waitFor(async () => (seen.includes('blue') ? true : undefined), { timeoutMs: 30_000, description: 'kubectl printed the first version' });
-      await ok(['patch', 'configmap', 'watched', '--type', 'merge', '-p', '{"data":{"colour":"violet"}}']);
-      await waitFor(async () => (seen.includes('violet') ? true : undefined), { timeoutMs: 30_000, description: 'kubectl -w printed the change' });
+      await seen(table, /^NAME\s+DATA\s+AGE\nwatched\s+1\s/, 'kubectl -w printed the table of the first version');
+      await seen(objects, /blue/, 'kubectl -w -o jsonpath printed the first version');
+      await ok(['patch', 'configmap', 'watched', '--type', 'merge', '-p', '{"data":{"colour":"violet","size":"large"}}']);
+      await seen(table, /\nwatched\s+2\s/, 'kubectl -w printed the changed row');
+      await seen(objects, /violet/, 'kubectl -w -o jsonpath printed the change');
     } finally {
-      child.kill();
+      table.child.kill();
+      objects.child.kill();
     }
   });
 
@@ -106,6 +114,9 @@ describe('kubectl against the REST API', () => {
     const viaCtl = await fixture().cluster.ctl(['get', 'deployment', 'web', '-o', 'json']);
     expect(JSON.parse(viaCtl.stdout).spec.replicas).toBe(3);
     expect(await ok(['get', 'deployment', 'web', '--subresource', 'scale', '-o', 'jsonpath={.spec.replicas}'])).toBe('3');
+    // The `all` category, and describe (a get, then the events about the object by field selector).
+    expect(await ok(['get', 'all'])).toMatch(/^deployment\.apps\/web\s/m);
+    expect(await ok(['describe', 'deployment', 'web'])).toMatch(/^Name:\s+web$/m);
   });
 
   test('delete removes the object', async () => {
