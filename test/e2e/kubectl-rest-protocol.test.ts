@@ -38,6 +38,8 @@ describe('the REST API on the wire', () => {
     const strategic = await restRequest(cluster, 'PATCH', `${CONFIG_MAPS}/patched`, { body: patch, contentType: 'application/strategic-merge-patch+json' });
     expect(strategic.status).toBe(415);
     expect(JSON.parse(strategic.text)).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType' });
+    const protobuf = await restRequest(cluster, 'POST', CONFIG_MAPS, { body: 'k8s\u0000…', contentType: 'application/vnd.kubernetes.protobuf' });
+    expect(protobuf.status).toBe(415);
     const merge = await restRequest(cluster, 'PATCH', `${CONFIG_MAPS}/patched`, { body: patch, contentType: 'application/merge-patch+json' });
     expect(merge.status, merge.text).toBe(200);
     expect(JSON.parse(merge.text).data).toEqual({ value: 'b' });

@@ -16,7 +16,7 @@ import { ACCESS_REVIEW_PATH, reviewAccess } from './access-review.js';
 import { discoveryDocument } from './discovery.js';
 import { mediaTypeOf, parseBody, readBody, readBodyBytes, sendJson } from './http-io.js';
 import { decodeProtobufReview, PROTOBUF } from './protobuf-review.js';
-import { BUILTIN_PATCH_ENGINES, type PatchEngines } from './patch-types.js';
+import { BUILTIN_PATCH_ENGINES, UnsupportedMediaTypeError, type PatchEngines } from './patch-types.js';
 import { isWatch, parseResourcePath, requestAttributes, verbOf, type ResourceRequest } from './request-info.js';
 import { handleResource, type ResourceCall } from './resource-handlers.js';
 import { failureStatus, toStatus, type KubernetesStatus } from './status-errors.js';
@@ -214,6 +214,10 @@ function callOf(
   authorize: ResourceCall['authorize'],
 ): ResourceCall {
   const contentType = mediaTypeOf(incoming.headers['content-type']);
+  // Only the access review is read from protobuf (protobuf-review.ts); other objects come as JSON.
+  if (contentType === PROTOBUF && bodyText !== '') {
+    throw new UnsupportedMediaTypeError(`${PROTOBUF} request bodies are not supported by this server (except for SelfSubjectAccessReview); send application/json`);
+  }
   const body = parseBody(bodyText, incoming.headers['content-type']);
   return { request, verb, query, accept: incoming.headers.accept, contentType, body, authorize };
 }
