@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import type { Deployment } from '@skiff/api';
 import { waitFor } from '@skiff/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
 import { useCluster } from '../harness/cluster-fixture.js';
@@ -68,6 +69,19 @@ describe('kubectl against the REST API', () => {
     expect(JSON.parse(viaCtl.stdout).data).toEqual({ colour: 'green', size: 'large' });
     const failed = await kubectl(adminConfig(), dir, ['patch', 'cm', 'settings', '--type', 'json', '-p', '[{"op":"test","path":"/data/colour","value":"red"}]']);
     expect(failed.code).not.toBe(0);
+  });
+
+  test('apply validates against the OpenAPI documents, then changes by strategic merge patch, and a removed field goes', async () => {
+    const deployment = (image: string, extra: string) =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: applied\n  namespace: default\n${extra}spec:\n  replicas: 1\n  selector:\n    matchLabels: {app: applied}\n  template:\n    metadata:\n      labels: {app: applied}\n    spec:\n      containers:\n      - name: main\n        image: ${image}\n`;
+    expect(await ok(['apply', '-f', '-'], deployment('busybox:1.36', '  labels: {tier: web}\n'))).toMatch(/deployment.apps\/applied created/);
+    expect(await ok(['apply', '-f', '-'], deployment('busybox:1.37', ''))).toMatch(/deployment.apps\/applied configured/);
+    const stored = JSON.parse((await fixture().cluster.ctl(['get', 'deployment', 'applied', '-o', 'json'])).stdout) as Deployment;
+    expect(stored.spec.template.spec.containers[0]?.image).toBe('busybox:1.37');
+    expect(stored.metadata.labels?.['tier']).toBeUndefined();
+    const unknown = await kubectl(adminConfig(), dir, ['apply', '-f', '-'], { stdin: deployment('busybox:1.37', '').replace('  replicas: 1\n', '  replicas: 1\n  replicaz: 2\n') });
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/replicaz/);
   });
 
   test('errors read as Kubernetes errors: NotFound, AlreadyExists, Invalid with the field', async () => {

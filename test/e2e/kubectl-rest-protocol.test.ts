@@ -1,5 +1,5 @@
 // The REST API on the wire, where kubectl's output hides it: Status bodies
-// (422 causes, 415 for a patch type without an engine), and a watch from a
+// (422 causes, 415 for a patch type the server does not read), and a watch from a
 // compacted resourceVersion ending with an ERROR event carrying 410 Expired.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,25 +31,28 @@ describe('the REST API on the wire', () => {
     expect(status.details.causes.map((cause) => cause.field)).toContain('spec.replicas');
   });
 
-  test('a strategic merge patch is 415 until its engine is plugged in; a merge patch of the same change works', async () => {
+  test('a patch type the server does not read is 415; strategic merge and merge patches work', async () => {
     const { cluster } = fixture();
     expect((await restRequest(cluster, 'POST', CONFIG_MAPS, { body: configMap('patched', 'a'), contentType: 'application/json' })).status).toBe(201);
     const patch = JSON.stringify({ data: { value: 'b' } });
-    const strategic = await restRequest(cluster, 'PATCH', `${CONFIG_MAPS}/patched`, { body: patch, contentType: 'application/strategic-merge-patch+json' });
-    expect(strategic.status).toBe(415);
-    expect(JSON.parse(strategic.text)).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType' });
+    const apply = await restRequest(cluster, 'PATCH', `${CONFIG_MAPS}/patched`, { body: patch, contentType: 'application/apply-patch+yaml' });
+    expect(apply.status).toBe(415);
+    expect(JSON.parse(apply.text)).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType' });
+    const strategic = await restRequest(cluster, 'PATCH', `${CONFIG_MAPS}/patched`, { body: JSON.stringify({ data: { other: 'c' } }), contentType: 'application/strategic-merge-patch+json' });
+    expect(strategic.status, strategic.text).toBe(200);
+    expect(JSON.parse(strategic.text).data).toEqual({ value: 'a', other: 'c' });
     const protobuf = await restRequest(cluster, 'POST', CONFIG_MAPS, { body: 'k8s\u0000…', contentType: 'application/vnd.kubernetes.protobuf' });
     expect(protobuf.status).toBe(415);
     const merge = await restRequest(cluster, 'PATCH', `${CONFIG_MAPS}/patched`, { body: patch, contentType: 'application/merge-patch+json' });
     expect(merge.status, merge.text).toBe(200);
-    expect(JSON.parse(merge.text).data).toEqual({ value: 'b' });
+    expect(JSON.parse(merge.text).data).toEqual({ value: 'b', other: 'c' });
     // Both attempts are audited as the gRPC door's requests are, the refused one with its code.
     const lines = await waitFor(
       async () => {
         const found = readFileSync(AUDIT_LOG, 'utf8').split('\n').filter((line) => line.includes('"REST PATCH"'));
-        return found.length >= 2 ? found.map((line) => JSON.parse(line) as Record<string, unknown>) : undefined;
+        return found.length >= 3 ? found.map((line) => JSON.parse(line) as Record<string, unknown>) : undefined;
       },
-      { timeoutMs: 30_000, description: 'two REST PATCH lines in the audit log' },
+      { timeoutMs: 30_000, description: 'three REST PATCH lines in the audit log' },
     );
     expect(lines[0]).toMatchObject({ user: 'admin', verb: 'patch', resource: 'configmaps', namespace: 'default', name: 'patched', code: 'UNIMPLEMENTED' });
     expect(lines[1]).toMatchObject({ verb: 'patch', code: 'OK' });

@@ -9,6 +9,7 @@ import {
   BACKOFF,
   Backoff,
   nodeApiServiceDefinition,
+  openApiV3,
   RotatingCertificateProvider,
   type Node,
   type NodeApiHandlers,
@@ -267,6 +268,7 @@ export class ControlPlane {
         objects,
         log: restLog,
         columnsOf: kindColumns,
+        openApi: openApiV3(),
         audit: (entry) => audit.record(entry),
       });
     }

@@ -7,6 +7,12 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 /** Largest request body accepted: as the gRPC door's limit (manifests are at most 1 MiB). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
+/** A request body in a media type this server does not read (415); PATCH types are @skiff/api's UnsupportedPatchTypeError. */
+export class UnsupportedMediaTypeError extends SkiffError {
+  // status-errors.ts answers it 415; UNIMPLEMENTED is the nearest gRPC code.
+  readonly code = grpcStatus.UNIMPLEMENTED;
+}
+
 /** A body over MAX_BODY_BYTES (413). */
 export class BodyTooLargeError extends SkiffError {
   readonly code = grpcStatus.RESOURCE_EXHAUSTED;

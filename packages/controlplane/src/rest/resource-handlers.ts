@@ -4,6 +4,7 @@
 // Kubernetes spelling (namespaces in the path, DeleteOptions, list envelopes).
 import {
   AlreadyExistsError,
+  applyPatch,
   ConflictError,
   InvalidError,
   isRecord,
@@ -13,7 +14,6 @@ import {
 import type { RequestAttributes, Verb } from '../auth/index.js';
 import type { ApiService } from '../api/api-service.js';
 import { fieldsMatch, parseFieldSelector } from './field-selector.js';
-import { patchEngineFor, type PatchEngines } from './patch-types.js';
 import { requestAttributes, type ResourceRequest } from './request-info.js';
 import { handleScale } from './scale-subresource.js';
 import { includeObjectOf, toTable, wantsTable, type ColumnsOf } from './tables.js';
@@ -32,7 +32,6 @@ export interface ResourceCall {
 
 export interface ResourceHandlerDeps {
   readonly api: ApiService;
-  readonly patchEngines: PatchEngines;
   readonly columnsOf: ColumnsOf;
   readonly clock?: () => Date;
 }
@@ -51,7 +50,7 @@ export async function handleResource(deps: ResourceHandlerDeps, call: ResourceCa
   const { request, verb } = call;
   if (request.subresource === 'scale' && SCALABLE.has(request.info.kind) && (verb === 'get' || verb === 'update' || verb === 'patch')) {
     call.authorize(requestAttributes(verb, request));
-    return { code: 200, body: await handleScale(deps.api, deps.patchEngines, { request, verb, contentType: call.contentType, body: call.body }) };
+    return { code: 200, body: await handleScale(deps.api, { request, verb, contentType: call.contentType, body: call.body }) };
   }
   if (request.subresource !== undefined && request.subresource !== 'status') {
     throw new NotFoundError(`${request.info.plural}/${request.subresource} is not served by this API server`);
@@ -159,10 +158,10 @@ async function applyAs(deps: ResourceHandlerDeps, call: ResourceCall, object: Re
 }
 
 async function patch(deps: ResourceHandlerDeps, call: ResourceCall): Promise<ResourceObject> {
-  const engine = patchEngineFor(deps.patchEngines, call.contentType);
   for (let attempt = 1; ; attempt++) {
     const current = (await deps.api.get(refOf(call.request))) as unknown as Record<string, unknown>;
-    const patched = engine(current, call.body, call.request.info);
+    // JSON patch, merge patch and strategic merge patch (by the kind's schema), @skiff/api's; others are 415.
+    const patched = applyPatch(call.contentType, current, call.body, call.request.info.kind);
     const metadata = isRecord(patched['metadata']) ? patched['metadata'] : {};
     // A patch that names a resourceVersion asked for exactly that one; otherwise it applies to what was read, by compare-and-swap.
     const named = metadata['resourceVersion'] !== (current['metadata'] as Record<string, unknown>)['resourceVersion'];

@@ -8,15 +8,14 @@ import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { experimental, status as grpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { grpcCodeOf, UnauthenticatedError, type RotatingCertificateProvider } from '@skiff/api';
+import { grpcCodeOf, UnauthenticatedError, type OpenApiV3, type RotatingCertificateProvider } from '@skiff/api';
 import { bearerTokenOf, type Authenticator, type Authorizer, type UserInfo } from '../auth/index.js';
 import type { ApiService } from '../api/api-service.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { ACCESS_REVIEW_PATH, reviewAccess } from './access-review.js';
 import { discoveryDocument } from './discovery.js';
-import { mediaTypeOf, parseBody, readBody, readBodyBytes, sendJson } from './http-io.js';
+import { mediaTypeOf, parseBody, readBody, readBodyBytes, sendJson, UnsupportedMediaTypeError } from './http-io.js';
 import { decodeProtobufReview, PROTOBUF } from './protobuf-review.js';
-import { BUILTIN_PATCH_ENGINES, UnsupportedMediaTypeError, type PatchEngines } from './patch-types.js';
 import { isWatch, parseResourcePath, requestAttributes, verbOf, type ResourceRequest } from './request-info.js';
 import { handleResource, type ResourceCall } from './resource-handlers.js';
 import { failureStatus, toStatus, type KubernetesStatus } from './status-errors.js';
@@ -35,12 +34,10 @@ export interface RestServerOptions {
   readonly log: Logger;
   /** The columns of `kubectl get` for a kind. */
   readonly columnsOf: ColumnsOf;
-  /** More PATCH engines by content type (strategic merge), beside JSON patch and merge patch. */
-  readonly patchEngines?: PatchEngines;
   /** One line per mutating request (create, update, patch, delete), as the gRPC door writes them (audit-log.ts). */
   readonly audit?: (entry: RestAuditEntry) => void;
-  /** `/openapi/v2`, `/openapi/v3` and `/openapi/v3/…`: the document at that path, or undefined (404). */
-  readonly openApi?: (path: string) => object | undefined;
+  /** `/openapi/v3` (the index) and `/openapi/v3/<group-version>` (@skiff/api openApiV3); absent: 404. */
+  readonly openApi?: OpenApiV3;
 }
 
 /** What the audit log records of a REST request (the gRPC door's AuditEntry; `method` is `REST <HTTP method>`). */
@@ -98,7 +95,6 @@ async function followCertificates(provider: RotatingCertificateProvider, update:
 export async function startRestServer(options: RestServerOptions): Promise<RunningRestServer> {
   const { log } = options;
   const watches = new Set<() => void>();
-  const patchEngines = new Map([...BUILTIN_PATCH_ENGINES, ...(options.patchEngines ?? [])]);
   let server: Server | undefined;
   const tls = await followCertificates(options.certificates, (next) => server?.setSecureContext({ ...next }));
   // rejectUnauthorized false: a client without a certificate may still bring a token; only verified certificates name a user (authenticate).
@@ -131,7 +127,7 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
       const discovery = discoveryDocument(path, `${options.host}:${address.port}`);
       if (discovery) return sendJson(response, 200, discovery);
       if (path.startsWith('/openapi/')) {
-        const document = options.openApi?.(path);
+        const document = path === '/openapi/v3' ? options.openApi?.index : options.openApi?.documents.get(path.slice('/openapi/v3/'.length));
         if (document) return sendJson(response, 200, document);
         return sendJson(response, 404, failureStatus(404, 'NotFound', `${path}: no OpenAPI document is served here yet`));
       }
@@ -174,7 +170,7 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
       if (watch) {
         return await serveWatch({ objects: options.objects, log, columnsOf: options.columnsOf, track: (end) => (watches.add(end), () => watches.delete(end)) }, call, request, response);
       }
-      const answer = await handleResource({ api: options.api, patchEngines, columnsOf: options.columnsOf }, call);
+      const answer = await handleResource({ api: options.api, columnsOf: options.columnsOf }, call);
       audit();
       sendJson(response, answer.code, answer.body);
     } catch (error) {

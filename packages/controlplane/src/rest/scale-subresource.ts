@@ -1,10 +1,8 @@
 // `deployments/scale` and `replicasets/scale`: the object's replicas as an
 // autoscaling/v1 Scale (what `kubectl scale` reads and patches), written
 // through ApiService.scale as ctl scale does.
-import { InvalidError, isRecord, labelSelectorText, type Deployment, type ResourceObject } from '@skiff/api';
+import { applyPatch, InvalidError, isRecord, labelSelectorText, type Deployment, type ResourceObject } from '@skiff/api';
 import type { ApiService } from '../api/api-service.js';
-import type { PatchEngines } from './patch-types.js';
-import { patchEngineFor } from './patch-types.js';
 import type { ResourceRequest } from './request-info.js';
 
 export interface ScaleCall {
@@ -33,12 +31,13 @@ function replicasOf(scale: unknown): number {
   return replicas;
 }
 
-export async function handleScale(api: ApiService, engines: PatchEngines, call: ScaleCall): Promise<Record<string, unknown>> {
+export async function handleScale(api: ApiService, call: ScaleCall): Promise<Record<string, unknown>> {
   const ref = { kind: call.request.info.kind, name: call.request.name ?? '', ...(call.request.namespace !== undefined ? { namespace: call.request.namespace } : {}) };
   if (call.verb === 'get') return scaleOf(await api.get(ref));
   const replicas =
     call.verb === 'update'
       ? replicasOf(call.body)
-      : replicasOf(patchEngineFor(engines, call.contentType)(scaleOf(await api.get(ref)), call.body, call.request.info));
+      : // A Scale is no Skiff kind: a strategic merge patch of it replaces lists (it has none).
+        replicasOf(applyPatch(call.contentType, scaleOf(await api.get(ref)), call.body, undefined));
   return scaleOf(await api.scale(ref, replicas));
 }

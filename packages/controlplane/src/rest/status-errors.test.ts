@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { AlreadyExistsError, CompactedError, ConflictError, InvalidError, NotFoundError, PermissionDeniedError } from '@skiff/api';
-import { UnsupportedMediaTypeError } from './patch-types.js';
+import { AlreadyExistsError, CompactedError, ConflictError, InvalidError, NotFoundError, PermissionDeniedError, UnsupportedPatchTypeError } from '@skiff/api';
+import { UnsupportedMediaTypeError } from './http-io.js';
 import { toStatus } from './status-errors.js';
 
 const log = pino({ level: 'silent' });
@@ -16,6 +16,7 @@ describe('errors as Kubernetes Status objects', () => {
       [new CompactedError('too old', 7), 410, 'Expired'],
       [new PermissionDeniedError('user "x" cannot delete deployments in namespace "shop"'), 403, 'Forbidden'],
       [new UnsupportedMediaTypeError('no'), 415, 'UnsupportedMediaType'],
+      [new UnsupportedPatchTypeError('application/apply-patch+yaml'), 415, 'UnsupportedMediaType'],
     ] as const;
     for (const [error, code, reason] of cases) {
       expect(toStatus(error, log, target)).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: error.message });

@@ -3,10 +3,9 @@
 // code, which names the Status reason; anything else is a bug, logged with its
 // stack and answered 500 without leaking internals.
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { grpcCodeOf, InvalidError } from '@skiff/api';
+import { grpcCodeOf, InvalidError, UnsupportedPatchTypeError } from '@skiff/api';
 import type { Logger } from 'pino';
-import { BodyTooLargeError } from './http-io.js';
-import { UnsupportedMediaTypeError } from './patch-types.js';
+import { BodyTooLargeError, UnsupportedMediaTypeError } from './http-io.js';
 
 export interface StatusCause {
   readonly field?: string;
@@ -72,7 +71,7 @@ export function toStatus(error: unknown, log: Logger, target: StatusTarget = {})
     if (fieldErrors.length === 0) return failureStatus(400, 'BadRequest', message, withDetails(details));
     return failureStatus(422, 'Invalid', message, { ...details, causes: fieldErrors.map(causeOf) });
   }
-  if (error instanceof UnsupportedMediaTypeError) return failureStatus(415, 'UnsupportedMediaType', message);
+  if (error instanceof UnsupportedMediaTypeError || error instanceof UnsupportedPatchTypeError) return failureStatus(415, 'UnsupportedMediaType', message);
   if (error instanceof BodyTooLargeError) return failureStatus(413, 'RequestEntityTooLarge', message);
   const known = code === undefined ? undefined : REASONS.get(code);
   if (known) return failureStatus(known[0], known[1], message, withDetails(details));
