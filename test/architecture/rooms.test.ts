@@ -20,7 +20,7 @@ const CONTROL_PLANE_SRC = 'packages/controlplane/src/';
 export const CONTROL_PLANE_ROOMS: readonly (readonly string[])[] = [
   ['.'],
   ['commands'],
-  ['grpc', 'http'],
+  ['grpc', 'rest', 'http'],
   ['api'],
   ['controllers', 'scheduler', 'nodes'],
   ['cache', 'metrics', 'etcd-member'],

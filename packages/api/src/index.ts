@@ -32,3 +32,5 @@ export * from './daemon-sets.js';
 export * from './jobs.js';
 export { CronScheduleError, isKnownTimeZone, parseCronSchedule, type CronSchedule } from './cron-schedule.js';
 export { MAX_CRONJOB_NAME_LENGTH, MAX_INDEXED_COMPLETIONS } from './job-rules.js';
+export { formatAge } from './age.js';
+export * from './columns/index.js';

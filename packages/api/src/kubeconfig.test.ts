@@ -286,6 +286,14 @@ describe('several servers (HA)', () => {
     expect(clusterServers(single.clusters[0]!.cluster)).toEqual(['https://127.0.0.11:7400']);
   });
 
+  it('with the REST API, server is its address (kubectl) and the gRPC servers are in the extension (ctl)', () => {
+    const config = adminKubeconfig({ server: 'https://127.0.0.11:7400', restServer: 'https://127.0.0.11:6443', caPem: pem, certPem: pem, keyPem: pem });
+    const cluster = parseKubeconfig(serializeKubeconfig(config), 'admin.kubeconfig').clusters[0]!.cluster;
+    expect(cluster.server).toBe('https://127.0.0.11:6443');
+    expect(clusterServers(cluster)).toEqual(['https://127.0.0.11:7400']);
+    expect(() => adminKubeconfig({ server: 'https://127.0.0.11:7400', restServer: '127.0.0.11:6443', caPem: pem, certPem: pem, keyPem: pem })).toThrow(/REST server/);
+  });
+
   it('refuses a malformed servers extension, naming where', () => {
     const bad = 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://a:1\n    extensions:\n    - name: skiff.dev/servers\n      extension: {servers: 3}\n';
     expect(() => parseKubeconfig(bad, 'f')).toThrow('f: clusters[0].cluster.extensions: skiff.dev/servers must be {servers: [https://HOST:PORT, …]}');

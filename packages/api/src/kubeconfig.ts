@@ -18,8 +18,9 @@ export interface KubeconfigCluster {
   readonly 'tls-server-name'?: string;
   /**
    * Kubernetes' named extensions, kept as read. Skiff's own is
-   * SERVERS_EXTENSION: every control plane of an HA cluster (`servers`, a
-   * list of https://HOST:PORT); kubectl ignores it and uses `server`.
+   * SERVERS_EXTENSION: the gRPC address of every control plane (`servers`, a
+   * list of https://HOST:PORT), which ctl dials; kubectl ignores it and uses
+   * `server`, then the Kubernetes REST address.
    */
   readonly extensions?: readonly KubeconfigExtension[];
 }
@@ -32,11 +33,15 @@ export interface KubeconfigExtension {
 /** The cluster extension that lists several control planes: `{ name: skiff.dev/servers, extension: { servers: [...] } }`. */
 export const SERVERS_EXTENSION = 'skiff.dev/servers';
 
-/** Every server of a cluster, `server` first, then those of SERVERS_EXTENSION (each once). */
+/**
+ * The gRPC servers ctl dials: those SERVERS_EXTENSION lists (each once), or
+ * `server` in a kubeconfig without the extension (one written before the REST
+ * API, or by hand), where `server` is the gRPC address itself.
+ */
 export function clusterServers(cluster: KubeconfigCluster): string[] {
   const extension = cluster.extensions?.find((e) => e.name === SERVERS_EXTENSION)?.extension;
   const listed = isRecord(extension) && Array.isArray(extension['servers']) ? extension['servers'].filter((s): s is string => typeof s === 'string') : [];
-  return [...new Set([cluster.server, ...listed])];
+  return listed.length > 0 ? [...new Set(listed)] : [cluster.server];
 }
 
 export interface KubeconfigUser {
@@ -261,6 +266,11 @@ export interface AdminKubeconfigOptions {
   readonly server: string;
   /** Every control plane of an HA cluster (`server` among them), written as SERVERS_EXTENSION. */
   readonly servers?: readonly string[];
+  /**
+   * `https://HOST:PORT` of the Kubernetes REST API: when given, it is the
+   * cluster's `server` (for kubectl), and the gRPC servers go to SERVERS_EXTENSION (for ctl).
+   */
+  readonly restServer?: string;
   readonly caPem: string;
   readonly certPem: string;
   readonly keyPem: string;
@@ -274,12 +284,15 @@ export function adminKubeconfig(options: AdminKubeconfigOptions): Kubeconfig {
   parseServerUrl(options.server, 'the admin kubeconfig server');
   for (const server of options.servers ?? []) parseServerUrl(server, 'the admin kubeconfig servers');
   const base64 = (pem: string): string => Buffer.from(pem, 'utf8').toString('base64');
+  if (options.restServer !== undefined) parseServerUrl(options.restServer, 'the admin kubeconfig REST server');
   const servers = [...new Set([options.server, ...(options.servers ?? [])])];
-  const extensions = servers.length > 1 ? { extensions: [{ name: SERVERS_EXTENSION, extension: { servers } }] } : {};
+  const extensions =
+    servers.length > 1 || options.restServer !== undefined ? { extensions: [{ name: SERVERS_EXTENSION, extension: { servers } }] } : {};
+  const server = options.restServer ?? options.server;
   return {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server: options.server, 'certificate-authority-data': base64(options.caPem), ...extensions } }],
+    clusters: [{ name, cluster: { server, 'certificate-authority-data': base64(options.caPem), ...extensions } }],
     users: [{ name, user: { 'client-certificate-data': base64(options.certPem), 'client-key-data': base64(options.keyPem) } }],
     contexts: [{ name, context: { cluster: name, user: name } }],
     'current-context': name,

@@ -63,11 +63,12 @@ export async function ensureFirstJoinToken(dataDir: string, tokens: JoinTokens, 
 }
 
 /** `<data-dir>/admin.kubeconfig` (0600), a cluster-admin's credentials for ctl and kubectl; written once. */
-export async function ensureAdminKubeconfig(dataDir: string, ca: ClusterCa, server: string): Promise<string> {
+/** `server` is the gRPC address (ctl); `restServer`, when the REST API is served, becomes the kubeconfig's `server` (kubectl). */
+export async function ensureAdminKubeconfig(dataDir: string, ca: ClusterCa, server: string, restServer?: string): Promise<string> {
   const path = join(dataDir, ADMIN_KUBECONFIG_FILE);
   if (await readSecretFile(path)) return path;
   const admin = await issueAdminCertificate(ca);
-  const config = adminKubeconfig({ server, caPem: ca.certPem, certPem: admin.certPem, keyPem: admin.keyPem });
+  const config = adminKubeconfig({ server, ...(restServer !== undefined ? { restServer } : {}), caPem: ca.certPem, certPem: admin.certPem, keyPem: admin.keyPem });
   await writeSecretFile(path, serializeKubeconfig(config));
   return path;
 }

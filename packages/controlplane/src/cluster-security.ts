@@ -50,7 +50,13 @@ export interface SecurityOptions {
   readonly audit: AuditLog;
 }
 
-export function createRequestGuard(options: SecurityOptions): { guard: RequestGuard; serviceAccounts: ServiceAccountTokens } {
+/** The guard of the gRPC door, and its authenticator and authorizer for the REST door (the same decisions on both). */
+export function createRequestGuard(options: SecurityOptions): {
+  guard: RequestGuard;
+  serviceAccounts: ServiceAccountTokens;
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+} {
   const { informers } = options;
   const accounts = informers.informerFor<ServiceAccount>('ServiceAccount');
   const serviceAccounts = new ServiceAccountTokens(options.serviceAccountKeyPem);
@@ -63,7 +69,7 @@ export function createRequestGuard(options: SecurityOptions): { guard: RequestGu
     new NodeAuthorizer(nodeGraphFrom(informers), { leaseNamespace: NODE_LEASE_NAMESPACE }),
     new RbacAuthorizer(rbacSourceFrom(informers)),
   );
-  return { guard: new RequestGuard({ authenticator, authorizer, audit: options.audit }), serviceAccounts };
+  return { guard: new RequestGuard({ authenticator, authorizer, audit: options.audit }), serviceAccounts, authenticator, authorizer };
 }
 
 /** The informers node credentials read (Nodes, and the join-token Secrets). */

@@ -9,6 +9,7 @@ import {
   BACKOFF,
   Backoff,
   nodeApiServiceDefinition,
+  openApiV3,
   RotatingCertificateProvider,
   type Node,
   type NodeApiHandlers,
@@ -45,6 +46,8 @@ import { leaderOnly } from './grpc/leader-only.js';
 import { OpenStreams } from './grpc/watch-stream.js';
 import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
 import { listenAddresses, splitHostPort } from './listen-addresses.js';
+import { startRestServer, type RunningRestServer } from './rest/rest-server.js';
+import { kindColumns } from './rest/tables.js';
 import { NodeRegistrar, type NodeTimings } from './nodes/node-registrar.js';
 import { PodCidrAllocator, type PodNetworkConfig } from './nodes/pod-cidr-allocator.js';
 import { ResourceMetricsApi } from './api/resource-metrics-api.js';
@@ -68,6 +71,8 @@ export interface ControlPlaneConfig {
   readonly grpcAddress: string;
   /** host:port for /healthz, /readyz, /metrics; port 0 picks a free one. */
   readonly httpAddress: string;
+  /** host:port of the Kubernetes REST API (kubectl; --rest-listen); port 0 picks a free one; absent: not served. */
+  readonly restAddress?: string;
   readonly shutdownGraceMs: number;
   readonly nodeTimings: NodeTimings;
   /** Bin-pack (best fit, the default) or spread (least allocated). */
@@ -129,6 +134,7 @@ export class ControlPlane {
   private store?: Store;
   private grpc?: RunningGrpcServer;
   private http?: RunningHttpServer;
+  private rest?: RunningRestServer;
   private agents?: AgentProxy;
   private readonly streams = new OpenStreams();
   private informers?: InformerFactory;
@@ -147,11 +153,11 @@ export class ControlPlane {
     private readonly log: Logger,
   ) {}
 
-  async start(): Promise<{ grpcAddress: string; grpcAddresses: readonly string[]; httpAddress: string; adminKubeconfig: string; tokenFile: string }> {
+  async start(): Promise<{ grpcAddress: string; grpcAddresses: readonly string[]; httpAddress: string; restAddress?: string; adminKubeconfig: string; tokenFile: string }> {
     // Checked before anything starts, so a typo fails fast with the flag's value.
     const grpcAddresses = listenAddresses(this.config.grpcAddress);
     const { dataDir } = this.config;
-    const sans = this.servingSans(grpcAddresses);
+    const sans = this.servingSans([...grpcAddresses, ...(this.config.restAddress !== undefined ? [this.config.restAddress] : [])]);
     const identity = await loadClusterIdentity(dataDir, sans);
     const secrets = await EncryptedSecretCodec.open(join(dataDir, SECRETS_KEY_FILE));
     this.audit = this.config.audit ? await AuditLog.open(this.config.audit) : AuditLog.disabled();
@@ -206,7 +212,7 @@ export class ControlPlane {
       ...credentialInformers(informers),
       certificateTtlMs: this.config.nodeCertTtlMs,
     });
-    const { guard, serviceAccounts } = createRequestGuard({
+    const { guard, serviceAccounts, authenticator, authorizer } = createRequestGuard({
       informers,
       credentials,
       serviceAccountKeyPem: identity.serviceAccountKey.privateKeyPem,
@@ -248,6 +254,24 @@ export class ControlPlane {
       serving.serverCredentials({ requireClientCertificate: false }),
     );
     this.scheduleServingRenewal(serving, identity, sans);
+    if (this.config.restAddress !== undefined) {
+      const [restHost, restPort] = splitHostPort(this.config.restAddress);
+      const restLog = this.log.child({ component: 'rest' });
+      const audit = this.audit;
+      this.rest = await startRestServer({
+        host: restHost,
+        port: restPort,
+        certificates: serving,
+        authenticator,
+        authorizer,
+        api,
+        objects,
+        log: restLog,
+        columnsOf: kindColumns,
+        openApi: openApiV3(),
+        audit: (entry) => audit.record(entry),
+      });
+    }
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);
     this.http = await startHttpServer(httpHost, httpPort, {
       metrics: metricsRegistry,
@@ -257,12 +281,14 @@ export class ControlPlane {
         { name: 'leadership', check: async () => this.leadershipDetail() },
       ],
     });
-    const adminKubeconfig = await ensureAdminKubeconfig(dataDir, identity.ca, `https://${this.announcedAddress(this.grpc.address)}`);
+    const restServer = this.rest ? `https://${this.announcedAddress(this.rest.address)}` : undefined;
+    const adminKubeconfig = await ensureAdminKubeconfig(dataDir, identity.ca, `https://${this.announcedAddress(this.grpc.address)}`, restServer);
     this.startLeaderElection(store, election);
     return {
       grpcAddress: this.grpc.address,
       grpcAddresses: this.grpc.addresses,
       httpAddress: this.http.address,
+      ...(this.rest ? { restAddress: this.rest.address } : {}),
       adminKubeconfig,
       tokenFile: join(dataDir, TOKEN_FILE),
     };
@@ -308,8 +334,8 @@ export class ControlPlane {
   }
 
   /** Every host the serving certificate must name: what we listen on, advertise, and were told. */
-  private servingSans(grpcAddresses: readonly string[]): string[] {
-    const listened = grpcAddresses.map((address) => splitHostPort(address)[0]).filter((host) => host !== '0.0.0.0' && host !== '::' && host !== '[::]');
+  private servingSans(listenAddresses: readonly string[]): string[] {
+    const listened = listenAddresses.map((address) => splitHostPort(address)[0]).filter((host) => host !== '0.0.0.0' && host !== '::' && host !== '[::]');
     return [...new Set([...listened, ...this.config.advertiseAddresses, ...this.config.tlsSans])];
   }
 
@@ -350,8 +376,10 @@ export class ControlPlane {
     // their own (clients resume from their last revision elsewhere or later);
     // in-flight unary requests complete within the grace period.
     const stopping = this.grpc?.stop(this.config.shutdownGraceMs);
+    const restStopping = this.rest?.stop(this.config.shutdownGraceMs);
     this.streams.endAll('the control plane is shutting down; reconnect');
     await stopping;
+    await restStopping;
     await this.metricsScraper?.stop();
     await this.etcdCare?.close();
     this.agents?.close();

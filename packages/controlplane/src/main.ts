@@ -35,6 +35,7 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --listen        gRPC API address (default 127.0.0.1:7400; port 0 picks a free port); several
                   comma-separated addresses are all served, the first being the primary
   --http-listen   /healthz, /readyz and /metrics address (default 127.0.0.1:7401)
+  --rest-listen   Kubernetes REST API address for kubectl (default 127.0.0.1:6443; "off" serves none)
   --heartbeat-interval-ms  how often agents heartbeat (default 500); longer in a large fleet (below)
   --lease-duration-ms      a node not heard from for this long is NotReady (default 1500: three heartbeats;
                            it keeps that ratio to the interval a node is told)
@@ -99,6 +100,7 @@ function parseFlags() {
         'audit-log-max-files': { type: 'string', default: '10' },
         listen: { type: 'string', default: '127.0.0.1:7400' },
         'http-listen': { type: 'string', default: '127.0.0.1:7401' },
+        'rest-listen': { type: 'string', default: '127.0.0.1:6443' },
         'log-level': { type: 'string', default: 'info' },
         'heartbeat-interval-ms': { type: 'string', default: '500' },
         'lease-duration-ms': { type: 'string', default: '1500' },
@@ -250,6 +252,7 @@ const controlPlane = new ControlPlane(
     ...(etcdMember ? { etcdMember } : {}),
     grpcAddress: flags.listen,
     httpAddress: flags['http-listen'],
+    ...(flags['rest-listen'] === 'off' ? {} : { restAddress: flags['rest-listen'] }),
     shutdownGraceMs: 5000,
     dataDir: flags['data-dir'],
     advertiseAddresses: list(flags['advertise-address']),

@@ -2,7 +2,7 @@
 // admin kubeconfig the control plane wrote (the same file ctl is given).
 import { readFileSync } from 'node:fs';
 import { credentials, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
-import { createApiClient, parseKubeconfig, type ApiClient } from '@skiff/api';
+import { clusterServers, createApiClient, parseKubeconfig, type ApiClient } from '@skiff/api';
 
 export interface AdminCredentials {
   readonly caPem: string;
@@ -26,7 +26,8 @@ export function readAdminCredentials(kubeconfigPath: string): AdminCredentials {
     caPem: data(cluster['certificate-authority-data'], 'certificate-authority-data'),
     certPem: data(user?.['client-certificate-data'], 'client-certificate-data'),
     keyPem: data(user?.['client-key-data'], 'client-key-data'),
-    address: cluster.server.replace(/^https:\/\//, ''),
+    // The first gRPC server: `server` itself is the REST API's when the kubeconfig lists gRPC servers in its extension.
+    address: (clusterServers(cluster)[0] ?? cluster.server).replace(/^https:\/\//, ''),
   };
 }
 

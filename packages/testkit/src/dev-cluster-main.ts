@@ -96,6 +96,8 @@ async function runSingle(): Promise<void> {
     etcdPeerPort: 2480,
     grpcAddress: '127.0.0.1:7400',
     httpAddress: '127.0.0.1:7401',
+    // kubectl's usual port.
+    controlPlaneArgs: ['--rest-listen', '127.0.0.1:6443'],
     // The documented pod network (10.244.0.0/16), not a test's leased slice.
     ownPodNetwork: false,
   });
@@ -122,6 +124,8 @@ async function runSingle(): Promise<void> {
   say('  npm run ctl -- get deployments');
   say('  npm run ctl -- scale deployment/web --replicas 5');
   say('  npm run ctl -- logs -f <pod>');
+  say(`kubectl works with the same kubeconfig (the Kubernetes REST API on https://${cluster.restAddress}):`);
+  say(`  KUBECONFIG=${cluster.adminKubeconfig} kubectl get pods`);
   say('');
   say(`Add a node: an agent joins with the join token in ${here(cluster.tokenFile)}:`);
   say(

@@ -180,7 +180,7 @@ export async function distributeSharedFiles(fromDataDir: string, toDataDir: stri
   }
 }
 
-/** The admin kubeconfig with every server listed (the first stays `server`, which kubectl uses). */
+/** The admin kubeconfig with every gRPC server listed for ctl (`server` stays the first plane's REST API, which kubectl uses). */
 async function withServers(path: string, servers: readonly string[]): Promise<string> {
   const config = parseKubeconfig(await readFile(path, 'utf8'), path);
   const urls = servers.map((server) => `https://${server}`);
@@ -188,7 +188,7 @@ async function withServers(path: string, servers: readonly string[]): Promise<st
     ...config,
     clusters: config.clusters.map((named) => {
       const others = (named.cluster.extensions ?? []).filter((e) => e.name !== SERVERS_EXTENSION);
-      const all = [...new Set([named.cluster.server, ...urls, ...clusterServers(named.cluster)])];
+      const all = [...new Set([...clusterServers(named.cluster), ...urls])];
       return { ...named, cluster: { ...named.cluster, extensions: [...others, { name: SERVERS_EXTENSION, extension: { servers: all } }] } };
     }),
   };

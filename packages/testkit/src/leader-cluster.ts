@@ -79,6 +79,8 @@ export async function startLeaderCluster(options: LeaderClusterOptions): Promise
           '--data-dir', dataDir,
           '--listen', '127.0.0.1:0',
           '--http-listen', '127.0.0.1:0',
+          // The REST API's default :6443 would be taken by the first of the planes.
+          '--rest-listen', '127.0.0.1:0',
           '--leader-id', `cp-${index}`,
           '--etcd-compaction-interval', '0',
           '--log-level', 'info',

@@ -110,6 +110,8 @@ export interface LocalCluster {
   /** The bound extraGrpcAddresses (real ports), in the order asked for. */
   readonly extraGrpcAddresses: readonly string[];
   readonly httpAddress: string;
+  /** The Kubernetes REST API (kubectl), host:port; bound on a free port (`--rest-listen 127.0.0.1:0`) unless controlPlaneArgs name one. */
+  readonly restAddress: string;
   readonly agents: readonly LocalAgent[];
   ctl(args: readonly string[], options?: RunCtlOptions): Promise<CtlResult>;
   /** An Api client over mutual TLS as the admin (to the primary address, or `address`). */
@@ -165,6 +167,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       grpcAddress: started.grpcAddress,
       extraGrpcAddresses: started.extraGrpcAddresses,
       httpAddress: started.httpAddress,
+      restAddress: started.restAddress,
       agents,
       restartControlPlane: async () => {
         if (controlPlane.running) await controlPlane.stop();
@@ -213,6 +216,7 @@ export interface StartedControlPlane {
   readonly grpcAddress: string;
   readonly extraGrpcAddresses: readonly string[];
   readonly httpAddress: string;
+  readonly restAddress: string;
   readonly adminKubeconfig: string;
   readonly tokenFile: string;
 }
@@ -230,6 +234,7 @@ export async function startControlPlane(etcdEndpoint: string, dataDir: string, o
       '--data-dir', dataDir,
       '--listen', [options.grpcAddress ?? '127.0.0.1:0', ...(options.extraGrpcAddresses ?? [])].join(','),
       '--http-listen', options.httpAddress ?? '127.0.0.1:0',
+      ...(options.controlPlaneArgs ?? []).includes('--rest-listen') ? [] : ['--rest-listen', '127.0.0.1:0'],
       '--log-level', options.logLevel ?? 'info',
       ...(options.controlPlaneArgs ?? []),
     ]),
@@ -240,6 +245,7 @@ export async function startControlPlane(etcdEndpoint: string, dataDir: string, o
       grpcAddress: string;
       grpcAddresses?: readonly string[];
       httpAddress: string;
+      restAddress?: string;
       adminKubeconfig: string;
       tokenFile: string;
     };
@@ -249,6 +255,7 @@ export async function startControlPlane(etcdEndpoint: string, dataDir: string, o
       // grpcAddresses lists the primary first, then the extra ones.
       extraGrpcAddresses: (announced.grpcAddresses ?? []).slice(1),
       httpAddress: announced.httpAddress,
+      restAddress: announced.restAddress ?? '',
       adminKubeconfig: announced.adminKubeconfig,
       tokenFile: announced.tokenFile,
     };

@@ -18,9 +18,10 @@ import {
   type EndpointSlice,
   type Service,
   type ServiceAccount,
+  podStatusText,
 } from '@skiff/api';
 import { describe, expect, it } from 'vitest';
-import { podStatusText } from './columns.js';
+
 import { renderObjects } from './render-objects.js';
 
 const NOW = new Date('2024-05-01T12:00:00.000Z');

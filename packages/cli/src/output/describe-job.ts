@@ -3,8 +3,8 @@
 // completions, times and pod counts; a CronJob's schedule, policies and
 // active Jobs.
 import type { CronJob, Job, Pod } from '@skiff/api';
-import { formatAge } from './age.js';
-import { jobDuration } from './job-columns.js';
+import { formatAge } from '@skiff/api';
+import { jobDuration } from '@skiff/api';
 import { renderTable } from './table.js';
 
 function field(label: string, value: string, width: number): string {

@@ -2,8 +2,8 @@
 // observed state, then the events that mention the object.
 import type { Event, KindInfo, ResourceObject } from '@skiff/api';
 import { stringify } from 'yaml';
-import { formatAge } from './age.js';
-import { byLastSeen, firstSeen, lastSeen } from './event-times.js';
+import { formatAge } from '@skiff/api';
+import { byLastSeen, firstSeen, lastSeen } from '@skiff/api';
 import { renderTable } from './table.js';
 
 /** `extra`: kind-specific lines (a Deployment's replica summary…), printed before the events. */

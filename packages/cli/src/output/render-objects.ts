@@ -2,8 +2,8 @@
 import { qualifiedName, type Event, type KindInfo, type ResourceObject } from '@skiff/api';
 import { stringify } from 'yaml';
 import { CliError } from '../errors.js';
-import { columnsFor } from './columns.js';
-import { byLastSeen } from './event-times.js';
+import { columnsFor } from '@skiff/api';
+import { byLastSeen } from '@skiff/api';
 import { renderTable } from './table.js';
 
 export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name';

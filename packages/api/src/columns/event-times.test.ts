@@ -1,4 +1,4 @@
-import type { Event } from '@skiff/api';
+import type { Event } from '../core.js';
 import { describe, expect, it } from 'vitest';
 import { byLastSeen, firstSeen, lastSeen } from './event-times.js';
 

@@ -1,7 +1,7 @@
 // kubectl's text for Services and EndpointSlices (its printers.go:
 // getServiceExternalIP, makePortString, formatDiscoveryPorts,
 // formatDiscoveryEndpoints), so `ctl get svc` reads like `kubectl get svc`.
-import type { EndpointSlice, Service } from '@skiff/api';
+import type { EndpointSlice, Service } from '../core.js';
 
 /** kubectl truncates a LoadBalancer's ingress list to this width unless -o wide. */
 const LOAD_BALANCER_WIDTH = 16;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HorizontalPodAutoscaler, MetricSpec, MetricStatus } from '@skiff/api';
+import type { HorizontalPodAutoscaler, MetricSpec, MetricStatus } from '../core.js';
 import { hpaTargets } from './hpa-columns.js';
 
 const cpu = (percent: number): MetricSpec => ({ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: percent } } });

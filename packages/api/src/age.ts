@@ -1,3 +1,4 @@
+// (Shared by ctl and the REST API's tables.)
 // kubectl's short ages (apimachinery's HumanDuration): 45s, 5m10s, 3h20m, 4d,
 // 2y30d, 9y; a time more than a second in the future (clock skew) is <invalid>.
 export function formatAge(since: string | undefined, now: Date = new Date()): string {

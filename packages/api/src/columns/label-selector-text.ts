@@ -1,5 +1,5 @@
 // kubectl's text of a label selector: terms sorted by key, values sorted.
-import { selectorFromLabelSelector, type LabelSelector } from '@skiff/api';
+import { selectorFromLabelSelector, type LabelSelector } from '../core.js';
 
 export function labelSelectorText(selector: LabelSelector): string {
   const terms: { key: string; term: LabelSelector }[] = [

@@ -2,7 +2,7 @@
 // formatHPAMetrics): "cpu: 45%/60%" per metric, "<unknown>" for the current
 // value until the controller has measured it, at most two metrics then
 // "+ N more...".
-import type { HorizontalPodAutoscaler } from '@skiff/api';
+import type { HorizontalPodAutoscaler } from '../core.js';
 
 const SHOWN = 2;
 

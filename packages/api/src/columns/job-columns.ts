@@ -1,8 +1,9 @@
 // kubectl's columns for Jobs and CronJobs (its current printers:
 // NAME STATUS COMPLETIONS DURATION AGE, and
 // NAME SCHEDULE TIMEZONE SUSPEND ACTIVE LAST SCHEDULE AGE).
-import { jobCompletionsText, jobStatusText, type CronJob, type Job, type LabelSelector, type ResourceObject } from '@skiff/api';
-import { formatAge } from './age.js';
+import { type CronJob, type Job, type LabelSelector, type ResourceObject } from '../core.js';
+import { jobCompletionsText, jobStatusText } from '../jobs.js';
+import { formatAge } from '../age.js';
 import { labelSelectorText } from './label-selector-text.js';
 
 interface Column {

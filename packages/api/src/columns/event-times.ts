@@ -1,6 +1,6 @@
 // When an Event was first and last seen, and kubectl's order for showing
 // events: by last sighting, oldest first (its SortableEvents).
-import type { Event } from '@skiff/api';
+import type { Event } from '../core.js';
 
 export function firstSeen(event: Event): string | undefined {
   return event.firstTimestamp ?? event.metadata.creationTimestamp;

@@ -21,8 +21,8 @@ import {
   type Service,
   type ServiceAccount,
   type Subject,
-} from '@skiff/api';
-import { formatAge } from './age.js';
+} from '../core.js';
+import { formatAge } from '../age.js';
 import { lastSeen } from './event-times.js';
 import { hpaTargets } from './hpa-columns.js';
 import { CRONJOB_COLUMNS, JOB_COLUMNS } from './job-columns.js';

@@ -1,0 +1,201 @@
+// GET, LIST, POST, PUT, PATCH and DELETE of one resource path, through
+// ApiService, so validation, defaulting and compare-and-swap are the same as
+// ctl's. What a request means lives there; here only the decoding of the
+// Kubernetes spelling (namespaces in the path, DeleteOptions, list envelopes).
+import {
+  AlreadyExistsError,
+  applyPatch,
+  ConflictError,
+  InvalidError,
+  isRecord,
+  NotFoundError,
+  type ResourceObject,
+} from '@skiff/api';
+import type { RequestAttributes, Verb } from '../auth/index.js';
+import type { ApiService } from '../api/api-service.js';
+import { fieldsMatch, parseFieldSelector } from './field-selector.js';
+import { requestAttributes, type ResourceRequest } from './request-info.js';
+import { handleScale } from './scale-subresource.js';
+import { includeObjectOf, toTable, wantsTable, type ColumnsOf } from './tables.js';
+
+export interface ResourceCall {
+  readonly request: ResourceRequest;
+  readonly verb: Verb;
+  readonly query: URLSearchParams;
+  readonly accept: string | undefined;
+  /** The media type of the body (for PATCH, which engine). */
+  readonly contentType: string;
+  readonly body: unknown;
+  /** Throws PermissionDeniedError. */
+  authorize(attributes: RequestAttributes): void;
+}
+
+export interface ResourceHandlerDeps {
+  readonly api: ApiService;
+  readonly columnsOf: ColumnsOf;
+  readonly clock?: () => Date;
+}
+
+export interface Answer {
+  readonly code: number;
+  readonly body: unknown;
+}
+
+const SCALABLE = new Set(['Deployment', 'ReplicaSet']);
+
+/** How often a PATCH is tried again when another writer won the race (the patch itself named no resourceVersion). */
+const PATCH_ATTEMPTS = 5;
+
+export async function handleResource(deps: ResourceHandlerDeps, call: ResourceCall): Promise<Answer> {
+  const { request, verb } = call;
+  if (request.subresource === 'scale' && SCALABLE.has(request.info.kind) && (verb === 'get' || verb === 'update' || verb === 'patch')) {
+    call.authorize(requestAttributes(verb, request));
+    return { code: 200, body: await handleScale(deps.api, { request, verb, contentType: call.contentType, body: call.body }) };
+  }
+  if (request.subresource !== undefined && request.subresource !== 'status') {
+    throw new NotFoundError(`${request.info.plural}/${request.subresource} is not served by this API server`);
+  }
+  if (request.subresource === 'status' && verb !== 'get') {
+    throw new InvalidError(`${request.info.plural}/status is read-only here: status is written by Skiff's controllers and agents`);
+  }
+  call.authorize(requestAttributes(verb, request));
+  switch (verb) {
+    case 'get': {
+      const object = await deps.api.get(refOf(request));
+      return { code: 200, body: maybeTable(deps, call, [object]) ?? object };
+    }
+    case 'list':
+      return { code: 200, body: await list(deps, call) };
+    case 'create':
+      return { code: 201, body: await write(deps, call, 'create') };
+    case 'update':
+      return { code: 200, body: await write(deps, call, 'update') };
+    case 'patch':
+      return { code: 200, body: await patch(deps, call) };
+    case 'delete':
+      return { code: 200, body: await remove(deps, call) };
+    default:
+      throw new InvalidError(`${verb} of ${request.info.plural} is not supported by this API server`);
+  }
+}
+
+function refOf(request: ResourceRequest): { kind: string; namespace?: string; name: string } {
+  return { kind: request.info.kind, ...(request.namespace !== undefined ? { namespace: request.namespace } : {}), name: request.name ?? '' };
+}
+
+function maybeTable(deps: ResourceHandlerDeps, call: ResourceCall, objects: readonly ResourceObject[], resourceVersion?: string): object | undefined {
+  if (!wantsTable(call.accept)) return undefined;
+  const now = (deps.clock ?? (() => new Date()))();
+  return toTable(deps.columnsOf(call.request.info), objects, {
+    include: includeObjectOf(call.query),
+    now,
+    ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+  });
+}
+
+async function list(deps: ResourceHandlerDeps, call: ResourceCall): Promise<object> {
+  const { request, query } = call;
+  const fields = parseFieldSelector(query.get('fieldSelector'));
+  const { items, revision } = await deps.api.list({
+    kind: request.info.kind,
+    ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
+    allNamespaces: request.namespace === undefined,
+    labelSelector: query.get('labelSelector') ?? '',
+    resourceVersion: query.get('resourceVersion') ?? '',
+  });
+  const selected = items.filter((item) => fieldsMatch(fields, item));
+  // limit/continue are not honoured yet: the whole list is one page, which Kubernetes clients accept (no continue token).
+  return (
+    maybeTable(deps, call, selected, String(revision)) ?? {
+      kind: `${request.info.kind}List`,
+      apiVersion: request.info.apiVersion,
+      metadata: { resourceVersion: String(revision) },
+      items: selected,
+    }
+  );
+}
+
+/** The body as an object of the request's kind, in the request's namespace (filled in when absent, refused when different). */
+function objectOf(call: ResourceCall, body: unknown): Record<string, unknown> {
+  const { request } = call;
+  if (!isRecord(body)) throw new InvalidError(`the request body must be a ${request.info.kind} object`);
+  const metadata = isRecord(body['metadata']) ? { ...body['metadata'] } : {};
+  if (request.namespace !== undefined) {
+    if (metadata['namespace'] === undefined || metadata['namespace'] === '') metadata['namespace'] = request.namespace;
+    else if (metadata['namespace'] !== request.namespace) {
+      throw new InvalidError(`metadata.namespace: "${String(metadata['namespace'])}" does not match the namespace of the request URL ("${request.namespace}")`);
+    }
+  }
+  if (request.name !== undefined) {
+    if (metadata['name'] === undefined || metadata['name'] === '') metadata['name'] = request.name;
+    else if (metadata['name'] !== request.name) {
+      throw new InvalidError(`metadata.name: "${String(metadata['name'])}" does not match the name in the request URL ("${request.name}")`);
+    }
+  }
+  return { apiVersion: request.info.apiVersion, kind: request.info.kind, ...body, metadata };
+}
+
+/** POST creates (AlreadyExists when present); PUT replaces (NotFound when absent). */
+async function write(deps: ResourceHandlerDeps, call: ResourceCall, verb: 'create' | 'update'): Promise<ResourceObject> {
+  const object = objectOf(call, call.body);
+  return applyAs(deps, call, object, verb);
+}
+
+async function applyAs(deps: ResourceHandlerDeps, call: ResourceCall, object: Record<string, unknown>, verb: Verb): Promise<ResourceObject> {
+  const { request, query } = call;
+  const result = await deps.api.apply(JSON.stringify(object), {
+    strict: query.get('fieldValidation') === 'Strict',
+    dryRun: query.get('dryRun') === 'All',
+    // Called once the stored object was read: the existence check Kubernetes' create and update make.
+    authorize: (found, info, namespace, name) => {
+      const what = `${info.plural} "${name}"${namespace ? ` in namespace "${namespace}"` : ''}`;
+      if (verb === 'create' && found === 'update') throw new AlreadyExistsError(`${what} already exists`);
+      if (verb !== 'create' && found === 'create') throw new NotFoundError(`${what} not found`);
+      call.authorize(requestAttributes(verb, { ...request, ...(namespace !== undefined && info.namespaced ? { namespace } : {}), name }));
+    },
+  });
+  return result.object;
+}
+
+async function patch(deps: ResourceHandlerDeps, call: ResourceCall): Promise<ResourceObject> {
+  for (let attempt = 1; ; attempt++) {
+    const current = (await deps.api.get(refOf(call.request))) as unknown as Record<string, unknown>;
+    // JSON patch, merge patch and strategic merge patch (by the kind's schema), @skiff/api's; others are 415.
+    const patched = applyPatch(call.contentType, current, call.body, call.request.info.kind);
+    const metadata = isRecord(patched['metadata']) ? patched['metadata'] : {};
+    // A patch that names a resourceVersion asked for exactly that one; otherwise it applies to what was read, by compare-and-swap.
+    const named = metadata['resourceVersion'] !== (current['metadata'] as Record<string, unknown>)['resourceVersion'];
+    const object = objectOf(call, { ...patched, metadata: { ...metadata, resourceVersion: metadata['resourceVersion'] ?? (current['metadata'] as Record<string, unknown>)['resourceVersion'] } });
+    try {
+      return await applyAs(deps, call, object, 'patch');
+    } catch (error) {
+      if (!(error instanceof ConflictError) || named || attempt >= PATCH_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** DeleteOptions from the body (kubectl) or the query (curl): gracePeriodSeconds, propagationPolicy, preconditions. */
+async function remove(deps: ResourceHandlerDeps, call: ResourceCall): Promise<ResourceObject> {
+  const options = isRecord(call.body) ? call.body : {};
+  const queryGrace = call.query.get('gracePeriodSeconds');
+  const grace = options['gracePeriodSeconds'] ?? (queryGrace === null ? undefined : Number(queryGrace));
+  const policy = options['propagationPolicy'] ?? call.query.get('propagationPolicy') ?? undefined;
+  if (policy !== undefined && policy !== 'Background' && policy !== 'Foreground') {
+    throw new InvalidError(
+      `propagationPolicy: ${JSON.stringify(policy)} is not supported; Skiff's garbage collector deletes dependents in the background (Background; Foreground is treated as Background). Orphan is not supported yet`,
+    );
+  }
+  const preconditions = isRecord(options['preconditions']) ? options['preconditions'] : {};
+  const ref = refOf(call.request);
+  if (typeof preconditions['uid'] === 'string') {
+    const current = await deps.api.get(ref);
+    if (current.metadata.uid !== preconditions['uid']) {
+      throw new ConflictError(
+        `Precondition failed: UID in precondition: ${preconditions['uid']}, UID in object meta: ${current.metadata.uid ?? ''}`,
+      );
+    }
+  }
+  const resourceVersion = typeof preconditions['resourceVersion'] === 'string' ? preconditions['resourceVersion'] : undefined;
+  if (grace !== undefined && typeof grace !== 'number') throw new InvalidError('gracePeriodSeconds: must be a number of seconds');
+  return deps.api.delete(ref, resourceVersion, grace === undefined ? {} : { gracePeriodSeconds: grace });
+}

@@ -1,0 +1,42 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { AlreadyExistsError, CompactedError, ConflictError, InvalidError, NotFoundError, PermissionDeniedError, UnsupportedPatchTypeError } from '@skiff/api';
+import { UnsupportedMediaTypeError } from './http-io.js';
+import { toStatus } from './status-errors.js';
+
+const log = pino({ level: 'silent' });
+const target = { group: 'apps', resource: 'deployments', name: 'web' };
+
+describe('errors as Kubernetes Status objects', () => {
+  it('maps each typed error to its code and reason, with details of the target', () => {
+    const cases = [
+      [new NotFoundError('deployments "web" not found'), 404, 'NotFound'],
+      [new AlreadyExistsError('exists'), 409, 'AlreadyExists'],
+      [new ConflictError('stale'), 409, 'Conflict'],
+      [new CompactedError('too old', 7), 410, 'Expired'],
+      [new PermissionDeniedError('user "x" cannot delete deployments in namespace "shop"'), 403, 'Forbidden'],
+      [new UnsupportedMediaTypeError('no'), 415, 'UnsupportedMediaType'],
+      [new UnsupportedPatchTypeError('application/apply-patch+yaml'), 415, 'UnsupportedMediaType'],
+    ] as const;
+    for (const [error, code, reason] of cases) {
+      expect(toStatus(error, log, target)).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: error.message });
+    }
+    expect(toStatus(new NotFoundError('x'), log, target).details).toEqual({ name: 'web', group: 'apps', kind: 'deployments' });
+  });
+
+  it('answers field errors 422 Invalid with one cause per field, and other bad input 400', () => {
+    const status = toStatus(new InvalidError('Deployment "web" is invalid', ['spec.replicas: must be ≥ 0', 'no field here']), log);
+    expect(status).toMatchObject({ code: 422, reason: 'Invalid' });
+    expect(status.details?.causes).toEqual([
+      { reason: 'FieldValueInvalid', field: 'spec.replicas', message: 'must be ≥ 0' },
+      { reason: 'FieldValueInvalid', message: 'no field here' },
+    ]);
+    expect(toStatus(new InvalidError('fieldSelector: bad'), log)).toMatchObject({ code: 400, reason: 'BadRequest' });
+  });
+
+  it('answers anything untyped 500 without its message', () => {
+    const status = toStatus(new Error('secret internals'), log);
+    expect(status).toMatchObject({ code: 500, reason: 'InternalError' });
+    expect(status.message).not.toContain('secret');
+  });
+});

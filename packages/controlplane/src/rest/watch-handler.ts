@@ -1,0 +1,92 @@
+// `?watch=true`: the changes of a collection as JSON lines of {type, object},
+// as kube-apiserver streams them. A watch that cannot go on (its
+// resourceVersion was compacted away, the store failed) ends with an ERROR
+// event carrying a Status (410 Expired after compaction), which client-go's
+// reflectors answer by listing again.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { selectorOf } from '../api/api-service.js';
+import { startWatchSession, watchStart } from '../api/watch-session.js';
+import { parseResourceVersion } from '../objects/object-codec.js';
+import type { ObjectStore } from '../objects/object-store.js';
+import type { WatchHandle } from '../store/store.js';
+import { fieldsMatch, parseFieldSelector } from './field-selector.js';
+import { requestAttributes } from './request-info.js';
+import type { ResourceCall } from './resource-handlers.js';
+import { toStatus } from './status-errors.js';
+import { includeObjectOf, toTable, wantsTable, type ColumnsOf } from './tables.js';
+
+export interface WatchDeps {
+  readonly objects: ObjectStore;
+  readonly log: Logger;
+  readonly columnsOf: ColumnsOf;
+  /** Registers the watch so shutdown can end it; returns the unregister function. */
+  readonly track: (end: () => void) => () => void;
+  readonly clock?: () => Date;
+}
+
+/**
+ * Authorizes and opens the watch; resolves once it is streaming. Errors before
+ * the first byte (a bad selector, a denial) are thrown for the caller to
+ * answer as a plain Status; later ones end the stream with an ERROR event.
+ */
+export async function serveWatch(deps: WatchDeps, call: ResourceCall, incoming: IncomingMessage, response: ServerResponse): Promise<void> {
+  const { request, query } = call;
+  call.authorize(requestAttributes('watch', request));
+  const labels = selectorOf(query.get('labelSelector') ?? '');
+  const fields = parseFieldSelector(query.get('fieldSelector'));
+  const table = wantsTable(call.accept);
+  const columns = deps.columnsOf(request.info);
+  const include = includeObjectOf(query);
+  const now = deps.clock ?? (() => new Date());
+  const timeoutSeconds = Number(query.get('timeoutSeconds') ?? '0');
+
+  let finished = false;
+  let handle: WatchHandle | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const writeEvent = (type: string, object: unknown): void => {
+    if (!finished) response.write(`${JSON.stringify({ type, object })}\n`);
+  };
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    untrack();
+    clearTimeout(timer);
+    void handle?.close();
+    response.end();
+  };
+  const untrack = deps.track(finish);
+  incoming.on('close', finish);
+  response.on('close', finish);
+
+  response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
+  // Send the headers now: kubectl waits for them before it prints anything.
+  response.flushHeaders();
+  try {
+    handle = await startWatchSession(
+      deps.objects,
+      {
+        info: request.info,
+        namespace: request.namespace,
+        matches: (object) => labels.matches(object.metadata.labels) && fieldsMatch(fields, object),
+        ...watchStart(parseResourceVersion(query.get('resourceVersion') ?? undefined)),
+      },
+      {
+        send: (type, object, revision) => {
+          const stamped = { ...object, metadata: { ...object.metadata, resourceVersion: object.metadata.resourceVersion ?? String(revision) } };
+          writeEvent(type, table ? toTable(columns, [stamped], { include, now: now(), resourceVersion: String(revision) }) : stamped);
+        },
+        end: (error) => {
+          writeEvent('ERROR', toStatus(error, deps.log));
+          finish();
+        },
+      },
+    );
+  } catch (error) {
+    writeEvent('ERROR', toStatus(error, deps.log));
+    finish();
+    return;
+  }
+  if (finished) void handle.close();
+  else if (timeoutSeconds > 0) timer = setTimeout(finish, timeoutSeconds * 1000);
+}
