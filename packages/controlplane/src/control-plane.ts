@@ -3,11 +3,8 @@
 // only parses flags and handles signals.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import {
   apiServiceDefinition,
-  BACKOFF,
-  Backoff,
   nodeApiServiceDefinition,
   openApiV3,
   RotatingCertificateProvider,
@@ -46,6 +43,7 @@ import { leaderOnly } from './grpc/leader-only.js';
 import { OpenStreams } from './grpc/watch-stream.js';
 import { startHttpServer, type RunningHttpServer } from './http/http-server.js';
 import { listenAddresses, splitHostPort } from './listen-addresses.js';
+import { cachedStore, waitForStore } from './store-startup.js';
 import { startRestServer, type RunningRestServer } from './rest/rest-server.js';
 import { kindColumns } from './rest/tables.js';
 import { NodeRegistrar, type NodeTimings } from './nodes/node-registrar.js';
@@ -56,7 +54,7 @@ import { LeaderLoops } from './leader-loops.js';
 import { ObjectStore } from './objects/object-store.js';
 import type { Strategy } from './scheduler/index.js';
 import { EtcdCare, type EtcdCareConfig } from './etcd-care.js';
-import { DEFAULT_WATCH_CACHE_SIZE, EtcdStore, GroupCommit, WatchCache, type Store } from './store/index.js';
+import { EtcdStore, type Store } from './store/index.js';
 
 /** setTimeout's largest delay (about 24.8 days); a longer wait is re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -175,7 +173,7 @@ export class ControlPlane {
       hostPathAdmission(new Set(this.config.allowHostPathNamespaces ?? [])),
     );
     const tokens = new JoinTokens(objects);
-    await this.waitForStore(async () => {
+    await waitForStore(this.log, async () => {
       await api.ensureBuiltinNamespaces();
       await ensureBootstrapRbac(objects);
     });
@@ -393,35 +391,4 @@ export class ControlPlane {
     await this.store?.close();
     await this.etcdMember?.stop();
   }
-
-  /** etcd may start after us (or be restarting): retry with capped back-off, saying so. */
-  private async waitForStore(step: () => Promise<void>): Promise<void> {
-    const backoff = new Backoff(BACKOFF.storeStartup);
-    for (;;) {
-      try {
-        await step();
-        return;
-      } catch (error) {
-        if (backoff.attempts >= 59) throw error;
-        const waitMs = backoff.next();
-        const attempt = backoff.attempts;
-        this.log.warn({ err: error, attempt, waitMs }, 'store not ready; retrying');
-        await delay(waitMs);
-      }
-    }
-  }
-}
-
-/**
- * The store every part of this control plane uses: etcd, read through the
- * watch cache (lists and watches from memory, one etcd watch in all), with
- * concurrent single writes group-committed into shared transactions.
- */
-function cachedStore(etcd: EtcdStore, config: Pick<ControlPlaneConfig, 'watchCacheSize' | 'groupCommit'>, log: Logger): Store {
-  const size = config.watchCacheSize ?? DEFAULT_WATCH_CACHE_SIZE;
-  const reads =
-    size === 0
-      ? etcd
-      : new WatchCache(etcd, { windowSize: size, onRelist: (reason) => log.warn({ reason }, 'watch cache relisting') });
-  return config.groupCommit === false ? reads : new GroupCommit(reads);
 }
