@@ -150,6 +150,13 @@ describe('the apply merge', () => {
     expect(applied['status']).toEqual({ replicas: 1 });
   });
 
+  it('leaves the object as it was, time included, when the same configuration is applied again', () => {
+    const created = apply(undefined, base, 'kubectl');
+    expect(serverSideApply({ current: created, applied: base, manager: 'kubectl', force: false, schema, now: new Date('2026-12-03T00:00:00Z') })).toEqual(created);
+    const changed = serverSideApply({ current: created, applied: deployment({ replicas: 3 }), manager: 'kubectl', force: false, schema, now: new Date('2026-12-03T00:00:00Z') });
+    expect(managers(changed)[0]?.time).toBe('2026-12-03T00:00:00Z');
+  });
+
   it('refuses an apply without a manager or one that sets managedFields', () => {
     expect(() => apply(undefined, base, '')).toThrow(InvalidError);
     expect(() => apply(undefined, { ...base, metadata: { name: 'web', managedFields: [] } }, 'kubectl')).toThrow(/managedFields must not be set/u);

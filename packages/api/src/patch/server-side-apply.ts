@@ -257,11 +257,15 @@ export function serverSideApply(input: ApplyInput): Record<string, unknown> {
   for (const path of dropped.sort((a, b) => a.length - b.length)) removeAt(merged, JSON.parse(path) as string[]);
 
   const apiVersion = typeof applied['apiVersion'] === 'string' ? applied['apiVersion'] : '';
-  const managedFields: ManagedFieldsEntry[] = [
-    ...others.filter((other) => other.fields.size > 0).map((other) => ({ ...other.entry, fieldsV1: toFieldsV1(other.fields) })),
-    { manager, operation: 'Apply', apiVersion, time: input.now.toISOString().replace(/\.\d+Z$/u, 'Z'), fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(appliedSet) },
-  ];
+  const fieldsV1 = toFieldsV1(appliedSet);
+  const mineAfter: ManagedFieldsEntry = { manager, operation: 'Apply', apiVersion, time: input.now.toISOString().replace(/\.\d+Z$/u, 'Z'), fieldsType: 'FieldsV1', fieldsV1 };
+  const managedFields: ManagedFieldsEntry[] = [...others.filter((other) => other.fields.size > 0).map((other) => ({ ...other.entry, fieldsV1: toFieldsV1(other.fields) })), mineAfter];
   (merged['metadata'] as Record<string, unknown>)['managedFields'] = managedFields;
+  // Re-applying the same configuration changes nothing, not even the time: ApiService then answers "unchanged" without a write.
+  if (mine && isDeepStrictEqual(mine.fieldsV1, fieldsV1) && isDeepStrictEqual({ ...merged, metadata: { ...(merged['metadata'] as object), managedFields: entries } }, current)) {
+    mineAfter.time = mine.time;
+    (merged['metadata'] as Record<string, unknown>)['managedFields'] = entries;
+  }
   return merged;
 }
 
