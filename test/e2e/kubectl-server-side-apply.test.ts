@@ -46,6 +46,13 @@ describe('kubectl apply --server-side', () => {
     expect(conflicting.stderr).toMatch(/--force-conflicts/);
     expect((await stored()).spec.replicas).toBe(2);
 
+    // The same value from a third manager is shared ownership: recorded, no conflict; then both conflict.
+    const sharing = await run(['apply', '--server-side', '--field-manager', 'sharer', '-f', '-'], 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ssa\n  namespace: default\nspec:\n  replicas: 2\n');
+    expect(sharing.code, sharing.stderr).toBe(0);
+    expect((await stored()).metadata.managedFields?.map((entry) => entry.manager)).toEqual(['kubectl', 'sharer']);
+    const twice = await run(['apply', '--server-side', '--field-manager', 'other', '-f', '-'], deployment(5, 'busybox:1.37'));
+    expect(twice.stderr).toMatch(/^error: Apply failed with 2 conflicts: conflicts with "kubectl":\n- \.spec\.replicas\nconflicts with "sharer":\n- \.spec\.replicas$/m);
+
     const forced = await run(['apply', '--server-side', '--field-manager', 'other', '--force-conflicts', '-f', '-'], deployment(5, 'busybox:1.37'));
     expect(forced.code, forced.stderr).toBe(0);
     const taken = await stored();
@@ -53,6 +60,7 @@ describe('kubectl apply --server-side', () => {
     const owners = (manager: string): ManagedFieldsEntry | undefined => taken.metadata.managedFields?.find((entry) => entry.manager === manager);
     expect(owners('other')?.fieldsV1).toMatchObject({ 'f:spec': { 'f:replicas': {} } });
     expect(owners('kubectl')?.fieldsV1['f:spec']).not.toHaveProperty('f:replicas');
+    expect(owners('sharer')).toBeUndefined();
   });
 
   test('the conflict is a 409 Status with FieldManagerConflict causes; a missing fieldManager is a 400', async () => {

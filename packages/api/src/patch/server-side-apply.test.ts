@@ -106,6 +106,10 @@ describe('conflicts between managers', () => {
   it('words the message as Kubernetes does', () => {
     const created = apply(undefined, base, 'kubectl');
     expect(() => apply(created, deployment({ replicas: 3 }), 'other')).toThrow('Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas');
+    const shared = apply(created, deployment({ replicas: 2 }), 'sharer');
+    expect(() => apply(shared, deployment({ replicas: 3, template: template(container('app', 'nginx:2')) }), 'other')).toThrow(
+      'Apply failed with 3 conflicts: conflicts with "kubectl":\n- .spec.replicas\n- .spec.template.spec.containers[name="app"].image\nconflicts with "sharer":\n- .spec.replicas',
+    );
   });
 
   it('force moves ownership: the first manager can no longer drop the field it lost', () => {

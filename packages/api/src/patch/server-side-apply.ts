@@ -10,10 +10,10 @@
 //   lists such as ports by port+protocol use the first key only), sets of
 //   primitives where the strategy is `merge`; every other list is atomic (one
 //   leaf owned as a whole). No `x-kubernetes-list-type`/`map-type` nuances.
-// - Only Apply operations are recorded. POST, PUT and the other patch types
-//   keep whatever managedFields the object has but add no Update entry, so
-//   only appliers conflict with one another; an object written only by
-//   ctl/kubectl create has no owners and any applier may change it.
+// - Only Apply operations are recorded. PUT, the other patch types, scale and
+//   ctl apply keep whatever managedFields the object has (apply-plan.ts) but
+//   add no Update entry, so only appliers conflict with one another; fields
+//   written any other way have no owner and any applier may change them.
 // - Fields leave the object only when the manager that applied them omits
 //   them and no other manager owns them; parents emptied that way stay
 //   (`spec: {}`), where Kubernetes would prune them.
@@ -269,12 +269,16 @@ export function serverSideApply(input: ApplyInput): Record<string, unknown> {
   return merged;
 }
 
-/** Kubernetes' wording: `Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas`. */
+/**
+ * Kubernetes' wording (structured-merge-diff's Conflicts.Error behind the apiserver's prefix):
+ * one conflict is `Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas`;
+ * several are listed per manager, managers sorted: `conflicts with "kubectl":\n- .spec.replicas`.
+ */
 function conflictMessage(causes: readonly ApplyConflictCause[]): string {
+  const [only] = causes;
+  if (causes.length === 1 && only) return `Apply failed with 1 conflict: ${only.message}: ${only.field}`;
   const byManager = new Map<string, string[]>();
   for (const cause of causes) byManager.set(cause.message, [...(byManager.get(cause.message) ?? []), cause.field]);
-  const parts = [...byManager].map(([message, fields]) =>
-    fields.length === 1 ? `${message}: ${fields[0] ?? ''}` : `${message.replace(/^conflict /u, 'conflicts ')}:\n${fields.map((field) => `- ${field}`).join('\n')}`,
-  );
-  return `Apply failed with ${String(causes.length)} conflict${causes.length === 1 ? '' : 's'}: ${parts.join('\n')}`;
+  const lines = [...byManager.keys()].sort().flatMap((message) => [`${message.replace(/^conflict /u, 'conflicts ')}:`, ...(byManager.get(message) ?? []).map((field) => `- ${field}`)]);
+  return `Apply failed with ${String(causes.length)} conflicts: ${lines.join('\n')}`;
 }
