@@ -162,7 +162,8 @@ async function applyAs(deps: ResourceHandlerDeps, call: ResourceCall, object: Re
 }
 
 async function patch(deps: ResourceHandlerDeps, call: ResourceCall): Promise<ResourceObject> {
-  if (isApplyPatch(call.contentType)) return serverSideApplyPatch(deps, call);
+  // call.contentType is the bare media type, lower case (rest-server's mediaTypeOf).
+  if (call.contentType === APPLY_PATCH) return serverSideApplyPatch(deps, call);
   for (let attempt = 1; ; attempt++) {
     const current = (await deps.api.get(refOf(call.request))) as unknown as Record<string, unknown>;
     // JSON patch, merge patch and strategic merge patch (by the kind's schema), @skiff/api's; others are 415.
@@ -177,10 +178,6 @@ async function patch(deps: ResourceHandlerDeps, call: ResourceCall): Promise<Res
       if (!(error instanceof ConflictError) || named || attempt >= PATCH_ATTEMPTS) throw error;
     }
   }
-}
-
-function isApplyPatch(contentType: string): boolean {
-  return (contentType.split(';')[0] ?? '').trim().toLowerCase() === APPLY_PATCH;
 }
 
 /**
