@@ -35,7 +35,7 @@ describe('the REST API on the wire', () => {
     const { cluster } = fixture();
     expect((await restRequest(cluster, 'POST', CONFIG_MAPS, { body: configMap('patched', 'a'), contentType: 'application/json' })).status).toBe(201);
     const patch = JSON.stringify({ data: { value: 'b' } });
-    const apply = await restRequest(cluster, 'PATCH', `${CONFIG_MAPS}/patched`, { body: patch, contentType: 'application/apply-patch+yaml' });
+    const apply = await restRequest(cluster, 'PATCH', `${CONFIG_MAPS}/patched`, { body: patch, contentType: 'application/x-unknown-patch+json' });
     expect(apply.status).toBe(415);
     expect(JSON.parse(apply.text)).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType' });
     const strategic = await restRequest(cluster, 'PATCH', `${CONFIG_MAPS}/patched`, { body: JSON.stringify({ data: { other: 'c' } }), contentType: 'application/strategic-merge-patch+json' });

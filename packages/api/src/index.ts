@@ -16,6 +16,16 @@ export {
 } from './patch/apply-patch.js';
 export { strategicMergePatch } from './patch/strategic-merge-patch.js';
 export {
+  APPLY_PATCH,
+  ApplyConflictError,
+  fieldSetOf,
+  fromFieldsV1,
+  serverSideApply,
+  toFieldsV1,
+  type ApplyConflictCause,
+  type ManagedFieldsEntry,
+} from './patch/server-side-apply.js';
+export {
   definitionName,
   groupVersionPath,
   openApiV3,

@@ -1,6 +1,7 @@
 // Resource shapes: the Kubernetes subset Skiff supports. The JSON Schemas in
 // schema/ are the authority on what is valid; these types describe what a
 // validated, defaulted object looks like.
+import type { ManagedFieldsEntry } from './patch/server-side-apply.js';
 import type { EnvFromSource, EnvVarSource, Volume, VolumeMount } from './volume-types.js';
 
 import type { Lifecycle, Probe } from './probe-types.js';
@@ -30,6 +31,8 @@ export interface ObjectMeta {
   labels?: Labels;
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];
+  /** Server-side apply's record of which manager owns which fields (patch/server-side-apply.ts). */
+  managedFields?: ManagedFieldsEntry[];
 }
 
 export interface TypeMeta {

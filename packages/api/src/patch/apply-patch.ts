@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { InvalidError, SkiffError } from '../errors.js';
 import type { KindName } from '../kinds.js';
 import { MANIFEST_SCHEMAS } from '../schema/index.js';
+import { APPLY_PATCH } from './server-side-apply.js';
 import { strategicMergePatch } from './strategic-merge-patch.js';
 
 // json-merge-patch is CommonJS without types: its one function Skiff uses, typed here.
@@ -21,11 +22,11 @@ export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
 export const PATCH_CONTENT_TYPES = [JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH] as const;
 export type PatchContentType = (typeof PATCH_CONTENT_TYPES)[number];
 
-/** A PATCH whose Content-Type is none of PATCH_CONTENT_TYPES: the REST front door answers 415. */
+/** A PATCH whose Content-Type is none of PATCH_CONTENT_TYPES (nor server-side apply's, which the REST door handles before): 415. */
 export class UnsupportedPatchTypeError extends SkiffError {
   readonly code = status.UNIMPLEMENTED;
   constructor(readonly contentType: string) {
-    super(`the server does not support patches of type ${JSON.stringify(contentType)}: use one of ${PATCH_CONTENT_TYPES.join(', ')}`);
+    super(`the server does not support patches of type ${JSON.stringify(contentType)}: use one of ${[...PATCH_CONTENT_TYPES, APPLY_PATCH].join(', ')}`);
   }
 }
 

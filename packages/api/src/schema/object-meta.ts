@@ -21,6 +21,23 @@ const ownerReference: JsonSchema = {
   },
 };
 
+/** Server-side apply's ownership records (patch/server-side-apply.ts), in Kubernetes' ManagedFieldsEntry shape. */
+const managedFieldsEntry: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['manager', 'operation'],
+  properties: {
+    manager: stringField,
+    operation: { type: 'string', enum: ['Apply', 'Update'] },
+    apiVersion: stringField,
+    time: stringField,
+    fieldsType: { type: 'string', enum: ['FieldsV1'] },
+    // FieldsV1 is free-form: nested `f:`/`k:` keys.
+    fieldsV1: { type: 'object' },
+    subresource: stringField,
+  },
+};
+
 export function objectMetaSchema(nameFormat: NameFormat): JsonSchema {
   return {
     type: 'object',
@@ -40,6 +57,7 @@ export function objectMetaSchema(nameFormat: NameFormat): JsonSchema {
       labels: labelsMap,
       annotations: annotationsMap,
       ownerReferences: mergedList(ownerReference, 'uid'),
+      managedFields: { type: 'array', items: managedFieldsEntry },
     },
   };
 }

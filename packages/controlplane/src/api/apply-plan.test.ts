@@ -93,6 +93,17 @@ describe('planApply: update', () => {
     expect(plan.object.metadata.deletionTimestamp).toBe('2026-03-04T06:00:00Z');
   });
 
+  it('keeps managedFields a manifest does not carry, and a change of managedFields alone is a change', () => {
+    const existing = stored(deployment());
+    const entry = { manager: 'kubectl', operation: 'Apply', apiVersion: 'apps/v1', time: '2026-03-04T06:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } } as const;
+    existing.metadata.managedFields = [{ ...entry, fieldsV1: { 'f:spec': {} } }];
+    const plan = planApply(deployment({ replicas: 3 }), existing, context);
+    expect(plan.object.metadata.managedFields).toEqual(existing.metadata.managedFields);
+    const shared = deployment();
+    shared.metadata.managedFields = [...existing.metadata.managedFields, { ...entry, manager: 'other', fieldsV1: { 'f:spec': {} } }];
+    expect(planApply(shared, existing, context).outcome).toBe('configured');
+  });
+
   it("keeps a pod's assigned node and a service's cluster IP the manifest leaves out", () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'shop' }, spec: { containers: [{ name: 'c', image: 'a:1' }] } };
     const boundPod = stored(pod as ResourceObject);

@@ -64,6 +64,9 @@ function mergeInto(existing: ResourceObject, manifest: ResourceObject): Resource
   };
   const ownerReferences = manifest.metadata.ownerReferences ?? existing.metadata.ownerReferences;
   if (ownerReferences) merged.metadata.ownerReferences = structuredClone(ownerReferences);
+  // Server-side apply's ownership records survive writes that do not carry them (ctl apply, a PUT without them), as in Kubernetes.
+  const managedFields = manifest.metadata.managedFields ?? existing.metadata.managedFields;
+  if (managedFields) merged.metadata.managedFields = structuredClone(managedFields);
   keepControllerAnnotations(existing, merged);
   if (existing.metadata.deletionTimestamp) merged.metadata.deletionTimestamp = existing.metadata.deletionTimestamp;
   if (existing.metadata.deletionGracePeriodSeconds !== undefined) merged.metadata.deletionGracePeriodSeconds = existing.metadata.deletionGracePeriodSeconds;
@@ -191,7 +194,8 @@ function desiredFields(object: ResourceObject): Record<string, unknown> {
 }
 
 function userMetadata(metadata: ObjectMeta): unknown {
-  return { labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {}, owners: metadata.ownerReferences ?? [] };
+  // managedFields too: a server-side apply that only shares ownership of a field changes nothing else.
+  return { labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {}, owners: metadata.ownerReferences ?? [], managedFields: metadata.managedFields ?? [] };
 }
 
 function withoutServerFields(metadata: ObjectMeta): ObjectMeta {

@@ -4,11 +4,15 @@
 // Kubernetes spelling (namespaces in the path, DeleteOptions, list envelopes).
 import {
   AlreadyExistsError,
+  APPLY_PATCH,
+  ApplyConflictError,
   applyPatch,
   ConflictError,
   InvalidError,
   isRecord,
+  MANIFEST_SCHEMAS,
   NotFoundError,
+  serverSideApply,
   type ResourceObject,
 } from '@skiff/api';
 import type { RequestAttributes, Verb } from '../auth/index.js';
@@ -158,6 +162,8 @@ async function applyAs(deps: ResourceHandlerDeps, call: ResourceCall, object: Re
 }
 
 async function patch(deps: ResourceHandlerDeps, call: ResourceCall): Promise<ResourceObject> {
+  // call.contentType is the bare media type, lower case (rest-server's mediaTypeOf).
+  if (call.contentType === APPLY_PATCH) return serverSideApplyPatch(deps, call);
   for (let attempt = 1; ; attempt++) {
     const current = (await deps.api.get(refOf(call.request))) as unknown as Record<string, unknown>;
     // JSON patch, merge patch and strategic merge patch (by the kind's schema), @skiff/api's; others are 415.
@@ -170,6 +176,43 @@ async function patch(deps: ResourceHandlerDeps, call: ResourceCall): Promise<Res
       return await applyAs(deps, call, object, 'patch');
     } catch (error) {
       if (!(error instanceof ConflictError) || named || attempt >= PATCH_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/**
+ * Server-side apply (@skiff/api's serverSideApply): creates the object when it
+ * is missing, merges into it otherwise; either way through ApiService, by
+ * compare-and-swap, tried again when another writer won the race.
+ */
+async function serverSideApplyPatch(deps: ResourceHandlerDeps, call: ResourceCall): Promise<ResourceObject> {
+  const { request, query } = call;
+  const manager = query.get('fieldManager') ?? '';
+  const force = query.get('force') === 'true';
+  const applied = objectOf(call, call.body);
+  if (applied['kind'] !== request.info.kind || applied['apiVersion'] !== request.info.apiVersion) {
+    throw new InvalidError(
+      `the applied configuration is a ${String(applied['kind'])} of ${String(applied['apiVersion'])}, but the URL names ${request.info.kind} of ${request.info.apiVersion}`,
+    );
+  }
+  const now = (deps.clock ?? (() => new Date()))();
+  for (let attempt = 1; ; attempt++) {
+    const current = await deps.api.get(refOf(request)).then(
+      (object) => object as unknown as Record<string, unknown>,
+      (error: unknown) => {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      },
+    );
+    const object = serverSideApply({ current, applied, manager, force, schema: MANIFEST_SCHEMAS[request.info.kind], now });
+    const metadata = object['metadata'] as Record<string, unknown>;
+    if (current) metadata['resourceVersion'] = (current['metadata'] as Record<string, unknown>)['resourceVersion'];
+    else delete metadata['resourceVersion'];
+    try {
+      return await applyAs(deps, call, object, current ? 'patch' : 'create');
+    } catch (error) {
+      const lostRace = (error instanceof ConflictError && !(error instanceof ApplyConflictError)) || error instanceof AlreadyExistsError;
+      if (!lostRace || attempt >= PATCH_ATTEMPTS) throw error;
     }
   }
 }

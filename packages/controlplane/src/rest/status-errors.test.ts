@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { AlreadyExistsError, CompactedError, ConflictError, InvalidError, NotFoundError, PermissionDeniedError, UnsupportedPatchTypeError } from '@skiff/api';
+import { AlreadyExistsError, ApplyConflictError, CompactedError, ConflictError, InvalidError, NotFoundError, PermissionDeniedError, UnsupportedPatchTypeError } from '@skiff/api';
 import { UnsupportedMediaTypeError } from './http-io.js';
 import { toStatus } from './status-errors.js';
 
@@ -16,12 +16,22 @@ describe('errors as Kubernetes Status objects', () => {
       [new CompactedError('too old', 7), 410, 'Expired'],
       [new PermissionDeniedError('user "x" cannot delete deployments in namespace "shop"'), 403, 'Forbidden'],
       [new UnsupportedMediaTypeError('no'), 415, 'UnsupportedMediaType'],
-      [new UnsupportedPatchTypeError('application/apply-patch+yaml'), 415, 'UnsupportedMediaType'],
+      [new UnsupportedPatchTypeError('application/x-unknown-patch'), 415, 'UnsupportedMediaType'],
     ] as const;
     for (const [error, code, reason] of cases) {
       expect(toStatus(error, log, target)).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: error.message });
     }
     expect(toStatus(new NotFoundError('x'), log, target).details).toEqual({ name: 'web', group: 'apps', kind: 'deployments' });
+  });
+
+  it('answers a server-side apply conflict 409 Conflict with one FieldManagerConflict cause per field', () => {
+    const causes = [{ reason: 'FieldManagerConflict', message: 'conflict with "kubectl"', field: '.spec.replicas' }] as const;
+    expect(toStatus(new ApplyConflictError(causes), log, target)).toMatchObject({
+      code: 409,
+      reason: 'Conflict',
+      message: 'Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas',
+      details: { name: 'web', kind: 'deployments', causes },
+    });
   });
 
   it('answers field errors 422 Invalid with one cause per field, and other bad input 400', () => {

@@ -3,7 +3,7 @@
 // code, which names the Status reason; anything else is a bug, logged with its
 // stack and answered 500 without leaking internals.
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { grpcCodeOf, InvalidError, UnsupportedPatchTypeError } from '@skiff/api';
+import { ApplyConflictError, grpcCodeOf, InvalidError, UnsupportedPatchTypeError } from '@skiff/api';
 import type { Logger } from 'pino';
 import { BodyTooLargeError, UnsupportedMediaTypeError } from './http-io.js';
 
@@ -71,6 +71,8 @@ export function toStatus(error: unknown, log: Logger, target: StatusTarget = {})
     if (fieldErrors.length === 0) return failureStatus(400, 'BadRequest', message, withDetails(details));
     return failureStatus(422, 'Invalid', message, { ...details, causes: fieldErrors.map(causeOf) });
   }
+  // Server-side apply's conflicts: kubectl prints the message and its --force-conflicts advice.
+  if (error instanceof ApplyConflictError) return failureStatus(409, 'Conflict', message, { ...details, causes: error.causes });
   if (error instanceof UnsupportedMediaTypeError || error instanceof UnsupportedPatchTypeError) return failureStatus(415, 'UnsupportedMediaType', message);
   if (error instanceof BodyTooLargeError) return failureStatus(413, 'RequestEntityTooLarge', message);
   const known = code === undefined ? undefined : REASONS.get(code);
