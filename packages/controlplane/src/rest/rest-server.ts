@@ -20,6 +20,8 @@ import { isWatch, parseResourcePath, requestAttributes, verbOf, type ResourceReq
 import { handleResource, type ResourceCall } from './resource-handlers.js';
 import { failureStatus, toStatus, type KubernetesStatus } from './status-errors.js';
 import { serveWatch } from './watch-handler.js';
+import { logOptionsOf, servePodLog } from './pod-log-handler.js';
+import type { PodAgentOf } from '../api/pod-log-target.js';
 import type { ColumnsOf } from './tables.js';
 
 export interface RestServerOptions {
@@ -38,6 +40,8 @@ export interface RestServerOptions {
   readonly audit?: (entry: RestAuditEntry) => void;
   /** `/openapi/v3` (the index) and `/openapi/v3/<group-version>` (@skiff/api openApiV3); absent: 404. */
   readonly openApi?: OpenApiV3;
+  /** The agent of a pod's node (grpc/agent-proxy.ts), for pods/log; absent: pods/log is 404. */
+  readonly agentOf?: PodAgentOf;
 }
 
 /** What the audit log records of a REST request (the gRPC door's AuditEntry; `method` is `REST <HTTP method>`). */
@@ -146,6 +150,12 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
     const verb = verbOf(method, parsed.request, watch);
     if (!verb || verb === 'deletecollection') {
       return sendJson(response, 405, failureStatus(405, 'MethodNotAllowed', `${method} is not supported on ${path}`));
+    }
+    const target = parsed.request;
+    if (method === 'GET' && target.info.kind === 'Pod' && target.subresource === 'log' && target.name && target.namespace && options.agentOf) {
+      options.authorizer.require(user, requestAttributes('get', target));
+      const tracked = { objects: options.objects, agentOf: options.agentOf, track: (end: () => void) => (watches.add(end), () => watches.delete(end)) };
+      return servePodLog(tracked, logOptionsOf(target.namespace, target.name, url.searchParams), response);
     }
     const call = callOf(parsed.request, verb, url.searchParams, request, await readBody(request), (attributes) => options.authorizer.require(user, attributes));
     const started = performance.now();
