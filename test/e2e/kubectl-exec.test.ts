@@ -1,0 +1,66 @@
+// The real kubectl's exec against the REST API's pods/exec (a WebSocket,
+// v5.channel.k8s.io, relayed to the agent as ctl exec is): output and the
+// exit code (the Status on channel 3), stdin with -i until it ends (v5's close
+// of channel 0), stderr kept apart, and the RBAC check (`create pods/exec`).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pod } from '@skiff/api';
+import { waitFor, type LocalCluster } from '@skiff/testkit';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { kubectl } from '../harness/kubectl.js';
+import { useRuncCluster } from '../harness/runc-cluster.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-exec-'));
+const fixture = useRuncCluster([{ name: 'node-a', cpu: '2', memory: '2Gi', pods: '10' }]);
+let cluster: LocalCluster;
+
+const run = (args: string[], stdin?: string) => kubectl(cluster.adminKubeconfig, dir, args, stdin === undefined ? {} : { stdin });
+
+beforeAll(async () => {
+  const { cluster: started, image } = fixture();
+  cluster = started;
+  const applied = await cluster.ctl(['apply', '-f', '-'], {
+    stdin: `apiVersion: v1
+kind: Pod
+metadata: { name: box }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: main
+      image: ${image}
+      command: ["/bin/sleep", "3600"]
+`,
+  });
+  expect(applied.code, applied.stderr).toBe(0);
+  await waitFor(
+    async () => {
+      const result = await cluster.ctl(['get', 'pod', 'box', '-o', 'json']);
+      return result.code === 0 && (JSON.parse(result.stdout) as Pod).status?.phase === 'Running';
+    },
+    { timeoutMs: 90_000, intervalMs: 250, description: 'pod box Running' },
+  );
+}, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('kubectl exec', () => {
+  test('prints the output and exits with the command\'s exit code', async () => {
+    expect(await run(['exec', 'box', '--', 'sh', '-c', 'echo hi; exit 3'])).toMatchObject({ code: 3, stdout: 'hi\n', stderr: 'command terminated with exit code 3\n' });
+    expect(await run(['exec', 'box', '--', 'sh', '-c', 'echo fine'])).toMatchObject({ code: 0, stdout: 'fine\n', stderr: '' });
+  });
+
+  test('stderr stays stderr', async () => {
+    expect(await run(['exec', 'box', '-c', 'main', '--', 'sh', '-c', 'echo out; echo err >&2'])).toMatchObject({ code: 0, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  test('-i passes stdin through until it ends', async () => {
+    expect(await run(['exec', '-i', 'box', '--', 'cat'], 'hello\nfrom stdin\n')).toMatchObject({ code: 0, stdout: 'hello\nfrom stdin\n', stderr: '' });
+  });
+
+  test('a container the pod lacks is refused before the upgrade, as a Status kubectl prints', async () => {
+    const result = await run(['exec', 'box', '-c', 'nope', '--', 'true']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/container .?nope.? not found/);
+  });
+});
