@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Pod } from '@skiff/api';
 import { waitFor, type LocalCluster } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { kubectl } from '../harness/kubectl.js';
+import { kubectl, tokenKubeconfig } from '../harness/kubectl.js';
 import { useRuncCluster } from '../harness/runc-cluster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-exec-'));
@@ -62,5 +62,20 @@ describe('kubectl exec', () => {
     const result = await run(['exec', 'box', '-c', 'nope', '--', 'true']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/container .?nope.? not found/);
+  });
+
+  test('view may read logs but not exec: a Forbidden Status, as kubectl shows it', async () => {
+    const applied = await cluster.ctl(['apply', '-f', '-'], {
+      stdin: 'apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: watcher, namespace: default }\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: { name: watcher-views, namespace: default }\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view }\nsubjects: [{ kind: ServiceAccount, name: watcher, namespace: default }]\n',
+    });
+    expect(applied.code, applied.stderr).toBe(0);
+    const issued = await cluster.ctl(['create', 'token', 'watcher']);
+    expect(issued.code, issued.stderr).toBe(0);
+    const watcher = tokenKubeconfig(cluster, dir, issued.stdout.trim());
+    const logs = await kubectl(watcher, dir, ['logs', 'box']);
+    expect(logs).toMatchObject({ code: 0, stdout: '' });
+    const denied = await kubectl(watcher, dir, ['exec', 'box', '--', 'true']);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toMatch(/Error from server \(Forbidden\): .*system:serviceaccount:default:watcher.*cannot create .*pods\/exec/);
   });
 });
