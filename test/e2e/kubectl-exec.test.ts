@@ -1,19 +1,21 @@
 // The real kubectl's exec against the REST API's pods/exec (a WebSocket,
 // v5.channel.k8s.io, relayed to the agent as ctl exec is): output and the
 // exit code (the Status on channel 3), stdin with -i until it ends (v5's close
-// of channel 0), stderr kept apart, and the RBAC check (`create pods/exec`).
+// of channel 0), stderr kept apart, -it on a real pseudo-terminal whose size
+// follows a resize (channel 4), and the RBAC check (`create pods/exec`).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from '@skiff/api';
-import { waitFor, type LocalCluster } from '@skiff/testkit';
+import { startOnTerminal, waitFor, type CtlOnTerminal, type LocalCluster } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { kubectl, tokenKubeconfig } from '../harness/kubectl.js';
+import { KUBECTL, kubectl, tokenKubeconfig } from '../harness/kubectl.js';
 import { useRuncCluster } from '../harness/runc-cluster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-exec-'));
 const fixture = useRuncCluster([{ name: 'node-a', cpu: '2', memory: '2Gi', pods: '10' }]);
 let cluster: LocalCluster;
+const terminals: CtlOnTerminal[] = [];
 
 const run = (args: string[], stdin?: string) => kubectl(cluster.adminKubeconfig, dir, args, stdin === undefined ? {} : { stdin });
 
@@ -42,7 +44,10 @@ spec:
   );
 }, 120_000);
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  for (const terminal of terminals) terminal.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('kubectl exec', () => {
   test('prints the output and exits with the command\'s exit code', async () => {
@@ -78,4 +83,23 @@ describe('kubectl exec', () => {
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toMatch(/Error from server \(Forbidden\): .*system:serviceaccount:default:watcher.*cannot create .*pods\/exec/);
   });
+
+  test('-it on a terminal: the command gets a tty of its size, which follows a resize; the exit code is kubectl\'s', async () => {
+    const terminal = startOnTerminal(KUBECTL, ['exec', '-it', 'box', '--', 'sh'], { columns: 91, rows: 17 }, { KUBECONFIG: cluster.adminKubeconfig, HOME: dir, KUBECACHEDIR: join(dir, 'kube-cache') });
+    terminals.push(terminal);
+    await waitFor(() => terminal.output().includes('# '), { timeoutMs: 30_000, description: 'the shell prompt' });
+    terminal.write('busybox tty; busybox stty size\r');
+    await waitFor(() => /\/dev\/pts\/\d+\r+\n17 91\r+\n/.test(terminal.output()), { timeoutMs: 15_000, description: 'a pts of 17 rows × 91 columns' });
+    terminal.resize(132, 43);
+    // kubectl hears SIGWINCH and sends the size on channel 4: ask until it shows.
+    await waitFor(
+      () => {
+        terminal.write('busybox stty size\r');
+        return /\n43 132\r+\n/.test(terminal.output());
+      },
+      { timeoutMs: 15_000, intervalMs: 300, description: '43 rows × 132 columns' },
+    );
+    terminal.write('exit 4\r');
+    expect(await terminal.exited).toBe(4);
+  }, 60_000);
 });
