@@ -108,6 +108,8 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
     serve(request, response).catch((error: unknown) => answerError(response, toStatus(error, log)));
   });
   const sockets = execSockets();
+  /** Streams (watches, logs, exec sessions) the server ends when it stops. */
+  const track = (end: () => void): (() => void) => (watches.add(end), () => watches.delete(end));
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     upgrade(request, socket, head).catch((error: unknown) => refuseUpgrade(socket, toStatus(error, log)));
   });
@@ -143,7 +145,7 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
     try {
       options.authorizer.require(user, attributes);
       const start = execStartOf(target.namespace, target.name, url.searchParams);
-      const context = { objects: options.objects, agentOf: options.agentOf, log, track: (end: () => void) => (watches.add(end), () => watches.delete(end)), done: audit };
+      const context = { objects: options.objects, agentOf: options.agentOf, log, track, done: audit };
       await servePodExec(context, sockets, start, request, socket, head);
     } catch (error) {
       audit(grpcCodeOf(error) ?? grpcStatus.UNKNOWN);
@@ -183,8 +185,7 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
     const target = parsed.request;
     if (method === 'GET' && target.info.kind === 'Pod' && target.subresource === 'log' && target.name && target.namespace && options.agentOf) {
       options.authorizer.require(user, requestAttributes('get', target));
-      const tracked = { objects: options.objects, agentOf: options.agentOf, track: (end: () => void) => (watches.add(end), () => watches.delete(end)) };
-      return servePodLog(tracked, logOptionsOf(target.namespace, target.name, url.searchParams), response);
+      return servePodLog({ objects: options.objects, agentOf: options.agentOf, track }, logOptionsOf(target.namespace, target.name, url.searchParams), response);
     }
     const call = callOf(parsed.request, verb, url.searchParams, request, await readBody(request), (attributes) => options.authorizer.require(user, attributes));
     const started = performance.now();
@@ -194,7 +195,7 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
     };
     try {
       if (watch) {
-        return await serveWatch({ objects: options.objects, log, columnsOf: options.columnsOf, track: (end) => (watches.add(end), () => watches.delete(end)) }, call, request, response);
+        return await serveWatch({ objects: options.objects, log, columnsOf: options.columnsOf, track }, call, request, response);
       }
       const answer = await handleResource({ api: options.api, columnsOf: options.columnsOf }, call);
       audit();
