@@ -55,6 +55,18 @@ describe('kubectl exec', () => {
     expect(await run(['exec', 'box', '--', 'sh', '-c', 'echo fine'])).toMatchObject({ code: 0, stdout: 'fine\n', stderr: '' });
   });
 
+  test('carries megabytes both ways intact (flow control on every hop)', async () => {
+    const input = Array.from({ length: 100_000 }, (_, i) => `line ${i} of the input\n`).join('');
+    const piped = await kubectl(cluster.adminKubeconfig, dir, ['exec', '-i', 'box', '--', 'cat'], { stdin: input, timeoutMs: 120_000 });
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout.length).toBe(input.length);
+    expect(piped.stdout === input).toBe(true);
+    const output = await kubectl(cluster.adminKubeconfig, dir, ['exec', 'box', '--', 'sh', '-c', 'head -c 20000000 /dev/zero | tr "\\0" x'], { timeoutMs: 120_000 });
+    expect(output.code, output.stderr).toBe(0);
+    expect(output.stdout.length).toBe(20_000_000);
+    expect(/^x+$/.test(output.stdout)).toBe(true);
+  }, 240_000);
+
   test('stderr stays stderr', async () => {
     expect(await run(['exec', 'box', '-c', 'main', '--', 'sh', '-c', 'echo out; echo err >&2'])).toMatchObject({ code: 0, stdout: 'out\n', stderr: 'err\n' });
   });
