@@ -2,8 +2,8 @@
 // v5.channel.k8s.io, relayed to the agent as ctl exec is): output and the
 // exit code (the Status on channel 3), stdin with -i until it ends (v5's close
 // of channel 0), stderr kept apart, -it on a real pseudo-terminal whose size
-// follows a resize (channel 4), and the RBAC check (`create pods/exec`).
-import { mkdtempSync, rmSync } from 'node:fs';
+// follows a resize (channel 4), audited like ctl exec, and the RBAC check (`create pods/exec`).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from '@skiff/api';
@@ -13,7 +13,8 @@ import { KUBECTL, kubectl, tokenKubeconfig } from '../harness/kubectl.js';
 import { useRuncCluster } from '../harness/runc-cluster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-exec-'));
-const fixture = useRuncCluster([{ name: 'node-a', cpu: '2', memory: '2Gi', pods: '10' }]);
+const auditLog = join(dir, 'audit.log');
+const fixture = useRuncCluster([{ name: 'node-a', cpu: '2', memory: '2Gi', pods: '10' }], ['--audit-log', auditLog]);
 let cluster: LocalCluster;
 const terminals: CtlOnTerminal[] = [];
 
@@ -81,7 +82,7 @@ describe('kubectl exec', () => {
     expect(result.stderr).toMatch(/container .?nope.? not found/);
   });
 
-  test('view may read logs but not exec: a Forbidden Status, as kubectl shows it', async () => {
+  test('view may read logs but not exec: a Forbidden Status, as kubectl shows it; exec sessions are audited', async () => {
     const applied = await cluster.ctl(['apply', '-f', '-'], {
       stdin: 'apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: watcher, namespace: default }\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: { name: watcher-views, namespace: default }\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view }\nsubjects: [{ kind: ServiceAccount, name: watcher, namespace: default }]\n',
     });
@@ -94,6 +95,15 @@ describe('kubectl exec', () => {
     const denied = await kubectl(watcher, dir, ['exec', 'box', '--', 'true']);
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toMatch(/Error from server \(Forbidden\): .*system:serviceaccount:default:watcher.*cannot create .*pods\/exec/);
+    const execLines = () =>
+      readFileSync(auditLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line['method'] === 'REST GET' && line['subresource'] === 'exec');
+    await waitFor(() => execLines().some((line) => line['code'] === 'PERMISSION_DENIED'), { timeoutMs: 10_000, description: "the audit line of the refused exec" });
+    expect(execLines().find((line) => line['code'] === 'PERMISSION_DENIED')).toMatchObject({ user: 'system:serviceaccount:default:watcher', verb: 'create', resource: 'pods', namespace: 'default', name: 'box' });
+    expect(execLines().find((line) => line['code'] === 'OK')).toMatchObject({ user: expect.any(String), verb: 'create', name: 'box' });
   });
 
   test('-it on a terminal: the command gets a tty of its size, which follows a resize; the exit code is kubectl\'s', async () => {
