@@ -267,6 +267,7 @@ export class ControlPlane {
         log: restLog,
         columnsOf: kindColumns,
         openApi: openApiV3(),
+        agentOf: (pod, purpose) => agents.agentOf(pod, purpose),
         audit: (entry) => audit.record(entry),
       });
     }

@@ -1,5 +1,5 @@
 // Runs the real ctl binary on a pseudo-terminal, as a person at a terminal
-// would (ctl exec -it): its stdin, stdout and stderr are the pty, which the
+// would (ctl exec -it; startOnTerminal runs any program so, kubectl too): its stdin, stdout and stderr are the pty, which the
 // test types into, reads, and resizes (the kernel then sends ctl SIGWINCH).
 import * as pty from 'node-pty';
 import { CTL_MAIN } from './repo-paths.js';
@@ -18,12 +18,17 @@ export interface CtlOnTerminal {
 }
 
 export function startCtlOnTerminal(kubeconfig: string, args: readonly string[], size: { columns: number; rows: number }): CtlOnTerminal {
-  const terminal = pty.spawn(process.execPath, [CTL_MAIN, '--kubeconfig', kubeconfig, ...args], {
+  return startOnTerminal(process.execPath, [CTL_MAIN, '--kubeconfig', kubeconfig, ...args], size, { HOME: '/nonexistent' });
+}
+
+/** Any program on a pseudo-terminal (kubectl exec -it too), with PATH and `env` as its whole environment. */
+export function startOnTerminal(file: string, args: readonly string[], size: { columns: number; rows: number }, env: Record<string, string>): CtlOnTerminal {
+  const terminal = pty.spawn(file, [...args], {
     name: 'xterm',
     cols: size.columns,
     rows: size.rows,
     cwd: process.cwd(),
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: '/nonexistent' },
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
   });
   let output = '';
   let done = false;

@@ -6,7 +6,7 @@ export { startProcess, type ManagedProcess, type ProcessExit, type StartProcessO
 export { startEtcd, type EtcdServer, type StartEtcdOptions } from './etcd.js';
 export { ManagedAgent, startControlPlane, startLocalCluster, type AgentNetwork, type StartedControlPlane, type AgentOptions, type LocalAgent, type LocalCluster, type LocalClusterOptions } from './local-cluster.js';
 export { runCtl, type CtlResult, type RunCtlOptions } from './run-ctl.js';
-export { startCtlOnTerminal, type CtlOnTerminal } from './ctl-on-terminal.js';
+export { startCtlOnTerminal, startOnTerminal, type CtlOnTerminal } from './ctl-on-terminal.js';
 export { REPO_ROOT, AGENT_MAIN, CONTROLPLANE_MAIN, CTL_MAIN, MANIFESTS_DIR } from './repo-paths.js';
 export { startDnsmasq, type RunningDnsmasq, type StartDnsmasqOptions } from './dnsmasq.js';
 export { nodeFlagsOf } from './node-flags.js';

@@ -70,7 +70,8 @@ export class AgentProxy {
     this.clients.clear();
   }
 
-  private async agentOf(pod: Pod, purpose: string): Promise<AgentClient> {
+  /** The agent of the node a pod is bound to (the REST door relays through it too). */
+  async agentOf(pod: Pod, purpose: string): Promise<AgentClient> {
     if (!pod.spec.nodeName) throw new FailedPreconditionError(`pod ${pod.metadata.name} is not scheduled on a node yet; ${purpose}`);
     const node = await this.context.objects.mustGet<Node>(NODE, undefined, pod.spec.nodeName);
     return this.agentForNode(node, purpose);

@@ -8,7 +8,6 @@ import { status, type ClientDuplexStream, type ServerDuplexStream, type ServiceE
 import {
   decodeExecInput,
   decodeExecOutput,
-  defaultContainerOf,
   execExit,
   execResize,
   execStart,
@@ -16,11 +15,8 @@ import {
   execStdin,
   execStdinClose,
   execStdout,
-  FailedPreconditionError,
   InvalidError,
-  isTerminalPod,
   kindInfo,
-  NotFoundError,
   type ExecInputFrame,
   type ExecInputMessage,
   type ExecInputMessageOutput,
@@ -28,8 +24,8 @@ import {
   type ExecOutputMessage,
   type ExecOutputMessageOutput,
   type ExecStartRequest,
-  type Pod,
 } from '@skiff/api';
+import { execTarget } from '../api/pod-exec-target.js';
 import type { AgentRelayContext } from './agent-relay-context.js';
 import { attributesOf } from './request-attributes.js';
 import type { Caller } from './request-guard.js';
@@ -110,16 +106,11 @@ export function serveExec(context: AgentRelayContext, call: ExecCall): void {
     .then(async (start) => {
       caller = await context.guard.open(call);
       caller.authorize(attributesOf(POD, 'create', { namespace: start.namespace, name: start.pod, subresource: 'exec' }));
-      const pod = await context.objects.mustGet<Pod>(POD, start.namespace, start.pod);
-      const container = containerFor(pod, start.container);
-      if (isTerminalPod(pod)) {
-        throw new FailedPreconditionError(`cannot exec into a container in a completed pod; current phase is ${pod.status?.phase ?? ''}`);
-      }
-      const client = await context.agentOf(pod, 'cannot exec into it');
+      const target = await execTarget(context.objects, context.agentOf, start);
       if (finished) return;
-      const relay = client.Exec();
+      const relay = target.client.Exec();
       upstream = relay;
-      relay.write(execStart({ ...start, container }));
+      relay.write(execStart(target.start));
       for (const frame of early.splice(0)) {
         if (frame.kind === 'stdin-close') relay.end();
         else forward(frame);
@@ -143,17 +134,6 @@ export function serveExec(context: AgentRelayContext, call: ExecCall): void {
       });
     })
     .catch(fail);
-}
-
-/** The named container, which must be the pod's; else the default one (kubectl's choice, see defaultContainerOf). */
-function containerFor(pod: Pod, named: string): string {
-  // Init containers too (kubectl exec -c INIT works while one runs).
-  const names = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => c.name);
-  if (!named) return defaultContainerOf(pod).name;
-  if (!names.includes(named)) {
-    throw new NotFoundError(`container ${JSON.stringify(named)} not found in pod ${JSON.stringify(pod.metadata.name)}; its containers are: [${names.join(' ')}]`);
-  }
-  return named;
 }
 
 function encodeOutput(frame: ExecOutputFrame): ExecOutputMessage {

@@ -1,8 +1,9 @@
 // ctl logs, relayed to the agent that runs the pod (see agent-proxy.ts):
 // authorized as `get pods/log`, the container defaulted when the pod has only
-// one, then the agent's stream passed on chunk by chunk.
+// one (api/pod-log-target.ts), then the agent's stream passed on chunk by chunk.
 import { status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
-import { InvalidError, kindInfo, type LogChunkMessage, type LogChunkMessageOutput, type LogsRequestMessage, type Pod } from '@skiff/api';
+import { kindInfo, type LogChunkMessage, type LogChunkMessageOutput, type LogsRequestMessage } from '@skiff/api';
+import { logTarget } from '../api/pod-log-target.js';
 import type { AgentRelayContext } from './agent-relay-context.js';
 import { attributesOf } from './request-attributes.js';
 import { codeOf, toServiceError } from './status.js';
@@ -39,22 +40,7 @@ export function serveLogs(context: AgentRelayContext, call: ServerWritableStream
 
 async function open(context: AgentRelayContext, call: ServerWritableStream<LogsRequestMessage, LogChunkMessage>) {
   const request = call.request;
-  const namespace = request.namespace || 'default';
   const caller = await context.guard.open(call);
-  caller.authorize(attributesOf(POD, 'get', { namespace, name: request.pod, subresource: 'log' }));
-  const pod = await context.objects.mustGet<Pod>(POD, namespace, request.pod);
-  const names = pod.spec.containers.map((c) => c.name);
-  const initNames = (pod.spec.initContainers ?? []).map((c) => c.name);
-  let container = request.container;
-  if (!container) {
-    if (names.length !== 1) {
-      const inits = initNames.length > 0 ? ` or one of the init containers: [${initNames.join(' ')}]` : '';
-      throw new InvalidError(`a container name must be specified for pod ${request.pod}, choose one of: [${names.join(' ')}]${inits}`);
-    }
-    container = names[0] ?? '';
-  } else if (!names.includes(container) && !initNames.includes(container)) {
-    throw new InvalidError(`container ${container} is not valid for pod ${request.pod}; its containers are: [${names.join(' ')}]`);
-  }
-  const client = await context.agentOf(pod, 'no logs exist');
-  return { client, request: { ...request, namespace, container } };
+  caller.authorize(attributesOf(POD, 'get', { namespace: request.namespace || 'default', name: request.pod, subresource: 'log' }));
+  return logTarget(context.objects, context.agentOf, request);
 }

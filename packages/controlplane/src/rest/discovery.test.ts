@@ -18,6 +18,8 @@ describe('discovery documents from the kind table', () => {
       categories: ['all'],
     });
     expect(core.resources.find((r) => r.name === 'pods/status')).toMatchObject({ verbs: ['get'], kind: 'Pod' });
+    expect(core.resources.find((r) => r.name === 'pods/log')).toMatchObject({ verbs: ['get'], kind: 'Pod' });
+    expect(core.resources.find((r) => r.name === 'pods/exec')).toMatchObject({ verbs: ['create', 'get'], kind: 'PodExecOptions' });
     // Written by Skiff itself: read and delete only.
     expect(core.resources.find((r) => r.name === 'nodes')?.verbs).toEqual(['delete', 'get', 'list', 'watch']);
     expect(core.resources.find((r) => r.name === 'configmaps')?.categories).toBeUndefined();

@@ -37,7 +37,7 @@ const ALL_CATEGORY = new Set(allCategoryKinds().map((info) => info.kind));
 
 /** The subresources the REST door serves, by kind, with their verbs (and the kind they speak, if not the parent's). */
 export const SUBRESOURCES: ReadonlyMap<string, readonly { name: string; verbs: readonly Verb[]; group?: string; version?: string; kind?: string }[]> = new Map([
-  ['Pod', [{ name: 'status', verbs: ['get'] }]],
+  ['Pod', [{ name: 'status', verbs: ['get'] }, { name: 'log', verbs: ['get'] }, { name: 'exec', verbs: ['create', 'get'], kind: 'PodExecOptions' }]],
   ['Deployment', [{ name: 'status', verbs: ['get'] }, { name: 'scale', verbs: ['get', 'update', 'patch'], group: 'autoscaling', version: 'v1', kind: 'Scale' }]],
   ['ReplicaSet', [{ name: 'status', verbs: ['get'] }, { name: 'scale', verbs: ['get', 'update', 'patch'], group: 'autoscaling', version: 'v1', kind: 'Scale' }]],
 ]);

@@ -6,10 +6,11 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { experimental, status as grpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { grpcCodeOf, UnauthenticatedError, type OpenApiV3, type RotatingCertificateProvider } from '@skiff/api';
-import { bearerTokenOf, type Authenticator, type Authorizer, type UserInfo } from '../auth/index.js';
+import { grpcCodeOf, NotFoundError, UnauthenticatedError, type OpenApiV3, type RotatingCertificateProvider } from '@skiff/api';
+import { bearerTokenOf, type Authenticator, type Authorizer, type UserInfo, type Verb } from '../auth/index.js';
 import type { ApiService } from '../api/api-service.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { ACCESS_REVIEW_PATH, reviewAccess } from './access-review.js';
@@ -20,6 +21,9 @@ import { isWatch, parseResourcePath, requestAttributes, verbOf, type ResourceReq
 import { handleResource, type ResourceCall } from './resource-handlers.js';
 import { failureStatus, toStatus, type KubernetesStatus } from './status-errors.js';
 import { serveWatch } from './watch-handler.js';
+import { logOptionsOf, servePodLog } from './pod-log-handler.js';
+import { execSockets, execStartOf, servePodExec } from './pod-exec-handler.js';
+import type { PodAgentOf } from '../api/pod-log-target.js';
 import type { ColumnsOf } from './tables.js';
 
 export interface RestServerOptions {
@@ -38,6 +42,8 @@ export interface RestServerOptions {
   readonly audit?: (entry: RestAuditEntry) => void;
   /** `/openapi/v3` (the index) and `/openapi/v3/<group-version>` (@skiff/api openApiV3); absent: 404. */
   readonly openApi?: OpenApiV3;
+  /** The agent of a pod's node (grpc/agent-proxy.ts), for pods/log and pods/exec; absent: they are 404. */
+  readonly agentOf?: PodAgentOf;
 }
 
 /** What the audit log records of a REST request (the gRPC door's AuditEntry; `method` is `REST <HTTP method>`). */
@@ -101,6 +107,12 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
   server = createServer({ ...tls, requestCert: true, rejectUnauthorized: false }, (request, response) => {
     serve(request, response).catch((error: unknown) => answerError(response, toStatus(error, log)));
   });
+  const sockets = execSockets();
+  /** Streams (watches, logs, exec sessions) the server ends when it stops. */
+  const track = (end: () => void): (() => void) => (watches.add(end), () => watches.delete(end));
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgrade(request, socket, head).catch((error: unknown) => refuseUpgrade(socket, toStatus(error, log)));
+  });
   const answerError = (response: ServerResponse, status: KubernetesStatus): void => {
     if (response.headersSent) response.end();
     else sendJson(response, status.code, status);
@@ -116,6 +128,29 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
       ...(certificate && Object.keys(certificate).length > 0 ? { certificate } : {}),
       ...(bearerToken === undefined ? {} : { bearerToken }),
     });
+  };
+
+  /** kubectl exec's WebSocket (pod-exec-handler.ts): authenticated and authorized as every request is. */
+  const upgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    const url = new URL(request.url ?? '/', 'https://skiff.invalid');
+    const user = await authenticate(request);
+    const parsed = parseResourcePath(url.pathname);
+    const target = parsed.type === 'resource' ? parsed.request : undefined;
+    if (!target || target.info.kind !== 'Pod' || target.subresource !== 'exec' || !target.name || !target.namespace || !options.agentOf) {
+      throw new NotFoundError(`${url.pathname}: only pods/exec is served over WebSocket`);
+    }
+    const attributes = requestAttributes('create', target);
+    const started = performance.now();
+    const audit = (code: grpcStatus): void => auditEntry(request.method ?? 'GET', user, 'create', target, code, started);
+    try {
+      options.authorizer.require(user, attributes);
+      const start = execStartOf(target.namespace, target.name, url.searchParams);
+      const context = { objects: options.objects, agentOf: options.agentOf, log, track, done: audit };
+      await servePodExec(context, sockets, start, request, socket, head);
+    } catch (error) {
+      audit(grpcCodeOf(error) ?? grpcStatus.UNKNOWN);
+      throw error;
+    }
   };
 
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -147,28 +182,20 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
     if (!verb || verb === 'deletecollection') {
       return sendJson(response, 405, failureStatus(405, 'MethodNotAllowed', `${method} is not supported on ${path}`));
     }
+    const target = parsed.request;
+    if (method === 'GET' && target.info.kind === 'Pod' && target.subresource === 'log' && target.name && target.namespace && options.agentOf) {
+      options.authorizer.require(user, requestAttributes('get', target));
+      return servePodLog({ objects: options.objects, agentOf: options.agentOf, track }, logOptionsOf(target.namespace, target.name, url.searchParams), response);
+    }
     const call = callOf(parsed.request, verb, url.searchParams, request, await readBody(request), (attributes) => options.authorizer.require(user, attributes));
     const started = performance.now();
     const audit = (error?: unknown): void => {
-      if (!options.audit || !MUTATING.has(verb)) return;
-      const code = error === undefined ? grpcStatus.OK : (grpcCodeOf(error) ?? grpcStatus.UNKNOWN);
-      const attributes = requestAttributes(verb, parsed.request);
-      options.audit({
-        method: `REST ${method}`,
-        user: user.name,
-        groups: [...user.groups],
-        verb,
-        resource: attributes.resource,
-        ...(attributes.subresource ? { subresource: attributes.subresource } : {}),
-        ...(attributes.namespace ? { namespace: attributes.namespace } : {}),
-        ...(attributes.name ? { name: attributes.name } : {}),
-        code: (grpcStatus[code] ?? 'UNKNOWN') as keyof typeof grpcStatus,
-        latencyMs: Math.round(performance.now() - started),
-      });
+      if (!MUTATING.has(verb)) return;
+      auditEntry(method, user, verb, parsed.request, error === undefined ? grpcStatus.OK : (grpcCodeOf(error) ?? grpcStatus.UNKNOWN), started);
     };
     try {
       if (watch) {
-        return await serveWatch({ objects: options.objects, log, columnsOf: options.columnsOf, track: (end) => (watches.add(end), () => watches.delete(end)) }, call, request, response);
+        return await serveWatch({ objects: options.objects, log, columnsOf: options.columnsOf, track }, call, request, response);
       }
       const answer = await handleResource({ api: options.api, columnsOf: options.columnsOf }, call);
       audit();
@@ -177,6 +204,23 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
       audit(error);
       answerError(response, toStatus(error, log, { group: parsed.request.group, resource: parsed.request.info.plural, ...(parsed.request.name ? { name: parsed.request.name } : {}) }));
     }
+  };
+
+  const auditEntry = (method: string, user: UserInfo, verb: Verb, target: ResourceRequest, code: grpcStatus, started: number): void => {
+    if (!options.audit) return;
+    const attributes = requestAttributes(verb, target);
+    options.audit({
+      method: `REST ${method}`,
+      user: user.name,
+      groups: [...user.groups],
+      verb,
+      resource: attributes.resource,
+      ...(attributes.subresource ? { subresource: attributes.subresource } : {}),
+      ...(attributes.namespace ? { namespace: attributes.namespace } : {}),
+      ...(attributes.name ? { name: attributes.name } : {}),
+      code: (grpcStatus[code] ?? 'UNKNOWN') as keyof typeof grpcStatus,
+      latencyMs: Math.round(performance.now() - started),
+    });
   };
 
   await new Promise<void>((resolve, reject) => {
@@ -199,6 +243,12 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
       clearTimeout(timer);
     },
   };
+}
+
+/** An upgrade refused before it happened: the Status as a plain HTTP answer on the raw socket. */
+function refuseUpgrade(socket: Duplex, status: KubernetesStatus): void {
+  const body = JSON.stringify(status);
+  socket.end(`HTTP/1.1 ${status.code} ${status.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function callOf(
