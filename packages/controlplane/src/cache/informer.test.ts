@@ -7,7 +7,8 @@ import { kindInfo, type Pod } from '@skiff/api';
 import { startEtcd, waitFor, type EtcdServer } from '@skiff/testkit';
 import { ObjectStore } from '../objects/object-store.js';
 import { EtcdStore } from '../store/etcd-store.js';
-import type { KeyValue, ListResult, Store, StoreEvent, WatchCallbacks, WatchHandle, WriteOp } from '../store/store.js';
+import { ForwardingStore } from '../store/forwarding-store.js';
+import type { ListResult, Store, StoreEvent, WatchCallbacks, WatchHandle } from '../store/store.js';
 import { Informer, keyOf, splitKey, type Immutable } from './informer.js';
 
 const POD = kindInfo('Pod');
@@ -232,71 +233,25 @@ describe('Informer', () => {
  * the compaction on resume. `failWatches()` ends them with an error instead.
  * `holdLists()` keeps list() calls waiting until the returned release().
  */
-class InterruptibleStore implements Store {
+class InterruptibleStore extends ForwardingStore {
   private readonly watches = new Set<ResumableWatch>();
   private listGate: Promise<void> | undefined;
   listCalls = 0;
 
-  constructor(private readonly inner: Store) {}
-
-  get(key: string): Promise<KeyValue | undefined> {
-    return this.inner.get(key);
-  }
-
-  async list(prefix: string): Promise<ListResult> {
+  override async list(prefix: string): Promise<ListResult> {
     this.listCalls += 1;
     await this.listGate;
     return this.inner.list(prefix);
   }
 
-  create(key: string, value: string, options?: { lease?: string }): Promise<number> {
-    return this.inner.create(key, value, options);
-  }
-
-  update(key: string, value: string, expectedRevision: number, options?: { lease?: string }): Promise<number> {
-    return this.inner.update(key, value, expectedRevision, options);
-  }
-
-  delete(key: string, expectedRevision: number): Promise<number> {
-    return this.inner.delete(key, expectedRevision);
-  }
-
-  commit(ops: readonly WriteOp[]): Promise<number> {
-    return this.inner.commit(ops);
-  }
-
-  watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
+  override watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
     const watch = new ResumableWatch(this.inner, prefix, afterRevision, callbacks, () => this.watches.delete(watch));
     this.watches.add(watch);
     watch.open();
     return watch;
   }
 
-  grantLease(ttlSeconds: number): Promise<string> {
-    return this.inner.grantLease(ttlSeconds);
-  }
-
-  keepAliveLease(lease: string): Promise<number> {
-    return this.inner.keepAliveLease(lease);
-  }
-
-  revokeLease(lease: string): Promise<void> {
-    return this.inner.revokeLease(lease);
-  }
-
-  compact(revision: number): Promise<void> {
-    return this.inner.compact(revision);
-  }
-
-  currentRevision(): Promise<number> {
-    return this.inner.currentRevision();
-  }
-
-  ping(timeoutMs: number): Promise<void> {
-    return this.inner.ping(timeoutMs);
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await Promise.all([...this.watches].map((watch) => watch.close()));
   }
 
