@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Node, Pod } from '@skiff/api';
+import type { Node, Pod, ReplicaSet } from '@skiff/api';
 import { EtcdStore, LEADER_ELECTION_KEY, type StoreEvent } from '@skiff/controlplane';
 import { connect, type SkiffClient } from '@skiff/cli';
 import { ManagedAgent, startLeaderCluster, waitFor, type HaInstance, type LeaderCluster } from '@skiff/testkit';
@@ -184,8 +184,16 @@ describe('leader election across three control planes', () => {
         return missing.length === 0 ? all : undefined;
       },
       { timeoutMs: 90_000, intervalMs: 500, description: 'every answered deployment to run exactly one pod' },
-    ).catch((error: unknown) => {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}; still missing: ${missing.join('; ')}`, { cause: error });
+    ).catch(async (error: unknown) => {
+      // The ReplicaSets of what is missing tell a lost pod create from a lost ReplicaSet.
+      const { items } = await api.list({ kind: 'replicasets', namespace: 'default', allNamespaces: false, labelSelector: '' });
+      const sets = (items as ReplicaSet[])
+        .filter((set) => missing.some((line) => line.startsWith(`${set.metadata.labels?.['app'] ?? ''}:`)))
+        .map((set) => `${set.metadata.name} spec ${set.spec.replicas ?? 1} status ${JSON.stringify(set.status ?? {})}`);
+      const message = `${error instanceof Error ? error.message : String(error)}; still missing: ${missing.join('; ')}; their ReplicaSets: ${sets.join('; ') || 'none'}`;
+      // Printed as well as thrown: with retry the first attempt's failure is otherwise not in the log.
+      console.error(message);
+      throw new Error(message, { cause: error });
     });
     const apps = new Set(pods.map((pod) => pod.metadata.labels?.['app']));
     for (const name of answered) expect(apps.has(name), `deployment ${name} (answered) has a pod`).toBe(true);
