@@ -7,16 +7,14 @@
 //
 // Several control planes may run it: compaction is idempotent, and compacting
 // to a revision that is already compacted is not an error.
+import { PeriodicRound, type PeriodicTimers } from './periodic-round.js';
 import type { Store } from './store.js';
 
-export interface CompactorOptions {
+export interface CompactorOptions extends PeriodicTimers {
   readonly store: Pick<Store, 'compact' | 'currentRevision'>;
   /** Default 5 minutes (kube-apiserver's --etcd-compaction-interval). */
   readonly intervalMs?: number;
   readonly log?: { warn(details: object, message: string): void; info(details: object, message: string): void };
-  /** Injected timers, for tests. */
-  readonly setInterval?: (run: () => void, ms: number) => { unref?(): void };
-  readonly clearInterval?: (handle: unknown) => void;
 }
 
 export const DEFAULT_COMPACTION_INTERVAL_MS = 5 * 60_000;
@@ -24,31 +22,29 @@ export const DEFAULT_COMPACTION_INTERVAL_MS = 5 * 60_000;
 export class Compactor {
   /** The revision that was current at the previous tick: compacted to at the next. */
   private previous: number | undefined;
-  private handle: unknown;
-  private running: Promise<void> | undefined;
+  private readonly loop: PeriodicRound;
 
-  constructor(private readonly options: CompactorOptions) {}
-
-  start(): void {
-    const every = this.options.intervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS;
-    const schedule = this.options.setInterval ?? ((run, ms) => setInterval(run, ms));
-    const handle = schedule(() => void this.tick(), every);
-    handle.unref?.();
-    this.handle = handle;
-    // Remember where history stands now; the first compaction comes one interval later.
-    void this.tick();
+  constructor(private readonly options: CompactorOptions) {
+    this.loop = new PeriodicRound({
+      intervalMs: options.intervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS,
+      setInterval: options.setInterval,
+      clearInterval: options.clearInterval,
+      round: () => this.round(),
+    });
   }
 
-  async stop(): Promise<void> {
-    (this.options.clearInterval ?? ((h) => clearInterval(h as NodeJS.Timeout)))(this.handle);
-    await this.running;
+  /** Remembers where history stands now; the first compaction comes one interval later. */
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One round: compact to the revision remembered last round, remember the current one. */
   tick(): Promise<void> {
-    if (this.running) return this.running;
-    this.running = this.round().finally(() => (this.running = undefined));
-    return this.running;
+    return this.loop.tick();
   }
 
   private async round(): Promise<void> {

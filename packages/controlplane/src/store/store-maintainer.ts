@@ -12,6 +12,7 @@
 // What it finds goes to the log and to `notify` (the control plane turns
 // notices into Events). Start/stop-able like the Compactor, so that only a
 // leader need run it.
+import { PeriodicRound, type PeriodicTimers } from './periodic-round.js';
 import { alarmAdvice, type MemberStatus, type StoreAlarm, type StoreMaintenance } from './store-maintenance.js';
 
 export const DEFAULT_MAINTENANCE_INTERVAL_MS = 60_000;
@@ -37,7 +38,7 @@ export interface DefragPolicy {
   readonly minBytes: number;
 }
 
-export interface StoreMaintainerOptions {
+export interface StoreMaintainerOptions extends PeriodicTimers {
   readonly maintenance: Pick<StoreMaintenance, 'memberStatuses' | 'defragment' | 'alarms'>;
   /** Default 1 minute. */
   readonly intervalMs?: number;
@@ -46,9 +47,6 @@ export interface StoreMaintainerOptions {
   readonly quotaBytes?: number;
   readonly log?: { warn(details: object, message: string): void; info(details: object, message: string): void; error(details: object, message: string): void };
   readonly notify?: (notice: MaintenanceNotice) => void;
-  /** Injected timers, for tests. */
-  readonly setInterval?: (run: () => void, ms: number) => { unref?(): void };
-  readonly clearInterval?: (handle: unknown) => void;
 }
 
 const MiB = 1024 * 1024;
@@ -67,8 +65,7 @@ export function defragCandidates(statuses: readonly MemberStatus[], policy: Defr
 }
 
 export class StoreMaintainer {
-  private handle: unknown;
-  private running: Promise<void> | undefined;
+  private readonly loop: PeriodicRound;
   /** Alarms seen last round ("member/ALARM"), to report each raise and clear once. */
   private raised = new Map<string, StoreAlarm>();
   /** Members last seen above the quota warning line. */
@@ -82,26 +79,25 @@ export class StoreMaintainer {
       minBytes: options.defrag?.minBytes ?? DEFAULT_DEFRAG_MIN_BYTES,
     };
     this.quotaBytes = options.quotaBytes ?? DEFAULT_QUOTA_BYTES;
+    this.loop = new PeriodicRound({
+      intervalMs: options.intervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS,
+      setInterval: options.setInterval,
+      clearInterval: options.clearInterval,
+      round: () => this.round(),
+    });
   }
 
   start(): void {
-    const schedule = this.options.setInterval ?? ((run, ms) => setInterval(run, ms));
-    const handle = schedule(() => void this.tick(), this.options.intervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS);
-    handle.unref?.();
-    this.handle = handle;
-    void this.tick();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    (this.options.clearInterval ?? ((h) => clearInterval(h as NodeJS.Timeout)))(this.handle);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One round; a round already under way is joined, not doubled. */
   tick(): Promise<void> {
-    if (this.running) return this.running;
-    this.running = this.round().finally(() => (this.running = undefined));
-    return this.running;
+    return this.loop.tick();
   }
 
   private async round(): Promise<void> {
