@@ -24,7 +24,9 @@ const fixture = useRuncCluster([
     extraArgs: [
       '--system-reserved', 'cpu=500m,memory=724Mi',
       '--eviction-hard', 'memory.available<150Mi',
-      '--eviction-pressure-transition-period', '3s',
+      // Long enough that the condition outlives the evictions (the filler below may be
+      // evicted too, ending the pressure) while the test sees the taint follow it.
+      '--eviction-pressure-transition-period', '20s',
       '--eviction-monitoring-interval', '1s',
     ],
   },
