@@ -25,7 +25,7 @@ export const CONTROL_PLANE_ROOMS: readonly (readonly string[])[] = [
   ['controllers', 'scheduler', 'nodes'],
   ['cache', 'metrics', 'etcd-member'],
   ['objects'],
-  ['store', 'auth', 'pki'],
+  ['store', 'auth', 'pki', 'audit'],
 ];
 
 const graph = readImportGraph(REPO);

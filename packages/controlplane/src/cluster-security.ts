@@ -6,7 +6,7 @@ import type { ClusterRole, ClusterRoleBinding, Node, Pod, Role, RoleBinding, Sec
 import { NODE_LEASE_NAMESPACE } from '@skiff/api';
 import { Authenticator, Authorizer, NodeAuthorizer, RbacAuthorizer, RecentlyDeletedPods, ServiceAccountTokens, type NodeGraph, type RbacSource } from './auth/index.js';
 import type { InformerFactory } from './cache/index.js';
-import { AuditLog } from './grpc/audit-log.js';
+import { AuditLog } from './audit/audit-log.js';
 import { RequestGuard } from './grpc/request-guard.js';
 import type { NodeCredentials } from './nodes/node-credentials.js';
 

@@ -26,7 +26,7 @@ import {
   type ClusterIdentity,
 } from './cluster-bootstrap.js';
 import { createRequestGuard, credentialInformers } from './cluster-security.js';
-import { AuditLog, type AuditLogOptions } from './grpc/audit-log.js';
+import { AuditLog, type AuditLogOptions } from './audit/audit-log.js';
 import { JoinTokens } from './nodes/join-tokens.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
 import { EtcdMember, etcdStoreTls, type EtcdMemberConfig } from './etcd-member/index.js';

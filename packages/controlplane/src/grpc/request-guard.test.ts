@@ -5,7 +5,7 @@ import type { PeerCertificate } from 'node:tls';
 import { UnauthenticatedError } from '@skiff/api';
 import { Authenticator, type Authorizer } from '../auth/index.js';
 import { ServiceAccountTokens } from '../auth/service-account-tokens.js';
-import { AuditLog } from './audit-log.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { bearerOf, RequestGuard, sessionOf } from './request-guard.js';
 
 function metadata(...values: string[]): Metadata {

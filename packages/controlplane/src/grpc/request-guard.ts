@@ -7,7 +7,7 @@ import type { PeerCertificate } from 'node:tls';
 import { status, type Metadata } from '@grpc/grpc-js';
 import { UnauthenticatedError } from '@skiff/api';
 import type { Authenticator, Authorizer, RequestAttributes, UserInfo } from '../auth/index.js';
-import type { AuditLog, GrpcStatusName } from './audit-log.js';
+import { AUDITED_VERBS, type AuditLog, type GrpcStatusName } from '../audit/audit-log.js';
 
 /** What of a grpc-js server call the guard reads (grpc-js does not export ServerSurfaceCall). */
 export interface GuardedCall {
@@ -21,7 +21,6 @@ export interface RequestGuardOptions {
   readonly audit: AuditLog;
 }
 
-const MUTATING = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
 /** One authenticated request: authorizes what it does, remembers it for the audit log. */
 export class Caller {
@@ -90,7 +89,7 @@ export class RequestGuard {
    */
   audit(method: string, caller: Caller | undefined, code: status, latencyMs: number): void {
     const attributes = caller?.described;
-    if (!attributes || !MUTATING.has(attributes.verb)) return;
+    if (!attributes || !AUDITED_VERBS.has(attributes.verb)) return;
     if (method === 'Heartbeat' && code === status.OK) return;
     this.options.audit.record({
       method,

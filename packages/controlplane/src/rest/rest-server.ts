@@ -13,6 +13,7 @@ import { grpcCodeOf, NotFoundError, UnauthenticatedError, type OpenApiV3, type R
 import { bearerTokenOf, type Authenticator, type Authorizer, type UserInfo, type Verb } from '../auth/index.js';
 import type { ApiService } from '../api/api-service.js';
 import type { ObjectStore } from '../objects/object-store.js';
+import { AUDITED_VERBS, type AuditEntry } from '../audit/audit-log.js';
 import { ACCESS_REVIEW_PATH, reviewAccess } from './access-review.js';
 import { discoveryDocument } from './discovery.js';
 import { mediaTypeOf, parseBody, readBody, readBodyBytes, sendJson, UnsupportedMediaTypeError } from './http-io.js';
@@ -38,29 +39,14 @@ export interface RestServerOptions {
   readonly log: Logger;
   /** The columns of `kubectl get` for a kind. */
   readonly columnsOf: ColumnsOf;
-  /** One line per mutating request (create, update, patch, delete), as the gRPC door writes them (audit-log.ts). */
-  readonly audit?: (entry: RestAuditEntry) => void;
+  /** One line per mutating request (create, update, patch, delete), as the gRPC door writes them; `method` is `REST <HTTP method>`. */
+  readonly audit?: (entry: AuditEntry) => void;
   /** `/openapi/v3` (the index) and `/openapi/v3/<group-version>` (@skiff/api openApiV3); absent: 404. */
   readonly openApi?: OpenApiV3;
   /** The agent of a pod's node (grpc/agent-proxy.ts), for pods/log and pods/exec; absent: they are 404. */
   readonly agentOf?: PodAgentOf;
 }
 
-/** What the audit log records of a REST request (the gRPC door's AuditEntry; `method` is `REST <HTTP method>`). */
-export interface RestAuditEntry {
-  readonly method: string;
-  readonly user: string;
-  readonly groups: readonly string[];
-  readonly verb: string;
-  readonly resource: string;
-  readonly subresource?: string;
-  readonly namespace?: string;
-  readonly name?: string;
-  readonly code: keyof typeof grpcStatus;
-  readonly latencyMs: number;
-}
-
-const MUTATING = new Set(['create', 'update', 'patch', 'delete']);
 
 export interface RunningRestServer {
   /** host:port actually bound. */
@@ -190,7 +176,7 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
     const call = callOf(parsed.request, verb, url.searchParams, request, await readBody(request), (attributes) => options.authorizer.require(user, attributes));
     const started = performance.now();
     const audit = (error?: unknown): void => {
-      if (!MUTATING.has(verb)) return;
+      if (!AUDITED_VERBS.has(verb)) return;
       auditEntry(method, user, verb, parsed.request, error === undefined ? grpcStatus.OK : (grpcCodeOf(error) ?? grpcStatus.UNKNOWN), started);
     };
     try {

@@ -32,6 +32,9 @@ export interface AuditEntry {
   readonly method: string;
 }
 
+/** The verbs whose requests the log records: those that change something. */
+export const AUDITED_VERBS: ReadonlySet<string> = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
 export const AUDIT_LOG_DEFAULT_MAX_SIZE = '100M';
 export const AUDIT_LOG_DEFAULT_MAX_FILES = 10;
 
