@@ -3,26 +3,13 @@
 // objects/secret-key-rotation.ts). Running control planes sharing that key
 // file pick the new key up by themselves; nothing needs restarting.
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { messageOf } from '@skiff/api';
 import { SECRETS_KEY_FILE } from '../objects/secret-encryption-keys.js';
 import { rotateSecretsKey } from '../objects/secret-key-rotation.js';
 import { readEtcdStoreTls } from '../etcd-member/index.js';
 import { EtcdStore } from '../store/index.js';
+import { commonOptions, DEFAULT_DATA_DIR, DEFAULT_ETCD, etcdEndpointsOf, readCommandLine, type CommandIo } from './command-line.js';
 
-export interface CommandOutput {
-  write(text: string): unknown;
-}
-
-export interface CommandIo {
-  readonly stdout: CommandOutput;
-  readonly stderr: CommandOutput;
-  /** Environment variables consulted for defaults (default: the process's). */
-  readonly env?: NodeJS.ProcessEnv;
-}
-
-export const DEFAULT_DATA_DIR = '/var/lib/skiff/controlplane';
-const DEFAULT_ETCD = 'http://127.0.0.1:2379';
 const PREFIX = 'skiff-controlplane rotate-secrets-key';
 
 const USAGE = `usage: skiff-controlplane rotate-secrets-key [--data-dir DIR] [--etcd URLS]
@@ -33,27 +20,15 @@ const USAGE = `usage: skiff-controlplane rotate-secrets-key [--data-dir DIR] [--
 
 /** Runs the subcommand with the arguments after its name; resolves to the process's exit code. */
 export async function runRotateSecretsKey(argv: readonly string[], io: CommandIo): Promise<number> {
-  let values: { 'data-dir': string; etcd: string; help: boolean };
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
-        etcd: { type: 'string', default: (io.env ?? process.env)['SKIFF_ETCD'] ?? DEFAULT_ETCD },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    io.stderr.write(`${PREFIX}: ${messageOf(error)}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const endpoints = values.etcd.split(',').map((url) => url.trim()).filter(Boolean);
+  const line = readCommandLine<{ 'data-dir': string; etcd: string; help: boolean }>(argv, io, {
+    prefix: PREFIX,
+    usage: USAGE,
+    options: commonOptions(io),
+    positionals: false,
+  });
+  if (typeof line === 'number') return line;
+  const { values } = line;
+  const endpoints = etcdEndpointsOf(values.etcd);
   if (endpoints.length === 0) {
     io.stderr.write(`${PREFIX}: --etcd needs at least one URL, e.g. ${DEFAULT_ETCD}\n`);
     return 2;

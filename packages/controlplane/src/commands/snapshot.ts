@@ -9,13 +9,12 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import { messageOf } from '@skiff/api';
 import { readEtcdStoreTls } from '../etcd-member/index.js';
 import { saveSnapshot } from '../store/index.js';
-import { DEFAULT_DATA_DIR, type CommandIo } from './rotate-secrets-key.js';
+import { commonOptions, DEFAULT_DATA_DIR, DEFAULT_ETCD, etcdEndpointsOf, readCommandLine, type CommandIo } from './command-line.js';
 
-const DEFAULT_ETCD = 'http://127.0.0.1:2379';
 const PREFIX = 'skiff-controlplane snapshot';
 const run = promisify(execFile);
 
@@ -46,41 +45,30 @@ interface SnapshotFlags {
 
 export async function runSnapshotCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const env = io.env ?? process.env;
-  let parsed: { values: SnapshotFlags; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        etcd: { type: 'string', default: env['SKIFF_ETCD'] ?? DEFAULT_ETCD },
-        'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
-        'etcd-data-dir': { type: 'string' },
-        name: { type: 'string' },
-        'initial-cluster': { type: 'string' },
-        'initial-advertise-peer-urls': { type: 'string' },
-        'initial-cluster-token': { type: 'string' },
-        etcdctl: { type: 'string', default: env['ETCDCTL_BIN'] ?? 'etcdctl' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: true,
-    }) as typeof parsed;
-  } catch (error) {
-    io.stderr.write(`${PREFIX}: ${messageOf(error)}\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+  const line = readCommandLine<SnapshotFlags>(argv, io, {
+    prefix: PREFIX,
+    usage: USAGE,
+    options: {
+      ...commonOptions(io),
+      'etcd-data-dir': { type: 'string' },
+      name: { type: 'string' },
+      'initial-cluster': { type: 'string' },
+      'initial-advertise-peer-urls': { type: 'string' },
+      'initial-cluster-token': { type: 'string' },
+      etcdctl: { type: 'string', default: env['ETCDCTL_BIN'] ?? 'etcdctl' },
+    },
+    positionals: true,
+  });
+  if (typeof line === 'number') return line;
+  const { values, positionals } = line;
   const [verb, file, ...rest] = positionals;
-  if (values.help) {
-    io.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   if ((verb !== 'save' && verb !== 'restore') || file === undefined || rest.length > 0) {
     io.stderr.write(`${PREFIX}: expected save FILE or restore FILE, not "${positionals.join(' ')}"\n${USAGE}\n`);
     return 2;
   }
   try {
     if (verb === 'save') {
-      const endpoints = values.etcd.split(',').map((url) => url.trim()).filter(Boolean);
+      const endpoints = etcdEndpointsOf(values.etcd);
       const tls = await readEtcdStoreTls(values['data-dir'], endpoints);
       const saved = await saveSnapshot({ endpoints, ...(tls ? { tls } : {}) }, resolve(file));
       io.stdout.write(`saved ${saved.path}: ${saved.bytes} bytes, sha256 ${saved.sha256}, revision ${saved.revision} (from ${saved.endpoint})\n`);

@@ -4,7 +4,6 @@
 // rest like every Secret; only a token's hash is stored.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatJoinToken, messageOf, parseDuration, toTimestamp } from '@skiff/api';
 import { caCertificateHash } from '@skiff/api/x509';
 import { JoinTokens } from '../nodes/join-tokens.js';
@@ -14,9 +13,8 @@ import { SECRETS_KEY_FILE } from '../objects/secret-encryption-keys.js';
 import { pkiPaths } from '../pki/index.js';
 import { readEtcdStoreTls } from '../etcd-member/index.js';
 import { EtcdStore } from '../store/index.js';
-import { DEFAULT_DATA_DIR, type CommandIo } from './rotate-secrets-key.js';
+import { commonOptions, DEFAULT_DATA_DIR, DEFAULT_ETCD, etcdEndpointsOf, readCommandLine, type CommandIo } from './command-line.js';
 
-const DEFAULT_ETCD = 'http://127.0.0.1:2379';
 const PREFIX = 'skiff-controlplane token';
 
 const USAGE = `usage: skiff-controlplane token create [--ttl 24h] [--description TEXT] | list | delete ID  [--data-dir DIR] [--etcd URLS]
@@ -27,29 +25,18 @@ const USAGE = `usage: skiff-controlplane token create [--ttl 24h] [--description
   --etcd       comma-separated etcd client URLs (env SKIFF_ETCD; default ${DEFAULT_ETCD})`;
 
 export async function runTokenCommand(argv: readonly string[], io: CommandIo): Promise<number> {
-  let parsed: { values: { 'data-dir': string; etcd: string; ttl: string; description: string; help: boolean }; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
-        etcd: { type: 'string', default: (io.env ?? process.env)['SKIFF_ETCD'] ?? DEFAULT_ETCD },
-        ttl: { type: 'string', default: '24h' },
-        description: { type: 'string', default: '' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: true,
-    }) as typeof parsed;
-  } catch (error) {
-    io.stderr.write(`${PREFIX}: ${messageOf(error)}\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+  const line = readCommandLine<{ 'data-dir': string; etcd: string; ttl: string; description: string; help: boolean }>(argv, io, {
+    prefix: PREFIX,
+    usage: USAGE,
+    options: { ...commonOptions(io), ttl: { type: 'string', default: '24h' }, description: { type: 'string', default: '' } },
+    positionals: true,
+  });
+  if (typeof line === 'number') return line;
+  const { values, positionals } = line;
   const [verb, ...rest] = positionals;
-  if (values.help || verb === undefined) {
-    (values.help ? io.stdout : io.stderr).write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+  if (verb === undefined) {
+    io.stderr.write(`${USAGE}\n`);
+    return 2;
   }
   if (!['create', 'list', 'delete'].includes(verb) || (verb === 'delete') !== (rest.length === 1) || (verb !== 'delete' && rest.length > 0)) {
     io.stderr.write(`${PREFIX}: expected create, list or delete ID, not "${positionals.join(' ')}"\n${USAGE}\n`);
@@ -60,7 +47,7 @@ export async function runTokenCommand(argv: readonly string[], io: CommandIo): P
   try {
     const ttlMs = values.ttl === '0' ? undefined : parseDuration(values.ttl, '--ttl');
     const secrets = await EncryptedSecretCodec.open(join(dataDir, SECRETS_KEY_FILE));
-    const endpoints = values.etcd.split(',').map((url) => url.trim()).filter(Boolean);
+    const endpoints = etcdEndpointsOf(values.etcd);
     const tls = await readEtcdStoreTls(dataDir, endpoints);
     store = await EtcdStore.connect({ endpoints, ...(tls ? { tls } : {}) });
     const tokens = new JoinTokens(new ObjectStore(store, { secrets }));
