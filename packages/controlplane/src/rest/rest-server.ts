@@ -44,6 +44,8 @@ export interface RestServerOptions {
   readonly openApi?: OpenApiV3;
   /** The agent of a pod's node (grpc/agent-proxy.ts), for pods/log and pods/exec; absent: they are 404. */
   readonly agentOf?: PodAgentOf;
+  /** How often a watch with allowWatchBookmarks=true gets a BOOKMARK (--watch-bookmark-interval; default 1 min, as Kubernetes). */
+  readonly watchBookmarkIntervalMs?: number;
 }
 
 /** What the audit log records of a REST request (the gRPC door's AuditEntry; `method` is `REST <HTTP method>`). */
@@ -195,7 +197,8 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
     };
     try {
       if (watch) {
-        return await serveWatch({ objects: options.objects, log, columnsOf: options.columnsOf, track }, call, request, response);
+        const bookmarks = options.watchBookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: options.watchBookmarkIntervalMs };
+        return await serveWatch({ objects: options.objects, log, columnsOf: options.columnsOf, track, ...bookmarks }, call, request, response);
       }
       const answer = await handleResource({ api: options.api, columnsOf: options.columnsOf }, call);
       audit();
