@@ -131,7 +131,7 @@ describe('@kubernetes/client-node against Skiff', () => {
     expect((await config.makeApiClient(VersionApi).getCode()).gitVersion).toMatch(/^v1\.\d+/);
     const objects = KubernetesObjectApi.makeApiClient(config);
     const spec = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'generic', namespace: NAMESPACE }, data: { a: '1' } };
-    const created = await objects.create(spec);
+    const created: KubernetesObject = await objects.create(spec);
     expect(created.metadata?.resourceVersion).toMatch(/^\d+$/);
     const applied = await objects.patch<V1ConfigMap>({ ...spec, data: { a: '2' } }, undefined, undefined, 'client-node-test', true, PatchStrategy.ServerSideApply);
     expect(applied.data).toEqual({ a: '2' });
