@@ -102,6 +102,8 @@ export interface ControlPlaneConfig {
   readonly compactionIntervalMs?: number;
   /** Defragmentation, quota warnings and alarms (etcd-care.ts; --etcd-maintenance-interval, --etcd-defrag-*, --etcd-quota-backend-bytes). */
   readonly etcdCare?: EtcdCareConfig;
+  /** How often REST watches with allowWatchBookmarks=true get a BOOKMARK (--watch-bookmark-interval; default 1 min). */
+  readonly watchBookmarkIntervalMs?: number;
   /** Events the watch cache keeps (--watch-cache-size, default 10,000); 0 serves every read from etcd. */
   readonly watchCacheSize?: number;
   /** Concurrent single writes share etcd transactions (--group-commit, default on). */
@@ -269,6 +271,7 @@ export class ControlPlane {
         openApi: openApiV3(),
         agentOf: (pod, purpose) => agents.agentOf(pod, purpose),
         audit: (entry) => audit.record(entry),
+        ...(this.config.watchBookmarkIntervalMs === undefined ? {} : { watchBookmarkIntervalMs: this.config.watchBookmarkIntervalMs }),
       });
     }
     const [httpHost, httpPort] = splitHostPort(this.config.httpAddress);

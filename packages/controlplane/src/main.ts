@@ -56,6 +56,7 @@ const usage = `usage: skiff-controlplane [--data-dir DIR] [--etcd URLS] [--liste
   --etcd-defrag-min-size Q   ... and its database is at least this big (default 16Mi)
   --etcd-quota-backend-bytes Q  the quota etcd runs with (its --quota-backend-bytes, default 2Gi): warns at 80 %
   --group-commit on|off      combine concurrent single writes into one etcd transaction (default on)
+  --watch-bookmark-interval D  how often a REST watch asking for bookmarks (allowWatchBookmarks) gets one (default 1m, as Kubernetes)
   --watch-cache-size N       recent events the watch cache keeps for watches resuming from the past (default 10000;
                              0 turns the watch cache off: every list and watch goes to etcd)
   --job-backoff-base  a Job's first back-off after a pod failure, doubled per failure up to 6m (default 10s, as Kubernetes)
@@ -119,6 +120,7 @@ function parseFlags() {
         'etcd-defrag-min-size': { type: 'string', default: '16Mi' },
         'etcd-quota-backend-bytes': { type: 'string', default: '2Gi' },
         'watch-cache-size': { type: 'string', default: '10000' },
+        'watch-bookmark-interval': { type: 'string', default: '1m' },
         'group-commit': { type: 'string', default: 'on' },
         'allow-host-path-namespaces': { type: 'string', default: '' },
         'job-backoff-base': { type: 'string', default: '10s' },
@@ -161,6 +163,7 @@ let metricsResolutionMs: number;
 let hpaSyncPeriodMs: number;
 let jobBackoffBaseMs: number;
 let compactionIntervalMs: number;
+let watchBookmarkIntervalMs: number;
 let etcdCare: EtcdCareConfig;
 const watchCacheSize = Number(flags['watch-cache-size']);
 if (!Number.isSafeInteger(watchCacheSize) || watchCacheSize < 0) {
@@ -180,6 +183,8 @@ try {
   if (hpaSyncPeriodMs < 1000) throw new Error(`--horizontal-pod-autoscaler-sync-period must be at least 1s, not ${flags['horizontal-pod-autoscaler-sync-period']}`);
   jobBackoffBaseMs = parseDuration(flags['job-backoff-base'], '--job-backoff-base');
   compactionIntervalMs = flags['etcd-compaction-interval'] === '0' ? 0 : parseDuration(flags['etcd-compaction-interval'], '--etcd-compaction-interval');
+  watchBookmarkIntervalMs = parseDuration(flags['watch-bookmark-interval'], '--watch-bookmark-interval');
+  if (watchBookmarkIntervalMs < 100) throw new Error(`--watch-bookmark-interval must be at least 100ms, not ${flags['watch-bookmark-interval']}`);
   etcdCare = parseEtcdCareFlags({
     interval: flags['etcd-maintenance-interval'],
     defragThreshold: flags['etcd-defrag-threshold'],
@@ -265,6 +270,7 @@ const controlPlane = new ControlPlane(
     compactionIntervalMs,
     etcdCare,
     watchCacheSize,
+    watchBookmarkIntervalMs,
     groupCommit: flags['group-commit'] === 'on',
     leaderElection,
     ...(flags['audit-log']

@@ -23,6 +23,8 @@ export interface WatchSessionOptions {
   readonly afterRevision: number | undefined;
   /** How fresh those current objects must be (default: a consistent read). */
   readonly initialList?: ReadOptions;
+  /** false: the current objects are read only for their revision, not sent (Kubernetes' sendInitialEvents=false). */
+  readonly initialEvents?: boolean;
 }
 
 /**
@@ -45,8 +47,10 @@ export async function startWatchSession(
   let after = options.afterRevision;
   if (after === undefined) {
     const { items, revision } = await objects.list(info, namespace, options.initialList);
-    for (const item of items) if (matches(item)) output.send('ADDED', item, revision);
-    output.synced?.(revision);
+    if (options.initialEvents !== false) {
+      for (const item of items) if (matches(item)) output.send('ADDED', item, revision);
+      output.synced?.(revision);
+    }
     after = revision;
   }
   return objects.watch(info, namespace, after, {

@@ -312,6 +312,10 @@ class ResumableWatch implements WatchHandle {
     });
   }
 
+  progress(): number {
+    return Math.max(this.lastRevision, this.inner?.progress() ?? 0);
+  }
+
   async interrupt(): Promise<void> {
     const inner = this.inner;
     this.inner = undefined;

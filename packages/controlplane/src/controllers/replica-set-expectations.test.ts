@@ -39,7 +39,7 @@ afterAll(async () => {
 
 /** The same store, except that watches never deliver anything: an informer over it is frozen at its list. */
 function blindTo(watches: Store): Store {
-  const silent: WatchHandle = { close: async () => {} };
+  const silent: WatchHandle = { close: async () => {}, progress: () => 0 };
   return new Proxy(watches, {
     get(target, property, receiver) {
       if (property === 'watch') return () => silent;

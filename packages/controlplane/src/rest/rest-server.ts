@@ -45,6 +45,8 @@ export interface RestServerOptions {
   readonly openApi?: OpenApiV3;
   /** The agent of a pod's node (grpc/agent-proxy.ts), for pods/log and pods/exec; absent: they are 404. */
   readonly agentOf?: PodAgentOf;
+  /** How often a watch with allowWatchBookmarks=true gets a BOOKMARK (--watch-bookmark-interval; default 1 min, as Kubernetes). */
+  readonly watchBookmarkIntervalMs?: number;
 }
 
 
@@ -181,7 +183,8 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
     };
     try {
       if (watch) {
-        return await serveWatch({ objects: options.objects, log, columnsOf: options.columnsOf, track }, call, request, response);
+        const bookmarks = options.watchBookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: options.watchBookmarkIntervalMs };
+        return await serveWatch({ objects: options.objects, log, columnsOf: options.columnsOf, track, ...bookmarks }, call, request, response);
       }
       const answer = await handleResource({ api: options.api, columnsOf: options.columnsOf }, call);
       audit();

@@ -55,6 +55,10 @@ export class PrefixWatch implements WatchHandle {
     this.connect();
   }
 
+  progress(): number {
+    return this.nextRevision - 1;
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       const stream = this.stream;

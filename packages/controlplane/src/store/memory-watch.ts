@@ -73,6 +73,10 @@ class MemoryWatch implements WatchHandle {
     return Promise.resolve();
   }
 
+  progress(): number {
+    return this.nextRevision - 1;
+  }
+
   /** Delivers every revision from `nextRevision` to `until`. */
   catchUp(until: number): void {
     // Callbacks may compact or close: look again each round.

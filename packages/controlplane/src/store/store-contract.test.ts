@@ -344,6 +344,21 @@ function describeStoreContract(name: string, makeStore: () => Promise<StoreUnder
         expect(listed.revision).toBeGreaterThanOrEqual(last);
       });
 
+      it('reports progress() from where the watch starts, and past an event only once it was delivered', async () => {
+        const prefix = uniquePrefix('progress');
+        const start = await store.currentRevision();
+        const watch = record(store, prefix, start);
+        expect(watch.handle.progress()).toBe(start);
+        const first = await store.create(`${prefix}a`, '1');
+        // Read together, in one synchronous step: either the event has arrived or progress is still below it.
+        const [arrived, progress] = [watch.events.length, watch.handle.progress()];
+        if (arrived === 0) expect(progress).toBeLessThan(first);
+        await eventsOf(watch, 1, 'the first event');
+        expect(watch.handle.progress()).toBeGreaterThanOrEqual(first);
+        expect(watch.handle.progress()).toBeLessThanOrEqual(await store.currentRevision());
+        await watch.handle.close();
+      });
+
       it('replays history in order when watching from an older revision', async () => {
         const prefix = uniquePrefix('replay');
         const start = await store.currentRevision();

@@ -31,6 +31,16 @@ export interface WatchCallbacks {
 
 export interface WatchHandle {
   close(): Promise<void>;
+  /**
+   * The revision this watch has caught up to: every event under its prefix
+   * with a revision up to this one has been handed to onEvent, and none
+   * above it is pending a delivery begun earlier. A Kubernetes BOOKMARK
+   * carries it (rest/watch-bookmarks.ts). At least `afterRevision`; a watch
+   * of the whole keyspace (the watch cache's) moves it on every write, an
+   * etcd watch only with its own events and etcd's progress notifications.
+   * Meaningful between callbacks, not from inside one.
+   */
+  progress(): number;
 }
 
 /**

@@ -130,6 +130,29 @@ describe('WatchCache', () => {
     await cache.close();
   });
 
+  it("moves a live watch's progress with writes anywhere in the keyspace, never past an event not yet delivered", async () => {
+    const lagging = laggingStore();
+    const cache = new WatchCache(lagging.store);
+    const start = (await cache.list('/')).revision;
+    const watcher = collect(cache, '/a/', start);
+    expect(watcher.handle.progress()).toBe(start);
+    // A write to another prefix: nothing for this watch, but it has seen everything up to it.
+    const elsewhere = await cache.create('/b/1', 'x');
+    await waitFor(() => watcher.handle.progress() === elsewhere, { timeoutMs: 10_000, description: 'progress to follow a write elsewhere' });
+    expect(watcher.events).toEqual([]);
+
+    lagging.hold();
+    const mine = await cache.create('/a/1', 'y');
+    // The upstream has the write (a second watch of the inner store saw it) but holds it back from the cache.
+    const witness = collect(lagging.memory, '/a/', elsewhere);
+    await waitFor(() => witness.events.length === 1, { timeoutMs: 10_000, description: 'the inner store to deliver the write' });
+    expect(watcher.handle.progress()).toBe(elsewhere);
+    lagging.release();
+    await waitFor(() => watcher.events.length === 1, { timeoutMs: 10_000, description: 'the held event' });
+    expect(watcher.handle.progress()).toBe(mine);
+    await cache.close();
+  });
+
   it('relists when its own upstream watch is compacted away, and its watchers relist too', async () => {
     const lagging = laggingStore();
     const relists: string[] = [];

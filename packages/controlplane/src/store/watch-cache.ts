@@ -30,6 +30,8 @@
 // then fed live; one older than the window gets onCompacted with the oldest
 // revision the window holds, and the client relists (as after an etcd
 // compaction). compact() through this store trims the window the same way.
+// A live watch's progress() is the cache's revision: it sees every write of
+// the keyspace, so a Kubernetes bookmark moves on with writes to other kinds.
 import { BACKOFF, Backoff, UnavailableError, messageOf } from '@skiff/api';
 import { onEventThrew, requireWatchRevision } from './store-rules.js';
 import { ForwardingStore } from './forwarding-store.js';
@@ -103,7 +105,7 @@ export class WatchCache extends ForwardingStore {
   override watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
     requireWatchRevision(afterRevision);
     if (this.closed) throw new UnavailableError('the store is closed');
-    const watch = new CacheWatch(prefix, afterRevision, callbacks, () => this.watchers.delete(watch));
+    const watch = new CacheWatch(prefix, afterRevision, callbacks, () => this.watchers.delete(watch), () => this.state.revision);
     this.watchers.add(watch);
     // Replayed later, never inside watch(): the caller has its handle before any event.
     if (this.synced) queueMicrotask(() => this.activate(watch));
@@ -258,7 +260,18 @@ class CacheWatch implements WatchHandle {
     readonly after: number,
     private readonly callbacks: WatchCallbacks,
     private readonly onOver: () => void,
+    /** The revision the cache reflects: a live watch was handed every event up to it. */
+    private readonly cacheRevision: () => number,
   ) {}
+
+  /**
+   * Once live, the cache's revision (every upstream event is handed to every
+   * live watch in the same synchronous loop that applies it, so this watch has
+   * seen all of its own up to there); until its replay, where it starts.
+   */
+  progress(): number {
+    return this.live ? Math.max(this.after, this.cacheRevision()) : this.after;
+  }
 
   deliver(event: StoreEvent): void {
     if (this.over) return;
