@@ -2,11 +2,13 @@
 // most N items and metadata.continue; following the tokens gives every object
 // once, at the first page's resourceVersion even when objects change between
 // pages; kubectl get --chunk-size follows them; a token whose revision etcd
-// compacted is 410 Expired, and a garbage one 400 BadRequest.
+// compacted is 410 Expired, and a garbage one 400 BadRequest. gRPC List and
+// ctl get --chunk-size page the same way.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdStore } from '@skiff/controlplane';
+import { runCtl } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { useCluster } from '../harness/cluster-fixture.js';
 import { kubectl, restRequest, type RestAnswer } from '../harness/kubectl.js';
@@ -90,6 +92,23 @@ describe('LIST in pages', () => {
 
     const named = await kubectl(fixture().cluster.adminKubeconfig, dir, ['get', 'cm', '-n', NAMESPACE, '--chunk-size=3', '-o', 'name']);
     expect(named.stdout.trim().split('\n')).toEqual(NAMES.map((name) => `configmap/${name}`));
+  });
+
+  test('gRPC List pages the same way, and ctl get --chunk-size follows the tokens', async () => {
+    const { api, cluster } = fixture();
+    const query = { kind: 'configmaps', namespace: NAMESPACE, allNamespaces: false, labelSelector: '', limit: 3 };
+    const first = await api.list(query);
+    expect(first.items.map((item) => item.metadata.name)).toEqual(['cm-1', 'cm-2', 'cm-3']);
+    const second = await api.list({ ...query, continue: first.continue! });
+    expect(second.items.map((item) => item.metadata.name)).toEqual(['cm-4', 'cm-5', 'cm-6']);
+    expect(second.resourceVersion).toBe(first.resourceVersion);
+    const third = await api.list({ ...query, continue: second.continue! });
+    expect(third.items.map((item) => item.metadata.name)).toEqual(['cm-7']);
+    expect(third.continue).toBeUndefined();
+
+    const shown = await runCtl(cluster.adminKubeconfig, ['get', 'cm', '-n', NAMESPACE, '--chunk-size', '2', '-o', 'name']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout.trim().split('\n')).toEqual(NAMES.map((name) => `configmap/${name}`));
   });
 
   test('a token whose revision etcd has compacted is 410 Expired, offering a token that reads on at the latest revision', async () => {
