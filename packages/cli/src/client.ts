@@ -57,6 +57,10 @@ export interface ListQuery {
   readonly labelSelector: string;
   /** "" (default) a consistent list; "0" whatever the server's watch cache holds; "N" at least revision N. */
   readonly resourceVersion?: string;
+  /** At most this many objects; the answer's `continue` then names the next page. */
+  readonly limit?: number;
+  /** The `continue` of the previous page: the next one, at that page's revision. */
+  readonly continue?: string;
 }
 
 type Callback<T> = (error: ServiceError | null, value?: T) => void;
@@ -112,8 +116,9 @@ export class SkiffClient {
     return parse(response.object_json);
   }
 
-  async list(query: ListQuery): Promise<{ items: ResourceObject[]; resourceVersion: string }> {
-    const response = await this.call<{ items_json: string[]; resource_version: string }>('read', (client, cb, deadline) =>
+  /** A list, or with `limit` one page of it and the `continue` token of the next (when more may follow). */
+  async list(query: ListQuery): Promise<{ items: ResourceObject[]; resourceVersion: string; continue?: string }> {
+    const response = await this.call<{ items_json: string[]; resource_version: string; continue_token: string }>('read', (client, cb, deadline) =>
       client.List(
         {
           kind: query.kind,
@@ -121,12 +126,15 @@ export class SkiffClient {
           all_namespaces: query.allNamespaces,
           label_selector: query.labelSelector,
           ...(query.resourceVersion === undefined ? {} : { resource_version: query.resourceVersion }),
+          ...(query.limit === undefined ? {} : { limit: query.limit }),
+          ...(query.continue === undefined ? {} : { continue_token: query.continue }),
         },
         { deadline },
         cb,
       ),
     );
-    return { items: response.items_json.map(parse), resourceVersion: response.resource_version };
+    const items = response.items_json.map(parse);
+    return { items, resourceVersion: response.resource_version, ...(response.continue_token ? { continue: response.continue_token } : {}) };
   }
 
   /** `gracePeriodSeconds` (pods): between SIGTERM and SIGKILL; absent: the pod's own; 0: removed at once. */

@@ -34,10 +34,13 @@ export class FakeClient {
     private readonly scripts: WatchStep[][] = [],
   ) {}
 
-  async list(query: ListQuery): Promise<{ items: ResourceObject[]; resourceVersion: string }> {
+  /** With a limit, pages as the server does: the continue token is the index of the next object. */
+  async list(query: ListQuery): Promise<{ items: ResourceObject[]; resourceVersion: string; continue?: string }> {
     this.lists.push(query);
-    const items = (this.objects[query.kind] ?? []).filter((o) => query.allNamespaces || !o.metadata.namespace || o.metadata.namespace === query.namespace);
-    return { items, resourceVersion: `${10 + this.lists.length}` };
+    const all = (this.objects[query.kind] ?? []).filter((o) => query.allNamespaces || !o.metadata.namespace || o.metadata.namespace === query.namespace);
+    const from = Number(query.continue ?? '0');
+    const to = query.limit === undefined ? all.length : Math.min(all.length, from + query.limit);
+    return { items: all.slice(from, to), resourceVersion: `${10 + this.lists.length}`, ...(to < all.length ? { continue: String(to) } : {}) };
   }
 
   async get(ref: Ref): Promise<ResourceObject> {

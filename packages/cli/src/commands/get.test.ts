@@ -37,14 +37,24 @@ describe('ctl get', () => {
       stdout: 'NAME    READY   STATUS    RESTARTS   AGE\nweb-1   1/1     Running   0          90s\n',
       stderr: '',
     });
-    expect(client.lists).toEqual([{ kind: 'pods', namespace: 'default', allNamespaces: false, labelSelector: '' }]);
+    expect(client.lists).toEqual([{ kind: 'pods', namespace: 'default', allNamespaces: false, labelSelector: '', limit: 500 }]);
   });
 
   it('passes -n and -l on to the server', async () => {
     const client = cluster();
     const { stdout } = await ctl(client, 'po', '-n', 'shop', '-l', 'app=cart,tier!=db');
     expect(stdout).toBe('NAME     READY   STATUS              RESTARTS   AGE\ncart-1   0/1     ContainerCreating   0          90s\n');
-    expect(client.lists).toEqual([{ kind: 'pods', namespace: 'shop', allNamespaces: false, labelSelector: 'app=cart,tier!=db' }]);
+    expect(client.lists).toEqual([{ kind: 'pods', namespace: 'shop', allNamespaces: false, labelSelector: 'app=cart,tier!=db', limit: 500 }]);
+  });
+
+  it('reads a list in pages of --chunk-size, following the continue tokens, and in one request with 0', async () => {
+    const client = new FakeClient({ pods: ['a', 'b', 'c', 'd', 'e'].map((name) => pod(name, 'default', 'Running')) });
+    const { stdout } = await ctl(client, 'po', '--chunk-size', '2', '-o', 'name');
+    expect(stdout).toBe('pod/a\npod/b\npod/c\npod/d\npod/e\n');
+    expect(client.lists.map((q) => [q.limit, q.continue])).toEqual([[2, undefined], [2, '2'], [2, '4']]);
+    await ctl(client, 'po', '--chunk-size', '0');
+    expect(client.lists[3]).toEqual({ kind: 'pods', namespace: 'default', allNamespaces: false, labelSelector: '' });
+    expect(String((await ctl(client, 'po', '--chunk-size', 'lots')).error)).toBe('CliError: error: --chunk-size must be a whole number of objects (0 for one request), not lots');
   });
 
   it('-A adds NAMESPACE to namespaced kinds only', async () => {

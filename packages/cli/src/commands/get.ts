@@ -1,4 +1,4 @@
-// ctl get KIND [NAME...] | KIND/NAME... with -n, -A, -l, -o and -w.
+// ctl get KIND [NAME...] | KIND/NAME... with -n, -A, -l, -o, -w and --chunk-size.
 import type { KindInfo, ResourceObject } from '@skiff/api';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -13,6 +13,7 @@ interface GetOptions {
   output?: string;
   selector?: string;
   watch: boolean;
+  chunkSize: string;
 }
 
 export function registerGet(program: Command, context: CliContext): void {
@@ -25,6 +26,7 @@ export function registerGet(program: Command, context: CliContext): void {
     .option('-o, --output <format>', 'wide, yaml, json or name')
     .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
     .option('-w, --watch', 'after listing, keep printing changes', false)
+    .option('--chunk-size <n>', 'read lists in pages of this many objects, one consistent snapshot (0: in one request)', '500')
     .action(async (args: string[], flags: GetOptions) => {
       const options = { ...flags, namespace: flags.namespace ?? context.defaultNamespace() };
       const format = parseOutputFormat(options.output);
@@ -74,8 +76,25 @@ function query(info: KindInfo, options: GetOptions) {
   };
 }
 
-async function list(context: CliContext, info: KindInfo, options: GetOptions) {
-  return context.client().list(query(info, options));
+/** The whole list, read in pages of --chunk-size as kubectl does, each at the first page's revision. */
+async function list(context: CliContext, info: KindInfo, options: GetOptions): Promise<{ items: ResourceObject[]; resourceVersion: string }> {
+  const chunkSize = chunkSizeOf(options.chunkSize);
+  const client = context.client();
+  if (chunkSize === 0) return client.list(query(info, options));
+  const first = await client.list({ ...query(info, options), limit: chunkSize });
+  const items = [...first.items];
+  for (let token = first.continue; token !== undefined; ) {
+    const page = await client.list({ ...query(info, options), limit: chunkSize, continue: token });
+    items.push(...page.items);
+    token = page.continue;
+  }
+  return { items, resourceVersion: first.resourceVersion };
+}
+
+/** kubectl's --chunk-size: objects per page, 0 for the whole list in one request. */
+function chunkSizeOf(text: string): number {
+  if (!/^\d{1,9}$/.test(text.trim())) throw new CliError(`error: --chunk-size must be a whole number of objects (0 for one request), not ${text}`);
+  return Number(text);
 }
 
 async function getNamed(

@@ -24,6 +24,7 @@ import { parseResourceVersion } from '../objects/object-codec.js';
 import { describeObject, type ObjectStore, type ObjectWrite } from '../objects/object-store.js';
 import type { ServiceAllocator } from './service-allocations.js';
 import { planApply, type ApplyOutcome } from './apply-plan.js';
+import { readListPage, type ListPage } from './list-pages.js';
 import { parseManifestJson } from './manifest-json.js';
 import { effectiveNamespace, requireKind } from './kind-resolution.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
@@ -62,6 +63,12 @@ export interface ListInput {
   readonly labelSelector?: string;
   /** Kubernetes' list resourceVersion: "" (consistent), "0" (any: from the watch cache), "N" (at least N). */
   readonly resourceVersion?: string;
+  /** At most this many objects (a positive integer), and a continue token when more may follow. */
+  readonly limit?: number;
+  /** The continue token of the previous page: the next page, at that page's revision. */
+  readonly continue?: string;
+  /** A further filter besides the label selector (the REST door's fieldSelector), applied page by page. */
+  readonly matches?: (object: ResourceObject) => boolean;
 }
 
 const NAMESPACE = kindInfo('Namespace');
@@ -153,13 +160,25 @@ export class ApiService {
     return this.objects.mustGet(info, effectiveNamespace(info, ref.namespace), ref.name);
   }
 
-  async list(input: ListInput): Promise<{ items: ResourceObject[]; revision: number }> {
+  /** A whole list, or with `limit` or `continue` one page of it (list-pages.ts). */
+  async list(input: ListInput): Promise<ListPage> {
     const info = requireKind(input.kind);
     const selector = selectorOf(input.labelSelector);
     const namespace = input.allNamespaces ? undefined : effectiveNamespace(info, input.namespace);
     const minRevision = parseResourceVersion(input.resourceVersion);
-    const { items, revision } = await this.objects.list(info, namespace, minRevision === undefined ? undefined : { minRevision });
-    return { items: items.filter((item) => selector.matches(item.metadata.labels)), revision };
+    const also = input.matches;
+    const matches = (item: ResourceObject): boolean => selector.matches(item.metadata.labels) && (also === undefined || also(item));
+    if (input.limit === undefined && !input.continue) {
+      const { items, revision } = await this.objects.list(info, namespace, minRevision === undefined ? undefined : { minRevision });
+      return { items: items.filter(matches), revision };
+    }
+    return readListPage(this.objects, info, namespace, {
+      limit: input.limit,
+      continue: input.continue || undefined,
+      minRevision,
+      matches,
+      filtered: !selector.isEmpty() || also !== undefined,
+    });
   }
 
   /**

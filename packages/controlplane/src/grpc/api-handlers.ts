@@ -105,14 +105,17 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
       const info = requireKind(request.kind);
       const namespace = request.all_namespaces ? undefined : effectiveNamespace(info, request.namespace);
       caller.authorize(attributesOf(info, 'list', { namespace }));
-      const { items, revision } = await api.list({
+      const page = await api.list({
         kind: request.kind,
         namespace: request.namespace,
         allNamespaces: request.all_namespaces,
         labelSelector: request.label_selector,
         resourceVersion: request.resource_version,
+        // As Kubernetes' limit: 0 or less is no limit.
+        ...(request.limit > 0 ? { limit: request.limit } : {}),
+        ...(request.continue_token ? { continue: request.continue_token } : {}),
       });
-      return { items_json: items.map(json), resource_version: String(revision) };
+      return { items_json: page.items.map(json), resource_version: String(page.revision), continue_token: page.continue ?? '' };
     }),
     Delete: unary('Delete', async (request, caller) => {
       const { info, namespace, name } = target(request.ref);

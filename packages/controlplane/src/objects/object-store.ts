@@ -2,7 +2,7 @@
 // Secrets encrypted at rest (when given a transformer), and error messages
 // that name the object the way kubectl users expect.
 import { AlreadyExistsError, BatchConflictError, ConflictError, NotFoundError, type KindInfo, type ResourceObject } from '@skiff/api';
-import type { KeyValue, ReadOptions, Store, StoreEvent, WatchHandle, WriteOp } from '../store/store.js';
+import type { KeyValue, ListOptions, ReadOptions, Store, StoreEvent, WatchHandle, WriteOp } from '../store/store.js';
 import type { SecretTransformer } from './encrypted-secret-codec.js';
 import { ObjectCodec } from './object-codec.js';
 import { describeObject, kindPrefix, objectKey } from './object-keys.js';
@@ -34,6 +34,18 @@ export type ObjectWrite<T extends ResourceObject> =
 export interface ObjectStoreOptions {
   /** Encrypts Secrets on their way into the store (EncryptedSecretCodec); without it they are stored as plain JSON. */
   readonly secrets?: SecretTransformer;
+}
+
+/** ListOptions with the start relative to the kind's prefix. */
+export interface ObjectPageOptions extends Omit<ListOptions, 'fromKey'> {
+  readonly start?: string;
+}
+
+export interface ObjectPage<T extends ResourceObject> {
+  readonly entries: readonly { readonly key: string; readonly object: T }[];
+  readonly revision: number;
+  /** Keys after the last entry at `revision` (0 without a limit). */
+  readonly remaining: number;
 }
 
 export class ObjectStore {
@@ -82,6 +94,27 @@ export class ObjectStore {
   ): Promise<{ items: T[]; revision: number }> {
     const result = await this.store.list(kindPrefix(info, namespace), options);
     return { items: result.items.map((kv) => this.codec.decode<T>(info, kv)), revision: result.revision };
+  }
+
+  /**
+   * One page of a kind's objects in key order (store.ts ListOptions), for
+   * LIST with limit and continue. Keys here are relative to the kind's prefix
+   * (kindPrefix), as Kubernetes' continue tokens carry them: `start` is where
+   * the page begins, and each entry says its key.
+   */
+  async listPage<T extends ResourceObject = ResourceObject>(
+    info: KindInfo,
+    namespace: string | undefined,
+    options: ObjectPageOptions,
+  ): Promise<ObjectPage<T>> {
+    const prefix = kindPrefix(info, namespace);
+    const { start, ...rest } = options;
+    const result = await this.store.list(prefix, { ...rest, ...(start !== undefined ? { fromKey: prefix + start } : {}) });
+    return {
+      entries: result.items.map((kv) => ({ key: kv.key.slice(prefix.length), object: this.codec.decode<T>(info, kv) })),
+      revision: result.revision,
+      remaining: result.remaining ?? 0,
+    };
   }
 
   async create<T extends ResourceObject>(info: KindInfo, object: T): Promise<T> {

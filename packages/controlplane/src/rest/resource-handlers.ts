@@ -20,7 +20,7 @@ import type { ApiService } from '../api/api-service.js';
 import { fieldsMatch, parseFieldSelector } from './field-selector.js';
 import { requestAttributes, type ResourceRequest } from './request-info.js';
 import { handleScale } from './scale-subresource.js';
-import { includeObjectOf, toTable, wantsTable, type ColumnsOf } from './tables.js';
+import { includeObjectOf, toTable, wantsTable, type ColumnsOf, type ListMeta } from './tables.js';
 
 export interface ResourceCall {
   readonly request: ResourceRequest;
@@ -87,36 +87,59 @@ function refOf(request: ResourceRequest): { kind: string; namespace?: string; na
   return { kind: request.info.kind, ...(request.namespace !== undefined ? { namespace: request.namespace } : {}), name: request.name ?? '' };
 }
 
-function maybeTable(deps: ResourceHandlerDeps, call: ResourceCall, objects: readonly ResourceObject[], resourceVersion?: string): object | undefined {
+function maybeTable(deps: ResourceHandlerDeps, call: ResourceCall, objects: readonly ResourceObject[], listMeta?: ListMeta): object | undefined {
   if (!wantsTable(call.accept)) return undefined;
   const now = (deps.clock ?? (() => new Date()))();
   return toTable(deps.columnsOf(call.request.info), objects, {
     include: includeObjectOf(call.query),
     now,
-    ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+    ...(listMeta !== undefined ? { listMeta } : {}),
   });
 }
 
+/**
+ * LIST, whole or in pages (`limit`, `continue`; api/list-pages.ts): the
+ * selectors apply page by page, and a page that is not the last carries
+ * metadata.continue (and remainingItemCount when nothing is filtered), in a
+ * Table (kubectl get --chunk-size) as in a list.
+ */
 async function list(deps: ResourceHandlerDeps, call: ResourceCall): Promise<object> {
   const { request, query } = call;
   const fields = parseFieldSelector(query.get('fieldSelector'));
-  const { items, revision } = await deps.api.list({
+  const token = query.get('continue');
+  const page = await deps.api.list({
     kind: request.info.kind,
     ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
     allNamespaces: request.namespace === undefined,
     labelSelector: query.get('labelSelector') ?? '',
     resourceVersion: query.get('resourceVersion') ?? '',
+    ...limitOf(query.get('limit')),
+    ...(token ? { continue: token } : {}),
+    ...(fields.length > 0 ? { matches: (item: ResourceObject) => fieldsMatch(fields, item) } : {}),
   });
-  const selected = items.filter((item) => fieldsMatch(fields, item));
-  // limit/continue are not honoured yet: the whole list is one page, which Kubernetes clients accept (no continue token).
+  const metadata: ListMeta = {
+    resourceVersion: String(page.revision),
+    ...(page.continue !== undefined ? { continue: page.continue } : {}),
+    ...(page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}),
+  };
   return (
-    maybeTable(deps, call, selected, String(revision)) ?? {
+    maybeTable(deps, call, page.items, metadata) ?? {
       kind: `${request.info.kind}List`,
       apiVersion: request.info.apiVersion,
-      metadata: { resourceVersion: String(revision) },
-      items: selected,
+      metadata,
+      items: page.items,
     }
   );
+}
+
+/** `limit`: a whole number; 0 or less (or none) means no limit, as in Kubernetes. */
+function limitOf(text: string | null): { limit?: number } {
+  if (text === null || text === '') return {};
+  if (!/^-?\d{1,15}$/.test(text)) {
+    throw new InvalidError(`limit: must be a whole number of objects per page, not "${text.length > 32 ? `${text.slice(0, 32)}…` : text}"`);
+  }
+  const limit = Number(text);
+  return limit > 0 ? { limit } : {};
 }
 
 /** The body as an object of the request's kind, in the request's namespace (filled in when absent, refused when different). */

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { AlreadyExistsError, ApplyConflictError, CompactedError, ConflictError, InvalidError, NotFoundError, PermissionDeniedError, UnsupportedPatchTypeError } from '@skiff/api';
+import { ContinueExpiredError } from '../api/continue-token.js';
 import { UnsupportedMediaTypeError } from './http-io.js';
 import { toStatus } from './status-errors.js';
 
@@ -22,6 +23,13 @@ describe('errors as Kubernetes Status objects', () => {
       expect(toStatus(error, log, target)).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: error.message });
     }
     expect(toStatus(new NotFoundError('x'), log, target).details).toEqual({ name: 'web', group: 'apps', kind: 'deployments' });
+  });
+
+  it('answers a stale continue token 410 Expired, carrying the token that reads on at the latest revision', () => {
+    const status = toStatus(new ContinueExpiredError('onward', 9), log, target);
+    expect(status).toMatchObject({ code: 410, reason: 'Expired', metadata: { continue: 'onward' }, details: { kind: 'deployments' } });
+    expect(status.message).toMatch(/^The continue token is too old/);
+    expect(toStatus(new CompactedError('too old', 7), log).metadata).toEqual({});
   });
 
   it('answers a server-side apply conflict 409 Conflict with one FieldManagerConflict cause per field', () => {

@@ -5,6 +5,7 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { ApplyConflictError, grpcCodeOf, InvalidError, UnsupportedPatchTypeError } from '@skiff/api';
 import type { Logger } from 'pino';
+import { ContinueExpiredError } from '../api/continue-token.js';
 import { BodyTooLargeError, UnsupportedMediaTypeError } from './http-io.js';
 
 export interface StatusCause {
@@ -17,7 +18,8 @@ export interface StatusCause {
 export interface KubernetesStatus {
   readonly kind: 'Status';
   readonly apiVersion: 'v1';
-  readonly metadata: Record<string, never>;
+  /** Only a 410 for a stale continue token has any: the token that reads on at the latest revision. */
+  readonly metadata: { readonly continue?: string };
   readonly status: 'Success' | 'Failure';
   readonly message: string;
   readonly reason: string;
@@ -75,6 +77,7 @@ export function toStatus(error: unknown, log: Logger, target: StatusTarget = {})
   if (error instanceof ApplyConflictError) return failureStatus(409, 'Conflict', message, { ...details, causes: error.causes });
   if (error instanceof UnsupportedMediaTypeError || error instanceof UnsupportedPatchTypeError) return failureStatus(415, 'UnsupportedMediaType', message);
   if (error instanceof BodyTooLargeError) return failureStatus(413, 'RequestEntityTooLarge', message);
+  if (error instanceof ContinueExpiredError) return { ...failureStatus(410, 'Expired', message, withDetails(details)), metadata: { continue: error.continueToken } };
   const known = code === undefined ? undefined : REASONS.get(code);
   if (known) return failureStatus(known[0], known[1], message, withDetails(details));
   log.error({ err: error }, 'unexpected error while serving a REST request');

@@ -24,4 +24,10 @@ describe('Table responses', () => {
     const pods = toTable(kindColumns(kindInfo('Pod')), [], { include: 'None', now: NOW }) as { columnDefinitions: { name: string; priority: number }[] };
     expect(pods.columnDefinitions.filter((c) => c.priority === 1).map((c) => c.name)).toContain('Ip');
   });
+
+  it('carry a page\'s list metadata: where the next page starts (kubectl get --chunk-size follows it)', () => {
+    const listMeta = { resourceVersion: '7', continue: 'token', remainingItemCount: 3 };
+    const table = toTable(kindColumns(kindInfo('Namespace')), [namespace], { include: 'None', now: NOW, listMeta }) as { metadata: unknown };
+    expect(table.metadata).toEqual(listMeta);
+  });
 });

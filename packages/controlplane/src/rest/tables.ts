@@ -5,6 +5,13 @@ import { columnsFor, type Column, type KindInfo, type ResourceObject } from '@sk
 
 
 
+/** A list's metadata (ListMeta): its revision and, for a page that is not the last, where the next one starts. */
+export interface ListMeta {
+  readonly resourceVersion: string;
+  readonly continue?: string;
+  readonly remainingItemCount?: number;
+}
+
 /** The columns of a kind. */
 export type ColumnsOf = (info: KindInfo) => readonly Column[];
 
@@ -31,12 +38,12 @@ export function includeObjectOf(query: URLSearchParams): IncludeObject {
 export function toTable(
   columns: readonly Column[],
   objects: readonly ResourceObject[],
-  options: { readonly resourceVersion?: string; readonly include: IncludeObject; readonly now: Date },
+  options: { readonly resourceVersion?: string; readonly listMeta?: ListMeta; readonly include: IncludeObject; readonly now: Date },
 ): object {
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
-    metadata: options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion },
+    metadata: options.listMeta ?? (options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion }),
     columnDefinitions: columns.map((column) => ({
       name: titleOf(column.header),
       type: 'string',

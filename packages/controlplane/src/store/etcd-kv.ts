@@ -5,18 +5,21 @@
 import type { ICompare, IKeyValue, IRequestOp } from 'etcd3';
 import type { EtcdConnection } from './etcd-client.js';
 import { prefixRange, toKeyValue } from './etcd-codec.js';
-import { isCompacted } from './etcd-errors.js';
+import { isCompacted, isFutureRevision } from './etcd-errors.js';
 import type { EtcdMaintenance } from './etcd-maintenance.js';
 import {
   alreadyExists,
   batchConflict,
   casFailure,
   checkBatch,
+  compactedList,
+  futureListRevision,
   requireLeaseId,
+  requireListOptions,
   requireRevision,
   type CurrentRevision,
 } from './store-rules.js';
-import type { KeyValue, ListResult, WriteOp } from './store.js';
+import type { KeyValue, ListOptions, ListResult, WriteOp } from './store.js';
 
 /** Keys per range request when listing; pages are read at one pinned revision. */
 const LIST_PAGE_SIZE = 500;
@@ -37,39 +40,59 @@ export class EtcdKv {
     return kv ? toKeyValue(kv) : undefined;
   }
 
-  async list(prefix: string): Promise<ListResult> {
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    requireListOptions(prefix, options);
+    const pinned = options.revision;
+    if (pinned !== undefined) {
+      // A page of a list begun earlier: that revision or nothing.
+      try {
+        return await this.listOnce(prefix, options);
+      } catch (error) {
+        if (isCompacted(error)) throw compactedList(pinned);
+        if (isFutureRevision(error)) throw futureListRevision(pinned);
+        throw this.connection.toStoreError('list', error);
+      }
+    }
     // Pages after the first are read at the first page's revision, so the
     // whole list is one consistent snapshot whatever its size. If that
     // revision is compacted between pages (unlikely), start over.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.listOnce(prefix);
+        return await this.listOnce(prefix, options);
       } catch (error) {
         if (attempt >= 3 || !isCompacted(error)) throw this.connection.toStoreError('list', error);
       }
     }
   }
 
-  private async listOnce(prefix: string): Promise<ListResult> {
+  private async listOnce(prefix: string, options: ListOptions): Promise<ListResult> {
     const { start, end } = prefixRange(prefix);
+    const { limit } = options;
     const items: KeyValue[] = [];
-    let revision = 0;
-    let from = start;
+    let revision = options.revision ?? 0;
+    let from = options.fromKey === undefined ? start : Buffer.from(options.fromKey);
+    let remaining = 0;
     for (;;) {
       const pinned = revision;
+      const size = limit === undefined ? LIST_PAGE_SIZE : Math.min(LIST_PAGE_SIZE, limit - items.length);
       const response = await this.connection.call(
         'list',
-        () => this.kv.range({ key: from, range_end: end, limit: LIST_PAGE_SIZE, ...(pinned > 0 ? { revision: pinned } : {}) }),
+        () => this.kv.range({ key: from, range_end: end, limit: size, ...(pinned > 0 ? { revision: pinned } : {}) }),
         { rethrowRaw: true },
       );
       if (revision === 0) revision = Number(response.header.revision);
       for (const kv of response.kvs) items.push(toKeyValue(kv));
       const last = response.kvs[response.kvs.length - 1];
       if (!response.more || last === undefined) break;
+      if (limit !== undefined && items.length >= limit) {
+        // etcd counts every key of the range [from, end), not only those it returned.
+        remaining = Number(response.count) - response.kvs.length;
+        break;
+      }
       from = Buffer.concat([last.key, Buffer.from([0])]);
     }
     // etcd returns ranges in key byte order: that is the order we promise.
-    return { items, revision };
+    return { items, revision, ...(limit !== undefined ? { remaining } : {}) };
   }
 
   async create(key: string, value: string, options: { lease?: string } = {}): Promise<number> {

@@ -17,7 +17,7 @@ import { EtcdLeases } from './etcd-leases.js';
 import { EtcdMaintenance } from './etcd-maintenance.js';
 import { PrefixWatch } from './etcd-watch.js';
 import { requireWatchRevision } from './store-rules.js';
-import type { KeyValue, ListResult, Store, WatchCallbacks, WatchHandle, WriteOp } from './store.js';
+import type { KeyValue, ListOptions, ListResult, Store, WatchCallbacks, WatchHandle, WriteOp } from './store.js';
 
 export type { EtcdStoreOptions } from './etcd-client.js';
 export { MAX_TXN_OPS } from './store-rules.js';
@@ -52,8 +52,8 @@ export class EtcdStore implements Store {
     return this.kv.get(key);
   }
 
-  list(prefix: string): Promise<ListResult> {
-    return this.kv.list(prefix);
+  list(prefix: string, options?: ListOptions): Promise<ListResult> {
+    return this.kv.list(prefix, options);
   }
 
   create(key: string, value: string, options?: { lease?: string }): Promise<number> {

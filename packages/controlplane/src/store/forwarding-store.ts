@@ -2,7 +2,7 @@
 // (WatchCache, GroupCommit), each overriding only what it changes, so a call
 // or an op kind they do not know (commit() forwards its ops as they are)
 // passes through untouched.
-import type { KeyValue, ListResult, ReadOptions, Store, WatchCallbacks, WatchHandle, WriteOp } from './store.js';
+import type { KeyValue, ListOptions, ListResult, ReadOptions, Store, WatchCallbacks, WatchHandle, WriteOp } from './store.js';
 
 export class ForwardingStore implements Store {
   constructor(protected readonly inner: Store) {}
@@ -11,7 +11,7 @@ export class ForwardingStore implements Store {
     return this.inner.get(key, options);
   }
 
-  list(prefix: string, options?: ReadOptions): Promise<ListResult> {
+  list(prefix: string, options?: ListOptions): Promise<ListResult> {
     return this.inner.list(prefix, options);
   }
 

@@ -45,6 +45,28 @@ export class MemoryKeyspace {
     return items.sort((a, b) => Buffer.compare(a.bytes, b.bytes)).map((item) => item.kv);
   }
 
+  /**
+   * Keys under `prefix` as they were at `revision` (compact revision ≤
+   * `revision` ≤ current), in key byte order: the current keys with the
+   * history after `revision` undone, newest first, so each key ends up with
+   * the `prev` of its oldest later event (what it was at `revision`).
+   */
+  listAt(prefix: string, revision: number): KeyValue[] {
+    const then = new Map<string, KeyValue>();
+    for (const kv of this.kvs.values()) if (kv.key.startsWith(prefix)) then.set(kv.key, kv);
+    for (let index = this.history.length - 1; index >= 0; index--) {
+      const entry = this.history[index]!;
+      if (entry.revision <= revision) break;
+      for (const event of entry.events) {
+        const key = event.type === 'put' ? event.kv.key : event.key;
+        if (!key.startsWith(prefix)) continue;
+        if (event.prev) then.set(key, event.prev);
+        else then.delete(key);
+      }
+    }
+    return [...then.values()].sort((a, b) => compareKeys(a.key, b.key));
+  }
+
   /** Keys attached to `lease`, in key byte order (the order etcd revokes them in). */
   keysWithLease(lease: string): string[] {
     const keys: string[] = [];

@@ -17,15 +17,19 @@ import {
   batchConflict,
   casFailure,
   checkBatch,
+  compactedList,
+  futureListRevision,
   futureRevision,
   leaseNotFound,
   requireCompactionRevision,
   requireLeaseId,
   requireLeaseTtl,
+  requireListOptions,
   requireRevision,
   requireWatchRevision,
 } from './store-rules.js';
-import type { KeyValue, ListResult, Store, WatchCallbacks, WatchHandle, WriteOp } from './store.js';
+import { pageOf } from './list-page.js';
+import type { KeyValue, ListOptions, ListResult, Store, WatchCallbacks, WatchHandle, WriteOp } from './store.js';
 
 export type { MemoryStoreClock } from './memory-clock.js';
 
@@ -55,9 +59,16 @@ export class MemoryStore implements Store {
     return kv && copyKeyValue(kv);
   }
 
-  async list(prefix: string): Promise<ListResult> {
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    requireListOptions(prefix, options);
     this.open('list');
-    return { items: this.keyspace.list(prefix).map(copyKeyValue), revision: this.keyspace.currentRevision };
+    const current = this.keyspace.currentRevision;
+    const revision = options.revision ?? current;
+    if (revision < this.keyspace.compactRevision) throw compactedList(revision);
+    if (revision > current) throw futureListRevision(revision);
+    const all = revision === current ? this.keyspace.list(prefix) : this.keyspace.listAt(prefix, revision);
+    const page = pageOf(all, options);
+    return { ...page, items: page.items.map(copyKeyValue), revision };
   }
 
   async create(key: string, value: string, options: { lease?: string } = {}): Promise<number> {

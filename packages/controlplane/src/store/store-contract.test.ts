@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AlreadyExistsError,
   BatchConflictError,
+  CompactedError,
   ConflictError,
   InvalidError,
   NotFoundError,
@@ -488,6 +489,79 @@ function describeStoreContract(name: string, makeStore: () => Promise<StoreUnder
         ]);
         expect(watch.compacted).toEqual([]);
         await watch.handle.close();
+      });
+    });
+
+    describe('paged lists', () => {
+      const names = (page: { items: readonly { key: string; value: string }[] }, prefix: string): string[] =>
+        page.items.map((kv) => `${kv.key.slice(prefix.length)}=${kv.value}`);
+
+      it('reads a list in pages at the first page\'s revision, a consistent snapshot while writes go on', async () => {
+        const prefix = uniquePrefix('pages');
+        const written = await store.commit(['a', 'b', 'c', 'd', 'e'].map((name) => ({ op: 'create' as const, key: `${prefix}${name}`, value: `${name}1` })));
+        await store.create(`${prefix.slice(0, -1)}-sibling`, 'not under the prefix');
+
+        const first = await store.list(prefix, { limit: 2 });
+        expect(names(first, prefix)).toEqual(['a=a1', 'b=b1']);
+        expect(first.remaining).toBe(3);
+        expect(first.revision).toBeGreaterThanOrEqual(written);
+        // Changes after the first page: none of them shows in the later pages.
+        await store.update(`${prefix}c`, 'c2', written);
+        await store.delete(`${prefix}d`, written);
+        await store.create(`${prefix}bb`, 'bb1');
+
+        const at = { revision: first.revision, limit: 2 };
+        const second = await store.list(prefix, { ...at, fromKey: `${first.items[1]!.key}\0` });
+        expect(names(second, prefix)).toEqual(['c=c1', 'd=d1']);
+        expect(second).toMatchObject({ revision: first.revision, remaining: 1 });
+        const third = await store.list(prefix, { ...at, fromKey: `${second.items[1]!.key}\0` });
+        expect(names(third, prefix)).toEqual(['e=e1']);
+        expect(third.remaining).toBe(0);
+        // A limit that reaches the end exactly leaves nothing remaining; no limit, no count.
+        expect((await store.list(prefix, { revision: first.revision, limit: 5 })).remaining).toBe(0);
+        const now = await store.list(prefix);
+        expect(names(now, prefix)).toEqual(['a=a1', 'b=b1', 'bb=bb1', 'c=c2', 'e=e1']);
+        expect(now.remaining).toBeUndefined();
+        // A fresh first page sees the present, and starts where it is told to.
+        expect(names(await store.list(prefix, { limit: 2, fromKey: `${prefix}b\0` }), prefix)).toEqual(['bb=bb1', 'c=c2']);
+      });
+
+      it('pages past its own read size (etcd reads 500 keys at a time)', async () => {
+        const prefix = uniquePrefix('long-pages');
+        for (let batch = 0; batch < 6; batch++) {
+          await store.commit(
+            Array.from({ length: 120 }, (_, i) => ({ op: 'create' as const, key: `${prefix}${String(batch * 120 + i).padStart(4, '0')}`, value: 'x' })),
+          );
+        }
+        const first = await store.list(prefix, { limit: 600 });
+        expect(first.items).toHaveLength(600);
+        expect(first.items[599]!.key).toBe(`${prefix}0599`);
+        expect(first.remaining).toBe(120);
+        const rest = await store.list(prefix, { limit: 600, revision: first.revision, fromKey: `${first.items[599]!.key}\0` });
+        expect(rest.items.map((kv) => kv.key)).toEqual(Array.from({ length: 120 }, (_, i) => `${prefix}${String(600 + i).padStart(4, '0')}`));
+        expect(rest.remaining).toBe(0);
+      });
+
+      it('refuses a page at a compacted revision with CompactedError, and at a future one', async () => {
+        const prefix = uniquePrefix('pages-compacted');
+        const first = await store.create(`${prefix}a`, '1');
+        await store.update(`${prefix}a`, '2', first);
+        const compactAt = await store.currentRevision();
+        await store.compact(compactAt);
+        const stale = store.list(prefix, { revision: first, limit: 1 });
+        await expect(stale).rejects.toBeInstanceOf(CompactedError);
+        await expect(stale).rejects.toThrow(`cannot list at revision ${first}: the store's history there has been compacted`);
+        // The compact revision itself is still there.
+        expect(names(await store.list(prefix, { revision: compactAt, limit: 1 }), prefix)).toEqual(['a=2']);
+        await expect(store.list(prefix, { revision: compactAt + 1000 })).rejects.toThrow(InvalidError);
+      });
+
+      it('refuses malformed paging options before reading anything', async () => {
+        const prefix = uniquePrefix('pages-bad');
+        for (const options of [{ limit: 0 }, { limit: 1.5 }, { revision: 0 }, { revision: -3 }, { fromKey: '/elsewhere/' }]) {
+          await expect(store.list(prefix, options), JSON.stringify(options)).rejects.toBeInstanceOf(InvalidError);
+        }
+        await expect(store.list(prefix, { fromKey: '/' })).rejects.toThrow(/is not under the prefix/);
       });
     });
 

@@ -2,8 +2,8 @@
 // argument checks of the contract in store.ts, and the errors a failed
 // expectation raises. EtcdStore and MemoryStore both use these, so a caller
 // cannot tell them apart by an error's type, fields or message.
-import { AlreadyExistsError, BatchConflictError, ConflictError, InvalidError, NotFoundError, messageOf } from '@skiff/api';
-import type { WriteOp } from './store.js';
+import { AlreadyExistsError, BatchConflictError, CompactedError, ConflictError, InvalidError, NotFoundError, messageOf } from '@skiff/api';
+import type { ListOptions, WriteOp } from './store.js';
 
 /** etcd's default `--max-txn-ops`: a larger transaction is rejected by the server. */
 export const MAX_TXN_OPS = 128;
@@ -44,6 +44,33 @@ export function requireCompactionRevision(revision: number): void {
   if (!Number.isSafeInteger(revision) || revision <= 0) {
     throw new InvalidError(`compaction revision must be a positive integer, got ${revision}`);
   }
+}
+
+/** The paging options of a list (store.ts ListOptions), checked before anything is read. */
+export function requireListOptions(prefix: string, options: ListOptions): void {
+  const { limit, fromKey, revision } = options;
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit <= 0)) {
+    throw new InvalidError(`list of "${prefix}": limit must be a positive integer, got ${limit}`);
+  }
+  if (revision !== undefined && (!Number.isSafeInteger(revision) || revision <= 0)) {
+    throw new InvalidError(`list of "${prefix}": revision must be a positive integer, got ${revision}`);
+  }
+  // A start before the prefix would range over keys outside it.
+  if (fromKey !== undefined && !fromKey.startsWith(prefix)) {
+    throw new InvalidError(`list of "${prefix}": fromKey ${JSON.stringify(fromKey)} is not under the prefix`);
+  }
+}
+
+/**
+ * A list at a revision whose history is gone. etcd does not say where it
+ * compacted, so the compact revision given is the least it can be.
+ */
+export function compactedList(revision: number): CompactedError {
+  return new CompactedError(`cannot list at revision ${revision}: the store's history there has been compacted`, revision + 1);
+}
+
+export function futureListRevision(revision: number): InvalidError {
+  return new InvalidError(`cannot list at revision ${revision}: it is a future revision`);
 }
 
 /** Size, duplicate keys and expected revisions of a batch, checked before anything is sent. */

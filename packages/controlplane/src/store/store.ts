@@ -59,6 +59,11 @@ export interface ListResult {
   readonly items: KeyValue[];
   /** Store revision the list was read at: watch from here to miss nothing. */
   readonly revision: number;
+  /**
+   * With `ListOptions.limit`: how many keys under the prefix come after the
+   * last item at `revision` (0: this page is the last). Absent without a limit.
+   */
+  readonly remaining?: number;
 }
 
 /**
@@ -73,9 +78,27 @@ export interface ReadOptions {
   readonly minRevision?: number;
 }
 
+/**
+ * One page of a list, as etcd's range reads it: at most `limit` keys from
+ * `fromKey` on, at exactly `revision`. A list read in pages is one consistent
+ * snapshot when every page after the first names the first page's revision
+ * and starts at the last key it got + "\0" (Kubernetes' continue tokens).
+ */
+export interface ListOptions extends ReadOptions {
+  /** At most this many keys (a positive integer); ListResult.remaining says how many more there are. */
+  readonly limit?: number;
+  /** The first key to return if present (etcd's range start); it must lie under the prefix. */
+  readonly fromKey?: string;
+  /**
+   * Read at exactly this revision, whatever `minRevision` says: CompactedError
+   * once history there has been compacted, InvalidError for a future one.
+   */
+  readonly revision?: number;
+}
+
 export interface Store {
   get(key: string, options?: ReadOptions): Promise<KeyValue | undefined>;
-  list(prefix: string, options?: ReadOptions): Promise<ListResult>;
+  list(prefix: string, options?: ListOptions): Promise<ListResult>;
   /** Creates `key` only if absent. Returns the new revision. Throws AlreadyExistsError. */
   create(key: string, value: string, options?: { lease?: string }): Promise<number>;
   /**

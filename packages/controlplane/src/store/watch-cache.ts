@@ -26,6 +26,9 @@
 //  Kubernetes), the read goes to the inner store instead.
 //  - get, minRevision undefined: the inner store (Kubernetes serves a
 //    consistent get from etcd too); with a minRevision, from memory.
+// Paged lists (ListOptions): a first page is served as above, a page at a
+// pinned revision (a continue token's) from memory only while the cache is
+// exactly at that revision, otherwise by the inner store at that revision.
 // Watches: one after a revision still in the window is replayed from it and
 // then fed live; one older than the window gets onCompacted with the oldest
 // revision the window holds, and the client relists (as after an etcd
@@ -33,9 +36,10 @@
 // A live watch's progress() is the cache's revision: it sees every write of
 // the keyspace, so a Kubernetes bookmark moves on with writes to other kinds.
 import { BACKOFF, Backoff, UnavailableError, messageOf } from '@skiff/api';
-import { onEventThrew, requireWatchRevision } from './store-rules.js';
+import { pageOf } from './list-page.js';
+import { onEventThrew, requireListOptions, requireWatchRevision } from './store-rules.js';
 import { ForwardingStore } from './forwarding-store.js';
-import type { KeyValue, ListResult, ReadOptions, Store, StoreEvent, WatchCallbacks, WatchHandle } from './store.js';
+import type { KeyValue, ListOptions, ListResult, ReadOptions, Store, StoreEvent, WatchCallbacks, WatchHandle } from './store.js';
 import { keyOfEvent, revisionOf, WatchCacheState } from './watch-cache-state.js';
 
 /** Kubernetes keeps at least 100 events per resource and grows with load; one window for every kind here. */
@@ -96,10 +100,20 @@ export class WatchCache extends ForwardingStore {
     return this.state.get(key);
   }
 
-  override async list(prefix: string, options?: ReadOptions): Promise<ListResult> {
-    const minRevision = options?.minRevision ?? (await this.whenOpen(() => this.inner.currentRevision()));
-    if (!(await this.fresh(minRevision))) return this.inner.list(prefix);
-    return { items: this.state.list(prefix), revision: this.state.revision };
+  override async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    requireListOptions(prefix, options);
+    const { limit, fromKey, revision } = options;
+    const page = { ...(limit !== undefined ? { limit } : {}), ...(fromKey !== undefined ? { fromKey } : {}) };
+    if (revision !== undefined) {
+      // A later page of a list: from memory while the cache is still exactly
+      // at its revision, otherwise from the store at that revision (as
+      // Kubernetes sends continuations to etcd).
+      if (this.synced && !this.closed && this.state.revision === revision) return this.fromMemory(prefix, page);
+      return this.inner.list(prefix, options);
+    }
+    const minRevision = options.minRevision ?? (await this.whenOpen(() => this.inner.currentRevision()));
+    if (!(await this.fresh(minRevision))) return this.inner.list(prefix, page);
+    return this.fromMemory(prefix, page);
   }
 
   override watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
@@ -134,6 +148,11 @@ export class WatchCache extends ForwardingStore {
     this.upstream = undefined;
     await upstream?.close();
     await this.inner.close();
+  }
+
+  /** A page of what the cache holds now (synchronously: no event is applied in between). */
+  private fromMemory(prefix: string, page: ListOptions): ListResult {
+    return { ...pageOf(this.state.list(prefix), page), revision: this.state.revision };
   }
 
   private whenOpen<T>(read: () => Promise<T>): Promise<T> {

@@ -7,6 +7,8 @@ export interface ListRequest {
   'all_namespaces'?: (boolean);
   'label_selector'?: (string);
   'resource_version'?: (string);
+  'limit'?: (number);
+  'continue_token'?: (string);
 }
 
 export interface ListRequest__Output {
@@ -15,4 +17,6 @@ export interface ListRequest__Output {
   'all_namespaces': (boolean);
   'label_selector': (string);
   'resource_version': (string);
+  'limit': (number);
+  'continue_token': (string);
 }

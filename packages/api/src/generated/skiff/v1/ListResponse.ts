@@ -4,9 +4,11 @@
 export interface ListResponse {
   'items_json'?: (string)[];
   'resource_version'?: (string);
+  'continue_token'?: (string);
 }
 
 export interface ListResponse__Output {
   'items_json': (string)[];
   'resource_version': (string);
+  'continue_token': (string);
 }
