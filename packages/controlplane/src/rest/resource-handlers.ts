@@ -20,6 +20,7 @@ import type { ApiService } from '../api/api-service.js';
 import { fieldsMatch, parseFieldSelector } from './field-selector.js';
 import { requestAttributes, type ResourceRequest } from './request-info.js';
 import { handleScale } from './scale-subresource.js';
+import { parsePropagationPolicy, type PropagationPolicy } from '../objects/object-deletion.js';
 import { includeObjectOf, toTable, wantsTable, type ColumnsOf } from './tables.js';
 
 export interface ResourceCall {
@@ -147,7 +148,11 @@ async function write(deps: ResourceHandlerDeps, call: ResourceCall, verb: 'creat
 
 async function applyAs(deps: ResourceHandlerDeps, call: ResourceCall, object: Record<string, unknown>, verb: Verb): Promise<ResourceObject> {
   const { request, query } = call;
-  const result = await deps.api.apply(JSON.stringify(object), {
+  // A REST write carries the whole object, as Kubernetes' PUT: finalizers it leaves out are taken off
+  // (ctl apply's manifests, which rarely name them, keep the stored ones: api/apply-plan.ts).
+  const metadata = isRecord(object['metadata']) ? object['metadata'] : {};
+  const whole = metadata['finalizers'] === undefined ? { ...object, metadata: { ...metadata, finalizers: [] } } : object;
+  const result = await deps.api.apply(JSON.stringify(whole), {
     strict: query.get('fieldValidation') === 'Strict',
     dryRun: query.get('dryRun') === 'All',
     // Called once the stored object was read: the existence check Kubernetes' create and update make.
@@ -217,17 +222,12 @@ async function serverSideApplyPatch(deps: ResourceHandlerDeps, call: ResourceCal
   }
 }
 
-/** DeleteOptions from the body (kubectl) or the query (curl): gracePeriodSeconds, propagationPolicy, preconditions. */
+/** DeleteOptions from the body (kubectl) or the query (curl): gracePeriodSeconds, propagationPolicy (or the older orphanDependents), preconditions. */
 async function remove(deps: ResourceHandlerDeps, call: ResourceCall): Promise<ResourceObject> {
   const options = isRecord(call.body) ? call.body : {};
   const queryGrace = call.query.get('gracePeriodSeconds');
   const grace = options['gracePeriodSeconds'] ?? (queryGrace === null ? undefined : Number(queryGrace));
-  const policy = options['propagationPolicy'] ?? call.query.get('propagationPolicy') ?? undefined;
-  if (policy !== undefined && policy !== 'Background' && policy !== 'Foreground') {
-    throw new InvalidError(
-      `propagationPolicy: ${JSON.stringify(policy)} is not supported; Skiff's garbage collector deletes dependents in the background (Background; Foreground is treated as Background). Orphan is not supported yet`,
-    );
-  }
+  const policy = propagationPolicyOf(options, call.query);
   const preconditions = isRecord(options['preconditions']) ? options['preconditions'] : {};
   const ref = refOf(call.request);
   if (typeof preconditions['uid'] === 'string') {
@@ -240,5 +240,19 @@ async function remove(deps: ResourceHandlerDeps, call: ResourceCall): Promise<Re
   }
   const resourceVersion = typeof preconditions['resourceVersion'] === 'string' ? preconditions['resourceVersion'] : undefined;
   if (grace !== undefined && typeof grace !== 'number') throw new InvalidError('gracePeriodSeconds: must be a number of seconds');
-  return deps.api.delete(ref, resourceVersion, grace === undefined ? {} : { gracePeriodSeconds: grace });
+  return deps.api.delete(ref, resourceVersion, {
+    ...(grace === undefined ? {} : { gracePeriodSeconds: grace }),
+    ...(policy === undefined ? {} : { propagationPolicy: policy }),
+  });
+}
+
+/** propagationPolicy, or the deprecated orphanDependents (true: Orphan, false: Background); both at once is refused, as Kubernetes does. */
+function propagationPolicyOf(options: Record<string, unknown>, query: URLSearchParams): PropagationPolicy | undefined {
+  const policy = parsePropagationPolicy(options['propagationPolicy'] ?? query.get('propagationPolicy') ?? undefined);
+  const queryOrphan = query.get('orphanDependents');
+  const orphan = options['orphanDependents'] ?? (queryOrphan === null ? undefined : queryOrphan === 'true' ? true : queryOrphan === 'false' ? false : queryOrphan);
+  if (orphan === undefined || orphan === null) return policy;
+  if (typeof orphan !== 'boolean') throw new InvalidError(`orphanDependents: must be true or false, not ${JSON.stringify(orphan)}`);
+  if (policy !== undefined) throw new InvalidError('DeleteOptions: orphanDependents and propagationPolicy cannot both be set; use propagationPolicy alone');
+  return orphan ? 'Orphan' : 'Background';
 }
