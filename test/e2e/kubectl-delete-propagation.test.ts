@@ -4,13 +4,14 @@
 // foreground keeps the Deployment, marked with a deletionTimestamp and the
 // foregroundDeletion finalizer, while its pods stop, and `kubectl delete`
 // (which waits) returns once it is gone. Background is kubectl-workflows'.
+// And DELETE of a collection (deletecollection, as client-go sends it).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Deployment, Pod, ReplicaSet } from '@skiff/api';
 import { waitFor, type LocalCluster } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { kubectl } from '../harness/kubectl.js';
+import { kubectl, restRequest } from '../harness/kubectl.js';
 import { useRuncCluster } from '../harness/runc-cluster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-cascade-'));
@@ -119,4 +120,24 @@ describe('kubectl delete --cascade', () => {
     expect((await kubectl(cluster.adminKubeconfig, dir, ['get', 'deployment', 'fore'])).stderr).toMatch(/NotFound/);
     expect(await ok(['get', 'replicasets,pods', '-l', 'app=fore', '-o', 'name'])).toBe('');
   }, 240_000);
+
+  test('DELETE of a collection deletes what its selectors pick, with its DeleteOptions; namespaces are refused', async () => {
+    const made = [['c1', 'a'], ['c2', 'a'], ['c3', 'a'], ['d1', 'b']] as const;
+    const manifests = [
+      'apiVersion: v1\nkind: Namespace\nmetadata: { name: sweep-many }\n',
+      ...made.map(([name, group]) => `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ${name}, namespace: sweep-many, labels: { group: ${group} } }\n`),
+    ];
+    await ok(['apply', '-f', '-'], manifests.join('---\n'));
+    const discovery = JSON.parse((await restRequest(cluster, 'GET', '/api/v1')).text) as { resources: { name: string; verbs: string[] }[] };
+    expect(discovery.resources.find((r) => r.name === 'configmaps')?.verbs).toContain('deletecollection');
+    // DeleteOptions in the query, as curl would send them.
+    const answer = await restRequest(cluster, 'DELETE', '/api/v1/namespaces/sweep-many/configmaps?labelSelector=group%3Da&fieldSelector=metadata.name%21%3Dc3&propagationPolicy=Background');
+    expect({ status: answer.status, text: answer.status === 200 ? '' : answer.text }).toEqual({ status: 200, text: '' });
+    const list = JSON.parse(answer.text) as { kind: string; items: { metadata: { name: string } }[] };
+    expect(list.kind).toBe('ConfigMapList');
+    expect(list.items.map((item) => item.metadata.name).sort()).toEqual(['c1', 'c2']);
+    expect((await ok(['get', 'configmaps', '-n', 'sweep-many', '-l', 'group', '-o', 'name'])).split('\n').filter(Boolean).sort()).toEqual(['configmap/c3', 'configmap/d1']);
+    expect((await restRequest(cluster, 'DELETE', '/api/v1/namespaces')).status).toBe(405);
+    await ok(['delete', 'namespace', 'sweep-many', '--timeout=60s'], undefined, 70_000);
+  }, 120_000);
 });

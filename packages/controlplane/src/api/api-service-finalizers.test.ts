@@ -1,6 +1,6 @@
 // Finalizers and propagation policies through the API service, over the
 // in-memory store: what a delete marks, what an update may change on a
-// marked object, and when the object finally goes.
+// marked object, and when the object finally goes; and deleteCollection.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidError, kindInfo, type Deployment, type ResourceObject } from '@skiff/api';
 import { rejectionOf } from '@skiff/testkit';
@@ -103,5 +103,21 @@ describe('propagation policies', () => {
     );
     const job: ResourceObject = await api.delete(ref('Job', 'once'));
     expect(job.metadata.finalizers).toEqual(['orphan']);
+  });
+});
+
+describe('deleteCollection', () => {
+  it('deletes what the selectors pick, with the same options, and answers the objects as deleted', async () => {
+    await api.apply(configMap('a1', { labels: { group: 'a' } }));
+    await api.apply(configMap('a2', { labels: { group: 'a' }, finalizers: ['example.com/keep'] }));
+    await api.apply(configMap('a3', { labels: { group: 'a' } }));
+    await api.apply(configMap('b1', { labels: { group: 'b' } }));
+    const deleted = await api.deleteCollection({ kind: 'ConfigMap', namespace: 'default', labelSelector: 'group=a' }, {}, (object) => object.metadata.name !== 'a3');
+    expect(deleted.map((object) => object.metadata.name)).toEqual(['a1', 'a2']);
+    // The one with a finalizer is marked, not removed.
+    expect(deleted[1]?.metadata.deletionTimestamp).toBe('2026-05-06T07:08:09Z');
+    const { items } = await objects.list(CONFIG_MAP, 'default');
+    expect(items.map((object) => object.metadata.name).sort()).toEqual(['a2', 'a3', 'b1']);
+    await expect(api.deleteCollection({ kind: 'Namespace' })).rejects.toThrow('namespaces cannot be deleted as a collection; delete each by name');
   });
 });

@@ -213,6 +213,27 @@ export class ApiService {
     return expected === undefined ? retryOnConflict(attempt) : attempt();
   }
 
+  /**
+   * Kubernetes' deletecollection: every object of the list `input` names (and
+   * `matches`, a field selector) is deleted as delete() would, with the same
+   * options; one gone meanwhile is skipped. Answers the objects as deleted
+   * (marked, or as last stored). Namespaces are deleted one at a time.
+   */
+  async deleteCollection(input: ListInput, options: DeleteOptions = {}, matches: (object: ResourceObject) => boolean = () => true): Promise<ResourceObject[]> {
+    const info = requireKind(input.kind);
+    if (info.kind === 'Namespace') throw new InvalidError('namespaces cannot be deleted as a collection; delete each by name');
+    const { items } = await this.list(input);
+    const deleted: ResourceObject[] = [];
+    for (const item of items.filter(matches)) {
+      try {
+        deleted.push(await this.delete({ kind: info.kind, ...(item.metadata.namespace !== undefined ? { namespace: item.metadata.namespace } : {}), name: item.metadata.name }, undefined, options));
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+    }
+    return deleted;
+  }
+
   async scale(ref: ObjectRefInput, replicas: number): Promise<Deployment> {
     const info = requireKind(ref.kind);
     if (info.kind !== 'Deployment' && info.kind !== 'ReplicaSet') {

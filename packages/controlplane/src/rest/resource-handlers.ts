@@ -20,7 +20,8 @@ import type { ApiService } from '../api/api-service.js';
 import { fieldsMatch, parseFieldSelector } from './field-selector.js';
 import { requestAttributes, type ResourceRequest } from './request-info.js';
 import { handleScale } from './scale-subresource.js';
-import { parsePropagationPolicy, type PropagationPolicy } from '../objects/object-deletion.js';
+import { deleteCollection } from './delete-collection.js';
+import { deleteOptionsOf } from './delete-options.js';
 import { includeObjectOf, toTable, wantsTable, type ColumnsOf } from './tables.js';
 
 export interface ResourceCall {
@@ -79,6 +80,8 @@ export async function handleResource(deps: ResourceHandlerDeps, call: ResourceCa
       return { code: 200, body: await patch(deps, call) };
     case 'delete':
       return { code: 200, body: await remove(deps, call) };
+    case 'deletecollection':
+      return { code: 200, body: await deleteCollection(deps.api, call) };
     default:
       throw new InvalidError(`${verb} of ${request.info.plural} is not supported by this API server`);
   }
@@ -222,37 +225,15 @@ async function serverSideApplyPatch(deps: ResourceHandlerDeps, call: ResourceCal
   }
 }
 
-/** DeleteOptions from the body (kubectl) or the query (curl): gracePeriodSeconds, propagationPolicy (or the older orphanDependents), preconditions. */
+/** DELETE of one object, with DeleteOptions (delete-options.ts). */
 async function remove(deps: ResourceHandlerDeps, call: ResourceCall): Promise<ResourceObject> {
-  const options = isRecord(call.body) ? call.body : {};
-  const queryGrace = call.query.get('gracePeriodSeconds');
-  const grace = options['gracePeriodSeconds'] ?? (queryGrace === null ? undefined : Number(queryGrace));
-  const policy = propagationPolicyOf(options, call.query);
-  const preconditions = isRecord(options['preconditions']) ? options['preconditions'] : {};
+  const { options, preconditions } = deleteOptionsOf(call.body, call.query);
   const ref = refOf(call.request);
-  if (typeof preconditions['uid'] === 'string') {
+  if (preconditions.uid !== undefined) {
     const current = await deps.api.get(ref);
-    if (current.metadata.uid !== preconditions['uid']) {
-      throw new ConflictError(
-        `Precondition failed: UID in precondition: ${preconditions['uid']}, UID in object meta: ${current.metadata.uid ?? ''}`,
-      );
+    if (current.metadata.uid !== preconditions.uid) {
+      throw new ConflictError(`Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
     }
   }
-  const resourceVersion = typeof preconditions['resourceVersion'] === 'string' ? preconditions['resourceVersion'] : undefined;
-  if (grace !== undefined && typeof grace !== 'number') throw new InvalidError('gracePeriodSeconds: must be a number of seconds');
-  return deps.api.delete(ref, resourceVersion, {
-    ...(grace === undefined ? {} : { gracePeriodSeconds: grace }),
-    ...(policy === undefined ? {} : { propagationPolicy: policy }),
-  });
-}
-
-/** propagationPolicy, or the deprecated orphanDependents (true: Orphan, false: Background); both at once is refused, as Kubernetes does. */
-function propagationPolicyOf(options: Record<string, unknown>, query: URLSearchParams): PropagationPolicy | undefined {
-  const policy = parsePropagationPolicy(options['propagationPolicy'] ?? query.get('propagationPolicy') ?? undefined);
-  const queryOrphan = query.get('orphanDependents');
-  const orphan = options['orphanDependents'] ?? (queryOrphan === null ? undefined : queryOrphan === 'true' ? true : queryOrphan === 'false' ? false : queryOrphan);
-  if (orphan === undefined || orphan === null) return policy;
-  if (typeof orphan !== 'boolean') throw new InvalidError(`orphanDependents: must be true or false, not ${JSON.stringify(orphan)}`);
-  if (policy !== undefined) throw new InvalidError('DeleteOptions: orphanDependents and propagationPolicy cannot both be set; use propagationPolicy alone');
-  return orphan ? 'Orphan' : 'Background';
+  return deps.api.delete(ref, preconditions.resourceVersion, options);
 }
