@@ -87,8 +87,7 @@ describe('kubectl workflows', () => {
     expect(back.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
   }, 300_000);
 
-  // --cascade=foreground is not served yet (the garbage collector has no foregroundDeletion finalizer):
-  // this checks the default, background, cascade.
+  // The default, background, cascade; foreground and orphan are kubectl-delete-propagation.test.ts's.
   test('delete waits until the object is gone; the dependents of a deleted deployment go after it', async () => {
     await ok(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: brief, namespace: default }\n');
     expect(await ok(['delete', 'configmap', 'brief'])).toMatch(/configmap "brief" deleted/);

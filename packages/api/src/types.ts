@@ -31,6 +31,13 @@ export interface ObjectMeta {
   labels?: Labels;
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];
+  /**
+   * Names of what must happen before the object is removed: a delete only
+   * sets deletionTimestamp while any remain, and the object goes once the
+   * last one is taken off (`orphan` and `foregroundDeletion` are the garbage
+   * collector's).
+   */
+  finalizers?: string[];
   /** Server-side apply's record of which manager owns which fields (patch/server-side-apply.ts). */
   managedFields?: ManagedFieldsEntry[];
 }

@@ -137,10 +137,17 @@ export class SkiffClient {
     return { items, resourceVersion: response.resource_version, ...(response.continue_token ? { continue: response.continue_token } : {}) };
   }
 
-  /** `gracePeriodSeconds` (pods): between SIGTERM and SIGKILL; absent: the pod's own; 0: removed at once. */
-  async delete(ref: Ref, options: { readonly gracePeriodSeconds?: number } = {}): Promise<ResourceObject> {
-    const grace = options.gracePeriodSeconds !== undefined ? { grace_period_seconds: options.gracePeriodSeconds } : {};
-    const response = await this.call<{ object_json: string }>('write', (client, cb, deadline) => client.Delete({ ref, ...grace }, { deadline }, cb));
+  /**
+   * `gracePeriodSeconds` (pods): between SIGTERM and SIGKILL; absent: the pod's own; 0: removed at once.
+   * `propagationPolicy`: Background, Foreground or Orphan (absent: the kind's default on the server).
+   */
+  async delete(ref: Ref, options: { readonly gracePeriodSeconds?: number; readonly propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' } = {}): Promise<ResourceObject> {
+    const request = {
+      ref,
+      ...(options.gracePeriodSeconds !== undefined ? { grace_period_seconds: options.gracePeriodSeconds } : {}),
+      ...(options.propagationPolicy !== undefined ? { propagation_policy: options.propagationPolicy } : {}),
+    };
+    const response = await this.call<{ object_json: string }>('write', (client, cb, deadline) => client.Delete(request, { deadline }, cb));
     return parse(response.object_json);
   }
 

@@ -57,6 +57,7 @@ export function objectMetaSchema(nameFormat: NameFormat): JsonSchema {
       labels: labelsMap,
       annotations: annotationsMap,
       ownerReferences: mergedList(ownerReference, 'uid'),
+      finalizers: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 253 } },
       managedFields: { type: 'array', items: managedFieldsEntry },
     },
   };

@@ -1,14 +1,16 @@
 // ctl delete against a TLS Api server in the test: kubectl's grace-period
-// rules (--force, --now, 0 → 1), the warning and "force deleted", and --wait,
-// which returns once the object (that uid) is gone.
+// rules (--force, --now, 0 → 1), the warning and "force deleted", --cascade
+// (sent as the propagation policy), and --wait, which returns once the object
+// (that uid) is gone.
 import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCtlInProcess, startTestApiServer, type TestApiServer } from '../test-api-server.js';
-import { gracePeriodOf, IMMEDIATE_DELETION_WARNING } from './delete.js';
+import { cascadeOf, gracePeriodOf, IMMEDIATE_DELETION_WARNING } from './delete.js';
 
 interface DeleteRequest {
   ref: { kind: string; namespace: string; name: string };
   grace_period_seconds?: number;
+  propagation_policy?: string;
 }
 
 const asked: DeleteRequest[] = [];
@@ -70,6 +72,16 @@ describe('ctl delete', () => {
     expect(asked[1]?.grace_period_seconds).toBe(0);
   });
 
+  it('sends --cascade as the propagation policy, background by default', async () => {
+    await ctlDelete('--wait=false');
+    await ctlDelete('--wait=false', '--cascade=foreground');
+    await ctlDelete('--wait=false', '--cascade', 'orphan');
+    expect(asked.map((request) => request.propagation_policy)).toEqual(['Background', 'Foreground', 'Orphan']);
+    const wrong = await ctlDelete('--cascade=sideways');
+    expect((wrong.error as Error).message).toBe('error: invalid cascade value (sideways). Must be "background", "foreground", or "orphan".');
+    expect(asked).toHaveLength(3);
+  });
+
   it('gives up waiting after --timeout, naming the object', async () => {
     getsUntilGone = 1_000_000;
     const run = await ctlDelete('--timeout', '300ms');
@@ -92,5 +104,16 @@ describe('gracePeriodOf (kubectl’s rules)', () => {
   it('refuses what is not a whole number, and --now with --grace-period', () => {
     expect(() => of('soon')).toThrow('error: --grace-period must be a whole number of seconds, not soon');
     expect(() => of('3', false, true)).toThrow('error: --now and --grace-period cannot be specified together');
+  });
+});
+
+describe('cascadeOf (kubectl’s --cascade)', () => {
+  it('takes the three modes and the deprecated booleans, with kubectl’s warning', () => {
+    const written: string[] = [];
+    const context = { stderr: { write: (text: string) => written.push(text) } } as unknown as Parameters<typeof cascadeOf>[1];
+    expect(cascadeOf(true, context)).toBe('Background');
+    expect(cascadeOf('foreground', context)).toBe('Foreground');
+    expect(cascadeOf('false', context)).toBe('Orphan');
+    expect(written).toEqual(['warning: --cascade=false is deprecated (boolean value) and can be replaced with --cascade=orphan.\n']);
   });
 });

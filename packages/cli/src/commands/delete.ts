@@ -1,7 +1,8 @@
 // ctl delete -f FILE | KIND NAME... | KIND/NAME... | KIND -l SELECTOR | KIND --all
-// [--grace-period N] [--force] [--now] [--wait=false] [--timeout D], as kubectl:
-// a pod running on a node is deleted gracefully (Terminating until its agent has
-// stopped it), and ctl waits until each object is gone unless told not to.
+// [--grace-period N] [--force] [--now] [--cascade background|foreground|orphan]
+// [--wait=false] [--timeout D], as kubectl: a pod running on a node is deleted
+// gracefully (Terminating until its agent has stopped it), dependents go by
+// the cascade mode, and ctl waits until each object is gone unless told not to.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDuration, qualifiedName, type KindInfo, type ResourceObject } from '@skiff/api';
 import type { Command } from 'commander';
@@ -20,6 +21,7 @@ interface DeleteOptions {
   gracePeriod: string;
   force: boolean;
   now: boolean;
+  cascade: string | boolean;
   wait: boolean;
   timeout: string;
 }
@@ -50,11 +52,17 @@ export function registerDelete(program: Command, context: CliContext): void {
     .option('--grace-period <seconds>', "seconds a pod gets between SIGTERM and SIGKILL (-1: the pod's own; 0 only with --force)", '-1')
     .option('--force', 'with --grace-period 0: remove pods at once, without waiting for their node to stop them', false)
     .option('--now', 'stop pods almost at once (--grace-period 1)', false)
+    .option(
+      '--cascade [mode]',
+      'what happens to dependents: background (delete them after the object), foreground (delete them first; the object waits), orphan (leave them)',
+      'background',
+    )
     .option('--wait [bool]', 'wait until the objects are gone (--wait=false: return once deletion is under way)', parseBool('--wait'), true)
     .option('--timeout <duration>', 'give up waiting after this long (0: no limit)', '0')
     .action(async (args: string[], flags: Omit<DeleteOptions, 'namespace'> & { namespace?: string }) => {
       const options = { ...flags, namespace: flags.namespace ?? context.defaultNamespace() };
       const grace = gracePeriodOf(options);
+      const policy = cascadeOf(options.cascade, context);
       const timeoutMs = parseDuration(options.timeout, '--timeout');
       const targets = options.filename ? await fromManifests(context, options) : await fromArgs(context, args, options);
       if (grace === 0) context.stderr.write(`${IMMEDIATE_DELETION_WARNING}\n`);
@@ -64,7 +72,7 @@ export function registerDelete(program: Command, context: CliContext): void {
         try {
           const object = await context.client().delete(
             { kind: target.info.plural, namespace: target.namespace, name: target.name },
-            grace !== undefined ? { gracePeriodSeconds: grace } : {},
+            { ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}), propagationPolicy: policy },
           );
           deleted.push({ target, object });
           context.stdout.write(`${qualifiedName(target.info, target.name).replace('/', ' "')}" ${grace === 0 ? 'force deleted' : 'deleted'}\n`);
@@ -86,6 +94,27 @@ function parseBool(flag: string): (value: string) => boolean {
     if (value === 'false') return false;
     throw new CliError(`error: invalid argument "${value}" for "${flag}" flag: use true or false`);
   };
+}
+
+/** kubectl's --cascade: background (also a bare --cascade), foreground, orphan; the old booleans with kubectl's warning. */
+export function cascadeOf(value: string | boolean, context: Pick<CliContext, 'stderr'>): 'Background' | 'Foreground' | 'Orphan' {
+  const text = value === true ? 'background' : String(value);
+  switch (text) {
+    case 'background':
+      return 'Background';
+    case 'foreground':
+      return 'Foreground';
+    case 'orphan':
+      return 'Orphan';
+    case 'true':
+    case 'false': {
+      const replacement = text === 'true' ? 'background' : 'orphan';
+      context.stderr.write(`warning: --cascade=${text} is deprecated (boolean value) and can be replaced with --cascade=${replacement}.\n`);
+      return text === 'true' ? 'Background' : 'Orphan';
+    }
+    default:
+      throw new CliError(`error: invalid cascade value (${text}). Must be "background", "foreground", or "orphan".`);
+  }
 }
 
 /** The grace period to ask for, by kubectl's rules; undefined: the object's own. */

@@ -30,6 +30,7 @@ import { effectiveNamespace, requireKind } from './kind-resolution.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
 import { hostPathAdmission, type PodAdmission } from './host-path-admission.js';
 import { deletePod } from '../objects/pod-deletion.js';
+import { completesDeletion, planDeletion, type PropagationPolicy } from '../objects/object-deletion.js';
 
 export interface ApplyResult {
   readonly outcome: ApplyOutcome;
@@ -48,6 +49,13 @@ export interface ApplyOptions {
     name: string,
     objects: { readonly written: ResourceObject; readonly existing: ResourceObject | undefined },
   ) => void;
+}
+
+export interface DeleteOptions {
+  /** Pods: seconds between SIGTERM and SIGKILL (absent: the pod's own). */
+  readonly gracePeriodSeconds?: number;
+  /** What happens to the object's dependents (absent: the kind's default, objects/object-deletion.ts). Namespaces ignore it. */
+  readonly propagationPolicy?: PropagationPolicy;
 }
 
 export interface ObjectRefInput {
@@ -131,6 +139,11 @@ export class ApiService {
       const plan = planApply(object, existing, { now: this.clock(), newUid: randomUUID });
       const warnings = validation.warnings.map(formatIssue);
       if (plan.outcome === 'unchanged') return cached ? undefined : { outcome: plan.outcome, object: plan.object, warnings };
+      if (existing && completesDeletion(plan.object)) {
+        // The update took the last finalizer off an object marked for deletion: it goes now (object-deletion.ts).
+        if (!options.dryRun) await this.deleteStored(info, existing, Number(existing.metadata.resourceVersion));
+        return { outcome: plan.outcome, object: plan.object, warnings };
+      }
       if (info.kind === 'Service') {
         // The allocation records commit in the Service's own transaction (service-allocations.ts).
         const allocated = await this.allocator().plan(plan.object as Service, existing as Service | undefined);
@@ -185,8 +198,12 @@ export class ApiService {
    * Deletes an object. A pod bound to a node is deleted gracefully
    * (objects/pod-deletion.ts): marked with a deletionTimestamp, and removed
    * once its agent has stopped it; `gracePeriodSeconds` 0 removes it at once.
+   * Any other object with finalizers, or deleted with the Orphan or
+   * Foreground `propagationPolicy` (absent: the kind's default), is marked and
+   * stays until its finalizers are gone (objects/object-deletion.ts). Answers
+   * the object as marked, or as it was last stored when it was removed.
    */
-  async delete(ref: ObjectRefInput, resourceVersion?: string, options: { readonly gracePeriodSeconds?: number } = {}): Promise<ResourceObject> {
+  async delete(ref: ObjectRefInput, resourceVersion?: string, options: DeleteOptions = {}): Promise<ResourceObject> {
     const info = requireKind(ref.kind);
     requireName(ref.name);
     const namespace = effectiveNamespace(info, ref.namespace);
@@ -206,10 +223,34 @@ export class ApiService {
     const attempt = async (): Promise<ResourceObject> => {
       const existing = await this.objects.mustGet(info, namespace, ref.name);
       const revision = expected ?? Number(existing.metadata.resourceVersion);
+      const plan = planDeletion(existing, options.propagationPolicy, this.clock());
+      if (plan.op === 'none') return existing;
+      if (plan.op === 'mark') return this.objects.update(info, plan.object, revision);
       await this.deleteStored(info, existing, revision);
       return existing;
     };
     return expected === undefined ? retryOnConflict(attempt) : attempt();
+  }
+
+  /**
+   * Kubernetes' deletecollection: every object of the list `input` names (and
+   * `matches`, a field selector) is deleted as delete() would, with the same
+   * options; one gone meanwhile is skipped. Answers the objects as deleted
+   * (marked, or as last stored). Namespaces are deleted one at a time.
+   */
+  async deleteCollection(input: ListInput, options: DeleteOptions = {}, matches: (object: ResourceObject) => boolean = () => true): Promise<ResourceObject[]> {
+    const info = requireKind(input.kind);
+    if (info.kind === 'Namespace') throw new InvalidError('namespaces cannot be deleted as a collection; delete each by name');
+    const { items } = await this.list(input);
+    const deleted: ResourceObject[] = [];
+    for (const item of items.filter(matches)) {
+      try {
+        deleted.push(await this.delete({ kind: info.kind, ...(item.metadata.namespace !== undefined ? { namespace: item.metadata.namespace } : {}), name: item.metadata.name }, undefined, options));
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+    }
+    return deleted;
   }
 
   async scale(ref: ObjectRefInput, replicas: number): Promise<Deployment> {

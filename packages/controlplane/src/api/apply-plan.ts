@@ -4,6 +4,7 @@
 // whether anything the user owns actually changed.
 import { isDeepStrictEqual } from 'node:util';
 import { checkImmutableJob, keepGeneratedSelector, prepareNewJob } from './job-apply.js';
+import { checkFinalizerUpdate } from '../objects/object-deletion.js';
 import { InvalidError, isRecord, toTimestamp, usesNodePorts, type ObjectMeta, type ResourceObject, type ServicePort } from '@skiff/api';
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
@@ -27,10 +28,15 @@ export function planApply(
   existing: ResourceObject | undefined,
   context: ApplyContext,
 ): ApplyPlan {
-  if (!existing) return { outcome: 'created', object: newObject(manifest, context) };
+  if (!existing) {
+    const created = newObject(manifest, context);
+    checkFinalizerUpdate(undefined, created);
+    return { outcome: 'created', object: created };
+  }
 
   const merged = mergeInto(existing, manifest);
   checkImmutable(existing, merged);
+  checkFinalizerUpdate(existing, merged);
   const desiredChanged = !isDeepStrictEqual(desiredFields(existing), desiredFields(merged));
   const metadataChanged = !isDeepStrictEqual(userMetadata(existing.metadata), userMetadata(merged.metadata));
   if (!desiredChanged && !metadataChanged) return { outcome: 'unchanged', object: existing };
@@ -46,6 +52,8 @@ function newObject(manifest: ResourceObject, context: ApplyContext): ResourceObj
     generation: 1,
     creationTimestamp: toTimestamp(context.now),
   };
+  if (metadata.finalizers?.length) metadata.finalizers = [...new Set(metadata.finalizers)];
+  else delete metadata.finalizers;
   const object: ResourceObject = { ...structuredClone(rest), metadata };
   if (manifest.kind === 'Namespace') object.status = { phase: 'Active' };
   return prepareNewJob(object);
@@ -64,6 +72,10 @@ function mergeInto(existing: ResourceObject, manifest: ResourceObject): Resource
   };
   const ownerReferences = manifest.metadata.ownerReferences ?? existing.metadata.ownerReferences;
   if (ownerReferences) merged.metadata.ownerReferences = structuredClone(ownerReferences);
+  // Like owner references, finalizers survive a manifest that does not mention them; an empty list takes them all off.
+  const finalizers = manifest.metadata.finalizers ?? existing.metadata.finalizers ?? [];
+  if (finalizers.length > 0) merged.metadata.finalizers = [...new Set(finalizers)];
+  else delete merged.metadata.finalizers;
   // Server-side apply's ownership records survive writes that do not carry them (ctl apply, a PUT without them), as in Kubernetes.
   const managedFields = manifest.metadata.managedFields ?? existing.metadata.managedFields;
   if (managedFields) merged.metadata.managedFields = structuredClone(managedFields);
@@ -195,7 +207,13 @@ function desiredFields(object: ResourceObject): Record<string, unknown> {
 
 function userMetadata(metadata: ObjectMeta): unknown {
   // managedFields too: a server-side apply that only shares ownership of a field changes nothing else.
-  return { labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {}, owners: metadata.ownerReferences ?? [], managedFields: metadata.managedFields ?? [] };
+  return {
+    labels: metadata.labels ?? {},
+    annotations: metadata.annotations ?? {},
+    owners: metadata.ownerReferences ?? [],
+    finalizers: metadata.finalizers ?? [],
+    managedFields: metadata.managedFields ?? [],
+  };
 }
 
 function withoutServerFields(metadata: ObjectMeta): ObjectMeta {

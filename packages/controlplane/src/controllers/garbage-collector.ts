@@ -8,20 +8,29 @@
 // dependent is checked once when the informers first sync).
 //
 // Only controller references to the kinds above are followed: an owner of a
-// kind we do not watch cannot be confirmed gone. Deletion is immediate
-// (background propagation; no foreground policy, blockOwnerDeletion is not
-// enforced).
+// kind we do not watch cannot be confirmed gone. An owner deleted in the
+// foreground (deletionTimestamp and the foregroundDeletion finalizer) has its
+// dependents deleted while it still exists: a dependent that is itself an
+// owner kind goes in the foreground too (so a Deployment waits for its
+// ReplicaSets, which wait for their pods), pods gracefully. The owner's side
+// — taking the finalizer off once no blocking dependent is left, and
+// orphaning — is owner-finalizers.ts.
 import { ConflictError, kindInfo, NotFoundError, type KindName, type ResourceObject } from '@skiff/api';
-import { keyOf, type Immutable, type Informer } from '../cache/informer.js';
+import { keyOf, thaw, type Immutable, type Informer } from '../cache/informer.js';
+import { FOREGROUND_FINALIZER, isOwnerKind, planDeletion, type OwnerKind, type PropagationPolicy } from '../objects/object-deletion.js';
 import { deletePod } from '../objects/pod-deletion.js';
 import { QueueController, type QueueControllerOptions } from './queue-controller.js';
 import { controllerRef, CONTROLLER_UID_INDEX, ensureControllerUidIndex } from './replica-set-pods.js';
 
-/** The owner kinds a collector can follow (their informers exist). */
-export type OwnerKind = 'Deployment' | 'ReplicaSet' | 'DaemonSet' | 'Job' | 'CronJob';
+export type { OwnerKind } from '../objects/object-deletion.js';
+
+/** Whether `owner` is being deleted in the foreground: its dependents go before it does. */
+export function waitsForDependents(owner: Immutable<ResourceObject>): boolean {
+  return owner.metadata.deletionTimestamp !== undefined && (owner.metadata.finalizers ?? []).includes(FOREGROUND_FINALIZER);
+}
 
 /** The controller reference if it names an object of `kind` in that kind's API group (apps/…, batch/…). */
-function controllerRefOfKind(object: Immutable<ResourceObject>, kind: OwnerKind) {
+export function controllerRefOfKind(object: Immutable<ResourceObject>, kind: OwnerKind) {
   const ref = controllerRef(object);
   const apiVersion = kindInfo(kind).apiVersion;
   const group = apiVersion.slice(0, apiVersion.indexOf('/') + 1);
@@ -36,6 +45,8 @@ export interface GarbageCollectorOptions<Dependent extends ResourceObject, Owner
   readonly dependents: Informer<Dependent>;
   readonly ownerKind: OwnerKind;
   readonly owners: Informer<Owner>;
+  /** The clock of deletionTimestamps it writes (default Date.now). */
+  readonly now?: () => number;
 }
 
 /** Keys are dependent keys ("namespace/name"). */
@@ -44,6 +55,7 @@ export class GarbageCollector<Dependent extends ResourceObject, Owner extends Re
   private readonly owners: Informer<Owner>;
   private readonly ownerKind: OwnerKind;
   private readonly dependentKind: KindName;
+  private readonly now: () => number;
 
   constructor(options: GarbageCollectorOptions<Dependent, Owner>) {
     super(`garbage-collector(${options.ownerKind}→${options.dependentKind})`, options, [options.dependents, options.owners]);
@@ -51,6 +63,7 @@ export class GarbageCollector<Dependent extends ResourceObject, Owner extends Re
     this.owners = options.owners;
     this.ownerKind = options.ownerKind;
     this.dependentKind = options.dependentKind;
+    this.now = options.now ?? Date.now;
     ensureControllerUidIndex(this.dependents);
   }
 
@@ -69,39 +82,50 @@ export class GarbageCollector<Dependent extends ResourceObject, Owner extends Re
       },
     });
     this.owners.addHandlers({
+      onAdd: (owner) => {
+        if (waitsForDependents(owner as Immutable<ResourceObject>)) this.enqueueDependents(owner);
+      },
       onUpdate: (previous, current) => {
         // A relist may fold delete + re-create (same name, new uid) into one update.
         if (previous.metadata.uid !== current.metadata.uid) this.enqueueDependents(previous);
+        else if (waitsForDependents(current as Immutable<ResourceObject>) && !waitsForDependents(previous as Immutable<ResourceObject>)) this.enqueueDependents(current);
       },
       onDelete: (owner) => this.enqueueDependents(owner),
     });
   }
 
-  /** Deletes the dependent `key` if its controlling owner is gone. */
+  /** Deletes the dependent `key` if its controlling owner is gone, or is being deleted in the foreground. */
   async sync(key: string): Promise<void> {
     const object = this.dependents.get(key);
     const ref = object ? this.ref(object) : undefined;
-    if (!object || !ref) return;
+    // One being deleted already is on its way (its own finalizers are owner-finalizers.ts's).
+    if (!object || !ref || object.metadata.deletionTimestamp !== undefined) return;
     const namespace = object.metadata.namespace ?? 'default';
     const cachedOwner = this.owners.get(`${namespace}/${ref.name}`);
-    if (cachedOwner?.metadata.uid === ref.uid) return;
-    // The cache says the owner is gone, but the owner informer may simply be
-    // behind the dependent informer (owner just created by another writer):
-    // deleting is irreversible, so confirm with a read from the store first.
-    const liveOwner = await this.objects.get(kindInfo(this.ownerKind), namespace, ref.name);
-    if (liveOwner?.metadata.uid === ref.uid) return;
+    let policy: PropagationPolicy | undefined;
+    if (cachedOwner?.metadata.uid === ref.uid) {
+      if (!waitsForDependents(cachedOwner as Immutable<ResourceObject>)) return;
+      policy = this.foregroundPolicy();
+    } else {
+      // The cache says the owner is gone, but the owner informer may simply be
+      // behind the dependent informer (owner just created by another writer):
+      // deleting is irreversible, so confirm with a read from the store first.
+      const liveOwner = await this.objects.get(kindInfo(this.ownerKind), namespace, ref.name);
+      if (liveOwner?.metadata.uid === ref.uid) {
+        if (!waitsForDependents(liveOwner)) return;
+        policy = this.foregroundPolicy();
+      }
+    }
 
     const info = kindInfo(this.dependentKind);
     let target: Immutable<ResourceObject> = object as Immutable<ResourceObject>;
     for (let attempt = 1; ; attempt++) {
       try {
-        const revision = Number(target.metadata.resourceVersion);
-        // Pods go gracefully, as Kubernetes' collector deletes them: a running one is marked and stopped by its agent.
-        if (this.dependentKind === 'Pod') await deletePod(this.objects, namespace, target.metadata.name, { expectedRevision: revision, ...(target.metadata.uid ? { uid: target.metadata.uid } : {}) });
-        else await this.objects.delete(info, namespace, target.metadata.name, revision);
+        // Compare-and-swap at the version read: a dependent orphaned or re-owned meanwhile is not deleted.
+        await this.deleteDependent(namespace, target, policy);
         this.log.info(
-          { controller: this.name, [this.dependentKind.toLowerCase()]: key, owner: `${this.ownerKind.toLowerCase()}/${ref.name}`, ownerUid: ref.uid },
-          'deleted object whose owner is gone',
+          { controller: this.name, [this.dependentKind.toLowerCase()]: key, owner: `${this.ownerKind.toLowerCase()}/${ref.name}`, ownerUid: ref.uid, ...(policy ? { propagationPolicy: policy } : {}) },
+          policy === undefined ? 'deleted object whose owner is gone' : 'deleted dependent of an owner deleted in the foreground',
         );
         return;
       } catch (error) {
@@ -111,9 +135,33 @@ export class GarbageCollector<Dependent extends ResourceObject, Owner extends Re
       // It changed since it was read (status report, binding): re-read and
       // delete that version, unless it is no longer the same orphan.
       const fresh = await this.objects.get(info, namespace, target.metadata.name);
-      if (!fresh || controllerRefOfKind(fresh, this.ownerKind)?.uid !== ref.uid) return;
+      if (!fresh || fresh.metadata.deletionTimestamp !== undefined || controllerRefOfKind(fresh, this.ownerKind)?.uid !== ref.uid) return;
       target = fresh;
     }
+  }
+
+  /** How a dependent of an owner deleted in the foreground goes: in the foreground too when it may own objects itself (Kubernetes' attemptToDeleteItem). */
+  private foregroundPolicy(): PropagationPolicy {
+    return isOwnerKind(this.dependentKind) ? 'Foreground' : 'Background';
+  }
+
+  /**
+   * Deletes `target` at its version. Pods go gracefully, as Kubernetes'
+   * collector deletes them: a running one is marked and stopped by its agent.
+   * Others by their finalizers and `policy` (absent: a collector finalizer
+   * they carry, else Background, as Kubernetes' collector deletes orphans).
+   */
+  private async deleteDependent(namespace: string, target: Immutable<ResourceObject>, policy: PropagationPolicy | undefined): Promise<void> {
+    const revision = Number(target.metadata.resourceVersion);
+    const name = target.metadata.name;
+    if (this.dependentKind === 'Pod') {
+      await deletePod(this.objects, namespace, name, { expectedRevision: revision, ...(target.metadata.uid ? { uid: target.metadata.uid } : {}) });
+      return;
+    }
+    const info = kindInfo(this.dependentKind);
+    const plan = planDeletion(thaw<ResourceObject>(target), policy, new Date(this.now()), 'Background');
+    if (plan.op === 'remove') await this.objects.delete(info, namespace, name, revision);
+    else if (plan.op === 'mark') await this.objects.update(info, plan.object, revision);
   }
 
   private enqueueDependents(owner: Immutable<Owner>): void {

@@ -1,6 +1,6 @@
 // The control plane's controllers, started together over the shared informers
 // of one InformerFactory: one cache per kind, however many loops read it.
-import type { CronJob, DaemonSet, Deployment, EndpointSlice, HorizontalPodAutoscaler, Job, Node, Pod, ReplicaSet, Service } from '@skiff/api';
+import type { CronJob, DaemonSet, Deployment, EndpointSlice, HorizontalPodAutoscaler, Job, KindName, Node, Pod, ReplicaSet, ResourceObject, Service } from '@skiff/api';
 import { silentLogger, type ControllerLogger, type InformerFactory } from '../cache/index.js';
 import { EventRecorder } from '../objects/event-recorder.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -9,6 +9,10 @@ import { LoadBalancerStatusController } from './load-balancer-status-controller.
 import { DaemonSetController } from './daemon-set-controller.js';
 import { DeploymentController } from './deployment-controller.js';
 import { GarbageCollector } from './garbage-collector.js';
+import { OwnerFinalizers } from './owner-finalizers.js';
+import type { QueueController } from './queue-controller.js';
+import { OWNER_KINDS, type OwnerKind } from '../objects/object-deletion.js';
+import type { Informer } from '../cache/informer.js';
 import { HorizontalPodAutoscalerController } from './horizontal-pod-autoscaler-controller.js';
 import type { PodMetricsSource } from './pod-metrics-source.js';
 import { OrphanedPodCollector } from './orphaned-pod-collector.js';
@@ -24,6 +28,7 @@ export { CronJobController, type CronJobControllerOptions } from './cronjob-cont
 export { computeTemplateHash } from './pod-template-hash.js';
 export { Expectations, type ExpectationsOptions } from './expectations.js';
 export { GarbageCollector, type GarbageCollectorOptions } from './garbage-collector.js';
+export { OwnerFinalizers, type OwnerFinalizersOptions } from './owner-finalizers.js';
 export { EndpointSliceController, type EndpointSliceControllerOptions } from './endpoint-slice-controller.js';
 export { ENDPOINT_SLICE_CONTROLLER_NAME, MAX_ENDPOINTS_PER_SLICE } from './endpoint-slices.js';
 export { LoadBalancerStatusController, type LoadBalancerStatusControllerOptions } from './load-balancer-status-controller.js';
@@ -72,14 +77,24 @@ export function startControllers(options: StartControllersOptions): RunningContr
   const daemonSets = informers.informerFor<DaemonSet>('DaemonSet');
   const daemonSetController = new DaemonSetController({ objects, daemonSets, pods, nodes: informers.informerFor<Node>('Node'), events: new EventRecorder(objects), log, ...workers });
   // One collector per edge of the owner chain (Deployment → Pod: pods of an older Skiff, owned directly).
-  const collectors = [
-    new GarbageCollector({ objects, dependentKind: 'ReplicaSet', dependents: replicaSets, ownerKind: 'Deployment', owners: deployments, log, ...workers }),
-    new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'ReplicaSet', owners: replicaSets, log, ...workers }),
-    new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'Deployment', owners: deployments, log, ...workers }),
-    new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'DaemonSet', owners: daemonSets, log, ...workers }),
-    new GarbageCollector({ objects, dependentKind: 'Pod', dependents: pods, ownerKind: 'Job', owners: jobs, log, ...workers }),
-    new GarbageCollector({ objects, dependentKind: 'Job', dependents: jobs, ownerKind: 'CronJob', owners: cronJobs, log, ...workers }),
+  const edges: { owner: OwnerKind; owners: Informer<ResourceObject>; dependent: KindName; dependents: Informer<ResourceObject> }[] = [
+    { owner: 'Deployment', owners: asObjects(deployments), dependent: 'ReplicaSet', dependents: asObjects(replicaSets) },
+    { owner: 'ReplicaSet', owners: asObjects(replicaSets), dependent: 'Pod', dependents: asObjects(pods) },
+    { owner: 'Deployment', owners: asObjects(deployments), dependent: 'Pod', dependents: asObjects(pods) },
+    { owner: 'DaemonSet', owners: asObjects(daemonSets), dependent: 'Pod', dependents: asObjects(pods) },
+    { owner: 'Job', owners: asObjects(jobs), dependent: 'Pod', dependents: asObjects(pods) },
+    { owner: 'CronJob', owners: asObjects(cronJobs), dependent: 'Job', dependents: asObjects(jobs) },
   ];
+  const collectors: QueueController[] = edges.map(
+    (edge) => new GarbageCollector({ objects, dependentKind: edge.dependent, dependents: edge.dependents, ownerKind: edge.owner, owners: edge.owners, log, ...workers }),
+  );
+  // The owners' side (Orphan and Foreground deletion): one per owner kind, over all of its edges.
+  for (const owner of OWNER_KINDS) {
+    const mine = edges.filter((edge) => edge.owner === owner);
+    const owners = mine[0]?.owners;
+    if (!owners) continue;
+    collectors.push(new OwnerFinalizers({ objects, ownerKind: owner, owners, dependents: mine.map((edge) => ({ kind: edge.dependent, informer: edge.dependents })), log, ...workers }));
+  }
   const jobController = new JobController({ objects, jobs, pods, events: new EventRecorder(objects), log, ...workers, ...(options.jobBackoffBaseMs === undefined ? {} : { backoffBaseMs: options.jobBackoffBaseMs }) });
   const cronJobController = new CronJobController({ objects, cronJobs, jobs, events: new EventRecorder(objects), log, ...workers });
   const orphans = new OrphanedPodCollector({ objects, pods, nodes: informers.informerFor<Node>('Node'), log });
@@ -132,3 +147,8 @@ export function startControllers(options: StartControllersOptions): RunningContr
   };
 }
 export { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle-controller.js';
+
+/** The informers of the collectors' edges, typed as the objects they hold (a collector reads only metadata). */
+function asObjects<T extends ResourceObject>(informer: Informer<T>): Informer<ResourceObject> {
+  return informer as unknown as Informer<ResourceObject>;
+}

@@ -23,6 +23,7 @@ import { apiGroupOf, attributesOf } from './request-attributes.js';
 import type { Logger } from 'pino';
 import type { ApiMetrics } from './api-metrics.js';
 import { parseResourceVersion } from '../objects/object-codec.js';
+import { parsePropagationPolicy } from '../objects/object-deletion.js';
 import type { NodeRegistrar } from '../nodes/node-registrar.js';
 import type { AgentProxy } from './agent-proxy.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -120,8 +121,12 @@ export function createGrpcHandlers(deps: GrpcServiceDeps): ApiHandlers {
     Delete: unary('Delete', async (request, caller) => {
       const { info, namespace, name } = target(request.ref);
       caller.authorize(attributesOf(info, 'delete', { namespace, name }));
-      const grace = request.grace_period_seconds !== undefined ? { gracePeriodSeconds: request.grace_period_seconds } : {};
-      return { object_json: json(await api.delete(request.ref ?? { kind: '', namespace: '', name: '' }, request.resource_version, grace)) };
+      const policy = parsePropagationPolicy(request.propagation_policy, 'propagation_policy');
+      const options = {
+        ...(request.grace_period_seconds !== undefined ? { gracePeriodSeconds: request.grace_period_seconds } : {}),
+        ...(policy !== undefined ? { propagationPolicy: policy } : {}),
+      };
+      return { object_json: json(await api.delete(request.ref ?? { kind: '', namespace: '', name: '' }, request.resource_version, options)) };
     }),
     Scale: unary('Scale', async (request, caller) => {
       const { info, namespace, name } = target(request.ref);

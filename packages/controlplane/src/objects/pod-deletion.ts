@@ -5,7 +5,9 @@
 // SIGTERM, the grace period, SIGKILL) and then removes it. A pod that never
 // reached a node, or that has finished, has nothing to stop and goes at once;
 // so does a grace period of 0 (`ctl delete --force --grace-period 0`). A second
-// delete may shorten a pending grace period, never lengthen it.
+// delete may shorten a pending grace period, never lengthen it. A pod with
+// metadata.finalizers is marked instead of removed, with no grace left, and
+// goes when the last finalizer is taken off (object-deletion.ts).
 import { ConflictError, isTerminalPod, kindInfo, toTimestamp, type Pod } from '@skiff/api';
 import type { ObjectStore } from './object-store.js';
 import { describeObject } from './object-keys.js';
@@ -36,8 +38,13 @@ export function planPodDeletion(pod: Pod, gracePeriodSeconds: number | undefined
   const requested = gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS;
   // Nothing runs for an unbound or finished pod: no agent would ever confirm, so it goes now (as BeforeDelete sets grace 0).
   const grace = !pod.spec.nodeName || isTerminalPod(pod) ? 0 : Math.max(0, Math.floor(requested));
-  if (grace === 0) return { op: 'remove' };
   const pending = pod.metadata.deletionGracePeriodSeconds;
+  if (grace === 0) {
+    if ((pod.metadata.finalizers ?? []).length === 0) return { op: 'remove' };
+    // Finalizers keep it (object-deletion.ts): marked with no grace left, removed when the last one is taken off.
+    if (pod.metadata.deletionTimestamp !== undefined && pending === 0) return { op: 'none' };
+    return { op: 'mark', pod: { ...pod, metadata: { ...pod.metadata, deletionTimestamp: pod.metadata.deletionTimestamp ?? toTimestamp(now), deletionGracePeriodSeconds: 0 } } };
+  }
   if (pod.metadata.deletionTimestamp !== undefined && pending !== undefined && pending <= grace) return { op: 'none' };
   const deadline = new Date(now.getTime() + grace * 1000);
   return {

@@ -13,7 +13,7 @@ describe('discovery documents from the kind table', () => {
       singularName: 'pod',
       namespaced: true,
       kind: 'Pod',
-      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
       shortNames: ['po'],
       categories: ['all'],
     });
@@ -21,7 +21,9 @@ describe('discovery documents from the kind table', () => {
     expect(core.resources.find((r) => r.name === 'pods/log')).toMatchObject({ verbs: ['get'], kind: 'Pod' });
     expect(core.resources.find((r) => r.name === 'pods/exec')).toMatchObject({ verbs: ['create', 'get'], kind: 'PodExecOptions' });
     // Written by Skiff itself: read and delete only.
-    expect(core.resources.find((r) => r.name === 'nodes')?.verbs).toEqual(['delete', 'get', 'list', 'watch']);
+    expect(core.resources.find((r) => r.name === 'nodes')?.verbs).toEqual(['delete', 'deletecollection', 'get', 'list', 'watch']);
+    // Namespaces are deleted one by one, as in Kubernetes.
+    expect(core.resources.find((r) => r.name === 'namespaces')?.verbs).toEqual(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']);
     expect(core.resources.find((r) => r.name === 'configmaps')?.categories).toBeUndefined();
   });
 

@@ -42,10 +42,11 @@ export const SUBRESOURCES: ReadonlyMap<string, readonly { name: string; verbs: r
   ['ReplicaSet', [{ name: 'status', verbs: ['get'] }, { name: 'scale', verbs: ['get', 'update', 'patch'], group: 'autoscaling', version: 'v1', kind: 'Scale' }]],
 ]);
 
-/** What may be done to a kind over REST: reads for all; writes for what users (or Skiff's components) apply; delete for all. */
+/** What may be done to a kind over REST: reads for all; writes for what users (or Skiff's components) apply; delete for all, deletecollection for all but namespaces. */
 export function verbsOf(info: KindInfo): Verb[] {
   const writable = info.userWritable || info.componentWritable === true;
-  return ([...READ, ...(writable ? WRITE : []), 'delete'] as Verb[]).sort();
+  const deletes: Verb[] = info.kind === 'Namespace' ? ['delete'] : ['delete', 'deletecollection'];
+  return ([...READ, ...(writable ? WRITE : []), ...deletes] as Verb[]).sort();
 }
 
 /** Resources that are no stored kind: reviews answered by the authorizer. */

@@ -20,6 +20,8 @@ import type { ApiService } from '../api/api-service.js';
 import { fieldsMatch, parseFieldSelector } from './field-selector.js';
 import { requestAttributes, type ResourceRequest } from './request-info.js';
 import { handleScale } from './scale-subresource.js';
+import { deleteCollection } from './delete-collection.js';
+import { deleteOptionsOf } from './delete-options.js';
 import { includeObjectOf, toTable, wantsTable, type ColumnsOf, type ListMeta } from './tables.js';
 
 export interface ResourceCall {
@@ -78,6 +80,8 @@ export async function handleResource(deps: ResourceHandlerDeps, call: ResourceCa
       return { code: 200, body: await patch(deps, call) };
     case 'delete':
       return { code: 200, body: await remove(deps, call) };
+    case 'deletecollection':
+      return { code: 200, body: await deleteCollection(deps.api, call) };
     default:
       throw new InvalidError(`${verb} of ${request.info.plural} is not supported by this API server`);
   }
@@ -170,7 +174,11 @@ async function write(deps: ResourceHandlerDeps, call: ResourceCall, verb: 'creat
 
 async function applyAs(deps: ResourceHandlerDeps, call: ResourceCall, object: Record<string, unknown>, verb: Verb): Promise<ResourceObject> {
   const { request, query } = call;
-  const result = await deps.api.apply(JSON.stringify(object), {
+  // A REST write carries the whole object, as Kubernetes' PUT: finalizers it leaves out are taken off
+  // (ctl apply's manifests, which rarely name them, keep the stored ones: api/apply-plan.ts).
+  const metadata = isRecord(object['metadata']) ? object['metadata'] : {};
+  const whole = metadata['finalizers'] === undefined ? { ...object, metadata: { ...metadata, finalizers: [] } } : object;
+  const result = await deps.api.apply(JSON.stringify(whole), {
     strict: query.get('fieldValidation') === 'Strict',
     dryRun: query.get('dryRun') === 'All',
     // Called once the stored object was read: the existence check Kubernetes' create and update make.
@@ -240,28 +248,15 @@ async function serverSideApplyPatch(deps: ResourceHandlerDeps, call: ResourceCal
   }
 }
 
-/** DeleteOptions from the body (kubectl) or the query (curl): gracePeriodSeconds, propagationPolicy, preconditions. */
+/** DELETE of one object, with DeleteOptions (delete-options.ts). */
 async function remove(deps: ResourceHandlerDeps, call: ResourceCall): Promise<ResourceObject> {
-  const options = isRecord(call.body) ? call.body : {};
-  const queryGrace = call.query.get('gracePeriodSeconds');
-  const grace = options['gracePeriodSeconds'] ?? (queryGrace === null ? undefined : Number(queryGrace));
-  const policy = options['propagationPolicy'] ?? call.query.get('propagationPolicy') ?? undefined;
-  if (policy !== undefined && policy !== 'Background' && policy !== 'Foreground') {
-    throw new InvalidError(
-      `propagationPolicy: ${JSON.stringify(policy)} is not supported; Skiff's garbage collector deletes dependents in the background (Background; Foreground is treated as Background). Orphan is not supported yet`,
-    );
-  }
-  const preconditions = isRecord(options['preconditions']) ? options['preconditions'] : {};
+  const { options, preconditions } = deleteOptionsOf(call.body, call.query);
   const ref = refOf(call.request);
-  if (typeof preconditions['uid'] === 'string') {
+  if (preconditions.uid !== undefined) {
     const current = await deps.api.get(ref);
-    if (current.metadata.uid !== preconditions['uid']) {
-      throw new ConflictError(
-        `Precondition failed: UID in precondition: ${preconditions['uid']}, UID in object meta: ${current.metadata.uid ?? ''}`,
-      );
+    if (current.metadata.uid !== preconditions.uid) {
+      throw new ConflictError(`Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
     }
   }
-  const resourceVersion = typeof preconditions['resourceVersion'] === 'string' ? preconditions['resourceVersion'] : undefined;
-  if (grace !== undefined && typeof grace !== 'number') throw new InvalidError('gracePeriodSeconds: must be a number of seconds');
-  return deps.api.delete(ref, resourceVersion, grace === undefined ? {} : { gracePeriodSeconds: grace });
+  return deps.api.delete(ref, preconditions.resourceVersion, options);
 }

@@ -167,7 +167,8 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
     }
     const watch = isWatch(url.searchParams);
     const verb = verbOf(method, parsed.request, watch);
-    if (!verb || verb === 'deletecollection') {
+    const unservedCollectionDelete = verb === 'deletecollection' && (parsed.request.info.kind === 'Namespace' || parsed.request.subresource !== undefined);
+    if (!verb || unservedCollectionDelete) {
       return sendJson(response, 405, failureStatus(405, 'MethodNotAllowed', `${method} is not supported on ${path}`));
     }
     const target = parsed.request;

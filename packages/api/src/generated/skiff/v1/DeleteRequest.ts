@@ -6,6 +6,7 @@ export interface DeleteRequest {
   'ref'?: (_skiff_v1_ObjectRef | null);
   'resource_version'?: (string);
   'grace_period_seconds'?: (number);
+  'propagation_policy'?: (string);
   '_grace_period_seconds'?: "grace_period_seconds";
 }
 
@@ -13,5 +14,6 @@ export interface DeleteRequest__Output {
   'ref': (_skiff_v1_ObjectRef__Output | null);
   'resource_version': (string);
   'grace_period_seconds'?: (number);
+  'propagation_policy': (string);
   '_grace_period_seconds'?: "grace_period_seconds";
 }
