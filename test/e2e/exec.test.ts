@@ -12,7 +12,7 @@ import { runCtl, startCtlOnTerminal, waitFor, type CtlOnTerminal, type LocalClus
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { issueIdentity, type Identity } from '../harness/hostile-cluster.js';
 import { clusterRoleBinding, user } from '../harness/hostile-objects.js';
-import { useRuncCluster } from '../harness/runc-cluster.js';
+import { useRuncCluster, waitForRunningPod } from '../harness/runc-cluster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-exec-e2e-'));
 const auditLog = join(dir, 'audit.log');
@@ -56,13 +56,7 @@ spec:
       workingDir: /www
       env: [{ name: GREETING, value: "hello from the pod spec" }]
 `);
-  await waitFor(
-    async () => {
-      const result = await cluster.ctl(['get', 'pod', 'box', '-o', 'json']);
-      return result.code === 0 && (JSON.parse(result.stdout) as Pod).status?.phase === 'Running';
-    },
-    { timeoutMs: 90_000, intervalMs: 250, description: 'pod box Running' },
-  );
+  await waitForRunningPod(cluster, 'box');
 }, 120_000);
 
 afterAll(() => {

@@ -6,11 +6,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Pod } from '@skiff/api';
 import { startOnTerminal, waitFor, type CtlOnTerminal, type LocalCluster } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { KUBECTL, kubectl, tokenKubeconfig } from '../harness/kubectl.js';
-import { useRuncCluster } from '../harness/runc-cluster.js';
+import { useRuncCluster, waitForRunningPod } from '../harness/runc-cluster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-exec-'));
 const auditLog = join(dir, 'audit.log');
@@ -36,13 +35,7 @@ spec:
 `,
   });
   expect(applied.code, applied.stderr).toBe(0);
-  await waitFor(
-    async () => {
-      const result = await cluster.ctl(['get', 'pod', 'box', '-o', 'json']);
-      return result.code === 0 && (JSON.parse(result.stdout) as Pod).status?.phase === 'Running';
-    },
-    { timeoutMs: 90_000, intervalMs: 250, description: 'pod box Running' },
-  );
+  await waitForRunningPod(cluster, 'box');
 }, 120_000);
 
 afterAll(() => {

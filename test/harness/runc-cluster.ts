@@ -3,10 +3,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Pod } from '@skiff/api';
 import {
   buildBusyboxImage,
   startLocalCluster,
   startRegistry,
+  waitFor,
   type AgentOptions,
   type LocalCluster,
   type RunningRegistry,
@@ -44,4 +46,16 @@ export function useRuncCluster(agents: readonly AgentOptions[], controlPlaneArgs
     if (!fixture) throw new Error('the runc cluster is only available inside tests');
     return fixture;
   };
+}
+
+/** Waits for the pod `name` (namespace default) to be Running, as ctl reports it. */
+export async function waitForRunningPod(cluster: LocalCluster, name: string, timeoutMs = 90_000): Promise<Pod> {
+  return waitFor(
+    async () => {
+      const result = await cluster.ctl(['get', 'pod', name, '-o', 'json']);
+      const pod = result.code === 0 ? (JSON.parse(result.stdout) as Pod) : undefined;
+      return pod?.status?.phase === 'Running' ? pod : undefined;
+    },
+    { timeoutMs, intervalMs: 250, description: `pod ${name} Running` },
+  );
 }
