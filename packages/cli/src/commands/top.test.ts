@@ -71,7 +71,7 @@ describe('ctl top', () => {
   it('top pods asks for PodMetrics in the namespace, with the selector', async () => {
     podMetrics = [pod('shop', 'web', '150000000n', '64Mi')];
     expect(await top('pods', '-n', 'shop', '-l', 'app=web')).toMatchObject({ stdout: 'NAME   CPU(cores)   MEMORY(bytes)\nweb    150m         64Mi\n', error: undefined });
-    expect(lists.at(-1)).toEqual({ kind: 'PodMetrics', namespace: 'shop', all_namespaces: false, label_selector: 'app=web', resource_version: '' });
+    expect(lists.at(-1)).toEqual({ kind: 'PodMetrics', namespace: 'shop', all_namespaces: false, label_selector: 'app=web', resource_version: '', limit: 0, continue_token: '' });
   });
 
   it('top pods -A adds the NAMESPACE column; no pods says so on stderr', async () => {

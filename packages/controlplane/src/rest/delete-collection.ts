@@ -6,7 +6,7 @@ import { InvalidError, type ResourceObject } from '@skiff/api';
 import type { ApiService } from '../api/api-service.js';
 import { deleteOptionsOf } from './delete-options.js';
 import { fieldsMatch, parseFieldSelector } from './field-selector.js';
-import type { ResourceCall } from './resource-handlers.js';
+import type { ResourceCall } from './request-info.js';
 
 export async function deleteCollection(api: ApiService, call: ResourceCall): Promise<object> {
   const { request, query } = call;

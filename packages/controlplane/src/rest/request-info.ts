@@ -113,3 +113,16 @@ export function requestAttributes(verb: Verb, request: ResourceRequest): Request
     ...(request.name !== undefined ? { name: request.name } : {}),
   };
 }
+
+/** One resource request as the handlers see it: what it names, its verb and query, its decoded body. */
+export interface ResourceCall {
+  readonly request: ResourceRequest;
+  readonly verb: Verb;
+  readonly query: URLSearchParams;
+  readonly accept: string | undefined;
+  /** The media type of the body (for PATCH, which engine). */
+  readonly contentType: string;
+  readonly body: unknown;
+  /** Throws PermissionDeniedError. */
+  authorize(attributes: RequestAttributes): void;
+}

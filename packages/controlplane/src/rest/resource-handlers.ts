@@ -15,26 +15,14 @@ import {
   serverSideApply,
   type ResourceObject,
 } from '@skiff/api';
-import type { RequestAttributes, Verb } from '../auth/index.js';
+import type { Verb } from '../auth/index.js';
 import type { ApiService } from '../api/api-service.js';
 import { fieldsMatch, parseFieldSelector } from './field-selector.js';
-import { requestAttributes, type ResourceRequest } from './request-info.js';
+import { requestAttributes, type ResourceCall, type ResourceRequest } from './request-info.js';
 import { handleScale } from './scale-subresource.js';
 import { deleteCollection } from './delete-collection.js';
 import { deleteOptionsOf } from './delete-options.js';
 import { includeObjectOf, toTable, wantsTable, type ColumnsOf, type ListMeta } from './tables.js';
-
-export interface ResourceCall {
-  readonly request: ResourceRequest;
-  readonly verb: Verb;
-  readonly query: URLSearchParams;
-  readonly accept: string | undefined;
-  /** The media type of the body (for PATCH, which engine). */
-  readonly contentType: string;
-  readonly body: unknown;
-  /** Throws PermissionDeniedError. */
-  authorize(attributes: RequestAttributes): void;
-}
 
 export interface ResourceHandlerDeps {
   readonly api: ApiService;

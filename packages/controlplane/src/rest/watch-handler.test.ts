@@ -11,7 +11,7 @@ import { ManualClock } from '../store/memory-clock.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { WatchCache } from '../store/watch-cache.js';
 import { parseResourcePath } from './request-info.js';
-import type { ResourceCall } from './resource-handlers.js';
+import type { ResourceCall } from './request-info.js';
 import { kindColumns } from './tables.js';
 import { INITIAL_EVENTS_END, serveWatch } from './watch-handler.js';
 

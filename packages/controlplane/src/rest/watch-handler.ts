@@ -13,7 +13,7 @@ import type { MemoryStoreClock } from '../store/memory-clock.js';
 import type { WatchHandle } from '../store/store.js';
 import { fieldsMatch, parseFieldSelector } from './field-selector.js';
 import { requestAttributes } from './request-info.js';
-import type { ResourceCall } from './resource-handlers.js';
+import type { ResourceCall } from './request-info.js';
 import { toStatus } from './status-errors.js';
 import { includeObjectOf, toTable, wantsTable, type ColumnsOf } from './tables.js';
 import { WatchTimers } from './watch-bookmarks.js';
