@@ -58,6 +58,18 @@ describe('the REST API on the wire', () => {
     expect(lines[1]).toMatchObject({ verb: 'patch', code: 'OK' });
   });
 
+  test('a DELETE, with DeleteOptions in its body, answers a Success Status naming what it removed, as kube-apiserver does', async () => {
+    const { cluster } = fixture();
+    const created = await restRequest(cluster, 'POST', CONFIG_MAPS, { body: configMap('doomed', 'x'), contentType: 'application/json' });
+    expect(created.status, created.text).toBe(201);
+    const uid = (JSON.parse(created.text) as { metadata: { uid: string } }).metadata.uid;
+    const options = JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', preconditions: { uid } });
+    const deleted = await restRequest(cluster, 'DELETE', `${CONFIG_MAPS}/doomed`, { body: options, contentType: 'application/json' });
+    expect(deleted.status, deleted.text).toBe(200);
+    expect(JSON.parse(deleted.text)).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: 'doomed', group: '', kind: 'configmaps', uid } });
+    expect((await restRequest(cluster, 'GET', `${CONFIG_MAPS}/doomed`)).status).toBe(404);
+  });
+
   test('a watch from a compacted resourceVersion ends with an ERROR event carrying 410 Expired', async () => {
     const { cluster } = fixture();
     const created = await restRequest(cluster, 'POST', CONFIG_MAPS, { body: configMap('aging', '0'), contentType: 'application/json' });

@@ -55,6 +55,8 @@ export function restRequest(
         key: admin.keyPem,
         headers: {
           ...(options.contentType ? { 'content-type': options.contentType } : {}),
+          // Node sends a DELETE's body neither chunked nor sized unless told: the server then reads it as a next request.
+          ...(options.body !== undefined ? { 'content-length': Buffer.byteLength(options.body) } : {}),
           ...(options.accept ? { accept: options.accept } : {}),
         },
       },

@@ -67,7 +67,7 @@ export async function handleResource(deps: ResourceHandlerDeps, call: ResourceCa
     case 'patch':
       return { code: 200, body: await patch(deps, call) };
     case 'delete':
-      return { code: 200, body: await remove(deps, call) };
+      return { code: 200, body: deletedAnswer(call.request, await remove(deps, call)) };
     case 'deletecollection':
       return { code: 200, body: await deleteCollection(deps.api, call) };
     default:
@@ -234,6 +234,25 @@ async function serverSideApplyPatch(deps: ResourceHandlerDeps, call: ResourceCal
       if (!lostRace || attempt >= PATCH_ATTEMPTS) throw error;
     }
   }
+}
+
+/**
+ * What a DELETE answers, as kube-apiserver's registry does: the object while
+ * its deletion is pending (a deletionTimestamp: finalizers, a pod's grace
+ * period), and always for pods and namespaces; otherwise, the object being
+ * gone, a Success Status naming it (kubectl waits on `details.uid`).
+ */
+function deletedAnswer(request: ResourceRequest, object: ResourceObject): object {
+  const kind = request.info.kind;
+  if (object.metadata.deletionTimestamp !== undefined || kind === 'Pod' || kind === 'Namespace') return object;
+  const group = request.info.apiVersion.includes('/') ? request.info.apiVersion.slice(0, request.info.apiVersion.indexOf('/')) : '';
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { name: object.metadata.name, group, kind: request.info.plural, ...(object.metadata.uid !== undefined ? { uid: object.metadata.uid } : {}) },
+  };
 }
 
 /** DELETE of one object, with DeleteOptions (delete-options.ts). */
