@@ -10,7 +10,10 @@
 //    objects at least as new as resourceVersion as ADDED, then a BOOKMARK
 //    annotated k8s.io/initial-events-end, then changes; false: changes only;
 //  - allowWatchBookmarks: periodic BOOKMARK events (watch-bookmarks.ts);
-//  - timeoutSeconds: the server ends the watch after that long.
+//  - timeoutSeconds: the server ends the watch after that long; without it,
+//    after a random 30 to 60 minutes, as kube-apiserver (--min-request-timeout
+//    1800 s, times 1 to 2) does, so that long watches spread over the servers
+//    and are re-established now and then.
 import { InvalidError } from '@skiff/api';
 import { watchStart, type WatchSessionOptions } from '../api/watch-session.js';
 import { parseResourceVersion } from '../objects/object-codec.js';
@@ -24,9 +27,12 @@ export interface WatchRequestOptions {
   readonly bookmarks: boolean;
   /** sendInitialEvents=true: a BOOKMARK annotated k8s.io/initial-events-end follows the initial objects. */
   readonly initialEventsEnd: boolean;
-  /** timeoutSeconds, in ms; undefined: the watch lasts until the client or the server's shutdown ends it. */
-  readonly timeoutMs: number | undefined;
+  /** timeoutSeconds, in ms, or the server's random 30–60 minutes when the request names none (or 0). */
+  readonly timeoutMs: number;
 }
+
+/** kube-apiserver's --min-request-timeout default: a watch naming no timeout lasts 1 to 2 times this. */
+export const MIN_REQUEST_TIMEOUT_MS = 1800_000;
 
 /** Go's strconv.ParseBool, which kube-apiserver decodes boolean query parameters with. */
 const TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
@@ -41,7 +47,8 @@ function booleanOf(query: URLSearchParams, name: string, causes: string[]): bool
   return undefined;
 }
 
-export function parseWatchOptions(query: URLSearchParams): WatchRequestOptions {
+/** `random` in [0, 1) picks the server's timeout (Math.random; fixed in tests). */
+export function parseWatchOptions(query: URLSearchParams, random: () => number = Math.random): WatchRequestOptions {
   const causes: string[] = [];
   const bookmarks = booleanOf(query, 'allowWatchBookmarks', causes) ?? false;
   const sendInitialEvents = booleanOf(query, 'sendInitialEvents', causes);
@@ -68,7 +75,7 @@ export function parseWatchOptions(query: URLSearchParams): WatchRequestOptions {
     start: startOf(resourceVersion, sendInitialEvents),
     bookmarks,
     initialEventsEnd: sendInitialEvents === true,
-    timeoutMs: timeoutSeconds > 0 ? timeoutSeconds * 1000 : undefined,
+    timeoutMs: timeoutSeconds > 0 ? timeoutSeconds * 1000 : Math.floor(MIN_REQUEST_TIMEOUT_MS * (1 + random())),
   };
 }
 
