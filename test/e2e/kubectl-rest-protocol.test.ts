@@ -56,6 +56,12 @@ describe('the REST API on the wire', () => {
     );
     expect(lines[0]).toMatchObject({ user: 'admin', verb: 'patch', resource: 'configmaps', namespace: 'default', name: 'patched', code: 'UNIMPLEMENTED' });
     expect(lines[1]).toMatchObject({ verb: 'patch', code: 'OK' });
+    // And counted under kube-apiserver's metric names, by HTTP code.
+    const metrics = await (await fetch(`http://${cluster.httpAddress}/metrics`)).text();
+    const patches = (code: number) => new RegExp(`^apiserver_request_total\\{verb="PATCH",group="",version="v1",resource="configmaps",subresource="",code="${code}"\\} (\\d+)$`, 'm').exec(metrics)?.[1];
+    expect(Number(patches(415))).toBeGreaterThanOrEqual(1);
+    expect(Number(patches(200))).toBeGreaterThanOrEqual(2);
+    expect(metrics).toMatch(/^apiserver_request_duration_seconds_count\{verb="POST",group="",version="v1",resource="configmaps",subresource=""\} \d+$/m);
   });
 
   test('a DELETE, with DeleteOptions in its body, answers a Success Status naming what it removed, as kube-apiserver does', async () => {

@@ -36,6 +36,7 @@ import { ensureControlPlaneClientCertificate, ensureServingCertificate, renewalD
 import { InformerFactory, LEADER_ELECTION_KEY, LeaderElection, NodeLiveness } from './cache/index.js';
 import { createGrpcHandlers } from './grpc/api-handlers.js';
 import { createApiMetrics } from './grpc/api-metrics.js';
+import { createRestMetrics } from './rest/rest-metrics.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/grpc-server.js';
 import { AgentProxy } from './grpc/agent-proxy.js';
 import { createNodeHandlers } from './grpc/node-api-handlers.js';
@@ -271,6 +272,7 @@ export class ControlPlane {
         openApi: openApiV3(),
         agentOf: (pod, purpose) => agents.agentOf(pod, purpose),
         audit: (entry) => audit.record(entry),
+        metrics: createRestMetrics(metricsRegistry),
         ...(this.config.watchBookmarkIntervalMs === undefined ? {} : { watchBookmarkIntervalMs: this.config.watchBookmarkIntervalMs }),
       });
     }

@@ -22,6 +22,7 @@ import { isWatch, parseResourcePath, requestAttributes, verbOf, type ResourceCal
 import { handleResource } from './resource-handlers.js';
 import { failureStatus, toStatus, type KubernetesStatus } from './status-errors.js';
 import { serveWatch } from './watch-handler.js';
+import { requestLabelsOf, type RestMetrics } from './rest-metrics.js';
 import { logOptionsOf, servePodLog } from './pod-log-handler.js';
 import { execSockets, execStartOf, servePodExec } from './pod-exec-handler.js';
 import type { PodAgentOf } from '../api/pod-log-target.js';
@@ -45,6 +46,8 @@ export interface RestServerOptions {
   readonly openApi?: OpenApiV3;
   /** The agent of a pod's node (grpc/agent-proxy.ts), for pods/log and pods/exec; absent: they are 404. */
   readonly agentOf?: PodAgentOf;
+  /** apiserver_request_total and apiserver_request_duration_seconds (rest-metrics.ts); absent: not counted. */
+  readonly metrics?: RestMetrics;
   /** How often a watch with allowWatchBookmarks=true gets a BOOKMARK (--watch-bookmark-interval; default 1 min, as Kubernetes). */
   readonly watchBookmarkIntervalMs?: number;
 }
@@ -93,6 +96,10 @@ export async function startRestServer(options: RestServerOptions): Promise<Runni
   const tls = await followCertificates(options.certificates, (next) => server?.setSecureContext({ ...next }));
   // rejectUnauthorized false: a client without a certificate may still bring a token; only verified certificates name a user (authenticate).
   server = createServer({ ...tls, requestCert: true, rejectUnauthorized: false }, (request, response) => {
+    if (options.metrics) {
+      const done = options.metrics.start(requestLabelsOf(request.method ?? 'GET', new URL(request.url ?? '/', 'https://skiff.invalid'), request.headers['content-type']));
+      response.once('close', () => done(response.statusCode));
+    }
     serve(request, response).catch((error: unknown) => answerError(response, toStatus(error, log)));
   });
   const sockets = execSockets();
