@@ -82,10 +82,13 @@ spec:
   template:
     metadata: { labels: { app: web } }
     spec:
-      terminationGracePeriodSeconds: 1
+      # As in Kubernetes, a deleted pod leaves the Service's endpoints while its container is told to stop:
+      # the preStop sleep keeps it serving until every node's proxy has dropped it (httpd exits on TERM at once).
+      terminationGracePeriodSeconds: 5
       containers:
         - name: main
           image: ${image}
+          lifecycle: { preStop: { sleep: { seconds: 2 } } }
           env: [{ name: VERSION, value: "${version}" }]
           command: ["/bin/sh", "-c", "echo \\"$VERSION $(hostname)\\" > /www/index.html; exec /bin/busybox httpd -f -p 8080 -h /www"]
           ports: [{ name: http, containerPort: 8080 }]
