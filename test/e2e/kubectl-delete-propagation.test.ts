@@ -5,17 +5,12 @@
 // foregroundDeletion finalizer, while its pods stop, and `kubectl delete`
 // (which waits) returns once it is gone. Background is kubectl-workflows'.
 // And DELETE of a collection (deletecollection, as client-go sends it).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Deployment, Pod, ReplicaSet } from '@skiff/api';
 import { waitFor, type LocalCluster } from '@skiff/testkit';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { kubectl, restRequest } from '../harness/kubectl.js';
-import { useRuncCluster } from '../harness/runc-cluster.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { kubectl, restRequest, useKubectlRuncSuite } from '../harness/kubectl.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-cascade-'));
-const fixture = useRuncCluster([{ name: 'node-a', cpu: '4', memory: '4Gi', pods: '20' }]);
+const { dir, fixture, ok, getJson } = useKubectlRuncSuite('skiff-kubectl-cascade-');
 let cluster: LocalCluster;
 let image: string;
 const WAIT = { timeoutMs: 90_000, intervalMs: 250 };
@@ -23,17 +18,6 @@ const WAIT = { timeoutMs: 90_000, intervalMs: 250 };
 beforeAll(() => {
   ({ cluster, image } = fixture());
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function ok(args: string[], stdin?: string, timeoutMs = 60_000): Promise<string> {
-  const result = await kubectl(cluster.adminKubeconfig, dir, args, { timeoutMs, ...(stdin === undefined ? {} : { stdin }) });
-  expect(result.code, `kubectl ${args.join(' ')}: ${result.stderr}`).toBe(0);
-  return result.stdout;
-}
-
-async function getJson<T>(args: string[]): Promise<T> {
-  return JSON.parse(await ok(['get', ...args, '-o', 'json'])) as T;
-}
 
 /** `sh` as PID 1 ignores SIGTERM, so a deleted pod stays Terminating for its whole grace period. */
 const deployment = (name: string, replicas: number, grace: number) => `apiVersion: apps/v1

@@ -2,17 +2,14 @@
 // whose runc agent runs the pods: describe, get -o wide, rollout status and
 // undo, delete --wait (background cascade), edit with an EDITOR script,
 // patch of all three types, and delete --all of a namespace's configmaps.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deployment } from '@skiff/api';
 import { runCommand, waitFor, type LocalCluster } from '@skiff/testkit';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { KUBECTL, kubectl } from '../harness/kubectl.js';
-import { useRuncCluster } from '../harness/runc-cluster.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { KUBECTL, kubectl, useKubectlRuncSuite } from '../harness/kubectl.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-workflows-'));
-const fixture = useRuncCluster([{ name: 'node-a', cpu: '4', memory: '4Gi', pods: '20' }]);
+const { dir, fixture, ok, getJson } = useKubectlRuncSuite('skiff-kubectl-workflows-');
 let cluster: LocalCluster;
 let image: string;
 const WAIT = { timeoutMs: 90_000, intervalMs: 250 };
@@ -20,13 +17,6 @@ const WAIT = { timeoutMs: 90_000, intervalMs: 250 };
 beforeAll(() => {
   ({ cluster, image } = fixture());
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function ok(args: string[], stdin?: string, timeoutMs = 60_000): Promise<string> {
-  const result = await kubectl(cluster.adminKubeconfig, dir, args, { timeoutMs, ...(stdin === undefined ? {} : { stdin }) });
-  expect(result.code, `kubectl ${args.join(' ')}: ${result.stderr}`).toBe(0);
-  return result.stdout;
-}
 
 const deployment = (name: string, replicas = 1, env = 'one') => `apiVersion: apps/v1
 kind: Deployment
@@ -44,10 +34,6 @@ spec:
           command: ["/bin/sh", "-c", "exec sleep 3600"]
           env: [{ name: WHICH, value: ${env} }]
 `;
-
-async function getJson<T>(args: string[]): Promise<T> {
-  return JSON.parse(await ok(['get', ...args, '-o', 'json'])) as T;
-}
 
 describe('kubectl workflows', () => {
   test('rollout status waits for the rollout; describe and get -o wide read sensibly', async () => {

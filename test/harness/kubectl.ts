@@ -1,10 +1,13 @@
 // The real kubectl against a test cluster's REST API: with the admin
 // kubeconfig as the control plane wrote it, or with a bearer token instead.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseKubeconfig, serializeKubeconfig, type Kubeconfig } from '@skiff/api';
 import { request as httpsRequest } from 'node:https';
 import { readAdminCredentials, runCommand, type CommandResult, type LocalCluster } from '@skiff/testkit';
+import { afterAll, expect } from 'vitest';
+import { useRuncCluster } from './runc-cluster.js';
 
 export const KUBECTL = '/usr/bin/kubectl';
 
@@ -71,4 +74,20 @@ export function restRequest(
     request.on('error', (error) => (request.destroyed ? undefined : reject(error)));
     request.end(options.body);
   });
+}
+
+/** A one-agent runc cluster for a kubectl suite, its scratch dir (kubectl's HOME) and the calls every such suite makes. */
+export function useKubectlRuncSuite(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const fixture = useRuncCluster([{ name: 'node-a', cpu: '4', memory: '4Gi', pods: '20' }]);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** kubectl as the admin; its stdout, after checking it exited 0. */
+  const ok = async (args: string[], stdin?: string, timeoutMs = 60_000): Promise<string> => {
+    const result = await kubectl(fixture().cluster.adminKubeconfig, dir, args, { timeoutMs, ...(stdin === undefined ? {} : { stdin }) });
+    expect(result.code, `kubectl ${args.join(' ')}: ${result.stderr}`).toBe(0);
+    return result.stdout;
+  };
+  /** `kubectl get ARGS -o json`, parsed. */
+  const getJson = async <T>(args: string[]): Promise<T> => JSON.parse(await ok(['get', ...args, '-o', 'json'])) as T;
+  return { dir, fixture, ok, getJson };
 }
