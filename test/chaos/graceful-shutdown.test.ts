@@ -11,7 +11,10 @@ let cluster: LocalCluster;
 let api: SkiffClient;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster();
+  // The agent test stops an agent and starts it again; on a loaded machine that can outlast the
+  // default failover (a 1.5 s lease + 0.5 s), which would evict the pod this test means to see
+  // adopted. Adoption, not failover, is the subject here (chaos/node-failures covers failover).
+  cluster = await startLocalCluster({ controlPlaneArgs: ['--pod-eviction-timeout-ms', '120000'] });
   await cluster.addAgent({ name: 'node-a', runtime: 'process', cpu: '4', memory: '2Gi' });
   api = connect({ kubeconfig: cluster.adminKubeconfig });
 }, 120_000);
