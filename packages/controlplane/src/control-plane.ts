@@ -182,8 +182,8 @@ export class ControlPlane {
     });
     await ensureFirstJoinToken(dataDir, tokens, identity.ca.hash);
 
-    // The API side's informers (the request guard, heartbeats, the metrics scraper) run on every instance;
-    // the leader's loops have their own, per term (leader-loops.ts).
+    // The process's one informer factory: the API side's readers (the request guard, heartbeats, the
+    // metrics scraper) on every instance, and the leader's loops, per term, through a scope (leader-loops.ts).
     const informers = new InformerFactory({ objects, log: this.log });
     this.informers = informers;
     // Node liveness lives in memory on the leader, which runs the node judge: heartbeats write nothing to etcd.
@@ -193,6 +193,7 @@ export class ControlPlane {
     this.etcdCare = new EtcdCare({ endpoints: [...this.config.etcdEndpoints], ...(tls ? { tls } : {}) }, objects, this.log.child({ component: 'etcd-maintainer' }), this.config.etcdCare);
     this.leaderLoops = new LeaderLoops({
       store,
+      informers,
       services: [this.etcdCare],
       objectOptions: { secrets },
       ...(election.enabled ? { electionKey: LEADER_ELECTION_KEY } : {}),

@@ -6,7 +6,7 @@ import { waitFor } from '@skiff/testkit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiService } from './api/api-service.js';
-import { LEADER_ELECTION_KEY, NodeLiveness } from './cache/index.js';
+import { InformerFactory, LEADER_ELECTION_KEY, NodeLiveness } from './cache/index.js';
 import { LeaderLoops } from './leader-loops.js';
 import { ResourceMetricsStore } from './metrics/index.js';
 import { ObjectStore } from './objects/object-store.js';
@@ -15,9 +15,11 @@ import { MemoryStore } from './store/index.js';
 const REPLICA_SET = kindInfo('ReplicaSet');
 let store: MemoryStore | undefined;
 let loops: LeaderLoops | undefined;
+let informers: InformerFactory | undefined;
 
 afterEach(async () => {
   await loops?.stop();
+  await informers?.stop();
   await store?.close();
 });
 
@@ -40,8 +42,11 @@ describe('LeaderLoops', () => {
     const objects = new ObjectStore(store);
     const api = new ApiService(objects);
     await api.ensureBuiltinNamespaces();
+    informers = new InformerFactory({ objects });
+    informers.start();
     loops = new LeaderLoops({
       store,
+      informers,
       objectOptions: {},
       electionKey: LEADER_ELECTION_KEY,
       liveness: new NodeLiveness({ heartbeatIntervalMs: 500, leaseDurationMs: 1500 }),

@@ -1,12 +1,14 @@
 // The loops only the leader runs: the controllers, the scheduler, the node
 // judge (node lifecycle) and the compactor. They are built afresh for each
-// term, over their own informers and a store fenced at that term
-// (cache/fenced-store.ts), so a stopped set never needs restarting and a
-// deposed leader's late writes fail in etcd. Terms run one at a time: a new
-// term starts only after the previous one's loops have stopped.
+// term, over a store fenced at that term (cache/fenced-store.ts), so a stopped
+// set never needs restarting and a deposed leader's late writes fail in etcd.
+// They read the process's shared informers (the API side's caches) through a
+// scope that drops their handlers when the term ends: one copy of every pod
+// and node per control plane, and a new term needs no relist. Terms run one at
+// a time: a new term starts only after the previous one's loops have stopped.
 import type { Node, Pod } from '@skiff/api';
 import type { Logger } from 'pino';
-import { FencedStore, InformerFactory, type NodeLiveness } from './cache/index.js';
+import { FencedStore, InformerScope, type NodeLiveness, type SharedInformers } from './cache/index.js';
 import { NodeLifecycleController, startControllers } from './controllers/index.js';
 import type { ResourceMetricsStore } from './metrics/index.js';
 import { EventRecorder } from './objects/event-recorder.js';
@@ -22,6 +24,8 @@ export interface LeaderService {
 
 export interface LeaderLoopsConfig {
   readonly store: Store;
+  /** The process's informers (its InformerFactory), read by every term's loops; started and stopped by their owner. */
+  readonly informers: SharedInformers;
   /** Started after the term's loops, stopped before them. */
   readonly services?: readonly LeaderService[];
   readonly objectOptions: ObjectStoreOptions;
@@ -91,7 +95,7 @@ export class LeaderLoops {
     const fenced = config.electionKey === undefined ? undefined : new FencedStore(config.store, { key: config.electionKey, term });
     const store = fenced ?? config.store;
     const objects = new ObjectStore(store, config.objectOptions);
-    const informers = new InformerFactory({ objects, log });
+    const informers = new InformerScope(config.informers);
     const controllers = startControllers({
       objects,
       informers,
@@ -134,7 +138,6 @@ export class LeaderLoops {
             log: log.child({ component: 'compactor' }),
           });
     compactor?.start();
-    informers.start();
     for (const service of config.services ?? []) service.start();
     return {
       term,
@@ -147,7 +150,7 @@ export class LeaderLoops {
         await nodeLifecycle.stop();
         await scheduler.stop();
         await controllers.stop();
-        await informers.stop();
+        informers.close();
       },
     };
   }

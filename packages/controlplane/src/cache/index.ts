@@ -3,9 +3,11 @@
 // controller's sync(key) over them.
 export { runController, type ControllerOptions, type RunningController } from './controller.js';
 export { InformerFactory, type InformerFactoryOptions } from './informer-factory.js';
+export { InformerScope, type InformerSource, type SharedInformers } from './informer-scope.js';
 export {
   deepFreeze,
-  Informer,
+  ListWatchInformer,
+  type Informer,
   keyOf,
   splitKey,
   thaw,

@@ -1,11 +1,13 @@
 // The one place informers are made (client-go's SharedInformerFactory): one
 // informer per kind for the whole control plane, however many controllers,
-// the scheduler and the node judge read it. Loops ask for informers and add
+// the scheduler and the node judge read it (the leader's, per term, through an
+// InformerScope that removes their handlers when the term ends). Loops ask for informers and add
 // their handlers first; start() then starts them all, so every handler sees
 // the initial list as adds.
 import { kindInfo, type KindName, type ResourceObject } from '@skiff/api';
 import type { ObjectStore } from '../objects/object-store.js';
-import { Informer, type InformerOptions } from './informer.js';
+import { ListWatchInformer, type InformerOptions } from './informer.js';
+import type { InformerSource, SharedInformers } from './informer-scope.js';
 import { silentLogger, type ControllerLogger } from './logger.js';
 
 export interface InformerFactoryOptions {
@@ -15,19 +17,19 @@ export interface InformerFactoryOptions {
   readonly relistBackoff?: InformerOptions['relistBackoff'];
 }
 
-export class InformerFactory {
-  private readonly informers = new Map<KindName, Informer<ResourceObject>>();
+export class InformerFactory implements InformerSource, SharedInformers {
+  private readonly informers = new Map<KindName, ListWatchInformer<ResourceObject>>();
   private started = false;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: InformerFactoryOptions) {}
 
   /** The shared informer of `kind`; created on first use, started by start() (or at once if already started). */
-  informerFor<T extends ResourceObject>(kind: KindName): Informer<T> {
+  informerFor<T extends ResourceObject>(kind: KindName): ListWatchInformer<T> {
     let informer = this.informers.get(kind);
     if (!informer) {
       const { objects, relistBackoff } = this.options;
-      informer = new Informer<ResourceObject>({
+      informer = new ListWatchInformer<ResourceObject>({
         objects,
         info: kindInfo(kind),
         log: this.options.log ?? silentLogger,
@@ -36,7 +38,7 @@ export class InformerFactory {
       this.informers.set(kind, informer);
       if (this.started) informer.start();
     }
-    return informer as unknown as Informer<T>;
+    return informer as unknown as ListWatchInformer<T>;
   }
 
   /** Starts every informer made so far, and any made later. */

@@ -9,7 +9,7 @@ import { ObjectStore } from '../objects/object-store.js';
 import { EtcdStore } from '../store/etcd-store.js';
 import { ForwardingStore } from '../store/forwarding-store.js';
 import type { ListResult, Store, StoreEvent, WatchCallbacks, WatchHandle } from '../store/store.js';
-import { Informer, keyOf, splitKey, type Immutable } from './informer.js';
+import { ListWatchInformer, keyOf, splitKey, type Immutable } from './informer.js';
 
 const POD = kindInfo('Pod');
 let etcd: EtcdServer;
@@ -47,7 +47,7 @@ interface Recorded {
 }
 
 /** Records handler calls for objects in `namespace` as "add a", "update a", "delete a". */
-function record(informer: Informer<Pod>, namespace: string): Recorded {
+function record(informer: ListWatchInformer<Pod>, namespace: string): Recorded {
   const log: string[] = [];
   const mine = (p: Immutable<Pod>): boolean => p.metadata.namespace === namespace;
   informer.addHandlers({
@@ -62,7 +62,7 @@ function record(informer: Informer<Pod>, namespace: string): Recorded {
   return { log };
 }
 
-function namesIn(informer: Informer<Pod>, namespace: string): string[] {
+function namesIn(informer: ListWatchInformer<Pod>, namespace: string): string[] {
   return informer
     .listBy((p) => p.metadata.namespace === namespace)
     .map((p) => p.metadata.name)
@@ -90,7 +90,7 @@ describe('Informer', () => {
     const ns = freshNamespace();
     await objects.create(POD, pod(ns, 'a', { app: 'x' }));
     await objects.create(POD, pod(ns, 'b', { app: 'y' }));
-    const informer = new Informer<Pod>({ objects, info: POD });
+    const informer = new ListWatchInformer<Pod>({ objects, info: POD });
     informer.addIndex('app', (p) => (p.metadata.labels?.['app'] ? [p.metadata.labels['app']] : []));
     const seen = record(informer, ns);
     expect(informer.hasSynced()).toBe(false);
@@ -134,7 +134,7 @@ describe('Informer', () => {
     const messages: string[] = [];
     const note = (_fields: object, message: string): void => void messages.push(message);
     const log = { debug: note, info: note, warn: note, error: note };
-    const informer = new Informer<Pod>({ objects: new ObjectStore(interruptible), info: POD, log });
+    const informer = new ListWatchInformer<Pod>({ objects: new ObjectStore(interruptible), info: POD, log });
     const seen = record(informer, ns);
     informer.start();
     await informer.waitForSync();
@@ -175,7 +175,7 @@ describe('Informer', () => {
     const ns = freshNamespace();
     await objects.create(POD, pod(ns, 'a'));
     const interruptible = new InterruptibleStore(store);
-    const informer = new Informer<Pod>({ objects: new ObjectStore(interruptible), info: POD, relistBackoff: { initialMs: 20, maxMs: 100 } });
+    const informer = new ListWatchInformer<Pod>({ objects: new ObjectStore(interruptible), info: POD, relistBackoff: { initialMs: 20, maxMs: 100 } });
     const seen = record(informer, ns);
     informer.start();
     await informer.waitForSync();
@@ -199,7 +199,7 @@ describe('Informer', () => {
     await objects.create(POD, pod(ns, 'a'));
     const interruptible = new InterruptibleStore(store);
     const release = interruptible.holdLists();
-    const informer = new Informer<Pod>({ objects: new ObjectStore(interruptible), info: POD });
+    const informer = new ListWatchInformer<Pod>({ objects: new ObjectStore(interruptible), info: POD });
     const seen = record(informer, ns);
     informer.start();
     // Settled into a value at once, so the rejection is never "unhandled".

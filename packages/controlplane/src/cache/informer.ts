@@ -14,33 +14,10 @@
 import { BACKOFF, Backoff, type BackoffPolicy, type KindInfo, type ResourceObject } from '@skiff/api';
 import type { ObjectEvent, ObjectStore } from '../objects/object-store.js';
 import type { WatchHandle } from '../store/store.js';
+import { deepFreeze, type Immutable } from './immutable.js';
 import { silentLogger, type ControllerLogger } from './logger.js';
 
-/** A deeply read-only view of a JSON-shaped value. */
-export type Immutable<T> = T extends (...args: never[]) => unknown
-  ? T
-  : T extends readonly (infer U)[]
-    ? readonly Immutable<U>[]
-    : T extends object
-      ? { readonly [K in keyof T]: Immutable<T[K]> }
-      : T;
-
-/** Freezes a JSON-shaped value and everything inside it; returns it for chaining. */
-export function deepFreeze<T>(value: T): Immutable<T> {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value as Immutable<T>;
-}
-
-/**
- * A mutable deep copy of a cached object, to build a write from. Name the type
- * (`thaw<Deployment>(cached)`): TypeScript cannot infer T back from Immutable<T>.
- */
-export function thaw<T>(value: Immutable<T>): T {
-  return structuredClone(value) as T;
-}
+export { deepFreeze, thaw, type Immutable } from './immutable.js';
 
 /** The cache and work-queue key of an object: "namespace/name", or "name" when cluster-scoped. */
 export function keyOf(object: { readonly metadata: { readonly namespace?: string | undefined; readonly name: string } }): string {
@@ -86,7 +63,30 @@ type Change<T> =
   | { readonly type: 'update'; readonly previous: Immutable<T>; readonly object: Immutable<T> }
   | { readonly type: 'delete'; readonly object: Immutable<T> };
 
-export class Informer<T extends ResourceObject> {
+/**
+ * What a loop reads an informer through (client-go's SharedIndexInformer, the
+ * reading half): the cache, its indexes and change notifications. Starting and
+ * stopping belong to whoever made it (InformerFactory), not to its readers.
+ */
+export interface Informer<T extends ResourceObject> {
+  /** Registers handlers; objects already cached are replayed to onAdd, so a handler added late sees the same world. */
+  addHandlers(handlers: InformerHandlers<T>): void;
+  /** Adds a named index; `byIndex(name, value)` then finds objects without scanning the cache. */
+  addIndex(name: string, compute: IndexFunction<T>): void;
+  hasIndex(name: string): boolean;
+  /** True once the first list has been loaded into the cache. */
+  hasSynced(): boolean;
+  /** Resolves once the first list is cached; rejects if the informer is stopped before that. */
+  waitForSync(): Promise<void>;
+  /** The store revision the cache currently reflects (0 before the first list). */
+  readonly revision: number;
+  get(key: string): Immutable<T> | undefined;
+  list(): Immutable<T>[];
+  listBy(predicate: (object: Immutable<T>) => boolean): Immutable<T>[];
+  byIndex(name: string, value: string): Immutable<T>[];
+}
+
+export class ListWatchInformer<T extends ResourceObject> implements Informer<T> {
   private readonly objects: ObjectStore;
   private readonly info: KindInfo;
   private readonly log: ControllerLogger;
@@ -94,7 +94,7 @@ export class Informer<T extends ResourceObject> {
 
   private readonly cache = new Map<string, Immutable<T>>();
   private readonly indexes = new Map<string, Index<T>>();
-  private readonly handlers: InformerHandlers<T>[] = [];
+  private readonly handlers = new Set<InformerHandlers<T>>();
   private state: 'new' | 'running' | 'stopped' = 'new';
   private synced = false;
   private readonly syncWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
@@ -120,8 +120,13 @@ export class Informer<T extends ResourceObject> {
    * handler added late sees the same world as one added before start().
    */
   addHandlers(handlers: InformerHandlers<T>): void {
-    this.handlers.push(handlers);
+    this.handlers.add(handlers);
     for (const object of this.cache.values()) this.call(handlers, { type: 'add', object });
+  }
+
+  /** Unregisters handlers added with addHandlers (a leader's loops, at the end of their term); they are not called again. */
+  removeHandlers(handlers: InformerHandlers<T>): void {
+    this.handlers.delete(handlers);
   }
 
   /** Adds a named index; `byIndex(name, value)` then finds objects without scanning the cache. */

@@ -1,7 +1,7 @@
 // The control plane's controllers, started together over the shared informers
 // of one InformerFactory: one cache per kind, however many loops read it.
 import type { CronJob, DaemonSet, Deployment, EndpointSlice, HorizontalPodAutoscaler, Job, KindName, Node, Pod, ReplicaSet, ResourceObject, Service } from '@skiff/api';
-import { silentLogger, type ControllerLogger, type InformerFactory } from '../cache/index.js';
+import { silentLogger, type ControllerLogger, type InformerSource } from '../cache/index.js';
 import { EventRecorder } from '../objects/event-recorder.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { EndpointSliceController } from './endpoint-slice-controller.js';
@@ -39,7 +39,7 @@ export type { PodMetricsSource } from './pod-metrics-source.js';
 export interface StartControllersOptions {
   readonly objects: ObjectStore;
   /** The control plane's one informer factory; the controllers add their handlers to its informers. */
-  readonly informers: InformerFactory;
+  readonly informers: InformerSource;
   /** pino's Logger fits. */
   readonly log?: ControllerLogger;
   /** Workers per controller (default 2 each). */

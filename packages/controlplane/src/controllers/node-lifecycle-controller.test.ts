@@ -9,7 +9,7 @@ import { ApiService } from '../api/api-service.js';
 import { EventRecorder } from '../objects/event-recorder.js';
 import { ObjectStore } from '../objects/object-store.js';
 import { EtcdStore } from '../store/etcd-store.js';
-import { Informer } from '../cache/informer.js';
+import { ListWatchInformer } from '../cache/informer.js';
 import { NodeLiveness } from '../cache/node-liveness.js';
 import { NodeLifecycleController } from './node-lifecycle-controller.js';
 
@@ -22,7 +22,7 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 let etcd: EtcdServer;
 let store: EtcdStore;
 let objects: ObjectStore;
-let informers: { nodes: Informer<Node>; pods: Informer<Pod> };
+let informers: { nodes: ListWatchInformer<Node>; pods: ListWatchInformer<Pod> };
 let controller: NodeLifecycleController | undefined;
 let now = T0;
 let storeUp = true;
@@ -35,8 +35,8 @@ beforeAll(async () => {
   objects = new ObjectStore(store);
   await new ApiService(objects).ensureBuiltinNamespaces();
   informers = {
-    nodes: new Informer<Node>({ objects, info: NODE }),
-    pods: new Informer<Pod>({ objects, info: POD }),
+    nodes: new ListWatchInformer<Node>({ objects, info: NODE }),
+    pods: new ListWatchInformer<Pod>({ objects, info: POD }),
   };
   for (const informer of Object.values(informers)) informer.start();
   await Promise.all(Object.values(informers).map((i) => i.waitForSync()));

@@ -9,7 +9,7 @@ import { ObjectStore } from '../objects/object-store.js';
 import { EtcdStore } from '../store/etcd-store.js';
 import type { Store, WatchHandle } from '../store/store.js';
 import { ReplicaSetController } from './replica-set-controller.js';
-import { Informer } from '../cache/informer.js';
+import { ListWatchInformer } from '../cache/informer.js';
 
 const POD = kindInfo('Pod');
 const REPLICA_SET = kindInfo('ReplicaSet');
@@ -18,7 +18,7 @@ let etcd: EtcdServer;
 let store: EtcdStore;
 let objects: ObjectStore;
 let api: ApiService;
-let replicaSets: Informer<ReplicaSet>;
+let replicaSets: ListWatchInformer<ReplicaSet>;
 
 beforeAll(async () => {
   etcd = await startEtcd();
@@ -26,7 +26,7 @@ beforeAll(async () => {
   objects = new ObjectStore(store);
   api = new ApiService(objects);
   await api.ensureBuiltinNamespaces();
-  replicaSets = new Informer<ReplicaSet>({ objects, info: REPLICA_SET });
+  replicaSets = new ListWatchInformer<ReplicaSet>({ objects, info: REPLICA_SET });
   replicaSets.start();
   await replicaSets.waitForSync();
 });
@@ -72,8 +72,8 @@ async function podCount(name: string): Promise<number> {
   return items.filter((pod) => pod.metadata.ownerReferences?.[0]?.name === name).length;
 }
 
-async function blindPodInformer(): Promise<Informer<Pod>> {
-  const pods = new Informer<Pod>({ objects: new ObjectStore(blindTo(store)), info: POD });
+async function blindPodInformer(): Promise<ListWatchInformer<Pod>> {
+  const pods = new ListWatchInformer<Pod>({ objects: new ObjectStore(blindTo(store)), info: POD });
   pods.start();
   await pods.waitForSync();
   return pods;
