@@ -3,11 +3,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { BACKOFF, Backoff } from '@skiff/api';
 import type { Logger } from 'pino';
+import { KEYSPACE } from './objects/object-keys.js';
 import { DEFAULT_WATCH_CACHE_SIZE, GroupCommit, WatchCache, type EtcdStore, type Store } from './store/index.js';
 
 /**
  * The store every part of this control plane uses: etcd, read through the
- * watch cache (lists and watches from memory, one etcd watch in all), with
+ * watch cache (lists and watches of the control plane's keyspace from memory, one etcd watch in all), with
  * concurrent single writes group-committed into shared transactions.
  */
 export function cachedStore(etcd: EtcdStore, config: { readonly watchCacheSize?: number; readonly groupCommit?: boolean }, log: Logger): Store {
@@ -15,7 +16,7 @@ export function cachedStore(etcd: EtcdStore, config: { readonly watchCacheSize?:
   const reads =
     size === 0
       ? etcd
-      : new WatchCache(etcd, { windowSize: size, onRelist: (reason) => log.warn({ reason }, 'watch cache relisting') });
+      : new WatchCache(etcd, { windowSize: size, keyspace: KEYSPACE, onRelist: (reason) => log.warn({ reason }, 'watch cache relisting') });
   return config.groupCommit === false ? reads : new GroupCommit(reads);
 }
 

@@ -2,6 +2,8 @@
 import type { KindInfo } from '@skiff/api';
 
 const ROOT = '/skiff';
+/** Every key the control plane writes is under this prefix (objects, allocations, the leader election). */
+export const KEYSPACE = `${ROOT}/`;
 
 export function objectKey(info: KindInfo, namespace: string | undefined, name: string): string {
   return info.namespaced ? `${ROOT}/${info.plural}/${namespace ?? 'default'}/${name}` : `${ROOT}/${info.plural}/${name}`;

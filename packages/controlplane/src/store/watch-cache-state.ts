@@ -5,7 +5,9 @@
 //
 // Values are kept once: the key-value objects the upstream watch delivered
 // are frozen and shared by the key map, the window's events and every list
-// handed out, never copied.
+// handed out, never copied. An event's `prev` is the key-value the map held
+// (etcd sends its own copy of it, which is dropped), so a window of updates
+// costs references, not a second copy of every value.
 import { compareKeys } from './memory-keyspace.js';
 import type { KeyValue, StoreEvent } from './store.js';
 
@@ -70,6 +72,9 @@ export class WatchCacheState {
     if (revision === this.strippedAt && event.prev) {
       const { prev: _gone, ...rest } = event;
       event = rest as StoreEvent;
+    } else if (event.prev) {
+      const held = this.kvs.get(event.prev.key);
+      if (held && held.modRevision === event.prev.modRevision && held !== event.prev) event = { ...event, prev: held };
     }
     event = Object.freeze(event);
     if (event.type === 'put') {
@@ -83,6 +88,11 @@ export class WatchCacheState {
     this.events.push(event);
     if (this.events.length - this.head > this.windowSize) this.dropOldest();
     return event;
+  }
+
+  /** Moves the revision on for a write the cache does not hold (a key outside its keyspace). */
+  advance(revision: number): void {
+    this.revision = Math.max(this.revision, revision);
   }
 
   /** Discards the window's events older than `revision` (the store compacted there). */

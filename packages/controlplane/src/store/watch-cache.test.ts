@@ -93,6 +93,46 @@ describe('WatchCache', () => {
     await cache.close();
   });
 
+  it('holds only its keyspace: writes elsewhere move its revision on, and reads outside it go to the store', async () => {
+    const lagging = laggingStore();
+    const before = await lagging.memory.create('/other/before', 'o');
+    const cache = new WatchCache(lagging.store, { keyspace: '/skiff/' });
+    await lagging.memory.create('/skiff/a', '1');
+    await cache.list('/skiff/');
+    const inner = collect(cache, '/other/', 0);
+    const last = await lagging.memory.create('/other/after', 'p');
+    // A consistent read whose current revision is another tenant's write is answered from memory.
+    const listed = await cache.list('/skiff/');
+    expect(listed.items.map((kv) => kv.key)).toEqual(['/skiff/a']);
+    expect(listed.revision).toBe(last);
+    expect(cache.windowLength).toBe(1); // the /skiff/ write; the /other/ one is not kept
+    // Outside the keyspace the store answers, whatever the cache holds.
+    lagging.hold();
+    const later = await lagging.memory.create('/other/held', 'q');
+    expect((await cache.list('/other/')).items.map((kv) => kv.key)).toEqual(['/other/after', '/other/before', '/other/held']);
+    expect((await cache.get('/other/held', { minRevision: later }))?.value).toBe('q');
+    lagging.release();
+    await waitFor(() => inner.events.length === 3, { timeoutMs: 2_000, description: 'the /other/ watch, served by the store, to see its three writes' });
+    expect(inner.events).toEqual([`/other/before=o@${before}`, `/other/after=p@${last}`, `/other/held=q@${later}`]);
+    await inner.handle.close();
+    await cache.close();
+  });
+
+  it("keeps an update's previous value as the key-value it held, not etcd's copy of it", async () => {
+    const memory = new MemoryStore();
+    const cache = new WatchCache(memory);
+    const created = await memory.create('/k', 'v1');
+    await cache.list('/');
+    const held = await cache.get('/k', { minRevision: created });
+    const prevs: unknown[] = [];
+    const handle = cache.watch('/', created, { onEvent: (event) => prevs.push(event.prev), onCompacted: () => undefined, onError: () => undefined });
+    await memory.update('/k', 'v2', created);
+    await waitFor(() => prevs.length === 1, { timeoutMs: 2_000, description: 'the update' });
+    expect(prevs[0]).toBe(held);
+    await handle.close();
+    await cache.close();
+  });
+
   it('reads the inner store when the cache does not catch up in time', async () => {
     const lagging = laggingStore();
     const cache = new WatchCache(lagging.store, { freshnessTimeoutMs: 50 });

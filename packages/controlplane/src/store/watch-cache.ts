@@ -10,10 +10,14 @@
 // per client), and it passes the same contract suite as EtcdStore. It holds
 // the raw values once, shared; decoding stays in objects/.
 //
-// Why the whole keyspace: every etcd revision is a write to some key, so the
-// cache sees every revision as an event and a consistent read can wait for
-// "the cache reached etcd's current revision". A narrower prefix would wait
-// for revisions it never sees.
+// Why it watches the whole keyspace: every etcd revision is a write to some
+// key, so the cache sees every revision as an event and a consistent read can
+// wait for "the cache reached etcd's current revision". A narrower watch would
+// wait for revisions it never sees (etcd's progress requests would tell it,
+// but etcd 3.4.23, Debian's, may send one before a lagging watch's events).
+// What it holds is narrower: only keys under `keyspace` (the control plane's
+// /skiff/), so another tenant of a shared etcd costs a revision number per
+// write, not a copy of its data; reads outside the keyspace go to the store.
 //
 // Freshness (ReadOptions, Kubernetes' resourceVersion semantics, with
 // ConsistentListFromCache as in Kubernetes ≥ 1.31):
@@ -53,6 +57,8 @@ export interface WatchCacheOptions {
   readonly freshnessTimeoutMs?: number;
   /** Told when the upstream watch ended and the cache relists. */
   readonly onRelist?: (reason: string) => void;
+  /** The keys held and served from memory (default '': all); events elsewhere only advance the revision. */
+  readonly keyspace?: string;
 }
 
 interface Waiter {
@@ -73,6 +79,7 @@ export class WatchCache extends ForwardingStore {
   private synced = false;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private readonly keyspace: string;
 
   constructor(
     inner: Store,
@@ -81,6 +88,7 @@ export class WatchCache extends ForwardingStore {
     super(inner);
     this.state = new WatchCacheState(options.windowSize ?? DEFAULT_WATCH_CACHE_SIZE);
     this.freshnessTimeoutMs = options.freshnessTimeoutMs ?? DEFAULT_FRESHNESS_TIMEOUT_MS;
+    this.keyspace = options.keyspace ?? '';
     void this.relist();
   }
 
@@ -95,13 +103,14 @@ export class WatchCache extends ForwardingStore {
   }
 
   override async get(key: string, options?: ReadOptions): Promise<KeyValue | undefined> {
-    if (options?.minRevision === undefined) return this.inner.get(key);
+    if (options?.minRevision === undefined || !key.startsWith(this.keyspace)) return this.inner.get(key, options);
     if (!(await this.fresh(options.minRevision))) return this.inner.get(key, options);
     return this.state.get(key);
   }
 
   override async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     requireListOptions(prefix, options);
+    if (!prefix.startsWith(this.keyspace)) return this.inner.list(prefix, options);
     const { limit, fromKey, revision } = options;
     const page = { ...(limit !== undefined ? { limit } : {}), ...(fromKey !== undefined ? { fromKey } : {}) };
     if (revision !== undefined) {
@@ -119,6 +128,7 @@ export class WatchCache extends ForwardingStore {
   override watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
     requireWatchRevision(afterRevision);
     if (this.closed) throw new UnavailableError('the store is closed');
+    if (!prefix.startsWith(this.keyspace)) return this.inner.watch(prefix, afterRevision, callbacks);
     const watch = new CacheWatch(prefix, afterRevision, callbacks, () => this.watchers.delete(watch), () => this.state.revision);
     this.watchers.add(watch);
     // Replayed later, never inside watch(): the caller has its handle before any event.
@@ -207,7 +217,7 @@ export class WatchCache extends ForwardingStore {
     void old?.close().catch(() => {});
     let listed: ListResult;
     try {
-      listed = await this.inner.list('');
+      listed = await this.inner.list(this.keyspace);
     } catch (error) {
       this.retry(generation, `list failed: ${messageOf(error)}`);
       return;
@@ -246,8 +256,12 @@ export class WatchCache extends ForwardingStore {
   }
 
   private onUpstreamEvent(incoming: StoreEvent): void {
-    const event = this.state.apply(incoming);
-    for (const watch of this.watchers) if (watch.live) watch.deliver(event);
+    if (keyOfEvent(incoming).startsWith(this.keyspace)) {
+      const event = this.state.apply(incoming);
+      for (const watch of this.watchers) if (watch.live) watch.deliver(event);
+    } else {
+      this.state.advance(revisionOf(incoming));
+    }
     // Waiters resume in later microtasks: the rest of this revision's events,
     // delivered in the same synchronous loop, are applied before any read runs.
     this.settleWaiters(false);
