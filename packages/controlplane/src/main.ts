@@ -1,5 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // skiff-controlplane: flags and signals only; control-plane.ts does the work.
+// --max-semi-space-size=4 (MiB): V8's young generation otherwise grows to 16 MiB
+// per semi-space under a burst and keeps it, 25 MB of RSS; measured with
+// bench:scheduler at 1,000 nodes and 10,000 pods (RSS 246/249 → 221/211 MB in
+// paired runs, scheduling and API-create throughput no lower).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { messageOf, parseDuration } from '@skiff/api';

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEtcd, type EtcdServer } from './etcd.js';
 import { startProcess, type ManagedProcess } from './managed-process.js';
+import { nodeFlagsOf } from './node-flags.js';
 import { CONTROLPLANE_MAIN } from './repo-paths.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { waitFor } from './wait-for.js';
@@ -74,6 +75,7 @@ export async function startLeaderCluster(options: LeaderClusterOptions): Promise
         name: `controlplane-${index}`,
         command: process.execPath,
         args: [
+          ...nodeFlagsOf(CONTROLPLANE_MAIN),
           CONTROLPLANE_MAIN,
           '--etcd', `http://${proxy.address}`,
           '--data-dir', dataDir,

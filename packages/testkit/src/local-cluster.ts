@@ -229,6 +229,7 @@ export async function startControlPlane(etcdEndpoint: string, dataDir: string, o
   const controlPlane = startProcess({
     name: options.name ?? 'controlplane',
     ...inNetworkNamespace(options.netns, process.execPath, [
+      ...nodeFlagsOf(CONTROLPLANE_MAIN),
       CONTROLPLANE_MAIN,
       '--etcd', etcdEndpoint,
       '--data-dir', dataDir,

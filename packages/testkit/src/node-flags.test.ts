@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeFlagsOf } from './node-flags.js';
-import { AGENT_MAIN } from './repo-paths.js';
+import { AGENT_MAIN, CONTROLPLANE_MAIN } from './repo-paths.js';
 
 describe('nodeFlagsOf', () => {
   let dir: string;
@@ -26,7 +26,8 @@ describe('nodeFlagsOf', () => {
     expect(await flagsOf('// no shebang')).toEqual([]);
   });
 
-  it("the built agent asks for its young-generation size", () => {
+  it("the built agent and control plane ask for their young-generation size", () => {
     expect(nodeFlagsOf(AGENT_MAIN)).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--optimize-for-size']));
+    expect(nodeFlagsOf(CONTROLPLANE_MAIN)).toEqual(['--max-semi-space-size=4']);
   });
 });
