@@ -49,12 +49,14 @@ export async function ctlOrThrow(cluster: MultiHostCluster, args: readonly strin
   return result.stdout;
 }
 
-/** What a suite on busybox hosts uses: whether it must skip (never under CI), its cluster, its image, ctl. */
+/** What a suite on busybox hosts uses: whether it must skip (never under CI), its cluster, its image, its scratch directory, ctl. */
 export interface BusyboxSuite {
   readonly skip: boolean;
   cluster(): MultiHostCluster;
   /** REGISTRY-ON-THE-LAN/skiff/busybox:latest */
   image(): string;
+  /** The suite's scratch directory, removed after the suite. */
+  workDir(): string;
   ctl(args: readonly string[], stdin?: string): Promise<string>;
 }
 
@@ -77,6 +79,7 @@ export function useBusyboxHosts(name: string, options: Omit<MultiHostClusterOpti
     skip,
     cluster: () => started().cluster,
     image: () => started().image,
+    workDir: () => started().workDir,
     ctl: (args, stdin) => ctlOrThrow(started().cluster, args, stdin),
   };
 }
