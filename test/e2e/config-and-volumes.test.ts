@@ -16,32 +16,12 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pod } from '@skiff/api';
-import { skipUnlessRoot, waitFor, type MultiHostCluster } from '@skiff/testkit';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ctlOrThrow, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
+import { waitFor } from '@skiff/testkit';
+import { describe, expect, test } from 'vitest';
+import { useBusyboxHosts } from '../harness/busybox-hosts.js';
 
-let hosts: BusyboxHosts | undefined;
-let cluster: MultiHostCluster | undefined;
-let image = '';
-
-const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'docker-registry', 'skopeo'], files: ['/bin/busybox'] });
-
-beforeAll(async () => {
-  if (skip) return;
-  hosts = await startBusyboxHosts('config-volumes', { hosts: 1, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
-  ({ cluster, image } = hosts);
-}, 180_000);
-
-afterAll(() => hosts?.stop(), 180_000);
-
-function theCluster(): MultiHostCluster {
-  if (!cluster) throw new Error('the multi-host cluster did not start');
-  return cluster;
-}
-
-function ctl(args: string[], stdin?: string): Promise<string> {
-  return ctlOrThrow(theCluster(), args, stdin);
-}
+const suite = useBusyboxHosts('config-volumes', { hosts: 1, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
+const { skip, cluster: theCluster, ctl } = suite;
 
 async function pod(name: string): Promise<Pod> {
   return JSON.parse(await ctl(['get', 'pod', name, '-o', 'json'])) as Pod;
@@ -95,7 +75,7 @@ spec:
   serviceAccountName: config-reader
   containers:
   - name: main
-    image: ${image}
+    image: ${suite.image()}
     # Not under a shell: sh would drop names like CFG_app.conf from what it passes on (read from /proc/1/environ below).
     command: ["sleep", "3600"]
     resources: { limits: { memory: 64Mi, cpu: 250m } }
@@ -125,7 +105,7 @@ spec:
     - { name: scratch, mountPath: /scratch }
     - { name: bundle, mountPath: /var/run/secrets/bundle }
   - name: sidecar
-    image: ${image}
+    image: ${suite.image()}
     command: ["sh", "-c", "echo from-sidecar > /data/hello; echo started $(GREETING) '$$(GREETING)' > /data/main; exec sleep 3600"]
     env:
     - { name: GREETING, valueFrom: { configMapKeyRef: { name: app-config, key: greeting } } }
@@ -255,7 +235,7 @@ spec:
   terminationGracePeriodSeconds: 0
   containers:
   - name: main
-    image: ${image}
+    image: ${suite.image()}
     command: ["sh", "-c", "exec sleep 3600"]
     env:
     - { name: VALUE, valueFrom: { configMapKeyRef: { name: late, key: value } } }
@@ -294,7 +274,7 @@ metadata: { name: host-files }
 spec:
   containers:
   - name: main
-    image: ${image}
+    image: ${suite.image()}
     volumeMounts: [{ name: etc, mountPath: /host-etc }]
   volumes:
   - name: etc

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { adminKubeconfig, serializeKubeconfig, type Pod } from '@skiff/api';
 import { runCtl, startCtlOnTerminal, waitFor, type CtlOnTerminal, type LocalCluster } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expectTtyFollowsResize, START_SIZE } from '../harness/exec-terminal.js';
 import { issueIdentity, type Identity } from '../harness/hostile-cluster.js';
 import { clusterRoleBinding, user } from '../harness/hostile-objects.js';
 import { useRuncCluster, waitForRunningPod } from '../harness/runc-cluster.js';
@@ -101,22 +102,9 @@ describe('ctl exec -it on a terminal', () => {
   };
 
   test('the command has a tty of the terminal\'s size, which follows a resize', async () => {
-    const terminal = shell(91, 17);
+    const terminal = shell(START_SIZE.columns, START_SIZE.rows);
     await waitFor(() => terminal.output().includes('/www $ '), { timeoutMs: 30_000, description: 'the prompt of user 1000 in /www' });
-    terminal.write('busybox tty; busybox stty size\r');
-    // Line ends are \r\r\n: Node's raw mode (libuv's) keeps the terminal's \n → \r\n output mapping.
-    await waitFor(() => /\/dev\/pts\/\d+\r+\n17 91\r+\n/.test(terminal.output()), { timeoutMs: 15_000, description: 'a pts of 17 rows × 91 columns' });
-    terminal.resize(132, 43);
-    // ctl hears SIGWINCH, sends the size; the agent resizes its pty and runc the container's: ask until it shows.
-    await waitFor(
-      () => {
-        terminal.write('busybox stty size\r');
-        return /\n43 132\r+\n/.test(terminal.output());
-      },
-      { timeoutMs: 15_000, intervalMs: 300, description: '43 rows × 132 columns' },
-    );
-    terminal.write('exit 4\r');
-    expect(await terminal.exited).toBe(4);
+    await expectTtyFollowsResize(terminal);
   }, 60_000);
 });
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOnTerminal, waitFor, type CtlOnTerminal, type LocalCluster } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expectTtyFollowsResize, START_SIZE } from '../harness/exec-terminal.js';
 import { KUBECTL, kubectl, tokenKubeconfig } from '../harness/kubectl.js';
 import { useRuncCluster, waitForRunningPod } from '../harness/runc-cluster.js';
 
@@ -100,21 +101,9 @@ describe('kubectl exec', () => {
   });
 
   test('-it on a terminal: the command gets a tty of its size, which follows a resize; the exit code is kubectl\'s', async () => {
-    const terminal = startOnTerminal(KUBECTL, ['exec', '-it', 'box', '--', 'sh'], { columns: 91, rows: 17 }, { KUBECONFIG: cluster.adminKubeconfig, HOME: dir, KUBECACHEDIR: join(dir, 'kube-cache') });
+    const terminal = startOnTerminal(KUBECTL, ['exec', '-it', 'box', '--', 'sh'], START_SIZE, { KUBECONFIG: cluster.adminKubeconfig, HOME: dir, KUBECACHEDIR: join(dir, 'kube-cache') });
     terminals.push(terminal);
     await waitFor(() => terminal.output().includes('# '), { timeoutMs: 30_000, description: 'the shell prompt' });
-    terminal.write('busybox tty; busybox stty size\r');
-    await waitFor(() => /\/dev\/pts\/\d+\r+\n17 91\r+\n/.test(terminal.output()), { timeoutMs: 15_000, description: 'a pts of 17 rows × 91 columns' });
-    terminal.resize(132, 43);
-    // kubectl hears SIGWINCH and sends the size on channel 4: ask until it shows.
-    await waitFor(
-      () => {
-        terminal.write('busybox stty size\r');
-        return /\n43 132\r+\n/.test(terminal.output());
-      },
-      { timeoutMs: 15_000, intervalMs: 300, description: '43 rows × 132 columns' },
-    );
-    terminal.write('exit 4\r');
-    expect(await terminal.exited).toBe(4);
+    await expectTtyFollowsResize(terminal);
   }, 60_000);
 });

@@ -13,49 +13,20 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { formatJoinToken, parseJoinToken, type Node, type Pod } from '@skiff/api';
-import {
-  BUSYBOX_INDEX_HTML,
-  LAN_NETWORK,
-  skipUnlessRoot,
-  waitFor,
-  type ClusterHost,
-  type MultiHostCluster,
-} from '@skiff/testkit';
-import { ctlOrThrow, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BUSYBOX_INDEX_HTML, LAN_NETWORK, waitFor, type ClusterHost } from '@skiff/testkit';
+import { useBusyboxHosts } from '../harness/busybox-hosts.js';
+import { describe, expect, test } from 'vitest';
 
 const run = promisify(execFile);
 const HOSTS = ['node-1', 'node-2', 'node-3'];
 const REPLICAS = 6;
 
-let hosts: BusyboxHosts | undefined;
-let cluster: MultiHostCluster | undefined;
-let workDir: string | undefined;
-let image = '';
-
-const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'docker-registry', 'skopeo'], files: ['/bin/busybox'] });
-
-beforeAll(async () => {
-  if (skip) return;
-  // 2 cpus per node and 800m per replica: two replicas fit on a node, so six need all three.
-  hosts = await startBusyboxHosts('multi-host', { hosts: HOSTS.length, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
-  ({ cluster, image, workDir } = hosts);
-}, 180_000);
-
-afterAll(() => hosts?.stop(), 180_000);
-
-function theCluster(): MultiHostCluster {
-  if (!cluster) throw new Error('the multi-host cluster did not start');
-  return cluster;
-}
-
-function ctl(args: string[], stdin?: string): Promise<string> {
-  return ctlOrThrow(theCluster(), args, stdin);
-}
+// 2 cpus per node and 800m per replica: two replicas fit on a node, so six need all three.
+const suite = useBusyboxHosts('multi-host', { hosts: HOSTS.length, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
+const { skip, cluster: theCluster, ctl } = suite;
 
 async function nodes(): Promise<Node[]> {
   return (JSON.parse(await ctl(['get', 'nodes', '-o', 'json'])) as { items: Node[] }).items;
@@ -170,7 +141,7 @@ describe.skipIf(skip)('a cluster of hosts on a LAN', () => {
 
   test(`a deployment of ${REPLICAS} replicas runs on all three hosts, and each pod answers HTTP inside its host`, async () => {
     const c = theCluster();
-    await ctl(['apply', '-f', '-'], web.replace('IMAGE', image));
+    await ctl(['apply', '-f', '-'], web.replace('IMAGE', suite.image()));
     const running = await waitFor(
       async () => {
         const current = await pods();
@@ -205,7 +176,7 @@ describe.skipIf(skip)('a cluster of hosts on a LAN', () => {
   test('a fourth agent with a bad token is refused, and no Node appears', async () => {
     const c = theCluster();
     const token = parseJoinToken(readFileSync(c.controlPlane.tokenFile, 'utf8'));
-    const dir = workDir ?? tmpdir();
+    const dir = suite.workDir();
     // The right CA and token id, a wrong secret: the control plane refuses it.
     const wrongSecret = join(dir, 'wrong-secret.token');
     await writeFile(wrongSecret, formatJoinToken({ ...token, secret: 'x'.repeat(16) }), { mode: 0o600 });

@@ -17,49 +17,26 @@ import {
   BUSYBOX_INDEX_HTML,
   inNetworkNamespace,
   runCommand,
-  skipUnlessRoot,
   startProcess,
   waitFor,
   type ClusterHost,
   type ManagedProcess,
-  type MultiHostCluster,
 } from '@skiff/testkit';
-import { ctlOrThrow, podNetns, runningPod, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { podNetns, runningPod, useBusyboxHosts } from '../harness/busybox-hosts.js';
+import { describe, expect, test } from 'vitest';
 
 const HOSTS = ['node-1', 'node-2', 'node-3'];
 const VX = 'skiff.vx';
 const UDP_PORT = 9000;
 
-let hosts: BusyboxHosts | undefined;
-let cluster: MultiHostCluster | undefined;
 let udpEcho: ManagedProcess | undefined;
-let image = '';
-
-const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'nft', 'bridge', 'docker-registry', 'skopeo'], files: ['/bin/busybox'] });
-
-beforeAll(async () => {
-  if (skip) return;
-  hosts = await startBusyboxHosts('pod-overlay', { hosts: HOSTS.length, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
-  ({ cluster, image } = hosts);
-}, 180_000);
-
-afterAll(async () => {
-  try {
+const suite = useBusyboxHosts('pod-overlay', { hosts: HOSTS.length, agent: { cpu: '2', memory: '2Gi', pods: '20' } }, {
+  requires: ['bridge'],
+  beforeStop: async () => {
     await udpEcho?.stop();
-  } finally {
-    await hosts?.stop();
-  }
-}, 180_000);
-
-function theCluster(): MultiHostCluster {
-  if (!cluster) throw new Error('the multi-host cluster did not start');
-  return cluster;
-}
-
-function ctl(args: string[], stdin?: string): Promise<string> {
-  return ctlOrThrow(theCluster(), args, stdin);
-}
+  },
+});
+const { skip, cluster: theCluster, ctl } = suite;
 
 async function nodes(): Promise<Node[]> {
   return (JSON.parse(await ctl(['get', 'nodes', '-o', 'json'])) as { items: Node[] }).items;
@@ -132,7 +109,7 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
     - name: main
-      image: ${image}
+      image: ${suite.image()}
       command: ["/bin/sh", "-c", "${command}"]
 `;
 

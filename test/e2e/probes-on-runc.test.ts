@@ -20,39 +20,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EndpointSlice, Event, Pod } from '@skiff/api';
-import { inNetworkNamespace, REPO_ROOT, skipUnlessRoot, startProcess, waitFor, type ManagedProcess, type MultiHostCluster } from '@skiff/testkit';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ctlOrThrow, podNetns, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
+import { inNetworkNamespace, REPO_ROOT, startProcess, waitFor, type ManagedProcess } from '@skiff/testkit';
+import { describe, expect, test } from 'vitest';
+import { podNetns, useBusyboxHosts } from '../harness/busybox-hosts.js';
 
-let hosts: BusyboxHosts | undefined;
-let cluster: MultiHostCluster | undefined;
-let image = '';
 const processes: ManagedProcess[] = [];
-
-const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'nft', 'docker-registry', 'skopeo'], files: ['/bin/busybox'] });
-
-beforeAll(async () => {
-  if (skip) return;
-  hosts = await startBusyboxHosts('probes-e2e', { hosts: 1, agent: { cpu: '2', memory: '2Gi', pods: '20' } });
-  ({ cluster, image } = hosts);
-}, 180_000);
-
-afterAll(async () => {
-  try {
+const suite = useBusyboxHosts('probes-e2e', { hosts: 1, agent: { cpu: '2', memory: '2Gi', pods: '20' } }, {
+  beforeStop: async () => {
     for (const p of processes) await p.stop(1000).catch(() => undefined);
-  } finally {
-    await hosts?.stop();
-  }
-}, 180_000);
-
-function theCluster(): MultiHostCluster {
-  if (!cluster) throw new Error('the cluster did not start');
-  return cluster;
-}
-
-function ctl(args: string[], stdin?: string): Promise<string> {
-  return ctlOrThrow(theCluster(), args, stdin);
-}
+  },
+});
+const { skip, cluster: theCluster, ctl } = suite;
 
 /** Each test applies its own pod when it starts: a pod failing its probes from the start would spend its events (25 per object, then one per 5 minutes, as client-go's spam filter) before its test looks. */
 function manifest(name: 'hooks-liveness' | 'ready-web' | 'tcp-start' | 'grpc-health'): Promise<string> {
@@ -69,7 +47,7 @@ spec:
   terminationGracePeriodSeconds: 5
   containers:
     - name: web
-      image: ${image}
+      image: ${suite.image()}
       # TERM is trapped: the last lines of an attempt tell whether preStop ran before it.
       command: ["/bin/sh", "-c", "touch /tmp/alive; trap 'cat /tmp/prestop; echo got-TERM; exit 0' TERM; echo main-started; while true; do sleep 1; done"]
       livenessProbe:
@@ -82,7 +60,7 @@ spec:
         postStart: { exec: { command: [/bin/sh, -c, "echo poststart-ran > /tmp/poststart"] } }
         preStop: { exec: { command: [/bin/sh, -c, "echo prestop-ran > /tmp/prestop"] } }
     - name: side
-      image: ${image}
+      image: ${suite.image()}
       command: [/bin/sleep, "3600"]
 ---
 apiVersion: v1
@@ -92,7 +70,7 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
     - name: web
-      image: ${image}
+      image: ${suite.image()}
       command: [/bin/busybox, httpd, -f, -p, "8080", -h, /www]
       ports: [{ name: http, containerPort: 8080 }]
       readinessProbe:
@@ -115,7 +93,7 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
     - name: db
-      image: ${image}
+      image: ${suite.image()}
       # Listens once the test says so.
       command: [/bin/sh, -c, "while [ ! -f /tmp/go ]; do sleep 1; done; exec /bin/busybox httpd -f -p 9090 -h /www"]
       ports: [{ name: db, containerPort: 9090 }]
@@ -129,7 +107,7 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
     - name: app
-      image: ${image}
+      image: ${suite.image()}
       command: [/bin/sleep, "3600"]
       readinessProbe: { grpc: { port: 50051 }, periodSeconds: 1, failureThreshold: 1, timeoutSeconds: 5 }
 `;
@@ -254,7 +232,7 @@ describe.skipIf(skip)('probes and lifecycle hooks on runc', () => {
     const pod = await podWhen('grpc-health', 'running, not ready (nothing listens yet)', (p) =>
       p.status?.phase === 'Running' && containerOf(p, 'app')?.ready === false && p.status.podIP ? p : undefined,
     );
-    const statusFile = join(hosts?.workDir ?? '', 'grpc-status');
+    const statusFile = join(suite.workDir(), 'grpc-status');
     writeFileSync(statusFile, 'SERVING\n');
     const server = startProcess({ name: 'grpc-health-server', cwd: REPO_ROOT, ...inNetworkNamespace(podNetns(theCluster(), pod), process.execPath, ['-e', GRPC_HEALTH_SERVER, '50051', statusFile]) });
     processes.push(server);

@@ -11,9 +11,9 @@
 // namespace; the watch runs inside the control-plane host; nothing here sends
 // to a LAN, pod or service address from the root namespace.
 import type { Deployment, Service } from '@skiff/api';
-import { inNetworkNamespace, skipUnlessRoot, type MultiHostCluster } from '@skiff/testkit';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ctlOrThrow, podNetns, runningPod, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
+import { inNetworkNamespace } from '@skiff/testkit';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { podNetns, runningPod, useBusyboxHosts } from '../harness/busybox-hosts.js';
 import { LineProcess } from '../harness/line-process.js';
 import { PodMonitor } from '../harness/pod-monitor.js';
 
@@ -22,52 +22,32 @@ const REPLICAS = 3;
 const MAX_SURGE = 1;
 const MAX_UNAVAILABLE = 1;
 
-let hosts: BusyboxHosts | undefined;
-let cluster: MultiHostCluster | undefined;
 let monitor: PodMonitor | undefined;
-let image = '';
-
-const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'nft', 'docker-registry', 'skopeo'], files: ['/bin/busybox'] });
-
-beforeAll(async () => {
-  if (skip) return;
-  hosts = await startBusyboxHosts('rollouts-e2e', {
+const suite = useBusyboxHosts(
+  'rollouts-e2e',
+  {
     hosts: 2,
     // Spread: replicas on both hosts, so traffic crosses the overlay. A loaded machine may delay a heartbeat
     // past the 1.5 s lease: pods move only after 120 s NotReady, so no rollout here is disturbed by one.
     controlPlaneArgs: ['--strategy', 'spread', '--pod-eviction-timeout-ms', '120000'],
     agent: { cpu: '2', memory: '2Gi', pods: '20' },
-  });
-  ({ cluster, image } = hosts);
+  },
+  {
+    beforeStop: async () => {
+      await monitor?.stop();
+    },
+  },
+);
+const { skip, cluster: theCluster, ctl } = suite;
+
+beforeAll(async () => {
+  if (skip) return;
   await ctl(['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n`);
   await ctl(['apply', '-f', '-'], manifests('v1'));
   await ctl(['apply', '-f', '-'], clientPod());
   await ctl(['rollout', 'status', `deployment/web`, '-n', NS, '--timeout', '120s'], undefined, 150_000);
   monitor = await PodMonitor.start(theCluster(), NS, 'app=web');
 }, 240_000);
-
-afterAll(async () => {
-  try {
-    await monitor?.stop();
-  } finally {
-    await hosts?.stop();
-  }
-}, 180_000);
-
-function theCluster(): MultiHostCluster {
-  if (!cluster) throw new Error('the multi-host cluster did not start');
-  return cluster;
-}
-
-function ctl(args: string[], stdin?: string, timeoutMs?: number): Promise<string> {
-  if (timeoutMs === undefined) return ctlOrThrow(theCluster(), args, stdin);
-  return theCluster()
-    .ctl(args, { timeoutMs, ...(stdin === undefined ? {} : { stdin }) })
-    .then((result) => {
-      if (result.code !== 0) throw new Error(`ctl ${args.join(' ')} exited ${String(result.code)}: ${result.stderr}`);
-      return result.stdout;
-    });
-}
 
 /** The Deployment; VERSION is what each replica serves, with its pod name. */
 function manifests(version: string): string {
@@ -87,7 +67,7 @@ spec:
       terminationGracePeriodSeconds: 5
       containers:
         - name: main
-          image: ${image}
+          image: ${suite.image()}
           lifecycle: { preStop: { sleep: { seconds: 2 } } }
           env: [{ name: VERSION, value: "${version}" }]
           command: ["/bin/sh", "-c", "echo \\"$VERSION $(hostname)\\" > /www/index.html; exec /bin/busybox httpd -f -p 8080 -h /www"]
@@ -112,7 +92,7 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
     - name: main
-      image: ${image}
+      image: ${suite.image()}
       command: ["/bin/sleep", "100000"]
 `;
 }
@@ -247,7 +227,7 @@ describe.skipIf(skip)('rolling updates of a Deployment behind a Service, on real
     const traffic = await startTraffic();
     try {
       await traffic.settledOn('v1');
-      expect(await ctl(['set', 'image', 'deployment/web', '-n', NS, `main=${image.replace(/busybox:latest$/, 'does-not-exist:1')}`])).toBe('deployment.apps/web image updated\n');
+      expect(await ctl(['set', 'image', 'deployment/web', '-n', NS, `main=${suite.image().replace(/busybox:latest$/, 'does-not-exist:1')}`])).toBe('deployment.apps/web image updated\n');
       const result = await theCluster().ctl(['rollout', 'status', 'deployment/web', '-n', NS, '--timeout', '90s'], { timeoutMs: 120_000 });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('error: deployment "web" exceeded its progress deadline');

@@ -14,16 +14,14 @@
 import type { EndpointSlice, Pod, Service } from '@skiff/api';
 import {
   inNetworkNamespace,
-  skipUnlessRoot,
   startDnsmasq,
   startProcess,
   waitFor,
   type ManagedProcess,
-  type MultiHostCluster,
   type RunningDnsmasq,
 } from '@skiff/testkit';
-import { ctlOrThrow, podNetns, runningPod, startBusyboxHosts, type BusyboxHosts } from '../harness/busybox-hosts.js';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { podNetns, runningPod, useBusyboxHosts } from '../harness/busybox-hosts.js';
+import { beforeAll, describe, expect, test } from 'vitest';
 
 const HOSTS = ['node-1', 'node-2', 'node-3'];
 const CLIENTS = HOSTS.map((host) => ({ name: `client-${host.slice(-1)}`, host }));
@@ -31,48 +29,35 @@ const CLIENTS = HOSTS.map((host) => ({ name: `client-${host.slice(-1)}`, host })
 const UPSTREAM = { address: '127.0.0.53', port: 5353 };
 const NODE_PORT = 30880;
 
-let hosts: BusyboxHosts | undefined;
-let cluster: MultiHostCluster | undefined;
 let dnsmasq: RunningDnsmasq | undefined;
 const processes: ManagedProcess[] = [];
-let image = '';
-
-const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'nft', 'dnsmasq', 'docker-registry', 'skopeo'], files: ['/bin/busybox'] });
-
-beforeAll(async () => {
-  if (skip) return;
-  hosts = await startBusyboxHosts('services-e2e', {
+const suite = useBusyboxHosts(
+  'services-e2e',
+  {
     hosts: HOSTS.length,
     // Spread: the backends land on every host, so traffic crosses the overlay and stays local too.
     // Pods of a NotReady node move after 15 s: long enough for an agent restart (it keeps its pods), short for the killed node.
     controlPlaneArgs: ['--strategy', 'spread', '--pod-eviction-timeout-ms', '15000'],
     agent: { cpu: '2', memory: '2Gi', pods: '20', extraArgs: ['--dns-upstream', `${UPSTREAM.address}:${String(UPSTREAM.port)}`] },
-  });
-  ({ cluster, image } = hosts);
-  dnsmasq = await startDnsmasq({ ...UPSTREAM, netns: cluster.host('node-1').netns, hosts: ['192.0.2.10 outside.example'], name: 'dnsmasq-node-1' });
+  },
+  {
+    requires: ['dnsmasq'],
+    beforeStop: async () => {
+      for (const p of processes) await p.stop(1000).catch(() => undefined);
+      await dnsmasq?.stop();
+    },
+  },
+);
+const { skip, cluster: theCluster, ctl } = suite;
+
+beforeAll(async () => {
+  if (skip) return;
+  dnsmasq = await startDnsmasq({ ...UPSTREAM, netns: theCluster().host('node-1').netns, hosts: ['192.0.2.10 outside.example'], name: 'dnsmasq-node-1' });
   await ctl(['apply', '-f', '-'], manifests());
   for (const client of CLIENTS) await ctl(['apply', '-f', '-'], clientPod(client.name, client.host));
   for (const client of CLIENTS) await runningPod(theCluster(), client.name);
   await readyBackends(3);
 }, 240_000);
-
-afterAll(async () => {
-  try {
-    for (const p of processes) await p.stop(1000).catch(() => undefined);
-    await dnsmasq?.stop();
-  } finally {
-    await hosts?.stop();
-  }
-}, 180_000);
-
-function theCluster(): MultiHostCluster {
-  if (!cluster) throw new Error('the multi-host cluster did not start');
-  return cluster;
-}
-
-function ctl(args: string[], stdin?: string): Promise<string> {
-  return ctlOrThrow(theCluster(), args, stdin);
-}
 
 /** Runs a command in a client pod (ctl exec); its output, whatever its exit code. */
 async function execIn(pod: string, command: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -96,7 +81,7 @@ spec:
       terminationGracePeriodSeconds: 1
       containers:
         - name: main
-          image: ${image}
+          image: ${suite.image()}
           # Serves its pod name.
           command: ["/bin/sh", "-c", "hostname > /www/index.html; exec /bin/busybox httpd -f -p 8080 -h /www"]
           ports: [{ name: http, containerPort: 8080 }]
@@ -129,7 +114,7 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
     - name: main
-      image: ${image}
+      image: ${suite.image()}
       command: ["/bin/sleep", "100000"]
 `;
 }
@@ -293,7 +278,7 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
     - name: main
-      image: ${image}
+      image: ${suite.image()}
       # Serves its pod name until /tmp/down exists; then the container exits (and with it the daemonised httpd).
       command: ["/bin/sh", "-c", "hostname > /www/index.html; /bin/busybox httpd -p 8080 -h /www; while [ ! -e /tmp/down ]; do sleep 0.1; done"]
       ports: [{ name: http, containerPort: 8080 }]
@@ -378,7 +363,7 @@ metadata: { name: streamer, namespace: shop, labels: { app: streamer } }
 spec:
   nodeSelector: { kubernetes.io/hostname: node-2 }
   terminationGracePeriodSeconds: 1
-  containers: [{ name: main, image: ${image}, command: ["/bin/sleep", "100000"] }]
+  containers: [{ name: main, image: ${suite.image()}, command: ["/bin/sleep", "100000"] }]
 ---
 apiVersion: v1
 kind: Service
@@ -452,7 +437,7 @@ metadata: { name: solo, labels: { app: solo } }
 spec:
   nodeSelector: { kubernetes.io/hostname: node-4 }
   terminationGracePeriodSeconds: 1
-  containers: [{ name: main, image: ${image}, command: ["/bin/sh", "-c", "hostname > /www/index.html; exec /bin/busybox httpd -f -p 8080 -h /www"] }]
+  containers: [{ name: main, image: ${suite.image()}, command: ["/bin/sh", "-c", "hostname > /www/index.html; exec /bin/busybox httpd -f -p 8080 -h /www"] }]
 ---
 apiVersion: v1
 kind: Service

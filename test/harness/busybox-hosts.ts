@@ -43,31 +43,49 @@ export async function startBusyboxHosts(name: string, options: Omit<MultiHostClu
 }
 
 /** ctl as the admin inside the control-plane host; its stdout, or an error with its stderr. */
-export async function ctlOrThrow(cluster: MultiHostCluster, args: readonly string[], stdin?: string): Promise<string> {
-  const result = await cluster.ctl(args, stdin === undefined ? {} : { stdin });
+export async function ctlOrThrow(cluster: MultiHostCluster, args: readonly string[], stdin?: string, timeoutMs?: number): Promise<string> {
+  const result = await cluster.ctl(args, { ...(stdin === undefined ? {} : { stdin }), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   if (result.code !== 0) throw new Error(`ctl ${args.join(' ')} exited ${String(result.code)}: ${result.stderr}`);
   return result.stdout;
 }
 
-/** What a suite on busybox hosts uses: whether it must skip (never under CI), its cluster, its image, ctl. */
+/** What a suite on busybox hosts uses: whether it must skip (never under CI), its cluster, its image, its scratch directory, ctl. */
 export interface BusyboxSuite {
   readonly skip: boolean;
   cluster(): MultiHostCluster;
   /** REGISTRY-ON-THE-LAN/skiff/busybox:latest */
   image(): string;
-  ctl(args: readonly string[], stdin?: string): Promise<string>;
+  /** The suite's scratch directory, removed after the suite. */
+  workDir(): string;
+  /** ctlOrThrow on the suite's cluster. */
+  ctl(args: readonly string[], stdin?: string, timeoutMs?: number): Promise<string>;
 }
 
-/** Starts busybox hosts before the suite's tests and removes them after (root only: skipUnlessRoot). */
-export function useBusyboxHosts(name: string, options: Omit<MultiHostClusterOptions, 'registry'>): BusyboxSuite {
-  const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'nft', 'docker-registry', 'skopeo'], files: ['/bin/busybox'] });
+export interface BusyboxSuiteOptions {
+  /** Commands the suite needs besides those of the hosts (runc, conmon, etcd, nsenter, nft, docker-registry, skopeo); it skips without them. */
+  readonly requires?: readonly string[];
+  /** Stops what the suite started beside the hosts, after its tests; the hosts are removed after it, even when it throws. */
+  readonly beforeStop?: () => Promise<void>;
+}
+
+/**
+ * Starts busybox hosts before the suite's tests and removes them after (root
+ * only: skipUnlessRoot). The suite's own beforeAll hooks, registered after
+ * this call, run once the hosts are up.
+ */
+export function useBusyboxHosts(name: string, options: Omit<MultiHostClusterOptions, 'registry'>, suite: BusyboxSuiteOptions = {}): BusyboxSuite {
+  const skip = skipUnlessRoot({ commands: ['runc', 'conmon', 'etcd', 'nsenter', 'nft', 'docker-registry', 'skopeo', ...(suite.requires ?? [])], files: ['/bin/busybox'] });
   let hosts: BusyboxHosts | undefined;
   beforeAll(async () => {
     if (skip) return;
     hosts = await startBusyboxHosts(name, options);
   }, 180_000);
   afterAll(async () => {
-    await hosts?.stop();
+    try {
+      await suite.beforeStop?.();
+    } finally {
+      await hosts?.stop();
+    }
   }, 180_000);
   const started = (): BusyboxHosts => {
     if (!hosts) throw new Error('the cluster did not start');
@@ -77,7 +95,8 @@ export function useBusyboxHosts(name: string, options: Omit<MultiHostClusterOpti
     skip,
     cluster: () => started().cluster,
     image: () => started().image,
-    ctl: (args, stdin) => ctlOrThrow(started().cluster, args, stdin),
+    workDir: () => started().workDir,
+    ctl: (args, stdin, timeoutMs) => ctlOrThrow(started().cluster, args, stdin, timeoutMs),
   };
 }
 

@@ -1,14 +1,13 @@
 // The API's behaviour, independent of gRPC: validation, defaulting, apply with
-// compare-and-swap, reads, deletes and scaling. grpc/api-handlers.ts adapts it.
+// compare-and-swap, reads, deletes (api-deletes.ts) and scaling.
+// grpc/api-handlers.ts adapts it.
 import { randomUUID } from 'node:crypto';
 import {
-  BatchConflictError,
   ConflictError,
   FailedPreconditionError,
   formatIssue,
   InvalidError,
   kindInfo,
-  KINDS,
   NotFoundError,
   parseSelector,
   SelectorSyntaxError,
@@ -26,11 +25,11 @@ import type { ServiceAllocator } from './service-allocations.js';
 import { planApply, type ApplyOutcome } from './apply-plan.js';
 import { readListPage, type ListPage } from './list-pages.js';
 import { parseManifestJson } from './manifest-json.js';
-import { effectiveNamespace, requireKind } from './kind-resolution.js';
+import { effectiveNamespace, requireKind, requireName, type ObjectRefInput } from './kind-resolution.js';
 import { retryOnConflict } from '../objects/retry-on-conflict.js';
 import { hostPathAdmission, type PodAdmission } from './host-path-admission.js';
-import { deletePod } from '../objects/pod-deletion.js';
-import { completesDeletion, planDeletion, type PropagationPolicy } from '../objects/object-deletion.js';
+import { completesDeletion } from '../objects/object-deletion.js';
+import { ApiDeletes, type DeleteOptions } from './api-deletes.js';
 
 export interface ApplyResult {
   readonly outcome: ApplyOutcome;
@@ -51,19 +50,6 @@ export interface ApplyOptions {
   ) => void;
 }
 
-export interface DeleteOptions {
-  /** Pods: seconds between SIGTERM and SIGKILL (absent: the pod's own). */
-  readonly gracePeriodSeconds?: number;
-  /** What happens to the object's dependents (absent: the kind's default, objects/object-deletion.ts). Namespaces ignore it. */
-  readonly propagationPolicy?: PropagationPolicy;
-}
-
-export interface ObjectRefInput {
-  readonly kind: string;
-  readonly namespace?: string;
-  readonly name: string;
-}
-
 export interface ListInput {
   readonly kind: string;
   readonly namespace?: string;
@@ -82,6 +68,8 @@ export interface ListInput {
 const NAMESPACE = kindInfo('Namespace');
 
 export class ApiService {
+  private readonly deletes: ApiDeletes;
+
   constructor(
     private readonly objects: ObjectStore,
     private readonly clock: () => Date = () => new Date(),
@@ -89,7 +77,9 @@ export class ApiService {
     private readonly services?: ServiceAllocator,
     /** Refuses pods (and pod templates) with hostPath volumes outside these namespaces (default: everywhere). */
     private readonly admitPod: PodAdmission = hostPathAdmission(new Set()),
-  ) {}
+  ) {
+    this.deletes = new ApiDeletes(objects, clock, services);
+  }
 
   /**
    * `authorize` is asked, once the stored object was read, whether the caller
@@ -141,7 +131,7 @@ export class ApiService {
       if (plan.outcome === 'unchanged') return cached ? undefined : { outcome: plan.outcome, object: plan.object, warnings };
       if (existing && completesDeletion(plan.object)) {
         // The update took the last finalizer off an object marked for deletion: it goes now (object-deletion.ts).
-        if (!options.dryRun) await this.deleteStored(info, existing, Number(existing.metadata.resourceVersion));
+        if (!options.dryRun) await this.deletes.deleteStored(info, existing, Number(existing.metadata.resourceVersion));
         return { outcome: plan.outcome, object: plan.object, warnings };
       }
       if (info.kind === 'Service') {
@@ -194,63 +184,14 @@ export class ApiService {
     });
   }
 
-  /**
-   * Deletes an object. A pod bound to a node is deleted gracefully
-   * (objects/pod-deletion.ts): marked with a deletionTimestamp, and removed
-   * once its agent has stopped it; `gracePeriodSeconds` 0 removes it at once.
-   * Any other object with finalizers, or deleted with the Orphan or
-   * Foreground `propagationPolicy` (absent: the kind's default), is marked and
-   * stays until its finalizers are gone (objects/object-deletion.ts). Answers
-   * the object as marked, or as it was last stored when it was removed.
-   */
+  /** Deletes an object, as ApiDeletes.delete (api-deletes.ts) says. */
   async delete(ref: ObjectRefInput, resourceVersion?: string, options: DeleteOptions = {}): Promise<ResourceObject> {
-    const info = requireKind(ref.kind);
-    requireName(ref.name);
-    const namespace = effectiveNamespace(info, ref.namespace);
-    const expected = parseResourceVersion(resourceVersion);
-    const grace = options.gracePeriodSeconds;
-    if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) {
-      throw new InvalidError(`gracePeriodSeconds: must be a whole number of seconds, 0 or more, not ${grace}`);
-    }
-    if (info.kind === 'Namespace') return this.deleteNamespace(ref.name, expected);
-    if (info.kind === 'Pod') {
-      const { pod } = await deletePod(this.objects, namespace ?? 'default', ref.name, {
-        ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
-        ...(expected !== undefined ? { expectedRevision: expected } : {}),
-      }, this.clock);
-      return pod;
-    }
-    const attempt = async (): Promise<ResourceObject> => {
-      const existing = await this.objects.mustGet(info, namespace, ref.name);
-      const revision = expected ?? Number(existing.metadata.resourceVersion);
-      const plan = planDeletion(existing, options.propagationPolicy, this.clock());
-      if (plan.op === 'none') return existing;
-      if (plan.op === 'mark') return this.objects.update(info, plan.object, revision);
-      await this.deleteStored(info, existing, revision);
-      return existing;
-    };
-    return expected === undefined ? retryOnConflict(attempt) : attempt();
+    return this.deletes.delete(ref, resourceVersion, options);
   }
 
-  /**
-   * Kubernetes' deletecollection: every object of the list `input` names (and
-   * `matches`, a field selector) is deleted as delete() would, with the same
-   * options; one gone meanwhile is skipped. Answers the objects as deleted
-   * (marked, or as last stored). Namespaces are deleted one at a time.
-   */
+  /** Kubernetes' deletecollection of the list `input` names, as ApiDeletes.deleteCollection (api-deletes.ts) says. */
   async deleteCollection(input: ListInput, options: DeleteOptions = {}, matches: (object: ResourceObject) => boolean = () => true): Promise<ResourceObject[]> {
-    const info = requireKind(input.kind);
-    if (info.kind === 'Namespace') throw new InvalidError('namespaces cannot be deleted as a collection; delete each by name');
-    const { items } = await this.list(input);
-    const deleted: ResourceObject[] = [];
-    for (const item of items.filter(matches)) {
-      try {
-        deleted.push(await this.delete({ kind: info.kind, ...(item.metadata.namespace !== undefined ? { namespace: item.metadata.namespace } : {}), name: item.metadata.name }, undefined, options));
-      } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
-      }
-    }
-    return deleted;
+    return this.deletes.deleteCollection(input.kind, () => this.list(input), options, matches);
   }
 
   async scale(ref: ObjectRefInput, replicas: number): Promise<Deployment> {
@@ -283,23 +224,6 @@ export class ApiService {
     }
   }
 
-  /** Deletes a stored object; a Service's IP and node ports are freed in the same transaction. */
-  private async deleteStored(info: KindInfo, object: ResourceObject, revision: number): Promise<void> {
-    const { namespace, name } = object.metadata;
-    if (info.kind !== 'Service' || !this.services) {
-      await this.objects.delete(info, namespace, name, revision);
-      return;
-    }
-    const release = await this.services.releaseOps(object as Service);
-    try {
-      await this.objects.writeWith(info, { op: 'delete', namespace, name, expectedRevision: revision }, release);
-    } catch (error) {
-      // The Service's own compare failed: say so as a single delete would.
-      if (error instanceof BatchConflictError && error.index === 0) await this.objects.delete(info, namespace, name, revision);
-      throw error;
-    }
-  }
-
   private allocator(): ServiceAllocator {
     if (!this.services) throw new FailedPreconditionError('this API server was started without a service network; Services cannot be written');
     return this.services;
@@ -325,53 +249,6 @@ export class ApiService {
     }
   }
 
-  /**
-   * Like Kubernetes: mark the namespace Terminating (so nothing new lands in
-   * it), delete everything inside, then the namespace itself.
-   */
-  private async deleteNamespace(name: string, expected: number | undefined): Promise<ResourceObject> {
-    if (name === 'default' || name === 'skiff-system') {
-      throw new FailedPreconditionError(`namespace "${name}" is built in and cannot be deleted`);
-    }
-    const terminating = await retryOnConflict(async () => {
-      const existing = await this.objects.mustGet<Namespace>(NAMESPACE, undefined, name);
-      if (expected !== undefined && Number(existing.metadata.resourceVersion) !== expected) {
-        throw new ConflictError(
-          `Operation cannot be fulfilled on ${describeObject(NAMESPACE, undefined, name)}: resourceVersion ${expected} is stale`,
-        );
-      }
-      if (existing.status?.phase === 'Terminating') return existing;
-      const marked: Namespace = {
-        ...existing,
-        metadata: { ...existing.metadata, deletionTimestamp: new Date().toISOString() },
-        status: { phase: 'Terminating' },
-      };
-      return this.objects.update(NAMESPACE, marked, Number(existing.metadata.resourceVersion));
-    });
-    for (const info of namespacedKinds()) {
-      const { items } = await this.objects.list(info, name);
-      for (const item of items) {
-        await retryOnConflict(async () => {
-          const current = await this.objects.get(info, name, item.metadata.name);
-          try {
-            if (current) await this.deleteStored(info, current, Number(current.metadata.resourceVersion));
-          } catch (error) {
-            // Gone meanwhile (its controller or the garbage collector was faster): that is what we wanted.
-            if (!(error instanceof NotFoundError)) throw error;
-          }
-        });
-      }
-    }
-    await retryOnConflict(async () => {
-      const current = await this.objects.get(NAMESPACE, undefined, name);
-      if (current) await this.objects.delete(NAMESPACE, undefined, name, Number(current.metadata.resourceVersion));
-    });
-    return terminating;
-  }
-}
-
-function namespacedKinds(): KindInfo[] {
-  return KINDS.filter((info) => info.namespaced);
 }
 
 function invalidObject(manifest: unknown, details: string[]): InvalidError {
@@ -395,10 +272,6 @@ function checkPrecondition(info: KindInfo, object: ResourceObject, existing: Res
       current,
     );
   }
-}
-
-function requireName(name: string): void {
-  if (!name) throw new InvalidError('name: is required');
 }
 
 export function selectorOf(text: string | undefined): Selector {

@@ -7,13 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kindInfo, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, type Deployment, type Pod, type ReplicaSet } from '@skiff/api';
 import { startEtcd, waitFor, type EtcdServer } from '@skiff/testkit';
-import { ApiService } from '../api/api-service.js';
-import { InformerFactory } from '../cache/index.js';
-import { ObjectStore } from '../objects/object-store.js';
+import type { ApiService } from '../api/api-service.js';
+import type { ObjectStore } from '../objects/object-store.js';
 import { deletePod as removePod } from '../objects/pod-deletion.js';
 import { EtcdStore } from '../store/etcd-store.js';
 import type { WatchHandle } from '../store/store.js';
-import { startControllers, type RunningControllers } from './index.js';
+import { startTestControllers, type TestControllers } from '../test-controllers.js';
 
 const POD = kindInfo('Pod');
 const DEPLOYMENT = kindInfo('Deployment');
@@ -22,27 +21,19 @@ const CONVERGE = { timeoutMs: 20_000, intervalMs: 25 };
 
 let etcd: EtcdServer;
 let store: EtcdStore;
+let running: TestControllers | undefined;
 let objects: ObjectStore;
 let api: ApiService;
-let informers: InformerFactory;
-let controllers: RunningControllers;
 
 beforeAll(async () => {
   etcd = await startEtcd();
   store = await EtcdStore.connect({ endpoints: [etcd.endpoint] });
-  objects = new ObjectStore(store);
-  api = new ApiService(objects);
-  await api.ensureBuiltinNamespaces();
-  informers = new InformerFactory({ objects });
-  controllers = startControllers({ objects, informers });
-  informers.start();
-  await informers.waitForSync();
+  running = await startTestControllers(store);
+  ({ objects, api } = running);
 });
 
 afterAll(async () => {
-  await controllers?.stop();
-  await informers?.stop();
-  await store?.close();
+  await running?.stop();
   await etcd?.stop();
 });
 

@@ -7,39 +7,26 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kindInfo, type Deployment, type Pod, type ReplicaSet, type ResourceObject } from '@skiff/api';
 import { waitFor } from '@skiff/testkit';
-import { ApiService } from '../api/api-service.js';
-import { InformerFactory } from '../cache/index.js';
-import { ObjectStore } from '../objects/object-store.js';
+import type { ApiService } from '../api/api-service.js';
+import type { ObjectStore } from '../objects/object-store.js';
 import { MemoryStore } from '../store/index.js';
-import { startControllers, type RunningControllers } from './index.js';
+import { startTestControllers, type TestControllers } from '../test-controllers.js';
 
 const POD = kindInfo('Pod');
 const DEPLOYMENT = kindInfo('Deployment');
 const REPLICA_SET = kindInfo('ReplicaSet');
 const CONVERGE = { timeoutMs: 10_000, intervalMs: 10 };
 
-let store: MemoryStore;
+let running: TestControllers;
 let objects: ObjectStore;
 let api: ApiService;
-let informers: InformerFactory;
-let controllers: RunningControllers;
 
 beforeEach(async () => {
-  store = new MemoryStore();
-  objects = new ObjectStore(store);
-  api = new ApiService(objects);
-  await api.ensureBuiltinNamespaces();
-  informers = new InformerFactory({ objects });
-  controllers = startControllers({ objects, informers });
-  informers.start();
-  await informers.waitForSync();
+  running = await startTestControllers(new MemoryStore());
+  ({ objects, api } = running);
 });
 
-afterEach(async () => {
-  await controllers.stop();
-  await informers.stop();
-  await store.close();
-});
+afterEach(() => running.stop());
 
 async function deploy(name: string, replicas: number): Promise<Deployment> {
   const { object } = await api.apply(

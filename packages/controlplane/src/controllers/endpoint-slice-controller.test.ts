@@ -5,12 +5,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kindInfo, type EndpointSlice, type Event, type Node, type Pod, type Service } from '@skiff/api';
 import { waitFor } from '@skiff/testkit';
-import { ApiService } from '../api/api-service.js';
-import { ServiceAllocator } from '../api/service-allocations.js';
-import { InformerFactory } from '../cache/index.js';
-import { ObjectStore } from '../objects/object-store.js';
+import type { ApiService } from '../api/api-service.js';
+import type { ObjectStore } from '../objects/object-store.js';
 import { MemoryStore } from '../store/index.js';
-import { startControllers, type RunningControllers } from './index.js';
+import { startTestControllers, type TestControllers } from '../test-controllers.js';
 
 const POD = kindInfo('Pod');
 const SLICE = kindInfo('EndpointSlice');
@@ -18,28 +16,16 @@ const SERVICE = kindInfo('Service');
 const EVENT = kindInfo('Event');
 const NODE = kindInfo('Node');
 
-let store: MemoryStore;
+let running: TestControllers;
 let objects: ObjectStore;
 let api: ApiService;
-let informers: InformerFactory;
-let controllers: RunningControllers;
 
 beforeEach(async () => {
-  store = new MemoryStore();
-  objects = new ObjectStore(store);
-  api = new ApiService(objects, undefined, new ServiceAllocator(store, objects));
-  await api.ensureBuiltinNamespaces();
-  informers = new InformerFactory({ objects });
-  controllers = startControllers({ objects, informers });
-  informers.start();
-  await informers.waitForSync();
+  running = await startTestControllers(new MemoryStore(), { services: true });
+  ({ objects, api } = running);
 });
 
-afterEach(async () => {
-  await controllers.stop();
-  await informers.stop();
-  await store.close();
-});
+afterEach(() => running.stop());
 
 async function applyService(spec: Record<string, unknown>, name = 'web'): Promise<Service> {
   return (await api.apply(JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec }))).object as Service;

@@ -2,7 +2,7 @@
 // (curl): gracePeriodSeconds, propagationPolicy or the older orphanDependents,
 // and preconditions; what they mean is ApiService.delete's.
 import { InvalidError, isRecord } from '@skiff/api';
-import type { DeleteOptions } from '../api/api-service.js';
+import type { DeleteOptions } from '../api/api-deletes.js';
 import { parsePropagationPolicy, type PropagationPolicy } from '../objects/object-deletion.js';
 
 export interface ParsedDeleteOptions {
