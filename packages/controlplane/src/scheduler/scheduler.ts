@@ -45,6 +45,17 @@ export class Scheduler {
 
   start(): void {
     const { pods, nodes } = this.options;
+    // Nodes first: informers that have synced already (a new leader's term
+    // reads the shared ones) replay their objects inside addHandlers, and a
+    // pending pod replayed before any node would be decided against none.
+    nodes.addHandlers({
+      onAdd: (node) => this.nodeChanged(node),
+      onUpdate: (_previous, node) => this.nodeChanged(node),
+      onDelete: (node) => {
+        this.cache.removeNode(node.metadata.name);
+        this.clusterChanged();
+      },
+    });
     pods.addHandlers({
       onAdd: (pod) => this.podChanged(pod),
       onUpdate: (_previous, pod) => this.podChanged(pod),
@@ -52,14 +63,6 @@ export class Scheduler {
         this.cache.removePod(keyOf(pod));
         this.pending.delete(keyOf(pod));
         this.unschedulable.delete(keyOf(pod));
-        this.clusterChanged();
-      },
-    });
-    nodes.addHandlers({
-      onAdd: (node) => this.nodeChanged(node),
-      onUpdate: (_previous, node) => this.nodeChanged(node),
-      onDelete: (node) => {
-        this.cache.removeNode(node.metadata.name);
         this.clusterChanged();
       },
     });
@@ -103,7 +106,11 @@ export class Scheduler {
 
   private kick(): void {
     if (this.running || this.stopped) return;
-    this.running = this.drain()
+    // Decided in a later microtask, never inside a handler: an informer replays
+    // its whole cache within addHandlers, and the first pending pod must not be
+    // decided before the bound pods replayed after it are counted.
+    this.running = Promise.resolve()
+      .then(() => this.drain())
       .catch((error: unknown) => this.options.log.error({ err: error }, 'scheduling pass failed'))
       .finally(() => {
         this.running = undefined;
