@@ -3,17 +3,42 @@
 // create), with group commit on and off, beside the reference measured in the
 // same run: raw single etcd puts (one create transaction each) through the
 // store client at the same concurrency. Also list latency of the created
-// objects, consistent ("") and from the watch cache ("0").
+// objects, consistent ("") and from the watch cache ("0"), and the CPU each
+// create cost the load generator, the control plane and etcd.
+import { availableParallelism } from 'node:os';
 import { EtcdStore } from '@skiff/controlplane';
 import { startLocalCluster, type LocalCluster } from '@skiff/testkit';
-import { call, fixed, mapConcurrent, percentile } from './bench-support.js';
+import { call, cpuSeconds, fixed, mapConcurrent, percentile } from './bench-support.js';
 
 const CREATES = Number(process.env.BENCH_CREATES ?? 5_000);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 64);
 const LISTS = 20;
 const PADDING = 'x'.repeat(600);
+const CPU_CORES = availableParallelism();
+
+/** CPU seconds per create, by process: where the path's cost lands on a machine they share. */
+interface CpuPerCreate {
+  readonly client: number;
+  readonly controlPlane?: number;
+  readonly etcd: number;
+}
+
+/** Measures `work`'s CPU in this process (the load generator), the control plane and etcd. */
+async function cpuOf(cluster: LocalCluster, withControlPlane: boolean, work: () => Promise<void>): Promise<CpuPerCreate> {
+  const client = process.cpuUsage();
+  const controlPlane = cpuSeconds(cluster.controlPlane.pid);
+  const etcd = cpuSeconds(cluster.etcd.process.pid);
+  await work();
+  const used = process.cpuUsage(client);
+  return {
+    client: (used.user + used.system) / 1e6 / CREATES,
+    ...(withControlPlane ? { controlPlane: (cpuSeconds(cluster.controlPlane.pid) - controlPlane) / CREATES } : {}),
+    etcd: (cpuSeconds(cluster.etcd.process.pid) - etcd) / CREATES,
+  };
+}
 
 interface Run {
+  readonly cpu: CpuPerCreate;
   readonly createsPerSecond: number;
   readonly p50: number;
   readonly p99: number;
@@ -27,12 +52,14 @@ async function measureApi(cluster: LocalCluster): Promise<Run> {
     const latencies: number[] = [];
     const names = Array.from({ length: CREATES }, (_, i) => `bench-${i}`);
     const start = performance.now();
-    await mapConcurrent(names, IN_FLIGHT, async (name) => {
-      const manifest = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { padding: PADDING } };
-      const sent = performance.now();
-      await call((cb) => api.Apply({ manifest_json: JSON.stringify(manifest), strict: false, dry_run: false }, cb));
-      latencies.push(performance.now() - sent);
-    });
+    const cpu = await cpuOf(cluster, true, () =>
+      mapConcurrent(names, IN_FLIGHT, async (name) => {
+        const manifest = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { padding: PADDING } };
+        const sent = performance.now();
+        await call((cb) => api.Apply({ manifest_json: JSON.stringify(manifest), strict: false, dry_run: false }, cb));
+        latencies.push(performance.now() - sent);
+      }),
+    );
     const createsPerSecond = CREATES / ((performance.now() - start) / 1000);
     latencies.sort((a, b) => a - b);
     const listMs = async (resourceVersion: string): Promise<number> => {
@@ -48,6 +75,7 @@ async function measureApi(cluster: LocalCluster): Promise<Run> {
       return percentile(times.sort((a, b) => a - b), 50);
     };
     return {
+      cpu,
       createsPerSecond,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
@@ -60,15 +88,17 @@ async function measureApi(cluster: LocalCluster): Promise<Run> {
 }
 
 /** The reference: the same number of single create transactions, at the same concurrency, straight to etcd. */
-async function measureRaw(cluster: LocalCluster): Promise<number> {
+async function measureRaw(cluster: LocalCluster): Promise<{ perSecond: number; cpu: CpuPerCreate }> {
   const store = await EtcdStore.connect({ endpoints: [cluster.etcd.endpoint] });
   try {
     const keys = Array.from({ length: CREATES }, (_, i) => `/bench/raw/${i}`);
     const start = performance.now();
-    await mapConcurrent(keys, IN_FLIGHT, async (key, i) => {
-      await store.create(key, JSON.stringify({ n: i, padding: PADDING }));
-    });
-    return CREATES / ((performance.now() - start) / 1000);
+    const cpu = await cpuOf(cluster, false, () =>
+      mapConcurrent(keys, IN_FLIGHT, async (key, i) => {
+        await store.create(key, JSON.stringify({ n: i, padding: PADDING }));
+      }),
+    );
+    return { perSecond: CREATES / ((performance.now() - start) / 1000), cpu };
   } finally {
     await store.close();
   }
@@ -88,16 +118,23 @@ const { ungrouped, raw } = await withCluster(['--group-commit', 'off'], async (c
   ungrouped: await measureApi(cluster),
   raw: await measureRaw(cluster),
 }));
+const microseconds = (seconds: number | undefined): string => (seconds === undefined ? '—' : `${fixed(seconds * 1e6, 0)} µs`);
+const cpuRow = (label: string, cpu: CpuPerCreate): string =>
+  `  ${label.padEnd(30)}client ${microseconds(cpu.client)}, control plane ${microseconds(cpu.controlPlane)}, etcd ${microseconds(cpu.etcd)}`;
 
 const row = (label: string, run: Run): string =>
-  `  ${label.padEnd(30)}${fixed(run.createsPerSecond, 0)} creates/s (p50 ${fixed(run.p50, 0)} ms, p99 ${fixed(run.p99, 0)} ms), ratio to raw ${fixed(run.createsPerSecond / raw, 2)}`;
+  `  ${label.padEnd(30)}${fixed(run.createsPerSecond, 0)} creates/s (p50 ${fixed(run.p50, 0)} ms, p99 ${fixed(run.p99, 0)} ms), ratio to raw ${fixed(run.createsPerSecond / raw.perSecond, 2)}`;
 process.stdout.write(
   [
     '',
     `API create benchmark: ${CREATES} ConfigMaps through the gRPC API, ${IN_FLIGHT} in flight`,
     row('group commit on', grouped),
     row('group commit off', ungrouped),
-    `  raw single etcd puts          ${fixed(raw, 0)} creates/s (one create txn each, same concurrency, store client)`,
+    `  raw single etcd puts          ${fixed(raw.perSecond, 0)} creates/s (one create txn each, same concurrency, store client)`,
+    `  CPU per create (${CPU_CORES} cores)`,
+    cpuRow('  group commit on', grouped.cpu),
+    cpuRow('  group commit off', ungrouped.cpu),
+    cpuRow('  raw single etcd puts', raw.cpu),
     `  list of ${CREATES} (p50 of ${LISTS})        consistent "" ${fixed(grouped.consistentListMs, 0)} ms, from the cache "0" ${fixed(grouped.cachedListMs, 0)} ms`,
     '',
   ].join('\n'),
