@@ -4,10 +4,14 @@
 //  - apply → 50 Running, and the raw runc time, as a ratio;
 //  - memory per container: RSS and PSS of the processes on the host because of
 //    each container besides its own (its conmon), from /proc/<pid>/smaps_rollup;
-//  - the agent's RSS with 50 pods;
+//  - the agent's RSS with 50 pods, and its split (anonymous, file pages) and
+//    peak from /proc/<pid>/status;
 // each beside a reference measured in the same run: raw runc (timed before and
 // after the scale-up, as the two shared cores' load moves), the containers' own
 // processes, and an idle Node.js process started with the agent's node flags.
+// BENCH_PODS=N scales to N instead; BENCH_HOLD_SECONDS=S keeps the cluster with
+// its pods for S seconds after the figures are taken (its agent's pid on
+// stderr), to look at the agent with other tools.
 import { execFile, spawn } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -29,6 +33,13 @@ async function memoryOf(pid: number): Promise<Memory> {
   const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
   const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
   return { rssKb: field('Rss'), pssKb: field('Pss') };
+}
+
+/** The split of a process's resident set (RssAnon, RssFile), its peak (VmHWM), its threads, from /proc/<pid>/status. */
+async function statusOf(pid: number): Promise<{ anonKb: number; fileKb: number; peakKb: number; threads: number }> {
+  const text = await readFile(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { anonKb: field('RssAnon'), fileKb: field('RssFile'), peakKb: field('VmHWM'), threads: field('Threads') };
 }
 
 /** CPU seconds (user + system) a process has used itself, from /proc/<pid>/stat. */
@@ -169,6 +180,7 @@ try {
   await apply(1);
   await waitFor(async () => (await runningPods()) === 1, { timeoutMs: 120_000, intervalMs: 50, description: 'the first replica Running' });
   const agentMemoryOnePod = await memoryOf(agent.process.pid);
+  const agentStatusOnePod = await statusOf(agent.process.pid);
   say('raw runc reference (before)');
   const loadBefore = load();
   const rawBefore = await rawRunc(join(workDir, 'raw-before'), PODS - 1);
@@ -187,11 +199,16 @@ try {
   const rss = perContainer.reduce((sum, m) => sum + m.rssKb, 0) / Math.max(1, perContainer.length) / 1024;
   const pss = perContainer.reduce((sum, m) => sum + m.pssKb, 0) / Math.max(1, perContainer.length) / 1024;
   const agentMemory = await memoryOf(agent.process.pid);
+  const agentStatus = await statusOf(agent.process.pid);
   const containers = (await Promise.all(monitors.map(childOf))).filter((pid): pid is number => pid !== undefined);
   const containerMemory = await Promise.all(containers.map(memoryOf));
   const containerRss = average(containerMemory.map((m) => m.rssKb)) / 1024;
   const containerPss = average(containerMemory.map((m) => m.pssKb)) / 1024;
   const idleNode = await idleNodeMemory();
+  if (process.env.BENCH_HOLD_SECONDS) {
+    say(`holding ${process.env.BENCH_HOLD_SECONDS} s with ${PODS} pods; agent pid ${agent.process.pid}`);
+    await new Promise((resolve) => setTimeout(resolve, Number(process.env.BENCH_HOLD_SECONDS) * 1000));
+  }
 
   await apply(0);
   await waitFor(async () => (await runningPods()) === 0, { timeoutMs: 300_000, intervalMs: 100, description: 'the replicas gone' });
@@ -209,6 +226,9 @@ try {
   console.log(`  the container itself (httpd)     RSS ${fixed(containerRss, 2)} MB, PSS ${fixed(containerPss, 2)} MB (ratio conmon ÷ container RSS ${fixed(rss / containerRss, 2)})`);
   console.log(`  agent with ${PODS} pods              RSS ${fixed(agentMemory.rssKb / 1024, 1)} MB, PSS ${fixed(agentMemory.pssKb / 1024, 1)} MB`);
   console.log(`  agent with 1 pod (before)        RSS ${fixed(agentMemoryOnePod.rssKb / 1024, 1)} MB, PSS ${fixed(agentMemoryOnePod.pssKb / 1024, 1)} MB`);
+  const split = (s: { anonKb: number; fileKb: number; peakKb: number; threads: number }): string =>
+    `anon ${fixed(s.anonKb / 1024, 1)} MB, file ${fixed(s.fileKb / 1024, 1)} MB, peak (VmHWM) ${fixed(s.peakKb / 1024, 1)} MB, ${s.threads} threads`;
+  console.log(`  agent's RSS, ${PODS} pods (1 pod)     ${split(agentStatus)} (${split(agentStatusOnePod)})`);
   console.log(`  idle node, the agent's flags     RSS ${fixed(idleNode.rssKb / 1024, 1)} MB, PSS ${fixed(idleNode.pssKb / 1024, 1)} MB (ratio agent ÷ idle node RSS ${fixed(agentMemory.rssKb / idleNode.rssKb, 2)})`);
   console.log(`  load average (1, 5, 15 min)      ${loadBefore} before, ${loadAfter} after (2 cores, shared)`);
   watch.cancel();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod, Secret } from '@skiff/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImagePullError, RegistryImageStore, pullCredentialsOf } from '@skiff/agent';
+import { ImagePullError, RegistryImageStore, pullCredentialsOf, registryGet, type RegistryFetch } from '@skiff/agent';
 import { BUSYBOX_INDEX_HTML, rejectionOf, type RunningRegistry } from '@skiff/testkit';
 import { PRIVATE_PASSWORD as PASSWORD, PRIVATE_USER as USER, startPrivateRegistry } from '../harness/private-registry.js';
 
@@ -26,10 +26,9 @@ afterAll(async () => {
 let roots = 0;
 /** A store whose registry requests are recorded as "METHOD path" (what was asked, never the credentials). */
 function store(requests: string[] = []): RegistryImageStore {
-  const fetchLogged: typeof globalThis.fetch = (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    requests.push(`${init?.method ?? 'GET'} ${url.pathname}`);
-    return fetch(input, init);
+  const fetchLogged: RegistryFetch = (input, init) => {
+    requests.push(`GET ${new URL(input).pathname}`);
+    return registryGet(input, init);
   };
   return new RegistryImageStore({ root: join(work, `store-${++roots}`), fetch: fetchLogged });
 }

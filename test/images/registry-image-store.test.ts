@@ -6,7 +6,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImagePullError, RegistryImageStore } from '@skiff/agent';
+import { ImagePullError, RegistryImageStore, registryGet, type RegistryFetch } from '@skiff/agent';
 import { BUSYBOX_INDEX_HTML, buildBusyboxImage, startRegistry, type BusyboxImage, type RunningRegistry, rejectionOf } from '@skiff/testkit';
 
 let registry: RunningRegistry | undefined;
@@ -34,17 +34,17 @@ function freshRoot(): string {
   return join(work, `store-${roots}`);
 }
 
-/** A fetch that records each URL it is asked for. */
-function recordingFetch(log: string[]): typeof globalThis.fetch {
+/** The store's own HTTP client, recording each URL it is asked for. */
+function recordingFetch(log: string[]): RegistryFetch {
   return (input, init) => {
-    log.push(input instanceof Request ? input.url : String(input));
-    return fetch(input, init);
+    log.push(String(input));
+    return registryGet(input, init);
   };
 }
 
-/** A fetch that fails the test if anything tries the network. */
-const noNetwork: typeof globalThis.fetch = (input) => {
-  throw new Error(`unexpected request to ${input instanceof Request ? input.url : String(input)}`);
+/** A client that fails the test if anything tries the network. */
+const noNetwork: RegistryFetch = (input) => {
+  throw new Error(`unexpected request to ${String(input)}`);
 };
 
 const caught = (promise: Promise<unknown>): Promise<ImagePullError> => rejectionOf(promise, ImagePullError);

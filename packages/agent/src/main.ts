@@ -1,11 +1,14 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size --v8-pool-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size --v8-pool-size=1 --no-opt
 // V8 sized for a small resident daemon, measured with bench:runtime (agent RSS
 // with 50 pods): --max-semi-space-size=1 (MiB), or the young generation grows
 // to 16 MiB per semi-space under the bursts of a 50-pod start and keeps it
 // (about 30 MB); --optimize-for-size and one V8 worker thread (--v8-pool-size=1)
 // about 10 MB more. Scavenges are more frequent but small: the agent's CPU for
-// the start stayed the same. Whatever starts the agent passes the flags of
-// this line (deploy/install.sh's wrapper, the testkit).
+// the start stayed the same. --no-opt (no optimizing compiler: the agent's
+// JavaScript runs interpreted or as baseline code) about 6 MB more, its CPU
+// and start time the same: its time goes to forks and syscalls. Whatever
+// starts the agent passes the flags of this line (deploy/install.sh's
+// wrapper, the testkit).
 // skiff-agent: flags and signals only; agent.ts does the work.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';

@@ -10,6 +10,7 @@ export {
 } from './image-reference.js';
 export { RegistryClient, type RegistryClientOptions, type ResolvedManifest } from './registry-client.js';
 export { registryBaseUrl } from './registry-transport.js';
+export { registryGet, type RegistryFetch } from './registry-http.js';
 export type { RegistryCredentials } from './registry-auth.js';
 export { LayerStore, type LayerDescriptor, type BlobFetcher } from './layer-store.js';
 export { overlayOpaqueXattr } from './unpack-layer.js';

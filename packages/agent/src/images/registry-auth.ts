@@ -6,6 +6,7 @@
 import { isRecord } from '@skiff/api/core';
 import { ImagePullError } from './errors.js';
 import type { ImageReference } from './image-reference.js';
+import type { RegistryResponse } from './registry-http.js';
 import { describeErrorBody, type RegistryTransport } from './registry-transport.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
@@ -53,7 +54,7 @@ export class RegistryAuth {
     headers: Record<string, string>,
     image: string,
     signal: AbortSignal,
-  ): Promise<Response> {
+  ): Promise<RegistryResponse> {
     const defaultScope = `repository:${ref.repository}:pull`;
     const cached = this.cachedToken(ref.registry, defaultScope);
     const first = await this.send(url, headers, cached ? `Bearer ${cached.token}` : undefined, image, signal);
@@ -94,7 +95,7 @@ export class RegistryAuth {
     authorization: string | undefined,
     image: string,
     signal: AbortSignal,
-  ): Promise<Response> {
+  ): Promise<RegistryResponse> {
     return this.transport.fetch(url, { headers: authorization ? { ...headers, authorization } : headers, signal }, image);
   }
 

@@ -6,13 +6,14 @@ import { ImagePullError } from './errors.js';
 import { registryHost } from './image-reference.js';
 import { isRecord } from '@skiff/api/core';
 import { isLoopbackHost } from '../host-port.js';
+import { registryGet, type RegistryFetch, type RegistryRequestInit, type RegistryResponse } from './registry-http.js';
 
-export type FetchFunction = typeof globalThis.fetch;
+export type FetchFunction = RegistryFetch;
 
 export interface RegistryTransportOptions {
   /** Extra registries ("host" or "host:port") spoken to over plain HTTP; loopback always is. */
   readonly insecureRegistries?: readonly string[];
-  /** For tests: count or intercept requests. Default: the global fetch. */
+  /** For tests: count or intercept requests (the global fetch fits). Default: registryGet (registry-http.ts). */
   readonly fetch?: FetchFunction;
   /** Timeout for manifest and token requests (default 30 s). */
   readonly requestTimeoutMs?: number;
@@ -31,19 +32,16 @@ export function registryBaseUrl(registry: string, insecureRegistries: readonly s
   return `${plain ? 'http' : 'https'}://${registry}`;
 }
 
-/** A network failure in words: the errno code and message of fetch's cause when it has one. */
+/** A network failure in words: the errno code and message of the error, or of fetch's cause when it has one. */
 export function describeCause(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const cause = error.cause;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code ? `${code} ${cause.message}` : cause.message;
-  }
-  return error.message;
+  const failure = error.cause instanceof Error ? error.cause : error;
+  const code = (failure as NodeJS.ErrnoException).code;
+  return code ? `${code} ${failure.message}` : failure.message;
 }
 
 /** "MANIFEST_UNKNOWN: manifest unknown" from a registry error body, or a trimmed snippet. */
-export async function describeErrorBody(response: Response): Promise<string> {
+export async function describeErrorBody(response: RegistryResponse): Promise<string> {
   let text = '';
   try {
     text = await response.text();
@@ -67,7 +65,7 @@ export async function describeErrorBody(response: Response): Promise<string> {
 }
 
 /** Reads a body into memory, refusing more than `limit` bytes. */
-async function readLimited(response: Response, limit: number, image: string, what: string): Promise<Buffer> {
+async function readLimited(response: RegistryResponse, limit: number, image: string, what: string): Promise<Buffer> {
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limit) {
     await response.body?.cancel();
@@ -94,7 +92,7 @@ async function readLimited(response: Response, limit: number, image: string, wha
  * was announced, 'digest-mismatch'; a broken connection is 'unreachable'.
  */
 export async function readBody(
-  response: Response,
+  response: RegistryResponse,
   limit: number,
   image: string,
   what: string,
@@ -117,7 +115,7 @@ export async function readBody(
 }
 
 /** Throws the ImagePullError a non-2xx response means: 404 not found, 401/403 unauthorized, else a registry error. */
-export async function assertOk(response: Response, image: string, what: string): Promise<void> {
+export async function assertOk(response: RegistryResponse, image: string, what: string): Promise<void> {
   if (response.ok) return;
   const detail = await describeErrorBody(response);
   if (response.status === 404) throw new ImagePullError('not-found', image, `${what}: ${detail}`);
@@ -165,7 +163,7 @@ export class RegistryTransport {
 
   constructor(options: RegistryTransportOptions = {}) {
     this.insecure = options.insecureRegistries ?? [];
-    this.fetchFn = options.fetch ?? globalThis.fetch;
+    this.fetchFn = options.fetch ?? registryGet;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.blobIdleTimeoutMs = options.blobIdleTimeoutMs ?? DEFAULT_BLOB_IDLE_TIMEOUT_MS;
   }
@@ -189,11 +187,11 @@ export class RegistryTransport {
    * One request; a failure to get any response is 'unreachable', named by
    * `target` (default: the URL). Redirects are followed.
    */
-  async fetch(url: string | URL, init: RequestInit, image: string, target: string = String(url)): Promise<Response> {
+  async fetch(url: string | URL, init: RegistryRequestInit, image: string, target: string = String(url)): Promise<RegistryResponse> {
     try {
-      // Blob GETs are commonly redirected to object storage; fetch drops the
-      // Authorization header when that leaves the registry's origin.
-      return await this.fetchFn(url, { redirect: 'follow', ...init });
+      // Blob GETs are commonly redirected to object storage; registryGet (and
+      // fetch) drop the Authorization header when that leaves the registry's origin.
+      return await this.fetchFn(url, init);
     } catch (error) {
       throw new ImagePullError('unreachable', image, `${target}: ${describeCause(error)}`, { cause: error });
     }
