@@ -182,8 +182,7 @@ export class ControlPlane {
     });
     await ensureFirstJoinToken(dataDir, tokens, identity.ca.hash);
 
-    // The process's one informer factory: the API side's readers (the request guard, heartbeats, the
-    // metrics scraper) on every instance, and the leader's loops, per term, through a scope (leader-loops.ts).
+    // The process's one informer factory: the API side's readers on every instance, the leader's loops through a scope.
     const informers = new InformerFactory({ objects, log: this.log });
     this.informers = informers;
     // Node liveness lives in memory on the leader, which runs the node judge: heartbeats write nothing to etcd.

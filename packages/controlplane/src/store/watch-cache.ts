@@ -13,8 +13,8 @@
 // Why it watches the whole keyspace: every etcd revision is a write to some
 // key, so the cache sees every revision as an event and a consistent read can
 // wait for "the cache reached etcd's current revision". A narrower watch would
-// wait for revisions it never sees (etcd's progress requests would tell it,
-// but etcd 3.4.23, Debian's, may send one before a lagging watch's events).
+// wait for revisions it never sees (etcd's progress requests would tell it;
+// Kubernetes trusts them from etcd 3.4.31 and 3.5.13, Debian ships 3.4.23).
 // What it holds is narrower: only keys under `keyspace` (the control plane's
 // /skiff/), so another tenant of a shared etcd costs a revision number per
 // write, not a copy of its data; reads outside the keyspace go to the store.
