@@ -138,6 +138,15 @@ describe('EvictionManager', () => {
     expect(h.signals.seen[0]).toEqual(['burstable']);
   });
 
+  it('a pod being deleted still holds its memory: it is ranked, killed at once, before a pod under its request', async () => {
+    const deleting: Pod = { ...filler, metadata: { ...filler.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } };
+    const h = harness([deleting, burstable]);
+    h.signals.usage.set('filler', 180).set('burstable', 1);
+    expect((await h.manager.synchronize()).evicted).toBe(deleting);
+    expect(h.killed).toEqual(['filler']);
+    expect(h.signals.seen[0]).toEqual(['filler', 'burstable']);
+  });
+
   it('without a threshold nothing is measured', async () => {
     const signals = new FakeSignals();
     const manager = new EvictionManager({

@@ -97,7 +97,10 @@ export class EvictionManager {
     const all = [...this.options.pods()];
     this.forget(new Set(all.map((p) => p.metadata.uid ?? '')));
     if (!threshold) return { thresholdMet: false, pressure: false };
-    const active = all.filter((pod) => !isTerminalPod(pod) && !this.evictionOf(pod) && pod.metadata.deletionTimestamp === undefined);
+    // A pod being deleted stays a candidate, as in kubelet: until its containers
+    // have stopped it holds its memory, and while it shut down gracefully, the
+    // pods ranked after it would otherwise be evicted for memory it is about to free.
+    const active = all.filter((pod) => !isTerminalPod(pod) && !this.evictionOf(pod));
     const observation = await this.options.signals.read(active);
     const worst = worstSignal(observation, threshold);
     const now = this.now();
