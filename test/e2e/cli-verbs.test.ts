@@ -1,9 +1,9 @@
 // ctl's kubectl-like verbs and flags against a real control plane.
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCtl, startProcess, waitFor, CTL_MAIN } from '@skiff/testkit';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { useCluster } from '../harness/cluster-fixture.js';
 
 const fixture = useCluster();
@@ -187,6 +187,10 @@ spec:
   test('ctl finds its kubeconfig in --kubeconfig, SKIFF_CONFIG, KUBECONFIG or ~/.skiff/config, and --server overrides its server', async () => {
     const { cluster } = fixture();
     const home = mkdtempSync(join(tmpdir(), 'skiff-home-'));
+    const empty = mkdtempSync(join(tmpdir(), 'skiff-empty-'));
+    onTestFinished(() => {
+      for (const dir of [home, empty]) rmSync(dir, { recursive: true, force: true });
+    });
     const nowhere = { HOME: home, SKIFF_CONFIG: '', KUBECONFIG: '' };
     expect((await runCtl(undefined, ['get', 'ns'], { env: { ...nowhere, SKIFF_CONFIG: cluster.adminKubeconfig } })).code).toBe(0);
     expect((await runCtl(undefined, ['get', 'ns'], { env: { ...nowhere, KUBECONFIG: cluster.adminKubeconfig } })).code).toBe(0);
@@ -196,7 +200,7 @@ spec:
     const refused = await runCtl(cluster.adminKubeconfig, ['--server', 'https://127.0.0.1:1', 'get', 'ns'], { env: nowhere });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('cannot reach the Skiff control plane at 127.0.0.1:1');
-    const missing = await runCtl(undefined, ['get', 'ns'], { env: { ...nowhere, HOME: mkdtempSync(join(tmpdir(), 'skiff-empty-')) } });
+    const missing = await runCtl(undefined, ['get', 'ns'], { env: { ...nowhere, HOME: empty } });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/kubeconfig/);
   });

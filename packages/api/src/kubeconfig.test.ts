@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { skipUnlessRoot } from '@skiff/testkit';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidError, NotFoundError } from './errors.js';
 import {
   adminKubeconfig,
@@ -231,6 +231,7 @@ const KUBECTL = '/usr/bin/kubectl';
 
 describe.skipIf(skipUnlessRoot({ files: [KUBECTL] }))('kubectl reads what Skiff writes, and Skiff reads what kubectl writes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-kubeconfig-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const kubectl = (file: string, ...args: string[]): string =>
     execFileSync(KUBECTL, ['config', ...args, '--kubeconfig', file], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
 

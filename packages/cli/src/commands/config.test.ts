@@ -2,13 +2,13 @@
 // in a temporary home, through the real command tree; where kubectl is
 // installed, its output for the same file is the reference.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { skipUnlessRoot } from '@skiff/testkit';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createContext } from '../context.js';
 import { buildProgram } from '../program.js';
 
@@ -41,8 +41,14 @@ contexts:
 current-context: skiff
 `;
 
+const homes: string[] = [];
+afterAll(() => {
+  for (const dir of homes) rmSync(dir, { recursive: true, force: true });
+});
+
 function home(config?: string): { dir: string; path: string } {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-config-verbs-'));
+  homes.push(dir);
   mkdirSync(join(dir, '.skiff'));
   const path = join(dir, '.skiff', 'config');
   if (config !== undefined) writeFileSync(path, config, { mode: 0o600 });

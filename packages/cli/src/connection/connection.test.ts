@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -9,13 +9,14 @@ import {
   type KubeconfigUser,
 } from '@skiff/api';
 import { createSelfSignedCa, generateKeyPair, issueCertificate } from '@skiff/api/x509';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliError } from '../errors.js';
 import { locateKubeconfig, readKubeconfig, type KubeconfigFile } from '../kubeconfig/kubeconfig-file.js';
 import { defaultNamespace, resolveConnection, type ConnectionFlags } from './connection.js';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 const dir = mkdtempSync(join(tmpdir(), 'skiff-connection-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let admin: Kubeconfig;
 let pems: { ca: string; cert: string; key: string };
 

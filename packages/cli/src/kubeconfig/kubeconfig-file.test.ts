@@ -1,15 +1,21 @@
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminKubeconfig, serializeKubeconfig } from '@skiff/api';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CliError } from '../errors.js';
 import { locateKubeconfig, readKubeconfig, requireConfig, writeCurrentContext } from './kubeconfig-file.js';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
+const homes: string[] = [];
+afterAll(() => {
+  for (const dir of homes) rmSync(dir, { recursive: true, force: true });
+});
+
 function home(): string {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-home-'));
+  homes.push(dir);
   mkdirSync(join(dir, '.skiff'));
   return dir;
 }
