@@ -9,13 +9,15 @@
 // latency, p50 and p99; in the same runs each server's CPU time per query
 // (utime + stime from /proc/<pid>/stat), which a busy shared machine disturbs
 // far less than throughput. Prints all and the ratios Skiff ÷ dnsmasq.
+// The Skiff server runs with the agent's node flags (its #! line: no
+// optimizing compiler, a small young generation), as it does in an agent.
 import { execFile, spawn } from 'node:child_process';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, startDnsmasq, startProcess, type ManagedProcess } from '@skiff/testkit';
+import { AGENT_MAIN, freePort, nodeFlagsOf, startDnsmasq, startProcess, type ManagedProcess } from '@skiff/testkit';
 import { fixed, percentile } from './bench-support.js';
 import { benchServices } from './dns-bench-server.js';
 
@@ -89,9 +91,10 @@ async function main(): Promise<void> {
   const queries = join(dir, 'queries');
   await writeFile(queries, names.map(({ name }) => `${name}.bench.svc.cluster.local A\n`).join(''));
   let skiff: ManagedProcess | undefined;
+  const agentFlags = nodeFlagsOf(AGENT_MAIN);
   let dnsmasq: Awaited<ReturnType<typeof startDnsmasq>> | undefined;
   try {
-    skiff = startProcess({ name: 'skiff-dns', command: process.execPath, args: [join(import.meta.dirname, 'dns-bench-server.js'), SKIFF_ADDRESS, '0', String(SERVICES)] });
+    skiff = startProcess({ name: 'skiff-dns', command: process.execPath, args: [...agentFlags, join(import.meta.dirname, 'dns-bench-server.js'), SKIFF_ADDRESS, '0', String(SERVICES)] });
     const skiffPort = Number((await skiff.waitForLine(/^ready (\d+)$/, 10_000))[1]);
     dnsmasq = await startDnsmasq({
       address: DNSMASQ_ADDRESS,
@@ -100,7 +103,7 @@ async function main(): Promise<void> {
       ttl: 5,
       localDomains: ['cluster.local'],
     });
-    // A first pass each, unmeasured: JIT warm-up for Node, cache fill for both.
+    // A first pass each, unmeasured: warm-up for Node (baseline code), cache fill for both.
     await run('dnsperf', ['-s', SKIFF_ADDRESS, '-p', String(skiffPort), '-d', queries, '-l', '1']);
     await run('dnsperf', ['-s', DNSMASQ_ADDRESS, '-p', String(dnsmasq.port), '-d', queries, '-l', '1']);
     const rounds: { skiff: Throughput; dnsmasq: Throughput }[] = [];
@@ -134,7 +137,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `dns benchmark: ${SERVICES} Services (A queries for <svc>.bench.svc.cluster.local), dnsperf -c 4 -q 64, ${ROUNDS} paired rounds of ${SECONDS} s, medians`,
-        `  Skiff cluster DNS         ${fixed(skiffQps, 0)} queries/s (best ${fixed(Math.max(...rounds.map((r) => r.skiff.qps)), 0)})`,
+        `  Skiff cluster DNS         ${fixed(skiffQps, 0)} queries/s (best ${fixed(Math.max(...rounds.map((r) => r.skiff.qps)), 0)}; node ${agentFlags.join(' ')}, the agent's flags)`,
         `  dnsmasq (hosts file)      ${fixed(dnsmasqQps, 0)} queries/s (best ${fixed(Math.max(...rounds.map((r) => r.dnsmasq.qps)), 0)})`,
         `  ratio Skiff ÷ dnsmasq     ${fixed(ratio, 2)} (median of the rounds' ratios; goal ≥ 1.0)`,
         `  latency at ${LATENCY_QPS} q/s, p50 / p99:  Skiff ${ms(skiffLatency, 50)} / ${ms(skiffLatency, 99)} (${skiffLatency.length} answers), dnsmasq ${ms(dnsmasqLatency, 50)} / ${ms(dnsmasqLatency, 99)} (${dnsmasqLatency.length} answers)`,
