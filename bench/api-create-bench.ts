@@ -4,7 +4,9 @@
 // same run: raw single etcd puts (one create transaction each) through the
 // store client at the same concurrency. Also list latency of the created
 // objects, consistent ("") and from the watch cache ("0"), and the CPU each
-// create cost the load generator, the control plane and etcd.
+// create cost the load generator, the control plane and etcd, with etcd
+// transactions per create. With BENCH_CPU_PROFILE (bench/cpu-profile-preload.ts)
+// the control plane's CPU profile covers the creates alone.
 import { availableParallelism } from 'node:os';
 import { EtcdStore } from '@skiff/controlplane';
 import { startLocalCluster, type LocalCluster } from '@skiff/testkit';
@@ -21,19 +23,43 @@ interface CpuPerCreate {
   readonly client: number;
   readonly controlPlane?: number;
   readonly etcd: number;
+  /** etcd transactions per create (from etcd's own grpc_server_handled_total): below 1 when group commit shares them. */
+  readonly txns: number;
 }
+
+/** Transactions etcd has answered so far (its /metrics). */
+async function etcdTxns(cluster: LocalCluster): Promise<number> {
+  const text = await (await fetch(`${cluster.etcd.endpoint}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('grpc_server_handled_total{') && line.includes('grpc_method="Txn"'))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+/**
+ * With BENCH_CPU_PROFILE (and the preload, bench/cpu-profile-preload.ts) and without
+ * BENCH_CPU_PROFILE_START, the control plane's profile covers exactly the creates:
+ * SIGUSR2 starts it, the next one writes it.
+ */
+const toggleProfile = (cluster: LocalCluster): void =>
+  void (process.env.BENCH_CPU_PROFILE && !process.env.BENCH_CPU_PROFILE_START && process.kill(cluster.controlPlane.pid, 'SIGUSR2'));
 
 /** Measures `work`'s CPU in this process (the load generator), the control plane and etcd. */
 async function cpuOf(cluster: LocalCluster, withControlPlane: boolean, work: () => Promise<void>): Promise<CpuPerCreate> {
   const client = process.cpuUsage();
   const controlPlane = cpuSeconds(cluster.controlPlane.pid);
   const etcd = cpuSeconds(cluster.etcd.process.pid);
+  const txns = await etcdTxns(cluster);
+  if (withControlPlane) toggleProfile(cluster);
   await work();
+  if (withControlPlane) toggleProfile(cluster);
   const used = process.cpuUsage(client);
+  const etcdUsed = cpuSeconds(cluster.etcd.process.pid) - etcd;
   return {
     client: (used.user + used.system) / 1e6 / CREATES,
     ...(withControlPlane ? { controlPlane: (cpuSeconds(cluster.controlPlane.pid) - controlPlane) / CREATES } : {}),
-    etcd: (cpuSeconds(cluster.etcd.process.pid) - etcd) / CREATES,
+    etcd: etcdUsed / CREATES,
+    txns: ((await etcdTxns(cluster)) - txns) / CREATES,
   };
 }
 
@@ -120,7 +146,7 @@ const { ungrouped, raw } = await withCluster(['--group-commit', 'off'], async (c
 }));
 const microseconds = (seconds: number | undefined): string => (seconds === undefined ? '—' : `${fixed(seconds * 1e6, 0)} µs`);
 const cpuRow = (label: string, cpu: CpuPerCreate): string =>
-  `  ${label.padEnd(30)}client ${microseconds(cpu.client)}, control plane ${microseconds(cpu.controlPlane)}, etcd ${microseconds(cpu.etcd)}`;
+  `  ${label.padEnd(30)}client ${microseconds(cpu.client)}, control plane ${microseconds(cpu.controlPlane)}, etcd ${microseconds(cpu.etcd)} (${fixed(cpu.txns, 3)} txns)`;
 
 const row = (label: string, run: Run): string =>
   `  ${label.padEnd(30)}${fixed(run.createsPerSecond, 0)} creates/s (p50 ${fixed(run.p50, 0)} ms, p99 ${fixed(run.p99, 0)} ms), ratio to raw ${fixed(run.createsPerSecond / raw.perSecond, 2)}`;
