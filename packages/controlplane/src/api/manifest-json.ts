@@ -9,7 +9,7 @@ export function parseManifestJson(text: string): unknown {
   // Before parsing: a 4 MiB request of "[[[[…" would otherwise become millions
   // of nested arrays, and a lone surrogate would end up in error messages,
   // which grpc-js cannot put in a header (its encodeURI throws, outside any handler).
-  const problem = scanJsonText(text);
+  const problem = plainlySafe(text) ? undefined : scanJsonText(text);
   if (problem) throw new InvalidError(`manifest_json: ${problem}`);
   try {
     return JSON.parse(text) as unknown;
@@ -20,6 +20,27 @@ export function parseManifestJson(text: string): unknown {
     const where = position === undefined ? '' : ` at offset ${position}`;
     throw new InvalidError(`manifest_json: not valid JSON${where}; send the object as JSON text`);
   }
+}
+
+/** A UTF-16 surrogate, raw or as a JSON escape (\\uD800–\\uDFFF), anywhere in the text (non-unicode mode: per code unit). */
+const MAY_HOLD_SURROGATE = /[\ud800-\udfff]|\\u[dD][89a-fA-F]/;
+
+/**
+ * True when the text cannot hold what scanJsonText looks for: no surrogate at
+ * all, and at most MAX_NESTING_DEPTH brackets opened in all (inside strings
+ * too), so no nesting can be deeper. Both are native searches; the
+ * character-by-character scan runs only when one of them finds something, and
+ * a manifest almost never has either.
+ */
+function plainlySafe(text: string): boolean {
+  if (MAY_HOLD_SURROGATE.test(text)) return false;
+  let opened = 0;
+  for (const bracket of ['{', '[']) {
+    for (let at = text.indexOf(bracket); at >= 0; at = text.indexOf(bracket, at + 1)) {
+      if (++opened > MAX_NESTING_DEPTH) return false;
+    }
+  }
+  return true;
 }
 
 const BACKSLASH = 0x5c;
