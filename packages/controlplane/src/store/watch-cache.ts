@@ -202,6 +202,8 @@ export class WatchCache extends ForwardingStore {
       for (const waiter of this.waiters.splice(0)) waiter.reject(new UnavailableError('the store is closed'));
       return;
     }
+    // Runs on every upstream event: nothing to allocate when no read waits.
+    if (this.waiters.length === 0) return;
     const reached = this.waiters.filter((waiter) => waiter.revision <= this.state.revision);
     if (reached.length === 0) return;
     this.waiters = this.waiters.filter((waiter) => !reached.includes(waiter));
