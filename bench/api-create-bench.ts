@@ -7,7 +7,10 @@
 // create cost the load generator, the control plane and etcd, with etcd
 // transactions per create. With BENCH_CPU_PROFILE (bench/cpu-profile-preload.ts)
 // the control plane's CPU profile covers the creates alone.
+import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { createApiClient } from '@skiff/api';
 import { EtcdStore } from '@skiff/controlplane';
 import { startLocalCluster, type LocalCluster } from '@skiff/testkit';
 import { call, cpuSeconds, fixed, mapConcurrent, percentile } from './bench-support.js';
@@ -130,6 +133,42 @@ async function measureRaw(cluster: LocalCluster): Promise<{ perSecond: number; c
   }
 }
 
+/**
+ * The transport floor, in the same run: the same applies, at the same
+ * concurrency, with the cluster's certificates, to a bare grpc-js server of
+ * the Api service that answers at once (grpc-floor-server.ts); CPU per call
+ * of the load generator and of that server.
+ */
+async function measureFloor(cluster: LocalCluster): Promise<{ perSecond: number; client: number; server: number }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./grpc-floor-server.js', import.meta.url)), cluster.dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`grpc-floor-server exited (${code}) before listening`)));
+      child.stdout.once('data', (chunk: Buffer) => resolve(String(chunk).trim()));
+    });
+    const api = createApiClient(`127.0.0.1:${port}`, {}, cluster.channelCredentials());
+    try {
+      const apply = (name: string): Promise<unknown> =>
+        call((cb) => api.Apply({ manifest_json: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { padding: PADDING } }), strict: false, dry_run: false }, cb));
+      await mapConcurrent(Array.from({ length: IN_FLIGHT * 4 }, (_, i) => `warm-${i}`), IN_FLIGHT, async (name) => void (await apply(name)));
+      const client = process.cpuUsage();
+      const server = cpuSeconds(child.pid!);
+      const start = performance.now();
+      await mapConcurrent(Array.from({ length: CREATES }, (_, i) => `floor-${i}`), IN_FLIGHT, async (name) => void (await apply(name)));
+      const seconds = (performance.now() - start) / 1000;
+      const used = process.cpuUsage(client);
+      return { perSecond: CREATES / seconds, client: (used.user + used.system) / 1e6 / CREATES, server: (cpuSeconds(child.pid!) - server) / CREATES };
+    } finally {
+      api.close();
+    }
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 async function withCluster<T>(args: readonly string[], work: (cluster: LocalCluster) => Promise<T>): Promise<T> {
   const cluster = await startLocalCluster({ controlPlaneArgs: [...args] });
   try {
@@ -140,9 +179,10 @@ async function withCluster<T>(args: readonly string[], work: (cluster: LocalClus
 }
 
 const grouped = await withCluster(['--group-commit', 'on'], measureApi);
-const { ungrouped, raw } = await withCluster(['--group-commit', 'off'], async (cluster) => ({
+const { ungrouped, raw, floor } = await withCluster(['--group-commit', 'off'], async (cluster) => ({
   ungrouped: await measureApi(cluster),
   raw: await measureRaw(cluster),
+  floor: await measureFloor(cluster),
 }));
 const microseconds = (seconds: number | undefined): string => (seconds === undefined ? '—' : `${fixed(seconds * 1e6, 0)} µs`);
 const cpuRow = (label: string, cpu: CpuPerCreate): string =>
@@ -161,6 +201,7 @@ process.stdout.write(
     cpuRow('  group commit on', grouped.cpu),
     cpuRow('  group commit off', ungrouped.cpu),
     cpuRow('  raw single etcd puts', raw.cpu),
+    `    bare grpc-js Api server     client ${microseconds(floor.client)}, server ${microseconds(floor.server)} (${fixed(floor.perSecond, 0)} calls/s: mTLS, the same applies, answered at once)`,
     `  list of ${CREATES} (p50 of ${LISTS})        consistent "" ${fixed(grouped.consistentListMs, 0)} ms, from the cache "0" ${fixed(grouped.cachedListMs, 0)} ms`,
     '',
   ].join('\n'),

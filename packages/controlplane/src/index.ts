@@ -20,3 +20,4 @@ export {
   type WatchHandle,
   type WriteOp,
 } from './store/index.js';
+export { pkiPaths, type PkiPaths } from './pki/pki-paths.js';
