@@ -3,7 +3,7 @@
 // NODE_OPTIONS="--import <this file>" and BENCH_CPU_PROFILE=<dir>, the process
 // starts V8's profiler on its first SIGUSR2 (at once with BENCH_CPU_PROFILE_START=1)
 // and writes <dir>/<pid>.cpuprofile on the next (or on exit). Only processes whose script path contains
-// BENCH_CPU_PROFILE_MATCH (default "controlplane") profile. Read the result with
+// BENCH_CPU_PROFILE_MATCH (default "controlplane"; several separated by "|") profile. Read the result with
 // bench/dist/cpu-profile-summary.js.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 
 const dir = process.env['BENCH_CPU_PROFILE'];
 const match = process.env['BENCH_CPU_PROFILE_MATCH'] ?? 'controlplane';
-if (dir && (process.argv[1] ?? '').includes(match)) {
+if (dir && match.split('|').some((part) => (process.argv[1] ?? '').includes(part))) {
   const session = new Session();
   session.connect();
   let running = false;

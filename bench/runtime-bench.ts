@@ -11,7 +11,9 @@
 // processes, and an idle Node.js process started with the agent's node flags.
 // BENCH_PODS=N scales to N instead; BENCH_HOLD_SECONDS=S keeps the cluster with
 // its pods for S seconds after the figures are taken (its agent's pid on
-// stderr), to look at the agent with other tools.
+// stderr), to look at the agent with other tools. BENCH_CPU_PROFILE=<dir> (with
+// NODE_OPTIONS="--import ./bench/dist/cpu-profile-preload.js" and
+// BENCH_CPU_PROFILE_MATCH="controlplane|agent"): CPU profiles of the scale-up alone.
 import { execFile, spawn } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -188,9 +190,14 @@ try {
   const started = performance.now();
   const cpuBefore = await Promise.all([agent.process.pid, cluster.controlPlane.pid].map(processCpuSeconds));
   const benchCpuBefore = process.cpuUsage();
+  const profile = (): void => {
+    if (process.env.BENCH_CPU_PROFILE) for (const pid of [agent.process.pid, cluster.controlPlane.pid]) process.kill(pid, 'SIGUSR2');
+  };
+  profile();
   await apply(PODS);
   await waitFor(async () => (await runningPods()) === PODS, { timeoutMs: 300_000, intervalMs: 20, description: `${PODS} replicas Running` });
   const skiffSeconds = (performance.now() - started) / 1000;
+  profile();
   const benchCpu = process.cpuUsage(benchCpuBefore);
   const [agentCpu = 0, controlPlaneCpu = 0] = (await Promise.all([agent.process.pid, cluster.controlPlane.pid].map(processCpuSeconds))).map((s, i) => s - (cpuBefore[i] ?? 0));
 
