@@ -10,6 +10,7 @@
 // This class holds the pieces together: the IPAM file per pod, a lock per pod,
 // the host set-up once per process; pod-plumbing.ts does the per-pod `ip` work.
 
+import { join } from 'node:path';
 import { containsCidr, formatIpv4, messageOf, parseCidr, type Ipv4Cidr } from '@skiff/api/core';
 import { setUpHost, type PodForwarding } from './host-safety.js';
 import { ignoreNotFound, runIp } from './ip-command.js';
@@ -55,6 +56,8 @@ export class BridgePodNetwork implements PodNetwork {
   /** First address of podCidr, held by the bridge; the pods' default route. */
   readonly gateway: string;
   readonly stateDir: string;
+  /** Where a fresh pod's in-namespace `ip` script is written for the moment of its attach (below stateDir, a dot-name as the IPAM's own temporaries: not among its files). */
+  readonly scriptDir: string;
   readonly mtu: number | undefined;
   readonly forwarding: PodForwarding;
 
@@ -70,6 +73,7 @@ export class BridgePodNetwork implements PodNetwork {
   constructor(options: BridgePodNetworkOptions) {
     if (options.stateDir === '') throw new PodNetworkError('BridgePodNetwork needs a stateDir for its IPAM files');
     this.stateDir = options.stateDir;
+    this.scriptDir = join(options.stateDir, '.ip-scripts');
     this.podCidr = parseCidr(options.podCidr, 'podCidr');
     this.clusterCidr = parseCidr(options.clusterCidr ?? DEFAULT_CLUSTER_CIDR, 'clusterCidr');
     if (!containsCidr(this.clusterCidr, this.podCidr)) {

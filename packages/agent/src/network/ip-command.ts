@@ -3,6 +3,8 @@
 // errors that say which command failed, what it printed and what to do about it.
 
 import { execFile, type ExecFileException } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /** The binary; iproute2 is one of the Debian packages every host installs (README, "Two commands"). */
 const IP_BINARY = 'ip';
@@ -96,38 +98,80 @@ export class IpBatchError extends IpCommandError {
   }
 }
 
+/** Lines a batch runs last, inside a network namespace, through one `netns exec NS ip -batch FILE` that ip forks itself. */
+export interface IpBatchInNetns {
+  readonly netns: string;
+  readonly lines: readonly IpBatchLine[];
+  /** A directory of the agent's own for the script file (made 0700 if missing); the file is removed afterwards. */
+  readonly scriptDir: string;
+}
+
+let scriptCount = 0;
+
 /**
  * Runs several `ip` commands in one process (`ip [-netns NS] -batch -`): a
  * pod's network used to cost eight `ip` processes, each a fork of the agent.
  * Without -force, ip stops at the first failing line and names it
  * ("Command failed -:N"): the IpBatchError says which line and what it was for.
+ * `inNetns` lines follow inside a namespace, all in one forked `ip -batch`
+ * (its script in a file: a pipe's end cannot be opened by name, and stdin is
+ * the outer ip's) rather than one `netns exec` line each — each such line is
+ * a fork and exec of ip and a copy of the host's mount table; their index in
+ * an error counts on from the last of `lines`.
  * Arguments must not contain whitespace or quotes (device names, addresses,
  * namespace names, checked here): batch lines are split on blanks.
  */
-export async function runIpBatch(lines: readonly IpBatchLine[], options: RunIpOptions & { readonly netns?: string } = {}): Promise<void> {
-  for (const line of lines) {
+export async function runIpBatch(
+  lines: readonly IpBatchLine[],
+  options: RunIpOptions & { readonly netns?: string; readonly inNetns?: IpBatchInNetns } = {},
+): Promise<void> {
+  const inner = options.inNetns;
+  const all = [...lines, ...(inner?.lines ?? [])];
+  for (const line of all) {
     for (const arg of line.args) {
       if (arg === '' || /[\s"'\\#]/.test(arg)) throw new Error(`ip batch argument ${JSON.stringify(arg)} (${line.what}) cannot be put on a batch line`);
     }
   }
+  if (inner !== undefined && /[\s"'\\#]/.test(inner.netns)) throw new Error(`ip batch namespace ${JSON.stringify(inner.netns)} cannot be put on a batch line`);
   const globalArgs = [...(options.netns !== undefined ? ['-netns', options.netns] : []), '-batch', '-'];
-  const script = lines.map((line) => `${line.args.join(' ')}\n`).join('');
+  const scriptOf = (batch: readonly IpBatchLine[]): string => batch.map((line) => `${line.args.join(' ')}\n`).join('');
+  let innerPath: string | undefined;
+  if (inner && inner.lines.length > 0) {
+    const path = join(inner.scriptDir, `${inner.netns}.${process.pid}.${(scriptCount += 1)}.batch`);
+    if (/[\s"'\\#]/.test(path)) throw new Error(`ip batch script path ${JSON.stringify(path)} cannot be put on a batch line`);
+    const write = (): Promise<void> => writeFile(path, scriptOf(inner.lines), { mode: 0o600, flag: 'wx' });
+    // The directory is made on the first attach (and again if something removed it).
+    await write().catch(async (error: unknown) => {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+      await mkdir(inner.scriptDir, { recursive: true, mode: 0o700 });
+      await write();
+    });
+    innerPath = path;
+  }
+  const script = scriptOf(lines) + (inner && innerPath !== undefined ? `netns exec ${inner.netns} ${IP_BINARY} -batch ${innerPath}\n` : '');
   try {
     await runIp(globalArgs, { ...options, input: script });
   } catch (error) {
     if (!(error instanceof IpCommandError) || error.exitCode === undefined) throw error;
+    // The inner ip names its own line; the outer one then names its `netns exec` line.
+    const failedInner = innerPath === undefined ? null : new RegExp(`Command failed ${escapeRegExp(innerPath)}:(\\d+)`).exec(error.stderr);
     const failed = /Command failed -:(\d+)/.exec(error.stderr);
-    const index = failed ? Number(failed[1]) - 1 : -1;
-    const line = lines[index];
+    const index = failedInner ? lines.length + Number(failedInner[1]) - 1 : failed ? Number(failed[1]) - 1 : -1;
+    const line = all[index];
     if (line === undefined) throw error;
-    const reason = error.stderr.replace(/\s*Command failed -:\d+\s*$/, '').trim();
-    const command = `ip ${options.netns !== undefined ? `-netns ${options.netns} ` : ''}${line.args.join(' ')}`;
+    const reason = error.stderr.replace(/\s*Command failed \S+:\d+\s*/g, ' ').trim();
+    const netns = index >= lines.length ? inner?.netns : options.netns;
+    const command = `ip ${netns !== undefined ? `-netns ${netns} ` : ''}${line.args.join(' ')}`;
     const hint = hintFor(reason);
     throw new IpBatchError(line.args, error.exitCode, reason, `${line.what}: ${command} failed: ${reason || error.message}${hint === '' ? '' : `; ${hint}`}`, index, line.what, {
       cause: error,
     });
+  } finally {
+    if (innerPath !== undefined) await rm(innerPath, { force: true });
   }
 }
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Runs `ip -json ...args` and parses its output; the caller narrows the `unknown`. */
 export async function runIpJson(args: readonly string[], options: RunIpOptions = {}): Promise<unknown> {

@@ -5,14 +5,18 @@
 import { stat } from 'node:fs/promises';
 import { isRecord, messageOf } from '@skiff/api/core';
 import type { HostNetwork } from './host-safety.js';
-import { ignoreNotFound, IpBatchError, isAlreadyExists, isNotFound, runIp, runIpBatch, runIpJson, type IpBatchLine } from './ip-command.js';
+import { ignoreNotFound, IpBatchError, isAlreadyExists, isNotFound, runIp, runIpBatch, runIpJson, type IpBatchInNetns, type IpBatchLine } from './ip-command.js';
 import { hasFlag, hasIpv4, linkNamed } from './ip-output.js';
 import type { IpAllocation } from './ipam.js';
 import { hostVethName, netnsPath, podMacAddress } from './pod-network-names.js';
 import { PodNetworkError, step } from './pod-network-error.js';
 
 /** What a pod is wired to: the bridge its veth joins, its default gateway, and its on-link prefix. */
-export type PodWiring = Pick<HostNetwork, 'bridgeName' | 'gateway' | 'clusterCidr'> & { readonly mtu?: number | undefined };
+export type PodWiring = Pick<HostNetwork, 'bridgeName' | 'gateway' | 'clusterCidr'> & {
+  readonly mtu?: number | undefined;
+  /** A directory of the agent's own where a fresh pod's in-namespace `ip` script is written for a moment. */
+  readonly scriptDir: string;
+};
 
 export async function netnsExists(name: string): Promise<boolean> {
   try {
@@ -55,15 +59,14 @@ export async function plumbPod(wiring: PodWiring, allocation: IpAllocation, mode
  * A fresh pod in one `ip` process (a fork of the agent blocks its one thread
  * until the child has exec'd, which on a busy host is the slow part): `ip
  * netns add` (the atomic claim of the name), the host end of the veth, then
- * the pod side through `netns exec` lines, which ip forks itself.
+ * the pod side through one `netns exec NS ip -batch FILE` line, which ip forks itself.
  * False if the name was taken (by another pod here or another agent), with
  * nothing made; on any other failure the namespace may exist (tearDownPod).
  */
 export async function createNetnsAndPlumb(wiring: PodWiring, allocation: IpAllocation, progress: { claimed: boolean }): Promise<boolean> {
   const ns = allocation.netnsName;
   const claim: IpBatchLine = { args: ['netns', 'add', ns], what: `creating network namespace ${ns}` };
-  const inPod = podSideLines(wiring, allocation).map((line) => ({ ...line, args: ['netns', 'exec', ns, 'ip', ...line.args] }));
-  return plumbHostSide(wiring, allocation, [claim], progress, inPod);
+  return plumbHostSide(wiring, allocation, [claim], progress, { netns: ns, lines: podSideLines(wiring, allocation), scriptDir: wiring.scriptDir });
 }
 
 /** The veth pair and its host end on the bridge, after `before`; false if the first line of `before` found its object existing. */
@@ -72,7 +75,7 @@ async function plumbHostSide(
   allocation: IpAllocation,
   before: readonly IpBatchLine[],
   progress: { claimed: boolean } = { claimed: false },
-  after: readonly IpBatchLine[] = [],
+  inNetns?: IpBatchInNetns,
 ): Promise<boolean> {
   const { netnsName: ns, ip } = allocation;
   const veth = hostVethName(ns);
@@ -87,10 +90,9 @@ async function plumbHostSide(
     // Hairpin: a pod that reaches its own Service is DNATed back to itself by the service proxy,
     // and that frame must leave by the bridge port it came in on (kubelet's hairpin-veth mode).
     { args: ['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'hairpin', 'on'], what: `turning on hairpin mode on ${veth}` },
-    ...after,
   ];
   try {
-    await runIpBatch(lines);
+    await runIpBatch(lines, inNetns ? { inNetns } : {});
     progress.claimed = true;
     return true;
   } catch (error) {
@@ -101,7 +103,7 @@ async function plumbHostSide(
     if (error.line === before.length && isAlreadyExists(error)) {
       // A same-named host veth survived a crashed attempt (fresh namespaces are empty): remove it, then go on from there.
       await ignoreNotFound(runIp(['link', 'delete', 'dev', veth]));
-      await step('after removing a stale veth', () => runIpBatch(lines.slice(before.length)));
+      await step('after removing a stale veth', () => runIpBatch(lines.slice(before.length), inNetns ? { inNetns } : {}));
       return true;
     }
     throw new PodNetworkError(error.message, { cause: error });
