@@ -227,3 +227,38 @@ describe('Expectations', () => {
     expect(expectations.satisfied('k', 'u')).toBe(true);
   });
 });
+
+describe('selects', () => {
+  const replicaSet = (selector: ReplicaSet['spec']['selector']): ReplicaSet => ({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: { replicas: 1, selector, template: { metadata: { labels: { app: 'web' } }, spec: { restartPolicy: 'Always', terminationGracePeriodSeconds: 30, containers: [{ name: 'c', image: 'i' }] } } },
+  });
+
+  it('matches labels by the selector, the same on every call for a cached (frozen) ReplicaSet', () => {
+    const cached = deepFreeze(replicaSet({ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }] }));
+    for (let i = 0; i < 3; i++) {
+      expect(selects(cached, { app: 'web' })).toBe(true);
+      expect(selects(cached, { app: 'web', tier: 'db' })).toBe(false);
+      expect(selects(cached, { app: 'api' })).toBe(false);
+      expect(selects(cached, undefined)).toBe(false);
+    }
+  });
+
+  it('reads a new selector after an update (a new cached object), and an unfrozen one afresh each time', () => {
+    const before = deepFreeze(replicaSet({ matchLabels: { app: 'web' } }));
+    expect(selects(before, { app: 'web' })).toBe(true);
+    const after = deepFreeze(replicaSet({ matchLabels: { app: 'api' } }));
+    expect(selects(after, { app: 'web' })).toBe(false);
+    expect(selects(after, { app: 'api' })).toBe(true);
+    const mutable = replicaSet({ matchLabels: { app: 'web' } });
+    expect(selects(mutable, { app: 'web' })).toBe(true);
+    mutable.spec.selector.matchLabels = { app: 'api' };
+    expect(selects(mutable, { app: 'web' })).toBe(false);
+  });
+
+  it('selects nothing with an empty selector', () => {
+    expect(selects(deepFreeze(replicaSet({})), { app: 'web' })).toBe(false);
+  });
+});

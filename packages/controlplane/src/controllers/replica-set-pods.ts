@@ -13,6 +13,7 @@ import {
   type ReplicaSet,
   type ReplicaSetStatus,
   type ResourceObject,
+  type Selector,
 } from '@skiff/api';
 import { thaw, type Immutable, type Informer } from '../cache/informer.js';
 import { SAFE_ALPHABET } from './pod-template-hash.js';
@@ -150,9 +151,21 @@ function createdAt(pod: Immutable<Pod>): number {
   return Number.isNaN(parsed) ? Number.MAX_SAFE_INTEGER : parsed;
 }
 
+/**
+ * Parsed selectors by the (deep-frozen, so unchanging) selector object of a
+ * cached ReplicaSet: a sync asks for every pod of the namespace, and copying
+ * and parsing the selector each time cost more than the match.
+ */
+const parsedSelectors = new WeakMap<object, Selector>();
+
 /** Does the ReplicaSet's selector select these labels? (An empty selector selects nothing here.) */
 export function selects(replicaSet: Immutable<ReplicaSet>, labels: Readonly<Record<string, string>> | undefined): boolean {
-  const selector = selectorFromLabelSelector(thaw<LabelSelector>(replicaSet.spec.selector));
+  const source = replicaSet.spec.selector;
+  let selector = Object.isFrozen(source) ? parsedSelectors.get(source) : undefined;
+  if (selector === undefined) {
+    selector = selectorFromLabelSelector(thaw<LabelSelector>(source));
+    if (Object.isFrozen(source)) parsedSelectors.set(source, selector);
+  }
   return !selector.isEmpty() && selector.matches(labels ?? {});
 }
 
