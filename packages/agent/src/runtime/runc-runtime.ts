@@ -85,6 +85,8 @@ export class RuncRuntime implements Runtime {
   private readonly startTimeoutMs: number;
   /** Starts that may be creating cgroups right now (see afterRemove). */
   private startsInFlight = 0;
+  /** runcBinary found on PATH (absoluteRunc). */
+  private resolvedRunc: string | undefined;
 
   constructor(options: RuncRuntimeOptions) {
     // It becomes a cgroup directory name: same rules as container ids.
@@ -359,12 +361,13 @@ export class RuncRuntime implements Runtime {
     }
   }
 
-  /** conmon runs runc by path: resolve a bare name once, from PATH. */
+  /** conmon runs runc by path: a bare name resolved from PATH, once found (a stat of each PATH entry per start before). */
   private async absoluteRunc(): Promise<string> {
     if (this.runcBinary.includes('/')) return this.runcBinary;
+    if (this.resolvedRunc !== undefined) return this.resolvedRunc;
     for (const dir of (process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
       const candidate = path.join(dir || '.', this.runcBinary);
-      if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+      if (await stat(candidate).then((s) => s.isFile(), () => false)) return (this.resolvedRunc = candidate);
     }
     throw new Error(`${this.runcBinary} not found in PATH`);
   }

@@ -21,11 +21,14 @@ export async function waitCreated(id: string, dir: string, timeoutMs: number): P
   try {
     const deadline = Date.now() + timeoutMs;
     let nextFailureCheck = Date.now() + FAILURE_CHECK_MS;
+    // conmon's pid, read until its file is there (conmon writes it once, and it stays the same).
+    let conmon: { pid: number } | undefined;
     for (;;) {
       const created = await readPidFile(path.join(dir, FILE.pidFile));
       if (created !== undefined) return created;
       if (Date.now() >= nextFailureCheck) {
-        await throwIfFailed(id, dir);
+        conmon ??= await readPidFile(path.join(dir, FILE.conmonPid));
+        await throwIfFailed(id, dir, conmon);
         nextFailureCheck = Date.now() + FAILURE_CHECK_MS;
       }
       const remaining = deadline - Date.now();
@@ -33,7 +36,7 @@ export async function waitCreated(id: string, dir: string, timeoutMs: number): P
       await changes.next(Math.min(remaining, Math.max(1, nextFailureCheck - Date.now())));
     }
     // The deadline passed: one last look, so a failure says why rather than "not created".
-    await throwIfFailed(id, dir);
+    await throwIfFailed(id, dir, conmon ?? (await readPidFile(path.join(dir, FILE.conmonPid))));
     throw new ContainerStartError(id, `not created after ${timeoutMs} ms`);
   } finally {
     changes.close();
@@ -41,8 +44,7 @@ export async function waitCreated(id: string, dir: string, timeoutMs: number): P
 }
 
 /** conmon recorded an exit, or died: runc create failed, and runc's log (or conmon's) says why. */
-async function throwIfFailed(id: string, dir: string): Promise<void> {
-  const conmon = await readPidFile(path.join(dir, FILE.conmonPid));
+async function throwIfFailed(id: string, dir: string, conmon: { pid: number } | undefined): Promise<void> {
   const exit = await readConmonExit(dir, id);
   if (exit !== undefined || (conmon !== undefined && !(await isProcessAlive(conmon.pid)))) {
     // The pid file may have landed just before conmon ended (a container that exits at once).
