@@ -33,6 +33,8 @@ interface StoredAllocation {
   readonly allocatedAt: string;
 }
 
+/** The subdirectory for records being written (see publish). */
+const PARTIAL_DIR = '.partial';
 const IP_FILE_NAME = /^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$/;
 
 export class IpamExhaustedError extends Error {
@@ -118,6 +120,7 @@ export class FileIpam {
       const text = formatIpv4(ip);
       if (await this.publish(text, { podUid, netnsName }, 'exclusive')) {
         await this.remember(text, { ip: text, podUid, netnsName });
+        await this.syncDir();
         return { ip: text, podUid, netnsName };
       }
       // Lost a race for this address to a concurrent allocate(): try the next one.
@@ -139,6 +142,7 @@ export class FileIpam {
     }
     await this.publish(allocation.ip, allocation, 'replace');
     await this.remember(allocation.ip, { ip: allocation.ip, podUid: allocation.podUid, netnsName: allocation.netnsName });
+    await this.syncDir();
   }
 
   /** Frees the address if (and only if) this pod holds it; true when a file was removed. */
@@ -210,8 +214,15 @@ export class FileIpam {
       allocatedAt: new Date().toISOString(),
     };
     const target = join(this.dir, ip);
-    const temporary = join(this.dir, `.tmp-${ip}-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const handle = await open(temporary, 'wx', 0o644);
+    // Temporaries live in a subdirectory: made and removed in the directory itself, each moved its
+    // mtime while other attaches were between their steps, and list() read every file again.
+    const partial = join(this.dir, PARTIAL_DIR);
+    const temporary = join(partial, `${ip}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const handle = await open(temporary, 'wx', 0o644).catch(async (error: unknown) => {
+      if (!isErrno(error, 'ENOENT')) throw error;
+      await mkdir(partial, { recursive: true });
+      return await open(temporary, 'wx', 0o644);
+    });
     try {
       await handle.writeFile(`${JSON.stringify(stored)}\n`, 'utf8');
       // The file must be on disk before its name is: after a crash an allocation is either complete or absent.
@@ -231,7 +242,7 @@ export class FileIpam {
     } finally {
       if (mode === 'exclusive') await unlink(temporary).catch(() => undefined);
     }
-    await this.syncDir();
+    // The caller updates the cached list, then makes the name durable (syncDir).
     return true;
   }
 
