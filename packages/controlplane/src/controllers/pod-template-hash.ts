@@ -55,7 +55,24 @@ export function computeTemplateHash(template: Immutable<PodTemplateSpec>, collis
   return safeEncode(String(hash));
 }
 
+/**
+ * Templates without their hash label, by the (deep-frozen, so unchanging)
+ * template of a cached object: a Deployment's sync compares its template with
+ * every ReplicaSet's, and each comparison copied both templates twice.
+ */
+const withoutHash = new WeakMap<object, PodTemplateSpec>();
+
+function templateWithoutHashOf(template: Immutable<PodTemplateSpec>): PodTemplateSpec {
+  const frozen = Object.isFrozen(template);
+  let stripped = frozen ? withoutHash.get(template) : undefined;
+  if (stripped === undefined) {
+    stripped = templateWithoutHash(thaw<PodTemplateSpec>(template));
+    if (frozen) withoutHash.set(template, stripped);
+  }
+  return stripped;
+}
+
 /** Kubernetes' EqualIgnoreHash: the same template, whatever pod-template-hash label either carries. */
 export function equalIgnoringHash(a: Immutable<PodTemplateSpec>, b: Immutable<PodTemplateSpec>): boolean {
-  return isDeepStrictEqual(templateWithoutHash(thaw<PodTemplateSpec>(a)), templateWithoutHash(thaw<PodTemplateSpec>(b)));
+  return isDeepStrictEqual(templateWithoutHashOf(a), templateWithoutHashOf(b));
 }

@@ -75,6 +75,20 @@ describe('computeTemplateHash (Kubernetes ComputeHash: FNV-1a 32, collision coun
     b.metadata!.labels!['tier'] = 'x';
     expect(equalIgnoringHash(deepFreeze(a), deepFreeze(b))).toBe(false);
   });
+
+  it('gives the same answers when the same cached templates are compared again, and against a changed one', () => {
+    const cached = deepFreeze(replicaSet().spec.template);
+    const same = deepFreeze(structuredClone(replicaSet().spec.template));
+    const changed = structuredClone(replicaSet().spec.template);
+    changed.spec.containers[0]!.image = 'other:2';
+    const frozenChanged = deepFreeze(changed);
+    for (let i = 0; i < 3; i++) {
+      expect(equalIgnoringHash(cached, same)).toBe(true);
+      expect(equalIgnoringHash(cached, frozenChanged)).toBe(false);
+      expect(equalIgnoringHash(frozenChanged, frozenChanged)).toBe(true);
+    }
+    expect(cached.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL]).toBeDefined();
+  });
 });
 
 describe('planLegacyPods (pods an older Skiff made the Deployment own)', () => {
