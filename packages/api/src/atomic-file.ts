@@ -23,6 +23,8 @@ export interface AtomicWriteOptions {
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const mode = options.mode ?? 0o644;
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.partial`);
+  // A rename takes the temporary's name away: only a link, or a failure, leaves it to remove.
+  let renamed = false;
   try {
     const handle = await open(temp, 'wx', mode);
     try {
@@ -34,9 +36,12 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
       await handle.close();
     }
     if (options.exclusive) await link(temp, path);
-    else await rename(temp, path);
+    else {
+      await rename(temp, path);
+      renamed = true;
+    }
   } finally {
-    await rm(temp, { force: true });
+    if (!renamed) await rm(temp, { force: true });
   }
   if (options.syncDirectory) {
     const directory = await open(dirname(path), 'r');
