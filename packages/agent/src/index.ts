@@ -1,6 +1,7 @@
 // @skiff/agent: the node agent.
 export { NodeAgent, type AgentConfig, AGENT_VERSION } from './agent.js';
 export type { Runtime, ContainerSpec, ContainerState } from './runtime/runtime.js';
+export { defaultSeccompProfile, type OciSeccomp } from './runtime/seccomp-profile.js';
 export { RegistryImageStore, ImagePullError, pullCredentialsOf, registryGet, type RegistryFetch } from './images/index.js';
 export { ApiEventSink, AGENT_EVENT_COMPONENT, type ApiEventSinkOptions, type EventSinkStats } from './events/api-event-sink.js';
 export { DISCARD_POD_EVENTS, type PodEvent, type PodEventSink } from './events/pod-events.js';
