@@ -205,6 +205,15 @@ spec:
       image: ${image}
       command: ["/bin/sh", "-c", "echo hello from skiff; sleep 1; echo second line; sleep 1; echo done"]
 `);
+    // As with kubectl, logs exist once the container has started (before, the call is refused: not
+    // scheduled yet, or not started on its node); following from then on still prints every line.
+    await waitFor(
+      async () => {
+        const state = (await pods('app=talker'))[0]?.status?.containerStatuses?.[0]?.state;
+        return state?.running !== undefined || state?.terminated !== undefined;
+      },
+      { timeoutMs: 60_000, description: 'talker started' },
+    );
     const followed = await cluster.ctl(['logs', 'talker', '-f'], { timeoutMs: 60_000 });
     expect(followed.code, followed.stderr).toBe(0);
     expect(followed.stdout).toBe('hello from skiff\nsecond line\ndone\n');
