@@ -11,7 +11,7 @@
 // supervises: one 3-member etcd cluster with TLS), the CA and keys copied from
 // the first to the others, the agent given all three; data in .skiff/ha/.
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildBusyboxImage } from './busybox-image.js';
@@ -50,7 +50,13 @@ function keepTogether(dirs: readonly { dir: string; holdsData: boolean }[]): voi
 
 say('starting the image registry on 127.0.0.1:5000 and pushing the busybox example image…');
 const registry = await startRegistry({ port: 5000 });
-await buildBusyboxImage(join(await mkdtemp(join(tmpdir(), 'skiff-image-')), 'layout'), registry.address);
+// The image's OCI layout is only the way into the registry: removed once pushed.
+const imageDir = await mkdtemp(join(tmpdir(), 'skiff-image-'));
+try {
+  await buildBusyboxImage(join(imageDir, 'layout'), registry.address);
+} finally {
+  await rm(imageDir, { recursive: true, force: true });
+}
 
 /** Ctrl-C or SIGTERM (or stop(code)) stops `stopCluster`'s processes and the registry, then exits. */
 function stopOnSignals(what: string, stopCluster: () => Promise<void>): { stop: (code: number) => Promise<void>; stopping: () => boolean } {
