@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { kindInfo, type Node, type Pod } from '@skiff/api';
 import { waitFor } from '@skiff/testkit';
-import { InformerFactory } from '../cache/index.js';
+import { InformerFactory, type Informer } from '../cache/index.js';
 import { EventRecorder } from '../objects/event-recorder.js';
 import { ObjectStore } from '../objects/object-store.js';
 import { MemoryStore } from '../store/index.js';
@@ -68,4 +68,43 @@ describe('Scheduler over synced informers', () => {
     const bound = await waitFor(async () => (await objects.mustGet<Pod>(POD, 'default', 'a-pending')).spec.nodeName, { timeoutMs: 5_000, intervalMs: 5, description: 'a-pending bound' });
     expect(bound).toBe('a');
   });
+
+  it('binds a pending pod whose events never reached it, on its sweep, and says so', async () => {
+    store = new MemoryStore();
+    const objects = new ObjectStore(store);
+    await objects.create(NODE, node('a', '3'));
+    informers = new InformerFactory({ objects });
+    const shared = informers.informerFor<Pod>('Pod');
+    const nodes = informers.informerFor<Node>('Node');
+    informers.start();
+    await informers.waitForSync();
+    // The pod informer as the scheduler sees it, with every event lost: only the sweep can find the pod.
+    const pods: Informer<Pod> = { ...bindAll(shared), addHandlers: () => undefined };
+    const warnings: string[] = [];
+    const log = { debug() {}, info() {}, warn: (_fields: object, message: string) => void warnings.push(message), error() {} };
+    scheduler = new Scheduler({ objects, pods, nodes, events: new EventRecorder(objects), strategy: 'binpack', log, retryIntervalMs: 20 });
+    scheduler.start();
+    await objects.create(POD, pod('unheard', '1'));
+    const bound = await waitFor(async () => (await objects.mustGet<Pod>(POD, 'default', 'unheard')).spec.nodeName, { timeoutMs: 5_000, intervalMs: 5, description: 'unheard bound' });
+    expect(bound).toBe('a');
+    expect(warnings).toContain('scheduler sweep queued pending pods that no event had queued');
+  });
 });
+
+/** The informer's reading methods, bound, so a test can replace one of them. */
+function bindAll(informer: Informer<Pod>): Informer<Pod> {
+  return {
+    addHandlers: (handlers) => informer.addHandlers(handlers),
+    addIndex: (name, compute) => informer.addIndex(name, compute),
+    hasIndex: (name) => informer.hasIndex(name),
+    hasSynced: () => informer.hasSynced(),
+    waitForSync: () => informer.waitForSync(),
+    get revision() {
+      return informer.revision;
+    },
+    get: (key) => informer.get(key),
+    list: () => informer.list(),
+    listBy: (predicate) => informer.listBy(predicate),
+    byIndex: (name, value) => informer.byIndex(name, value),
+  };
+}

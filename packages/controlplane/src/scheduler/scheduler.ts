@@ -17,7 +17,7 @@ const POD = kindInfo('Pod');
 const MAX_BATCH = 128;
 /** Bind transactions in etcd at once; more batches are decided meanwhile. */
 export const BINDS_IN_FLIGHT = 4;
-/** Unschedulable pods are retried on every cluster change, and at least this often. */
+/** Unschedulable pods are retried on every cluster change, and at least this often; the sweep runs as often. */
 const UNSCHEDULABLE_RETRY_MS = 10_000;
 
 export interface SchedulerOptions {
@@ -30,6 +30,8 @@ export interface SchedulerOptions {
   readonly batchSize?: number;
   /** The leader's term (leader election): said in each binding's PodScheduled condition, so a bind can be checked against the term it was made in. */
   readonly term?: number;
+  /** How often unschedulable pods are retried and the pending pods swept (default 10 s; tests shorten it). */
+  readonly retryIntervalMs?: number;
 }
 
 export class Scheduler {
@@ -66,7 +68,10 @@ export class Scheduler {
         this.clusterChanged();
       },
     });
-    this.retryTimer = setInterval(() => this.clusterChanged(), UNSCHEDULABLE_RETRY_MS);
+    this.retryTimer = setInterval(() => {
+      this.sweep();
+      this.clusterChanged();
+    }, this.options.retryIntervalMs ?? UNSCHEDULABLE_RETRY_MS);
     this.retryTimer.unref();
   }
 
@@ -94,6 +99,28 @@ export class Scheduler {
   private nodeChanged(node: Immutable<Node>): void {
     this.cache.setNode(thaw<Node>(node));
     this.clusterChanged();
+  }
+
+  /**
+   * Level-triggered, as a controller's resync: every pod waiting for a node
+   * that no event has queued (neither pending, assumed nor unschedulable) is
+   * queued now, and said — there should be none, so a warning here points at
+   * an event that went missing (a chaos test saw pods left Pending after a
+   * leader change). A scan of the informer's cache, no etcd read.
+   */
+  private sweep(): void {
+    if (this.stopped || !this.options.pods.hasSynced()) return;
+    const found: string[] = [];
+    for (const pod of this.options.pods.list()) {
+      const key = keyOf(pod);
+      if (pod.spec.nodeName || pod.metadata.deletionTimestamp || isTerminalPod(pod)) continue;
+      if (this.pending.has(key) || this.unschedulable.has(key) || this.cache.isAssumed(key)) continue;
+      this.pending.add(key);
+      found.push(key);
+    }
+    if (found.length === 0) return;
+    this.options.log.warn({ pods: found.slice(0, 10), count: found.length, draining: this.running !== undefined }, 'scheduler sweep queued pending pods that no event had queued');
+    this.kick();
   }
 
   /** Something freed or added capacity: every unschedulable pod gets another chance. */
