@@ -99,10 +99,18 @@ describe('Scheduler', () => {
     const event = await waitFor(async () => (await objects.list<Event>(EVENT, 'default')).items.find((e) => e.reason === 'FailedScheduling'), { ...SOON, description: 'a FailedScheduling event' });
     expect(event.message).toBe('0/2 nodes are available: 2 Insufficient cpu.');
     expect(event.involvedObject).toMatchObject({ kind: 'Pod', name: 'big', namespace: 'default' });
+    // The pod says so itself, as in Kubernetes.
+    const waiting = await waitFor(
+      async () => (await objects.mustGet<Pod>(POD, 'default', 'big')).status?.conditions?.find((c) => c.type === 'PodScheduled'),
+      { ...SOON, description: "the pod's PodScheduled condition" },
+    );
+    expect(waiting).toEqual({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/2 nodes are available: 2 Insufficient cpu.', lastTransitionTime: expect.any(String) });
     expect(await boundNodeOf('big')).toBeUndefined();
 
     await objects.create(NODE, node('large', '8'));
     await waitFor(async () => (await boundNodeOf('big')) === 'large', { ...SOON, description: 'the pod bound to the new node' });
+    const bound = await objects.mustGet<Pod>(POD, 'default', 'big');
+    expect(bound.status?.conditions).toEqual([{ type: 'PodScheduled', status: 'True', lastTransitionTime: expect.any(String) }]);
   });
 
   it('gives the capacity of a pod that finished to a waiting one', async () => {

@@ -196,7 +196,10 @@ export class Scheduler {
     const message = describeUnschedulable(nodes.length, result.reasons);
     const previous = this.unschedulable.get(key);
     this.unschedulable.set(key, message);
-    if (previous !== message) await this.reportUnschedulable(thaw<Pod>(cached), message);
+    if (previous !== message && !(await this.reportUnschedulable(thaw<Pod>(cached), message))) {
+      // Said again at the next try: the pod's condition must end up saying why.
+      this.unschedulable.set(key, '');
+    }
     return undefined;
   }
 
@@ -233,14 +236,43 @@ export class Scheduler {
     }
   }
 
-  private async reportUnschedulable(pod: Pod, message: string): Promise<void> {
+  /**
+   * As Kubernetes' scheduler: a FailedScheduling event, and the pod's own
+   * PodScheduled condition False with reason Unschedulable and the same
+   * message (what `get pod -o yaml` and `describe pod` show). False when the
+   * condition could not be written (the pod changed under it, or etcd failed).
+   */
+  private async reportUnschedulable(pod: Pod, message: string): Promise<boolean> {
     this.options.log.info({ pod: keyOf(pod), message }, 'pod is unschedulable');
-    try {
-      await this.options.events.record({ involved: pod, type: 'Warning', reason: 'FailedScheduling', message, component: 'scheduler' });
-    } catch (error) {
-      this.options.log.warn({ err: error }, 'could not record a FailedScheduling event');
-    }
+    const [, written] = await Promise.all([
+      this.options.events.record({ involved: pod, type: 'Warning', reason: 'FailedScheduling', message, component: 'scheduler' }).catch((error: unknown) => {
+        this.options.log.warn({ err: error }, 'could not record a FailedScheduling event');
+      }),
+      this.options.objects
+        .update(POD, { ...pod, status: unschedulableStatus(pod, message, new Date().toISOString()) }, Number(pod.metadata.resourceVersion))
+        .then(
+          () => true,
+          (error: unknown) => {
+            this.options.log.info({ pod: keyOf(pod), err: error }, "could not say in the pod's status why it is unschedulable; said at the next try");
+            return false;
+          },
+        ),
+    ]);
+    return written;
   }
+}
+
+/** PodScheduled False, Unschedulable, with why; its transition time kept while it stays False. */
+function unschedulableStatus(pod: Pod, message: string, now: string): PodStatus {
+  const conditions = pod.status?.conditions ?? [];
+  const before = conditions.find((c) => c.type === 'PodScheduled');
+  const others = conditions.filter((c) => c.type !== 'PodScheduled');
+  const since = before?.status === 'False' && before.lastTransitionTime ? before.lastTransitionTime : now;
+  return {
+    ...(pod.status ?? {}),
+    phase: pod.status?.phase ?? 'Pending',
+    conditions: [...others, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: since }],
+  };
 }
 
 /** Like Kubernetes' binder: the pod says when (and that) it was scheduled. */
