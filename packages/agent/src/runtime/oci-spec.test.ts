@@ -191,7 +191,7 @@ describe('buildOciSpec hardening', () => {
     expect(seccomp).toMatchObject({
       defaultAction: 'SCMP_ACT_ERRNO',
       defaultErrnoRet: 1,
-      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
     });
     const allowed = seccomp?.syscalls.filter((s) => s.action === 'SCMP_ACT_ALLOW' && !s.args).flatMap((s) => s.names) ?? [];
     expect(allowed).toEqual(expect.arrayContaining(['read', 'openat', 'execve', 'futex', 'socket', 'epoll_wait']));
