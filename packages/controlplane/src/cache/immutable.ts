@@ -25,3 +25,20 @@ export function deepFreeze<T>(value: T): Immutable<T> {
 export function thaw<T>(value: Immutable<T>): T {
   return structuredClone(value) as T;
 }
+
+/**
+ * `derive` memoized per frozen (cached) object: an informer's objects never
+ * change, so what is derived from one (a parsed selector, a stripped template)
+ * is computed once and dropped with it. A value that is not frozen (a fresh
+ * object being built) is derived every time: it may still change.
+ */
+export function memoizedByFrozen<T extends object, R>(derive: (value: T) => R): (value: T) => R {
+  const memo = new WeakMap<T, R>();
+  return (value) => {
+    if (!Object.isFrozen(value)) return derive(value);
+    if (memo.has(value)) return memo.get(value) as R;
+    const derived = derive(value);
+    memo.set(value, derived);
+    return derived;
+  };
+}

@@ -9,6 +9,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { templateWithoutHash, type PodTemplateSpec } from '@skiff/api';
 import { thaw, type Immutable } from '../cache/informer.js';
+import { memoizedByFrozen } from '../cache/immutable.js';
 
 // Kubernetes' alphabet for generated names: lowercase alphanumerics without
 // vowels (and the look-alikes 0, 1, 3), so random suffixes never spell words.
@@ -60,17 +61,7 @@ export function computeTemplateHash(template: Immutable<PodTemplateSpec>, collis
  * template of a cached object: a Deployment's sync compares its template with
  * every ReplicaSet's, and each comparison copied both templates twice.
  */
-const withoutHash = new WeakMap<object, PodTemplateSpec>();
-
-function templateWithoutHashOf(template: Immutable<PodTemplateSpec>): PodTemplateSpec {
-  const frozen = Object.isFrozen(template);
-  let stripped = frozen ? withoutHash.get(template) : undefined;
-  if (stripped === undefined) {
-    stripped = templateWithoutHash(thaw<PodTemplateSpec>(template));
-    if (frozen) withoutHash.set(template, stripped);
-  }
-  return stripped;
-}
+const templateWithoutHashOf = memoizedByFrozen((template: Immutable<PodTemplateSpec>): PodTemplateSpec => templateWithoutHash(thaw<PodTemplateSpec>(template)));
 
 /** Kubernetes' EqualIgnoreHash: the same template, whatever pod-template-hash label either carries. */
 export function equalIgnoringHash(a: Immutable<PodTemplateSpec>, b: Immutable<PodTemplateSpec>): boolean {

@@ -16,6 +16,7 @@ import {
   type Selector,
 } from '@skiff/api';
 import { thaw, type Immutable, type Informer } from '../cache/informer.js';
+import { memoizedByFrozen } from '../cache/immutable.js';
 import { SAFE_ALPHABET } from './pod-template-hash.js';
 
 const NAME_SUFFIX_LENGTH = 5;
@@ -156,16 +157,12 @@ function createdAt(pod: Immutable<Pod>): number {
  * cached ReplicaSet: a sync asks for every pod of the namespace, and copying
  * and parsing the selector each time cost more than the match.
  */
-const parsedSelectors = new WeakMap<object, Selector>();
+/** A ReplicaSet's selector, parsed once per cached ReplicaSet (not for every pod on every sync). */
+const parsedSelector = memoizedByFrozen((source: Immutable<LabelSelector>): Selector => selectorFromLabelSelector(thaw<LabelSelector>(source)));
 
 /** Does the ReplicaSet's selector select these labels? (An empty selector selects nothing here.) */
 export function selects(replicaSet: Immutable<ReplicaSet>, labels: Readonly<Record<string, string>> | undefined): boolean {
-  const source = replicaSet.spec.selector;
-  let selector = Object.isFrozen(source) ? parsedSelectors.get(source) : undefined;
-  if (selector === undefined) {
-    selector = selectorFromLabelSelector(thaw<LabelSelector>(source));
-    if (Object.isFrozen(source)) parsedSelectors.set(source, selector);
-  }
+  const selector = parsedSelector(replicaSet.spec.selector);
   return !selector.isEmpty() && selector.matches(labels ?? {});
 }
 
