@@ -11,7 +11,8 @@
 //     shim.json      ShimRecord: shim pid, then process pid + start time (shim)
 //     exit.json      ExitRecord: exit code, finish time (shim, once)
 //     shim.log       the shim's own output (its crashes, never the container's)
-//   runc only: bundle/config.json, rootfs/ (overlay mount), upper/, work/,
+//   runc only: bundle/config.json, rootfs/ (root.path: empty on the host, runc
+//              mounts the overlay on it in the container's namespace), upper/, work/,
 //              runc.log (runc's own log), monitor.json (MonitorRecord), and
 //              conmon's files (see conmon.ts)
 //

@@ -88,8 +88,10 @@ export interface OciSpec {
 }
 
 export interface OciSpecOptions {
-  /** Absolute path of the mounted root filesystem (the overlay mount). */
+  /** Absolute path of the root filesystem (root.path): the image's tree, or the directory rootfsMount is mounted on. */
   readonly rootfsPath: string;
+  /** Mounted first, on root.path itself (destination "/"): the overlay of the image's layers (overlay-rootfs.ts). */
+  readonly rootfsMount?: OciMount;
   /** Absolute cgroup path, e.g. /skiff/<instance>/<id> (see cgroupsPathFor). */
   readonly cgroupsPath: string;
   /** What "every capability" means (privileged, add ALL); default: this process's bounding set. */
@@ -171,7 +173,7 @@ export function buildOciSpec(spec: ContainerSpec, options: OciSpecOptions): OciS
     // Writable unless asked otherwise: writes land in the overlay's upper directory, which is per container.
     root: { path: options.rootfsPath, readonly: security.readOnlyRootFilesystem === true },
     hostname: (spec.hostname ?? spec.id).slice(0, MAX_HOSTNAME_LENGTH),
-    mounts: [...defaultMounts(privileged), ...(spec.mounts ?? []).map(bindMount)],
+    mounts: [...(options.rootfsMount ? [options.rootfsMount] : []), ...defaultMounts(privileged), ...(spec.mounts ?? []).map(bindMount)],
     linux,
   };
 }

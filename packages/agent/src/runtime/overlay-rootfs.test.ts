@@ -1,4 +1,6 @@
-// Real overlay mounts: needs root and mount/umount (skipped otherwise, failing under CI).
+// The overlay's mount for runc's bundle; unmounting what older agents mounted on
+// the host needs root and mount/umount (skipped otherwise, failing under CI).
+// What a container sees through the overlay: runc-runtime.test.ts.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,7 +8,8 @@ import { join } from 'node:path';
 import { skipUnlessRoot } from '@skiff/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readMountInfo } from './mountinfo.js';
-import { isMounted, mountOverlay, overlayMountOptions, unmountOverlay, type OverlayRootfs } from './overlay-rootfs.js';
+import { runCommand } from './run-command.js';
+import { isMounted, overlayMountOptions, prepareOverlayRoot, unmountOverlay, type OverlayRootfs } from './overlay-rootfs.js';
 
 describe('overlayMountOptions', () => {
   const rootfs: OverlayRootfs = {
@@ -34,54 +37,73 @@ describe('overlayMountOptions', () => {
   });
 });
 
-describe.skipIf(skipUnlessRoot({ commands: ['mount', 'umount'] }))('mountOverlay (real mounts)', () => {
+describe('prepareOverlayRoot', () => {
   let dir: string;
-  let rootfs: OverlayRootfs;
-
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'skiff-overlay-'));
-    await mkdir(join(dir, 'bottom'));
-    await mkdir(join(dir, 'top'));
-    await writeFile(join(dir, 'bottom', 'shared.txt'), 'bottom\n');
-    await writeFile(join(dir, 'bottom', 'only-bottom.txt'), 'b\n');
-    await writeFile(join(dir, 'top', 'shared.txt'), 'top\n');
-    rootfs = {
-      layers: [join(dir, 'bottom'), join(dir, 'top')],
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("creates the container's directories and returns the bundle's first mount, on root.path itself", async () => {
+    const rootfs: OverlayRootfs = {
+      layers: ['/l/bottom', '/l/top'],
       upperDir: join(dir, 'upper'),
       workDir: join(dir, 'work'),
       target: join(dir, 'rootfs'),
       emptyLowerDir: join(dir, 'empty'),
     };
+    expect(await prepareOverlayRoot(rootfs)).toEqual({
+      destination: '/',
+      type: 'overlay',
+      source: 'overlay',
+      options: ['lowerdir=/l/top:/l/bottom', `upperdir=${rootfs.upperDir}`, `workdir=${rootfs.workDir}`],
+    });
+    expect([existsSync(rootfs.upperDir), existsSync(rootfs.workDir), existsSync(rootfs.target), existsSync(rootfs.emptyLowerDir)]).toEqual([true, true, true, false]);
+  });
+
+  it('creates the empty lower directory for an image without layers', async () => {
+    const rootfs = { layers: [], upperDir: join(dir, 'u'), workDir: join(dir, 'w'), target: join(dir, 'r'), emptyLowerDir: join(dir, 'e') };
+    expect((await prepareOverlayRoot(rootfs)).options?.[0]).toBe(`lowerdir=${rootfs.emptyLowerDir}`);
+    expect(existsSync(rootfs.emptyLowerDir)).toBe(true);
+  });
+
+  it('refuses bad paths before creating anything', async () => {
+    const rootfs = { layers: ['/a,b'], upperDir: join(dir, 'u'), workDir: join(dir, 'w'), target: join(dir, 'r'), emptyLowerDir: join(dir, 'e') };
+    await expect(prepareOverlayRoot(rootfs)).rejects.toThrow(/','/);
+    expect(existsSync(rootfs.upperDir)).toBe(false);
+  });
+});
+
+describe.skipIf(skipUnlessRoot({ commands: ['mount', 'umount'] }))('unmountOverlay (a host mount left by an older agent)', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skiff-overlay-'));
+    for (const sub of ['lower', 'upper', 'work', 'rootfs']) await mkdir(join(dir, sub));
+    await writeFile(join(dir, 'lower', 'file'), 'x\n');
   });
 
   afterEach(async () => {
-    await unmountOverlay(rootfs.target).catch(() => undefined);
+    await unmountOverlay(join(dir, 'rootfs')).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('stacks layers (upper wins), sends writes to the upper dir, and leaves layers untouched', async () => {
-    await mountOverlay(rootfs);
-    expect(await isMounted(rootfs.target)).toBe(true);
-    expect(await readFile(join(rootfs.target, 'shared.txt'), 'utf8')).toBe('top\n');
-    expect(await readFile(join(rootfs.target, 'only-bottom.txt'), 'utf8')).toBe('b\n');
-    await writeFile(join(rootfs.target, 'new.txt'), 'written\n');
-    expect(await readFile(join(rootfs.upperDir, 'new.txt'), 'utf8')).toBe('written\n');
-    expect(existsSync(join(dir, 'top', 'new.txt'))).toBe(false);
-  });
+  const mountOnHost = async (): Promise<void> => {
+    const options = `lowerdir=${join(dir, 'lower')},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`;
+    const result = await runCommand('mount', ['-t', 'overlay', 'overlay', '-o', options, join(dir, 'rootfs')]);
+    expect(result.code, result.stderr).toBe(0);
+  };
 
-  it('is idempotent: a second mount (an agent restart) does not stack another overlay', async () => {
-    await mountOverlay(rootfs);
-    await mountOverlay(rootfs);
-    const mounts = (await readMountInfo()).filter((m) => m.mountPoint === rootfs.target);
-    expect(mounts).toHaveLength(1);
-    await unmountOverlay(rootfs.target);
-    expect(await isMounted(rootfs.target)).toBe(false);
-    await unmountOverlay(rootfs.target);
-  });
-
-  it('mounts an image without layers on an empty lower directory', async () => {
-    await mountOverlay({ ...rootfs, layers: [] });
-    await writeFile(join(rootfs.target, 'x'), 'x');
-    expect(existsSync(join(rootfs.upperDir, 'x'))).toBe(true);
+  it('unmounts every overlay stacked at the root directory, and is a no-op when nothing is mounted', async () => {
+    const target = join(dir, 'rootfs');
+    await mountOnHost();
+    await mountOnHost();
+    expect((await readMountInfo()).filter((m) => m.mountPoint === target)).toHaveLength(2);
+    expect(await readFile(join(target, 'file'), 'utf8')).toBe('x\n');
+    await unmountOverlay(target);
+    expect(await isMounted(target)).toBe(false);
+    await unmountOverlay(target);
   });
 });

@@ -1,13 +1,19 @@
 // A container's root filesystem: the image layers stacked read-only with
 // overlayfs, plus a per-container upper directory that receives its writes, so
 // unpacked layers are shared by every container of an image and never change.
-// Mount and unmount are idempotent and consult /proc/self/mountinfo rather
-// than memory, because after an agent restart the mounts are still there and
-// mounting a second overlay on top would hide the running container's view.
+//
+// runc mounts the overlay itself, as the bundle's first mount, at "/" of the
+// container's (empty) root directory, inside the container's own mount
+// namespace: the host's mount table never holds it, nothing is left mounted
+// when a container or the agent dies, and the agent forks no mount(8) per
+// container start nor umount(8) per removal (each fork of the agent blocks its
+// event loop for a few milliseconds). Agents before this mounted the overlay on
+// the host at the root directory; unmountOverlay removes such a mount.
 
 import { mkdir } from 'node:fs/promises';
 import { posix as path } from 'node:path';
 import { readMountInfo } from './mountinfo.js';
+import type { OciMount } from './oci-spec.js';
 import { describeFailure, runCommand } from './run-command.js';
 
 export interface OverlayRootfs {
@@ -17,7 +23,7 @@ export interface OverlayRootfs {
   readonly upperDir: string;
   /** overlayfs scratch space; must be on the same filesystem as upperDir. */
   readonly workDir: string;
-  /** Where the merged tree is mounted (the bundle's root.path). */
+  /** The bundle's root.path: an empty directory the merged tree is mounted on, in the container's mount namespace. */
   readonly target: string;
   /**
    * Used as the only lower layer when `layers` is empty (overlayfs needs at
@@ -29,12 +35,12 @@ export interface OverlayRootfs {
 /** mount(2) copies at most one page of option data. */
 const MAX_MOUNT_DATA = 4095;
 
-/** The `-o` option string; exposed for tests. overlayfs wants the TOP layer first. */
+/** The mount's option data (`lowerdir=…,upperdir=…,workdir=…`); exposed for tests. overlayfs wants the TOP layer first. */
 export function overlayMountOptions(rootfs: OverlayRootfs): string {
   const lower = rootfs.layers.length > 0 ? [...rootfs.layers].reverse() : [rootfs.emptyLowerDir];
   for (const dir of [...lower, rootfs.upperDir, rootfs.workDir]) {
     // ':' separates layers and ',' separates options; overlayfs has escapes for
-    // them, mount(8) does not pass them through reliably, so refuse clearly.
+    // them, runc does not pass them through reliably, so refuse clearly.
     if (!path.isAbsolute(dir) || /[:,\n]/.test(dir)) {
       throw new Error(`overlay path ${JSON.stringify(dir)} must be absolute and contain no ':', ',' or newline`);
     }
@@ -55,25 +61,30 @@ export async function isMounted(target: string): Promise<boolean> {
   return (await readMountInfo()).some((m) => m.mountPoint === resolved);
 }
 
-/** Mounts the overlay at `target` unless something already is (e.g. before an agent restart). */
-export async function mountOverlay(rootfs: OverlayRootfs): Promise<void> {
-  const options = overlayMountOptions(rootfs);
-  if (await isMounted(rootfs.target)) return;
+/**
+ * Creates the overlay's directories and returns the mount for the bundle: the
+ * first of its mounts, so runc mounts it on root.path (`target`) before /proc,
+ * /dev and the rest, which then land inside it, and pivots into it. runc
+ * splits the options into flags and data as mount(8) does.
+ */
+export async function prepareOverlayRoot(rootfs: OverlayRootfs): Promise<OciMount> {
+  const data = overlayMountOptions(rootfs);
   await Promise.all([
     mkdir(rootfs.upperDir, { recursive: true }),
     mkdir(rootfs.workDir, { recursive: true }),
     mkdir(rootfs.target, { recursive: true }),
     rootfs.layers.length === 0 ? mkdir(rootfs.emptyLowerDir, { recursive: true }) : Promise.resolve(undefined),
   ]);
-  const result = await runCommand('mount', ['-t', 'overlay', 'overlay', '-o', options, rootfs.target]);
-  if (result.code !== 0) throw new Error(`mounting the rootfs at ${rootfs.target}: ${describeFailure('mount', result)}`);
+  return { destination: '/', type: 'overlay', source: 'overlay', options: data.split(',') };
 }
 
 /**
- * Unmounts `target` (every stacked mount there) if mounted. A plain unmount
- * fails while something still uses the tree; the container has exited by the
- * time this runs, so that is a straggler (a shell cd'ed into it), and a lazy
- * unmount detaches it anyway so the directories can be removed.
+ * Unmounts `target` (every stacked mount there) if mounted on the host: what
+ * an agent before runc mounted the overlays left at a container's root
+ * directory. A plain unmount fails while something still uses the tree; the
+ * container has exited by the time this runs, so that is a straggler (a shell
+ * cd'ed into it), and a lazy unmount detaches it anyway so the directories can
+ * be removed.
  */
 export async function unmountOverlay(target: string): Promise<void> {
   for (let attempt = 0; attempt < 8 && (await isMounted(target)); attempt += 1) {

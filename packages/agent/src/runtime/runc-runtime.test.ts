@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -286,12 +286,47 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc', 'conmon', 'ip'], files: ['/b
     expect((await runtime.state(s.id))?.status).toBe('exited');
   });
 
+  it('stacks the image layers under a per-container upper directory, mounted in the container only', async () => {
+    const top = join(base, `top-${randomBytes(2).toString('hex')}`);
+    await mkdir(join(top, 'etc'), { recursive: true });
+    await writeFile(join(top, 'etc', 'motd'), 'from the top layer\n');
+    const s = spec(['sh', '-c', 'cat /etc/motd; echo written > /new.txt; grep " / " /proc/self/mounts; sleep 300'], { layers: [layer, top] });
+    const started = await runtime.start(s);
+    const dir = join(stateDir, 'containers', s.id);
+    const log = await waitFor(async () => ((await output(started.logPath)).includes('overlay') ? await output(started.logPath) : undefined), {
+      timeoutMs: 15_000,
+      description: 'the container to print its root mount',
+    });
+    const [motd, root] = log.split('\n');
+    expect(motd).toBe('from the top layer');
+    expect(root).toMatch(new RegExp(`^overlay / overlay .*lowerdir=${top}:${layer},upperdir=${join(dir, FILE.upper)},workdir=${join(dir, FILE.work)}`));
+    // Writes land in the container's upper directory; the layers stay as they were.
+    expect(await readFile(join(dir, FILE.upper, 'new.txt'), 'utf8')).toBe('written\n');
+    expect(existsSync(join(top, 'new.txt')) || existsSync(join(layer, 'new.txt'))).toBe(false);
+    // The host's mount table never holds it: runc mounted it in the container's namespace.
+    expect(await isMounted(join(dir, FILE.rootfs))).toBe(false);
+    expect(await readdir(join(dir, FILE.rootfs))).toEqual([]);
+  });
+
+  it('makes the overlay read-only with readOnlyRootFilesystem, the mounts on top of it still writable', async () => {
+    const s = spec(['sh', '-c', 'echo no > /new.txt; echo "root $?"; echo yes > /tmp/ok && echo "tmp $?"'], {
+      security: { readOnlyRootFilesystem: true },
+      mounts: [{ source: await mkdtemp(join(base, 'scratch-')), destination: '/tmp', readOnly: false }],
+    });
+    await runtime.start(s);
+    const done = await exited(s.id);
+    const log = await output(done.logPath);
+    expect(log).toMatch(/Read-only file system/);
+    expect(log).toMatch(/^root 1$/m);
+    expect(log).toMatch(/^tmp 0$/m);
+    expect(existsSync(join(stateDir, 'containers', s.id, FILE.upper, 'new.txt'))).toBe(false);
+  });
+
   it('remove() leaves no mount, bundle, runc state or cgroup directory behind', async () => {
     const s = spec(['sleep', '300'], { limits: { memoryBytes: 64 * 1024 * 1024, cpuMillis: 200 } });
     await runtime.start(s);
     const dir = join(stateDir, 'containers', s.id);
     const rootfs = join(dir, FILE.rootfs);
-    expect(await isMounted(rootfs)).toBe(true);
     expect((await instanceCgroupDirs(instance)).length).toBeGreaterThan(0);
 
     await runtime.remove(s.id); // running: stopped first

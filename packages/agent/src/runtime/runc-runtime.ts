@@ -26,7 +26,7 @@ import { assertValidContainerId, isValidContainerId } from './container-id.js';
 import { ContainerStore, type ContainerFiles } from './container-store.js';
 import { readMountInfo } from './mountinfo.js';
 import { buildOciSpec } from './oci-spec.js';
-import { mountOverlay, unmountOverlay } from './overlay-rootfs.js';
+import { prepareOverlayRoot, unmountOverlay } from './overlay-rootfs.js';
 import { pollUntil } from './poll.js';
 import { isProcessAlive, readProcessStat } from './process-probe.js';
 import { describeFailure, runCommand } from './run-command.js';
@@ -265,7 +265,7 @@ export class RuncRuntime implements Runtime {
 
   private async prepareBundle(spec: ContainerSpec, dir: string): Promise<string> {
     const rootfs = path.join(dir, FILE.rootfs);
-    await mountOverlay({
+    const rootfsMount = await prepareOverlayRoot({
       layers: spec.layers,
       upperDir: path.join(dir, FILE.upper),
       workDir: path.join(dir, FILE.work),
@@ -276,7 +276,7 @@ export class RuncRuntime implements Runtime {
     await mkdir(bundleDir, { recursive: true });
     await mkdir(this.runcRoot, { recursive: true, mode: 0o700 });
     const cgroupsPath = this.cgroupsPath(spec.id, spec.cgroupParent);
-    await writeJsonAtomic(path.join(bundleDir, 'config.json'), buildOciSpec(spec, { rootfsPath: rootfs, cgroupsPath }));
+    await writeJsonAtomic(path.join(bundleDir, 'config.json'), buildOciSpec(spec, { rootfsPath: rootfs, rootfsMount, cgroupsPath }));
     return bundleDir;
   }
 
