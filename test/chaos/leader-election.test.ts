@@ -214,7 +214,11 @@ describe('leader election across three control planes', () => {
       const sets = (items as ReplicaSet[])
         .filter((set) => missing.some((line) => line.startsWith(`${set.metadata.labels?.['app'] ?? ''}:`)))
         .map((set) => `${set.metadata.name} spec ${set.spec.replicas ?? 1} status ${JSON.stringify(set.status ?? {})}`);
-      const message = `${error instanceof Error ? error.message : String(error)}; still missing: ${missing.join('; ')}; their ReplicaSets: ${sets.join('; ') || 'none'}`;
+      // What the processes said of those deployments (a bound pod no agent ran, a pod no scheduler placed).
+      const names = missing.map((line) => line.slice(0, line.indexOf(':')));
+      const said = [...cluster!.instances.map((i) => ({ who: `cp-${i.index}`, output: i.process.output() })), ...agents.map((a) => ({ who: a.name, output: a.process.output() }))]
+        .flatMap(({ who, output }) => output.split('\n').filter((l) => names.some((name) => l.includes(`${name}-`))).slice(-20).map((l) => `${who}: ${l}`));
+      const message = `${error instanceof Error ? error.message : String(error)}; still missing: ${missing.join('; ')}; their ReplicaSets: ${sets.join('; ') || 'none'}; the processes said of them:\n${said.join('\n') || 'nothing'}`;
       // Printed as well as thrown: with retry the first attempt's failure is otherwise not in the log.
       console.error(message);
       throw new Error(message, { cause: error });
