@@ -78,10 +78,12 @@ describe('the watch cache and group commit, through the real API on etcd', () =>
         }
       }
       const consistent = await api.list(CONFIGMAPS);
-      await waitFor(() => watcher.revisions.at(-1) === Number(consistent.resourceVersion) || watcher.ended !== undefined, {
-        timeoutMs: 30_000,
-        description: 'the watch to reach the consistent list',
-      });
+      // Every write's event, up to the list's revision: a group commit puts several writes in one
+      // revision and each is its own message, so the first event of the last revision is not the end.
+      await waitFor(
+        () => (watcher.revisions.length >= writers * rounds && watcher.revisions.at(-1) === Number(consistent.resourceVersion)) || watcher.ended !== undefined,
+        { timeoutMs: 30_000, description: `the watch to reach the consistent list (${writers * rounds} events up to revision ${consistent.resourceVersion})` },
+      );
       expect(watcher.ended).toBeUndefined();
       expect(watcher.objects).toEqual(dataOf(consistent.items));
       for (let writer = 0; writer < writers; writer++) expect(watcher.objects.get(`mirror-${writer}`)).toBe(String(rounds - 1));
