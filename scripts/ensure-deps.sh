@@ -19,6 +19,9 @@ command -v nft >/dev/null 2>&1 || apt_packages+=(nftables)
 command -v conntrack >/dev/null 2>&1 || apt_packages+=(conntrack)
 # A DNS peer for tests of the cluster DNS's forwarding (the binary only, no service).
 command -v dnsmasq >/dev/null 2>&1 || apt_packages+=(dnsmasq-base)
+# A C compiler with a static libc: the seccomp hardening test builds a tiny probe (test/fixtures/syscall-abi.c).
+command -v gcc >/dev/null 2>&1 || apt_packages+=(gcc)
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || apt_packages+=(libc6-dev)
 # The real kubectl for compatibility tests (machines here ship 1.32; Debian's is 1.20).
 command -v kubectl >/dev/null 2>&1 || apt_packages+=(kubernetes-client)
 if ((${#apt_packages[@]})); then

@@ -1,12 +1,13 @@
 // The hardened defaults checked from inside real containers: buildOciSpec's
 // config.json run by `runc run` in the foreground (no driver in between), on a
-// busybox rootfs. Needs root, runc and a static busybox (skipped otherwise,
-// failing under CI).
+// busybox rootfs. Needs root, runc, a static busybox and gcc with a static libc
+// (skipped otherwise, failing under CI).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { skipUnlessRoot } from '@skiff/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupDirIn, cgroupHierarchies, removeCgroupDirs, removeEmptyCgroupParentSync } from './cgroup-fs.js';
@@ -18,10 +19,12 @@ import type { BindMount, ContainerSecurity, ContainerSpec } from './runtime.js';
 import { writePodEtcFiles } from './pod-etc-files.js';
 import { makeBusyboxLayer } from './test-rootfs.js';
 
+const SYSCALL_ABI_SOURCE = fileURLToPath(new URL('../../../../test/fixtures/syscall-abi.c', import.meta.url));
+
 /** Applets these checks need beyond the shared test layer's. */
 const EXTRA_APPLETS = ['mount', 'touch', 'unshare', 'stat', 'uname', 'linux32'];
 
-describe.skipIf(skipUnlessRoot({ commands: ['runc'], files: ['/bin/busybox'] }))('hardened defaults inside a container (real runc)', () => {
+describe.skipIf(skipUnlessRoot({ commands: ['runc', 'gcc'], files: ['/bin/busybox'] }))('hardened defaults inside a container (real runc)', () => {
   const parent = `/skiff-hardening-${randomBytes(4).toString('hex')}`;
   let base: string;
   let layer: string;
@@ -102,6 +105,24 @@ describe.skipIf(skipUnlessRoot({ commands: ['runc'], files: ['/bin/busybox'] }))
     const result = await run('cat /proc/kcore | wc -c; echo 1 > /proc/sys/kernel/domainname; echo "exit=$?"');
     expect(result.stdout).toBe('0\nexit=1\n');
     expect(result.stderr).toMatch(/Read-only file system/);
+  });
+
+  it('filters i386 system calls as well (a 32-bit program works), and kills a process that makes an x32 call', async () => {
+    // A static probe (test/fixtures/syscall-abi.c) calling getpid through each x86 ABI.
+    const probe = join(base, 'syscall-abi');
+    const built = await runCommand('gcc', ['-static', '-O1', '-o', probe, SYSCALL_ABI_SOURCE]);
+    expect(built.stderr).toBe('');
+    const probeLayer = join(base, 'abi-layer');
+    await cp(layer, probeLayer, { recursive: true, verbatimSymlinks: true });
+    await cp(probe, join(probeLayer, 'bin', 'syscall-abi'));
+    const call = (abi: string, security?: ContainerSecurity) => run('', security, undefined, ['/bin/syscall-abi', abi], probeLayer);
+    // PID 1 of its own namespace, through either ABI the filter has.
+    expect(await call('native')).toMatchObject({ code: 0, stdout: 'native 1\n' });
+    expect(await call('i386')).toMatchObject({ code: 0, stdout: 'i386 1\n' });
+    // x32 is not among the filter's architectures: libseccomp's bad-architecture action, SIGSYS (128 + 31).
+    expect(await call('x32')).toMatchObject({ code: 159, stdout: '' });
+    // Unconfined, the kernel answers it itself (ENOSYS where it has no x32 ABI, as Debian's by default).
+    expect((await call('x32', { seccomp: 'Unconfined' })).code).toBe(0);
   });
 
   it('answers a filtered system call (unshare) with EPERM, which Unconfined allows', async () => {
