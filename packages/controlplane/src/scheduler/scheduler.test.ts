@@ -113,6 +113,35 @@ describe('Scheduler', () => {
     expect(bound.status?.conditions).toEqual([{ type: 'PodScheduled', status: 'True', lastTransitionTime: expect.any(String) }]);
   });
 
+  it('writes the pod once while it stays unschedulable for the same reason; each retry only counts the event', async () => {
+    await scheduler.stop();
+    scheduler = new Scheduler({
+      objects,
+      pods: informers.informerFor<Pod>('Pod'),
+      nodes: informers.informerFor<Node>('Node'),
+      events: new EventRecorder(objects),
+      strategy: 'binpack',
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+      retryIntervalMs: 20,
+    });
+    scheduler.start();
+    await objects.create(NODE, node('small', '1'));
+    await objects.create(POD, pod('big', '4'));
+    const said = await waitFor(
+      async () => {
+        const current = await objects.mustGet<Pod>(POD, 'default', 'big');
+        return current.status?.conditions?.some((c) => c.reason === 'Unschedulable') ? current : undefined;
+      },
+      { ...SOON, description: 'the Unschedulable condition' },
+    );
+    // Retried every 20 ms: the event is counted again and again, the pod is not rewritten.
+    await waitFor(async () => ((await objects.list<Event>(EVENT, 'default')).items.find((e) => e.reason === 'FailedScheduling')?.count ?? 0) >= 3, {
+      ...SOON,
+      description: 'three FailedScheduling attempts counted',
+    });
+    expect((await objects.mustGet<Pod>(POD, 'default', 'big')).metadata.resourceVersion).toBe(said.metadata.resourceVersion);
+  });
+
   it('gives the capacity of a pod that finished to a waiting one', async () => {
     await objects.create(NODE, node('only', '1'));
     await objects.create(POD, pod('first', '1'));

@@ -239,26 +239,32 @@ export class Scheduler {
   /**
    * As Kubernetes' scheduler: a FailedScheduling event, and the pod's own
    * PodScheduled condition False with reason Unschedulable and the same
-   * message (what `get pod -o yaml` and `describe pod` show). False when the
-   * condition could not be written (the pod changed under it, or etcd failed).
+   * message (what `get pod -o yaml` and `describe pod` show). The pod is
+   * written only when its condition says something else: each retry records
+   * the event again (counted), not a pod write. False when the condition could
+   * not be written (the pod changed under it, or etcd failed).
    */
   private async reportUnschedulable(pod: Pod, message: string): Promise<boolean> {
     this.options.log.info({ pod: keyOf(pod), message }, 'pod is unschedulable');
+    const said = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    const alreadySaid = said?.status === 'False' && said.reason === 'Unschedulable' && said.message === message;
     const [, written] = await Promise.all([
       this.options.events.record({ involved: pod, type: 'Warning', reason: 'FailedScheduling', message, component: 'scheduler' }).catch((error: unknown) => {
         this.options.log.warn({ err: error }, 'could not record a FailedScheduling event');
       }),
-      this.options.objects
-        .update(POD, { ...pod, status: unschedulableStatus(pod, message, new Date().toISOString()) }, Number(pod.metadata.resourceVersion))
-        .then(
-          () => true,
-          (error: unknown) => {
-            this.options.log.info({ pod: keyOf(pod), err: error }, "could not say in the pod's status why it is unschedulable; said at the next try");
-            return false;
-          },
-        ),
+      alreadySaid ? true : this.writeUnschedulable(pod, message),
     ]);
     return written;
+  }
+
+  private async writeUnschedulable(pod: Pod, message: string): Promise<boolean> {
+    try {
+      await this.options.objects.update(POD, { ...pod, status: unschedulableStatus(pod, message, new Date().toISOString()) }, Number(pod.metadata.resourceVersion));
+      return true;
+    } catch (error) {
+      this.options.log.info({ pod: keyOf(pod), err: error }, "could not say in the pod's status why it is unschedulable; said at the next try");
+      return false;
+    }
   }
 }
 
