@@ -51,18 +51,24 @@ async function boundNodeOf(name: string): Promise<string | undefined> {
   return (await objects.mustGet<Pod>(POD, 'default', name)).spec.nodeName;
 }
 
-beforeEach(() => {
-  store = new MemoryStore();
-  objects = new ObjectStore(store);
-  informers = new InformerFactory({ objects });
-  scheduler = new Scheduler({
+/** A scheduler over this test's store and informers (retries every 10 s unless told). */
+function newScheduler(retryIntervalMs?: number): Scheduler {
+  return new Scheduler({
     objects,
     pods: informers.informerFor<Pod>('Pod'),
     nodes: informers.informerFor<Node>('Node'),
     events: new EventRecorder(objects),
     strategy: 'binpack',
     log: { debug() {}, info() {}, warn() {}, error() {} },
+    ...(retryIntervalMs !== undefined ? { retryIntervalMs } : {}),
   });
+}
+
+beforeEach(() => {
+  store = new MemoryStore();
+  objects = new ObjectStore(store);
+  informers = new InformerFactory({ objects });
+  scheduler = newScheduler();
   scheduler.start();
   informers.start();
 });
@@ -115,15 +121,7 @@ describe('Scheduler', () => {
 
   it('writes the pod once while it stays unschedulable for the same reason; each retry only counts the event', async () => {
     await scheduler.stop();
-    scheduler = new Scheduler({
-      objects,
-      pods: informers.informerFor<Pod>('Pod'),
-      nodes: informers.informerFor<Node>('Node'),
-      events: new EventRecorder(objects),
-      strategy: 'binpack',
-      log: { debug() {}, info() {}, warn() {}, error() {} },
-      retryIntervalMs: 20,
-    });
+    scheduler = newScheduler(20);
     scheduler.start();
     await objects.create(NODE, node('small', '1'));
     await objects.create(POD, pod('big', '4'));
