@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createApiClient } from '@skiff/api';
 import { EtcdStore } from '@skiff/controlplane';
 import { startLocalCluster, type LocalCluster } from '@skiff/testkit';
-import { call, cpuSeconds, fixed, mapConcurrent, percentile } from './bench-support.js';
+import { call, cpuSeconds, fixed, mapConcurrent, percentile, toggleCpuProfile } from './bench-support.js';
 
 const CREATES = Number(process.env.BENCH_CREATES ?? 5_000);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 64);
@@ -39,23 +39,15 @@ async function etcdTxns(cluster: LocalCluster): Promise<number> {
     .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
-/**
- * With BENCH_CPU_PROFILE (and the preload, bench/cpu-profile-preload.ts) and without
- * BENCH_CPU_PROFILE_START, the control plane's profile covers exactly the creates:
- * SIGUSR2 starts it, the next one writes it.
- */
-const toggleProfile = (cluster: LocalCluster): void =>
-  void (process.env.BENCH_CPU_PROFILE && !process.env.BENCH_CPU_PROFILE_START && process.kill(cluster.controlPlane.pid, 'SIGUSR2'));
-
 /** Measures `work`'s CPU in this process (the load generator), the control plane and etcd. */
 async function cpuOf(cluster: LocalCluster, withControlPlane: boolean, work: () => Promise<void>): Promise<CpuPerCreate> {
   const client = process.cpuUsage();
   const controlPlane = cpuSeconds(cluster.controlPlane.pid);
   const etcd = cpuSeconds(cluster.etcd.process.pid);
   const txns = await etcdTxns(cluster);
-  if (withControlPlane) toggleProfile(cluster);
+  if (withControlPlane) toggleCpuProfile(cluster.controlPlane.pid); // a profile of exactly the creates
   await work();
-  if (withControlPlane) toggleProfile(cluster);
+  if (withControlPlane) toggleCpuProfile(cluster.controlPlane.pid); // a profile of exactly the creates
   const used = process.cpuUsage(client);
   const etcdUsed = cpuSeconds(cluster.etcd.process.pid) - etcd;
   return {

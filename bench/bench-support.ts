@@ -5,6 +5,15 @@ import { readFileSync } from 'node:fs';
 
 const CLOCK_TICKS = 100; // USER_HZ: /proc/PID/stat counts CPU in 1/100 s on Linux
 
+/**
+ * With BENCH_CPU_PROFILE (and the preload, bench/cpu-profile-preload.ts) and without
+ * BENCH_CPU_PROFILE_START, a benchmark profiles one window of a process it started:
+ * the first SIGUSR2 starts V8's profiler there, the next one writes the profile.
+ */
+export function toggleCpuProfile(pid: number): void {
+  if (process.env.BENCH_CPU_PROFILE && !process.env.BENCH_CPU_PROFILE_START) process.kill(pid, 'SIGUSR2');
+}
+
 /** CPU seconds (user + system, all threads) a process has used, from /proc/PID/stat. */
 export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -17,7 +17,7 @@ import { EtcdLeases } from './etcd-leases.js';
 import { EtcdMaintenance } from './etcd-maintenance.js';
 import { PrefixWatch } from './etcd-watch.js';
 import { requireWatchRevision } from './store-rules.js';
-import type { KeyValue, ListOptions, ListResult, Store, WatchCallbacks, WatchHandle, WriteOp } from './store.js';
+import type { KeyValue, ListOptions, ListResult, Store, WatchCallbacks, WatchHandle, WatchOptions, WriteOp } from './store.js';
 
 export type { EtcdStoreOptions } from './etcd-client.js';
 export { MAX_TXN_OPS } from './store-rules.js';
@@ -72,11 +72,11 @@ export class EtcdStore implements Store {
     return this.kv.commit(ops);
   }
 
-  watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
+  watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks, options?: WatchOptions): WatchHandle {
     requireWatchRevision(afterRevision);
     if (this.connection.isClosed) throw closedError(this.connection.endpointLabel);
     const { client, endpointLabel } = this.connection;
-    const watch = new PrefixWatch(client, endpointLabel, prefix, afterRevision, callbacks, () => this.watches.delete(watch));
+    const watch = new PrefixWatch(client, endpointLabel, prefix, afterRevision, callbacks, () => this.watches.delete(watch), options?.previous ?? true);
     this.watches.add(watch);
     watch.start();
     return watch;

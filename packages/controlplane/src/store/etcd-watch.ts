@@ -46,6 +46,8 @@ export class PrefixWatch implements WatchHandle {
     afterRevision: number,
     private readonly callbacks: WatchCallbacks,
     private readonly onOver: () => void,
+    /** Ask etcd for each event's previous value (WatchOptions.previous). */
+    private readonly previous: boolean,
   ) {
     this.nextRevision = afterRevision + 1;
     this.range = prefixRange(prefix);
@@ -102,7 +104,7 @@ export class PrefixWatch implements WatchHandle {
         key: this.range.start,
         range_end: this.range.end,
         start_revision: this.nextRevision,
-        prev_kv: true,
+        prev_kv: this.previous,
         progress_notify: true,
       },
     });

@@ -2,7 +2,7 @@
 // (WatchCache, GroupCommit), each overriding only what it changes, so a call
 // or an op kind they do not know (commit() forwards its ops as they are)
 // passes through untouched.
-import type { KeyValue, ListOptions, ListResult, ReadOptions, Store, WatchCallbacks, WatchHandle, WriteOp } from './store.js';
+import type { KeyValue, ListOptions, ListResult, ReadOptions, Store, WatchCallbacks, WatchHandle, WatchOptions, WriteOp } from './store.js';
 
 export class ForwardingStore implements Store {
   constructor(protected readonly inner: Store) {}
@@ -31,8 +31,8 @@ export class ForwardingStore implements Store {
     return this.inner.commit(ops);
   }
 
-  watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
-    return this.inner.watch(prefix, afterRevision, callbacks);
+  watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks, options?: WatchOptions): WatchHandle {
+    return this.inner.watch(prefix, afterRevision, callbacks, options);
   }
 
   grantLease(ttlSeconds: number): Promise<string> {

@@ -29,7 +29,7 @@ import {
   requireWatchRevision,
 } from './store-rules.js';
 import { pageOf } from './list-page.js';
-import type { KeyValue, ListOptions, ListResult, Store, WatchCallbacks, WatchHandle, WriteOp } from './store.js';
+import type { KeyValue, ListOptions, ListResult, Store, WatchCallbacks, WatchHandle, WatchOptions, WriteOp } from './store.js';
 
 export type { MemoryStoreClock } from './memory-clock.js';
 
@@ -122,10 +122,10 @@ export class MemoryStore implements Store {
     return mutations.length === 0 ? this.keyspace.currentRevision : this.keyspace.apply(mutations);
   }
 
-  watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
+  watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks, options?: WatchOptions): WatchHandle {
     requireWatchRevision(afterRevision);
     this.open('watch');
-    return this.watches.add(prefix, afterRevision, callbacks);
+    return this.watches.add(prefix, afterRevision, callbacks, options?.previous ?? true);
   }
 
   async grantLease(ttlSeconds: number): Promise<string> {

@@ -8,7 +8,7 @@
 // away (one starting below it, or one still behind when it happens) gets
 // onCompacted and ends; a caught-up watch carries on. And as etcd's watch
 // server reads `prev` at the event's revision − 1, an event whose previous
-// revision is compacted comes without `prev`.
+// revision is compacted comes without `prev`; one asked with `previous: false` gets none.
 import type { MemoryStoreClock } from './memory-clock.js';
 import type { MemoryKeyspace } from './memory-keyspace.js';
 import { onEventThrew } from './store-rules.js';
@@ -24,8 +24,8 @@ export class MemoryWatches {
     private readonly clock: MemoryStoreClock,
   ) {}
 
-  add(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
-    const watch = new MemoryWatch(this.keyspace, prefix, afterRevision, callbacks, () => this.watches.delete(watch));
+  add(prefix: string, afterRevision: number, callbacks: WatchCallbacks, previous: boolean): WatchHandle {
+    const watch = new MemoryWatch(this.keyspace, prefix, afterRevision, callbacks, () => this.watches.delete(watch), previous);
     this.watches.add(watch);
     this.schedule();
     return watch;
@@ -64,6 +64,8 @@ class MemoryWatch implements WatchHandle {
     afterRevision: number,
     private readonly callbacks: WatchCallbacks,
     private readonly onOver: () => void,
+    /** Whether events carry `prev` at all (WatchOptions.previous). */
+    private readonly previous: boolean,
   ) {
     this.nextRevision = afterRevision + 1;
   }
@@ -90,7 +92,7 @@ class MemoryWatch implements WatchHandle {
       const next = this.keyspace.eventsAtOrAfter(this.nextRevision);
       if (!next || next.revision > until) return;
       // etcd's watch server reads prev at revision − 1, which fails once compacted.
-      const withPrev = next.revision - 1 >= compactRevision;
+      const withPrev = this.previous && next.revision - 1 >= compactRevision;
       for (const event of next.events) {
         if (!(event.type === 'put' ? event.kv.key : event.key).startsWith(this.prefix)) continue;
         try {

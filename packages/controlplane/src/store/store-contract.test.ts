@@ -21,10 +21,12 @@ import { EtcdStore, MAX_TXN_OPS } from './etcd-store.js';
 import { GroupCommit } from './group-commit.js';
 import { MemoryStore } from './memory-store.js';
 import { WatchCache } from './watch-cache.js';
-import type { Store, StoreEvent, WatchHandle } from './store.js';
+import type { Store, StoreEvent, WatchHandle, WatchOptions } from './store.js';
 
 interface StoreUnderTest {
   readonly store: Store;
+  /** A cache holding every value (WatchCache): its watches carry `prev` even when asked for none. */
+  readonly holdsValues?: boolean;
   cleanup(): Promise<void>;
 }
 
@@ -39,7 +41,13 @@ interface Recorder {
   readonly handle: WatchHandle;
 }
 
-function record(target: Store, prefix: string, afterRevision: number, onEvent?: (event: StoreEvent) => void): Recorder {
+function record(
+  target: Store,
+  prefix: string,
+  afterRevision: number,
+  onEvent?: (event: StoreEvent) => void,
+  options?: WatchOptions,
+): Recorder {
   const events: StoreEvent[] = [];
   const compacted: number[] = [];
   const errors: Error[] = [];
@@ -50,7 +58,7 @@ function record(target: Store, prefix: string, afterRevision: number, onEvent?: 
     },
     onCompacted: (revision) => compacted.push(revision),
     onError: (error) => errors.push(error),
-  });
+  }, options);
   return { events, compacted, errors, handle };
 }
 
@@ -82,10 +90,12 @@ function describeStoreContract(name: string, makeStore: () => Promise<StoreUnder
   describe(`${name} keeps the Store contract`, () => {
     let subject: StoreUnderTest | undefined;
     let store: Store;
+    let holdsValues = false;
 
     beforeAll(async () => {
       subject = await makeStore();
       store = subject.store;
+      holdsValues = subject.holdsValues ?? false;
     });
 
     afterAll(async () => {
@@ -405,6 +415,32 @@ function describeStoreContract(name: string, makeStore: () => Promise<StoreUnder
         await watch.handle.close();
       });
 
+      it('sends no previous key-values to a watch that asks for none (a cache of every value still does)', async () => {
+        const prefix = uniquePrefix('no-prev');
+        const key = `${prefix}a`;
+        const watch = record(store, prefix, await store.currentRevision(), undefined, { previous: false });
+        const created = await store.create(key, '1');
+        const updated = await store.update(key, '2', created);
+        const deleted = await store.delete(key, updated);
+        await eventsOf(watch, 3, 'create, update, delete');
+        const first = { key, value: '1', modRevision: created, createRevision: created };
+        const second = { key, value: '2', modRevision: updated, createRevision: created };
+        expect(watch.events).toStrictEqual(
+          holdsValues
+            ? [
+                { type: 'put', kv: first },
+                { type: 'put', kv: second, prev: first },
+                { type: 'delete', key, modRevision: deleted, prev: second },
+              ]
+            : [
+                { type: 'put', kv: first },
+                { type: 'put', kv: second },
+                { type: 'delete', key, modRevision: deleted },
+              ],
+        );
+        await watch.handle.close();
+      });
+
       it('ends a watch whose onEvent throws, through onError, and delivers nothing after', async () => {
         const prefix = uniquePrefix('throwing');
         const watch = record(store, prefix, await store.currentRevision(), () => {
@@ -687,7 +723,7 @@ describeStoreContract('MemoryStore', async () => {
 // The decorators keep the contract over either store (the control plane stacks both on etcd).
 describeStoreContract('WatchCache over MemoryStore', async () => {
   const store = new WatchCache(new MemoryStore());
-  return { store, cleanup: () => store.close() };
+  return { store, holdsValues: true, cleanup: () => store.close() };
 });
 
 describeStoreContract('GroupCommit over MemoryStore', async () => {
@@ -713,6 +749,6 @@ describe('on a real etcd', () => {
   describeStoreContract('GroupCommit over WatchCache over EtcdStore', async () => {
     if (!etcd) throw new Error('etcd did not start');
     const store = new GroupCommit(new WatchCache(await EtcdStore.connect({ endpoints: [etcd.endpoint] })));
-    return { store, cleanup: () => store.close() };
+    return { store, holdsValues: true, cleanup: () => store.close() };
   });
 });

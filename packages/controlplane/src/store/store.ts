@@ -29,6 +29,19 @@ export interface WatchCallbacks {
   onError(error: Error): void;
 }
 
+/**
+ * `previous: false` (default true): events need not carry `prev`. etcd then
+ * sends no previous value, which it reads from its backend for every event of
+ * a watch that asks (a range at the event's revision − 1, inside its watch
+ * server): measured on a fresh etcd with two watches open on transactions of
+ * 128 updates, 14–20k writes/s with previous values against 17–23k without.
+ * The watch cache asks for none: it holds every value already and sets
+ * `prev` from what it held.
+ */
+export interface WatchOptions {
+  readonly previous?: boolean;
+}
+
 export interface WatchHandle {
   close(): Promise<void>;
   /**
@@ -118,7 +131,7 @@ export interface Store {
    */
   commit(ops: readonly WriteOp[]): Promise<number>;
   /** Delivers every change under `prefix` with revision > `afterRevision`. */
-  watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle;
+  watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks, options?: WatchOptions): WatchHandle;
   grantLease(ttlSeconds: number): Promise<string>;
   /**
    * Renews a lease once and returns its TTL in seconds as the store granted it

@@ -6,8 +6,8 @@
 // Values are kept once: the key-value objects the upstream watch delivered
 // are frozen and shared by the key map, the window's events and every list
 // handed out, never copied. An event's `prev` is the key-value the map held
-// (etcd sends its own copy of it, which is dropped), so a window of updates
-// costs references, not a second copy of every value.
+// (etcd is not asked for its own copy: see WatchOptions), so a window of
+// updates costs references, not a second copy of every value.
 import { compareKeys } from './memory-keyspace.js';
 import type { KeyValue, StoreEvent } from './store.js';
 
@@ -65,21 +65,27 @@ export class WatchCacheState {
     return items;
   }
 
-  /** Applies one event from upstream (revision order); returns it as stored in the window. */
+  /**
+   * Applies one event from upstream (revision order); returns it as stored in
+   * the window. Its `prev` is the key-value the map held for the key, not one
+   * from upstream (the cache's watch asks for none), and none at a revision
+   * whose previous revision was compacted, as etcd replays it.
+   */
   apply(incoming: StoreEvent): StoreEvent {
     const revision = revisionOf(incoming);
-    let event = incoming;
-    if (revision === this.strippedAt && event.prev) {
-      const { prev: _gone, ...rest } = event;
-      event = rest as StoreEvent;
-    } else if (event.prev) {
-      const held = this.kvs.get(event.prev.key);
-      if (held && held.modRevision === event.prev.modRevision && held !== event.prev) event = { ...event, prev: held };
+    const held = revision === this.strippedAt ? undefined : this.kvs.get(keyOfEvent(incoming));
+    let event: StoreEvent;
+    if (incoming.type === 'put') {
+      const kv = Object.freeze(incoming.kv);
+      event = held ? { type: 'put', kv, prev: held } : { type: 'put', kv };
+    } else {
+      const { key, modRevision } = incoming;
+      event = held ? { type: 'delete', key, modRevision, prev: held } : { type: 'delete', key, modRevision };
     }
-    event = Object.freeze(event);
+    Object.freeze(event);
     if (event.type === 'put') {
-      const kv = Object.freeze(event.kv);
-      if (!this.kvs.has(kv.key)) this.keys.splice(this.lowerBound(kv.key), 0, kv.key);
+      const kv = event.kv;
+      if (!held && !this.kvs.has(kv.key)) this.keys.splice(this.lowerBound(kv.key), 0, kv.key);
       this.kvs.set(kv.key, kv);
     } else if (this.kvs.delete(event.key)) {
       this.keys.splice(this.lowerBound(event.key), 1);

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '@skiff/api';
 import { waitFor } from '@skiff/testkit';
 import { MemoryStore } from './memory-store.js';
-import type { Store, StoreEvent, WatchCallbacks } from './store.js';
+import { ForwardingStore } from './forwarding-store.js';
+import type { Store, StoreEvent, WatchCallbacks, WatchHandle, WatchOptions } from './store.js';
 import { WatchCache } from './watch-cache.js';
 
 /** A MemoryStore whose watches hold their events until release(): an upstream that lags on demand. */
@@ -118,9 +119,16 @@ describe('WatchCache', () => {
     await cache.close();
   });
 
-  it("keeps an update's previous value as the key-value it held, not etcd's copy of it", async () => {
+  it("gives an update the previous value it held, and asks its upstream watch for none (etcd would read each from disk)", async () => {
     const memory = new MemoryStore();
-    const cache = new WatchCache(memory);
+    const asked: (WatchOptions | undefined)[] = [];
+    const upstream = new (class extends ForwardingStore {
+      override watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks, options?: WatchOptions): WatchHandle {
+        asked.push(options);
+        return super.watch(prefix, afterRevision, callbacks, options);
+      }
+    })(memory);
+    const cache = new WatchCache(upstream);
     const created = await memory.create('/k', 'v1');
     await cache.list('/');
     const held = await cache.get('/k', { minRevision: created });
@@ -129,6 +137,7 @@ describe('WatchCache', () => {
     await memory.update('/k', 'v2', created);
     await waitFor(() => prevs.length === 1, { timeoutMs: 2_000, description: 'the update' });
     expect(prevs[0]).toBe(held);
+    expect(asked).toEqual([{ previous: false }]);
     await handle.close();
     await cache.close();
   });

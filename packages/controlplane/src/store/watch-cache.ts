@@ -43,7 +43,7 @@ import { BACKOFF, Backoff, UnavailableError, messageOf } from '@skiff/api';
 import { pageOf } from './list-page.js';
 import { onEventThrew, requireListOptions, requireWatchRevision } from './store-rules.js';
 import { ForwardingStore } from './forwarding-store.js';
-import type { KeyValue, ListOptions, ListResult, ReadOptions, Store, StoreEvent, WatchCallbacks, WatchHandle } from './store.js';
+import type { KeyValue, ListOptions, ListResult, ReadOptions, Store, StoreEvent, WatchCallbacks, WatchHandle, WatchOptions } from './store.js';
 import { keyOfEvent, revisionOf, WatchCacheState } from './watch-cache-state.js';
 
 /** Kubernetes keeps at least 100 events per resource and grows with load; one window for every kind here. */
@@ -125,10 +125,11 @@ export class WatchCache extends ForwardingStore {
     return this.fromMemory(prefix, page);
   }
 
-  override watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks): WatchHandle {
+  /** Watches of the keyspace carry `prev` always (the cache has it for free), whatever `options` say. */
+  override watch(prefix: string, afterRevision: number, callbacks: WatchCallbacks, options?: WatchOptions): WatchHandle {
     requireWatchRevision(afterRevision);
     if (this.closed) throw new UnavailableError('the store is closed');
-    if (!prefix.startsWith(this.keyspace)) return this.inner.watch(prefix, afterRevision, callbacks);
+    if (!prefix.startsWith(this.keyspace)) return this.inner.watch(prefix, afterRevision, callbacks, options);
     const watch = new CacheWatch(prefix, afterRevision, callbacks, () => this.watchers.delete(watch), () => this.state.revision);
     this.watchers.add(watch);
     // Replayed later, never inside watch(): the caller has its handle before any event.
@@ -240,7 +241,8 @@ export class WatchCache extends ForwardingStore {
         },
         onCompacted: (revision) => this.retry(generation, `the upstream watch was compacted at ${revision}`),
         onError: (error) => this.retry(generation, `the upstream watch failed: ${messageOf(error)}`),
-      });
+        // The state holds every value of the keyspace and sets each event's `prev` from it.
+      }, { previous: false });
     } catch (error) {
       this.retry(generation, `watch failed: ${messageOf(error)}`);
       return;
