@@ -1,6 +1,6 @@
 // One placement decision as a pipeline: filter every node (recording why each
 // rejected node was rejected) → score the feasible ones → pick the best.
-import { DEFAULT_FILTERS, firstRejection, type Filter } from './filters.js';
+import { DEFAULT_FILTERS, firstDefaultRejection, firstRejection, type Filter } from './filters.js';
 import type { NodeInfo } from './node-info.js';
 import type { Resources } from './resources.js';
 import type { PodToPlace } from './pod-to-place.js';
@@ -42,24 +42,22 @@ const SCORERS: Readonly<Record<Strategy, (requests: Resources, node: NodeInfo) =
  */
 export function schedulePod(pod: PodToPlace, nodes: readonly NodeInfo[], strategy: Strategy): ScheduleResult {
   // filterNodes then score, fused into one pass over the nodes (no feasible
-  // list per decision); the same filters, reasons and scores as the two stages.
+  // list per decision), with the same filters and scores as the two stages.
+  // The reasons are counted only when no node fits, by filterNodes in a
+  // second pass: a pod that is placed needs none, and counting them cost a
+  // map update for every full node on every decision.
   const score = SCORERS[strategy];
-  const reasons = new Map<string, number>();
   let bestNode: string | undefined;
   let bestScore = 0;
   for (const node of nodes) {
-    const reason = firstRejection(pod, node);
-    if (reason !== undefined) {
-      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-      continue;
-    }
+    if (firstDefaultRejection(pod, node) !== undefined) continue;
     const s = score(pod.requests, node);
     if (bestNode === undefined || s > bestScore || (s === bestScore && node.name < bestNode)) {
       bestNode = node.name;
       bestScore = s;
     }
   }
-  return bestNode === undefined ? { node: undefined, reasons } : { node: bestNode, score: bestScore };
+  return bestNode === undefined ? { node: undefined, reasons: filterNodes(pod, nodes).reasons } : { node: bestNode, score: bestScore };
 }
 
 /**

@@ -162,12 +162,16 @@ export class Scheduler {
     let failure: unknown;
     while (this.pending.size > 0 && !this.stopped && failure === undefined) {
       const batch: { pod: Pod; node: string }[] = [];
+      // Decisions are synchronous (an await per pod cost a microtask turn each);
+      // the condition writes of the pods found unschedulable are awaited after them.
+      const reports: Promise<void>[] = [];
       for (const key of this.pending) {
         if (batch.length >= batchSize) break;
         this.pending.delete(key);
-        const placed = await this.decide(key);
+        const placed = this.decide(key, reports);
         if (placed) batch.push(placed);
       }
+      if (reports.length > 0) await Promise.all(reports);
       if (batch.length > 0) {
         const bound: Promise<void> = this.bind(batch)
           .catch((error: unknown) => void (failure ??= error))
@@ -180,7 +184,8 @@ export class Scheduler {
     if (failure !== undefined) throw failure;
   }
 
-  private async decide(key: string): Promise<{ pod: Pod; node: string } | undefined> {
+  /** Places one pod against the cache; a pod found unschedulable adds the write of why to `reports`. */
+  private decide(key: string, reports: Promise<void>[]): { pod: Pod; node: string } | undefined {
     const cached = this.options.pods.get(key);
     if (!cached || cached.spec.nodeName || cached.metadata.deletionTimestamp || this.cache.isAssumed(key)) return undefined;
     // The cached pod itself, not a copy: podToPlace copies what it keeps, and
@@ -196,11 +201,14 @@ export class Scheduler {
     const message = describeUnschedulable(nodes.length, result.reasons);
     const previous = this.unschedulable.get(key);
     this.unschedulable.set(key, message);
-    if (previous !== message && !(await this.reportUnschedulable(thaw<Pod>(cached), message))) {
-      // Said again at the next try: the pod's condition must end up saying why.
-      this.unschedulable.set(key, '');
-    }
+    if (previous !== message) reports.push(this.report(key, thaw<Pod>(cached), message));
     return undefined;
+  }
+
+  /** Says why the pod waits; when its condition could not be written, it is said again at the next try. */
+  private async report(key: string, pod: Pod, message: string): Promise<void> {
+    const written = await this.reportUnschedulable(pod, message);
+    if (!written && this.unschedulable.get(key) === message) this.unschedulable.set(key, '');
   }
 
   private async bind(batch: { pod: Pod; node: string }[]): Promise<void> {
