@@ -33,5 +33,6 @@ export {
   type ScheduleResult,
   type Strategy,
 } from './schedule.js';
-export { SchedulerCache } from './scheduler-cache.js';
+export { SchedulerCache, type NodeChange } from './scheduler-cache.js';
+export { PlacementMemo, shapeOf } from './placement-memo.js';
 export { Scheduler, type SchedulerOptions } from './scheduler.js';

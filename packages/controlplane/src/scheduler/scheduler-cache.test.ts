@@ -215,4 +215,33 @@ describe('SchedulerCache.nodesView', () => {
     cache.setNode(node('b'));
     expect(cache.nodesView()).not.toBe(view);
   });
+
+  it('logs each change to the nodes, a placement as "grew", and a confirmed assumption as no change', () => {
+    const cache = new SchedulerCache();
+    cache.setNode(node('a'));
+    const start = cache.generation;
+    cache.assume('default/p1', 'a', { cpuMillis: 1000, memoryBytes: GI, pods: 1 });
+    // The store shows it bound as assumed: nothing changes for a decision.
+    cache.addPod(pod('p1', 'a'));
+    cache.addPod(pod('p2', 'a'));
+    cache.removePod('default/p2');
+    cache.setNode(node('a', '8'));
+    expect(cache.changesSince(start)).toEqual([
+      { node: 'a', grew: true },
+      { node: 'a', grew: true },
+      { node: 'a', grew: false },
+      { node: 'a', grew: false },
+    ]);
+    expect(cache.changesSince(cache.generation)).toEqual([]);
+    expect(cache.changesSince(cache.generation + 1)).toBeUndefined();
+  });
+
+  it('keeps a bounded log: a generation from long ago reads as unknown', () => {
+    const cache = new SchedulerCache();
+    cache.setNode(node('a'));
+    const start = cache.generation;
+    for (let i = 0; i < 10_000; i++) cache.assume(`default/p${i}`, 'a', { cpuMillis: 0, memoryBytes: 0, pods: 1 });
+    expect(cache.changesSince(start)).toBeUndefined();
+    expect(cache.changesSince(cache.generation - 10)).toHaveLength(10);
+  });
 });

@@ -18,6 +18,20 @@ interface PlacedPod {
 
 const EMPTY: Resources = Object.freeze(emptyResources());
 
+/**
+ * One change to the nodes as decisions see them (placement-memo.ts reads
+ * these). `grew`: only the node's requested resources went up (a pod assumed
+ * or seen bound there); anything else (a node added, changed or removed, a
+ * pod gone from it) is not.
+ */
+export interface NodeChange {
+  readonly node: string;
+  readonly grew: boolean;
+}
+
+/** Changes kept for changesSince(); a decision further back than this scans every node. */
+const CHANGE_LOG_SIZE = 4096;
+
 export class SchedulerCache {
   /** NodeInfo with `requested` left empty; the sums live in `requested` below. */
   readonly #nodes = new Map<string, NodeInfo>();
@@ -36,18 +50,41 @@ export class SchedulerCache {
   readonly #views = new Map<string, NodeInfo>();
   /** The views sorted by name, rebuilt only when the set of nodes changes (not per decision). */
   #sorted: NodeInfo[] | undefined;
+  /** Changes so far; #changes holds the last of them (at most 2 × CHANGE_LOG_SIZE). */
+  #generation = 0;
+  #changes: NodeChange[] = [];
 
   setNode(node: Node): void {
     const info = nodeInfoFromNode(node, []);
     this.#nodes.set(info.name, info);
     this.#views.set(info.name, { ...info, requested: this.#requested.get(info.name) ?? EMPTY });
     this.#sorted = undefined;
+    this.#log(info.name, false);
   }
 
   removeNode(name: string): void {
     this.#nodes.delete(name);
     this.#views.delete(name);
     this.#sorted = undefined;
+    this.#log(name, false);
+  }
+
+  /** How many changes the nodes have seen: a decision made now saw exactly these. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** The changes after `generation`, oldest first; undefined when the log no longer reaches back that far. */
+  changesSince(generation: number): readonly NodeChange[] | undefined {
+    const first = this.#generation - this.#changes.length;
+    if (generation < first || generation > this.#generation) return undefined;
+    return this.#changes.slice(generation - first);
+  }
+
+  #log(node: string, grew: boolean): void {
+    this.#changes.push({ node, grew });
+    this.#generation++;
+    if (this.#changes.length > 2 * CHANGE_LOG_SIZE) this.#changes = this.#changes.slice(-CHANGE_LOG_SIZE);
   }
 
   /**
@@ -117,6 +154,11 @@ export class SchedulerCache {
     return this.#sorted;
   }
 
+  /** One node's view, as nodesView() hands it out (the same rules). */
+  nodeView(name: string): Readonly<NodeInfo> | undefined {
+    return this.#views.get(name);
+  }
+
   node(name: string): NodeInfo | undefined {
     const info = this.#nodes.get(name);
     return info && this.#snapshot(info);
@@ -135,16 +177,23 @@ export class SchedulerCache {
   }
 
   #put(key: string, placed: PlacedPod): void {
+    const old = this.#pods.get(key);
+    if (old && old.nodeName === placed.nodeName && sameResources(old.requests, placed.requests)) {
+      // An assumption confirmed (or a pod seen again as it was): the node's sums stay as they are.
+      this.#pods.set(key, placed);
+      return;
+    }
     this.#delete(key);
     this.#pods.set(key, placed);
     const before = this.#requested.get(placed.nodeName) ?? emptyResources();
     this.#requested.set(placed.nodeName, addResources(before, placed.requests));
-    this.#refreshView(placed.nodeName);
+    this.#refreshView(placed.nodeName, true);
   }
 
-  #refreshView(nodeName: string): void {
+  #refreshView(nodeName: string, grew: boolean): void {
     const view = this.#views.get(nodeName);
     if (view) view.requested = this.#requested.get(nodeName) ?? EMPTY;
+    this.#log(nodeName, grew);
   }
 
   #delete(key: string): void {
@@ -155,6 +204,10 @@ export class SchedulerCache {
     // Drop empty sums so a long-lived cache doesn't keep every node name it ever saw.
     if (remaining.pods <= 0) this.#requested.delete(old.nodeName);
     else this.#requested.set(old.nodeName, remaining);
-    this.#refreshView(old.nodeName);
+    this.#refreshView(old.nodeName, false);
   }
+}
+
+function sameResources(a: Resources, b: Resources): boolean {
+  return a.cpuMillis === b.cpuMillis && a.memoryBytes === b.memoryBytes && a.pods === b.pods;
 }

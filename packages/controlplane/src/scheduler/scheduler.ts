@@ -1,5 +1,6 @@
 // The scheduler's control loop: pending pods from the pod informer, nodes from
-// the node informer, decisions from the pure pipeline (schedule.ts), assumed in
+// the node informer, decisions from the pure pipeline (schedule.ts, through
+// placement-memo.ts for pods shaped like the last ones), assumed in
 // the cache so the next decision sees them, then bound in batches — one etcd
 // transaction of compare-and-swaps per batch. Pods that fit nowhere get an
 // event naming why, per reason, and are retried whenever the cluster changes.
@@ -9,7 +10,8 @@ import { keyOf, thaw, type Immutable, type Informer } from '../cache/informer.js
 import type { ControllerLogger } from '../cache/logger.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { podToPlace } from './pod-to-place.js';
-import { describeUnschedulable, schedulePod, type Strategy } from './schedule.js';
+import { PlacementMemo } from './placement-memo.js';
+import { describeUnschedulable, type Strategy } from './schedule.js';
 import { SchedulerCache } from './scheduler-cache.js';
 
 const POD = kindInfo('Pod');
@@ -36,6 +38,7 @@ export interface SchedulerOptions {
 
 export class Scheduler {
   private readonly cache = new SchedulerCache();
+  private readonly memo: PlacementMemo;
   private readonly pending = new Set<string>();
   private readonly unschedulable = new Map<string, string>();
   private running?: Promise<void>;
@@ -43,7 +46,9 @@ export class Scheduler {
   private synced = false;
   private retryTimer?: NodeJS.Timeout;
 
-  constructor(private readonly options: SchedulerOptions) {}
+  constructor(private readonly options: SchedulerOptions) {
+    this.memo = new PlacementMemo(this.cache, options.strategy);
+  }
 
   start(): void {
     const { pods, nodes } = this.options;
@@ -191,14 +196,13 @@ export class Scheduler {
     // The cached pod itself, not a copy: podToPlace copies what it keeps, and
     // the bind writes new top-level objects around the frozen parts it shares.
     const pod = cached as Pod;
-    const nodes = this.cache.nodesView();
     const toPlace = podToPlace(pod);
-    const result = schedulePod(toPlace, nodes, this.options.strategy);
+    const result = this.memo.schedule(toPlace);
     if (result.node !== undefined) {
       this.cache.assume(key, result.node, toPlace.requests);
       return { pod, node: result.node };
     }
-    const message = describeUnschedulable(nodes.length, result.reasons);
+    const message = describeUnschedulable(this.cache.nodesView().length, result.reasons);
     const previous = this.unschedulable.get(key);
     this.unschedulable.set(key, message);
     if (previous !== message) reports.push(this.report(key, thaw<Pod>(cached), message));
