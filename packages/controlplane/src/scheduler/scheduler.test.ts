@@ -140,6 +140,30 @@ describe('Scheduler', () => {
     expect((await objects.mustGet<Pod>(POD, 'default', 'big')).metadata.resourceVersion).toBe(said.metadata.resourceVersion);
   });
 
+  it('does not retry the waiting pods when a pod that never had a node is deleted (nothing was freed)', async () => {
+    await objects.create(NODE, node('small', '1'));
+    await Promise.all(['w1', 'w2', 'w3'].map((name) => objects.create(POD, pod(name, '4'))));
+    const failures = async (name: string): Promise<number> =>
+      (await objects.list<Event>(EVENT, 'default')).items.find((e) => e.reason === 'FailedScheduling' && e.involvedObject.name === name)?.count ?? 0;
+    const said = async (name: string): Promise<boolean> =>
+      (await objects.mustGet<Pod>(POD, 'default', name)).status?.conditions?.some((c) => c.reason === 'Unschedulable') ?? false;
+    await waitFor(async () => (await failures('w3')) === 1 && (await said('w1')) && (await said('w2')), {
+      ...SOON,
+      description: 'all three reported unschedulable',
+    });
+    for (const name of ['w1', 'w2']) {
+      const waiting = await objects.mustGet<Pod>(POD, 'default', name);
+      await objects.delete(POD, 'default', name, Number(waiting.metadata.resourceVersion));
+    }
+    // A pod reported after the deletes: had they retried w3, its event would be counted twice by now.
+    await objects.create(POD, pod('later', '4'));
+    await waitFor(async () => (await failures('later')) === 1, { ...SOON, description: 'the later pod reported unschedulable' });
+    expect(await failures('w3')).toBe(1);
+    // A new node can help: the waiting pods get another try.
+    await objects.create(NODE, node('roomy', '8'));
+    await waitFor(async () => (await boundNodeOf('w3')) === 'roomy' && (await boundNodeOf('later')) === 'roomy', { ...SOON, description: 'both bound on the new node' });
+  });
+
   it('gives the capacity of a pod that finished to a waiting one', async () => {
     await objects.create(NODE, node('only', '1'));
     await objects.create(POD, pod('first', '1'));

@@ -67,10 +67,15 @@ export class Scheduler {
       onAdd: (pod) => this.podChanged(pod),
       onUpdate: (_previous, pod) => this.podChanged(pod),
       onDelete: (pod) => {
-        this.cache.removePod(keyOf(pod));
-        this.pending.delete(keyOf(pod));
-        this.unschedulable.delete(keyOf(pod));
-        this.clusterChanged();
+        const key = keyOf(pod);
+        // Only a pod that held resources on a node frees any (as Kubernetes'
+        // AssignedPodDelete event): deleting 1,200 pods that never got a node
+        // retried (and re-reported, an event each) every waiting pod 1,200 times.
+        const freed = this.cache.nodeOf(key) !== undefined;
+        this.cache.removePod(key);
+        this.pending.delete(key);
+        this.unschedulable.delete(key);
+        if (freed) this.clusterChanged();
       },
     });
     this.retryTimer = setInterval(() => {
